@@ -1,0 +1,75 @@
+using BlitzScale.Native.Tensors;
+
+namespace BlitzScale.Native.Models.Image;
+
+/// <summary>
+/// Where every byte of one model's parameter image lives (one tensor-parallel rank; TP=1 for now).
+/// </summary>
+/// <remarks>
+/// <code>
+/// | embedding | layer 0 | layer 1 | … | layer L-1 | final norm (+ head) |
+///   blob 0      blob 1                  blob L      blob L+1
+/// </code>
+/// Each blob starts on a <see cref="BlobAlignment"/> boundary so it can be transferred, registered for
+/// DMA and marked ready on its own. Inside a layer blob, tensors come in groups that each start on a
+/// <see cref="TensorAlignment"/> boundary; the members of a group are packed back to back so that
+/// [q; k; v] and [gate; up] are each one matrix the compute backends multiply in a single pass.
+/// </remarks>
+public sealed class ImageLayout
+{
+    /// <summary>Alignment of every blob, in bytes (a page).</summary>
+    public const int BlobAlignment = 4096;
+    /// <summary>Alignment of every tensor group inside a blob, in bytes.</summary>
+    public const int TensorAlignment = 256;
+
+    internal ImageLayout(LlamaConfig config, IReadOnlyList<ImageBlob> blobs)
+    {
+        Config = config;
+        Blobs = blobs;
+        TotalBytes = blobs[^1].Offset + blobs[^1].ByteLength;
+    }
+
+    /// <summary>The model shape this layout was built for.</summary>
+    public LlamaConfig Config { get; }
+    /// <summary>All blobs in image order.</summary>
+    public IReadOnlyList<ImageBlob> Blobs { get; }
+    /// <summary>Bytes of the whole image.</summary>
+    public long TotalBytes { get; }
+    /// <summary>Blob 0: the embedding.</summary>
+    public ImageBlob Embedding => Blobs[0];
+    /// <summary>The last blob: final norm and head.</summary>
+    public ImageBlob Head => Blobs[^1];
+    /// <summary>The blob of decoder layer <paramref name="layer"/>.</summary>
+    public ImageBlob Layer(int layer) => Blobs[BlobOfLayer(layer)];
+    /// <summary>Number of decoder layers.</summary>
+    public int NumLayers => Config.NumLayers;
+
+    /// <summary>The blob index of decoder layer <paramref name="layer"/>.</summary>
+    public int BlobOfLayer(int layer)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegative(layer);
+        ArgumentOutOfRangeException.ThrowIfGreaterThanOrEqual(layer, Config.NumLayers);
+        return layer + 1;
+    }
+
+    /// <summary>Bytes of weights that one decode step of one sequence reads: every layer, the final norm and the head.</summary>
+    public long BytesReadPerToken()
+    {
+        long bytes = 0;
+        for (int l = 0; l < NumLayers; l++)
+            bytes += Layer(l).Tensors.Sum(t => t.ByteLength);
+        bytes += Head.Tensors.Sum(t => t.ByteLength);
+        if (Config.TieWordEmbeddings)
+            bytes += Embedding[TensorNames.Embedding].ByteLength;
+        return bytes;
+    }
+
+    /// <summary>
+    /// Builds the layout of a checkpoint, checking every tensor the config implies exists with the right shape.
+    /// </summary>
+    /// <param name="config">The model shape.</param>
+    /// <param name="lookup">Returns a tensor's dtype and shape by Hugging Face name, or null when absent.</param>
+    /// <param name="source">The checkpoint's name for error messages (its directory).</param>
+    public static ImageLayout Build(LlamaConfig config, Func<string, (DType DType, IReadOnlyList<long> Shape)?> lookup, string source) =>
+        new ImageLayoutBuilder(config, lookup, source).Build();
+}

@@ -1,0 +1,71 @@
+using System.Runtime.InteropServices;
+
+namespace BlitzScale.Native.Models.Image;
+
+/// <summary>
+/// One model's parameter image in host memory, laid out by an <see cref="ImageLayout"/>, with per-blob readiness:
+/// an instance that has received blobs 0..k can run the layers they hold.
+/// </summary>
+public sealed unsafe class ParameterImage : IDisposable
+{
+    private readonly bool[] _loaded;
+    private byte* _base;
+
+    private ParameterImage(ImageLayout layout)
+    {
+        Layout = layout;
+        _loaded = new bool[layout.Blobs.Count];
+        _base = (byte*)NativeMemory.AlignedAlloc((nuint)layout.TotalBytes, ImageLayout.BlobAlignment);
+        // Padding between tensors must be deterministic: images are compared and hashed byte for byte.
+        NativeMemory.Clear(_base, (nuint)layout.TotalBytes);
+    }
+
+    /// <summary>Allocates an empty image (no blob loaded).</summary>
+    public static ParameterImage Allocate(ImageLayout layout) => new(layout);
+
+    /// <summary>The layout of the bytes.</summary>
+    public ImageLayout Layout { get; }
+
+    internal byte* Base => _base != null ? _base : throw new ObjectDisposedException(nameof(ParameterImage));
+
+    /// <summary>Whether blob <paramref name="blob"/> has fully arrived.</summary>
+    public bool IsLoaded(int blob) => Volatile.Read(ref _loaded[blob]);
+
+    /// <summary>Marks blob <paramref name="blob"/> as fully arrived.</summary>
+    public void MarkLoaded(int blob) => Volatile.Write(ref _loaded[blob], true);
+
+    /// <summary>Whether every blob has arrived.</summary>
+    public bool IsComplete => Enumerable.Range(0, _loaded.Length).All(IsLoaded);
+
+    /// <summary>Number of leading decoder layers whose blobs (and the embedding) have arrived.</summary>
+    public int LoadedLayerPrefix
+    {
+        get
+        {
+            if (!IsLoaded(0)) return 0;
+            int n = 0;
+            while (n < Layout.NumLayers && IsLoaded(Layout.BlobOfLayer(n))) n++;
+            return n;
+        }
+    }
+
+    /// <summary>The bytes of one blob, for filling it or sending it to a peer.</summary>
+    public Span<byte> BlobBytes(int blob)
+    {
+        var b = Layout.Blobs[blob];
+        if (b.ByteLength > int.MaxValue)
+            throw new NotSupportedException($"blob {blob} is {b.ByteLength} bytes; use chunked access for blobs over 2 GiB");
+        return new Span<byte>(Base + b.Offset, (int)b.ByteLength);
+    }
+
+    /// <summary>A pointer to a tensor of a blob; the memory does not move for the life of the image.</summary>
+    internal byte* TensorPointer(ImageBlob blob, ImageTensor tensor) => Base + blob.Offset + tensor.OffsetInBlob;
+
+    /// <summary>Frees the memory.</summary>
+    public void Dispose()
+    {
+        if (_base == null) return;
+        NativeMemory.AlignedFree(_base);
+        _base = null;
+    }
+}

@@ -1,0 +1,29 @@
+using BlitzScale.Native.Engine;
+using Xunit.Abstractions;
+
+namespace BlitzScale.Native.Tests.Engine;
+
+/// <summary>stories260K greedy generations equal the reference C implementation's, token for token.</summary>
+public sealed class GoldenTests(ITestOutputHelper output)
+{
+    [Fact]
+    public void EveryGoldenCaseIsReproducedTokenForToken()
+    {
+        if (SharedData.Stories260K is not { } dir)
+        {
+            output.WriteLine(SharedData.SkipMessage);
+            return;
+        }
+        using var model = LocalModel.Open(dir);
+        var cases = GoldenCase.Load(Path.Combine(dir, "goldens.jsonl"));
+        Assert.Equal(3, cases.Count);
+        foreach (var golden in cases)
+        {
+            Assert.Equal(golden.PromptIds, model.Tokenizer.Encode(golden.Prompt));
+            var outcome = golden.Check(model);
+            Assert.True(outcome.Passed,
+                $"\"{golden.Prompt}\": first difference at index {outcome.FirstDifference}: expected [{string.Join(", ", golden.Ids)}], got [{string.Join(", ", outcome.Ids)}]");
+            Assert.Equal(golden.Text, model.Tokenizer.Decode(outcome.Ids));
+        }
+    }
+}

@@ -1,0 +1,75 @@
+using BlitzScale.Native.Tokenization;
+
+namespace BlitzScale.Native.Tests.Tokenization;
+
+/// <summary>Load's errors name the file and say what was wrong.</summary>
+public sealed class LlamaTextTokenizerLoadTests : IDisposable
+{
+    private readonly string _directory = TokenizerTestData.CreateTempDirectory();
+
+    public void Dispose() => TokenizerTestData.DeleteDirectory(_directory);
+
+    private string ModelPath => Path.Combine(_directory, "tokenizer.model");
+
+    [Fact]
+    public void MissingFileSaysOnlySentencePieceIsSupported()
+    {
+        var error = Assert.Throws<TokenizerException>(() => LlamaTextTokenizer.Load(_directory, 1, 2));
+        Assert.Contains(ModelPath, error.Message);
+        Assert.Equal(ModelPath, error.FilePath);
+        Assert.Contains("only a SentencePiece tokenizer.model is supported", error.Message);
+        Assert.DoesNotContain("tokenizer.json", error.Message);
+    }
+
+    [Fact]
+    public void MissingDirectoryIsTheSameError()
+    {
+        var missing = Path.Combine(_directory, "absent");
+        var error = Assert.Throws<TokenizerException>(() => LlamaTextTokenizer.Load(missing, 1, 2));
+        Assert.Contains(Path.Combine(missing, "tokenizer.model"), error.Message);
+    }
+
+    [Fact]
+    public void TokenizerJsonIsNamedAsUnsupported()
+    {
+        File.WriteAllText(Path.Combine(_directory, "tokenizer.json"), "{\"version\":\"1.0\"}");
+        var error = Assert.Throws<TokenizerException>(() => LlamaTextTokenizer.Load(_directory, 1, 2));
+        Assert.Contains(ModelPath, error.Message);
+        Assert.Contains("tokenizer.json (HF fast tokenizers) is not supported yet", error.Message);
+        Assert.Contains("only a SentencePiece tokenizer.model is supported", error.Message);
+    }
+
+    [Theory]
+    [InlineData(new byte[] { })]
+    [InlineData(new byte[] { 1, 2, 3, 4, 5 })]
+    [InlineData(new byte[] { 0x7B, 0x22, 0x76, 0x22, 0x3A, 0x31, 0x7D })] // {"v":1} — a JSON file under the wrong name
+    [InlineData(new byte[] { 0x0A, 0x10, 0x0A, 0x05 })] // a piece whose length runs past the end
+    public void CorruptFileNamesTheFileAndTheInnerError(byte[] content)
+    {
+        File.WriteAllBytes(ModelPath, content);
+        var error = Assert.Throws<TokenizerException>(() => LlamaTextTokenizer.Load(_directory, 1, 2));
+        Assert.Contains(ModelPath, error.Message);
+        Assert.Contains("not a valid SentencePiece model", error.Message);
+        if (error.InnerException is { } inner)
+        {
+            Assert.Contains(inner.Message, error.Message);
+        }
+    }
+
+    [Fact]
+    public void SpecialIdsOutsideTheVocabularyAreRejected()
+    {
+        SentencePieceModelWriter.WriteSynthetic(ModelPath, 300);
+        var error = Assert.Throws<TokenizerException>(() => LlamaTextTokenizer.Load(_directory, 1, 300));
+        Assert.Contains(ModelPath, error.Message);
+        Assert.Contains("eos_id 300", error.Message);
+        Assert.Throws<TokenizerException>(() => LlamaTextTokenizer.Load(_directory, -1, 2));
+    }
+
+    [Fact]
+    public void IsAnIOException()
+    {
+        var error = Assert.Throws<TokenizerException>(() => LlamaTextTokenizer.Load(_directory, 1, 2));
+        Assert.IsAssignableFrom<IOException>(error);
+    }
+}
