@@ -1,4 +1,5 @@
 using System.Numerics.Tensors;
+using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
 using System.Runtime.Intrinsics.X86;
 using BlitzScale.Native.Tensors;
@@ -28,6 +29,7 @@ internal static unsafe class Dtype
     }
 
     /// <summary>Eight bf16 values widened to f32: a bf16 is the upper half of an f32.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static Vector256<float> LoadBf16(ushort* p)
     {
         if (Avx2.IsSupported)

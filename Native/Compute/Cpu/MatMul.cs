@@ -48,6 +48,9 @@ internal static unsafe class MatMul
         }
     }
 
+    // Kernels are compiled fully optimized at once: tiered compilation would run them unoptimized until a
+    // background recompile, which a machine whose cores are all busy computing delays for seconds.
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void Rows(float* x, int tokens, WeightMatrix w, float* output, int firstRow, int endRow)
     {
         int k = w.Cols, n = w.Rows;
@@ -94,6 +97,7 @@ internal static unsafe class MatMul
     // Both dot kernels run the same sequence of operations per token: two accumulators over alternating
     // blocks of 8, the same horizontal sum, the same scalar tail. That is what makes results independent
     // of how tokens are grouped.
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static float Dot1<TLoader>(byte* w, float* x, int k) where TLoader : IWeightLoader
     {
         var a0 = Vector256<float>.Zero;
@@ -115,6 +119,7 @@ internal static unsafe class MatMul
         return sum;
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void Dot4<TLoader>(byte* w, float* x, int k, float* output, int stride) where TLoader : IWeightLoader
     {
         float* x0 = x, x1 = x + k, x2 = x + 2 * k, x3 = x + 3 * k;
@@ -161,7 +166,7 @@ internal static unsafe class MatMul
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static Vector256<float> Fma(Vector256<float> a, Vector256<float> b, Vector256<float> c) =>
-        Vector256.FusedMultiplyAdd(a, b, c);
+        System.Runtime.Intrinsics.X86.Fma.IsSupported ? System.Runtime.Intrinsics.X86.Fma.MultiplyAdd(a, b, c) : Vector256.FusedMultiplyAdd(a, b, c);
 
     private interface IWeightLoader
     {

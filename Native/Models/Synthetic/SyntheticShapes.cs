@@ -8,7 +8,7 @@ public static class SyntheticShapes
 
     private static readonly Dictionary<string, LlamaConfig> Shapes = new(StringComparer.OrdinalIgnoreCase)
     {
-        ["tiny"] = Llama(hidden: 128, intermediate: 344, layers: 4, heads: 4, kvHeads: 2, vocab: 512, context: 1024, tied: true),
+        ["tiny"] = Llama(hidden: 128, intermediate: 344, layers: 4, heads: 4, kvHeads: 2, vocab: 512, context: 1024, tied: false),
         // Karpathy's tinyllamas (llama2.c).
         ["stories15m"] = Llama(hidden: 288, intermediate: 768, layers: 6, heads: 6, kvHeads: 6, vocab: 32000, context: 256, tied: true),
         ["stories42m"] = Llama(hidden: 512, intermediate: 1376, layers: 8, heads: 8, kvHeads: 8, vocab: 32000, context: 1024, tied: true),

@@ -1,0 +1,8 @@
+using System.CommandLine;
+using BlitzScale.Client.Commands;
+
+var root = new RootCommand("blitz: BlitzScale, an LLM serving grid on Orleans that autoscales live");
+root.Subcommands.Add(GenerateCommand.Create());
+root.Subcommands.Add(ModelCommand.Create());
+root.Subcommands.Add(BenchCommand.Create());
+return await root.Parse(args).InvokeAsync();
