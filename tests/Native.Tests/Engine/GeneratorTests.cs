@@ -1,0 +1,89 @@
+using BlitzScale.Native.Compute.Cpu;
+using BlitzScale.Native.Engine;
+using BlitzScale.Native.Tensors;
+
+namespace BlitzScale.Native.Tests.Engine;
+
+/// <summary>Generator's argument checks, cancellation and EOS handling, on the tiny synthetic model.</summary>
+public sealed class GeneratorTests(SyntheticModelFixture models) : IClassFixture<SyntheticModelFixture>
+{
+    private static readonly int[] Prompt = [1, 300, 301, 302];
+
+    private LocalModel Model => models.Model(DType.F32);
+
+    [Fact]
+    public void A_request_beyond_the_context_names_the_context_and_both_numbers()
+    {
+        int context = Model.Engine.Config.MaxPositionEmbeddings;
+        int maxTokens = context - Prompt.Length + 1;
+        var error = Assert.Throws<ArgumentException>(() => new Generator(Model.Engine, 2).Generate(Prompt, new GenerationOptions(MaxTokens: maxTokens)));
+        Assert.Contains($"context is {context} tokens", error.Message);
+        Assert.Contains($"{context + 1} were requested", error.Message);
+        Assert.Contains($"{Prompt.Length} in the prompt", error.Message);
+        Assert.Contains($"{maxTokens} to generate", error.Message);
+    }
+
+    [Fact]
+    public void Exactly_the_context_is_accepted()
+    {
+        int context = Model.Engine.Config.MaxPositionEmbeddings;
+        var result = new Generator(Model.Engine, 2).Generate(Enumerable.Repeat(300, context - 2).ToArray(), new GenerationOptions(MaxTokens: 2, StopAtEos: false));
+        Assert.Equal(2, result.OutputIds.Length);
+    }
+
+    [Fact]
+    public void An_empty_prompt_is_rejected()
+    {
+        var error = Assert.Throws<ArgumentException>(() => new Generator(Model.Engine, 2).Generate([], new GenerationOptions(MaxTokens: 3)));
+        Assert.Equal("promptIds", error.ParamName);
+    }
+
+    [Fact]
+    public void Negative_max_tokens_are_rejected()
+    {
+        Assert.Throws<ArgumentOutOfRangeException>(() => new Generator(Model.Engine, 2).Generate(Prompt, new GenerationOptions(MaxTokens: -1)));
+    }
+
+    [Fact]
+    public void An_already_cancelled_token_stops_before_any_compute()
+    {
+        using var cancellation = new CancellationTokenSource();
+        cancellation.Cancel();
+        int seen = 0;
+        Assert.Throws<OperationCanceledException>(() =>
+            new Generator(Model.Engine, 2).Generate(Prompt, new GenerationOptions(MaxTokens: 5), _ => seen++, cancellation.Token));
+        Assert.Equal(0, seen);
+    }
+
+    [Fact]
+    public void An_engine_missing_layers_is_refused()
+    {
+        using var image = models.PartialImage(DType.F32, [0, 1]);
+        var error = Assert.Throws<InvalidOperationException>(() => new Generator(new CpuEngine(image), 2).Generate(Prompt, new GenerationOptions(MaxTokens: 1)));
+        Assert.Contains($"only 1 of {Model.Engine.Config.NumLayers} layers", error.Message);
+    }
+
+    [Fact]
+    public void Generation_stops_at_eos_which_is_not_part_of_the_output()
+    {
+        var seen = new List<int>();
+        var free = new Generator(Model.Engine, eosId: -1).Generate(Prompt, new GenerationOptions(MaxTokens: 6, StopAtEos: false), seen.Add);
+        Assert.Equal(FinishReason.Length, free.Finish);
+        Assert.Equal(6, free.OutputIds.Length);
+        Assert.Equal(free.OutputIds, seen);
+        Assert.Equal(Prompt, free.PromptIds);
+
+        // Make the third generated token the EOS; generation ends where it first appears.
+        int eos = free.OutputIds[2];
+        int stop = Array.IndexOf(free.OutputIds, eos);
+        var stopped = new Generator(Model.Engine, eos).Generate(Prompt, new GenerationOptions(MaxTokens: 6));
+        Assert.Equal(FinishReason.Eos, stopped.Finish);
+        Assert.Equal(free.OutputIds[..stop], stopped.OutputIds);
+        Assert.DoesNotContain(eos, stopped.OutputIds);
+
+        // Without StopAtEos it is just another token.
+        var through = new Generator(Model.Engine, eos).Generate(Prompt, new GenerationOptions(MaxTokens: 6, StopAtEos: false));
+        Assert.Equal(FinishReason.Length, through.Finish);
+        Assert.Equal(free.OutputIds, through.OutputIds);
+    }
+}
