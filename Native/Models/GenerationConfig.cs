@@ -1,5 +1,3 @@
-using System.Text.Json;
-
 namespace BlitzScale.Native.Models;
 
 /// <summary>BOS and EOS token ids: from generation_config.json, else config.json, else the Llama defaults 1 and 2.</summary>
@@ -17,23 +15,10 @@ public sealed record GenerationConfig(int BosTokenId, int EosTokenId)
         string path = Path.Combine(modelDirectory, "generation_config.json");
         if (File.Exists(path))
         {
-            JsonDocument doc;
-            try
-            {
-                doc = JsonDocument.Parse(File.ReadAllBytes(path));
-            }
-            catch (JsonException e)
-            {
-                throw new ModelConfigException(path, $"not valid JSON: {e.Message}");
-            }
-            using (doc)
-            {
-                if (doc.RootElement.ValueKind != JsonValueKind.Object)
-                    throw new ModelConfigException(path, $"expected a JSON object, found {doc.RootElement.ValueKind}");
-                var fields = new FieldReader(path, doc.RootElement);
-                bos = fields.OptionalTokenId("bos_token_id") ?? bos;
-                eos = fields.OptionalTokenId("eos_token_id") ?? eos;
-            }
+            using var doc = LlamaConfigReader.ReadObject(path);
+            var fields = new FieldReader(path, doc.RootElement);
+            bos = fields.OptionalTokenId("bos_token_id") ?? bos;
+            eos = fields.OptionalTokenId("eos_token_id") ?? eos;
         }
         return new GenerationConfig(bos ?? DefaultBos, eos ?? DefaultEos);
     }

@@ -17,6 +17,13 @@ internal static class LlamaConfigReader
     {
         if (!File.Exists(path))
             throw new ModelConfigException(path, "config.json not found: a Hugging Face model directory needs one");
+        using var doc = ReadObject(path);
+        return Parse(path, doc.RootElement);
+    }
+
+    /// <summary>Parses a JSON file whose root must be an object, with errors that name the file.</summary>
+    internal static JsonDocument ReadObject(string path)
+    {
         JsonDocument doc;
         try
         {
@@ -26,12 +33,13 @@ internal static class LlamaConfigReader
         {
             throw new ModelConfigException(path, $"not valid JSON: {e.Message}");
         }
-        using (doc)
+        var kind = doc.RootElement.ValueKind;
+        if (kind != JsonValueKind.Object)
         {
-            if (doc.RootElement.ValueKind != JsonValueKind.Object)
-                throw new ModelConfigException(path, $"expected a JSON object, found {doc.RootElement.ValueKind}");
-            return Parse(path, doc.RootElement);
+            doc.Dispose();
+            throw new ModelConfigException(path, $"expected a JSON object, found {kind}");
         }
+        return doc;
     }
 
     private static LlamaConfig Parse(string path, JsonElement root)

@@ -1,3 +1,4 @@
+using BlitzScale.Tests.Shared;
 using BlitzScale.Native.Engine;
 using BlitzScale.Native.Models;
 using BlitzScale.Native.Models.Image;

@@ -1,3 +1,4 @@
+using BlitzScale.Tests.Shared;
 using System.Text.Json.Nodes;
 using BlitzScale.Native.Models;
 using BlitzScale.Native.Tests.Safetensors;

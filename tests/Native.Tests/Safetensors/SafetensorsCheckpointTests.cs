@@ -1,3 +1,4 @@
+using BlitzScale.Tests.Shared;
 using System.Text.Json;
 using BlitzScale.Native.Safetensors;
 

@@ -1,3 +1,4 @@
+using BlitzScale.Tests.Shared;
 using BlitzScale.Native.Safetensors;
 
 namespace BlitzScale.Native.Tests.Safetensors;

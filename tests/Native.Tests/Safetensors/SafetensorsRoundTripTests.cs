@@ -1,3 +1,4 @@
+using BlitzScale.Tests.Shared;
 using System.Buffers.Binary;
 using BlitzScale.Native.Safetensors;
 using BlitzScale.Native.Tensors;

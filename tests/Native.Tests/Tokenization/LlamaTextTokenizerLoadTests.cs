@@ -1,3 +1,4 @@
+using BlitzScale.Tests.Shared;
 using BlitzScale.Native.Tokenization;
 
 namespace BlitzScale.Native.Tests.Tokenization;
@@ -5,16 +6,17 @@ namespace BlitzScale.Native.Tests.Tokenization;
 /// <summary>Load's errors name the file and say what was wrong.</summary>
 public sealed class LlamaTextTokenizerLoadTests : IDisposable
 {
-    private readonly string _directory = TokenizerTestData.CreateTempDirectory();
+    private readonly TempDirectory _temp = new();
+    private string Folder => _temp.Path;
 
-    public void Dispose() => TokenizerTestData.DeleteDirectory(_directory);
+    public void Dispose() => _temp.Dispose();
 
-    private string ModelPath => Path.Combine(_directory, "tokenizer.model");
+    private string ModelPath => Path.Combine(Folder, "tokenizer.model");
 
     [Fact]
     public void MissingFileSaysOnlySentencePieceIsSupported()
     {
-        var error = Assert.Throws<TokenizerException>(() => LlamaTextTokenizer.Load(_directory, 1, 2));
+        var error = Assert.Throws<TokenizerException>(() => LlamaTextTokenizer.Load(Folder, 1, 2));
         Assert.Contains(ModelPath, error.Message);
         Assert.Equal(ModelPath, error.FilePath);
         Assert.Contains("only a SentencePiece tokenizer.model is supported", error.Message);
@@ -24,7 +26,7 @@ public sealed class LlamaTextTokenizerLoadTests : IDisposable
     [Fact]
     public void MissingDirectoryIsTheSameError()
     {
-        var missing = Path.Combine(_directory, "absent");
+        var missing = Path.Combine(Folder, "absent");
         var error = Assert.Throws<TokenizerException>(() => LlamaTextTokenizer.Load(missing, 1, 2));
         Assert.Contains(Path.Combine(missing, "tokenizer.model"), error.Message);
     }
@@ -32,8 +34,8 @@ public sealed class LlamaTextTokenizerLoadTests : IDisposable
     [Fact]
     public void TokenizerJsonIsNamedAsUnsupported()
     {
-        File.WriteAllText(Path.Combine(_directory, "tokenizer.json"), "{\"version\":\"1.0\"}");
-        var error = Assert.Throws<TokenizerException>(() => LlamaTextTokenizer.Load(_directory, 1, 2));
+        File.WriteAllText(Path.Combine(Folder, "tokenizer.json"), "{\"version\":\"1.0\"}");
+        var error = Assert.Throws<TokenizerException>(() => LlamaTextTokenizer.Load(Folder, 1, 2));
         Assert.Contains(ModelPath, error.Message);
         Assert.Contains("tokenizer.json (HF fast tokenizers) is not supported yet", error.Message);
         Assert.Contains("only a SentencePiece tokenizer.model is supported", error.Message);
@@ -47,7 +49,7 @@ public sealed class LlamaTextTokenizerLoadTests : IDisposable
     public void CorruptFileNamesTheFileAndTheInnerError(byte[] content)
     {
         File.WriteAllBytes(ModelPath, content);
-        var error = Assert.Throws<TokenizerException>(() => LlamaTextTokenizer.Load(_directory, 1, 2));
+        var error = Assert.Throws<TokenizerException>(() => LlamaTextTokenizer.Load(Folder, 1, 2));
         Assert.Contains(ModelPath, error.Message);
         Assert.Contains("not a valid SentencePiece model", error.Message);
         if (error.InnerException is { } inner)
@@ -60,16 +62,16 @@ public sealed class LlamaTextTokenizerLoadTests : IDisposable
     public void SpecialIdsOutsideTheVocabularyAreRejected()
     {
         SentencePieceModelWriter.WriteSynthetic(ModelPath, 300);
-        var error = Assert.Throws<TokenizerException>(() => LlamaTextTokenizer.Load(_directory, 1, 300));
+        var error = Assert.Throws<TokenizerException>(() => LlamaTextTokenizer.Load(Folder, 1, 300));
         Assert.Contains(ModelPath, error.Message);
         Assert.Contains("eos_id 300", error.Message);
-        Assert.Throws<TokenizerException>(() => LlamaTextTokenizer.Load(_directory, -1, 2));
+        Assert.Throws<TokenizerException>(() => LlamaTextTokenizer.Load(Folder, -1, 2));
     }
 
     [Fact]
     public void IsAnIOException()
     {
-        var error = Assert.Throws<TokenizerException>(() => LlamaTextTokenizer.Load(_directory, 1, 2));
+        var error = Assert.Throws<TokenizerException>(() => LlamaTextTokenizer.Load(Folder, 1, 2));
         Assert.IsAssignableFrom<IOException>(error);
     }
 }

@@ -1,3 +1,4 @@
+using BlitzScale.Tests.Shared;
 using BlitzScale.Native.Tokenization;
 using Xunit.Abstractions;
 
@@ -9,9 +10,10 @@ namespace BlitzScale.Native.Tests.Tokenization;
 /// </summary>
 public sealed class SentencePieceModelFieldsTests(ITestOutputHelper output) : IDisposable
 {
-    private readonly string _directory = TokenizerTestData.CreateTempDirectory();
+    private readonly TempDirectory _temp = new();
+    private string Folder => _temp.Path;
 
-    public void Dispose() => TokenizerTestData.DeleteDirectory(_directory);
+    public void Dispose() => _temp.Dispose();
 
     [Fact]
     public void ReaderSeesTheStoriesPieceTypes()
@@ -37,7 +39,7 @@ public sealed class SentencePieceModelFieldsTests(ITestOutputHelper output) : ID
         {
             return;
         }
-        var path = Path.Combine(_directory, "tokenizer.model");
+        var path = Path.Combine(Folder, "tokenizer.model");
         SentencePieceModelWriter.WriteSynthetic(path, 512);
         var synthetic = File.ReadAllBytes(path);
 
@@ -61,7 +63,7 @@ public sealed class SentencePieceModelFieldsTests(ITestOutputHelper output) : ID
         {
             return;
         }
-        var path = Path.Combine(_directory, "tokenizer.model");
+        var path = Path.Combine(Folder, "tokenizer.model");
         SentencePieceModelWriter.WriteSynthetic(path, 512);
         var expected = Fields(Submessage(stories, SentencePieceModelFields.ModelPieces)).Select(f => (f.Number, f.WireType));
         var actual = Fields(Submessage(File.ReadAllBytes(path), SentencePieceModelFields.ModelPieces)).Select(f => (f.Number, f.WireType));

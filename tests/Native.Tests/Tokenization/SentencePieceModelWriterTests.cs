@@ -1,3 +1,4 @@
+using BlitzScale.Tests.Shared;
 using BlitzScale.Native.Tokenization;
 
 namespace BlitzScale.Native.Tests.Tokenization;
@@ -8,9 +9,10 @@ public sealed class SentencePieceModelWriterTests : IDisposable
     private const string Ascii = "The quick brown fox jumps over the lazy dog; 42 times, (really)!";
     private const string NonAscii = "Grüße aus Köln — 日本語 🙂";
 
-    private readonly string _directory = TokenizerTestData.CreateTempDirectory();
+    private readonly TempDirectory _temp = new();
+    private string Folder => _temp.Path;
 
-    public void Dispose() => TokenizerTestData.DeleteDirectory(_directory);
+    public void Dispose() => _temp.Dispose();
 
     [Theory]
     [InlineData(32000)]
@@ -65,8 +67,8 @@ public sealed class SentencePieceModelWriterTests : IDisposable
     [Fact]
     public void IsDeterministic()
     {
-        var first = Path.Combine(_directory, "a.model");
-        var second = Path.Combine(_directory, "b.model");
+        var first = Path.Combine(Folder, "a.model");
+        var second = Path.Combine(Folder, "b.model");
         SentencePieceModelWriter.WriteSynthetic(first, 32000);
         SentencePieceModelWriter.WriteSynthetic(second, 32000);
         Assert.Equal(File.ReadAllBytes(first), File.ReadAllBytes(second));
@@ -75,7 +77,7 @@ public sealed class SentencePieceModelWriterTests : IDisposable
     [Fact]
     public void LaysOutSpecialByteAndNormalPieces()
     {
-        var path = Path.Combine(_directory, "tokenizer.model");
+        var path = Path.Combine(Folder, "tokenizer.model");
         SentencePieceModelWriter.WriteSynthetic(path, 1000);
         var pieces = SentencePieceModelReader.ReadPieces(File.ReadAllBytes(path));
         Assert.Equal(1000, pieces.Length);
@@ -100,7 +102,7 @@ public sealed class SentencePieceModelWriterTests : IDisposable
     [InlineData(-1)]
     public void RejectsTooSmallVocabularies(int vocabSize)
     {
-        var path = Path.Combine(_directory, "tokenizer.model");
+        var path = Path.Combine(Folder, "tokenizer.model");
         var error = Assert.Throws<ArgumentOutOfRangeException>(() => SentencePieceModelWriter.WriteSynthetic(path, vocabSize));
         Assert.Equal("vocabSize", error.ParamName);
         Assert.False(File.Exists(path));
@@ -110,7 +112,7 @@ public sealed class SentencePieceModelWriterTests : IDisposable
 
     private LlamaTextTokenizer WriteAndLoad(int vocabSize)
     {
-        SentencePieceModelWriter.WriteSynthetic(Path.Combine(_directory, "tokenizer.model"), vocabSize);
-        return LlamaTextTokenizer.Load(_directory, 1, 2);
+        SentencePieceModelWriter.WriteSynthetic(Path.Combine(Folder, "tokenizer.model"), vocabSize);
+        return LlamaTextTokenizer.Load(Folder, 1, 2);
     }
 }

@@ -1,3 +1,4 @@
+using BlitzScale.Native.Engine;
 using BlitzScale.Native.Tokenization;
 using Xunit.Abstractions;
 
@@ -154,7 +155,7 @@ public sealed class Stories260KTokenizerTests(ITestOutputHelper output)
         return LlamaTextTokenizer.Load(directory, Bos, Eos);
     }
 
-    private static IReadOnlyList<TokenizerTestData.GoldenCase> Goldens()
+    private static IReadOnlyList<GoldenCase> Goldens()
     {
         var goldens = TokenizerTestData.ReadGoldens(TokenizerTestData.Stories260KDirectory()!);
         Assert.NotEmpty(goldens);

@@ -1,3 +1,4 @@
+using BlitzScale.Tests.Shared;
 using BlitzScale.Native.Tokenization;
 
 namespace BlitzScale.Native.Tests.Tokenization;
@@ -8,16 +9,17 @@ public sealed class StreamingDecoderTests : IDisposable
     private const int Bos = 1;
     private const int Eos = 2;
 
-    private readonly string _directory = TokenizerTestData.CreateTempDirectory();
+    private readonly TempDirectory _temp = new();
+    private string Folder => _temp.Path;
     private readonly LlamaTextTokenizer _tokenizer;
 
     public StreamingDecoderTests()
     {
-        SentencePieceModelWriter.WriteSynthetic(Path.Combine(_directory, "tokenizer.model"), 512);
-        _tokenizer = LlamaTextTokenizer.Load(_directory, Bos, Eos);
+        SentencePieceModelWriter.WriteSynthetic(Path.Combine(Folder, "tokenizer.model"), 512);
+        _tokenizer = LlamaTextTokenizer.Load(Folder, Bos, Eos);
     }
 
-    public void Dispose() => TokenizerTestData.DeleteDirectory(_directory);
+    public void Dispose() => _temp.Dispose();
 
     [Fact]
     public void MultiByteCharacterComesOutWhenItsLastByteArrives()
