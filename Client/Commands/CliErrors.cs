@@ -13,7 +13,7 @@ internal static class CliErrors
         {
             return await action();
         }
-        catch (Exception e) when (e is ModelFileException or ArgumentException or DirectoryNotFoundException or FileNotFoundException or InvalidOperationException)
+        catch (Exception e) when (e is ModelFileException or ArgumentException or DirectoryNotFoundException or FileNotFoundException or InvalidOperationException or KeyNotFoundException)
         {
             Console.Error.WriteLine($"blitz: error: {e.Message}");
             return UserError;

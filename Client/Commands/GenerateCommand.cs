@@ -1,57 +1,98 @@
 using System.CommandLine;
+using System.Diagnostics;
+using System.Text;
 using System.Text.Json;
-using BlitzScale.Native.Engine;
+using BlitzScale.Grains.Interfaces.Serving;
 using BlitzScale.Native.Sampling;
-using BlitzScale.Native.Tokenization;
 
 namespace BlitzScale.Client.Commands;
 
-/// <summary><c>blitz generate</c>: prints the continuation of a prompt.</summary>
+/// <summary><c>blitz generate</c>: prints the continuation of a prompt, generated through the grid.</summary>
 internal static class GenerateCommand
 {
     public static Command Create()
     {
         var model = new Option<string?>("--model") { Description = "Hugging Face Llama model directory (default: a synthetic tiny model, created once in the cache)" };
         var prompt = new Option<string>("--prompt") { Description = "The prompt text", DefaultValueFactory = _ => "Once upon a time" };
-        var maxTokens = new Option<int>("--max-tokens") { Description = "Most tokens to generate", DefaultValueFactory = _ => 256 };
+        var maxTokens = new Option<int>("--max-tokens") { Description = "Most tokens to generate", DefaultValueFactory = _ => GenerateRequest.DefaultMaxTokens };
         var temperature = new Option<float>("--temperature") { Description = "0 is greedy", DefaultValueFactory = _ => 0f };
         var topP = new Option<float>("--top-p") { Description = "Nucleus sampling mass", DefaultValueFactory = _ => 1f };
         var topK = new Option<int>("--top-k") { Description = "Keep only the k most likely tokens (0: all)", DefaultValueFactory = _ => 0 };
         var seed = new Option<ulong>("--seed") { Description = "Sampling seed", DefaultValueFactory = _ => 0UL };
         var json = new Option<bool>("--json") { Description = "Print one JSON object instead of text" };
-        var command = new Command("generate", "Generate a continuation of a prompt") { model, prompt, maxTokens, temperature, topP, topK, seed, json };
-        command.SetAction(parse => CliErrors.Run(() => Run(
-            parse.GetValue(model), parse.GetValue(prompt)!, parse.GetValue(maxTokens),
-            new SamplingOptions(parse.GetValue(temperature), parse.GetValue(topP), parse.GetValue(topK), parse.GetValue(seed)),
-            parse.GetValue(json))));
+        var cluster = GridOptions.Cluster();
+        var clusterId = GridOptions.ClusterId();
+        var command = new Command("generate", "Generate a continuation of a prompt through the grid")
+        {
+            model, prompt, maxTokens, temperature, topP, topK, seed, json, cluster, clusterId,
+        };
+        command.SetAction((parse, cancellation) => CliErrors.Run(async () =>
+        {
+            new SamplingOptions(parse.GetValue(temperature), parse.GetValue(topP), parse.GetValue(topK), parse.GetValue(seed)).Validate();
+            var request = new GenerateRequest
+            {
+                Prompt = parse.GetValue(prompt)!,
+                MaxTokens = parse.GetValue(maxTokens),
+                Temperature = parse.GetValue(temperature),
+                TopP = parse.GetValue(topP),
+                TopK = parse.GetValue(topK),
+                Seed = parse.GetValue(seed),
+            };
+            return await Run(parse.GetValue(model), request, parse.GetValue(json), parse.GetValue(cluster), parse.GetValue(clusterId)!, cancellation);
+        }));
         return command;
     }
 
-    private static int Run(string? modelDirectory, string prompt, int maxTokens, SamplingOptions sampling, bool json)
+    private static async Task<int> Run(string? modelDirectory, GenerateRequest request, bool json, string? cluster, string clusterId, CancellationToken cancellation)
     {
-        sampling.Validate();
         string path = ModelSource.Resolve(modelDirectory);
-        using var model = LocalModel.Open(path);
-        int[] promptIds = model.Tokenizer.Encode(prompt);
-        var decoder = new StreamingDecoder(model.Tokenizer);
-        using var cancel = new CancellationTokenSource();
-        Console.CancelKeyPress += (_, e) => { e.Cancel = true; cancel.Cancel(); };
+        string model = ModelNames.For(path);
+        await using var grid = await GridSession.Open(cluster, clusterId, cancellation);
+        await EnsureDeployed(grid, model, path, cancellation);
 
-        Action<int>? onToken = json ? null : id => Console.Write(decoder.Append(id));
-        if (!json) Console.Write(prompt);
-        var result = model.CreateGenerator().Generate(promptIds, new GenerationOptions(maxTokens, sampling), onToken, cancel.Token);
+        var clock = Stopwatch.StartNew();
+        int[] promptIds = [];
+        var output = new List<int>();
+        var text = new StringBuilder();
+        double first = 0, last = 0;
+        string finish = "";
+        if (!json) Console.Write(request.Prompt);
+        await foreach (var update in grid.Client.GenerateStreamingAsync(model, request, cancellation))
+        {
+            if (update.PromptIds is { } ids) promptIds = ids;
+            if (update.TokenId >= 0)
+            {
+                last = clock.Elapsed.TotalMilliseconds;
+                if (output.Count == 0) first = last;
+                output.Add(update.TokenId);
+            }
+            if (json) text.Append(update.Text);
+            else Console.Write(update.Text);
+            if (update.Finish is { } f) finish = f;
+        }
+        double rate = output.Count > 1 ? (output.Count - 1) / ((last - first) / 1000.0) : 0;
         if (json)
         {
-            var report = new GenerateReport(path, result.PromptIds, result.OutputIds, model.Tokenizer.Decode(result.OutputIds),
-                Math.Round(result.TtftMs, 3), Math.Round(result.TokensPerSecond, 1), result.Finish.ToString().ToLowerInvariant());
+            var report = new GenerateReport(path, promptIds, [.. output], text.ToString(), Math.Round(first, 3), Math.Round(rate, 1), finish);
             Console.WriteLine(JsonSerializer.Serialize(report, CliJson.Options));
         }
         else
         {
-            Console.WriteLine(decoder.Flush());
-            Console.Error.WriteLine($"[{result.OutputIds.Length} tokens, ttft {result.TtftMs:F1} ms, {result.TokensPerSecond:F1} tokens/s, finished by {result.Finish.ToString().ToLowerInvariant()}]");
+            Console.WriteLine();
+            Console.Error.WriteLine($"[{output.Count} tokens, ttft {first:F1} ms, {rate:F1} tokens/s, finished by {finish}]");
         }
         return 0;
+    }
+
+    /// <summary>The embedded grid always deploys the model; a running cluster deploys it with one instance if it is not there yet.</summary>
+    private static async Task EnsureDeployed(GridSession grid, string model, string path, CancellationToken cancellation)
+    {
+        if (!grid.Embedded)
+        {
+            var status = await grid.Client.StatusAsync(cancellation);
+            if (status.Models.Any(m => m.Model == model)) return;
+        }
+        await grid.Client.DeployAsync(model, new DeployRequest { ModelDirectory = Path.GetFullPath(path), Instances = 1 }, cancellation);
     }
 }
 

@@ -1,0 +1,73 @@
+using System.Collections.Concurrent;
+using System.Diagnostics;
+
+namespace BlitzScale.Client.Benchmarks;
+
+/// <summary>
+/// The requests of <c>blitz bench serve</c>, and the closed-loop driver that plays them against any
+/// streaming generate function with a fixed concurrency, recording TTFT and time between tokens.
+/// </summary>
+internal sealed class ServeWorkload(int requests, int concurrency, int promptTokens, int maxTokens, int vocab, int seed = 1)
+{
+    public int Requests { get; } = requests;
+    public int Concurrency { get; } = concurrency;
+    public int PromptTokens { get; } = promptTokens;
+    public int MaxTokens { get; } = maxTokens;
+
+    /// <summary>Prompt ids of request <paramref name="i"/>: BOS then ordinary tokens, the same every run.</summary>
+    public int[] Prompt(int i, int length)
+    {
+        var random = new Random(seed * 100_003 + i);
+        return [1, .. Enumerable.Range(0, length - 1).Select(_ => random.Next(Math.Min(259, vocab - 1), vocab))];
+    }
+
+    /// <summary>
+    /// Runs every request through <paramref name="generate"/> (prompt, max tokens → a stream of token-arrival
+    /// callbacks), <see cref="Concurrency"/> at a time.
+    /// </summary>
+    public async Task<RunResult> Run(Func<int[], int, Func<Task>, Task> generate)
+    {
+        var ttft = new ConcurrentBag<double>();
+        var tbt = new ConcurrentBag<double>();
+        long tokens = 0;
+        int next = -1;
+        var clock = Stopwatch.StartNew();
+        async Task Worker()
+        {
+            int i;
+            while ((i = Interlocked.Increment(ref next)) < Requests)
+            {
+                var start = clock.Elapsed.TotalMilliseconds;
+                double previous = -1;
+                await generate(Prompt(i, PromptTokens), MaxTokens, () =>
+                {
+                    double now = clock.Elapsed.TotalMilliseconds;
+                    if (previous < 0) ttft.Add(now - start);
+                    else tbt.Add(now - previous);
+                    previous = now;
+                    Interlocked.Increment(ref tokens);
+                    return Task.CompletedTask;
+                });
+            }
+        }
+        await Task.WhenAll(Enumerable.Range(0, Concurrency).Select(_ => Task.Run(Worker)));
+        double seconds = clock.Elapsed.TotalSeconds;
+        return new RunResult(Math.Round(tokens / seconds, 1), tokens, Math.Round(seconds, 3), Percentiles.Of(ttft), Percentiles.Of(tbt));
+    }
+
+    /// <summary>Latency of one-token requests, one at a time: what the path itself adds.</summary>
+    public async Task<Percentiles> OneTokenLatency(Func<int[], int, Func<Task>, Task> generate, int count)
+    {
+        var latencies = new List<double>(count);
+        for (int i = 0; i < count; i++)
+        {
+            long start = Stopwatch.GetTimestamp();
+            await generate(Prompt(i, 8), 1, () => Task.CompletedTask);
+            latencies.Add(Stopwatch.GetElapsedTime(start).TotalMilliseconds);
+        }
+        return Percentiles.Of(latencies);
+    }
+}
+
+/// <summary>One closed-loop run.</summary>
+internal sealed record RunResult(double TokensPerSecond, long Tokens, double Seconds, Percentiles TtftMs, Percentiles TbtMs);

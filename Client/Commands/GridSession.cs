@@ -1,0 +1,110 @@
+using System.Net;
+using System.Net.Sockets;
+using BlitzScale.Grains.Hosting;
+using BlitzScale.Silo;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+using Orleans.Configuration;
+using SiloOptions = BlitzScale.Silo.SiloOptions;
+using StackExchange.Redis;
+
+namespace BlitzScale.Client.Commands;
+
+/// <summary>
+/// A connection to a grid for one command: an Orleans client of a running cluster, or, without
+/// <c>--cluster</c>, an embedded single-host grid (one silo in this process, host "local", one cpu GPU).
+/// </summary>
+internal sealed class GridSession : IAsyncDisposable
+{
+    public const string DefaultClusterId = "blitzscale";
+    public const string EmbeddedHost = "local";
+    private const int DefaultGatewayPort = 30000;
+
+    private readonly IHost _host;
+
+    private GridSession(IHost host, bool embedded)
+    {
+        _host = host;
+        Embedded = embedded;
+        Client = new BlitzScaleClient(host.Services.GetRequiredService<IClusterClient>());
+    }
+
+    public BlitzScaleClient Client { get; }
+    public bool Embedded { get; }
+
+    public static async Task<GridSession> Open(string? cluster, string clusterId, CancellationToken cancellationToken)
+    {
+        IHost host = cluster is null ? EmbeddedSilo() : ClusterClient(cluster, clusterId);
+        await host.StartAsync(cancellationToken);
+        return new GridSession(host, cluster is null);
+    }
+
+    private static IHost EmbeddedSilo()
+    {
+        int siloPort = FreePort(), gatewayPort = FreePort();
+        var silo = new SiloOptions
+        {
+            Clustering = SiloOptions.LocalhostClustering,
+            SiloPort = siloPort,
+            GatewayPort = gatewayPort,
+            PrimarySiloPort = siloPort,
+            Dashboard = false,
+        };
+        var app = BlitzSilo.Build(silo, new GpuHostOptions { Host = EmbeddedHost, Gpus = 1 });
+        return app;
+    }
+
+    private static IHost ClusterClient(string cluster, string clusterId)
+    {
+        var builder = Host.CreateApplicationBuilder();
+        builder.Logging.SetMinimumLevel(LogLevel.Warning);
+        builder.UseOrleansClient(client =>
+        {
+            if (cluster.StartsWith("redis://", StringComparison.OrdinalIgnoreCase))
+            {
+                string endpoint = cluster["redis://".Length..];
+                if (endpoint.Length == 0) throw new ArgumentException($"--cluster {cluster}: expected redis://host:port");
+                client.UseRedisClustering(o => o.ConfigurationOptions = ConfigurationOptions.Parse(endpoint));
+                client.Configure<ClusterOptions>(o =>
+                {
+                    o.ClusterId = clusterId;
+                    o.ServiceId = clusterId;
+                });
+            }
+            else if (cluster == "localhost" || cluster.StartsWith("localhost:", StringComparison.Ordinal))
+            {
+                int port = DefaultGatewayPort;
+                if (cluster.Length > "localhost".Length && !int.TryParse(cluster["localhost:".Length..], out port))
+                    throw new ArgumentException($"--cluster {cluster}: expected localhost or localhost:PORT (the gateway port)");
+                client.UseLocalhostClustering(port);
+            }
+            else
+            {
+                throw new ArgumentException($"--cluster {cluster}: expected localhost[:gatewayPort] or redis://host:port");
+            }
+            client.AddBlitzScaleClient();
+        });
+        return builder.Build();
+    }
+
+    private static int FreePort()
+    {
+        using var listener = new TcpListener(IPAddress.Loopback, 0);
+        listener.Start();
+        return ((IPEndPoint)listener.LocalEndpoint).Port;
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(10));
+        try
+        {
+            await _host.StopAsync(timeout.Token);
+        }
+        finally
+        {
+            _host.Dispose();
+        }
+    }
+}

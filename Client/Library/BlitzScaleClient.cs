@@ -1,0 +1,88 @@
+using System.Diagnostics;
+using System.Runtime.CompilerServices;
+using System.Text;
+using BlitzScale.Grains.Interfaces;
+using BlitzScale.Grains.Interfaces.Serving;
+using BlitzScale.Grains.Interfaces.Topology;
+
+namespace BlitzScale.Client;
+
+/// <summary>
+/// What a .NET service needs to use a BlitzScale grid through its Orleans client: deploy models, generate
+/// (whole or token by token) and read the grid's status. Register it with
+/// <see cref="BlitzScaleClientBuilderExtensions.AddBlitzScaleClient"/>.
+/// </summary>
+public sealed class BlitzScaleClient(IGrainFactory grains)
+{
+    /// <summary>Deploys <paramref name="model"/> and returns once every instance has started loading.</summary>
+    /// <exception cref="ArgumentException">The request is invalid; the message says which part.</exception>
+    public Task<ModelStatus> DeployAsync(string model, DeployRequest request, CancellationToken cancellationToken = default)
+    {
+        ArgumentException.ThrowIfNullOrWhiteSpace(model);
+        ArgumentNullException.ThrowIfNull(request);
+        cancellationToken.ThrowIfCancellationRequested();
+        return Model(model).Deploy(request);
+    }
+
+    /// <summary>Unloads every instance of <paramref name="model"/>.</summary>
+    public Task UndeployAsync(string model, CancellationToken cancellationToken = default)
+    {
+        ArgumentException.ThrowIfNullOrWhiteSpace(model);
+        cancellationToken.ThrowIfCancellationRequested();
+        return Model(model).Undeploy();
+    }
+
+    /// <summary>Streams a generation: first the prompt, then each token as it is produced, the last with its finish reason.</summary>
+    /// <exception cref="KeyNotFoundException">The model is not deployed.</exception>
+    /// <exception cref="ArgumentException">The request can never be served (too long, bad sampling options).</exception>
+    public async IAsyncEnumerable<GenerationUpdate> GenerateStreamingAsync(
+        string model, GenerateRequest request, [EnumeratorCancellation] CancellationToken cancellationToken = default)
+    {
+        ArgumentException.ThrowIfNullOrWhiteSpace(model);
+        ArgumentNullException.ThrowIfNull(request);
+        await foreach (var update in Model(model).Generate(request, cancellationToken).WithCancellation(cancellationToken))
+            yield return update;
+    }
+
+    /// <summary>Generates and returns the whole result.</summary>
+    /// <exception cref="KeyNotFoundException">The model is not deployed.</exception>
+    /// <exception cref="ArgumentException">The request can never be served.</exception>
+    public async Task<GenerateResult> GenerateAsync(string model, GenerateRequest request, CancellationToken cancellationToken = default)
+    {
+        var clock = Stopwatch.StartNew();
+        int[] promptIds = [];
+        string instance = "", finish = "";
+        var output = new List<int>();
+        var text = new StringBuilder();
+        double first = 0, last = 0;
+        await foreach (var update in GenerateStreamingAsync(model, request, cancellationToken))
+        {
+            if (update.PromptIds is { } ids) promptIds = ids;
+            if (update.Instance is { } name) instance = name;
+            if (update.TokenId >= 0)
+            {
+                last = clock.Elapsed.TotalMilliseconds;
+                if (output.Count == 0) first = last;
+                output.Add(update.TokenId);
+            }
+            text.Append(update.Text);
+            if (update.Finish is { } f) finish = f;
+        }
+        double rate = output.Count > 1 ? (output.Count - 1) / ((last - first) / 1000.0) : 0;
+        return new GenerateResult(model, instance, promptIds, [.. output], text.ToString(), first, rate, finish);
+    }
+
+    /// <summary>Hosts with their GPUs, and every deployed model with its instances.</summary>
+    public async Task<ClusterStatus> StatusAsync(CancellationToken cancellationToken = default)
+    {
+        var hosts = await grains.GetGrain<ITopologyGrain>(GrainKeys.Cluster).GetHosts();
+        cancellationToken.ThrowIfCancellationRequested();
+        var hostStatuses = await Task.WhenAll(hosts.Select(async h => new HostStatus(h,
+            await Task.WhenAll(Enumerable.Range(0, h.Gpus).Select(i => grains.GetGrain<IGpuGrain>(GrainKeys.Gpu(h.Host, i)).GetStatus())))));
+        var names = await grains.GetGrain<IModelRegistryGrain>(GrainKeys.Cluster).GetModels();
+        var models = await Task.WhenAll(names.Select(n => Model(n).GetStatus()));
+        return new ClusterStatus(hostStatuses, models);
+    }
+
+    private IModelGrain Model(string model) => grains.GetGrain<IModelGrain>(model);
+}

@@ -1,0 +1,17 @@
+namespace BlitzScale.Grains.Interfaces.Serving;
+
+/// <summary>Deploys a model: where its files are, how many instances, optionally on which GPUs and with what batching.</summary>
+[GenerateSerializer, Immutable, Alias("blitz.DeployRequest")]
+public sealed record DeployRequest
+{
+    /// <summary>The Hugging Face model directory, as seen from the hosts (each host reads its own copy).</summary>
+    [Id(0)] public required string ModelDirectory { get; init; }
+    /// <summary>Number of instances.</summary>
+    [Id(1)] public int Instances { get; init; } = 1;
+    /// <summary>GPU keys (<c>"{host}/gpu{i}"</c>) to use, one per instance; chosen by the model grain when empty.</summary>
+    [Id(2)] public IReadOnlyList<string>? Gpus { get; init; }
+    /// <summary>KV-cache blocks per instance; sized from the GPU's free memory when null.</summary>
+    [Id(3)] public int? KvBlocks { get; init; }
+    /// <summary>Tokens per batching step; the engine default when null.</summary>
+    [Id(4)] public int? MaxBatchTokens { get; init; }
+}

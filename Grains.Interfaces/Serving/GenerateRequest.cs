@@ -1,0 +1,28 @@
+namespace BlitzScale.Grains.Interfaces.Serving;
+
+/// <summary>One generation: a prompt (text, or ids that already start with BOS) and how to sample.</summary>
+[GenerateSerializer, Immutable, Alias("blitz.GenerateRequest")]
+public sealed record GenerateRequest
+{
+    /// <summary>Defaults for <see cref="MaxTokens"/>.</summary>
+    public const int DefaultMaxTokens = 256;
+
+    /// <summary>The prompt text, tokenized by the instance (with BOS). Ignored when <see cref="PromptIds"/> is set.</summary>
+    [Id(0)] public string Prompt { get; init; } = "";
+    /// <summary>Prompt token ids, BOS included, instead of text.</summary>
+    [Id(1)] public int[]? PromptIds { get; init; }
+    /// <summary>Most tokens to generate.</summary>
+    [Id(2)] public int MaxTokens { get; init; } = DefaultMaxTokens;
+    /// <summary>0 is greedy.</summary>
+    [Id(3)] public float Temperature { get; init; }
+    /// <summary>Nucleus mass (1 keeps all).</summary>
+    [Id(4)] public float TopP { get; init; } = 1f;
+    /// <summary>Keep the k most likely (0 keeps all).</summary>
+    [Id(5)] public int TopK { get; init; }
+    /// <summary>Sampling seed.</summary>
+    [Id(6)] public ulong Seed { get; init; }
+    /// <summary>Whether EOS ends the generation.</summary>
+    [Id(7)] public bool StopAtEos { get; init; } = true;
+    /// <summary>An id for logs and cancellation; one is made when empty.</summary>
+    [Id(8)] public string? RequestId { get; init; }
+}

@@ -1,0 +1,24 @@
+namespace BlitzScale.Grains.Interfaces.Serving;
+
+/// <summary>
+/// One element of a streaming generation. The first carries the prompt ids and the instance serving it; each
+/// further one a generated token and its text; the last one <see cref="Finish"/>.
+/// </summary>
+[GenerateSerializer, Immutable, Alias("blitz.GenerationUpdate")]
+public sealed record GenerationUpdate
+{
+    /// <summary>The prompt as run (first update only).</summary>
+    [Id(0)] public int[]? PromptIds { get; init; }
+    /// <summary>The generated token, or -1 when this update carries none.</summary>
+    [Id(1)] public int TokenId { get; init; } = -1;
+    /// <summary>Position of the token among the generated ones.</summary>
+    [Id(2)] public int Index { get; init; }
+    /// <summary>The text the token adds (may be empty mid-character).</summary>
+    [Id(3)] public string Text { get; init; } = "";
+    /// <summary>Milliseconds since the instance accepted the request.</summary>
+    [Id(4)] public double ElapsedMs { get; init; }
+    /// <summary>Why the generation ended ("eos", "length", "cancelled"), on the last update only.</summary>
+    [Id(5)] public string? Finish { get; init; }
+    /// <summary>The shard serving the request (first update only).</summary>
+    [Id(6)] public string? Instance { get; init; }
+}

@@ -1,0 +1,31 @@
+namespace BlitzScale.Grains.Interfaces.Serving;
+
+/// <summary>
+/// The layers of one instance on one GPU, keyed <c>"{model}/{instance}/{rank}"</c> and activated on the silo
+/// of the GPU it was loaded on. With TP=1 a shard is a whole instance: it loads the parameters, batches
+/// requests continuously and streams their tokens.
+/// </summary>
+[Alias("blitz.ILayerShardGrain")]
+public interface ILayerShardGrain : IGrainWithStringKey
+{
+    /// <summary>Reserves GPU memory and starts loading the parameters; returns once loading has begun.</summary>
+    /// <exception cref="InvalidOperationException">The GPU lacks memory, or the shard is already loaded elsewhere.</exception>
+    [Alias("Load")]
+    Task<InstanceStatus> Load(ShardLoadRequest request);
+
+    /// <summary>State, loaded layers and batching counters.</summary>
+    [Alias("GetStatus")]
+    Task<InstanceStatus> GetStatus();
+
+    /// <summary>Generates, streaming updates; cancelling frees the request's KV blocks.</summary>
+    [Alias("Generate")]
+    IAsyncEnumerable<GenerationUpdate> Generate(GenerateRequest request, CancellationToken cancellationToken = default);
+
+    /// <summary>Stops serving and frees the GPU memory.</summary>
+    [Alias("Unload")]
+    Task Unload();
+
+    /// <summary>The silo this shard runs on.</summary>
+    [Alias("GetSiloAddress")]
+    Task<string> GetSiloAddress();
+}

@@ -1,0 +1,29 @@
+namespace BlitzScale.Grains.Interfaces.Serving;
+
+/// <summary>
+/// One model, keyed by its name: deployment, instances and their states, the request queue and the router
+/// (least outstanding tokens).
+/// </summary>
+[Alias("blitz.IModelGrain")]
+public interface IModelGrain : IGrainWithStringKey
+{
+    /// <summary>Places and loads instances; returns once every instance has started loading.</summary>
+    /// <exception cref="ArgumentException">The request is invalid (no instances, unknown GPU, bad model directory).</exception>
+    /// <exception cref="InvalidOperationException">Not enough GPUs.</exception>
+    [Alias("Deploy")]
+    Task<ModelStatus> Deploy(DeployRequest request);
+
+    /// <summary>Unloads every instance.</summary>
+    [Alias("Undeploy")]
+    Task Undeploy();
+
+    /// <summary>Instances, queue and throughput.</summary>
+    /// <exception cref="KeyNotFoundException">The model is not deployed.</exception>
+    [Alias("GetStatus")]
+    Task<ModelStatus> GetStatus();
+
+    /// <summary>Routes a generation to an instance and streams its updates.</summary>
+    /// <exception cref="KeyNotFoundException">The model is not deployed.</exception>
+    [Alias("Generate")]
+    IAsyncEnumerable<GenerationUpdate> Generate(GenerateRequest request, CancellationToken cancellationToken = default);
+}

@@ -1,0 +1,18 @@
+namespace BlitzScale.Grains.Interfaces.Serving;
+
+/// <summary>The life of a model instance (see DESIGN.md).</summary>
+public enum InstanceState
+{
+    /// <summary>Not placed.</summary>
+    Inactive,
+    /// <summary>Parameters arriving.</summary>
+    Loading,
+    /// <summary>Serving requests.</summary>
+    Serving,
+    /// <summary>Finishing its requests before stopping.</summary>
+    Draining,
+    /// <summary>Stopped, parameters kept on the GPU.</summary>
+    Warm,
+    /// <summary>Could not load or serve; see the error.</summary>
+    Failed,
+}

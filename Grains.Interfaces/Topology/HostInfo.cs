@@ -1,0 +1,14 @@
+namespace BlitzScale.Grains.Interfaces.Topology;
+
+/// <summary>What one silo declares about its host at start-up: its GPUs and links, for placement and planning.</summary>
+[GenerateSerializer, Immutable, Alias("blitz.HostInfo")]
+public sealed record HostInfo(
+    [property: Id(0)] string Host,
+    [property: Id(1)] int Gpus,
+    [property: Id(2)] string Backend,
+    [property: Id(3)] long GpuMemoryBytes,
+    [property: Id(4)] string NvlinkGroup,
+    [property: Id(5)] double NicGbps,
+    [property: Id(6)] string LeafSwitch,
+    [property: Id(7)] string SiloAddress,
+    [property: Id(8)] string? ModelsDirectory);

@@ -1,0 +1,37 @@
+namespace BlitzScale.Grains.Hosting;
+
+/// <summary>What this silo's host is: its name, its GPUs and its links. Validated by <see cref="GpuHostOptionsValidator"/>.</summary>
+public sealed class GpuHostOptions
+{
+    /// <summary>Default GPUs per host.</summary>
+    public const int DefaultGpus = 1;
+    /// <summary>Default compute backend.</summary>
+    public const string DefaultBackend = "cpu";
+    /// <summary>Default memory per GPU, in GiB.</summary>
+    public const double DefaultGpuMemoryGiB = 8;
+    /// <summary>Default NIC bandwidth, in Gbit/s.</summary>
+    public const double DefaultNicGbps = 100;
+
+    /// <summary>The backends this build can run.</summary>
+    public static IReadOnlyList<string> Backends { get; } = ["cpu"];
+
+    /// <summary>The host's name: GPU grains are keyed <c>"{host}/gpu{i}"</c>. Defaults to the machine name.</summary>
+    public string Host { get; set; } = Environment.MachineName;
+    /// <summary>Number of GPUs.</summary>
+    public int Gpus { get; set; } = DefaultGpus;
+    /// <summary>Compute backend of the GPUs.</summary>
+    public string Backend { get; set; } = DefaultBackend;
+    /// <summary>Memory per GPU, in GiB (parameters and KV cache are accounted against it).</summary>
+    public double GpuMemoryGiB { get; set; } = DefaultGpuMemoryGiB;
+    /// <summary>The NVLink group of this host's GPUs (GPUs in one group copy to each other directly). Defaults to the host name.</summary>
+    public string? NvlinkGroup { get; set; }
+    /// <summary>NIC bandwidth, in Gbit/s, for the planner.</summary>
+    public double NicGbps { get; set; } = DefaultNicGbps;
+    /// <summary>The leaf switch this host hangs off, for the planner.</summary>
+    public string LeafSwitch { get; set; } = "leaf0";
+    /// <summary>Where this host keeps model directories (relative model paths resolve against it).</summary>
+    public string? ModelsDirectory { get; set; }
+
+    /// <summary>Bytes of memory per GPU.</summary>
+    public long GpuMemoryBytes => (long)(GpuMemoryGiB * (1L << 30));
+}

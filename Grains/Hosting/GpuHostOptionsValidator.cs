@@ -1,0 +1,35 @@
+namespace BlitzScale.Grains.Hosting;
+
+/// <summary>Checks <see cref="GpuHostOptions"/> at start-up, naming the option and what was wrong.</summary>
+public static class GpuHostOptionsValidator
+{
+    /// <summary>The problems, one line each; empty when valid.</summary>
+    public static IReadOnlyList<string> Validate(GpuHostOptions o)
+    {
+        var errors = new List<string>();
+        if (string.IsNullOrWhiteSpace(o.Host) || o.Host.Contains('/'))
+            errors.Add($"Host: expected a non-empty name without '/', found \"{o.Host}\"");
+        if (o.Gpus is < 1 or > 64)
+            errors.Add($"Gpus: expected 1 to 64, found {o.Gpus}");
+        if (!GpuHostOptions.Backends.Contains(o.Backend))
+            errors.Add($"Backend: expected one of {string.Join(", ", GpuHostOptions.Backends)}, found \"{o.Backend}\"");
+        if (!(o.GpuMemoryGiB > 0) || double.IsInfinity(o.GpuMemoryGiB))
+            errors.Add($"GpuMemoryGiB: expected a positive number, found {o.GpuMemoryGiB}");
+        if (!(o.NicGbps > 0) || double.IsInfinity(o.NicGbps))
+            errors.Add($"NicGbps: expected a positive number, found {o.NicGbps}");
+        if (string.IsNullOrWhiteSpace(o.LeafSwitch))
+            errors.Add("LeafSwitch: expected a name, found an empty one");
+        if (o.ModelsDirectory is { } dir && !Directory.Exists(dir))
+            errors.Add($"ModelsDirectory: \"{dir}\" does not exist");
+        return errors;
+    }
+
+    /// <summary>Throws when invalid.</summary>
+    /// <exception cref="ArgumentException">Lists every problem.</exception>
+    public static void ThrowIfInvalid(GpuHostOptions o)
+    {
+        var errors = Validate(o);
+        if (errors.Count > 0)
+            throw new ArgumentException("invalid host options: " + string.Join("; ", errors));
+    }
+}

@@ -1,0 +1,64 @@
+using BlitzScale.Grains.Interfaces;
+using BlitzScale.Grains.Interfaces.Topology;
+using Microsoft.Extensions.Logging;
+
+namespace BlitzScale.Grains.Hosting;
+
+/// <summary>
+/// Declares this host to the topology grain as the silo becomes active (so a started silo is already in
+/// the topology), and again every few seconds so the view rebuilds itself if that grain moves.
+/// </summary>
+internal sealed partial class HostRegistrationService(
+    GpuHostOptions options, IGrainFactory grains, ILocalSiloDetails silo, ILogger<HostRegistrationService> logger)
+    : ILifecycleParticipant<ISiloLifecycle>
+{
+    internal static readonly TimeSpan Period = TimeSpan.FromSeconds(5);
+
+    private readonly CancellationTokenSource _stopping = new();
+    private Task _refresh = Task.CompletedTask;
+
+    public void Participate(ISiloLifecycle lifecycle) =>
+        lifecycle.Subscribe(nameof(HostRegistrationService), ServiceLifecycleStage.Active, Start, Stop);
+
+    private async Task Start(CancellationToken cancellationToken)
+    {
+        await Register();
+        _refresh = Refresh(_stopping.Token);
+    }
+
+    private async Task Stop(CancellationToken cancellationToken)
+    {
+        await _stopping.CancelAsync();
+        await _refresh.ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+    }
+
+    private async Task Refresh(CancellationToken stopping)
+    {
+        using var timer = new PeriodicTimer(Period);
+        try
+        {
+            while (await timer.WaitForNextTickAsync(stopping))
+            {
+                try
+                {
+                    await Register();
+                }
+                catch (Exception e) when (e is not OperationCanceledException)
+                {
+                    LogRegistrationFailed(logger, options.Host, e);
+                }
+            }
+        }
+        catch (OperationCanceledException) when (stopping.IsCancellationRequested)
+        {
+            // The silo is stopping.
+        }
+    }
+
+    private Task Register() => grains.GetGrain<ITopologyGrain>(GrainKeys.Cluster).RegisterHost(new HostInfo(
+        options.Host, options.Gpus, options.Backend, options.GpuMemoryBytes, options.NvlinkGroup ?? options.Host,
+        options.NicGbps, options.LeafSwitch, silo.SiloAddress.ToString(), options.ModelsDirectory));
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Host {Host} could not refresh its registration with the topology grain; retrying")]
+    private static partial void LogRegistrationFailed(ILogger logger, string host, Exception error);
+}

@@ -1,0 +1,32 @@
+using BlitzScale.Grains.Interfaces;
+using BlitzScale.Grains.Placement;
+using BlitzScale.Grains.Telemetry;
+using Microsoft.Extensions.DependencyInjection;
+using Orleans.Runtime.MembershipService.SiloMetadata;
+
+namespace BlitzScale.Grains.Hosting;
+
+/// <summary>Registers BlitzScale's grains and host services on a silo.</summary>
+public static class SiloBuilderExtensions
+{
+    /// <summary>
+    /// Declares this silo's host (its name goes into the silo metadata, where GPU placement reads it), adds the
+    /// GPU-host placement director, the host's GPU devices, the host registration with the topology grain,
+    /// metrics, and the stream provider.
+    /// </summary>
+    /// <exception cref="ArgumentException">The host options are invalid; the message lists every problem.</exception>
+    public static ISiloBuilder AddBlitzScale(this ISiloBuilder builder, GpuHostOptions host)
+    {
+        GpuHostOptionsValidator.ThrowIfInvalid(host);
+        host.NvlinkGroup ??= host.Host;
+        builder.UseSiloMetadata(new Dictionary<string, string> { [HostContext.Key] = host.Host });
+        builder.AddPlacementDirector<GpuHostPlacement, GpuHostPlacementDirector>();
+        builder.Services.AddSingleton(host);
+        builder.Services.AddSingleton<GpuDevices>();
+        builder.Services.AddSingleton<BlitzMetrics>();
+        builder.Services.AddSingleton<ILifecycleParticipant<ISiloLifecycle>, HostRegistrationService>();
+        builder.AddMemoryGrainStorage(StreamNames.PubSubStore);
+        builder.AddMemoryStreams(StreamNames.Provider);
+        return builder;
+    }
+}

@@ -1,0 +1,44 @@
+using BlitzScale.Grains.Interfaces;
+using BlitzScale.Grains.Interfaces.Topology;
+
+namespace BlitzScale.Grains.Serving;
+
+/// <summary>Picks GPUs for new instances: spread over hosts first, then over each host's GPUs. Pure.</summary>
+internal static class GpuChooser
+{
+    /// <summary>
+    /// <paramref name="count"/> GPU keys: gpu0 of every host, then gpu1 of every host, …, skipping <paramref name="taken"/>.
+    /// Null when the cluster has too few.
+    /// </summary>
+    public static IReadOnlyList<string>? Choose(IReadOnlyList<HostInfo> hosts, int count, IReadOnlySet<string> taken)
+    {
+        var chosen = new List<string>(count);
+        int maxGpus = hosts.Count == 0 ? 0 : hosts.Max(h => h.Gpus);
+        for (int index = 0; index < maxGpus && chosen.Count < count; index++)
+        {
+            foreach (var host in hosts.OrderBy(h => h.Host, StringComparer.Ordinal))
+            {
+                if (index >= host.Gpus) continue;
+                string key = GrainKeys.Gpu(host.Host, index);
+                if (taken.Contains(key)) continue;
+                chosen.Add(key);
+                if (chosen.Count == count) break;
+            }
+        }
+        return chosen.Count == count ? chosen : null;
+    }
+
+    /// <summary>Checks user-given GPU keys against the cluster, naming the first that does not exist.</summary>
+    /// <exception cref="ArgumentException">A key is malformed, names an unknown host, or a GPU the host lacks.</exception>
+    public static void Validate(IReadOnlyList<HostInfo> hosts, IEnumerable<string> gpus)
+    {
+        foreach (string gpu in gpus)
+        {
+            var (host, index) = GrainKeys.ParseGpu(gpu);
+            var info = hosts.FirstOrDefault(h => h.Host == host)
+                ?? throw new ArgumentException($"GPU {gpu}: host \"{host}\" has no silo in the cluster (hosts: {string.Join(", ", hosts.Select(h => h.Host))})");
+            if (index >= info.Gpus)
+                throw new ArgumentException($"GPU {gpu}: host \"{host}\" has {info.Gpus} GPU(s)");
+        }
+    }
+}

@@ -1,0 +1,1 @@
+return await BlitzScale.Silo.BlitzSilo.RunAsync(args);

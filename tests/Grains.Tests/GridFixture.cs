@@ -1,0 +1,86 @@
+using BlitzScale.Grains.Hosting;
+using BlitzScale.Grains.Interfaces;
+using BlitzScale.Grains.Interfaces.Serving;
+using BlitzScale.Native.Models.Synthetic;
+using BlitzScale.Native.Tensors;
+using BlitzScale.Tests.Shared;
+using Orleans.TestingHost;
+
+namespace BlitzScale.Grains.Tests;
+
+/// <summary>
+/// One in-process cluster of two silos, "host-a" (Silo_0) and "host-b" (Silo_1), each with two 2 GiB GPUs, and
+/// the synthetic "tiny" model (f32, context 1024) written once. Subclasses deploy what their test class needs.
+/// </summary>
+public class GridFixture : IAsyncLifetime
+{
+    public const string HostA = "host-a";
+    public const string HostB = "host-b";
+    public const int GpusPerHost = 2;
+    public const double GpuMemoryGiB = 2;
+    public const ulong SyntheticSeed = 20250611;
+
+    private readonly TempDirectory _root = new();
+    private InProcessTestCluster? _cluster;
+
+    public GridFixture()
+    {
+        SyntheticModel = _root.File("tiny");
+        SyntheticModelWriter.Write(SyntheticModel, SyntheticShapes.Get("tiny"), DType.F32, SyntheticSeed);
+    }
+
+    /// <summary>The synthetic "tiny" model directory (4 layers, vocabulary 512, context 1024).</summary>
+    public string SyntheticModel { get; }
+
+    /// <summary>A path under a folder deleted with the fixture, for model directories that tests break on purpose.</summary>
+    public string ScratchPath(string name) => _root.File(name);
+
+    public InProcessTestCluster Cluster => _cluster ?? throw new InvalidOperationException("the cluster is not deployed");
+
+    public IClusterClient Client => Cluster.Client;
+
+    public IModelGrain Model(string name) => Client.GetGrain<IModelGrain>(name);
+
+    public IModelRegistryGrain Registry => Client.GetGrain<IModelRegistryGrain>(GrainKeys.Cluster);
+
+    public Interfaces.Topology.IGpuGrain Gpu(string key) => Client.GetGrain<Interfaces.Topology.IGpuGrain>(key);
+
+    public ILayerShardGrain Shard(string key) => Client.GetGrain<ILayerShardGrain>(key);
+
+    /// <summary>The address of the silo that plays <paramref name="host"/>.</summary>
+    public string SiloOf(string host)
+    {
+        string name = host switch
+        {
+            HostA => "Silo_0",
+            HostB => "Silo_1",
+            _ => throw new ArgumentException($"no silo plays host {host}", nameof(host)),
+        };
+        return Cluster.Silos.Single(s => s.Name == name).SiloAddress.ToString();
+    }
+
+    public async Task InitializeAsync()
+    {
+        var builder = new InProcessTestClusterBuilder(2);
+        builder.Options.ConfigureFileLogging = false;
+        builder.ConfigureSilo((options, silo) => silo.AddBlitzScale(new GpuHostOptions
+        {
+            Host = options.SiloName == "Silo_0" ? HostA : HostB,
+            Gpus = GpusPerHost,
+            GpuMemoryGiB = GpuMemoryGiB,
+        }));
+        builder.ConfigureClient(client => client.AddMemoryStreams(StreamNames.Provider));
+        _cluster = builder.Build();
+        await _cluster.DeployAsync();
+        await OnDeployedAsync();
+    }
+
+    /// <summary>Runs once the cluster is up: deploy the models the test class shares.</summary>
+    protected virtual Task OnDeployedAsync() => Task.CompletedTask;
+
+    public async Task DisposeAsync()
+    {
+        if (_cluster is not null) await _cluster.DisposeAsync();
+        _root.Dispose();
+    }
+}

@@ -1,0 +1,200 @@
+using BlitzScale.Grains.Interfaces;
+using BlitzScale.Grains.Interfaces.Serving;
+using BlitzScale.Native.Models;
+using BlitzScale.Native.Tokenization;
+using BlitzScale.Tests.Shared;
+using Xunit.Abstractions;
+
+namespace BlitzScale.Grains.Tests;
+
+/// <summary>Two instances of a model, one per host, serve streamed generations through the model grain.</summary>
+public sealed class ServingTests(ServingFixture grid, ITestOutputHelper output) : IClassFixture<ServingFixture>
+{
+    private static readonly string[] DefaultGpus = ["host-a/gpu0", "host-b/gpu0"];
+
+    [Fact]
+    public async Task Deploy_spreads_two_instances_over_the_hosts_and_both_reach_serving()
+    {
+        await CheckDeployed(ServingFixture.Tiny, grid.TinyDeployed, grid.SyntheticModel);
+        if (grid.StoriesDeployed is null)
+        {
+            output.WriteLine(RepositoryPaths.SharedMissing);
+            return;
+        }
+        await CheckDeployed(ServingFixture.Stories, grid.StoriesDeployed, grid.StoriesDirectory!);
+    }
+
+    [Fact]
+    public async Task The_registry_lists_the_deployed_models()
+    {
+        var models = await grid.Registry.GetModels();
+
+        Assert.Contains(ServingFixture.Tiny, models);
+        if (grid.StoriesDeployed is not null) Assert.Contains(ServingFixture.Stories, models);
+    }
+
+    [Fact]
+    public async Task Sixty_four_concurrent_greedy_requests_reproduce_the_goldens_on_both_instances()
+    {
+        if (grid.StoriesDeployed is null)
+        {
+            output.WriteLine(RepositoryPaths.SharedMissing);
+            return;
+        }
+        var cases = Enumerable.Range(0, 64).Select(i => grid.Goldens[i % grid.Goldens.Count]).ToList();
+
+        var served = await Task.WhenAll(cases.Select(c => Streamed.Collect(grid.Model(ServingFixture.Stories).Generate(new GenerateRequest
+        {
+            Prompt = c.Prompt,
+            MaxTokens = c.Steps + 1 - c.PromptIds.Length,
+            StopAtEos = false,
+        }))));
+
+        for (int i = 0; i < cases.Count; i++)
+        {
+            Assert.True(served[i].AllIds.SequenceEqual(cases[i].Ids),
+                $"request {i} (\"{cases[i].Prompt}\"): expected [{string.Join(", ", cases[i].Ids)}], got [{string.Join(", ", served[i].AllIds)}]");
+            Assert.Equal("length", served[i].Finish);
+        }
+        Assert.Equal(
+            [GrainKeys.Shard(ServingFixture.Stories, 0, 0), GrainKeys.Shard(ServingFixture.Stories, 1, 0)],
+            served.Select(s => s.Instance).Distinct().Order(StringComparer.Ordinal));
+        var status = await grid.Model(ServingFixture.Stories).GetStatus();
+        Assert.All(status.Instances, i => Assert.Equal(0, i.KvBlocksUsed));
+    }
+
+    [Fact]
+    public async Task Streamed_text_is_the_decoded_continuation_of_each_golden()
+    {
+        if (grid.StoriesDeployed is null)
+        {
+            output.WriteLine(RepositoryPaths.SharedMissing);
+            return;
+        }
+        foreach (var c in grid.Goldens)
+        {
+            var served = await Streamed.Collect(grid.Model(ServingFixture.Stories).Generate(new GenerateRequest
+            {
+                Prompt = c.Prompt,
+                MaxTokens = c.Steps + 1 - c.PromptIds.Length,
+                StopAtEos = false,
+            }));
+
+            Assert.Equal(c.PromptIds, served.PromptIds);
+            Assert.Equal(c.Ids.Length - c.PromptIds.Length, served.TokenIds.Length);
+            string prompt = grid.StoriesTokenizer!.Decode(c.PromptIds);
+            Assert.StartsWith(prompt, c.Text, StringComparison.Ordinal);
+            Assert.Equal(c.Text[prompt.Length..], served.Text);
+        }
+    }
+
+    [Fact]
+    public async Task Streamed_text_of_the_synthetic_model_is_the_decode_of_its_tokens()
+    {
+        using var model = ModelDirectory.Open(grid.SyntheticModel);
+        var tokenizer = LlamaTextTokenizer.Load(grid.SyntheticModel, model.Generation.BosTokenId, model.Generation.EosTokenId);
+        int[] prompt = tokenizer.Encode("the grid streams tokens");
+
+        var served = await Streamed.Collect(grid.Model(ServingFixture.Tiny).Generate(new GenerateRequest { PromptIds = prompt, MaxTokens = 40 }));
+
+        Assert.Equal(prompt, served.PromptIds);
+        Assert.True(served.Finish == "eos" || served.TokenIds.Length == 40, $"finished with \"{served.Finish}\" after {served.TokenIds.Length} tokens");
+        string all = tokenizer.Decode(served.AllIds), head = tokenizer.Decode(prompt);
+        Assert.StartsWith(head, all, StringComparison.Ordinal);
+        Assert.Equal(all[head.Length..], served.Text);
+    }
+
+    [Fact]
+    public async Task Cancelling_a_generation_frees_its_kv_blocks_and_the_instance_keeps_serving()
+    {
+        const int maxTokens = 1000;
+        using var cancel = new CancellationTokenSource();
+        var updates = grid.Model(ServingFixture.Tiny).Generate(new GenerateRequest { Prompt = "Once upon a time", MaxTokens = maxTokens, StopAtEos = false }, cancel.Token);
+        string? instance = null;
+        int tokens = 0;
+        long generatedBefore = 0;
+        var enumerator = updates.GetAsyncEnumerator(cancel.Token);
+        try
+        {
+            var error = await Assert.ThrowsAnyAsync<OperationCanceledException>(async () =>
+            {
+                while (await enumerator.MoveNextAsync())
+                {
+                    var update = enumerator.Current;
+                    if (update.Instance is { } shard)
+                    {
+                        instance = shard;
+                        continue;
+                    }
+                    Assert.Null(update.Finish);
+                    if (++tokens == 3)
+                    {
+                        var running = await grid.Shard(instance!).GetStatus();
+                        Assert.True(running.KvBlocksUsed > 0, "a running generation holds no KV blocks");
+                        generatedBefore = running.TokensGenerated;
+                        await cancel.CancelAsync();
+                    }
+                }
+            });
+            output.WriteLine($"cancelled after {tokens} tokens: {error.GetType().Name}");
+        }
+        finally
+        {
+            await enumerator.DisposeAsync();
+        }
+
+        // The blocks are freed at the next step boundary of the instance, which nothing here can await: poll
+        // its status, briefly and boundedly.
+        var status = await grid.Shard(instance!).GetStatus();
+        for (int i = 0; i < 200 && (status.KvBlocksUsed > 0 || status.Running > 0); i++)
+        {
+            await Task.Delay(10);
+            status = await grid.Shard(instance!).GetStatus();
+        }
+        Assert.Equal(0, status.KvBlocksUsed);
+        Assert.Equal(0, status.Running);
+        Assert.True(status.TokensGenerated - generatedBefore < maxTokens - 3,
+            $"the instance generated {status.TokensGenerated - generatedBefore} tokens after the cancellation: it ran to the end");
+
+        var next = await Streamed.Collect(grid.Model(ServingFixture.Tiny).Generate(new GenerateRequest { Prompt = "Once upon a time", MaxTokens = 8, StopAtEos = false }));
+        Assert.Equal(8, next.TokenIds.Length);
+    }
+
+    private async Task CheckDeployed(string model, ModelStatus deployed, string directory)
+    {
+        Assert.Equal(model, deployed.Model);
+        Assert.Equal(directory, deployed.ModelDirectory);
+        Assert.Equal(2, deployed.Instances.Count);
+        Assert.Equal(DefaultGpus, deployed.Instances.Select(i => i.Gpu));
+        Assert.Equal([GrainKeys.Shard(model, 0, 0), GrainKeys.Shard(model, 1, 0)], deployed.Instances.Select(i => i.Shard));
+        Assert.All(deployed.Instances, i => Assert.True(i.State is InstanceState.Loading or InstanceState.Serving, $"{i.Shard} is {i.State}"));
+
+        // Two requests at once go to different instances (least outstanding tokens), and each waits for its instance to load.
+        var warm = await Task.WhenAll(Enumerable.Range(0, 2).Select(_ =>
+            Streamed.Collect(grid.Model(model).Generate(new GenerateRequest { Prompt = "Hi", MaxTokens = 1, StopAtEos = false }))));
+        Assert.Equal(deployed.Instances.Select(i => i.Shard), warm.Select(w => w.Instance).Order(StringComparer.Ordinal));
+
+        using var files = ModelDirectory.Open(directory);
+        var config = files.Config;
+        long bytesPerBlock = 2L * config.NumLayers * 16 * config.KvDim * sizeof(float);
+        var status = await grid.Model(model).GetStatus();
+        foreach (var instance in status.Instances)
+        {
+            Assert.Equal(InstanceState.Serving, instance.State);
+            Assert.Null(instance.Error);
+            Assert.Equal(config.NumLayers, instance.TotalLayers);
+            Assert.Equal(config.NumLayers, instance.LoadedLayers);
+            Assert.True(instance.KvBlocksTotal > 0, $"{instance.Shard} has no KV blocks");
+
+            var gpu = await grid.Gpu(instance.Gpu).GetStatus();
+            var resident = Assert.Single(gpu.Residents, r => r.Shard == instance.Shard);
+            Assert.Equal(model, resident.Model);
+            Assert.Equal(files.Layout.TotalBytes, resident.ParameterBytes);
+            Assert.Equal(instance.KvBlocksTotal * bytesPerBlock, resident.KvCacheBytes);
+            Assert.Equal(config.NumLayers, resident.LoadedLayers);
+            Assert.Equal(config.NumLayers, resident.TotalLayers);
+            Assert.Equal(gpu.Residents.Sum(r => r.ParameterBytes + r.KvCacheBytes), gpu.MemoryUsedBytes);
+            Assert.True(gpu.MemoryUsedBytes >= resident.ParameterBytes + resident.KvCacheBytes);
+        }
+    }
+}
