@@ -5,6 +5,8 @@ using Microsoft.AspNetCore.Hosting;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging.Console;
 using Orleans.Configuration;
 using Orleans.Dashboard;
 using StackExchange.Redis;
@@ -46,10 +48,15 @@ public static partial class BlitzSilo
             configure?.Invoke(s);
         }
 
-        void Logging(ILoggingBuilder l)
+        void Logging(IConfigurationManager configuration, ILoggingBuilder l)
         {
+            // Only the configuration given here counts: an appsettings.json that happens to sit beside the
+            // program (the CLI's output folder has the silo's) must not change an embedded silo's logging.
+            configuration.Sources.Clear();
             l.ClearProviders();
+            // Logs go to stderr, so the CLI's stdout carries only its output.
             l.AddSimpleConsole(o => o.SingleLine = true);
+            l.Services.Configure<ConsoleLoggerOptions>(o => o.LogToStandardErrorThreshold = LogLevel.Trace);
             if (logging is not null) l.AddConfiguration(logging.GetSection("Logging"));
             else l.SetMinimumLevel(LogLevel.Warning).AddFilter("Orleans", LogLevel.Error);
         }
@@ -58,13 +65,13 @@ public static partial class BlitzSilo
         {
             // No dashboard: a plain host that listens on no HTTP port.
             var plain = Host.CreateApplicationBuilder();
-            Logging(plain.Logging);
+            Logging(plain.Configuration, plain.Logging);
             plain.UseOrleans(Orleans);
             return plain.Build();
         }
         var web = WebApplication.CreateSlimBuilder();
         web.WebHost.UseUrls($"http://127.0.0.1:{silo.DashboardPort}");
-        Logging(web.Logging);
+        Logging(web.Configuration, web.Logging);
         web.UseOrleans(Orleans);
         var app = web.Build();
         app.MapOrleansDashboard();
@@ -100,12 +107,12 @@ public static partial class BlitzSilo
             s.Configure<ClusterOptions>(o =>
             {
                 o.ClusterId = silo.ClusterId;
-                o.ServiceId = silo.ServiceId;
+                o.ServiceId = silo.EffectiveServiceId;
             });
             s.ConfigureEndpoints(IPAddress.Parse(silo.AdvertisedAddress), silo.SiloPort, silo.GatewayPort, listenOnAnyHostAddress: true);
             return;
         }
-        s.UseLocalhostClustering(silo.SiloPort, silo.GatewayPort, new IPEndPoint(IPAddress.Loopback, silo.PrimarySiloPort), silo.ServiceId, silo.ClusterId);
+        s.UseLocalhostClustering(silo.SiloPort, silo.GatewayPort, new IPEndPoint(IPAddress.Loopback, silo.PrimarySiloPort), silo.EffectiveServiceId, silo.ClusterId);
     }
 
     [LoggerMessage(Level = LogLevel.Information, Message = "BlitzScale silo for host {Host}: {Gpus} {Backend} GPU(s), {Clustering} clustering, silo port {SiloPort}, gateway {GatewayPort}, dashboard {Dashboard}")]

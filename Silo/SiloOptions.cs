@@ -24,8 +24,11 @@ public sealed class SiloOptions
     public string? Redis { get; set; }
     /// <summary>Orleans cluster id.</summary>
     public string ClusterId { get; set; } = DefaultClusterId;
-    /// <summary>Orleans service id.</summary>
-    public string ServiceId { get; set; } = DefaultClusterId;
+    /// <summary>Orleans service id; the cluster id when not set.</summary>
+    public string? ServiceId { get; set; }
+
+    /// <summary>The service id in effect.</summary>
+    public string EffectiveServiceId => string.IsNullOrWhiteSpace(ServiceId) ? ClusterId : ServiceId;
     /// <summary>Silo-to-silo port.</summary>
     public int SiloPort { get; set; } = DefaultSiloPort;
     /// <summary>Client gateway port.</summary>

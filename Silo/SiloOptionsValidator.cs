@@ -24,8 +24,6 @@ internal static class SiloOptionsValidator
             errors.Add($"AdvertisedAddress: expected an IP address, found \"{o.AdvertisedAddress}\"");
         if (string.IsNullOrWhiteSpace(o.ClusterId))
             errors.Add("ClusterId: expected a name, found an empty one");
-        if (string.IsNullOrWhiteSpace(o.ServiceId))
-            errors.Add("ServiceId: expected a name, found an empty one");
         return errors;
     }
 

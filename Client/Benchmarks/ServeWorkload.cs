@@ -55,19 +55,33 @@ internal sealed class ServeWorkload(int requests, int concurrency, int promptTok
         return new RunResult(Math.Round(tokens / seconds, 1), tokens, Math.Round(seconds, 3), Percentiles.Of(ttft), Percentiles.Of(tbt));
     }
 
-    /// <summary>Latency of one-token requests, one at a time: what the path itself adds.</summary>
-    public async Task<Percentiles> OneTokenLatency(Func<int[], int, Func<Task>, Task> generate, int count)
+    /// <summary>
+    /// Latency of one-token requests, one at a time, alternating between two paths so both see the same
+    /// machine: each path's p50 and the p50 of the paired differences (second minus first), which is what the
+    /// second path adds per request.
+    /// </summary>
+    public async Task<PairedLatency> OneTokenLatency(Func<int[], int, Func<Task>, Task> first, Func<int[], int, Func<Task>, Task> second, int pairs)
     {
-        var latencies = new List<double>(count);
-        for (int i = 0; i < count; i++)
+        var a = new List<double>(pairs);
+        var b = new List<double>(pairs);
+        for (int i = 0; i < pairs; i++)
         {
-            long start = Stopwatch.GetTimestamp();
-            await generate(Prompt(i, 8), 1, () => Task.CompletedTask);
-            latencies.Add(Stopwatch.GetElapsedTime(start).TotalMilliseconds);
+            a.Add(await Time(first, i));
+            b.Add(await Time(second, i));
         }
-        return Percentiles.Of(latencies);
+        return new PairedLatency(Percentiles.Of(a), Percentiles.Of(b), Percentiles.Of(a.Zip(b, (x, y) => y - x).ToList()));
+    }
+
+    private async Task<double> Time(Func<int[], int, Func<Task>, Task> generate, int i)
+    {
+        long start = Stopwatch.GetTimestamp();
+        await generate(Prompt(i, 8), 1, () => Task.CompletedTask);
+        return Stopwatch.GetElapsedTime(start).TotalMilliseconds;
     }
 }
+
+/// <summary>One-token latencies of two paths measured in alternation, and what the second adds.</summary>
+internal sealed record PairedLatency(Percentiles FirstMs, Percentiles SecondMs, Percentiles AddedMs);
 
 /// <summary>One closed-loop run.</summary>
 internal sealed record RunResult(double TokensPerSecond, long Tokens, double Seconds, Percentiles TtftMs, Percentiles TbtMs);

@@ -1,5 +1,6 @@
 using System.Text.Encodings.Web;
 using System.Text.Json;
+using System.Text.Json.Serialization;
 
 namespace BlitzScale.Client.Commands;
 
@@ -10,6 +11,7 @@ internal static class CliJson
     {
         PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower,
         Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping,
+        Converters = { new JsonStringEnumConverter() },
     };
 
     public static JsonSerializerOptions Indented { get; } = new(Options) { WriteIndented = true };

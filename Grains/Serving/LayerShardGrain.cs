@@ -137,6 +137,8 @@ internal sealed partial class LayerShardGrain(
 
     public async Task Unload()
     {
+        // A load still running would otherwise finish after this and leave a serving instance nobody disposes.
+        if (_loading is { } loading) await loading.ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing | ConfigureAwaitOptions.ContinueOnCapturedContext);
         var instance = _instance;
         _instance = null;
         _state = InstanceState.Inactive;
@@ -149,6 +151,7 @@ internal sealed partial class LayerShardGrain(
 
     public override async Task OnDeactivateAsync(DeactivationReason reason, CancellationToken cancellationToken)
     {
+        if (_loading is { } loading) await loading.ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing | ConfigureAwaitOptions.ContinueOnCapturedContext);
         _tracking?.Dispose();
         if (_instance is not null) await _instance.DisposeAsync();
         _instance = null;
@@ -218,14 +221,15 @@ internal sealed partial class LayerShardGrain(
         return _tokensPerSecond;
     }
 
-    // Native's model-file exceptions have no Orleans codec: their message (file, field, what was wrong) must travel as an ArgumentException.
+    // A bad model directory is a bad argument (IModelGrain.Deploy says so); Native's model-file exceptions also have
+    // no Orleans codec, so only an ArgumentException carries their message (file, field, what was wrong) to the caller.
     private static ModelDirectory OpenModel(string directory)
     {
         try
         {
             return ModelDirectory.Open(directory);
         }
-        catch (Native.ModelFileException e)
+        catch (Exception e) when (e is Native.ModelFileException or DirectoryNotFoundException)
         {
             throw new ArgumentException(e.Message);
         }

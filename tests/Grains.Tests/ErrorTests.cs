@@ -47,7 +47,7 @@ public sealed class ErrorTests(ErrorFixture grid, ITestOutputHelper output) : IC
         string missing = grid.ScratchPath("no-such-model-dir");
         var good = Good();
 
-        var error = await Assert.ThrowsAnyAsync<Exception>(() => grid.Model("missing").Deploy(new DeployRequest { ModelDirectory = missing }));
+        var error = await Assert.ThrowsAsync<ArgumentException>(() => grid.Model("missing").Deploy(new DeployRequest { ModelDirectory = missing }));
 
         output.WriteLine(error.ToString());
         Assert.Contains(missing, error.Message);
@@ -75,7 +75,7 @@ public sealed class ErrorTests(ErrorFixture grid, ITestOutputHelper output) : IC
         }
         var good = Good();
 
-        var error = await Assert.ThrowsAnyAsync<Exception>(() => grid.Model("corrupt").Deploy(new DeployRequest { ModelDirectory = directory }));
+        var error = await Assert.ThrowsAsync<ArgumentException>(() => grid.Model("corrupt").Deploy(new DeployRequest { ModelDirectory = directory }));
 
         output.WriteLine(error.ToString());
         Assert.Contains(config, error.Message);
@@ -96,7 +96,7 @@ public sealed class ErrorTests(ErrorFixture grid, ITestOutputHelper output) : IC
         try
         {
             // Loading goes on after Deploy returns; a generation waits for it and then reports why it failed.
-            var error = await Assert.ThrowsAnyAsync<Exception>(() => Streamed.Collect(grid.Model(model).Generate(new GenerateRequest { Prompt = "Hi" })));
+            var error = await Assert.ThrowsAsync<InvalidOperationException>(() => Streamed.Collect(grid.Model(model).Generate(new GenerateRequest { Prompt = "Hi" })));
             output.WriteLine(error.ToString());
             Assert.Contains("tokenizer.model", error.Message);
 

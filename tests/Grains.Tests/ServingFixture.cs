@@ -1,6 +1,8 @@
 using BlitzScale.Grains.Interfaces.Serving;
 using BlitzScale.Native.Engine;
 using BlitzScale.Native.Models;
+using BlitzScale.Native.Models.Synthetic;
+using BlitzScale.Native.Tensors;
 using BlitzScale.Native.Tokenization;
 using BlitzScale.Tests.Shared;
 
@@ -14,6 +16,9 @@ public sealed class ServingFixture : GridFixture
 {
     public const string Tiny = "tiny";
     public const string Stories = "stories";
+    /// <summary>The synthetic model with a context of <see cref="LongContext"/>: a generation to its end takes seconds, for cancelling.</summary>
+    public const string Long = "long";
+    public const int LongContext = 8192;
 
     /// <summary>What Deploy returned for "tiny".</summary>
     public ModelStatus TinyDeployed { get; private set; } = null!;
@@ -33,6 +38,9 @@ public sealed class ServingFixture : GridFixture
     protected override async Task OnDeployedAsync()
     {
         TinyDeployed = await Model(Tiny).Deploy(new DeployRequest { ModelDirectory = SyntheticModel, Instances = 2 });
+        string longModel = ScratchPath("tiny-long");
+        SyntheticModelWriter.Write(longModel, SyntheticShapes.Get("tiny") with { MaxPositionEmbeddings = LongContext }, DType.F32, SyntheticSeed);
+        await Model(Long).Deploy(new DeployRequest { ModelDirectory = longModel, Gpus = ["host-a/gpu1"], KvBlocks = LongContext / 16 });
         if (StoriesDirectory is { } dir)
         {
             StoriesDeployed = await Model(Stories).Deploy(new DeployRequest { ModelDirectory = dir, Instances = 2 });

@@ -1,6 +1,8 @@
 using BlitzScale.Grains.Interfaces;
 using BlitzScale.Grains.Interfaces.Serving;
+using BlitzScale.Native.Engine;
 using BlitzScale.Native.Models;
+using BlitzScale.Native.Sampling;
 using BlitzScale.Native.Tokenization;
 using BlitzScale.Tests.Shared;
 using Xunit.Abstractions;
@@ -105,18 +107,45 @@ public sealed class ServingTests(ServingFixture grid, ITestOutputHelper output) 
     }
 
     [Fact]
-    public async Task Cancelling_a_generation_frees_its_kv_blocks_and_the_instance_keeps_serving()
+    public async Task A_sampled_generation_matches_the_local_generator_and_ends_at_eos()
     {
-        const int maxTokens = 1000;
+        using var local = LocalModel.Open(grid.SyntheticModel);
+        int[] prompt = local.Tokenizer.Encode("Hi");
+        // The first seed whose sampled continuation (temperature 1, synthetic weights) reaches EOS within 200 tokens.
+        var (seed, expected) = Enumerable.Range(1, 32)
+            .Select(s => ((ulong)s, local.CreateGenerator().Generate(prompt, new GenerationOptions(200, new SamplingOptions(1f, 1f, 0, (ulong)s), StopAtEos: true))))
+            .FirstOrDefault(r => r.Item2.Finish == FinishReason.Eos);
+        Assert.True(expected is not null, "no seed in 1..32 reaches EOS on the synthetic model: pick other prompts");
+
+        var served = await Streamed.Collect(grid.Model(ServingFixture.Tiny).Generate(
+            new GenerateRequest { PromptIds = prompt, MaxTokens = 200, Temperature = 1f, Seed = seed, StopAtEos = true }));
+        Assert.Equal("eos", served.Finish);
+        Assert.Equal(expected.OutputIds, served.TokenIds);
+
+        // Without stopping, EOS is an ordinary token and the generation runs to its length.
+        var through = await Streamed.Collect(grid.Model(ServingFixture.Tiny).Generate(
+            new GenerateRequest { PromptIds = prompt, MaxTokens = expected.OutputIds.Length + 3, Temperature = 1f, Seed = seed, StopAtEos = false }));
+        Assert.Equal("length", through.Finish);
+        Assert.Equal([.. expected.OutputIds, local.Directory.Generation.EosTokenId], through.TokenIds.Take(expected.OutputIds.Length + 1));
+    }
+
+    [Theory]
+    [InlineData(true)]
+    [InlineData(false)]
+    public async Task Cancelling_or_abandoning_a_generation_frees_its_kv_blocks_and_the_instance_keeps_serving(bool cancelToken)
+    {
+        // Filling an 8192-token context takes the long-context synthetic model many seconds; cancelling after 3
+        // tokens must end the request long before.
+        const int maxTokens = ServingFixture.LongContext - 16;
         using var cancel = new CancellationTokenSource();
-        var updates = grid.Model(ServingFixture.Tiny).Generate(new GenerateRequest { Prompt = "Once upon a time", MaxTokens = maxTokens, StopAtEos = false }, cancel.Token);
+        var updates = grid.Model(ServingFixture.Long).Generate(new GenerateRequest { Prompt = "Once upon a time", MaxTokens = maxTokens, StopAtEos = false }, cancel.Token);
         string? instance = null;
         int tokens = 0;
         long generatedBefore = 0;
         var enumerator = updates.GetAsyncEnumerator(cancel.Token);
         try
         {
-            var error = await Assert.ThrowsAnyAsync<OperationCanceledException>(async () =>
+            async Task ReadUntilCancelled()
             {
                 while (await enumerator.MoveNextAsync())
                 {
@@ -132,32 +161,42 @@ public sealed class ServingTests(ServingFixture grid, ITestOutputHelper output) 
                         var running = await grid.Shard(instance!).GetStatus();
                         Assert.True(running.KvBlocksUsed > 0, "a running generation holds no KV blocks");
                         generatedBefore = running.TokensGenerated;
+                        if (!cancelToken) return;
                         await cancel.CancelAsync();
                     }
                 }
-            });
-            output.WriteLine($"cancelled after {tokens} tokens: {error.GetType().Name}");
+            }
+
+            if (cancelToken) await Assert.ThrowsAnyAsync<OperationCanceledException>(ReadUntilCancelled);
+            else await ReadUntilCancelled();
         }
         finally
         {
+            // Abandoning: disposing the enumerator early is how `break` out of `await foreach` ends a request.
             await enumerator.DisposeAsync();
         }
+        // Updates already delivered to the client may still be read after cancelling.
+        Assert.InRange(tokens, 3, maxTokens - 1);
 
-        // The blocks are freed at the next step boundary of the instance, which nothing here can await: poll
-        // its status, briefly and boundedly.
+        // The blocks are freed at the instance's next step boundary, which nothing here can await: poll its
+        // status, briefly and boundedly.
         var status = await grid.Shard(instance!).GetStatus();
         for (int i = 0; i < 200 && (status.KvBlocksUsed > 0 || status.Running > 0); i++)
         {
             await Task.Delay(10);
             status = await grid.Shard(instance!).GetStatus();
         }
+        output.WriteLine($"{status.TokensGenerated - generatedBefore} tokens generated after the third");
         Assert.Equal(0, status.KvBlocksUsed);
         Assert.Equal(0, status.Running);
+        Assert.Equal(0, status.Waiting);
         Assert.True(status.TokensGenerated - generatedBefore < maxTokens - 3,
             $"the instance generated {status.TokensGenerated - generatedBefore} tokens after the cancellation: it ran to the end");
 
-        var next = await Streamed.Collect(grid.Model(ServingFixture.Tiny).Generate(new GenerateRequest { Prompt = "Once upon a time", MaxTokens = 8, StopAtEos = false }));
+        var next = await Streamed.Collect(grid.Model(ServingFixture.Long).Generate(new GenerateRequest { Prompt = "Once upon a time", MaxTokens = 8, StopAtEos = false }));
+        Assert.Equal(instance, next.Instance);
         Assert.Equal(8, next.TokenIds.Length);
+        Assert.Equal(0, (await grid.Shard(instance!).GetStatus()).KvBlocksUsed);
     }
 
     private async Task CheckDeployed(string model, ModelStatus deployed, string directory)
@@ -169,10 +208,13 @@ public sealed class ServingTests(ServingFixture grid, ITestOutputHelper output) 
         Assert.Equal([GrainKeys.Shard(model, 0, 0), GrainKeys.Shard(model, 1, 0)], deployed.Instances.Select(i => i.Shard));
         Assert.All(deployed.Instances, i => Assert.True(i.State is InstanceState.Loading or InstanceState.Serving, $"{i.Shard} is {i.State}"));
 
-        // Two requests at once go to different instances (least outstanding tokens), and each waits for its instance to load.
-        var warm = await Task.WhenAll(Enumerable.Range(0, 2).Select(_ =>
-            Streamed.Collect(grid.Model(model).Generate(new GenerateRequest { Prompt = "Hi", MaxTokens = 1, StopAtEos = false }))));
-        Assert.Equal(deployed.Instances.Select(i => i.Shard), warm.Select(w => w.Instance).Order(StringComparer.Ordinal));
+        // A generation waits for its instance to finish loading: one straight to each shard.
+        foreach (var instance in deployed.Instances)
+        {
+            var warm = await Streamed.Collect(grid.Shard(instance.Shard).Generate(new GenerateRequest { Prompt = "Hi", MaxTokens = 1, StopAtEos = false }));
+            Assert.Equal(instance.Shard, warm.Instance);
+            Assert.Single(warm.TokenIds);
+        }
 
         using var files = ModelDirectory.Open(directory);
         var config = files.Config;

@@ -12,7 +12,8 @@ public sealed class SiloOptionsTests
         Assert.Equal("localhost", silo.Clustering);
         Assert.Null(silo.Redis);
         Assert.Equal("blitzscale", silo.ClusterId);
-        Assert.Equal("blitzscale", silo.ServiceId);
+        Assert.Null(silo.ServiceId);
+        Assert.Equal("blitzscale", silo.EffectiveServiceId);
         Assert.Equal(11111, silo.SiloPort);
         Assert.Equal(30000, silo.GatewayPort);
         Assert.Equal(11111, silo.PrimarySiloPort);
