@@ -53,6 +53,7 @@ public static partial class BlitzSilo
             // Only the configuration given here counts: an appsettings.json that happens to sit beside the
             // program (the CLI's output folder has the silo's) must not change an embedded silo's logging.
             configuration.Sources.Clear();
+            configuration.AddInMemoryCollection(); // the host writes settings (URLs) into its configuration
             l.ClearProviders();
             // Logs go to stderr, so the CLI's stdout carries only its output.
             l.AddSimpleConsole(o => o.SingleLine = true);
@@ -70,8 +71,8 @@ public static partial class BlitzSilo
             return plain.Build();
         }
         var web = WebApplication.CreateSlimBuilder();
-        web.WebHost.UseUrls($"http://127.0.0.1:{silo.DashboardPort}");
         Logging(web.Configuration, web.Logging);
+        web.WebHost.UseUrls($"http://127.0.0.1:{silo.DashboardPort}");
         web.UseOrleans(Orleans);
         var app = web.Build();
         app.MapOrleansDashboard();
