@@ -1,124 +1,75 @@
-using System.Net;
 using BlitzScale.Grains.Hosting;
 using Microsoft.AspNetCore.Builder;
-using Microsoft.AspNetCore.Hosting;
-using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
-using Microsoft.Extensions.DependencyInjection;
-using Microsoft.Extensions.Logging.Console;
-using Orleans.Configuration;
-using Orleans.Dashboard;
-using StackExchange.Redis;
 
 namespace BlitzScale.Silo;
 
 /// <summary>
-/// Builds and runs a BlitzScale silo: one per GPU host. <c>dotnet run --project Silo -- --host h1 --gpus 2</c>
-/// or <c>blitz silo …</c> run one; the CLI also embeds one for its single-host grid.
+/// Builds and runs a BlitzScale silo, one per GPU host: <c>dotnet run --project Silo -- --host h1 --gpus 2</c>
+/// or <c>blitz silo …</c>; the CLI also embeds one for its single-host grid.
 /// </summary>
-public static partial class BlitzSilo
+public static class BlitzSilo
 {
-    /// <summary>Builds a silo from command-line arguments, appsettings.json and the environment.</summary>
-    /// <exception cref="ArgumentException">The options are invalid; the message lists every problem.</exception>
-    public static IHost Build(string[] args)
+    /// <summary>
+    /// Builds a silo from appsettings.json (in the program's folder), environment variables and
+    /// <paramref name="args"/>; its logging levels come from the same configuration.
+    /// </summary>
+    /// <exception cref="ArgumentException">The options are invalid; the message lists every problem, one a line.</exception>
+    public static WebApplication Build(string[] args)
     {
         var (silo, host, errors) = SiloConfiguration.Load(args);
-        if (errors.Count > 0) throw new ArgumentException(string.Join(Environment.NewLine, errors));
-        return Build(silo, host, SiloConfiguration.Build(args));
+        if (errors.Count > 0) throw new ArgumentException(string.Join(Environment.NewLine, errors), nameof(args));
+        return SiloApplication.Create(silo, host, SiloApplication.ProgramLogging, SiloConfiguration.Build(args), configure: null);
     }
 
-    /// <summary>Builds a silo from options (the CLI's embedded silo).</summary>
+    /// <summary>
+    /// Builds a silo from options, ignoring appsettings.json and the environment (the CLI's embedded silo);
+    /// it logs warnings and errors only, to stderr.
+    /// </summary>
     /// <param name="silo">Clustering, ports, dashboard.</param>
-    /// <param name="host">This host's GPUs.</param>
-    /// <param name="logging">Logging configuration (a <c>Logging</c> section); warnings only when null.</param>
-    /// <param name="configure">Further silo configuration (tests).</param>
-    /// <exception cref="ArgumentException">The options are invalid; the message lists every problem.</exception>
-    public static IHost Build(SiloOptions silo, GpuHostOptions host, IConfiguration? logging = null, Action<ISiloBuilder>? configure = null)
+    /// <param name="host">This host and its GPUs.</param>
+    /// <param name="configure">Further silo configuration, applied last.</param>
+    /// <exception cref="ArgumentException">The options are invalid; the message lists every problem, one a line.</exception>
+    public static WebApplication Build(SiloOptions silo, GpuHostOptions host, Action<ISiloBuilder>? configure = null)
     {
-        var errors = SiloOptionsValidator.Validate(silo).Concat(GpuHostOptionsValidator.Validate(host)).ToList();
+        ArgumentNullException.ThrowIfNull(silo);
+        ArgumentNullException.ThrowIfNull(host);
+        var errors = SiloConfiguration.Validate(silo, host);
         if (errors.Count > 0) throw new ArgumentException(string.Join(Environment.NewLine, errors));
-
-        void Orleans(ISiloBuilder s)
-        {
-            Cluster(s, silo);
-            s.Configure<Orleans.Configuration.SiloOptions>(o => o.SiloName = host.Host);
-            s.AddBlitzScale(host);
-            if (silo.Dashboard) s.AddDashboard();
-            configure?.Invoke(s);
-        }
-
-        void Logging(IConfigurationManager configuration, ILoggingBuilder l)
-        {
-            // Only the configuration given here counts: an appsettings.json that happens to sit beside the
-            // program (the CLI's output folder has the silo's) must not change an embedded silo's logging.
-            configuration.Sources.Clear();
-            configuration.AddInMemoryCollection(); // the host writes settings (URLs) into its configuration
-            l.ClearProviders();
-            // Logs go to stderr, so the CLI's stdout carries only its output.
-            l.AddSimpleConsole(o => o.SingleLine = true);
-            l.Services.Configure<ConsoleLoggerOptions>(o => o.LogToStandardErrorThreshold = LogLevel.Trace);
-            if (logging is not null) l.AddConfiguration(logging.GetSection("Logging"));
-            else l.SetMinimumLevel(LogLevel.Warning).AddFilter("Orleans", LogLevel.Error);
-        }
-
-        if (!silo.Dashboard)
-        {
-            // No dashboard: a plain host that listens on no HTTP port.
-            var plain = Host.CreateApplicationBuilder();
-            Logging(plain.Configuration, plain.Logging);
-            plain.UseOrleans(Orleans);
-            return plain.Build();
-        }
-        var web = WebApplication.CreateSlimBuilder();
-        Logging(web.Configuration, web.Logging);
-        web.WebHost.UseUrls($"http://127.0.0.1:{silo.DashboardPort}");
-        web.UseOrleans(Orleans);
-        var app = web.Build();
-        app.MapOrleansDashboard();
-        return app;
+        return SiloApplication.Create(silo, host, SiloApplication.EmbeddedLogging, configuration: null, configure);
     }
 
-    /// <summary>Runs a silo until SIGTERM or Ctrl+C; invalid options print every problem and return 2.</summary>
+    /// <summary>
+    /// Runs a silo until SIGTERM or Ctrl+C and returns 0; invalid options print every problem to stderr and
+    /// return 2, a silo that fails to start prints why and returns 1.
+    /// </summary>
     public static async Task<int> RunAsync(string[] args)
     {
         var (silo, host, errors) = SiloConfiguration.Load(args);
         if (errors.Count > 0)
         {
-            foreach (string error in errors) await Console.Error.WriteLineAsync($"blitz silo: invalid option: {error}");
+            foreach (string error in errors) await Console.Error.WriteLineAsync($"silo: invalid option: {error}");
             return 2;
         }
-        using var app = Build(silo, host, SiloConfiguration.Build(args));
-        var logger = app.Services.GetService(typeof(ILogger<SiloProgram>)) as ILogger<SiloProgram>;
-        await app.StartAsync();
-        if (logger is not null)
+        await using var app = SiloApplication.Create(silo, host, SiloApplication.ProgramLogging, SiloConfiguration.Build(args), configure: null);
+        var logger = app.Services.GetRequiredService<ILoggerFactory>().CreateLogger(SiloLog.Category);
+        try
         {
-            LogStarted(logger, host.Host, host.Gpus, host.Backend, silo.Clustering, silo.SiloPort, silo.GatewayPort,
-                silo.Dashboard ? $"http://127.0.0.1:{silo.DashboardPort}/" : "off");
+            await app.StartAsync();
         }
+        catch (Exception e) when (e is not OutOfMemoryException)
+        {
+            await Console.Error.WriteLineAsync($"silo: could not start: {e.GetBaseException().Message}");
+            return 1;
+        }
+        string clustering = silo.Clustering == SiloOptions.RedisClustering
+            ? $"redis ({silo.Redis}, advertised {silo.AdvertisedAddress}, cluster {silo.ClusterId})"
+            : $"localhost (primary port {silo.PrimarySiloPort}, cluster {silo.ClusterId})";
+        SiloLog.Started(logger, host.Host, host.Gpus, host.Backend, clustering, silo.SiloPort, silo.GatewayPort, silo.DashboardUrl ?? "off");
         await app.WaitForShutdownAsync();
+        SiloLog.Stopped(logger, host.Host);
         return 0;
     }
-
-    private static void Cluster(ISiloBuilder s, SiloOptions silo)
-    {
-        if (silo.Clustering == SiloOptions.RedisClustering)
-        {
-            s.UseRedisClustering(o => o.ConfigurationOptions = ConfigurationOptions.Parse(silo.Redis!));
-            s.Configure<ClusterOptions>(o =>
-            {
-                o.ClusterId = silo.ClusterId;
-                o.ServiceId = silo.EffectiveServiceId;
-            });
-            s.ConfigureEndpoints(IPAddress.Parse(silo.AdvertisedAddress), silo.SiloPort, silo.GatewayPort, listenOnAnyHostAddress: true);
-            return;
-        }
-        s.UseLocalhostClustering(silo.SiloPort, silo.GatewayPort, new IPEndPoint(IPAddress.Loopback, silo.PrimarySiloPort), silo.EffectiveServiceId, silo.ClusterId);
-    }
-
-    [LoggerMessage(Level = LogLevel.Information, Message = "BlitzScale silo for host {Host}: {Gpus} {Backend} GPU(s), {Clustering} clustering, silo port {SiloPort}, gateway {GatewayPort}, dashboard {Dashboard}")]
-    private static partial void LogStarted(ILogger logger, string host, int gpus, string backend, string clustering, int siloPort, int gatewayPort, string dashboard);
-
-    /// <summary>The logger category of the silo program.</summary>
-    private sealed class SiloProgram;
 }

@@ -4,75 +4,73 @@ using Microsoft.Extensions.Configuration;
 namespace BlitzScale.Silo;
 
 /// <summary>
-/// Reads a silo's options from, in increasing priority: <c>appsettings.json</c> beside the program,
-/// environment variables (<c>BlitzScale__Host__Gpus=2</c>, <c>BlitzScale__Silo__Redis=…</c>), and the
-/// command line (<c>--gpus 2</c> or <c>--BlitzScale:Host:Gpus=2</c>).
+/// Reads a silo's options from, in increasing priority: <c>appsettings.json</c> in the program's folder
+/// (optional), environment variables without a prefix (<c>BlitzScale__Host__Gpus=2</c>,
+/// <c>BlitzScale__Silo__Redis=…</c>; names are case-insensitive), and the command line (<c>--gpus 2</c> or
+/// <c>--BlitzScale:Host:Gpus=2</c>).
 /// </summary>
 internal static class SiloConfiguration
 {
-    /// <summary>Config section of <see cref="GpuHostOptions"/>.</summary>
-    public const string HostSection = "BlitzScale:Host";
-
-    /// <summary>Friendly command-line names.</summary>
-    public static IReadOnlyDictionary<string, string> Switches { get; } = new Dictionary<string, string>
-    {
-        ["--host"] = $"{HostSection}:Host",
-        ["--gpus"] = $"{HostSection}:Gpus",
-        ["--backend"] = $"{HostSection}:Backend",
-        ["--gpu-memory-gib"] = $"{HostSection}:GpuMemoryGiB",
-        ["--nvlink-group"] = $"{HostSection}:NvlinkGroup",
-        ["--nic-gbps"] = $"{HostSection}:NicGbps",
-        ["--leaf-switch"] = $"{HostSection}:LeafSwitch",
-        ["--models-dir"] = $"{HostSection}:ModelsDirectory",
-        ["--clustering"] = $"{SiloOptions.Section}:Clustering",
-        ["--redis"] = $"{SiloOptions.Section}:Redis",
-        ["--cluster-id"] = $"{SiloOptions.Section}:ClusterId",
-        ["--silo-port"] = $"{SiloOptions.Section}:SiloPort",
-        ["--gateway-port"] = $"{SiloOptions.Section}:GatewayPort",
-        ["--primary-port"] = $"{SiloOptions.Section}:PrimarySiloPort",
-        ["--advertise"] = $"{SiloOptions.Section}:AdvertisedAddress",
-        ["--dashboard"] = $"{SiloOptions.Section}:Dashboard",
-        ["--dashboard-port"] = $"{SiloOptions.Section}:DashboardPort",
-    };
-
-    /// <summary>The options, or every problem found (unknown switch, unparsable value, invalid value).</summary>
+    /// <summary>The options, or every problem found (unknown option, unparsable value, invalid value).</summary>
+    /// <param name="args">The command line.</param>
+    /// <param name="basePath">Where appsettings.json is looked for; the program's folder when null.</param>
     public static (SiloOptions Silo, GpuHostOptions Host, IReadOnlyList<string> Errors) Load(string[] args, string? basePath = null)
     {
-        var errors = new List<string>();
-        foreach (string arg in args.Where(a => a.StartsWith("--", StringComparison.Ordinal)))
-        {
-            string name = arg.Split('=', 2)[0];
-            if (!Switches.ContainsKey(name) && !name.StartsWith("--BlitzScale:", StringComparison.OrdinalIgnoreCase) && !name.StartsWith("--Logging:", StringComparison.OrdinalIgnoreCase))
-                errors.Add($"{name}: unknown option (known: {string.Join(", ", Switches.Keys)})");
-        }
         var silo = new SiloOptions();
         var host = new GpuHostOptions();
-        if (errors.Count > 0) return (silo, host, errors);
-
-        var config = Build(args, basePath);
+        var errors = new List<string>(SiloSwitches.Check(args));
+        IConfiguration configuration;
         try
         {
-            config.GetSection(SiloOptions.Section).Bind(silo);
-            config.GetSection(HostSection).Bind(host);
+            configuration = Build(args, basePath);
         }
-        catch (InvalidOperationException e)
+        catch (FormatException e)
         {
-            // Binding fails on values that do not parse ("--gpus two"); its message names the key and the value.
-            errors.Add(e.InnerException is { } inner ? $"{e.Message} {inner.Message}" : e.Message);
+            // Only for a command line that Check already rejected; what it found is the better message.
+            if (errors.Count == 0) errors.Add(e.Message);
             return (silo, host, errors);
         }
-        // Naming a Redis endpoint means Redis clustering unless the clustering was set explicitly.
-        if (silo.Redis is not null && config[$"{SiloOptions.Section}:Clustering"] is null) silo.Clustering = SiloOptions.RedisClustering;
-        errors.AddRange(SiloOptionsValidator.Validate(silo));
-        errors.AddRange(GpuHostOptionsValidator.Validate(host));
+        OptionsBinder.Bind(configuration, SiloOptions.Section, silo, errors);
+        OptionsBinder.Bind(configuration, SiloSwitches.HostSection, host, errors);
+        if (RedisImpliesRedisClustering(args, configuration)) silo.Clustering = SiloOptions.RedisClustering;
+        // Values that did not parse keep their (valid) defaults, so validation adds only problems of its own.
+        errors.AddRange(Validate(silo, host));
         return (silo, host, errors);
     }
 
-    /// <summary>The layered configuration (also used for logging levels).</summary>
+    /// <summary>Every problem with both option sets, each naming the option (and its command-line alias).</summary>
+    public static IReadOnlyList<string> Validate(SiloOptions silo, GpuHostOptions host) =>
+    [
+        .. SiloOptionsValidator.Validate(silo).Select(e => WithAlias(e, SiloOptions.Section)),
+        .. GpuHostOptionsValidator.Validate(host).Select(e => WithAlias(e, SiloSwitches.HostSection)),
+    ];
+
+    /// <summary>The layered configuration (also the source of the logging levels).</summary>
     public static IConfiguration Build(string[] args, string? basePath = null) => new ConfigurationBuilder()
         .SetBasePath(basePath ?? AppContext.BaseDirectory)
         .AddJsonFile("appsettings.json", optional: true)
         .AddEnvironmentVariables()
-        .AddCommandLine(args, Switches.ToDictionary(kv => kv.Key, kv => kv.Value))
+        .AddCommandLine(args, Mappings())
         .Build();
+
+    /// <summary>
+    /// A Redis endpoint on the command line means Redis clustering unless the command line also names the
+    /// clustering; one from appsettings.json or the environment does when no layer names the clustering.
+    /// </summary>
+    private static bool RedisImpliesRedisClustering(string[] args, IConfiguration configuration)
+    {
+        const string redis = $"{SiloOptions.Section}:Redis", clustering = $"{SiloOptions.Section}:Clustering";
+        var commandLine = new ConfigurationBuilder().AddCommandLine(args, Mappings()).Build();
+        if (!string.IsNullOrWhiteSpace(commandLine[redis])) return string.IsNullOrEmpty(commandLine[clustering]);
+        return !string.IsNullOrWhiteSpace(configuration[redis]) && string.IsNullOrEmpty(configuration[clustering]);
+    }
+
+    private static Dictionary<string, string> Mappings() =>
+        SiloSwitches.Aliases.ToDictionary(kv => kv.Key, kv => kv.Value, StringComparer.OrdinalIgnoreCase);
+
+    private static string WithAlias(string error, string section)
+    {
+        int colon = error.IndexOf(':', StringComparison.Ordinal);
+        return colon > 0 && SiloSwitches.AliasOf($"{section}:{error[..colon]}") is { } alias ? $"{error} ({alias})" : error;
+    }
 }

@@ -9,36 +9,47 @@ public sealed class SiloOptions
     public const string LocalhostClustering = "localhost";
     /// <summary>Membership in Redis, for silos on several hosts.</summary>
     public const string RedisClustering = "redis";
+    /// <summary>Default clustering.</summary>
+    public const string DefaultClustering = LocalhostClustering;
+    /// <summary>Default cluster id (and, through <see cref="EffectiveServiceId"/>, service id).</summary>
+    public const string DefaultClusterId = "blitzscale";
     /// <summary>Default silo-to-silo port.</summary>
     public const int DefaultSiloPort = 11111;
     /// <summary>Default client gateway port.</summary>
     public const int DefaultGatewayPort = 30000;
+    /// <summary>Default port of the localhost-clustering primary silo.</summary>
+    public const int DefaultPrimarySiloPort = DefaultSiloPort;
+    /// <summary>Default advertised address.</summary>
+    public const string DefaultAdvertisedAddress = "127.0.0.1";
+    /// <summary>Whether the dashboard is on by default.</summary>
+    public const bool DefaultDashboard = true;
     /// <summary>Default dashboard port.</summary>
     public const int DefaultDashboardPort = 8080;
-    /// <summary>Default cluster and service id.</summary>
-    public const string DefaultClusterId = "blitzscale";
 
     /// <summary><c>localhost</c> or <c>redis</c>.</summary>
-    public string Clustering { get; set; } = LocalhostClustering;
+    public string Clustering { get; set; } = DefaultClustering;
     /// <summary>Redis <c>host:port</c> (required for redis clustering).</summary>
     public string? Redis { get; set; }
     /// <summary>Orleans cluster id.</summary>
     public string ClusterId { get; set; } = DefaultClusterId;
-    /// <summary>Orleans service id; the cluster id when not set.</summary>
+    /// <summary>Orleans service id; the cluster id when not set (clients of <c>blitz --cluster-id X</c> use X for both).</summary>
     public string? ServiceId { get; set; }
-
-    /// <summary>The service id in effect.</summary>
-    public string EffectiveServiceId => string.IsNullOrWhiteSpace(ServiceId) ? ClusterId : ServiceId;
     /// <summary>Silo-to-silo port.</summary>
     public int SiloPort { get; set; } = DefaultSiloPort;
     /// <summary>Client gateway port.</summary>
     public int GatewayPort { get; set; } = DefaultGatewayPort;
     /// <summary>Localhost clustering: the primary silo's port (a silo whose <see cref="SiloPort"/> equals it is the primary).</summary>
-    public int PrimarySiloPort { get; set; } = DefaultSiloPort;
-    /// <summary>The address other silos and clients reach this one at.</summary>
-    public string AdvertisedAddress { get; set; } = "127.0.0.1";
+    public int PrimarySiloPort { get; set; } = DefaultPrimarySiloPort;
+    /// <summary>Redis clustering: the address other silos and clients reach this one at (on a testbed, the namespace's own IP).</summary>
+    public string AdvertisedAddress { get; set; } = DefaultAdvertisedAddress;
     /// <summary>Whether to serve the Orleans dashboard.</summary>
-    public bool Dashboard { get; set; } = true;
+    public bool Dashboard { get; set; } = DefaultDashboard;
     /// <summary>Dashboard port (on 127.0.0.1).</summary>
     public int DashboardPort { get; set; } = DefaultDashboardPort;
+
+    /// <summary>The service id in effect: <see cref="ServiceId"/>, else <see cref="ClusterId"/>.</summary>
+    public string EffectiveServiceId => string.IsNullOrWhiteSpace(ServiceId) ? ClusterId : ServiceId;
+
+    /// <summary>The dashboard's URL, or null when it is off.</summary>
+    public string? DashboardUrl => Dashboard ? $"http://127.0.0.1:{DashboardPort}/" : null;
 }

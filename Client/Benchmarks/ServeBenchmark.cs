@@ -13,7 +13,7 @@ namespace BlitzScale.Client.Benchmarks;
 /// </summary>
 internal static class ServeBenchmark
 {
-    private const int Rounds = 2;
+    private const int Rounds = 3;
     private const int OneTokenRequests = 50;
     public const double GoalRatio = 0.9;
     public const double GoalAddedLatencyMs = 1.0;

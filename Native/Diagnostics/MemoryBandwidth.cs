@@ -25,9 +25,17 @@ public sealed unsafe class MemoryBandwidth : IDisposable
         ArgumentOutOfRangeException.ThrowIfLessThan(bytes, 1L << 20);
         _part = bytes / _workers / 128 * 128;
         _buffer = (byte*)NativeMemory.AlignedAlloc((nuint)(_part * _workers), 4096);
-        // Touch every page first so passes see memory, not page faults.
-        for (long o = 0; o < _part * _workers; o += 1 << 30)
-            new Span<byte>(_buffer + o, (int)Math.Min(_part * _workers - o, 1 << 30)).Fill(1);
+        // Touch every page first so passes see memory, not page faults, and make every page different:
+        // identical pages may be merged by the hypervisor or the kernel, and then reads hit one cached page.
+        ulong state = 0x9E3779B97F4A7C15UL;
+        var words = (ulong*)_buffer;
+        for (long i = 0, n = _part * _workers / sizeof(ulong); i < n; i++)
+        {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            words[i] = state & 0x3F3F3F3F3F3F3F3FUL; // finite floats
+        }
     }
 
     /// <summary>Bytes per second of one pass over the whole buffer.</summary>

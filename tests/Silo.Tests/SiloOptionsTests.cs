@@ -20,6 +20,12 @@ public sealed class SiloOptionsTests
         Assert.Equal("127.0.0.1", silo.AdvertisedAddress);
         Assert.True(silo.Dashboard);
         Assert.Equal(8080, silo.DashboardPort);
+        Assert.Equal("http://127.0.0.1:8080/", silo.DashboardUrl);
+        Assert.Equal(("localhost", "redis", "localhost", "blitzscale"),
+            (SiloOptions.LocalhostClustering, SiloOptions.RedisClustering, SiloOptions.DefaultClustering, SiloOptions.DefaultClusterId));
+        Assert.Equal((11111, 30000, 11111, "127.0.0.1", true, 8080),
+            (SiloOptions.DefaultSiloPort, SiloOptions.DefaultGatewayPort, SiloOptions.DefaultPrimarySiloPort,
+             SiloOptions.DefaultAdvertisedAddress, SiloOptions.DefaultDashboard, SiloOptions.DefaultDashboardPort));
 
         var host = new GpuHostOptions();
         Assert.Equal(Environment.MachineName, host.Host);
@@ -35,8 +41,11 @@ public sealed class SiloOptionsTests
     [Theory]
     [InlineData("SiloPort", "SiloPort: expected a port from 1 to 65535, found 0")]
     [InlineData("GatewayPort", "GatewayPort: expected a port from 1 to 65535, found 70000")]
-    [InlineData("Same", "GatewayPort: must differ from SiloPort, both are 11111")]
-    [InlineData("Redis", "Redis: redis clustering needs the Redis endpoint")]
+    [InlineData("Same", "GatewayPort: expected a port other than SiloPort, found 11111 for both")]
+    [InlineData("Redis", "Redis: redis clustering needs the Redis endpoint (host:port), found none")]
+    [InlineData("RedisEndpoint", "Redis: expected host:port, found \"a:b:c\"")]
+    [InlineData("ClusterId", "ClusterId: expected a name, found an empty one")]
+    [InlineData("DashboardPort", "DashboardPort: expected a port other than SiloPort and GatewayPort, found 30000")]
     [InlineData("Clustering", "Clustering: expected \"localhost\" or \"redis\", found \"zk\"")]
     [InlineData("Advertise", "AdvertisedAddress: expected an IP address, found \"not-an-ip\"")]
     public void InvalidSiloOptionsAreNamed(string what, string expected)
@@ -48,9 +57,43 @@ public sealed class SiloOptionsTests
             case "GatewayPort": o.GatewayPort = 70000; break;
             case "Same": o.GatewayPort = o.SiloPort; break;
             case "Redis": o.Clustering = SiloOptions.RedisClustering; break;
+            case "RedisEndpoint": o.Redis = "a:b:c"; break;
+            case "ClusterId": o.ClusterId = " "; break;
+            case "DashboardPort": o.DashboardPort = o.GatewayPort; break;
             case "Clustering": o.Clustering = "zk"; break;
             case "Advertise": o.AdvertisedAddress = "not-an-ip"; break;
         }
         Assert.Contains(SiloOptionsValidator.Validate(o), e => e.StartsWith(expected, StringComparison.Ordinal));
+    }
+
+    [Theory]
+    [InlineData("127.0.0.1:6379", true)]
+    [InlineData("redis-host:6379", true)]
+    [InlineData("[::1]:6379", true)]
+    [InlineData("10.0.0.1:6379,10.0.0.2:6379", true)]
+    [InlineData("redis-host", false)]
+    [InlineData("redis://127.0.0.1:6379", false)]
+    [InlineData("h:99999", false)]
+    [InlineData("h:abc", false)]
+    public void RedisEndpointsNeedAHostAndAPort(string redis, bool valid)
+    {
+        var errors = SiloOptionsValidator.Validate(new SiloOptions { Clustering = SiloOptions.RedisClustering, Redis = redis });
+        if (valid) Assert.Empty(errors);
+        else Assert.Equal($"Redis: expected host:port, found \"{redis}\"", Assert.Single(errors));
+    }
+
+    [Fact]
+    public void ADashboardThatIsOffNeedsNoPort() =>
+        Assert.Empty(SiloOptionsValidator.Validate(new SiloOptions { Dashboard = false, DashboardPort = 0 }));
+
+    [Fact]
+    public void TheCombinedValidationListsSiloAndHostProblemsWithTheirAliases()
+    {
+        var errors = SiloConfiguration.Validate(new SiloOptions { SiloPort = 70000 }, new GpuHostOptions { Gpus = 0 });
+        Assert.Equal(
+        [
+            "SiloPort: expected a port from 1 to 65535, found 70000 (--silo-port)",
+            "Gpus: expected 1 to 64, found 0 (--gpus)",
+        ], errors);
     }
 }

@@ -21,8 +21,11 @@ public sealed class SiloStartTests
         try
         {
             using var http = new HttpClient();
-            var response = await http.GetAsync($"http://127.0.0.1:{dashboardPort}/");
-            Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+            foreach (string path in new[] { "/", "/version" })
+            {
+                using var response = await http.GetAsync($"http://127.0.0.1:{dashboardPort}{path}");
+                Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+            }
 
             var grains = host.Services.GetRequiredService<IGrainFactory>();
             var hosts = await grains.GetGrain<ITopologyGrain>(GrainKeys.Cluster).GetHosts();

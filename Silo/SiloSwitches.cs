@@ -1,0 +1,69 @@
+namespace BlitzScale.Silo;
+
+/// <summary>
+/// The silo's command line: friendly aliases (<c>--gpus 2</c>) for configuration keys, and a strict check that
+/// every argument is one of them or a full key (<c>--BlitzScale:Host:Gpus=2</c>, <c>--Logging:LogLevel:Default=Debug</c>).
+/// </summary>
+internal static class SiloSwitches
+{
+    /// <summary>Config section of <see cref="Grains.Hosting.GpuHostOptions"/>.</summary>
+    public const string HostSection = "BlitzScale:Host";
+
+    /// <summary>Alias → configuration key.</summary>
+    public static IReadOnlyDictionary<string, string> Aliases { get; } = new Dictionary<string, string>(StringComparer.OrdinalIgnoreCase)
+    {
+        ["--host"] = $"{HostSection}:Host",
+        ["--gpus"] = $"{HostSection}:Gpus",
+        ["--backend"] = $"{HostSection}:Backend",
+        ["--gpu-memory-gib"] = $"{HostSection}:GpuMemoryGiB",
+        ["--nvlink-group"] = $"{HostSection}:NvlinkGroup",
+        ["--nic-gbps"] = $"{HostSection}:NicGbps",
+        ["--leaf-switch"] = $"{HostSection}:LeafSwitch",
+        ["--models-dir"] = $"{HostSection}:ModelsDirectory",
+        ["--clustering"] = $"{SiloOptions.Section}:Clustering",
+        ["--redis"] = $"{SiloOptions.Section}:Redis",
+        ["--cluster-id"] = $"{SiloOptions.Section}:ClusterId",
+        ["--silo-port"] = $"{SiloOptions.Section}:SiloPort",
+        ["--gateway-port"] = $"{SiloOptions.Section}:GatewayPort",
+        ["--primary-port"] = $"{SiloOptions.Section}:PrimarySiloPort",
+        ["--advertise"] = $"{SiloOptions.Section}:AdvertisedAddress",
+        ["--dashboard"] = $"{SiloOptions.Section}:Dashboard",
+        ["--dashboard-port"] = $"{SiloOptions.Section}:DashboardPort",
+    };
+
+    /// <summary>Full configuration keys the command line may set directly.</summary>
+    private static readonly string[] KeyPrefixes = ["--BlitzScale:", "--Logging:", "--Orleans:"];
+
+    /// <summary>The alias of a configuration key (<c>BlitzScale:Host:Gpus</c> → <c>--gpus</c>), or null.</summary>
+    public static string? AliasOf(string key) =>
+        Aliases.FirstOrDefault(kv => string.Equals(kv.Value, key, StringComparison.OrdinalIgnoreCase)).Key;
+
+    /// <summary>Problems with the shape of the command line: unknown options, missing values, stray words.</summary>
+    public static IReadOnlyList<string> Check(IReadOnlyList<string> args)
+    {
+        var errors = new List<string>();
+        for (int i = 0; i < args.Count; i++)
+        {
+            string arg = args[i];
+            if (!arg.StartsWith("--", StringComparison.Ordinal))
+            {
+                errors.Add($"\"{arg}\": expected an option such as --gpus 2, found a stray argument");
+                continue;
+            }
+            int equals = arg.IndexOf('=', StringComparison.Ordinal);
+            string name = equals < 0 ? arg : arg[..equals];
+            if (!Aliases.ContainsKey(name) && !KeyPrefixes.Any(p => name.StartsWith(p, StringComparison.OrdinalIgnoreCase) && name.Length > p.Length))
+            {
+                errors.Add($"{name}: unknown option; expected one of {string.Join(", ", Aliases.Keys)} or --BlitzScale:Section:Key=value");
+                if (equals < 0 && i + 1 < args.Count && !args[i + 1].StartsWith("--", StringComparison.Ordinal)) i++;
+                continue;
+            }
+            if (equals >= 0) continue;
+            if (i + 1 >= args.Count || args[i + 1].StartsWith("--", StringComparison.Ordinal))
+                errors.Add($"{name}: expected a value after it, found {(i + 1 >= args.Count ? "the end of the command line" : args[i + 1])}");
+            else
+                i++;
+        }
+        return errors;
+    }
+}
