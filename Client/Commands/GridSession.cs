@@ -20,6 +20,7 @@ internal sealed class GridSession : IAsyncDisposable
     public const string DefaultClusterId = "blitzscale";
     public const string EmbeddedHost = "local";
     private const int DefaultGatewayPort = 30000;
+    private static readonly TimeSpan ConnectTimeout = TimeSpan.FromSeconds(15);
 
     private readonly IHost _host;
 
@@ -36,7 +37,20 @@ internal sealed class GridSession : IAsyncDisposable
     public static async Task<GridSession> Open(string? cluster, string clusterId, CancellationToken cancellationToken)
     {
         IHost host = cluster is null ? EmbeddedSilo() : ClusterClient(cluster, clusterId);
-        await host.StartAsync(cancellationToken);
+        // The Orleans client keeps retrying an unreachable gateway for minutes; a command gives up sooner.
+        using var connect = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        if (cluster is not null) connect.CancelAfter(ConnectTimeout);
+        try
+        {
+            await host.StartAsync(connect.Token);
+        }
+        catch (Exception e) when (cluster is not null && (e is OrleansException || (e is OperationCanceledException && !cancellationToken.IsCancellationRequested)))
+        {
+            host.Dispose();
+            string why = e is OrleansException ? e.Message : $"no gateway answered within {ConnectTimeout.TotalSeconds:F0} s.";
+            throw new InvalidOperationException(
+                $"cannot reach the cluster at {cluster} (cluster id \"{clusterId}\"): {why} Is a silo running there, with that cluster id?", e);
+        }
         return new GridSession(host, cluster is null);
     }
 
@@ -58,7 +72,8 @@ internal sealed class GridSession : IAsyncDisposable
     private static IHost ClusterClient(string cluster, string clusterId)
     {
         var builder = Host.CreateApplicationBuilder();
-        builder.Logging.SetMinimumLevel(LogLevel.Warning);
+        // Connection trouble is reported once, by the command, not as a stream of Orleans warnings.
+        builder.Logging.SetMinimumLevel(LogLevel.Warning).AddFilter("Orleans", LogLevel.Critical).AddFilter("Microsoft.Extensions.Hosting", LogLevel.Critical);
         builder.UseOrleansClient(client =>
         {
             if (cluster.StartsWith("redis://", StringComparison.OrdinalIgnoreCase))
@@ -77,7 +92,7 @@ internal sealed class GridSession : IAsyncDisposable
                 int port = DefaultGatewayPort;
                 if (cluster.Length > "localhost".Length && !int.TryParse(cluster["localhost:".Length..], out port))
                     throw new ArgumentException($"--cluster {cluster}: expected localhost or localhost:PORT (the gateway port)");
-                client.UseLocalhostClustering(port);
+                client.UseLocalhostClustering(port, serviceId: clusterId, clusterId: clusterId);
             }
             else
             {

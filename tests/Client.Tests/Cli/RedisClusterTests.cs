@@ -52,6 +52,20 @@ public sealed class RedisClusterTests(RedisServer redis, CliFixture fixture, ITe
         Assert.All(instances, i => Assert.Equal("Serving", i.GetProperty("state").ToString()));
     }
 
+    [Fact]
+    public async Task ALocalhostClusteredSiloServesAClientProcess()
+    {
+        string siloPort = RedisServer.FreePort().ToString(), gatewayPort = RedisServer.FreePort().ToString();
+        await using var silo = await SiloProcess.Start(fixture.Cache, "local-a", ["--silo-port", siloPort, "--primary-port", siloPort, "--gateway-port", gatewayPort]);
+        var status = await BlitzProcess.Run(fixture.Cache, "status", "--cluster", $"localhost:{gatewayPort}", "--json");
+        Assert.True(status.ExitCode == 0, status.Stderr);
+        Assert.Equal("local-a", JsonDocument.Parse(status.Stdout).RootElement.GetProperty("hosts")[0].GetProperty("host").GetProperty("host").GetString());
+
+        var unreachable = await BlitzProcess.Run(fixture.Cache, "status", "--cluster", $"localhost:{RedisServer.FreePort()}");
+        Assert.Equal(2, unreachable.ExitCode);
+        Assert.Contains("cannot reach the cluster at localhost:", unreachable.Stderr);
+    }
+
     private async Task<string> SyntheticModel()
     {
         string dir = Path.Combine(fixture.NewDirectory(), "tiny");
@@ -72,15 +86,14 @@ public sealed class RedisClusterTests(RedisServer redis, CliFixture fixture, ITe
             _stderr = stderr;
         }
 
-        public static async Task<SiloProcess> Start(string cache, string host, string redis, string clusterId)
+        public static Task<SiloProcess> Start(string cache, string host, string redis, string clusterId) =>
+            Start(cache, host, ["--redis", redis, "--cluster-id", clusterId, "--silo-port", RedisServer.FreePort().ToString(),
+                "--gateway-port", RedisServer.FreePort().ToString()]);
+
+        public static async Task<SiloProcess> Start(string cache, string host, string[] clustering)
         {
             var start = new ProcessStartInfo("dotnet") { RedirectStandardError = true, RedirectStandardOutput = true, UseShellExecute = false };
-            foreach (string arg in new[]
-            {
-                Path.Combine(AppContext.BaseDirectory, "blitz.dll"), "silo", "--host", host, "--redis", redis, "--cluster-id", clusterId,
-                "--silo-port", RedisServer.FreePort().ToString(), "--gateway-port", RedisServer.FreePort().ToString(), "--dashboard", "false",
-                "--gpu-memory-gib", "1",
-            })
+            foreach (string arg in new[] { Path.Combine(AppContext.BaseDirectory, "blitz.dll"), "silo", "--host", host, "--dashboard", "false", "--gpu-memory-gib", "1" }.Concat(clustering))
             {
                 start.ArgumentList.Add(arg);
             }
