@@ -1,0 +1,88 @@
+using BlitzScale.Grains.Hosting;
+using BlitzScale.Grains.Interfaces.Serving;
+using BlitzScale.Native.Engine;
+using BlitzScale.Silo;
+using BlitzScale.Tests.Shared;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+using Xunit.Abstractions;
+using SiloOptions = BlitzScale.Silo.SiloOptions;
+
+namespace BlitzScale.Client.Tests.Library;
+
+/// <summary>
+/// The client library as a .NET service uses it: its own Orleans client host with <c>AddBlitzScaleClient()</c>,
+/// connected to a silo, deploying, generating (whole and streaming), cancelling and reading status.
+/// </summary>
+public sealed class BlitzScaleClientTests(ITestOutputHelper output) : IAsyncLifetime
+{
+    private IHost? _silo;
+    private IHost? _service;
+
+    private BlitzScaleClient Client => _service!.Services.GetRequiredService<BlitzScaleClient>();
+
+    public async Task InitializeAsync()
+    {
+        int siloPort = Cli.RedisServer.FreePort(), gatewayPort = Cli.RedisServer.FreePort();
+        _silo = BlitzSilo.Build(new SiloOptions { SiloPort = siloPort, PrimarySiloPort = siloPort, GatewayPort = gatewayPort, Dashboard = false },
+            new GpuHostOptions { Host = "lib-host", Gpus = 1, GpuMemoryGiB = 1 });
+        await _silo.StartAsync();
+        var builder = Host.CreateApplicationBuilder();
+        builder.UseOrleansClient(client => client.UseLocalhostClustering(gatewayPort, SiloOptions.DefaultClusterId, SiloOptions.DefaultClusterId).AddBlitzScaleClient());
+        _service = builder.Build();
+        await _service.StartAsync();
+    }
+
+    [Fact]
+    public async Task DeployGenerateStreamCancelStatusUndeploy()
+    {
+        if (RepositoryPaths.Stories260K is not { } model)
+        {
+            output.WriteLine(RepositoryPaths.SharedMissing);
+            return;
+        }
+        var golden = GoldenCase.Load(Path.Combine(model, "goldens.jsonl"))[0];
+        var deployed = await Client.DeployAsync("stories", new DeployRequest { ModelDirectory = model });
+        Assert.Equal("lib-host/gpu0", Assert.Single(deployed.Instances).Gpu);
+
+        var whole = await Client.GenerateAsync("stories", new GenerateRequest { Prompt = golden.Prompt, MaxTokens = golden.Ids.Length - golden.PromptIds.Length, StopAtEos = false });
+        Assert.Equal(golden.PromptIds, whole.PromptIds);
+        Assert.Equal(golden.Ids[golden.PromptIds.Length..], whole.OutputIds);
+        Assert.Equal("length", whole.FinishReason);
+        Assert.Equal("stories/0/0", whole.Instance);
+        Assert.True(whole.TtftMs > 0);
+
+        using var cancel = new CancellationTokenSource();
+        int tokens = 0;
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(async () =>
+        {
+            await foreach (var update in Client.GenerateStreamingAsync("stories", new GenerateRequest { Prompt = "Zoo", MaxTokens = 400 }, cancel.Token))
+            {
+                if (update.TokenId >= 0 && ++tokens == 3) await cancel.CancelAsync();
+            }
+        });
+        Assert.InRange(tokens, 3, 399);
+
+        var status = await Client.StatusAsync();
+        Assert.Equal("lib-host", Assert.Single(status.Hosts).Host.Host);
+        Assert.Equal("stories", Assert.Single(status.Models).Model);
+
+        await Client.UndeployAsync("stories");
+        var after = await Client.StatusAsync();
+        Assert.Empty(after.Models);
+        Assert.Equal(0, after.Hosts[0].Gpus[0].MemoryUsedBytes);
+    }
+
+    [Fact]
+    public async Task AnUnknownModelIsAKeyNotFoundError()
+    {
+        var error = await Assert.ThrowsAsync<KeyNotFoundException>(() => Client.GenerateAsync("nope", new GenerateRequest { Prompt = "x" }));
+        Assert.Contains("model \"nope\" is not deployed", error.Message);
+    }
+
+    public async Task DisposeAsync()
+    {
+        if (_service is not null) { await _service.StopAsync(); _service.Dispose(); }
+        if (_silo is not null) { await _silo.StopAsync(); _silo.Dispose(); }
+    }
+}
