@@ -1,0 +1,14 @@
+namespace BlitzScale.Scaling.Planning;
+
+/// <summary>Where a chain's parameters come from.</summary>
+public enum SourceKind
+{
+    /// <summary>One or more GPUs that hold the model.</summary>
+    Gpu,
+
+    /// <summary>The cluster's single host-memory copy (used only when no GPU can send).</summary>
+    HostCopy,
+
+    /// <summary>The model files in storage (used only when neither a GPU nor the host copy can send).</summary>
+    Storage,
+}
