@@ -1,0 +1,76 @@
+namespace BlitzScale.Native.Transport;
+
+/// <summary>
+/// The TCP blob protocol, version 1. Every integer is little-endian; every header is 32 bytes.
+/// </summary>
+/// <remarks>
+/// <para>Handshake (the server speaks first):</para>
+/// <code>
+/// server → client  hello, 40 bytes            client → server  answer, 32 bytes
+///  0        4      6      8                    0
+///  +--------+------+------+----------------+   +--------------------------------+
+///  | "BLZH" | ver  | 0    | challenge      |   | HMAC-SHA256(secret, challenge) |
+///  | u32    | u16  | u16  | 32 random bytes|   | 32 bytes                       |
+///  +--------+------+------+----------------+   +--------------------------------+
+///
+/// server → client  verdict, 4 bytes: "BLZA" accepted; "BLZR" refused, then the server closes.
+/// </code>
+/// <para>Requests (client → server): one Range, then any number of Chunk refetches.</para>
+/// <code>
+///  0        4        8        12       16                24       28       32
+///  +--------+--------+--------+--------+-----------------+--------+--------+
+///  | "BLZQ" | kind   | blob   | a      | b               | c      | n      |  then n bytes (Range only)
+///  | u32    | i32    | i32    | i32    | i64             | i32    | i32    |
+///  +--------+--------+--------+--------+-----------------+--------+--------+
+///  Range (kind 1): blob = first blob, a = end blob, b = image bytes (layout check), c = chunk bytes,
+///                  n = model-id length, followed by the model id in UTF-8
+///  Chunk (kind 2): blob, a = length, b = offset in blob, c = n = 0
+/// </code>
+/// <para>Replies (server → client): the chunks of the range, in order, with refetched chunks slipped in between.</para>
+/// <code>
+///  0        4        8        12       16                24                 32
+///  +--------+--------+--------+--------+-----------------+------------------+
+///  | "BLZC" | kind   | blob   | length | offset in blob  | xxhash3-64       |  then length payload bytes
+///  | u32    | i32    | i32    | i32    | i64             | u64              |
+///  +--------+--------+--------+--------+-----------------+------------------+
+///  kind 0 chunk: the payload is the blob's bytes [offset, offset + length); the hash is over them,
+///                computed by the sender and checked by the receiver after the bytes land in its image
+///  kind 1 error: the payload is a UTF-8 message; the server closes after it
+///  kind 2 source lost: as error, but the server's own source (upstream in a chain) was lost
+/// </code>
+/// Chunks are cut as <see cref="ChunkPlan"/> says, so (blob, offset, length) identifies one chunk of the request.
+/// The client closes the connection once every chunk has landed.
+/// </remarks>
+internal static class WireFormat
+{
+    public const ushort Version = 1;
+    public const int HeaderBytes = 32;
+    public const int ChallengeBytes = 32;
+    public const int HelloBytes = 8 + ChallengeBytes;
+    public const int AnswerBytes = 32;
+    public const int VerdictBytes = 4;
+    /// <summary>Longest error message a client reads.</summary>
+    public const int MaxErrorBytes = 64 << 10;
+
+    // Four ASCII letters read as a little-endian u32: a stray or misaligned stream fails at once.
+    public const uint HelloMagic = 'B' | 'L' << 8 | 'Z' << 16 | (uint)'H' << 24;
+    public const uint AcceptedMagic = 'B' | 'L' << 8 | 'Z' << 16 | (uint)'A' << 24;
+    public const uint RefusedMagic = 'B' | 'L' << 8 | 'Z' << 16 | (uint)'R' << 24;
+    public const uint RequestMagic = 'B' | 'L' << 8 | 'Z' << 16 | (uint)'Q' << 24;
+    public const uint ReplyMagic = 'B' | 'L' << 8 | 'Z' << 16 | (uint)'C' << 24;
+}
+
+/// <summary>Kinds of request frames.</summary>
+internal enum RequestKind
+{
+    Range = 1,
+    Chunk = 2,
+}
+
+/// <summary>Kinds of reply frames.</summary>
+internal enum ReplyKind
+{
+    Chunk = 0,
+    Error = 1,
+    SourceLost = 2,
+}
