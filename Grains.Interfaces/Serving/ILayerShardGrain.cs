@@ -25,15 +25,6 @@ public interface ILayerShardGrain : IGrainWithStringKey
     [Alias("Unload")]
     Task Unload();
 
-    /// <summary>The host this shard's activation runs on.</summary>
-    [Alias("GetHost")]
-    Task<string> GetHost();
-
-    /// <summary>Deactivates an unloaded shard so that its next call activates it afresh (on the host that call names).</summary>
-    /// <exception cref="InvalidOperationException">The shard is loading or serving.</exception>
-    [Alias("Retire")]
-    Task Retire();
-
     /// <summary>The silo this shard runs on.</summary>
     [Alias("GetSiloAddress")]
     Task<string> GetSiloAddress();

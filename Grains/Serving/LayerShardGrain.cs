@@ -94,16 +94,6 @@ internal sealed partial class LayerShardGrain(
 
     public Task<string> GetSiloAddress() => Task.FromResult(silo.SiloAddress.ToString());
 
-    public Task<string> GetHost() => Task.FromResult(host.Host);
-
-    public Task Retire()
-    {
-        if (_state is InstanceState.Loading or InstanceState.Serving)
-            throw new InvalidOperationException($"instance {Key} is {_state}; unload it before retiring it");
-        DeactivateOnIdle();
-        return Task.CompletedTask;
-    }
-
     public async IAsyncEnumerable<GenerationUpdate> Generate(GenerateRequest request, [EnumeratorCancellation] CancellationToken cancellationToken = default)
     {
         var instance = await Serving();

@@ -60,7 +60,6 @@ internal sealed partial class ModelGrain(ILogger<ModelGrain> logger) : Grain, IM
         {
             foreach (var slot in slots)
             {
-                await PlaceOn(slot);
                 await HostContext.On(slot.Host, () => Shard(slot).Load(load with { Gpu = slot.Gpu }));
                 started.Add(slot);
             }
@@ -147,21 +146,6 @@ internal sealed partial class ModelGrain(ILogger<ModelGrain> logger) : Grain, IM
     }
 
     private ILayerShardGrain Shard(InstanceSlot slot) => GrainFactory.GetGrain<ILayerShardGrain>(slot.Shard);
-
-    // A shard key outlives a deployment: an unloaded activation of an earlier deployment may still sit on another
-    // host. Retire it so the next call activates the shard on the slot's host (calls made after a deactivation
-    // request reach the new activation).
-    private async Task PlaceOn(InstanceSlot slot)
-    {
-        const int Attempts = 3;
-        for (int attempt = 0; attempt < Attempts; attempt++)
-        {
-            string host = await HostContext.On(slot.Host, () => Shard(slot).GetHost());
-            if (host == slot.Host) return;
-            await HostContext.On(slot.Host, async () => { await Shard(slot).Retire(); return 0; });
-        }
-        throw new InvalidOperationException($"instance {slot.Shard} stays active on another host than {slot.Host}; undeploy it first");
-    }
 
     private async Task UnloadQuietly(InstanceSlot slot)
     {
