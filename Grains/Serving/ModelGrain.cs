@@ -20,6 +20,7 @@ internal sealed partial class ModelGrain(ILogger<ModelGrain> logger) : Grain, IM
     private string? _directory;
     private List<InstanceSlot> _slots = [];
     private int _queued;
+    private int _nextInstance;
 
     private string Model => this.GetPrimaryKeyString();
 
@@ -53,7 +54,11 @@ internal sealed partial class ModelGrain(ILogger<ModelGrain> logger) : Grain, IM
                     $"{request.Instances} instance(s) need as many GPUs; the cluster has {hosts.Sum(h => h.Gpus)} on {hosts.Count} host(s)");
         }
 
-        var slots = gpus.Select((gpu, i) => new InstanceSlot(i, GrainKeys.Shard(Model, i, 0), gpu, GrainKeys.ParseGpu(gpu).Host)).ToList();
+        // Instance numbers are never reused while this grain lives: a shard activation of an earlier deployment
+        // may still be deactivating on another host, and placement happens only when a key first activates.
+        int first = _nextInstance;
+        _nextInstance += gpus.Count;
+        var slots = gpus.Select((gpu, i) => new InstanceSlot(first + i, GrainKeys.Shard(Model, first + i, 0), gpu, GrainKeys.ParseGpu(gpu).Host)).ToList();
         var load = new ShardLoadRequest("", request.ModelDirectory, request.KvBlocks, request.MaxBatchTokens);
         var started = new List<InstanceSlot>();
         try
@@ -85,7 +90,7 @@ internal sealed partial class ModelGrain(ILogger<ModelGrain> logger) : Grain, IM
         _directory = null;
         foreach (var slot in slots) await UnloadQuietly(slot);
         await GrainFactory.GetGrain<IModelRegistryGrain>(GrainKeys.Cluster).Remove(Model);
-        DeactivateOnIdle();
+        // Stay active: the instance counter must outlive the shards' deactivation.
     }
 
     public async Task<ModelStatus> GetStatus()
