@@ -1,6 +1,4 @@
 using System.CommandLine;
-using System.Diagnostics;
-using System.Text;
 using System.Text.Json;
 using BlitzScale.Grains.Interfaces.Serving;
 using BlitzScale.Native.Sampling;
@@ -50,36 +48,18 @@ internal static class GenerateCommand
         await using var grid = await GridSession.Open(cluster, clusterId, cancellation);
         await EnsureDeployed(grid, model, path, cancellation);
 
-        var clock = Stopwatch.StartNew();
-        int[] promptIds = [];
-        var output = new List<int>();
-        var text = new StringBuilder();
-        double first = 0, last = 0;
-        string finish = "";
         if (!json) Console.Write(request.Prompt);
-        await foreach (var update in grid.Client.GenerateStreamingAsync(model, request, cancellation))
-        {
-            if (update.PromptIds is { } ids) promptIds = ids;
-            if (update.TokenId >= 0)
-            {
-                last = clock.Elapsed.TotalMilliseconds;
-                if (output.Count == 0) first = last;
-                output.Add(update.TokenId);
-            }
-            if (json) text.Append(update.Text);
-            else Console.Write(update.Text);
-            if (update.Finish is { } f) finish = f;
-        }
-        double rate = output.Count > 1 ? (output.Count - 1) / ((last - first) / 1000.0) : 0;
+        var result = await grid.Client.GenerateAsync(model, request, json ? null : update => Console.Write(update.Text), cancellation);
         if (json)
         {
-            var report = new GenerateReport(path, promptIds, [.. output], text.ToString(), Math.Round(first, 3), Math.Round(rate, 1), finish);
+            var report = new GenerateReport(path, result.PromptIds, result.OutputIds, result.Text,
+                Math.Round(result.TtftMs, 3), Math.Round(result.TokensPerSecond, 1), result.FinishReason);
             Console.WriteLine(JsonSerializer.Serialize(report, CliJson.Options));
         }
         else
         {
             Console.WriteLine();
-            Console.Error.WriteLine($"[{output.Count} tokens, ttft {first:F1} ms, {rate:F1} tokens/s, finished by {finish}]");
+            Console.Error.WriteLine($"[{result.OutputIds.Length} tokens, ttft {result.TtftMs:F1} ms, {result.TokensPerSecond:F1} tokens/s, finished by {result.FinishReason}]");
         }
         return 0;
     }

@@ -47,7 +47,14 @@ public sealed class BlitzScaleClient(IGrainFactory grains)
     /// <summary>Generates and returns the whole result.</summary>
     /// <exception cref="KeyNotFoundException">The model is not deployed.</exception>
     /// <exception cref="ArgumentException">The request can never be served.</exception>
-    public async Task<GenerateResult> GenerateAsync(string model, GenerateRequest request, CancellationToken cancellationToken = default)
+    public Task<GenerateResult> GenerateAsync(string model, GenerateRequest request, CancellationToken cancellationToken = default) =>
+        GenerateAsync(model, request, onUpdate: null, cancellationToken);
+
+    /// <summary>Generates and returns the whole result, showing <paramref name="onUpdate"/> each update as it arrives.</summary>
+    /// <exception cref="KeyNotFoundException">The model is not deployed.</exception>
+    /// <exception cref="ArgumentException">The request can never be served.</exception>
+    public async Task<GenerateResult> GenerateAsync(
+        string model, GenerateRequest request, Action<GenerationUpdate>? onUpdate, CancellationToken cancellationToken = default)
     {
         var clock = Stopwatch.StartNew();
         int[] promptIds = [];
@@ -57,6 +64,7 @@ public sealed class BlitzScaleClient(IGrainFactory grains)
         double first = 0, last = 0;
         await foreach (var update in GenerateStreamingAsync(model, request, cancellationToken))
         {
+            onUpdate?.Invoke(update);
             if (update.PromptIds is { } ids) promptIds = ids;
             if (update.Instance is { } name) instance = name;
             if (update.TokenId >= 0)
