@@ -1,5 +1,3 @@
-using System.Net;
-using System.Net.Sockets;
 using BlitzScale.Grains.Hosting;
 using BlitzScale.Silo;
 using Microsoft.Extensions.DependencyInjection;
@@ -56,7 +54,7 @@ internal sealed class GridSession : IAsyncDisposable
 
     private static IHost EmbeddedSilo()
     {
-        int siloPort = FreePort(), gatewayPort = FreePort();
+        int siloPort = FreePorts.Next(), gatewayPort = FreePorts.Next();
         var silo = new SiloOptions
         {
             Clustering = SiloOptions.LocalhostClustering,
@@ -101,13 +99,6 @@ internal sealed class GridSession : IAsyncDisposable
             client.AddBlitzScaleClient();
         });
         return builder.Build();
-    }
-
-    private static int FreePort()
-    {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
     }
 
     public async ValueTask DisposeAsync()

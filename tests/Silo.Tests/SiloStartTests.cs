@@ -1,5 +1,4 @@
 using System.Net;
-using System.Net.Sockets;
 using BlitzScale.Grains.Hosting;
 using BlitzScale.Grains.Interfaces;
 using BlitzScale.Grains.Interfaces.Topology;
@@ -14,7 +13,7 @@ public sealed class SiloStartTests
     [Fact]
     public async Task SiloWithDashboardServesItAndRegistersItsHost()
     {
-        int siloPort = FreePort(), gatewayPort = FreePort(), dashboardPort = FreePort();
+        int siloPort = FreePorts.Next(), gatewayPort = FreePorts.Next(), dashboardPort = FreePorts.Next();
         var options = new SiloOptions { SiloPort = siloPort, GatewayPort = gatewayPort, PrimarySiloPort = siloPort, DashboardPort = dashboardPort };
         using var host = BlitzSilo.Build(options, new GpuHostOptions { Host = "dash-host", Gpus = 2 });
         await host.StartAsync();
@@ -41,7 +40,7 @@ public sealed class SiloStartTests
     [Fact]
     public async Task SiloWithoutDashboardListensOnNoHttpPort()
     {
-        int siloPort = FreePort(), gatewayPort = FreePort(), dashboardPort = FreePort();
+        int siloPort = FreePorts.Next(), gatewayPort = FreePorts.Next(), dashboardPort = FreePorts.Next();
         var options = new SiloOptions { SiloPort = siloPort, GatewayPort = gatewayPort, PrimarySiloPort = siloPort, Dashboard = false, DashboardPort = dashboardPort };
         using var host = BlitzSilo.Build(options, new GpuHostOptions { Host = "plain-host" });
         await host.StartAsync();
@@ -58,10 +57,4 @@ public sealed class SiloStartTests
         }
     }
 
-    private static int FreePort()
-    {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
-    }
 }

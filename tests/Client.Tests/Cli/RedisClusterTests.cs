@@ -55,13 +55,13 @@ public sealed class RedisClusterTests(RedisServer redis, CliFixture fixture, ITe
     [Fact]
     public async Task ALocalhostClusteredSiloServesAClientProcess()
     {
-        string siloPort = RedisServer.FreePort().ToString(), gatewayPort = RedisServer.FreePort().ToString();
+        string siloPort = Silo.FreePorts.Next().ToString(), gatewayPort = Silo.FreePorts.Next().ToString();
         await using var silo = await SiloProcess.Start(fixture.Cache, "local-a", ["--silo-port", siloPort, "--primary-port", siloPort, "--gateway-port", gatewayPort]);
         var status = await BlitzProcess.Run(fixture.Cache, "status", "--cluster", $"localhost:{gatewayPort}", "--json");
         Assert.True(status.ExitCode == 0, status.Stderr);
         Assert.Equal("local-a", JsonDocument.Parse(status.Stdout).RootElement.GetProperty("hosts")[0].GetProperty("host").GetProperty("host").GetString());
 
-        var unreachable = await BlitzProcess.Run(fixture.Cache, "status", "--cluster", $"localhost:{RedisServer.FreePort()}");
+        var unreachable = await BlitzProcess.Run(fixture.Cache, "status", "--cluster", $"localhost:{Silo.FreePorts.Next()}");
         Assert.Equal(2, unreachable.ExitCode);
         Assert.Contains("cannot reach the cluster at localhost:", unreachable.Stderr);
     }
@@ -87,8 +87,8 @@ public sealed class RedisClusterTests(RedisServer redis, CliFixture fixture, ITe
         }
 
         public static Task<SiloProcess> Start(string cache, string host, string redis, string clusterId) =>
-            Start(cache, host, ["--redis", redis, "--cluster-id", clusterId, "--silo-port", RedisServer.FreePort().ToString(),
-                "--gateway-port", RedisServer.FreePort().ToString()]);
+            Start(cache, host, ["--redis", redis, "--cluster-id", clusterId, "--silo-port", Silo.FreePorts.Next().ToString(),
+                "--gateway-port", Silo.FreePorts.Next().ToString()]);
 
         public static async Task<SiloProcess> Start(string cache, string host, string[] clustering)
         {

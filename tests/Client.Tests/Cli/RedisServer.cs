@@ -1,6 +1,4 @@
 using System.Diagnostics;
-using System.Net;
-using System.Net.Sockets;
 
 namespace BlitzScale.Client.Tests.Cli;
 
@@ -29,7 +27,7 @@ public sealed class RedisServer : IAsyncLifetime
             MissingReason = "redis-server is not installed (apt-get install -y redis-server; .ci/run does): Redis-clustered test skipped";
             return;
         }
-        int port = FreePort();
+        int port = Silo.FreePorts.Next();
         var start = new ProcessStartInfo(server) { RedirectStandardOutput = true, UseShellExecute = false };
         foreach (string arg in new[] { "--bind", "127.0.0.1", "--port", port.ToString(), "--save", "", "--appendonly", "no" })
             start.ArgumentList.Add(arg);
@@ -50,10 +48,4 @@ public sealed class RedisServer : IAsyncLifetime
         _process.Dispose();
     }
 
-    internal static int FreePort()
-    {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
-    }
 }

@@ -23,7 +23,7 @@ public sealed class BlitzScaleClientTests(ITestOutputHelper output) : IAsyncLife
 
     public async Task InitializeAsync()
     {
-        int siloPort = Cli.RedisServer.FreePort(), gatewayPort = Cli.RedisServer.FreePort();
+        int siloPort = Silo.FreePorts.Next(), gatewayPort = Silo.FreePorts.Next();
         _silo = BlitzSilo.Build(new SiloOptions { SiloPort = siloPort, PrimarySiloPort = siloPort, GatewayPort = gatewayPort, Dashboard = false },
             new GpuHostOptions { Host = "lib-host", Gpus = 1, GpuMemoryGiB = 1 });
         await _silo.StartAsync();
