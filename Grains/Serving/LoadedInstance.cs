@@ -33,7 +33,7 @@ internal sealed class LoadedInstance : IAsyncDisposable
                 ImageLoader.LoadBlob(model.Checkpoint, image, blob);
                 layersLoaded(image.LoadedLayerPrefix);
             }
-            var tokenizer = LlamaTextTokenizer.Load(model.Path, model.Generation.BosTokenId, model.Generation.EosTokenId);
+            var tokenizer = model.LoadTokenizer();
             var server = new InstanceServer(new CpuEngine(image), policy, device, model.Generation.EosTokenId);
             return new LoadedInstance(model, image, tokenizer, server);
         }

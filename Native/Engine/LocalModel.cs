@@ -31,12 +31,7 @@ public sealed class LocalModel : IDisposable
         var directory = ModelDirectory.Open(path);
         try
         {
-            var tokenizer = LlamaTextTokenizer.Load(path, directory.Generation.BosTokenId, directory.Generation.EosTokenId);
-            if (tokenizer.VocabSize > directory.Config.VocabSize)
-            {
-                throw new ModelConfigException(Path.Combine(path, LlamaTextTokenizer.ModelFileName),
-                    $"the tokenizer has {tokenizer.VocabSize} pieces but config.json's vocab_size is {directory.Config.VocabSize}");
-            }
+            var tokenizer = directory.LoadTokenizer();
             return new LocalModel(directory, directory.LoadImage(), tokenizer);
         }
         catch

@@ -1,5 +1,6 @@
 using BlitzScale.Native.Models.Image;
 using BlitzScale.Native.Safetensors;
+using BlitzScale.Native.Tokenization;
 
 namespace BlitzScale.Native.Models;
 
@@ -58,6 +59,19 @@ public sealed class ModelDirectory : IDisposable
         var image = ParameterImage.Allocate(Layout);
         ImageLoader.LoadAll(Checkpoint, image);
         return image;
+    }
+
+    /// <summary>Loads the directory's tokenizer with its BOS/EOS ids, checking it fits the model's vocabulary.</summary>
+    /// <exception cref="ModelFileException">The tokenizer is missing, malformed, or larger than config.json's vocab_size.</exception>
+    public LlamaTextTokenizer LoadTokenizer()
+    {
+        var tokenizer = LlamaTextTokenizer.Load(Path, Generation.BosTokenId, Generation.EosTokenId);
+        if (tokenizer.VocabSize > Config.VocabSize)
+        {
+            throw new ModelConfigException(System.IO.Path.Combine(Path, LlamaTextTokenizer.ModelFileName),
+                $"the tokenizer has {tokenizer.VocabSize} pieces but config.json's vocab_size is {Config.VocabSize}");
+        }
+        return tokenizer;
     }
 
     /// <summary>Closes the checkpoint mapping.</summary>
