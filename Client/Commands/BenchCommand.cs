@@ -14,6 +14,37 @@ internal static class BenchCommand
         var command = new Command("bench", "Benchmarks, each measured against its baseline in the same run");
         command.Subcommands.Add(Engine());
         command.Subcommands.Add(Serve());
+        command.Subcommands.Add(Link());
+        return command;
+    }
+
+    private static Command Link()
+    {
+        var listen = new Option<string?>("--listen") { Description = "Receive on IP:PORT, count, and print one JSON line per connection" };
+        var connections = new Option<int>("--connections") { Description = "With --listen: connections to serve before exiting", DefaultValueFactory = _ => 1 };
+        var connect = new Option<string?>("--connect") { Description = "Send to IP:PORT and print the rate as JSON" };
+        var bytes = new Option<long?>("--bytes") { Description = "With --connect: bytes to send" };
+        var seconds = new Option<double?>("--seconds") { Description = "With --connect: seconds to send for" };
+        var command = new Command("link", "Raw TCP rate over one link (raw_link_MBps; MB = 1e6 bytes): --listen on one end, --connect on the other")
+        {
+            listen, connections, connect, bytes, seconds,
+        };
+        command.SetAction((parse, cancellation) => CliErrors.Run(async () =>
+        {
+            string? listenAt = parse.GetValue(listen), connectTo = parse.GetValue(connect);
+            if (listenAt is null == connectTo is null) throw new ArgumentException("give exactly one of --listen IP:PORT and --connect IP:PORT");
+            if (listenAt is not null)
+            {
+                int n = parse.GetValue(connections);
+                if (n < 1) throw new ArgumentException("--connections must be ≥ 1");
+                await LinkProbe.Listen(LinkProbe.ParseEndpoint(listenAt, "--listen"), n,
+                    report => Console.WriteLine(JsonSerializer.Serialize(report, CliJson.Options)), Console.Error.WriteLine, cancellation);
+                return 0;
+            }
+            var sent = LinkProbe.Send(LinkProbe.ParseEndpoint(connectTo!, "--connect"), parse.GetValue(bytes), parse.GetValue(seconds), cancellation);
+            Console.WriteLine(JsonSerializer.Serialize(sent, CliJson.Options));
+            return 0;
+        }));
         return command;
     }
 
