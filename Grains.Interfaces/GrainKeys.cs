@@ -12,6 +12,16 @@ public static class GrainKeys
     /// <summary><c>"{model}/{instance}/{rank}"</c>: the layer shard of one instance on one GPU.</summary>
     public static string Shard(string model, int instance, int rank) => $"{model}/{instance}/{rank}";
 
+    /// <summary><c>"{host}/memory"</c>: the host-memory model cache of one host.</summary>
+    public static string HostMemory(string host) => $"{host}/memory";
+
+    /// <summary>The host of a host-memory key.</summary>
+    /// <exception cref="FormatException">The key is not <c>"{host}/memory"</c>.</exception>
+    public static string ParseHostMemory(string key) =>
+        key.EndsWith("/memory", StringComparison.Ordinal) && key.Length > "/memory".Length
+            ? key[..^"/memory".Length]
+            : throw new FormatException($"host memory grain key \"{key}\" is not of the form \"{{host}}/memory\"");
+
     /// <summary>The host part of a GPU key.</summary>
     /// <exception cref="FormatException">The key is not <c>"{host}/gpu{index}"</c>.</exception>
     public static (string Host, int Index) ParseGpu(string key)

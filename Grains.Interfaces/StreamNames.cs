@@ -9,6 +9,6 @@ public static class StreamNames
     /// <summary>Storage the memory stream provider keeps subscriptions in.</summary>
     public const string PubSubStore = "PubSubStore";
 
-    /// <summary>Instance state changes of a model (stream key: the model name).</summary>
-    public const string InstanceEvents = "blitz.instance-events";
+    /// <summary>Loading and instance events of a model (stream key: the model name): layer-ready, transfer progress, state changes.</summary>
+    public const string ModelEvents = "blitz.model-events";
 }

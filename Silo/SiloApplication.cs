@@ -60,6 +60,8 @@ internal static class SiloApplication
         {
             SiloClustering.Configure(s, silo);
             s.Configure<OrleansSiloOptions>(o => o.SiloName = host.Host);
+            // Peers reach the data plane where they reach the silo, unless told otherwise.
+            host.DataAddress ??= silo.AdvertisedAddress;
             s.AddBlitzScale(host);
             if (silo.Dashboard) s.AddDashboard();
             configure?.Invoke(s);

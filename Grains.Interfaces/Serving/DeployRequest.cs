@@ -14,4 +14,11 @@ public sealed record DeployRequest
     [Id(3)] public int? KvBlocks { get; init; }
     /// <summary>Tokens per batching step; the engine default when null.</summary>
     [Id(4)] public int? MaxBatchTokens { get; init; }
+    /// <summary>How instances get their parameters and which host-memory copies are kept (see <see cref="LoadPolicy"/>).</summary>
+    [Id(5)] public LoadPolicy Policy { get; init; } = LoadPolicy.Blitz;
+    /// <summary>
+    /// <see cref="LoadPolicy.Sllm"/> only: how long a host keeps the model in its memory cache after its last load
+    /// from there; 300 s when null.
+    /// </summary>
+    [Id(6)] public double? KeepAliveSeconds { get; init; }
 }

@@ -13,6 +13,10 @@ public interface ILayerShardGrain : IGrainWithStringKey
     [Alias("Load")]
     Task<InstanceStatus> Load(ShardLoadRequest request);
 
+    /// <summary>Starts fetching the parameters of a deferred load; nothing when it started already.</summary>
+    [Alias("Begin")]
+    Task Begin();
+
     /// <summary>State, loaded layers and batching counters.</summary>
     [Alias("GetStatus")]
     Task<InstanceStatus> GetStatus();
@@ -20,6 +24,14 @@ public interface ILayerShardGrain : IGrainWithStringKey
     /// <summary>Generates, streaming updates; cancelling frees the request's KV blocks.</summary>
     [Alias("Generate")]
     IAsyncEnumerable<GenerationUpdate> Generate(GenerateRequest request, CancellationToken cancellationToken = default);
+
+    /// <summary>Stops taking requests (those running finish) and keeps the parameters: the instance becomes Warm.</summary>
+    [Alias("SetWarm")]
+    Task<InstanceStatus> SetWarm();
+
+    /// <summary>Serves again from the kept parameters; false when the instance is no longer Warm (it was evicted).</summary>
+    [Alias("Revive")]
+    Task<bool> Revive();
 
     /// <summary>Stops serving and frees the GPU memory.</summary>
     [Alias("Unload")]

@@ -13,6 +13,17 @@ public interface IModelGrain : IGrainWithStringKey
     [Alias("Deploy")]
     Task<ModelStatus> Deploy(DeployRequest request);
 
+    /// <summary>
+    /// Scales to <see cref="ScaleRequest.Instances"/> serving instances: up revives Warm instances first, then plans
+    /// chains for new ones and tells their shards what to fetch from whom; down stops the newest, keeping them Warm.
+    /// Returns once every new instance has started loading (watch <see cref="StreamNames.ModelEvents"/> or the status).
+    /// </summary>
+    /// <exception cref="KeyNotFoundException">The model is not deployed.</exception>
+    /// <exception cref="ArgumentException">The request is invalid (count out of range, unknown GPU, GPU list of the wrong length).</exception>
+    /// <exception cref="InvalidOperationException">Not enough free GPUs.</exception>
+    [Alias("Scale")]
+    Task<ModelStatus> Scale(ScaleRequest request);
+
     /// <summary>Unloads every instance.</summary>
     [Alias("Undeploy")]
     Task Undeploy();

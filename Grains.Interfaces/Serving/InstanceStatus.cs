@@ -1,6 +1,9 @@
 namespace BlitzScale.Grains.Interfaces.Serving;
 
-/// <summary>One instance of a model as its shard reports it.</summary>
+/// <summary>
+/// One instance of a model as its shard reports it. <see cref="LoadSeconds"/> runs from the load request to the last
+/// parameter byte landing; <see cref="LoadedFrom"/> describes its feeds; <see cref="LoadedBytes"/> counts the bytes landed.
+/// </summary>
 [GenerateSerializer, Immutable, Alias("blitz.InstanceStatus")]
 public sealed record InstanceStatus(
     [property: Id(0)] int Instance,
@@ -15,4 +18,7 @@ public sealed record InstanceStatus(
     [property: Id(9)] int KvBlocksTotal,
     [property: Id(10)] long TokensGenerated,
     [property: Id(11)] double TokensPerSecond,
-    [property: Id(12)] string? Error);
+    [property: Id(12)] string? Error,
+    [property: Id(13)] double LoadSeconds = 0,
+    [property: Id(14)] string? LoadedFrom = null,
+    [property: Id(15)] long LoadedBytes = 0);

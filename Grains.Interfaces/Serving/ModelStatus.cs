@@ -1,10 +1,12 @@
 namespace BlitzScale.Grains.Interfaces.Serving;
 
-/// <summary>A deployed model: its instances, its queue and its throughput.</summary>
+/// <summary>A deployed model: its instances (Warm ones included), its queue, its throughput, its load policy and the hosts holding a host-memory copy.</summary>
 [GenerateSerializer, Immutable, Alias("blitz.ModelStatus")]
 public sealed record ModelStatus(
     [property: Id(0)] string Model,
     [property: Id(1)] string ModelDirectory,
     [property: Id(2)] IReadOnlyList<InstanceStatus> Instances,
     [property: Id(3)] int QueueLength,
-    [property: Id(4)] double TokensPerSecond);
+    [property: Id(4)] double TokensPerSecond,
+    [property: Id(5)] LoadPolicy Policy = LoadPolicy.Blitz,
+    [property: Id(6)] IReadOnlyList<string>? HostCopies = null);

@@ -1,9 +1,15 @@
 namespace BlitzScale.Grains.Interfaces.Serving;
 
-/// <summary>What a layer shard is told to become: which GPU, which model files, which batching.</summary>
+/// <summary>
+/// What a layer shard is told to become: which GPU, which model files, which batching, and where its parameters come
+/// from (feeds in blob order; storage when none). A deferred load reserves memory and registers its image with the data
+/// plane, then waits for <see cref="ILayerShardGrain.Begin"/>: a chain's nodes must all be registered before any fetches.
+/// </summary>
 [GenerateSerializer, Immutable, Alias("blitz.ShardLoadRequest")]
 public sealed record ShardLoadRequest(
     [property: Id(0)] string Gpu,
     [property: Id(1)] string ModelDirectory,
     [property: Id(2)] int? KvBlocks,
-    [property: Id(3)] int? MaxBatchTokens);
+    [property: Id(3)] int? MaxBatchTokens,
+    [property: Id(4)] IReadOnlyList<LoadFeed>? Feeds = null,
+    [property: Id(5)] bool Deferred = false);

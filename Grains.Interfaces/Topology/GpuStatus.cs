@@ -11,7 +11,7 @@ public sealed record GpuStatus(
     [property: Id(5)] IReadOnlyList<GpuResident> Residents,
     [property: Id(6)] string SiloAddress);
 
-/// <summary>One instance shard on a GPU and the memory it holds.</summary>
+/// <summary>One instance shard on a GPU and the memory it holds; a Warm one may be evicted when the memory is needed.</summary>
 [GenerateSerializer, Immutable, Alias("blitz.GpuResident")]
 public sealed record GpuResident(
     [property: Id(0)] string Shard,
@@ -19,4 +19,5 @@ public sealed record GpuResident(
     [property: Id(2)] long ParameterBytes,
     [property: Id(3)] long KvCacheBytes,
     [property: Id(4)] int LoadedLayers,
-    [property: Id(5)] int TotalLayers);
+    [property: Id(5)] int TotalLayers,
+    [property: Id(6)] bool Warm = false);

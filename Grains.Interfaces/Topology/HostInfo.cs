@@ -1,6 +1,9 @@
 namespace BlitzScale.Grains.Interfaces.Topology;
 
-/// <summary>What one silo declares about its host at start-up: its GPUs and links, for placement and planning.</summary>
+/// <summary>
+/// What one silo declares about its host at start-up: its GPUs and links, for placement and planning; the
+/// <c>host:port</c> its data plane serves parameters on; the host memory available for model copies.
+/// </summary>
 [GenerateSerializer, Immutable, Alias("blitz.HostInfo")]
 public sealed record HostInfo(
     [property: Id(0)] string Host,
@@ -11,4 +14,6 @@ public sealed record HostInfo(
     [property: Id(5)] double NicGbps,
     [property: Id(6)] string LeafSwitch,
     [property: Id(7)] string SiloAddress,
-    [property: Id(8)] string? ModelsDirectory);
+    [property: Id(8)] string? ModelsDirectory,
+    [property: Id(9)] string? DataAddress = null,
+    [property: Id(10)] long HostMemoryBytes = 0);

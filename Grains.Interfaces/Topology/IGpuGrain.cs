@@ -11,9 +11,16 @@ public interface IGpuGrain : IGrainWithStringKey
     [Alias("GetStatus")]
     Task<GpuStatus> GetStatus();
 
-    /// <summary>Reserves memory for a shard; false (nothing reserved) when the device lacks it.</summary>
+    /// <summary>
+    /// Reserves memory for a shard, evicting Warm residents (least recently warmed first) when that makes it fit; the
+    /// caller unloads the evicted shards. Nothing is reserved or evicted when even that would not make it fit.
+    /// </summary>
     [Alias("TryReserve")]
-    Task<bool> TryReserve(GpuResident resident);
+    Task<Reservation> TryReserve(GpuResident resident);
+
+    /// <summary>Marks a shard Warm (evictable) or not.</summary>
+    [Alias("SetWarm")]
+    Task SetWarm(string shard, bool warm);
 
     /// <summary>Updates a shard's loaded-layer count.</summary>
     [Alias("ReportLoaded")]
@@ -23,3 +30,9 @@ public interface IGpuGrain : IGrainWithStringKey
     [Alias("Release")]
     Task Release(string shard);
 }
+
+/// <summary>The answer to <see cref="IGpuGrain.TryReserve"/>: whether memory was reserved and which Warm shards gave theirs up.</summary>
+[GenerateSerializer, Immutable, Alias("blitz.Reservation")]
+public sealed record Reservation(
+    [property: Id(0)] bool Reserved,
+    [property: Id(1)] IReadOnlyList<string> Evicted);

@@ -31,6 +31,19 @@ public sealed class GpuHostOptions
     public string LeafSwitch { get; set; } = "leaf0";
     /// <summary>Where this host keeps model directories (relative model paths resolve against it).</summary>
     public string? ModelsDirectory { get; set; }
+    /// <summary>The address the data plane listens on and peers reach it at (the silo's advertised address when null, else loopback).</summary>
+    public string? DataAddress { get; set; }
+    /// <summary>The data plane's TCP port; 0 picks a free one.</summary>
+    public int DataPort { get; set; }
+    /// <summary>
+    /// The cluster secret peers prove on connect (at least 16 characters). When null, <c>BLITZSCALE_CLUSTER_SECRET</c> is used,
+    /// else a secret derived from the cluster's service id (logged as a warning: anyone who knows that id can fetch parameters).
+    /// </summary>
+    public string? ClusterSecret { get; set; }
+    /// <summary>Data-plane chunk size, in MiB.</summary>
+    public int ChunkMiB { get; set; } = 4;
+    /// <summary>Host memory for model copies, in GiB; the memory available at start-up when null.</summary>
+    public double? HostMemoryGiB { get; set; }
 
     /// <summary>Bytes of memory per GPU.</summary>
     public long GpuMemoryBytes => (long)(GpuMemoryGiB * (1L << 30));

@@ -19,6 +19,16 @@ public static class GpuHostOptionsValidator
             errors.Add($"NicGbps: expected a positive number, found {o.NicGbps}");
         if (string.IsNullOrWhiteSpace(o.LeafSwitch))
             errors.Add("LeafSwitch: expected a name, found an empty one");
+        if (o.DataAddress is { } address && !System.Net.IPAddress.TryParse(address, out _))
+            errors.Add($"DataAddress: expected an IP address, found \"{address}\"");
+        if (o.DataPort is < 0 or > 65535)
+            errors.Add($"DataPort: expected 0 (any free port) to 65535, found {o.DataPort}");
+        if (o.ClusterSecret is { } secret && secret.Length < 16)
+            errors.Add($"ClusterSecret: expected at least 16 characters, found {secret.Length}");
+        if (o.ChunkMiB is < 1 or > 256)
+            errors.Add($"ChunkMiB: expected 1 to 256, found {o.ChunkMiB}");
+        if (o.HostMemoryGiB is { } memory && (!(memory > 0) || double.IsInfinity(memory)))
+            errors.Add($"HostMemoryGiB: expected a positive number, found {memory}");
         if (o.ModelsDirectory is { } dir && !Directory.Exists(dir))
             errors.Add($"ModelsDirectory: \"{dir}\" does not exist");
         return errors;

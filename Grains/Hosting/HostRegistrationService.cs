@@ -9,7 +9,7 @@ namespace BlitzScale.Grains.Hosting;
 /// the topology), and again every few seconds so the view rebuilds itself if that grain moves.
 /// </summary>
 internal sealed partial class HostRegistrationService(
-    GpuHostOptions options, IGrainFactory grains, ILocalSiloDetails silo, ILogger<HostRegistrationService> logger)
+    GpuHostOptions options, DataPlane.HostDataPlane dataPlane, IGrainFactory grains, ILocalSiloDetails silo, ILogger<HostRegistrationService> logger)
     : ILifecycleParticipant<ISiloLifecycle>
 {
     internal static readonly TimeSpan Period = TimeSpan.FromSeconds(5);
@@ -57,7 +57,7 @@ internal sealed partial class HostRegistrationService(
 
     private Task Register() => grains.GetGrain<ITopologyGrain>(GrainKeys.Cluster).RegisterHost(new HostInfo(
         options.Host, options.Gpus, options.Backend, options.GpuMemoryBytes, options.NvlinkGroup ?? options.Host,
-        options.NicGbps, options.LeafSwitch, silo.SiloAddress.ToString(), options.ModelsDirectory));
+        options.NicGbps, options.LeafSwitch, silo.SiloAddress.ToString(), options.ModelsDirectory, dataPlane.Address, HostMemory.BytesFor(options)));
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Host {Host} could not refresh its registration with the topology grain; retrying")]
     private static partial void LogRegistrationFailed(ILogger logger, string host, Exception error);

@@ -23,6 +23,7 @@ public static class SiloBuilderExtensions
         builder.AddPlacementDirector<GpuHostPlacement, GpuHostPlacementDirector>();
         builder.Services.AddSingleton(host);
         builder.Services.AddSingleton<GpuDevices>();
+        builder.Services.AddSingleton<DataPlane.HostDataPlane>();
         builder.Services.AddSingleton<BlitzMetrics>();
         builder.Services.AddSingleton<ILifecycleParticipant<ISiloLifecycle>, HostRegistrationService>();
         builder.AddMemoryGrainStorage(StreamNames.PubSubStore);

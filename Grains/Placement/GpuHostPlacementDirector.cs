@@ -30,6 +30,7 @@ internal sealed class GpuHostPlacementDirector(ISiloMetadataCache metadata, IClu
 
     private static string HostOf(PlacementTarget target, string key)
     {
+        if (key.EndsWith("/memory", StringComparison.Ordinal)) return GrainKeys.ParseHostMemory(key);
         if (key.Contains("/gpu", StringComparison.Ordinal))
         {
             try

@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using System.Runtime.CompilerServices;
+using BlitzScale.Grains.DataPlane;
 using BlitzScale.Grains.Hosting;
 using BlitzScale.Grains.Interfaces;
 using BlitzScale.Grains.Interfaces.Serving;
@@ -7,6 +8,7 @@ using BlitzScale.Grains.Interfaces.Topology;
 using BlitzScale.Grains.Placement;
 using BlitzScale.Grains.Telemetry;
 using BlitzScale.Native.Models;
+using BlitzScale.Native.Models.Image;
 using BlitzScale.Native.Sampling;
 using BlitzScale.Native.Serving;
 using Microsoft.Extensions.Logging;
@@ -15,13 +17,15 @@ using Orleans.Concurrency;
 namespace BlitzScale.Grains.Serving;
 
 /// <summary>
-/// One instance's layers on one GPU (TP=1: the whole instance). Loads the parameters from its host's model
-/// files in the background, then serves through a continuous-batching <see cref="InstanceServer"/> whose
-/// steps run on the GPU's execution loop. Reentrant: many generations stream at once.
+/// One instance's layers on one GPU (TP=1: the whole instance). Fills its parameters from the feeds the model grain
+/// planned (peer GPUs, a host copy, or its host's model files) in the background, serving what has landed to the next
+/// node of its chain meanwhile; then serves through a continuous-batching <see cref="InstanceServer"/> whose steps run
+/// on the GPU's execution loop. Scaled down, it turns Warm: parameters kept, revivable at once, evictable.
+/// Reentrant: many generations stream at once.
 /// </summary>
 [GpuHostPlacement, Reentrant]
 internal sealed partial class LayerShardGrain(
-    GpuHostOptions host, GpuDevices devices, BlitzMetrics metrics, ILocalSiloDetails silo, ILogger<LayerShardGrain> logger)
+    GpuHostOptions host, GpuDevices devices, HostDataPlane dataPlane, BlitzMetrics metrics, ILocalSiloDetails silo, ILogger<LayerShardGrain> logger)
     : Grain, ILayerShardGrain
 {
     private InstanceState _state = InstanceState.Inactive;
@@ -30,6 +34,9 @@ internal sealed partial class LayerShardGrain(
     private ShardLoadRequest? _request;
     private int _loadedLayers, _totalLayers;
     private Task? _loading;
+    private ShardLoad? _load;
+    private Func<Task>? _begin;
+    private ModelDirectory? _openFiles;
     private LoadedInstance? _instance;
     private IDisposable? _tracking;
     private (long Tokens, long Ticks) _lastRate;
@@ -39,7 +46,7 @@ internal sealed partial class LayerShardGrain(
 
     public async Task<InstanceStatus> Load(ShardLoadRequest request)
     {
-        if (_state is InstanceState.Loading or InstanceState.Serving)
+        if (_state is InstanceState.Loading or InstanceState.Serving or InstanceState.Warm)
         {
             if (request == _request) return Status();
             throw new InvalidOperationException($"instance {Key} is already {_state} on {_gpu} from {_request!.ModelDirectory}; unload it first");
@@ -50,44 +57,92 @@ internal sealed partial class LayerShardGrain(
         if (gpuIndex >= host.Gpus)
             throw new ArgumentException($"host \"{host.Host}\" has {host.Gpus} GPU(s): {request.Gpu} does not exist");
 
-        var model = OpenModel(ResolveDirectory(request.ModelDirectory));
+        var model = ModelFiles.Open(host, request.ModelDirectory);
+        ParameterImage? image = null;
         try
         {
+            var feeds = request.Feeds is { Count: > 0 } given ? given : ImageFill.FromStorage(model.Layout);
             int budget = request.MaxBatchTokens ?? BatchPolicy.DefaultMaxBatchTokens;
             // Every running sequence decodes each step, so a small token budget also caps the running count.
             var policy = new BatchPolicy { MaxBatchTokens = budget, MaxRunningSequences = Math.Min(BatchPolicy.DefaultMaxRunningSequences, budget) };
             var gpu = GrainFactory.GetGrain<IGpuGrain>(request.Gpu);
             var gpuStatus = await gpu.GetStatus();
-            long free = gpuStatus.MemoryTotalBytes - gpuStatus.MemoryUsedBytes;
+            // Warm residents give way to a new instance, so they count as free here.
+            long free = gpuStatus.MemoryTotalBytes - gpuStatus.Residents.Where(r => !r.Warm).Sum(r => r.ParameterBytes + r.KvCacheBytes);
             long parameters = model.Layout.TotalBytes;
             int blocks = ShardSizing.KvBlocks(request.KvBlocks, model.Config, policy, free, parameters);
             long kvBytes = blocks * ShardSizing.BytesPerKvBlock(model.Config, policy.BlockSize);
-            if (blocks < 1 || !await gpu.TryReserve(new GpuResident(Key, ModelName, parameters, kvBytes, 0, model.Config.NumLayers)))
+            var reservation = blocks < 1 ? new Reservation(false, []) : await gpu.TryReserve(new GpuResident(Key, ModelName, parameters, kvBytes, 0, model.Config.NumLayers));
+            if (!reservation.Reserved)
             {
                 throw new InvalidOperationException(
                     $"{request.Gpu} has {free:N0} bytes free; instance {Key} needs {parameters:N0} for parameters and " +
                     $"{Math.Max(kvBytes, ShardSizing.BytesPerKvBlock(model.Config, policy.BlockSize)):N0} for {Math.Max(blocks, 1)} KV blocks");
             }
+            foreach (string evicted in reservation.Evicted)
+            {
+                LogEvicting(logger, evicted, request.Gpu, Key);
+                await HostContext.On(host.Host, async () => { await GrainFactory.GetGrain<ILayerShardGrain>(evicted).Unload(); return 0; });
+            }
             policy = policy with { KvBlocks = blocks };
             policy.Validate();
 
+            image = ParameterImage.Allocate(model.Layout);
             _request = request;
             _gpu = request.Gpu;
             _state = InstanceState.Loading;
             _error = null;
-            _loadedLayers = 0;
             _totalLayers = model.Config.NumLayers;
+            _loadedLayers = 0;
+            _load = new ShardLoad(Key, feeds, image, model.Layout.TotalBytes);
             // A loaded instance must not be collected while idle.
             DelayDeactivation(TimeSpan.FromDays(3650));
-            _loading = LoadInBackground(model, policy, devices.Get(gpuIndex), gpu);
-            LogLoading(logger, Key, request.Gpu, model.Path, parameters, blocks);
+            // Registered before the first byte lands: the next node of a chain may already be asking for it.
+            dataPlane.Register(Key, _load.Sink);
+            var load = _load;
+            _openFiles = model;
+            _begin = () => LoadInBackground(model, load, policy, devices.Get(gpuIndex), gpu);
+            if (!request.Deferred) await Begin();
+            LogLoading(logger, Key, request.Gpu, _load.Describe(), parameters, blocks);
             return Status();
         }
         catch
         {
+            image?.Dispose();
             model.Dispose();
             throw;
         }
+    }
+
+    public Task Begin()
+    {
+        if (_begin is { } begin)
+        {
+            _begin = null;
+            _load!.Start();
+            _loading = begin();
+        }
+        return Task.CompletedTask;
+    }
+
+    public async Task<InstanceStatus> SetWarm()
+    {
+        if (_state == InstanceState.Loading && _loading is not null) await _loading;
+        if (_state != InstanceState.Serving) return Status();
+        _state = InstanceState.Warm;
+        await GrainFactory.GetGrain<IGpuGrain>(_gpu).SetWarm(Key, true);
+        await PublishState(ModelEventKind.Warm, "stopped taking requests; parameters kept");
+        LogWarm(logger, Key);
+        return Status();
+    }
+
+    public async Task<bool> Revive()
+    {
+        if (_state != InstanceState.Warm || _instance is null) return false;
+        _state = InstanceState.Serving;
+        await GrainFactory.GetGrain<IGpuGrain>(_gpu).SetWarm(Key, false);
+        await PublishState(ModelEventKind.Revived, "serving again from the kept parameters");
+        return true;
     }
 
     public Task<InstanceStatus> GetStatus() => Task.FromResult(Status());
@@ -137,24 +192,39 @@ internal sealed partial class LayerShardGrain(
 
     public async Task Unload()
     {
+        bool wasWarm = _state == InstanceState.Warm;
+        _begin = null;
         // A load still running would otherwise finish after this and leave a serving instance nobody disposes.
+        _load?.Cancel();
         if (_loading is { } loading) await loading.ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing | ConfigureAwaitOptions.ContinueOnCapturedContext);
-        var instance = _instance;
-        _instance = null;
         _state = InstanceState.Inactive;
-        _tracking?.Dispose();
-        if (instance is not null) await instance.DisposeAsync();
+        await Release();
         if (_gpu.Length > 0) await GrainFactory.GetGrain<IGpuGrain>(_gpu).Release(Key);
+        if (wasWarm) await PublishState(ModelEventKind.Evicted, "unloaded: its GPU memory was needed");
         _request = null;
         DeactivateOnIdle();
     }
 
     public override async Task OnDeactivateAsync(DeactivationReason reason, CancellationToken cancellationToken)
     {
+        _load?.Cancel();
         if (_loading is { } loading) await loading.ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing | ConfigureAwaitOptions.ContinueOnCapturedContext);
+        await Release();
+    }
+
+    /// <summary>Stops serving the parameters to peers, then frees them: nothing may read freed memory.</summary>
+    private async Task Release()
+    {
         _tracking?.Dispose();
-        if (_instance is not null) await _instance.DisposeAsync();
+        _tracking = null;
+        var instance = _instance;
         _instance = null;
+        var load = _load;
+        if (load is not null) await dataPlane.RetireAsync(Key);
+        if (instance is not null) await instance.DisposeAsync();
+        else load?.Image.Dispose();
+        _openFiles?.Dispose();
+        _openFiles = null;
     }
 
     // The batcher's "can never fit" answer becomes an argument error the caller can read across the wire.
@@ -178,26 +248,57 @@ internal sealed partial class LayerShardGrain(
             : throw new InvalidOperationException($"instance {Key} is {_state}{(_error is null ? "" : ": " + _error)}");
     }
 
-    private async Task LoadInBackground(ModelDirectory model, BatchPolicy policy, DeviceExecutor device, IGpuGrain gpu)
+    private async Task LoadInBackground(ModelDirectory model, ShardLoad load, BatchPolicy policy, DeviceExecutor device, IGpuGrain gpu)
     {
+        var pump = PumpEvents(load);
         try
         {
-            var instance = await Task.Run(() => LoadedInstance.Load(model, policy, device, layers => Volatile.Write(ref _loadedLayers, layers)));
+            await Task.Run(() => load.RunAsync(model, dataPlane));
+            await pump;
+            var instance = LoadedInstance.Start(model, load.Image, policy, device);
+            _openFiles = null;
             _instance = instance;
             _state = InstanceState.Serving;
             _tracking = metrics.TrackInstance(Key, () => (instance.Server.Stats.Waiting, instance.Server.Stats.KvBlocksUsed));
             await gpu.ReportLoaded(Key, _totalLayers);
-            LogServing(logger, Key);
+            await PublishState(ModelEventKind.Serving, $"loaded {load.LoadedBytes:N0} bytes in {load.Seconds:0.000} s from {load.Describe()}");
+            LogServing(logger, Key, load.Seconds, load.Describe());
         }
         catch (Exception e)
         {
-            model.Dispose();
-            _state = InstanceState.Failed;
+            await pump.ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing | ConfigureAwaitOptions.ContinueOnCapturedContext);
             _error = e.Message;
+            if (_state == InstanceState.Inactive) return;
+            _state = InstanceState.Failed;
+            await Release();
             await gpu.Release(Key);
+            await PublishState(ModelEventKind.Failed, e.Message);
             LogLoadFailed(logger, Key, e);
         }
     }
+
+    /// <summary>Publishes layer-ready events as blobs land and byte progress a few times a second, on the grain's scheduler.</summary>
+    private async Task PumpEvents(ShardLoad load)
+    {
+        await foreach (var progress in load.Progress())
+        {
+            Volatile.Write(ref _loadedLayers, progress.LoadedLayers);
+            await ModelEvents.Publish(this, new ModelEvent
+            {
+                Kind = progress.LayerLanded ? ModelEventKind.LayerReady : ModelEventKind.TransferProgress,
+                Model = ModelName, Shard = Key, Gpu = _gpu,
+                LoadedLayers = progress.LoadedLayers, TotalLayers = _totalLayers,
+                Bytes = progress.Bytes, TotalBytes = load.TotalBytes, ElapsedMs = progress.ElapsedMs,
+            });
+        }
+    }
+
+    private Task PublishState(ModelEventKind kind, string detail) => ModelEvents.Publish(this, new ModelEvent
+    {
+        Kind = kind, Model = ModelName, Shard = Key, Gpu = _gpu,
+        LoadedLayers = Volatile.Read(ref _loadedLayers), TotalLayers = _totalLayers,
+        Bytes = _load?.LoadedBytes ?? 0, TotalBytes = _load?.TotalBytes ?? 0, ElapsedMs = (_load?.Seconds ?? 0) * 1000, Detail = detail,
+    });
 
     private InstanceStatus Status()
     {
@@ -205,7 +306,8 @@ internal sealed partial class LayerShardGrain(
         var stats = _instance?.Server.Stats;
         return new InstanceStatus(instanceIndex, Key, _gpu, _state, Volatile.Read(ref _loadedLayers), _totalLayers,
             stats?.Waiting ?? 0, stats?.Running ?? 0, stats?.KvBlocksUsed ?? 0, stats?.KvBlocksTotal ?? 0,
-            stats?.TokensGenerated ?? 0, Rate(stats?.TokensGenerated ?? 0), _error);
+            stats?.TokensGenerated ?? 0, Rate(stats?.TokensGenerated ?? 0), _error,
+            _load?.Seconds ?? 0, _load?.Describe(), _load?.LoadedBytes ?? 0);
     }
 
     // Tokens/s between two status reads at least half a second apart.
@@ -221,30 +323,19 @@ internal sealed partial class LayerShardGrain(
         return _tokensPerSecond;
     }
 
-    // A bad model directory is a bad argument (IModelGrain.Deploy says so); Native's model-file exceptions also have
-    // no Orleans codec, so only an ArgumentException carries their message (file, field, what was wrong) to the caller.
-    private static ModelDirectory OpenModel(string directory)
-    {
-        try
-        {
-            return ModelDirectory.Open(directory);
-        }
-        catch (Exception e) when (e is Native.ModelFileException or DirectoryNotFoundException)
-        {
-            throw new ArgumentException(e.Message);
-        }
-    }
-
     private string ModelName => GrainKeys.ParseShard(Key).Model;
 
-    private string ResolveDirectory(string directory) =>
-        Path.IsPathRooted(directory) || host.ModelsDirectory is null ? directory : Path.Combine(host.ModelsDirectory, directory);
+    [LoggerMessage(Level = LogLevel.Information, Message = "Instance {Shard} loading onto {Gpu} from {Feeds}: {ParameterBytes} parameter bytes, {KvBlocks} KV blocks")]
+    private static partial void LogLoading(ILogger logger, string shard, string gpu, string feeds, long parameterBytes, int kvBlocks);
 
-    [LoggerMessage(Level = LogLevel.Information, Message = "Instance {Shard} loading onto {Gpu} from {Directory}: {ParameterBytes} parameter bytes, {KvBlocks} KV blocks")]
-    private static partial void LogLoading(ILogger logger, string shard, string gpu, string directory, long parameterBytes, int kvBlocks);
+    [LoggerMessage(Level = LogLevel.Information, Message = "Instance {Shard} serving: loaded in {Seconds:0.000} s from {Feeds}")]
+    private static partial void LogServing(ILogger logger, string shard, double seconds, string feeds);
 
-    [LoggerMessage(Level = LogLevel.Information, Message = "Instance {Shard} serving")]
-    private static partial void LogServing(ILogger logger, string shard);
+    [LoggerMessage(Level = LogLevel.Information, Message = "Evicting Warm instance {Evicted} from {Gpu} to make room for {Shard}")]
+    private static partial void LogEvicting(ILogger logger, string evicted, string gpu, string shard);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Instance {Shard} is Warm")]
+    private static partial void LogWarm(ILogger logger, string shard);
 
     [LoggerMessage(Level = LogLevel.Error, Message = "Instance {Shard} failed to load")]
     private static partial void LogLoadFailed(ILogger logger, string shard, Exception error);

@@ -22,26 +22,12 @@ internal sealed class LoadedInstance : IAsyncDisposable
     public LlamaTextTokenizer Tokenizer { get; }
     public InstanceServer Server { get; }
 
-    /// <summary>Loads the parameters blob by blob from the host's files (reporting progress) and starts serving. Runs off the grain scheduler.</summary>
-    public static LoadedInstance Load(ModelDirectory model, BatchPolicy policy, DeviceExecutor device, Action<int> layersLoaded)
+    /// <summary>Starts serving over a filled image (the instance then owns it and the files).</summary>
+    public static LoadedInstance Start(ModelDirectory model, ParameterImage image, BatchPolicy policy, DeviceExecutor device)
     {
-        var image = ParameterImage.Allocate(model.Layout);
-        try
-        {
-            for (int blob = 0; blob < model.Layout.Blobs.Count; blob++)
-            {
-                ImageLoader.LoadBlob(model.Checkpoint, image, blob);
-                layersLoaded(image.LoadedLayerPrefix);
-            }
-            var tokenizer = model.LoadTokenizer();
-            var server = new InstanceServer(new CpuEngine(image), policy, device, model.Generation.EosTokenId);
-            return new LoadedInstance(model, image, tokenizer, server);
-        }
-        catch
-        {
-            image.Dispose();
-            throw;
-        }
+        var tokenizer = model.LoadTokenizer();
+        var server = new InstanceServer(new CpuEngine(image), policy, device, model.Generation.EosTokenId);
+        return new LoadedInstance(model, image, tokenizer, server);
     }
 
     public async ValueTask DisposeAsync()

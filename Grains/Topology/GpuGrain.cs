@@ -13,6 +13,8 @@ namespace BlitzScale.Grains.Topology;
 internal sealed class GpuGrain(GpuHostOptions host, ILocalSiloDetails silo) : Grain, IGpuGrain
 {
     private readonly Dictionary<string, GpuResident> _residents = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, long> _warmSince = new(StringComparer.Ordinal);
+    private long _warmClock;
 
     public override Task OnActivateAsync(CancellationToken cancellationToken)
     {
@@ -30,12 +32,39 @@ internal sealed class GpuGrain(GpuHostOptions host, ILocalSiloDetails silo) : Gr
         this.GetPrimaryKeyString(), host.Host, host.Backend, host.GpuMemoryBytes, UsedBytes(),
         _residents.Values.OrderBy(r => r.Shard, StringComparer.Ordinal).ToList(), silo.SiloAddress.ToString()));
 
-    public Task<bool> TryReserve(GpuResident resident)
+    public Task<Reservation> TryReserve(GpuResident resident)
     {
-        long others = UsedBytes() - (_residents.TryGetValue(resident.Shard, out var old) ? old.ParameterBytes + old.KvCacheBytes : 0);
-        if (others + resident.ParameterBytes + resident.KvCacheBytes > host.GpuMemoryBytes) return Task.FromResult(false);
-        _residents[resident.Shard] = resident;
-        return Task.FromResult(true);
+        long others = UsedBytes() - (_residents.TryGetValue(resident.Shard, out var old) ? Bytes(old) : 0);
+        long needed = others + Bytes(resident) - host.GpuMemoryBytes;
+        var evicted = new List<string>();
+        if (needed > 0)
+        {
+            // Warm residents give way, longest warm first; only if that frees enough.
+            var warm = _residents.Values.Where(r => r.Warm && r.Shard != resident.Shard).OrderBy(r => _warmSince[r.Shard]).ToList();
+            long freed = 0;
+            foreach (var r in warm)
+            {
+                if (freed >= needed) break;
+                evicted.Add(r.Shard);
+                freed += Bytes(r);
+            }
+            if (freed < needed) return Task.FromResult(new Reservation(false, []));
+            foreach (string shard in evicted) Forget(shard);
+        }
+        _residents[resident.Shard] = resident with { Warm = false };
+        _warmSince.Remove(resident.Shard);
+        return Task.FromResult(new Reservation(true, evicted));
+    }
+
+    public Task SetWarm(string shard, bool warm)
+    {
+        if (_residents.TryGetValue(shard, out var r))
+        {
+            _residents[shard] = r with { Warm = warm };
+            if (warm) _warmSince[shard] = ++_warmClock;
+            else _warmSince.Remove(shard);
+        }
+        return Task.CompletedTask;
     }
 
     public Task ReportLoaded(string shard, int loadedLayers)
@@ -46,9 +75,17 @@ internal sealed class GpuGrain(GpuHostOptions host, ILocalSiloDetails silo) : Gr
 
     public Task Release(string shard)
     {
-        _residents.Remove(shard);
+        Forget(shard);
         return Task.CompletedTask;
     }
 
-    private long UsedBytes() => _residents.Values.Sum(r => r.ParameterBytes + r.KvCacheBytes);
+    private void Forget(string shard)
+    {
+        _residents.Remove(shard);
+        _warmSince.Remove(shard);
+    }
+
+    private static long Bytes(GpuResident r) => r.ParameterBytes + r.KvCacheBytes;
+
+    private long UsedBytes() => _residents.Values.Sum(Bytes);
 }

@@ -14,6 +14,7 @@ public sealed class BlobServer : IAsyncDisposable
     private readonly Socket _listener;
     private readonly byte[] _secret;
     private readonly ConcurrentDictionary<string, IBlobSource> _models = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<ServerConnection, string> _serving = new();
     private readonly CancellationTokenSource _stopping = new();
     private readonly TaskCompletionSource _drained = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private Task _accepting = Task.CompletedTask;
@@ -92,7 +93,31 @@ public sealed class BlobServer : IAsyncDisposable
     /// <summary>Stops serving <paramref name="modelId"/> to new transfers; false when it was not registered.</summary>
     public bool Unregister(string modelId) => _models.TryRemove(modelId, out _);
 
+    /// <summary>
+    /// Stops serving <paramref name="modelId"/>: unregisters it, cuts the connections sending it (their peers see the
+    /// source lost) and completes once none of them touches its memory any more, so the image may then be freed.
+    /// </summary>
+    public async Task RetireAsync(string modelId)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(modelId);
+        _models.TryRemove(modelId, out _);
+        var sending = _serving.Where(c => c.Value == modelId).Select(c => c.Key).ToList();
+        foreach (var connection in sending) connection.Cut();
+        await Task.WhenAll(sending.Select(c => c.Ended)).ConfigureAwait(false);
+    }
+
     internal IBlobSource? Find(string modelId) => _models.GetValueOrDefault(modelId);
+
+    /// <summary>Records that a connection reads <paramref name="source"/>; false when the source was retired meanwhile.</summary>
+    internal bool Serving(ServerConnection connection, string modelId, IBlobSource source)
+    {
+        _serving[connection] = modelId;
+        if (ReferenceEquals(_models.GetValueOrDefault(modelId), source)) return true;
+        _serving.TryRemove(connection, out _);
+        return false;
+    }
+
+    internal void NotServing(ServerConnection connection) => _serving.TryRemove(connection, out _);
 
     internal byte[] Secret => _secret;
 

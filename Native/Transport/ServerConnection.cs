@@ -16,9 +16,29 @@ internal sealed class ServerConnection(BlobServer server, Socket socket)
     private readonly byte[] _reply = GC.AllocateUninitializedArray<byte>(WireFormat.HeaderBytes, pinned: true);
     private readonly byte[] _request = GC.AllocateUninitializedArray<byte>(WireFormat.HeaderBytes, pinned: true);
 
+    private readonly TaskCompletionSource _ended = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private CancellationTokenSource? _connection;
+
+    /// <summary>Completes once the connection has closed and stopped touching the source's memory.</summary>
+    public Task Ended => _ended.Task;
+
+    /// <summary>Stops sending: the peer sees its source lost.</summary>
+    public void Cut()
+    {
+        try
+        {
+            _connection?.Cancel();
+        }
+        catch (ObjectDisposedException)
+        {
+            // Already ended.
+        }
+    }
+
     public async Task RunAsync(CancellationToken stopping)
     {
         using var connection = CancellationTokenSource.CreateLinkedTokenSource(stopping);
+        _connection = connection;
         try
         {
             // Off the accept loop: the handshake must not delay the next peer's accept.
@@ -45,7 +65,9 @@ internal sealed class ServerConnection(BlobServer server, Socket socket)
         finally
         {
             socket.Dispose();
+            server.NotServing(this);
             server.ConnectionEnded();
+            _ended.TrySetResult();
         }
     }
 
@@ -81,6 +103,8 @@ internal sealed class ServerConnection(BlobServer server, Socket socket)
             await SendErrorAsync(ReplyKind.Error, problem, timeout.Token).ConfigureAwait(false);
             return null;
         }
+        // Tracked before the first byte is read from the source, so retiring the source waits for this connection.
+        if (!server.Serving(this, modelId, source!)) return null;
         return (source!, new ChunkPlan(source!.Layout, range.Blob, range.A, range.C));
     }
 

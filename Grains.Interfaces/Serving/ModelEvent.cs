@@ -1,0 +1,50 @@
+namespace BlitzScale.Grains.Interfaces.Serving;
+
+/// <summary>What a <see cref="ModelEvent"/> reports.</summary>
+public enum ModelEventKind
+{
+    /// <summary>The model grain planned a scale-up; <see cref="ModelEvent.Detail"/> describes the chains.</summary>
+    Planned,
+    /// <summary>A layer blob of an instance landed; the instance now holds <see cref="ModelEvent.LoadedLayers"/> layers from the first.</summary>
+    LayerReady,
+    /// <summary>Bytes landed on an instance (at most a few per second per instance).</summary>
+    TransferProgress,
+    /// <summary>An instance holds every parameter and serves.</summary>
+    Serving,
+    /// <summary>An instance could not load; <see cref="ModelEvent.Detail"/> says why.</summary>
+    Failed,
+    /// <summary>An instance stopped serving and keeps its parameters (Warm).</summary>
+    Warm,
+    /// <summary>A Warm instance was revived.</summary>
+    Revived,
+    /// <summary>A Warm instance's GPU memory was needed: it was unloaded.</summary>
+    Evicted,
+    /// <summary>A host-memory copy of the model was made or dropped (<see cref="ModelEvent.Detail"/>).</summary>
+    HostCopy,
+}
+
+/// <summary>One loading or instance event of a model, published on <see cref="StreamNames.ModelEvents"/> keyed by the model name.</summary>
+[GenerateSerializer, Immutable, Alias("blitz.ModelEvent")]
+public sealed record ModelEvent
+{
+    /// <summary>What happened.</summary>
+    [Id(0)] public ModelEventKind Kind { get; init; }
+    /// <summary>The model.</summary>
+    [Id(1)] public string Model { get; init; } = "";
+    /// <summary>The instance's shard key (empty for model-wide events).</summary>
+    [Id(2)] public string Shard { get; init; } = "";
+    /// <summary>The instance's GPU, or the host of a host copy.</summary>
+    [Id(3)] public string Gpu { get; init; } = "";
+    /// <summary>Layers held from the first, embedding counted with layer 0 and the head last.</summary>
+    [Id(4)] public int LoadedLayers { get; init; }
+    /// <summary>Layers of the model.</summary>
+    [Id(5)] public int TotalLayers { get; init; }
+    /// <summary>Parameter bytes landed so far.</summary>
+    [Id(6)] public long Bytes { get; init; }
+    /// <summary>Parameter bytes of the image.</summary>
+    [Id(7)] public long TotalBytes { get; init; }
+    /// <summary>Milliseconds since the instance was asked to load.</summary>
+    [Id(8)] public double ElapsedMs { get; init; }
+    /// <summary>A description (the plan, the error, the feeds).</summary>
+    [Id(9)] public string? Detail { get; init; }
+}

@@ -1,0 +1,122 @@
+using System.Net;
+using System.Security.Cryptography;
+using System.Text;
+using BlitzScale.Grains.Hosting;
+using BlitzScale.Grains.Interfaces.Serving;
+using BlitzScale.Native.Transport;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+using Orleans.Configuration;
+
+namespace BlitzScale.Grains.DataPlane;
+
+/// <summary>
+/// This silo's end of the parameter data plane: one <see cref="BlobServer"/> that peers on other hosts fetch from, one
+/// same-host transport for images in this process, and the client transports that fetch feeds. Images are registered
+/// under a source id (a shard key, or <c>"{model}@{host}/memory"</c> for a host copy) while they may be read, and retired
+/// before their memory is freed.
+/// </summary>
+internal sealed partial class HostDataPlane : IAsyncDisposable
+{
+    private readonly BlobServer _server;
+    private readonly SameHostTransport _sameHost = new();
+    private readonly TcpBlobTransport _network;
+    private readonly Dictionary<string, int> _sameHostReaders = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, TaskCompletionSource> _drained = new(StringComparer.Ordinal);
+    private readonly Lock _gate = new();
+
+    public HostDataPlane(GpuHostOptions host, IOptions<ClusterOptions> cluster, ILogger<HostDataPlane> logger)
+    {
+        var secret = Secret(host, cluster.Value, logger);
+        var address = IPAddress.Parse(host.DataAddress ?? IPAddress.Loopback.ToString());
+        _server = BlobServer.Start(new IPEndPoint(address, host.DataPort), secret);
+        _network = new TcpBlobTransport(secret);
+        ChunkBytes = host.ChunkMiB << 20;
+        Address = _server.Address;
+        LogListening(logger, host.Host, Address, TransportNote);
+    }
+
+    /// <summary>Why transfers between hosts use TCP: logged at start so operators know which transport runs.</summary>
+    internal static string TransportNote => "between hosts over TCP (no RDMA transport is wired into the grid), same host by direct copy";
+
+    /// <summary>The <c>host:port</c> peers fetch from.</summary>
+    public string Address { get; }
+
+    public int ChunkBytes { get; }
+
+    /// <summary>Serves <paramref name="source"/> under <paramref name="sourceId"/> to peers and to this host's other images.</summary>
+    public void Register(string sourceId, IBlobSource source)
+    {
+        _server.Register(sourceId, source);
+        _sameHost.Register(sourceId, sourceId, source);
+    }
+
+    /// <summary>
+    /// Stops serving <paramref name="sourceId"/> and completes once nothing reads its memory any more: network peers are
+    /// cut (they see the source lost), same-host copies in progress finish.
+    /// </summary>
+    public async Task RetireAsync(string sourceId)
+    {
+        _sameHost.Unregister(sourceId, sourceId);
+        await _server.RetireAsync(sourceId).ConfigureAwait(false);
+        Task drained;
+        lock (_gate)
+        {
+            if (!_sameHostReaders.ContainsKey(sourceId)) return;
+            if (!_drained.TryGetValue(sourceId, out var signal))
+                _drained[sourceId] = signal = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+            drained = signal.Task;
+        }
+        await drained.ConfigureAwait(false);
+    }
+
+    /// <summary>Fetches one feed's blobs into <paramref name="target"/>, reporting each blob as it lands.</summary>
+    public async Task<TransferResult> FetchAsync(LoadFeed feed, IBlobSink target, IProgress<int>? blobReady, CancellationToken cancellationToken)
+    {
+        var request = new TransferRequest(feed.SourceId, feed.FirstBlob, feed.EndBlob, ChunkBytes);
+        if (feed.Kind == FeedKind.Network)
+            return await _network.TransferAsync(feed.Peer, request, target, blobReady, cancellationToken).ConfigureAwait(false);
+        if (feed.Kind != FeedKind.SameHost)
+            throw new ArgumentException($"feed from {feed.From} is a {feed.Kind} feed, not one the data plane fetches");
+
+        lock (_gate) _sameHostReaders[feed.SourceId] = _sameHostReaders.GetValueOrDefault(feed.SourceId) + 1;
+        try
+        {
+            return await _sameHost.TransferAsync(feed.Peer, request, target, blobReady, cancellationToken).ConfigureAwait(false);
+        }
+        finally
+        {
+            lock (_gate)
+            {
+                int left = _sameHostReaders[feed.SourceId] - 1;
+                if (left > 0) _sameHostReaders[feed.SourceId] = left;
+                else
+                {
+                    _sameHostReaders.Remove(feed.SourceId);
+                    if (_drained.Remove(feed.SourceId, out var signal)) signal.TrySetResult();
+                }
+            }
+        }
+    }
+
+    public ValueTask DisposeAsync() => _server.DisposeAsync();
+
+    private static byte[] Secret(GpuHostOptions host, ClusterOptions cluster, ILogger logger)
+    {
+        string? given = host.ClusterSecret ?? Environment.GetEnvironmentVariable("BLITZSCALE_CLUSTER_SECRET");
+        if (!string.IsNullOrEmpty(given))
+        {
+            if (given.Length < 16)
+                throw new ArgumentException($"the cluster secret (ClusterSecret or BLITZSCALE_CLUSTER_SECRET) has {given.Length} characters; it needs at least 16");
+            return Encoding.UTF8.GetBytes(given);
+        }
+        LogDerivedSecret(logger, cluster.ServiceId);
+        return SHA256.HashData(Encoding.UTF8.GetBytes("blitzscale-data-plane/" + cluster.ServiceId));
+    }
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Data plane of host {Host} listening on {Address}: {Transports}")]
+    private static partial void LogListening(ILogger logger, string host, string address, string transports);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "No cluster secret given (ClusterSecret / BLITZSCALE_CLUSTER_SECRET): the data plane uses one derived from the service id \"{ServiceId}\", which anyone who knows it can derive")]
+    private static partial void LogDerivedSecret(ILogger logger, string serviceId);
+}

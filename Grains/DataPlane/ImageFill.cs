@@ -1,0 +1,93 @@
+using BlitzScale.Grains.Interfaces.Serving;
+using BlitzScale.Native.Models;
+using BlitzScale.Native.Models.Image;
+using BlitzScale.Native.Transport;
+
+namespace BlitzScale.Grains.DataPlane;
+
+/// <summary>
+/// Fills one parameter image from its feeds, all at once: parts held by peers come over the data plane, parts with no
+/// source but storage are read from the host's model files. Every landed blob is reported, in landing order per feed.
+/// </summary>
+internal static class ImageFill
+{
+    /// <summary>Most bytes reported to the sink at once (its landing API counts in <see cref="int"/>).</summary>
+    private const int MaxLanding = 1 << 30;
+
+    /// <summary>Runs every feed; completes when the image is whole, fails with the first feed's error (the other feeds are cancelled).</summary>
+    public static async Task<long> RunAsync(
+        IReadOnlyList<LoadFeed> feeds, ImageSink sink, ModelDirectory files, HostDataPlane dataPlane,
+        Action<int> blobLanded, CancellationToken cancellationToken)
+    {
+        Check(feeds, sink.Layout);
+        using var failed = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        var progress = new SynchronousProgress(blobLanded);
+        var running = feeds.Select(feed => RunOneAsync(feed, sink, files, dataPlane, progress, failed)).ToList();
+        var bytes = await Task.WhenAll(running).ConfigureAwait(false);
+        return bytes.Sum();
+    }
+
+    /// <summary>One feed for the whole image from the host's model files.</summary>
+    public static IReadOnlyList<LoadFeed> FromStorage(ImageLayout layout) =>
+        [new LoadFeed(FeedKind.Storage, "storage", "", "", 0, layout.Blobs.Count, "Storage")];
+
+    /// <summary>Copies blobs from the model files into the image, marking each landed.</summary>
+    public static long LoadFromFiles(ModelDirectory files, ImageSink sink, int firstBlob, int endBlob, Action<int> blobLanded, CancellationToken cancellationToken)
+    {
+        long bytes = 0;
+        for (int blob = firstBlob; blob < endBlob; blob++)
+        {
+            cancellationToken.ThrowIfCancellationRequested();
+            ImageLoader.LoadBlob(files.Checkpoint, sink.Image, blob);
+            long length = sink.Layout.Blobs[blob].ByteLength;
+            bool whole = false;
+            for (long offset = 0; offset < length; offset += MaxLanding)
+                whole |= sink.ChunkLanded(blob, offset, (int)Math.Min(MaxLanding, length - offset));
+            bytes += length;
+            if (whole) blobLanded(blob);
+        }
+        return bytes;
+    }
+
+    private static async Task<long> RunOneAsync(
+        LoadFeed feed, ImageSink sink, ModelDirectory files, HostDataPlane dataPlane, IProgress<int> progress, CancellationTokenSource failed)
+    {
+        try
+        {
+            if (feed.Kind == FeedKind.Storage)
+            {
+                return await Task.Run(() => LoadFromFiles(files, sink, feed.FirstBlob, feed.EndBlob, progress.Report, failed.Token), failed.Token)
+                    .ConfigureAwait(false);
+            }
+            var result = await dataPlane.FetchAsync(feed, sink, progress, failed.Token).ConfigureAwait(false);
+            return result.Bytes;
+        }
+        catch (Exception e)
+        {
+            sink.TransferFailed(feed.FirstBlob, feed.EndBlob, e);
+            await failed.CancelAsync().ConfigureAwait(false);
+            throw;
+        }
+    }
+
+    // Every blob of the image must come from exactly one feed.
+    private static void Check(IReadOnlyList<LoadFeed> feeds, ImageLayout layout)
+    {
+        var covered = new int[layout.Blobs.Count];
+        foreach (var feed in feeds)
+        {
+            if (feed.FirstBlob < 0 || feed.EndBlob > covered.Length || feed.EndBlob <= feed.FirstBlob)
+                throw new ArgumentException($"feed from {feed.From}: blobs {feed.FirstBlob}..{feed.EndBlob} are not a range of the {covered.Length}-blob image");
+            for (int b = feed.FirstBlob; b < feed.EndBlob; b++) covered[b]++;
+        }
+        int bad = Array.FindIndex(covered, c => c != 1);
+        if (bad >= 0)
+            throw new ArgumentException($"the feeds cover blob {bad} {covered[bad]} time(s); every blob must come from exactly one feed");
+    }
+
+    /// <summary>Reports on the caller's thread (the receive loop), unlike <see cref="Progress{T}"/>, which posts.</summary>
+    private sealed class SynchronousProgress(Action<int> report) : IProgress<int>
+    {
+        public void Report(int value) => report(value);
+    }
+}

@@ -1,0 +1,154 @@
+using System.Diagnostics;
+using BlitzScale.Grains.DataPlane;
+using BlitzScale.Grains.Hosting;
+using BlitzScale.Grains.Interfaces;
+using BlitzScale.Grains.Interfaces.Serving;
+using BlitzScale.Grains.Interfaces.Topology;
+using BlitzScale.Grains.Placement;
+using BlitzScale.Grains.Serving;
+using BlitzScale.Native.Models.Image;
+using Microsoft.Extensions.Logging;
+
+namespace BlitzScale.Grains.Memory;
+
+/// <summary>
+/// The model copies in one host's memory. A copy is read from the model files in the background and registered with
+/// the data plane at once, so GPUs (here and on other hosts) fetch each blob as soon as it has landed. Copies with a
+/// keep-alive (the <c>sllm</c> policy's) are dropped after that long without a load from them.
+/// </summary>
+[GpuHostPlacement]
+internal sealed partial class HostMemoryGrain(GpuHostOptions host, HostDataPlane dataPlane, ILogger<HostMemoryGrain> logger)
+    : Grain, IHostMemoryGrain
+{
+    private static readonly TimeSpan ExpiryPeriod = TimeSpan.FromSeconds(1);
+    private readonly Dictionary<string, HostCopy> _copies = new(StringComparer.Ordinal);
+    private long _memoryBytes;
+
+    public override Task OnActivateAsync(CancellationToken cancellationToken)
+    {
+        string keyHost = GrainKeys.ParseHostMemory(this.GetPrimaryKeyString());
+        if (keyHost != host.Host)
+            throw new InvalidOperationException($"host memory \"{this.GetPrimaryKeyString()}\" activated on host \"{host.Host}\"");
+        _memoryBytes = HostMemory.BytesFor(host);
+        // The copies must outlive idle periods.
+        DelayDeactivation(TimeSpan.FromDays(3650));
+        this.RegisterGrainTimer(DropExpired, ExpiryPeriod, ExpiryPeriod);
+        return Task.CompletedTask;
+    }
+
+    public Task<ImageDescription> Describe(string modelDirectory)
+    {
+        using var files = ModelFiles.Open(host, modelDirectory);
+        var layout = files.Layout;
+        return Task.FromResult(new ImageDescription(layout.Blobs.Select(b => b.ByteLength).ToList(), layout.NumLayers, layout.TotalBytes));
+    }
+
+    public async Task<HostCopyStatus> EnsureCopy(string model, string modelDirectory, double? keepAliveSeconds)
+    {
+        if (_copies.TryGetValue(model, out var existing))
+        {
+            if (existing.Error is null)
+            {
+                existing.LastUsed = Stopwatch.GetTimestamp();
+                return existing.Status(host.Host);
+            }
+            await Remove(existing);
+        }
+
+        var files = ModelFiles.Open(host, modelDirectory);
+        long used = _copies.Values.Sum(c => c.Image.Layout.TotalBytes);
+        if (used + files.Layout.TotalBytes > _memoryBytes)
+        {
+            files.Dispose();
+            throw new InvalidOperationException(
+                $"host \"{host.Host}\" has {_memoryBytes - used:N0} bytes of memory left for model copies; model \"{model}\" needs {files.Layout.TotalBytes:N0}");
+        }
+        var copy = new HostCopy(host.Host, model, files, ParameterImage.Allocate(files.Layout), keepAliveSeconds);
+        _copies[model] = copy;
+        dataPlane.Register(copy.SourceId, copy.Sink);
+        copy.Loading = Fill(copy);
+        LogCopying(logger, model, host.Host, files.Path, files.Layout.TotalBytes);
+        await Publish(copy, $"copy of {model} loading into the memory of {host.Host} from {files.Path}");
+        return copy.Status(host.Host);
+    }
+
+    public Task<bool> Touch(string model)
+    {
+        if (!_copies.TryGetValue(model, out var copy)) return Task.FromResult(false);
+        copy.LastUsed = Stopwatch.GetTimestamp();
+        return Task.FromResult(true);
+    }
+
+    public async Task<bool> Drop(string model)
+    {
+        if (!_copies.TryGetValue(model, out var copy)) return false;
+        await Remove(copy);
+        await Publish(copy, $"copy of {model} dropped from the memory of {host.Host}");
+        return true;
+    }
+
+    public Task<HostMemoryStatus> GetStatus() => Task.FromResult(new HostMemoryStatus(
+        host.Host, _copies.Values.OrderBy(c => c.Model, StringComparer.Ordinal).Select(c => c.Status(host.Host)).ToList(), _memoryBytes));
+
+    public override async Task OnDeactivateAsync(DeactivationReason reason, CancellationToken cancellationToken)
+    {
+        foreach (var copy in _copies.Values.ToList()) await Remove(copy);
+    }
+
+    private async Task Fill(HostCopy copy)
+    {
+        try
+        {
+            await Task.Run(() => ImageFill.LoadFromFiles(copy.Files, copy.Sink, 0, copy.Image.Layout.Blobs.Count, _ => { }, CancellationToken.None));
+            copy.Loaded();
+            LogCopied(logger, copy.Model, host.Host, copy.LoadSeconds);
+        }
+        catch (Exception e)
+        {
+            copy.LoadFailed(e);
+            copy.Sink.TransferFailed(0, copy.Image.Layout.Blobs.Count, e);
+            LogCopyFailed(logger, copy.Model, host.Host, e);
+        }
+    }
+
+    private async Task Remove(HostCopy copy)
+    {
+        _copies.Remove(copy.Model);
+        await copy.Loading.ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing | ConfigureAwaitOptions.ContinueOnCapturedContext);
+        await dataPlane.RetireAsync(copy.SourceId);
+        copy.Dispose();
+    }
+
+    private async Task DropExpired(CancellationToken cancellationToken)
+    {
+        long now = Stopwatch.GetTimestamp();
+        foreach (var copy in _copies.Values.Where(c => c.Expired(now)).ToList())
+        {
+            LogExpired(logger, copy.Model, host.Host, copy.KeepAliveSeconds ?? 0);
+            await Remove(copy);
+            await Publish(copy, $"copy of {copy.Model} dropped from the memory of {host.Host} after its keep-alive");
+        }
+    }
+
+    private Task Publish(HostCopy copy, string detail) => ModelEvents.Publish(this, new ModelEvent
+    {
+        Kind = ModelEventKind.HostCopy,
+        Model = copy.Model,
+        Gpu = GrainKeys.HostMemory(host.Host),
+        TotalBytes = copy.Image.Layout.TotalBytes,
+        TotalLayers = copy.Image.Layout.NumLayers,
+        Detail = detail,
+    });
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Copying model {Model} into the memory of host {Host} from {Directory} ({Bytes} bytes)")]
+    private static partial void LogCopying(ILogger logger, string model, string host, string directory, long bytes);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Model {Model} is in the memory of host {Host} ({Seconds:0.00} s)")]
+    private static partial void LogCopied(ILogger logger, string model, string host, double seconds);
+
+    [LoggerMessage(Level = LogLevel.Error, Message = "Copying model {Model} into the memory of host {Host} failed")]
+    private static partial void LogCopyFailed(ILogger logger, string model, string host, Exception error);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Dropping model {Model} from the memory of host {Host}: unused for its keep-alive of {KeepAlive} s")]
+    private static partial void LogExpired(ILogger logger, string model, string host, double keepAlive);
+}

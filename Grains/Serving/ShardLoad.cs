@@ -1,0 +1,99 @@
+using System.Diagnostics;
+using System.Threading.Channels;
+using BlitzScale.Grains.DataPlane;
+using BlitzScale.Grains.Interfaces.Serving;
+using BlitzScale.Native.Models;
+using BlitzScale.Native.Models.Image;
+using BlitzScale.Native.Transport;
+
+namespace BlitzScale.Grains.Serving;
+
+/// <summary>One shard's parameter load: the image, its feeds, the clock and the landed-blob signal the event pump reads.</summary>
+internal sealed class ShardLoad(string shard, IReadOnlyList<LoadFeed> feeds, ParameterImage image, long totalBytes)
+{
+    private static readonly TimeSpan ProgressPeriod = TimeSpan.FromMilliseconds(500);
+    private readonly Stopwatch _clock = Stopwatch.StartNew();
+    private readonly Channel<int> _landed = Channel.CreateUnbounded<int>();
+    private readonly CancellationTokenSource _cancel = new();
+    private double _seconds = -1;
+
+    public string Shard { get; } = shard;
+    public IReadOnlyList<LoadFeed> Feeds { get; } = feeds;
+    public ParameterImage Image { get; } = image;
+    public ImageSink Sink { get; } = new(image);
+    public long TotalBytes { get; } = totalBytes;
+
+    /// <summary>Seconds from the load request to the last byte landing (so far, while loading).</summary>
+    public double Seconds => Volatile.Read(ref _seconds) is var s and >= 0 ? s : _clock.Elapsed.TotalSeconds;
+
+    /// <summary>Bytes landed and verified.</summary>
+    public long LoadedBytes
+    {
+        get
+        {
+            long bytes = 0;
+            for (int b = 0; b < Image.Layout.Blobs.Count; b++) bytes += Sink.LandedBytes(b);
+            return bytes;
+        }
+    }
+
+    /// <summary>The feeds start now: the load's clock starts here.</summary>
+    public void Start() => _clock.Restart();
+
+    public void Cancel()
+    {
+        try
+        {
+            _cancel.Cancel();
+        }
+        catch (ObjectDisposedException)
+        {
+            // Finished already.
+        }
+    }
+
+    /// <summary>Runs every feed until the image is whole; off the grain scheduler.</summary>
+    public async Task RunAsync(ModelDirectory files, HostDataPlane dataPlane)
+    {
+        try
+        {
+            await ImageFill.RunAsync(Feeds, Sink, files, dataPlane, blob => _landed.Writer.TryWrite(blob), _cancel.Token).ConfigureAwait(false);
+            Volatile.Write(ref _seconds, _clock.Elapsed.TotalSeconds);
+        }
+        finally
+        {
+            _landed.Writer.TryComplete();
+        }
+    }
+
+    /// <summary>One element per burst of landed blobs, and one every half second with the bytes landed, until the load ends.</summary>
+    public async IAsyncEnumerable<LoadProgress> Progress()
+    {
+        var reader = _landed.Reader;
+        while (true)
+        {
+            var landed = reader.WaitToReadAsync().AsTask();
+            if (await Task.WhenAny(landed, Task.Delay(ProgressPeriod)) != landed)
+            {
+                yield return Snapshot(layerLanded: false);
+                continue;
+            }
+            if (!await landed) yield break;
+            while (reader.TryRead(out _))
+            {
+                // Coalesced: one event says how far the prefix reaches now.
+            }
+            yield return Snapshot(layerLanded: true);
+        }
+    }
+
+    /// <summary>"h1/gpu0 (Network, blobs 0-13)" per feed.</summary>
+    public string Describe() => string.Join(" + ", Feeds.Select(f =>
+        $"{f.From} ({f.Link}{(f.EndBlob - f.FirstBlob == Image.Layout.Blobs.Count ? "" : $", blobs {f.FirstBlob}-{f.EndBlob - 1}")})"));
+
+    private LoadProgress Snapshot(bool layerLanded) =>
+        new(layerLanded, Image.LoadedLayerPrefix, LoadedBytes, _clock.Elapsed.TotalMilliseconds);
+}
+
+/// <summary>How far a load has come.</summary>
+internal readonly record struct LoadProgress(bool LayerLanded, int LoadedLayers, long Bytes, double ElapsedMs);
