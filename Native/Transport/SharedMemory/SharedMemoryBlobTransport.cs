@@ -1,0 +1,177 @@
+using System.Net.Sockets;
+using System.Text;
+
+namespace BlitzScale.Native.Transport.SharedMemory;
+
+/// <summary>
+/// Fetches blobs from a <see cref="SharedMemoryBlobServer"/> in another process on this host: one Unix-socket
+/// connection per transfer, the whole range requested at once; the server stages chunks in a shared-memory ring
+/// (as many ahead as it has slots) and this side copies each one straight from its slot into the target image, where
+/// it is hashed. Protocol: see <c>SharedMemoryWire.cs</c>.
+/// </summary>
+public sealed class SharedMemoryBlobTransport : IBlobTransport
+{
+    private readonly byte[] _secret;
+    private readonly SharedMemoryTransportOptions _options;
+
+    /// <summary>Creates a transport that authenticates with <paramref name="clusterSecret"/> (copied).</summary>
+    /// <exception cref="ArgumentException">The secret is shorter than 16 bytes.</exception>
+    /// <exception cref="ArgumentOutOfRangeException">An option is out of range.</exception>
+    public SharedMemoryBlobTransport(byte[] clusterSecret, SharedMemoryTransportOptions? options = null)
+    {
+        _secret = ClusterAuth.CopySecret(clusterSecret, nameof(clusterSecret));
+        _options = options ?? new SharedMemoryTransportOptions();
+        _options.Validate();
+    }
+
+    /// <inheritdoc/>
+    /// <remarks><paramref name="peer"/> is the server's socket path (<see cref="SharedMemoryBlobServer.Address"/>).</remarks>
+    public async Task<TransferResult> TransferAsync(
+        string peer,
+        TransferRequest request,
+        IBlobSink target,
+        IProgress<int>? blobReady = null,
+        CancellationToken cancellationToken = default)
+    {
+        var tracker = new TransferTracker(peer, request, target, blobReady);
+        try
+        {
+            using var socket = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified);
+            using var ring = await OpenAsync(socket, tracker, cancellationToken).ConfigureAwait(false);
+            await ReceiveAsync(socket, ring, tracker, target, cancellationToken).ConfigureAwait(false);
+            var result = tracker.Result();
+            Close(socket);
+            return result;
+        }
+        catch (Exception e)
+        {
+            var error = e switch
+            {
+                SocketException s => tracker.Lost($"the connection failed ({s.SocketErrorCode})", s),
+                EndOfStreamException eof => tracker.Lost(eof.Message, eof),
+                _ => e,
+            };
+            tracker.Fail(error);
+            if (ReferenceEquals(error, e)) throw;
+            throw error;
+        }
+    }
+
+    /// <summary>Every chunk has landed: a peer that closed meanwhile changes nothing.</summary>
+    private static void Close(Socket socket)
+    {
+        try
+        {
+            socket.Shutdown(SocketShutdown.Both);
+        }
+        catch (SocketException)
+        {
+        }
+    }
+
+    /// <summary>Connects, authenticates, sends the range request and maps the ring the server staged for it.</summary>
+    private async Task<StagingRing> OpenAsync(Socket socket, TransferTracker tracker, CancellationToken cancellationToken)
+    {
+        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        timeout.CancelAfter(_options.ConnectTimeout);
+        try
+        {
+            await socket.ConnectAsync(new UnixDomainSocketEndPoint(tracker.Peer), timeout.Token).ConfigureAwait(false);
+            await ClusterAuth.AuthenticateAsync(socket, _secret, tracker.Peer, tracker.Request.ModelId, timeout.Token).ConfigureAwait(false);
+
+            var request = tracker.Request;
+            var modelId = Encoding.UTF8.GetBytes(request.ModelId);
+            var frame = new byte[WireFormat.HeaderBytes + modelId.Length];
+            RequestHeader.Range(request.FirstBlob, request.EndBlob, tracker.Plan.ImageBytes, request.ChunkBytes, modelId.Length).Write(frame);
+            modelId.CopyTo(frame, WireFormat.HeaderBytes);
+            await SocketIo.SendAllAsync(socket, frame, timeout.Token).ConfigureAwait(false);
+
+            var header = new byte[SharedMemoryWire.FrameBytes];
+            if (!await SocketIo.ReceiveExactlyAsync(socket, header, timeout.Token).ConfigureAwait(false))
+                throw tracker.Lost("it closed the connection before staging the transfer");
+            var reply = ReadFrame(header, tracker);
+            if (reply.Kind != SlotFrameKind.Ring)
+                throw await ReadErrorAsync(socket, reply, tracker, timeout.Token).ConfigureAwait(false);
+            return await MapRingAsync(socket, reply, tracker, timeout.Token).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException e) when (!cancellationToken.IsCancellationRequested)
+        {
+            throw tracker.Lost($"it did not connect, authenticate and stage the transfer within {_options.ConnectTimeout.TotalSeconds:0.#} s", e);
+        }
+    }
+
+    private static async Task<StagingRing> MapRingAsync(Socket socket, SlotFrame ring, TransferTracker tracker, CancellationToken cancellationToken)
+    {
+        if (ring.Length is <= 0 or > SharedMemoryWire.MaxRingNameBytes || ring.Slot < 1 || ring.OffsetInBlob != tracker.Request.ChunkBytes)
+            throw Broken(tracker, $"announced a staging ring of {ring.Slot} slots of {ring.OffsetInBlob} bytes named by {ring.Length} bytes, for {tracker.Request.ChunkBytes}-byte chunks");
+        var name = new byte[ring.Length];
+        if (!await SocketIo.ReceiveExactlyAsync(socket, name, cancellationToken).ConfigureAwait(false))
+            throw tracker.Lost("it closed the connection before naming its staging ring");
+        string fileName = Encoding.UTF8.GetString(name);
+        // Only a plain name in the socket's own directory: the server cannot point this process at any other file.
+        if (Path.GetFileName(fileName) != fileName || fileName is "." or "..")
+            throw Broken(tracker, $"named its staging ring \"{fileName}\", which is not a plain file name");
+        string path = Path.Combine(Path.GetDirectoryName(Path.GetFullPath(tracker.Peer))!, fileName);
+        StagingRing staging;
+        try
+        {
+            staging = StagingRing.Open(path, ring.Slot, (int)ring.OffsetInBlob);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            throw new TransferException(tracker.Peer, tracker.Request.ModelId,
+                $"cannot map the staging ring {path} of peer {tracker.Peer} (model \"{tracker.Request.ModelId}\"): {e.Message}", e);
+        }
+        // Both sides have it mapped now (the server since before it named it): the name is no longer needed.
+        File.Delete(path);
+        return staging;
+    }
+
+    private static async Task ReceiveAsync(Socket socket, StagingRing ring, TransferTracker tracker, IBlobSink target, CancellationToken cancellationToken)
+    {
+        // Pinned once, on the pinned-object heap: the socket never has to pin them per call.
+        var header = GC.AllocateUninitializedArray<byte>(SharedMemoryWire.FrameBytes, pinned: true);
+        var release = GC.AllocateUninitializedArray<byte>(SharedMemoryWire.ReleaseBytes, pinned: true);
+        while (tracker.Remaining > 0)
+        {
+            cancellationToken.ThrowIfCancellationRequested();
+            if (!await SocketIo.ReceiveExactlyAsync(socket, header, cancellationToken).ConfigureAwait(false))
+                throw tracker.Lost("it closed the connection mid-transfer");
+            var frame = ReadFrame(header, tracker);
+            if (frame.Kind != SlotFrameKind.Chunk)
+                throw await ReadErrorAsync(socket, frame, tracker, cancellationToken).ConfigureAwait(false);
+            if ((uint)frame.Slot >= (uint)ring.Slots)
+                throw Broken(tracker, $"announced a chunk in slot {frame.Slot} of a {ring.Slots}-slot ring");
+
+            var chunk = tracker.Expect(frame.Blob, frame.OffsetInBlob, frame.Length);
+            ring.Slot(frame.Slot, chunk.Length).CopyTo(target.ChunkMemory(chunk.Blob, chunk.OffsetInBlob, chunk.Length).Span);
+            bool landed = tracker.Land(chunk, frame.Hash);
+            new SlotRelease(frame.Slot, Refetch: !landed).Write(release);
+            await SocketIo.SendAllAsync(socket, release, cancellationToken).ConfigureAwait(false);
+        }
+    }
+
+    private static SlotFrame ReadFrame(ReadOnlySpan<byte> header, TransferTracker tracker) =>
+        SlotFrame.Read(header) ?? throw Broken(tracker, "sent a frame that is not a shared-memory blob-protocol frame");
+
+    private static TransferException Broken(TransferTracker tracker, string what) =>
+        new(tracker.Peer, tracker.Request.ModelId, $"peer {tracker.Peer} {what} (model \"{tracker.Request.ModelId}\")");
+
+    private static async Task<Exception> ReadErrorAsync(Socket socket, SlotFrame frame, TransferTracker tracker, CancellationToken cancellationToken)
+    {
+        if (frame.Kind is not (SlotFrameKind.Error or SlotFrameKind.SourceLost))
+            return Broken(tracker, $"sent a frame of kind {(int)frame.Kind} where a chunk was expected");
+        string message = "(no message)";
+        if (frame.Length is > 0 and <= WireFormat.MaxErrorBytes)
+        {
+            var bytes = new byte[frame.Length];
+            if (await SocketIo.ReceiveExactlyAsync(socket, bytes, cancellationToken).ConfigureAwait(false))
+                message = Encoding.UTF8.GetString(bytes);
+        }
+        var request = tracker.Request;
+        return frame.Kind == SlotFrameKind.SourceLost
+            ? tracker.Lost($"its own source was lost: {message}")
+            : new TransferException(tracker.Peer, request.ModelId,
+                $"peer {tracker.Peer} refused blobs {request.FirstBlob}..{request.EndBlob} of model \"{request.ModelId}\": {message}");
+    }
+}
