@@ -10,13 +10,13 @@ namespace BlitzScale.Client.Benchmarks;
 /// </summary>
 internal sealed class ProcessCpu
 {
-    private readonly Dictionary<int, double> _start;
+    private readonly Dictionary<string, (int Pid, double Seconds)> _start;
     private readonly MachineTicks _machineStart;
     private readonly long _clockStart;
 
-    private ProcessCpu(IEnumerable<int> pids)
+    private ProcessCpu(IReadOnlyDictionary<string, int> processes)
     {
-        _start = pids.Distinct().ToDictionary(pid => pid, pid => CpuSeconds(pid) ?? 0);
+        _start = processes.ToDictionary(kv => kv.Key, kv => (kv.Value, CpuSeconds(kv.Value) ?? 0));
         _machineStart = MachineTicks.Read();
         _clockStart = Stopwatch.GetTimestamp();
     }
@@ -24,15 +24,18 @@ internal sealed class ProcessCpu
     /// <summary>Clock ticks per second of the times in /proc: <c>getconf CLK_TCK</c>, else 100 (the value on every Linux ABI .NET runs on).</summary>
     public static double ClockTicksPerSecond { get; } = ReadClockTick();
 
-    /// <summary>Starts measuring <paramref name="pids"/> and the machine.</summary>
-    public static ProcessCpu Start(IEnumerable<int> pids) => new(pids);
+    /// <summary>Starts measuring <paramref name="pids"/> and the machine; processes are named by their ids.</summary>
+    public static ProcessCpu Start(IEnumerable<int> pids) => new(pids.Distinct().ToDictionary(pid => pid.ToString(CultureInfo.InvariantCulture)));
+
+    /// <summary>Starts measuring named processes (name → pid) and the machine.</summary>
+    public static ProcessCpu Start(IReadOnlyDictionary<string, int> processes) => new(processes);
 
     /// <summary>CPU use since <see cref="Start"/>.</summary>
     public CpuUse Stop()
     {
         double wall = Stopwatch.GetElapsedTime(_clockStart).TotalSeconds;
         var machine = MachineTicks.Read();
-        var perProcess = _start.ToDictionary(kv => kv.Key, kv => Math.Max(0, (CpuSeconds(kv.Key) ?? kv.Value) - kv.Value));
+        var perProcess = _start.ToDictionary(kv => kv.Key, kv => Math.Max(0, (CpuSeconds(kv.Value.Pid) ?? kv.Value.Seconds) - kv.Value.Seconds));
         double total = perProcess.Values.Sum();
         double busyTicks = machine.Busy - _machineStart.Busy, allTicks = machine.Total - _machineStart.Total;
         int cores = Environment.ProcessorCount;
@@ -118,8 +121,21 @@ internal sealed class ProcessCpu
 /// <param name="WallSeconds">The interval.</param>
 /// <param name="ProcessCpuSeconds">CPU seconds the processes used together.</param>
 /// <param name="ProcessCores">Those seconds per wall second: cores kept busy by the processes.</param>
-/// <param name="PerProcessCores">Cores busy per process id.</param>
+/// <param name="PerProcessCores">Cores busy per process (by name, or by id when unnamed).</param>
 /// <param name="MachineBusyCores">Cores busy on the whole machine (everything, not only the processes).</param>
 /// <param name="MachineCores">Cores of the machine.</param>
 internal sealed record CpuUse(double WallSeconds, double ProcessCpuSeconds, double ProcessCores,
-    IReadOnlyDictionary<int, double> PerProcessCores, double MachineBusyCores, int MachineCores);
+    IReadOnlyDictionary<string, double> PerProcessCores, double MachineBusyCores, int MachineCores)
+{
+    /// <summary>Several intervals as one: seconds summed, cores weighted by each interval's length.</summary>
+    public static CpuUse? Combine(IReadOnlyCollection<CpuUse> parts)
+    {
+        if (parts.Count == 0) return null;
+        double wall = parts.Sum(p => p.WallSeconds), cpu = parts.Sum(p => p.ProcessCpuSeconds);
+        double Weighted(Func<CpuUse, double> value) => wall > 0 ? Math.Round(parts.Sum(p => value(p) * p.WallSeconds) / wall, 3) : 0;
+        var perProcess = parts.SelectMany(p => p.PerProcessCores.Keys).Distinct()
+            .ToDictionary(name => name, name => Weighted(p => p.PerProcessCores.GetValueOrDefault(name)));
+        return new CpuUse(Math.Round(wall, 3), Math.Round(cpu, 3), wall > 0 ? Math.Round(cpu / wall, 3) : 0, perProcess,
+            Weighted(p => p.MachineBusyCores), parts.First().MachineCores);
+    }
+}

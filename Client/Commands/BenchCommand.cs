@@ -15,6 +15,41 @@ internal static class BenchCommand
         command.Subcommands.Add(Engine());
         command.Subcommands.Add(Serve());
         command.Subcommands.Add(Link());
+        command.Subcommands.Add(Multicast());
+        return command;
+    }
+
+    private static Command Multicast()
+    {
+        var hosts = new Option<int>("--hosts") { Description = "Emulated hosts (network namespaces), one GPU and one silo each; ≥ 2", DefaultValueFactory = _ => 4 };
+        var linkMbit = new Option<int>("--link-mbit") { Description = "Each host's link rate in Mbit/s, both directions", DefaultValueFactory = _ => 800 };
+        var model = new Option<string?>("--model") { Description = "Model directory (default: the synthetic --shape in --dtype, created once in the cache)" };
+        var shape = new Option<string>("--shape") { Description = "Synthetic shape when --model is absent", DefaultValueFactory = _ => "stories110m" };
+        var dtype = new Option<string>("--dtype") { Description = "Synthetic dtype when --model is absent", DefaultValueFactory = _ => "bf16" };
+        var rounds = new Option<int>("--rounds") { Description = "Rounds of the chain and fan-out experiments (the best of each is reported)", DefaultValueFactory = _ => 2 };
+        var gpuMemory = new Option<double>("--gpu-memory-gib") { Description = "Memory of each emulated GPU", DefaultValueFactory = _ => 2 };
+        var redisPort = new Option<int>("--redis-port") { Description = "The testbed's Redis port", DefaultValueFactory = _ => 6399 };
+        var state = new Option<string>("--state") { Description = "The testbed's state directory (silo logs, pid files)", DefaultValueFactory = _ => "/tmp/blitz-testbed" };
+        var testbed = new Option<string?>("--testbed") { Description = "Path of testbed.sh (default: testbed/testbed.sh above the blitz binary)" };
+        var keep = new Option<bool>("--keep-testbed") { Description = "Leave the testbed up afterwards (testbed.sh down removes it)" };
+        var json = new Option<string?>("--json") { Description = "Also write the report to this file" };
+        var command = new Command("multicast",
+            "On a testbed of emulated hosts (root): raw link rate vs peer-to-peer transfer, chain time to n targets vs one, one-by-one fan-out, storage vs host cache, host cache bytes per policy")
+        {
+            hosts, linkMbit, model, shape, dtype, rounds, gpuMemory, redisPort, state, testbed, keep, json,
+        };
+        command.SetAction((parse, cancellation) => CliErrors.Run(async () =>
+        {
+            string path = ModelSource.Resolve(parse.GetValue(model), parse.GetValue(shape)!, DTypes.Parse(parse.GetValue(dtype)!));
+            var options = new MulticastOptions(path, parse.GetValue(hosts), parse.GetValue(linkMbit), parse.GetValue(rounds), parse.GetValue(gpuMemory),
+                KvBlocks: 64, parse.GetValue(redisPort), parse.GetValue(state)!, parse.GetValue(testbed), parse.GetValue(keep), LinkSeconds: 5);
+            var report = await MulticastBenchmark.Run(options, step => Console.Error.WriteLine($"bench multicast: {step}"), cancellation);
+            Console.Error.Write(report.Table());
+            string text = JsonSerializer.Serialize(report, CliJson.Indented);
+            Console.WriteLine(text);
+            if (parse.GetValue(json) is { } file) await File.WriteAllTextAsync(file, text + Environment.NewLine, CancellationToken.None);
+            return report.Error is null ? 0 : 1;
+        }));
         return command;
     }
 
