@@ -5,6 +5,7 @@ var root = new RootCommand("blitz: BlitzScale, an LLM serving grid on Orleans th
 root.Subcommands.Add(GenerateCommand.Create());
 root.Subcommands.Add(GridCommands.Deploy());
 root.Subcommands.Add(GridCommands.Status());
+root.Subcommands.Add(ScaleCommand.Create());
 root.Subcommands.Add(GridCommands.Silo());
 root.Subcommands.Add(ModelCommand.Create());
 root.Subcommands.Add(BenchCommand.Create());

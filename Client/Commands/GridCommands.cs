@@ -14,9 +14,15 @@ internal static class GridCommands
         var instances = new Option<int>("--instances") { Description = "Number of instances", DefaultValueFactory = _ => 1 };
         var gpus = new Option<string[]>("--gpus") { Description = "GPU keys host/gpuN, one per instance (default: spread over hosts)", AllowMultipleArgumentsPerToken = true };
         var kvBlocks = new Option<int?>("--kv-blocks") { Description = "KV-cache blocks per instance (default: from free GPU memory)" };
+        var policy = new Option<string>("--policy")
+        {
+            Description = "How instances get parameters: blitz (one host copy, peer GPUs multicast), sllm (per-host cache with keep-alive), allcache (every host caches)",
+            DefaultValueFactory = _ => "blitz",
+        };
+        var keepAlive = new Option<double?>("--keep-alive") { Description = "sllm: seconds a host keeps its copy after its last use (default 300)" };
         var cluster = GridOptions.Cluster();
         var clusterId = GridOptions.ClusterId();
-        var command = new Command("deploy", "Deploy a model onto a running grid") { model, name, instances, gpus, kvBlocks, cluster, clusterId };
+        var command = new Command("deploy", "Deploy a model onto a running grid") { model, name, instances, gpus, kvBlocks, policy, keepAlive, cluster, clusterId };
         command.SetAction((parse, cancellation) => CliErrors.Run(async () =>
         {
             string? clusterValue = parse.GetValue(cluster)
@@ -29,6 +35,8 @@ internal static class GridCommands
                 Instances = parse.GetValue(instances),
                 Gpus = parse.GetValue(gpus) is { Length: > 0 } list ? list : null,
                 KvBlocks = parse.GetValue(kvBlocks),
+                Policy = LoadPolicies.Parse(parse.GetValue(policy)!),
+                KeepAliveSeconds = parse.GetValue(keepAlive),
             }, cancellation);
             Console.WriteLine($"deployed {status.Model}: {string.Join(", ", status.Instances.Select(i => $"{i.Shard} on {i.Gpu} ({i.State})"))}");
             return 0;

@@ -4,6 +4,7 @@ using System.Text;
 using BlitzScale.Grains.Interfaces;
 using BlitzScale.Grains.Interfaces.Serving;
 using BlitzScale.Grains.Interfaces.Topology;
+using Orleans.Streams;
 
 namespace BlitzScale.Client;
 
@@ -12,7 +13,7 @@ namespace BlitzScale.Client;
 /// (whole or token by token) and read the grid's status. Register it with
 /// <see cref="BlitzScaleClientBuilderExtensions.AddBlitzScaleClient"/>.
 /// </summary>
-public sealed class BlitzScaleClient(IGrainFactory grains)
+public sealed class BlitzScaleClient(IClusterClient grains)
 {
     /// <summary>Deploys <paramref name="model"/> and returns once every instance has started loading.</summary>
     /// <exception cref="ArgumentException">The request is invalid; the message says which part.</exception>
@@ -22,6 +23,45 @@ public sealed class BlitzScaleClient(IGrainFactory grains)
         ArgumentNullException.ThrowIfNull(request);
         cancellationToken.ThrowIfCancellationRequested();
         return Model(model).Deploy(request);
+    }
+
+    /// <summary>
+    /// Scales <paramref name="model"/> to <see cref="ScaleRequest.Instances"/> instances and returns once every new one has
+    /// started loading (Warm ones revive at once). Follow <see cref="WatchAsync"/> to see the layers land.
+    /// </summary>
+    /// <exception cref="KeyNotFoundException">The model is not deployed.</exception>
+    /// <exception cref="ArgumentException">The request is invalid; the message says which part.</exception>
+    /// <exception cref="InvalidOperationException">Not enough GPUs.</exception>
+    public Task<ModelStatus> ScaleAsync(string model, ScaleRequest request, CancellationToken cancellationToken = default)
+    {
+        ArgumentException.ThrowIfNullOrWhiteSpace(model);
+        ArgumentNullException.ThrowIfNull(request);
+        cancellationToken.ThrowIfCancellationRequested();
+        return Model(model).Scale(request);
+    }
+
+    /// <summary>
+    /// The events of <paramref name="model"/> from now on (planned chains, layers landing, byte progress, instances serving,
+    /// failing, going Warm, evicted, host copies), until <paramref name="cancellationToken"/> is cancelled.
+    /// </summary>
+    public async IAsyncEnumerable<ModelEvent> WatchAsync(string model, [EnumeratorCancellation] CancellationToken cancellationToken = default)
+    {
+        ArgumentException.ThrowIfNullOrWhiteSpace(model);
+        var events = System.Threading.Channels.Channel.CreateUnbounded<ModelEvent>();
+        var stream = grains.GetStreamProvider(StreamNames.Provider).GetStream<ModelEvent>(StreamId.Create(StreamNames.ModelEvents, model));
+        var handle = await stream.SubscribeAsync((e, _) =>
+        {
+            events.Writer.TryWrite(e);
+            return Task.CompletedTask;
+        });
+        try
+        {
+            await foreach (var e in events.Reader.ReadAllAsync(cancellationToken)) yield return e;
+        }
+        finally
+        {
+            await handle.UnsubscribeAsync();
+        }
     }
 
     /// <summary>Unloads every instance of <paramref name="model"/>.</summary>
@@ -89,7 +129,8 @@ public sealed class BlitzScaleClient(IGrainFactory grains)
             await Task.WhenAll(Enumerable.Range(0, h.Gpus).Select(i => grains.GetGrain<IGpuGrain>(GrainKeys.Gpu(h.Host, i)).GetStatus())))));
         var names = await grains.GetGrain<IModelRegistryGrain>(GrainKeys.Cluster).GetModels();
         var models = await Task.WhenAll(names.Select(n => Model(n).GetStatus()));
-        return new ClusterStatus(hostStatuses, models);
+        var memory = await Task.WhenAll(hosts.Select(h => grains.GetGrain<IHostMemoryGrain>(GrainKeys.HostMemory(h.Host)).GetStatus()));
+        return new ClusterStatus(hostStatuses, models, memory);
     }
 
     private IModelGrain Model(string model) => grains.GetGrain<IModelGrain>(model);

@@ -1,5 +1,6 @@
 using BlitzScale.Grains.Interfaces;
 using BlitzScale.Grains.Interfaces.Topology;
+using System.Threading.Channels;
 using Microsoft.Extensions.Logging;
 
 namespace BlitzScale.Grains.Hosting;
@@ -9,7 +10,8 @@ namespace BlitzScale.Grains.Hosting;
 /// the topology), and again every few seconds so the view rebuilds itself if that grain moves.
 /// </summary>
 internal sealed partial class HostRegistrationService(
-    GpuHostOptions options, DataPlane.HostDataPlane dataPlane, IGrainFactory grains, ILocalSiloDetails silo, ILogger<HostRegistrationService> logger)
+    GpuHostOptions options, DataPlane.HostDataPlane dataPlane, IGrainFactory grains, ILocalSiloDetails silo,
+    IClusterMembershipService membership, ILogger<HostRegistrationService> logger)
     : ILifecycleParticipant<ISiloLifecycle>
 {
     internal static readonly TimeSpan Period = TimeSpan.FromSeconds(5);
@@ -34,10 +36,14 @@ internal sealed partial class HostRegistrationService(
 
     private async Task Refresh(CancellationToken stopping)
     {
-        using var timer = new PeriodicTimer(Period);
+        // Every few seconds, and at once when a silo joins or leaves: that can move the topology grain, and a fresh
+        // activation knows nobody. Signals coalesce: one registration answers any number of them.
+        var due = Channel.CreateBounded<bool>(new BoundedChannelOptions(1) { FullMode = BoundedChannelFullMode.DropWrite });
+        var ticking = Signal(Ticks(stopping), due.Writer, stopping);
+        var watching = Signal(membership.MembershipUpdates.Select(_ => true), due.Writer, stopping);
         try
         {
-            while (await timer.WaitForNextTickAsync(stopping))
+            await foreach (var _ in due.Reader.ReadAllAsync(stopping))
             {
                 try
                 {
@@ -53,6 +59,18 @@ internal sealed partial class HostRegistrationService(
         {
             // The silo is stopping.
         }
+        await Task.WhenAll(ticking, watching).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+    }
+
+    private static async IAsyncEnumerable<bool> Ticks([System.Runtime.CompilerServices.EnumeratorCancellation] CancellationToken stopping)
+    {
+        using var timer = new PeriodicTimer(Period);
+        while (await timer.WaitForNextTickAsync(stopping)) yield return true;
+    }
+
+    private static async Task Signal(IAsyncEnumerable<bool> source, ChannelWriter<bool> due, CancellationToken stopping)
+    {
+        await foreach (var _ in source.WithCancellation(stopping)) due.TryWrite(true);
     }
 
     private Task Register() => grains.GetGrain<ITopologyGrain>(GrainKeys.Cluster).RegisterHost(new HostInfo(

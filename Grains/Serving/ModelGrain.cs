@@ -309,6 +309,13 @@ internal sealed partial class ModelGrain(ILogger<ModelGrain> logger) : Grain, IM
             return own;
         }
 
+        // Events may trail the shards: ask the ones not yet known to hold the model.
+        foreach (var slot in _slots.Where(s => !s.Loaded && !s.Failed).ToList())
+        {
+            var state = (await HostContext.On(slot.Host, () => Shard(slot).GetStatus())).State;
+            slot.Loaded = state is InstanceState.Serving or InstanceState.Warm;
+            slot.Failed = state == InstanceState.Failed;
+        }
         var sources = _slots.Where(s => s.Loaded && !s.Failed && (allowedSources is null || allowedSources.Contains(s.Gpu))).ToList();
         var input = PlanningInputs.Build(hosts, deployment.Image.BlobSizes, sources.Select(s => s.Gpu), _hostCopy, fresh.Select(s => s.Gpu).ToList());
         var plan = TransferPlanner.Plan(input);

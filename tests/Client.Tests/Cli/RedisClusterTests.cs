@@ -53,6 +53,48 @@ public sealed class RedisClusterTests(RedisServer redis, CliFixture fixture, ITe
     }
 
     [Fact]
+    public async Task ScaleFeedsAnInstanceOnAnotherHostFromAPeerGpuAndFollowsItsLayers()
+    {
+        if (redis.Endpoint is null)
+        {
+            output.WriteLine(redis.MissingReason);
+            return;
+        }
+        string clusterId = "test-" + Guid.NewGuid().ToString("N")[..8];
+        string cluster = $"redis://{redis.Endpoint}";
+        await using var siloA = await SiloProcess.Start(fixture.Cache, "scale-a", redis.Endpoint, clusterId);
+        await using var siloB = await SiloProcess.Start(fixture.Cache, "scale-b", redis.Endpoint, clusterId);
+
+        string model = await SyntheticModel();
+        var deploy = await BlitzProcess.Run(fixture.Cache, "deploy", "--cluster", cluster, "--cluster-id", clusterId, "--model", model,
+            "--gpus", "scale-a/gpu0");
+        Assert.True(deploy.ExitCode == 0, deploy.Stderr);
+        // Generating waits for the first instance to hold the model, so the scale-up below has a GPU source.
+        var generate = await BlitzProcess.Run(fixture.Cache, "generate", "--cluster", cluster, "--cluster-id", clusterId, "--model", model,
+            "--prompt", "x", "--max-tokens", "2");
+        Assert.True(generate.ExitCode == 0, generate.Stderr);
+
+        var scale = await BlitzProcess.Run(fixture.Cache, "scale", "--cluster", cluster, "--cluster-id", clusterId, "--model", "tiny",
+            "--instances", "2", "--gpus", "scale-b/gpu0");
+        output.WriteLine(scale.Stdout);
+        Assert.True(scale.ExitCode == 0, scale.Stderr);
+        Assert.Contains("plan: 1 target(s) in 1 chain(s)", scale.Stdout);
+        Assert.Contains("scale-a/gpu0 -Network-> scale-b/gpu0", scale.Stdout);
+        Assert.Matches(@"tiny/1/0: \d+/\d+ layers", scale.Stdout);
+        Assert.Contains("tiny/1/0 on scale-b/gpu0: Serving", scale.Stdout);
+        Assert.Contains("from scale-a/gpu0 (Network)", scale.Stdout);
+
+        var down = await BlitzProcess.Run(fixture.Cache, "scale", "--cluster", cluster, "--cluster-id", clusterId, "--model", "tiny", "--instances", "1");
+        Assert.True(down.ExitCode == 0, down.Stderr);
+        Assert.Contains("tiny/1/0 on scale-b/gpu0: Warm", down.Stdout);
+
+        var status = await BlitzProcess.Run(fixture.Cache, "status", "--cluster", cluster, "--cluster-id", clusterId);
+        Assert.True(status.ExitCode == 0, status.Stderr);
+        Assert.Contains("tiny/1/0 (warm)", status.Stdout);
+        Assert.Contains("policy blitz, host copies: scale-", status.Stdout);
+    }
+
+    [Fact]
     public async Task ALocalhostClusteredSiloServesAClientProcess()
     {
         string siloPort = Silo.FreePorts.Next().ToString(), gatewayPort = Silo.FreePorts.Next().ToString();
