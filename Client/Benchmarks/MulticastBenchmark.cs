@@ -1,4 +1,6 @@
+using BlitzScale.Grains.Interfaces;
 using BlitzScale.Grains.Interfaces.Serving;
+using BlitzScale.Grains.Interfaces.Topology;
 
 namespace BlitzScale.Client.Benchmarks;
 
@@ -169,7 +171,10 @@ internal static class MulticastBenchmark
             report.StorageSeconds = Math.Round(cold.LoadSeconds, 4);
             report.StorageLoadedFrom = cold.LoadedFrom;
             Record("storage", 1, 1, cold);
-            progress($"storage_seconds = {cold.LoadSeconds:F3} ({cold.LoadedFrom})");
+            var copy = (await cluster.Grains.GetGrain<IHostMemoryGrain>(GrainKeys.HostMemory(GrainKeys.ParseGpu(gpu).Host)).GetStatus())
+                .Copies.FirstOrDefault(c => c.Model == SllmModel);
+            report.StorageHostCopySeconds = copy is null ? null : Math.Round(copy.LoadSeconds, 4);
+            progress($"storage_seconds = {cold.LoadSeconds:F3} ({cold.LoadedFrom}; the host copy read the files in {copy?.LoadSeconds:F3} s)");
 
             await cluster.ScaleDown(SllmModel, 0, Gpus, cancellation);
             progress($"host cache: {SllmModel} again on {gpu}");

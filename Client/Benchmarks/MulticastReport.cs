@@ -39,6 +39,8 @@ internal sealed class MulticastReport
     public double? StorageSeconds { get; set; }
     public string? StorageLoadedFrom { get; set; }
     public bool? StoragePageCacheDropped { get; set; }
+    /// <summary>How long the cold host's memory copy took to read the model files (the cold instance fetched from it as it filled).</summary>
+    public double? StorageHostCopySeconds { get; set; }
     public double? HostCacheSeconds { get; set; }
     public string? HostCacheLoadedFrom { get; set; }
 
@@ -108,7 +110,7 @@ internal sealed class MulticastReport
 }
 
 /// <summary>The machine the run shared: all emulated hosts are processes on it.</summary>
-internal sealed record MachineFacts(int Cores, double MemoryGiB, string Os);
+internal sealed record MachineFacts(int Cores, [property: JsonPropertyName("memory_gib")] double MemoryGiB, string Os);
 
 /// <summary>One measured load: which experiment, where, how long, how much, from where.</summary>
 internal sealed record LoadSample(string Experiment, int Round, int Targets, string Gpu, double LoadSeconds, long LoadedBytes,

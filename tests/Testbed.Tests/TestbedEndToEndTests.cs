@@ -1,0 +1,123 @@
+using System.Diagnostics;
+using BlitzScale.Grains.Interfaces;
+using BlitzScale.Grains.Interfaces.Serving;
+using BlitzScale.Grains.Interfaces.Topology;
+using BlitzScale.Native.Engine;
+using BlitzScale.Tests.Shared;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+using Orleans.Configuration;
+using StackExchange.Redis;
+using Xunit.Abstractions;
+
+namespace BlitzScale.Testbed.Tests;
+
+/// <summary>
+/// The whole path on real (emulated) hosts: testbed.sh brings up two network namespaces joined by 100 Mbit/s links,
+/// one silo process in each, clustered through Redis; a model deployed on h1 is scaled onto h2, whose instance fetches
+/// its parameters from h1's GPU over the shaped link, and then generates the goldens token for token.
+/// </summary>
+public sealed class TestbedEndToEndTests(ITestOutputHelper output)
+{
+    private const string Model = "stories";
+    private static readonly TimeSpan Patience = TimeSpan.FromSeconds(30);
+
+    [Fact]
+    public async Task AnInstanceLoadedFromAPeerOnAnotherHostGeneratesTheGoldens()
+    {
+        if (await TestbedRequirements.Missing() is { } why)
+        {
+            output.WriteLine(why);
+            return;
+        }
+        string model = RepositoryPaths.Stories260K!;
+        using var state = new TempDirectory();
+        int redisPort = Silo.FreePorts.Next();
+        var clock = Stopwatch.StartNew();
+        try
+        {
+            var up = await Commands.Testbed("up", "--hosts", "2", "--link-mbit", "100", "--gpu-memory-gib", "1", "--state", state.Path,
+                "--redis-port", $"{redisPort}", "--blitz", string.Join(' ', Commands.Blitz), "--timeout", "60");
+            Assert.True(up.ExitCode == 0, up.Output);
+            output.WriteLine($"testbed up after {clock.Elapsed.TotalSeconds:F1} s");
+
+            using var client = await Connect($"10.222.0.254:{redisPort}");
+            var grains = client.Services.GetRequiredService<IClusterClient>();
+            await Until(async () => (await grains.GetGrain<ITopologyGrain>(GrainKeys.Cluster).GetHosts()).Count == 2, "both hosts to register");
+
+            var modelGrain = grains.GetGrain<IModelGrain>(Model);
+            await modelGrain.Deploy(new DeployRequest { ModelDirectory = model, Instances = 1, Gpus = ["h1/gpu0"], Policy = LoadPolicy.Blitz });
+            await Until(async () => (await modelGrain.GetStatus()).Instances.Any(i => i.Gpu == "h1/gpu0" && i.State == InstanceState.Serving), "h1/gpu0 to serve");
+
+            await modelGrain.Scale(new ScaleRequest { Instances = 2, Gpus = ["h2/gpu0"] });
+            InstanceStatus? fresh = null;
+            await Until(async () =>
+            {
+                fresh = (await modelGrain.GetStatus()).Instances.SingleOrDefault(i => i.Gpu == "h2/gpu0");
+                Assert.NotEqual(InstanceState.Failed, fresh?.State);
+                return fresh?.State == InstanceState.Serving;
+            }, "h2/gpu0 to serve");
+            output.WriteLine($"h2/gpu0 loaded {fresh!.LoadedBytes} bytes in {fresh.LoadSeconds:F3} s from {fresh.LoadedFrom}");
+            Assert.NotNull(fresh.LoadedFrom);
+            Assert.Contains("h1/gpu0", fresh.LoadedFrom);
+            Assert.Contains(nameof(FeedKind.Network), fresh.LoadedFrom);
+            Assert.True(fresh.LoadedBytes > 0);
+
+            var shard = grains.GetGrain<ILayerShardGrain>(fresh.Shard);
+            foreach (var golden in GoldenCase.Load(Path.Combine(model, "goldens.jsonl")))
+            {
+                var ids = new List<int>();
+                await foreach (var update in shard.Generate(new GenerateRequest
+                {
+                    Prompt = golden.Prompt,
+                    MaxTokens = golden.Steps + 1 - golden.PromptIds.Length,
+                    StopAtEos = false,
+                }))
+                {
+                    if (update.PromptIds is { } prompt) ids.AddRange(prompt);
+                    if (update.TokenId >= 0) ids.Add(update.TokenId);
+                }
+                Assert.True(ids.SequenceEqual(golden.Ids),
+                    $"\"{golden.Prompt}\" on {fresh.Shard}: expected [{string.Join(", ", golden.Ids)}], got [{string.Join(", ", ids)}]");
+            }
+            await client.StopAsync();
+            output.WriteLine($"goldens reproduced after {clock.Elapsed.TotalSeconds:F1} s");
+        }
+        finally
+        {
+            var down = await Commands.Testbed("down", "--state", state.Path);
+            output.WriteLine(down.Stderr);
+            foreach (string log in Directory.EnumerateFiles(state.Path, "silo-h*.log").Order())
+                output.WriteLine($"--- {Path.GetFileName(log)}, last lines:\n{string.Join('\n', File.ReadLines(log).TakeLast(10))}");
+        }
+        Assert.False(Directory.Exists("/sys/class/net/blitzbr0"), "testbed.sh down left the bridge behind");
+        Assert.DoesNotContain("blitz-h", (await Commands.Run(["ip", "netns", "list"])).Stdout);
+    }
+
+    private static async Task<IHost> Connect(string redis)
+    {
+        var builder = Host.CreateApplicationBuilder();
+        builder.Logging.SetMinimumLevel(LogLevel.Warning);
+        builder.UseOrleansClient(client =>
+        {
+            client.UseRedisClustering(o => o.ConfigurationOptions = ConfigurationOptions.Parse(redis));
+            client.Configure<ClusterOptions>(o => o.ClusterId = o.ServiceId = "testbed");
+        });
+        var host = builder.Build();
+        using var timeout = new CancellationTokenSource(Patience);
+        await host.StartAsync(timeout.Token);
+        return host;
+    }
+
+    // Waits on the grid's own state, polled; a load over the 100 Mbit/s link takes well under a second for this model.
+    private static async Task Until(Func<Task<bool>> done, string what)
+    {
+        var deadline = DateTime.UtcNow + Patience;
+        while (!await done())
+        {
+            if (DateTime.UtcNow > deadline) throw new TimeoutException($"waited {Patience.TotalSeconds:F0} s for {what}");
+            await Task.Delay(100);
+        }
+    }
+}
