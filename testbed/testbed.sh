@@ -52,7 +52,7 @@ usage() {
 }
 
 require_root_and_tools() {
-    [ "$(id -u)" -eq 0 ] || die "must run as root (network namespaces, veth, bridges and tc need CAP_NET_ADMIN); try: sudo $0 $*"
+    [ "$(id -u)" -eq 0 ] || die "must run as root (network namespaces, veth, bridges and tc need CAP_NET_ADMIN); try: sudo $0 ..."
     command -v ip >/dev/null 2>&1 || die "'ip' (iproute2) is missing: apt-get install -y iproute2"
     command -v tc >/dev/null 2>&1 || die "'tc' (iproute2) is missing: apt-get install -y iproute2"
     ip netns list >/dev/null 2>&1 || die "'ip netns' does not work here (no network namespace support?)"
