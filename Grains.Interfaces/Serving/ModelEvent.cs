@@ -47,4 +47,6 @@ public sealed record ModelEvent
     [Id(8)] public double ElapsedMs { get; init; }
     /// <summary>A description (the plan, the error, the feeds).</summary>
     [Id(9)] public string? Detail { get; init; }
+    /// <summary>On <see cref="ModelEventKind.Failed"/>: the source (as the plan named it) that disappeared mid-transfer, so the model grain can plan around it.</summary>
+    [Id(10)] public string? LostSource { get; init; }
 }

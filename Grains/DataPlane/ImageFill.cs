@@ -23,8 +23,16 @@ internal static class ImageFill
         using var failed = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         var progress = new SynchronousProgress(blobLanded);
         var running = feeds.Select(feed => RunOneAsync(feed, sink, files, dataPlane, progress, failed)).ToList();
-        var bytes = await Task.WhenAll(running).ConfigureAwait(false);
-        return bytes.Sum();
+        try
+        {
+            var bytes = await Task.WhenAll(running).ConfigureAwait(false);
+            return bytes.Sum();
+        }
+        catch (OperationCanceledException) when (running.Any(t => t.IsFaulted))
+        {
+            // The other feeds were cancelled because one failed: that failure is the one to report.
+            throw running.First(t => t.IsFaulted).Exception!.InnerException!;
+        }
     }
 
     /// <summary>One feed for the whole image from the host's model files.</summary>
@@ -62,11 +70,11 @@ internal static class ImageFill
             var result = await dataPlane.FetchAsync(feed, sink, progress, failed.Token).ConfigureAwait(false);
             return result.Bytes;
         }
-        catch (Exception e)
+        catch (Exception e) when (e is not OperationCanceledException || !failed.IsCancellationRequested)
         {
             sink.TransferFailed(feed.FirstBlob, feed.EndBlob, e);
             await failed.CancelAsync().ConfigureAwait(false);
-            throw;
+            throw new FeedFailedException(feed, e);
         }
     }
 

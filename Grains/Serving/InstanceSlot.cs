@@ -15,6 +15,8 @@ internal sealed class InstanceSlot(int index, string shard, string gpu, string h
     public bool Warm { get; set; }
     /// <summary>Whether it failed (from its event or the last status read).</summary>
     public bool Failed { get; set; }
+    /// <summary>How many times its load was planned again after losing a source.</summary>
+    public int Replans { get; set; }
     /// <summary>Why it failed.</summary>
     public string? Error { get; set; }
 

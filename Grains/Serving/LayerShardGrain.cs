@@ -272,7 +272,10 @@ internal sealed partial class LayerShardGrain(
             _state = InstanceState.Failed;
             await Release();
             await gpu.Release(Key);
-            await PublishState(ModelEventKind.Failed, e.Message);
+            await ModelEvents.Publish(this, StateEvent(ModelEventKind.Failed, e.Message) with
+            {
+                LostSource = e is FeedFailedException { SourceLost: true } lost ? lost.Feed.From : null,
+            });
             LogLoadFailed(logger, Key, e);
         }
     }
@@ -293,12 +296,14 @@ internal sealed partial class LayerShardGrain(
         }
     }
 
-    private Task PublishState(ModelEventKind kind, string detail) => ModelEvents.Publish(this, new ModelEvent
+    private Task PublishState(ModelEventKind kind, string detail) => ModelEvents.Publish(this, StateEvent(kind, detail));
+
+    private ModelEvent StateEvent(ModelEventKind kind, string detail) => new()
     {
         Kind = kind, Model = ModelName, Shard = Key, Gpu = _gpu,
         LoadedLayers = Volatile.Read(ref _loadedLayers), TotalLayers = _totalLayers,
         Bytes = _load?.LoadedBytes ?? 0, TotalBytes = _load?.TotalBytes ?? 0, ElapsedMs = (_load?.Seconds ?? 0) * 1000, Detail = detail,
-    });
+    };
 
     private InstanceStatus Status()
     {

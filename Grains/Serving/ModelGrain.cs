@@ -21,6 +21,7 @@ namespace BlitzScale.Grains.Serving;
 internal sealed partial class ModelGrain(ILogger<ModelGrain> logger) : Grain, IModelGrain, IStreamSubscriptionObserver, IAsyncObserver<ModelEvent>
 {
     private const int MaxInstances = 256;
+    private const int MaxReplans = 2;
 
     private ModelDeployment? _deployment;
     private string? _hostCopy;
@@ -218,12 +219,35 @@ internal sealed partial class ModelGrain(ILogger<ModelGrain> logger) : Grain, IM
             case ModelEventKind.Failed:
                 slot.Failed = true;
                 slot.Error = item.Detail;
+                if (item.LostSource is { } lost && slot.Replans < MaxReplans) _ = Replan(slot, lost);
                 break;
             case ModelEventKind.Evicted:
                 _slots.Remove(slot);
                 break;
         }
         return Task.CompletedTask;
+    }
+
+    /// <summary>
+    /// A new instance lost a source mid-transfer: plan its load again on the same GPU without that source (other GPUs, the
+    /// host copy, or storage), once or twice, not forever.
+    /// </summary>
+    private async Task Replan(InstanceSlot failed, string lostSource)
+    {
+        try
+        {
+            if (_deployment is null || !_slots.Remove(failed)) return;
+            await UnloadQuietly(failed);
+            LogReplanning(logger, failed.Shard, lostSource);
+            await Publish(ModelEventKind.Planned, $"replanning the load onto {failed.Gpu}: source {lostSource} was lost");
+            var sources = _slots.Where(s => s.Loaded && !s.Failed && s.Gpu != lostSource).Select(s => s.Gpu).ToList();
+            var added = await ScaleUp(await Hosts(), 1, [failed.Gpu], sources, revive: false, excludeHostCopy: lostSource.EndsWith("/memory", StringComparison.Ordinal));
+            foreach (var slot in added) slot.Replans = failed.Replans + 1;
+        }
+        catch (Exception e)
+        {
+            LogReplanFailed(logger, failed.Shard, e);
+        }
     }
 
     public Task OnCompletedAsync() => Task.CompletedTask;
@@ -234,7 +258,8 @@ internal sealed partial class ModelGrain(ILogger<ModelGrain> logger) : Grain, IM
     /// Adds <paramref name="count"/> instances: revives Warm ones first (on the given GPUs, when GPUs are given), then
     /// loads new ones on the given or chosen GPUs, fed as the policy says.
     /// </summary>
-    private async Task ScaleUp(IReadOnlyList<HostInfo> hosts, int count, IReadOnlyList<string>? gpus, IReadOnlyList<string>? sources, bool revive)
+    private async Task<IReadOnlyList<InstanceSlot>> ScaleUp(
+        IReadOnlyList<HostInfo> hosts, int count, IReadOnlyList<string>? gpus, IReadOnlyList<string>? sources, bool revive, bool excludeHostCopy = false)
     {
         var deployment = _deployment!;
         var wanted = gpus?.ToList();
@@ -256,7 +281,7 @@ internal sealed partial class ModelGrain(ILogger<ModelGrain> logger) : Grain, IM
                 }
             }
         }
-        if (count == 0) return;
+        if (count == 0) return [];
 
         var taken = _slots.Select(s => s.Gpu).ToHashSet(StringComparer.Ordinal);
         var targets = wanted ?? (IReadOnlyList<string>?)GpuChooser.Choose(hosts, count, taken)
@@ -268,7 +293,7 @@ internal sealed partial class ModelGrain(ILogger<ModelGrain> logger) : Grain, IM
         // Instance numbers are never reused while this grain lives: a shard activation of an earlier deployment
         // may still be deactivating on another host, and placement happens only when a key first activates.
         var fresh = targets.Select(gpu => new InstanceSlot(_nextInstance++, GrainKeys.Shard(Model, _nextInstance - 1, 0), gpu, GrainKeys.ParseGpu(gpu).Host)).ToList();
-        var feeds = await PlanFeeds(hosts, deployment, fresh, sources);
+        var feeds = await PlanFeeds(hosts, deployment, fresh, sources, excludeHostCopy);
 
         var prepared = new List<InstanceSlot>();
         try
@@ -288,11 +313,12 @@ internal sealed partial class ModelGrain(ILogger<ModelGrain> logger) : Grain, IM
         }
         _slots.AddRange(fresh);
         foreach (var slot in fresh) await HostContext.On(slot.Host, async () => { await Shard(slot).Begin(); return 0; });
+        return fresh;
     }
 
     /// <summary>What each new instance fetches from where, as the deployment's policy says.</summary>
     private async Task<Dictionary<string, IReadOnlyList<LoadFeed>>> PlanFeeds(
-        IReadOnlyList<HostInfo> hosts, ModelDeployment deployment, IReadOnlyList<InstanceSlot> fresh, IReadOnlyList<string>? allowedSources)
+        IReadOnlyList<HostInfo> hosts, ModelDeployment deployment, IReadOnlyList<InstanceSlot> fresh, IReadOnlyList<string>? allowedSources, bool excludeHostCopy)
     {
         int blobs = deployment.Image.BlobSizes.Count;
         if (deployment.Policy != LoadPolicy.Blitz)
@@ -317,7 +343,7 @@ internal sealed partial class ModelGrain(ILogger<ModelGrain> logger) : Grain, IM
             slot.Failed = state == InstanceState.Failed;
         }
         var sources = _slots.Where(s => s.Loaded && !s.Failed && (allowedSources is null || allowedSources.Contains(s.Gpu))).ToList();
-        var input = PlanningInputs.Build(hosts, deployment.Image.BlobSizes, sources.Select(s => s.Gpu), _hostCopy, fresh.Select(s => s.Gpu).ToList());
+        var input = PlanningInputs.Build(hosts, deployment.Image.BlobSizes, sources.Select(s => s.Gpu), excludeHostCopy ? null : _hostCopy, fresh.Select(s => s.Gpu).ToList());
         var plan = TransferPlanner.Plan(input);
         var dataAddresses = hosts.ToDictionary(h => h.Host, h => h.DataAddress ?? "", StringComparer.Ordinal);
         var shardOn = sources.Concat(fresh).ToDictionary(s => s.Gpu, s => s.Shard, StringComparer.Ordinal);
@@ -382,6 +408,12 @@ internal sealed partial class ModelGrain(ILogger<ModelGrain> logger) : Grain, IM
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Instance {Shard} revived")]
     private static partial void LogRevived(ILogger logger, string shard);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Instance {Shard} lost its source {Source} mid-load: planning its load again without it")]
+    private static partial void LogReplanning(ILogger logger, string shard, string source);
+
+    [LoggerMessage(Level = LogLevel.Error, Message = "Planning the load of {Shard} again failed")]
+    private static partial void LogReplanFailed(ILogger logger, string shard, Exception error);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Unloading {Shard} failed")]
     private static partial void LogUnloadFailed(ILogger logger, string shard, Exception error);

@@ -177,6 +177,52 @@ public sealed class DataPlaneTests(GridFixture grid, ITestOutputHelper output) :
     }
 
     [Fact]
+    public async Task A_source_that_cannot_be_reached_fails_the_load_naming_it_as_lost()
+    {
+        const string model = "lost-source";
+        await using var events = await ModelEventLog.Follow(grid.Client, model);
+        string shard = GrainKeys.Shard(model, 0, 0);
+        // Nothing listens on this port: the peer is gone.
+        string deadPeer = $"127.0.0.1:{ClosedPort()}";
+        var feed = new LoadFeed(FeedKind.Network, B1, deadPeer, "somebody/0/0", 0, 6, "Network");
+        await Placement.HostContext.On(GridFixture.HostA, () => grid.Shard(shard).Load(new ShardLoadRequest(A0, grid.SyntheticModel, null, null, [feed])));
+
+        var failed = await events.WaitFor(e => e.Shard == shard && e.Kind is ModelEventKind.Failed or ModelEventKind.Serving);
+        Assert.Equal(ModelEventKind.Failed, failed.Kind);
+        Assert.Equal(B1, failed.LostSource);
+        Assert.Contains($"from {B1} (Network {deadPeer}) failed", failed.Detail);
+        var status = await grid.Shard(shard).GetStatus();
+        Assert.Equal(InstanceState.Failed, status.State);
+        Assert.DoesNotContain(shard, (await grid.Gpu(A0).GetStatus()).Residents.Select(r => r.Shard));
+        await grid.Shard(shard).Unload();
+    }
+
+    [Fact]
+    public async Task The_model_grain_plans_a_load_again_around_a_lost_source()
+    {
+        const string model = "replan";
+        await using var events = await ModelEventLog.Follow(grid.Client, model);
+        var deployed = await grid.Model(model).Deploy(new DeployRequest { ModelDirectory = grid.SyntheticModel, Gpus = [A0] });
+        await events.Serving([deployed.Instances.Single().Shard]);
+        var scaled = await grid.Model(model).Scale(new ScaleRequest { Instances = 2, Gpus = [B0] });
+        string target = scaled.Instances.Single(i => i.Gpu == B0).Shard;
+        await events.Serving([target]);
+
+        // As the target's shard reports a source lost mid-transfer.
+        var stream = grid.Client.GetStreamProvider(StreamNames.Provider).GetStream<ModelEvent>(Orleans.Runtime.StreamId.Create(StreamNames.ModelEvents, model));
+        await stream.OnNextAsync(new ModelEvent { Kind = ModelEventKind.Failed, Model = model, Shard = target, Gpu = B0, Detail = "injected", LostSource = A0 });
+
+        var replanned = await events.WaitFor(e => e.Kind == ModelEventKind.Planned && e.Detail!.StartsWith("replanning", StringComparison.Ordinal));
+        Assert.Contains($"source {A0} was lost", replanned.Detail);
+        var again = await events.WaitFor(e => e.Kind == ModelEventKind.Serving && e.Gpu == B0 && e.Shard != target);
+        var status = (await grid.Model(model).GetStatus()).Instances.Single(i => i.Shard == again.Shard);
+        // Without the GPU source, the one host copy feeds it.
+        Assert.StartsWith($"{GridFixture.HostA}/memory (Network", status.LoadedFrom);
+        Assert.DoesNotContain(target, (await grid.Model(model).GetStatus()).Instances.Select(i => i.Shard));
+        await grid.Model(model).Undeploy();
+    }
+
+    [Fact]
     public async Task Scale_rejects_bad_requests_with_the_reason()
     {
         const string model = "scale-errors";
@@ -202,6 +248,13 @@ public sealed class DataPlaneTests(GridFixture grid, ITestOutputHelper output) :
         output.WriteLine($"{policy}: {copies} host cop(ies); {string.Join("; ", scaled.Instances.Select(i => $"{i.Gpu} from {i.LoadedFrom}"))}");
         await grid.Model(model).Undeploy();
         return copies;
+    }
+
+    private static int ClosedPort()
+    {
+        using var listener = new System.Net.Sockets.TcpListener(System.Net.IPAddress.Loopback, 0);
+        listener.Start();
+        return ((System.Net.IPEndPoint)listener.LocalEndpoint).Port;
     }
 
     private async Task<int> CopiesOf(string model)
