@@ -69,7 +69,7 @@ internal sealed class MulticastCluster : IAsyncDisposable
     }
 
     /// <summary>Deploys and waits until every instance serves.</summary>
-    public async Task<ModelStatus> Deploy(string name, DeployRequest request, CancellationToken cancellation)
+    public async Task<ModelStatus> Deploy(string name, DeployRequest request, CancellationToken cancellation, TimeSpan? poll = null)
     {
         await Model(name).Deploy(request);
         return await Until(async () =>
@@ -77,11 +77,11 @@ internal sealed class MulticastCluster : IAsyncDisposable
             var status = await Model(name).GetStatus();
             ThrowIfFailed(status, status.Instances);
             return status.Instances.Count(i => i.State == InstanceState.Serving) >= request.Instances ? status : null;
-        }, $"{name}: {request.Instances} instance(s) to serve after deploy", LoadTimeout, cancellation);
+        }, $"{name}: {request.Instances} instance(s) to serve after deploy", LoadTimeout, cancellation, poll);
     }
 
     /// <summary>Scales up and returns the new instances once all of them serve.</summary>
-    public async Task<IReadOnlyList<InstanceStatus>> ScaleUp(string name, ScaleRequest request, CancellationToken cancellation)
+    public async Task<IReadOnlyList<InstanceStatus>> ScaleUp(string name, ScaleRequest request, CancellationToken cancellation, TimeSpan? poll = null)
     {
         var before = await Model(name).GetStatus();
         var known = before.Instances.Select(i => i.Instance).ToHashSet();
@@ -93,7 +93,7 @@ internal sealed class MulticastCluster : IAsyncDisposable
             var fresh = status.Instances.Where(i => !known.Contains(i.Instance)).ToList();
             ThrowIfFailed(status, fresh);
             return fresh.Count >= wanted && fresh.All(i => i.State == InstanceState.Serving) ? fresh : null;
-        }, $"{name}: {wanted} new instance(s) on {string.Join(", ", request.Gpus ?? ["any GPU"])} to serve", LoadTimeout, cancellation);
+        }, $"{name}: {wanted} new instance(s) on {string.Join(", ", request.Gpus ?? ["any GPU"])} to serve", LoadTimeout, cancellation, poll);
     }
 
     /// <summary>Scales down to <paramref name="instances"/>, unloading the stopped ones, and waits until their GPU memory is free.</summary>
@@ -149,14 +149,15 @@ internal sealed class MulticastCluster : IAsyncDisposable
             throw new InvalidOperationException($"{status.Model}: instance {failed.Instance} on {failed.Gpu} failed: {failed.Error}");
     }
 
-    private static async Task<T> Until<T>(Func<Task<T?>> probe, string what, TimeSpan timeout, CancellationToken cancellation) where T : class
+    private static async Task<T> Until<T>(Func<Task<T?>> probe, string what, TimeSpan timeout, CancellationToken cancellation, TimeSpan? poll = null)
+        where T : class
     {
         var deadline = DateTime.UtcNow + timeout;
         while (true)
         {
             if (await probe() is { } done) return done;
             if (DateTime.UtcNow >= deadline) throw new TimeoutException($"waited {timeout.TotalSeconds:F0} s for {what}");
-            await Task.Delay(PollInterval, cancellation);
+            await Task.Delay(poll ?? PollInterval, cancellation);
         }
     }
 

@@ -41,7 +41,11 @@ internal sealed class MulticastReport
     public bool? StoragePageCacheDropped { get; set; }
     /// <summary>How long the cold host's memory copy took to read the model files (the cold instance fetched from it as it filled).</summary>
     public double? StorageHostCopySeconds { get; set; }
+    /// <summary>Deploy request to the cold instance seen serving, as the client saw it (includes the file read that overlapped the shard's set-up).</summary>
+    public double? StorageWallSeconds { get; set; }
     public double? HostCacheSeconds { get; set; }
+    /// <summary>Scale request to the host-cache instance seen serving, as the client saw it.</summary>
+    public double? HostCacheWallSeconds { get; set; }
     public string? HostCacheLoadedFrom { get; set; }
 
     /// <summary>policy → bytes of the model's host-memory copies summed over hosts after scaling to every host.</summary>
@@ -95,8 +99,8 @@ internal sealed class MulticastReport
         }
         foreach (var (n, s) in FanoutSeconds)
             Row($"fanout_seconds[{n}]", $"{F(s)} s", FanoutRatio.TryGetValue(n, out double r) ? $"ratio {F(r)}" : "");
-        Row("storage_seconds", $"{F(StorageSeconds)} s", StorageLoadedFrom ?? "");
-        Row("host_cache_seconds", $"{F(HostCacheSeconds)} s", HostCacheLoadedFrom ?? "");
+        Row("storage_seconds", $"{F(StorageSeconds)} s", $"{StorageLoadedFrom}; request to serving {F(StorageWallSeconds)} s, host copy filled in {F(StorageHostCopySeconds)} s");
+        Row("host_cache_seconds", $"{F(HostCacheSeconds)} s", $"{HostCacheLoadedFrom}; request to serving {F(HostCacheWallSeconds)} s");
         foreach (var (policy, bytes) in HostCacheBytes)
             Row($"host_cache_bytes[{policy}]", $"{bytes / 1e6:F1} MB", Model is null || ModelBytes == 0 ? "" : $"{(double)bytes / ModelBytes:F2} model copies");
         if (ChainCpuTotal is { } cpu)
