@@ -1,0 +1,216 @@
+using System.Buffers.Binary;
+using System.Net.Sockets;
+using System.Text;
+using System.Threading.Channels;
+using BlitzScale.Native.Transport.Rdma.Verbs;
+
+namespace BlitzScale.Native.Transport.Rdma;
+
+/// <summary>
+/// Fetches blobs from an <see cref="RdmaBlobServer"/> over RDMA: per transfer, a TCP side channel (handshake, queue-pair
+/// exchange, chunk hashes, refetch requests) and a reliable-connected queue pair; the target's memory for the range is
+/// registered with the NIC and the server's NIC writes each chunk straight into it (zero-copy), announcing it with the
+/// chunk's index as the write's immediate. Protocol: see <c>RdmaWire.cs</c>.
+/// </summary>
+public sealed class RdmaBlobTransport : IBlobTransport, IDisposable
+{
+    private readonly byte[] _secret;
+    private readonly RdmaTransportOptions _options;
+    private readonly IRdmaNic _nic;
+
+    /// <summary>Opens the RDMA device and creates a transport that authenticates with <paramref name="clusterSecret"/> (copied).</summary>
+    /// <exception cref="RdmaUnavailableException">RDMA cannot be used on this machine (or that device port); the message says why.</exception>
+    /// <exception cref="RdmaException">Opening the device failed.</exception>
+    /// <exception cref="ArgumentException">The secret is shorter than 16 bytes.</exception>
+    /// <exception cref="ArgumentOutOfRangeException">An option is out of range.</exception>
+    public RdmaBlobTransport(byte[] clusterSecret, RdmaTransportOptions? options = null)
+        : this(clusterSecret, options, nic: null)
+    {
+    }
+
+    /// <summary>Runs over a NIC the caller opened; the transport owns it from here.</summary>
+    internal RdmaBlobTransport(byte[] clusterSecret, RdmaTransportOptions? options, IRdmaNic? nic)
+    {
+        _secret = ClusterAuth.CopySecret(clusterSecret, nameof(clusterSecret));
+        _options = options ?? new RdmaTransportOptions();
+        _options.Validate();
+        _nic = nic ?? VerbsNic.Open(_options.Device, _options.Port, _options.GidIndex);
+    }
+
+    /// <summary>The device port transfers run over, e.g. <c>mlx5_0 port 1</c>.</summary>
+    public string Device => _nic.Name;
+
+    /// <inheritdoc/>
+    /// <remarks>
+    /// <paramref name="peer"/> is the server's side-channel <c>host:port</c> (<see cref="RdmaBlobServer.Address"/>).
+    /// <paramref name="target"/> must hold the range as one native image (an <see cref="ImageSink"/>): its memory is
+    /// registered for the peer's NIC to write into.
+    /// </remarks>
+    public async Task<TransferResult> TransferAsync(
+        string peer,
+        TransferRequest request,
+        IBlobSink target,
+        IProgress<int>? blobReady = null,
+        CancellationToken cancellationToken = default)
+    {
+        var tracker = new TransferTracker(peer, request, target, blobReady);
+        var endPoint = PeerAddress.Parse(peer);
+        var (address, imageOffset, length) = ImageRegion.Of(target, tracker.Plan, peer);
+        using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        IRdmaRegion? region = null;
+        IRdmaQueuePair? queuePair = null;
+        Task reading = Task.CompletedTask;
+        Exception? failure = null;
+        try
+        {
+            using var socket = new Socket(SocketType.Stream, ProtocolType.Tcp) { NoDelay = true };
+            region = _nic.Register(address, length, remoteWrite: true);
+            queuePair = _nic.CreateQueuePair(sendDepth: 1, _options.ReceiveDepth);
+            for (int r = 0; r < _options.ReceiveDepth; r++) queuePair.PostReceive((ulong)r);
+            await ConnectAsync(socket, endPoint, tracker, RdmaConnectionInfo.Of(queuePair, _nic.Address, region, imageOffset), queuePair, cancellationToken).ConfigureAwait(false);
+
+            var hashes = Channel.CreateUnbounded<(int Index, ulong Hash)>(new UnboundedChannelOptions { SingleReader = true, SingleWriter = true });
+            reading = SideChannel.ReadHashesAsync(socket, tracker.Plan, hashes.Writer, stop.Token);
+            await ReceiveAsync(socket, queuePair, hashes.Reader, tracker, cancellationToken).ConfigureAwait(false);
+            var result = tracker.Result();
+            Close(socket);
+            return result;
+        }
+        catch (Exception e)
+        {
+            failure = e switch
+            {
+                SocketException s => tracker.Lost($"the side channel failed ({s.SocketErrorCode})", s),
+                EndOfStreamException eof => tracker.Lost(eof.Message, eof),
+                RdmaException r => tracker.Lost($"RDMA on {_nic.Name} failed: {r.Message}", r),
+                _ => e,
+            };
+            if (ReferenceEquals(failure, e)) throw;
+            throw failure;
+        }
+        finally
+        {
+            await stop.CancelAsync().ConfigureAwait(false);
+            await reading.ConfigureAwait(false);
+            // The queue pair first: once it is destroyed the peer's NIC can write into the target no more.
+            queuePair?.Dispose();
+            region?.Dispose();
+            if (failure is not null) tracker.Fail(failure);
+        }
+    }
+
+    /// <summary>Closes the device; transfers must have ended.</summary>
+    public void Dispose() => _nic.Dispose();
+
+    /// <summary>Every chunk has landed: a peer that reset the connection meanwhile changes nothing.</summary>
+    private static void Close(Socket socket)
+    {
+        try
+        {
+            socket.Shutdown(SocketShutdown.Both);
+        }
+        catch (SocketException)
+        {
+        }
+    }
+
+    /// <summary>Side channel, handshake, request, queue-pair exchange; on return the queue pair is RTS and the server may write.</summary>
+    private async Task ConnectAsync(Socket socket, System.Net.EndPoint endPoint, TransferTracker tracker, RdmaConnectionInfo ours, IRdmaQueuePair queuePair, CancellationToken cancellationToken)
+    {
+        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        timeout.CancelAfter(_options.ConnectTimeout);
+        var request = tracker.Request;
+        try
+        {
+            await socket.ConnectAsync(endPoint, timeout.Token).ConfigureAwait(false);
+            await ClusterAuth.AuthenticateAsync(socket, _secret, tracker.Peer, request.ModelId, timeout.Token).ConfigureAwait(false);
+
+            var modelId = Encoding.UTF8.GetBytes(request.ModelId);
+            var frame = new byte[WireFormat.HeaderBytes + modelId.Length + RdmaConnectionInfo.Bytes];
+            RequestHeader.Range(request.FirstBlob, request.EndBlob, tracker.Plan.ImageBytes, request.ChunkBytes, modelId.Length).Write(frame);
+            modelId.CopyTo(frame, WireFormat.HeaderBytes);
+            ours.Write(frame.AsSpan(WireFormat.HeaderBytes + modelId.Length));
+            await SocketIo.SendAllAsync(socket, frame, timeout.Token).ConfigureAwait(false);
+
+            var reply = new byte[RdmaConnectionInfo.Bytes];
+            if (!await SocketIo.ReceiveExactlyAsync(socket, reply.AsMemory(0, WireFormat.HeaderBytes), timeout.Token).ConfigureAwait(false))
+                throw tracker.Lost("it closed the side channel before answering the request");
+            if (ReplyHeader.Read(reply) is { } refusal)
+                throw await SideChannel.ReadErrorAsync(socket, refusal, tracker, timeout.Token).ConfigureAwait(false);
+            if (!await SocketIo.ReceiveExactlyAsync(socket, reply.AsMemory(WireFormat.HeaderBytes), timeout.Token).ConfigureAwait(false))
+                throw tracker.Lost("it closed the side channel in the middle of its connection info");
+            var theirs = RdmaConnectionInfo.Read(reply, out string? problem)
+                ?? throw new TransferException(tracker.Peer, request.ModelId, $"peer {tracker.Peer} sent RDMA connection info this node cannot use: {problem}");
+            queuePair.Connect(theirs);
+
+            var ready = new byte[RdmaWire.ReadyBytes];
+            BinaryPrimitives.WriteUInt32LittleEndian(ready, RdmaWire.ReadyMagic);
+            await SocketIo.SendAllAsync(socket, ready, timeout.Token).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException e) when (!cancellationToken.IsCancellationRequested)
+        {
+            throw tracker.Lost($"it did not connect, authenticate and exchange queue pairs within {_options.ConnectTimeout.TotalSeconds:0.#} s", e);
+        }
+    }
+
+    /// <summary>
+    /// Polls the completion queue for placed chunks and drains the hashes the side channel delivered, checks each
+    /// chunk once both are in, and asks again for the ones that fail; until every chunk has landed.
+    /// </summary>
+    private static async Task ReceiveAsync(Socket socket, IRdmaQueuePair queuePair, ChannelReader<(int Index, ulong Hash)> hashes, TransferTracker tracker, CancellationToken cancellationToken)
+    {
+        var ledger = new ChunkLedger(tracker.Plan);
+        var completions = new RdmaCompletion[16];
+        var refetch = GC.AllocateUninitializedArray<byte>(WireFormat.HeaderBytes, pinned: true);
+        var backoff = default(PollBackoff);
+        while (tracker.Remaining > 0)
+        {
+            cancellationToken.ThrowIfCancellationRequested();
+            bool progress = false;
+            int n = queuePair.Poll(completions);
+            for (int i = 0; i < n; i++)
+            {
+                var completion = completions[i];
+                if (!completion.Succeeded)
+                    throw tracker.Lost($"the RDMA connection failed (completion status {completion.Status})");
+                if (completion.Kind != RdmaCompletionKind.WriteReceived) continue;
+                Check(ledger.Placed(completion.Immediate), "an RDMA write", (int)completion.Immediate, tracker);
+                queuePair.PostReceive(completion.WorkRequestId);
+                progress = true;
+            }
+            while (hashes.TryRead(out var hash))
+            {
+                Check(ledger.Hashed(hash.Index, hash.Hash), "a chunk header", hash.Index, tracker);
+                progress = true;
+            }
+            while (ledger.TryTakeReady(out var chunk, out ulong sent))
+            {
+                int index = tracker.Plan.IndexOf(chunk);
+                if (tracker.Land(chunk, sent))
+                {
+                    ledger.Landed(index);
+                    continue;
+                }
+                ledger.Refetching(index);
+                RequestHeader.Chunk(chunk).Write(refetch);
+                await SocketIo.SendAllAsync(socket, refetch, cancellationToken).ConfigureAwait(false);
+            }
+            if (progress)
+            {
+                backoff.Reset();
+                continue;
+            }
+            if (hashes.Completion.IsCompleted)
+                throw SideChannel.Ended(hashes.Completion, tracker);
+            await backoff.IdleAsync(cancellationToken).ConfigureAwait(false);
+        }
+    }
+
+    private static void Check(LedgerEvent result, string what, int index, TransferTracker tracker)
+    {
+        if (result is LedgerEvent.Waiting or LedgerEvent.Ready) return;
+        throw new TransferException(tracker.Peer, tracker.Request.ModelId,
+            $"peer {tracker.Peer} sent {what} for chunk {index} of model \"{tracker.Request.ModelId}\", which " +
+            (result == LedgerEvent.Unknown ? $"is not in the request ({tracker.Plan.Count} chunks)" : "had already arrived"));
+    }
+}

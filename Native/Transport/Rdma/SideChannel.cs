@@ -1,0 +1,87 @@
+using System.Net.Sockets;
+using System.Text;
+using System.Threading.Channels;
+
+namespace BlitzScale.Native.Transport.Rdma;
+
+/// <summary>The client's reading of the RDMA side channel: chunk headers become (chunk index, hash) pairs; errors and the end of the stream end it.</summary>
+internal static class SideChannel
+{
+    /// <summary>
+    /// Reads chunk headers until the stream ends or breaks; completes <paramref name="hashes"/> with a
+    /// <see cref="SideChannelEnded"/> saying how (never with success: the receiver stops reading once it has every chunk).
+    /// </summary>
+    public static async Task ReadHashesAsync(Socket socket, ChunkPlan plan, ChannelWriter<(int Index, ulong Hash)> hashes, CancellationToken cancellationToken)
+    {
+        var header = GC.AllocateUninitializedArray<byte>(WireFormat.HeaderBytes, pinned: true);
+        SideChannelEnded ended;
+        try
+        {
+            while (true)
+            {
+                if (!await SocketIo.ReceiveExactlyAsync(socket, header, cancellationToken).ConfigureAwait(false))
+                {
+                    ended = new SideChannelEnded(null, "it closed the side channel mid-transfer");
+                    break;
+                }
+                if (ReplyHeader.Read(header) is not { } reply)
+                {
+                    ended = new SideChannelEnded(ReplyKind.Error, "it sent a frame that is not a blob-protocol reply");
+                    break;
+                }
+                if (reply.Kind != ReplyKind.Chunk)
+                {
+                    ended = new SideChannelEnded(reply.Kind, await ReadMessageAsync(socket, reply, cancellationToken).ConfigureAwait(false));
+                    break;
+                }
+                if (!plan.TryLocate(reply.Blob, reply.OffsetInBlob, reply.Length, out var chunk))
+                {
+                    ended = new SideChannelEnded(ReplyKind.Error,
+                        $"it sent a header for blob {reply.Blob} bytes {reply.OffsetInBlob}..{reply.OffsetInBlob + reply.Length}, which is not a chunk of the request");
+                    break;
+                }
+                hashes.TryWrite((plan.IndexOf(chunk), reply.Hash));
+            }
+        }
+        catch (Exception e) when (e is OperationCanceledException or SocketException or ObjectDisposedException)
+        {
+            ended = new SideChannelEnded(null, e is SocketException s ? $"the side channel failed ({s.SocketErrorCode})" : "the transfer stopped");
+        }
+        hashes.TryComplete(ended);
+    }
+
+    /// <summary>What the receiver throws once the side channel has ended and every delivered hash has been used.</summary>
+    public static Exception Ended(Task completion, TransferTracker tracker) =>
+        Failure(completion.Exception?.InnerException as SideChannelEnded ?? new SideChannelEnded(null, "its side channel ended"), tracker);
+
+    /// <summary>The exception for an error reply that came instead of the server's connection info.</summary>
+    public static async Task<Exception> ReadErrorAsync(Socket socket, ReplyHeader reply, TransferTracker tracker, CancellationToken cancellationToken) =>
+        Failure(new SideChannelEnded(reply.Kind, await ReadMessageAsync(socket, reply, cancellationToken).ConfigureAwait(false)), tracker);
+
+    private static Exception Failure(SideChannelEnded ended, TransferTracker tracker)
+    {
+        var request = tracker.Request;
+        return ended.Kind switch
+        {
+            null => tracker.Lost(ended.Message),
+            ReplyKind.SourceLost => tracker.Lost($"its own source was lost: {ended.Message}"),
+            _ => new TransferException(tracker.Peer, request.ModelId,
+                $"peer {tracker.Peer} refused blobs {request.FirstBlob}..{request.EndBlob} of model \"{request.ModelId}\": {ended.Message}"),
+        };
+    }
+
+    private static async Task<string> ReadMessageAsync(Socket socket, ReplyHeader reply, CancellationToken cancellationToken)
+    {
+        if (reply.Length is <= 0 or > WireFormat.MaxErrorBytes) return "(no message)";
+        var bytes = new byte[reply.Length];
+        return await SocketIo.ReceiveExactlyAsync(socket, bytes, cancellationToken).ConfigureAwait(false)
+            ? Encoding.UTF8.GetString(bytes)
+            : "(no message)";
+    }
+}
+
+/// <summary>How the side channel ended: an error or source-lost reply (<see cref="Kind"/>), or the stream itself (null).</summary>
+internal sealed class SideChannelEnded(ReplyKind? kind, string message) : Exception(message)
+{
+    public ReplyKind? Kind { get; } = kind;
+}
