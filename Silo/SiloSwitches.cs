@@ -25,6 +25,7 @@ internal static class SiloSwitches
         ["--cluster-secret"] = $"{HostSection}:ClusterSecret",
         ["--chunk-mib"] = $"{HostSection}:ChunkMiB",
         ["--host-memory-gib"] = $"{HostSection}:HostMemoryGiB",
+        ["--storage-mbps"] = $"{HostSection}:StorageMBps",
         ["--clustering"] = $"{SiloOptions.Section}:Clustering",
         ["--redis"] = $"{SiloOptions.Section}:Redis",
         ["--cluster-id"] = $"{SiloOptions.Section}:ClusterId",

@@ -1,8 +1,9 @@
 namespace BlitzScale.Grains.Interfaces.Serving;
 
 /// <summary>
-/// One instance of a model as its shard reports it. <see cref="LoadSeconds"/> runs from the load request to the last
-/// parameter byte landing; <see cref="LoadedFrom"/> describes its feeds; <see cref="LoadedBytes"/> counts the bytes landed.
+/// One instance of a model as its shard reports it. <see cref="LoadSeconds"/> runs from the start of its transfers (once
+/// every node of its plan has registered, and any host copy made for it starts reading the files) to the last parameter
+/// byte landing; <see cref="LoadedFrom"/> describes its feeds; <see cref="LoadedBytes"/> counts the bytes landed.
 /// </summary>
 [GenerateSerializer, Immutable, Alias("blitz.InstanceStatus")]
 public sealed record InstanceStatus(

@@ -14,10 +14,16 @@ public interface IHostMemoryGrain : IGrainWithStringKey
 
     /// <summary>
     /// Makes sure a copy of <paramref name="model"/> is in this host's memory, loading it from the files in the background
-    /// when it is not (GPUs may fetch from it while it fills). A keep-alive drops it after that long without a use.
+    /// when it is not (GPUs may fetch from it while it fills). A keep-alive drops it after that long without a use. A new
+    /// copy is registered at once but, with <paramref name="deferFill"/>, read from the files only on <see cref="StartFill"/>,
+    /// so the loads it feeds are timed from the first byte read.
     /// </summary>
     [Alias("EnsureCopy")]
-    Task<HostCopyStatus> EnsureCopy(string model, string modelDirectory, double? keepAliveSeconds);
+    Task<HostCopyStatus> EnsureCopy(string model, string modelDirectory, double? keepAliveSeconds, bool deferFill);
+
+    /// <summary>Starts reading a copy made with a deferred fill; nothing when it is reading or read already.</summary>
+    [Alias("StartFill")]
+    Task StartFill(string model);
 
     /// <summary>Marks a copy used now (resets its keep-alive); false when there is no copy.</summary>
     [Alias("Touch")]
@@ -39,7 +45,10 @@ public sealed record ImageDescription(
     [property: Id(1)] int NumLayers,
     [property: Id(2)] long TotalBytes);
 
-/// <summary>One host copy: its model, bytes, whether every blob has landed, how long loading took.</summary>
+/// <summary>
+/// One host copy: its model, bytes, whether every blob has landed, how long loading took; <see cref="Cold"/> when the
+/// call that returned it made it (a cache miss: the model is being read from the files).
+/// </summary>
 [GenerateSerializer, Immutable, Alias("blitz.HostCopyStatus")]
 public sealed record HostCopyStatus(
     [property: Id(0)] string Host,
@@ -48,7 +57,8 @@ public sealed record HostCopyStatus(
     [property: Id(3)] bool Complete,
     [property: Id(4)] double LoadSeconds,
     [property: Id(5)] string? Error,
-    [property: Id(6)] string SourceId);
+    [property: Id(6)] string SourceId,
+    [property: Id(7)] bool Cold = false);
 
 /// <summary>The copies in one host's memory.</summary>
 [GenerateSerializer, Immutable, Alias("blitz.HostMemoryStatus")]

@@ -16,13 +16,13 @@ internal static class ImageFill
 
     /// <summary>Runs every feed; completes when the image is whole, fails with the first feed's error (the other feeds are cancelled).</summary>
     public static async Task<long> RunAsync(
-        IReadOnlyList<LoadFeed> feeds, ImageSink sink, ModelDirectory files, HostDataPlane dataPlane,
+        IReadOnlyList<LoadFeed> feeds, ImageSink sink, ModelDirectory files, HostDataPlane dataPlane, double? storageMBps,
         Action<int> blobLanded, CancellationToken cancellationToken)
     {
         Check(feeds, sink.Layout);
         using var failed = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         var progress = new SynchronousProgress(blobLanded);
-        var running = feeds.Select(feed => RunOneAsync(feed, sink, files, dataPlane, progress, failed)).ToList();
+        var running = feeds.Select(feed => RunOneAsync(feed, sink, files, dataPlane, storageMBps, progress, failed)).ToList();
         try
         {
             var bytes = await Task.WhenAll(running).ConfigureAwait(false);
@@ -39,13 +39,25 @@ internal static class ImageFill
     public static IReadOnlyList<LoadFeed> FromStorage(ImageLayout layout) =>
         [new LoadFeed(FeedKind.Storage, "storage", "", "", 0, layout.Blobs.Count, "Storage")];
 
-    /// <summary>Copies blobs from the model files into the image, marking each landed.</summary>
-    public static long LoadFromFiles(ModelDirectory files, ImageSink sink, int firstBlob, int endBlob, Action<int> blobLanded, CancellationToken cancellationToken)
+    /// <summary>
+    /// Copies blobs from the model files into the image, marking each landed. With <paramref name="storageMBps"/>, reads are
+    /// paced to that rate (MB = 10^6 bytes), emulating a storage device slower than this machine's page cache.
+    /// </summary>
+    public static long LoadFromFiles(
+        ModelDirectory files, ImageSink sink, int firstBlob, int endBlob, double? storageMBps, Action<int> blobLanded, CancellationToken cancellationToken)
     {
         long bytes = 0;
+        var clock = System.Diagnostics.Stopwatch.StartNew();
         for (int blob = firstBlob; blob < endBlob; blob++)
         {
             cancellationToken.ThrowIfCancellationRequested();
+            if (storageMBps is { } rate)
+            {
+                // The device delivers this blob once the bytes before it and the blob itself have streamed at the rate.
+                var due = TimeSpan.FromSeconds((bytes + sink.Layout.Blobs[blob].ByteLength) / (rate * 1e6));
+                if (due > clock.Elapsed) cancellationToken.WaitHandle.WaitOne(due - clock.Elapsed);
+                cancellationToken.ThrowIfCancellationRequested();
+            }
             ImageLoader.LoadBlob(files.Checkpoint, sink.Image, blob);
             long length = sink.Layout.Blobs[blob].ByteLength;
             bool whole = false;
@@ -58,13 +70,13 @@ internal static class ImageFill
     }
 
     private static async Task<long> RunOneAsync(
-        LoadFeed feed, ImageSink sink, ModelDirectory files, HostDataPlane dataPlane, IProgress<int> progress, CancellationTokenSource failed)
+        LoadFeed feed, ImageSink sink, ModelDirectory files, HostDataPlane dataPlane, double? storageMBps, IProgress<int> progress, CancellationTokenSource failed)
     {
         try
         {
             if (feed.Kind == FeedKind.Storage)
             {
-                return await Task.Run(() => LoadFromFiles(files, sink, feed.FirstBlob, feed.EndBlob, progress.Report, failed.Token), failed.Token)
+                return await Task.Run(() => LoadFromFiles(files, sink, feed.FirstBlob, feed.EndBlob, storageMBps, progress.Report, failed.Token), failed.Token)
                     .ConfigureAwait(false);
             }
             var result = await dataPlane.FetchAsync(feed, sink, progress, failed.Token).ConfigureAwait(false);

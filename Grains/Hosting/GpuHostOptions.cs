@@ -42,6 +42,11 @@ public sealed class GpuHostOptions
     public string? ClusterSecret { get; set; }
     /// <summary>Data-plane chunk size, in MiB.</summary>
     public int ChunkMiB { get; set; } = 4;
+    /// <summary>
+    /// Emulated storage read rate, in MB/s (10^6 bytes): reads of the model files are paced to it. Unlimited when null
+    /// (this machine's page cache is far faster than the SSDs it stands for; the testbed scales it with the links).
+    /// </summary>
+    public double? StorageMBps { get; set; }
     /// <summary>Host memory for model copies, in GiB; the memory available at start-up when null.</summary>
     public double? HostMemoryGiB { get; set; }
 

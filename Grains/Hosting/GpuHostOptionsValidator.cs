@@ -27,6 +27,8 @@ public static class GpuHostOptionsValidator
             errors.Add($"ClusterSecret: expected at least 16 characters, found {secret.Length}");
         if (o.ChunkMiB is < 1 or > 256)
             errors.Add($"ChunkMiB: expected 1 to 256, found {o.ChunkMiB}");
+        if (o.StorageMBps is { } storage && (!(storage > 0) || double.IsInfinity(storage)))
+            errors.Add($"StorageMBps: expected a positive number, found {storage}");
         if (o.HostMemoryGiB is { } memory && (!(memory > 0) || double.IsInfinity(memory)))
             errors.Add($"HostMemoryGiB: expected a positive number, found {memory}");
         if (o.ModelsDirectory is { } dir && !Directory.Exists(dir))

@@ -43,7 +43,7 @@ internal sealed partial class HostMemoryGrain(GpuHostOptions host, HostDataPlane
         return Task.FromResult(new ImageDescription(layout.Blobs.Select(b => b.ByteLength).ToList(), layout.NumLayers, layout.TotalBytes));
     }
 
-    public async Task<HostCopyStatus> EnsureCopy(string model, string modelDirectory, double? keepAliveSeconds)
+    public async Task<HostCopyStatus> EnsureCopy(string model, string modelDirectory, double? keepAliveSeconds, bool deferFill)
     {
         if (_copies.TryGetValue(model, out var existing))
         {
@@ -66,10 +66,17 @@ internal sealed partial class HostMemoryGrain(GpuHostOptions host, HostDataPlane
         var copy = new HostCopy(host.Host, model, files, ParameterImage.Allocate(files.Layout), keepAliveSeconds);
         _copies[model] = copy;
         dataPlane.Register(copy.SourceId, copy.Sink);
+        if (!deferFill) await StartFill(model);
+        return copy.Status(host.Host) with { Cold = true };
+    }
+
+    public async Task StartFill(string model)
+    {
+        if (!_copies.TryGetValue(model, out var copy) || copy.FillStarted) return;
+        copy.FillStarted = true;
         copy.Loading = Fill(copy);
-        LogCopying(logger, model, host.Host, files.Path, files.Layout.TotalBytes);
-        await Publish(copy, $"copy of {model} loading into the memory of {host.Host} from {files.Path}");
-        return copy.Status(host.Host);
+        LogCopying(logger, model, host.Host, copy.Files.Path, copy.Image.Layout.TotalBytes);
+        await Publish(copy, $"copy of {model} loading into the memory of {host.Host} from {copy.Files.Path}");
     }
 
     public Task<bool> Touch(string model)
@@ -99,7 +106,8 @@ internal sealed partial class HostMemoryGrain(GpuHostOptions host, HostDataPlane
     {
         try
         {
-            await Task.Run(() => ImageFill.LoadFromFiles(copy.Files, copy.Sink, 0, copy.Image.Layout.Blobs.Count, _ => { }, CancellationToken.None));
+            copy.Restart();
+            await Task.Run(() => ImageFill.LoadFromFiles(copy.Files, copy.Sink, 0, copy.Image.Layout.Blobs.Count, host.StorageMBps, _ => { }, CancellationToken.None));
             copy.Loaded();
             LogCopied(logger, copy.Model, host.Host, copy.LoadSeconds);
         }

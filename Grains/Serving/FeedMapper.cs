@@ -45,7 +45,11 @@ internal static class FeedMapper
     /// <summary>The source id a host copy is registered under (one implementation, shared with the host memory grain).</summary>
     public static string HostCopySourceId(string model, string host) => $"{model}@{host}/memory";
 
-    /// <summary>The feed of a whole image from this host's own copy (the sllm and allcache policies).</summary>
-    public static IReadOnlyList<LoadFeed> FromOwnHostCopy(string model, string host, int blobCount) =>
-        [new LoadFeed(FeedKind.SameHost, $"{host}/memory", HostCopySourceId(model, host), HostCopySourceId(model, host), 0, blobCount, LinkType.HostToDevice.ToString())];
+    /// <summary>
+    /// The feed of a whole image from this host's own copy (the sllm and allcache policies). A <paramref name="cold"/> copy is
+    /// being read from the files for this load (a cache miss): its link is storage, and it is named so.
+    /// </summary>
+    public static IReadOnlyList<LoadFeed> FromOwnHostCopy(string model, string host, int blobCount, bool cold = false) =>
+        [new LoadFeed(FeedKind.SameHost, cold ? $"storage via {host}/memory" : $"{host}/memory", HostCopySourceId(model, host),
+            HostCopySourceId(model, host), 0, blobCount, (cold ? LinkType.Storage : LinkType.HostToDevice).ToString())];
 }

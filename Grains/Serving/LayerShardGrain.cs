@@ -253,7 +253,7 @@ internal sealed partial class LayerShardGrain(
         var pump = PumpEvents(load);
         try
         {
-            await Task.Run(() => load.RunAsync(model, dataPlane));
+            await Task.Run(() => load.RunAsync(model, dataPlane, host.StorageMBps));
             await pump;
             var instance = LoadedInstance.Start(model, load.Image, policy, device);
             _openFiles = null;

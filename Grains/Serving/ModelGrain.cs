@@ -65,12 +65,12 @@ internal sealed partial class ModelGrain(ILogger<ModelGrain> logger) : Grain, IM
         {
             if (deployment.Policy == LoadPolicy.Blitz)
             {
-                await HostMemory(copyHost).EnsureCopy(Model, deployment.Directory, null);
+                await HostMemory(copyHost).EnsureCopy(Model, deployment.Directory, null, deferFill: false);
                 _hostCopy = copyHost;
             }
             else if (deployment.Policy == LoadPolicy.AllCache)
             {
-                foreach (var host in hosts) await HostMemory(host.Host).EnsureCopy(Model, deployment.Directory, null);
+                foreach (var host in hosts) await HostMemory(host.Host).EnsureCopy(Model, deployment.Directory, null, deferFill: false);
             }
             await ScaleUp(hosts, request.Instances, request.Gpus, sources: null, revive: false);
         }
@@ -312,6 +312,8 @@ internal sealed partial class ModelGrain(ILogger<ModelGrain> logger) : Grain, IM
             throw;
         }
         _slots.AddRange(fresh);
+        // Host copies made for these loads (a baseline's cache miss) read the files from now, with the loads they feed.
+        foreach (string host in fresh.Select(s => s.Host).Distinct()) await HostMemory(host).StartFill(Model);
         foreach (var slot in fresh) await HostContext.On(slot.Host, async () => { await Shard(slot).Begin(); return 0; });
         return fresh;
     }
@@ -325,11 +327,13 @@ internal sealed partial class ModelGrain(ILogger<ModelGrain> logger) : Grain, IM
         {
             // Baselines: each instance loads from its own host's memory copy; sllm makes one (from the files) on a miss.
             var own = new Dictionary<string, IReadOnlyList<LoadFeed>>(StringComparer.Ordinal);
+            var coldHosts = new HashSet<string>(StringComparer.Ordinal);
             foreach (var slot in fresh)
             {
-                var copy = await HostMemory(slot.Host).EnsureCopy(Model, deployment.Directory, deployment.KeepAliveSeconds);
+                var copy = await HostMemory(slot.Host).EnsureCopy(Model, deployment.Directory, deployment.KeepAliveSeconds, deferFill: true);
                 if (copy.Error is not null) throw new InvalidOperationException($"the host copy of \"{Model}\" on {slot.Host} failed: {copy.Error}");
-                own[slot.Gpu] = FeedMapper.FromOwnHostCopy(Model, slot.Host, blobs);
+                if (copy.Cold) coldHosts.Add(slot.Host);
+                own[slot.Gpu] = FeedMapper.FromOwnHostCopy(Model, slot.Host, blobs, cold: coldHosts.Contains(slot.Host));
             }
             await Publish(ModelEventKind.Planned, $"{fresh.Count} instance(s) from their hosts' memory ({deployment.Policy})");
             return own;

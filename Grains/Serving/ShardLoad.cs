@@ -53,11 +53,11 @@ internal sealed class ShardLoad(string shard, IReadOnlyList<LoadFeed> feeds, Par
     }
 
     /// <summary>Runs every feed until the image is whole; off the grain scheduler.</summary>
-    public async Task RunAsync(ModelDirectory files, HostDataPlane dataPlane)
+    public async Task RunAsync(ModelDirectory files, HostDataPlane dataPlane, double? storageMBps)
     {
         try
         {
-            await ImageFill.RunAsync(Feeds, Sink, files, dataPlane, blob => _landed.Writer.TryWrite(blob), _cancel.Token).ConfigureAwait(false);
+            await ImageFill.RunAsync(Feeds, Sink, files, dataPlane, storageMBps, blob => _landed.Writer.TryWrite(blob), _cancel.Token).ConfigureAwait(false);
             Volatile.Write(ref _seconds, _clock.Elapsed.TotalSeconds);
         }
         finally

@@ -115,6 +115,25 @@ public sealed class DataPlaneTests(GridFixture grid, ITestOutputHelper output) :
     }
 
     [Fact]
+    public async Task Sllm_reads_the_files_on_a_miss_and_its_hosts_copy_on_a_hit()
+    {
+        const string model = "sllm-hit";
+        await using var events = await ModelEventLog.Follow(grid.Client, model);
+        var deployed = await grid.Model(model).Deploy(new DeployRequest { ModelDirectory = grid.SyntheticModel, Gpus = [B1], Policy = LoadPolicy.Sllm });
+        string cold = deployed.Instances.Single().Shard;
+        await events.Serving([cold]);
+        Assert.Equal("storage via host-b/memory (Storage)", (await grid.Shard(cold).GetStatus()).LoadedFrom);
+
+        await grid.Model(model).Scale(new ScaleRequest { Instances = 0, KeepWarm = false });
+        var again = await grid.Model(model).Scale(new ScaleRequest { Instances = 1, Gpus = [B1] });
+        string warm = again.Instances.Single().Shard;
+        await events.Serving([warm]);
+        Assert.Equal("host-b/memory (HostToDevice)", (await grid.Shard(warm).GetStatus()).LoadedFrom);
+        Assert.Equal([GridFixture.HostB], (await grid.Model(model).GetStatus()).HostCopies);
+        await grid.Model(model).Undeploy();
+    }
+
+    [Fact]
     public async Task Allcache_copies_every_host_at_deploy_even_with_one_instance()
     {
         const string model = "allcache-deploy";
