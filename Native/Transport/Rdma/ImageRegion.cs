@@ -1,5 +1,4 @@
 using System.Runtime.InteropServices;
-using BlitzScale.Native.Models.Image;
 
 namespace BlitzScale.Native.Transport.Rdma;
 
@@ -25,11 +24,6 @@ internal static unsafe class ImageRegion
         }
         return (address, imageOffset, last.Offset + last.ByteLength - imageOffset);
     }
-
-    /// <summary>The start of the image a chunk read from a source lies in: its address less its offset in the image.</summary>
-    /// <exception cref="ArgumentException">The bytes are a managed array.</exception>
-    public static nint Base(ReadOnlyMemory<byte> chunk, ImageLayout layout, int blob, long offsetInBlob, string what) =>
-        Address(MemoryMarshal.AsMemory(chunk), what) - (nint)(layout.Blobs[blob].Offset + offsetInBlob);
 
     /// <summary>The native address of <paramref name="memory"/>.</summary>
     /// <exception cref="ArgumentException">It is a managed array, which the garbage collector may move while the NIC reads or writes it.</exception>

@@ -82,7 +82,8 @@ public sealed class RdmaBlobTransport : IBlobTransport, IDisposable
             {
                 SocketException s => tracker.Lost($"the side channel failed ({s.SocketErrorCode})", s),
                 EndOfStreamException eof => tracker.Lost(eof.Message, eof),
-                RdmaException r => tracker.Lost($"RDMA on {_nic.Name} failed: {r.Message}", r),
+                // A verb failing here is this node's NIC or setup, not the source: another source would fail the same way.
+                RdmaException r => new TransferException(peer, request.ModelId, $"RDMA on {_nic.Name} failed while fetching from {peer}: {r.Message}", r),
                 _ => e,
             };
             if (ReferenceEquals(failure, e)) throw;

@@ -27,6 +27,18 @@ public static unsafe class RdmaDevices
         if (!IsLibraryLoadable())
             return RdmaProbeResult.Unavailable($"{Library} could not be loaded (install rdma-core's libibverbs1, and ibverbs-providers for the NIC's driver)");
 
+        try
+        {
+            return ProbeDevices(port, gidIndex);
+        }
+        catch (EntryPointNotFoundException e)
+        {
+            return RdmaProbeResult.Unavailable($"{Library} lacks a verb this code calls (rdma-core too old?): {e.Message}");
+        }
+    }
+
+    private static RdmaProbeResult ProbeDevices(int port, int gidIndex)
+    {
         using var devices = VerbsDeviceList.Get(out string? unavailable);
         if (devices is null) return RdmaProbeResult.Unavailable(unavailable!);
         if (devices.Count == 0)

@@ -27,7 +27,7 @@ public sealed class SharedMemoryBlobServer : IAsyncDisposable
         Name = name;
         Secret = secret;
         Options = options;
-        Directory = Path.GetDirectoryName(address)!;
+        RingDirectory = Path.GetDirectoryName(address)!;
     }
 
     /// <summary>
@@ -64,7 +64,7 @@ public sealed class SharedMemoryBlobServer : IAsyncDisposable
     public int RefusedConnections => Volatile.Read(ref _refused);
 
     internal string Name { get; }
-    internal string Directory { get; }
+    internal string RingDirectory { get; }
     internal byte[] Secret { get; }
     internal SharedMemoryServerOptions Options { get; }
     internal ServedModels<IBlobSource> Models => _models;

@@ -120,12 +120,12 @@ internal sealed class SharedMemoryConnection(SharedMemoryBlobServer server, Sock
         StagingRing ring;
         try
         {
-            ring = StagingRing.Create(Path.Combine(server.Directory, fileName), slots, plan.ChunkBytes);
+            ring = StagingRing.Create(Path.Combine(server.RingDirectory, fileName), slots, plan.ChunkBytes);
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
             await SendMessageAsync(SlotFrameKind.Error,
-                $"{server.Address} cannot create a {(long)slots * plan.ChunkBytes}-byte staging ring in {server.Directory}: {e.Message}", cancellationToken).ConfigureAwait(false);
+                $"{server.Address} cannot create a {(long)slots * plan.ChunkBytes}-byte staging ring in {server.RingDirectory}: {e.Message}", cancellationToken).ConfigureAwait(false);
             return null;
         }
         var name = Encoding.UTF8.GetBytes(fileName);
