@@ -18,7 +18,7 @@ namespace BlitzScale.Client.Benchmarks;
 /// <param name="KeepTestbed">Leave the testbed up afterwards.</param>
 /// <param name="LinkSeconds">How long the raw link probe sends.</param>
 internal sealed record MulticastOptions(string ModelDirectory, int Hosts, int LinkMbit, int Rounds, double GpuMemoryGiB, int KvBlocks,
-    int RedisPort, string StateDirectory, string? TestbedScript, bool KeepTestbed, double LinkSeconds);
+    int RedisPort, string StateDirectory, string? TestbedScript, bool KeepTestbed, double LinkSeconds, double StorageMBps);
 
 /// <summary>
 /// <c>blitz bench multicast</c>: on a testbed of emulated hosts joined by shaped links, in one run, side by side —
@@ -47,6 +47,7 @@ internal static class MulticastBenchmark
             Model = directory,
             Hosts = options.Hosts,
             LinkMbit = options.LinkMbit,
+            StorageMBps = options.StorageMBps,
             Rounds = options.Rounds,
             Machine = new MachineFacts(Environment.ProcessorCount, Math.Round(GC.GetGCMemoryInfo().TotalAvailableMemoryBytes / (double)(1L << 30), 1),
                 System.Runtime.InteropServices.RuntimeInformation.OSDescription),
@@ -55,7 +56,7 @@ internal static class MulticastBenchmark
         try
         {
             progress($"testbed up: {options.Hosts} hosts at {options.LinkMbit} Mbit/s (state in {options.StateDirectory})");
-            await testbed.Up(options.LinkMbit, options.GpuMemoryGiB, cancellation);
+            await testbed.Up(options.LinkMbit, options.GpuMemoryGiB, options.StorageMBps, cancellation);
 
             progress($"raw link h1 → h2 ({options.LinkSeconds:F0} s of bench link)");
             report.RawLinkMBps = (await testbed.MeasureLink(1, 2, options.LinkSeconds, cancellation)).MBps;

@@ -18,6 +18,8 @@ internal sealed class MulticastReport
     public required string Model { get; init; }
     public required int Hosts { get; init; }
     public required int LinkMbit { get; init; }
+    /// <summary>The emulated storage read rate of every host (silo <c>--storage-mbps</c>).</summary>
+    [JsonPropertyName("storage_MBps")] public required double StorageMBps { get; init; }
     public required int Rounds { get; init; }
     public required MachineFacts Machine { get; init; }
     public long ModelBytes { get; set; }
@@ -87,7 +89,7 @@ internal sealed class MulticastReport
             text.AppendLine(CultureInfo.InvariantCulture, $"  {name,-26} {value,-22} {goal}");
         string F(double? v, string format = "F3") => v is { } x ? x.ToString(format, CultureInfo.InvariantCulture) : "—";
         text.AppendLine(CultureInfo.InvariantCulture,
-            $"bench multicast: {Hosts} hosts, {LinkMbit} Mbit/s links, {Model} ({ModelBytes / 1e6:F1} MB), {Machine.Cores} cores, best of {Rounds} round(s)");
+            $"bench multicast: {Hosts} hosts, {LinkMbit} Mbit/s links, storage {StorageMBps:F0} MB/s, {Model} ({ModelBytes / 1e6:F1} MB), {Machine.Cores} cores, best of {Rounds} round(s)");
         Row("raw_link_MBps", F(RawLinkMBps, "F1"));
         Row("transfer_MBps", F(TransferMBps, "F1"));
         Row("link_utilization", F(LinkUtilization), Goal("link_utilization", $"goal ≥ {GoalLinkUtilization}"));

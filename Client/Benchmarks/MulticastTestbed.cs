@@ -44,8 +44,9 @@ internal sealed class MulticastTestbed
         new(script ?? FindScript(), state, hosts, redisPort, progress);
 
     /// <summary>Runs <c>testbed.sh up</c> with silos started through this very <c>blitz</c>; throws with the script's own message when it fails.</summary>
-    public Task Up(int linkMbit, double gpuMemoryGiB, CancellationToken cancellation) =>
+    public Task Up(int linkMbit, double gpuMemoryGiB, double storageMBps, CancellationToken cancellation) =>
         Script(["up", "--hosts", $"{Hosts}", "--link-mbit", $"{linkMbit}", "--gpu-memory-gib", $"{gpuMemoryGiB}",
+            "--silo-args", FormattableString.Invariant($"--storage-mbps {storageMBps}"),
             "--state", StateDirectory, "--redis-port", $"{RedisEndpoint.Split(':')[1]}", "--blitz", string.Join(' ', BlitzCommandLine())], cancellation);
 
     /// <summary>Runs <c>testbed.sh down</c> (idempotent).</summary>

@@ -28,6 +28,10 @@ internal static class BenchCommand
         var dtype = new Option<string>("--dtype") { Description = "Synthetic dtype when --model is absent", DefaultValueFactory = _ => "bf16" };
         var rounds = new Option<int>("--rounds") { Description = "Rounds of the chain and fan-out experiments (the best of each is reported)", DefaultValueFactory = _ => 2 };
         var gpuMemory = new Option<double>("--gpu-memory-gib") { Description = "Memory of each emulated GPU", DefaultValueFactory = _ => 2 };
+        var storage = new Option<double?>("--storage-mbps")
+        {
+            Description = "Emulated storage read rate of each host in MB/s (default: 0.4 × the link's byte rate, as a ~5 GB/s NVMe SSD is to a 100 Gbit/s NIC)",
+        };
         var redisPort = new Option<int>("--redis-port") { Description = "The testbed's Redis port", DefaultValueFactory = _ => 6399 };
         var state = new Option<string>("--state") { Description = "The testbed's state directory (silo logs, pid files)", DefaultValueFactory = _ => "/tmp/blitz-testbed" };
         var testbed = new Option<string?>("--testbed") { Description = "Path of testbed.sh (default: testbed/testbed.sh above the blitz binary)" };
@@ -36,13 +40,14 @@ internal static class BenchCommand
         var command = new Command("multicast",
             "On a testbed of emulated hosts (root): raw link rate vs peer-to-peer transfer, chain time to n targets vs one, one-by-one fan-out, storage vs host cache, host cache bytes per policy")
         {
-            hosts, linkMbit, model, shape, dtype, rounds, gpuMemory, redisPort, state, testbed, keep, json,
+            hosts, linkMbit, model, shape, dtype, rounds, gpuMemory, storage, redisPort, state, testbed, keep, json,
         };
         command.SetAction((parse, cancellation) => CliErrors.Run(async () =>
         {
             string path = ModelSource.Resolve(parse.GetValue(model), parse.GetValue(shape)!, DTypes.Parse(parse.GetValue(dtype)!));
             var options = new MulticastOptions(path, parse.GetValue(hosts), parse.GetValue(linkMbit), parse.GetValue(rounds), parse.GetValue(gpuMemory),
-                KvBlocks: 64, parse.GetValue(redisPort), parse.GetValue(state)!, parse.GetValue(testbed), parse.GetValue(keep), LinkSeconds: 5);
+                KvBlocks: 64, parse.GetValue(redisPort), parse.GetValue(state)!, parse.GetValue(testbed), parse.GetValue(keep), LinkSeconds: 5,
+                StorageMBps: parse.GetValue(storage) ?? 0.4 * parse.GetValue(linkMbit) / 8);
             var report = await MulticastBenchmark.Run(options, step => Console.Error.WriteLine($"bench multicast: {step}"), cancellation);
             Console.Error.Write(report.Table());
             string text = JsonSerializer.Serialize(report, CliJson.Indented);
