@@ -7,8 +7,10 @@ public enum FeedKind
     Storage,
     /// <summary>An image in the same silo process (another GPU of the host, or the host copy).</summary>
     SameHost,
-    /// <summary>An image on another host, over the data plane's network transport.</summary>
+    /// <summary>An image on another host, over TCP.</summary>
     Network,
+    /// <summary>An image on another host, over RDMA verbs (both hosts have an active RDMA port).</summary>
+    Rdma,
 }
 
 /// <summary>One part of a shard's parameters and where to fetch it: blobs <c>[FirstBlob, EndBlob)</c>.</summary>
@@ -19,6 +21,7 @@ public enum FeedKind
 /// <param name="FirstBlob">First blob of the part.</param>
 /// <param name="EndBlob">One past its last blob.</param>
 /// <param name="Link">The link type the planner assigned (NvLink, Pcie, Network, HostToDevice, Storage).</param>
+/// <param name="Transport">Why this transport was chosen (e.g. "RDMA unavailable on this node: …; using TCP").</param>
 [GenerateSerializer, Immutable, Alias("blitz.LoadFeed")]
 public sealed record LoadFeed(
     [property: Id(0)] FeedKind Kind,
@@ -27,4 +30,5 @@ public sealed record LoadFeed(
     [property: Id(3)] string SourceId,
     [property: Id(4)] int FirstBlob,
     [property: Id(5)] int EndBlob,
-    [property: Id(6)] string Link);
+    [property: Id(6)] string Link,
+    [property: Id(7)] string? Transport = null);

@@ -2,7 +2,8 @@ namespace BlitzScale.Grains.Interfaces.Topology;
 
 /// <summary>
 /// What one silo declares about its host at start-up: its GPUs and links, for placement and planning; the
-/// <c>host:port</c> its data plane serves parameters on; the host memory available for model copies.
+/// <c>host:port</c> its data plane serves parameters on; the host memory available for model copies; where its RDMA
+/// side channel listens, or why it has no RDMA.
 /// </summary>
 [GenerateSerializer, Immutable, Alias("blitz.HostInfo")]
 public sealed record HostInfo(
@@ -16,4 +17,6 @@ public sealed record HostInfo(
     [property: Id(7)] string SiloAddress,
     [property: Id(8)] string? ModelsDirectory,
     [property: Id(9)] string? DataAddress = null,
-    [property: Id(10)] long HostMemoryBytes = 0);
+    [property: Id(10)] long HostMemoryBytes = 0,
+    [property: Id(11)] string? RdmaAddress = null,
+    [property: Id(12)] string? RdmaUnavailable = null);

@@ -4,6 +4,7 @@ using System.Text;
 using BlitzScale.Grains.Hosting;
 using BlitzScale.Grains.Interfaces.Serving;
 using BlitzScale.Native.Transport;
+using BlitzScale.Native.Transport.Rdma;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using Orleans.Configuration;
@@ -21,6 +22,8 @@ internal sealed partial class HostDataPlane : IAsyncDisposable
     private readonly BlobServer _server;
     private readonly SameHostTransport _sameHost = new();
     private readonly TcpBlobTransport _network;
+    private readonly RdmaBlobServer? _rdmaServer;
+    private readonly RdmaBlobTransport? _rdma;
     private readonly Dictionary<string, int> _sameHostReaders = new(StringComparer.Ordinal);
     private readonly Dictionary<string, TaskCompletionSource> _drained = new(StringComparer.Ordinal);
     private readonly Lock _gate = new();
@@ -33,11 +36,18 @@ internal sealed partial class HostDataPlane : IAsyncDisposable
         _network = new TcpBlobTransport(secret);
         ChunkBytes = host.ChunkMiB << 20;
         Address = _server.Address;
-        LogListening(logger, host.Host, Address, TransportNote);
+        (_rdmaServer, _rdma, RdmaUnavailable) = StartRdma(address, secret);
+        RdmaAddress = _rdmaServer?.Address;
+        if (_rdma is not null) LogRdma(logger, host.Host, _rdma.Device, RdmaAddress!);
+        else LogNoRdma(logger, host.Host, RdmaUnavailable!);
+        LogListening(logger, host.Host, Address);
     }
 
-    /// <summary>Why transfers between hosts use TCP: logged at start so operators know which transport runs.</summary>
-    internal static string TransportNote => "between hosts over TCP (no RDMA transport is wired into the grid), same host by direct copy";
+    /// <summary>Where the RDMA side channel listens; null without RDMA.</summary>
+    public string? RdmaAddress { get; }
+
+    /// <summary>Why this host has no RDMA (the probe's reason); null with RDMA.</summary>
+    public string? RdmaUnavailable { get; }
 
     /// <summary>The <c>host:port</c> peers fetch from.</summary>
     public string Address { get; }
@@ -48,6 +58,7 @@ internal sealed partial class HostDataPlane : IAsyncDisposable
     public void Register(string sourceId, IBlobSource source)
     {
         _server.Register(sourceId, source);
+        _rdmaServer?.Register(sourceId, source);
         _sameHost.Register(sourceId, sourceId, source);
     }
 
@@ -59,6 +70,7 @@ internal sealed partial class HostDataPlane : IAsyncDisposable
     {
         _sameHost.Unregister(sourceId, sourceId);
         await _server.RetireAsync(sourceId).ConfigureAwait(false);
+        if (_rdmaServer is not null) await _rdmaServer.RetireAsync(sourceId).ConfigureAwait(false);
         Task drained;
         lock (_gate)
         {
@@ -76,6 +88,11 @@ internal sealed partial class HostDataPlane : IAsyncDisposable
         var request = new TransferRequest(feed.SourceId, feed.FirstBlob, feed.EndBlob, ChunkBytes);
         if (feed.Kind == FeedKind.Network)
             return await _network.TransferAsync(feed.Peer, request, target, blobReady, cancellationToken).ConfigureAwait(false);
+        if (feed.Kind == FeedKind.Rdma)
+        {
+            var rdma = _rdma ?? throw new InvalidOperationException($"feed from {feed.From} is planned over RDMA, but this host has none: {RdmaUnavailable}");
+            return await rdma.TransferAsync(feed.Peer, request, target, blobReady, cancellationToken).ConfigureAwait(false);
+        }
         if (feed.Kind != FeedKind.SameHost)
             throw new ArgumentException($"feed from {feed.From} is a {feed.Kind} feed, not one the data plane fetches");
 
@@ -99,7 +116,30 @@ internal sealed partial class HostDataPlane : IAsyncDisposable
         }
     }
 
-    public ValueTask DisposeAsync() => _server.DisposeAsync();
+    public async ValueTask DisposeAsync()
+    {
+        await _server.DisposeAsync().ConfigureAwait(false);
+        if (_rdmaServer is not null) await _rdmaServer.DisposeAsync().ConfigureAwait(false);
+        _rdma?.Dispose();
+    }
+
+    /// <summary>RDMA where the probe finds an active port and the device opens; otherwise the reason, and TCP.</summary>
+    private static (RdmaBlobServer?, RdmaBlobTransport?, string?) StartRdma(IPAddress address, byte[] secret)
+    {
+        var probe = RdmaDevices.Probe();
+        if (!probe.Available) return (null, null, probe.Reason);
+        RdmaBlobServer? server = null;
+        try
+        {
+            server = RdmaBlobServer.Start(new IPEndPoint(address, 0), secret);
+            return (server, new RdmaBlobTransport(secret), null);
+        }
+        catch (RdmaException e)
+        {
+            server?.DisposeAsync().AsTask().GetAwaiter().GetResult();
+            return (null, null, e.Message);
+        }
+    }
 
     private static byte[] Secret(GpuHostOptions host, ClusterOptions cluster, ILogger logger)
     {
@@ -114,8 +154,14 @@ internal sealed partial class HostDataPlane : IAsyncDisposable
         return SHA256.HashData(Encoding.UTF8.GetBytes("blitzscale-data-plane/" + cluster.ServiceId));
     }
 
-    [LoggerMessage(Level = LogLevel.Information, Message = "Data plane of host {Host} listening on {Address}: {Transports}")]
-    private static partial void LogListening(ILogger logger, string host, string address, string transports);
+    [LoggerMessage(Level = LogLevel.Information, Message = "Data plane of host {Host} listening on {Address} (TCP); in-process copies between its own images")]
+    private static partial void LogListening(ILogger logger, string host, string address);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Host {Host} has RDMA ({Device}), side channel on {Address}: hosts that also have it fetch over RDMA")]
+    private static partial void LogRdma(ILogger logger, string host, string device, string address);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Host {Host}: {Reason}; fetching between hosts over TCP")]
+    private static partial void LogNoRdma(ILogger logger, string host, string reason);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "No cluster secret given (ClusterSecret / BLITZSCALE_CLUSTER_SECRET): the data plane uses one derived from the service id \"{ServiceId}\", which anyone who knows it can derive")]
     private static partial void LogDerivedSecret(ILogger logger, string serviceId);

@@ -75,7 +75,8 @@ internal sealed partial class HostRegistrationService(
 
     private Task Register() => grains.GetGrain<ITopologyGrain>(GrainKeys.Cluster).RegisterHost(new HostInfo(
         options.Host, options.Gpus, options.Backend, options.GpuMemoryBytes, options.NvlinkGroup ?? options.Host,
-        options.NicGbps, options.LeafSwitch, silo.SiloAddress.ToString(), options.ModelsDirectory, dataPlane.Address, HostMemory.BytesFor(options)));
+        options.NicGbps, options.LeafSwitch, silo.SiloAddress.ToString(), options.ModelsDirectory, dataPlane.Address, HostMemory.BytesFor(options),
+        dataPlane.RdmaAddress, dataPlane.RdmaUnavailable));
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Host {Host} could not refresh its registration with the topology grain; retrying")]
     private static partial void LogRegistrationFailed(ILogger logger, string host, Exception error);

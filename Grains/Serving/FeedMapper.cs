@@ -1,4 +1,6 @@
 using BlitzScale.Grains.Interfaces.Serving;
+using BlitzScale.Grains.Interfaces.Topology;
+using BlitzScale.Native.Transport;
 using BlitzScale.Scaling.Planning;
 
 namespace BlitzScale.Grains.Serving;
@@ -13,10 +15,10 @@ internal static class FeedMapper
     /// <param name="model">The model (host copies are registered as <c>"{model}@{host}/memory"</c>).</param>
     /// <param name="hostOf">The host of a GPU key.</param>
     /// <param name="shardOn">The shard key of the instance on a GPU key (a source, or a target earlier in a chain).</param>
-    /// <param name="dataAddress">The data-plane address of a host.</param>
+    /// <param name="hosts">The hosts as their silos declared them (data-plane and RDMA addresses).</param>
     /// <returns>Feeds per target GPU, in blob order.</returns>
     public static IReadOnlyDictionary<string, IReadOnlyList<LoadFeed>> Map(
-        TransferPlan plan, string model, Func<string, string> hostOf, Func<string, string> shardOn, Func<string, string> dataAddress)
+        TransferPlan plan, string model, Func<string, string> hostOf, Func<string, string> shardOn, IReadOnlyDictionary<string, HostInfo> hosts)
     {
         var feeds = new Dictionary<string, List<LoadFeed>>(StringComparer.Ordinal);
         foreach (var hop in plan.Chains.SelectMany(c => c.Feed.Concat(c.AllGather).Concat(c.Hops)))
@@ -32,15 +34,37 @@ internal static class FeedMapper
                 string? copyHost = hop.From.EndsWith("/memory", StringComparison.Ordinal) ? hop.From[..^"/memory".Length] : null;
                 string sourceHost = copyHost ?? hostOf(hop.From);
                 string sourceId = copyHost is not null ? HostCopySourceId(model, copyHost) : shardOn(hop.From);
-                bool sameHost = sourceHost == targetHost;
-                feed = new LoadFeed(sameHost ? FeedKind.SameHost : FeedKind.Network, hop.From,
-                    sameHost ? sourceId : dataAddress(sourceHost), sourceId, hop.Blobs.Start, hop.Blobs.End, hop.Link.ToString());
+                var choice = TransportSelection.Choose(Endpoint(Host(hosts, targetHost)), Endpoint(Host(hosts, sourceHost)));
+                var (kind, peer) = choice.Kind switch
+                {
+                    TransportKind.SameProcess => (FeedKind.SameHost, sourceId),
+                    TransportKind.Rdma => (FeedKind.Rdma, Host(hosts, sourceHost).RdmaAddress!),
+                    _ => (FeedKind.Network, Host(hosts, sourceHost).DataAddress is { Length: > 0 } address
+                        ? address
+                        : throw new InvalidOperationException($"host \"{sourceHost}\" has not declared a data-plane address; its silo may be too old or still starting")),
+                };
+                feed = new LoadFeed(kind, hop.From, peer, sourceId, hop.Blobs.Start, hop.Blobs.End, hop.Link.ToString(), choice.Reason);
             }
             if (!feeds.TryGetValue(hop.To, out var list)) feeds[hop.To] = list = [];
             list.Add(feed);
         }
         return feeds.ToDictionary(f => f.Key, f => (IReadOnlyList<LoadFeed>)f.Value.OrderBy(x => x.FirstBlob).ToList(), StringComparer.Ordinal);
     }
+
+    /// <summary>
+    /// A host as the transport choice sees it: its silo is its one process, so images of a host share a process and shared
+    /// memory (for several processes on one host) never applies in the grid.
+    /// </summary>
+    private static TransportEndpoint Endpoint(HostInfo host) => new()
+    {
+        Host = host.Host,
+        Process = host.SiloAddress,
+        SharedMemoryUnavailable = "each host runs one silo process",
+        RdmaUnavailable = host.RdmaAddress is null ? host.RdmaUnavailable ?? "the host declared no RDMA endpoint" : null,
+    };
+
+    private static HostInfo Host(IReadOnlyDictionary<string, HostInfo> hosts, string name) =>
+        hosts.GetValueOrDefault(name) ?? throw new InvalidOperationException($"host \"{name}\" is not in the cluster's topology");
 
     /// <summary>The source id a host copy is registered under (one implementation, shared with the host memory grain).</summary>
     public static string HostCopySourceId(string model, string host) => $"{model}@{host}/memory";

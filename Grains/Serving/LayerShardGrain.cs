@@ -104,6 +104,7 @@ internal sealed partial class LayerShardGrain(
             _begin = () => LoadInBackground(model, load, policy, devices.Get(gpuIndex), gpu);
             if (!request.Deferred) await Begin();
             LogLoading(logger, Key, request.Gpu, _load.Describe(), parameters, blocks);
+            foreach (var feed in feeds.Where(f => f.Transport is not null)) LogTransport(logger, Key, feed.From, feed.Transport!);
             return Status();
         }
         catch
@@ -332,6 +333,9 @@ internal sealed partial class LayerShardGrain(
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Instance {Shard} loading onto {Gpu} from {Feeds}: {ParameterBytes} parameter bytes, {KvBlocks} KV blocks")]
     private static partial void LogLoading(ILogger logger, string shard, string gpu, string feeds, long parameterBytes, int kvBlocks);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Instance {Shard} fetches from {Source}: {Reason}")]
+    private static partial void LogTransport(ILogger logger, string shard, string source, string reason);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Instance {Shard} serving: loaded in {Seconds:0.000} s from {Feeds}")]
     private static partial void LogServing(ILogger logger, string shard, double seconds, string feeds);

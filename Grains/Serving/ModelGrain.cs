@@ -349,12 +349,8 @@ internal sealed partial class ModelGrain(ILogger<ModelGrain> logger) : Grain, IM
         var sources = _slots.Where(s => s.Loaded && !s.Failed && (allowedSources is null || allowedSources.Contains(s.Gpu))).ToList();
         var input = PlanningInputs.Build(hosts, deployment.Image.BlobSizes, sources.Select(s => s.Gpu), excludeHostCopy ? null : _hostCopy, fresh.Select(s => s.Gpu).ToList());
         var plan = TransferPlanner.Plan(input);
-        var dataAddresses = hosts.ToDictionary(h => h.Host, h => h.DataAddress ?? "", StringComparer.Ordinal);
         var shardOn = sources.Concat(fresh).ToDictionary(s => s.Gpu, s => s.Shard, StringComparer.Ordinal);
-        var feeds = FeedMapper.Map(plan, Model, gpu => GrainKeys.ParseGpu(gpu).Host, gpu => shardOn[gpu], host =>
-            dataAddresses.GetValueOrDefault(host) is { Length: > 0 } address
-                ? address
-                : throw new InvalidOperationException($"host \"{host}\" has not declared a data-plane address; its silo may be too old or still starting"));
+        var feeds = FeedMapper.Map(plan, Model, gpu => GrainKeys.ParseGpu(gpu).Host, gpu => shardOn[gpu], hosts.ToDictionary(h => h.Host, StringComparer.Ordinal));
         string description = plan.Describe();
         LogPlanned(logger, Model, description);
         await Publish(ModelEventKind.Planned, description);
