@@ -7,6 +7,10 @@ namespace BlitzScale.Grains.Interfaces.Topology;
 [Alias("blitz.IGpuGrain")]
 public interface IGpuGrain : IGrainWithStringKey
 {
+    /// <summary>What the silo of this GPU declares about its host (the topology grain asks when a registration is missing).</summary>
+    [Alias("DescribeHost")]
+    Task<HostInfo> DescribeHost();
+
     /// <summary>Memory, residents and the silo it lives on.</summary>
     [Alias("GetStatus")]
     Task<GpuStatus> GetStatus();

@@ -10,8 +10,7 @@ namespace BlitzScale.Grains.Hosting;
 /// the topology), and again every few seconds so the view rebuilds itself if that grain moves.
 /// </summary>
 internal sealed partial class HostRegistrationService(
-    GpuHostOptions options, DataPlane.HostDataPlane dataPlane, IGrainFactory grains, ILocalSiloDetails silo,
-    IClusterMembershipService membership, ILogger<HostRegistrationService> logger)
+    GpuHostOptions options, ThisHost thisHost, IGrainFactory grains, IClusterMembershipService membership, ILogger<HostRegistrationService> logger)
     : ILifecycleParticipant<ISiloLifecycle>
 {
     internal static readonly TimeSpan Period = TimeSpan.FromSeconds(5);
@@ -73,10 +72,7 @@ internal sealed partial class HostRegistrationService(
         await foreach (var _ in source.WithCancellation(stopping)) due.TryWrite(true);
     }
 
-    private Task Register() => grains.GetGrain<ITopologyGrain>(GrainKeys.Cluster).RegisterHost(new HostInfo(
-        options.Host, options.Gpus, options.Backend, options.GpuMemoryBytes, options.NvlinkGroup ?? options.Host,
-        options.NicGbps, options.LeafSwitch, silo.SiloAddress.ToString(), options.ModelsDirectory, dataPlane.Address, HostMemory.BytesFor(options),
-        dataPlane.RdmaAddress, dataPlane.RdmaUnavailable));
+    private Task Register() => grains.GetGrain<ITopologyGrain>(GrainKeys.Cluster).RegisterHost(thisHost.Describe());
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Host {Host} could not refresh its registration with the topology grain; retrying")]
     private static partial void LogRegistrationFailed(ILogger logger, string host, Exception error);

@@ -24,6 +24,7 @@ public static class SiloBuilderExtensions
         builder.Services.AddSingleton(host);
         builder.Services.AddSingleton<GpuDevices>();
         builder.Services.AddSingleton<DataPlane.HostDataPlane>();
+        builder.Services.AddSingleton<ThisHost>();
         builder.Services.AddSingleton<BlitzMetrics>();
         builder.Services.AddSingleton<ILifecycleParticipant<ISiloLifecycle>, HostRegistrationService>();
         builder.AddMemoryGrainStorage(StreamNames.PubSubStore);

@@ -17,7 +17,7 @@ namespace BlitzScale.Grains.Memory;
 /// keep-alive (the <c>sllm</c> policy's) are dropped after that long without a load from them.
 /// </summary>
 [GpuHostPlacement]
-internal sealed partial class HostMemoryGrain(GpuHostOptions host, HostDataPlane dataPlane, ILogger<HostMemoryGrain> logger)
+internal sealed partial class HostMemoryGrain(GpuHostOptions host, ThisHost thisHost, HostDataPlane dataPlane, ILogger<HostMemoryGrain> logger)
     : Grain, IHostMemoryGrain
 {
     private static readonly TimeSpan ExpiryPeriod = TimeSpan.FromSeconds(1);
@@ -29,7 +29,7 @@ internal sealed partial class HostMemoryGrain(GpuHostOptions host, HostDataPlane
         string keyHost = GrainKeys.ParseHostMemory(this.GetPrimaryKeyString());
         if (keyHost != host.Host)
             throw new InvalidOperationException($"host memory \"{this.GetPrimaryKeyString()}\" activated on host \"{host.Host}\"");
-        _memoryBytes = HostMemory.BytesFor(host);
+        _memoryBytes = thisHost.Describe().HostMemoryBytes;
         // The copies must outlive idle periods.
         DelayDeactivation(TimeSpan.FromDays(3650));
         this.RegisterGrainTimer(DropExpired, ExpiryPeriod, ExpiryPeriod);

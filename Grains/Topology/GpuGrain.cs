@@ -10,7 +10,7 @@ namespace BlitzScale.Grains.Topology;
 /// <see cref="GpuDevices"/> entry, shared with the shards placed on it.
 /// </summary>
 [GpuHostPlacement]
-internal sealed class GpuGrain(GpuHostOptions host, ILocalSiloDetails silo) : Grain, IGpuGrain
+internal sealed class GpuGrain(GpuHostOptions host, ThisHost thisHost, ILocalSiloDetails silo) : Grain, IGpuGrain
 {
     private readonly Dictionary<string, GpuResident> _residents = new(StringComparer.Ordinal);
     private readonly Dictionary<string, long> _warmSince = new(StringComparer.Ordinal);
@@ -27,6 +27,8 @@ internal sealed class GpuGrain(GpuHostOptions host, ILocalSiloDetails silo) : Gr
         this.DelayDeactivation(TimeSpan.FromDays(3650));
         return Task.CompletedTask;
     }
+
+    public Task<HostInfo> DescribeHost() => Task.FromResult(thisHost.Describe());
 
     public Task<GpuStatus> GetStatus() => Task.FromResult(new GpuStatus(
         this.GetPrimaryKeyString(), host.Host, host.Backend, host.GpuMemoryBytes, UsedBytes(),

@@ -16,7 +16,7 @@ public sealed class DataPlaneTests(GridFixture grid, ITestOutputHelper output) :
     private const string A0 = "host-a/gpu0", A1 = "host-a/gpu1", B0 = "host-b/gpu0", B1 = "host-b/gpu1";
 
     [Fact]
-    public async Task Scale_up_feeds_the_new_instance_from_the_gpu_that_holds_the_model_over_the_network()
+    public async Task Scale_up_feeds_the_new_instance_from_the_gpu_that_holds_the_modelStatusover_the_network()
     {
         const string model = "peer-load";
         await using var events = await ModelEventLog.Follow(grid.Client, model);
@@ -217,7 +217,7 @@ public sealed class DataPlaneTests(GridFixture grid, ITestOutputHelper output) :
     }
 
     [Fact]
-    public async Task The_model_grain_plans_a_load_again_around_a_lost_source()
+    public async Task The_modelStatusgrain_plans_a_load_again_around_a_lost_source()
     {
         const string model = "replan";
         await using var events = await ModelEventLog.Follow(grid.Client, model);
@@ -234,9 +234,10 @@ public sealed class DataPlaneTests(GridFixture grid, ITestOutputHelper output) :
         var replanned = await events.WaitFor(e => e.Kind == ModelEventKind.Planned && e.Detail!.StartsWith("replanning", StringComparison.Ordinal));
         Assert.Contains($"source {A0} was lost", replanned.Detail);
         var again = await events.WaitFor(e => e.Kind == ModelEventKind.Serving && e.Gpu == B0 && e.Shard != target);
-        var status = (await grid.Model(model).GetStatus()).Instances.Single(i => i.Shard == again.Shard);
+        var modelStatus = await grid.Model(model).GetStatus();
+        var status = modelStatus.Instances.Single(i => i.Shard == again.Shard);
         // Without the GPU source, the one host copy feeds it.
-        Assert.StartsWith($"{GridFixture.HostA}/memory (Network", status.LoadedFrom);
+        Assert.StartsWith($"{modelStatus.HostCopies!.Single()}/memory (", status.LoadedFrom);
         Assert.DoesNotContain(target, (await grid.Model(model).GetStatus()).Instances.Select(i => i.Shard));
         await grid.Model(model).Undeploy();
     }

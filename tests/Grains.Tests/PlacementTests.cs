@@ -77,4 +77,16 @@ public sealed class PlacementTests(GridFixture grid, ITestOutputHelper output) :
             Assert.Equal(grid.SiloOf(h.Host), h.SiloAddress);
         });
     }
+
+    [Fact]
+    public async Task A_topology_activation_nobody_registered_with_asks_each_silo_for_its_host()
+    {
+        // As after the cluster's directory lost track of the topology grain while a silo joined: a fresh activation.
+        var fresh = await grid.Client.GetGrain<ITopologyGrain>("fresh-" + Guid.NewGuid().ToString("N")).GetHosts();
+        var registered = await grid.Client.GetGrain<ITopologyGrain>(GrainKeys.Cluster).GetHosts();
+
+        Assert.Equal([GridFixture.HostA, GridFixture.HostB], fresh.Select(h => h.Host));
+        Assert.Equal(registered, fresh);
+        Assert.All(fresh, h => Assert.False(string.IsNullOrEmpty(h.DataAddress)));
+    }
 }
