@@ -63,7 +63,9 @@ internal sealed class GridSession : IAsyncDisposable
             PrimarySiloPort = siloPort,
             Dashboard = false,
         };
-        var app = BlitzSilo.Build(silo, new GpuHostOptions { Host = EmbeddedHost, Gpus = 1 });
+        // The embedded grid's data plane is on loopback and lives as long as this process: a random secret suits it.
+        var secret = Convert.ToHexString(System.Security.Cryptography.RandomNumberGenerator.GetBytes(16));
+        var app = BlitzSilo.Build(silo, new GpuHostOptions { Host = EmbeddedHost, Gpus = 1, ClusterSecret = secret });
         return app;
     }
 
