@@ -1,0 +1,26 @@
+namespace BlitzScale.Native.Cuda.Interop;
+
+/// <summary>Turns failed CUresult, cublasStatus_t and nvrtcResult codes into <see cref="CudaException"/>s naming the call.</summary>
+internal static class CudaCheck
+{
+    /// <summary>Throws unless a driver call returned CUDA_SUCCESS.</summary>
+    public static void Driver(int result, string call, string? detail = null)
+    {
+        if (result != CuResultNames.Success) throw DriverError(result, call, detail);
+    }
+
+    public static CudaException DriverError(int result, string call, string? detail = null) =>
+        new(call, result, CuResultNames.Of(result), detail);
+
+    /// <summary>Throws unless a cuBLAS call returned CUBLAS_STATUS_SUCCESS.</summary>
+    public static void Blas(int status, string call, string? detail = null)
+    {
+        if (status != CublasStatusNames.Success) throw new CudaException(call, status, CublasStatusNames.Of(status), detail);
+    }
+
+    /// <summary>Throws unless an NVRTC call returned NVRTC_SUCCESS.</summary>
+    public static void Rtc(int result, string call, string? detail = null)
+    {
+        if (result != NvrtcResultNames.Success) throw new CudaException(call, result, NvrtcResultNames.Of(result), detail);
+    }
+}
