@@ -28,12 +28,24 @@ internal sealed class NativeBinding(string library, string unavailablePrefix)
                 catch (Exception e) when (e is DllNotFoundException or BadImageFormatException)
                 {
                     // Kept: retrying a dlopen that failed costs a file-system search on every call.
-                    _failure = e.Message;
+                    _failure = LoaderReason(e.Message);
                 }
             }
             reason = _failure is null ? "" : $"{Library} could not be loaded ({_failure})";
             return _failure is null;
         }
+    }
+
+    /// <summary>
+    /// The dlerror lines of the runtime's message ("libcuda.so.1: cannot open shared object file: …"), without its
+    /// boilerplate about strace and LD_DEBUG.
+    /// </summary>
+    private string LoaderReason(string message)
+    {
+        var lines = message.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)
+            .Where(l => l.Contains(Library, StringComparison.Ordinal) && !l.StartsWith("Unable to load", StringComparison.Ordinal))
+            .ToList();
+        return lines.Count > 0 ? string.Join("; ", lines) : message.Trim();
     }
 
     /// <summary>The address of <paramref name="name"/>, resolved once into <paramref name="slot"/>.</summary>
