@@ -1,0 +1,126 @@
+using System.Net.Sockets;
+using System.Text;
+using BlitzScale.Native.Transport;
+
+namespace BlitzScale.Native.Cuda.Ipc;
+
+/// <summary>
+/// One peer of a <see cref="CudaIpcBlobServer"/>: the handshake, its range request, the image's IPC handle, then one
+/// frame per chunk with the hash of the chunk as read back from this device; then it waits for the peer to close.
+/// </summary>
+internal sealed class CudaIpcConnection(CudaIpcBlobServer server, Socket socket)
+{
+    public async Task RunAsync(CancellationToken stopping)
+    {
+        try
+        {
+            // Off the accept loop: the handshake must not delay the next peer's accept.
+            await Task.Yield();
+            if (await OpenAsync(stopping).ConfigureAwait(false) is not var (source, plan)) return;
+            await StreamAsync(source, plan, stopping).ConfigureAwait(false);
+            // The peer copies at its own pace and closes when done; its end of stream ends this connection.
+            await SocketIo.ReceiveExactlyAsync(socket, new byte[1], stopping).ConfigureAwait(false);
+        }
+        catch (Exception e) when (e is OperationCanceledException or SocketException or ObjectDisposedException or EndOfStreamException)
+        {
+            // The peer left or the server is stopping: nothing to tell anyone.
+        }
+        catch (CudaException e)
+        {
+            await TrySendErrorAsync($"the CUDA IPC server {server.Address} failed: {e.Message}", stopping).ConfigureAwait(false);
+        }
+        finally
+        {
+            socket.Dispose();
+        }
+    }
+
+    /// <summary>Authenticates the peer and answers its range request; null when the connection should just end.</summary>
+    private async Task<(CudaIpcSource, ChunkPlan)?> OpenAsync(CancellationToken cancellationToken)
+    {
+        bool? accepted = await ClusterAuth.ChallengeAsync(socket, server.Secret, cancellationToken).ConfigureAwait(false);
+        if (accepted is null) return null;
+        if (accepted == false)
+        {
+            server.CountRefused();
+            await ClusterAuth.SendVerdictAsync(socket, false, cancellationToken).ConfigureAwait(false);
+            return null;
+        }
+        await ClusterAuth.SendVerdictAsync(socket, true, cancellationToken).ConfigureAwait(false);
+
+        var header = new byte[WireFormat.HeaderBytes];
+        if (!await SocketIo.ReceiveExactlyAsync(socket, header, cancellationToken).ConfigureAwait(false)) return null;
+        if (RequestHeader.Read(header) is not { Kind: RequestKind.Range } range
+            || range.ModelIdBytes is <= 0 or > TransferRequest.MaxModelIdBytes)
+        {
+            await TrySendErrorAsync("the first request was not a range request", cancellationToken).ConfigureAwait(false);
+            return null;
+        }
+        var modelIdBytes = new byte[range.ModelIdBytes];
+        if (!await SocketIo.ReceiveExactlyAsync(socket, modelIdBytes, cancellationToken).ConfigureAwait(false)) return null;
+        string modelId = Encoding.UTF8.GetString(modelIdBytes);
+
+        string? refusal = Check(modelId, range, out var source);
+        if (refusal is not null)
+        {
+            await TrySendErrorAsync(refusal, cancellationToken).ConfigureAwait(false);
+            return null;
+        }
+        var frame = new byte[CudaIpcWire.HandleFrameBytes];
+        CudaIpcWire.WriteHandle(frame, source!.Image.Bytes, source.ImageOffset, source.Handle);
+        await SocketIo.SendAllAsync(socket, frame, cancellationToken).ConfigureAwait(false);
+        return (source, new ChunkPlan(source.Layout, range.Blob, range.A, range.C));
+    }
+
+    private string? Check(string modelId, RequestHeader range, out CudaIpcSource? source)
+    {
+        source = server.Find(modelId);
+        if (source is null) return $"model \"{modelId}\" is not served by {server.Address}";
+        var layout = source.Layout;
+        if (range.B != layout.TotalBytes)
+            return $"model \"{modelId}\" on {server.Address} has a {layout.TotalBytes}-byte image, the request expects {range.B} bytes: the layouts differ";
+        if (range.Blob < 0 || range.A <= range.Blob || range.A > layout.Blobs.Count)
+            return $"blobs {range.Blob}..{range.A} are not a range of model \"{modelId}\" ({layout.Blobs.Count} blobs)";
+        if (range.C is < TransferRequest.MinChunkBytes or > TransferRequest.MaxChunkBytes)
+            return $"chunk size {range.C} is outside {TransferRequest.MinChunkBytes}..{TransferRequest.MaxChunkBytes}";
+        return null;
+    }
+
+    /// <summary>Announces each chunk with the hash of its bytes as they are in this device's memory.</summary>
+    private async Task StreamAsync(CudaIpcSource source, ChunkPlan plan, CancellationToken cancellationToken)
+    {
+        var frame = GC.AllocateUninitializedArray<byte>(WireFormat.HeaderBytes, pinned: true);
+        using var stream = server.Context.CreateStream();
+        using var staging = server.Context.AllocatePinned(plan.ChunkBytes);
+        for (int blob = plan.FirstBlob; blob < plan.EndBlob; blob++)
+        {
+            long blobStart = source.ImageOffset + source.Layout.Blobs[blob].Offset;
+            for (int index = 0; index < plan.ChunksOf(blob); index++)
+            {
+                cancellationToken.ThrowIfCancellationRequested();
+                var chunk = plan.Get(blob, index);
+                source.Image.CopyToAsync(staging, 0, blobStart + chunk.OffsetInBlob, chunk.Length, stream);
+                stream.Synchronize();
+                ulong hash = ChunkHash.Of(staging.Span(0, chunk.Length));
+                new ReplyHeader(ReplyKind.Chunk, chunk.Blob, chunk.Length, chunk.OffsetInBlob, hash).Write(frame);
+                await SocketIo.SendAllAsync(socket, frame, cancellationToken).ConfigureAwait(false);
+            }
+        }
+    }
+
+    private async Task TrySendErrorAsync(string message, CancellationToken cancellationToken)
+    {
+        try
+        {
+            var text = Encoding.UTF8.GetBytes(message);
+            var frame = new byte[WireFormat.HeaderBytes + text.Length];
+            new ReplyHeader(ReplyKind.Error, 0, text.Length, 0, 0).Write(frame);
+            text.CopyTo(frame, WireFormat.HeaderBytes);
+            await SocketIo.SendAllAsync(socket, frame, cancellationToken).ConfigureAwait(false);
+        }
+        catch (Exception e) when (e is SocketException or OperationCanceledException or ObjectDisposedException)
+        {
+            // The peer is gone: it learns nothing either way.
+        }
+    }
+}
