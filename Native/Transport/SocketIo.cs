@@ -1,3 +1,4 @@
+using System.Net;
 using System.Net.Sockets;
 using System.Runtime.CompilerServices;
 
@@ -15,6 +16,40 @@ internal static class SocketIo
         socket.NoDelay = true;
         socket.SendBufferSize = bufferBytes;
         socket.ReceiveBufferSize = bufferBytes;
+    }
+
+    /// <summary>A TCP socket bound to <paramref name="listenOn"/> and listening.</summary>
+    /// <param name="listenOn">Address and port (port 0 picks a free port).</param>
+    /// <param name="receiveBufferBytes">
+    /// Accepted sockets inherit the receive buffer; setting it before listen lets TCP advertise a large window.
+    /// </param>
+    public static Socket ListenTcp(IPEndPoint listenOn, int? receiveBufferBytes = null)
+    {
+        var listener = new Socket(listenOn.AddressFamily, SocketType.Stream, ProtocolType.Tcp);
+        try
+        {
+            if (receiveBufferBytes is { } bytes) listener.ReceiveBufferSize = bytes;
+            listener.Bind(listenOn);
+            listener.Listen(128);
+            return listener;
+        }
+        catch
+        {
+            listener.Dispose();
+            throw;
+        }
+    }
+
+    /// <summary>Ends a finished exchange: every chunk has landed, so a peer that closed or reset meanwhile changes nothing.</summary>
+    public static void ShutdownQuietly(Socket socket)
+    {
+        try
+        {
+            socket.Shutdown(SocketShutdown.Both);
+        }
+        catch (SocketException)
+        {
+        }
     }
 
     /// <summary>Fills <paramref name="buffer"/>; false when the peer closed the stream first.</summary>

@@ -1,7 +1,6 @@
 using System.Net;
 using System.Net.Sockets;
 using BlitzScale.Native.Transport.Rdma.Verbs;
-using BlitzScale.Native.Transport.SharedMemory;
 
 namespace BlitzScale.Native.Transport.Rdma;
 
@@ -14,23 +13,12 @@ namespace BlitzScale.Native.Transport.Rdma;
 /// </summary>
 public sealed class RdmaBlobServer : IAsyncDisposable
 {
-    private readonly Socket _listener;
-    private readonly ServedModels<IBlobSource> _models = new();
-    private readonly CancellationTokenSource _stopping = new();
-    private readonly TaskCompletionSource _drained = new(TaskCreationOptions.RunContinuationsAsynchronously);
-    private Task _accepting = Task.CompletedTask;
-    private int _active;
-    private int _refused;
-    private int _disposed;
-
-    private RdmaBlobServer(Socket listener, byte[] secret, IRdmaNic nic, RdmaServerOptions options)
+    private RdmaBlobServer(ServerCore core, IRdmaNic nic, RdmaServerOptions options, IPEndPoint localEndPoint)
     {
-        _listener = listener;
-        Secret = secret;
+        Core = core;
         Nic = nic;
         Options = options;
-        LocalEndPoint = (IPEndPoint)listener.LocalEndPoint!;
-        Address = LocalEndPoint.ToString();
+        LocalEndPoint = localEndPoint;
     }
 
     /// <summary>
@@ -70,19 +58,10 @@ public sealed class RdmaBlobServer : IAsyncDisposable
         var secret = ClusterAuth.CopySecret(clusterSecret, nameof(clusterSecret));
         options ??= new RdmaServerOptions();
         options.Validate();
-        var listener = new Socket(listenOn.AddressFamily, SocketType.Stream, ProtocolType.Tcp);
-        try
-        {
-            listener.Bind(listenOn);
-            listener.Listen(128);
-        }
-        catch
-        {
-            listener.Dispose();
-            throw;
-        }
-        var server = new RdmaBlobServer(listener, secret, nic, options);
-        server._accepting = server.AcceptAsync();
+        var listener = SocketIo.ListenTcp(listenOn);
+        var localEndPoint = (IPEndPoint)listener.LocalEndPoint!;
+        var server = new RdmaBlobServer(new ServerCore(listener, localEndPoint.ToString(), secret, options.AuthenticationTimeout), nic, options, localEndPoint);
+        server.Core.Start((socket, stopping) => new RdmaServerConnection(server, socket).RunAsync(stopping));
         return server;
     }
 
@@ -90,81 +69,38 @@ public sealed class RdmaBlobServer : IAsyncDisposable
     public IPEndPoint LocalEndPoint { get; }
 
     /// <summary>The <c>host:port</c> peers pass to <see cref="RdmaBlobTransport.TransferAsync"/>.</summary>
-    public string Address { get; }
+    public string Address => Core.Address;
 
     /// <summary>Connections being served.</summary>
-    public int ActiveConnections => Volatile.Read(ref _active);
+    public int ActiveConnections => Core.ActiveConnections;
 
     /// <summary>Connections dropped because the peer did not prove it holds the cluster secret.</summary>
-    public int RefusedConnections => Volatile.Read(ref _refused);
+    public int RefusedConnections => Core.RefusedConnections;
 
-    internal byte[] Secret { get; }
+    internal ServerCore Core { get; }
     internal IRdmaNic Nic { get; }
     internal RdmaServerOptions Options { get; }
-    internal ServedModels<IBlobSource> Models => _models;
-
-    /// <summary>Test hook: raised after a connection has closed and <see cref="ActiveConnections"/> has dropped.</summary>
-    internal event Action? ConnectionClosed;
 
     /// <summary>
     /// Serves <paramref name="source"/> under <paramref name="modelId"/>, replacing what was registered under it. The
     /// source's bytes must be native image memory (<see cref="ImageSource"/>, <see cref="ImageSink"/>): each transfer
     /// registers the whole image with the NIC and writes from it directly.
     /// </summary>
-    public void Register(string modelId, IBlobSource source) => _models.Register(modelId, source);
+    public void Register(string modelId, IBlobSource source) => Core.Models.Register(modelId, source);
 
     /// <summary>Stops serving <paramref name="modelId"/> to new transfers; false when it was not registered.</summary>
-    public bool Unregister(string modelId) => _models.Unregister(modelId);
+    public bool Unregister(string modelId) => Core.Models.Unregister(modelId);
 
     /// <summary>
     /// Stops serving <paramref name="modelId"/>: unregisters it, cuts the connections sending it (their peers see the
     /// source lost) and completes once their queue pairs are destroyed and their regions deregistered, so the NIC no
     /// longer reads the image and it may be freed.
     /// </summary>
-    public Task RetireAsync(string modelId) => _models.RetireAsync(modelId);
-
-    internal void CountRefused() => Interlocked.Increment(ref _refused);
+    public Task RetireAsync(string modelId) => Core.Models.RetireAsync(modelId);
 
     /// <summary>Stops listening, closes every connection (their peers see the source lost), waits for them, then closes the device.</summary>
     public async ValueTask DisposeAsync()
     {
-        if (Interlocked.Exchange(ref _disposed, 1) != 0) return;
-        await _stopping.CancelAsync().ConfigureAwait(false);
-        _listener.Dispose();
-        await _accepting.ConfigureAwait(false);
-        if (Volatile.Read(ref _active) == 0) _drained.TrySetResult();
-        await _drained.Task.ConfigureAwait(false);
-        Nic.Dispose();
-        _stopping.Dispose();
-    }
-
-    private async Task AcceptAsync()
-    {
-        while (!_stopping.IsCancellationRequested)
-        {
-            Socket socket;
-            try
-            {
-                socket = await _listener.AcceptAsync(_stopping.Token).ConfigureAwait(false);
-            }
-            catch (Exception e) when (e is OperationCanceledException or ObjectDisposedException || _stopping.IsCancellationRequested)
-            {
-                return;
-            }
-            catch (SocketException)
-            {
-                // A peer that gave up while queued (ECONNABORTED): keep accepting the others.
-                continue;
-            }
-            Interlocked.Increment(ref _active);
-            _ = new RdmaServerConnection(this, socket).RunAsync(_stopping.Token);
-        }
-    }
-
-    internal void ConnectionEnded()
-    {
-        int left = Interlocked.Decrement(ref _active);
-        ConnectionClosed?.Invoke();
-        if (left == 0 && _stopping.IsCancellationRequested) _drained.TrySetResult();
+        if (await Core.StopAsync().ConfigureAwait(false)) Nic.Dispose();
     }
 }

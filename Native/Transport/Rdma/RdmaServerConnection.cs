@@ -2,128 +2,55 @@ using System.Buffers.Binary;
 using System.Net.Sockets;
 using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
-using System.Text;
 using System.Threading.Channels;
-using BlitzScale.Native.Transport.SharedMemory;
 
 namespace BlitzScale.Native.Transport.Rdma;
 
 /// <summary>
-/// One peer of an <see cref="RdmaBlobServer"/>: the handshake, its range request and queue-pair exchange over the side
-/// channel, then a writer that, per chunk, sends the hash header and posts an RDMA write with immediate from the
-/// registered source image into the peer's registered target, and a reader that takes refetch requests.
+/// One peer of an <see cref="RdmaBlobServer"/>: after the range request, the queue-pair exchange over the side channel;
+/// then, per chunk, the hash header on the side channel and an RDMA write with immediate from the registered source
+/// image into the peer's registered target.
 /// </summary>
-internal sealed class RdmaServerConnection(RdmaBlobServer server, Socket socket) : IServedConnection
+internal sealed class RdmaServerConnection(RdmaBlobServer server, Socket socket) : ServedConnection(server.Core, socket)
 {
     // Pinned once, on the pinned-object heap: the socket never has to pin it per call.
     private readonly byte[] _header = GC.AllocateUninitializedArray<byte>(WireFormat.HeaderBytes, pinned: true);
     private readonly RdmaCompletion[] _completions = new RdmaCompletion[16];
-    private readonly TaskCompletionSource _ended = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private readonly WriteWindow _window = new(server.Options.SendDepth);
-    private CancellationTokenSource? _connection;
     private IRdmaQueuePair? _queuePair;
     private IRdmaRegion? _source;
     private RdmaConnectionInfo _target;
     private PollBackoff _backoff;
 
-    public Task Ended => _ended.Task;
-
-    public void Cut()
-    {
-        try
-        {
-            _connection?.Cancel();
-        }
-        catch (ObjectDisposedException)
-        {
-            // Already ended.
-        }
-    }
-
-    public async Task RunAsync(CancellationToken stopping)
-    {
-        using var connection = CancellationTokenSource.CreateLinkedTokenSource(stopping);
-        _connection = connection;
-        try
-        {
-            // Off the accept loop: the handshake must not delay the next peer's accept.
-            await Task.Yield();
-            socket.NoDelay = true;
-            if (await OpenAsync(connection.Token).ConfigureAwait(false) is not var (source, plan)) return;
-
-            var refetches = Channel.CreateUnbounded<ChunkRef>(new UnboundedChannelOptions { SingleReader = true, SingleWriter = true });
-            var reading = ReadRefetchesAsync(plan, refetches.Writer, connection);
-            try
-            {
-                await StreamAsync(source, plan, refetches.Reader, connection.Token).ConfigureAwait(false);
-            }
-            finally
-            {
-                await connection.CancelAsync().ConfigureAwait(false);
-                await reading.ConfigureAwait(false);
-            }
-        }
-        catch (Exception e) when (e is OperationCanceledException or SocketException or ObjectDisposedException)
-        {
-            // The peer went away, the server is stopping, or the model was retired: nothing to tell anyone.
-        }
-        finally
-        {
-            // The queue pair first: once it is destroyed the NIC reads the source image no more, and the region may go.
-            _queuePair?.Dispose();
-            _source?.Dispose();
-            socket.Dispose();
-            server.Models.NotServing(this);
-            server.ConnectionEnded();
-            _ended.TrySetResult();
-        }
-    }
+    protected override void Configure() => Socket.NoDelay = true;
 
     /// <summary>
-    /// The handshake, the range request and the queue-pair exchange, within the authentication timeout; null when the
-    /// connection must close (the peer was told why where it could be).
+    /// Reads the peer's connection info (also after a refusal, so the peer reads the error rather than a reset),
+    /// connects a queue pair to it and sends ours back; false when the connection must close.
     /// </summary>
-    private async Task<(IBlobSource Source, ChunkPlan Plan)?> OpenAsync(CancellationToken cancellationToken)
+    protected override async Task<bool> AgreeAsync(string? problem, IBlobSource? source, ChunkPlan? plan, CancellationToken cancellationToken)
     {
-        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-        timeout.CancelAfter(server.Options.AuthenticationTimeout);
-        bool? accepted = await ClusterAuth.ChallengeAsync(socket, server.Secret, timeout.Token).ConfigureAwait(false);
-        if (accepted != true)
-        {
-            // Counted before the verdict goes out, so whoever sees the refusal also sees the count.
-            server.CountRefused();
-            if (accepted == false) await ClusterAuth.SendVerdictAsync(socket, false, timeout.Token).ConfigureAwait(false);
-            return null;
-        }
-        await ClusterAuth.SendVerdictAsync(socket, true, timeout.Token).ConfigureAwait(false);
-
-        var request = new byte[WireFormat.HeaderBytes];
-        if (!await SocketIo.ReceiveExactlyAsync(socket, request, timeout.Token).ConfigureAwait(false)) return null;
-        if (RequestHeader.Read(request) is not { Kind: RequestKind.Range } range
-            || range.ModelIdBytes is <= 0 or > TransferRequest.MaxModelIdBytes)
-        {
-            await SendErrorAsync(ReplyKind.Error, "the first request of a connection must be a range request", timeout.Token).ConfigureAwait(false);
-            return null;
-        }
-        var name = new byte[range.ModelIdBytes];
-        if (!await SocketIo.ReceiveExactlyAsync(socket, name, timeout.Token).ConfigureAwait(false)) return null;
-        string modelId = Encoding.UTF8.GetString(name);
-        string? problem = server.Models.Open(this, server.Address, modelId, range, out var source, out var plan);
-
         var info = new byte[RdmaConnectionInfo.Bytes];
-        if (!await SocketIo.ReceiveExactlyAsync(socket, info, timeout.Token).ConfigureAwait(false)) return null;
+        if (!await SocketIo.ReceiveExactlyAsync(Socket, info, cancellationToken).ConfigureAwait(false)) return false;
         problem ??= Accept(info, source!, plan!);
         if (problem is null)
         {
             RdmaConnectionInfo.Of(_queuePair!, server.Nic.Address).Write(info);
-            await SocketIo.SendAllAsync(socket, info, timeout.Token).ConfigureAwait(false);
+            await SocketIo.SendAllAsync(Socket, info, cancellationToken).ConfigureAwait(false);
             var ready = new byte[RdmaWire.ReadyBytes];
-            if (!await SocketIo.ReceiveExactlyAsync(socket, ready, timeout.Token).ConfigureAwait(false)) return null;
-            if (BinaryPrimitives.ReadUInt32LittleEndian(ready) == RdmaWire.ReadyMagic) return (source!, plan!);
+            if (!await SocketIo.ReceiveExactlyAsync(Socket, ready, cancellationToken).ConfigureAwait(false)) return false;
+            if (BinaryPrimitives.ReadUInt32LittleEndian(ready) == RdmaWire.ReadyMagic) return true;
             problem = "the peer did not confirm its queue pair was ready";
         }
-        await SendErrorAsync(ReplyKind.Error, problem, timeout.Token).ConfigureAwait(false);
-        return null;
+        await SendErrorAsync(ReplyKind.Error, problem, cancellationToken).ConfigureAwait(false);
+        return false;
+    }
+
+    /// <summary>The queue pair first: once it is destroyed the NIC reads the source image no more, and the region may go.</summary>
+    protected override void Release()
+    {
+        _queuePair?.Dispose();
+        _source?.Dispose();
     }
 
     /// <summary>Checks the peer's target region against the request and connects a queue pair to it; the problem, or null.</summary>
@@ -152,30 +79,11 @@ internal sealed class RdmaServerConnection(RdmaBlobServer server, Socket socket)
         return null;
     }
 
-    /// <summary>Every chunk of the range in order, refetches first whenever one is waiting, then refetches until the peer closes.</summary>
-    private async Task StreamAsync(IBlobSource source, ChunkPlan plan, ChannelReader<ChunkRef> refetches, CancellationToken cancellationToken)
+    protected override async Task StreamAsync(IBlobSource source, ChunkPlan plan, ChannelReader<ChunkRef> refetches, CancellationToken cancellationToken)
     {
         try
         {
-            for (int blob = plan.FirstBlob; blob < plan.EndBlob; blob++)
-            {
-                int chunks = plan.ChunksOf(blob);
-                for (int i = 0; i < chunks; i++)
-                {
-                    while (refetches.TryRead(out var again))
-                    {
-                        if (!await WriteChunkAsync(source, plan, again, cancellationToken).ConfigureAwait(false)) return;
-                    }
-                    if (!await WriteChunkAsync(source, plan, plan.Get(blob, i), cancellationToken).ConfigureAwait(false)) return;
-                }
-            }
-            while (await refetches.WaitToReadAsync(cancellationToken).ConfigureAwait(false))
-            {
-                while (refetches.TryRead(out var again))
-                {
-                    if (!await WriteChunkAsync(source, plan, again, cancellationToken).ConfigureAwait(false)) return;
-                }
-            }
+            await base.StreamAsync(source, plan, refetches, cancellationToken).ConfigureAwait(false);
         }
         catch (RdmaException e)
         {
@@ -189,20 +97,9 @@ internal sealed class RdmaServerConnection(RdmaBlobServer server, Socket socket)
     /// and for room in the send queue); false when the source failed and the peer was told.
     /// </summary>
     [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
-    private async ValueTask<bool> WriteChunkAsync(IBlobSource source, ChunkPlan plan, ChunkRef chunk, CancellationToken cancellationToken)
+    protected override async ValueTask<bool> SendChunkAsync(IBlobSource source, ChunkPlan plan, ChunkRef chunk, CancellationToken cancellationToken)
     {
-        ReadOnlyMemory<byte> bytes;
-        try
-        {
-            bytes = await source.ReadAsync(chunk.Blob, chunk.OffsetInBlob, chunk.Length, cancellationToken).ConfigureAwait(false);
-        }
-        catch (Exception e) when (e is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
-        {
-            // The image this server forwards from will not get these bytes (its own transfer failed or was cancelled).
-            var kind = e is TransferException or OperationCanceledException ? ReplyKind.SourceLost : ReplyKind.Error;
-            await SendErrorAsync(kind, $"{server.Address} cannot send blob {chunk.Blob} chunk {chunk.Index}: {e.Message}", cancellationToken).ConfigureAwait(false);
-            return false;
-        }
+        if (await ReadChunkAsync(source, chunk, cancellationToken).ConfigureAwait(false) is not { } bytes) return false;
         if (Locate(source, bytes, chunk) is not { } local)
         {
             await SendErrorAsync(ReplyKind.Error, $"{server.Address} cannot send model bytes over RDMA from a source that is not one contiguous native image", cancellationToken).ConfigureAwait(false);
@@ -210,7 +107,7 @@ internal sealed class RdmaServerConnection(RdmaBlobServer server, Socket socket)
         }
 
         new ReplyHeader(ReplyKind.Chunk, chunk.Blob, chunk.Length, chunk.OffsetInBlob, ChunkHash.Of(bytes.Span)).Write(_header);
-        await SocketIo.SendAllAsync(socket, _header, cancellationToken).ConfigureAwait(false);
+        await SocketIo.SendAllAsync(Socket, _header, cancellationToken).ConfigureAwait(false);
 
         while (_window.IsFull)
         {
@@ -258,44 +155,5 @@ internal sealed class RdmaServerConnection(RdmaBlobServer server, Socket socket)
                 throw new RdmaException($"a write completion (chunk {completion.WorkRequestId}) came with no write outstanding", 0);
         }
         return n;
-    }
-
-    private async Task SendErrorAsync(ReplyKind kind, string message, CancellationToken cancellationToken)
-    {
-        var text = Encoding.UTF8.GetBytes(message);
-        var frame = new byte[WireFormat.HeaderBytes + text.Length];
-        new ReplyHeader(kind, -1, text.Length, 0, ChunkHash.Of(text)).Write(frame);
-        text.CopyTo(frame, WireFormat.HeaderBytes);
-        await SocketIo.SendAllAsync(socket, frame, cancellationToken).ConfigureAwait(false);
-    }
-
-    /// <summary>
-    /// Takes refetch requests until the peer closes or breaks the protocol; then cancels the connection, which also
-    /// stops a writer still waiting for chunks to land or for room in the send queue.
-    /// </summary>
-    private async Task ReadRefetchesAsync(ChunkPlan plan, ChannelWriter<ChunkRef> refetches, CancellationTokenSource connection)
-    {
-        var header = GC.AllocateUninitializedArray<byte>(WireFormat.HeaderBytes, pinned: true);
-        try
-        {
-            while (await SocketIo.ReceiveExactlyAsync(socket, header, connection.Token).ConfigureAwait(false))
-            {
-                if (RequestHeader.Read(header) is not { Kind: RequestKind.Chunk } request
-                    || !plan.TryLocate(request.Blob, request.B, request.A, out var chunk))
-                {
-                    break;
-                }
-                refetches.TryWrite(chunk);
-            }
-        }
-        catch (Exception e) when (e is OperationCanceledException or SocketException or ObjectDisposedException)
-        {
-            // Closed under us: the connection is ending anyway.
-        }
-        finally
-        {
-            refetches.TryComplete();
-            await connection.CancelAsync().ConfigureAwait(false);
-        }
     }
 }

@@ -11,23 +11,12 @@ namespace BlitzScale.Native.Transport.SharedMemory;
 /// </summary>
 public sealed class SharedMemoryBlobServer : IAsyncDisposable
 {
-    private readonly Socket _listener;
-    private readonly ServedModels<IBlobSource> _models = new();
-    private readonly CancellationTokenSource _stopping = new();
-    private readonly TaskCompletionSource _drained = new(TaskCreationOptions.RunContinuationsAsynchronously);
-    private Task _accepting = Task.CompletedTask;
-    private int _active;
-    private int _refused;
-    private int _disposed;
-
-    private SharedMemoryBlobServer(Socket listener, string address, string name, byte[] secret, SharedMemoryServerOptions options)
+    private SharedMemoryBlobServer(ServerCore core, string name, SharedMemoryServerOptions options)
     {
-        _listener = listener;
-        Address = address;
+        Core = core;
         Name = name;
-        Secret = secret;
         Options = options;
-        RingDirectory = Path.GetDirectoryName(address)!;
+        RingDirectory = Path.GetDirectoryName(core.Address)!;
     }
 
     /// <summary>
@@ -49,86 +38,48 @@ public sealed class SharedMemoryBlobServer : IAsyncDisposable
         options ??= new SharedMemoryServerOptions();
         options.Validate();
         string path = UnixSocketPath.For(directory, name);
-        var server = new SharedMemoryBlobServer(UnixSocketPath.Listen(path, 128), path, name, secret, options);
-        server._accepting = server.AcceptAsync();
+        var core = new ServerCore(UnixSocketPath.Listen(path, 128), path, secret, options.AuthenticationTimeout);
+        var server = new SharedMemoryBlobServer(core, name, options);
+        core.Start((socket, stopping) => new SharedMemoryConnection(server, socket).RunAsync(stopping));
         return server;
     }
 
     /// <summary>The socket path peers pass to <see cref="SharedMemoryBlobTransport.TransferAsync"/>.</summary>
-    public string Address { get; }
+    public string Address => Core.Address;
 
     /// <summary>Connections being served.</summary>
-    public int ActiveConnections => Volatile.Read(ref _active);
+    public int ActiveConnections => Core.ActiveConnections;
 
     /// <summary>Connections dropped because the peer did not prove it holds the cluster secret.</summary>
-    public int RefusedConnections => Volatile.Read(ref _refused);
+    public int RefusedConnections => Core.RefusedConnections;
 
+    internal ServerCore Core { get; }
     internal string Name { get; }
     internal string RingDirectory { get; }
-    internal byte[] Secret { get; }
     internal SharedMemoryServerOptions Options { get; }
-    internal ServedModels<IBlobSource> Models => _models;
 
     /// <summary>Test hook: called after each chunk is staged; true flips one byte of the staged copy (the hash stays right).</summary>
     internal Func<int, long, bool>? CorruptOnSend { get; set; }
 
     /// <summary>Test hook: raised after a connection has closed and <see cref="ActiveConnections"/> has dropped.</summary>
-    internal event Action? ConnectionClosed;
+    internal event Action? ConnectionClosed
+    {
+        add => Core.ConnectionClosed += value;
+        remove => Core.ConnectionClosed -= value;
+    }
 
     /// <summary>Serves <paramref name="source"/> under <paramref name="modelId"/>, replacing what was registered under it.</summary>
-    public void Register(string modelId, IBlobSource source) => _models.Register(modelId, source);
+    public void Register(string modelId, IBlobSource source) => Core.Models.Register(modelId, source);
 
     /// <summary>Stops serving <paramref name="modelId"/> to new transfers; false when it was not registered.</summary>
-    public bool Unregister(string modelId) => _models.Unregister(modelId);
+    public bool Unregister(string modelId) => Core.Models.Unregister(modelId);
 
     /// <summary>
     /// Stops serving <paramref name="modelId"/>: unregisters it, cuts the connections sending it (their peers see the
     /// source lost) and completes once none of them touches its memory any more, so the image may then be freed.
     /// </summary>
-    public Task RetireAsync(string modelId) => _models.RetireAsync(modelId);
-
-    internal void CountRefused() => Interlocked.Increment(ref _refused);
+    public Task RetireAsync(string modelId) => Core.Models.RetireAsync(modelId);
 
     /// <summary>Stops listening and closes every connection (their peers see the source lost), then waits for them.</summary>
-    public async ValueTask DisposeAsync()
-    {
-        if (Interlocked.Exchange(ref _disposed, 1) != 0) return;
-        await _stopping.CancelAsync().ConfigureAwait(false);
-        _listener.Dispose();
-        File.Delete(Address);
-        await _accepting.ConfigureAwait(false);
-        if (Volatile.Read(ref _active) == 0) _drained.TrySetResult();
-        await _drained.Task.ConfigureAwait(false);
-        _stopping.Dispose();
-    }
-
-    private async Task AcceptAsync()
-    {
-        while (!_stopping.IsCancellationRequested)
-        {
-            Socket socket;
-            try
-            {
-                socket = await _listener.AcceptAsync(_stopping.Token).ConfigureAwait(false);
-            }
-            catch (Exception e) when (e is OperationCanceledException or ObjectDisposedException || _stopping.IsCancellationRequested)
-            {
-                return;
-            }
-            catch (SocketException)
-            {
-                // A peer that gave up while queued: keep accepting the others.
-                continue;
-            }
-            Interlocked.Increment(ref _active);
-            _ = new SharedMemoryConnection(this, socket).RunAsync(_stopping.Token);
-        }
-    }
-
-    internal void ConnectionEnded()
-    {
-        int left = Interlocked.Decrement(ref _active);
-        ConnectionClosed?.Invoke();
-        if (left == 0 && _stopping.IsCancellationRequested) _drained.TrySetResult();
-    }
+    public async ValueTask DisposeAsync() => await Core.StopAsync(() => File.Delete(Address)).ConfigureAwait(false);
 }

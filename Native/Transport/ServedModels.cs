@@ -1,29 +1,17 @@
 using System.Collections.Concurrent;
 
-namespace BlitzScale.Native.Transport.SharedMemory;
-
-/// <summary>A served connection, as <see cref="ServedModels{TSource}.RetireAsync"/> sees it.</summary>
-internal interface IServedConnection
-{
-    /// <summary>Completes once the connection has closed and stopped touching its source's memory.</summary>
-    Task Ended { get; }
-
-    /// <summary>Stops sending: the peer sees its source lost.</summary>
-    void Cut();
-}
+namespace BlitzScale.Native.Transport;
 
 /// <summary>
 /// The images a blob server serves by model id, and which connection reads which, so that retiring a model can cut
-/// its readers and wait for them before the image is freed. Shared by <see cref="SharedMemoryBlobServer"/> and
-/// <c>RdmaBlobServer</c>; it answers range requests the way the TCP <see cref="BlobServer"/> does.
+/// its readers and wait for them before the image is freed. Every blob server keeps one, in its <see cref="ServerCore"/>.
 /// </summary>
-internal sealed class ServedModels<TSource>
-    where TSource : class, IBlobSource
+internal sealed class ServedModels
 {
-    private readonly ConcurrentDictionary<string, TSource> _models = new(StringComparer.Ordinal);
-    private readonly ConcurrentDictionary<IServedConnection, string> _serving = new();
+    private readonly ConcurrentDictionary<string, IBlobSource> _models = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<ServedConnection, string> _serving = new();
 
-    public void Register(string modelId, TSource source)
+    public void Register(string modelId, IBlobSource source)
     {
         ArgumentException.ThrowIfNullOrEmpty(modelId);
         ArgumentNullException.ThrowIfNull(source);
@@ -45,7 +33,7 @@ internal sealed class ServedModels<TSource>
     /// The source a range request names and the chunks to send, or the message to refuse it with. On success the
     /// connection is recorded as reading the source until <see cref="NotServing"/>.
     /// </summary>
-    public string? Open(IServedConnection connection, string address, string modelId, RequestHeader range, out TSource? source, out ChunkPlan? plan)
+    public string? Open(ServedConnection connection, string address, string modelId, RequestHeader range, out IBlobSource? source, out ChunkPlan? plan)
     {
         plan = null;
         source = _models.GetValueOrDefault(modelId);
@@ -70,5 +58,5 @@ internal sealed class ServedModels<TSource>
         return null;
     }
 
-    public void NotServing(IServedConnection connection) => _serving.TryRemove(connection, out _);
+    public void NotServing(ServedConnection connection) => _serving.TryRemove(connection, out _);
 }

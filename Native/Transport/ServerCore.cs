@@ -1,0 +1,86 @@
+using System.Net.Sockets;
+
+namespace BlitzScale.Native.Transport;
+
+/// <summary>
+/// What every blob server shares, whatever carries its bytes: the models it serves, what a peer must prove in the
+/// handshake, and the accept loop that starts one connection per peer, counts them and drains them on stop.
+/// </summary>
+internal sealed class ServerCore(Socket listener, string address, byte[] secret, TimeSpan authenticationTimeout)
+{
+    private readonly CancellationTokenSource _stopping = new();
+    private readonly TaskCompletionSource _drained = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private Task _accepting = Task.CompletedTask;
+    private int _active;
+    private int _refused;
+    private int _disposed;
+
+    /// <summary>What peers pass to the matching transport to reach this server.</summary>
+    public string Address { get; } = address;
+
+    public byte[] Secret { get; } = secret;
+
+    public TimeSpan AuthenticationTimeout { get; } = authenticationTimeout;
+
+    public ServedModels Models { get; } = new();
+
+    public int ActiveConnections => Volatile.Read(ref _active);
+
+    public int RefusedConnections => Volatile.Read(ref _refused);
+
+    /// <summary>Test hook: raised after a connection has closed and <see cref="ActiveConnections"/> has dropped.</summary>
+    public event Action? ConnectionClosed;
+
+    /// <summary>Starts accepting; <paramref name="serve"/> runs one peer's connection until it ends.</summary>
+    public void Start(Func<Socket, CancellationToken, Task> serve) => _accepting = AcceptAsync(serve);
+
+    public void CountRefused() => Interlocked.Increment(ref _refused);
+
+    /// <summary>Called by each connection once it has stopped touching its source.</summary>
+    public void ConnectionEnded()
+    {
+        int left = Interlocked.Decrement(ref _active);
+        ConnectionClosed?.Invoke();
+        if (left == 0 && _stopping.IsCancellationRequested) _drained.TrySetResult();
+    }
+
+    /// <summary>
+    /// Stops listening and closes every connection (their peers see the source lost), then waits for them; false when
+    /// it had already stopped. <paramref name="listenerClosed"/> runs as soon as no new peer can connect.
+    /// </summary>
+    public async Task<bool> StopAsync(Action? listenerClosed = null)
+    {
+        if (Interlocked.Exchange(ref _disposed, 1) != 0) return false;
+        await _stopping.CancelAsync().ConfigureAwait(false);
+        listener.Dispose();
+        listenerClosed?.Invoke();
+        await _accepting.ConfigureAwait(false);
+        if (Volatile.Read(ref _active) == 0) _drained.TrySetResult();
+        await _drained.Task.ConfigureAwait(false);
+        _stopping.Dispose();
+        return true;
+    }
+
+    private async Task AcceptAsync(Func<Socket, CancellationToken, Task> serve)
+    {
+        while (!_stopping.IsCancellationRequested)
+        {
+            Socket socket;
+            try
+            {
+                socket = await listener.AcceptAsync(_stopping.Token).ConfigureAwait(false);
+            }
+            catch (Exception e) when (e is OperationCanceledException or ObjectDisposedException || _stopping.IsCancellationRequested)
+            {
+                return;
+            }
+            catch (SocketException)
+            {
+                // A peer that gave up while queued (ECONNABORTED): keep accepting the others.
+                continue;
+            }
+            Interlocked.Increment(ref _active);
+            _ = serve(socket, _stopping.Token);
+        }
+    }
+}
