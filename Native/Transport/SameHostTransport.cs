@@ -38,7 +38,7 @@ public sealed class SameHostTransport : IBlobTransport
         CancellationToken cancellationToken = default)
     {
         var tracker = new TransferTracker(peer, request, target, blobReady);
-        try
+        return await TransferRun.RunAsync(tracker, "the copy", async () =>
         {
             var source = _sources.GetValueOrDefault((peer, request.ModelId))
                 ?? throw tracker.Lost($"no image of model \"{request.ModelId}\" is registered under {peer} on this host");
@@ -55,12 +55,7 @@ public sealed class SameHostTransport : IBlobTransport
                     await CopyAsync(source, plan.Get(blob, i), tracker, target, cancellationToken).ConfigureAwait(false);
             }
             return tracker.Result();
-        }
-        catch (Exception e)
-        {
-            tracker.Fail(e);
-            throw;
-        }
+        }).ConfigureAwait(false);
     }
 
     [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder))]

@@ -1,6 +1,7 @@
 using System.Net;
 using System.Net.Sockets;
 using System.Runtime.CompilerServices;
+using System.Text;
 
 namespace BlitzScale.Native.Transport;
 
@@ -64,6 +65,16 @@ internal static class SocketIo
             received += n;
         }
         return true;
+    }
+
+    /// <summary>The text of an error reply of <paramref name="length"/> bytes; a placeholder when there is none to read.</summary>
+    public static async Task<string> ReceiveMessageAsync(Socket socket, int length, CancellationToken cancellationToken)
+    {
+        if (length is <= 0 or > WireFormat.MaxErrorBytes) return "(no message)";
+        var bytes = new byte[length];
+        return await ReceiveExactlyAsync(socket, bytes, cancellationToken).ConfigureAwait(false)
+            ? Encoding.UTF8.GetString(bytes)
+            : "(no message)";
     }
 
     /// <summary>Sends all of <paramref name="buffer"/>.</summary>

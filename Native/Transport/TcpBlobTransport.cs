@@ -1,5 +1,4 @@
 using System.Net.Sockets;
-using System.Text;
 
 namespace BlitzScale.Native.Transport;
 
@@ -34,40 +33,16 @@ public sealed class TcpBlobTransport : IBlobTransport
     {
         var tracker = new TransferTracker(peer, request, target, blobReady);
         var endPoint = PeerAddress.Parse(peer);
-        try
+        return await TransferRun.RunAsync(tracker, "the connection", async () =>
         {
             using var socket = new Socket(SocketType.Stream, ProtocolType.Tcp);
             SocketIo.Configure(socket, _options.SocketBufferBytes);
             await OpenAsync(socket, endPoint, tracker, cancellationToken).ConfigureAwait(false);
             await ReceiveAsync(socket, tracker, target, cancellationToken).ConfigureAwait(false);
             var result = tracker.Result();
-            Close(socket);
+            SocketIo.ShutdownQuietly(socket);
             return result;
-        }
-        catch (Exception e)
-        {
-            var error = e switch
-            {
-                SocketException s => tracker.Lost($"the connection failed ({s.SocketErrorCode})", s),
-                EndOfStreamException eof => tracker.Lost(eof.Message, eof),
-                _ => e,
-            };
-            tracker.Fail(error);
-            if (ReferenceEquals(error, e)) throw;
-            throw error;
-        }
-    }
-
-    /// <summary>Every chunk has landed: a peer that reset the connection meanwhile changes nothing.</summary>
-    private static void Close(Socket socket)
-    {
-        try
-        {
-            socket.Shutdown(SocketShutdown.Both);
-        }
-        catch (SocketException)
-        {
-        }
+        }).ConfigureAwait(false);
     }
 
     private async Task OpenAsync(Socket socket, System.Net.EndPoint endPoint, TransferTracker tracker, CancellationToken cancellationToken)
@@ -84,12 +59,7 @@ public sealed class TcpBlobTransport : IBlobTransport
             throw tracker.Lost($"it did not connect and authenticate within {_options.ConnectTimeout.TotalSeconds:0.#} s", e);
         }
 
-        var request = tracker.Request;
-        var modelId = Encoding.UTF8.GetBytes(request.ModelId);
-        var frame = new byte[WireFormat.HeaderBytes + modelId.Length];
-        RequestHeader.Range(request.FirstBlob, request.EndBlob, tracker.Plan.ImageBytes, request.ChunkBytes, modelId.Length).Write(frame);
-        modelId.CopyTo(frame, WireFormat.HeaderBytes);
-        await SocketIo.SendAllAsync(socket, frame, cancellationToken).ConfigureAwait(false);
+        await SocketIo.SendAllAsync(socket, tracker.RangeFrame(), cancellationToken).ConfigureAwait(false);
     }
 
     private static async Task ReceiveAsync(Socket socket, TransferTracker tracker, IBlobSink target, CancellationToken cancellationToken)
@@ -119,19 +89,6 @@ public sealed class TcpBlobTransport : IBlobTransport
         }
     }
 
-    private static async Task<Exception> ReadErrorAsync(Socket socket, ReplyHeader reply, TransferTracker tracker, CancellationToken cancellationToken)
-    {
-        string message = "(no message)";
-        if (reply.Length is > 0 and <= WireFormat.MaxErrorBytes)
-        {
-            var bytes = new byte[reply.Length];
-            if (await SocketIo.ReceiveExactlyAsync(socket, bytes, cancellationToken).ConfigureAwait(false))
-                message = Encoding.UTF8.GetString(bytes);
-        }
-        var request = tracker.Request;
-        return reply.Kind == ReplyKind.SourceLost
-            ? tracker.Lost($"its own source was lost: {message}")
-            : new TransferException(tracker.Peer, request.ModelId,
-                $"peer {tracker.Peer} refused blobs {request.FirstBlob}..{request.EndBlob} of model \"{request.ModelId}\": {message}");
-    }
+    private static async Task<Exception> ReadErrorAsync(Socket socket, ReplyHeader reply, TransferTracker tracker, CancellationToken cancellationToken) =>
+        tracker.ErrorReply(await SocketIo.ReceiveMessageAsync(socket, reply.Length, cancellationToken).ConfigureAwait(false), reply.Kind == ReplyKind.SourceLost);
 }

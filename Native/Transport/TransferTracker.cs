@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using System.Text;
 
 namespace BlitzScale.Native.Transport;
 
@@ -90,6 +91,23 @@ internal sealed class TransferTracker
 
     public SourceLostException Lost(string what, Exception? inner = null) =>
         new(Peer, Request.ModelId, BlobsLanded, Request.BlobCount, what, inner);
+
+    /// <summary>What a peer's error reply means: its own source was lost, or it refused the request.</summary>
+    public Exception ErrorReply(string message, bool sourceLost) =>
+        sourceLost
+            ? Lost($"its own source was lost: {message}")
+            : new TransferException(Peer, Request.ModelId,
+                $"peer {Peer} refused blobs {Request.FirstBlob}..{Request.EndBlob} of model \"{Request.ModelId}\": {message}");
+
+    /// <summary>The range request's frame: its header and the model id, then <paramref name="trailingBytes"/> for the caller.</summary>
+    public byte[] RangeFrame(int trailingBytes = 0)
+    {
+        var modelId = Encoding.UTF8.GetBytes(Request.ModelId);
+        var frame = new byte[WireFormat.HeaderBytes + modelId.Length + trailingBytes];
+        RequestHeader.Range(Request.FirstBlob, Request.EndBlob, Plan.ImageBytes, Request.ChunkBytes, modelId.Length).Write(frame);
+        modelId.CopyTo(frame, WireFormat.HeaderBytes);
+        return frame;
+    }
 
     public TransferResult Result() =>
         new(_bytes, Plan.Count, Refetches, Stopwatch.GetElapsedTime(_started));

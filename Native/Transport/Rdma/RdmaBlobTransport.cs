@@ -1,6 +1,5 @@
 using System.Buffers.Binary;
 using System.Net.Sockets;
-using System.Text;
 using System.Threading.Channels;
 using BlitzScale.Native.Transport.Rdma.Verbs;
 
@@ -56,64 +55,42 @@ public sealed class RdmaBlobTransport : IBlobTransport, IDisposable
         var tracker = new TransferTracker(peer, request, target, blobReady);
         var endPoint = PeerAddress.Parse(peer);
         var (address, imageOffset, length) = ImageRegion.Of(target, tracker.Plan, peer);
-        using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-        IRdmaRegion? region = null;
-        IRdmaQueuePair? queuePair = null;
-        Task reading = Task.CompletedTask;
-        Exception? failure = null;
-        try
+        return await TransferRun.RunAsync(tracker, "the side channel", async () =>
         {
-            using var socket = new Socket(SocketType.Stream, ProtocolType.Tcp) { NoDelay = true };
-            region = _nic.Register(address, length, remoteWrite: true);
-            queuePair = _nic.CreateQueuePair(sendDepth: 1, _options.ReceiveDepth);
-            for (int r = 0; r < _options.ReceiveDepth; r++) queuePair.PostReceive((ulong)r);
-            await ConnectAsync(socket, endPoint, tracker, RdmaConnectionInfo.Of(queuePair, _nic.Address, region, imageOffset), queuePair, cancellationToken).ConfigureAwait(false);
-
-            var hashes = Channel.CreateUnbounded<(int Index, ulong Hash)>(new UnboundedChannelOptions { SingleReader = true, SingleWriter = true });
-            reading = SideChannel.ReadHashesAsync(socket, tracker.Plan, hashes.Writer, stop.Token);
-            await ReceiveAsync(socket, queuePair, hashes.Reader, tracker, cancellationToken).ConfigureAwait(false);
-            var result = tracker.Result();
-            Close(socket);
-            return result;
-        }
-        catch (Exception e)
-        {
-            failure = e switch
+            using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+            IRdmaRegion? region = null;
+            IRdmaQueuePair? queuePair = null;
+            Task reading = Task.CompletedTask;
+            try
             {
-                SocketException s => tracker.Lost($"the side channel failed ({s.SocketErrorCode})", s),
-                EndOfStreamException eof => tracker.Lost(eof.Message, eof),
-                // A verb failing here is this node's NIC or setup, not the source: another source would fail the same way.
-                RdmaException r => new TransferException(peer, request.ModelId, $"RDMA on {_nic.Name} failed while fetching from {peer}: {r.Message}", r),
-                _ => e,
-            };
-            if (ReferenceEquals(failure, e)) throw;
-            throw failure;
-        }
-        finally
-        {
-            await stop.CancelAsync().ConfigureAwait(false);
-            await reading.ConfigureAwait(false);
-            // The queue pair first: once it is destroyed the peer's NIC can write into the target no more.
-            queuePair?.Dispose();
-            region?.Dispose();
-            if (failure is not null) tracker.Fail(failure);
-        }
+                using var socket = new Socket(SocketType.Stream, ProtocolType.Tcp) { NoDelay = true };
+                region = _nic.Register(address, length, remoteWrite: true);
+                queuePair = _nic.CreateQueuePair(sendDepth: 1, _options.ReceiveDepth);
+                for (int r = 0; r < _options.ReceiveDepth; r++) queuePair.PostReceive((ulong)r);
+                await ConnectAsync(socket, endPoint, tracker, RdmaConnectionInfo.Of(queuePair, _nic.Address, region, imageOffset), queuePair, cancellationToken).ConfigureAwait(false);
+
+                var hashes = Channel.CreateUnbounded<(int Index, ulong Hash)>(new UnboundedChannelOptions { SingleReader = true, SingleWriter = true });
+                reading = SideChannel.ReadHashesAsync(socket, tracker.Plan, hashes.Writer, stop.Token);
+                await ReceiveAsync(socket, queuePair, hashes.Reader, tracker, cancellationToken).ConfigureAwait(false);
+                var result = tracker.Result();
+                SocketIo.ShutdownQuietly(socket);
+                return result;
+            }
+            finally
+            {
+                await stop.CancelAsync().ConfigureAwait(false);
+                await reading.ConfigureAwait(false);
+                // The queue pair first: once it is destroyed the peer's NIC can write into the target no more.
+                queuePair?.Dispose();
+                region?.Dispose();
+            }
+        },
+        // A verb failing here is this node's NIC or setup, not the source: another source would fail the same way.
+        e => e is RdmaException r ? new TransferException(peer, request.ModelId, $"RDMA on {_nic.Name} failed while fetching from {peer}: {r.Message}", r) : null).ConfigureAwait(false);
     }
 
     /// <summary>Closes the device; transfers must have ended.</summary>
     public void Dispose() => _nic.Dispose();
-
-    /// <summary>Every chunk has landed: a peer that reset the connection meanwhile changes nothing.</summary>
-    private static void Close(Socket socket)
-    {
-        try
-        {
-            socket.Shutdown(SocketShutdown.Both);
-        }
-        catch (SocketException)
-        {
-        }
-    }
 
     /// <summary>Side channel, handshake, request, queue-pair exchange; on return the queue pair is RTS and the server may write.</summary>
     private async Task ConnectAsync(Socket socket, System.Net.EndPoint endPoint, TransferTracker tracker, RdmaConnectionInfo ours, IRdmaQueuePair queuePair, CancellationToken cancellationToken)
@@ -126,11 +103,8 @@ public sealed class RdmaBlobTransport : IBlobTransport, IDisposable
             await socket.ConnectAsync(endPoint, timeout.Token).ConfigureAwait(false);
             await ClusterAuth.AuthenticateAsync(socket, _secret, tracker.Peer, request.ModelId, timeout.Token).ConfigureAwait(false);
 
-            var modelId = Encoding.UTF8.GetBytes(request.ModelId);
-            var frame = new byte[WireFormat.HeaderBytes + modelId.Length + RdmaConnectionInfo.Bytes];
-            RequestHeader.Range(request.FirstBlob, request.EndBlob, tracker.Plan.ImageBytes, request.ChunkBytes, modelId.Length).Write(frame);
-            modelId.CopyTo(frame, WireFormat.HeaderBytes);
-            ours.Write(frame.AsSpan(WireFormat.HeaderBytes + modelId.Length));
+            var frame = tracker.RangeFrame(RdmaConnectionInfo.Bytes);
+            ours.Write(frame.AsSpan(frame.Length - RdmaConnectionInfo.Bytes));
             await SocketIo.SendAllAsync(socket, frame, timeout.Token).ConfigureAwait(false);
 
             var reply = new byte[RdmaConnectionInfo.Bytes];

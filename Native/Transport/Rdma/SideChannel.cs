@@ -1,5 +1,4 @@
 using System.Net.Sockets;
-using System.Text;
 using System.Threading.Channels;
 
 namespace BlitzScale.Native.Transport.Rdma;
@@ -31,7 +30,7 @@ internal static class SideChannel
                 }
                 if (reply.Kind != ReplyKind.Chunk)
                 {
-                    ended = new SideChannelEnded(reply.Kind, await ReadMessageAsync(socket, reply, cancellationToken).ConfigureAwait(false));
+                    ended = new SideChannelEnded(reply.Kind, await SocketIo.ReceiveMessageAsync(socket, reply.Length, cancellationToken).ConfigureAwait(false));
                     break;
                 }
                 if (!plan.TryLocate(reply.Blob, reply.OffsetInBlob, reply.Length, out var chunk))
@@ -56,28 +55,11 @@ internal static class SideChannel
 
     /// <summary>The exception for an error reply that came instead of the server's connection info.</summary>
     public static async Task<Exception> ReadErrorAsync(Socket socket, ReplyHeader reply, TransferTracker tracker, CancellationToken cancellationToken) =>
-        Failure(new SideChannelEnded(reply.Kind, await ReadMessageAsync(socket, reply, cancellationToken).ConfigureAwait(false)), tracker);
+        Failure(new SideChannelEnded(reply.Kind, await SocketIo.ReceiveMessageAsync(socket, reply.Length, cancellationToken).ConfigureAwait(false)), tracker);
 
-    private static Exception Failure(SideChannelEnded ended, TransferTracker tracker)
-    {
-        var request = tracker.Request;
-        return ended.Kind switch
-        {
-            null => tracker.Lost(ended.Message),
-            ReplyKind.SourceLost => tracker.Lost($"its own source was lost: {ended.Message}"),
-            _ => new TransferException(tracker.Peer, request.ModelId,
-                $"peer {tracker.Peer} refused blobs {request.FirstBlob}..{request.EndBlob} of model \"{request.ModelId}\": {ended.Message}"),
-        };
-    }
+    private static Exception Failure(SideChannelEnded ended, TransferTracker tracker) =>
+        ended.Kind is { } kind ? tracker.ErrorReply(ended.Message, kind == ReplyKind.SourceLost) : tracker.Lost(ended.Message);
 
-    private static async Task<string> ReadMessageAsync(Socket socket, ReplyHeader reply, CancellationToken cancellationToken)
-    {
-        if (reply.Length is <= 0 or > WireFormat.MaxErrorBytes) return "(no message)";
-        var bytes = new byte[reply.Length];
-        return await SocketIo.ReceiveExactlyAsync(socket, bytes, cancellationToken).ConfigureAwait(false)
-            ? Encoding.UTF8.GetString(bytes)
-            : "(no message)";
-    }
 }
 
 /// <summary>How the side channel ended: an error or source-lost reply (<see cref="Kind"/>), or the stream itself (null).</summary>

@@ -34,39 +34,15 @@ public sealed class SharedMemoryBlobTransport : IBlobTransport
         CancellationToken cancellationToken = default)
     {
         var tracker = new TransferTracker(peer, request, target, blobReady);
-        try
+        return await TransferRun.RunAsync(tracker, "the connection", async () =>
         {
             using var socket = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified);
             using var ring = await OpenAsync(socket, tracker, cancellationToken).ConfigureAwait(false);
             await ReceiveAsync(socket, ring, tracker, target, cancellationToken).ConfigureAwait(false);
             var result = tracker.Result();
-            Close(socket);
+            SocketIo.ShutdownQuietly(socket);
             return result;
-        }
-        catch (Exception e)
-        {
-            var error = e switch
-            {
-                SocketException s => tracker.Lost($"the connection failed ({s.SocketErrorCode})", s),
-                EndOfStreamException eof => tracker.Lost(eof.Message, eof),
-                _ => e,
-            };
-            tracker.Fail(error);
-            if (ReferenceEquals(error, e)) throw;
-            throw error;
-        }
-    }
-
-    /// <summary>Every chunk has landed: a peer that closed meanwhile changes nothing.</summary>
-    private static void Close(Socket socket)
-    {
-        try
-        {
-            socket.Shutdown(SocketShutdown.Both);
-        }
-        catch (SocketException)
-        {
-        }
+        }).ConfigureAwait(false);
     }
 
     /// <summary>Connects, authenticates, sends the range request and maps the ring the server staged for it.</summary>
@@ -79,12 +55,7 @@ public sealed class SharedMemoryBlobTransport : IBlobTransport
             await socket.ConnectAsync(new UnixDomainSocketEndPoint(tracker.Peer), timeout.Token).ConfigureAwait(false);
             await ClusterAuth.AuthenticateAsync(socket, _secret, tracker.Peer, tracker.Request.ModelId, timeout.Token).ConfigureAwait(false);
 
-            var request = tracker.Request;
-            var modelId = Encoding.UTF8.GetBytes(request.ModelId);
-            var frame = new byte[WireFormat.HeaderBytes + modelId.Length];
-            RequestHeader.Range(request.FirstBlob, request.EndBlob, tracker.Plan.ImageBytes, request.ChunkBytes, modelId.Length).Write(frame);
-            modelId.CopyTo(frame, WireFormat.HeaderBytes);
-            await SocketIo.SendAllAsync(socket, frame, timeout.Token).ConfigureAwait(false);
+            await SocketIo.SendAllAsync(socket, tracker.RangeFrame(), timeout.Token).ConfigureAwait(false);
 
             var header = new byte[SharedMemoryWire.FrameBytes];
             if (!await SocketIo.ReceiveExactlyAsync(socket, header, timeout.Token).ConfigureAwait(false))
@@ -161,17 +132,7 @@ public sealed class SharedMemoryBlobTransport : IBlobTransport
     {
         if (frame.Kind is not (SlotFrameKind.Error or SlotFrameKind.SourceLost))
             return Broken(tracker, $"sent a frame of kind {(int)frame.Kind} where a chunk was expected");
-        string message = "(no message)";
-        if (frame.Length is > 0 and <= WireFormat.MaxErrorBytes)
-        {
-            var bytes = new byte[frame.Length];
-            if (await SocketIo.ReceiveExactlyAsync(socket, bytes, cancellationToken).ConfigureAwait(false))
-                message = Encoding.UTF8.GetString(bytes);
-        }
-        var request = tracker.Request;
-        return frame.Kind == SlotFrameKind.SourceLost
-            ? tracker.Lost($"its own source was lost: {message}")
-            : new TransferException(tracker.Peer, request.ModelId,
-                $"peer {tracker.Peer} refused blobs {request.FirstBlob}..{request.EndBlob} of model \"{request.ModelId}\": {message}");
+        string message = await SocketIo.ReceiveMessageAsync(socket, frame.Length, cancellationToken).ConfigureAwait(false);
+        return tracker.ErrorReply(message, frame.Kind == SlotFrameKind.SourceLost);
     }
 }
