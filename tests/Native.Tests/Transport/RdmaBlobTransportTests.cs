@@ -2,6 +2,7 @@ using System.Net;
 using BlitzScale.Native.Models.Image;
 using BlitzScale.Native.Transport;
 using BlitzScale.Native.Transport.Rdma;
+using static BlitzScale.Native.Tests.Transport.TransferAssertions;
 using static BlitzScale.Native.Tests.Transport.TransportImages;
 
 namespace BlitzScale.Native.Tests.Transport;
@@ -28,11 +29,7 @@ public sealed class RdmaBlobTransportTests
 
         var result = await Client().TransferAsync(server.Address, Whole(layout), new ImageSink(target), log).WaitAsync(Bound);
 
-        AssertIdentical(source, target);
-        Assert.Equal(Enumerable.Range(0, layout.Blobs.Count), log.Blobs);
-        Assert.Equal(layout.TotalBytes, result.Bytes);
-        Assert.Equal(layout.Blobs.Sum(b => (b.ByteLength + SmallChunk - 1) / SmallChunk), result.Chunks);
-        Assert.Equal(0, result.RefetchedChunks);
+        AssertWholeImageArrived(source, target, log, result);
         await server.DisposeAsync();
         Assert.Equal((0, 0), (_fabric.OpenRegions, _fabric.OpenQueuePairs));
     }
@@ -51,12 +48,7 @@ public sealed class RdmaBlobTransportTests
         // The client registers blobs 1..4 only: a write computed against any other base would fail its range check.
         await Client().TransferAsync(server.Address, new TransferRequest(Model, 1, 4, chunk), new ImageSink(target), log).WaitAsync(Bound);
 
-        Assert.Equal([1, 2, 3], log.Blobs);
-        for (int b = 0; b < layout.Blobs.Count; b++)
-        {
-            Assert.Equal(b is >= 1 and < 4, target.IsLoaded(b));
-            Assert.Equal(b is >= 1 and < 4, source.BlobBytes(b).SequenceEqual(target.BlobBytes(b)));
-        }
+        AssertOnlyBlobs1To4Arrived(source, target, log);
     }
 
     [Fact]
@@ -93,10 +85,7 @@ public sealed class RdmaBlobTransportTests
         var error = await Assert.ThrowsAsync<ChunkVerificationException>(() =>
             Client().TransferAsync(server.Address, plan, new ImageSink(target)).WaitAsync(Bound));
 
-        Assert.Equal((2, 1, TransferRequest.DefaultMaxAttempts), (error.Blob, error.Chunk, error.Attempts));
-        Assert.Contains(server.Address, error.Message);
-        Assert.True(target.IsLoaded(1));
-        Assert.False(target.IsLoaded(2));
+        AssertGaveUpOnBlob2Chunk1(error, server.Address, target);
     }
 
     [Fact]

@@ -2,6 +2,7 @@ using BlitzScale.Native.Models.Image;
 using BlitzScale.Native.Tensors;
 using BlitzScale.Native.Transport;
 using BlitzScale.Native.Transport.SharedMemory;
+using static BlitzScale.Native.Tests.Transport.TransferAssertions;
 using static BlitzScale.Native.Tests.Transport.TransportImages;
 
 namespace BlitzScale.Native.Tests.Transport;
@@ -30,11 +31,7 @@ public sealed class SharedMemoryBlobTransportTests : IDisposable
         var result = await new SharedMemoryBlobTransport(Secret)
             .TransferAsync(server.Address, Whole(layout), new ImageSink(target), log).WaitAsync(Bound);
 
-        AssertIdentical(source, target);
-        Assert.Equal(Enumerable.Range(0, layout.Blobs.Count), log.Blobs);
-        Assert.Equal(layout.TotalBytes, result.Bytes);
-        Assert.Equal(layout.Blobs.Sum(b => (b.ByteLength + SmallChunk - 1) / SmallChunk), result.Chunks);
-        Assert.Equal(0, result.RefetchedChunks);
+        AssertWholeImageArrived(source, target, log, result);
         Assert.Equal(["gpu0.sock"], _directory.Files);
     }
 
@@ -53,13 +50,8 @@ public sealed class SharedMemoryBlobTransportTests : IDisposable
         var result = await new SharedMemoryBlobTransport(Secret)
             .TransferAsync(server.Address, new TransferRequest(Model, 1, 4, chunk), new ImageSink(target), log).WaitAsync(Bound);
 
-        Assert.Equal([1, 2, 3], log.Blobs);
+        AssertOnlyBlobs1To4Arrived(source, target, log);
         Assert.True(result.Chunks > 2 * 3, "more chunks than slots, so slots were reused");
-        for (int b = 0; b < layout.Blobs.Count; b++)
-        {
-            Assert.Equal(b is >= 1 and < 4, target.IsLoaded(b));
-            Assert.Equal(b is >= 1 and < 4, source.BlobBytes(b).SequenceEqual(target.BlobBytes(b)));
-        }
     }
 
     [Fact]
@@ -94,11 +86,7 @@ public sealed class SharedMemoryBlobTransportTests : IDisposable
         var error = await Assert.ThrowsAsync<ChunkVerificationException>(() =>
             new SharedMemoryBlobTransport(Secret).TransferAsync(server.Address, Whole(layout), new ImageSink(target)).WaitAsync(Bound));
 
-        Assert.Equal((2, 1, TransferRequest.DefaultMaxAttempts), (error.Blob, error.Chunk, error.Attempts));
-        Assert.Contains("blob 2 chunk 1", error.Message);
-        Assert.Contains(server.Address, error.Message);
-        Assert.True(target.IsLoaded(1));
-        Assert.False(target.IsLoaded(2));
+        AssertGaveUpOnBlob2Chunk1(error, server.Address, target);
     }
 
     [Fact]

@@ -3,6 +3,7 @@ using System.Net.Sockets;
 using BlitzScale.Native.Models.Image;
 using BlitzScale.Native.Tensors;
 using BlitzScale.Native.Transport;
+using static BlitzScale.Native.Tests.Transport.TransferAssertions;
 using static BlitzScale.Native.Tests.Transport.TransportImages;
 
 namespace BlitzScale.Native.Tests.Transport;
@@ -26,11 +27,7 @@ public sealed class TcpBlobTransportTests
         var result = await new TcpBlobTransport(Secret)
             .TransferAsync(server.Address, Whole(layout), new ImageSink(target), log).WaitAsync(Bound);
 
-        AssertIdentical(source, target);
-        Assert.Equal(Enumerable.Range(0, layout.Blobs.Count), log.Blobs);
-        Assert.Equal(layout.TotalBytes, result.Bytes);
-        Assert.Equal(layout.Blobs.Sum(b => (b.ByteLength + SmallChunk - 1) / SmallChunk), result.Chunks);
-        Assert.Equal(0, result.RefetchedChunks);
+        AssertWholeImageArrived(source, target, log, result);
     }
 
     [Fact]
@@ -48,12 +45,7 @@ public sealed class TcpBlobTransportTests
         await new TcpBlobTransport(Secret)
             .TransferAsync(server.Address, new TransferRequest(Model, 1, 4, chunk), new ImageSink(target), log).WaitAsync(Bound);
 
-        Assert.Equal([1, 2, 3], log.Blobs);
-        for (int b = 0; b < layout.Blobs.Count; b++)
-        {
-            Assert.Equal(b is >= 1 and < 4, target.IsLoaded(b));
-            Assert.Equal(b is >= 1 and < 4, source.BlobBytes(b).SequenceEqual(target.BlobBytes(b)));
-        }
+        AssertOnlyBlobs1To4Arrived(source, target, log);
     }
 
     [Fact]
@@ -88,11 +80,7 @@ public sealed class TcpBlobTransportTests
         var error = await Assert.ThrowsAsync<ChunkVerificationException>(() =>
             new TcpBlobTransport(Secret).TransferAsync(server.Address, Whole(layout), new ImageSink(target)).WaitAsync(Bound));
 
-        Assert.Equal((2, 1, TransferRequest.DefaultMaxAttempts), (error.Blob, error.Chunk, error.Attempts));
-        Assert.Contains("blob 2 chunk 1", error.Message);
-        Assert.Contains(server.Address, error.Message);
-        Assert.True(target.IsLoaded(1));
-        Assert.False(target.IsLoaded(2));
+        AssertGaveUpOnBlob2Chunk1(error, server.Address, target);
     }
 
     [Fact]
