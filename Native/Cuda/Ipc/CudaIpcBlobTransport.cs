@@ -57,39 +57,15 @@ public sealed class CudaIpcBlobTransport : IBlobTransport, IDisposable
             throw new ArgumentOutOfRangeException(nameof(target),
                 $"the target image has {target.Layout.TotalBytes} bytes; the device image only {DeviceImage.Bytes}");
         }
-        try
+        return await TransferRun.RunAsync(tracker, "the connection", async () =>
         {
             using var socket = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified);
             var (remote, imageOffset) = await OpenAsync(socket, tracker, cancellationToken).ConfigureAwait(false);
             await ReceiveAsync(socket, remote, imageOffset, tracker, target, cancellationToken).ConfigureAwait(false);
             var result = tracker.Result();
-            Close(socket);
+            SocketIo.ShutdownQuietly(socket);
             return result;
-        }
-        catch (Exception e)
-        {
-            var error = e switch
-            {
-                SocketException s => tracker.Lost($"the connection failed ({s.SocketErrorCode})", s),
-                EndOfStreamException eof => tracker.Lost(eof.Message, eof),
-                _ => e,
-            };
-            tracker.Fail(error);
-            if (ReferenceEquals(error, e)) throw;
-            throw error;
-        }
-    }
-
-    private static void Close(Socket socket)
-    {
-        try
-        {
-            socket.Shutdown(SocketShutdown.Both);
-        }
-        catch (SocketException)
-        {
-            // Every chunk has landed: a peer that closed meanwhile changes nothing.
-        }
+        }).ConfigureAwait(false);
     }
 
     /// <summary>Connects, authenticates, requests the range and maps the server's image (once per handle).</summary>
@@ -102,12 +78,7 @@ public sealed class CudaIpcBlobTransport : IBlobTransport, IDisposable
             await socket.ConnectAsync(new UnixDomainSocketEndPoint(tracker.Peer), timeout.Token).ConfigureAwait(false);
             await ClusterAuth.AuthenticateAsync(socket, _secret, tracker.Peer, tracker.Request.ModelId, timeout.Token).ConfigureAwait(false);
 
-            var request = tracker.Request;
-            var modelId = Encoding.UTF8.GetBytes(request.ModelId);
-            var frame = new byte[WireFormat.HeaderBytes + modelId.Length];
-            RequestHeader.Range(request.FirstBlob, request.EndBlob, tracker.Plan.ImageBytes, request.ChunkBytes, modelId.Length).Write(frame);
-            modelId.CopyTo(frame, WireFormat.HeaderBytes);
-            await SocketIo.SendAllAsync(socket, frame, timeout.Token).ConfigureAwait(false);
+            await SocketIo.SendAllAsync(socket, tracker.RangeFrame(), timeout.Token).ConfigureAwait(false);
 
             var reply = new byte[CudaIpcWire.HandleFrameBytes];
             if (!await SocketIo.ReceiveExactlyAsync(socket, reply.AsMemory(0, WireFormat.HeaderBytes), timeout.Token).ConfigureAwait(false))
@@ -188,18 +159,7 @@ public sealed class CudaIpcBlobTransport : IBlobTransport, IDisposable
     {
         if (frame.Kind is not (ReplyKind.Error or ReplyKind.SourceLost))
             return Broken(tracker, $"sent a reply of kind {(int)frame.Kind} where a chunk was expected");
-        string message = "(no message)";
-        if (frame.Length is > 0 and <= WireFormat.MaxErrorBytes)
-        {
-            var bytes = new byte[frame.Length];
-            if (await SocketIo.ReceiveExactlyAsync(socket, bytes, cancellationToken).ConfigureAwait(false))
-                message = Encoding.UTF8.GetString(bytes);
-        }
-        var request = tracker.Request;
-        return frame.Kind == ReplyKind.SourceLost
-            ? tracker.Lost($"its own source was lost: {message}")
-            : new TransferException(tracker.Peer, request.ModelId,
-                $"peer {tracker.Peer} refused blobs {request.FirstBlob}..{request.EndBlob} of model \"{request.ModelId}\": {message}");
+        return tracker.ErrorReply(await SocketIo.ReceiveMessageAsync(socket, frame.Length, cancellationToken).ConfigureAwait(false), frame.Kind == ReplyKind.SourceLost);
     }
 
     /// <summary>Unmaps every peer image this transport opened (cuIpcCloseMemHandle); the device image stays the caller's.</summary>
