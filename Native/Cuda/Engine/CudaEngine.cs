@@ -1,0 +1,366 @@
+using System.Runtime.InteropServices;
+using BlitzScale.Native.Cuda.Kernels;
+using BlitzScale.Native.Engine;
+using BlitzScale.Native.Models;
+using BlitzScale.Native.Models.Image;
+
+namespace BlitzScale.Native.Cuda.Engine;
+
+/// <summary>
+/// The cuda backend: the cpu backend's forward pass on one GPU. The parameter image is one device allocation laid out
+/// like <see cref="ParameterImage"/>; keys and values live in device memory with <see cref="KvCache"/>'s block layout;
+/// kernels come from NVRTC (cached on disk) and GEMMs from cuBLAS with f32 accumulation.
+/// </summary>
+/// <remarks>
+/// <para><b>Host boundary.</b> <see cref="ILayerEngine"/> passes <see cref="HiddenStates"/> as host objects, so
+/// <see cref="Embed"/>, <see cref="RunLayers(int, int, Batch, HiddenStates, KvCache)"/> and <see cref="Head"/> copy them
+/// in and out: (tokens × hidden × 4) bytes each way per call, plus the batch's small tables. Between the layers of one
+/// <c>RunLayers</c> call nothing leaves the device. Callers running several ranges on one engine can keep the states on
+/// the device with <see cref="Upload"/>, <see cref="RunLayers(int, int, Batch, DeviceHiddenStates, KvCache)"/> and <see cref="Download"/>.</para>
+/// <para><b>Precision.</b> Activations, keys and values are f32 as on the cpu. cuBLAS has no bf16·f32 GEMM, so each
+/// GEMM's input is written in its weight's dtype by the kernel before it (RMSNorm, SiLU-and-multiply, a convert for the
+/// attention output): f32 models multiply in f32 (no TF32), bf16/f16 models on tensor cores with f32 accumulation, which
+/// rounds the activations to bf16/f16 where the cpu keeps them f32.</para>
+/// <para><b>KV caches.</b> The first <c>RunLayers</c> with a <see cref="KvCache"/> allocates its device copy, kept until
+/// <see cref="Release"/> or <see cref="Dispose"/>; the host cache's own arrays are left untouched.</para>
+/// </remarks>
+public sealed unsafe class CudaEngine : ILayerEngine, IDisposable
+{
+    private readonly CudaContext _context;
+    private readonly DeviceImage _image;
+    private readonly CudaStream _stream;
+    private readonly CublasHandle _blas;
+    private readonly CudaKernels _kernels;
+    private readonly ChunkedUploader _uploader;
+    private readonly DeviceForward _forward;
+    private readonly DeviceLayerWeights?[] _layers;
+    private readonly Dictionary<KvCache, DeviceKvStore> _caches = new(ReferenceEqualityComparer.Instance);
+    private DeviceWorkspace? _workspace;
+    private DeviceBuffer? _tables;
+    private DeviceBuffer? _ropeTable;
+    private int _ropePositions;
+
+    private CudaEngine(CudaContext context, ImageLayout layout, string kernelCache)
+    {
+        _context = context;
+        Config = layout.Config;
+        LaunchDims.CheckHeadDim(Config.HeadDim);
+        _layers = new DeviceLayerWeights?[Config.NumLayers];
+        var owned = new List<IDisposable>();
+        try
+        {
+            _image = Track(new DeviceImage(context, layout), owned);
+            _stream = Track(context.CreateStream(), owned);
+            _blas = Track(CublasHandle.Create(context), owned);
+            _blas.SetStream(_stream);
+            _kernels = Track(CudaKernels.Load(context, new KernelCache(kernelCache)), owned);
+            _uploader = Track(new ChunkedUploader(context), owned);
+        }
+        catch
+        {
+            for (int i = owned.Count - 1; i >= 0; i--) owned[i].Dispose();
+            throw;
+        }
+        _forward = new DeviceForward(Config, _kernels, _blas, _stream);
+    }
+
+    /// <summary>
+    /// Opens device <paramref name="device"/>, allocates an (empty) image for <paramref name="layout"/> and loads the kernels,
+    /// compiling them on first use into <paramref name="kernelCacheDirectory"/> (default <c>$BLITZSCALE_CACHE/cuda-kernels</c>).
+    /// </summary>
+    /// <exception cref="CudaUnavailableException">No driver or no device: the message starts with "no CUDA device".</exception>
+    /// <exception cref="NotSupportedException">The model's head dimension is one the attention kernels do not handle.</exception>
+    /// <exception cref="CudaException">A CUDA, cuBLAS or NVRTC call failed (out of memory, a compile error with its log, …).</exception>
+    public static CudaEngine Open(ImageLayout layout, int device = 0, string? kernelCacheDirectory = null)
+    {
+        ArgumentNullException.ThrowIfNull(layout);
+        LaunchDims.CheckHeadDim(layout.Config.HeadDim);
+        var context = CudaContext.Open(device);
+        try
+        {
+            return new CudaEngine(context, layout, kernelCacheDirectory ?? KernelCache.DefaultDirectory);
+        }
+        catch
+        {
+            context.Dispose();
+            throw;
+        }
+    }
+
+    /// <inheritdoc/>
+    public LlamaConfig Config { get; }
+
+    /// <inheritdoc/>
+    public int LoadedLayers => _image.LoadedLayerPrefix;
+
+    /// <summary>The layout of the device image.</summary>
+    public ImageLayout Layout => _image.Layout;
+
+    /// <summary>The device image: blob b occupies <c>[Layout.Blobs[b].Offset, + ByteLength)</c>; call <see cref="MarkLoaded"/> after writing one.</summary>
+    public DeviceBuffer ImageBuffer => _image.Buffer;
+
+    /// <summary>The device's name.</summary>
+    public string DeviceName => _context.Name;
+
+    /// <summary>Whether the kernels were found in the disk cache (false: NVRTC compiled them at open).</summary>
+    public bool KernelsFromCache => _kernels.FromCache;
+
+    /// <summary>Whether blob <paramref name="blob"/> is on the device.</summary>
+    public bool IsLoaded(int blob) => _image.IsLoaded(blob);
+
+    /// <summary>Marks a blob written into <see cref="ImageBuffer"/> by someone else (the data plane) as present.</summary>
+    public void MarkLoaded(int blob) => _image.MarkLoaded(blob);
+
+    /// <summary>Copies one blob from a host image through pinned staging chunks and marks it present.</summary>
+    public void LoadBlob(ParameterImage source, int blob)
+    {
+        ArgumentNullException.ThrowIfNull(source);
+        _image.Load(source, blob, _uploader);
+    }
+
+    /// <summary>Copies every blob present in <paramref name="source"/>, in image order.</summary>
+    public void LoadFrom(ParameterImage source)
+    {
+        ArgumentNullException.ThrowIfNull(source);
+        for (int b = 0; b < Layout.Blobs.Count; b++)
+        {
+            if (source.IsLoaded(b)) LoadBlob(source, b);
+        }
+    }
+
+    /// <inheritdoc/>
+    public HiddenStates Embed(ReadOnlySpan<int> tokens)
+    {
+        RequireBlob(0, "the embedding");
+        foreach (int token in tokens)
+        {
+            if ((uint)token >= (uint)Config.VocabSize)
+                throw new ArgumentOutOfRangeException(nameof(tokens), $"token id {token} is outside the vocabulary of {Config.VocabSize}");
+        }
+        var head = HeadWeights();
+        using var ids = _context.Allocate(Math.Max(1, tokens.Length) * sizeof(int));
+        ids.CopyFrom(MemoryMarshal.AsBytes(tokens));
+        using var device = NewHidden(tokens.Length);
+        _kernels.EmbedGather(_stream, device.Buffer.Pointer, head.Embedding.Pointer, head.Embedding.DType, ids.Pointer, tokens.Length, Config.HiddenSize);
+        var hidden = new HiddenStates(tokens.Length, Config.HiddenSize);
+        Download(device, hidden);
+        return hidden;
+    }
+
+    /// <inheritdoc/>
+    public void RunLayers(int first, int end, Batch batch, HiddenStates hidden, KvCache cache)
+    {
+        ArgumentNullException.ThrowIfNull(hidden);
+        using var device = Upload(hidden);
+        RunLayers(first, end, batch, device, cache);
+        Download(device, hidden);
+    }
+
+    /// <summary>Runs layers [first, end) on hidden states already on the device; returns once the work is queued.</summary>
+    public void RunLayers(int first, int end, Batch batch, DeviceHiddenStates hidden, KvCache cache)
+    {
+        ArgumentNullException.ThrowIfNull(batch);
+        ArgumentNullException.ThrowIfNull(hidden);
+        ArgumentNullException.ThrowIfNull(cache);
+        if (first < 0 || end > Config.NumLayers || first > end)
+            throw new ArgumentOutOfRangeException(nameof(first), $"layer range [{first}, {end}) is outside [0, {Config.NumLayers})");
+        if (first < cache.FirstLayer || end > cache.EndLayer)
+            throw new ArgumentException($"layers [{first}, {end}) are not all in the KV cache of layers [{cache.FirstLayer}, {cache.EndLayer})", nameof(cache));
+        if (cache.KvDim != Config.KvDim)
+            throw new ArgumentException($"the KV cache holds {cache.KvDim} floats per position, this model needs {Config.KvDim}", nameof(cache));
+        if (hidden.Tokens != batch.TokenCount || hidden.Width != Config.HiddenSize)
+            throw new ArgumentException($"hidden states are {hidden.Tokens}×{hidden.Width}, the batch needs {batch.TokenCount}×{Config.HiddenSize}", nameof(hidden));
+        foreach (var s in batch.Segments)
+        {
+            if (s.Start + s.Count > s.Sequence.Capacity(cache.BlockSize))
+                throw new ArgumentException($"a sequence's KV blocks hold {s.Sequence.Capacity(cache.BlockSize)} positions, the batch writes up to {s.Start + s.Count}", nameof(batch));
+        }
+        for (int layer = first; layer < end; layer++) RequireBlob(Layout.BlobOfLayer(layer), $"layer {layer}");
+        if (first == end) return;
+
+        var store = StoreOf(cache);
+        var ws = WorkspaceFor(batch.TokenCount);
+        var deviceBatch = UploadTables(BatchTables.Build(batch, cache.BlockSize, cache.KvDim));
+        for (int layer = first; layer < end; layer++)
+            _forward.Layer(WeightsOf(layer), deviceBatch, store.Keys(layer), store.Values(layer), cache.BlockSize, ws, hidden.Buffer.Pointer);
+    }
+
+    /// <inheritdoc/>
+    public float[] Head(Batch batch, HiddenStates hidden)
+    {
+        using var logits = HeadOnDevice(batch, hidden);
+        var result = new float[batch.Segments.Count * Config.VocabSize];
+        _stream.Synchronize();
+        logits.CopyTo(MemoryMarshal.AsBytes(result.AsSpan()));
+        return result;
+    }
+
+    /// <summary>The greedy next token of each segment: <see cref="Head"/> and an argmax on the device (the lowest id wins ties), copying back only the ids.</summary>
+    public int[] Greedy(Batch batch, HiddenStates hidden)
+    {
+        using var logits = HeadOnDevice(batch, hidden);
+        int segments = batch.Segments.Count;
+        using var ids = _context.Allocate(segments * sizeof(int));
+        _kernels.Argmax(_stream, ids.Pointer, logits.Pointer, segments, Config.VocabSize);
+        var result = new int[segments];
+        _stream.Synchronize();
+        ids.CopyTo(MemoryMarshal.AsBytes(result.AsSpan()));
+        return result;
+    }
+
+    /// <summary>Copies host hidden states to the device.</summary>
+    public DeviceHiddenStates Upload(HiddenStates hidden)
+    {
+        ArgumentNullException.ThrowIfNull(hidden);
+        var device = NewHidden(hidden.Tokens, hidden.Width);
+        device.Buffer.CopyFrom(MemoryMarshal.AsBytes(hidden.Data.AsSpan()));
+        return device;
+    }
+
+    /// <summary>Waits for the queued work and copies device hidden states into <paramref name="destination"/> (same shape).</summary>
+    public void Download(DeviceHiddenStates source, HiddenStates destination)
+    {
+        ArgumentNullException.ThrowIfNull(source);
+        ArgumentNullException.ThrowIfNull(destination);
+        if (source.Tokens != destination.Tokens || source.Width != destination.Width)
+            throw new ArgumentException($"device states are {source.Tokens}×{source.Width}, the host states {destination.Tokens}×{destination.Width}", nameof(destination));
+        _stream.Synchronize();
+        source.Buffer.CopyTo(MemoryMarshal.AsBytes(destination.Data.AsSpan()));
+    }
+
+    /// <summary>Waits until everything queued has run; asynchronous errors surface here.</summary>
+    public void Synchronize() => _stream.Synchronize();
+
+    /// <summary>Frees the device copy of <paramref name="cache"/>'s keys and values.</summary>
+    public void Release(KvCache cache)
+    {
+        if (_caches.Remove(cache, out var store))
+        {
+            _stream.Synchronize();
+            store.Dispose();
+        }
+    }
+
+    /// <summary>Frees every device resource and releases the context.</summary>
+    public void Dispose()
+    {
+        try
+        {
+            _stream.Synchronize();
+        }
+        catch (CudaException)
+        {
+            // An asynchronous failure was (or will never be) reported to a caller; freeing must go on.
+        }
+        foreach (var store in _caches.Values) store.Dispose();
+        _caches.Clear();
+        _workspace?.Dispose();
+        _tables?.Dispose();
+        _ropeTable?.Dispose();
+        _uploader.Dispose();
+        _kernels.Dispose();
+        _blas.Dispose();
+        _stream.Dispose();
+        _image.Dispose();
+        _context.Dispose();
+    }
+
+    private DeviceBuffer HeadOnDevice(Batch batch, HiddenStates hidden)
+    {
+        ArgumentNullException.ThrowIfNull(batch);
+        ArgumentNullException.ThrowIfNull(hidden);
+        RequireBlob(Layout.Head.Index, "the final norm and head");
+        if (Config.TieWordEmbeddings) RequireBlob(0, "the embedding (tied to the head)");
+        var weights = HeadWeights();
+        int h = Config.HiddenSize, segments = batch.Segments.Count;
+        // Only each segment's last token needs logits.
+        var last = new float[segments * h];
+        int t = -1;
+        for (int s = 0; s < segments; s++)
+        {
+            t += batch.Segments[s].Count;
+            hidden.Row(t).CopyTo(last.AsSpan(s * h, h));
+        }
+        using var rows = _context.Allocate((long)segments * h * sizeof(float));
+        using var normed = _context.Allocate((long)segments * h * sizeof(float));
+        rows.CopyFrom(MemoryMarshal.AsBytes(last.AsSpan()));
+        var logits = _context.Allocate((long)segments * Config.VocabSize * sizeof(float));
+        _kernels.RmsNorm(_stream, normed.Pointer, weights.Head.DType, rows.Pointer, weights.FinalNorm.Pointer, weights.FinalNorm.DType, segments, h, (float)Config.RmsNormEps);
+        _forward.Gemm(segments, Config.VocabSize, h, weights.Head, normed.Pointer, logits.Pointer, beta: 0);
+        // rows and normed are freed on return: cuMemFree waits for the work queued on them.
+        _stream.Synchronize();
+        return logits;
+    }
+
+    private DeviceHeadWeights HeadWeights() => DeviceHeadWeights.Of(Layout, _image.Buffer.Pointer);
+
+    private DeviceLayerWeights WeightsOf(int layer) => _layers[layer] ??= DeviceLayerWeights.Of(Layout, _image.Buffer.Pointer, layer);
+
+    private DeviceHiddenStates NewHidden(int tokens, int? width = null)
+    {
+        int w = width ?? Config.HiddenSize;
+        return new DeviceHiddenStates(_context.Allocate((long)Math.Max(1, tokens) * w * sizeof(float)), tokens, w);
+    }
+
+    private DeviceKvStore StoreOf(KvCache cache)
+    {
+        if (!_caches.TryGetValue(cache, out var store))
+        {
+            store = new DeviceKvStore(_context, cache);
+            _caches.Add(cache, store);
+        }
+        return store;
+    }
+
+    private DeviceWorkspace WorkspaceFor(int tokens)
+    {
+        if (_workspace is { } ws && ws.Tokens >= tokens) return ws;
+        int capacity = Math.Max(tokens, (_workspace?.Tokens ?? 0) * 2);
+        if (_workspace is not null)
+        {
+            _stream.Synchronize();
+            _workspace.Dispose();
+            _workspace = null;
+        }
+        _workspace = new DeviceWorkspace(_context, Config, capacity);
+        return _workspace;
+    }
+
+    private DeviceBatch UploadTables(BatchTables tables)
+    {
+        byte[] packed = tables.Packed();
+        if (_tables is null || _tables.Bytes < packed.Length)
+        {
+            _stream.Synchronize();
+            _tables?.Dispose();
+            _tables = null;
+            _tables = _context.Allocate(Math.Max(packed.Length, 4096));
+        }
+        // A synchronous copy on the legacy stream waits for the kernels still reading the previous tables.
+        _tables.CopyFrom(packed);
+        if (tables.MaxPosition >= _ropePositions)
+        {
+            int positions = RopeTable.CapacityFor(tables.MaxPosition, _ropePositions, Config.MaxPositionEmbeddings);
+            float[] values = RopeTable.Compute(Config, positions);
+            _stream.Synchronize();
+            _ropeTable?.Dispose();
+            _ropeTable = null;
+            _ropeTable = _context.Allocate((long)values.Length * sizeof(float));
+            _ropeTable.CopyFrom(MemoryMarshal.AsBytes(values.AsSpan()));
+            _ropePositions = positions;
+        }
+        return new DeviceBatch(tables, _tables.Pointer, _ropeTable!.Pointer);
+    }
+
+    private void RequireBlob(int blob, string what)
+    {
+        if (!_image.IsLoaded(blob))
+            throw new InvalidOperationException($"parameters of {what} (blob {blob}) are not on the device");
+    }
+
+    private static T Track<T>(T resource, List<IDisposable> owned) where T : IDisposable
+    {
+        owned.Add(resource);
+        return resource;
+    }
+}
