@@ -1,0 +1,129 @@
+using BlitzScale.Native.Compute.Cpu;
+using BlitzScale.Native.Cuda;
+using BlitzScale.Native.Cuda.Engine;
+using BlitzScale.Native.Engine;
+using BlitzScale.Native.Models;
+using BlitzScale.Native.Models.Image;
+using BlitzScale.Native.Models.Synthetic;
+using BlitzScale.Native.Tensors;
+using BlitzScale.Tests.Shared;
+using Xunit.Abstractions;
+
+namespace BlitzScale.Native.Tests.Cuda;
+
+/// <summary>
+/// The cuda backend on whatever machine runs the tests: without a device, opening it fails with the probe's reason;
+/// with one (and ../shared), stories260K through it matches the goldens and the cpu backend. Tests that need a device
+/// pass after writing why they did not run.
+/// </summary>
+public sealed class CudaEngineTests(ITestOutputHelper output)
+{
+    [Fact]
+    public void Opening_without_a_device_throws_the_probe_reason()
+    {
+        var probe = CudaRuntime.Probe();
+        if (probe.Available)
+        {
+            output.WriteLine($"device present ({probe.Reason}): the unavailable branch cannot be taken here");
+            return;
+        }
+        var layout = TinyLayout();
+        var error = Assert.Throws<CudaUnavailableException>(() => CudaEngine.Open(layout));
+        Assert.StartsWith("no CUDA device: ", error.Message);
+        Assert.Equal(probe.Reason, error.Message);
+    }
+
+    [Fact]
+    public void A_head_dimension_the_kernels_cannot_hold_is_refused_before_touching_the_device()
+    {
+        var layout = TinyLayout(c => c with { HeadDim = 6, NumHeads = 4 });
+        var error = Assert.Throws<NotSupportedException>(() => CudaEngine.Open(layout));
+        Assert.Contains("head dimension", error.Message);
+    }
+
+    [Fact]
+    public void Stories260K_greedy_equals_the_goldens_on_a_device()
+    {
+        if (Skip(out string? model)) return;
+        using var directory = ModelDirectory.Open(model!);
+        using var image = directory.LoadImage();
+        using var engine = CudaEngine.Open(directory.Layout);
+        engine.LoadFrom(image);
+        Assert.Equal(directory.Config.NumLayers, engine.LoadedLayers);
+        var generator = new Generator(engine, directory.Generation.EosTokenId);
+        foreach (var golden in GoldenCase.Load(Path.Combine(model!, "goldens.jsonl")))
+        {
+            var result = generator.Generate(golden.PromptIds, new GenerationOptions(MaxTokens: golden.Steps + 1 - golden.PromptIds.Length, StopAtEos: false));
+            int[] ids = [.. result.PromptIds, .. result.OutputIds];
+            Assert.Equal(golden.Ids, ids);
+        }
+    }
+
+    [Fact]
+    public void Logits_match_the_cpu_backend_and_splits_are_bit_identical_on_a_device()
+    {
+        if (Skip(out string? model)) return;
+        using var directory = ModelDirectory.Open(model!);
+        using var image = directory.LoadImage();
+        using var engine = CudaEngine.Open(directory.Layout);
+        engine.LoadFrom(image);
+        var cpu = new CpuEngine(image);
+        var config = directory.Config;
+        int layers = config.NumLayers;
+        int[] prompt = [1, 403, 407, 261, 378, 432, 383, 286, 261, 376, 298, 315];
+
+        float[] Run(ILayerEngine e, int split)
+        {
+            var sequence = new KvSequence();
+            new KvBlockAllocator(4, 16).TryReserve(sequence, prompt.Length);
+            var cache = new KvCache(config, 0, layers, 4, 16);
+            var batch = Batch.Single(sequence, 0, prompt.Length);
+            var hidden = e.Embed(prompt);
+            e.RunLayers(0, split, batch, hidden, cache);
+            e.RunLayers(split, layers, batch, hidden, cache);
+            return e.Head(batch, hidden);
+        }
+
+        float[] expected = Run(cpu, layers);
+        float[] whole = Run(engine, layers);
+        Assert.All(expected.Zip(whole), pair => Assert.True(Math.Abs(pair.First - pair.Second) < 1e-3f, $"{pair.First} vs {pair.Second}"));
+        for (int k = 0; k < layers; k++)
+            Assert.Equal(whole, Run(engine, k));
+    }
+
+    private bool Skip(out string? model)
+    {
+        model = SharedData.Stories260K;
+        var probe = CudaRuntime.Probe();
+        if (!probe.Available)
+        {
+            output.WriteLine($"skipped: {probe.Reason}");
+            return true;
+        }
+        if (model is null)
+        {
+            output.WriteLine(SharedData.SkipMessage);
+            return true;
+        }
+        return false;
+    }
+
+    private static ImageLayout TinyLayout(Func<LlamaConfig, LlamaConfig>? change = null)
+    {
+        var config = SyntheticShapes.Get("tiny");
+        if (change is not null) config = change(config);
+        return ImageLayout.Build(config, name => (DType.F32, ShapeOf(config, name)), "synthetic");
+    }
+
+    private static IReadOnlyList<long> ShapeOf(LlamaConfig c, string name)
+    {
+        int h = c.HiddenSize;
+        if (name.EndsWith("embed_tokens.weight", StringComparison.Ordinal) || name.StartsWith("lm_head", StringComparison.Ordinal)) return [c.VocabSize, h];
+        if (name.EndsWith("norm.weight", StringComparison.Ordinal)) return [h];
+        if (name.EndsWith("q_proj.weight", StringComparison.Ordinal)) return [c.QueryDim, h];
+        if (name.EndsWith("k_proj.weight", StringComparison.Ordinal) || name.EndsWith("v_proj.weight", StringComparison.Ordinal)) return [c.KvDim, h];
+        if (name.EndsWith("o_proj.weight", StringComparison.Ordinal)) return [h, c.QueryDim];
+        if (name.EndsWith("down_proj.weight", StringComparison.Ordinal)) return [h, c.IntermediateSize];
+        return [c.IntermediateSize, h];
+    }
+}

@@ -1,0 +1,84 @@
+using System.Diagnostics;
+using System.Text.Json.Nodes;
+using BlitzScale.Native.Cuda.Engine;
+using BlitzScale.Native.Engine;
+using BlitzScale.Native.Models;
+using BlitzScale.Native.Models.Synthetic;
+using BlitzScale.Native.Tensors;
+
+namespace BlitzScale.DeviceCheck;
+
+/// <summary>
+/// (e) One llama3-8b decoder layer (bf16 synthetic weights; vocabulary cut to 256, which no layer reads) timed through
+/// <see cref="CudaEngine.RunLayers(int, int, Batch, DeviceHiddenStates, KvCache)"/> with the hidden states on the device:
+/// host time per call after warm-up, so launch overhead and the batch-table upload count, as they do in serving.
+/// Prefill of 512 and 2048 tokens, decode of 64 sequences at context 1024; then PyTorch eager on the same card.
+/// </summary>
+internal static class LayerTiming
+{
+    private const int Warmup = 3;
+
+    public static JsonObject Run(bool torch, bool quick)
+    {
+        int repeats = quick ? 5 : 20;
+        var config = SyntheticShapes.Get("llama3-8b") with { NumLayers = 1, VocabSize = 256 };
+        string path = Models.WriteSynthetic(config, DType.BF16);
+        var result = new JsonObject();
+        try
+        {
+            using var directory = ModelDirectory.Open(path);
+            using var image = directory.LoadImage();
+            using var engine = CudaEngine.Open(directory.Layout);
+            engine.LoadFrom(image);
+            result["prefill_T512_ms"] = Time(engine, config, [512], 0, repeats);
+            result["prefill_T2048_ms"] = Time(engine, config, [2048], 0, repeats);
+            result["decode_B64_ctx1024_ms"] = Time(engine, config, Enumerable.Repeat(1, 64).ToArray(), 1024, repeats);
+        }
+        finally
+        {
+            Directory.Delete(path, recursive: true);
+        }
+
+        if (!torch) return result;
+        var baseline = TorchBaseline.Run();
+        result["torch_eager"] = baseline;
+        foreach (string key in new[] { "prefill_T512", "prefill_T2048", "decode_B64_ctx1024" })
+        {
+            if (baseline[$"{key}_ms"] is JsonValue theirs && theirs.TryGetValue(out double t) && result[$"{key}_ms"] is JsonValue ours)
+                result[$"ratio_{key}"] = Math.Round(ours.GetValue<double>() / t, 3);
+        }
+        return result;
+    }
+
+    // counts: tokens of each sequence in the timed step; start: its first position (the context already cached).
+    private static double Time(CudaEngine engine, LlamaConfig config, int[] counts, int start, int repeats)
+    {
+        int blocksPer = (start + counts.Max() + SequenceRun.BlockSize - 1) / SequenceRun.BlockSize;
+        var cache = new KvCache(config, 0, 1, blocksPer * counts.Length, SequenceRun.BlockSize);
+        var allocator = new KvBlockAllocator(cache.Blocks, SequenceRun.BlockSize);
+        var segments = counts.Select(n =>
+        {
+            var sequence = new KvSequence();
+            allocator.TryReserve(sequence, start + n);
+            return new BatchSegment(sequence, start, n);
+        }).ToArray();
+        var batch = new Batch(segments);
+        var host = new HiddenStates(batch.TokenCount, config.HiddenSize);
+        var random = new Random(7);
+        for (int i = 0; i < host.Data.Length; i++) host.Data[i] = (float)(random.NextDouble() - 0.5);
+        using var hidden = engine.Upload(host);
+        try
+        {
+            for (int i = 0; i < Warmup; i++) engine.RunLayers(0, 1, batch, hidden, cache);
+            engine.Synchronize();
+            var clock = Stopwatch.StartNew();
+            for (int i = 0; i < repeats; i++) engine.RunLayers(0, 1, batch, hidden, cache);
+            engine.Synchronize();
+            return Math.Round(clock.Elapsed.TotalMilliseconds / repeats, 4);
+        }
+        finally
+        {
+            engine.Release(cache);
+        }
+    }
+}
