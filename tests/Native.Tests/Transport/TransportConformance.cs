@@ -1,0 +1,185 @@
+using BlitzScale.Native.Models.Image;
+using BlitzScale.Native.Transport;
+using static BlitzScale.Native.Tests.Transport.TransferAssertions;
+using static BlitzScale.Native.Tests.Transport.TransportImages;
+
+namespace BlitzScale.Native.Tests.Transport;
+
+/// <summary>
+/// What every blob transport must do, stated once and run against each (a test class per transport derives from it
+/// with its <see cref="TransportHarness"/>): whole images and sub-ranges arrive intact and in order, corrupted chunks
+/// are fetched again or the transfer gives up naming them, an absent source is lost, cancellation stops a transfer,
+/// and a chain forwards from images still being filled. <see cref="ServerTransportConformance{THarness}"/> adds what
+/// transports with a blob server must also do.
+/// </summary>
+public abstract class TransportConformance<THarness> : IDisposable
+    where THarness : TransportHarness, new()
+{
+    protected static readonly TimeSpan Bound = TimeSpan.FromSeconds(10);
+
+    protected THarness Harness { get; } = new();
+
+    public void Dispose()
+    {
+        Harness.Dispose();
+        GC.SuppressFinalize(this);
+    }
+
+    [Fact]
+    public async Task Whole_image_arrives_byte_identical_with_every_blob_ready_in_order_and_nothing_left_behind()
+    {
+        var layout = Layout();
+        using var source = Random(layout, seed: 1);
+        using var target = ParameterImage.Allocate(layout);
+        await using var peer = Harness.Serve(new ImageSource(source));
+        var closed = peer.WhenAllConnectionsClosed();
+        var log = new BlobReadyLog();
+
+        var result = await Harness.Client().TransferAsync(peer.Address, Whole(layout), new ImageSink(target), log).WaitAsync(Bound);
+        await closed.WaitAsync(Bound);
+
+        AssertWholeImageArrived(source, target, log, result);
+        Harness.AssertNothingLeftBehind();
+        await peer.DisposeAsync();
+        Harness.AssertNothingLeftBehind();
+    }
+
+    [Fact]
+    public Task A_chunk_size_that_divides_no_blob_and_a_sub_range_arrive_intact() => SubRangeArrivesIntact(seed: 2);
+
+    /// <summary>Blobs 1..4 in chunks that divide no blob arrive intact, and only they; returns the transfer's result.</summary>
+    protected async Task<TransferResult> SubRangeArrivesIntact(int seed)
+    {
+        var layout = Layout();
+        const int chunk = SmallChunk + 1000;
+        Assert.Contains(layout.Blobs, b => b.ByteLength % chunk != 0);
+        using var source = Random(layout, seed);
+        using var target = ParameterImage.Allocate(layout);
+        await using var peer = Harness.Serve(new ImageSource(source));
+        var log = new BlobReadyLog();
+
+        // Over RDMA the client registers blobs 1..4 only: a write computed against any other base fails its range check.
+        var result = await Harness.Client()
+            .TransferAsync(peer.Address, new TransferRequest(Model, 1, 4, chunk), new ImageSink(target), log).WaitAsync(Bound);
+
+        AssertOnlyBlobs1To4Arrived(source, target, log);
+        Assert.Equal(layout.Blobs.Skip(1).Take(3).Sum(b => b.ByteLength), result.Bytes);
+        return result;
+    }
+
+    [Fact]
+    public async Task A_corrupted_chunk_is_detected_fetched_again_and_the_transfer_succeeds()
+    {
+        var layout = Layout();
+        using var source = Random(layout, seed: 3);
+        using var target = ParameterImage.Allocate(layout);
+        await using var peer = Harness.Serve(new ImageSource(source));
+        int sends = 0;
+        Harness.CorruptChunk = (blob, offset) => blob == 2 && offset == SmallChunk && Interlocked.Increment(ref sends) == 1;
+
+        var result = await Harness.Client().TransferAsync(peer.Address, Whole(layout), new ImageSink(target)).WaitAsync(Bound);
+
+        AssertIdentical(source, target);
+        Assert.Equal(2, sends);
+        Assert.Equal(1, result.RefetchedChunks);
+    }
+
+    [Fact]
+    public async Task A_chunk_corrupted_on_every_attempt_fails_the_transfer_naming_blob_chunk_and_peer()
+    {
+        var layout = Layout();
+        using var source = Random(layout, seed: 4);
+        using var target = ParameterImage.Allocate(layout);
+        await using var peer = Harness.Serve(new ImageSource(source));
+        Harness.CorruptChunk = (blob, offset) => blob == 2 && offset == SmallChunk;
+
+        var error = await Assert.ThrowsAsync<ChunkVerificationException>(() =>
+            Harness.Client().TransferAsync(peer.Address, Whole(layout), new ImageSink(target)).WaitAsync(Bound));
+
+        AssertGaveUpOnBlob2Chunk1(error, peer.Address, target);
+    }
+
+    [Fact]
+    public async Task An_absent_source_is_lost_with_nothing_landed()
+    {
+        var layout = Layout();
+        using var target = ParameterImage.Allocate(layout);
+        string peer = Harness.AbsentPeer;
+
+        var error = await Assert.ThrowsAsync<SourceLostException>(() =>
+            Harness.Client().TransferAsync(peer, Whole(layout), new ImageSink(target)).WaitAsync(Bound));
+
+        Assert.Equal(peer, error.Peer);
+        Assert.Equal(0, error.BlobsLanded);
+        Assert.Contains(peer, error.Message);
+    }
+
+    [Fact]
+    public async Task Cancellation_stops_the_transfer_and_frees_its_connection()
+    {
+        var layout = Layout();
+        using var source = Random(layout, seed: 5);
+        using var target = ParameterImage.Allocate(layout);
+        await using var peer = Harness.Serve(new ImageSource(source));
+        var closed = peer.WhenAllConnectionsClosed();
+        using var cancel = new CancellationTokenSource();
+        var log = new BlobReadyLog { OnReady = _ => cancel.Cancel() };
+
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() =>
+            Harness.Client().TransferAsync(peer.Address, Whole(layout), new ImageSink(target), log, cancel.Token).WaitAsync(Bound));
+        await closed.WaitAsync(Bound);
+
+        Assert.Equal([0], log.Blobs);
+        Assert.False(target.IsLoaded(1));
+        Assert.Equal(0, peer.ActiveConnections);
+        Harness.AssertNothingLeftBehind();
+    }
+
+    [Fact]
+    public async Task A_chain_of_three_forwards_while_receiving_and_every_image_equals_the_source()
+    {
+        var layout = Layout();
+        int last = layout.Blobs.Count - 1;
+        using var rootImage = Random(layout, seed: 6, loadedBlobs: 0);
+        // The root is itself still receiving: it holds every blob but the last until the test lands it. If any node
+        // waited for a whole image before forwarding, the last node's first blob could never become ready.
+        var root = new ImageSink(rootImage);
+        Land(root, 0, last);
+        await using var chain = TransferChain.Start(Harness, layout, root, nodes: 3);
+
+        await chain.Logs[^1].WhenReady(0);
+        bool firstNodeWasStillLoading = !chain.Transfers[0].IsCompleted;
+        Land(root, last, last + 1);
+        await Task.WhenAll(chain.Transfers).WaitAsync(Bound);
+
+        Assert.True(firstNodeWasStillLoading);
+        foreach (var (image, log) in chain.Images.Zip(chain.Logs))
+        {
+            AssertIdentical(rootImage, image);
+            Assert.Equal(Enumerable.Range(0, layout.Blobs.Count), log.Blobs);
+        }
+    }
+
+    [Fact]
+    public async Task A_forwarding_node_whose_own_source_fails_reports_it_as_lost_downstream()
+    {
+        var layout = Layout();
+        int blobs = layout.Blobs.Count;
+        using var middleImage = ParameterImage.Allocate(layout);
+        using var leafImage = ParameterImage.Allocate(layout);
+        var middle = new ImageSink(middleImage);
+        Land(middle, 0, 1);
+        await using var middlePeer = Harness.Serve(middle);
+        var leafLog = new BlobReadyLog();
+
+        var toLeaf = Harness.Client().TransferAsync(middlePeer.Address, Whole(layout), new ImageSink(leafImage), leafLog);
+        await leafLog.WhenReady(0);
+        // The middle node's own transfer fails, as TransferTracker.Fail does on a lost upstream.
+        middle.TransferFailed(0, blobs, new SourceLostException("upstream", Model, 1, blobs, "test"));
+
+        var error = await Assert.ThrowsAsync<SourceLostException>(() => toLeaf.WaitAsync(Bound));
+        Assert.Equal(middlePeer.Address, error.Peer);
+        Assert.Equal(1, error.BlobsLanded);
+        Assert.Contains("its own source was lost", error.Message);
+    }
+}
