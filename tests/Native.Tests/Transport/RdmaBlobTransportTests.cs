@@ -1,114 +1,21 @@
 using System.Net;
+using System.Net.Sockets;
 using BlitzScale.Native.Models.Image;
 using BlitzScale.Native.Transport;
 using BlitzScale.Native.Transport.Rdma;
-using static BlitzScale.Native.Tests.Transport.TransferAssertions;
 using static BlitzScale.Native.Tests.Transport.TransportImages;
 
 namespace BlitzScale.Native.Tests.Transport;
 
 /// <summary>
-/// The RDMA transport's protocol end to end: the real side channel over loopback TCP, the real server and client, and
-/// the queue pairs on the software fabric of <see cref="RdmaLoopback"/>, which checks every write's keys and ranges.
+/// The RDMA transport's protocol end to end, through every scenario of <see cref="ServerTransportConformance{THarness}"/>:
+/// the real side channel over loopback TCP, the real server and client, and the queue pairs on the software fabric of
+/// <see cref="RdmaLoopback"/>, which checks every write's keys and ranges.
 /// </summary>
-public sealed class RdmaBlobTransportTests
+public sealed class RdmaBlobTransportTests : ServerTransportConformance<RdmaHarness>
 {
-    private static readonly IPEndPoint Loopback = new(IPAddress.Loopback, 0);
-    private static readonly TimeSpan Bound = TimeSpan.FromSeconds(10);
-    private readonly RdmaLoopback _fabric = new();
-
-    [Fact]
-    public async Task Whole_image_arrives_byte_identical_with_every_blob_ready_in_order_and_nothing_left_registered()
-    {
-        var layout = Layout();
-        using var source = Random(layout, seed: 51);
-        using var target = ParameterImage.Allocate(layout);
-        await using var server = Server();
-        server.Register(Model, new ImageSource(source));
-        var log = new BlobReadyLog();
-
-        var result = await Client().TransferAsync(server.Address, Whole(layout), new ImageSink(target), log).WaitAsync(Bound);
-
-        AssertWholeImageArrived(source, target, log, result);
-        await server.DisposeAsync();
-        Assert.Equal((0, 0), (_fabric.OpenRegions, _fabric.OpenQueuePairs));
-    }
-
-    [Fact]
-    public async Task A_sub_range_with_a_chunk_size_that_divides_no_blob_is_written_only_inside_its_registered_region()
-    {
-        var layout = Layout();
-        const int chunk = SmallChunk + 1000;
-        using var source = Random(layout, seed: 52);
-        using var target = ParameterImage.Allocate(layout);
-        await using var server = Server();
-        server.Register(Model, new ImageSource(source));
-        var log = new BlobReadyLog();
-
-        // The client registers blobs 1..4 only: a write computed against any other base would fail its range check.
-        await Client().TransferAsync(server.Address, new TransferRequest(Model, 1, 4, chunk), new ImageSink(target), log).WaitAsync(Bound);
-
-        AssertOnlyBlobs1To4Arrived(source, target, log);
-    }
-
-    [Fact]
-    public async Task A_corrupted_write_is_detected_fetched_again_and_the_transfer_succeeds()
-    {
-        var layout = Layout();
-        using var source = Random(layout, seed: 53);
-        using var target = ParameterImage.Allocate(layout);
-        await using var server = Server();
-        server.Register(Model, new ImageSource(source));
-        int writes = 0;
-        _fabric.CorruptWrite = immediate => immediate == 3 && Interlocked.Increment(ref writes) == 1;
-
-        var result = await Client().TransferAsync(server.Address, Whole(layout), new ImageSink(target)).WaitAsync(Bound);
-
-        AssertIdentical(source, target);
-        Assert.Equal(2, writes);
-        Assert.Equal(1, result.RefetchedChunks);
-    }
-
-    [Fact]
-    public async Task A_chunk_corrupted_on_every_attempt_fails_the_transfer_naming_blob_and_chunk()
-    {
-        var layout = Layout();
-        using var source = Random(layout, seed: 54);
-        using var target = ParameterImage.Allocate(layout);
-        await using var server = Server();
-        server.Register(Model, new ImageSource(source));
-        var plan = Whole(layout);
-        // The immediate is the chunk's index in the plan: blob 2 chunk 1 comes after every chunk of blobs 0 and 1.
-        uint index = (uint)(layout.Blobs.Take(2).Sum(b => (b.ByteLength + SmallChunk - 1) / SmallChunk) + 1);
-        _fabric.CorruptWrite = immediate => immediate == index;
-
-        var error = await Assert.ThrowsAsync<ChunkVerificationException>(() =>
-            Client().TransferAsync(server.Address, plan, new ImageSink(target)).WaitAsync(Bound));
-
-        AssertGaveUpOnBlob2Chunk1(error, server.Address, target);
-    }
-
-    [Fact]
-    public async Task A_server_that_dies_mid_transfer_fails_it_with_SourceLost_and_releases_everything_it_registered()
-    {
-        var layout = Layout();
-        using var source = Random(layout, seed: 55, loadedBlobs: 0);
-        using var target = ParameterImage.Allocate(layout);
-        var sourceSink = new ImageSink(source);
-        Land(sourceSink, 0, 2);
-        var server = Server();
-        server.Register(Model, sourceSink);
-        var log = new BlobReadyLog();
-
-        var transfer = Client().TransferAsync(server.Address, Whole(layout), new ImageSink(target), log);
-        await log.WhenReady(1);
-        await server.DisposeAsync();
-
-        var error = await Assert.ThrowsAsync<SourceLostException>(() => transfer.WaitAsync(Bound));
-        Assert.Equal(server.Address, error.Peer);
-        Assert.Equal((2, layout.Blobs.Count), (error.BlobsLanded, error.BlobsRequested));
-        Assert.Equal((0, 0), (_fabric.OpenRegions, _fabric.OpenQueuePairs));
-    }
+    /// <summary>The client lands every chunk one poll returned, then looks at the token.</summary>
+    protected override bool CancellationStopsBeforeTheNextChunk => false;
 
     [Fact]
     public async Task A_failed_link_fails_the_transfer_with_SourceLost_naming_the_completion_status()
@@ -118,107 +25,85 @@ public sealed class RdmaBlobTransportTests
         using var target = ParameterImage.Allocate(layout);
         var sourceSink = new ImageSink(source);
         Land(sourceSink, 0, 1);
-        await using var server = Server();
-        server.Register(Model, sourceSink);
+        await using var peer = Harness.Serve(sourceSink);
         var log = new BlobReadyLog();
 
-        var transfer = Client().TransferAsync(server.Address, Whole(layout), new ImageSink(target), log);
+        var transfer = Harness.Client().TransferAsync(peer.Address, Whole(layout), new ImageSink(target), log);
         await log.WhenReady(0);
-        _fabric.Break();
+        Harness.Fabric.Break();
 
         var error = await Assert.ThrowsAsync<SourceLostException>(() => transfer.WaitAsync(Bound));
         Assert.Equal(1, error.BlobsLanded);
         Assert.Contains("WorkRequestFlushed", error.Message);
     }
+}
 
-    [Fact]
-    public async Task Retiring_a_model_cuts_its_transfers_and_completes_once_the_NIC_no_longer_reads_its_image()
+/// <summary>
+/// <see cref="RdmaBlobServer"/>s on loopback and <see cref="RdmaBlobTransport"/> clients, their NICs on one
+/// <see cref="RdmaLoopback"/> fabric. A chunk is corrupted by flipping a byte of its RDMA write, found by the write's
+/// immediate (its index in the plan of the latest transfer a client of this harness started). Nothing is left behind
+/// when no region is registered and no queue pair exists.
+/// </summary>
+public sealed class RdmaHarness : TransportHarness
+{
+    private static readonly IPEndPoint Loopback = new(IPAddress.Loopback, 0);
+    private ChunkPlan? _plan;
+    private Socket? _closed;
+
+    public RdmaHarness() => Fabric.CorruptWrite = immediate =>
+        CorruptChunk is { } corrupt && Volatile.Read(ref _plan) is { } plan && ChunkAt(plan, immediate) is var (blob, offset) && corrupt(blob, offset);
+
+    internal RdmaLoopback Fabric { get; } = new();
+
+    public override IBlobTransport Client(byte[]? secret = null) =>
+        new PlanRecorder(new RdmaBlobTransport(secret ?? Secret, new RdmaTransportOptions { ReceiveDepth = 8 }, Fabric.OpenNic("client")), this);
+
+    public override ServedPeer Serve(IBlobSource source)
     {
-        var layout = Layout();
-        using var source = Random(layout, seed: 57, loadedBlobs: 0);
-        using var target = ParameterImage.Allocate(layout);
-        var sourceSink = new ImageSink(source);
-        Land(sourceSink, 0, 1);
-        await using var server = Server();
-        server.Register(Model, sourceSink);
-        var log = new BlobReadyLog();
-
-        var transfer = Client().TransferAsync(server.Address, Whole(layout), new ImageSink(target), log);
-        await log.WhenReady(0);
-        await server.RetireAsync(Model).WaitAsync(Bound);
-        var error = await Assert.ThrowsAsync<SourceLostException>(() => transfer.WaitAsync(Bound));
-
-        Assert.Equal(0, server.ActiveConnections);
-        Assert.Equal(1, error.BlobsLanded);
-        Assert.Equal((0, 0), (_fabric.OpenRegions, _fabric.OpenQueuePairs));
+        var server = RdmaBlobServer.Start(Loopback, Secret, Fabric.OpenNic("server"), new RdmaServerOptions { SendDepth = 4 });
+        server.Register(Model, source);
+        return new ServerPeer(server.Address, server.Core, server.RetireAsync, server.DisposeAsync);
     }
 
-    [Fact]
-    public async Task A_wrong_secret_is_refused_clearly_and_the_server_keeps_serving_others()
+    /// <summary>A side-channel port bound but not listening: connecting is refused, and the port stays the harness's.</summary>
+    public override string AbsentPeer
     {
-        var layout = Layout();
-        using var source = Random(layout, seed: 58);
-        using var target = ParameterImage.Allocate(layout);
-        await using var server = Server();
-        server.Register(Model, new ImageSource(source));
-        byte[] wrong = [.. Secret];
-        wrong[0] ^= 1;
-
-        var error = await Assert.ThrowsAsync<PeerRefusedException>(() =>
-            new RdmaBlobTransport(wrong, null, _fabric.OpenNic("client")).TransferAsync(server.Address, Whole(layout), new ImageSink(target)).WaitAsync(Bound));
-        await Client().TransferAsync(server.Address, Whole(layout), new ImageSink(target)).WaitAsync(Bound);
-
-        Assert.Equal(server.Address, error.Peer);
-        Assert.Equal(1, server.RefusedConnections);
-        AssertIdentical(source, target);
+        get
+        {
+            if (_closed is null)
+            {
+                _closed = new Socket(SocketType.Stream, ProtocolType.Tcp);
+                _closed.Bind(Loopback);
+            }
+            return _closed.LocalEndPoint!.ToString()!;
+        }
     }
 
-    [Fact]
-    public async Task An_unknown_model_is_refused_by_name_before_any_queue_pair_connects()
+    public override void AssertNothingLeftBehind() => Assert.Equal((0, 0), (Fabric.OpenRegions, Fabric.OpenQueuePairs));
+
+    public override void Dispose() => _closed?.Dispose();
+
+    private static (int Blob, long Offset) ChunkAt(ChunkPlan plan, uint immediate)
     {
-        var layout = Layout();
-        using var target = ParameterImage.Allocate(layout);
-        await using var server = Server();
-
-        var error = await Assert.ThrowsAsync<TransferException>(() =>
-            Client().TransferAsync(server.Address, new TransferRequest("other", 0, 1), new ImageSink(target)).WaitAsync(Bound));
-
-        Assert.Contains($"model \"other\" is not served by {server.Address}", error.Message);
-        Assert.Equal(0, _fabric.OpenRegions);
+        for (int blob = plan.FirstBlob; blob < plan.EndBlob; blob++)
+        {
+            for (int i = 0; i < plan.ChunksOf(blob); i++)
+            {
+                var chunk = plan.Get(blob, i);
+                if (RdmaWire.Immediate(plan.IndexOf(chunk)) == immediate) return (chunk.Blob, chunk.OffsetInBlob);
+            }
+        }
+        throw new InvalidOperationException($"immediate {immediate} names no chunk of the plan");
     }
 
-    [Fact]
-    public async Task A_chain_of_two_forwards_from_filling_images_and_every_image_equals_the_source()
+    /// <summary>Records each transfer's plan for <see cref="ChunkAt"/>, then hands it to the RDMA client unchanged.</summary>
+    private sealed class PlanRecorder(IBlobTransport client, RdmaHarness harness) : IBlobTransport
     {
-        var layout = Layout();
-        int last = layout.Blobs.Count - 1;
-        using var rootImage = Random(layout, seed: 59, loadedBlobs: 0);
-        using var middleImage = ParameterImage.Allocate(layout);
-        using var leafImage = ParameterImage.Allocate(layout);
-        var root = new ImageSink(rootImage);
-        Land(root, 0, last);
-        await using var rootServer = Server();
-        await using var middleServer = Server();
-        rootServer.Register(Model, root);
-        var middle = new ImageSink(middleImage);
-        middleServer.Register(Model, middle);
-        var middleLog = new BlobReadyLog();
-        var leafLog = new BlobReadyLog();
-
-        var toMiddle = Client().TransferAsync(rootServer.Address, Whole(layout), middle, middleLog);
-        var toLeaf = Client().TransferAsync(middleServer.Address, Whole(layout), new ImageSink(leafImage), leafLog);
-        await leafLog.WhenReady(0);
-        bool middleWasStillLoading = !toMiddle.IsCompleted;
-        Land(root, last, last + 1);
-        await Task.WhenAll(toMiddle, toLeaf).WaitAsync(Bound);
-
-        Assert.True(middleWasStillLoading);
-        AssertIdentical(rootImage, middleImage);
-        AssertIdentical(rootImage, leafImage);
-        Assert.Equal(Enumerable.Range(0, layout.Blobs.Count), leafLog.Blobs);
+        public Task<TransferResult> TransferAsync(
+            string peer, TransferRequest request, IBlobSink target, IProgress<int>? blobReady = null, CancellationToken cancellationToken = default)
+        {
+            Volatile.Write(ref harness._plan, ChunkPlan.For(request, target.Layout));
+            return client.TransferAsync(peer, request, target, blobReady, cancellationToken);
+        }
     }
-
-    private RdmaBlobServer Server() => RdmaBlobServer.Start(Loopback, Secret, _fabric.OpenNic("server"), new RdmaServerOptions { SendDepth = 4 });
-
-    private RdmaBlobTransport Client() => new(Secret, new RdmaTransportOptions { ReceiveDepth = 8 }, _fabric.OpenNic("client"));
 }

@@ -114,13 +114,22 @@ public abstract class TransportConformance<THarness> : IDisposable
         Assert.Contains(peer, error.Message);
     }
 
+    /// <summary>
+    /// Whether a cancelled transfer lands no further chunk. False where the client lands every chunk one poll of its
+    /// completions returned before it looks at the token again (RDMA): it may finish the next blob too.
+    /// </summary>
+    protected virtual bool CancellationStopsBeforeTheNextChunk => true;
+
     [Fact]
     public async Task Cancellation_stops_the_transfer_and_frees_its_connection()
     {
         var layout = Layout();
-        using var source = Random(layout, seed: 5);
+        using var source = Random(layout, seed: 5, loadedBlobs: 0);
         using var target = ParameterImage.Allocate(layout);
-        await using var peer = Harness.Serve(new ImageSource(source));
+        // The source holds blobs 0 and 1: blob 1 is there to be fetched, but the transfer can never finish on its own.
+        var sourceSink = new ImageSink(source);
+        Land(sourceSink, 0, 2);
+        await using var peer = Harness.Serve(sourceSink);
         var closed = peer.WhenAllConnectionsClosed();
         using var cancel = new CancellationTokenSource();
         var log = new BlobReadyLog { OnReady = _ => cancel.Cancel() };
@@ -129,8 +138,12 @@ public abstract class TransportConformance<THarness> : IDisposable
             Harness.Client().TransferAsync(peer.Address, Whole(layout), new ImageSink(target), log, cancel.Token).WaitAsync(Bound));
         await closed.WaitAsync(Bound);
 
-        Assert.Equal([0], log.Blobs);
-        Assert.False(target.IsLoaded(1));
+        Assert.Equal(0, log.Blobs[0]);
+        if (CancellationStopsBeforeTheNextChunk)
+        {
+            Assert.Equal([0], log.Blobs);
+            Assert.False(target.IsLoaded(1));
+        }
         Assert.Equal(0, peer.ActiveConnections);
         Harness.AssertNothingLeftBehind();
     }
