@@ -1,87 +1,48 @@
-using BlitzScale.Native.Models.Image;
 using BlitzScale.Native.Transport;
-using static BlitzScale.Native.Tests.Transport.TransportImages;
 
 namespace BlitzScale.Native.Tests.Transport;
 
-/// <summary>The same-host transport (two GPUs of one host over NVLink): a chunked, hashed copy inside the process.</summary>
-public sealed class SameHostTransportTests
+/// <summary>
+/// The same-host transport (two GPUs of one host over NVLink), a chunked, hashed copy inside the process, through every
+/// scenario of <see cref="TransportConformance{THarness}"/>; it has no server, so no secret, connection or retiring.
+/// </summary>
+public sealed class SameHostTransportTests : TransportConformance<SameHostHarness>;
+
+/// <summary>One <see cref="SameHostTransport"/> that is every client, with each served image registered under its own GPU of host h1.</summary>
+public sealed class SameHostHarness : TransportHarness
 {
-    private static readonly TimeSpan Bound = TimeSpan.FromSeconds(10);
+    private readonly SameHostTransport _transport = new();
+    private int _gpus;
 
-    [Fact]
-    public async Task Copies_the_image_byte_identical_with_blobs_ready_in_order()
+    public SameHostHarness() => _transport.CorruptOnCopy = (blob, offset) => CorruptChunk?.Invoke(blob, offset) == true;
+
+    /// <summary>The transport; copies inside one host prove no secret.</summary>
+    public override IBlobTransport Client(byte[]? secret = null) => _transport;
+
+    public override ServedPeer Serve(IBlobSource source)
     {
-        var layout = Layout();
-        using var source = Random(layout, seed: 21);
-        using var target = ParameterImage.Allocate(layout);
-        var transport = new SameHostTransport();
-        transport.Register("h1/gpu0", Model, new ImageSource(source));
-        var log = new BlobReadyLog();
-
-        var result = await transport.TransferAsync("h1/gpu0", Whole(layout, SmallChunk + 1000), new ImageSink(target), log).WaitAsync(Bound);
-
-        AssertIdentical(source, target);
-        Assert.Equal(Enumerable.Range(0, layout.Blobs.Count), log.Blobs);
-        Assert.Equal(layout.TotalBytes, result.Bytes);
+        string peer = $"h1/gpu{Interlocked.Increment(ref _gpus) - 1}";
+        _transport.Register(peer, TransportImages.Model, source);
+        return new Peer(peer, () => _transport.Unregister(peer, TransportImages.Model));
     }
 
-    [Fact]
-    public async Task A_corrupted_copy_is_redone_and_a_persistently_corrupted_one_fails_by_name()
+    public override string AbsentPeer => "h1/gpu99";
+
+    /// <summary>A registered image: nothing connects to it, so there is no connection to count, close or cut.</summary>
+    private sealed class Peer(string address, Func<bool> unregister) : ServedPeer
     {
-        var layout = Layout();
-        using var source = Random(layout, seed: 22);
-        using var once = ParameterImage.Allocate(layout);
-        using var always = ParameterImage.Allocate(layout);
-        var transport = new SameHostTransport();
-        transport.Register("h1/gpu0", Model, new ImageSource(source));
-        int copies = 0;
-        transport.CorruptOnCopy = (blob, offset) => blob == 3 && offset == 0 && Interlocked.Increment(ref copies) == 1;
+        public override string Address => address;
+        public override int ActiveConnections => 0;
+        public override int RefusedConnections => 0;
 
-        var result = await transport.TransferAsync("h1/gpu0", Whole(layout), new ImageSink(once)).WaitAsync(Bound);
-        transport.CorruptOnCopy = (blob, offset) => blob == 3 && offset == 0;
-        var error = await Assert.ThrowsAsync<ChunkVerificationException>(() =>
-            transport.TransferAsync("h1/gpu0", Whole(layout), new ImageSink(always)).WaitAsync(Bound));
+        public override Task RetireAsync() => throw new NotSupportedException("a same-host copy has no connection to cut");
 
-        AssertIdentical(source, once);
-        Assert.Equal(1, result.RefetchedChunks);
-        Assert.Equal((3, 0), (error.Blob, error.Chunk));
-        Assert.Contains("blob 3 chunk 0", error.Message);
-        Assert.Contains("h1/gpu0", error.Message);
-    }
+        public override Task WhenAllConnectionsClosed() => Task.CompletedTask;
 
-    [Fact]
-    public async Task A_peer_that_holds_no_copy_is_a_lost_source()
-    {
-        var layout = Layout();
-        using var target = ParameterImage.Allocate(layout);
-
-        var error = await Assert.ThrowsAsync<SourceLostException>(() =>
-            new SameHostTransport().TransferAsync("h1/gpu3", Whole(layout), new ImageSink(target)).WaitAsync(Bound));
-
-        Assert.Equal("h1/gpu3", error.Peer);
-        Assert.Equal(0, error.BlobsLanded);
-    }
-
-    [Fact]
-    public async Task Copies_from_an_image_still_being_filled_as_its_blobs_land()
-    {
-        var layout = Layout();
-        using var source = Random(layout, seed: 23, loadedBlobs: 0);
-        using var target = ParameterImage.Allocate(layout);
-        var filling = new ImageSink(source);
-        var transport = new SameHostTransport();
-        transport.Register("h1/gpu0", Model, filling);
-        var log = new BlobReadyLog();
-
-        var transfer = transport.TransferAsync("h1/gpu0", Whole(layout), new ImageSink(target), log);
-        Land(filling, 0, 1);
-        await log.WhenReady(0);
-        bool waitingForTheRest = !transfer.IsCompleted;
-        Land(filling, 1, layout.Blobs.Count);
-        await transfer.WaitAsync(Bound);
-
-        Assert.True(waitingForTheRest);
-        AssertIdentical(source, target);
+        public override ValueTask DisposeAsync()
+        {
+            unregister();
+            return ValueTask.CompletedTask;
+        }
     }
 }
