@@ -1,6 +1,4 @@
 using System.Net;
-using System.Net.Sockets;
-using BlitzScale.Native.Models.Image;
 using BlitzScale.Native.Transport;
 using BlitzScale.Native.Transport.Rdma;
 using static BlitzScale.Native.Tests.Transport.TransportImages;
@@ -20,19 +18,12 @@ public sealed class RdmaBlobTransportTests : ServerTransportConformance<RdmaHarn
     [Fact]
     public async Task A_failed_link_fails_the_transfer_with_SourceLost_naming_the_completion_status()
     {
-        var layout = Layout();
-        using var source = Random(layout, seed: 56, loadedBlobs: 0);
-        using var target = ParameterImage.Allocate(layout);
-        var sourceSink = new ImageSink(source);
-        Land(sourceSink, 0, 1);
-        await using var peer = Harness.Serve(sourceSink);
-        var log = new BlobReadyLog();
+        await using var filling = FillingTransfer.Start(Harness, seed: 56, heldBlobs: 1);
 
-        var transfer = Harness.Client().TransferAsync(peer.Address, Whole(layout), new ImageSink(target), log);
-        await log.WhenReady(0);
+        await filling.Log.WhenReady(0);
         Harness.Fabric.Break();
 
-        var error = await Assert.ThrowsAsync<SourceLostException>(() => transfer.WaitAsync(Bound));
+        var error = await Assert.ThrowsAsync<SourceLostException>(() => filling.Transfer.WaitAsync(Bound));
         Assert.Equal(1, error.BlobsLanded);
         Assert.Contains("WorkRequestFlushed", error.Message);
     }
@@ -48,7 +39,7 @@ public sealed class RdmaHarness : TransportHarness
 {
     private static readonly IPEndPoint Loopback = new(IPAddress.Loopback, 0);
     private ChunkPlan? _plan;
-    private Socket? _closed;
+    private readonly RefusingPort _absent = new();
 
     public RdmaHarness() => Fabric.CorruptWrite = immediate =>
         CorruptChunk is { } corrupt && Volatile.Read(ref _plan) is { } plan && ChunkAt(plan, immediate) is var (blob, offset) && corrupt(blob, offset);
@@ -65,23 +56,12 @@ public sealed class RdmaHarness : TransportHarness
         return new ServerPeer(server.Address, server.Core, server.RetireAsync, server.DisposeAsync);
     }
 
-    /// <summary>A side-channel port bound but not listening: connecting is refused, and the port stays the harness's.</summary>
-    public override string AbsentPeer
-    {
-        get
-        {
-            if (_closed is null)
-            {
-                _closed = new Socket(SocketType.Stream, ProtocolType.Tcp);
-                _closed.Bind(Loopback);
-            }
-            return _closed.LocalEndPoint!.ToString()!;
-        }
-    }
+    /// <summary>A side-channel port nothing listens on.</summary>
+    public override string AbsentPeer => _absent.Address;
 
     public override void AssertNothingLeftBehind() => Assert.Equal((0, 0), (Fabric.OpenRegions, Fabric.OpenQueuePairs));
 
-    public override void Dispose() => _closed?.Dispose();
+    public override void Dispose() => _absent.Dispose();
 
     private static (int Blob, long Offset) ChunkAt(ChunkPlan plan, uint immediate)
     {

@@ -1,4 +1,3 @@
-using BlitzScale.Native.Models.Image;
 using BlitzScale.Native.Tensors;
 using BlitzScale.Native.Transport;
 using static BlitzScale.Native.Tests.Transport.TransportImages;
@@ -16,85 +15,69 @@ public abstract class ServerTransportConformance<THarness> : TransportConformanc
     [Fact]
     public async Task A_wrong_secret_is_refused_clearly_and_the_server_keeps_serving_others()
     {
-        var layout = Layout();
-        using var source = Random(layout, seed: 11);
-        using var target = ParameterImage.Allocate(layout);
-        await using var peer = Harness.Serve(new ImageSource(source));
+        await using var served = ServedImage.Start(Harness, seed: 11);
+        var (peer, whole) = (served.Peer, Whole(served.Layout));
         byte[] wrong = [.. Secret];
         wrong[0] ^= 1;
 
         var error = await Assert.ThrowsAsync<PeerRefusedException>(() =>
-            Harness.Client(wrong).TransferAsync(peer.Address, Whole(layout), new ImageSink(target)).WaitAsync(Bound));
-        await Harness.Client().TransferAsync(peer.Address, Whole(layout), new ImageSink(target)).WaitAsync(Bound);
+            Harness.Client(wrong).TransferAsync(peer.Address, whole, new ImageSink(served.Target)).WaitAsync(Bound));
+        await Harness.Client().TransferAsync(peer.Address, whole, new ImageSink(served.Target)).WaitAsync(Bound);
 
         Assert.Equal(peer.Address, error.Peer);
         Assert.Contains($"peer {peer.Address} refused the cluster secret", error.Message);
         Assert.Equal(1, peer.RefusedConnections);
-        AssertIdentical(source, target);
+        AssertIdentical(served.Source, served.Target);
     }
 
     [Fact]
     public async Task A_source_that_dies_mid_transfer_fails_it_with_SourceLost_and_leaves_nothing_behind()
     {
-        var layout = Layout();
-        using var source = Random(layout, seed: 12, loadedBlobs: 0);
-        using var target = ParameterImage.Allocate(layout);
         // The source is itself still receiving: it holds blobs 0 and 1, so the transfer is mid-way when it dies.
-        var sourceSink = new ImageSink(source);
-        Land(sourceSink, 0, 2);
-        await using var peer = Harness.Serve(sourceSink);
-        var log = new BlobReadyLog();
+        await using var filling = FillingTransfer.Start(Harness, seed: 12, heldBlobs: 2);
+        int blobs = filling.Layout.Blobs.Count;
+        string peer = filling.Peer.Address;
 
-        var transfer = Harness.Client().TransferAsync(peer.Address, Whole(layout), new ImageSink(target), log);
-        await log.WhenReady(1);
-        await peer.DisposeAsync();
+        await filling.Log.WhenReady(1);
+        await filling.Peer.DisposeAsync();
 
-        var error = await Assert.ThrowsAsync<SourceLostException>(() => transfer.WaitAsync(Bound));
-        Assert.Equal(peer.Address, error.Peer);
-        Assert.Equal((2, layout.Blobs.Count), (error.BlobsLanded, error.BlobsRequested));
-        Assert.Contains($"source {peer.Address} was lost after 2 of {layout.Blobs.Count} blobs", error.Message);
+        var error = await Assert.ThrowsAsync<SourceLostException>(() => filling.Transfer.WaitAsync(Bound));
+        Assert.Equal(peer, error.Peer);
+        Assert.Equal((2, blobs), (error.BlobsLanded, error.BlobsRequested));
+        Assert.Contains($"source {peer} was lost after 2 of {blobs} blobs", error.Message);
         Harness.AssertNothingLeftBehind();
     }
 
     [Fact]
     public async Task Retiring_a_model_cuts_its_transfers_and_completes_once_they_stopped_reading_it()
     {
-        var layout = Layout();
-        using var source = Random(layout, seed: 13, loadedBlobs: 0);
-        using var target = ParameterImage.Allocate(layout);
-        var sourceSink = new ImageSink(source);
-        Land(sourceSink, 0, 1);
-        await using var peer = Harness.Serve(sourceSink);
-        var log = new BlobReadyLog();
+        await using var filling = FillingTransfer.Start(Harness, seed: 13, heldBlobs: 1);
+        string peer = filling.Peer.Address;
 
-        var transfer = Harness.Client().TransferAsync(peer.Address, Whole(layout), new ImageSink(target), log);
-        await log.WhenReady(0);
-        await peer.RetireAsync().WaitAsync(Bound);
+        await filling.Log.WhenReady(0);
+        await filling.Peer.RetireAsync().WaitAsync(Bound);
 
-        Assert.Equal(0, peer.ActiveConnections);
-        var error = await Assert.ThrowsAsync<SourceLostException>(() => transfer.WaitAsync(Bound));
+        Assert.Equal(0, filling.Peer.ActiveConnections);
+        var error = await Assert.ThrowsAsync<SourceLostException>(() => filling.Transfer.WaitAsync(Bound));
         Assert.Equal(1, error.BlobsLanded);
         Harness.AssertNothingLeftBehind();
         var refused = await Assert.ThrowsAsync<TransferException>(() =>
-            Harness.Client().TransferAsync(peer.Address, Whole(layout), new ImageSink(target)).WaitAsync(Bound));
-        Assert.Contains($"model \"{Model}\" is not served by {peer.Address}", refused.Message);
+            Harness.Client().TransferAsync(peer, Whole(filling.Layout), new ImageSink(filling.Target)).WaitAsync(Bound));
+        Assert.Contains($"model \"{Model}\" is not served by {peer}", refused.Message);
     }
 
     [Fact]
     public async Task An_unknown_model_or_a_different_layout_is_refused_by_name_before_anything_is_set_up()
     {
-        var layout = Layout();
-        using var source = Random(layout, seed: 14);
         var bf16 = Layout(dtype: DType.BF16);
-        using var target = ParameterImage.Allocate(bf16);
-        await using var peer = Harness.Serve(new ImageSource(source));
-        var transport = Harness.Client();
+        await using var served = ServedImage.Start(Harness, seed: 14, targetLayout: bf16);
+        var (peer, transport) = (served.Peer, Harness.Client());
 
         var unknown = await Assert.ThrowsAsync<TransferException>(() =>
-            transport.TransferAsync(peer.Address, new TransferRequest("other", 0, 1), new ImageSink(target)).WaitAsync(Bound));
+            transport.TransferAsync(peer.Address, new TransferRequest("other", 0, 1), new ImageSink(served.Target)).WaitAsync(Bound));
         Harness.AssertNothingLeftBehind();
         var differs = await Assert.ThrowsAsync<TransferException>(() =>
-            transport.TransferAsync(peer.Address, Whole(bf16), new ImageSink(target)).WaitAsync(Bound));
+            transport.TransferAsync(peer.Address, Whole(bf16), new ImageSink(served.Target)).WaitAsync(Bound));
         Harness.AssertNothingLeftBehind();
 
         Assert.Contains($"model \"other\" is not served by {peer.Address}", unknown.Message);

@@ -1,5 +1,4 @@
 using System.Net;
-using System.Net.Sockets;
 using BlitzScale.Native.Transport;
 using static BlitzScale.Native.Tests.Transport.TransportImages;
 
@@ -12,7 +11,7 @@ public sealed class TcpBlobTransportTests : ServerTransportConformance<TcpHarnes
 public sealed class TcpHarness : TransportHarness
 {
     private static readonly IPEndPoint Loopback = new(IPAddress.Loopback, 0);
-    private Socket? _closed;
+    private readonly RefusingPort _absent = new();
 
     public override IBlobTransport Client(byte[]? secret = null) => new TcpBlobTransport(secret ?? Secret);
 
@@ -24,19 +23,8 @@ public sealed class TcpHarness : TransportHarness
         return new ServerPeer(server.Address, server.Core, server.RetireAsync, server.DisposeAsync);
     }
 
-    /// <summary>A port bound but not listening: connecting is refused, and the port stays the harness's.</summary>
-    public override string AbsentPeer
-    {
-        get
-        {
-            if (_closed is null)
-            {
-                _closed = new Socket(SocketType.Stream, ProtocolType.Tcp);
-                _closed.Bind(Loopback);
-            }
-            return _closed.LocalEndPoint!.ToString()!;
-        }
-    }
+    /// <summary>A port nothing listens on.</summary>
+    public override string AbsentPeer => _absent.Address;
 
-    public override void Dispose() => _closed?.Dispose();
+    public override void Dispose() => _absent.Dispose();
 }

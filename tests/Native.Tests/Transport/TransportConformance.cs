@@ -28,19 +28,17 @@ public abstract class TransportConformance<THarness> : IDisposable
     [Fact]
     public async Task Whole_image_arrives_byte_identical_with_every_blob_ready_in_order_and_nothing_left_behind()
     {
-        var layout = Layout();
-        using var source = Random(layout, seed: 1);
-        using var target = ParameterImage.Allocate(layout);
-        await using var peer = Harness.Serve(new ImageSource(source));
-        var closed = peer.WhenAllConnectionsClosed();
+        await using var served = ServedImage.Start(Harness, seed: 1);
+        var closed = served.Peer.WhenAllConnectionsClosed();
         var log = new BlobReadyLog();
 
-        var result = await Harness.Client().TransferAsync(peer.Address, Whole(layout), new ImageSink(target), log).WaitAsync(Bound);
+        var result = await Harness.Client()
+            .TransferAsync(served.Peer.Address, Whole(served.Layout), new ImageSink(served.Target), log).WaitAsync(Bound);
         await closed.WaitAsync(Bound);
 
-        AssertWholeImageArrived(source, target, log, result);
+        AssertWholeImageArrived(served.Source, served.Target, log, result);
         Harness.AssertNothingLeftBehind();
-        await peer.DisposeAsync();
+        await served.Peer.DisposeAsync();
         Harness.AssertNothingLeftBehind();
     }
 
@@ -50,36 +48,30 @@ public abstract class TransportConformance<THarness> : IDisposable
     /// <summary>Blobs 1..4 in chunks that divide no blob arrive intact, and only they; returns the transfer's result.</summary>
     protected async Task<TransferResult> SubRangeArrivesIntact(int seed)
     {
-        var layout = Layout();
         const int chunk = SmallChunk + 1000;
-        Assert.Contains(layout.Blobs, b => b.ByteLength % chunk != 0);
-        using var source = Random(layout, seed);
-        using var target = ParameterImage.Allocate(layout);
-        await using var peer = Harness.Serve(new ImageSource(source));
+        await using var served = ServedImage.Start(Harness, seed);
+        Assert.Contains(served.Layout.Blobs, b => b.ByteLength % chunk != 0);
         var log = new BlobReadyLog();
 
         // Over RDMA the client registers blobs 1..4 only: a write computed against any other base fails its range check.
         var result = await Harness.Client()
-            .TransferAsync(peer.Address, new TransferRequest(Model, 1, 4, chunk), new ImageSink(target), log).WaitAsync(Bound);
+            .TransferAsync(served.Peer.Address, new TransferRequest(Model, 1, 4, chunk), new ImageSink(served.Target), log).WaitAsync(Bound);
 
-        AssertOnlyBlobs1To4Arrived(source, target, log);
-        Assert.Equal(layout.Blobs.Skip(1).Take(3).Sum(b => b.ByteLength), result.Bytes);
+        AssertOnlyBlobs1To4Arrived(served.Source, served.Target, log);
+        Assert.Equal(served.Layout.Blobs.Skip(1).Take(3).Sum(b => b.ByteLength), result.Bytes);
         return result;
     }
 
     [Fact]
     public async Task A_corrupted_chunk_is_detected_fetched_again_and_the_transfer_succeeds()
     {
-        var layout = Layout();
-        using var source = Random(layout, seed: 3);
-        using var target = ParameterImage.Allocate(layout);
-        await using var peer = Harness.Serve(new ImageSource(source));
+        await using var served = ServedImage.Start(Harness, seed: 3);
         int sends = 0;
         Harness.CorruptChunk = (blob, offset) => blob == 2 && offset == SmallChunk && Interlocked.Increment(ref sends) == 1;
 
-        var result = await Harness.Client().TransferAsync(peer.Address, Whole(layout), new ImageSink(target)).WaitAsync(Bound);
+        var result = await Harness.Client().TransferAsync(served.Peer.Address, Whole(served.Layout), new ImageSink(served.Target)).WaitAsync(Bound);
 
-        AssertIdentical(source, target);
+        AssertIdentical(served.Source, served.Target);
         Assert.Equal(2, sends);
         Assert.Equal(1, result.RefetchedChunks);
     }
@@ -87,16 +79,13 @@ public abstract class TransportConformance<THarness> : IDisposable
     [Fact]
     public async Task A_chunk_corrupted_on_every_attempt_fails_the_transfer_naming_blob_chunk_and_peer()
     {
-        var layout = Layout();
-        using var source = Random(layout, seed: 4);
-        using var target = ParameterImage.Allocate(layout);
-        await using var peer = Harness.Serve(new ImageSource(source));
+        await using var served = ServedImage.Start(Harness, seed: 4);
         Harness.CorruptChunk = (blob, offset) => blob == 2 && offset == SmallChunk;
 
         var error = await Assert.ThrowsAsync<ChunkVerificationException>(() =>
-            Harness.Client().TransferAsync(peer.Address, Whole(layout), new ImageSink(target)).WaitAsync(Bound));
+            Harness.Client().TransferAsync(served.Peer.Address, Whole(served.Layout), new ImageSink(served.Target)).WaitAsync(Bound));
 
-        AssertGaveUpOnBlob2Chunk1(error, peer.Address, target);
+        AssertGaveUpOnBlob2Chunk1(error, served.Peer.Address, served.Target);
     }
 
     [Fact]
@@ -123,28 +112,20 @@ public abstract class TransportConformance<THarness> : IDisposable
     [Fact]
     public async Task Cancellation_stops_the_transfer_and_frees_its_connection()
     {
-        var layout = Layout();
-        using var source = Random(layout, seed: 5, loadedBlobs: 0);
-        using var target = ParameterImage.Allocate(layout);
-        // The source holds blobs 0 and 1: blob 1 is there to be fetched, but the transfer can never finish on its own.
-        var sourceSink = new ImageSink(source);
-        Land(sourceSink, 0, 2);
-        await using var peer = Harness.Serve(sourceSink);
-        var closed = peer.WhenAllConnectionsClosed();
         using var cancel = new CancellationTokenSource();
-        var log = new BlobReadyLog { OnReady = _ => cancel.Cancel() };
+        // The source holds blobs 0 and 1: blob 1 is there to be fetched, but the transfer can never finish on its own.
+        await using var filling = FillingTransfer.Start(Harness, seed: 5, heldBlobs: 2, new BlobReadyLog { OnReady = _ => cancel.Cancel() }, cancel.Token);
 
-        await Assert.ThrowsAnyAsync<OperationCanceledException>(() =>
-            Harness.Client().TransferAsync(peer.Address, Whole(layout), new ImageSink(target), log, cancel.Token).WaitAsync(Bound));
-        await closed.WaitAsync(Bound);
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => filling.Transfer.WaitAsync(Bound));
+        await filling.ConnectionsClosed.WaitAsync(Bound);
 
-        Assert.Equal(0, log.Blobs[0]);
+        Assert.Equal(0, filling.Log.Blobs[0]);
         if (CancellationStopsBeforeTheNextChunk)
         {
-            Assert.Equal([0], log.Blobs);
-            Assert.False(target.IsLoaded(1));
+            Assert.Equal([0], filling.Log.Blobs);
+            Assert.False(filling.Target.IsLoaded(1));
         }
-        Assert.Equal(0, peer.ActiveConnections);
+        Assert.Equal(0, filling.Peer.ActiveConnections);
         Harness.AssertNothingLeftBehind();
     }
 
@@ -176,22 +157,15 @@ public abstract class TransportConformance<THarness> : IDisposable
     [Fact]
     public async Task A_forwarding_node_whose_own_source_fails_reports_it_as_lost_downstream()
     {
-        var layout = Layout();
-        int blobs = layout.Blobs.Count;
-        using var middleImage = ParameterImage.Allocate(layout);
-        using var leafImage = ParameterImage.Allocate(layout);
-        var middle = new ImageSink(middleImage);
-        Land(middle, 0, 1);
-        await using var middlePeer = Harness.Serve(middle);
-        var leafLog = new BlobReadyLog();
+        await using var filling = FillingTransfer.Start(Harness, seed: 7, heldBlobs: 1);
+        int blobs = filling.Layout.Blobs.Count;
 
-        var toLeaf = Harness.Client().TransferAsync(middlePeer.Address, Whole(layout), new ImageSink(leafImage), leafLog);
-        await leafLog.WhenReady(0);
-        // The middle node's own transfer fails, as TransferTracker.Fail does on a lost upstream.
-        middle.TransferFailed(0, blobs, new SourceLostException("upstream", Model, 1, blobs, "test"));
+        await filling.Log.WhenReady(0);
+        // The forwarding node's own transfer fails, as TransferTracker.Fail does on a lost upstream.
+        filling.Source.TransferFailed(0, blobs, new SourceLostException("upstream", Model, 1, blobs, "test"));
 
-        var error = await Assert.ThrowsAsync<SourceLostException>(() => toLeaf.WaitAsync(Bound));
-        Assert.Equal(middlePeer.Address, error.Peer);
+        var error = await Assert.ThrowsAsync<SourceLostException>(() => filling.Transfer.WaitAsync(Bound));
+        Assert.Equal(filling.Peer.Address, error.Peer);
         Assert.Equal(1, error.BlobsLanded);
         Assert.Contains("its own source was lost", error.Message);
     }
