@@ -160,6 +160,8 @@ public sealed class RdmaBlobTransport : IBlobTransport, IDisposable
             }
             while (ledger.TryTakeReady(out var chunk, out ulong sent))
             {
+                // Checked per chunk, as the other transports do: no chunk lands after the caller cancelled.
+                cancellationToken.ThrowIfCancellationRequested();
                 int index = tracker.Plan.IndexOf(chunk);
                 if (tracker.Land(chunk, sent))
                 {

@@ -12,9 +12,6 @@ namespace BlitzScale.Native.Tests.Transport;
 /// </summary>
 public sealed class RdmaBlobTransportTests : ServerTransportConformance<RdmaHarness>
 {
-    /// <summary>The client lands every chunk one poll returned, then looks at the token.</summary>
-    protected override bool CancellationStopsBeforeTheNextChunk => false;
-
     [Fact]
     public async Task A_failed_link_fails_the_transfer_with_SourceLost_naming_the_completion_status()
     {
