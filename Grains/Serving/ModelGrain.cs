@@ -154,6 +154,14 @@ internal sealed partial class ModelGrain(ILogger<ModelGrain> logger) : Grain, IM
         var deployment = _deployment ?? throw NotDeployed();
         var slots = _slots.ToList();
         var instances = await Task.WhenAll(slots.Select(s => HostContext.On(s.Host, () => Shard(s).GetStatus())));
+        // A Warm instance found unloaded was evicted (its event may still be on its way here): it is gone.
+        var evicted = slots.Zip(instances).Where(p => p.First.Warm && p.Second.State == InstanceState.Inactive).ToList();
+        foreach (var (slot, _) in evicted) _slots.Remove(slot);
+        if (evicted.Count > 0)
+        {
+            slots = slots.Except(evicted.Select(p => p.First)).ToList();
+            instances = instances.Except(evicted.Select(p => p.Second)).ToArray();
+        }
         foreach (var (slot, status) in slots.Zip(instances))
         {
             slot.Failed = status.State == InstanceState.Failed;
@@ -357,7 +365,7 @@ internal sealed partial class ModelGrain(ILogger<ModelGrain> logger) : Grain, IM
         return feeds.ToDictionary(f => f.Key, f => f.Value, StringComparer.Ordinal);
     }
 
-    // Least outstanding tokens among active instances that hold the model (any active one while none does yet).
+    // Least outstanding tokens among active instances; a loading one queues its requests until its parameters land.
     private InstanceSlot Route()
     {
         var active = _slots.Where(s => s.Active).ToList();
@@ -366,8 +374,7 @@ internal sealed partial class ModelGrain(ILogger<ModelGrain> logger) : Grain, IM
             throw new InvalidOperationException($"model \"{Model}\" has no instance taking requests ({_slots.Count(s => s.Warm)} Warm, " +
                 $"{_slots.Count(s => s.Failed)} failed: " + string.Join("; ", _slots.Where(s => s.Failed).Select(s => $"{s.Shard}: {s.Error}")) + ")");
         }
-        var loaded = active.Where(s => s.Loaded).ToList();
-        return (loaded.Count > 0 ? loaded : active).MinBy(s => (s.OutstandingTokens, s.Index))!;
+        return active.MinBy(s => (s.OutstandingTokens, s.Index))!;
     }
 
     private async Task<IReadOnlyList<HostInfo>> Hosts()
