@@ -31,7 +31,7 @@ internal static class FeedMapper
             }
             else
             {
-                string? copyHost = hop.From.EndsWith("/memory", StringComparison.Ordinal) ? hop.From[..^"/memory".Length] : null;
+                string? copyHost = TransferPlan.HostOfHostCopy(hop.From);
                 string sourceHost = copyHost ?? hostOf(hop.From);
                 string sourceId = copyHost is not null ? HostCopySourceId(model, copyHost) : shardOn(hop.From);
                 var choice = TransportSelection.Choose(Endpoint(Host(hosts, targetHost)), Endpoint(Host(hosts, sourceHost)));
@@ -74,6 +74,6 @@ internal static class FeedMapper
     /// being read from the files for this load (a cache miss): its link is storage, and it is named so.
     /// </summary>
     public static IReadOnlyList<LoadFeed> FromOwnHostCopy(string model, string host, int blobCount, bool cold = false) =>
-        [new LoadFeed(FeedKind.SameHost, cold ? $"storage via {host}/memory" : $"{host}/memory", HostCopySourceId(model, host),
+        [new LoadFeed(FeedKind.SameHost, cold ? $"storage via {TransferPlan.HostCopyEndpoint(host)}" : TransferPlan.HostCopyEndpoint(host), HostCopySourceId(model, host),
             HostCopySourceId(model, host), 0, blobCount, (cold ? LinkType.Storage : LinkType.HostToDevice).ToString())];
 }

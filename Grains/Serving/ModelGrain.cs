@@ -86,7 +86,7 @@ internal sealed partial class ModelGrain(ILogger<ModelGrain> logger) : Grain, IM
 
     public async Task<ModelStatus> Scale(ScaleRequest request)
     {
-        var deployment = _deployment ?? throw NotDeployed();
+        if (_deployment is null) throw NotDeployed();
         if (request.Instances is < 0 or > MaxInstances)
             throw new ArgumentException($"instances: expected 0 to {MaxInstances}, found {request.Instances}");
         int active = _slots.Count(s => s.Active);
@@ -118,7 +118,6 @@ internal sealed partial class ModelGrain(ILogger<ModelGrain> logger) : Grain, IM
             }
             LogScaledDown(logger, Model, request.Instances, request.KeepWarm);
         }
-        _ = deployment;
         return await GetStatus();
     }
 
@@ -249,7 +248,7 @@ internal sealed partial class ModelGrain(ILogger<ModelGrain> logger) : Grain, IM
             LogReplanning(logger, failed.Shard, lostSource);
             await Publish(ModelEventKind.Planned, $"replanning the load onto {failed.Gpu}: source {lostSource} was lost");
             var sources = _slots.Where(s => s.Loaded && !s.Failed && s.Gpu != lostSource).Select(s => s.Gpu).ToList();
-            var added = await ScaleUp(await Hosts(), 1, [failed.Gpu], sources, revive: false, excludeHostCopy: lostSource.EndsWith("/memory", StringComparison.Ordinal));
+            var added = await ScaleUp(await Hosts(), 1, [failed.Gpu], sources, revive: false, excludeHostCopy: TransferPlan.HostOfHostCopy(lostSource) is not null);
             foreach (var slot in added) slot.Replans = failed.Replans + 1;
         }
         catch (Exception e)

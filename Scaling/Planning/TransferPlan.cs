@@ -79,7 +79,7 @@ public sealed record TransferPlan(IReadOnlyList<TransferChain> Chains)
         return hash.ToHashCode();
     }
 
-    /// <summary>The host of a host-copy endpoint, or null when <paramref name="endpoint"/> is not one.</summary>
-    internal static string? HostOfHostCopy(string endpoint) =>
+    /// <summary>The host of a host-copy endpoint (<see cref="HostCopyEndpoint"/>), or null when <paramref name="endpoint"/> is not one.</summary>
+    public static string? HostOfHostCopy(string endpoint) =>
         endpoint.EndsWith(HostCopySuffix, StringComparison.Ordinal) ? endpoint[..^HostCopySuffix.Length] : null;
 }
