@@ -70,15 +70,19 @@ internal sealed class ShardLoad(string shard, IReadOnlyList<LoadFeed> feeds, Par
     public async IAsyncEnumerable<LoadProgress> Progress()
     {
         var reader = _landed.Reader;
+        // One wait for the next landing at a time, kept across the half-second ticks that pass before it completes.
+        Task<bool>? landed = null;
         while (true)
         {
-            var landed = reader.WaitToReadAsync().AsTask();
+            landed ??= reader.WaitToReadAsync().AsTask();
             if (await Task.WhenAny(landed, Task.Delay(ProgressPeriod)) != landed)
             {
                 yield return Snapshot(layerLanded: false);
                 continue;
             }
-            if (!await landed) yield break;
+            bool more = await landed;
+            landed = null;
+            if (!more) yield break;
             while (reader.TryRead(out _))
             {
                 // Coalesced: one event says how far the prefix reaches now.
