@@ -19,7 +19,7 @@ public sealed class CublasHandle : IDisposable
     }
 
     /// <summary>Creates a handle in <paramref name="context"/> (cublasCreate_v2).</summary>
-    /// <exception cref="CudaUnavailableException">libcublas.so.13 is not on this machine.</exception>
+    /// <exception cref="CudaUnavailableException">No cuBLAS is on this machine.</exception>
     public static unsafe CublasHandle Create(CudaContext context)
     {
         ArgumentNullException.ThrowIfNull(context);

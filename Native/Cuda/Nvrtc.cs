@@ -3,7 +3,7 @@ using BlitzScale.Native.Cuda.Interop;
 
 namespace BlitzScale.Native.Cuda;
 
-/// <summary>Compiles CUDA C++ kernel sources to cubins at run time (NVRTC, libnvrtc.so.13).</summary>
+/// <summary>Compiles CUDA C++ kernel sources to cubins at run time (NVRTC: libnvrtc.so.13, else .so.12, else .so.11.2).</summary>
 public static class Nvrtc
 {
     /// <summary>Whether NVRTC can be used here; <paramref name="reason"/> says which version, or why not.</summary>
@@ -34,9 +34,16 @@ public static class Nvrtc
     /// <c>--gpu-architecture</c> is added from <paramref name="arch"/>; pass any other options (e.g. <c>-std=c++17</c>).
     /// </summary>
     /// <exception cref="NvrtcCompileException">The source did not compile; the exception carries the log.</exception>
-    /// <exception cref="CudaUnavailableException">libnvrtc.so.13 is not on this machine.</exception>
+    /// <exception cref="CudaUnavailableException">No NVRTC is on this machine.</exception>
     /// <exception cref="CudaException">Another NVRTC call failed.</exception>
-    public static unsafe byte[] CompileToCubin(string source, string programName, string arch, IReadOnlyList<string> options)
+    public static byte[] CompileToCubin(string source, string programName, string arch, IReadOnlyList<string> options) =>
+        Compile(source, programName, arch, options).Cubin;
+
+    /// <summary>
+    /// As <see cref="CompileToCubin"/>, also returning NVRTC's log of a successful compile (warnings, and register and
+    /// spill figures when the options include <c>--ptxas-options=-v</c>).
+    /// </summary>
+    public static unsafe NvrtcOutput Compile(string source, string programName, string arch, IReadOnlyList<string> options)
     {
         ArgumentNullException.ThrowIfNull(source);
         ArgumentException.ThrowIfNullOrEmpty(programName);
@@ -59,13 +66,13 @@ public static class Nvrtc
         {
             int compiled = NvrtcApi.nvrtcCompileProgram(program, all.Count, optionStrings);
             if (compiled != NvrtcResultNames.Success)
-                throw new NvrtcCompileException(programName, compiled, NvrtcResultNames.Of(compiled), Log(program));
+                throw new NvrtcCompileException(programName, compiled, NvrtcResultNames.Of(compiled), Log(program, "(no compile log)"));
             nuint size;
             CudaCheck.Rtc(NvrtcApi.nvrtcGetCUBINSize(program, &size), "nvrtcGetCUBINSize", programName);
             var cubin = new byte[(int)size];
             fixed (byte* bytes = cubin)
                 CudaCheck.Rtc(NvrtcApi.nvrtcGetCUBIN(program, bytes), "nvrtcGetCUBIN", programName);
-            return cubin;
+            return new NvrtcOutput(cubin, Log(program, ""));
         }
         finally
         {
@@ -73,10 +80,10 @@ public static class Nvrtc
         }
     }
 
-    private static unsafe string Log(nint program)
+    private static unsafe string Log(nint program, string empty)
     {
         nuint size;
-        if (NvrtcApi.nvrtcGetProgramLogSize(program, &size) != NvrtcResultNames.Success || size <= 1) return "(no compile log)";
+        if (NvrtcApi.nvrtcGetProgramLogSize(program, &size) != NvrtcResultNames.Success || size <= 1) return empty;
         var log = new byte[(int)size];
         fixed (byte* bytes = log)
         {

@@ -1,19 +1,17 @@
 namespace BlitzScale.Native.Cuda.Interop;
 
 /// <summary>
-/// The cuBLAS entry points we call (libcublas.so.13), resolved on first call. Each returns a cublasStatus_t
-/// (0 = success). Handles are opaque pointers; alpha and beta are host pointers (the default pointer mode).
+/// The cuBLAS entry points we call (libcublas.so.13, else the CUDA 12 or 11 one), resolved on first call. Each returns a
+/// cublasStatus_t (0 = success). Handles are opaque pointers; alpha and beta are host pointers (the default pointer mode).
 /// </summary>
 internal static unsafe class Cublas
 {
-    public const string Library = "libcublas.so.13";
-
     /// <summary>CUBLAS_COMPUTE_32F (cublas_api.h): accumulate in fp32 whatever the storage type.</summary>
     public const int Compute32F = 68;
     /// <summary>CUBLAS_GEMM_DEFAULT: let the library's heuristics choose.</summary>
     public const int GemmDefault = -1;
 
-    public static readonly NativeBinding Binding = new(Library, "cuBLAS unavailable");
+    public static readonly NativeBinding Binding = new(["libcublas.so.13", "libcublas.so.12", "libcublas.so.11"], "cuBLAS unavailable");
 
     private static nint s_create, s_destroy, s_setStream, s_gemmEx, s_gemmStridedBatchedEx, s_getStatusName;
 

@@ -4,46 +4,67 @@ namespace BlitzScale.Native.Cuda.Interop;
 
 /// <summary>
 /// One native library, opened on first use and never before, with its exports resolved one by one as they are first
-/// called. A missing library or export becomes a <see cref="CudaUnavailableException"/> naming it, not a crash.
+/// called. <paramref name="libraries"/> are the sonames that provide it, preferred first (newest toolkit first): the
+/// first that loads is used. A missing library or export becomes a <see cref="CudaUnavailableException"/> naming it,
+/// not a crash.
 /// </summary>
-internal sealed class NativeBinding(string library, string unavailablePrefix)
+internal sealed class NativeBinding(IReadOnlyList<string> libraries, string unavailablePrefix)
 {
     private readonly Lock _gate = new();
     private nint _handle;
     private string? _failure;
+    private string? _loaded;
 
-    public string Library { get; } = library;
+    public NativeBinding(string library, string unavailablePrefix) : this([library], unavailablePrefix)
+    {
+    }
+
+    /// <summary>The soname that was loaded, else the preferred one.</summary>
+    public string Library => _loaded ?? libraries[0];
+
+    /// <summary>Every soname tried, preferred first.</summary>
+    public IReadOnlyList<string> Candidates => libraries;
 
     /// <summary>Opens the library if it is not open yet; false with the loader's reason when it cannot be.</summary>
     public bool TryLoad(out string reason)
     {
         lock (_gate)
         {
-            if (_handle == 0 && _failure is null)
-            {
-                try
-                {
-                    _handle = NativeLibrary.Load(Library);
-                }
-                catch (Exception e) when (e is DllNotFoundException or BadImageFormatException)
-                {
-                    // Kept: retrying a dlopen that failed costs a file-system search on every call.
-                    _failure = LoaderReason(e.Message);
-                }
-            }
-            reason = _failure is null ? "" : $"{Library} could not be loaded ({_failure})";
+            if (_handle == 0 && _failure is null) Open();
+            reason = _failure ?? "";
             return _failure is null;
         }
+    }
+
+    private void Open()
+    {
+        string? firstReason = null;
+        foreach (string library in libraries)
+        {
+            try
+            {
+                _handle = NativeLibrary.Load(library);
+                _loaded = library;
+                return;
+            }
+            catch (Exception e) when (e is DllNotFoundException or BadImageFormatException)
+            {
+                firstReason ??= LoaderReason(library, e.Message);
+            }
+        }
+        // Kept: retrying a dlopen that failed costs a file-system search on every call.
+        string others = string.Concat(libraries.Skip(1).Select(l => $", nor {l}"));
+        _failure = $"{libraries[0]} could not be loaded ({firstReason}){others}";
     }
 
     /// <summary>
     /// The dlerror lines of the runtime's message ("libcuda.so.1: cannot open shared object file: …"), without its
     /// boilerplate about strace and LD_DEBUG.
     /// </summary>
-    private string LoaderReason(string message)
+    private static string LoaderReason(string library, string message)
     {
         var lines = message.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)
-            .Where(l => l.Contains(Library, StringComparison.Ordinal) && !l.StartsWith("Unable to load", StringComparison.Ordinal))
+            .Where(l => l.Contains(library, StringComparison.Ordinal) && !l.StartsWith("Unable to load", StringComparison.Ordinal))
             .ToList();
         return lines.Count > 0 ? string.Join("; ", lines) : message.Trim();
     }

@@ -1,14 +1,13 @@
 namespace BlitzScale.Native.Cuda.Interop;
 
 /// <summary>
-/// The NVRTC entry points we call (libnvrtc.so.13), resolved on first call. Each returns an nvrtcResult
+/// The NVRTC entry points we call (libnvrtc.so.13, else the CUDA 12 or 11.2+ one), resolved on first call. Each returns an nvrtcResult
 /// (0 = success) except <see cref="nvrtcGetErrorString"/>. Programs are opaque pointers.
 /// </summary>
 internal static unsafe class NvrtcApi
 {
-    public const string Library = "libnvrtc.so.13";
-
-    public static readonly NativeBinding Binding = new(Library, "NVRTC unavailable");
+    // nvrtcGetCUBIN arrived in 11.1; the 11.2 soname covers every 11.x from there (Debian's libnvrtc11.2 is 11.8).
+    public static readonly NativeBinding Binding = new(["libnvrtc.so.13", "libnvrtc.so.12", "libnvrtc.so.11.2"], "NVRTC unavailable");
 
     private static nint s_version, s_createProgram, s_compileProgram, s_getProgramLogSize, s_getProgramLog, s_getCubinSize,
         s_getCubin, s_destroyProgram, s_getErrorString;
