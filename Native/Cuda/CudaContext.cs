@@ -142,6 +142,6 @@ public sealed class CudaContext : IDisposable
         if (handle == 0) return;
         lock (s_openGate) s_open.Remove(this);
         if (t_current == handle) t_current = 0;
-        CudaCheck.Driver(CuDriver.cuDevicePrimaryCtxRelease_v2(_device.Handle), "cuDevicePrimaryCtxRelease_v2");
+        CudaCheck.Release(CuDriver.cuDevicePrimaryCtxRelease_v2(_device.Handle), "cuDevicePrimaryCtxRelease_v2");
     }
 }

@@ -68,6 +68,6 @@ public sealed class CudaEvent : IDisposable
         nint handle = Interlocked.Exchange(ref _handle, 0);
         if (handle == 0 || _context.IsDisposed) return;
         _context.MakeCurrent();
-        CudaCheck.Driver(CuDriver.cuEventDestroy_v2(handle), "cuEventDestroy_v2");
+        CudaCheck.Release(CuDriver.cuEventDestroy_v2(handle), "cuEventDestroy_v2");
     }
 }

@@ -62,6 +62,6 @@ public sealed class CudaModule : IDisposable
         nint handle = Interlocked.Exchange(ref _handle, 0);
         if (handle == 0 || Context.IsDisposed) return;
         Context.MakeCurrent();
-        CudaCheck.Driver(CuDriver.cuModuleUnload(handle), "cuModuleUnload");
+        CudaCheck.Release(CuDriver.cuModuleUnload(handle), "cuModuleUnload");
     }
 }

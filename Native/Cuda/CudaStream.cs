@@ -47,6 +47,6 @@ public sealed class CudaStream : IDisposable
         nint handle = Interlocked.Exchange(ref _handle, 0);
         if (handle == 0 || Context.IsDisposed) return;
         Context.MakeCurrent();
-        CudaCheck.Driver(CuDriver.cuStreamDestroy_v2(handle), "cuStreamDestroy_v2");
+        CudaCheck.Release(CuDriver.cuStreamDestroy_v2(handle), "cuStreamDestroy_v2");
     }
 }

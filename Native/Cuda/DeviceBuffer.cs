@@ -144,8 +144,8 @@ public sealed unsafe class DeviceBuffer : IDisposable
         if (pointer == 0 || Context.IsDisposed) return;
         Context.MakeCurrent();
         if (_ownership == Ownership.IpcMapped)
-            CudaCheck.Driver(CuDriver.cuIpcCloseMemHandle(pointer), "cuIpcCloseMemHandle");
+            CudaCheck.Release(CuDriver.cuIpcCloseMemHandle(pointer), "cuIpcCloseMemHandle");
         else
-            CudaCheck.Driver(CuDriver.cuMemFree_v2(pointer), "cuMemFree_v2");
+            CudaCheck.Release(CuDriver.cuMemFree_v2(pointer), "cuMemFree_v2");
     }
 }

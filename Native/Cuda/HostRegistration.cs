@@ -48,6 +48,6 @@ public sealed unsafe class HostRegistration : IDisposable
         nint pointer = Interlocked.Exchange(ref _pointer, 0);
         if (pointer == 0 || _context.IsDisposed) return;
         _context.MakeCurrent();
-        CudaCheck.Driver(CuDriver.cuMemHostUnregister((void*)pointer), "cuMemHostUnregister");
+        CudaCheck.Release(CuDriver.cuMemHostUnregister((void*)pointer), "cuMemHostUnregister");
     }
 }

@@ -9,6 +9,13 @@ internal static class CuResultNames
     public const int Success = 0;
     public const int ErrorNotReady = 600;
 
+    // The errors after which the context is unusable and every later call of it returns the same error (cuda.h:
+    // "the CUDA context cannot be used ... must be terminated and relaunched"), and deinitialization.
+    private static readonly HashSet<int> s_contextLost = [4, 214, 700, 702, 709, 710, 714, 715, 716, 717, 718, 719];
+
+    /// <summary>Whether <paramref name="result"/> means the context is lost (a kernel fault), so its resources are gone.</summary>
+    public static bool LosesContext(int result) => s_contextLost.Contains(result);
+
     private static readonly Dictionary<int, string> s_names = new()
     {
         [0] = "CUDA_SUCCESS",

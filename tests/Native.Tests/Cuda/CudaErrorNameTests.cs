@@ -85,6 +85,26 @@ public sealed class CudaErrorNameTests
         Assert.Contains("identifier \"x\" is undefined", rtc.Message);
     }
 
+    [Theory]
+    [InlineData(719)] // CUDA_ERROR_LAUNCH_FAILED
+    [InlineData(700)] // CUDA_ERROR_ILLEGAL_ADDRESS
+    [InlineData(710)] // CUDA_ERROR_ASSERT
+    public void Releasing_in_a_lost_context_does_not_throw(int sticky)
+    {
+        CudaCheck.Release(sticky, "cuMemFree_v2");
+        CudaCheck.Release(0, "cuMemFree_v2");
+    }
+
+    [Theory]
+    [InlineData(1)]   // CUDA_ERROR_INVALID_VALUE: a double free, say
+    [InlineData(201)] // CUDA_ERROR_INVALID_CONTEXT
+    [InlineData(701)] // CUDA_ERROR_LAUNCH_OUT_OF_RESOURCES: the launch failed, the context did not
+    public void Releasing_with_any_other_error_throws(int result)
+    {
+        var error = Assert.Throws<CudaException>(() => CudaCheck.Release(result, "cuMemFree_v2"));
+        Assert.Equal(("cuMemFree_v2", result), (error.Call, error.Code));
+    }
+
     [Fact]
     public void Successes_do_not_throw()
     {
