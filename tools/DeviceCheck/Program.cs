@@ -32,6 +32,7 @@ report["compute_capability"] = $"{probe.ComputeMajor}.{probe.ComputeMinor}";
 bool failed = false;
 void Run(string name, Func<JsonObject> check)
 {
+    if (!options.Checks.Contains(name)) return;
     var clock = Stopwatch.StartNew();
     JsonObject result;
     try

@@ -32,10 +32,15 @@ internal static unsafe class UploadBandwidth
             double plainPageable = Best(() => target.CopyFrom(new ReadOnlySpan<byte>(pageable, bytes)), bytes, context);
             double plainPinned = Best(() => target.CopyFrom(pinned.Span(0, bytes)), bytes, context);
 
-            // The bytes really landed: read a slice back.
-            var back = new byte[1 << 20];
-            target.CopyTo(back, bytes - back.Length);
-            bool intact = back.AsSpan().SequenceEqual(source[(bytes - back.Length)..]);
+            // Every byte really landed: read it all back, 64 MiB at a time.
+            var back = new byte[64 << 20];
+            bool intact = true;
+            for (int offset = 0; offset < bytes && intact; offset += back.Length)
+            {
+                int length = Math.Min(back.Length, bytes - offset);
+                target.CopyTo(back.AsSpan(0, length), offset);
+                intact = back.AsSpan(0, length).SequenceEqual(source.Slice(offset, length));
+            }
             return new JsonObject
             {
                 ["bytes"] = bytes,

@@ -63,5 +63,13 @@ public sealed class CudaEngineDeviceCheckTests(ITestOutputHelper output)
         Assert.Equal(2, process.ExitCode);
         Assert.Contains("--bogus", error);
         Assert.Contains("usage: DeviceCheck", error);
+
+        var unknownCheck = new ProcessStartInfo("dotnet", [program, "--checks", "goldens_stories260k_f32,speed"]) { RedirectStandardOutput = true, RedirectStandardError = true };
+        using var second = Process.Start(unknownCheck)!;
+        string secondError = await second.StandardError.ReadToEndAsync();
+        await second.WaitForExitAsync(timeout.Token);
+        Assert.Equal(2, second.ExitCode);
+        Assert.Contains("unknown check \"speed\"", secondError);
+        Assert.Contains("layer_time_llama3_8b", secondError);
     }
 }
