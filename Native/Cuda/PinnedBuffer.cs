@@ -41,6 +41,6 @@ public sealed unsafe class PinnedBuffer : IDisposable
         nint pointer = Interlocked.Exchange(ref _pointer, 0);
         if (pointer == 0 || _context.IsDisposed) return;
         _context.MakeCurrent();
-        CudaCheck.Driver(CuDriver.cuMemFreeHost((void*)pointer), "cuMemFreeHost");
+        CudaCheck.Release(CuDriver.cuMemFreeHost((void*)pointer), "cuMemFreeHost");
     }
 }
