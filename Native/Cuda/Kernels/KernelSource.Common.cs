@@ -16,9 +16,13 @@ internal static partial class KernelSource
 
         __device__ __forceinline__ float f16_to_f32(unsigned short h)
         {
+        #ifdef __CUDA_ARCH__
             float f;
             asm("cvt.f32.f16 %0, %1;" : "=f"(f) : "h"(h));
             return f;
+        #else
+            return __emu_f16_to_f32(h);  // a host compile: the CPU emulator the tests run the kernels on
+        #endif
         }
 
         // Round to nearest even, NaN kept a NaN: the same rule as the cpu backend's SingleToBf16.
@@ -32,9 +36,13 @@ internal static partial class KernelSource
 
         __device__ __forceinline__ unsigned short f32_to_f16(float f)
         {
+        #ifdef __CUDA_ARCH__
             unsigned short h;
             asm("cvt.rn.f16.f32 %0, %1;" : "=h"(h) : "f"(f));
             return h;
+        #else
+            return __emu_f32_to_f16(f);
+        #endif
         }
 
         __device__ __forceinline__ float load_f32(const void* p, long long i, int dtype)

@@ -98,6 +98,8 @@ public sealed class CudaProbeTests
         using var stream = context.CreateStream();
         bytes.AsSpan(0, 4096).CopyTo(pinned.Span(0, 4096));
         device.CopyFromAsync(pinned, 0, 8192, 4096, stream);
+        // The copy reads the pinned bytes when the stream gets to it, not when it is queued: wait before reusing them.
+        stream.Synchronize();
         pinned.Span(0, 4096).Clear();
         using var start = stream.Record();
         device.CopyToAsync(pinned, 0, 8192, 4096, stream);

@@ -1,0 +1,76 @@
+using System.Diagnostics;
+using System.Text.Json;
+using BlitzScale.Tests.Shared;
+using Xunit.Abstractions;
+
+namespace BlitzScale.Native.Tests;
+
+/// <summary>
+/// tools/DeviceCheck, the program the GPU run uses, run whole on the emulator: its correctness checks pass (goldens,
+/// split invariance, bf16 logits against the cpu backend, the chunked upload's bytes), so a device run fails only on
+/// what a GPU does differently. Its timings here are the emulator's and mean nothing; they are not asserted.
+/// </summary>
+public sealed class DeviceCheckOnEmulatorTests(ITestOutputHelper output)
+{
+    private const string Checks = "goldens_stories260k_f32,split_invariance,cpu_vs_cuda_bf16,h2d_upload";
+
+    [Fact]
+    public async Task The_device_checks_pass_on_the_emulator()
+    {
+        string? model = SharedData.Stories260K;
+        if (model is null)
+        {
+            output.WriteLine(SharedData.SkipMessage);
+            return;
+        }
+        string shared = Path.GetDirectoryName(Path.GetDirectoryName(model))!;
+        using var cache = new TempDirectory();
+        var start = new ProcessStartInfo("dotnet", [DeviceCheckProgram(), "--shared", shared, "--quick", "--no-torch", "--checks", Checks])
+        {
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+        };
+        // The child process gets the emulator the same way as this one, before anything binds CUDA.
+        start.Environment["LD_PRELOAD"] = string.Join(':', EmulatorSetup.Libraries.Select(l => Path.Combine(EmulatorSetup.Directory, l)));
+        start.Environment["BLITZSCALE_CACHE"] = cache.Path;
+
+        using var process = Process.Start(start)!;
+        var stdout = process.StandardOutput.ReadToEndAsync();
+        var stderr = process.StandardError.ReadToEndAsync();
+        using var timeout = new CancellationTokenSource(TimeSpan.FromMinutes(5));
+        await process.WaitForExitAsync(timeout.Token);
+        string report = await stdout;
+        output.WriteLine(await stderr);
+        Assert.True(process.ExitCode == 0, $"DeviceCheck exited {process.ExitCode}: {report}");
+
+        using var parsed = JsonDocument.Parse(report);
+        var root = parsed.RootElement;
+        Assert.True(root.GetProperty("available").GetBoolean());
+        Assert.Contains("emulator", root.GetProperty("device").GetString());
+        Assert.True(root.GetProperty("goldens_stories260k_f32").GetProperty("all_passed").GetBoolean());
+        Assert.True(root.GetProperty("split_invariance").GetProperty("all_bit_identical").GetBoolean());
+
+        var bf16 = root.GetProperty("cpu_vs_cuda_bf16");
+        double difference = bf16.GetProperty("max_abs_logit_diff").GetDouble(), largest = bf16.GetProperty("max_abs_logit").GetDouble();
+        // bf16 GEMM inputs against the cpu backend's: about 1e-2 on logits of about 3 (the emulator accumulates in
+        // f32 as cuBLAS does; only the summation order differs).
+        Assert.InRange(difference, 0, 0.02 * largest);
+        string[] agreement = bf16.GetProperty("greedy_agreement").GetString()!.Split('/');
+        Assert.Equal(agreement[1], agreement[0]);
+
+        Assert.True(root.GetProperty("h2d_upload").GetProperty("data_intact").GetBoolean());
+        // Only the checks asked for ran.
+        Assert.False(root.TryGetProperty("layer_time_llama3_8b", out _));
+    }
+
+    private static string DeviceCheckProgram()
+    {
+        var built = new[] { "Release", "Debug" }
+            .Select(c => Path.Combine(RepositoryPaths.Root, "tools", "DeviceCheck", "bin", c, "net10.0", "BlitzScale.DeviceCheck.dll"))
+            .Where(File.Exists)
+            .OrderByDescending(File.GetLastWriteTimeUtc)
+            .ToList();
+        Assert.True(built.Count > 0, "tools/DeviceCheck is not built (this project references it, so building the tests builds it)");
+        return built[0];
+    }
+}
