@@ -7,12 +7,13 @@ namespace BlitzScale.Native.Tests;
 
 /// <summary>
 /// tools/DeviceCheck, the program the GPU run uses, run whole on the emulator: its correctness checks pass (goldens,
-/// split invariance, bf16 logits against the cpu backend, the chunked upload's bytes), so a device run fails only on
+/// split invariance, bf16 logits against the cpu backend, the chunked upload's bytes, a layer image pulled from another
+/// process's device memory through its CUDA IPC handle), so a device run fails only on
 /// what a GPU does differently. Its timings here are the emulator's and mean nothing; they are not asserted.
 /// </summary>
 public sealed class DeviceCheckOnEmulatorTests(ITestOutputHelper output)
 {
-    private const string Checks = "goldens_stories260k_f32,split_invariance,cpu_vs_cuda_bf16,h2d_upload";
+    private const string Checks = "goldens_stories260k_f32,split_invariance,cpu_vs_cuda_bf16,h2d_upload,ipc_same_host";
 
     [Fact]
     public async Task The_device_checks_pass_on_the_emulator()
@@ -59,6 +60,10 @@ public sealed class DeviceCheckOnEmulatorTests(ITestOutputHelper output)
         Assert.Equal(agreement[1], agreement[0]);
 
         Assert.True(root.GetProperty("h2d_upload").GetProperty("data_intact").GetBoolean());
+        var ipc = root.GetProperty("ipc_same_host");
+        Assert.True(ipc.GetProperty("host_image_intact").GetBoolean());
+        Assert.True(ipc.GetProperty("device_image_intact").GetBoolean());
+        Assert.NotEqual(Environment.ProcessId, ipc.GetProperty("peer_process").GetInt32());
         // Only the checks asked for ran.
         Assert.False(root.TryGetProperty("layer_time_llama3_8b", out _));
     }

@@ -17,6 +17,8 @@ catch (ArgumentException e)
     return 2;
 }
 
+if (options.ServeIpc is var (ipcModel, ipcSockets)) return IpcTransfer.Serve(ipcModel, ipcSockets);
+
 var report = new JsonObject();
 var probe = CudaRuntime.Probe();
 report["available"] = probe.Available;
@@ -54,6 +56,7 @@ Run("goldens_stories260k_f32", () => GoldenCheck.Run(options.Shared));
 Run("split_invariance", () => SplitCheck.Run(options.Shared));
 Run("cpu_vs_cuda_bf16", () => CpuComparison.Run(options.Quick));
 Run("h2d_upload", () => UploadBandwidth.Run(options.Quick));
+Run("ipc_same_host", () => IpcTransfer.Run(options.Quick));
 Run("layer_time_llama3_8b", () => LayerTiming.Run(options.Torch, options.Quick));
 
 report["goals"] = Goals.Evaluate(report);
