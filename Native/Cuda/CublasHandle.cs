@@ -39,14 +39,17 @@ public sealed class CublasHandle : IDisposable
         CudaCheck.Blas(Cublas.cublasSetStream_v2(Handle, stream.Handle), "cublasSetStream_v2");
     }
 
-    /// <summary>C = alpha·op(A)·op(B) + beta·C with op(A) m×k, op(B) k×n, C m×n, column-major (cublasGemmEx).</summary>
+    /// <summary>
+    /// C = alpha·op(A)·op(B) + beta·C with op(A) m×k, op(B) k×n, C m×n, column-major (cublasGemmEx), multiplied as
+    /// <paramref name="compute"/> says.
+    /// </summary>
     public unsafe void Gemm(CublasOperation transA, CublasOperation transB, int m, int n, int k,
         ulong a, CudaDataType aType, int lda, ulong b, CudaDataType bType, int ldb, ulong c, CudaDataType cType, int ldc,
-        float alpha = 1, float beta = 0)
+        float alpha = 1, float beta = 0, CublasComputeType compute = CublasComputeType.F32)
     {
         _context.MakeCurrent();
         int status = Cublas.cublasGemmEx(Handle, transA, transB, m, n, k, &alpha, a, aType, lda, b, bType, ldb, &beta, c, cType, ldc,
-            Cublas.Compute32F, Cublas.GemmDefault);
+            (int)compute, Cublas.GemmDefault);
         // The detail is built only on failure: GEMMs are the hot path.
         if (status != CublasStatusNames.Success)
             CudaCheck.Blas(status, "cublasGemmEx", Shape(transA, transB, m, n, k, aType, bType, cType));
@@ -58,11 +61,11 @@ public sealed class CublasHandle : IDisposable
     /// </summary>
     public unsafe void GemmStridedBatched(CublasOperation transA, CublasOperation transB, int m, int n, int k,
         ulong a, CudaDataType aType, int lda, ulong b, CudaDataType bType, int ldb, ulong c, CudaDataType cType, int ldc,
-        long strideA, long strideB, long strideC, int batchCount, float alpha = 1, float beta = 0)
+        long strideA, long strideB, long strideC, int batchCount, float alpha = 1, float beta = 0, CublasComputeType compute = CublasComputeType.F32)
     {
         _context.MakeCurrent();
         int status = Cublas.cublasGemmStridedBatchedEx(Handle, transA, transB, m, n, k, &alpha, a, aType, lda, strideA, b, bType, ldb, strideB,
-            &beta, c, cType, ldc, strideC, batchCount, Cublas.Compute32F, Cublas.GemmDefault);
+            &beta, c, cType, ldc, strideC, batchCount, (int)compute, Cublas.GemmDefault);
         if (status != CublasStatusNames.Success)
             CudaCheck.Blas(status, "cublasGemmStridedBatchedEx", Shape(transA, transB, m, n, k, aType, bType, cType) + $" × {batchCount}");
     }

@@ -16,11 +16,15 @@ namespace BlitzScale.Native.Cuda.Engine;
 /// prefill_tiles  (tiles, 4) int   first token, count (≤ 32), first position, segment: segments of 2+ tokens
 /// decode_tokens  (n) int          tokens of single-token segments
 /// </code>
+/// Prefill segments that start at position 0 with a length in the GEMM range get no tiles: their attention runs as
+/// cuBLAS GEMMs (<see cref="GemmSegments"/>, kept on the host).
 /// </remarks>
 internal sealed class BatchTables
 {
-    private BatchTables(int[] positions, long[] slots, int[] tokenSegments, int[] blockTables, int maxBlocks, int[] prefillTiles, int[] decodeTokens)
+    private BatchTables(int[] positions, long[] slots, int[] tokenSegments, int[] blockTables, int maxBlocks, int[] prefillTiles, int[] decodeTokens,
+        (int FirstToken, int Count)[] gemmSegments)
     {
+        GemmSegments = gemmSegments;
         Positions = positions;
         Slots = slots;
         TokenSegments = tokenSegments;
@@ -41,8 +45,15 @@ internal sealed class BatchTables
     public int[] DecodeTokens { get; }
     public int MaxPosition { get; }
 
-    /// <summary>The tables of <paramref name="batch"/> for a cache of <paramref name="blockSize"/> positions per block and <paramref name="kvDim"/> floats per position.</summary>
-    public static BatchTables Build(Batch batch, int blockSize, int kvDim)
+    /// <summary>Segments whose attention runs as GEMMs: their first token in the batch and their length.</summary>
+    public (int FirstToken, int Count)[] GemmSegments { get; }
+
+    /// <summary>
+    /// The tables of <paramref name="batch"/> for a cache of <paramref name="blockSize"/> positions per block and
+    /// <paramref name="kvDim"/> floats per position. A segment that starts at position 0 with
+    /// <paramref name="gemmTokens"/>.Min to .Max tokens (inclusive) goes to <see cref="GemmSegments"/> instead of tiles.
+    /// </summary>
+    public static BatchTables Build(Batch batch, int blockSize, int kvDim, (int Min, int Max)? gemmTokens = null)
     {
         int tokens = batch.TokenCount, segments = batch.Segments.Count;
         int maxBlocks = Math.Max(1, batch.Segments.Max(s => s.Sequence.Blocks.Count));
@@ -52,15 +63,19 @@ internal sealed class BatchTables
         var tables = new int[segments * maxBlocks];
         var tiles = new List<int>();
         var decode = new List<int>();
+        var gemm = new List<(int, int)>();
         int t = 0;
         for (int s = 0; s < segments; s++)
         {
             var segment = batch.Segments[s];
             var blocks = segment.Sequence.Blocks;
             for (int b = 0; b < blocks.Count; b++) tables[s * maxBlocks + b] = blocks[b];
+            bool byGemm = segment.Count > 1 && segment.Start == 0 && gemmTokens is { } range && segment.Count >= range.Min && segment.Count <= range.Max;
             if (segment.Count == 1)
                 decode.Add(t);
-            for (int first = 0; segment.Count > 1 && first < segment.Count; first += LaunchDims.QueryTile)
+            else if (byGemm)
+                gemm.Add((t, segment.Count));
+            for (int first = 0; segment.Count > 1 && !byGemm && first < segment.Count; first += LaunchDims.QueryTile)
                 tiles.AddRange([t + first, Math.Min(LaunchDims.QueryTile, segment.Count - first), segment.Start + first, s]);
             for (int i = 0; i < segment.Count; i++, t++)
             {
@@ -70,7 +85,7 @@ internal sealed class BatchTables
                 slots[t] = ((long)blocks[position / blockSize] * blockSize + position % blockSize) * kvDim;
             }
         }
-        return new BatchTables(positions, slots, tokenSegments, tables, maxBlocks, [.. tiles], [.. decode]);
+        return new BatchTables(positions, slots, tokenSegments, tables, maxBlocks, [.. tiles], [.. decode], [.. gemm]);
     }
 
     /// <summary>Byte offsets of each table inside <see cref="Packed"/>.</summary>

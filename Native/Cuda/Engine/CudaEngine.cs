@@ -21,6 +21,10 @@ namespace BlitzScale.Native.Cuda.Engine;
 /// GEMM's input is written in its weight's dtype by the kernel before it (RMSNorm, SiLU-and-multiply, a convert for the
 /// attention output): f32 models multiply in f32 (no TF32), bf16/f16 models on tensor cores with f32 accumulation, which
 /// rounds the activations to bf16/f16 where the cpu keeps them f32.</para>
+/// <para><b>Attention.</b> Decode tokens and prefills that continue a cached prefix run the tiled kernels. A prefill
+/// that starts at position 0 with <see cref="GemmAttentionMinTokens"/> tokens or more runs as cuBLAS GEMMs around a
+/// softmax kernel (tensor cores; TF32 scores for bf16/f16 models), as long as its scores fit
+/// <see cref="GemmAttentionScoreBytes"/>.</para>
 /// <para><b>KV caches.</b> The first <c>RunLayers</c> with a <see cref="KvCache"/> allocates its device copy, kept until
 /// <see cref="Release"/> or <see cref="Dispose"/>; the host cache's own arrays are left untouched.</para>
 /// </remarks>
@@ -86,6 +90,37 @@ public sealed unsafe class CudaEngine : ILayerEngine, IDisposable
             throw;
         }
     }
+
+    /// <summary>Default of <see cref="GemmAttentionMinTokens"/>.</summary>
+    public const int DefaultGemmAttentionMinTokens = 128;
+
+    /// <summary>Default of <see cref="GemmAttentionScoreBytes"/>: 1 GiB, an 8192-token prompt for a model with 4 query heads per KV head.</summary>
+    public const long DefaultGemmAttentionScoreBytes = 1L << 30;
+
+    /// <summary>
+    /// Prefills from position 0 of at least this many tokens compute attention with cuBLAS GEMMs instead of the tiled
+    /// kernel; <see cref="int.MaxValue"/> never does. At least 2.
+    /// </summary>
+    public int GemmAttentionMinTokens
+    {
+        get;
+        set
+        {
+            ArgumentOutOfRangeException.ThrowIfLessThan(value, 2);
+            field = value;
+        }
+    } = DefaultGemmAttentionMinTokens;
+
+    /// <summary>Device memory the GEMM attention's scores may take; longer prompts use the tiled kernel.</summary>
+    public long GemmAttentionScoreBytes
+    {
+        get;
+        set
+        {
+            ArgumentOutOfRangeException.ThrowIfNegativeOrZero(value);
+            field = value;
+        }
+    } = DefaultGemmAttentionScoreBytes;
 
     /// <inheritdoc/>
     public LlamaConfig Config { get; }
@@ -180,7 +215,7 @@ public sealed unsafe class CudaEngine : ILayerEngine, IDisposable
 
         var store = StoreOf(cache);
         var ws = WorkspaceFor(batch.TokenCount);
-        var deviceBatch = UploadTables(BatchTables.Build(batch, cache.BlockSize, cache.KvDim));
+        var deviceBatch = UploadTables(BatchTables.Build(batch, cache.BlockSize, cache.KvDim, (GemmAttentionMinTokens, GemmAttentionMaxTokens())));
         for (int layer = first; layer < end; layer++)
             _forward.Layer(WeightsOf(layer), deviceBatch, store.Keys(layer), store.Values(layer), cache.BlockSize, ws, hidden.Buffer.Pointer);
     }
@@ -311,6 +346,10 @@ public sealed unsafe class CudaEngine : ILayerEngine, IDisposable
         }
         return store;
     }
+
+    // The longest prompt whose scores fit the budget: group × L² × 4 bytes.
+    private int GemmAttentionMaxTokens() =>
+        (int)Math.Min(int.MaxValue, Math.Sqrt(GemmAttentionScoreBytes / (double)DeviceForward.ScoreBytes(Config, 1)));
 
     private DeviceWorkspace WorkspaceFor(int tokens)
     {

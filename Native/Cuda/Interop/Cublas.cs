@@ -6,8 +6,6 @@ namespace BlitzScale.Native.Cuda.Interop;
 /// </summary>
 internal static unsafe class Cublas
 {
-    /// <summary>CUBLAS_COMPUTE_32F (cublas_api.h): accumulate in fp32 whatever the storage type.</summary>
-    public const int Compute32F = 68;
     /// <summary>CUBLAS_GEMM_DEFAULT: let the library's heuristics choose.</summary>
     public const int GemmDefault = -1;
 

@@ -119,6 +119,15 @@ internal sealed class CudaKernels : IDisposable
         Launch("attention_decode", LaunchDims.AttentionDecode(decodeCount, heads), stream, a.Pointers);
     }
 
+    public unsafe void CausalSoftmaxRows(CudaStream stream, ulong scores, int length, int batch)
+    {
+        Span<ulong> v = stackalloc ulong[MaxArguments];
+        Span<nint> p = stackalloc nint[MaxArguments];
+        var a = new KernelArguments(v, p);
+        a.Add(scores); a.Add(length);
+        Launch("causal_softmax_rows", LaunchDims.SoftmaxRows(length, batch), stream, a.Pointers);
+    }
+
     public unsafe void Argmax(CudaStream stream, ulong output, ulong logits, int rows, int vocab)
     {
         Span<ulong> v = stackalloc ulong[MaxArguments];

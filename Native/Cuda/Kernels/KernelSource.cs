@@ -24,12 +24,12 @@ internal static partial class KernelSource
     public static IReadOnlyList<string> Options { get; } = ["-std=c++17", "-ftz=false", "-prec-div=true", "-prec-sqrt=true"];
 
     /// <summary>The whole translation unit.</summary>
-    public static string Text { get; } = string.Join("\n", Common, Elementwise, Norm, Rope, Attention, Argmax);
+    public static string Text { get; } = string.Join("\n", Common, Elementwise, Norm, Rope, Attention, Softmax, Argmax);
 
     /// <summary>Every kernel entry point (its <c>extern "C"</c> name), for loading and compile checks.</summary>
     public static IReadOnlyList<string> EntryPoints { get; } =
     [
         "embed_gather", "rms_norm", "convert_rows", "add_bias", "silu_mul", "rope_store_kv",
-        "attention_prefill", "attention_decode", "argmax_rows",
+        "attention_prefill", "attention_decode", "causal_softmax_rows", "argmax_rows",
     ];
 }

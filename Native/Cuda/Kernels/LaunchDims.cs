@@ -44,6 +44,10 @@ internal static class LaunchDims
     public static LaunchShape AttentionDecode(int tokens, int heads) =>
         new((Positive(tokens, nameof(tokens)), GridY(heads, nameof(heads)), 1), (AttentionThreads, 1, 1));
 
+    /// <summary>Causal softmax of cuBLAS attention scores: one block per (query row, batch item).</summary>
+    public static LaunchShape SoftmaxRows(int length, int batch) =>
+        new((Positive(length, nameof(length)), GridY(batch, nameof(batch)), 1), (BlockThreads, 1, 1));
+
     /// <summary>Checks a head dimension the attention kernels can run: a multiple of 4 (float4 rows) up to 128.</summary>
     /// <exception cref="NotSupportedException">It is not.</exception>
     public static void CheckHeadDim(int headDim)

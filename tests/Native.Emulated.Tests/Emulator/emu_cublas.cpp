@@ -17,7 +17,9 @@ namespace
         MAPPING_ERROR = 11, EXECUTION_FAILED = 13, INTERNAL_ERROR = 14, NOT_SUPPORTED = 15,
     };
     enum : int { R_32F = 0, R_16F = 2, R_16BF = 14 };
-    constexpr int Compute32F = 68;
+    // CUBLAS_COMPUTE_32F and CUBLAS_COMPUTE_32F_FAST_TF32: both computed here in f32 (TF32 would round the inputs
+    // to 10 mantissa bits first; the emulator is exact where the GPU is close).
+    bool compute_supported(int compute) { return compute == 68 || compute == 77; }
 
     struct Handle { void* stream = nullptr; };
 
@@ -143,7 +145,7 @@ EXPORT int cublasGemmEx(Handle* handle, int trans_a, int trans_b, int m, int n, 
 {
     (void)algorithm;
     if (alpha == nullptr || beta == nullptr) return INVALID_VALUE;
-    if (compute != Compute32F) return NOT_SUPPORTED;
+    if (!compute_supported(compute)) return NOT_SUPPORTED;
     return submit(handle, Gemm{trans_a, trans_b, m, n, k, *alpha, *beta, a, a_type, lda, 0, b, b_type, ldb, 0, c, c_type, ldc, 0, 1});
 }
 
@@ -153,7 +155,7 @@ EXPORT int cublasGemmStridedBatchedEx(Handle* handle, int trans_a, int trans_b, 
 {
     (void)algorithm;
     if (alpha == nullptr || beta == nullptr) return INVALID_VALUE;
-    if (compute != Compute32F) return NOT_SUPPORTED;
+    if (!compute_supported(compute)) return NOT_SUPPORTED;
     return submit(handle, Gemm{trans_a, trans_b, m, n, k, *alpha, *beta, a, a_type, lda, stride_a, b, b_type, ldb, stride_b,
         c, c_type, ldc, stride_c, batch});
 }

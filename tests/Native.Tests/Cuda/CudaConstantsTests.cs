@@ -28,7 +28,8 @@ public sealed class CudaConstantsTests
     [Fact]
     public void Cublas_compute_and_algorithm_match_the_header()
     {
-        Assert.Equal(68, Cublas.Compute32F);
+        Assert.Equal(68, (int)CublasComputeType.F32);
+        Assert.Equal(77, (int)CublasComputeType.F32FastTf32);
         Assert.Equal(-1, Cublas.GemmDefault);
     }
 

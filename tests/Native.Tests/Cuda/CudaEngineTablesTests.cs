@@ -54,6 +54,44 @@ public sealed class CudaEngineTablesTests
         Assert.Equal(69, tables.MaxPosition);
     }
 
+    [Theory]
+    [InlineData(2, 100, true)]    // in range: GEMM attention, no tiles
+    [InlineData(71, 100, false)]  // shorter than the minimum: tiles
+    [InlineData(2, 69, false)]    // longer than the scores allow: tiles
+    public void Only_prefills_from_position_0_within_the_range_take_the_gemm_path(int min, int max, bool byGemm)
+    {
+        var allocator = new KvBlockAllocator(32, 4);
+        var (a, b, c) = (new KvSequence(), new KvSequence(), new KvSequence());
+        allocator.TryReserve(b, 3);
+        allocator.TryReserve(a, 70);
+        allocator.TryReserve(c, 9);
+        var batch = new Batch([new BatchSegment(a, 0, 70), new BatchSegment(b, 2, 1), new BatchSegment(c, 5, 3)]);
+
+        var tables = BatchTables.Build(batch, 4, Tiny.KvDim, (min, max));
+
+        // The chunk continuing at position 5 always has its tile (its keys are partly cached); the decode its token.
+        int[] continuation = [71, 3, 5, 2];
+        if (byGemm)
+        {
+            Assert.Equal(new[] { (0, 70) }, tables.GemmSegments);
+            Assert.Equal(continuation, tables.PrefillTiles);
+        }
+        else
+        {
+            Assert.Empty(tables.GemmSegments);
+            Assert.Equal([0, 32, 0, 0, 32, 32, 32, 0, 64, 6, 64, 0, .. continuation], tables.PrefillTiles);
+        }
+        Assert.Equal(new[] { 70 }, tables.DecodeTokens);
+    }
+
+    [Fact]
+    public void Gemm_attention_scores_take_a_query_group_times_the_square_of_the_prompt()
+    {
+        var llama3 = SyntheticShapes.Get("llama3-8b");
+        Assert.Equal(4L * 2048 * 2048 * sizeof(float), DeviceForward.ScoreBytes(llama3, 2048));
+        Assert.Equal(2L * 10 * 10 * sizeof(float), DeviceForward.ScoreBytes(Tiny, 10));
+    }
+
     [Fact]
     public void Packed_tables_hold_each_table_at_its_offset()
     {

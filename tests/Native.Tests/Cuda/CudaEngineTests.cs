@@ -51,11 +51,16 @@ public sealed class CudaEngineTests(ITestOutputHelper output)
         engine.LoadFrom(image);
         Assert.Equal(directory.Config.NumLayers, engine.LoadedLayers);
         var generator = new Generator(engine, directory.Generation.EosTokenId);
-        foreach (var golden in GoldenCase.Load(Path.Combine(model!, "goldens.jsonl")))
+        // The prompts are short: the default sends them to the tiled kernel, 2 to the GEMM attention.
+        foreach (int gemmFrom in new[] { CudaEngine.DefaultGemmAttentionMinTokens, 2 })
         {
-            var result = generator.Generate(golden.PromptIds, new GenerationOptions(MaxTokens: golden.Steps + 1 - golden.PromptIds.Length, StopAtEos: false));
-            int[] ids = [.. result.PromptIds, .. result.OutputIds];
-            Assert.Equal(golden.Ids, ids);
+            engine.GemmAttentionMinTokens = gemmFrom;
+            foreach (var golden in GoldenCase.Load(Path.Combine(model!, "goldens.jsonl")))
+            {
+                var result = generator.Generate(golden.PromptIds, new GenerationOptions(MaxTokens: golden.Steps + 1 - golden.PromptIds.Length, StopAtEos: false));
+                int[] ids = [.. result.PromptIds, .. result.OutputIds];
+                Assert.Equal(golden.Ids, ids);
+            }
         }
     }
 
@@ -89,6 +94,98 @@ public sealed class CudaEngineTests(ITestOutputHelper output)
         Assert.All(expected.Zip(whole), pair => Assert.True(Math.Abs(pair.First - pair.Second) < 1e-3f, $"{pair.First} vs {pair.Second}"));
         for (int k = 0; k < layers; k++)
             Assert.Equal(whole, Run(engine, k));
+    }
+
+    [Fact]
+    public void Gemm_attention_agrees_with_the_tiled_kernel_and_the_cpu_on_a_device()
+    {
+        if (Skip(out string? model)) return;
+        using var directory = ModelDirectory.Open(model!);
+        using var image = directory.LoadImage();
+        using var engine = CudaEngine.Open(directory.Layout);
+        engine.LoadFrom(image);
+        var config = directory.Config;
+        // stories260K has 8 query heads over 4 KV heads: each GEMM batch is a group of 2. Two fresh prompts (both
+        // take the GEMM path) and a decode step after them (the tiled decode kernel reads the keys the prefill cached).
+        int[][] prompts = [[.. Enumerable.Range(0, 45).Select(i => 1 + (i * 37) % 500)], [1, 403, 407, 261, 378, 432, 383, 286]];
+
+        float[][] Run(ILayerEngine e)
+        {
+            var cache = new KvCache(config, 0, config.NumLayers, 16, 16);
+            var allocator = new KvBlockAllocator(16, 16);
+            var sequences = prompts.Select(p => { var s = new KvSequence(); allocator.TryReserve(s, p.Length + 1); return s; }).ToArray();
+            var prefill = new Batch([.. prompts.Select((p, i) => new BatchSegment(sequences[i], 0, p.Length))]);
+            var hidden = e.Embed([.. prompts.SelectMany(p => p)]);
+            e.RunLayers(0, config.NumLayers, prefill, hidden, cache);
+            float[] first = e.Head(prefill, hidden);
+            var decode = new Batch([.. prompts.Select((p, i) => new BatchSegment(sequences[i], p.Length, 1))]);
+            var next = e.Embed([7, 9]);
+            e.RunLayers(0, config.NumLayers, decode, next, cache);
+            return [first, e.Head(decode, next)];
+        }
+
+        engine.GemmAttentionMinTokens = 2;
+        var byGemm = Run(engine);
+        engine.GemmAttentionMinTokens = int.MaxValue;
+        var tiled = Run(engine);
+        var cpu = Run(new CpuEngine(image));
+        for (int step = 0; step < 2; step++)
+        {
+            Assert.All(byGemm[step].Zip(tiled[step]), p => Assert.True(Math.Abs(p.First - p.Second) < 1e-4f, $"gemm {p.First} vs tiled {p.Second}"));
+            Assert.All(byGemm[step].Zip(cpu[step]), p => Assert.True(Math.Abs(p.First - p.Second) < 1e-3f, $"gemm {p.First} vs cpu {p.Second}"));
+        }
+        Assert.Throws<ArgumentOutOfRangeException>(() => engine.GemmAttentionMinTokens = 1);
+    }
+
+    [Theory]
+    [InlineData(DType.F32)]
+    [InlineData(DType.BF16)]
+    public void A_llama3_shaped_layer_matches_the_cpu_on_a_device(DType dtype)
+    {
+        if (!CudaRuntime.Probe().Available)
+        {
+            output.WriteLine($"skipped: {CudaRuntime.Probe().Reason}");
+            return;
+        }
+        // llama3-8b's head dimension (128, the kernels' largest), query group (4), RoPE scaling and theta, at a width
+        // and depth small enough for any device, and for the emulator.
+        var config = SyntheticShapes.Get("llama3-8b") with
+        {
+            HiddenSize = 1024, NumHeads = 8, NumKvHeads = 2, HeadDim = 128, IntermediateSize = 512, NumLayers = 2, VocabSize = 512,
+            BosTokenId = 1, EosTokenId = 2,
+        };
+        using var temp = new TempDirectory();
+        SyntheticModelWriter.Write(temp.Path, config, dtype, seed: 11);
+        using var directory = ModelDirectory.Open(temp.Path);
+        using var image = directory.LoadImage();
+        using var engine = CudaEngine.Open(directory.Layout);
+        engine.LoadFrom(image);
+        int[] prompt = [.. Enumerable.Range(0, 40).Select(i => 3 + (i * 29) % 500)];
+
+        float[] Run(ILayerEngine e)
+        {
+            var cache = new KvCache(config, 0, config.NumLayers, 8, 16);
+            var sequence = new KvSequence();
+            new KvBlockAllocator(8, 16).TryReserve(sequence, prompt.Length + 1);
+            var prefill = Batch.Single(sequence, 0, prompt.Length);
+            var hidden = e.Embed(prompt);
+            e.RunLayers(0, config.NumLayers, prefill, hidden, cache);
+            var decode = Batch.Single(sequence, prompt.Length, 1);
+            var next = e.Embed([5]);
+            e.RunLayers(0, config.NumLayers, decode, next, cache);
+            return [.. e.Head(prefill, hidden), .. e.Head(decode, next)];
+        }
+
+        float[] cpu = Run(new CpuEngine(image));
+        float largest = cpu.Max(Math.Abs);
+        // f32 runs as the cpu does up to summation order; bf16 rounds each GEMM's input to bf16 (and TF32 scores).
+        float tolerance = dtype == DType.F32 ? 1e-3f * Math.Max(1, largest) : 0.03f * largest;
+        foreach (int gemmFrom in new[] { 2, int.MaxValue })
+        {
+            engine.GemmAttentionMinTokens = gemmFrom;
+            float[] cuda = Run(engine);
+            Assert.All(cuda.Zip(cpu), p => Assert.True(Math.Abs(p.First - p.Second) <= tolerance, $"cuda {p.First} vs cpu {p.Second} (attention by GEMM from {gemmFrom} tokens)"));
+        }
     }
 
     private bool Skip(out string? model)
