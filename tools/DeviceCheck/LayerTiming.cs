@@ -9,19 +9,24 @@ using BlitzScale.Native.Tensors;
 namespace BlitzScale.DeviceCheck;
 
 /// <summary>
-/// (e) One llama3-8b decoder layer (bf16 synthetic weights; vocabulary cut to 256, which no layer reads) timed through
+/// (e) One llama3-8b decoder layer (bf16 synthetic weights; vocabulary cut to 512, which no layer reads) timed through
 /// <see cref="CudaEngine.RunLayers(int, int, Batch, DeviceHiddenStates, KvCache)"/> with the hidden states on the device:
 /// host time per call after warm-up, so launch overhead and the batch-table upload count, as they do in serving.
-/// Prefill of 512 and 2048 tokens, decode of 64 sequences at context 1024; then PyTorch eager on the same card.
+/// Prefill of 512 and 2048 tokens (attention by cuBLAS GEMMs, the default from position 0, and again by the tiled
+/// kernel), decode of 64 sequences at context 1024; then PyTorch eager on the same card.
 /// </summary>
 internal static class LayerTiming
 {
+    /// <summary>The shape the issue names, and the only one <c>torch_layer.py</c> builds.</summary>
+    public const string DefaultShape = "llama3-8b";
+
     private const int Warmup = 3;
 
-    public static JsonObject Run(bool torch, bool quick)
+    public static JsonObject Run(CheckOptions options)
     {
-        int repeats = quick ? 5 : 20;
-        var config = SyntheticShapes.Get("llama3-8b") with { NumLayers = 1, VocabSize = 256 };
+        int repeats = options.Quick ? 5 : 20;
+        // The smallest vocabulary the synthetic tokenizer takes; the layer never reads it.
+        var config = SyntheticShapes.Get(options.LayerShape) with { NumLayers = 1, VocabSize = 512 };
         string path = Models.WriteSynthetic(config, DType.BF16);
         var result = new JsonObject();
         try
@@ -30,16 +35,29 @@ internal static class LayerTiming
             using var image = directory.LoadImage();
             using var engine = CudaEngine.Open(directory.Layout);
             engine.LoadFrom(image);
-            result["prefill_T512_ms"] = Time(engine, config, [512], 0, repeats);
-            result["prefill_T2048_ms"] = Time(engine, config, [2048], 0, repeats);
-            result["decode_B64_ctx1024_ms"] = Time(engine, config, Enumerable.Repeat(1, 64).ToArray(), 1024, repeats);
+            result["shape"] = options.LayerShape;
+            foreach (int tokens in options.LayerPrefill)
+                result[$"prefill_T{tokens}_ms"] = Time(engine, config, [tokens], 0, repeats);
+            var (batch, context) = options.LayerDecode;
+            result[$"decode_B{batch}_ctx{context}_ms"] = Time(engine, config, Enumerable.Repeat(1, batch).ToArray(), context, repeats);
+            // The same prefills with attention in the tiled kernel instead of cuBLAS GEMMs: where the default
+            // threshold (GemmAttentionMinTokens) should sit on this card.
+            result["gemm_attention_min_tokens"] = engine.GemmAttentionMinTokens;
+            engine.GemmAttentionMinTokens = int.MaxValue;
+            foreach (int tokens in options.LayerPrefill)
+                result[$"prefill_T{tokens}_tiled_attention_ms"] = Time(engine, config, [tokens], 0, repeats);
         }
         finally
         {
             Directory.Delete(path, recursive: true);
         }
 
-        if (!torch) return result;
+        if (!options.Torch) return result;
+        if (options.LayerShape != DefaultShape)
+        {
+            result["torch_eager"] = new JsonObject { ["skipped"] = $"torch_layer.py builds {DefaultShape} only" };
+            return result;
+        }
         var baseline = TorchBaseline.Run();
         result["torch_eager"] = baseline;
         foreach (string key in new[] { "prefill_T512", "prefill_T2048", "decode_B64_ctx1024" })

@@ -57,7 +57,7 @@ Run("split_invariance", () => SplitCheck.Run(options.Shared));
 Run("cpu_vs_cuda_bf16", () => CpuComparison.Run(options.Quick));
 Run("h2d_upload", () => UploadBandwidth.Run(options.Quick));
 Run("ipc_same_host", () => IpcTransfer.Run(options.Quick));
-Run("layer_time_llama3_8b", () => LayerTiming.Run(options.Torch, options.Quick));
+Run("layer_time_llama3_8b", () => LayerTiming.Run(options));
 
 report["goals"] = Goals.Evaluate(report);
 Console.WriteLine(report.ToJsonString(new JsonSerializerOptions { WriteIndented = true }));
