@@ -113,7 +113,8 @@ internal static class IpcTransfer
         // Started the way this process was: the single-file program itself, or dotnet with the assembly.
         string self = Environment.ProcessPath ?? throw new InvalidOperationException("the path of this program is unknown");
         var start = new ProcessStartInfo(self) { RedirectStandardInput = true, RedirectStandardOutput = true, UseShellExecute = false };
-        if (Path.GetFileNameWithoutExtension(self) == "dotnet") start.ArgumentList.Add(typeof(IpcTransfer).Assembly.Location);
+        // Under dotnet, the first command-line argument is the assembly's path (a single-file program has none).
+        if (Path.GetFileNameWithoutExtension(self) == "dotnet") start.ArgumentList.Add(Environment.GetCommandLineArgs()[0]);
         foreach (string argument in new[] { ServeOption, model, sockets }) start.ArgumentList.Add(argument);
         start.Environment[SecretVariable] = Convert.ToHexString(secret);
         return new Peer(Process.Start(start) ?? throw new InvalidOperationException($"could not start {self}"));
