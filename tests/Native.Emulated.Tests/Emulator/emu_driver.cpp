@@ -93,14 +93,23 @@ namespace
     Stream g_legacy;  // stream 0
     std::vector<Stream*> g_streams;
 
-    Stream* stream_of(void* handle) { return handle == nullptr ? &g_legacy : static_cast<Stream*>(handle); }
-
-    bool known_stream(void* handle)
+    // The handle lists: whether one holds an item, and taking one out.
+    template <class T> bool contains(const std::vector<T*>& list, const void* item)
     {
-        if (handle == nullptr) return true;
-        for (Stream* s : g_streams) if (s == handle) return true;
+        for (T* each : list) if (each == item) return true;
         return false;
     }
+
+    template <class T> bool remove_one(std::vector<T*>& list, const void* item)
+    {
+        for (size_t i = 0; i < list.size(); i++)
+            if (list[i] == item) { list.erase(list.begin() + (long)i); return true; }
+        return false;
+    }
+
+    Stream* stream_of(void* handle) { return handle == nullptr ? &g_legacy : static_cast<Stream*>(handle); }
+
+    bool known_stream(void* handle) { return handle == nullptr || contains(g_streams, handle); }
 
     void drain(Stream* s, long long upto)
     {
@@ -139,11 +148,7 @@ namespace
     };
     std::vector<Event*> g_events;
 
-    bool known_event(void* handle)
-    {
-        for (Event* e : g_events) if (e == handle) return true;
-        return false;
-    }
+    bool known_event(void* handle) { return contains(g_events, handle); }
 
     double now_ms()
     {
@@ -541,7 +546,7 @@ EXPORT int cuStreamDestroy_v2(void* stream)
     if (stream == nullptr || !known_stream(stream)) return INVALID_HANDLE;
     Stream* s = stream_of(stream);
     drain(s, s->queued);  // destroying a stream lets its queued work finish
-    for (size_t i = 0; i < g_streams.size(); i++) if (g_streams[i] == s) { g_streams.erase(g_streams.begin() + (long)i); break; }
+    remove_one(g_streams, s);
     delete s;
     return SUCCESS;
 }
@@ -573,7 +578,7 @@ EXPORT int cuEventDestroy_v2(void* event)
     GUARD;
     NEED_CONTEXT;
     if (!known_event(event)) return INVALID_HANDLE;
-    for (size_t i = 0; i < g_events.size(); i++) if (g_events[i] == event) { g_events.erase(g_events.begin() + (long)i); break; }
+    remove_one(g_events, event);
     delete static_cast<Event*>(event);
     return SUCCESS;
 }
@@ -696,9 +701,7 @@ EXPORT int cuModuleUnload(void* module)
     GUARD;
     NEED_CONTEXT;
     auto* m = static_cast<Module*>(module);
-    bool known = false;
-    for (size_t i = 0; i < g_modules.size(); i++) if (g_modules[i] == m) { g_modules.erase(g_modules.begin() + (long)i); known = true; break; }
-    if (!known) return INVALID_HANDLE;
+    if (!remove_one(g_modules, m)) return INVALID_HANDLE;
     drain_all();
     for (size_t i = 0; i < g_functions.size();)
         if (g_functions[i]->module == m) { delete g_functions[i]; g_functions.erase(g_functions.begin() + (long)i); } else i++;
@@ -714,9 +717,7 @@ EXPORT int cuModuleGetFunction(void** function, void* module, const char* name)
     NEED_CONTEXT;
     if (function == nullptr || name == nullptr) return INVALID_VALUE;
     auto* m = static_cast<Module*>(module);
-    bool known = false;
-    for (Module* each : g_modules) known |= each == m;
-    if (!known) return INVALID_HANDLE;
+    if (!contains(g_modules, m)) return INVALID_HANDLE;
     std::string launch = std::string("__emu_launch_") + name, sizes = std::string("__emu_args_") + name,
         bounds = std::string("__emu_bounds_") + name;
     auto entry = reinterpret_cast<void (*)(void**)>(dlsym(m->library, launch.c_str()));
@@ -737,9 +738,7 @@ EXPORT int cuLaunchKernel(void* function, unsigned grid_x, unsigned grid_y, unsi
 {
     GUARD;
     NEED_CONTEXT;
-    bool known = false;
-    for (Function* each : g_functions) known |= each == function;
-    if (!known) return INVALID_HANDLE;
+    if (!contains(g_functions, function)) return INVALID_HANDLE;
     if (!known_stream(stream)) return INVALID_HANDLE;
     auto* f = static_cast<Function*>(function);
     if (grid_x == 0 || grid_y == 0 || grid_z == 0 || block_x == 0 || block_y == 0 || block_z == 0) return INVALID_VALUE;
