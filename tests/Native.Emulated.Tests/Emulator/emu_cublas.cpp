@@ -17,9 +17,18 @@ namespace
         MAPPING_ERROR = 11, EXECUTION_FAILED = 13, INTERNAL_ERROR = 14, NOT_SUPPORTED = 15,
     };
     enum : int { R_32F = 0, R_16F = 2, R_16BF = 14 };
-    // CUBLAS_COMPUTE_32F and CUBLAS_COMPUTE_32F_FAST_TF32: both computed here in f32 (TF32 would round the inputs
-    // to 10 mantissa bits first; the emulator is exact where the GPU is close).
-    bool compute_supported(int compute) { return compute == 68 || compute == 77; }
+    // CUBLAS_COMPUTE_32F, and CUBLAS_COMPUTE_32F_FAST_TF32: f32 inputs rounded to TF32 (10 mantissa bits, to
+    // nearest, ties away, as cvt.rna.tf32.f32) before f32 accumulation, so tests see the precision a GPU gives.
+    constexpr int Compute32F = 68, Compute32FFastTf32 = 77;
+    bool compute_supported(int compute) { return compute == Compute32F || compute == Compute32FFastTf32; }
+
+    float to_tf32(float value)
+    {
+        unsigned bits; std::memcpy(&bits, &value, 4);
+        if ((bits & 0x7f800000u) != 0x7f800000u) bits = (bits + 0x1000u) & 0xffffe000u;  // NaN and infinity pass
+        float rounded; std::memcpy(&rounded, &bits, 4);
+        return rounded;
+    }
 
     struct Handle { void* stream = nullptr; };
 
@@ -55,12 +64,14 @@ namespace
         uint64_t b; int b_type, ldb; long long stride_b;
         uint64_t c; int c_type, ldc; long long stride_c;
         int batch;
+        int compute;
     };
 
     // C = alpha op(A) op(B) + beta C, column-major; beta 0 means C is not read (it may hold NaNs).
     void run(const Gemm& g)
     {
         std::vector<float> a((size_t)g.m * g.k), b((size_t)g.n * g.k);
+        bool tf32 = g.compute == Compute32FFastTf32 && g.a_type == R_32F;
         for (int batch = 0; batch < g.batch; batch++)
         {
             const void* pa = reinterpret_cast<const char*>(g.a) + batch * g.stride_a * element_bytes(g.a_type);
@@ -73,6 +84,11 @@ namespace
             for (int j = 0; j < g.n; j++)
                 for (int l = 0; l < g.k; l++)
                     b[(size_t)j * g.k + l] = load(pb, g.trans_b ? (long long)l * g.ldb + j : (long long)j * g.ldb + l, g.b_type);
+            if (tf32)
+            {
+                for (float& x : a) x = to_tf32(x);
+                for (float& x : b) x = to_tf32(x);
+            }
             for (int j = 0; j < g.n; j++)
                 for (int i = 0; i < g.m; i++)
                 {
@@ -146,7 +162,7 @@ EXPORT int cublasGemmEx(Handle* handle, int trans_a, int trans_b, int m, int n, 
     (void)algorithm;
     if (alpha == nullptr || beta == nullptr) return INVALID_VALUE;
     if (!compute_supported(compute)) return NOT_SUPPORTED;
-    return submit(handle, Gemm{trans_a, trans_b, m, n, k, *alpha, *beta, a, a_type, lda, 0, b, b_type, ldb, 0, c, c_type, ldc, 0, 1});
+    return submit(handle, Gemm{trans_a, trans_b, m, n, k, *alpha, *beta, a, a_type, lda, 0, b, b_type, ldb, 0, c, c_type, ldc, 0, 1, compute});
 }
 
 EXPORT int cublasGemmStridedBatchedEx(Handle* handle, int trans_a, int trans_b, int m, int n, int k, const float* alpha,
@@ -157,7 +173,7 @@ EXPORT int cublasGemmStridedBatchedEx(Handle* handle, int trans_a, int trans_b, 
     if (alpha == nullptr || beta == nullptr) return INVALID_VALUE;
     if (!compute_supported(compute)) return NOT_SUPPORTED;
     return submit(handle, Gemm{trans_a, trans_b, m, n, k, *alpha, *beta, a, a_type, lda, stride_a, b, b_type, ldb, stride_b,
-        c, c_type, ldc, stride_c, batch});
+        c, c_type, ldc, stride_c, batch, compute});
 }
 
 EXPORT const char* cublasGetStatusName(int status)
