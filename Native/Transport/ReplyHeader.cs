@@ -15,6 +15,16 @@ internal readonly record struct ReplyHeader(ReplyKind Kind, int Blob, int Length
         BinaryPrimitives.WriteUInt64LittleEndian(header[24..], Hash);
     }
 
+    /// <summary>A whole error (or source-lost) reply: the header, then <paramref name="message"/> in UTF-8, hashed.</summary>
+    public static byte[] ErrorFrame(ReplyKind kind, string message)
+    {
+        var text = System.Text.Encoding.UTF8.GetBytes(message);
+        var frame = new byte[WireFormat.HeaderBytes + text.Length];
+        new ReplyHeader(kind, -1, text.Length, 0, ChunkHash.Of(text)).Write(frame);
+        text.CopyTo(frame, WireFormat.HeaderBytes);
+        return frame;
+    }
+
     /// <summary>Parses a header; null when the magic is wrong.</summary>
     public static ReplyHeader? Read(ReadOnlySpan<byte> header) =>
         BinaryPrimitives.ReadUInt32LittleEndian(header) != WireFormat.ReplyMagic

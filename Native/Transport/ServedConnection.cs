@@ -147,11 +147,7 @@ internal abstract class ServedConnection(ServerCore host, Socket socket)
     /// <summary>Tells the peer why it gets no (more) chunks; by default as a blob-protocol reply.</summary>
     protected virtual async Task SendErrorAsync(ReplyKind kind, string message, CancellationToken cancellationToken)
     {
-        var text = Encoding.UTF8.GetBytes(message);
-        var frame = new byte[WireFormat.HeaderBytes + text.Length];
-        new ReplyHeader(kind, -1, text.Length, 0, ChunkHash.Of(text)).Write(frame);
-        text.CopyTo(frame, WireFormat.HeaderBytes);
-        await SocketIo.SendAllAsync(socket, frame, cancellationToken).ConfigureAwait(false);
+        await SocketIo.SendAllAsync(socket, ReplyHeader.ErrorFrame(kind, message), cancellationToken).ConfigureAwait(false);
     }
 
     /// <summary>

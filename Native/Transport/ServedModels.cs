@@ -39,12 +39,7 @@ internal sealed class ServedModels
         source = _models.GetValueOrDefault(modelId);
         if (source is null) return $"model \"{modelId}\" is not served by {address}";
         var layout = source.Layout;
-        if (range.B != layout.TotalBytes)
-            return $"model \"{modelId}\" on {address} has a {layout.TotalBytes}-byte image, the request expects {range.B} bytes: the layouts differ";
-        if (range.Blob < 0 || range.A <= range.Blob || range.A > layout.Blobs.Count)
-            return $"blobs {range.Blob}..{range.A} are not a range of model \"{modelId}\" ({layout.Blobs.Count} blobs)";
-        if (range.C is < TransferRequest.MinChunkBytes or > TransferRequest.MaxChunkBytes)
-            return $"chunk size {range.C} is outside {TransferRequest.MinChunkBytes}..{TransferRequest.MaxChunkBytes}";
+        if (RangeRequest.Refusal(address, modelId, layout, range) is { } refusal) return refusal;
 
         // Recorded before the first byte is read from the source, so retiring it waits for this connection.
         _serving[connection] = modelId;

@@ -1,5 +1,4 @@
 using System.Collections.Concurrent;
-using System.Net.Sockets;
 using BlitzScale.Native.Models.Image;
 using BlitzScale.Native.Transport;
 using BlitzScale.Native.Transport.SharedMemory;
@@ -18,19 +17,11 @@ namespace BlitzScale.Native.Cuda.Ipc;
 /// </remarks>
 public sealed class CudaIpcBlobServer : IAsyncDisposable
 {
-    private readonly Socket _listener;
     private readonly ConcurrentDictionary<string, CudaIpcSource> _models = new(StringComparer.Ordinal);
-    private readonly CancellationTokenSource _stopping = new();
-    private readonly ConcurrentDictionary<Task, bool> _connections = new();
-    private Task _accepting = Task.CompletedTask;
-    private int _refused;
-    private int _disposed;
 
-    private CudaIpcBlobServer(Socket listener, string address, byte[] secret, CudaContext context)
+    private CudaIpcBlobServer(ServerCore core, CudaContext context)
     {
-        _listener = listener;
-        Address = address;
-        Secret = secret;
+        Core = core;
         Context = context;
     }
 
@@ -47,18 +38,19 @@ public sealed class CudaIpcBlobServer : IAsyncDisposable
         ArgumentNullException.ThrowIfNull(context);
         var secret = ClusterAuth.CopySecret(clusterSecret, nameof(clusterSecret));
         string path = UnixSocketPath.For(directory, name);
-        var server = new CudaIpcBlobServer(UnixSocketPath.Listen(path, 128), path, secret, context);
-        server._accepting = server.AcceptAsync();
+        var core = new ServerCore(UnixSocketPath.Listen(path, 128), path, secret, BlobServerOptions.DefaultAuthenticationTimeout);
+        var server = new CudaIpcBlobServer(core, context);
+        core.Start((socket, stopping) => new CudaIpcConnection(server, socket).RunAsync(stopping));
         return server;
     }
 
     /// <summary>The socket path peers pass to <see cref="CudaIpcBlobTransport.TransferAsync"/>.</summary>
-    public string Address { get; }
+    public string Address => Core.Address;
 
     /// <summary>Connections dropped because the peer did not prove it holds the cluster secret.</summary>
-    public int RefusedConnections => Volatile.Read(ref _refused);
+    public int RefusedConnections => Core.RefusedConnections;
 
-    internal byte[] Secret { get; }
+    internal ServerCore Core { get; }
     internal CudaContext Context { get; }
 
     /// <summary>
@@ -78,41 +70,6 @@ public sealed class CudaIpcBlobServer : IAsyncDisposable
 
     internal CudaIpcSource? Find(string modelId) => _models.GetValueOrDefault(modelId);
 
-    internal void CountRefused() => Interlocked.Increment(ref _refused);
-
     /// <summary>Stops listening, closes every connection and waits for them.</summary>
-    public async ValueTask DisposeAsync()
-    {
-        if (Interlocked.Exchange(ref _disposed, 1) != 0) return;
-        await _stopping.CancelAsync().ConfigureAwait(false);
-        _listener.Dispose();
-        File.Delete(Address);
-        await _accepting.ConfigureAwait(false);
-        await Task.WhenAll(_connections.Keys).ConfigureAwait(false);
-        _stopping.Dispose();
-    }
-
-    private async Task AcceptAsync()
-    {
-        while (!_stopping.IsCancellationRequested)
-        {
-            Socket socket;
-            try
-            {
-                socket = await _listener.AcceptAsync(_stopping.Token).ConfigureAwait(false);
-            }
-            catch (Exception e) when (e is OperationCanceledException or ObjectDisposedException || _stopping.IsCancellationRequested)
-            {
-                return;
-            }
-            catch (SocketException)
-            {
-                // A peer that gave up while queued: keep accepting the others.
-                continue;
-            }
-            var running = new CudaIpcConnection(this, socket).RunAsync(_stopping.Token);
-            _connections[running] = true;
-            _ = running.ContinueWith(t => _connections.TryRemove(t, out _), TaskScheduler.Default);
-        }
-    }
+    public async ValueTask DisposeAsync() => await Core.StopAsync(() => File.Delete(Address)).ConfigureAwait(false);
 }

@@ -32,17 +32,25 @@ internal sealed class CudaIpcConnection(CudaIpcBlobServer server, Socket socket)
         finally
         {
             socket.Dispose();
+            server.Core.ConnectionEnded();
         }
     }
 
-    /// <summary>Authenticates the peer and answers its range request; null when the connection should just end.</summary>
-    private async Task<(CudaIpcSource, ChunkPlan)?> OpenAsync(CancellationToken cancellationToken)
+    /// <summary>
+    /// Authenticates the peer and answers its range request, within the server's authentication timeout (as the
+    /// other blob servers do: a peer that never finishes its handshake cannot hold a connection); null when the
+    /// connection should just end.
+    /// </summary>
+    private async Task<(CudaIpcSource, ChunkPlan)?> OpenAsync(CancellationToken stopping)
     {
-        bool? accepted = await ClusterAuth.ChallengeAsync(socket, server.Secret, cancellationToken).ConfigureAwait(false);
+        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(stopping);
+        timeout.CancelAfter(server.Core.AuthenticationTimeout);
+        var cancellationToken = timeout.Token;
+        bool? accepted = await ClusterAuth.ChallengeAsync(socket, server.Core.Secret, cancellationToken).ConfigureAwait(false);
         if (accepted is null) return null;
         if (accepted == false)
         {
-            server.CountRefused();
+            server.Core.CountRefused();
             await ClusterAuth.SendVerdictAsync(socket, false, cancellationToken).ConfigureAwait(false);
             return null;
         }
@@ -75,15 +83,9 @@ internal sealed class CudaIpcConnection(CudaIpcBlobServer server, Socket socket)
     private string? Check(string modelId, RequestHeader range, out CudaIpcSource? source)
     {
         source = server.Find(modelId);
-        if (source is null) return $"model \"{modelId}\" is not served by {server.Address}";
-        var layout = source.Layout;
-        if (range.B != layout.TotalBytes)
-            return $"model \"{modelId}\" on {server.Address} has a {layout.TotalBytes}-byte image, the request expects {range.B} bytes: the layouts differ";
-        if (range.Blob < 0 || range.A <= range.Blob || range.A > layout.Blobs.Count)
-            return $"blobs {range.Blob}..{range.A} are not a range of model \"{modelId}\" ({layout.Blobs.Count} blobs)";
-        if (range.C is < TransferRequest.MinChunkBytes or > TransferRequest.MaxChunkBytes)
-            return $"chunk size {range.C} is outside {TransferRequest.MinChunkBytes}..{TransferRequest.MaxChunkBytes}";
-        return null;
+        return source is null
+            ? $"model \"{modelId}\" is not served by {server.Address}"
+            : RangeRequest.Refusal(server.Address, modelId, source.Layout, range);
     }
 
     /// <summary>Announces each chunk with the hash of its bytes as they are in this device's memory.</summary>
@@ -112,11 +114,7 @@ internal sealed class CudaIpcConnection(CudaIpcBlobServer server, Socket socket)
     {
         try
         {
-            var text = Encoding.UTF8.GetBytes(message);
-            var frame = new byte[WireFormat.HeaderBytes + text.Length];
-            new ReplyHeader(ReplyKind.Error, 0, text.Length, 0, 0).Write(frame);
-            text.CopyTo(frame, WireFormat.HeaderBytes);
-            await SocketIo.SendAllAsync(socket, frame, cancellationToken).ConfigureAwait(false);
+            await SocketIo.SendAllAsync(socket, ReplyHeader.ErrorFrame(ReplyKind.Error, message), cancellationToken).ConfigureAwait(false);
         }
         catch (Exception e) when (e is SocketException or OperationCanceledException or ObjectDisposedException)
         {
