@@ -32,6 +32,23 @@ public sealed class HiddenStates
     /// <summary>Row <paramref name="token"/>.</summary>
     public Span<float> Row(int token) => Data.AsSpan(token * Width, Width);
 
+    /// <summary>
+    /// The row of each segment's last token, one after another (segments × width): the only rows whose logits a
+    /// step needs.
+    /// </summary>
+    public float[] LastRowOfEachSegment(Batch batch)
+    {
+        ArgumentNullException.ThrowIfNull(batch);
+        var last = new float[batch.Segments.Count * Width];
+        int t = -1;
+        for (int s = 0; s < batch.Segments.Count; s++)
+        {
+            t += batch.Segments[s].Count;
+            Row(t).CopyTo(last.AsSpan(s * Width, Width));
+        }
+        return last;
+    }
+
     /// <summary>Bytes of <see cref="WriteTo"/>.</summary>
     public int SerializedLength => HeaderBytes + Data.Length * sizeof(float);
 

@@ -78,14 +78,7 @@ public sealed unsafe class CpuEngine : ILayerEngine
         var blob = _image.Layout.Head;
         RequireBlob(blob.Index, "the final norm and head");
         int h = Config.HiddenSize, segments = batch.Segments.Count;
-        // Only each segment's last token needs logits.
-        var last = new float[segments * h];
-        int t = -1;
-        for (int s = 0; s < segments; s++)
-        {
-            t += batch.Segments[s].Count;
-            hidden.Row(t).CopyTo(last.AsSpan(s * h, h));
-        }
+        var last = hidden.LastRowOfEachSegment(batch);
         var norm = new float[h];
         var normTensor = blob[TensorNames.FinalNorm];
         new WeightMatrix(_image.TensorPointer(blob, normTensor), normTensor.DType, 1, h).ReadRow(0, norm);

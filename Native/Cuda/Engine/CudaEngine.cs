@@ -40,8 +40,9 @@ public sealed unsafe class CudaEngine : ILayerEngine, IDisposable
     private readonly DeviceLayerWeights?[] _layers;
     private readonly Dictionary<KvCache, DeviceKvStore> _caches = new(ReferenceEqualityComparer.Instance);
     private DeviceWorkspace? _workspace;
-    private DeviceBuffer? _tables;
-    private DeviceBuffer? _ropeTable;
+    // Per-step scratch, reused across steps: batch tables, RoPE table, token ids, the hidden states of the
+    // ILayerEngine calls, the head's rows, normed rows and logits, and the greedy ids.
+    private readonly GrowingBuffer _tables, _ropeTable, _ids, _hidden, _headRows, _headNormed, _logits, _greedy;
     private int _ropePositions;
 
     private CudaEngine(CudaContext context, ImageLayout layout, string kernelCache)
@@ -66,6 +67,14 @@ public sealed unsafe class CudaEngine : ILayerEngine, IDisposable
             throw;
         }
         _forward = new DeviceForward(Config, _kernels, _blas, _stream);
+        _tables = new GrowingBuffer(context, _stream);
+        _ropeTable = new GrowingBuffer(context, _stream);
+        _ids = new GrowingBuffer(context, _stream);
+        _hidden = new GrowingBuffer(context, _stream);
+        _headRows = new GrowingBuffer(context, _stream);
+        _headNormed = new GrowingBuffer(context, _stream);
+        _logits = new GrowingBuffer(context, _stream);
+        _greedy = new GrowingBuffer(context, _stream);
     }
 
     /// <summary>
@@ -173,9 +182,9 @@ public sealed unsafe class CudaEngine : ILayerEngine, IDisposable
                 throw new ArgumentOutOfRangeException(nameof(tokens), $"token id {token} is outside the vocabulary of {Config.VocabSize}");
         }
         var head = HeadWeights();
-        using var ids = _context.Allocate(Math.Max(1, tokens.Length) * sizeof(int));
+        var ids = _ids.AtLeast(Math.Max(1, tokens.Length) * sizeof(int));
         ids.CopyFrom(MemoryMarshal.AsBytes(tokens));
-        using var device = NewHidden(tokens.Length);
+        var device = ScratchHidden(tokens.Length, Config.HiddenSize);
         _kernels.EmbedGather(_stream, device.Buffer.Pointer, head.Embedding.Pointer, head.Embedding.DType, ids.Pointer, tokens.Length, Config.HiddenSize);
         var hidden = new HiddenStates(tokens.Length, Config.HiddenSize);
         Download(device, hidden);
@@ -186,7 +195,8 @@ public sealed unsafe class CudaEngine : ILayerEngine, IDisposable
     public void RunLayers(int first, int end, Batch batch, HiddenStates hidden, KvCache cache)
     {
         ArgumentNullException.ThrowIfNull(hidden);
-        using var device = Upload(hidden);
+        var device = ScratchHidden(hidden.Tokens, hidden.Width);
+        device.Buffer.CopyFrom(MemoryMarshal.AsBytes(hidden.Data.AsSpan()));
         RunLayers(first, end, batch, device, cache);
         Download(device, hidden);
     }
@@ -223,7 +233,7 @@ public sealed unsafe class CudaEngine : ILayerEngine, IDisposable
     /// <inheritdoc/>
     public float[] Head(Batch batch, HiddenStates hidden)
     {
-        using var logits = HeadOnDevice(batch, hidden);
+        var logits = HeadOnDevice(batch, hidden);
         var result = new float[batch.Segments.Count * Config.VocabSize];
         _stream.Synchronize();
         logits.CopyTo(MemoryMarshal.AsBytes(result.AsSpan()));
@@ -233,9 +243,9 @@ public sealed unsafe class CudaEngine : ILayerEngine, IDisposable
     /// <summary>The greedy next token of each segment: <see cref="Head"/> and an argmax on the device (the lowest id wins ties), copying back only the ids.</summary>
     public int[] Greedy(Batch batch, HiddenStates hidden)
     {
-        using var logits = HeadOnDevice(batch, hidden);
+        var logits = HeadOnDevice(batch, hidden);
         int segments = batch.Segments.Count;
-        using var ids = _context.Allocate(segments * sizeof(int));
+        var ids = _greedy.AtLeast(segments * sizeof(int));
         _kernels.Argmax(_stream, ids.Pointer, logits.Pointer, segments, Config.VocabSize);
         var result = new int[segments];
         _stream.Synchronize();
@@ -290,8 +300,7 @@ public sealed unsafe class CudaEngine : ILayerEngine, IDisposable
         foreach (var store in _caches.Values) store.Dispose();
         _caches.Clear();
         _workspace?.Dispose();
-        _tables?.Dispose();
-        _ropeTable?.Dispose();
+        foreach (var scratch in new[] { _tables, _ropeTable, _ids, _hidden, _headRows, _headNormed, _logits, _greedy }) scratch.Dispose();
         _uploader.Dispose();
         _kernels.Dispose();
         _blas.Dispose();
@@ -308,22 +317,13 @@ public sealed unsafe class CudaEngine : ILayerEngine, IDisposable
         if (Config.TieWordEmbeddings) RequireBlob(0, "the embedding (tied to the head)");
         var weights = HeadWeights();
         int h = Config.HiddenSize, segments = batch.Segments.Count;
-        // Only each segment's last token needs logits.
-        var last = new float[segments * h];
-        int t = -1;
-        for (int s = 0; s < segments; s++)
-        {
-            t += batch.Segments[s].Count;
-            hidden.Row(t).CopyTo(last.AsSpan(s * h, h));
-        }
-        using var rows = _context.Allocate((long)segments * h * sizeof(float));
-        using var normed = _context.Allocate((long)segments * h * sizeof(float));
+        var last = hidden.LastRowOfEachSegment(batch);
+        var rows = _headRows.AtLeast((long)segments * h * sizeof(float));
+        var normed = _headNormed.AtLeast((long)segments * h * sizeof(float));
         rows.CopyFrom(MemoryMarshal.AsBytes(last.AsSpan()));
-        var logits = _context.Allocate((long)segments * Config.VocabSize * sizeof(float));
+        var logits = _logits.AtLeast((long)segments * Config.VocabSize * sizeof(float));
         _kernels.RmsNorm(_stream, normed.Pointer, weights.Head.DType, rows.Pointer, weights.FinalNorm.Pointer, weights.FinalNorm.DType, segments, h, (float)Config.RmsNormEps);
         _forward.Gemm(segments, Config.VocabSize, h, weights.Head, normed.Pointer, logits.Pointer, beta: 0);
-        // rows and normed are freed on return: cuMemFree waits for the work queued on them.
-        _stream.Synchronize();
         return logits;
     }
 
@@ -331,11 +331,12 @@ public sealed unsafe class CudaEngine : ILayerEngine, IDisposable
 
     private DeviceLayerWeights WeightsOf(int layer) => _layers[layer] ??= DeviceLayerWeights.Of(Layout, _image.Buffer.Pointer, layer);
 
-    private DeviceHiddenStates NewHidden(int tokens, int? width = null)
-    {
-        int w = width ?? Config.HiddenSize;
-        return new DeviceHiddenStates(_context.Allocate((long)Math.Max(1, tokens) * w * sizeof(float)), tokens, w);
-    }
+    private static long HiddenBytes(int tokens, int width) => (long)Math.Max(1, tokens) * width * sizeof(float);
+
+    private DeviceHiddenStates NewHidden(int tokens, int width) => new(_context.Allocate(HiddenBytes(tokens, width)), tokens, width);
+
+    /// <summary>Hidden states in the engine's scratch, for the ILayerEngine calls: valid until the next such call.</summary>
+    private DeviceHiddenStates ScratchHidden(int tokens, int width) => new(_hidden.AtLeast(HiddenBytes(tokens, width)), tokens, width, owned: false);
 
     private DeviceKvStore StoreOf(KvCache cache)
     {
@@ -361,34 +362,24 @@ public sealed unsafe class CudaEngine : ILayerEngine, IDisposable
             _workspace.Dispose();
             _workspace = null;
         }
-        _workspace = new DeviceWorkspace(_context, Config, capacity);
+        _workspace = new DeviceWorkspace(_context, _stream, Config, capacity);
         return _workspace;
     }
 
     private DeviceBatch UploadTables(BatchTables tables)
     {
         byte[] packed = tables.Packed();
-        if (_tables is null || _tables.Bytes < packed.Length)
-        {
-            _stream.Synchronize();
-            _tables?.Dispose();
-            _tables = null;
-            _tables = _context.Allocate(Math.Max(packed.Length, 4096));
-        }
+        var buffer = _tables.AtLeast(Math.Max(packed.Length, 4096));
         // A synchronous copy on the legacy stream waits for the kernels still reading the previous tables.
-        _tables.CopyFrom(packed);
+        buffer.CopyFrom(packed);
         if (tables.MaxPosition >= _ropePositions)
         {
             int positions = RopeTable.CapacityFor(tables.MaxPosition, _ropePositions, Config.MaxPositionEmbeddings);
             float[] values = RopeTable.Compute(Config, positions);
-            _stream.Synchronize();
-            _ropeTable?.Dispose();
-            _ropeTable = null;
-            _ropeTable = _context.Allocate((long)values.Length * sizeof(float));
-            _ropeTable.CopyFrom(MemoryMarshal.AsBytes(values.AsSpan()));
+            _ropeTable.AtLeast((long)values.Length * sizeof(float)).CopyFrom(MemoryMarshal.AsBytes(values.AsSpan()));
             _ropePositions = positions;
         }
-        return new DeviceBatch(tables, _tables.Pointer, _ropeTable!.Pointer);
+        return new DeviceBatch(tables, buffer.Pointer, _ropeTable.Current.Pointer);
     }
 
     private void RequireBlob(int blob, string what)

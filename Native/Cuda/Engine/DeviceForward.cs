@@ -82,7 +82,7 @@ internal sealed class DeviceForward(LlamaConfig config, CudaKernels kernels, Cub
         var c = config;
         int hd = c.HeadDim, group = QueryHeadsPerKvHead(c), qkvWidth = c.QueryDim + 2 * c.KvDim;
         const int F = sizeof(float);
-        ulong scores = ws.Scores(ScoreBytes(c, count), stream).Pointer;
+        ulong scores = ws.Scores.AtLeast(ScoreBytes(c, count)).Pointer;
         ulong rows = ws.Qkv.Pointer + (ulong)((long)firstToken * qkvWidth * F);
         ulong output = ws.Attention.Pointer + (ulong)((long)firstToken * c.QueryDim * F);
         long square = (long)count * count;

@@ -6,11 +6,18 @@ namespace BlitzScale.Native.Cuda.Engine;
 /// </summary>
 public sealed class DeviceHiddenStates : IDisposable
 {
-    internal DeviceHiddenStates(DeviceBuffer buffer, int tokens, int width)
+    private readonly bool _owned;
+
+    /// <param name="buffer">Where the rows are.</param>
+    /// <param name="tokens">Rows.</param>
+    /// <param name="width">Floats per row.</param>
+    /// <param name="owned">Whether disposing frees <paramref name="buffer"/> (false for the engine's own scratch).</param>
+    internal DeviceHiddenStates(DeviceBuffer buffer, int tokens, int width, bool owned = true)
     {
         Buffer = buffer;
         Tokens = tokens;
         Width = width;
+        _owned = owned;
     }
 
     /// <summary>Rows.</summary>
@@ -20,6 +27,9 @@ public sealed class DeviceHiddenStates : IDisposable
 
     internal DeviceBuffer Buffer { get; }
 
-    /// <summary>Frees the device memory.</summary>
-    public void Dispose() => Buffer.Dispose();
+    /// <summary>Frees the device memory (when these states own it).</summary>
+    public void Dispose()
+    {
+        if (_owned) Buffer.Dispose();
+    }
 }

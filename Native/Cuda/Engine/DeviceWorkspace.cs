@@ -8,12 +8,9 @@ namespace BlitzScale.Native.Cuda.Engine;
 /// </summary>
 internal sealed class DeviceWorkspace : IDisposable
 {
-    private readonly CudaContext _context;
-    private DeviceBuffer? _scores;
-
-    public DeviceWorkspace(CudaContext context, LlamaConfig c, int tokens)
+    public DeviceWorkspace(CudaContext context, CudaStream stream, LlamaConfig c, int tokens)
     {
-        _context = context;
+        Scores = new GrowingBuffer(context, stream);
         Tokens = tokens;
         long t = tokens;
         int qkv = c.QueryDim + 2 * c.KvDim;
@@ -40,26 +37,14 @@ internal sealed class DeviceWorkspace : IDisposable
     public DeviceBuffer Activated { get; }
 
     /// <summary>
-    /// Attention scores of at least <paramref name="bytes"/> (GemmAttention), allocated on first use and replaced by
-    /// a larger one when a longer prefill needs it (not doubled: it grows with the square of the prompt);
-    /// <paramref name="stream"/> is drained before the smaller one is freed, as kernels may still read it.
+    /// Attention scores (GemmAttention), allocated on first use and replaced by a larger one when a longer prefill
+    /// needs it (not doubled: it grows with the square of the prompt).
     /// </summary>
-    public DeviceBuffer Scores(long bytes, CudaStream stream)
-    {
-        if (_scores is { } scores && scores.Bytes >= bytes) return scores;
-        if (_scores is not null)
-        {
-            stream.Synchronize();
-            _scores.Dispose();
-            _scores = null;
-        }
-        _scores = _context.Allocate(bytes);
-        return _scores;
-    }
+    public GrowingBuffer Scores { get; }
 
     public void Dispose()
     {
-        _scores?.Dispose();
+        Scores.Dispose();
         Normed.Dispose();
         Qkv.Dispose();
         Attention.Dispose();
