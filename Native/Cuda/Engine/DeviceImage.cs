@@ -27,17 +27,8 @@ internal sealed unsafe class DeviceImage : IDisposable
 
     public void MarkLoaded(int blob) => Volatile.Write(ref _loaded[blob], true);
 
-    /// <summary>Leading decoder layers whose blobs (and the embedding) are here: <see cref="ParameterImage.LoadedLayerPrefix"/>'s rule.</summary>
-    public int LoadedLayerPrefix
-    {
-        get
-        {
-            if (!IsLoaded(0)) return 0;
-            int n = 0;
-            while (n < Layout.NumLayers && IsLoaded(Layout.BlobOfLayer(n))) n++;
-            return n;
-        }
-    }
+    /// <summary>Leading decoder layers whose blobs (and the embedding) are here.</summary>
+    public int LoadedLayerPrefix => Layout.LoadedLayerPrefix(IsLoaded);
 
     /// <summary>Copies blob <paramref name="blob"/> of a host image (which must hold it) through the pinned staging chunks, then marks it.</summary>
     public void Load(ParameterImage source, int blob, ChunkedUploader uploader)

@@ -52,6 +52,19 @@ public sealed class ImageLayout
         return layer + 1;
     }
 
+    /// <summary>
+    /// Number of leading decoder layers whose blobs (and the embedding, blob 0) are loaded, as
+    /// <paramref name="isLoaded"/> tells: the layers an instance can compute with while the rest streams in.
+    /// </summary>
+    public int LoadedLayerPrefix(Func<int, bool> isLoaded)
+    {
+        ArgumentNullException.ThrowIfNull(isLoaded);
+        if (!isLoaded(0)) return 0;
+        int n = 0;
+        while (n < NumLayers && isLoaded(BlobOfLayer(n))) n++;
+        return n;
+    }
+
     /// <summary>Bytes of weights that one decode step of one sequence reads: every layer, the final norm and the head.</summary>
     public long BytesReadPerToken()
     {

@@ -38,16 +38,7 @@ public sealed unsafe class ParameterImage : IDisposable
     public bool IsComplete => Enumerable.Range(0, _loaded.Length).All(IsLoaded);
 
     /// <summary>Number of leading decoder layers whose blobs (and the embedding) have arrived.</summary>
-    public int LoadedLayerPrefix
-    {
-        get
-        {
-            if (!IsLoaded(0)) return 0;
-            int n = 0;
-            while (n < Layout.NumLayers && IsLoaded(Layout.BlobOfLayer(n))) n++;
-            return n;
-        }
-    }
+    public int LoadedLayerPrefix => Layout.LoadedLayerPrefix(IsLoaded);
 
     /// <summary>The bytes of one blob, for filling it or sending it to a peer.</summary>
     public Span<byte> BlobBytes(int blob)
