@@ -1,5 +1,5 @@
-using System.Diagnostics;
 using System.Text.Json;
+using BlitzScale.Native.Tests.Cuda;
 using BlitzScale.Tests.Shared;
 using Xunit.Abstractions;
 
@@ -26,26 +26,21 @@ public sealed class DeviceCheckOnEmulatorTests(ITestOutputHelper output)
         }
         string shared = Path.GetDirectoryName(Path.GetDirectoryName(model))!;
         using var cache = new TempDirectory();
+        string program = DeviceCheckProgram.Built
+            ?? throw new InvalidOperationException("tools/DeviceCheck is not built (this project references it, so building the tests builds it)");
         // The layer timing on a tiny shape (llama3-8b's GEMMs would take the emulator hours), across the GEMM-attention
         // threshold: its code runs; its figures are the emulator's.
-        var start = new ProcessStartInfo("dotnet", [DeviceCheckProgram(), "--shared", shared, "--quick", "--no-torch", "--checks", Checks,
-            "--layer-shape", "tiny", "--layer-prefill", "16,160", "--layer-decode", "4x32"])
-        {
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-        };
+        string[] arguments = ["--shared", shared, "--quick", "--no-torch", "--checks", Checks,
+            "--layer-shape", "tiny", "--layer-prefill", "16,160", "--layer-decode", "4x32"];
         // The child process gets the emulator the same way as this one, before anything binds CUDA.
-        start.Environment["LD_PRELOAD"] = string.Join(':', EmulatorSetup.Libraries.Select(l => Path.Combine(EmulatorSetup.Directory, l)));
-        start.Environment["BLITZSCALE_CACHE"] = cache.Path;
-
-        using var process = Process.Start(start)!;
-        var stdout = process.StandardOutput.ReadToEndAsync();
-        var stderr = process.StandardError.ReadToEndAsync();
-        using var timeout = new CancellationTokenSource(TimeSpan.FromMinutes(5));
-        await process.WaitForExitAsync(timeout.Token);
-        string report = await stdout;
-        output.WriteLine(await stderr);
-        Assert.True(process.ExitCode == 0, $"DeviceCheck exited {process.ExitCode}: {report}");
+        var environment = new Dictionary<string, string>
+        {
+            ["LD_PRELOAD"] = string.Join(':', EmulatorSetup.Libraries.Select(l => Path.Combine(EmulatorSetup.Directory, l))),
+            ["BLITZSCALE_CACHE"] = cache.Path,
+        };
+        var (exitCode, report, errors) = await DeviceCheckProgram.RunAsync(program, arguments, TimeSpan.FromMinutes(5), environment);
+        output.WriteLine(errors);
+        Assert.True(exitCode == 0, $"DeviceCheck exited {exitCode}: {report}");
 
         using var parsed = JsonDocument.Parse(report);
         var root = parsed.RootElement;
@@ -71,16 +66,5 @@ public sealed class DeviceCheckOnEmulatorTests(ITestOutputHelper output)
         Assert.False(layer.TryGetProperty("error", out _), layer.ToString());
         foreach (string key in new[] { "prefill_T16_ms", "prefill_T160_ms", "decode_B4_ctx32_ms", "prefill_T16_tiled_attention_ms", "prefill_T160_tiled_attention_ms" })
             Assert.True(layer.GetProperty(key).GetDouble() > 0, key);
-    }
-
-    private static string DeviceCheckProgram()
-    {
-        var built = new[] { "Release", "Debug" }
-            .Select(c => Path.Combine(RepositoryPaths.Root, "tools", "DeviceCheck", "bin", c, "net10.0", "BlitzScale.DeviceCheck.dll"))
-            .Where(File.Exists)
-            .OrderByDescending(File.GetLastWriteTimeUtc)
-            .ToList();
-        Assert.True(built.Count > 0, "tools/DeviceCheck is not built (this project references it, so building the tests builds it)");
-        return built[0];
     }
 }

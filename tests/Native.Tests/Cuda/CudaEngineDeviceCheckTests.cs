@@ -22,25 +22,16 @@ public sealed class CudaEngineDeviceCheckTests(ITestOutputHelper output)
             output.WriteLine("device present: the no-device report cannot be produced here");
             return;
         }
-        string? program = new[] { "Release", "Debug" }
-            .Select(c => Path.Combine(RepositoryPaths.Root, "tools", "DeviceCheck", "bin", c, "net10.0", "BlitzScale.DeviceCheck.dll"))
-            .FirstOrDefault(File.Exists);
-        if (program is null)
+        if (DeviceCheckProgram.Built is not { } program)
         {
-            output.WriteLine("skipped: tools/DeviceCheck is not built (build BlitzScale.sln first)");
+            output.WriteLine(DeviceCheckProgram.NotBuilt);
             return;
         }
 
-        var start = new ProcessStartInfo("dotnet", [program, "--shared", "/nonexistent"]) { RedirectStandardOutput = true, RedirectStandardError = true };
-        using var process = Process.Start(start)!;
-        var stdout = process.StandardOutput.ReadToEndAsync();
-        var stderr = process.StandardError.ReadToEndAsync();
-        using var timeout = new CancellationTokenSource(TimeSpan.FromMinutes(1));
-        await process.WaitForExitAsync(timeout.Token);
-        string report = await stdout;
-        output.WriteLine(report + await stderr);
+        var (exitCode, report, errors) = await DeviceCheckProgram.RunAsync(program, ["--shared", "/nonexistent"], TimeSpan.FromMinutes(1));
+        output.WriteLine(report + errors);
 
-        Assert.Equal(3, process.ExitCode);
+        Assert.Equal(3, exitCode);
         using var parsed = JsonDocument.Parse(report);
         Assert.False(parsed.RootElement.GetProperty("available").GetBoolean());
         Assert.Equal(probe.Reason, parsed.RootElement.GetProperty("reason").GetString());
@@ -49,26 +40,18 @@ public sealed class CudaEngineDeviceCheckTests(ITestOutputHelper output)
     [Fact]
     public async Task Bad_arguments_exit_2_with_the_usage()
     {
-        string? program = Path.Combine(RepositoryPaths.Root, "tools", "DeviceCheck", "bin", "Release", "net10.0", "BlitzScale.DeviceCheck.dll");
-        if (!File.Exists(program))
+        if (DeviceCheckProgram.Built is not { } program)
         {
-            output.WriteLine("skipped: tools/DeviceCheck is not built in Release (build BlitzScale.sln -c Release first)");
+            output.WriteLine(DeviceCheckProgram.NotBuilt);
             return;
         }
-        var start = new ProcessStartInfo("dotnet", [program, "--bogus"]) { RedirectStandardOutput = true, RedirectStandardError = true };
-        using var process = Process.Start(start)!;
-        string error = await process.StandardError.ReadToEndAsync();
-        using var timeout = new CancellationTokenSource(TimeSpan.FromMinutes(1));
-        await process.WaitForExitAsync(timeout.Token);
-        Assert.Equal(2, process.ExitCode);
+        var (exitCode, _, error) = await DeviceCheckProgram.RunAsync(program, ["--bogus"], TimeSpan.FromMinutes(1));
+        Assert.Equal(2, exitCode);
         Assert.Contains("--bogus", error);
         Assert.Contains("usage: DeviceCheck", error);
 
-        var unknownCheck = new ProcessStartInfo("dotnet", [program, "--checks", "goldens_stories260k_f32,speed"]) { RedirectStandardOutput = true, RedirectStandardError = true };
-        using var second = Process.Start(unknownCheck)!;
-        string secondError = await second.StandardError.ReadToEndAsync();
-        await second.WaitForExitAsync(timeout.Token);
-        Assert.Equal(2, second.ExitCode);
+        var (secondExitCode, _, secondError) = await DeviceCheckProgram.RunAsync(program, ["--checks", "goldens_stories260k_f32,speed"], TimeSpan.FromMinutes(1));
+        Assert.Equal(2, secondExitCode);
         Assert.Contains("unknown check \"speed\"", secondError);
         Assert.Contains("layer_time_llama3_8b", secondError);
     }
