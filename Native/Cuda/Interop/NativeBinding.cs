@@ -22,9 +22,6 @@ internal sealed class NativeBinding(IReadOnlyList<string> libraries, string unav
     /// <summary>The soname that was loaded, else the preferred one.</summary>
     public string Library => _loaded ?? libraries[0];
 
-    /// <summary>Every soname tried, preferred first.</summary>
-    public IReadOnlyList<string> Candidates => libraries;
-
     /// <summary>Opens the library if it is not open yet; false with the loader's reason when it cannot be.</summary>
     public bool TryLoad(out string reason)
     {
