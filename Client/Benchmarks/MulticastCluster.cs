@@ -24,10 +24,15 @@ internal sealed class MulticastCluster : IAsyncDisposable
     private MulticastCluster(IHost host)
     {
         _host = host;
-        Grains = host.Services.GetRequiredService<IClusterClient>();
+        var client = host.Services.GetRequiredService<IClusterClient>();
+        Grains = client;
+        Client = new BlitzScaleClient(client);
     }
 
     public IGrainFactory Grains { get; }
+
+    /// <summary>The client library over the same connection.</summary>
+    public BlitzScaleClient Client { get; }
 
     /// <summary>Connects through Redis membership, as <c>blitz --cluster redis://…</c> does.</summary>
     public static async Task<MulticastCluster> Connect(string redis, string clusterId, CancellationToken cancellation)

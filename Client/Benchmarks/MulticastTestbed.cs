@@ -44,9 +44,9 @@ internal sealed class MulticastTestbed
         new(script ?? FindScript(), state, hosts, redisPort, progress);
 
     /// <summary>Runs <c>testbed.sh up</c> with silos started through this very <c>blitz</c>; throws with the script's own message when it fails.</summary>
-    public Task Up(int linkMbit, double gpuMemoryGiB, double storageMBps, CancellationToken cancellation) =>
-        Script(["up", "--hosts", $"{Hosts}", "--link-mbit", $"{linkMbit}", "--gpu-memory-gib", $"{gpuMemoryGiB}",
-            "--silo-args", FormattableString.Invariant($"--storage-mbps {storageMBps}"),
+    public Task Up(int linkMbit, double gpuMemoryGiB, double storageMBps, CancellationToken cancellation, int gpus = 1, string siloArgs = "") =>
+        Script(["up", "--hosts", $"{Hosts}", "--link-mbit", $"{linkMbit}", "--gpu-memory-gib", $"{gpuMemoryGiB}", "--gpus", $"{gpus}",
+            "--silo-args", FormattableString.Invariant($"--storage-mbps {storageMBps} {siloArgs}").TrimEnd(),
             "--state", StateDirectory, "--redis-port", $"{RedisEndpoint.Split(':')[1]}", "--blitz", string.Join(' ', BlitzCommandLine())], cancellation);
 
     /// <summary>Runs <c>testbed.sh down</c> (idempotent).</summary>

@@ -72,6 +72,10 @@ internal sealed class ServeWorkload(int requests, int concurrency, int promptTok
         return new PairedLatency(Percentiles.Of(a), Percentiles.Of(b), Percentiles.Of(a.Zip(b, (x, y) => y - x).ToList()));
     }
 
+    /// <summary>Runs <paramref name="requests"/> short requests at once through <paramref name="generate"/>, unmeasured (JIT, connections, first touch).</summary>
+    public Task Warm(Func<int[], int, Func<Task>, Task> generate, int requests) =>
+        Task.WhenAll(Enumerable.Range(0, requests).Select(i => generate(Prompt(i, 8), 4, () => Task.CompletedTask)));
+
     private async Task<double> Time(Func<int[], int, Func<Task>, Task> generate, int i)
     {
         long start = Stopwatch.GetTimestamp();
