@@ -19,12 +19,8 @@ internal sealed class HostCopy(string host, string model, ModelDirectory files, 
     public Task Loading { get; set; } = Task.CompletedTask;
     public bool FillStarted { get; set; }
     public double? KeepAliveSeconds { get; } = keepAliveSeconds;
-    public long LastUsed { get; set; } = Stopwatch.GetTimestamp();
     public double LoadSeconds { get; private set; }
     public string? Error { get; private set; }
-
-    public bool Expired(long now) =>
-        KeepAliveSeconds is { } keepAlive && FillStarted && Loading.IsCompleted && Stopwatch.GetElapsedTime(LastUsed, now).TotalSeconds > keepAlive;
 
     public void Restart() => _clock.Restart();
 
