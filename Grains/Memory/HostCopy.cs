@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using BlitzScale.Grains.Interfaces.Keys;
 using BlitzScale.Grains.Interfaces.Topology;
 using BlitzScale.Native.Models;
 using BlitzScale.Native.Models.Image;
@@ -12,7 +13,7 @@ internal sealed class HostCopy(string host, string model, ModelDirectory files, 
     private readonly Stopwatch _clock = Stopwatch.StartNew();
 
     public string Model { get; } = model;
-    public string SourceId { get; } = Serving.FeedMapper.HostCopySourceId(model, host);
+    public string SourceId { get; } = new HostCopySourceId(model, host).ToString();
     public ModelDirectory Files { get; } = files;
     public ParameterImage Image { get; } = image;
     public ImageSink Sink { get; } = new(image);

@@ -1,6 +1,7 @@
 using BlitzScale.Grains.DataPlane;
 using BlitzScale.Grains.Hosting;
 using BlitzScale.Grains.Interfaces;
+using BlitzScale.Grains.Interfaces.Keys;
 using BlitzScale.Grains.Interfaces.Serving;
 using BlitzScale.Grains.Interfaces.Topology;
 using BlitzScale.Grains.Placement;
@@ -29,7 +30,7 @@ internal sealed partial class HostMemoryGrain(
 
     public override Task OnActivateAsync(CancellationToken cancellationToken)
     {
-        string keyHost = GrainKeys.ParseHostMemory(this.GetPrimaryKeyString());
+        string keyHost = HostMemoryKey.Parse(this.GetPrimaryKeyString()).Host;
         if (keyHost != host.Host)
             throw new InvalidOperationException($"host memory \"{this.GetPrimaryKeyString()}\" activated on host \"{host.Host}\"");
         _memoryBytes = thisHost.Describe().HostMemoryBytes;
@@ -150,7 +151,7 @@ internal sealed partial class HostMemoryGrain(
     {
         Kind = ModelEventKind.HostCopy,
         Model = copy.Model,
-        Gpu = GrainKeys.HostMemory(host.Host),
+        Gpu = new HostMemoryKey(host.Host).ToString(),
         TotalBytes = copy.Image.Layout.TotalBytes,
         TotalLayers = copy.Image.Layout.NumLayers,
         Detail = detail,
