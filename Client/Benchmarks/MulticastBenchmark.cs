@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using BlitzScale.Grains.Interfaces;
+using BlitzScale.Grains.Interfaces.Keys;
 using BlitzScale.Grains.Interfaces.Serving;
 using BlitzScale.Grains.Interfaces.Topology;
 
@@ -95,7 +96,7 @@ internal static class MulticastBenchmark
         MulticastReport report, Action<string> progress, CancellationToken cancellation)
     {
         private readonly string[] _hosts = [.. Enumerable.Range(1, options.Hosts).Select(MulticastTestbed.HostName)];
-        private string[] Gpus => [.. _hosts.Select(h => $"{h}/gpu0")];
+        private string[] Gpus => [.. _hosts.Select(h => new GpuKey(h, 0).ToString())];
         private string Source => Gpus[0];
 
         /// <summary>transfer, chains and fan-out: all from one Blitz instance on h1/gpu0.</summary>
@@ -177,7 +178,7 @@ internal static class MulticastBenchmark
             report.StorageSeconds = Math.Round(cold.LoadSeconds, 4);
             report.StorageLoadedFrom = cold.LoadedFrom;
             Record("storage", 1, 1, cold);
-            var copy = (await cluster.Grains.GetGrain<IHostMemoryGrain>(GrainKeys.HostMemory(GrainKeys.ParseGpu(gpu).Host)).GetStatus())
+            var copy = (await cluster.Grains.GetGrain<IHostMemoryGrain>(new HostMemoryKey(GpuKey.Parse(gpu).Host).ToString()).GetStatus())
                 .Copies.FirstOrDefault(c => c.Model == SllmModel);
             report.StorageHostCopySeconds = copy is null ? null : Math.Round(copy.LoadSeconds, 4);
             progress($"storage_seconds = {cold.LoadSeconds:F3} ({cold.LoadedFrom}; the host copy read the files in {copy?.LoadSeconds:F3} s)");

@@ -1,4 +1,5 @@
 using BlitzScale.Grains.Interfaces;
+using BlitzScale.Grains.Interfaces.Keys;
 using BlitzScale.Grains.Interfaces.Serving;
 using BlitzScale.Grains.Interfaces.Topology;
 using Microsoft.Extensions.DependencyInjection;
@@ -128,7 +129,7 @@ internal sealed class MulticastCluster : IAsyncDisposable
         {
             await Until(async () =>
             {
-                var statuses = await Task.WhenAll(hosts.Select(h => Grains.GetGrain<IHostMemoryGrain>(GrainKeys.HostMemory(h)).GetStatus()));
+                var statuses = await Task.WhenAll(hosts.Select(h => Grains.GetGrain<IHostMemoryGrain>(new HostMemoryKey(h).ToString()).GetStatus()));
                 var copies = statuses.SelectMany(s => s.Copies.Where(c => c.Model == model)).ToList();
                 last = statuses.ToDictionary(s => s.Host, s => s.Copies.Where(c => c.Model == model).Sum(c => c.Bytes));
                 return copies.All(c => c.Complete) ? true : (bool?)null;

@@ -2,6 +2,7 @@ using System.Diagnostics;
 using System.Runtime.CompilerServices;
 using System.Text;
 using BlitzScale.Grains.Interfaces;
+using BlitzScale.Grains.Interfaces.Keys;
 using BlitzScale.Grains.Interfaces.Serving;
 using BlitzScale.Grains.Interfaces.Topology;
 using Orleans.Streams;
@@ -126,10 +127,10 @@ public sealed class BlitzScaleClient(IClusterClient grains)
         var hosts = await grains.GetGrain<ITopologyGrain>(GrainKeys.Cluster).GetHosts();
         cancellationToken.ThrowIfCancellationRequested();
         var hostStatuses = await Task.WhenAll(hosts.Select(async h => new HostStatus(h,
-            await Task.WhenAll(Enumerable.Range(0, h.Gpus).Select(i => grains.GetGrain<IGpuGrain>(GrainKeys.Gpu(h.Host, i)).GetStatus())))));
+            await Task.WhenAll(Enumerable.Range(0, h.Gpus).Select(i => grains.GetGrain<IGpuGrain>(new GpuKey(h.Host, i).ToString()).GetStatus())))));
         var names = await grains.GetGrain<IModelRegistryGrain>(GrainKeys.Cluster).GetModels();
         var models = await Task.WhenAll(names.Select(n => Model(n).GetStatus()));
-        var memory = await Task.WhenAll(hosts.Select(h => grains.GetGrain<IHostMemoryGrain>(GrainKeys.HostMemory(h.Host)).GetStatus()));
+        var memory = await Task.WhenAll(hosts.Select(h => grains.GetGrain<IHostMemoryGrain>(new HostMemoryKey(h.Host).ToString()).GetStatus()));
         return new ClusterStatus(hostStatuses, models, memory);
     }
 

@@ -9,7 +9,11 @@ public sealed record GpuStatus(
     [property: Id(3)] long MemoryTotalBytes,
     [property: Id(4)] long MemoryUsedBytes,
     [property: Id(5)] IReadOnlyList<GpuResident> Residents,
-    [property: Id(6)] string SiloAddress);
+    [property: Id(6)] string SiloAddress)
+{
+    /// <summary>Bytes a new instance may have, Warm residents counted as free (<see cref="GpuMemory.Free"/>).</summary>
+    public long FreeBytes => GpuMemory.Free(MemoryTotalBytes, Residents);
+}
 
 /// <summary>One instance shard on a GPU and the memory it holds; a Warm one may be evicted when the memory is needed.</summary>
 [GenerateSerializer, Immutable, Alias("blitz.GpuResident")]
@@ -20,4 +24,8 @@ public sealed record GpuResident(
     [property: Id(3)] long KvCacheBytes,
     [property: Id(4)] int LoadedLayers,
     [property: Id(5)] int TotalLayers,
-    [property: Id(6)] bool Warm = false);
+    [property: Id(6)] bool Warm = false)
+{
+    /// <summary>Its parameter and KV-cache bytes.</summary>
+    public long Bytes => ParameterBytes + KvCacheBytes;
+}

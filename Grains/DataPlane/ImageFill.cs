@@ -2,6 +2,7 @@ using BlitzScale.Grains.Interfaces.Serving;
 using BlitzScale.Native.Models;
 using BlitzScale.Native.Models.Image;
 using BlitzScale.Native.Transport;
+using BlitzScale.Scaling.Planning;
 
 namespace BlitzScale.Grains.DataPlane;
 
@@ -37,7 +38,7 @@ internal static class ImageFill
 
     /// <summary>One feed for the whole image from the host's model files.</summary>
     public static IReadOnlyList<LoadFeed> FromStorage(ImageLayout layout) =>
-        [new LoadFeed(FeedKind.Storage, "storage", "", "", 0, layout.Blobs.Count, "Storage")];
+        [new LoadFeed(FeedKind.Storage, TransferPlan.StorageEndpoint, "", "", 0, layout.Blobs.Count, "Storage")];
 
     /// <summary>
     /// Copies blobs from the model files into the image, marking each landed. With <paramref name="storageMBps"/>, reads are

@@ -1,3 +1,4 @@
+using BlitzScale.Grains.Interfaces.Keys;
 using BlitzScale.Native.Serving;
 
 namespace BlitzScale.Grains.Hosting;
@@ -19,7 +20,7 @@ public sealed class GpuDevices(GpuHostOptions host) : IDisposable
         lock (_lock)
         {
             if (!_devices.TryGetValue(index, out var device))
-                _devices[index] = device = new DeviceExecutor($"{host.Host}/gpu{index}");
+                _devices[index] = device = new DeviceExecutor(new GpuKey(host.Host, index).ToString());
             return device;
         }
     }

@@ -2,6 +2,7 @@ using BlitzScale.Grains.Interfaces;
 using BlitzScale.Grains.Placement;
 using BlitzScale.Grains.Telemetry;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.DependencyInjection.Extensions;
 using Orleans.Runtime.MembershipService.SiloMetadata;
 
 namespace BlitzScale.Grains.Hosting;
@@ -22,6 +23,8 @@ public static class SiloBuilderExtensions
         builder.UseSiloMetadata(new Dictionary<string, string> { [HostContext.Key] = host.Host });
         builder.AddPlacementDirector<GpuHostPlacement, GpuHostPlacementDirector>();
         builder.Services.AddSingleton(host);
+        // Policy objects (keep-alive, instance states) read time from here; tests may register a fake before this.
+        builder.Services.TryAddSingleton(TimeProvider.System);
         builder.Services.AddSingleton<GpuDevices>();
         builder.Services.AddSingleton<DataPlane.HostDataPlane>();
         builder.Services.AddSingleton<ThisHost>();

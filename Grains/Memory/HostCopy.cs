@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using BlitzScale.Grains.Interfaces.Keys;
 using BlitzScale.Grains.Interfaces.Topology;
 using BlitzScale.Native.Models;
 using BlitzScale.Native.Models.Image;
@@ -12,19 +13,15 @@ internal sealed class HostCopy(string host, string model, ModelDirectory files, 
     private readonly Stopwatch _clock = Stopwatch.StartNew();
 
     public string Model { get; } = model;
-    public string SourceId { get; } = Serving.FeedMapper.HostCopySourceId(model, host);
+    public string SourceId { get; } = new HostCopySourceId(model, host).ToString();
     public ModelDirectory Files { get; } = files;
     public ParameterImage Image { get; } = image;
     public ImageSink Sink { get; } = new(image);
     public Task Loading { get; set; } = Task.CompletedTask;
     public bool FillStarted { get; set; }
     public double? KeepAliveSeconds { get; } = keepAliveSeconds;
-    public long LastUsed { get; set; } = Stopwatch.GetTimestamp();
     public double LoadSeconds { get; private set; }
     public string? Error { get; private set; }
-
-    public bool Expired(long now) =>
-        KeepAliveSeconds is { } keepAlive && FillStarted && Loading.IsCompleted && Stopwatch.GetElapsedTime(LastUsed, now).TotalSeconds > keepAlive;
 
     public void Restart() => _clock.Restart();
 

@@ -1,12 +1,13 @@
-using System.Diagnostics;
 using BlitzScale.Grains.DataPlane;
 using BlitzScale.Grains.Hosting;
 using BlitzScale.Grains.Interfaces;
+using BlitzScale.Grains.Interfaces.Keys;
 using BlitzScale.Grains.Interfaces.Serving;
 using BlitzScale.Grains.Interfaces.Topology;
 using BlitzScale.Grains.Placement;
 using BlitzScale.Grains.Serving;
 using BlitzScale.Native.Models.Image;
+using BlitzScale.Scaling.Caching;
 using Microsoft.Extensions.Logging;
 
 namespace BlitzScale.Grains.Memory;
@@ -14,19 +15,22 @@ namespace BlitzScale.Grains.Memory;
 /// <summary>
 /// The model copies in one host's memory. A copy is read from the model files in the background and registered with
 /// the data plane at once, so GPUs (here and on other hosts) fetch each blob as soon as it has landed. Copies with a
-/// keep-alive (the <c>sllm</c> policy's) are dropped after that long without a load from them.
+/// keep-alive (the <c>sllm</c> policy's) are dropped after that long without a load from them: the <see cref="KeepAlive"/>
+/// policy decides, the grain's timer only asks it. A copy is held (never expires) until its fill ends.
 /// </summary>
 [GpuHostPlacement]
-internal sealed partial class HostMemoryGrain(GpuHostOptions host, ThisHost thisHost, HostDataPlane dataPlane, ILogger<HostMemoryGrain> logger)
+internal sealed partial class HostMemoryGrain(
+    GpuHostOptions host, ThisHost thisHost, HostDataPlane dataPlane, TimeProvider time, ILogger<HostMemoryGrain> logger)
     : Grain, IHostMemoryGrain
 {
     private static readonly TimeSpan ExpiryPeriod = TimeSpan.FromSeconds(1);
     private readonly Dictionary<string, HostCopy> _copies = new(StringComparer.Ordinal);
+    private readonly KeepAlive _keepAlive = new(time);
     private long _memoryBytes;
 
     public override Task OnActivateAsync(CancellationToken cancellationToken)
     {
-        string keyHost = GrainKeys.ParseHostMemory(this.GetPrimaryKeyString());
+        string keyHost = HostMemoryKey.Parse(this.GetPrimaryKeyString()).Host;
         if (keyHost != host.Host)
             throw new InvalidOperationException($"host memory \"{this.GetPrimaryKeyString()}\" activated on host \"{host.Host}\"");
         _memoryBytes = thisHost.Describe().HostMemoryBytes;
@@ -49,7 +53,7 @@ internal sealed partial class HostMemoryGrain(GpuHostOptions host, ThisHost this
         {
             if (existing.Error is null)
             {
-                existing.LastUsed = Stopwatch.GetTimestamp();
+                _keepAlive.Touch(model);
                 return existing.Status(host.Host);
             }
             await Remove(existing);
@@ -65,6 +69,9 @@ internal sealed partial class HostMemoryGrain(GpuHostOptions host, ThisHost this
         }
         var copy = new HostCopy(host.Host, model, files, ParameterImage.Allocate(files.Layout), keepAliveSeconds);
         _copies[model] = copy;
+        _keepAlive.Track(model, keepAliveSeconds is { } seconds ? TimeSpan.FromSeconds(seconds) : null);
+        // A copy not yet read, or still filling, is in use.
+        _keepAlive.Hold(model);
         dataPlane.Register(copy.SourceId, copy.Sink);
         if (!deferFill) await StartFill(model);
         return copy.Status(host.Host) with { Cold = true };
@@ -79,12 +86,7 @@ internal sealed partial class HostMemoryGrain(GpuHostOptions host, ThisHost this
         await Publish(copy, $"copy of {model} loading into the memory of {host.Host} from {copy.Files.Path}");
     }
 
-    public Task<bool> Touch(string model)
-    {
-        if (!_copies.TryGetValue(model, out var copy)) return Task.FromResult(false);
-        copy.LastUsed = Stopwatch.GetTimestamp();
-        return Task.FromResult(true);
-    }
+    public Task<bool> Touch(string model) => Task.FromResult(_copies.ContainsKey(model) && _keepAlive.Touch(model));
 
     public async Task<bool> Drop(string model)
     {
@@ -117,11 +119,14 @@ internal sealed partial class HostMemoryGrain(GpuHostOptions host, ThisHost this
             copy.Sink.TransferFailed(0, copy.Image.Layout.Blobs.Count, e);
             LogCopyFailed(logger, copy.Model, host.Host, e);
         }
+        // The keep-alive runs from the end of the fill; a copy dropped (and perhaps made again) meanwhile is not this one.
+        if (_copies.GetValueOrDefault(copy.Model) == copy) _keepAlive.Release(copy.Model);
     }
 
     private async Task Remove(HostCopy copy)
     {
         _copies.Remove(copy.Model);
+        _keepAlive.Forget(copy.Model);
         await copy.Loading.ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing | ConfigureAwaitOptions.ContinueOnCapturedContext);
         await dataPlane.RetireAsync(copy.SourceId);
         copy.Dispose();
@@ -129,9 +134,13 @@ internal sealed partial class HostMemoryGrain(GpuHostOptions host, ThisHost this
 
     private async Task DropExpired(CancellationToken cancellationToken)
     {
-        long now = Stopwatch.GetTimestamp();
-        foreach (var copy in _copies.Values.Where(c => c.Expired(now)).ToList())
+        foreach (string model in _keepAlive.Expired())
         {
+            if (!_copies.TryGetValue(model, out var copy))
+            {
+                _keepAlive.Forget(model);
+                continue;
+            }
             LogExpired(logger, copy.Model, host.Host, copy.KeepAliveSeconds ?? 0);
             await Remove(copy);
             await Publish(copy, $"copy of {copy.Model} dropped from the memory of {host.Host} after its keep-alive");
@@ -142,7 +151,7 @@ internal sealed partial class HostMemoryGrain(GpuHostOptions host, ThisHost this
     {
         Kind = ModelEventKind.HostCopy,
         Model = copy.Model,
-        Gpu = GrainKeys.HostMemory(host.Host),
+        Gpu = new HostMemoryKey(host.Host).ToString(),
         TotalBytes = copy.Image.Layout.TotalBytes,
         TotalLayers = copy.Image.Layout.NumLayers,
         Detail = detail,

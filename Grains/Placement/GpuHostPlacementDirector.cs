@@ -1,4 +1,4 @@
-using BlitzScale.Grains.Interfaces;
+using BlitzScale.Grains.Interfaces.Keys;
 using Orleans.Runtime.MembershipService.SiloMetadata;
 using Orleans.Runtime.Placement;
 
@@ -30,18 +30,9 @@ internal sealed class GpuHostPlacementDirector(ISiloMetadataCache metadata, IClu
 
     private static string HostOf(PlacementTarget target, string key)
     {
-        if (key.EndsWith("/memory", StringComparison.Ordinal)) return GrainKeys.ParseHostMemory(key);
-        if (key.Contains("/gpu", StringComparison.Ordinal))
-        {
-            try
-            {
-                return GrainKeys.ParseGpu(key).Host;
-            }
-            catch (FormatException)
-            {
-                // Not a GPU key after all: fall through to the caller's hint.
-            }
-        }
+        if (HostMemoryKey.TryParse(key, out var memory)) return memory.Host;
+        if (GpuKey.TryParse(key, out var gpu)) return gpu.Host;
+        // Shards are placed where the caller says (their GPU is not in their key).
         if (target.RequestContextData?.TryGetValue(HostContext.Key, out var hint) == true && hint is string host)
             return host;
         throw new OrleansException(

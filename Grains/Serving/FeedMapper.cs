@@ -1,3 +1,4 @@
+using BlitzScale.Grains.Interfaces.Keys;
 using BlitzScale.Grains.Interfaces.Serving;
 using BlitzScale.Grains.Interfaces.Topology;
 using BlitzScale.Native.Transport;
@@ -12,7 +13,7 @@ namespace BlitzScale.Grains.Serving;
 internal static class FeedMapper
 {
     /// <param name="plan">The planner's chains.</param>
-    /// <param name="model">The model (host copies are registered as <c>"{model}@{host}/memory"</c>).</param>
+    /// <param name="model">The model (host copies are registered under its <see cref="HostCopySourceId"/>).</param>
     /// <param name="hostOf">The host of a GPU key.</param>
     /// <param name="shardOn">The shard key of the instance on a GPU key (a source, or a target earlier in a chain).</param>
     /// <param name="hosts">The hosts as their silos declared them (data-plane and RDMA addresses).</param>
@@ -33,7 +34,7 @@ internal static class FeedMapper
             {
                 string? copyHost = TransferPlan.HostOfHostCopy(hop.From);
                 string sourceHost = copyHost ?? hostOf(hop.From);
-                string sourceId = copyHost is not null ? HostCopySourceId(model, copyHost) : shardOn(hop.From);
+                string sourceId = copyHost is not null ? new HostCopySourceId(model, copyHost).ToString() : shardOn(hop.From);
                 var choice = TransportSelection.Choose(Endpoint(Host(hosts, targetHost)), Endpoint(Host(hosts, sourceHost)));
                 var (kind, peer) = choice.Kind switch
                 {
@@ -66,14 +67,15 @@ internal static class FeedMapper
     private static HostInfo Host(IReadOnlyDictionary<string, HostInfo> hosts, string name) =>
         hosts.GetValueOrDefault(name) ?? throw new InvalidOperationException($"host \"{name}\" is not in the cluster's topology");
 
-    /// <summary>The source id a host copy is registered under (one implementation, shared with the host memory grain).</summary>
-    public static string HostCopySourceId(string model, string host) => $"{model}@{host}/memory";
-
     /// <summary>
     /// The feed of a whole image from this host's own copy (the sllm and allcache policies). A <paramref name="cold"/> copy is
     /// being read from the files for this load (a cache miss): its link is storage, and it is named so.
     /// </summary>
-    public static IReadOnlyList<LoadFeed> FromOwnHostCopy(string model, string host, int blobCount, bool cold = false) =>
-        [new LoadFeed(FeedKind.SameHost, cold ? $"storage via {TransferPlan.HostCopyEndpoint(host)}" : TransferPlan.HostCopyEndpoint(host), HostCopySourceId(model, host),
-            HostCopySourceId(model, host), 0, blobCount, (cold ? LinkType.Storage : LinkType.HostToDevice).ToString())];
+    public static IReadOnlyList<LoadFeed> FromOwnHostCopy(string model, string host, int blobCount, bool cold = false)
+    {
+        string copy = new HostCopySourceId(model, host).ToString();
+        string endpoint = TransferPlan.HostCopyEndpoint(host);
+        return [new LoadFeed(FeedKind.SameHost, cold ? $"{TransferPlan.StorageEndpoint} via {endpoint}" : endpoint, copy, copy, 0, blobCount,
+            (cold ? LinkType.Storage : LinkType.HostToDevice).ToString())];
+    }
 }

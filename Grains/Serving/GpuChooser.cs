@@ -1,4 +1,5 @@
 using BlitzScale.Grains.Interfaces;
+using BlitzScale.Grains.Interfaces.Keys;
 using BlitzScale.Grains.Interfaces.Topology;
 
 namespace BlitzScale.Grains.Serving;
@@ -19,7 +20,7 @@ internal static class GpuChooser
             foreach (var host in hosts.OrderBy(h => h.Host, StringComparer.Ordinal))
             {
                 if (index >= host.Gpus) continue;
-                string key = GrainKeys.Gpu(host.Host, index);
+                string key = new GpuKey(host.Host, index).ToString();
                 if (taken.Contains(key)) continue;
                 chosen.Add(key);
                 if (chosen.Count == count) break;
@@ -34,7 +35,16 @@ internal static class GpuChooser
     {
         foreach (string gpu in gpus)
         {
-            var (host, index) = GrainKeys.ParseGpu(gpu);
+            GpuKey key;
+            try
+            {
+                key = GpuKey.Parse(gpu);
+            }
+            catch (FormatException e)
+            {
+                throw new ArgumentException(e.Message, e);
+            }
+            var (host, index) = key;
             var info = hosts.FirstOrDefault(h => h.Host == host)
                 ?? throw new ArgumentException($"GPU {gpu}: host \"{host}\" has no silo in the cluster (hosts: {string.Join(", ", hosts.Select(h => h.Host))})");
             if (index >= info.Gpus)

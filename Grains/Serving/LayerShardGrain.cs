@@ -13,6 +13,7 @@ using BlitzScale.Native.Sampling;
 using BlitzScale.Native.Serving;
 using Microsoft.Extensions.Logging;
 using Orleans.Concurrency;
+using BlitzScale.Grains.Interfaces.Keys;
 
 namespace BlitzScale.Grains.Serving;
 
@@ -51,7 +52,7 @@ internal sealed partial class LayerShardGrain(
             if (request == _request) return Status();
             throw new InvalidOperationException($"instance {Key} is already {_state} on {_gpu} from {_request!.ModelDirectory}; unload it first");
         }
-        var (gpuHost, gpuIndex) = GrainKeys.ParseGpu(request.Gpu);
+        var (gpuHost, gpuIndex) = GpuKey.Parse(request.Gpu);
         if (gpuHost != host.Host)
             throw new InvalidOperationException($"instance {Key} was placed on host \"{host.Host}\" but asked to load onto {request.Gpu}");
         if (gpuIndex >= host.Gpus)
@@ -67,8 +68,7 @@ internal sealed partial class LayerShardGrain(
             var policy = new BatchPolicy { MaxBatchTokens = budget, MaxRunningSequences = Math.Min(BatchPolicy.DefaultMaxRunningSequences, budget) };
             var gpu = GrainFactory.GetGrain<IGpuGrain>(request.Gpu);
             var gpuStatus = await gpu.GetStatus();
-            // Warm residents give way to a new instance, so they count as free here.
-            long free = gpuStatus.MemoryTotalBytes - gpuStatus.Residents.Where(r => !r.Warm).Sum(r => r.ParameterBytes + r.KvCacheBytes);
+            long free = gpuStatus.FreeBytes;
             long parameters = model.Layout.TotalBytes;
             int blocks = ShardSizing.KvBlocks(request.KvBlocks, model.Config, policy, free, parameters);
             long kvBytes = blocks * ShardSizing.BytesPerKvBlock(model.Config, policy.BlockSize);
@@ -308,9 +308,8 @@ internal sealed partial class LayerShardGrain(
 
     private InstanceStatus Status()
     {
-        var (_, instanceIndex, _) = GrainKeys.ParseShard(Key);
         var stats = _instance?.Server.Stats;
-        return new InstanceStatus(instanceIndex, Key, _gpu, _state, Volatile.Read(ref _loadedLayers), _totalLayers,
+        return new InstanceStatus(ShardKey.Parse(Key).Instance, Key, _gpu, _state, Volatile.Read(ref _loadedLayers), _totalLayers,
             stats?.Waiting ?? 0, stats?.Running ?? 0, stats?.KvBlocksUsed ?? 0, stats?.KvBlocksTotal ?? 0,
             stats?.TokensGenerated ?? 0, Rate(stats?.TokensGenerated ?? 0), _error,
             _load?.Seconds ?? 0, _load?.Describe(), _load?.LoadedBytes ?? 0);
@@ -329,7 +328,7 @@ internal sealed partial class LayerShardGrain(
         return _tokensPerSecond;
     }
 
-    private string ModelName => GrainKeys.ParseShard(Key).Model;
+    private string ModelName => ShardKey.Parse(Key).Model;
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Instance {Shard} loading onto {Gpu} from {Feeds}: {ParameterBytes} parameter bytes, {KvBlocks} KV blocks")]
     private static partial void LogLoading(ILogger logger, string shard, string gpu, string feeds, long parameterBytes, int kvBlocks);

@@ -1,5 +1,6 @@
 using System.Runtime.CompilerServices;
 using BlitzScale.Grains.Interfaces;
+using BlitzScale.Grains.Interfaces.Keys;
 using BlitzScale.Grains.Interfaces.Serving;
 using BlitzScale.Grains.Interfaces.Topology;
 using BlitzScale.Grains.Placement;
@@ -299,7 +300,11 @@ internal sealed partial class ModelGrain(ILogger<ModelGrain> logger) : Grain, IM
 
         // Instance numbers are never reused while this grain lives: a shard activation of an earlier deployment
         // may still be deactivating on another host, and placement happens only when a key first activates.
-        var fresh = targets.Select(gpu => new InstanceSlot(_nextInstance++, GrainKeys.Shard(Model, _nextInstance - 1, 0), gpu, GrainKeys.ParseGpu(gpu).Host)).ToList();
+        var fresh = targets.Select(gpu =>
+        {
+            int index = _nextInstance++;
+            return new InstanceSlot(index, new ShardKey(Model, index, 0).ToString(), gpu, GpuKey.Parse(gpu).Host);
+        }).ToList();
         var feeds = await PlanFeeds(hosts, deployment, fresh, sources, excludeHostCopy);
 
         var prepared = new List<InstanceSlot>();
@@ -357,7 +362,7 @@ internal sealed partial class ModelGrain(ILogger<ModelGrain> logger) : Grain, IM
         var input = PlanningInputs.Build(hosts, deployment.Image.BlobSizes, sources.Select(s => s.Gpu), excludeHostCopy ? null : _hostCopy, fresh.Select(s => s.Gpu).ToList());
         var plan = TransferPlanner.Plan(input);
         var shardOn = sources.Concat(fresh).ToDictionary(s => s.Gpu, s => s.Shard, StringComparer.Ordinal);
-        var feeds = FeedMapper.Map(plan, Model, gpu => GrainKeys.ParseGpu(gpu).Host, gpu => shardOn[gpu], hosts.ToDictionary(h => h.Host, StringComparer.Ordinal));
+        var feeds = FeedMapper.Map(plan, Model, gpu => GpuKey.Parse(gpu).Host, gpu => shardOn[gpu], hosts.ToDictionary(h => h.Host, StringComparer.Ordinal));
         string description = plan.Describe();
         LogPlanned(logger, Model, description);
         await Publish(ModelEventKind.Planned, description);
@@ -384,7 +389,7 @@ internal sealed partial class ModelGrain(ILogger<ModelGrain> logger) : Grain, IM
 
     private Task Publish(ModelEventKind kind, string detail) => ModelEvents.Publish(this, new ModelEvent { Kind = kind, Model = Model, Detail = detail });
 
-    private IHostMemoryGrain HostMemory(string host) => GrainFactory.GetGrain<IHostMemoryGrain>(GrainKeys.HostMemory(host));
+    private IHostMemoryGrain HostMemory(string host) => GrainFactory.GetGrain<IHostMemoryGrain>(new HostMemoryKey(host).ToString());
 
     private ILayerShardGrain Shard(InstanceSlot slot) => GrainFactory.GetGrain<ILayerShardGrain>(slot.Shard);
 

@@ -1,4 +1,5 @@
 using BlitzScale.Grains.Interfaces;
+using BlitzScale.Grains.Interfaces.Keys;
 using BlitzScale.Grains.Interfaces.Topology;
 using BlitzScale.Scaling.Planning;
 
@@ -17,7 +18,7 @@ internal static class PlanningInputs
     {
         var hostSpecs = hosts.Select(h => new HostSpec(h.Host, h.NicGbps, h.LeafSwitch)).ToList();
         var gpus = hosts.SelectMany(h => Enumerable.Range(0, h.Gpus)
-            .Select(i => new GpuSpec(GrainKeys.Gpu(h.Host, i), h.Host, h.NvlinkGroup))).ToList();
+            .Select(i => new GpuSpec(new GpuKey(h.Host, i).ToString(), h.Host, h.NvlinkGroup))).ToList();
         var gpuSources = sources.Distinct(StringComparer.Ordinal).Order(StringComparer.Ordinal).Select(g => new GpuSource(g)).ToList();
         return new PlanningInput(hostSpecs, gpus, blobSizes, gpuSources, hostCopy, targets);
     }

@@ -1,5 +1,5 @@
 using BlitzScale.Grains.Hosting;
-using BlitzScale.Grains.Interfaces;
+using BlitzScale.Grains.Interfaces.Keys;
 using BlitzScale.Grains.Interfaces.Topology;
 using BlitzScale.Grains.Placement;
 
@@ -18,11 +18,11 @@ internal sealed class GpuGrain(GpuHostOptions host, ThisHost thisHost, ILocalSil
 
     public override Task OnActivateAsync(CancellationToken cancellationToken)
     {
-        var (hostName, index) = GrainKeys.ParseGpu(this.GetPrimaryKeyString());
-        if (hostName != host.Host)
+        var key = GpuKey.Parse(this.GetPrimaryKeyString());
+        if (key.Host != host.Host)
             throw new InvalidOperationException($"GPU \"{this.GetPrimaryKeyString()}\" activated on host \"{host.Host}\"");
-        if (index >= host.Gpus)
-            throw new ArgumentException($"host \"{host.Host}\" has {host.Gpus} GPU(s): gpu{index} does not exist");
+        if (key.Index >= host.Gpus)
+            throw new ArgumentException($"host \"{host.Host}\" has {host.Gpus} GPU(s): gpu{key.Index} does not exist");
         // A device's accounting must outlive idle periods.
         this.DelayDeactivation(TimeSpan.FromDays(3650));
         return Task.CompletedTask;
@@ -36,23 +36,19 @@ internal sealed class GpuGrain(GpuHostOptions host, ThisHost thisHost, ILocalSil
 
     public Task<Reservation> TryReserve(GpuResident resident)
     {
-        long others = UsedBytes() - (_residents.TryGetValue(resident.Shard, out var old) ? Bytes(old) : 0);
-        long needed = others + Bytes(resident) - host.GpuMemoryBytes;
+        var others = _residents.Values.Where(r => r.Shard != resident.Shard).ToList();
+        if (resident.Bytes > GpuMemory.Free(host.GpuMemoryBytes, others)) return Task.FromResult(new Reservation(false, []));
+        // It fits once Warm residents give way: evict the longest warm first, only as many as needed.
+        long needed = GpuMemory.Used(others) + resident.Bytes - host.GpuMemoryBytes;
         var evicted = new List<string>();
-        if (needed > 0)
+        long freed = 0;
+        foreach (var r in others.Where(r => r.Warm).OrderBy(r => _warmSince[r.Shard]))
         {
-            // Warm residents give way, longest warm first; only if that frees enough.
-            var warm = _residents.Values.Where(r => r.Warm && r.Shard != resident.Shard).OrderBy(r => _warmSince[r.Shard]).ToList();
-            long freed = 0;
-            foreach (var r in warm)
-            {
-                if (freed >= needed) break;
-                evicted.Add(r.Shard);
-                freed += Bytes(r);
-            }
-            if (freed < needed) return Task.FromResult(new Reservation(false, []));
-            foreach (string shard in evicted) Forget(shard);
+            if (freed >= needed) break;
+            evicted.Add(r.Shard);
+            freed += r.Bytes;
         }
+        foreach (string shard in evicted) Forget(shard);
         _residents[resident.Shard] = resident with { Warm = false };
         _warmSince.Remove(resident.Shard);
         return Task.FromResult(new Reservation(true, evicted));
@@ -87,7 +83,5 @@ internal sealed class GpuGrain(GpuHostOptions host, ThisHost thisHost, ILocalSil
         _warmSince.Remove(shard);
     }
 
-    private static long Bytes(GpuResident r) => r.ParameterBytes + r.KvCacheBytes;
-
-    private long UsedBytes() => _residents.Values.Sum(Bytes);
+    private long UsedBytes() => GpuMemory.Used(_residents.Values);
 }

@@ -1,4 +1,5 @@
 using BlitzScale.Grains.Interfaces;
+using BlitzScale.Grains.Interfaces.Keys;
 using BlitzScale.Grains.Interfaces.Topology;
 using BlitzScale.Grains.Placement;
 using Microsoft.Extensions.Logging;
@@ -46,7 +47,7 @@ internal sealed partial class TopologyGrain(IClusterMembershipService membership
             string host = metadata.GetSiloMetadata(member.SiloAddress).Metadata.TryGetValue(HostContext.Key, out var named) ? named : member.Name;
             try
             {
-                var info = await GrainFactory.GetGrain<IGpuGrain>(GrainKeys.Gpu(host, 0)).DescribeHost();
+                var info = await GrainFactory.GetGrain<IGpuGrain>(new GpuKey(host, 0).ToString()).DescribeHost();
                 if (info.SiloAddress == member.SiloAddress.ToString()) _hosts[info.Host] = info;
             }
             catch (Exception e)

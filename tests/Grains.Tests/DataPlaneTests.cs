@@ -1,4 +1,5 @@
 using BlitzScale.Grains.Interfaces;
+using BlitzScale.Grains.Interfaces.Keys;
 using BlitzScale.Grains.Interfaces.Serving;
 using BlitzScale.Grains.Interfaces.Topology;
 using BlitzScale.Native.Engine;
@@ -200,7 +201,7 @@ public sealed class DataPlaneTests(GridFixture grid, ITestOutputHelper output) :
     {
         const string model = "lost-source";
         await using var events = await ModelEventLog.Follow(grid.Client, model);
-        string shard = GrainKeys.Shard(model, 0, 0);
+        string shard = new ShardKey(model, 0, 0).ToString();
         // Nothing listens on this port: the peer is gone.
         string deadPeer = $"127.0.0.1:{ClosedPort()}";
         var feed = new LoadFeed(FeedKind.Network, B1, deadPeer, "somebody/0/0", 0, 6, "Network");
@@ -282,7 +283,7 @@ public sealed class DataPlaneTests(GridFixture grid, ITestOutputHelper output) :
         int copies = 0;
         foreach (string host in new[] { GridFixture.HostA, GridFixture.HostB })
         {
-            var memory = await grid.Client.GetGrain<IHostMemoryGrain>(GrainKeys.HostMemory(host)).GetStatus();
+            var memory = await grid.Client.GetGrain<IHostMemoryGrain>(new HostMemoryKey(host).ToString()).GetStatus();
             copies += memory.Copies.Count(c => c.Model == model);
         }
         return copies;

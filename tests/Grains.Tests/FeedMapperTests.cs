@@ -1,4 +1,4 @@
-using BlitzScale.Grains.Interfaces;
+using BlitzScale.Grains.Interfaces.Keys;
 using BlitzScale.Grains.Interfaces.Serving;
 using BlitzScale.Grains.Interfaces.Topology;
 using BlitzScale.Grains.Serving;
@@ -25,7 +25,7 @@ public sealed class FeedMapperTests
         var input = PlanningInputs.Build(Hosts, Blobs, ["h1/gpu0"], "h1", ["h1/gpu1", "h2/gpu0", "h2/gpu1"]);
         var plan = TransferPlanner.Plan(input);
         var shards = new Dictionary<string, string> { ["h1/gpu0"] = "m/0/0", ["h1/gpu1"] = "m/1/0", ["h2/gpu0"] = "m/2/0", ["h2/gpu1"] = "m/3/0" };
-        var feeds = FeedMapper.Map(plan, "m", g => GrainKeys.ParseGpu(g).Host, g => shards[g], ByName(Hosts));
+        var feeds = FeedMapper.Map(plan, "m", g => GpuKey.Parse(g).Host, g => shards[g], ByName(Hosts));
 
         Assert.Equal(["h1/gpu1", "h2/gpu0", "h2/gpu1"], feeds.Keys.Order(StringComparer.Ordinal));
         foreach (var (target, list) in feeds)
@@ -34,7 +34,7 @@ public sealed class FeedMapperTests
             Assert.Equal(Enumerable.Range(0, Blobs.Length), list.SelectMany(f => Enumerable.Range(f.FirstBlob, f.EndBlob - f.FirstBlob)).Order());
             foreach (var feed in list)
             {
-                bool sameHost = GrainKeys.ParseGpu(feed.From).Host == GrainKeys.ParseGpu(target).Host;
+                bool sameHost = GpuKey.Parse(feed.From).Host == GpuKey.Parse(target).Host;
                 Assert.Equal(sameHost ? FeedKind.SameHost : FeedKind.Network, feed.Kind);
                 Assert.Equal(shards[feed.From], feed.SourceId);
                 Assert.Equal(sameHost ? shards[feed.From] : "10.0.0.1:7100", feed.Peer);
@@ -48,7 +48,7 @@ public sealed class FeedMapperTests
     public void Without_gpu_sources_the_host_copy_feeds_under_its_source_id()
     {
         var plan = TransferPlanner.Plan(PlanningInputs.Build(Hosts, Blobs, [], "h1", ["h2/gpu0"]));
-        var feed = FeedMapper.Map(plan, "m", g => GrainKeys.ParseGpu(g).Host, g => throw new InvalidOperationException(g), ByName(Hosts))["h2/gpu0"].Single();
+        var feed = FeedMapper.Map(plan, "m", g => GpuKey.Parse(g).Host, g => throw new InvalidOperationException(g), ByName(Hosts))["h2/gpu0"].Single();
         Assert.Equal(FeedKind.Network, feed.Kind);
         Assert.Equal("m@h1/memory", feed.SourceId);
         Assert.Equal("10.0.0.1:7100", feed.Peer);
@@ -59,7 +59,7 @@ public sealed class FeedMapperTests
     public void Without_any_copy_each_target_reads_its_own_files()
     {
         var plan = TransferPlanner.Plan(PlanningInputs.Build(Hosts, Blobs, [], null, ["h2/gpu0"]));
-        var feed = FeedMapper.Map(plan, "m", g => GrainKeys.ParseGpu(g).Host, g => "", ByName(Hosts))["h2/gpu0"].Single();
+        var feed = FeedMapper.Map(plan, "m", g => GpuKey.Parse(g).Host, g => "", ByName(Hosts))["h2/gpu0"].Single();
         Assert.Equal(FeedKind.Storage, feed.Kind);
         Assert.Equal("", feed.Peer);
     }
@@ -69,12 +69,12 @@ public sealed class FeedMapperTests
     {
         var rdma = Hosts.Select(h => h with { RdmaAddress = h.DataAddress!.Replace(":7100", ":7200", StringComparison.Ordinal) }).ToArray();
         var plan = TransferPlanner.Plan(PlanningInputs.Build(rdma, Blobs, ["h1/gpu0"], null, ["h2/gpu0"]));
-        var over = FeedMapper.Map(plan, "m", g => GrainKeys.ParseGpu(g).Host, g => "m/0/0", ByName(rdma))["h2/gpu0"].Single();
+        var over = FeedMapper.Map(plan, "m", g => GpuKey.Parse(g).Host, g => "m/0/0", ByName(rdma))["h2/gpu0"].Single();
         Assert.Equal((FeedKind.Rdma, "10.0.0.1:7200"), (over.Kind, over.Peer));
         Assert.Contains("using RDMA", over.Transport);
 
         var half = new[] { rdma[0], Hosts[1] with { RdmaUnavailable = "libibverbs.so.1 could not be loaded" } };
-        var tcp = FeedMapper.Map(plan, "m", g => GrainKeys.ParseGpu(g).Host, g => "m/0/0", ByName(half))["h2/gpu0"].Single();
+        var tcp = FeedMapper.Map(plan, "m", g => GpuKey.Parse(g).Host, g => "m/0/0", ByName(half))["h2/gpu0"].Single();
         Assert.Equal((FeedKind.Network, "10.0.0.1:7100"), (tcp.Kind, tcp.Peer));
         Assert.Contains("libibverbs.so.1 could not be loaded; using TCP", tcp.Transport);
     }

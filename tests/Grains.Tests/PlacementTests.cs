@@ -1,4 +1,5 @@
 using BlitzScale.Grains.Interfaces;
+using BlitzScale.Grains.Interfaces.Keys;
 using BlitzScale.Grains.Interfaces.Serving;
 using BlitzScale.Grains.Interfaces.Topology;
 using Xunit.Abstractions;
@@ -36,7 +37,7 @@ public sealed class PlacementTests(GridFixture grid, ITestOutputHelper output) :
     [Fact]
     public async Task A_gpu_index_the_host_lacks_fails_naming_the_count()
     {
-        var error = await Assert.ThrowsAnyAsync<Exception>(() => grid.Gpu(GrainKeys.Gpu(GridFixture.HostA, GridFixture.GpusPerHost)).GetStatus());
+        var error = await Assert.ThrowsAnyAsync<Exception>(() => grid.Gpu(new GpuKey(GridFixture.HostA, GridFixture.GpusPerHost).ToString()).GetStatus());
         output.WriteLine(error.ToString());
 
         Assert.Contains($"has {GridFixture.GpusPerHost} GPU(s)", error.Message);
@@ -51,7 +52,7 @@ public sealed class PlacementTests(GridFixture grid, ITestOutputHelper output) :
         {
             var instance = Assert.Single(deployed.Instances);
             Assert.Equal("host-b/gpu0", instance.Gpu);
-            Assert.Equal(GrainKeys.Shard(model, 0, 0), instance.Shard);
+            Assert.Equal(new ShardKey(model, 0, 0).ToString(), instance.Shard);
 
             Assert.Equal(grid.SiloOf(GridFixture.HostB), await grid.Shard(instance.Shard).GetSiloAddress());
             var gpu = await grid.Gpu("host-b/gpu0").GetStatus();

@@ -1,4 +1,4 @@
-using BlitzScale.Grains.Interfaces;
+using BlitzScale.Grains.Interfaces.Keys;
 using BlitzScale.Grains.Interfaces.Serving;
 using BlitzScale.Native.Engine;
 using BlitzScale.Native.Models;
@@ -59,7 +59,7 @@ public sealed class ServingTests(ServingFixture grid, ITestOutputHelper output) 
             Assert.Equal("length", served[i].Finish);
         }
         Assert.Equal(
-            [GrainKeys.Shard(ServingFixture.Stories, 0, 0), GrainKeys.Shard(ServingFixture.Stories, 1, 0)],
+            [new ShardKey(ServingFixture.Stories, 0, 0).ToString(), new ShardKey(ServingFixture.Stories, 1, 0).ToString()],
             served.Select(s => s.Instance).Distinct().Order(StringComparer.Ordinal));
         var status = await grid.Model(ServingFixture.Stories).GetStatus();
         Assert.All(status.Instances, i => Assert.Equal(0, i.KvBlocksUsed));
@@ -205,7 +205,7 @@ public sealed class ServingTests(ServingFixture grid, ITestOutputHelper output) 
         Assert.Equal(directory, deployed.ModelDirectory);
         Assert.Equal(2, deployed.Instances.Count);
         Assert.Equal(DefaultGpus, deployed.Instances.Select(i => i.Gpu));
-        Assert.Equal([GrainKeys.Shard(model, 0, 0), GrainKeys.Shard(model, 1, 0)], deployed.Instances.Select(i => i.Shard));
+        Assert.Equal([new ShardKey(model, 0, 0).ToString(), new ShardKey(model, 1, 0).ToString()], deployed.Instances.Select(i => i.Shard));
         Assert.All(deployed.Instances, i => Assert.True(i.State is InstanceState.Loading or InstanceState.Serving, $"{i.Shard} is {i.State}"));
 
         // A generation waits for its instance to finish loading: one straight to each shard.
