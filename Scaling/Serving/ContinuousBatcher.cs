@@ -1,11 +1,11 @@
-using BlitzScale.Native.Engine;
 
-namespace BlitzScale.Native.Serving;
+namespace BlitzScale.Scaling.Serving;
 
 /// <summary>
 /// The scheduler of one instance: it alone owns request state and KV accounting, and each step returns a plan
 /// that an executor runs and reports back on (schedule, execute, complete). Pure: no threads, no clocks, no
-/// engine; not thread-safe, so its owner serializes calls.
+/// engine; not thread-safe, so its owner serializes calls. Every segment it plans runs decoder layers
+/// [0, numLayers) for now; live scaling will plan other ranges.
 /// </summary>
 /// <remarks>
 /// <para>Blocks are reserved for prompt + max tokens at admission, so a running sequence never runs out and
@@ -19,6 +19,7 @@ public sealed class ContinuousBatcher
     private readonly BatchPolicy _policy;
     private readonly int _contextLength;
     private readonly int _eosId;
+    private readonly int _numLayers;
     private readonly KvBlockAllocator _allocator;
     private readonly LinkedList<ServingSequence> _waiting = new();
     private readonly List<ServingSequence> _running = [];
@@ -27,14 +28,19 @@ public sealed class ContinuousBatcher
     private StepPlan? _inFlight;
     private long _steps;
 
-    /// <summary>A batcher for a model of <paramref name="contextLength"/> positions whose EOS token is <paramref name="eosId"/>.</summary>
-    /// <exception cref="ArgumentOutOfRangeException">The policy is invalid or the context is not positive.</exception>
-    public ContinuousBatcher(BatchPolicy policy, int contextLength, int eosId)
+    /// <summary>
+    /// A batcher for a model of <paramref name="numLayers"/> decoder layers and <paramref name="contextLength"/> positions
+    /// whose EOS token is <paramref name="eosId"/>.
+    /// </summary>
+    /// <exception cref="ArgumentOutOfRangeException">The policy is invalid, or the context or the layers are not positive.</exception>
+    public ContinuousBatcher(BatchPolicy policy, int numLayers, int contextLength, int eosId)
     {
         ArgumentNullException.ThrowIfNull(policy);
         policy.Validate();
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(numLayers);
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(contextLength);
         _policy = policy;
+        _numLayers = numLayers;
         _contextLength = contextLength;
         _eosId = eosId;
         _allocator = new KvBlockAllocator(policy.KvBlocks, policy.BlockSize);
@@ -104,7 +110,7 @@ public sealed class ContinuousBatcher
         {
             if (sequence.PrefillDone)
             {
-                _segments.Add(new PlannedSegment(sequence, sequence.NumComputedTokens, 1, Sample: true));
+                _segments.Add(new PlannedSegment(sequence, sequence.NumComputedTokens, 1, Sample: true, 0, _numLayers));
                 budget--;
             }
         }
@@ -145,7 +151,7 @@ public sealed class ContinuousBatcher
         var events = new List<SequenceEvent>(plan.Segments.Count);
         for (int i = 0; i < plan.Segments.Count; i++)
         {
-            var (sequence, _, count, sample) = plan.Segments[i];
+            var (sequence, _, count, sample, _, _) = plan.Segments[i];
             sequence.InFlight = false;
             sequence.NumComputedTokens += count;
             sequence.Kv.Length = sequence.NumComputedTokens;
@@ -220,7 +226,7 @@ public sealed class ContinuousBatcher
     {
         int count = Math.Min(sequence.PromptLength - sequence.NumComputedTokens, budget);
         bool last = sequence.NumComputedTokens + count == sequence.PromptLength;
-        _segments.Add(new PlannedSegment(sequence, sequence.NumComputedTokens, count, Sample: last));
+        _segments.Add(new PlannedSegment(sequence, sequence.NumComputedTokens, count, Sample: last, 0, _numLayers));
         return count;
     }
 

@@ -1,4 +1,4 @@
-namespace BlitzScale.Native.Engine;
+namespace BlitzScale.Scaling.Serving;
 
 /// <summary>Hands out KV-cache block ids. Running out is an answer (<c>false</c>), not an exception.</summary>
 public sealed class KvBlockAllocator
@@ -28,21 +28,21 @@ public sealed class KvBlockAllocator
     /// <summary>Blocks a sequence of <paramref name="positions"/> positions needs.</summary>
     public int BlocksFor(int positions) => (positions + BlockSize - 1) / BlockSize;
 
-    /// <summary>Grows <paramref name="sequence"/> to hold <paramref name="positions"/> positions; false (and no change) if the blocks are not free.</summary>
-    public bool TryReserve(KvSequence sequence, int positions)
+    /// <summary>Grows <paramref name="table"/> to hold <paramref name="positions"/> positions; false (and no change) if the blocks are not free.</summary>
+    public bool TryReserve(KvBlockTable table, int positions)
     {
-        int needed = BlocksFor(positions) - sequence.Blocks.Count;
+        int needed = BlocksFor(positions) - table.Blocks.Count;
         if (needed <= 0) return true;
         if (needed > _free.Count) return false;
         for (int i = 0; i < needed; i++)
-            sequence.AddBlock(_free.Pop());
+            table.AddBlock(_free.Pop());
         return true;
     }
 
-    /// <summary>Returns a sequence's blocks.</summary>
-    public void Release(KvSequence sequence)
+    /// <summary>Returns a table's blocks.</summary>
+    public void Release(KvBlockTable table)
     {
-        foreach (int block in sequence.ReleaseBlocks())
+        foreach (int block in table.ReleaseBlocks())
             _free.Push(block);
     }
 }

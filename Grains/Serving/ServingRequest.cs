@@ -1,6 +1,6 @@
 using BlitzScale.Native.Sampling;
 
-namespace BlitzScale.Native.Serving;
+namespace BlitzScale.Grains.Serving;
 
 /// <summary>One generation request to an <see cref="InstanceServer"/>.</summary>
 /// <param name="Id">Unique among the instance's waiting and running requests.</param>

@@ -3,7 +3,7 @@ using System.Threading.Channels;
 using BlitzScale.Native.Engine;
 using BlitzScale.Native.Sampling;
 
-namespace BlitzScale.Native.Serving;
+namespace BlitzScale.Grains.Serving;
 
 /// <summary>
 /// One model instance serving many requests with continuous batching: a background loop plans a step with a

@@ -1,10 +1,9 @@
-using BlitzScale.Native.Engine;
 
-namespace BlitzScale.Native.Serving;
+namespace BlitzScale.Scaling.Serving;
 
 /// <summary>
 /// One step as the batcher decided it: decodes first (admission order), then prefill chunks. The executor runs
-/// exactly this and reports back with <see cref="ContinuousBatcher.Complete"/>; it decides nothing.
+/// exactly this (turning each segment's block table, positions and layer range into its engine's batch) and reports back with <see cref="ContinuousBatcher.Complete"/>; it decides nothing.
 /// </summary>
 public sealed class StepPlan
 {
@@ -29,13 +28,4 @@ public sealed class StepPlan
 
     /// <summary>Tokens in the step.</summary>
     public int TokenCount => _tokenIds.Length;
-
-    /// <summary>The engine batch of the segments.</summary>
-    public Batch ToBatch()
-    {
-        var segments = new BatchSegment[_segments.Length];
-        for (int i = 0; i < segments.Length; i++)
-            segments[i] = new BatchSegment(_segments[i].Sequence.Kv, _segments[i].Start, _segments[i].Count);
-        return new Batch(segments);
-    }
 }

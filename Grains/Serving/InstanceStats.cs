@@ -1,4 +1,4 @@
-namespace BlitzScale.Native.Serving;
+namespace BlitzScale.Grains.Serving;
 
 /// <summary>A snapshot of one instance's load, for metrics and the autoscaler.</summary>
 /// <param name="Waiting">Requests queued.</param>

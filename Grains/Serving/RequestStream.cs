@@ -2,7 +2,7 @@ using System.Diagnostics;
 using System.Threading.Channels;
 using BlitzScale.Native.Sampling;
 
-namespace BlitzScale.Native.Serving;
+namespace BlitzScale.Grains.Serving;
 
 // The server's side of one request: its sampler, its token channel, and when it let go of its KV blocks.
 internal sealed class RequestStream(ServingSequence sequence, Sampler sampler)

@@ -1,15 +1,15 @@
-namespace BlitzScale.Native.Engine;
+namespace BlitzScale.Scaling.Serving;
 
 /// <summary>
 /// The KV-cache blocks one sequence owns, in position order: position p lives in block
 /// <c>Blocks[p / blockSize]</c> at slot <c>p % blockSize</c>. The same table addresses every layer, so
-/// instances that each hold a range of layers share one table.
+/// instances that each run a range of layers share one table.
 /// </summary>
-public sealed class KvSequence
+public sealed class KvBlockTable
 {
     private readonly List<int> _blocks = [];
 
-    /// <summary>Block ids in position order.</summary>
+    /// <summary>Block ids in position order; an executor hands this list to the engine as it is (no copy).</summary>
     public IReadOnlyList<int> Blocks => _blocks;
 
     /// <summary>Positions whose keys and values are cached (the next token's position).</summary>

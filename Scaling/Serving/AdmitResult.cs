@@ -1,4 +1,4 @@
-namespace BlitzScale.Native.Serving;
+namespace BlitzScale.Scaling.Serving;
 
 /// <summary>What <see cref="ContinuousBatcher.TryEnqueue"/> did with a request.</summary>
 public enum AdmitStatus

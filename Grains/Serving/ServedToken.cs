@@ -1,4 +1,4 @@
-namespace BlitzScale.Native.Serving;
+namespace BlitzScale.Grains.Serving;
 
 /// <summary>
 /// One element of a served stream: a generated token, or, when the request ends at EOS, a final element with

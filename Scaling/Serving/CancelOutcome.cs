@@ -1,4 +1,4 @@
-namespace BlitzScale.Native.Serving;
+namespace BlitzScale.Scaling.Serving;
 
 /// <summary>What <see cref="ContinuousBatcher.Cancel"/> did.</summary>
 public enum CancelOutcome

@@ -1,4 +1,4 @@
-namespace BlitzScale.Native.Serving;
+namespace BlitzScale.Scaling.Serving;
 
 /// <summary>Where a <see cref="ServingSequence"/> is in its life.</summary>
 public enum SequenceState

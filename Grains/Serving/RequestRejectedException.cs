@@ -1,4 +1,4 @@
-namespace BlitzScale.Native.Serving;
+namespace BlitzScale.Grains.Serving;
 
 /// <summary>A request that can never run on this instance (too large for its KV cache or the model's context, or a duplicate id).</summary>
 public sealed class RequestRejectedException : Exception

@@ -1,4 +1,4 @@
-namespace BlitzScale.Native.Serving;
+namespace BlitzScale.Scaling.Serving;
 
 /// <summary>What one step did to one sequence: a token produced, and whether that ended it.</summary>
 /// <param name="Sequence">The sequence.</param>

@@ -1,6 +1,5 @@
-using BlitzScale.Native.Engine;
 
-namespace BlitzScale.Native.Serving;
+namespace BlitzScale.Scaling.Serving;
 
 /// <summary>How one instance batches: the token budget of a step, how many sequences may run, and its KV cache.</summary>
 public sealed record BatchPolicy
@@ -9,8 +8,10 @@ public sealed record BatchPolicy
     public const int DefaultMaxBatchTokens = 512;
     /// <summary>Default <see cref="MaxRunningSequences"/>.</summary>
     public const int DefaultMaxRunningSequences = 64;
-    /// <summary>Default <see cref="BlockSize"/>: the same as <see cref="Generator"/>'s.</summary>
-    public const int DefaultBlockSize = Generator.DefaultBlockSize;
+    /// <summary>Default <see cref="BlockSize"/>.</summary>
+    // Must equal Native's Generator.DefaultBlockSize (local generation and the grid block alike); Scaling cannot
+    // reference Native, so a test where both are visible pins them equal.
+    public const int DefaultBlockSize = 16;
     /// <summary>Default <see cref="KvBlocks"/>.</summary>
     public const int DefaultKvBlocks = 1024;
 

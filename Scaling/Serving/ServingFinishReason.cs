@@ -1,4 +1,4 @@
-namespace BlitzScale.Native.Serving;
+namespace BlitzScale.Scaling.Serving;
 
 /// <summary>Why a served request ended.</summary>
 public enum ServingFinishReason

@@ -1,6 +1,5 @@
-using BlitzScale.Native.Engine;
 
-namespace BlitzScale.Native.Serving;
+namespace BlitzScale.Scaling.Serving;
 
 /// <summary>
 /// One request as a <see cref="ContinuousBatcher"/> tracks it: the prompt, the tokens generated so far, how
@@ -52,7 +51,7 @@ public sealed class ServingSequence
     /// <summary>Whether the whole prompt has been computed, so each step now decodes one token.</summary>
     public bool PrefillDone => NumComputedTokens >= _promptIds.Length;
     /// <summary>Its KV block table: empty until admitted, then covering prompt + max tokens.</summary>
-    public KvSequence Kv { get; } = new();
+    public KvBlockTable Kv { get; } = new();
 
     // Cancelled while a plan including it executes; finished at that plan's completion.
     internal bool CancelRequested { get; set; }
