@@ -2,13 +2,17 @@ using System.Runtime.CompilerServices;
 using System.Threading.Channels;
 using BlitzScale.Native.Engine;
 using BlitzScale.Native.Sampling;
+using BlitzScale.Native.Serving;
+using BlitzScale.Scaling.Serving;
 
 namespace BlitzScale.Grains.Serving;
 
 /// <summary>
 /// One model instance serving many requests with continuous batching: a background loop plans a step with a
 /// <see cref="ContinuousBatcher"/>, runs it on the <see cref="DeviceExecutor"/> (embed, all layers, head,
-/// each sampling request's own sampler), completes it and streams the tokens to their requests.
+/// each sampling request's own sampler), completes it and streams the tokens to their requests. The batcher
+/// decides; the server only turns each plan into the engine's batch (block tables, positions, layer ranges), whose
+/// keys and values the engine keeps in its own store.
 /// </summary>
 /// <remarks>
 /// The loop is a task, not a thread: it only plans and delivers, and awaits the device for compute. It sleeps
@@ -19,7 +23,6 @@ public sealed class InstanceServer : IAsyncDisposable
 {
     private readonly ILayerEngine _engine;
     private readonly DeviceExecutor _device;
-    private readonly KvCache _cache;
     private readonly ContinuousBatcher _batcher;
     private readonly Lock _gate = new();
     private readonly Dictionary<string, RequestStream> _streams = new(StringComparer.Ordinal);
@@ -33,8 +36,12 @@ public sealed class InstanceServer : IAsyncDisposable
     private bool _disposed;
     private Exception? _fault;
 
-    /// <summary>Serves <paramref name="engine"/> (all layers loaded) on <paramref name="device"/>, which it does not own.</summary>
+    /// <summary>
+    /// Serves <paramref name="engine"/> (all layers loaded) on <paramref name="device"/>; it owns neither. The policy's KV
+    /// blocks and block size must be the engine's KV store's.
+    /// </summary>
     /// <exception cref="ArgumentOutOfRangeException">The policy is invalid.</exception>
+    /// <exception cref="ArgumentException">The policy's KV blocks or block size differ from the engine's store.</exception>
     /// <exception cref="InvalidOperationException">The engine does not hold every layer.</exception>
     public InstanceServer(ILayerEngine engine, BatchPolicy policy, DeviceExecutor device, int eosId)
     {
@@ -45,10 +52,16 @@ public sealed class InstanceServer : IAsyncDisposable
         var config = engine.Config;
         if (engine.LoadedLayers < config.NumLayers)
             throw new InvalidOperationException($"only {engine.LoadedLayers} of {config.NumLayers} layers are loaded");
+        var kv = engine.KvShape;
+        if (policy.KvBlocks != kv.Blocks || policy.BlockSize != kv.BlockSize)
+        {
+            throw new ArgumentException(
+                $"the batch policy plans {policy.KvBlocks} KV blocks of {policy.BlockSize} positions, but the engine's KV store has " +
+                $"{kv.Blocks} blocks of {kv.BlockSize}", nameof(policy));
+        }
         _engine = engine;
         _device = device;
-        _cache = new KvCache(config, 0, config.NumLayers, policy.KvBlocks, policy.BlockSize);
-        _batcher = new ContinuousBatcher(policy, config.MaxPositionEmbeddings, eosId);
+        _batcher = new ContinuousBatcher(policy, config.NumLayers, config.MaxPositionEmbeddings, eosId);
         // Task.Run: the loop never runs on the creator's scheduler (in the grid, a grain's).
         _loop = Task.Run(ServeAsync);
     }
@@ -214,15 +227,27 @@ public sealed class InstanceServer : IAsyncDisposable
             var segment = plan.Segments[i];
             if (segment.Sample) samplers[i] = _streams[segment.Sequence.Id].Sampler;
         }
-        return new Step(plan, plan.ToBatch(), samplers);
+        return new Step(plan, ToBatch(plan), samplers);
+    }
+
+    // The engine's batch of a plan: each segment's block table as it is (no copy), its positions and its layer range.
+    private static Batch ToBatch(StepPlan plan)
+    {
+        var segments = new BatchSegment[plan.Segments.Count];
+        for (int i = 0; i < segments.Length; i++)
+        {
+            var s = plan.Segments[i];
+            segments[i] = new BatchSegment(s.Sequence.Kv.Blocks, s.Start, s.Count, s.FirstLayer, s.EndLayer);
+        }
+        return new Batch(segments);
     }
 
     // One forward pass over the whole batch; on the device thread.
     private int[] Execute(Step step)
     {
-        int layers = _engine.Config.NumLayers, vocab = _engine.Config.VocabSize;
+        int vocab = _engine.Config.VocabSize;
         var hidden = _engine.Embed(step.Plan.TokenIds);
-        _engine.RunLayers(0, layers, step.Batch, hidden, _cache);
+        _engine.RunLayers(step.Batch, hidden);
         float[] logits = _engine.Head(step.Batch, hidden);
         var sampled = new int[step.Samplers.Length];
         for (int i = 0; i < sampled.Length; i++)

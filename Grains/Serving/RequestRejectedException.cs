@@ -1,3 +1,5 @@
+using BlitzScale.Scaling.Serving;
+
 namespace BlitzScale.Grains.Serving;
 
 /// <summary>A request that can never run on this instance (too large for its KV cache or the model's context, or a duplicate id).</summary>

@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using System.Threading.Channels;
 using BlitzScale.Native.Sampling;
+using BlitzScale.Scaling.Serving;
 
 namespace BlitzScale.Grains.Serving;
 

@@ -1,3 +1,5 @@
+using BlitzScale.Scaling.Serving;
+
 namespace BlitzScale.Grains.Serving;
 
 /// <summary>
