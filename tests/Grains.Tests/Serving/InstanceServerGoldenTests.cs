@@ -1,9 +1,13 @@
 using BlitzScale.Native.Engine;
 using BlitzScale.Native.Sampling;
+using BlitzScale.Grains.Serving;
 using BlitzScale.Native.Serving;
+using BlitzScale.Scaling.Serving;
+using BlitzScale.Native.Compute.Cpu;
+using BlitzScale.Tests.Shared;
 using Xunit.Abstractions;
 
-namespace BlitzScale.Native.Tests.Serving;
+namespace BlitzScale.Grains.Tests.Serving;
 
 /// <summary>stories260K's reference generations, served all at once, still match token for token.</summary>
 public sealed class InstanceServerGoldenTests(ITestOutputHelper output)
@@ -11,9 +15,9 @@ public sealed class InstanceServerGoldenTests(ITestOutputHelper output)
     [Fact]
     public async Task The_goldens_served_concurrently_match_the_reference()
     {
-        if (SharedData.Stories260K is not { } dir)
+        if (RepositoryPaths.Stories260K is not { } dir)
         {
-            output.WriteLine(SharedData.SkipMessage);
+            output.WriteLine(RepositoryPaths.SharedMissing);
             return;
         }
         using var model = LocalModel.Open(dir);
@@ -23,7 +27,8 @@ public sealed class InstanceServerGoldenTests(ITestOutputHelper output)
         // A budget smaller than two prompts: prefills are chunked and mixed with decodes.
         var policy = new BatchPolicy { MaxBatchTokens = 8, MaxRunningSequences = 8, KvBlocks = 64 };
         using var device = new DeviceExecutor("golden");
-        await using var server = new InstanceServer(model.Engine, policy, device, model.Directory.Generation.EosTokenId);
+        using var engine = new CpuEngine(model.Image, new KvStoreShape(policy.KvBlocks, policy.BlockSize));
+        await using var server = new InstanceServer(engine, policy, device, model.Directory.Generation.EosTokenId);
         var served = await Task.WhenAll(cases.Select((c, i) => ServingModelFixture.Collect(server.GenerateAsync(
             new ServingRequest($"golden{i}", c.PromptIds, c.Steps + 1 - c.PromptIds.Length, SamplingOptions.Greedy, StopAtEos: false)))));
 

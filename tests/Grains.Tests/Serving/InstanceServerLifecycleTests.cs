@@ -1,25 +1,46 @@
+using BlitzScale.Native.Compute.Cpu;
 using BlitzScale.Native.Engine;
 using BlitzScale.Native.Sampling;
+using BlitzScale.Grains.Serving;
 using BlitzScale.Native.Serving;
+using BlitzScale.Scaling.Serving;
 
-namespace BlitzScale.Native.Tests.Serving;
+namespace BlitzScale.Grains.Tests.Serving;
 
 /// <summary>Cancellation, rejection, engine failures and disposal: the KV blocks always come back.</summary>
-public sealed class InstanceServerLifecycleTests(ServingModelFixture models) : IClassFixture<ServingModelFixture>
+public sealed class InstanceServerLifecycleTests(ServingModelFixture models) : IClassFixture<ServingModelFixture>, IDisposable
 {
     // Far more than the tests read: a request that runs to the end was not cancelled.
     private const int Endless = 1000;
 
+    private readonly List<CpuEngine> _engines = [];
+
     private static ServingRequest Long(string id) => new(id, [1, 300, 301], Endless, SamplingOptions.Greedy, StopAtEos: false);
 
-    private InstanceServer Server(DeviceExecutor device, int kvBlocks = 128, ILayerEngine? engine = null) =>
-        new(engine ?? models.Model.Engine, new BatchPolicy { KvBlocks = kvBlocks }, device, models.EosId);
+    public void Dispose()
+    {
+        foreach (var engine in _engines) engine.Dispose();
+    }
+
+    // A cpu engine with its own KV store, freed when the test ends.
+    private CpuEngine Cpu(int kvBlocks = 128)
+    {
+        var engine = models.Engine(kvBlocks);
+        _engines.Add(engine);
+        return engine;
+    }
+
+    private InstanceServer Server(DeviceExecutor device, int kvBlocks = 128, ILayerEngine? engine = null)
+    {
+        engine ??= Cpu(kvBlocks);
+        return new(engine, new BatchPolicy { KvBlocks = engine.KvShape.Blocks }, device, models.EosId);
+    }
 
     [Fact]
     public async Task Cancelling_mid_stream_throws_and_frees_the_kv_blocks()
     {
         // Held at step 4 until cancelled, so the request is surely mid-stream, holding its blocks.
-        var engine = new TestEngine(models.Model.Engine) { HoldAfterSteps = 3 };
+        var engine = new TestEngine(Cpu()) { HoldAfterSteps = 3 };
         using var device = new DeviceExecutor("life-cancel");
         await using var server = Server(device, engine: engine);
         using var cancellation = new CancellationTokenSource();
@@ -55,7 +76,7 @@ public sealed class InstanceServerLifecycleTests(ServingModelFixture models) : I
     [Fact]
     public async Task Leaving_the_enumeration_early_frees_the_kv_blocks()
     {
-        var engine = new TestEngine(models.Model.Engine) { HoldAfterSteps = 2 };
+        var engine = new TestEngine(Cpu()) { HoldAfterSteps = 2 };
         using var device = new DeviceExecutor("life-break");
         await using var server = Server(device, engine: engine);
         int seen = 0;
@@ -110,7 +131,7 @@ public sealed class InstanceServerLifecycleTests(ServingModelFixture models) : I
     public async Task An_engine_failure_fails_the_requests_of_that_step_and_the_loop_serves_on()
     {
         const int poison = 499;
-        var engine = new TestEngine(models.Model.Engine) { Poison = poison };
+        var engine = new TestEngine(Cpu()) { Poison = poison };
         using var device = new DeviceExecutor("life-fail");
         await using var server = Server(device, engine: engine);
 
@@ -120,7 +141,7 @@ public sealed class InstanceServerLifecycleTests(ServingModelFixture models) : I
         Assert.Equal(0, server.Stats.KvBlocksUsed);
 
         int[] prompt = [1, 300, 301];
-        int[] alone = new Generator(engine, models.EosId).Generate(prompt, new GenerationOptions(5, null, false)).OutputIds;
+        int[] alone = new Generator(models.Model.Engine, models.EosId).Generate(prompt, new GenerationOptions(5, null, false)).OutputIds;
         var (ids, _) = await ServingModelFixture.Collect(server.GenerateAsync(new ServingRequest("good", prompt, 5, SamplingOptions.Greedy, false)));
         Assert.Equal(alone, ids);
     }
@@ -129,15 +150,26 @@ public sealed class InstanceServerLifecycleTests(ServingModelFixture models) : I
     public void An_engine_missing_layers_is_refused()
     {
         using var device = new DeviceExecutor("life-partial");
-        var engine = new TestEngine(models.Model.Engine) { Layers = 1 };
+        var engine = new TestEngine(Cpu()) { Layers = 1 };
         var error = Assert.Throws<InvalidOperationException>(() => Server(device, engine: engine));
         Assert.Contains("only 1 of 4 layers", error.Message);
     }
 
     [Fact]
+    public void A_policy_that_disagrees_with_the_engines_kv_store_is_refused()
+    {
+        using var device = new DeviceExecutor("life-kv");
+        var engine = Cpu(kvBlocks: 32);
+        var error = Assert.Throws<ArgumentException>(() => new InstanceServer(engine, new BatchPolicy { KvBlocks = 64 }, device, models.EosId));
+        Assert.Contains("plans 64 KV blocks of 16 positions, but the engine's KV store has 32 blocks of 16", error.Message);
+        error = Assert.Throws<ArgumentException>(() => new InstanceServer(engine, new BatchPolicy { KvBlocks = 32, BlockSize = 8 }, device, models.EosId));
+        Assert.Contains("plans 32 KV blocks of 8 positions", error.Message);
+    }
+
+    [Fact]
     public async Task Disposing_fails_outstanding_requests_and_refuses_new_ones()
     {
-        var engine = new TestEngine(models.Model.Engine) { HoldAfterSteps = 1 };
+        var engine = new TestEngine(Cpu()) { HoldAfterSteps = 1 };
         using var device = new DeviceExecutor("life-dispose");
         var server = Server(device, engine: engine);
         var first = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);

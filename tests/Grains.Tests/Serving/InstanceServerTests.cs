@@ -1,8 +1,10 @@
 using BlitzScale.Native.Engine;
 using BlitzScale.Native.Sampling;
+using BlitzScale.Grains.Serving;
 using BlitzScale.Native.Serving;
+using BlitzScale.Scaling.Serving;
 
-namespace BlitzScale.Native.Tests.Serving;
+namespace BlitzScale.Grains.Tests.Serving;
 
 /// <summary>Many requests batched together produce exactly what each produces alone.</summary>
 public sealed class InstanceServerTests(ServingModelFixture models) : IClassFixture<ServingModelFixture>
@@ -33,7 +35,8 @@ public sealed class InstanceServerTests(ServingModelFixture models) : IClassFixt
         // Few seats and blocks: requests queue, wait for blocks, and join running batches mid-way.
         var policy = new BatchPolicy { MaxBatchTokens = 48, MaxRunningSequences = 8, KvBlocks = 16 };
         using var device = new DeviceExecutor("serving-core");
-        await using var server = new InstanceServer(engine, policy, device, eos);
+        using var serving = models.Engine(policy.KvBlocks);
+        await using var server = new InstanceServer(serving, policy, device, eos);
         var served = await Task.WhenAll(requests.Select(r => ServingModelFixture.Collect(server.GenerateAsync(r))));
 
         for (int i = 0; i < Requests; i++)
@@ -59,11 +62,12 @@ public sealed class InstanceServerTests(ServingModelFixture models) : IClassFixt
         Assert.NotEqual(alone, otherSeed);
 
         using var device = new DeviceExecutor("serving-seeded");
-        await using (var server = new InstanceServer(engine, new BatchPolicy { KvBlocks = 64 }, device, models.EosId))
+        using var serving = models.Engine(64);
+        await using (var server = new InstanceServer(serving, new BatchPolicy { KvBlocks = 64 }, device, models.EosId))
         {
             Assert.Equal(alone, (await ServingModelFixture.Collect(server.GenerateAsync(request))).Ids);
         }
-        await using (var server = new InstanceServer(engine, new BatchPolicy { MaxBatchTokens = 16, MaxRunningSequences = 16, KvBlocks = 64 }, device, models.EosId))
+        await using (var server = new InstanceServer(serving, new BatchPolicy { MaxBatchTokens = 16, MaxRunningSequences = 16, KvBlocks = 64 }, device, models.EosId))
         {
             var companions = Enumerable.Range(10, 3)
                 .Select(i => ServingModelFixture.Collect(server.GenerateAsync(new ServingRequest($"c{i}", Prompt(i), 12, sampling with { Seed = (ulong)i }))))
@@ -78,7 +82,8 @@ public sealed class InstanceServerTests(ServingModelFixture models) : IClassFixt
     public async Task Tokens_stream_in_order_and_the_last_carries_the_finish()
     {
         using var device = new DeviceExecutor("serving-stream");
-        await using var server = new InstanceServer(Model.Engine, new BatchPolicy { KvBlocks = 16 }, device, models.EosId);
+        using var serving = models.Engine(16);
+        await using var server = new InstanceServer(serving, new BatchPolicy { KvBlocks = 16 }, device, models.EosId);
         var tokens = new List<ServedToken>();
         await foreach (var token in server.GenerateAsync(new ServingRequest("s", [1, 300, 301], 6, SamplingOptions.Greedy, StopAtEos: false)))
             tokens.Add(token);
@@ -100,7 +105,8 @@ public sealed class InstanceServerTests(ServingModelFixture models) : IClassFixt
         int stop = Array.IndexOf(free, eos);
 
         using var device = new DeviceExecutor("serving-eos");
-        await using var server = new InstanceServer(engine, new BatchPolicy { KvBlocks = 16 }, device, eos);
+        using var serving = models.Engine(16);
+        await using var server = new InstanceServer(serving, new BatchPolicy { KvBlocks = 16 }, device, eos);
         var tokens = new List<ServedToken>();
         await foreach (var token in server.GenerateAsync(new ServingRequest("e", prompt, 10, SamplingOptions.Greedy)))
             tokens.Add(token);

@@ -1,10 +1,13 @@
+using BlitzScale.Native.Compute.Cpu;
 using BlitzScale.Native.Engine;
 using BlitzScale.Native.Models.Synthetic;
+using BlitzScale.Grains.Serving;
 using BlitzScale.Native.Serving;
+using BlitzScale.Scaling.Serving;
 using BlitzScale.Native.Tensors;
 using BlitzScale.Tests.Shared;
 
-namespace BlitzScale.Native.Tests.Serving;
+namespace BlitzScale.Grains.Tests.Serving;
 
 /// <summary>The "tiny" synthetic model in f32, written once per test class, and helpers to read served streams.</summary>
 public sealed class ServingModelFixture : IDisposable
@@ -23,6 +26,9 @@ public sealed class ServingModelFixture : IDisposable
     public LocalModel Model { get; }
 
     public int EosId => Model.Directory.Generation.EosTokenId;
+
+    /// <summary>A cpu engine over the model with a KV store of <paramref name="kvBlocks"/> blocks of the batch policy's default size; the caller disposes it.</summary>
+    public CpuEngine Engine(int kvBlocks) => new(Model.Image, new KvStoreShape(kvBlocks, BatchPolicy.DefaultBlockSize));
 
     /// <summary>
     /// Reads a whole stream, checking its shape on the way: indexes 0, 1, 2, …, elapsed times that never go back,

@@ -1,7 +1,7 @@
 using BlitzScale.Native.Engine;
 using BlitzScale.Native.Models;
 
-namespace BlitzScale.Native.Tests.Serving;
+namespace BlitzScale.Grains.Tests.Serving;
 
 /// <summary>
 /// A real engine that can fail any step embedding <see cref="Poison"/>, claim fewer loaded layers, or hold the
@@ -23,6 +23,8 @@ internal sealed class TestEngine(ILayerEngine inner) : ILayerEngine
 
     public int LoadedLayers => Layers ?? inner.LoadedLayers;
 
+    public KvStoreShape KvShape => inner.KvShape;
+
     public void Resume() => _resume.Set();
 
     public HiddenStates Embed(ReadOnlySpan<int> tokens)
@@ -34,7 +36,10 @@ internal sealed class TestEngine(ILayerEngine inner) : ILayerEngine
         return inner.Embed(tokens);
     }
 
-    public void RunLayers(int first, int end, Batch batch, HiddenStates hidden, KvCache cache) => inner.RunLayers(first, end, batch, hidden, cache);
+    public void RunLayers(Batch batch, HiddenStates hidden) => inner.RunLayers(batch, hidden);
 
     public float[] Head(Batch batch, HiddenStates hidden) => inner.Head(batch, hidden);
+
+    // The inner engine belongs to the test that made it.
+    public void Dispose() => _resume.Dispose();
 }

@@ -1,7 +1,6 @@
-using BlitzScale.Native.Engine;
-using BlitzScale.Native.Serving;
+using BlitzScale.Scaling.Serving;
 
-namespace BlitzScale.Native.Tests.Serving;
+namespace BlitzScale.Scaling.Tests.Serving;
 
 public sealed class BatchPolicyTests
 {
@@ -11,7 +10,6 @@ public sealed class BatchPolicyTests
         var policy = new BatchPolicy();
         Assert.Equal(512, policy.MaxBatchTokens);
         Assert.Equal(64, policy.MaxRunningSequences);
-        Assert.Equal(Generator.DefaultBlockSize, policy.BlockSize);
         Assert.Equal(16, policy.BlockSize);
         Assert.Equal(1024, policy.KvBlocks);
         policy.Validate();

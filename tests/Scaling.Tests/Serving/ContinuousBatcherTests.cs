@@ -1,12 +1,13 @@
-using BlitzScale.Native.Serving;
+using BlitzScale.Scaling.Serving;
 
-namespace BlitzScale.Native.Tests.Serving;
+namespace BlitzScale.Scaling.Tests.Serving;
 
 /// <summary>The scheduler alone: plans, KV accounting and finishing, with no engine.</summary>
 public sealed class ContinuousBatcherTests
 {
     private const int Eos = 2;
     private const int Context = 1024;
+    private const int Layers = 6;
 
     /// <summary>A batcher whose running limit is, unless given, as high as the budget allows.</summary>
     private static ContinuousBatcher Batcher(int batchTokens = 512, int? running = null, int blockSize = 16, int blocks = 1024) =>
@@ -16,7 +17,7 @@ public sealed class ContinuousBatcherTests
             MaxRunningSequences = running ?? Math.Min(batchTokens, BatchPolicy.DefaultMaxRunningSequences),
             BlockSize = blockSize,
             KvBlocks = blocks,
-        }, Context, Eos);
+        }, Layers, Context, Eos);
 
     private static ServingSequence Sequence(string id, int promptLength, int maxTokens, bool stopAtEos = true) =>
         new(id, Enumerable.Range(100, promptLength).ToArray(), maxTokens, stopAtEos);
@@ -92,6 +93,32 @@ public sealed class ContinuousBatcherTests
         Assert.Equal(3, a.Kv.Blocks.Count);
         Assert.Equal(2, b.Kv.Blocks.Count);
         Assert.Equal((0, 2), (batcher.Waiting, batcher.Running));
+    }
+
+    [Fact]
+    public void Every_planned_segment_runs_all_layers_over_its_own_block_table()
+    {
+        var batcher = Batcher(batchTokens: 8, blockSize: 4, blocks: 10);
+        var a = Enqueue(batcher, "a", 3, 2);
+        var b = Enqueue(batcher, "b", 9, 2);
+        Step(batcher);
+
+        var plan = batcher.Plan()!;
+        Assert.Equal([("a", 3, 1, true), ("b", 5, 4, true)], Shape(plan));
+        Assert.All(plan.Segments, s => Assert.Equal((0, Layers), (s.FirstLayer, s.EndLayer)));
+        // What the executor hands to the engine: ids in position order, lowest first, covering the positions planned.
+        Assert.Equal([0, 1], a.Kv.Blocks);
+        Assert.Equal([2, 3, 4], b.Kv.Blocks);
+        Assert.All(plan.Segments, s => Assert.True(s.Sequence.Kv.Capacity(4) >= s.Start + s.Count));
+    }
+
+    [Theory]
+    [InlineData(0)]
+    [InlineData(-1)]
+    public void A_model_without_layers_is_refused(int layers)
+    {
+        var error = Assert.Throws<ArgumentOutOfRangeException>(() => new ContinuousBatcher(new BatchPolicy(), layers, Context, Eos));
+        Assert.Equal("numLayers", error.ParamName);
     }
 
     [Fact]

@@ -1,6 +1,6 @@
-using BlitzScale.Native.Engine;
+using BlitzScale.Scaling.Serving;
 
-namespace BlitzScale.Native.Tests.Engine;
+namespace BlitzScale.Scaling.Tests.Serving;
 
 /// <summary>KV block accounting: whole blocks per sequence, lowest ids first, running out is an answer.</summary>
 public sealed class KvBlockAllocatorTests
@@ -15,7 +15,7 @@ public sealed class KvBlockAllocatorTests
     public void Reserving_takes_ceil_positions_over_block_size_blocks_lowest_ids_first(int positions, int blocks)
     {
         var allocator = new KvBlockAllocator(8, 4);
-        var sequence = new KvSequence();
+        var sequence = new KvBlockTable();
         Assert.Equal(blocks, allocator.BlocksFor(positions));
         Assert.True(allocator.TryReserve(sequence, positions));
         Assert.Equal(Enumerable.Range(0, blocks), sequence.Blocks);
@@ -28,8 +28,8 @@ public sealed class KvBlockAllocatorTests
     public void Growing_a_sequence_adds_only_the_missing_blocks_and_shrinking_is_a_no_op()
     {
         var allocator = new KvBlockAllocator(8, 4);
-        var a = new KvSequence();
-        var b = new KvSequence();
+        var a = new KvBlockTable();
+        var b = new KvBlockTable();
         Assert.True(allocator.TryReserve(a, 5));
         Assert.True(allocator.TryReserve(b, 3));
         Assert.True(allocator.TryReserve(a, 9));
@@ -44,8 +44,8 @@ public sealed class KvBlockAllocatorTests
     public void Not_enough_free_blocks_returns_false_and_changes_nothing()
     {
         var allocator = new KvBlockAllocator(4, 4);
-        var a = new KvSequence();
-        var b = new KvSequence();
+        var a = new KvBlockTable();
+        var b = new KvBlockTable();
         Assert.True(allocator.TryReserve(a, 10)); // 3 blocks
         Assert.True(allocator.TryReserve(b, 2)); // 1 block
 
@@ -53,7 +53,7 @@ public sealed class KvBlockAllocatorTests
         Assert.Equal([3], b.Blocks);
         Assert.Equal(0, allocator.FreeBlocks);
 
-        var c = new KvSequence();
+        var c = new KvBlockTable();
         Assert.False(allocator.TryReserve(c, 1));
         Assert.Empty(c.Blocks);
     }
@@ -62,10 +62,10 @@ public sealed class KvBlockAllocatorTests
     public void Release_returns_the_blocks_for_reuse_and_empties_the_sequence()
     {
         var allocator = new KvBlockAllocator(4, 4);
-        var a = new KvSequence();
+        var a = new KvBlockTable();
         Assert.True(allocator.TryReserve(a, 12));
         a.Length = 12;
-        var b = new KvSequence();
+        var b = new KvBlockTable();
         Assert.False(allocator.TryReserve(b, 8));
 
         allocator.Release(a);
