@@ -9,7 +9,8 @@ namespace BlitzScale.Native.Compute.Timed;
 /// The timed backend: an emulated GPU. Its parameter image is real (the data plane fills it, and layers count as
 /// loaded by the same prefix rule as the other backends), but it does no math: a step takes the time the cost profile
 /// gives for it, stretched by the time dilation, spent blocked (never spinning), and its tokens are deterministic
-/// pseudo-tokens that depend only on the sequence's tokens and positions.
+/// pseudo-tokens that depend only on the sequence's tokens and positions (never BOS or EOS, so a request runs to its
+/// token limit).
 /// </summary>
 /// <remarks>
 /// <para><b>Time.</b> <see cref="RunLayers"/> charges each group of segments that share a layer range
