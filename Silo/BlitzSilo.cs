@@ -67,7 +67,7 @@ public static class BlitzSilo
         string clustering = silo.Clustering == SiloOptions.RedisClustering
             ? $"redis ({silo.Redis}, advertised {silo.AdvertisedAddress}, cluster {silo.ClusterId})"
             : $"localhost (primary port {silo.PrimarySiloPort}, cluster {silo.ClusterId})";
-        SiloLog.Started(logger, host.Host, host.Gpus, host.Backend, clustering, silo.SiloPort, silo.GatewayPort, silo.DashboardUrl ?? "off");
+        SiloLog.Started(logger, host.Host, host.Gpus, ComputeBackends.Describe(host), clustering, silo.SiloPort, silo.GatewayPort, silo.DashboardUrl ?? "off");
         await app.WaitForShutdownAsync();
         SiloLog.Stopped(logger, host.Host);
         return 0;

@@ -9,7 +9,7 @@ internal static partial class SiloLog
     public const string Category = "BlitzScale.Silo";
 
     [LoggerMessage(EventId = 1, Level = LogLevel.Information,
-        Message = "BlitzScale silo for host {Host}: {Gpus} {Backend} GPU(s), {Clustering} clustering, silo port {SiloPort}, gateway port {GatewayPort}, dashboard {Dashboard}")]
+        Message = "BlitzScale silo for host {Host}: {Gpus} GPU(s), backend {Backend}, {Clustering} clustering, silo port {SiloPort}, gateway port {GatewayPort}, dashboard {Dashboard}")]
     public static partial void Started(ILogger logger, string host, int gpus, string backend, string clustering, int siloPort, int gatewayPort, string dashboard);
 
     [LoggerMessage(EventId = 2, Level = LogLevel.Information, Message = "BlitzScale silo for host {Host} stopped")]

@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using BlitzScale.Native.Compute.Cpu;
 using BlitzScale.Native.Diagnostics;
 using BlitzScale.Native.Engine;
 
@@ -14,10 +15,15 @@ internal static class EngineBenchmark
     private const int DecodeSteps = 32;
     private const int Repetitions = 3;
     private const int RooflineRounds = 5;
+    private static readonly int[] DecodeBatches = [8, 32];
+    private static readonly int[] PrefillTokens = [128, 512];
 
     public static EngineReport Run(LocalModel model, Action<string> progress)
     {
-        var engine = model.Engine;
+        // One engine for every measurement, its KV store sized for the largest (each run reuses blocks from 0), so
+        // scratch buffers grown by one measurement are not charged to the next.
+        int blocks = Math.Max(DecodeBatches.Max() * BlocksFor(ContextTokens + DecodeSteps), BlocksFor(PrefillTokens.Max()));
+        using var engine = new CpuEngine(model.Image, new KvStoreShape(blocks, Generator.DefaultBlockSize));
         var config = engine.Config;
         long bytesPerToken = model.Directory.Layout.BytesReadPerToken();
 
@@ -34,13 +40,13 @@ internal static class EngineBenchmark
         }
 
         var decode = new SortedDictionary<int, double> { [1] = single };
-        foreach (int batch in new[] { 8, 32 })
+        foreach (int batch in DecodeBatches)
         {
             progress($"decode at batch {batch}");
             decode[batch] = Best(() => DecodeRate(engine, batch));
         }
         var prefill = new SortedDictionary<int, double>();
-        foreach (int tokens in new[] { 128, 512 }.Where(n => n + 1 <= config.MaxPositionEmbeddings))
+        foreach (int tokens in PrefillTokens.Where(n => n + 1 <= config.MaxPositionEmbeddings))
         {
             progress($"prefill of {tokens} tokens");
             prefill[tokens] = Best(() => PrefillRate(engine, tokens), repetitions: 2);
@@ -71,48 +77,42 @@ internal static class EngineBenchmark
     private static double DecodeRate(ILayerEngine engine, int batch)
     {
         var config = engine.Config;
-        var (cache, sequences) = NewSequences(config, batch, ContextTokens + DecodeSteps);
+        var sequences = BlockTables(batch, ContextTokens + DecodeSteps);
         var random = new Random(batch);
-        var prompt = new Batch(sequences.Select(s => new BatchSegment(s, 0, ContextTokens)).ToList());
-        Step(engine, prompt, cache, Tokens(random, config.VocabSize, prompt.TokenCount));
-        foreach (var s in sequences) s.Length = ContextTokens;
+        var prompt = new Batch(sequences.Select(s => new BatchSegment(s, 0, ContextTokens, 0, config.NumLayers)).ToList());
+        Step(engine, prompt, Tokens(random, config.VocabSize, prompt.TokenCount));
 
         var clock = Stopwatch.StartNew();
         for (int step = 0; step < DecodeSteps; step++)
         {
-            var decode = new Batch(sequences.Select(s => new BatchSegment(s, s.Length, 1)).ToList());
-            Step(engine, decode, cache, Tokens(random, config.VocabSize, batch));
-            foreach (var s in sequences) s.Length++;
+            var decode = new Batch(sequences.Select(s => new BatchSegment(s, ContextTokens + step, 1, 0, config.NumLayers)).ToList());
+            Step(engine, decode, Tokens(random, config.VocabSize, batch));
         }
         return batch * DecodeSteps / clock.Elapsed.TotalSeconds;
     }
 
     private static double PrefillRate(ILayerEngine engine, int tokens)
     {
-        var (cache, sequences) = NewSequences(engine.Config, 1, tokens);
+        var sequences = BlockTables(1, tokens);
         var clock = Stopwatch.StartNew();
-        Step(engine, Batch.Single(sequences[0], 0, tokens), cache, Tokens(new Random(tokens), engine.Config.VocabSize, tokens));
+        Step(engine, Batch.Single(sequences[0], 0, tokens, 0, engine.Config.NumLayers), Tokens(new Random(tokens), engine.Config.VocabSize, tokens));
         return tokens / clock.Elapsed.TotalSeconds;
     }
 
-    private static void Step(ILayerEngine engine, Batch batch, KvCache cache, int[] tokens)
+    private static void Step(ILayerEngine engine, Batch batch, int[] tokens)
     {
         var hidden = engine.Embed(tokens);
-        engine.RunLayers(0, engine.Config.NumLayers, batch, hidden, cache);
+        engine.RunLayers(batch, hidden);
         engine.Head(batch, hidden);
     }
 
-    private static (KvCache, KvSequence[]) NewSequences(Native.Models.LlamaConfig config, int count, int positions)
+    private static int BlocksFor(int positions) => (positions + Generator.DefaultBlockSize - 1) / Generator.DefaultBlockSize;
+
+    // Block tables of `count` sequences of `positions` positions: sequence i owns the next run of block ids.
+    private static int[][] BlockTables(int count, int positions)
     {
-        var allocator = new KvBlockAllocator(count * ((positions + Generator.DefaultBlockSize - 1) / Generator.DefaultBlockSize), Generator.DefaultBlockSize);
-        var cache = new KvCache(config, 0, config.NumLayers, allocator.TotalBlocks, allocator.BlockSize);
-        var sequences = new KvSequence[count];
-        for (int i = 0; i < count; i++)
-        {
-            sequences[i] = new KvSequence();
-            if (!allocator.TryReserve(sequences[i], positions)) throw new InvalidOperationException("benchmark KV cache too small");
-        }
-        return (cache, sequences);
+        int per = BlocksFor(positions);
+        return Enumerable.Range(0, count).Select(i => Enumerable.Range(i * per, per).ToArray()).ToArray();
     }
 
     // Ordinary token ids, past the control and byte pieces.

@@ -1,8 +1,11 @@
 using BlitzScale.Client.Commands;
 using BlitzScale.Grains.Interfaces.Serving;
+using BlitzScale.Grains.Serving;
+using BlitzScale.Native.Compute.Cpu;
 using BlitzScale.Native.Engine;
 using BlitzScale.Native.Sampling;
 using BlitzScale.Native.Serving;
+using BlitzScale.Scaling.Serving;
 
 namespace BlitzScale.Client.Benchmarks;
 
@@ -24,7 +27,8 @@ internal static class ServeBenchmark
         int blocksPerRequest = (workload.PromptTokens + workload.MaxTokens + BatchPolicy.DefaultBlockSize - 1) / BatchPolicy.DefaultBlockSize;
         var policy = new BatchPolicy { KvBlocks = (workload.Concurrency + 1) * blocksPerRequest };
         using var device = new DeviceExecutor("bench/gpu0");
-        await using var direct = new InstanceServer(model.Engine, policy, device, model.Directory.Generation.EosTokenId);
+        using var engine = new CpuEngine(model.Image, new KvStoreShape(policy.KvBlocks, policy.BlockSize));
+        await using var direct = new InstanceServer(engine, policy, device, model.Directory.Generation.EosTokenId);
         Func<int[], int, Func<Task>, Task> directGenerate = async (prompt, maxTokens, onToken) =>
         {
             var request = new ServingRequest(Guid.NewGuid().ToString("N"), prompt, maxTokens, SamplingOptions.Greedy, StopAtEos: false);

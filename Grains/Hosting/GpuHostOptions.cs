@@ -5,22 +5,41 @@ public sealed class GpuHostOptions
 {
     /// <summary>Default GPUs per host.</summary>
     public const int DefaultGpus = 1;
+    /// <summary>Real math on the CPU.</summary>
+    public const string CpuBackend = "cpu";
+    /// <summary>Real kernels on an NVIDIA GPU through the CUDA driver.</summary>
+    public const string CudaBackend = "cuda";
+    /// <summary>An emulated GPU: real parameters, compute timed from a cost profile, pseudo-tokens.</summary>
+    public const string TimedBackend = "timed";
     /// <summary>Default compute backend.</summary>
-    public const string DefaultBackend = "cpu";
+    public const string DefaultBackend = CpuBackend;
+    /// <summary>Default row of the cost profile the timed backend charges.</summary>
+    public const string DefaultCostModel = "llama3-8b";
+    /// <summary>Default time dilation of the timed backend (none).</summary>
+    public const double DefaultTimeDilation = 1;
     /// <summary>Default memory per GPU, in GiB.</summary>
     public const double DefaultGpuMemoryGiB = 8;
     /// <summary>Default NIC bandwidth, in Gbit/s.</summary>
     public const double DefaultNicGbps = 100;
 
     /// <summary>The backends this build can run.</summary>
-    public static IReadOnlyList<string> Backends { get; } = ["cpu"];
+    public static IReadOnlyList<string> Backends { get; } = [CpuBackend, CudaBackend, TimedBackend];
 
     /// <summary>The host's name: GPU grains are keyed <c>"{host}/gpu{i}"</c>. Defaults to the machine name.</summary>
     public string Host { get; set; } = Environment.MachineName;
     /// <summary>Number of GPUs.</summary>
     public int Gpus { get; set; } = DefaultGpus;
-    /// <summary>Compute backend of the GPUs.</summary>
+    /// <summary>Compute backend of the GPUs: one of <see cref="Backends"/>.</summary>
     public string Backend { get; set; } = DefaultBackend;
+    /// <summary>The timed backend's cost profile: a JSON-lines file of per-layer compute times (e.g. <c>measurements/h200-layer-costs.jsonl</c>).</summary>
+    public string? CostProfile { get; set; }
+    /// <summary>The row of <see cref="CostProfile"/> the timed backend charges (its <c>"model"</c>).</summary>
+    public string CostModel { get; set; } = DefaultCostModel;
+    /// <summary>
+    /// The timed backend's time dilation D: every emulated compute time is multiplied by it, so that the testbed keeps a
+    /// real cluster's ratio of load time to compute time (see <c>BlitzScale.Native.Compute.Timed.TimeDilation</c>).
+    /// </summary>
+    public double TimeDilation { get; set; } = DefaultTimeDilation;
     /// <summary>Memory per GPU, in GiB (parameters and KV cache are accounted against it).</summary>
     public double GpuMemoryGiB { get; set; } = DefaultGpuMemoryGiB;
     /// <summary>The NVLink group of this host's GPUs (GPUs in one group copy to each other directly). Defaults to the host name.</summary>

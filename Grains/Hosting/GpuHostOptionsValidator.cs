@@ -1,3 +1,5 @@
+using BlitzScale.Native.Compute.Timed;
+
 namespace BlitzScale.Grains.Hosting;
 
 /// <summary>Checks <see cref="GpuHostOptions"/> at start-up, naming the option and what was wrong.</summary>
@@ -13,6 +15,10 @@ public static class GpuHostOptionsValidator
             errors.Add($"Gpus: expected 1 to 64, found {o.Gpus}");
         if (!GpuHostOptions.Backends.Contains(o.Backend))
             errors.Add($"Backend: expected one of {string.Join(", ", GpuHostOptions.Backends)}, found \"{o.Backend}\"");
+        if (o.Backend == GpuHostOptions.TimedBackend && TimedBackendError(o) is { } timed)
+            errors.Add(timed);
+        if (!TimeDilation.IsValid(o.TimeDilation))
+            errors.Add($"TimeDilation: expected a positive number, found {o.TimeDilation}");
         if (!(o.GpuMemoryGiB > 0) || double.IsInfinity(o.GpuMemoryGiB))
             errors.Add($"GpuMemoryGiB: expected a positive number, found {o.GpuMemoryGiB}");
         if (!(o.NicGbps > 0) || double.IsInfinity(o.NicGbps))
@@ -34,6 +40,28 @@ public static class GpuHostOptionsValidator
         if (o.ModelsDirectory is { } dir && !Directory.Exists(dir))
             errors.Add($"ModelsDirectory: \"{dir}\" does not exist");
         return errors;
+    }
+
+    /// <summary>The timed backend needs a readable cost profile that has the cost model; null when it has one.</summary>
+    private static string? TimedBackendError(GpuHostOptions o)
+    {
+        if (string.IsNullOrWhiteSpace(o.CostModel))
+            return "CostModel: expected the name of a row of the cost profile, found an empty one";
+        if (string.IsNullOrWhiteSpace(o.CostProfile))
+            return "CostProfile: the timed backend needs a cost profile (a JSON-lines file such as measurements/h200-layer-costs.jsonl), found none";
+        try
+        {
+            CostProfile.Load(o.CostProfile, o.CostModel);
+            return null;
+        }
+        catch (KeyNotFoundException)
+        {
+            return $"CostModel: expected a model of the cost profile \"{o.CostProfile}\" ({string.Join(", ", CostProfile.ModelsIn(o.CostProfile))}), found \"{o.CostModel}\"";
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException or FormatException)
+        {
+            return $"CostProfile: cannot use \"{o.CostProfile}\": {e.Message}";
+        }
     }
 
     /// <summary>Throws when invalid.</summary>

@@ -7,10 +7,12 @@ using BlitzScale.Grains.Interfaces.Serving;
 using BlitzScale.Grains.Interfaces.Topology;
 using BlitzScale.Grains.Placement;
 using BlitzScale.Grains.Telemetry;
+using BlitzScale.Native.Engine;
 using BlitzScale.Native.Models;
 using BlitzScale.Native.Models.Image;
 using BlitzScale.Native.Sampling;
 using BlitzScale.Native.Serving;
+using BlitzScale.Scaling.Serving;
 using Microsoft.Extensions.Logging;
 using Orleans.Concurrency;
 using BlitzScale.Grains.Interfaces.Keys;
@@ -71,13 +73,13 @@ internal sealed partial class LayerShardGrain(
             long free = gpuStatus.FreeBytes;
             long parameters = model.Layout.TotalBytes;
             int blocks = ShardSizing.KvBlocks(request.KvBlocks, model.Config, policy, free, parameters);
-            long kvBytes = blocks * ShardSizing.BytesPerKvBlock(model.Config, policy.BlockSize);
+            long kvBytes = blocks * KvStoreShape.BytesPerBlock(model.Config, policy.BlockSize);
             var reservation = blocks < 1 ? new Reservation(false, []) : await gpu.TryReserve(new GpuResident(Key, ModelName, parameters, kvBytes, 0, model.Config.NumLayers));
             if (!reservation.Reserved)
             {
                 throw new InvalidOperationException(
                     $"{request.Gpu} has {free:N0} bytes free; instance {Key} needs {parameters:N0} for parameters and " +
-                    $"{Math.Max(kvBytes, ShardSizing.BytesPerKvBlock(model.Config, policy.BlockSize)):N0} for {Math.Max(blocks, 1)} KV blocks");
+                    $"{Math.Max(kvBytes, KvStoreShape.BytesPerBlock(model.Config, policy.BlockSize)):N0} for {Math.Max(blocks, 1)} KV blocks");
             }
             foreach (string evicted in reservation.Evicted)
             {

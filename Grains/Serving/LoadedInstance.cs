@@ -1,19 +1,24 @@
 using BlitzScale.Native.Compute.Cpu;
+using BlitzScale.Native.Engine;
 using BlitzScale.Native.Models;
 using BlitzScale.Native.Models.Image;
 using BlitzScale.Native.Serving;
 using BlitzScale.Native.Tokenization;
+using BlitzScale.Scaling.Serving;
 
 namespace BlitzScale.Grains.Serving;
 
-/// <summary>Everything a serving shard holds on its host: the files, the parameter image, the tokenizer and the instance server.</summary>
+/// <summary>Everything a serving shard holds on its host: the files, the parameter image, the tokenizer, the engine and the instance server.</summary>
 internal sealed class LoadedInstance : IAsyncDisposable
 {
-    private LoadedInstance(ModelDirectory model, ParameterImage image, LlamaTextTokenizer tokenizer, InstanceServer server)
+    private readonly ILayerEngine _engine;
+
+    private LoadedInstance(ModelDirectory model, ParameterImage image, LlamaTextTokenizer tokenizer, ILayerEngine engine, InstanceServer server)
     {
         Model = model;
         Image = image;
         Tokenizer = tokenizer;
+        _engine = engine;
         Server = server;
     }
 
@@ -26,13 +31,23 @@ internal sealed class LoadedInstance : IAsyncDisposable
     public static LoadedInstance Start(ModelDirectory model, ParameterImage image, BatchPolicy policy, DeviceExecutor device)
     {
         var tokenizer = model.LoadTokenizer();
-        var server = new InstanceServer(new CpuEngine(image), policy, device, model.Generation.EosTokenId);
-        return new LoadedInstance(model, image, tokenizer, server);
+        var engine = new CpuEngine(image, new KvStoreShape(policy.KvBlocks, policy.BlockSize));
+        try
+        {
+            var server = new InstanceServer(engine, policy, device, model.Generation.EosTokenId);
+            return new LoadedInstance(model, image, tokenizer, engine, server);
+        }
+        catch
+        {
+            engine.Dispose();
+            throw;
+        }
     }
 
     public async ValueTask DisposeAsync()
     {
         await Server.DisposeAsync();
+        _engine.Dispose();
         Image.Dispose();
         Model.Dispose();
     }

@@ -5,15 +5,16 @@ namespace BlitzScale.Native.Engine;
 
 /// <summary>
 /// Generates one sequence on one engine holding all layers: prefill the prompt in one step, then decode
-/// token by token. The grid's batching scheduler drives the same engine API for many sequences.
+/// token by token. The grid's batching scheduler drives the same engine API for many sequences. The one sequence
+/// owns the engine's KV blocks 0, 1, 2, … (it is alone on the engine, so it needs no allocator).
 /// </summary>
-public sealed class Generator(ILayerEngine engine, int eosId, int blockSize = Generator.DefaultBlockSize)
+public sealed class Generator(ILayerEngine engine, int eosId)
 {
-    /// <summary>Positions per KV block.</summary>
+    /// <summary>Positions per KV block of the engines made for local generation (<see cref="LocalModel"/>); the grid's batch policy uses the same.</summary>
     public const int DefaultBlockSize = 16;
 
     /// <summary>Runs a generation; <paramref name="onToken"/> sees each token as it is produced.</summary>
-    /// <exception cref="ArgumentException">The prompt is empty or prompt plus max tokens exceed the model's context.</exception>
+    /// <exception cref="ArgumentException">The prompt is empty or prompt plus max tokens exceed the model's context or the engine's KV store.</exception>
     public GenerationResult Generate(IReadOnlyList<int> promptIds, GenerationOptions options, Action<int>? onToken = null, CancellationToken cancellationToken = default)
     {
         var config = engine.Config;
@@ -32,11 +33,15 @@ public sealed class Generator(ILayerEngine engine, int eosId, int blockSize = Ge
             throw new InvalidOperationException($"only {engine.LoadedLayers} of {config.NumLayers} layers are loaded");
 
         var sampler = new Sampler(options.Sampling ?? SamplingOptions.Greedy);
-        var allocator = new KvBlockAllocator((total + blockSize - 1) / blockSize, blockSize);
-        var cache = new KvCache(config, 0, config.NumLayers, allocator.TotalBlocks, blockSize);
-        var sequence = new KvSequence();
-        if (!allocator.TryReserve(sequence, total))
-            throw new InvalidOperationException("KV cache sized for the request could not hold it");
+        var kv = engine.KvShape;
+        if (total > kv.Positions)
+        {
+            throw new ArgumentException(
+                $"the engine's KV store holds {kv.Positions} positions ({kv.Blocks} blocks of {kv.BlockSize}), but {total} were requested " +
+                $"({promptIds.Count} in the prompt, {options.MaxTokens} to generate)", nameof(promptIds));
+        }
+        int[] blocks = Enumerable.Range(0, (total + kv.BlockSize - 1) / kv.BlockSize).ToArray();
+        int length = 0;
 
         var output = new List<int>(options.MaxTokens);
         var clock = Stopwatch.StartNew();
@@ -46,11 +51,11 @@ public sealed class Generator(ILayerEngine engine, int eosId, int blockSize = Ge
         while (output.Count < options.MaxTokens)
         {
             cancellationToken.ThrowIfCancellationRequested();
-            var batch = Batch.Single(sequence, sequence.Length, step.Length);
+            var batch = Batch.Single(blocks, length, step.Length, 0, config.NumLayers);
             var hidden = engine.Embed(step);
-            engine.RunLayers(0, config.NumLayers, batch, hidden, cache);
+            engine.RunLayers(batch, hidden);
             var logits = engine.Head(batch, hidden);
-            sequence.Length += step.Length;
+            length += step.Length;
             int next = sampler.Sample(logits);
             if (output.Count == 0) firstMs = clock.Elapsed.TotalMilliseconds;
             if (options.StopAtEos && next == eosId)

@@ -3,11 +3,12 @@ using BlitzScale.Native.Models;
 namespace BlitzScale.Native.Engine;
 
 /// <summary>
-/// A compute backend's view of one model instance, in layers: embed a batch, run any contiguous range of
-/// decoder layers on its hidden states, run the head. Ranges can run on different instances with the
-/// hidden states shipped between them; the result is bit-identical to running them in one place.
+/// A compute backend's view of one model instance, in layers: embed a batch, run decoder layers on its hidden
+/// states (each segment its own contiguous range), run the head. The engine owns its KV store. Ranges can run on
+/// different instances with the hidden states shipped between them; the result is bit-identical to running them
+/// in one place.
 /// </summary>
-public interface ILayerEngine
+public interface ILayerEngine : IDisposable
 {
     /// <summary>The model shape.</summary>
     LlamaConfig Config { get; }
@@ -15,11 +16,19 @@ public interface ILayerEngine
     /// <summary>Number of leading decoder layers whose parameters are present.</summary>
     int LoadedLayers { get; }
 
+    /// <summary>The KV store this engine owns (blocks × block size, all layers).</summary>
+    KvStoreShape KvShape { get; }
+
     /// <summary>Embeds the batch's tokens (one per row).</summary>
     HiddenStates Embed(ReadOnlySpan<int> tokens);
 
-    /// <summary>Runs layers [<paramref name="first"/>, <paramref name="end"/>) in place, writing the batch's keys and values into <paramref name="cache"/>.</summary>
-    void RunLayers(int first, int end, Batch batch, HiddenStates hidden, KvCache cache);
+    /// <summary>
+    /// Runs every segment's own layer range [FirstLayer, EndLayer) (within [0, <see cref="LoadedLayers"/>)) in place,
+    /// writing each segment's keys and values into the engine's own KV store. Segments with an empty range are left
+    /// untouched.
+    /// </summary>
+    /// <exception cref="ArgumentException">A segment's range is beyond the loaded layers, or its blocks are outside the store or too few.</exception>
+    void RunLayers(Batch batch, HiddenStates hidden);
 
     /// <summary>Final norm and head on the last token of each segment: (segments, vocab) logits.</summary>
     float[] Head(Batch batch, HiddenStates hidden);

@@ -13,7 +13,21 @@ public sealed class LocalModel : IDisposable
         Directory = directory;
         Image = image;
         Tokenizer = tokenizer;
-        Engine = new CpuEngine(image);
+        Engine = new CpuEngine(image, ContextStore(image.Layout.Config));
+    }
+
+    /// <summary>Most positions <see cref="ContextStore"/> holds: models with longer contexts would otherwise take tens of GiB of KV memory up front.</summary>
+    public const int MaxContextStorePositions = 8192;
+
+    /// <summary>
+    /// A KV store for one sequence of the model's whole context (at most <see cref="MaxContextStorePositions"/>) in blocks of
+    /// <see cref="Generator.DefaultBlockSize"/>: what a <see cref="Generator"/> needs for a request of that length.
+    /// </summary>
+    public static KvStoreShape ContextStore(LlamaConfig config)
+    {
+        ArgumentNullException.ThrowIfNull(config);
+        int positions = Math.Min(config.MaxPositionEmbeddings, MaxContextStorePositions);
+        return new KvStoreShape((positions + Generator.DefaultBlockSize - 1) / Generator.DefaultBlockSize, Generator.DefaultBlockSize);
     }
 
     /// <summary>The files.</summary>
@@ -22,7 +36,7 @@ public sealed class LocalModel : IDisposable
     public ParameterImage Image { get; }
     /// <summary>Text ↔ ids.</summary>
     public LlamaTextTokenizer Tokenizer { get; }
-    /// <summary>The compute.</summary>
+    /// <summary>The compute, with a KV store of <see cref="ContextStore"/>.</summary>
     public CpuEngine Engine { get; }
 
     /// <summary>Opens, validates and loads a model directory.</summary>
@@ -47,6 +61,7 @@ public sealed class LocalModel : IDisposable
     /// <summary>Frees the image and the mapping.</summary>
     public void Dispose()
     {
+        Engine.Dispose();
         Image.Dispose();
         Directory.Dispose();
     }

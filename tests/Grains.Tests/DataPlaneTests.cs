@@ -175,7 +175,7 @@ public sealed class DataPlaneTests(GridFixture grid, ITestOutputHelper output) :
         await using var events = await ModelEventLog.Follow(grid.Client, resting);
         // Each instance takes most of the 2 GiB GPU in KV blocks, so two never fit together.
         var files = Native.Models.ModelDirectory.Open(grid.SyntheticModel);
-        long perBlock = Serving.ShardSizing.BytesPerKvBlock(files.Config, Native.Serving.BatchPolicy.DefaultBlockSize);
+        long perBlock = Native.Engine.KvStoreShape.BytesPerBlock(files.Config, Scaling.Serving.BatchPolicy.DefaultBlockSize);
         int blocks = (int)((long)(GridFixture.GpuMemoryGiB * (1L << 30) * 0.6) / perBlock);
         files.Dispose();
 

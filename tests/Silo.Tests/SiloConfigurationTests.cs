@@ -26,6 +26,30 @@ public sealed class SiloConfigurationTests : IDisposable
     }
 
     [Fact]
+    public void The_timed_backend_switches_map_to_their_options()
+    {
+        string profile = _dir.File("costs.jsonl");
+        File.WriteAllText(profile, TimedProfile.Rows);
+        var (_, host, errors) = SiloConfiguration.Load(
+            ["--backend", "timed", "--cost-profile", profile, "--cost-model", "small", "--time-dilation", "5.25"], _dir.Path);
+        Assert.Empty(errors);
+        Assert.Equal(("timed", profile, "small", 5.25), (host.Backend, host.CostProfile, host.CostModel, host.TimeDilation));
+    }
+
+    [Fact]
+    public void Timed_backend_problems_name_the_option_and_its_switch()
+    {
+        string absent = _dir.File("absent.jsonl");
+        var errors = SiloConfiguration.Load(["--backend", "timed", "--cost-profile", absent, "--time-dilation", "0"], _dir.Path).Errors;
+        Assert.Equal(2, errors.Count);
+        Assert.StartsWith($"CostProfile: cannot use \"{absent}\": ", errors[0], StringComparison.Ordinal);
+        Assert.EndsWith("(--cost-profile)", errors[0], StringComparison.Ordinal);
+        Assert.Equal("TimeDilation: expected a positive number, found 0 (--time-dilation)", errors[1]);
+        Assert.Equal("TimeDilation: expected a number, found \"fast\" (--time-dilation)",
+            Assert.Single(SiloConfiguration.Load(["--time-dilation", "fast"], _dir.Path).Errors));
+    }
+
+    [Fact]
     public void NothingGivenMeansTheDefaults()
     {
         var (silo, host, errors) = SiloConfiguration.Load([], _dir.Path);
@@ -74,7 +98,7 @@ public sealed class SiloConfigurationTests : IDisposable
             "SiloPort: expected a port from 1 to 65535, found 0 (--silo-port)",
             "AdvertisedAddress: expected an IP address, found \"nowhere\" (--advertise)",
             "Gpus: expected 1 to 64, found 0 (--gpus)",
-            "Backend: expected one of cpu, found \"tpu\" (--backend)",
+            "Backend: expected one of cpu, cuda, timed, found \"tpu\" (--backend)",
         ], errors);
     }
 

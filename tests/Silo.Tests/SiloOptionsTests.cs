@@ -1,3 +1,4 @@
+using BlitzScale.Tests.Shared;
 using BlitzScale.Grains.Hosting;
 
 namespace BlitzScale.Silo.Tests;
@@ -34,6 +35,13 @@ public sealed class SiloOptionsTests
         Assert.Equal(8.0, host.GpuMemoryGiB);
         Assert.Equal(100.0, host.NicGbps);
         Assert.Equal("leaf0", host.LeafSwitch);
+        Assert.Null(host.CostProfile);
+        Assert.Equal("llama3-8b", host.CostModel);
+        Assert.Equal(1.0, host.TimeDilation);
+        Assert.Equal(("cpu", "cuda", "timed", "cpu", "llama3-8b", 1.0),
+            (GpuHostOptions.CpuBackend, GpuHostOptions.CudaBackend, GpuHostOptions.TimedBackend, GpuHostOptions.DefaultBackend,
+             GpuHostOptions.DefaultCostModel, GpuHostOptions.DefaultTimeDilation));
+        Assert.Equal(["cpu", "cuda", "timed"], GpuHostOptions.Backends);
         Assert.Empty(SiloOptionsValidator.Validate(silo));
         Assert.Empty(GpuHostOptionsValidator.Validate(host));
     }
@@ -81,6 +89,53 @@ public sealed class SiloOptionsTests
         if (valid) Assert.Empty(errors);
         else Assert.Equal($"Redis: expected host:port, found \"{redis}\"", Assert.Single(errors));
     }
+
+    [Fact]
+    public void A_timed_host_with_a_profile_that_has_its_model_is_valid()
+    {
+        using var dir = new TempDirectory();
+        string profile = TimedProfile.Write(dir);
+        Assert.Empty(GpuHostOptionsValidator.Validate(new GpuHostOptions { Backend = "timed", CostProfile = profile, CostModel = "small", TimeDilation = 4 }));
+    }
+
+    [Fact]
+    public void A_timed_host_needs_a_cost_profile() =>
+        Assert.Equal(
+            "CostProfile: the timed backend needs a cost profile (a JSON-lines file such as measurements/h200-layer-costs.jsonl), found none",
+            Assert.Single(GpuHostOptionsValidator.Validate(new GpuHostOptions { Backend = "timed" })));
+
+    [Fact]
+    public void A_cost_model_the_profile_lacks_is_named_with_the_file_and_the_models_it_has()
+    {
+        using var dir = new TempDirectory();
+        string profile = TimedProfile.Write(dir);
+        Assert.Equal(
+            $"CostModel: expected a model of the cost profile \"{profile}\" (small, large), found \"llama3-8b\"",
+            Assert.Single(GpuHostOptionsValidator.Validate(new GpuHostOptions { Backend = "timed", CostProfile = profile })));
+    }
+
+    [Fact]
+    public void A_malformed_cost_profile_is_named_with_the_line()
+    {
+        using var dir = new TempDirectory();
+        string profile = dir.File("costs.jsonl");
+        File.WriteAllText(profile, "{\"model\": \"small\", \"n_layers\": 2}\n");
+        var error = Assert.Single(GpuHostOptionsValidator.Validate(new GpuHostOptions { Backend = "timed", CostProfile = profile, CostModel = "small" }));
+        Assert.StartsWith($"CostProfile: cannot use \"{profile}\": {profile}, line 1: field \"layer_bytes_bf16\" is missing", error, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void A_profile_is_only_needed_by_the_timed_backend() =>
+        Assert.Empty(GpuHostOptionsValidator.Validate(new GpuHostOptions { Backend = "cuda", CostProfile = "/nowhere.jsonl" }));
+
+    [Theory]
+    [InlineData(0.0)]
+    [InlineData(-2.0)]
+    [InlineData(double.NaN)]
+    [InlineData(double.PositiveInfinity)]
+    public void A_time_dilation_must_be_positive_and_finite(double dilation) =>
+        Assert.Equal($"TimeDilation: expected a positive number, found {dilation}",
+            Assert.Single(GpuHostOptionsValidator.Validate(new GpuHostOptions { TimeDilation = dilation })));
 
     [Fact]
     public void ADashboardThatIsOffNeedsNoPort() =>

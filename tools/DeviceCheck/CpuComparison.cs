@@ -25,25 +25,23 @@ internal static class CpuComparison
         {
             using var directory = ModelDirectory.Open(path);
             using var image = directory.LoadImage();
-            using var cuda = CudaEngine.Open(directory.Layout);
-            cuda.LoadFrom(image);
-            var cpu = new CpuEngine(image);
             int layers = config.NumLayers, vocab = config.VocabSize;
             var prompts = SequenceRun.Prompts(vocab, 64, 17);
-            int blocks = SequenceRun.BlocksFor(prompts, DecodeSteps);
+            var kv = new KvStoreShape(SequenceRun.BlocksFor(prompts, DecodeSteps), SequenceRun.BlockSize);
+            using var cuda = CudaEngine.Open(directory.Layout, kv);
+            cuda.LoadFrom(image);
+            using var cpu = new CpuEngine(image, kv);
 
             var gpuLogits = new List<float[]>();
-            var cpuCache = new KvCache(config, 0, layers, blocks, SequenceRun.BlockSize);
-            var gpuCache = new KvCache(config, 0, layers, blocks, SequenceRun.BlockSize);
-            var cpuLogits = SequenceRun.Run(prompts, DecodeSteps, vocab, (batch, tokens, cache) =>
+            var cpuLogits = SequenceRun.Run(prompts, DecodeSteps, vocab, layers, (batch, tokens) =>
             {
                 var hidden = cpu.Embed(tokens);
-                cpu.RunLayers(0, layers, batch, hidden, cache);
+                cpu.RunLayers(batch, hidden);
                 var gpuHidden = cuda.Embed(tokens);
-                cuda.RunLayers(0, layers, batch, gpuHidden, gpuCache);
+                cuda.RunLayers(batch, gpuHidden);
                 gpuLogits.Add(cuda.Head(batch, gpuHidden));
                 return cpu.Head(batch, hidden);
-            }, cpuCache);
+            });
 
             double maxLogit = cpuLogits.Max(l => l.Max(Math.Abs));
             int agree = 0, total = 0;

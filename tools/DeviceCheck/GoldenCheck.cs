@@ -18,7 +18,7 @@ internal static class GoldenCheck
         string model = Models.Stories260K(shared);
         using var directory = ModelDirectory.Open(model);
         using var image = directory.LoadImage();
-        using var engine = CudaEngine.Open(directory.Layout);
+        using var engine = CudaEngine.Open(directory.Layout, LocalModel.ContextStore(directory.Config));
         engine.LoadFrom(image);
         var generator = new Generator(engine, directory.Generation.EosTokenId);
 

@@ -10,7 +10,7 @@ namespace BlitzScale.DeviceCheck;
 
 /// <summary>
 /// (e) One llama3-8b decoder layer (bf16 synthetic weights; vocabulary cut to 512, which no layer reads) timed through
-/// <see cref="CudaEngine.RunLayers(int, int, Batch, DeviceHiddenStates, KvCache)"/> with the hidden states on the device:
+/// <see cref="CudaEngine.RunLayers(Batch, DeviceHiddenStates)"/> with the hidden states on the device:
 /// host time per call after warm-up, so launch overhead and the batch-table upload count, as they do in serving.
 /// Prefill of 512 and 2048 tokens (attention by cuBLAS GEMMs, the default from position 0, and again by the tiled
 /// kernel), decode of 64 sequences at context 1024; then PyTorch eager on the same card.
@@ -33,12 +33,14 @@ internal static class LayerTiming
         {
             using var directory = ModelDirectory.Open(path);
             using var image = directory.LoadImage();
-            using var engine = CudaEngine.Open(directory.Layout);
+            var (batch, context) = options.LayerDecode;
+            // One KV store for every timing, as large as the largest needs; each timing's sequences take ids from 0.
+            int blocks = Math.Max(options.LayerPrefill.Select(t => BlocksFor(t)).DefaultIfEmpty(1).Max(), batch * BlocksFor(context + 1));
+            using var engine = CudaEngine.Open(directory.Layout, new KvStoreShape(blocks, SequenceRun.BlockSize));
             engine.LoadFrom(image);
             result["shape"] = options.LayerShape;
             foreach (int tokens in options.LayerPrefill)
                 result[$"prefill_T{tokens}_ms"] = Time(engine, config, [tokens], 0, repeats);
-            var (batch, context) = options.LayerDecode;
             result[$"decode_B{batch}_ctx{context}_ms"] = Time(engine, config, Enumerable.Repeat(1, batch).ToArray(), context, repeats);
             // The same prefills with attention in the tiled kernel instead of cuBLAS GEMMs: where the default
             // threshold (GemmAttentionMinTokens) should sit on this card.
@@ -71,32 +73,20 @@ internal static class LayerTiming
     // counts: tokens of each sequence in the timed step; start: its first position (the context already cached).
     private static double Time(CudaEngine engine, LlamaConfig config, int[] counts, int start, int repeats)
     {
-        int blocksPer = (start + counts.Max() + SequenceRun.BlockSize - 1) / SequenceRun.BlockSize;
-        var cache = new KvCache(config, 0, 1, blocksPer * counts.Length, SequenceRun.BlockSize);
-        var allocator = new KvBlockAllocator(cache.Blocks, SequenceRun.BlockSize);
-        var segments = counts.Select(n =>
-        {
-            var sequence = new KvSequence();
-            allocator.TryReserve(sequence, start + n);
-            return new BatchSegment(sequence, start, n);
-        }).ToArray();
+        int blocksPer = BlocksFor(start + counts.Max());
+        var segments = counts.Select((n, s) => new BatchSegment(Enumerable.Range(s * blocksPer, blocksPer).ToArray(), start, n, 0, 1)).ToArray();
         var batch = new Batch(segments);
         var host = new HiddenStates(batch.TokenCount, config.HiddenSize);
         var random = new Random(7);
         for (int i = 0; i < host.Data.Length; i++) host.Data[i] = (float)(random.NextDouble() - 0.5);
         using var hidden = engine.Upload(host);
-        try
-        {
-            for (int i = 0; i < Warmup; i++) engine.RunLayers(0, 1, batch, hidden, cache);
-            engine.Synchronize();
-            var clock = Stopwatch.StartNew();
-            for (int i = 0; i < repeats; i++) engine.RunLayers(0, 1, batch, hidden, cache);
-            engine.Synchronize();
-            return Math.Round(clock.Elapsed.TotalMilliseconds / repeats, 4);
-        }
-        finally
-        {
-            engine.Release(cache);
-        }
+        for (int i = 0; i < Warmup; i++) engine.RunLayers(batch, hidden);
+        engine.Synchronize();
+        var clock = Stopwatch.StartNew();
+        for (int i = 0; i < repeats; i++) engine.RunLayers(batch, hidden);
+        engine.Synchronize();
+        return Math.Round(clock.Elapsed.TotalMilliseconds / repeats, 4);
     }
+
+    private static int BlocksFor(int positions) => (positions + SequenceRun.BlockSize - 1) / SequenceRun.BlockSize;
 }

@@ -10,22 +10,24 @@ internal static class SequenceRun
 {
     public const int BlockSize = 16;
 
-    public static List<float[]> Run(int[][] prompts, int decodeSteps, int vocab, Func<Batch, int[], KvCache, float[]> step, KvCache cache)
+    public static List<float[]> Run(int[][] prompts, int decodeSteps, int vocab, int layers, Func<Batch, int[], float[]> step)
     {
-        var allocator = new KvBlockAllocator(cache.Blocks, BlockSize);
-        var sequences = prompts.Select(_ => new KvSequence()).ToArray();
+        var tables = new int[prompts.Length][];
+        int first = 0;
         for (int s = 0; s < prompts.Length; s++)
         {
-            if (!allocator.TryReserve(sequences[s], prompts[s].Length + decodeSteps))
-                throw new InvalidOperationException($"{cache.Blocks} KV blocks cannot hold the check's sequences");
+            int count = (prompts[s].Length + decodeSteps + BlockSize - 1) / BlockSize;
+            tables[s] = Enumerable.Range(first, count).ToArray();
+            first += count;
         }
+        var lengths = new int[prompts.Length];
         var steps = new List<float[]>();
         int[][] next = prompts;
         for (int i = 0; i <= decodeSteps; i++)
         {
-            var batch = new Batch(sequences.Select((q, s) => new BatchSegment(q, q.Length, next[s].Length)).ToArray());
-            float[] logits = step(batch, next.SelectMany(t => t).ToArray(), cache);
-            for (int s = 0; s < sequences.Length; s++) sequences[s].Length += next[s].Length;
+            var batch = new Batch(tables.Select((t, s) => new BatchSegment(t, lengths[s], next[s].Length, 0, layers)).ToArray());
+            float[] logits = step(batch, next.SelectMany(t => t).ToArray());
+            for (int s = 0; s < prompts.Length; s++) lengths[s] += next[s].Length;
             steps.Add(logits);
             next = Enumerable.Range(0, prompts.Length).Select(s => new[] { BlitzScale.Native.Sampling.Sampler.ArgMax(logits.AsSpan(s * vocab, vocab)) }).ToArray();
         }

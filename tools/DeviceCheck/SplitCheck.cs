@@ -17,38 +17,35 @@ internal static class SplitCheck
     {
         using var directory = ModelDirectory.Open(Models.Stories260K(shared));
         using var image = directory.LoadImage();
-        using var engine = CudaEngine.Open(directory.Layout);
-        engine.LoadFrom(image);
         var config = directory.Config;
         int layers = config.NumLayers, vocab = config.VocabSize;
         var prompts = SequenceRun.Prompts(vocab, 40, 7, 1, 33);
         int blocks = SequenceRun.BlocksFor(prompts, DecodeSteps);
+        // One KV store for every run: each run writes every position before it reads it.
+        using var engine = CudaEngine.Open(directory.Layout, new KvStoreShape(blocks, SequenceRun.BlockSize));
+        engine.LoadFrom(image);
 
-        var wholeCache = new KvCache(config, 0, layers, blocks, SequenceRun.BlockSize);
-        var whole = SequenceRun.Run(prompts, DecodeSteps, vocab, (batch, tokens, cache) =>
+        var whole = SequenceRun.Run(prompts, DecodeSteps, vocab, layers, (batch, tokens) =>
         {
             var hidden = engine.Embed(tokens);
-            engine.RunLayers(0, layers, batch, hidden, cache);
+            engine.RunLayers(batch, hidden);
             return engine.Head(batch, hidden);
-        }, wholeCache);
-        engine.Release(wholeCache);
+        });
 
         var splits = new JsonArray();
         bool all = true;
         for (int k = 0; k <= layers; k++)
         {
             int split = k;
-            var cache = new KvCache(config, 0, layers, blocks, SequenceRun.BlockSize);
-            var parts = SequenceRun.Run(prompts, DecodeSteps, vocab, (batch, tokens, c) =>
+            var parts = SequenceRun.Run(prompts, DecodeSteps, vocab, layers, (batch, tokens) =>
             {
                 var hidden = engine.Embed(tokens);
-                engine.RunLayers(0, split, batch, hidden, c);
+                engine.RunLayers(batch.WithLayers(0, split), hidden);
                 // Through bytes, as between two instances.
                 hidden = HiddenStates.FromBytes(hidden.ToBytes());
-                engine.RunLayers(split, layers, batch, hidden, c);
+                engine.RunLayers(batch.WithLayers(split, layers), hidden);
                 return engine.Head(batch, hidden);
-            }, cache);
-            engine.Release(cache);
+            });
             bool identical = SequenceRun.BitIdentical(whole, parts);
             all &= identical;
             splits.Add((JsonNode)new JsonObject { ["k"] = k, ["bit_identical"] = identical, ["max_abs_diff"] = SequenceRun.MaxAbsDifference(whole, parts) });

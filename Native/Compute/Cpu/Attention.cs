@@ -25,21 +25,21 @@ internal sealed class Attention(int heads, int kvHeads, int headDim)
     public void Run(float[] qkv, float[] keys, float[] values, KvCache cache, Batch batch, float[] output)
     {
         int qkvWidth = (heads + 2 * kvHeads) * headDim;
-        var items = new (KvSequence Sequence, int Position, int Token)[batch.TokenCount];
+        var items = new (IReadOnlyList<int> Blocks, int Position, int Token)[batch.TokenCount];
         long work = 0;
         int t = 0;
         foreach (var segment in batch.Segments)
         {
             for (int i = 0; i < segment.Count; i++, t++)
             {
-                items[t] = (segment.Sequence, segment.Start + i, t);
+                items[t] = (segment.Blocks, segment.Start + i, t);
                 work += (segment.Start + i + 1L) * heads * headDim;
             }
         }
 
         void Head(int item)
         {
-            var (sequence, position, token) = items[item / heads];
+            var (blocks, position, token) = items[item / heads];
             int h = item % heads;
             int kvHead = h / (heads / kvHeads);
             var q = new ReadOnlySpan<float>(qkv, token * qkvWidth + h * headDim, headDim);
@@ -50,7 +50,7 @@ internal sealed class Attention(int heads, int kvHeads, int headDim)
             float max = float.NegativeInfinity;
             for (int p = 0; p < length; p++)
             {
-                int slot = cache.SlotOffset(sequence, p) + kvHead * headDim;
+                int slot = cache.SlotOffset(blocks, p) + kvHead * headDim;
                 float score = TensorPrimitives.Dot(q, new ReadOnlySpan<float>(keys, slot, headDim)) * _scale;
                 scores[p] = score;
                 if (score > max) max = score;
@@ -64,7 +64,7 @@ internal sealed class Attention(int heads, int kvHeads, int headDim)
             o.Clear();
             for (int p = 0; p < length; p++)
             {
-                int slot = cache.SlotOffset(sequence, p) + kvHead * headDim;
+                int slot = cache.SlotOffset(blocks, p) + kvHead * headDim;
                 TensorPrimitives.MultiplyAdd(new ReadOnlySpan<float>(values, slot, headDim), scores[p] / sum, o, o);
             }
         }

@@ -17,13 +17,18 @@ public sealed unsafe class CpuEngine : ILayerEngine
     private readonly Rope _rope;
     private readonly Attention _attention;
     private readonly float _eps;
+    private KvCache? _kv;
     private Workspace _ws = new(0, default!);
 
-    /// <summary>An engine over a (possibly partly loaded) parameter image.</summary>
-    public CpuEngine(ParameterImage image)
+    /// <summary>An engine over a (possibly partly loaded) parameter image, owning a KV store of <paramref name="kv"/>.</summary>
+    /// <exception cref="ArgumentOutOfRangeException">The store does not fit one array per layer.</exception>
+    public CpuEngine(ParameterImage image, KvStoreShape kv)
     {
+        ArgumentNullException.ThrowIfNull(image);
         _image = image;
         Config = image.Layout.Config;
+        _kv = new KvCache(Config, kv);
+        KvShape = kv;
         _layers = new LayerWeights?[Config.NumLayers];
         _rope = new Rope(Config);
         _attention = new Attention(Config.NumHeads, Config.NumKvHeads, Config.HeadDim);
@@ -35,6 +40,12 @@ public sealed unsafe class CpuEngine : ILayerEngine
 
     /// <inheritdoc/>
     public int LoadedLayers => _image.LoadedLayerPrefix;
+
+    /// <inheritdoc/>
+    public KvStoreShape KvShape { get; }
+
+    /// <summary>The KV store, for tests that compare caches.</summary>
+    internal KvCache Kv => _kv ?? throw new ObjectDisposedException(nameof(CpuEngine));
 
     /// <inheritdoc/>
     public HiddenStates Embed(ReadOnlySpan<int> tokens)
@@ -54,22 +65,17 @@ public sealed unsafe class CpuEngine : ILayerEngine
     }
 
     /// <inheritdoc/>
-    public void RunLayers(int first, int end, Batch batch, HiddenStates hidden, KvCache cache)
+    public void RunLayers(Batch batch, HiddenStates hidden)
     {
-        if (first < 0 || end > Config.NumLayers || first > end)
-            throw new ArgumentOutOfRangeException(nameof(first), $"layer range [{first}, {end}) is outside [0, {Config.NumLayers})");
-        if (first < cache.FirstLayer || end > cache.EndLayer)
-            throw new ArgumentException($"layers [{first}, {end}) are not all in the KV cache of layers [{cache.FirstLayer}, {cache.EndLayer})", nameof(cache));
-        if (hidden.Tokens != batch.TokenCount || hidden.Width != Config.HiddenSize)
-            throw new ArgumentException($"hidden states are {hidden.Tokens}×{hidden.Width}, the batch needs {batch.TokenCount}×{Config.HiddenSize}", nameof(hidden));
-        foreach (var s in batch.Segments)
+        ArgumentNullException.ThrowIfNull(hidden);
+        var kv = Kv;
+        var groups = LayerGroups.Of(batch, hidden.Tokens, hidden.Width, Config, LoadedLayers, KvShape);
+        LayerGroups.Run(groups, hidden, (group, rows) =>
         {
-            if (s.Start + s.Count > s.Sequence.Capacity(cache.BlockSize))
-                throw new ArgumentException($"a sequence's KV blocks hold {s.Sequence.Capacity(cache.BlockSize)} positions, the batch writes up to {s.Start + s.Count}", nameof(batch));
-        }
-        var ws = WorkspaceFor(batch.TokenCount);
-        for (int layer = first; layer < end; layer++)
-            Layer(layer, batch, hidden, cache, ws);
+            var ws = WorkspaceFor(group.Batch.TokenCount);
+            for (int layer = group.FirstLayer; layer < group.EndLayer; layer++)
+                Layer(layer, group.Batch, rows, kv, ws);
+        });
     }
 
     /// <inheritdoc/>
@@ -133,7 +139,7 @@ public sealed unsafe class CpuEngine : ILayerEngine
                 var row = ws.Qkv.AsSpan(token * qkvWidth, qkvWidth);
                 _rope.Apply(row[..qDim], Config.NumHeads, position);
                 _rope.Apply(row.Slice(qDim, kvDim), Config.NumKvHeads, position);
-                int slot = cache.SlotOffset(segment.Sequence, position);
+                int slot = cache.SlotOffset(segment.Blocks, position);
                 row.Slice(qDim, kvDim).CopyTo(keys.Slice(slot, kvDim));
                 row.Slice(qDim + kvDim, kvDim).CopyTo(values.Slice(slot, kvDim));
             }
@@ -153,6 +159,9 @@ public sealed unsafe class CpuEngine : ILayerEngine
             MatMul.Run(a, tokens, w.Down, p);
         TensorPrimitives.Add(x, ws.Projected.AsSpan(0, tokens * h), x);
     }
+
+    /// <summary>Drops the KV store; the image stays the caller's.</summary>
+    public void Dispose() => _kv = null;
 
     private LayerWeights WeightsOf(int layer)
     {

@@ -10,7 +10,7 @@ namespace BlitzScale.Native.Cuda.Engine;
 /// <remarks>
 /// <code>
 /// positions      (tokens) int     position of each token in its sequence
-/// slots          (tokens) long    element offset of that position's row in a layer's key array (KvCache.SlotOffset)
+/// slots          (tokens) long    element offset of that position's row in a layer's key array (the cpu KvCache.SlotOffset)
 /// token_segments (tokens) int     segment of each token
 /// block_tables   (segments, max_blocks) int   each segment's KV block ids, zero-padded
 /// prefill_tiles  (tiles, 4) int   first token, count (≤ 32), first position, segment: segments of 2+ tokens
@@ -56,7 +56,7 @@ internal sealed class BatchTables
     public static BatchTables Build(Batch batch, int blockSize, int kvDim, (int Min, int Max)? gemmTokens = null)
     {
         int tokens = batch.TokenCount, segments = batch.Segments.Count;
-        int maxBlocks = Math.Max(1, batch.Segments.Max(s => s.Sequence.Blocks.Count));
+        int maxBlocks = Math.Max(1, batch.Segments.Max(s => s.Blocks.Count));
         var positions = new int[tokens];
         var slots = new long[tokens];
         var tokenSegments = new int[tokens];
@@ -68,7 +68,7 @@ internal sealed class BatchTables
         for (int s = 0; s < segments; s++)
         {
             var segment = batch.Segments[s];
-            var blocks = segment.Sequence.Blocks;
+            var blocks = segment.Blocks;
             for (int b = 0; b < blocks.Count; b++) tables[s * maxBlocks + b] = blocks[b];
             bool byGemm = segment.Count > 1 && segment.Start == 0 && gemmTokens is { } range && segment.Count >= range.Min && segment.Count <= range.Max;
             if (segment.Count == 1)

@@ -8,15 +8,17 @@ namespace BlitzScale.Native.Cuda.Engine;
 
 /// <summary>
 /// The cuda backend: the cpu backend's forward pass on one GPU. The parameter image is one device allocation laid out
-/// like <see cref="ParameterImage"/>; keys and values live in device memory with <see cref="KvCache"/>'s block layout;
-/// kernels come from NVRTC (cached on disk) and GEMMs from cuBLAS with f32 accumulation.
+/// like <see cref="ParameterImage"/>; keys and values live in the engine's own device KV store (the cpu backend's block
+/// layout, every layer); kernels come from NVRTC (cached on disk) and GEMMs from cuBLAS with f32 accumulation.
 /// </summary>
 /// <remarks>
 /// <para><b>Host boundary.</b> <see cref="ILayerEngine"/> passes <see cref="HiddenStates"/> as host objects, so
-/// <see cref="Embed"/>, <see cref="RunLayers(int, int, Batch, HiddenStates, KvCache)"/> and <see cref="Head"/> copy them
+/// <see cref="Embed"/>, <see cref="RunLayers(Batch, HiddenStates)"/> and <see cref="Head"/> copy them
 /// in and out: (tokens × hidden × 4) bytes each way per call, plus the batch's small tables. Between the layers of one
 /// <c>RunLayers</c> call nothing leaves the device. Callers running several ranges on one engine can keep the states on
-/// the device with <see cref="Upload"/>, <see cref="RunLayers(int, int, Batch, DeviceHiddenStates, KvCache)"/> and <see cref="Download"/>.</para>
+/// the device with <see cref="Upload"/>, <see cref="RunLayers(Batch, DeviceHiddenStates)"/> and <see cref="Download"/>.</para>
+/// <para><b>Layer ranges.</b> Segments that share a layer range run together; when a batch mixes ranges, each group's
+/// rows are gathered into device scratch, run, and scattered back (device-to-device copies on the engine's stream).</para>
 /// <para><b>Precision.</b> Activations, keys and values are f32 as on the cpu. cuBLAS has no bf16·f32 GEMM, so each
 /// GEMM's input is written in its weight's dtype by the kernel before it (RMSNorm, SiLU-and-multiply, a convert for the
 /// attention output): f32 models multiply in f32 (no TF32), bf16/f16 models on tensor cores with f32 accumulation, which
@@ -25,10 +27,10 @@ namespace BlitzScale.Native.Cuda.Engine;
 /// that starts at position 0 with <see cref="GemmAttentionMinTokens"/> tokens or more runs as cuBLAS GEMMs around a
 /// softmax kernel (tensor cores; TF32 scores for bf16/f16 models), as long as its scores fit
 /// <see cref="GemmAttentionScoreBytes"/>.</para>
-/// <para><b>KV caches.</b> The first <c>RunLayers</c> with a <see cref="KvCache"/> allocates its device copy, kept until
-/// <see cref="Release"/> or <see cref="Dispose"/>; the host cache's own arrays are left untouched.</para>
+/// <para><b>KV store.</b> One device allocation of the shape given at <see cref="Open"/>, for every layer, made at open
+/// and freed by <see cref="Dispose"/>; no host copy exists.</para>
 /// </remarks>
-public sealed unsafe class CudaEngine : ILayerEngine, IDisposable
+public sealed unsafe class CudaEngine : ILayerEngine
 {
     private readonly CudaContext _context;
     private readonly DeviceImage _image;
@@ -38,14 +40,15 @@ public sealed unsafe class CudaEngine : ILayerEngine, IDisposable
     private readonly ChunkedUploader _uploader;
     private readonly DeviceForward _forward;
     private readonly DeviceLayerWeights?[] _layers;
-    private readonly Dictionary<KvCache, DeviceKvStore> _caches = new(ReferenceEqualityComparer.Instance);
+    private readonly DeviceKvStore _kv;
     private DeviceWorkspace? _workspace;
     // Per-step scratch, reused across steps: batch tables, RoPE table, token ids, the hidden states of the
-    // ILayerEngine calls, the head's rows, normed rows and logits, and the greedy ids.
-    private readonly GrowingBuffer _tables, _ropeTable, _ids, _hidden, _headRows, _headNormed, _logits, _greedy;
+    // ILayerEngine calls, the rows of one layer group of a mixed-range batch, the head's rows, normed rows and
+    // logits, and the greedy ids.
+    private readonly GrowingBuffer _tables, _ropeTable, _ids, _hidden, _groupRows, _headRows, _headNormed, _logits, _greedy;
     private int _ropePositions;
 
-    private CudaEngine(CudaContext context, ImageLayout layout, string kernelCache)
+    private CudaEngine(CudaContext context, ImageLayout layout, KvStoreShape kv, string kernelCache)
     {
         _context = context;
         Config = layout.Config;
@@ -60,17 +63,20 @@ public sealed unsafe class CudaEngine : ILayerEngine, IDisposable
             _blas.SetStream(_stream);
             _kernels = Track(CudaKernels.Load(context, new KernelCache(kernelCache)), owned);
             _uploader = Track(new ChunkedUploader(context), owned);
+            _kv = Track(new DeviceKvStore(context, Config, kv), owned);
         }
         catch
         {
             for (int i = owned.Count - 1; i >= 0; i--) owned[i].Dispose();
             throw;
         }
+        KvShape = kv;
         _forward = new DeviceForward(Config, _kernels, _blas, _stream);
         _tables = new GrowingBuffer(context, _stream);
         _ropeTable = new GrowingBuffer(context, _stream);
         _ids = new GrowingBuffer(context, _stream);
         _hidden = new GrowingBuffer(context, _stream);
+        _groupRows = new GrowingBuffer(context, _stream);
         _headRows = new GrowingBuffer(context, _stream);
         _headNormed = new GrowingBuffer(context, _stream);
         _logits = new GrowingBuffer(context, _stream);
@@ -78,20 +84,23 @@ public sealed unsafe class CudaEngine : ILayerEngine, IDisposable
     }
 
     /// <summary>
-    /// Opens device <paramref name="device"/>, allocates an (empty) image for <paramref name="layout"/> and loads the kernels,
-    /// compiling them on first use into <paramref name="kernelCacheDirectory"/> (default <c>$BLITZSCALE_CACHE/cuda-kernels</c>).
+    /// Opens device <paramref name="device"/>, allocates an (empty) image for <paramref name="layout"/> and a zeroed KV store of
+    /// <paramref name="kv"/> (<see cref="KvStoreShape.Bytes"/>), and loads the kernels, compiling them on first use into
+    /// <paramref name="kernelCacheDirectory"/> (default <c>$BLITZSCALE_CACHE/cuda-kernels</c>).
     /// </summary>
     /// <exception cref="CudaUnavailableException">No driver or no device: the message starts with "no CUDA device".</exception>
     /// <exception cref="NotSupportedException">The model's head dimension is one the attention kernels do not handle.</exception>
     /// <exception cref="CudaException">A CUDA, cuBLAS or NVRTC call failed (out of memory, a compile error with its log, …).</exception>
-    public static CudaEngine Open(ImageLayout layout, int device = 0, string? kernelCacheDirectory = null)
+    public static CudaEngine Open(ImageLayout layout, KvStoreShape kv, int device = 0, string? kernelCacheDirectory = null)
     {
         ArgumentNullException.ThrowIfNull(layout);
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(kv.Blocks, nameof(kv));
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(kv.BlockSize, nameof(kv));
         LaunchDims.CheckHeadDim(layout.Config.HeadDim);
         var context = CudaContext.Open(device);
         try
         {
-            return new CudaEngine(context, layout, kernelCacheDirectory ?? KernelCache.DefaultDirectory);
+            return new CudaEngine(context, layout, kv, kernelCacheDirectory ?? KernelCache.DefaultDirectory);
         }
         catch
         {
@@ -136,6 +145,9 @@ public sealed unsafe class CudaEngine : ILayerEngine, IDisposable
 
     /// <inheritdoc/>
     public int LoadedLayers => _image.LoadedLayerPrefix;
+
+    /// <inheritdoc/>
+    public KvStoreShape KvShape { get; }
 
     /// <summary>The layout of the device image.</summary>
     public ImageLayout Layout => _image.Layout;
@@ -192,42 +204,56 @@ public sealed unsafe class CudaEngine : ILayerEngine, IDisposable
     }
 
     /// <inheritdoc/>
-    public void RunLayers(int first, int end, Batch batch, HiddenStates hidden, KvCache cache)
+    public void RunLayers(Batch batch, HiddenStates hidden)
     {
         ArgumentNullException.ThrowIfNull(hidden);
         var device = ScratchHidden(hidden.Tokens, hidden.Width);
         device.Buffer.CopyFrom(MemoryMarshal.AsBytes(hidden.Data.AsSpan()));
-        RunLayers(first, end, batch, device, cache);
+        RunLayers(batch, device);
         Download(device, hidden);
     }
 
-    /// <summary>Runs layers [first, end) on hidden states already on the device; returns once the work is queued.</summary>
-    public void RunLayers(int first, int end, Batch batch, DeviceHiddenStates hidden, KvCache cache)
+    /// <summary>
+    /// Runs every segment's own layer range on hidden states already on the device, as <see cref="RunLayers(Batch, HiddenStates)"/>
+    /// does; returns once the work is queued.
+    /// </summary>
+    /// <exception cref="ArgumentException">A segment's range is beyond the loaded layers, or its blocks are outside the store or too few.</exception>
+    public void RunLayers(Batch batch, DeviceHiddenStates hidden)
     {
-        ArgumentNullException.ThrowIfNull(batch);
         ArgumentNullException.ThrowIfNull(hidden);
-        ArgumentNullException.ThrowIfNull(cache);
-        if (first < 0 || end > Config.NumLayers || first > end)
-            throw new ArgumentOutOfRangeException(nameof(first), $"layer range [{first}, {end}) is outside [0, {Config.NumLayers})");
-        if (first < cache.FirstLayer || end > cache.EndLayer)
-            throw new ArgumentException($"layers [{first}, {end}) are not all in the KV cache of layers [{cache.FirstLayer}, {cache.EndLayer})", nameof(cache));
-        if (cache.KvDim != Config.KvDim)
-            throw new ArgumentException($"the KV cache holds {cache.KvDim} floats per position, this model needs {Config.KvDim}", nameof(cache));
-        if (hidden.Tokens != batch.TokenCount || hidden.Width != Config.HiddenSize)
-            throw new ArgumentException($"hidden states are {hidden.Tokens}×{hidden.Width}, the batch needs {batch.TokenCount}×{Config.HiddenSize}", nameof(hidden));
-        foreach (var s in batch.Segments)
+        var groups = LayerGroups.Of(batch, hidden.Tokens, hidden.Width, Config, LoadedLayers, KvShape);
+        long rowBytes = (long)hidden.Width * sizeof(float);
+        foreach (var group in groups)
         {
-            if (s.Start + s.Count > s.Sequence.Capacity(cache.BlockSize))
-                throw new ArgumentException($"a sequence's KV blocks hold {s.Sequence.Capacity(cache.BlockSize)} positions, the batch writes up to {s.Start + s.Count}", nameof(batch));
+            if (group.IsWholeBatch)
+            {
+                RunRange(group, hidden.Buffer.Pointer);
+                continue;
+            }
+            var rows = _groupRows.AtLeast(Math.Max(1, group.Batch.TokenCount) * rowBytes);
+            long at = 0;
+            foreach (var r in group.Rows)
+            {
+                rows.CopyFromAsync(hidden.Buffer, r.Row * rowBytes, at, r.Count * rowBytes, _stream);
+                at += r.Count * rowBytes;
+            }
+            RunRange(group, rows.Pointer);
+            at = 0;
+            foreach (var r in group.Rows)
+            {
+                hidden.Buffer.CopyFromAsync(rows, at, r.Row * rowBytes, r.Count * rowBytes, _stream);
+                at += r.Count * rowBytes;
+            }
         }
-        for (int layer = first; layer < end; layer++) RequireBlob(Layout.BlobOfLayer(layer), $"layer {layer}");
-        if (first == end) return;
+    }
 
-        var store = StoreOf(cache);
-        var ws = WorkspaceFor(batch.TokenCount);
-        var deviceBatch = UploadTables(BatchTables.Build(batch, cache.BlockSize, cache.KvDim, (GemmAttentionMinTokens, GemmAttentionMaxTokens())));
-        for (int layer = first; layer < end; layer++)
-            _forward.Layer(WeightsOf(layer), deviceBatch, store.Keys(layer), store.Values(layer), cache.BlockSize, ws, hidden.Buffer.Pointer);
+    // Queues the layers of one group, whose rows are at `rows`.
+    private void RunRange(LayerGroup group, ulong rows)
+    {
+        var ws = WorkspaceFor(group.Batch.TokenCount);
+        var deviceBatch = UploadTables(BatchTables.Build(group.Batch, KvShape.BlockSize, Config.KvDim, (GemmAttentionMinTokens, GemmAttentionMaxTokens())));
+        for (int layer = group.FirstLayer; layer < group.EndLayer; layer++)
+            _forward.Layer(WeightsOf(layer), deviceBatch, _kv.Keys(layer), _kv.Values(layer), KvShape.BlockSize, ws, rows);
     }
 
     /// <inheritdoc/>
@@ -276,16 +302,6 @@ public sealed unsafe class CudaEngine : ILayerEngine, IDisposable
     /// <summary>Waits until everything queued has run; asynchronous errors surface here.</summary>
     public void Synchronize() => _stream.Synchronize();
 
-    /// <summary>Frees the device copy of <paramref name="cache"/>'s keys and values.</summary>
-    public void Release(KvCache cache)
-    {
-        if (_caches.Remove(cache, out var store))
-        {
-            _stream.Synchronize();
-            store.Dispose();
-        }
-    }
-
     /// <summary>Frees every device resource and releases the context.</summary>
     public void Dispose()
     {
@@ -297,10 +313,9 @@ public sealed unsafe class CudaEngine : ILayerEngine, IDisposable
         {
             // An asynchronous failure was (or will never be) reported to a caller; freeing must go on.
         }
-        foreach (var store in _caches.Values) store.Dispose();
-        _caches.Clear();
+        _kv.Dispose();
         _workspace?.Dispose();
-        foreach (var scratch in new[] { _tables, _ropeTable, _ids, _hidden, _headRows, _headNormed, _logits, _greedy }) scratch.Dispose();
+        foreach (var scratch in new[] { _tables, _ropeTable, _ids, _hidden, _groupRows, _headRows, _headNormed, _logits, _greedy }) scratch.Dispose();
         _uploader.Dispose();
         _kernels.Dispose();
         _blas.Dispose();
@@ -337,16 +352,6 @@ public sealed unsafe class CudaEngine : ILayerEngine, IDisposable
 
     /// <summary>Hidden states in the engine's scratch, for the ILayerEngine calls: valid until the next such call.</summary>
     private DeviceHiddenStates ScratchHidden(int tokens, int width) => new(_hidden.AtLeast(HiddenBytes(tokens, width)), tokens, width, owned: false);
-
-    private DeviceKvStore StoreOf(KvCache cache)
-    {
-        if (!_caches.TryGetValue(cache, out var store))
-        {
-            store = new DeviceKvStore(_context, cache);
-            _caches.Add(cache, store);
-        }
-        return store;
-    }
 
     // The longest prompt whose scores fit the budget: group × L² × 4 bytes.
     private int GemmAttentionMaxTokens() =>

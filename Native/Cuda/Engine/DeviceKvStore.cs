@@ -1,31 +1,27 @@
 using BlitzScale.Native.Engine;
+using BlitzScale.Native.Models;
 
 namespace BlitzScale.Native.Cuda.Engine;
 
 /// <summary>
-/// The device memory behind one <see cref="KvCache"/>: the same geometry and block layout, in one allocation of
-/// <c>(layers, keys|values, blocks × block_size × kv_dim)</c> f32. The host cache's arrays are not used by the cuda
-/// backend; its block tables (in <see cref="KvSequence"/>) address both.
+/// The cuda engine's KV store: one device allocation of <c>(layers, keys|values, blocks × block_size × kv_dim)</c> f32,
+/// the cpu backend's block layout for every layer. A segment's block ids address it; there is no host copy.
 /// </summary>
 internal sealed class DeviceKvStore : IDisposable
 {
     private readonly long _perLayerBytes;
 
-    public DeviceKvStore(CudaContext context, KvCache cache)
+    public DeviceKvStore(CudaContext context, LlamaConfig config, KvStoreShape shape)
     {
-        FirstLayer = cache.FirstLayer;
-        Layers = cache.EndLayer - cache.FirstLayer;
-        _perLayerBytes = (long)cache.Blocks * cache.BlockSize * cache.KvDim * sizeof(float);
-        Buffer = context.Allocate(Math.Max(1, 2 * Layers * _perLayerBytes));
+        _perLayerBytes = shape.Positions * config.KvDim * sizeof(float);
+        Buffer = context.Allocate(Math.Max(1, shape.Bytes(config)));
         Buffer.Zero();
     }
 
-    public int FirstLayer { get; }
-    public int Layers { get; }
     public DeviceBuffer Buffer { get; }
 
     /// <summary>The keys of <paramref name="layer"/> (the values follow them).</summary>
-    public ulong Keys(int layer) => Buffer.Pointer + (ulong)(2 * (layer - FirstLayer) * _perLayerBytes);
+    public ulong Keys(int layer) => Buffer.Pointer + (ulong)(2 * layer * _perLayerBytes);
 
     public ulong Values(int layer) => Keys(layer) + (ulong)_perLayerBytes;
 

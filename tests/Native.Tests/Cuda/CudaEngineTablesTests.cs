@@ -6,6 +6,7 @@ using BlitzScale.Native.Models;
 using BlitzScale.Native.Models.Image;
 using BlitzScale.Native.Models.Synthetic;
 using BlitzScale.Native.Tensors;
+using BlitzScale.Native.Tests.Engine;
 
 namespace BlitzScale.Native.Tests.Cuda;
 
@@ -22,14 +23,8 @@ public sealed class CudaEngineTablesTests
     public void Batch_tables_address_positions_as_the_kv_cache_does()
     {
         const int blockSize = 4;
-        var cache = new KvCache(Tiny, 0, 1, 32, blockSize);
-        var allocator = new KvBlockAllocator(32, blockSize);
-        var (a, b, c) = (new KvSequence(), new KvSequence(), new KvSequence());
-        allocator.TryReserve(b, 3);
-        allocator.TryReserve(a, 70);
-        allocator.TryReserve(c, 9);
-        // A 70-token prefill, a decode at position 2, a chunk of 3 starting at position 5.
-        var batch = new Batch([new BatchSegment(a, 0, 70), new BatchSegment(b, 2, 1), new BatchSegment(c, 5, 3)]);
+        var cache = new KvCache(Tiny, new KvStoreShape(32, blockSize));
+        var batch = ThreeSegments(blockSize);
 
         var tables = BatchTables.Build(batch, blockSize, Tiny.KvDim);
 
@@ -42,10 +37,10 @@ public sealed class CudaEngineTablesTests
             {
                 Assert.Equal(segment.Start + i, tables.Positions[t]);
                 Assert.Equal(s, tables.TokenSegments[t]);
-                Assert.Equal(cache.SlotOffset(segment.Sequence, segment.Start + i), tables.Slots[t]);
+                Assert.Equal(cache.SlotOffset(segment.Blocks, segment.Start + i), tables.Slots[t]);
             }
-            for (int k = 0; k < segment.Sequence.Blocks.Count; k++)
-                Assert.Equal(segment.Sequence.Blocks[k], tables.BlockTables[s * tables.MaxBlocks + k]);
+            for (int k = 0; k < segment.Blocks.Count; k++)
+                Assert.Equal(segment.Blocks[k], tables.BlockTables[s * tables.MaxBlocks + k]);
         }
         Assert.Equal(18, tables.MaxBlocks);
         // Tiles of ≤ 32 tokens over the multi-token segments; the single token goes to the decode kernel.
@@ -60,12 +55,7 @@ public sealed class CudaEngineTablesTests
     [InlineData(2, 69, false)]    // longer than the scores allow: tiles
     public void Only_prefills_from_position_0_within_the_range_take_the_gemm_path(int min, int max, bool byGemm)
     {
-        var allocator = new KvBlockAllocator(32, 4);
-        var (a, b, c) = (new KvSequence(), new KvSequence(), new KvSequence());
-        allocator.TryReserve(b, 3);
-        allocator.TryReserve(a, 70);
-        allocator.TryReserve(c, 9);
-        var batch = new Batch([new BatchSegment(a, 0, 70), new BatchSegment(b, 2, 1), new BatchSegment(c, 5, 3)]);
+        var batch = ThreeSegments(4);
 
         var tables = BatchTables.Build(batch, 4, Tiny.KvDim, (min, max));
 
@@ -95,9 +85,7 @@ public sealed class CudaEngineTablesTests
     [Fact]
     public void Packed_tables_hold_each_table_at_its_offset()
     {
-        var sequence = new KvSequence();
-        new KvBlockAllocator(8, 4).TryReserve(sequence, 10);
-        var tables = BatchTables.Build(Batch.Single(sequence, 3, 5), 4, Tiny.KvDim);
+        var tables = BatchTables.Build(Batch.Single([0, 1, 2], 3, 5, 0, 1), 4, Tiny.KvDim);
         byte[] packed = tables.Packed();
         var o = tables.Offsets;
         Assert.Equal(tables.PackedBytes, packed.Length);
@@ -240,4 +228,16 @@ public sealed class CudaEngineTablesTests
 
     private static T[] Read<T>(byte[] bytes, int offset, int count) where T : unmanaged =>
         System.Runtime.InteropServices.MemoryMarshal.Cast<byte, T>(bytes.AsSpan(offset, count * System.Runtime.CompilerServices.Unsafe.SizeOf<T>())).ToArray();
+
+    // A 70-token prefill, a decode at position 2, a chunk of 3 starting at position 5; blocks handed out to the
+    // decode first, then the prefill, then the chunk.
+    private static Batch ThreeSegments(int blockSize)
+    {
+        var blocks = new TestBlocks(32, blockSize);
+        var (a, b, c) = (new TestSequence(), new TestSequence(), new TestSequence());
+        blocks.Reserve(b, 3);
+        blocks.Reserve(a, 70);
+        blocks.Reserve(c, 9);
+        return new Batch([new BatchSegment(a.Blocks, 0, 70, 0, 1), new BatchSegment(b.Blocks, 2, 1, 0, 1), new BatchSegment(c.Blocks, 5, 3, 0, 1)]);
+    }
 }

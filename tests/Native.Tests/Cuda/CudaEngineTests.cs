@@ -28,7 +28,7 @@ public sealed class CudaEngineTests(ITestOutputHelper output)
             return;
         }
         var layout = TinyLayout();
-        var error = Assert.Throws<CudaUnavailableException>(() => CudaEngine.Open(layout));
+        var error = Assert.Throws<CudaUnavailableException>(() => CudaEngine.Open(layout, new KvStoreShape(1, 16)));
         Assert.StartsWith("no CUDA device: ", error.Message);
         Assert.Equal(probe.Reason, error.Message);
     }
@@ -37,7 +37,7 @@ public sealed class CudaEngineTests(ITestOutputHelper output)
     public void A_head_dimension_the_kernels_cannot_hold_is_refused_before_touching_the_device()
     {
         var layout = TinyLayout(c => c with { HeadDim = 6, NumHeads = 4 });
-        var error = Assert.Throws<NotSupportedException>(() => CudaEngine.Open(layout));
+        var error = Assert.Throws<NotSupportedException>(() => CudaEngine.Open(layout, new KvStoreShape(1, 16)));
         Assert.Contains("head dimension", error.Message);
     }
 
@@ -47,7 +47,7 @@ public sealed class CudaEngineTests(ITestOutputHelper output)
         if (Skip(out string? model)) return;
         using var directory = ModelDirectory.Open(model!);
         using var image = directory.LoadImage();
-        using var engine = CudaEngine.Open(directory.Layout);
+        using var engine = CudaEngine.Open(directory.Layout, LocalModel.ContextStore(directory.Config));
         engine.LoadFrom(image);
         Assert.Equal(directory.Config.NumLayers, engine.LoadedLayers);
         var generator = new Generator(engine, directory.Generation.EosTokenId);
@@ -70,22 +70,20 @@ public sealed class CudaEngineTests(ITestOutputHelper output)
         if (Skip(out string? model)) return;
         using var directory = ModelDirectory.Open(model!);
         using var image = directory.LoadImage();
-        using var engine = CudaEngine.Open(directory.Layout);
+        var kv = new KvStoreShape(4, 16);
+        using var engine = CudaEngine.Open(directory.Layout, kv);
         engine.LoadFrom(image);
-        var cpu = new CpuEngine(image);
+        using var cpu = new CpuEngine(image, kv);
         var config = directory.Config;
         int layers = config.NumLayers;
         int[] prompt = [1, 403, 407, 261, 378, 432, 383, 286, 261, 376, 298, 315];
 
         float[] Run(ILayerEngine e, int split)
         {
-            var sequence = new KvSequence();
-            new KvBlockAllocator(4, 16).TryReserve(sequence, prompt.Length);
-            var cache = new KvCache(config, 0, layers, 4, 16);
-            var batch = Batch.Single(sequence, 0, prompt.Length);
+            var batch = Batch.Single([0], 0, prompt.Length, 0, layers);
             var hidden = e.Embed(prompt);
-            e.RunLayers(0, split, batch, hidden, cache);
-            e.RunLayers(split, layers, batch, hidden, cache);
+            e.RunLayers(batch.WithLayers(0, split), hidden);
+            e.RunLayers(batch.WithLayers(split, layers), hidden);
             return e.Head(batch, hidden);
         }
 
@@ -97,12 +95,52 @@ public sealed class CudaEngineTests(ITestOutputHelper output)
     }
 
     [Fact]
+    public void A_batch_mixing_layer_ranges_matches_the_cpu_on_a_device()
+    {
+        if (Skip(out string? model)) return;
+        using var directory = ModelDirectory.Open(model!);
+        using var image = directory.LoadImage();
+        var kv = new KvStoreShape(8, 16);
+        using var engine = CudaEngine.Open(directory.Layout, kv);
+        engine.LoadFrom(image);
+        using var cpu = new CpuEngine(image, kv);
+        int layers = directory.Config.NumLayers, k = layers / 2;
+        int[] tokens = [1, 403, 407, 261, 378, 1, 298, 315, 286, 261, 376, 7, 1, 432, 383, 1, 9];
+        // All layers; a LiveNew's prefix [0, k); a LiveOld's rest [k, L); no layer at all (its rows must come back as
+        // they went in). The groups' rows interleave, so the device gathers and scatters them.
+        var batch = new Batch(
+        [
+            new BatchSegment([0], 0, 5, 0, layers),
+            new BatchSegment([1], 0, 7, 0, k),
+            new BatchSegment([2], 0, 3, k, layers),
+            new BatchSegment([3], 0, 2, k, k),
+        ]);
+
+        (float[] Hidden, float[] Logits) Run(ILayerEngine e)
+        {
+            var hidden = e.Embed(tokens);
+            e.RunLayers(batch, hidden);
+            return (hidden.Data, e.Head(batch, hidden));
+        }
+
+        var (cpuHidden, cpuLogits) = Run(cpu);
+        var (cudaHidden, cudaLogits) = Run(engine);
+        float tolerance = 1e-3f * Math.Max(1, cpuHidden.Max(Math.Abs));
+        Assert.All(cpuHidden.Zip(cudaHidden), p => Assert.True(Math.Abs(p.First - p.Second) <= tolerance, $"hidden: cuda {p.Second} vs cpu {p.First}"));
+        Assert.All(cpuLogits.Zip(cudaLogits), p => Assert.True(Math.Abs(p.First - p.Second) < 1e-3f, $"logits: cuda {p.Second} vs cpu {p.First}"));
+        var embedded = engine.Embed(tokens).Data;
+        int width = directory.Config.HiddenSize;
+        Assert.Equal(embedded.AsSpan(15 * width, 2 * width).ToArray(), cudaHidden.AsSpan(15 * width, 2 * width).ToArray());
+    }
+
+    [Fact]
     public void Gemm_attention_agrees_with_the_tiled_kernel_and_the_cpu_on_a_device()
     {
         if (Skip(out string? model)) return;
         using var directory = ModelDirectory.Open(model!);
         using var image = directory.LoadImage();
-        using var engine = CudaEngine.Open(directory.Layout);
+        var kv = new KvStoreShape(16, 16);
+        using var engine = CudaEngine.Open(directory.Layout, kv);
         engine.LoadFrom(image);
         var config = directory.Config;
         // stories260K has 8 query heads over 4 KV heads: each GEMM batch is a group of 2. Two fresh prompts (both
@@ -111,16 +149,15 @@ public sealed class CudaEngineTests(ITestOutputHelper output)
 
         float[][] Run(ILayerEngine e)
         {
-            var cache = new KvCache(config, 0, config.NumLayers, 16, 16);
-            var allocator = new KvBlockAllocator(16, 16);
-            var sequences = prompts.Select(p => { var s = new KvSequence(); allocator.TryReserve(s, p.Length + 1); return s; }).ToArray();
-            var prefill = new Batch([.. prompts.Select((p, i) => new BatchSegment(sequences[i], 0, p.Length))]);
+            // Prompt 0 (46 positions) owns blocks 0-2, prompt 1 block 3.
+            int[][] tables = [[0, 1, 2], [3]];
+            var prefill = new Batch([.. prompts.Select((p, i) => new BatchSegment(tables[i], 0, p.Length, 0, config.NumLayers))]);
             var hidden = e.Embed([.. prompts.SelectMany(p => p)]);
-            e.RunLayers(0, config.NumLayers, prefill, hidden, cache);
+            e.RunLayers(prefill, hidden);
             float[] first = e.Head(prefill, hidden);
-            var decode = new Batch([.. prompts.Select((p, i) => new BatchSegment(sequences[i], p.Length, 1))]);
+            var decode = new Batch([.. prompts.Select((p, i) => new BatchSegment(tables[i], p.Length, 1, 0, config.NumLayers))]);
             var next = e.Embed([7, 9]);
-            e.RunLayers(0, config.NumLayers, decode, next, cache);
+            e.RunLayers(decode, next);
             return [first, e.Head(decode, next)];
         }
 
@@ -128,7 +165,8 @@ public sealed class CudaEngineTests(ITestOutputHelper output)
         var byGemm = Run(engine);
         engine.GemmAttentionMinTokens = int.MaxValue;
         var tiled = Run(engine);
-        var cpu = Run(new CpuEngine(image));
+        using var cpuEngine = new CpuEngine(image, kv);
+        var cpu = Run(cpuEngine);
         for (int step = 0; step < 2; step++)
         {
             Assert.All(byGemm[step].Zip(tiled[step]), p => Assert.True(Math.Abs(p.First - p.Second) < 1e-4f, $"gemm {p.First} vs tiled {p.Second}"));
@@ -158,25 +196,25 @@ public sealed class CudaEngineTests(ITestOutputHelper output)
         SyntheticModelWriter.Write(temp.Path, config, dtype, seed: 11);
         using var directory = ModelDirectory.Open(temp.Path);
         using var image = directory.LoadImage();
-        using var engine = CudaEngine.Open(directory.Layout);
+        var kv = new KvStoreShape(8, 16);
+        using var engine = CudaEngine.Open(directory.Layout, kv);
         engine.LoadFrom(image);
         int[] prompt = [.. Enumerable.Range(0, 40).Select(i => 3 + (i * 29) % 500)];
 
         float[] Run(ILayerEngine e)
         {
-            var cache = new KvCache(config, 0, config.NumLayers, 8, 16);
-            var sequence = new KvSequence();
-            new KvBlockAllocator(8, 16).TryReserve(sequence, prompt.Length + 1);
-            var prefill = Batch.Single(sequence, 0, prompt.Length);
+            int[] blocks = [0, 1, 2];
+            var prefill = Batch.Single(blocks, 0, prompt.Length, 0, config.NumLayers);
             var hidden = e.Embed(prompt);
-            e.RunLayers(0, config.NumLayers, prefill, hidden, cache);
-            var decode = Batch.Single(sequence, prompt.Length, 1);
+            e.RunLayers(prefill, hidden);
+            var decode = Batch.Single(blocks, prompt.Length, 1, 0, config.NumLayers);
             var next = e.Embed([5]);
-            e.RunLayers(0, config.NumLayers, decode, next, cache);
+            e.RunLayers(decode, next);
             return [.. e.Head(prefill, hidden), .. e.Head(decode, next)];
         }
 
-        float[] cpu = Run(new CpuEngine(image));
+        using var cpuEngine = new CpuEngine(image, kv);
+        float[] cpu = Run(cpuEngine);
         float largest = cpu.Max(Math.Abs);
         // f32 runs as the cpu does up to summation order; bf16 rounds each GEMM's input to bf16 (and TF32 scores).
         float tolerance = dtype == DType.F32 ? 1e-3f * Math.Max(1, largest) : 0.03f * largest;

@@ -1,3 +1,4 @@
+using BlitzScale.Native.Compute.Cpu;
 using BlitzScale.Native.Engine;
 using BlitzScale.Native.Sampling;
 using BlitzScale.Native.Tensors;
@@ -26,12 +27,12 @@ public sealed class BatchInvarianceTests(SyntheticModelFixture models) : IClassF
     [MemberData(nameof(DTypes))]
     public void A_prefill_mixed_with_decodes_equals_each_segment_run_alone(DType dtype)
     {
-        var pair = new CachePair(models.Model(dtype));
-        var decoders = Enumerable.Range(0, 3).Select(_ => new KvSequence()).ToArray();
+        using var pair = new EnginePair(models.Model(dtype));
+        var decoders = Enumerable.Range(0, 3).Select(_ => new TestSequence()).ToArray();
         int[] next = decoders.Select((s, i) => pair.PrefillBoth(s, Tokens(3 + 4 * i, seed: (ulong)i))).ToArray();
 
         // 40 tokens: enough attention work for the parallel path, and MatMul groups of 4 plus a remainder.
-        var prefill = new KvSequence();
+        var prefill = new TestSequence();
         int[] prompt = Tokens(40, seed: 99);
         BatchSegment[] segments =
         [
@@ -42,21 +43,21 @@ public sealed class BatchInvarianceTests(SyntheticModelFixture models) : IClassF
         ];
         int[][] tokens = [[next[0]], prompt, [next[1]], [next[2]]];
 
-        pair.AssertTogetherEqualsAlone(segments, tokens);
+        pair.AssertTogetherEqualsAlone([decoders[0], prefill, decoders[1], decoders[2]], segments, tokens);
     }
 
     [Theory]
     [MemberData(nameof(DecodeBatches))]
     public void A_decode_batch_equals_each_sequence_decoded_alone(DType dtype, int n)
     {
-        var pair = new CachePair(models.Model(dtype));
-        var sequences = Enumerable.Range(0, n).Select(_ => new KvSequence()).ToArray();
+        using var pair = new EnginePair(models.Model(dtype));
+        var sequences = Enumerable.Range(0, n).Select(_ => new TestSequence()).ToArray();
         int[] next = sequences.Select((s, i) => pair.PrefillBoth(s, Tokens(1 + i * 5 % 7, seed: 10 + (ulong)i))).ToArray();
 
         for (int step = 0; step < 2; step++)
         {
             var segments = sequences.Select(s => pair.Segment(s, 1)).ToArray();
-            var logits = pair.AssertTogetherEqualsAlone(segments, next.Select(t => new[] { t }).ToArray());
+            var logits = pair.AssertTogetherEqualsAlone(sequences, segments, next.Select(t => new[] { t }).ToArray());
             next = Enumerable.Range(0, n).Select(i => Sampler.ArgMax(logits.AsSpan(i * pair.Vocab, pair.Vocab))).ToArray();
         }
     }
@@ -70,24 +71,26 @@ public sealed class BatchInvarianceTests(SyntheticModelFixture models) : IClassF
         return tokens;
     }
 
-    /// <summary>Two caches over the same block tables: one for batches run together, one for segments run alone.</summary>
-    private sealed class CachePair(LocalModel model)
+    /// <summary>Two engines over the same image and block tables: one for batches run together, one for segments run alone.</summary>
+    private sealed class EnginePair(LocalModel model) : IDisposable
     {
-        private readonly KvBlockAllocator _allocator = new(Blocks, BlockSize);
-        private readonly KvCache _together = new(model.Engine.Config, 0, model.Engine.Config.NumLayers, Blocks, BlockSize);
-        private readonly KvCache _alone = new(model.Engine.Config, 0, model.Engine.Config.NumLayers, Blocks, BlockSize);
+        private readonly TestBlocks _blocks = new(Blocks, BlockSize);
+        private readonly CpuEngine _together = new(model.Image, new KvStoreShape(Blocks, BlockSize));
+        private readonly CpuEngine _alone = new(model.Image, new KvStoreShape(Blocks, BlockSize));
 
         public int Vocab => model.Engine.Config.VocabSize;
 
+        private int Layers => model.Engine.Config.NumLayers;
+
         /// <summary>The next segment of <paramref name="sequence"/>, its blocks reserved.</summary>
-        public BatchSegment Segment(KvSequence sequence, int count)
+        public BatchSegment Segment(TestSequence sequence, int count)
         {
-            Assert.True(_allocator.TryReserve(sequence, sequence.Length + count));
-            return new BatchSegment(sequence, sequence.Length, count);
+            _blocks.Reserve(sequence, sequence.Length + count);
+            return sequence.Next(count, 0, Layers);
         }
 
-        /// <summary>Prefills <paramref name="sequence"/> alone into both caches; returns its greedy next token.</summary>
-        public int PrefillBoth(KvSequence sequence, int[] prompt)
+        /// <summary>Prefills <paramref name="sequence"/> alone on both engines; returns its greedy next token.</summary>
+        public int PrefillBoth(TestSequence sequence, int[] prompt)
         {
             var batch = new Batch([Segment(sequence, prompt.Length)]);
             var first = Step(batch, prompt, _together);
@@ -96,8 +99,8 @@ public sealed class BatchInvarianceTests(SyntheticModelFixture models) : IClassF
             return Sampler.ArgMax(first);
         }
 
-        /// <summary>Runs the segments as one batch and each as its own batch; returns the batch's logits.</summary>
-        public float[] AssertTogetherEqualsAlone(BatchSegment[] segments, int[][] tokens)
+        /// <summary>Runs the segments (of <paramref name="sequences"/>, in order) as one batch and each as its own batch; returns the batch's logits.</summary>
+        public float[] AssertTogetherEqualsAlone(TestSequence[] sequences, BatchSegment[] segments, int[][] tokens)
         {
             var together = Step(new Batch(segments), tokens.SelectMany(t => t).ToArray(), _together);
             Assert.Equal(segments.Length * Vocab, together.Length);
@@ -106,20 +109,26 @@ public sealed class BatchInvarianceTests(SyntheticModelFixture models) : IClassF
                 var alone = Step(new Batch([segments[s]]), tokens[s], _alone);
                 BitAssert.Equal(alone, together.AsSpan(s * Vocab, Vocab), $"logits of segment {s} of {segments.Length}");
             }
-            for (int layer = 0; layer < _alone.EndLayer; layer++)
+            for (int layer = 0; layer < Layers; layer++)
             {
-                BitAssert.Equal(_alone.Keys(layer), _together.Keys(layer), $"keys of layer {layer}");
-                BitAssert.Equal(_alone.Values(layer), _together.Values(layer), $"values of layer {layer}");
+                BitAssert.Equal(_alone.Kv.Keys(layer), _together.Kv.Keys(layer), $"keys of layer {layer}");
+                BitAssert.Equal(_alone.Kv.Values(layer), _together.Kv.Values(layer), $"values of layer {layer}");
             }
-            foreach (var segment in segments) segment.Sequence.Length += segment.Count;
+            for (int s = 0; s < segments.Length; s++) sequences[s].Length += segments[s].Count;
             return together;
         }
 
-        private float[] Step(Batch batch, int[] tokens, KvCache cache)
+        public void Dispose()
         {
-            var hidden = model.Engine.Embed(tokens);
-            model.Engine.RunLayers(0, cache.EndLayer, batch, hidden, cache);
-            return model.Engine.Head(batch, hidden);
+            _together.Dispose();
+            _alone.Dispose();
+        }
+
+        private static float[] Step(Batch batch, int[] tokens, CpuEngine engine)
+        {
+            var hidden = engine.Embed(tokens);
+            engine.RunLayers(batch, hidden);
+            return engine.Head(batch, hidden);
         }
     }
 }

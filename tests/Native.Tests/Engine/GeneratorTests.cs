@@ -32,6 +32,19 @@ public sealed class GeneratorTests(SyntheticModelFixture models) : IClassFixture
     }
 
     [Fact]
+    public void A_request_beyond_the_engines_kv_store_names_the_store_and_both_numbers()
+    {
+        // 2 blocks of 4: 8 positions, fewer than the model's context.
+        using var engine = new CpuEngine(Model.Image, new KvStoreShape(2, 4));
+        Assert.True(Model.Engine.Config.MaxPositionEmbeddings > 9);
+        var error = Assert.Throws<ArgumentException>(() => new Generator(engine, 2).Generate(Prompt, new GenerationOptions(MaxTokens: 5)));
+        Assert.Contains("KV store holds 8 positions (2 blocks of 4)", error.Message);
+        Assert.Contains("9 were requested", error.Message);
+        var fits = new Generator(engine, 2).Generate(Prompt, new GenerationOptions(MaxTokens: 4, StopAtEos: false));
+        Assert.Equal(new Generator(Model.Engine, 2).Generate(Prompt, new GenerationOptions(MaxTokens: 4, StopAtEos: false)).OutputIds, fits.OutputIds);
+    }
+
+    [Fact]
     public void An_empty_prompt_is_rejected()
     {
         var error = Assert.Throws<ArgumentException>(() => new Generator(Model.Engine, 2).Generate([], new GenerationOptions(MaxTokens: 3)));
@@ -59,7 +72,8 @@ public sealed class GeneratorTests(SyntheticModelFixture models) : IClassFixture
     public void An_engine_missing_layers_is_refused()
     {
         using var image = models.PartialImage(DType.F32, [0, 1]);
-        var error = Assert.Throws<InvalidOperationException>(() => new Generator(new CpuEngine(image), 2).Generate(Prompt, new GenerationOptions(MaxTokens: 1)));
+        using var engine = new CpuEngine(image, new KvStoreShape(4, 16));
+        var error = Assert.Throws<InvalidOperationException>(() => new Generator(engine, 2).Generate(Prompt, new GenerationOptions(MaxTokens: 1)));
         Assert.Contains($"only 1 of {Model.Engine.Config.NumLayers} layers", error.Message);
     }
 

@@ -1,5 +1,6 @@
 using BlitzScale.Native.Compute.Cpu;
 using BlitzScale.Native.Engine;
+using BlitzScale.Native.Models.Image;
 using BlitzScale.Native.Models.Synthetic;
 using BlitzScale.Native.Sampling;
 using BlitzScale.Native.Tensors;
@@ -37,32 +38,36 @@ public sealed class SplitInvarianceTests(SyntheticModelFixture models) : IClassF
         var model = models.Model(dtype);
         var config = model.Engine.Config;
         int layers = config.NumLayers, vocab = config.VocabSize;
-        var allocator = new KvBlockAllocator(Blocks, BlockSize);
-        KvSequence[] sequences = [new(), new(), new()];
+        var kv = new KvStoreShape(Blocks, BlockSize);
+        var blocks = new TestBlocks(Blocks, BlockSize);
+        TestSequence[] sequences = [new(), new(), new()];
 
-        var whole = model.Engine;
-        var wholeCache = new KvCache(config, 0, layers, Blocks, BlockSize);
-        var expected = Run(sequences, allocator, vocab, (batch, tokens) =>
+        using var whole = new CpuEngine(model.Image, kv);
+        var expected = Run(sequences, blocks, vocab, layers, (batch, tokens) =>
         {
             var hidden = whole.Embed(tokens);
-            whole.RunLayers(0, layers, batch, hidden, wholeCache);
+            whole.RunLayers(batch, hidden);
             return whole.Head(batch, hidden);
         });
 
-        // Instance A received the embedding and layers [0, k); B layers [k, L), the head, and the embedding only when tied.
+        // Instance A received the embedding and layers [0, k): a loaded prefix. B received layers [k, L), the head, and
+        // the embedding only when tied; its layers [0, k) (and the untied embedding) are marked present but hold NaN bytes,
+        // so that B counts as holding every layer (as a LiveOld instance does) while any read of a blob it never received
+        // poisons every logit.
         using var imageA = models.PartialImage(dtype, Enumerable.Range(0, k + 1));
         using var imageB = models.PartialImage(dtype, Enumerable.Range(k + 1, layers - k + 1).Concat(config.TieWordEmbeddings ? [0] : []));
-        var first = new CpuEngine(imageA);
-        var second = new CpuEngine(imageB);
-        // k = 0 and k = L give a cache of no layers: the engine must accept the empty range.
-        var cacheA = new KvCache(config, 0, k, Blocks, BlockSize);
-        var cacheB = new KvCache(config, k, layers, Blocks, BlockSize);
-        var actual = Run(sequences, allocator, vocab, (batch, tokens) =>
+        foreach (int blob in Enumerable.Range(0, k + 1).Where(b => !imageB.IsLoaded(b))) Poison(imageB, blob);
+        using var first = new CpuEngine(imageA, kv);
+        using var second = new CpuEngine(imageB, kv);
+        Assert.Equal(k, first.LoadedLayers);
+        Assert.Equal(layers, second.LoadedLayers);
+        // k = 0 and k = L give one instance the empty range: the engine must accept it.
+        var actual = Run(sequences, blocks, vocab, layers, (batch, tokens) =>
         {
             var hidden = first.Embed(tokens);
-            first.RunLayers(0, k, batch, hidden, cacheA);
+            first.RunLayers(batch.WithLayers(0, k), hidden);
             var shipped = HiddenStates.FromBytes(hidden.ToBytes());
-            second.RunLayers(k, layers, batch, shipped, cacheB);
+            second.RunLayers(batch.WithLayers(k, layers), shipped);
             return second.Head(batch, shipped);
         });
 
@@ -79,27 +84,21 @@ public sealed class SplitInvarianceTests(SyntheticModelFixture models) : IClassF
 
         for (int layer = 0; layer < layers; layer++)
         {
-            var part = layer < k ? cacheA : cacheB;
-            BitAssert.Equal(wholeCache.Keys(layer), part.Keys(layer), $"keys of layer {layer}");
-            BitAssert.Equal(wholeCache.Values(layer), part.Values(layer), $"values of layer {layer}");
-            AssertEveryPositionWritten(wholeCache, layer, sequences, [7 + DecodeSteps, 3 + DecodeSteps, 5 + DecodeSteps]);
+            var part = layer < k ? first.Kv : second.Kv;
+            var other = layer < k ? second.Kv : first.Kv;
+            BitAssert.Equal(whole.Kv.Keys(layer), part.Keys(layer), $"keys of layer {layer}");
+            BitAssert.Equal(whole.Kv.Values(layer), part.Values(layer), $"values of layer {layer}");
+            AssertEveryPositionWritten(whole.Kv, layer, sequences, [7 + DecodeSteps, 3 + DecodeSteps, 5 + DecodeSteps]);
+            // The instance that does not run a layer leaves its store of that layer untouched.
+            Assert.False(other.Keys(layer).ContainsAnyExcept(0f), $"layer {layer} was written by the instance that does not run it");
         }
-    }
-
-    [Fact]
-    public void A_cache_of_no_layers_holds_nothing_and_refuses_every_layer()
-    {
-        var config = models.Config;
-        var empty = new KvCache(config, config.NumLayers, config.NumLayers, 1, BlockSize);
-        Assert.Equal(0, empty.BytesPerBlock);
-        Assert.Throws<ArgumentOutOfRangeException>(() => empty.Keys(config.NumLayers - 1).Length);
     }
 
     /// <summary>
     /// Prefills sequence 0 alone (7 tokens), then sequences 1 and 2 together, then decodes all three greedily
     /// in batches of three one-token segments. Returns each step's logits.
     /// </summary>
-    private static List<float[]> Run(KvSequence[] sequences, KvBlockAllocator allocator, int vocab, Func<Batch, int[], float[]> step)
+    private static List<float[]> Run(TestSequence[] sequences, TestBlocks blocks, int vocab, int layers, Func<Batch, int[], float[]> step)
     {
         var logitsPerStep = new List<float[]>();
         var lengths = new int[sequences.Length];
@@ -112,8 +111,8 @@ public sealed class SplitInvarianceTests(SyntheticModelFixture models) : IClassF
             {
                 var sequence = sequences[which[i]];
                 // The first run allocates, the second finds the same block table already there.
-                Assert.True(allocator.TryReserve(sequence, lengths[which[i]] + tokens[i].Length));
-                segments[i] = new BatchSegment(sequence, lengths[which[i]], tokens[i].Length);
+                blocks.Reserve(sequence, lengths[which[i]] + tokens[i].Length);
+                segments[i] = new BatchSegment(sequence.Blocks, lengths[which[i]], tokens[i].Length, 0, layers);
             }
             var logits = step(new Batch(segments), tokens.SelectMany(t => t).ToArray());
             Assert.Equal(which.Length * vocab, logits.Length);
@@ -132,13 +131,20 @@ public sealed class SplitInvarianceTests(SyntheticModelFixture models) : IClassF
         return logitsPerStep;
     }
 
-    private static void AssertEveryPositionWritten(KvCache cache, int layer, KvSequence[] sequences, int[] lengths)
+    // Marks a blob present with all bytes 0xFF: NaN in f32, bf16 and f16 alike.
+    private static void Poison(ParameterImage image, int blob)
+    {
+        image.BlobBytes(blob).Fill(0xFF);
+        image.MarkLoaded(blob);
+    }
+
+    private static void AssertEveryPositionWritten(KvCache cache, int layer, TestSequence[] sequences, int[] lengths)
     {
         for (int s = 0; s < sequences.Length; s++)
         {
             for (int p = 0; p < lengths[s]; p++)
             {
-                var key = cache.Keys(layer).Slice(cache.SlotOffset(sequences[s], p), cache.KvDim);
+                var key = cache.Keys(layer).Slice(cache.SlotOffset(sequences[s].Blocks, p), cache.KvDim);
                 Assert.True(key.ContainsAnyExcept(0f), $"layer {layer}: key of sequence {s} position {p} was never written");
             }
         }

@@ -132,12 +132,9 @@ public sealed class SyntheticModelTests : IDisposable
     {
         int[] prompt = [1, 300, 301, 302];
         var config = model.Engine.Config;
-        var sequence = new KvSequence();
-        sequence.AddBlock(0);
-        var cache = new KvCache(config, 0, config.NumLayers, 1, 16);
-        var batch = Batch.Single(sequence, 0, prompt.Length);
+        var batch = Batch.Single([0], 0, prompt.Length, 0, config.NumLayers);
         var hidden = model.Engine.Embed(prompt);
-        model.Engine.RunLayers(0, config.NumLayers, batch, hidden, cache);
+        model.Engine.RunLayers(batch, hidden);
         var logits = model.Engine.Head(batch, hidden);
         Assert.All(logits, v => Assert.True(float.IsFinite(v)));
         return logits;

@@ -1,0 +1,35 @@
+using System.Diagnostics;
+using System.Threading.Channels;
+using BlitzScale.Native.Sampling;
+using BlitzScale.Scaling.Serving;
+
+namespace BlitzScale.Grains.Serving;
+
+// The server's side of one request: its sampler, its token channel, and when it let go of its KV blocks.
+internal sealed class RequestStream(ServingSequence sequence, Sampler sampler)
+{
+    private readonly long _submitted = Stopwatch.GetTimestamp();
+    private readonly Channel<ServedToken> _tokens = Channel.CreateUnbounded<ServedToken>(
+        new UnboundedChannelOptions { SingleReader = true, SingleWriter = true });
+    private readonly TaskCompletionSource _released = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+    public ServingSequence Sequence { get; } = sequence;
+
+    // Used only on the device thread, one step at a time.
+    public Sampler Sampler { get; } = sampler;
+
+    public ChannelReader<ServedToken> Tokens => _tokens.Reader;
+
+    // Completes once the batcher no longer counts this request's blocks.
+    public Task Released => _released.Task;
+
+    public void Deliver(int token, int index, ServingFinishReason? finish) =>
+        _tokens.Writer.TryWrite(new ServedToken(token, index, Stopwatch.GetElapsedTime(_submitted).TotalMilliseconds, finish));
+
+    // Ends the stream (with the error thrown to the reader, if any) after the request left the batcher.
+    public void Close(Exception? error)
+    {
+        _tokens.Writer.TryComplete(error);
+        _released.TrySetResult();
+    }
+}

@@ -1,0 +1,132 @@
+using BlitzScale.Native.Models;
+
+namespace BlitzScale.Native.Engine;
+
+/// <summary>
+/// Splits a batch by layer range for the engines: every segment runs its own [FirstLayer, EndLayer), and an engine runs
+/// one range at a time over the segments that share it. The checks every engine owes its caller live here too.
+/// </summary>
+/// <remarks>
+/// <code>
+/// batch rows:  | seg 0 [0,L) | seg 1 [k,L) ...... | seg 2 [0,L) | seg 3 [5,5) |
+/// groups:      [0,L): seg 0 + seg 2, rows (0, n0) (n0+n1, n2)  → gathered, run, scattered back
+///              [k,L): seg 1,         rows (n0, n1)             → gathered, run, scattered back
+///              seg 3 runs no layer: not in any group, its rows untouched
+/// </code>
+/// When every segment runs the same non-empty range (the common case) there is one group, the batch itself, and
+/// nothing is copied. A token's result depends only on its own row and its own sequence's cache entries (the cpu
+/// engine is batch-invariant), so running the groups apart keeps every value bit-identical.
+/// </remarks>
+internal static class LayerGroups
+{
+    /// <summary>
+    /// The groups of <paramref name="batch"/>, in the order of their first segment, after checking the hidden states'
+    /// shape and each segment's range and KV blocks.
+    /// </summary>
+    /// <exception cref="ArgumentException">The hidden states do not fit the batch, a segment's range is beyond the model or the
+    /// loaded layers, or its blocks are too few or outside the store.</exception>
+    public static IReadOnlyList<LayerGroup> Of(Batch batch, int hiddenTokens, int hiddenWidth, LlamaConfig config, int loadedLayers, KvStoreShape kv)
+    {
+        ArgumentNullException.ThrowIfNull(batch);
+        if (hiddenTokens != batch.TokenCount || hiddenWidth != config.HiddenSize)
+            throw new ArgumentException($"hidden states are {hiddenTokens}×{hiddenWidth}, the batch needs {batch.TokenCount}×{config.HiddenSize}", nameof(batch));
+        var segments = batch.Segments;
+        bool uniform = true;
+        for (int i = 0; i < segments.Count; i++)
+        {
+            Check(segments[i], i, config, loadedLayers, kv);
+            uniform &= segments[i].FirstLayer == segments[0].FirstLayer && segments[i].EndLayer == segments[0].EndLayer;
+        }
+        if (uniform)
+        {
+            var s = segments[0];
+            return s.FirstLayer == s.EndLayer ? [] : [new LayerGroup(s.FirstLayer, s.EndLayer, batch, [new RowRun(0, batch.TokenCount)], IsWholeBatch: true)];
+        }
+
+        var order = new List<(int First, int End)>();
+        var members = new Dictionary<(int First, int End), (List<BatchSegment> Segments, List<RowRun> Rows)>();
+        int row = 0;
+        foreach (var s in segments)
+        {
+            if (s.FirstLayer < s.EndLayer)
+            {
+                var range = (s.FirstLayer, s.EndLayer);
+                if (!members.TryGetValue(range, out var group))
+                {
+                    members[range] = group = ([], []);
+                    order.Add(range);
+                }
+                group.Segments.Add(s);
+                group.Rows.Add(new RowRun(row, s.Count));
+            }
+            row += s.Count;
+        }
+        return order.Select(r => new LayerGroup(r.First, r.End, new Batch(members[r].Segments), members[r].Rows, IsWholeBatch: false)).ToArray();
+    }
+
+    /// <summary>
+    /// Runs <paramref name="run"/> once per group on host hidden states: the whole states for a group that is the whole
+    /// batch, otherwise the group's rows gathered into their own states and scattered back afterwards.
+    /// </summary>
+    public static void Run(IReadOnlyList<LayerGroup> groups, HiddenStates hidden, Action<LayerGroup, HiddenStates> run)
+    {
+        foreach (var group in groups)
+        {
+            if (group.IsWholeBatch)
+            {
+                run(group, hidden);
+                continue;
+            }
+            var rows = new HiddenStates(group.Batch.TokenCount, hidden.Width);
+            int at = 0;
+            foreach (var r in group.Rows)
+            {
+                hidden.Data.AsSpan(r.Row * hidden.Width, r.Count * hidden.Width).CopyTo(rows.Data.AsSpan(at * hidden.Width));
+                at += r.Count;
+            }
+            run(group, rows);
+            at = 0;
+            foreach (var r in group.Rows)
+            {
+                rows.Data.AsSpan(at * hidden.Width, r.Count * hidden.Width).CopyTo(hidden.Data.AsSpan(r.Row * hidden.Width));
+                at += r.Count;
+            }
+        }
+    }
+
+    private static void Check(BatchSegment s, int index, LlamaConfig config, int loadedLayers, KvStoreShape kv)
+    {
+        if (s.EndLayer > config.NumLayers)
+            throw new ArgumentException($"segment {index} runs layers [{s.FirstLayer}, {s.EndLayer}), beyond the model's {config.NumLayers} layers", "batch");
+        if (s.FirstLayer == s.EndLayer) return;
+        if (s.EndLayer > loadedLayers)
+        {
+            throw new ArgumentException(
+                $"segment {index} runs layers [{s.FirstLayer}, {s.EndLayer}), but only layers [0, {loadedLayers}) of {config.NumLayers} are loaded", "batch");
+        }
+        int positions = s.Start + s.Count;
+        long capacity = (long)s.Blocks.Count * kv.BlockSize;
+        if (positions > capacity)
+        {
+            throw new ArgumentException(
+                $"segment {index} writes positions up to {positions}, but its {s.Blocks.Count} KV blocks of {kv.BlockSize} positions hold {capacity}", "batch");
+        }
+        // Attention reads every position before the segment's last, so each block up to it must be in the store.
+        for (int b = 0, used = (positions + kv.BlockSize - 1) / kv.BlockSize; b < used; b++)
+        {
+            if ((uint)s.Blocks[b] >= (uint)kv.Blocks)
+                throw new ArgumentException($"segment {index}: KV block id {s.Blocks[b]} is outside the engine's store of {kv.Blocks} blocks", "batch");
+        }
+    }
+}
+
+/// <summary>The segments of a batch that run layers [<paramref name="FirstLayer"/>, <paramref name="EndLayer"/>).</summary>
+/// <param name="FirstLayer">First layer.</param>
+/// <param name="EndLayer">One past the last layer (greater than <paramref name="FirstLayer"/>).</param>
+/// <param name="Batch">Those segments, in batch order (the batch itself when <paramref name="IsWholeBatch"/>).</param>
+/// <param name="Rows">Where their token rows are in the whole batch, in <paramref name="Batch"/>'s order.</param>
+/// <param name="IsWholeBatch">Whether the group is every segment of the batch, so its rows need no gathering.</param>
+internal sealed record LayerGroup(int FirstLayer, int EndLayer, Batch Batch, IReadOnlyList<RowRun> Rows, bool IsWholeBatch);
+
+/// <summary><paramref name="Count"/> consecutive token rows of a batch, from <paramref name="Row"/>.</summary>
+internal readonly record struct RowRun(int Row, int Count);
