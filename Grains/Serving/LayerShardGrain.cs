@@ -103,7 +103,7 @@ internal sealed partial class LayerShardGrain(
             dataPlane.Register(Key, _load.Sink);
             var load = _load;
             _openFiles = model;
-            _begin = () => LoadInBackground(model, load, policy, devices.Get(gpuIndex), gpu);
+            _begin = () => LoadInBackground(model, load, policy, gpuIndex, gpu);
             if (!request.Deferred) await Begin();
             LogLoading(logger, Key, request.Gpu, _load.Describe(), parameters, blocks);
             foreach (var feed in feeds.Where(f => f.Transport is not null)) LogTransport(logger, Key, feed.From, feed.Transport!);
@@ -251,14 +251,17 @@ internal sealed partial class LayerShardGrain(
             : throw new InvalidOperationException($"instance {Key} is {_state}{(_error is null ? "" : ": " + _error)}");
     }
 
-    private async Task LoadInBackground(ModelDirectory model, ShardLoad load, BatchPolicy policy, DeviceExecutor device, IGpuGrain gpu)
+    private async Task LoadInBackground(ModelDirectory model, ShardLoad load, BatchPolicy policy, int gpuIndex, IGpuGrain gpu)
     {
         var pump = PumpEvents(load);
         try
         {
             await Task.Run(() => load.RunAsync(model, dataPlane, host.StorageMBps));
             await pump;
-            var instance = LoadedInstance.Start(model, load.Image, policy, device);
+            var device = devices.Get(gpuIndex);
+            // Made on the device's own thread: a cuda engine's context is current there, where every step runs.
+            var engine = await device.RunAsync(() => ComputeBackends.Create(host, gpuIndex, load.Image, new KvStoreShape(policy.KvBlocks, policy.BlockSize)));
+            var instance = LoadedInstance.Start(model, load.Image, policy, device, engine);
             _openFiles = null;
             _instance = instance;
             _state = InstanceState.Serving;

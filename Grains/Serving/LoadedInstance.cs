@@ -1,4 +1,3 @@
-using BlitzScale.Native.Compute.Cpu;
 using BlitzScale.Native.Engine;
 using BlitzScale.Native.Models;
 using BlitzScale.Native.Models.Image;
@@ -27,13 +26,12 @@ internal sealed class LoadedInstance : IAsyncDisposable
     public LlamaTextTokenizer Tokenizer { get; }
     public InstanceServer Server { get; }
 
-    /// <summary>Starts serving over a filled image (the instance then owns it and the files).</summary>
-    public static LoadedInstance Start(ModelDirectory model, ParameterImage image, BatchPolicy policy, DeviceExecutor device)
+    /// <summary>Starts serving <paramref name="engine"/> over a filled image (the instance then owns the engine, the image and the files).</summary>
+    public static LoadedInstance Start(ModelDirectory model, ParameterImage image, BatchPolicy policy, DeviceExecutor device, ILayerEngine engine)
     {
-        var tokenizer = model.LoadTokenizer();
-        var engine = new CpuEngine(image, new KvStoreShape(policy.KvBlocks, policy.BlockSize));
         try
         {
+            var tokenizer = model.LoadTokenizer();
             var server = new InstanceServer(engine, policy, device, model.Generation.EosTokenId);
             return new LoadedInstance(model, image, tokenizer, engine, server);
         }

@@ -48,12 +48,12 @@ public sealed class InstancePropertyTests
         }
         // The walk must reach the interesting states, or it proves little.
         Assert.Contains((Loading, LiveNew), appliedKinds);
-        Assert.Contains((LiveNew, Serving), appliedKinds);
+        Assert.Contains((LiveNew, InstanceState.Serving), appliedKinds);
         Assert.Contains((LiveNew, Failed), appliedKinds);
         Assert.Contains((LiveOld, Failed), appliedKinds);
         Assert.Contains((Draining, Warm), appliedKinds);
         Assert.Contains((Warm, Inactive), appliedKinds);
-        Assert.Contains((Warm, Serving), appliedKinds);
+        Assert.Contains((Warm, InstanceState.Serving), appliedKinds);
         Assert.Contains((LiveNew, Loading), appliedKinds);
         Assert.True(applied > 5_000 && refused > 5_000, $"{applied} applied, {refused} refused");
     }
@@ -85,7 +85,7 @@ public sealed class InstancePropertyTests
     // Mostly a Serving partner (the only kind that pairs), sometimes any instance, to exercise the refusals.
     private static int PreferServing(ModelInstances model, Random random)
     {
-        var serving = model.All.Where(i => i.State == Serving).ToList();
+        var serving = model.All.Where(i => i.State == InstanceState.Serving).ToList();
         return serving.Count > 0 && random.Next(4) > 0 ? serving[random.Next(serving.Count)].Index : random.Next(Instances);
     }
 
@@ -100,7 +100,7 @@ public sealed class InstancePropertyTests
             Assert.True(i.Since <= time.GetUtcNow());
             Assert.Equal(i.State == Failed, i.FailureReason is not null);
             Assert.Equal(i.State is LiveNew or LiveOld, i.Partner is not null);
-            if (i.State is Serving or LiveOld or Draining or Warm) Assert.True(i.HoldsEveryLayer, i.ToString());
+            if (i.State is InstanceState.Serving or LiveOld or Draining or Warm) Assert.True(i.HoldsEveryLayer, i.ToString());
             if (i.State == Inactive) Assert.Equal(0, i.LoadedLayers);
             if (i.State == LiveNew) Assert.True(i.LoadedLayers >= 1, i.ToString());
             if (i.Partner is { } p)
@@ -110,7 +110,7 @@ public sealed class InstancePropertyTests
                 Assert.Equal(i.Index, partner.Partner);
                 Assert.Equal(i.State == LiveNew ? LiveOld : LiveNew, partner.State);
             }
-            Assert.Equal(i.State is Serving or LiveOld or LiveNew, i.TakesRequests);
+            Assert.Equal(i.State is InstanceState.Serving or LiveOld or LiveNew, i.TakesRequests);
             Assert.Same(i, model.FindByShard(i.Shard));
         }
         Assert.Equal(model.CountIn(LiveNew), model.CountIn(LiveOld));

@@ -56,7 +56,7 @@ public sealed class InstanceTransitionTests
         Assert.Equal(new TransitionResult(0, Inactive, Loading), start);
         Assert.Equal(loadingSince, instance.Since); // a layer landing is not a state change
         _time.Advance(TimeSpan.FromSeconds(3));
-        Assert.Equal(new TransitionResult(0, Loading, Serving), _model.FinishLoading(0));
+        Assert.Equal(new TransitionResult(0, Loading, InstanceState.Serving), _model.FinishLoading(0));
         Assert.Equal(_time.GetUtcNow(), instance.Since);
         Assert.True(instance.TakesRequests);
         Assert.True(instance.IsLoadSource);
@@ -70,7 +70,7 @@ public sealed class InstanceTransitionTests
         var result = _model.FinishLoading(0);
 
         Assert.False(result.Applied);
-        Assert.Equal((Loading, Serving), (result.From, result.To));
+        Assert.Equal((Loading, InstanceState.Serving), (result.From, result.To));
         Assert.Equal("3 of 4 layers have landed", result.Refusal);
         Assert.Equal(Loading, instance.State);
     }
@@ -160,9 +160,9 @@ public sealed class InstanceTransitionTests
         _model.LayersLanded(1, Layers);
         var result = _model.FinishLive(1);
 
-        Assert.Equal(new TransitionResult(1, LiveNew, Serving, Partner: 0), result);
-        Assert.Equal((Serving, (int?)null), (fresh.State, fresh.Partner));
-        Assert.Equal((Serving, (int?)null), (old.State, old.Partner));
+        Assert.Equal(new TransitionResult(1, LiveNew, InstanceState.Serving, Partner: 0), result);
+        Assert.Equal((InstanceState.Serving, (int?)null), (fresh.State, fresh.Partner));
+        Assert.Equal((InstanceState.Serving, (int?)null), (old.State, old.Partner));
     }
 
     [Fact]
@@ -174,7 +174,7 @@ public sealed class InstanceTransitionTests
 
         Assert.Equal(new TransitionResult(1, LiveNew, Loading, Partner: 0), _model.Unpair(1));
         Assert.Equal((Loading, 2), (fresh.State, fresh.LoadedLayers));
-        Assert.Equal(Serving, old.State);
+        Assert.Equal(InstanceState.Serving, old.State);
         Assert.False(_model.Unpair(1).Applied);
     }
 
@@ -189,7 +189,7 @@ public sealed class InstanceTransitionTests
 
         Assert.Equal(new TransitionResult(1, LiveNew, Failed, Partner: 0), result);
         Assert.Equal((Failed, "source lost", (int?)null), (fresh.State, fresh.FailureReason, fresh.Partner));
-        Assert.Equal((Serving, (int?)null), (old.State, old.Partner));
+        Assert.Equal((InstanceState.Serving, (int?)null), (old.State, old.Partner));
     }
 
     [Fact]
@@ -209,11 +209,11 @@ public sealed class InstanceTransitionTests
         var instance = NewServing(0);
 
         Assert.False(_model.Drained(0).Applied);
-        Assert.Equal(new TransitionResult(0, Serving, Draining), _model.Drain(0));
+        Assert.Equal(new TransitionResult(0, InstanceState.Serving, Draining), _model.Drain(0));
         Assert.False(instance.TakesRequests);
         Assert.True(instance.IsLoadSource);
         Assert.Equal(new TransitionResult(0, Draining, Warm), _model.Drained(0));
-        Assert.Equal(new TransitionResult(0, Warm, Serving), _model.Revive(0));
+        Assert.Equal(new TransitionResult(0, Warm, InstanceState.Serving), _model.Revive(0));
         _model.Drain(0);
         _model.Drained(0);
         Assert.Equal(new TransitionResult(0, Warm, Inactive), _model.Evict(0));
@@ -227,7 +227,7 @@ public sealed class InstanceTransitionTests
         NewServing(0);
         _model.Drain(0);
 
-        Assert.Equal(new TransitionResult(0, Draining, Serving), _model.Revive(0));
+        Assert.Equal(new TransitionResult(0, Draining, InstanceState.Serving), _model.Revive(0));
     }
 
     [Fact]
@@ -311,7 +311,7 @@ public sealed class InstanceTransitionTests
         var counts = _model.CountByState();
 
         Assert.Equal(Enum.GetValues<InstanceState>(), counts.Keys);
-        Assert.Equal(1, counts[Serving]);
+        Assert.Equal(1, counts[InstanceState.Serving]);
         Assert.Equal(1, counts[LiveNew]);
         Assert.Equal(1, counts[LiveOld]);
         Assert.Equal(1, counts[Loading]);

@@ -22,7 +22,7 @@ public sealed class RequestRouterTests
         if (state == Loading) return;
         _model.LayersLanded(index, Layers);
         _model.FinishLoading(index);
-        if (state == Serving) return;
+        if (state == InstanceState.Serving) return;
         if (state == Failed) { _model.Fail(index, "out of memory"); return; }
         _model.Drain(index);
         if (state == Warm) _model.Drained(index);
@@ -38,9 +38,9 @@ public sealed class RequestRouterTests
     [Fact]
     public void The_instance_with_the_least_outstanding_tokens_gets_the_request_and_ties_go_to_the_lowest_index()
     {
-        Add(2, Serving);
-        Add(0, Serving);
-        Add(1, Serving);
+        Add(2, InstanceState.Serving);
+        Add(0, InstanceState.Serving);
+        Add(1, InstanceState.Serving);
 
         Assert.Equal(0, RouteOk(100).Instance);
         Assert.Equal(1, RouteOk(50).Instance);
@@ -59,7 +59,7 @@ public sealed class RequestRouterTests
     public void An_instance_that_takes_no_requests_gets_none(InstanceState state)
     {
         Add(0, state);
-        Add(1, Serving);
+        Add(1, InstanceState.Serving);
         var busy = RouteOk(1_000);
         Assert.Equal(1, busy.Instance);
 
@@ -69,7 +69,7 @@ public sealed class RequestRouterTests
     [Fact]
     public void A_live_pair_takes_requests_but_a_loading_instance_with_no_layer_and_no_partner_takes_none()
     {
-        Add(0, Serving);
+        Add(0, InstanceState.Serving);
         Add(1, Loading);
         Add(2, Loading);
         _model.LayersLanded(1, 1);
@@ -98,7 +98,7 @@ public sealed class RequestRouterTests
         Assert.Equal(1, why.Counts[Loading]);
         Assert.Equal(1, why.Counts[Warm]);
         Assert.Equal(1, why.Counts[Failed]);
-        Assert.Equal(0, why.Counts[Serving]);
+        Assert.Equal(0, why.Counts[InstanceState.Serving]);
         Assert.Equal("no instance takes requests (1 Loading, 1 Warm, 1 Failed: m/2/0: out of memory)", why.Reason);
     }
 
@@ -113,7 +113,7 @@ public sealed class RequestRouterTests
     [Fact]
     public void Produced_tokens_are_no_longer_owed_and_release_returns_the_rest()
     {
-        Add(0, Serving);
+        Add(0, InstanceState.Serving);
         var ticket = RouteOk(10);
 
         Assert.Equal(7, _router.Consume(ticket, 3));
@@ -128,7 +128,7 @@ public sealed class RequestRouterTests
     [Fact]
     public void Releasing_twice_or_an_unknown_ticket_is_harmless()
     {
-        Add(0, Serving);
+        Add(0, InstanceState.Serving);
         var kept = RouteOk(5);
         var ticket = RouteOk(10);
 
@@ -143,8 +143,8 @@ public sealed class RequestRouterTests
     [Fact]
     public void Dropping_an_instance_drops_its_tickets_and_their_later_release_changes_nothing()
     {
-        Add(0, Serving);
-        Add(1, Serving);
+        Add(0, InstanceState.Serving);
+        Add(1, InstanceState.Serving);
         var onZero = RouteOk(10);
         var onOne = RouteOk(20);
 
@@ -158,8 +158,8 @@ public sealed class RequestRouterTests
     [Fact]
     public void A_draining_instance_is_drained_once_its_last_request_is_released()
     {
-        Add(0, Serving);
-        Add(1, Serving);
+        Add(0, InstanceState.Serving);
+        Add(1, InstanceState.Serving);
         var ticket = RouteOk(10);
         _model.Drain(0);
 
@@ -172,7 +172,7 @@ public sealed class RequestRouterTests
     [Fact]
     public void Ticket_ids_are_unique_and_count_from_one()
     {
-        Add(0, Serving);
+        Add(0, InstanceState.Serving);
 
         Assert.Equal([1L, 2L, 3L], Enumerable.Range(0, 3).Select(_ => RouteOk(1).Id));
     }
@@ -180,7 +180,7 @@ public sealed class RequestRouterTests
     [Fact]
     public void A_negative_estimate_is_a_programming_error()
     {
-        Add(0, Serving);
+        Add(0, InstanceState.Serving);
         Assert.Throws<ArgumentOutOfRangeException>(() => _router.Route(-1));
     }
 
@@ -219,7 +219,7 @@ public sealed class RequestRouterTests
                         break;
                     case 4:
                         int index = random.Next(4);
-                        if (model.Find(index)!.State == Serving) model.Drain(index);
+                        if (model.Find(index)!.State == InstanceState.Serving) model.Drain(index);
                         else model.Revive(index);
                         break;
                     default:
