@@ -2,7 +2,6 @@ using BlitzScale.Native.Compute.Cpu;
 using BlitzScale.Native.Engine;
 using BlitzScale.Native.Models.Synthetic;
 using BlitzScale.Grains.Serving;
-using BlitzScale.Native.Serving;
 using BlitzScale.Scaling.Serving;
 using BlitzScale.Native.Tensors;
 using BlitzScale.Tests.Shared;
