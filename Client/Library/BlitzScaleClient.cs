@@ -73,7 +73,10 @@ public sealed class BlitzScaleClient(IClusterClient grains)
         return Model(model).Undeploy();
     }
 
-    /// <summary>Streams a generation: first the prompt, then each token as it is produced, the last with its finish reason.</summary>
+    /// <summary>
+    /// Streams a generation: first the prompt, then each token as it is produced, the last with its finish reason. The model
+    /// grain picks the instance; the tokens stream from that instance to this client.
+    /// </summary>
     /// <exception cref="KeyNotFoundException">The model is not deployed.</exception>
     /// <exception cref="ArgumentException">The request can never be served (too long, bad sampling options).</exception>
     public async IAsyncEnumerable<GenerationUpdate> GenerateStreamingAsync(
@@ -81,7 +84,7 @@ public sealed class BlitzScaleClient(IClusterClient grains)
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(model);
         ArgumentNullException.ThrowIfNull(request);
-        await foreach (var update in Model(model).Generate(request, cancellationToken).WithCancellation(cancellationToken))
+        await foreach (var update in grains.GenerateAsync(model, request, cancellationToken).WithCancellation(cancellationToken))
             yield return update;
     }
 

@@ -25,17 +25,21 @@ public interface ILayerShardGrain : IGrainWithStringKey
     [Alias("Generate")]
     IAsyncEnumerable<GenerationUpdate> Generate(GenerateRequest request, CancellationToken cancellationToken = default);
 
-    /// <summary>Stops taking requests (those running finish) and keeps the parameters: the instance becomes Warm.</summary>
+    /// <summary>Marks the parameters evictable (the instance is Warm: the model grain routes nothing to it); they stay until the memory is needed.</summary>
     [Alias("SetWarm")]
     Task<InstanceStatus> SetWarm();
 
-    /// <summary>Serves again from the kept parameters; false when the instance is no longer Warm (it was evicted).</summary>
+    /// <summary>Makes the kept parameters non-evictable again; false when they are gone (the instance was evicted).</summary>
     [Alias("Revive")]
     Task<bool> Revive();
 
     /// <summary>Stops serving and frees the GPU memory.</summary>
     [Alias("Unload")]
     Task Unload();
+
+    /// <summary>Unloads because another instance needs the GPU memory, and says so on the model's event stream (<see cref="ModelEventKind.Evicted"/>).</summary>
+    [Alias("Evict")]
+    Task Evict();
 
     /// <summary>The silo this shard runs on.</summary>
     [Alias("GetSiloAddress")]

@@ -1,8 +1,10 @@
+using Orleans.Concurrency;
+
 namespace BlitzScale.Grains.Interfaces.Serving;
 
 /// <summary>
 /// One model, keyed by its name: deployment, instances and their states, the request queue and the router
-/// (least outstanding tokens).
+/// (least outstanding tokens). Tokens never pass through it: requests stream from the instance.
 /// </summary>
 [Alias("blitz.IModelGrain")]
 public interface IModelGrain : IGrainWithStringKey
@@ -33,8 +35,18 @@ public interface IModelGrain : IGrainWithStringKey
     [Alias("GetStatus")]
     Task<ModelStatus> GetStatus();
 
-    /// <summary>Routes a generation to an instance and streams its updates.</summary>
+    /// <summary>
+    /// Decides which instance serves a request estimated to cost <paramref name="estimatedTokens"/> (prompt and generation):
+    /// the one with the fewest outstanding tokens among those taking requests. While the model's instances are still
+    /// loading, the request is held until one takes requests (bounded). The caller streams from the shard named and hands
+    /// the ticket back with <see cref="Release"/> when the request ends (<see cref="GridGeneration.GenerateAsync"/> does both).
+    /// </summary>
     /// <exception cref="KeyNotFoundException">The model is not deployed.</exception>
-    [Alias("Generate")]
-    IAsyncEnumerable<GenerationUpdate> Generate(GenerateRequest request, CancellationToken cancellationToken = default);
+    /// <exception cref="InvalidOperationException">No instance takes requests, and none is on its way to (the message says why).</exception>
+    [Alias("Route")]
+    Task<RouteDecision> Route(long estimatedTokens);
+
+    /// <summary>A routed request ended (finished, failed or cancelled): its outstanding tokens leave its instance.</summary>
+    [Alias("Release"), OneWay]
+    Task Release(long ticket);
 }

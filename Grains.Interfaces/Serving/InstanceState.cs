@@ -15,4 +15,8 @@ public enum InstanceState
     Warm,
     /// <summary>Could not load or serve; see the error.</summary>
     Failed,
+    /// <summary>Still loading, and already serving with the layers it holds beside a <see cref="LiveOld"/> partner (live scaling).</summary>
+    LiveNew,
+    /// <summary>Serving, and running the remaining layers for a <see cref="LiveNew"/> partner.</summary>
+    LiveOld,
 }

@@ -1,3 +1,5 @@
+using BlitzScale.Grains.Interfaces.Serving;
+
 namespace BlitzScale.Grains.Placement;
 
 /// <summary>
@@ -7,7 +9,7 @@ namespace BlitzScale.Grains.Placement;
 public static class HostContext
 {
     /// <summary>Request-context and silo-metadata key.</summary>
-    public const string Key = "blitz.host";
+    public const string Key = GridGeneration.HostContextKey;
 
     /// <summary>Runs <paramref name="call"/> with the target host set for any activation it causes.</summary>
     public static async Task<T> On<T>(string host, Func<Task<T>> call)

@@ -31,7 +31,8 @@ internal sealed partial class LayerShardGrain(
     GpuHostOptions host, GpuDevices devices, HostDataPlane dataPlane, BlitzMetrics metrics, ILocalSiloDetails silo, ILogger<LayerShardGrain> logger)
     : Grain, ILayerShardGrain
 {
-    private InstanceState _state = InstanceState.Inactive;
+    // Facts about this shard's parameters; the instance's lifecycle (Serving, Warm, …) is the model grain's state machine.
+    private ShardPhase _phase = ShardPhase.Empty;
     private string? _error;
     private string _gpu = "";
     private ShardLoadRequest? _request;
@@ -49,10 +50,10 @@ internal sealed partial class LayerShardGrain(
 
     public async Task<InstanceStatus> Load(ShardLoadRequest request)
     {
-        if (_state is InstanceState.Loading or InstanceState.Serving or InstanceState.Warm)
+        if (_phase is ShardPhase.Loading or ShardPhase.Loaded)
         {
             if (request == _request) return Status();
-            throw new InvalidOperationException($"instance {Key} is already {_state} on {_gpu} from {_request!.ModelDirectory}; unload it first");
+            throw new InvalidOperationException($"instance {Key} is already {_phase} on {_gpu} from {_request!.ModelDirectory}; unload it first");
         }
         var (gpuHost, gpuIndex) = GpuKey.Parse(request.Gpu);
         if (gpuHost != host.Host)
@@ -84,7 +85,7 @@ internal sealed partial class LayerShardGrain(
             foreach (string evicted in reservation.Evicted)
             {
                 LogEvicting(logger, evicted, request.Gpu, Key);
-                await HostContext.On(host.Host, async () => { await GrainFactory.GetGrain<ILayerShardGrain>(evicted).Unload(); return 0; });
+                await HostContext.On(host.Host, async () => { await GrainFactory.GetGrain<ILayerShardGrain>(evicted).Evict(); return 0; });
             }
             policy = policy with { KvBlocks = blocks };
             policy.Validate();
@@ -92,7 +93,7 @@ internal sealed partial class LayerShardGrain(
             image = ParameterImage.Allocate(model.Layout);
             _request = request;
             _gpu = request.Gpu;
-            _state = InstanceState.Loading;
+            _phase = ShardPhase.Loading;
             _error = null;
             _totalLayers = model.Config.NumLayers;
             _loadedLayers = 0;
@@ -130,9 +131,8 @@ internal sealed partial class LayerShardGrain(
 
     public async Task<InstanceStatus> SetWarm()
     {
-        if (_state == InstanceState.Loading && _loading is not null) await _loading;
-        if (_state != InstanceState.Serving) return Status();
-        _state = InstanceState.Warm;
+        if (_phase == ShardPhase.Loading && _loading is not null) await _loading;
+        if (_phase != ShardPhase.Loaded) return Status();
         await GrainFactory.GetGrain<IGpuGrain>(_gpu).SetWarm(Key, true);
         await PublishState(ModelEventKind.Warm, "stopped taking requests; parameters kept");
         LogWarm(logger, Key);
@@ -141,8 +141,7 @@ internal sealed partial class LayerShardGrain(
 
     public async Task<bool> Revive()
     {
-        if (_state != InstanceState.Warm || _instance is null) return false;
-        _state = InstanceState.Serving;
+        if (_phase != ShardPhase.Loaded || _instance is null) return false;
         await GrainFactory.GetGrain<IGpuGrain>(_gpu).SetWarm(Key, false);
         await PublishState(ModelEventKind.Revived, "serving again from the kept parameters");
         return true;
@@ -195,17 +194,22 @@ internal sealed partial class LayerShardGrain(
 
     public async Task Unload()
     {
-        bool wasWarm = _state == InstanceState.Warm;
         _begin = null;
         // A load still running would otherwise finish after this and leave a serving instance nobody disposes.
         _load?.Cancel();
         if (_loading is { } loading) await loading.ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing | ConfigureAwaitOptions.ContinueOnCapturedContext);
-        _state = InstanceState.Inactive;
+        _phase = ShardPhase.Empty;
         await Release();
         if (_gpu.Length > 0) await GrainFactory.GetGrain<IGpuGrain>(_gpu).Release(Key);
-        if (wasWarm) await PublishState(ModelEventKind.Evicted, "unloaded: its GPU memory was needed");
         _request = null;
         DeactivateOnIdle();
+    }
+
+    public async Task Evict()
+    {
+        bool held = _phase == ShardPhase.Loaded;
+        await Unload();
+        if (held) await PublishState(ModelEventKind.Evicted, "unloaded: its GPU memory was needed");
     }
 
     public override async Task OnDeactivateAsync(DeactivationReason reason, CancellationToken cancellationToken)
@@ -245,10 +249,10 @@ internal sealed partial class LayerShardGrain(
 
     private async Task<LoadedInstance> Serving()
     {
-        if (_state == InstanceState.Loading && _loading is not null) await _loading;
-        return _state == InstanceState.Serving && _instance is not null
+        if (_phase == ShardPhase.Loading && _loading is not null) await _loading;
+        return _phase == ShardPhase.Loaded && _instance is not null
             ? _instance
-            : throw new InvalidOperationException($"instance {Key} is {_state}{(_error is null ? "" : ": " + _error)}");
+            : throw new InvalidOperationException($"instance {Key} holds no parameters ({_phase}){(_error is null ? "" : ": " + _error)}");
     }
 
     private async Task LoadInBackground(ModelDirectory model, ShardLoad load, BatchPolicy policy, int gpuIndex, IGpuGrain gpu)
@@ -264,7 +268,7 @@ internal sealed partial class LayerShardGrain(
             var instance = LoadedInstance.Start(model, load.Image, policy, device, engine);
             _openFiles = null;
             _instance = instance;
-            _state = InstanceState.Serving;
+            _phase = ShardPhase.Loaded;
             _tracking = metrics.TrackInstance(Key, () => (instance.Server.Stats.Waiting, instance.Server.Stats.KvBlocksUsed));
             await gpu.ReportLoaded(Key, _totalLayers);
             await PublishState(ModelEventKind.Serving, $"loaded {load.LoadedBytes:N0} bytes in {load.Seconds:0.000} s from {load.Describe()}");
@@ -274,8 +278,8 @@ internal sealed partial class LayerShardGrain(
         {
             await pump.ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing | ConfigureAwaitOptions.ContinueOnCapturedContext);
             _error = e.Message;
-            if (_state == InstanceState.Inactive) return;
-            _state = InstanceState.Failed;
+            if (_phase == ShardPhase.Empty) return;
+            _phase = ShardPhase.Failed;
             await Release();
             await gpu.Release(Key);
             await ModelEvents.Publish(this, StateEvent(ModelEventKind.Failed, e.Message) with
@@ -314,7 +318,7 @@ internal sealed partial class LayerShardGrain(
     private InstanceStatus Status()
     {
         var stats = _instance?.Server.Stats;
-        return new InstanceStatus(ShardKey.Parse(Key).Instance, Key, _gpu, _state, Volatile.Read(ref _loadedLayers), _totalLayers,
+        return new InstanceStatus(ShardKey.Parse(Key).Instance, Key, _gpu, ReportedState(), Volatile.Read(ref _loadedLayers), _totalLayers,
             stats?.Waiting ?? 0, stats?.Running ?? 0, stats?.KvBlocksUsed ?? 0, stats?.KvBlocksTotal ?? 0,
             stats?.TokensGenerated ?? 0, Rate(stats?.TokensGenerated ?? 0), _error,
             _load?.Seconds ?? 0, _load?.Describe(), _load?.LoadedBytes ?? 0);
@@ -331,6 +335,23 @@ internal sealed partial class LayerShardGrain(
             _lastRate = (tokens, now);
         }
         return _tokensPerSecond;
+    }
+
+    // What the shard can say of itself: whether it holds parameters. The model grain reports the instance's lifecycle state.
+    private InstanceState ReportedState() => _phase switch
+    {
+        ShardPhase.Loading => InstanceState.Loading,
+        ShardPhase.Loaded => InstanceState.Serving,
+        ShardPhase.Failed => InstanceState.Failed,
+        _ => InstanceState.Inactive,
+    };
+
+    private enum ShardPhase
+    {
+        Empty,
+        Loading,
+        Loaded,
+        Failed,
     }
 
     private string ModelName => ShardKey.Parse(Key).Model;

@@ -1,55 +1,68 @@
-using System.Runtime.CompilerServices;
 using BlitzScale.Grains.Interfaces;
 using BlitzScale.Grains.Interfaces.Keys;
 using BlitzScale.Grains.Interfaces.Serving;
 using BlitzScale.Grains.Interfaces.Topology;
-using BlitzScale.Grains.Placement;
+using BlitzScale.Scaling.Instances;
 using BlitzScale.Scaling.Planning;
+using BlitzScale.Scaling.Routing;
 using Microsoft.Extensions.Logging;
 using Orleans.Concurrency;
 using Orleans.Streams;
 using Orleans.Streams.Core;
+using InstanceState = BlitzScale.Scaling.Instances.InstanceState;
 
 namespace BlitzScale.Grains.Serving;
 
 /// <summary>
-/// One model: its deployment, its instances (Loading, Serving, Warm), the parameter pool (which GPUs hold the model,
-/// which host holds its one host-memory copy), scaling through the transfer planner, and the router (least outstanding
-/// tokens). It follows the model's event stream to learn when instances finish loading, fail or are evicted.
-/// Reentrant: it is a router, not a bottleneck.
+/// One model's control: it feeds what happens to the model (deploy and scale requests, layers landing, instances
+/// failing or evicted, requests arriving and ending) to its policy objects — the instances' state machine
+/// (<see cref="ModelInstances"/>, the one record of each instance's state) and the router (<see cref="RequestRouter"/>) —
+/// and carries out what they decide through the shards. Tokens never pass through it: a request asks it where to go
+/// (<see cref="Route"/>) and streams from that shard.
 /// </summary>
+/// <remarks>Reentrant: a route held for a loading instance must not block the events that end its wait.</remarks>
 [Reentrant, ImplicitStreamSubscription(StreamNames.ModelEvents)]
-internal sealed partial class ModelGrain(ILogger<ModelGrain> logger) : Grain, IModelGrain, IStreamSubscriptionObserver, IAsyncObserver<ModelEvent>
+internal sealed partial class ModelGrain : Grain, IModelGrain, IStreamSubscriptionObserver, IAsyncObserver<ModelEvent>
 {
-    private const int MaxInstances = 256;
     private const int MaxReplans = 2;
+    // How long a request waits for an instance that is still loading before it fails with the reason.
+    private static readonly TimeSpan RouteHoldLimit = TimeSpan.FromSeconds(120);
 
+    private readonly ILogger<ModelGrain> _logger;
+    private readonly TimeProvider _time;
+    private readonly ModelInstances _instances;
+    private readonly RequestRouter _router;
+    // Facts about instances that are not their state: how often a load was planned again, what to do once drained.
+    private readonly Dictionary<int, int> _replans = [];
+    private readonly Dictionary<int, bool> _warmAfterDrain = [];
     private ModelDeployment? _deployment;
     private string? _hostCopy;
-    private List<InstanceSlot> _slots = [];
-    private int _queued;
     private int _nextInstance;
+    private int _held;
+    private TaskCompletionSource _changed = NewSignal();
+
+    public ModelGrain(ILogger<ModelGrain> logger, TimeProvider time)
+    {
+        _logger = logger;
+        _time = time;
+        _instances = new ModelInstances(time);
+        _router = new RequestRouter(_instances);
+    }
 
     private string Model => this.GetPrimaryKeyString();
 
+    private InstanceCalls Calls => field ??= new InstanceCalls(GrainFactory);
+
     public async Task<ModelStatus> Deploy(DeployRequest request)
     {
-        if (request.Instances is < 1 or > MaxInstances)
-            throw new ArgumentException($"instances: expected 1 to {MaxInstances}, found {request.Instances}");
-        if (string.IsNullOrWhiteSpace(request.ModelDirectory))
-            throw new ArgumentException("model directory: expected a path, found an empty one");
-        if (request.Gpus is { } given && given.Count != request.Instances)
-            throw new ArgumentException($"gpus: {given.Count} given for {request.Instances} instance(s); give one per instance or none");
-        if (request.KeepAliveSeconds is { } keepAlive && !(keepAlive > 0))
-            throw new ArgumentException($"keep-alive: expected a positive number of seconds, found {keepAlive}");
-        if (!Enum.IsDefined(request.Policy))
-            throw new ArgumentException($"policy: expected blitz, sllm or allcache, found {(int)request.Policy}");
+        DeployChecks.Check(request);
         if (_deployment is { } current)
         {
-            if (current.Directory == request.ModelDirectory && current.Policy == request.Policy && _slots.Count(s => s.Active) == request.Instances)
+            int active = _instances.All.Count(i => i.IsActive);
+            if (current.Directory == request.ModelDirectory && current.Policy == request.Policy && active == request.Instances)
                 return await GetStatus();
             throw new InvalidOperationException(
-                $"model \"{Model}\" is already deployed from {current.Directory} with {_slots.Count(s => s.Active)} instance(s); undeploy it first, or scale it");
+                $"model \"{Model}\" is already deployed from {current.Directory} with {active} instance(s); undeploy it first, or scale it");
         }
 
         var hosts = await Hosts();
@@ -81,55 +94,50 @@ internal sealed partial class ModelGrain(ILogger<ModelGrain> logger) : Grain, IM
             throw;
         }
         await GrainFactory.GetGrain<IModelRegistryGrain>(GrainKeys.Cluster).Add(Model);
-        LogDeployed(logger, Model, request.Instances, deployment.Policy, _hostCopy ?? "-");
+        LogDeployed(_logger, Model, request.Instances, deployment.Policy, _hostCopy ?? "-");
         return await GetStatus();
     }
 
     public async Task<ModelStatus> Scale(ScaleRequest request)
     {
         if (_deployment is null) throw NotDeployed();
-        if (request.Instances is < 0 or > MaxInstances)
-            throw new ArgumentException($"instances: expected 0 to {MaxInstances}, found {request.Instances}");
-        int active = _slots.Count(s => s.Active);
-        if (request.Instances > active)
+        DeployChecks.Check(request);
+        // Events may trail the shards: an instance that finished loading is a Serving one to stop, not a Loading one to drop.
+        await Observe(_instances.All.Where(i => i.State == InstanceState.Loading).ToList());
+        var active = _instances.All.Where(i => i.IsActive).ToList();
+        if (request.Instances > active.Count)
         {
-            int more = request.Instances - active;
+            int more = request.Instances - active.Count;
             if (request.Gpus is { } given && given.Count != more)
-                throw new ArgumentException($"gpus: {given.Count} given for {more} new instance(s) ({active} active, {request.Instances} wanted); give one per new instance or none");
+                throw new ArgumentException($"gpus: {given.Count} given for {more} new instance(s) ({active.Count} active, {request.Instances} wanted); give one per new instance or none");
             var hosts = await Hosts();
             if (request.Gpus is { } gpus) GpuChooser.Validate(hosts, gpus);
             if (request.Sources is { } sources) GpuChooser.Validate(hosts, sources);
             await ScaleUp(hosts, more, request.Gpus, request.Sources, request.ReviveWarm);
         }
-        else if (request.Instances < active)
+        else if (request.Instances < active.Count)
         {
             // The newest instances stop first: the oldest have the warmest caches and the longest-running requests.
-            foreach (var slot in _slots.Where(s => s.Active).OrderByDescending(s => s.Index).Take(active - request.Instances).ToList())
-            {
-                if (request.KeepWarm)
-                {
-                    await HostContext.On(slot.Host, () => Shard(slot).SetWarm());
-                    slot.Warm = true;
-                }
-                else
-                {
-                    _slots.Remove(slot);
-                    await UnloadQuietly(slot);
-                }
-            }
-            LogScaledDown(logger, Model, request.Instances, request.KeepWarm);
+            foreach (var instance in active.OrderByDescending(i => i.Index).Take(active.Count - request.Instances))
+                await Stop(instance, request.KeepWarm);
+            await FinishDrains();
+            LogScaledDown(_logger, Model, request.Instances, request.KeepWarm);
         }
         return await GetStatus();
     }
 
     public async Task Undeploy()
     {
-        var slots = _slots;
-        _slots = [];
+        var instances = _instances.All;
         var deployment = _deployment;
         _deployment = null;
         _hostCopy = null;
-        foreach (var slot in slots) await UnloadQuietly(slot);
+        foreach (var instance in instances)
+        {
+            Forget(instance);
+            await UnloadQuietly(instance);
+        }
+        Changed();
         if (deployment is not null)
         {
             // The model is gone: so are its host copies, whatever the policy kept.
@@ -141,7 +149,7 @@ internal sealed partial class ModelGrain(ILogger<ModelGrain> logger) : Grain, IM
                 }
                 catch (Exception e)
                 {
-                    LogDropFailed(logger, Model, host.Host, e);
+                    LogDropFailed(_logger, Model, host.Host, e);
                 }
             }
         }
@@ -152,110 +160,80 @@ internal sealed partial class ModelGrain(ILogger<ModelGrain> logger) : Grain, IM
     public async Task<ModelStatus> GetStatus()
     {
         var deployment = _deployment ?? throw NotDeployed();
-        var slots = _slots.ToList();
-        var instances = await Task.WhenAll(slots.Select(s => HostContext.On(s.Host, () => Shard(s).GetStatus())));
-        // A Warm instance found unloaded was evicted (its event may still be on its way here): it is gone.
-        var evicted = slots.Zip(instances).Where(p => p.First.Warm && p.Second.State == InstanceState.Inactive).ToList();
-        foreach (var (slot, _) in evicted) _slots.Remove(slot);
-        if (evicted.Count > 0)
-        {
-            slots = slots.Except(evicted.Select(p => p.First)).ToList();
-            instances = instances.Except(evicted.Select(p => p.Second)).ToArray();
-        }
-        foreach (var (slot, status) in slots.Zip(instances))
-        {
-            slot.Failed = status.State == InstanceState.Failed;
-            slot.Error = status.Error;
-            slot.Loaded |= status.State is InstanceState.Serving or InstanceState.Warm;
-        }
+        var reports = await Observe(_instances.All);
+        var instances = reports.Where(r => _instances.Find(r.Instance) is not null)
+            .Select(r => r with { State = InstanceStates.ToWire(_instances.Find(r.Instance)!.State) }).ToList();
         var copies = new List<string>();
         foreach (var host in await Hosts())
         {
             var memory = await HostMemory(host.Host).GetStatus();
             if (memory.Copies.Any(c => c.Model == Model)) copies.Add(host.Host);
         }
-        return new ModelStatus(Model, deployment.Directory, instances, _queued,
-            instances.Where(i => i.State == InstanceState.Serving).Sum(i => i.TokensPerSecond), deployment.Policy, copies);
+        int queued = _held + instances.Sum(i => i.Waiting);
+        return new ModelStatus(Model, deployment.Directory, instances, queued,
+            instances.Where(i => i.State is Interfaces.Serving.InstanceState.Serving or Interfaces.Serving.InstanceState.LiveOld).Sum(i => i.TokensPerSecond),
+            deployment.Policy, copies);
     }
 
-    public async IAsyncEnumerable<GenerationUpdate> Generate(GenerateRequest request, [EnumeratorCancellation] CancellationToken cancellationToken = default)
+    public async Task<RouteDecision> Route(long estimatedTokens)
     {
         if (_deployment is null) throw NotDeployed();
-        var slot = Route();
-        long owed = (request.PromptIds?.Length ?? request.Prompt.Length / 4 + 1) + Math.Max(0, request.MaxTokens);
-        slot.OutstandingTokens += owed;
-        _queued++;
-        bool first = true;
+        if (estimatedTokens < 0) throw new ArgumentException($"estimated tokens: expected ≥ 0, found {estimatedTokens}");
+        long deadline = _time.GetTimestamp();
+        _held++;
         try
         {
-            HostContext.Set(slot.Host);
-            await foreach (var update in Shard(slot).Generate(request, cancellationToken).WithCancellation(cancellationToken))
+            while (true)
             {
-                if (first)
+                var result = _router.Route(estimatedTokens);
+                if (result.Ticket is { } ticket)
                 {
-                    first = false;
-                    _queued--;
+                    var instance = _instances.Find(ticket.Instance)!;
+                    return new RouteDecision(ticket.Id, instance.Shard, instance.Host);
                 }
-                if (update.TokenId >= 0 && owed > 0)
-                {
-                    owed--;
-                    slot.OutstandingTokens--;
-                }
-                yield return update;
+                // Hold the request while an instance is on its way to taking requests; fail at once when none is.
+                if (!_instances.All.Any(i => i.State is InstanceState.Loading or InstanceState.LiveNew))
+                    throw new InvalidOperationException($"model \"{Model}\": {result.NoInstance!.Reason}");
+                var waited = _time.GetElapsedTime(deadline);
+                if (waited >= RouteHoldLimit)
+                    throw new InvalidOperationException($"model \"{Model}\": waited {waited.TotalSeconds:F0} s for an instance to take the request; {result.NoInstance!.Reason}");
+                await _changed.Task.WaitAsync(RouteHoldLimit - waited, _time).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing | ConfigureAwaitOptions.ContinueOnCapturedContext);
             }
         }
         finally
         {
-            if (first) _queued--;
-            slot.OutstandingTokens -= owed;
+            _held--;
         }
+    }
+
+    public async Task Release(long ticket)
+    {
+        _router.Release(ticket);
+        await FinishDrains();
     }
 
     public Task OnSubscribed(IStreamSubscriptionHandleFactory handleFactory) => handleFactory.Create<ModelEvent>().ResumeAsync(this);
 
-    public Task OnNextAsync(ModelEvent item, StreamSequenceToken? token = null)
+    public async Task OnNextAsync(ModelEvent item, StreamSequenceToken? token = null)
     {
-        var slot = _slots.FirstOrDefault(s => s.Shard == item.Shard);
-        if (slot is null) return Task.CompletedTask;
+        if (_instances.FindByShard(item.Shard) is not { } instance) return;
         switch (item.Kind)
         {
+            case ModelEventKind.LayerReady:
+                _instances.LayersLanded(instance.Index, item.LoadedLayers);
+                break;
             case ModelEventKind.Serving:
-            case ModelEventKind.Revived:
-                slot.Loaded = true;
-                slot.Warm = false;
+                Loaded(instance);
                 break;
             case ModelEventKind.Failed:
-                slot.Failed = true;
-                slot.Error = item.Detail;
-                if (item.LostSource is { } lost && slot.Replans < MaxReplans) _ = Replan(slot, lost);
+                Failed(instance, item.Detail ?? "failed");
+                if (item.LostSource is { } lost && _replans.GetValueOrDefault(instance.Index) < MaxReplans) await Replan(instance, lost);
                 break;
             case ModelEventKind.Evicted:
-                _slots.Remove(slot);
+                Forget(instance);
                 break;
         }
-        return Task.CompletedTask;
-    }
-
-    /// <summary>
-    /// A new instance lost a source mid-transfer: plan its load again on the same GPU without that source (other GPUs, the
-    /// host copy, or storage), once or twice, not forever.
-    /// </summary>
-    private async Task Replan(InstanceSlot failed, string lostSource)
-    {
-        try
-        {
-            if (_deployment is null || !_slots.Remove(failed)) return;
-            await UnloadQuietly(failed);
-            LogReplanning(logger, failed.Shard, lostSource);
-            await Publish(ModelEventKind.Planned, $"replanning the load onto {failed.Gpu}: source {lostSource} was lost");
-            var sources = _slots.Where(s => s.Loaded && !s.Failed && s.Gpu != lostSource).Select(s => s.Gpu).ToList();
-            var added = await ScaleUp(await Hosts(), 1, [failed.Gpu], sources, revive: false, excludeHostCopy: TransferPlan.HostOfHostCopy(lostSource) is not null);
-            foreach (var slot in added) slot.Replans = failed.Replans + 1;
-        }
-        catch (Exception e)
-        {
-            LogReplanFailed(logger, failed.Shard, e);
-        }
+        Changed();
     }
 
     public Task OnCompletedAsync() => Task.CompletedTask;
@@ -263,123 +241,199 @@ internal sealed partial class ModelGrain(ILogger<ModelGrain> logger) : Grain, IM
     public Task OnErrorAsync(Exception ex) => Task.CompletedTask;
 
     /// <summary>
-    /// Adds <paramref name="count"/> instances: revives Warm ones first (on the given GPUs, when GPUs are given), then
-    /// loads new ones on the given or chosen GPUs, fed as the policy says.
+    /// Adds <paramref name="count"/> instances: revives Warm (or still Draining) ones first, on the given GPUs when GPUs are
+    /// given, then loads new ones on the given or chosen GPUs, fed as the policy says.
     /// </summary>
-    private async Task<IReadOnlyList<InstanceSlot>> ScaleUp(
+    private async Task<IReadOnlyList<InstanceLifecycle>> ScaleUp(
         IReadOnlyList<HostInfo> hosts, int count, IReadOnlyList<string>? gpus, IReadOnlyList<string>? sources, bool revive, bool excludeHostCopy = false)
     {
         var deployment = _deployment!;
         var wanted = gpus?.ToList();
         if (revive)
         {
-            foreach (var slot in _slots.Where(s => s.Warm && !s.Failed && (wanted is null || wanted.Contains(s.Gpu))).OrderBy(s => s.Index).ToList())
+            var stopped = _instances.All.Where(i => i.State is InstanceState.Warm or InstanceState.Draining && (wanted is null || wanted.Contains(i.Gpu)));
+            foreach (var instance in stopped.ToList())
             {
                 if (count == 0) break;
-                if (await HostContext.On(slot.Host, () => Shard(slot).Revive()))
+                // A Draining instance never left its shard's service: only a Warm one is told to serve again.
+                if (instance.State == InstanceState.Warm && !await Calls.Revive(instance))
                 {
-                    slot.Warm = false;
-                    count--;
-                    wanted?.Remove(slot.Gpu);
-                    LogRevived(logger, slot.Shard);
+                    Forget(instance);
+                    continue;
                 }
-                else
-                {
-                    _slots.Remove(slot);
-                }
+                _instances.Revive(instance.Index);
+                _warmAfterDrain.Remove(instance.Index);
+                count--;
+                wanted?.Remove(instance.Gpu);
+                LogRevived(_logger, instance.Shard);
             }
+            Changed();
         }
         if (count == 0) return [];
 
-        var taken = _slots.Select(s => s.Gpu).ToHashSet(StringComparer.Ordinal);
+        var taken = _instances.All.Select(i => i.Gpu).ToHashSet(StringComparer.Ordinal);
         var targets = wanted ?? (IReadOnlyList<string>?)GpuChooser.Choose(hosts, count, taken)
             ?? throw new InvalidOperationException(
                 $"{count} more instance(s) of \"{Model}\" need as many free GPUs; the cluster has {hosts.Sum(h => h.Gpus)} on {hosts.Count} host(s) and {taken.Count} hold this model");
         if (targets.FirstOrDefault(taken.Contains) is { } busy)
             throw new ArgumentException($"gpus: {busy} already holds an instance of \"{Model}\"");
 
+        // Events may trail the shards: ask the ones not yet known to hold the model, so they can be sources.
+        await Observe(_instances.All.Where(i => i.State == InstanceState.Loading).ToList());
+        var senders = _instances.LoadSources.Where(s => sources is null || sources.Contains(s.Gpu)).ToList();
+
         // Instance numbers are never reused while this grain lives: a shard activation of an earlier deployment
         // may still be deactivating on another host, and placement happens only when a key first activates.
         var fresh = targets.Select(gpu =>
         {
             int index = _nextInstance++;
-            return new InstanceSlot(index, new ShardKey(Model, index, 0).ToString(), gpu, GpuKey.Parse(gpu).Host);
+            return _instances.Add(index, new ShardKey(Model, index, 0).ToString(), gpu, GpuKey.Parse(gpu).Host, deployment.Image.NumLayers);
         }).ToList();
-        var feeds = await PlanFeeds(hosts, deployment, fresh, sources, excludeHostCopy);
-
-        var prepared = new List<InstanceSlot>();
+        var prepared = new List<InstanceLifecycle>();
         try
         {
+            var plan = await new FeedPlanning(GrainFactory, Model).Plan(hosts, deployment, fresh, senders, excludeHostCopy ? null : _hostCopy);
+            LogPlanned(_logger, Model, plan.Description);
+            await Publish(ModelEventKind.Planned, plan.Description);
             // Every node of every chain registers its image before any node starts fetching.
-            foreach (var slot in fresh)
+            foreach (var instance in fresh)
             {
-                var load = new ShardLoadRequest(slot.Gpu, deployment.Directory, deployment.KvBlocks, deployment.MaxBatchTokens, feeds[slot.Gpu], Deferred: true);
-                await HostContext.On(slot.Host, () => Shard(slot).Load(load));
-                prepared.Add(slot);
+                var load = new ShardLoadRequest(instance.Gpu, deployment.Directory, deployment.KvBlocks, deployment.MaxBatchTokens, plan.Feeds[instance.Gpu], Deferred: true);
+                await Calls.Load(instance, load);
+                prepared.Add(instance);
+                _instances.StartLoading(instance.Index);
             }
         }
         catch
         {
-            foreach (var slot in prepared) await UnloadQuietly(slot);
+            foreach (var instance in prepared) await UnloadQuietly(instance);
+            foreach (var instance in fresh) Forget(instance);
             throw;
         }
-        _slots.AddRange(fresh);
         // Host copies made for these loads (a baseline's cache miss) read the files from now, with the loads they feed.
-        foreach (string host in fresh.Select(s => s.Host).Distinct()) await HostMemory(host).StartFill(Model);
-        foreach (var slot in fresh) await HostContext.On(slot.Host, async () => { await Shard(slot).Begin(); return 0; });
+        foreach (string host in fresh.Select(i => i.Host).Distinct()) await HostMemory(host).StartFill(Model);
+        foreach (var instance in fresh) await Calls.Begin(instance);
         return fresh;
     }
 
-    /// <summary>What each new instance fetches from where, as the deployment's policy says.</summary>
-    private async Task<Dictionary<string, IReadOnlyList<LoadFeed>>> PlanFeeds(
-        IReadOnlyList<HostInfo> hosts, ModelDeployment deployment, IReadOnlyList<InstanceSlot> fresh, IReadOnlyList<string>? allowedSources, bool excludeHostCopy)
+    /// <summary>
+    /// A new instance lost a source mid-transfer: plan its load again on the same GPU without that source (other GPUs, the
+    /// host copy, or storage), once or twice, not forever.
+    /// </summary>
+    private async Task Replan(InstanceLifecycle failed, string lostSource)
     {
-        int blobs = deployment.Image.BlobSizes.Count;
-        if (deployment.Policy != LoadPolicy.Blitz)
+        try
         {
-            // Baselines: each instance loads from its own host's memory copy; sllm makes one (from the files) on a miss.
-            var own = new Dictionary<string, IReadOnlyList<LoadFeed>>(StringComparer.Ordinal);
-            var coldHosts = new HashSet<string>(StringComparer.Ordinal);
-            foreach (var slot in fresh)
+            if (_deployment is null) return;
+            int replans = _replans.GetValueOrDefault(failed.Index);
+            Forget(failed);
+            await UnloadQuietly(failed);
+            LogReplanning(_logger, failed.Shard, lostSource);
+            await Publish(ModelEventKind.Planned, $"replanning the load onto {failed.Gpu}: source {lostSource} was lost");
+            var sources = _instances.LoadSources.Where(s => s.Gpu != lostSource).Select(s => s.Gpu).ToList();
+            var added = await ScaleUp(await Hosts(), 1, [failed.Gpu], sources, revive: false, excludeHostCopy: TransferPlan.HostOfHostCopy(lostSource) is not null);
+            foreach (var instance in added) _replans[instance.Index] = replans + 1;
+        }
+        catch (Exception e)
+        {
+            LogReplanFailed(_logger, failed.Shard, e);
+        }
+    }
+
+    /// <summary>
+    /// Takes an active instance out of service: a loading one is unloaded at once (it serves nobody); a serving one drains,
+    /// finishing its requests, and then turns Warm or is unloaded.
+    /// </summary>
+    private async Task Stop(InstanceLifecycle instance, bool keepWarm)
+    {
+        if (instance.State is InstanceState.Loading or InstanceState.LiveNew)
+        {
+            if (instance.State == InstanceState.LiveNew) _instances.Unpair(instance.Index);
+            Forget(instance);
+            await UnloadQuietly(instance);
+            return;
+        }
+        if (instance.State == InstanceState.LiveOld && instance.Partner is { } partner) _instances.Unpair(partner);
+        if (_instances.Drain(instance.Index).Applied) _warmAfterDrain[instance.Index] = keepWarm;
+        Changed();
+    }
+
+    /// <summary>Draining instances with no request left turn Warm, or are unloaded when they were not to be kept.</summary>
+    private async Task FinishDrains()
+    {
+        foreach (int index in _router.Drained())
+        {
+            var instance = _instances.Find(index)!;
+            if (!_instances.Drained(index).Applied) continue;
+            if (_warmAfterDrain.Remove(index, out bool keep) && !keep)
             {
-                var copy = await HostMemory(slot.Host).EnsureCopy(Model, deployment.Directory, deployment.KeepAliveSeconds, deferFill: true);
-                if (copy.Error is not null) throw new InvalidOperationException($"the host copy of \"{Model}\" on {slot.Host} failed: {copy.Error}");
-                if (copy.Cold) coldHosts.Add(slot.Host);
-                own[slot.Gpu] = FeedMapper.FromOwnHostCopy(Model, slot.Host, blobs, cold: coldHosts.Contains(slot.Host));
+                Forget(instance);
+                await UnloadQuietly(instance);
+                continue;
             }
-            await Publish(ModelEventKind.Planned, $"{fresh.Count} instance(s) from their hosts' memory ({deployment.Policy})");
-            return own;
+            await Calls.SetWarm(instance);
         }
-
-        // Events may trail the shards: ask the ones not yet known to hold the model.
-        foreach (var slot in _slots.Where(s => !s.Loaded && !s.Failed).ToList())
-        {
-            var state = (await HostContext.On(slot.Host, () => Shard(slot).GetStatus())).State;
-            slot.Loaded = state is InstanceState.Serving or InstanceState.Warm;
-            slot.Failed = state == InstanceState.Failed;
-        }
-        var sources = _slots.Where(s => s.Loaded && !s.Failed && (allowedSources is null || allowedSources.Contains(s.Gpu))).ToList();
-        var input = PlanningInputs.Build(hosts, deployment.Image.BlobSizes, sources.Select(s => s.Gpu), excludeHostCopy ? null : _hostCopy, fresh.Select(s => s.Gpu).ToList());
-        var plan = TransferPlanner.Plan(input);
-        var shardOn = sources.Concat(fresh).ToDictionary(s => s.Gpu, s => s.Shard, StringComparer.Ordinal);
-        var feeds = FeedMapper.Map(plan, Model, gpu => GpuKey.Parse(gpu).Host, gpu => shardOn[gpu], hosts.ToDictionary(h => h.Host, StringComparer.Ordinal));
-        string description = plan.Describe();
-        LogPlanned(logger, Model, description);
-        await Publish(ModelEventKind.Planned, description);
-        return feeds.ToDictionary(f => f.Key, f => f.Value, StringComparer.Ordinal);
     }
 
-    // Least outstanding tokens among active instances; a loading one queues its requests until its parameters land.
-    private InstanceSlot Route()
+    /// <summary>
+    /// Reads the shards of <paramref name="instances"/> and feeds what they report to the state machine (an event may still
+    /// be on its way): a whole image, a failure, an eviction. Returns the reports.
+    /// </summary>
+    private async Task<IReadOnlyList<InstanceStatus>> Observe(IReadOnlyList<InstanceLifecycle> instances)
     {
-        var active = _slots.Where(s => s.Active).ToList();
-        if (active.Count == 0)
+        var reports = await Task.WhenAll(instances.Select(Calls.Status));
+        foreach (var (instance, report) in instances.Zip(reports))
         {
-            throw new InvalidOperationException($"model \"{Model}\" has no instance taking requests ({_slots.Count(s => s.Warm)} Warm, " +
-                $"{_slots.Count(s => s.Failed)} failed: " + string.Join("; ", _slots.Where(s => s.Failed).Select(s => $"{s.Shard}: {s.Error}")) + ")");
+            if (_instances.Find(instance.Index) is null) continue;
+            if (report.State == Interfaces.Serving.InstanceState.Failed && instance.State != InstanceState.Failed)
+                Failed(instance, report.Error ?? "failed");
+            else if (report.State == Interfaces.Serving.InstanceState.Inactive && instance.State is InstanceState.Warm)
+                Forget(instance);
+            else if (report.LoadedLayers > instance.LoadedLayers)
+            {
+                _instances.LayersLanded(instance.Index, report.LoadedLayers);
+                if (report.State == Interfaces.Serving.InstanceState.Serving) Loaded(instance);
+            }
         }
-        return active.MinBy(s => (s.OutstandingTokens, s.Index))!;
+        Changed();
+        return reports;
     }
+
+    private void Loaded(InstanceLifecycle instance)
+    {
+        _instances.LayersLanded(instance.Index, instance.TotalLayers);
+        if (instance.State == InstanceState.Loading) _instances.FinishLoading(instance.Index);
+        else if (instance.State == InstanceState.LiveNew) _instances.FinishLive(instance.Index);
+    }
+
+    private void Failed(InstanceLifecycle instance, string reason)
+    {
+        _router.DropInstance(instance.Index);
+        _instances.Fail(instance.Index, reason);
+    }
+
+    /// <summary>The instance is gone (unloaded, evicted, replaced): out of the state machine and the router.</summary>
+    private void Forget(InstanceLifecycle instance)
+    {
+        if (instance.State == InstanceState.LiveNew) _instances.Unpair(instance.Index);
+        else if (instance.State == InstanceState.LiveOld && instance.Partner is { } partner) _instances.Unpair(partner);
+        _router.DropInstance(instance.Index);
+        _replans.Remove(instance.Index);
+        _warmAfterDrain.Remove(instance.Index);
+        if (instance.State is not (InstanceState.Inactive or InstanceState.Failed)) _instances.Fail(instance.Index, "unloaded");
+        _instances.Reset(instance.Index);
+        _instances.Remove(instance.Index);
+    }
+
+    /// <summary>Wakes the requests held for an instance: states changed.</summary>
+    private void Changed()
+    {
+        var changed = _changed;
+        _changed = NewSignal();
+        changed.TrySetResult();
+    }
+
+    private static TaskCompletionSource NewSignal() => new(TaskCreationOptions.RunContinuationsAsynchronously);
 
     private async Task<IReadOnlyList<HostInfo>> Hosts()
     {
@@ -391,44 +445,18 @@ internal sealed partial class ModelGrain(ILogger<ModelGrain> logger) : Grain, IM
 
     private IHostMemoryGrain HostMemory(string host) => GrainFactory.GetGrain<IHostMemoryGrain>(new HostMemoryKey(host).ToString());
 
-    private ILayerShardGrain Shard(InstanceSlot slot) => GrainFactory.GetGrain<ILayerShardGrain>(slot.Shard);
-
-    private async Task UnloadQuietly(InstanceSlot slot)
+    private async Task UnloadQuietly(InstanceLifecycle instance)
     {
         try
         {
-            await HostContext.On(slot.Host, async () => { await Shard(slot).Unload(); return 0; });
+            await Calls.Unload(instance);
         }
         catch (Exception e)
         {
-            LogUnloadFailed(logger, slot.Shard, e);
+            LogUnloadFailed(_logger, instance.Shard, e);
         }
     }
 
     private KeyNotFoundException NotDeployed() =>
         new($"model \"{Model}\" is not deployed (deploy it first: blitz deploy --model DIR)");
-
-    [LoggerMessage(Level = LogLevel.Information, Message = "Model {Model} deployed: {Instances} instance(s), policy {Policy}, host copy on {HostCopy}")]
-    private static partial void LogDeployed(ILogger logger, string model, int instances, LoadPolicy policy, string hostCopy);
-
-    [LoggerMessage(Level = LogLevel.Information, Message = "Model {Model}: {Plan}")]
-    private static partial void LogPlanned(ILogger logger, string model, string plan);
-
-    [LoggerMessage(Level = LogLevel.Information, Message = "Model {Model} scaled down to {Instances} instance(s) (keep warm: {KeepWarm})")]
-    private static partial void LogScaledDown(ILogger logger, string model, int instances, bool keepWarm);
-
-    [LoggerMessage(Level = LogLevel.Information, Message = "Instance {Shard} revived")]
-    private static partial void LogRevived(ILogger logger, string shard);
-
-    [LoggerMessage(Level = LogLevel.Warning, Message = "Instance {Shard} lost its source {Source} mid-load: planning its load again without it")]
-    private static partial void LogReplanning(ILogger logger, string shard, string source);
-
-    [LoggerMessage(Level = LogLevel.Error, Message = "Planning the load of {Shard} again failed")]
-    private static partial void LogReplanFailed(ILogger logger, string shard, Exception error);
-
-    [LoggerMessage(Level = LogLevel.Warning, Message = "Unloading {Shard} failed")]
-    private static partial void LogUnloadFailed(ILogger logger, string shard, Exception error);
-
-    [LoggerMessage(Level = LogLevel.Warning, Message = "Dropping the copy of {Model} from the memory of {Host} failed")]
-    private static partial void LogDropFailed(ILogger logger, string model, string host, Exception error);
 }

@@ -56,9 +56,12 @@ public sealed class RequestRouter(ModelInstances instances)
     }
 
     /// <summary>The request ended (finished, failed or cancelled): returns the tokens it still owed. Releasing twice or an unknown ticket returns 0 and changes nothing.</summary>
-    public long Release(RouteTicket ticket)
+    public long Release(RouteTicket ticket) => Release(ticket.Id);
+
+    /// <summary>The request of ticket <paramref name="ticketId"/> ended; as <see cref="Release(RouteTicket)"/>, for callers that kept only the id.</summary>
+    public long Release(long ticketId)
     {
-        if (!_open.Remove(ticket.Id, out var open)) return 0;
+        if (!_open.Remove(ticketId, out var open)) return 0;
         var (owed, requests) = _perInstance[open.Instance];
         if (requests == 1) _perInstance.Remove(open.Instance);
         else _perInstance[open.Instance] = (owed - open.Owed, requests - 1);

@@ -156,7 +156,7 @@ public sealed class DataPlaneTests(GridFixture grid, ITestOutputHelper output) :
         Assert.Equal(B0, warm.Gpu);
         Assert.True((await grid.Gpu(B0).GetStatus()).Residents.Single(r => r.Shard == warm.Shard).Warm);
         // Requests go to the instance still serving.
-        var served = await Streamed.Collect(grid.Model(model).Generate(new GenerateRequest { Prompt = "x", MaxTokens = 2 }));
+        var served = await Streamed.Collect(grid.Client.GenerateAsync(model, new GenerateRequest { Prompt = "x", MaxTokens = 2 }));
         Assert.NotEqual(warm.Shard, served.Instance);
 
         var up = await grid.Model(model).Scale(new ScaleRequest { Instances = 2 });

@@ -32,7 +32,7 @@ public sealed class ErrorTests(ErrorFixture grid, ITestOutputHelper output) : IC
     {
         var good = Good();
 
-        var error = await Assert.ThrowsAsync<KeyNotFoundException>(() => Streamed.Collect(grid.Model("no-such-model").Generate(new GenerateRequest { Prompt = "Hi" })));
+        var error = await Assert.ThrowsAsync<KeyNotFoundException>(() => Streamed.Collect(grid.Client.GenerateAsync("no-such-model", new GenerateRequest { Prompt = "Hi" })));
         var status = await Assert.ThrowsAsync<KeyNotFoundException>(() => grid.Model("no-such-model").GetStatus());
 
         output.WriteLine(error.ToString());
@@ -96,7 +96,7 @@ public sealed class ErrorTests(ErrorFixture grid, ITestOutputHelper output) : IC
         try
         {
             // Loading goes on after Deploy returns; a generation waits for it and then reports why it failed.
-            var error = await Assert.ThrowsAsync<InvalidOperationException>(() => Streamed.Collect(grid.Model(model).Generate(new GenerateRequest { Prompt = "Hi" })));
+            var error = await Assert.ThrowsAsync<InvalidOperationException>(() => Streamed.Collect(grid.Client.GenerateAsync(model, new GenerateRequest { Prompt = "Hi" })));
             output.WriteLine(error.ToString());
             Assert.Contains("tokenizer.model", error.Message);
 
@@ -123,7 +123,7 @@ public sealed class ErrorTests(ErrorFixture grid, ITestOutputHelper output) : IC
         int[] prompt = [1, .. Enumerable.Range(0, promptLength - 1).Select(i => 100 + i % 300)];
         var good = Good();
 
-        var error = await Assert.ThrowsAsync<ArgumentException>(() => Streamed.Collect(grid.Model(ErrorFixture.Tiny).Generate(
+        var error = await Assert.ThrowsAsync<ArgumentException>(() => Streamed.Collect(grid.Client.GenerateAsync(ErrorFixture.Tiny, 
             new GenerateRequest { PromptIds = prompt, MaxTokens = maxTokens })));
 
         output.WriteLine(error.ToString());
@@ -139,14 +139,14 @@ public sealed class ErrorTests(ErrorFixture grid, ITestOutputHelper output) : IC
         int[] prompt = [1, 100, 101, 102, 103];
 
         // 5 + 100 positions need 7 blocks of 16.
-        var error = await Assert.ThrowsAsync<ArgumentException>(() => Streamed.Collect(grid.Model(ErrorFixture.SmallKv).Generate(
+        var error = await Assert.ThrowsAsync<ArgumentException>(() => Streamed.Collect(grid.Client.GenerateAsync(ErrorFixture.SmallKv, 
             new GenerateRequest { PromptIds = prompt, MaxTokens = 100, StopAtEos = false })));
         output.WriteLine(error.ToString());
         Assert.Contains("needs 7 KV blocks", error.Message);
         Assert.Contains($"the instance has {ErrorFixture.SmallKvBlocks}", error.Message);
 
         // 5 + 59 positions fit its 4 blocks exactly.
-        var fits = await Streamed.Collect(grid.Model(ErrorFixture.SmallKv).Generate(new GenerateRequest { PromptIds = prompt, MaxTokens = 59, StopAtEos = false }));
+        var fits = await Streamed.Collect(grid.Client.GenerateAsync(ErrorFixture.SmallKv, new GenerateRequest { PromptIds = prompt, MaxTokens = 59, StopAtEos = false }));
         Assert.Equal(59, fits.TokenIds.Length);
         var status = await grid.Model(ErrorFixture.SmallKv).GetStatus();
         Assert.Equal(ErrorFixture.SmallKvBlocks, Assert.Single(status.Instances).KvBlocksTotal);
@@ -188,7 +188,7 @@ public sealed class ErrorTests(ErrorFixture grid, ITestOutputHelper output) : IC
     {
         const string model = "transient";
         await grid.Model(model).Deploy(new DeployRequest { ModelDirectory = grid.SyntheticModel, Gpus = ["host-a/gpu1"] });
-        var served = await Streamed.Collect(grid.Model(model).Generate(new GenerateRequest { Prompt = "Hi", MaxTokens = 4, StopAtEos = false }));
+        var served = await Streamed.Collect(grid.Client.GenerateAsync(model, new GenerateRequest { Prompt = "Hi", MaxTokens = 4, StopAtEos = false }));
         Assert.Equal(4, served.TokenIds.Length);
         Assert.Contains(model, await grid.Registry.GetModels());
         var loaded = await grid.Gpu("host-a/gpu1").GetStatus();
@@ -207,7 +207,7 @@ public sealed class ErrorTests(ErrorFixture grid, ITestOutputHelper output) : IC
         try
         {
             Assert.Equal("host-b/gpu1", Assert.Single(again.Instances).Gpu);
-            var second = await Streamed.Collect(grid.Model(model).Generate(new GenerateRequest { Prompt = "Hi", MaxTokens = 4, StopAtEos = false }));
+            var second = await Streamed.Collect(grid.Client.GenerateAsync(model, new GenerateRequest { Prompt = "Hi", MaxTokens = 4, StopAtEos = false }));
             Assert.Equal(served.AllIds, second.AllIds);
         }
         finally
@@ -218,7 +218,7 @@ public sealed class ErrorTests(ErrorFixture grid, ITestOutputHelper output) : IC
     }
 
     // A good generation on "tiny", started before the failing call so that the two overlap.
-    private Task<Streamed> Good() => Streamed.Collect(grid.Model(ErrorFixture.Tiny).Generate(
+    private Task<Streamed> Good() => Streamed.Collect(grid.Client.GenerateAsync(ErrorFixture.Tiny, 
         new GenerateRequest { Prompt = "Once upon a time", MaxTokens = GoodTokens, StopAtEos = false }));
 
     private static async Task CheckGood(Task<Streamed> good)

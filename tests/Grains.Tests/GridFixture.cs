@@ -75,6 +75,24 @@ public class GridFixture : IAsyncLifetime
         await OnDeployedAsync();
     }
 
+    /// <summary>
+    /// Waits until every instance of <paramref name="model"/> serves (the model grain routes only to serving instances, so
+    /// a test about spreading requests starts from a whole deployment). Reads the status, which asks the shards.
+    /// </summary>
+    public async Task<ModelStatus> WaitUntilServing(string model)
+    {
+        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(60);
+        while (true)
+        {
+            var status = await Model(model).GetStatus();
+            if (status.Instances.All(i => i.State == InstanceState.Serving)) return status;
+            if (status.Instances.FirstOrDefault(i => i.State == InstanceState.Failed) is { } failed)
+                throw new InvalidOperationException($"{failed.Shard} failed: {failed.Error}");
+            if (DateTime.UtcNow > deadline) throw new TimeoutException($"{model}: not every instance serves after 60 s");
+            await Task.Delay(20);
+        }
+    }
+
     /// <summary>Runs once the cluster is up: deploy the models the test class shares.</summary>
     protected virtual Task OnDeployedAsync() => Task.CompletedTask;
 

@@ -44,6 +44,7 @@ public sealed class ServingFixture : GridFixture
         if (StoriesDirectory is { } dir)
         {
             StoriesDeployed = await Model(Stories).Deploy(new DeployRequest { ModelDirectory = dir, Instances = 2 });
+            await WaitUntilServing(Stories);
             Goldens = GoldenCase.Load(Path.Combine(dir, "goldens.jsonl"));
             var generation = GenerationConfig.Load(dir, LlamaConfig.Load(dir));
             StoriesTokenizer = LlamaTextTokenizer.Load(dir, generation.BosTokenId, generation.EosTokenId);

@@ -45,7 +45,7 @@ public sealed class ServingTests(ServingFixture grid, ITestOutputHelper output) 
         }
         var cases = Enumerable.Range(0, 64).Select(i => grid.Goldens[i % grid.Goldens.Count]).ToList();
 
-        var served = await Task.WhenAll(cases.Select(c => Streamed.Collect(grid.Model(ServingFixture.Stories).Generate(new GenerateRequest
+        var served = await Task.WhenAll(cases.Select(c => Streamed.Collect(grid.Client.GenerateAsync(ServingFixture.Stories, new GenerateRequest
         {
             Prompt = c.Prompt,
             MaxTokens = c.Steps + 1 - c.PromptIds.Length,
@@ -75,7 +75,7 @@ public sealed class ServingTests(ServingFixture grid, ITestOutputHelper output) 
         }
         foreach (var c in grid.Goldens)
         {
-            var served = await Streamed.Collect(grid.Model(ServingFixture.Stories).Generate(new GenerateRequest
+            var served = await Streamed.Collect(grid.Client.GenerateAsync(ServingFixture.Stories, new GenerateRequest
             {
                 Prompt = c.Prompt,
                 MaxTokens = c.Steps + 1 - c.PromptIds.Length,
@@ -97,7 +97,7 @@ public sealed class ServingTests(ServingFixture grid, ITestOutputHelper output) 
         var tokenizer = LlamaTextTokenizer.Load(grid.SyntheticModel, model.Generation.BosTokenId, model.Generation.EosTokenId);
         int[] prompt = tokenizer.Encode("the grid streams tokens");
 
-        var served = await Streamed.Collect(grid.Model(ServingFixture.Tiny).Generate(new GenerateRequest { PromptIds = prompt, MaxTokens = 40 }));
+        var served = await Streamed.Collect(grid.Client.GenerateAsync(ServingFixture.Tiny, new GenerateRequest { PromptIds = prompt, MaxTokens = 40 }));
 
         Assert.Equal(prompt, served.PromptIds);
         Assert.True(served.Finish == "eos" || served.TokenIds.Length == 40, $"finished with \"{served.Finish}\" after {served.TokenIds.Length} tokens");
@@ -117,13 +117,13 @@ public sealed class ServingTests(ServingFixture grid, ITestOutputHelper output) 
             .FirstOrDefault(r => r.Item2.Finish == FinishReason.Eos);
         Assert.True(expected is not null, "no seed in 1..32 reaches EOS on the synthetic model: pick other prompts");
 
-        var served = await Streamed.Collect(grid.Model(ServingFixture.Tiny).Generate(
+        var served = await Streamed.Collect(grid.Client.GenerateAsync(ServingFixture.Tiny, 
             new GenerateRequest { PromptIds = prompt, MaxTokens = 200, Temperature = 1f, Seed = seed, StopAtEos = true }));
         Assert.Equal("eos", served.Finish);
         Assert.Equal(expected.OutputIds, served.TokenIds);
 
         // Without stopping, EOS is an ordinary token and the generation runs to its length.
-        var through = await Streamed.Collect(grid.Model(ServingFixture.Tiny).Generate(
+        var through = await Streamed.Collect(grid.Client.GenerateAsync(ServingFixture.Tiny, 
             new GenerateRequest { PromptIds = prompt, MaxTokens = expected.OutputIds.Length + 3, Temperature = 1f, Seed = seed, StopAtEos = false }));
         Assert.Equal("length", through.Finish);
         Assert.Equal([.. expected.OutputIds, local.Directory.Generation.EosTokenId], through.TokenIds.Take(expected.OutputIds.Length + 1));
@@ -138,7 +138,7 @@ public sealed class ServingTests(ServingFixture grid, ITestOutputHelper output) 
         // tokens must end the request long before.
         const int maxTokens = ServingFixture.LongContext - 16;
         using var cancel = new CancellationTokenSource();
-        var updates = grid.Model(ServingFixture.Long).Generate(new GenerateRequest { Prompt = "Once upon a time", MaxTokens = maxTokens, StopAtEos = false }, cancel.Token);
+        var updates = grid.Client.GenerateAsync(ServingFixture.Long, new GenerateRequest { Prompt = "Once upon a time", MaxTokens = maxTokens, StopAtEos = false }, cancel.Token);
         string? instance = null;
         int tokens = 0;
         long generatedBefore = 0;
@@ -193,7 +193,7 @@ public sealed class ServingTests(ServingFixture grid, ITestOutputHelper output) 
         Assert.True(status.TokensGenerated - generatedBefore < maxTokens - 3,
             $"the instance generated {status.TokensGenerated - generatedBefore} tokens after the cancellation: it ran to the end");
 
-        var next = await Streamed.Collect(grid.Model(ServingFixture.Long).Generate(new GenerateRequest { Prompt = "Once upon a time", MaxTokens = 8, StopAtEos = false }));
+        var next = await Streamed.Collect(grid.Client.GenerateAsync(ServingFixture.Long, new GenerateRequest { Prompt = "Once upon a time", MaxTokens = 8, StopAtEos = false }));
         Assert.Equal(instance, next.Instance);
         Assert.Equal(8, next.TokenIds.Length);
         Assert.Equal(0, (await grid.Shard(instance!).GetStatus()).KvBlocksUsed);

@@ -1,0 +1,11 @@
+namespace BlitzScale.Grains.Interfaces.Serving;
+
+/// <summary>
+/// Where the model grain sent one request: the instance's shard, the host it runs on, and the ticket that returns the
+/// request's tokens to the router when it ends (<see cref="IModelGrain.Release"/>).
+/// </summary>
+[GenerateSerializer, Immutable, Alias("blitz.RouteDecision")]
+public sealed record RouteDecision(
+    [property: Id(0)] long Ticket,
+    [property: Id(1)] string Shard,
+    [property: Id(2)] string Host);

@@ -1,0 +1,31 @@
+using BlitzScale.Grains.Interfaces.Serving;
+using Microsoft.Extensions.Logging;
+
+namespace BlitzScale.Grains.Serving;
+
+internal sealed partial class ModelGrain
+{
+    [LoggerMessage(Level = LogLevel.Information, Message = "Model {Model} deployed: {Instances} instance(s), policy {Policy}, host copy on {HostCopy}")]
+    private static partial void LogDeployed(ILogger logger, string model, int instances, LoadPolicy policy, string hostCopy);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Model {Model}: {Plan}")]
+    private static partial void LogPlanned(ILogger logger, string model, string plan);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Model {Model} scaled down to {Instances} instance(s) (keep warm: {KeepWarm})")]
+    private static partial void LogScaledDown(ILogger logger, string model, int instances, bool keepWarm);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Instance {Shard} revived")]
+    private static partial void LogRevived(ILogger logger, string shard);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Instance {Shard} lost its source {Source} mid-load: planning its load again without it")]
+    private static partial void LogReplanning(ILogger logger, string shard, string source);
+
+    [LoggerMessage(Level = LogLevel.Error, Message = "Planning the load of {Shard} again failed")]
+    private static partial void LogReplanFailed(ILogger logger, string shard, Exception error);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Unloading {Shard} failed")]
+    private static partial void LogUnloadFailed(ILogger logger, string shard, Exception error);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Dropping the copy of {Model} from the memory of {Host} failed")]
+    private static partial void LogDropFailed(ILogger logger, string model, string host, Exception error);
+}
