@@ -9,7 +9,7 @@ namespace BlitzScale.Grains.Serving;
 /// <summary>Everything a serving shard holds on its host: the files, the parameter image, the tokenizer and the instance server.</summary>
 internal sealed class LoadedInstance : IAsyncDisposable
 {
-    private LoadedInstance(ModelDirectory model, ParameterImage image, LlamaTextTokenizer tokenizer, InstanceServer server)
+    private LoadedInstance(ModelDirectory model, ParameterImage image, TextTokenizer tokenizer, InstanceServer server)
     {
         Model = model;
         Image = image;
@@ -19,7 +19,7 @@ internal sealed class LoadedInstance : IAsyncDisposable
 
     public ModelDirectory Model { get; }
     public ParameterImage Image { get; }
-    public LlamaTextTokenizer Tokenizer { get; }
+    public TextTokenizer Tokenizer { get; }
     public InstanceServer Server { get; }
 
     /// <summary>Starts serving over a filled image (the instance then owns it and the files).</summary>

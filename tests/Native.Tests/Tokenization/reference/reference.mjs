@@ -28,6 +28,31 @@ const CORPUS = [
   "def main():\n    for i in range(10):\n        print(f\"value {i}: {i * i}\")\n",
   "unseen letters: ñandú, œuvre, Ωmega, Ж, ק, ع",
   "\u00a0non-breaking\u2003em space\u3000ideographic",
+  "Hangul jamo \u1112\u1161\u11ab\u1100\u1173\u11af and Vie\u0323\u0302t Nam, \u212b \u2126",
+];
+
+// NFC and NFD as JavaScript's String.prototype.normalize gives them: the reference for our own normalizer
+// (Qwen2's tokenizer.json normalizes to NFC; the app runs with .NET's InvariantGlobalization, without ICU).
+const NORMALIZATION = [
+  "",
+  "plain ASCII",
+  "e\u0301 a\u0308 o\u0302 A\u030a",
+  "\u00e9\u00e4\u00f4\u00c5",
+  "a\u0323\u0302 a\u0302\u0323 \u1ead",
+  "Vie\u0323\u0302t Nam Vi\u1ec7t Nam",
+  "q\u0307\u0323 q\u0323\u0307",
+  "\u212b \u2126 \u212a \u2000 \u0340 \u0341 \u0343 \u0344 \u0374 \u037e \u0387",
+  "\u0958 \u0915\u093c \u09dc \u0a33 \u0f43 \ufb1d \ufb2a",
+  "\u1112\u1161\u11ab\u1100\u1173\u11af \ud55c\uae00 \u1100\u1161 \uac00\u11a8 \u1100\u1100\u1161",
+  "\u03b9\u0308\u0301 \u0390 \u1fd3 \u03c9\u0345\u0313 \u1f60\u0345",
+  "\u0301 leading mark, then \u0301\u0065",
+  "\u0061\u0315\u0300\u05ae\u0300\u0062",
+  "\u1e0b\u0323 \u1e0d\u0307 \u0064\u0307\u0323 \u0064\u031b\u0323\u0307",
+  "\u2f8a6 \uf900 \uf9ff \u2329 \u232a",
+  "\ud834\udd5e \ud834\udd60 \ud834\uddbb",
+  "\u0e40\u0e01\u0e21 \u0627\u0653 \u0622 \u3099\u304b\u3099 \u304c",
+  "\ud804\udd31\ud804\udd27 \ud804\udd2e",
+  "emoji \ud83d\udc68\u200d\ud83d\udc69\u200d\ud83d\udc67 \u2764\ufe0f",
 ];
 
 function load(folder) {
@@ -52,6 +77,7 @@ const fromPostProcessor = (tokenizer, text) => tokenizer.encode(text, { add_spec
 const bosFromConfig = (tokenizer, text, plain) => [tokenizer.token_to_id("<|begin_of_text|>"), ...plain];
 
 const expected = {
+  normalization: NORMALIZATION.map((text) => ({ text, nfc: text.normalize("NFC"), nfd: text.normalize("NFD") })),
   generator: "@huggingface/tokenizers " + JSON.parse(readFileSync(join(here, "node_modules/@huggingface/tokenizers/package.json"), "utf8")).version,
   tokenizers: {
     "llama3": cases("llama3", fromPostProcessor),
