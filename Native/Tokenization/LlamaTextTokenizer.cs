@@ -5,7 +5,8 @@ namespace BlitzScale.Native.Tokenization;
 /// <summary>
 /// Text ↔ token ids for Llama-family models with a SentencePiece <c>tokenizer.model</c>.
 /// Encoding is delegated to Microsoft.ML.Tokenizers; decoding follows sentencepiece's rules from the
-/// model's own piece table so that full and streamed decoding agree.
+/// model's own piece table so that full and streamed decoding agree: the first visible token loses its
+/// dummy-prefix space and &lt;unk&gt; prints as " ⁇ ", as in sentencepiece.
 /// </summary>
 public sealed class LlamaTextTokenizer : TextTokenizer
 {

@@ -1,3 +1,5 @@
+using System.Globalization;
+using System.Text;
 using System.Text.Json;
 using System.Text.RegularExpressions;
 
@@ -6,8 +8,8 @@ namespace BlitzScale.Native.Tokenization.HuggingFace;
 /// <summary>
 /// tokenizer.json's <c>pre_tokenizer</c> for byte-level BPE: the Split regexes (Llama-3 groups digits by up to three,
 /// Qwen2 splits them one by one) applied in order with the "Isolated" behaviour, then ByteLevel, whose own GPT-2
-/// regex applies when its <c>use_regex</c> is on. Oniguruma patterns run on .NET's regex engine, which matches
-/// them the same way except that a letter or digit outside the BMP (a surrogate pair) is not \p{L}/\p{N} there.
+/// regex applies when its <c>use_regex</c> is on. The Oniguruma patterns of these files mean the same on .NET's
+/// regex engine, once code points outside the BMP are given to it as one character (see <see cref="WithStandIns"/>).
 /// </summary>
 internal sealed class SplitPreTokenizer
 {
@@ -102,18 +104,58 @@ internal sealed class SplitPreTokenizer
 
     private static void Isolate(string text, Regex pattern, List<string> output)
     {
+        var (subject, starts) = WithStandIns(text);
         var position = 0;
-        for (var match = pattern.Match(text); match.Success; match = match.NextMatch())
+        for (var match = pattern.Match(subject); match.Success; match = match.NextMatch())
         {
             // Empty matches cut nothing, as in the Rust tokenizers.
             if (match.Length == 0)
                 continue;
-            if (match.Index > position)
-                output.Add(text[position..match.Index]);
-            output.Add(match.Value);
-            position = match.Index + match.Length;
+            int start = starts?[match.Index] ?? match.Index, end = starts?[match.Index + match.Length] ?? match.Index + match.Length;
+            if (start > position)
+                output.Add(text[position..start]);
+            output.Add(text[start..end]);
+            position = end;
         }
         if (position < text.Length)
             output.Add(text[position..]);
     }
+
+    /// <summary>
+    /// .NET's regex engine sees a surrogate pair as two characters that are neither letters nor digits, where
+    /// Oniguruma sees one code point: 𝐀 or 𠀀 would not be \p{L}. So the pattern runs on a copy where each pair is
+    /// one BMP character of the same class (letter, number or other; no whitespace is outside the BMP), and
+    /// <c>starts</c> maps each of its positions back to the text (null when the text has no pairs).
+    /// </summary>
+    private static (string Subject, int[]? Starts) WithStandIns(string text)
+    {
+        if (!text.AsSpan().ContainsAnyInRange('\uD800', '\uDFFF'))
+            return (text, null);
+        var subject = new StringBuilder(text.Length);
+        var starts = new List<int>(text.Length + 1);
+        for (var i = 0; i < text.Length; i++)
+        {
+            starts.Add(i);
+            if (char.IsSurrogatePair(text, i))
+            {
+                subject.Append(StandIn(CharUnicodeInfo.GetUnicodeCategory(char.ConvertToUtf32(text[i], text[i + 1]))));
+                i++;
+            }
+            else
+            {
+                subject.Append(text[i]);
+            }
+        }
+        starts.Add(text.Length);
+        return (subject.ToString(), [.. starts]);
+    }
+
+    // Stand-ins match what the pair matches in these patterns: \p{L}, \p{N}, or neither (and no literal in them).
+    private static char StandIn(UnicodeCategory category) => category switch
+    {
+        UnicodeCategory.UppercaseLetter or UnicodeCategory.LowercaseLetter or UnicodeCategory.TitlecaseLetter
+            or UnicodeCategory.ModifierLetter or UnicodeCategory.OtherLetter => '\u4E00',
+        UnicodeCategory.DecimalDigitNumber or UnicodeCategory.LetterNumber or UnicodeCategory.OtherNumber => '\u0660',
+        _ => '\u25A0',
+    };
 }

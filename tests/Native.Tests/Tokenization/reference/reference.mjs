@@ -28,6 +28,7 @@ const CORPUS = [
   "def main():\n    for i in range(10):\n        print(f\"value {i}: {i * i}\")\n",
   "unseen letters: ñandú, œuvre, Ωmega, Ж, ק, ع",
   "\u00a0non-breaking\u2003em space\u3000ideographic",
+  "outside the BMP: \u{1d400}\u{1d401}\u{1d402} bold, \u{20000}\u{20001}\u{2a6d6} ext-B, \u{1d7d8}\u{1d7d9}\u{1d7da}\u{1d7db}\u{1d7dc} digits, \u{10140}\u{10141} numbers, x\u{1d400}1",
   "Hangul jamo \u1112\u1161\u11ab\u1100\u1173\u11af and Vie\u0323\u0302t Nam, \u212b \u2126",
 ];
 

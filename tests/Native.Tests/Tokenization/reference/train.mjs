@@ -18,6 +18,7 @@ In 2024 the team shipped 1,234,567 tokens per second; in 2025 they reached 98765
 Le café était très agréable, la crème brûlée délicieuse. Größe, Straße, naïve façade, Æsir, señor, São Paulo.
 中文的文本测试：今天天气很好，我们去公园散步。日本語のテキストもあります。한국어 문장도 있습니다.
 Emoji are fun 😀😃😄 👍🏽 ❤️ 👨‍👩‍👧‍👦 🇫🇷 🎉🎉
+Outside the BMP: 𝐀𝐁𝐂 𝐀𝐁 x𝐀1 𝐱𝐲𝐳 𠀀𠀁𪛖 𠀀 𝟘𝟙𝟚𝟛𝟜 𝟙𝟚 𐅀𐅁
 def main():
     for i in range(10):
         print(f"value {i}: {i * i}")
