@@ -17,8 +17,9 @@ internal sealed record BpeModel(Dictionary<string, int> Vocabulary, List<string>
             throw model.Get("type").NotSupported($"\"{type}\" (only byte-level BPE tokenizers are supported)");
         foreach (var unsupported in new[] { "continuing_subword_prefix", "end_of_word_suffix" })
         {
-            if (!model.Get(unsupported).IsNull)
-                throw model.Get(unsupported).NotSupported($"{model.Get(unsupported).Value.GetRawText()} (only null, as in byte-level BPE)");
+            // Qwen2/Qwen3 files write "" for "none".
+            if (model.Get(unsupported).OptionalString() is { Length: > 0 } affix)
+                throw model.Get(unsupported).NotSupported($"\"{affix}\" (only null or \"\", as in byte-level BPE)");
         }
         return new BpeModel(ReadVocabulary(model), ReadMerges(model), model.Get("ignore_merges").Bool(absent: false));
     }
@@ -29,7 +30,8 @@ internal sealed record BpeModel(Dictionary<string, int> Vocabulary, List<string>
         var result = new Dictionary<string, int>(StringComparer.Ordinal);
         foreach (var entry in vocab.Value.EnumerateObject())
         {
-            var id = vocab.Get(entry.Name).TokenId();
+            // Not vocab.Get(name): looking a member up by name scans the object, quadratic over 100k+ tokens.
+            var id = new JsonField(vocab.FilePath, $"{vocab.Name}[\"{entry.Name}\"]", entry.Value).TokenId();
             if (!result.TryAdd(entry.Name, id))
                 throw vocab.Error($"token \"{entry.Name}\" appears twice");
         }
