@@ -86,8 +86,8 @@ public sealed class ByteLevelBpeTokenizer : TextTokenizer
         int? IdOf(string token) => addedByContent.TryGetValue(token, out var id) || model.Vocabulary.TryGetValue(token, out id) ? id : null;
         var template = TokenizerConfig.Load(modelDirectory)
             .Apply(SpecialTokenTemplate.Read(root), Path.Combine(modelDirectory, TokenizerConfig.FileName), IdOf);
-        foreach (var id in template.Prefix.Concat(template.Suffix).Where(id => id >= count))
-            throw new TokenizerException(path, $"field \"post_processor\": special token id {id} is outside the vocabulary of {count} tokens");
+        if (template.Prefix.Concat(template.Suffix).FirstOrDefault(id => id >= count, -1) is var outside and >= 0)
+            throw new TokenizerException(path, $"field \"post_processor\": special token id {outside} is outside the vocabulary of {count} tokens");
         if ((uint)eosId >= (uint)count)
             throw new TokenizerException(path, $"eos_id {eosId} is outside the vocabulary of {count} tokens");
 
