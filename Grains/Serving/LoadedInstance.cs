@@ -12,7 +12,7 @@ internal sealed class LoadedInstance : IAsyncDisposable
 {
     private readonly ILayerEngine _engine;
 
-    private LoadedInstance(ModelDirectory model, ParameterImage image, LlamaTextTokenizer tokenizer, ILayerEngine engine, InstanceServer server)
+    private LoadedInstance(ModelDirectory model, ParameterImage image, TextTokenizer tokenizer, ILayerEngine engine, InstanceServer server)
     {
         Model = model;
         Image = image;
@@ -23,7 +23,7 @@ internal sealed class LoadedInstance : IAsyncDisposable
 
     public ModelDirectory Model { get; }
     public ParameterImage Image { get; }
-    public LlamaTextTokenizer Tokenizer { get; }
+    public TextTokenizer Tokenizer { get; }
     public InstanceServer Server { get; }
 
     /// <summary>Starts serving <paramref name="engine"/> over a filled image (the instance then owns the engine, the image and the files).</summary>

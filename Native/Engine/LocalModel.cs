@@ -8,7 +8,7 @@ namespace BlitzScale.Native.Engine;
 /// <summary>A model directory loaded whole into host memory on the cpu backend, with its tokenizer: one self-contained instance.</summary>
 public sealed class LocalModel : IDisposable
 {
-    private LocalModel(ModelDirectory directory, ParameterImage image, LlamaTextTokenizer tokenizer)
+    private LocalModel(ModelDirectory directory, ParameterImage image, TextTokenizer tokenizer)
     {
         Directory = directory;
         Image = image;
@@ -35,7 +35,7 @@ public sealed class LocalModel : IDisposable
     /// <summary>The parameters.</summary>
     public ParameterImage Image { get; }
     /// <summary>Text ↔ ids.</summary>
-    public LlamaTextTokenizer Tokenizer { get; }
+    public TextTokenizer Tokenizer { get; }
     /// <summary>The compute, with a KV store of <see cref="ContextStore"/>.</summary>
     public CpuEngine Engine { get; }
 

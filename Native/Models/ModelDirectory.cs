@@ -61,14 +61,14 @@ public sealed class ModelDirectory : IDisposable
         return image;
     }
 
-    /// <summary>Loads the directory's tokenizer with its BOS/EOS ids, checking it fits the model's vocabulary.</summary>
+    /// <summary>Loads the directory's tokenizer (<see cref="TextTokenizer.Open"/>) with its BOS/EOS ids, checking it fits the model's vocabulary.</summary>
     /// <exception cref="ModelFileException">The tokenizer is missing, malformed, or larger than config.json's vocab_size.</exception>
-    public LlamaTextTokenizer LoadTokenizer()
+    public TextTokenizer LoadTokenizer()
     {
-        var tokenizer = LlamaTextTokenizer.Load(Path, Generation.BosTokenId, Generation.EosTokenId);
+        var tokenizer = TextTokenizer.Open(Path, Generation.BosTokenId, Generation.EosTokenId);
         if (tokenizer.VocabSize > Config.VocabSize)
         {
-            throw new ModelConfigException(System.IO.Path.Combine(Path, LlamaTextTokenizer.ModelFileName),
+            throw new ModelConfigException(tokenizer.FilePath,
                 $"the tokenizer has {tokenizer.VocabSize} pieces but config.json's vocab_size is {Config.VocabSize}");
         }
         return tokenizer;

@@ -1,5 +1,3 @@
-using System.Buffers;
-using System.Text;
 using Microsoft.ML.Tokenizers;
 
 namespace BlitzScale.Native.Tokenization;
@@ -7,35 +5,40 @@ namespace BlitzScale.Native.Tokenization;
 /// <summary>
 /// Text ↔ token ids for Llama-family models with a SentencePiece <c>tokenizer.model</c>.
 /// Encoding is delegated to Microsoft.ML.Tokenizers; decoding follows sentencepiece's rules from the
-/// model's own piece table so that full and streamed decoding agree.
+/// model's own piece table so that full and streamed decoding agree: the first visible token loses its
+/// dummy-prefix space and &lt;unk&gt; prints as " ⁇ ", as in sentencepiece.
 /// </summary>
-public sealed class LlamaTextTokenizer
+public sealed class LlamaTextTokenizer : TextTokenizer
 {
     /// <summary>The file name read from the model directory.</summary>
     public const string ModelFileName = "tokenizer.model";
 
-    private const string HuggingFaceFileName = "tokenizer.json";
-
     private readonly SentencePieceTokenizer _encoder;
 
-    private LlamaTextTokenizer(SentencePieceTokenizer encoder, PieceTable pieces, int bosId, int eosId)
+    private LlamaTextTokenizer(string filePath, SentencePieceTokenizer encoder, PieceTable pieces, int bosId, int eosId)
     {
+        FilePath = filePath;
         _encoder = encoder;
         Pieces = pieces;
         BosId = bosId;
         EosId = eosId;
     }
 
+    /// <inheritdoc/>
+    public override string FilePath { get; }
+
     /// <summary>Beginning-of-sequence id, put first by <see cref="Encode"/>.</summary>
     public int BosId { get; }
 
-    /// <summary>End-of-sequence id; generation stops on it and decoding skips it.</summary>
-    public int EosId { get; }
+    /// <inheritdoc/>
+    public override int EosId { get; }
 
     /// <summary>Number of pieces in the model; valid ids are 0 to VocabSize - 1.</summary>
-    public int VocabSize => Pieces.Count;
+    public override int VocabSize => Pieces.Count;
 
     internal PieceTable Pieces { get; }
+
+    internal override ITokenBytes Tokens => Pieces;
 
     /// <summary>
     /// Reads <c>{modelDirectory}/tokenizer.model</c>. <paramref name="bosId"/> and <paramref name="eosId"/>
@@ -48,7 +51,7 @@ public sealed class LlamaTextTokenizer
         var path = Path.Combine(modelDirectory, ModelFileName);
         if (!File.Exists(path))
         {
-            throw new TokenizerException(path, MissingFileMessage(modelDirectory));
+            throw new TokenizerException(path, "not found: this loader reads only a SentencePiece tokenizer.model (TextTokenizer.Open also reads tokenizer.json)");
         }
 
         var bytes = File.ReadAllBytes(path);
@@ -83,11 +86,11 @@ public sealed class LlamaTextTokenizer
         {
             throw new TokenizerException(path, $"not a valid SentencePiece model: {ex.Message}", ex);
         }
-        return new LlamaTextTokenizer(encoder, pieces, bosId, eosId);
+        return new LlamaTextTokenizer(path, encoder, pieces, bosId, eosId);
     }
 
     /// <summary>Token ids for <paramref name="text"/>, starting with <see cref="BosId"/> when <paramref name="addBos"/> (also for "").</summary>
-    public int[] Encode(string text, bool addBos = true)
+    public override int[] Encode(string text, bool addBos = true)
     {
         ArgumentNullException.ThrowIfNull(text);
         var ids = _encoder.EncodeToIds(text, addBeginningOfSentence: false, addEndOfSentence: false);
@@ -105,24 +108,6 @@ public sealed class LlamaTextTokenizer
     }
 
     /// <summary>
-    /// The text of <paramref name="ids"/>: BOS, EOS and other control tokens are skipped, the first
-    /// visible token loses its dummy-prefix space, byte tokens are joined into UTF-8 (invalid
-    /// sequences become U+FFFD) and &lt;unk&gt; prints as " ⁇ " as in sentencepiece.
-    /// </summary>
-    /// <exception cref="ArgumentOutOfRangeException">An id is outside the vocabulary.</exception>
-    public string Decode(ReadOnlySpan<int> ids)
-    {
-        var utf8 = new ArrayBufferWriter<byte>();
-        var atStart = true;
-        foreach (var id in ids)
-        {
-            utf8.Write(Pieces.Utf8(id, atStart));
-            atStart &= !Pieces.IsVisible(id);
-        }
-        return Encoding.UTF8.GetString(utf8.WrittenSpan);
-    }
-
-    /// <summary>
     /// The text token <paramref name="id"/> adds after <paramref name="previousId"/>, without state:
     /// its leading space is dropped right after BOS (only compared, so -1 works for "no previous
     /// token"), control tokens give "". A byte token that is not ASCII gives U+FFFD because a
@@ -130,7 +115,7 @@ public sealed class LlamaTextTokenizer
     /// streamed text.
     /// </summary>
     /// <exception cref="ArgumentOutOfRangeException"><paramref name="id"/> is outside the vocabulary.</exception>
-    public string DecodePiece(int previousId, int id) => Pieces.Text(id, atStart: previousId == BosId);
+    public override string DecodePiece(int previousId, int id) => Pieces.Text(id, atStart: previousId == BosId);
 
     private static void RequireInVocabulary(string path, string name, int id, int vocabSize)
     {
@@ -138,12 +123,5 @@ public sealed class LlamaTextTokenizer
         {
             throw new TokenizerException(path, $"{name} {id} is outside the vocabulary of {vocabSize} pieces");
         }
-    }
-
-    private static string MissingFileMessage(string modelDirectory)
-    {
-        return File.Exists(Path.Combine(modelDirectory, HuggingFaceFileName))
-            ? "not found; the directory has a tokenizer.json, but tokenizer.json (HF fast tokenizers) is not supported yet: only a SentencePiece tokenizer.model is supported"
-            : "not found: only a SentencePiece tokenizer.model is supported";
     }
 }

@@ -8,7 +8,7 @@ namespace BlitzScale.Native.Tokenization;
 /// U+2581 becomes a space, byte pieces are raw UTF-8 bytes, and the dummy-prefix space of the first
 /// piece is dropped.
 /// </summary>
-internal sealed class PieceTable
+internal sealed class PieceTable : ITokenBytes
 {
     private const char SpaceSymbol = '\u2581';
 

@@ -4,23 +4,23 @@ namespace BlitzScale.Native.Tokenization;
 
 /// <summary>
 /// Turns generated token ids into text one token at a time. Unlike
-/// <see cref="LlamaTextTokenizer.DecodePiece"/> it keeps state, so a character split over several
-/// byte-fallback tokens comes out whole once its last byte arrives. The concatenation of all
-/// <see cref="Append"/> results and <see cref="Flush"/> equals <see cref="LlamaTextTokenizer.Decode"/>
+/// <see cref="TextTokenizer.DecodePiece"/> it keeps state, so a character split over several
+/// byte tokens comes out whole once its last byte arrives. The concatenation of all
+/// <see cref="Append"/> results and <see cref="Flush"/> equals <see cref="TextTokenizer.Decode"/>
 /// of the same ids. Not thread-safe: use one per sequence.
 /// </summary>
 public sealed class StreamingDecoder
 {
-    private readonly PieceTable _pieces;
+    private readonly ITokenBytes _pieces;
     private readonly Decoder _utf8 = new UTF8Encoding(encoderShouldEmitUTF8Identifier: false, throwOnInvalidBytes: false).GetDecoder();
     private char[] _chars = new char[64];
     private bool _atStart = true;
 
     /// <summary>Creates a decoder for a new sequence.</summary>
-    public StreamingDecoder(LlamaTextTokenizer tokenizer)
+    public StreamingDecoder(TextTokenizer tokenizer)
     {
         ArgumentNullException.ThrowIfNull(tokenizer);
-        _pieces = tokenizer.Pieces;
+        _pieces = tokenizer.Tokens;
     }
 
     /// <summary>The text completed by token <paramref name="id"/>; "" while a multi-byte character is incomplete.</summary>

@@ -14,13 +14,12 @@ public sealed class LlamaTextTokenizerLoadTests : IDisposable
     private string ModelPath => Path.Combine(Folder, "tokenizer.model");
 
     [Fact]
-    public void MissingFileSaysOnlySentencePieceIsSupported()
+    public void MissingFileSaysThisLoaderReadsOnlySentencePiece()
     {
         var error = Assert.Throws<TokenizerException>(() => LlamaTextTokenizer.Load(Folder, 1, 2));
         Assert.Contains(ModelPath, error.Message);
         Assert.Equal(ModelPath, error.FilePath);
-        Assert.Contains("only a SentencePiece tokenizer.model is supported", error.Message);
-        Assert.DoesNotContain("tokenizer.json", error.Message);
+        Assert.Contains("only a SentencePiece tokenizer.model", error.Message);
     }
 
     [Fact]
@@ -32,13 +31,32 @@ public sealed class LlamaTextTokenizerLoadTests : IDisposable
     }
 
     [Fact]
-    public void TokenizerJsonIsNamedAsUnsupported()
+    public void A_directory_with_neither_file_names_both()
     {
+        var error = Assert.Throws<TokenizerException>(() => TextTokenizer.Open(Folder, 1, 2));
+        Assert.Equal(Path.Combine(Folder, "tokenizer.json"), error.FilePath);
+        Assert.Contains("tokenizer.model", error.Message);
+        Assert.Contains("tokenizer.json", error.Message);
+    }
+
+    [Fact]
+    public void The_sentencepiece_model_wins_over_a_tokenizer_json_beside_it()
+    {
+        SentencePieceModelWriter.WriteSynthetic(ModelPath, 300);
+        // Malformed on purpose: it must not even be read.
         File.WriteAllText(Path.Combine(Folder, "tokenizer.json"), "{\"version\":\"1.0\"}");
-        var error = Assert.Throws<TokenizerException>(() => LlamaTextTokenizer.Load(Folder, 1, 2));
-        Assert.Contains(ModelPath, error.Message);
-        Assert.Contains("tokenizer.json (HF fast tokenizers) is not supported yet", error.Message);
-        Assert.Contains("only a SentencePiece tokenizer.model is supported", error.Message);
+        var tokenizer = Assert.IsType<LlamaTextTokenizer>(TextTokenizer.Open(Folder, 1, 2));
+        Assert.Equal(ModelPath, tokenizer.FilePath);
+    }
+
+    [Fact]
+    public void A_tokenizer_json_alone_is_read_and_its_errors_name_it()
+    {
+        var json = Path.Combine(Folder, "tokenizer.json");
+        File.WriteAllText(json, "{\"version\":\"1.0\"}");
+        var error = Assert.Throws<TokenizerException>(() => TextTokenizer.Open(Folder, 1, 2));
+        Assert.Equal(json, error.FilePath);
+        Assert.Contains("\"model\": missing", error.Message);
     }
 
     [Theory]

@@ -1,0 +1,21 @@
+using System.Text.Json;
+
+namespace BlitzScale.Native.Tokenization.HuggingFace;
+
+/// <summary>Reading a tokenizer JSON file, with errors that name it.</summary>
+internal static class TokenizerJsonFile
+{
+    public const string FileName = "tokenizer.json";
+
+    public static JsonDocument Parse(string path)
+    {
+        try
+        {
+            return JsonDocument.Parse(File.ReadAllBytes(path));
+        }
+        catch (JsonException ex)
+        {
+            throw new TokenizerException(path, $"not valid JSON: {ex.Message}", ex);
+        }
+    }
+}
