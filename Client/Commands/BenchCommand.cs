@@ -104,10 +104,11 @@ internal static class BenchCommand
         };
         var gpus = new Option<int>("--gpus") { Description = "With --hosts: GPUs per host", DefaultValueFactory = _ => 2 };
         var instances = new Option<int>("--instances") { Description = "With --hosts: instances to deploy", DefaultValueFactory = _ => 4 };
-        var siloArgs = new Option<string>("--silo-args")
-        {
-            Description = "With --hosts: extra options for every silo, e.g. \"--backend timed --cost-profile F --time-dilation 0.01\"", DefaultValueFactory = _ => "",
-        };
+        var backend = new Option<string>("--backend") { Description = "With --hosts: the silos' compute backend: cpu, cuda or timed", DefaultValueFactory = _ => "cpu" };
+        var costProfile = new Option<string?>("--cost-profile") { Description = "With --backend timed: the cost profile (e.g. ../shared/measurements/h200-layer-costs.jsonl)" };
+        var costModel = new Option<string>("--cost-model") { Description = "With --backend timed: the profile's row", DefaultValueFactory = _ => "llama3-8b" };
+        var dilation = new Option<double>("--time-dilation") { Description = "With --backend timed: every emulated time is stretched by this", DefaultValueFactory = _ => 1 };
+        var siloArgs = new Option<string>("--silo-args") { Description = "With --hosts: extra options for every silo", DefaultValueFactory = _ => "" };
         var redisPort = new Option<int>("--redis-port") { Description = "With --hosts: the testbed's Redis port", DefaultValueFactory = _ => 6399 };
         var state = new Option<string>("--state") { Description = "With --hosts: the testbed's state directory", DefaultValueFactory = _ => "/tmp/blitz-testbed" };
         var testbed = new Option<string?>("--testbed") { Description = "With --hosts: path of testbed.sh (default: testbed/testbed.sh above the blitz binary)" };
@@ -115,7 +116,8 @@ internal static class BenchCommand
         var command = new Command("serve",
             "Generate through the grid vs directly on the engine with the same batch policy (grid_overhead_ratio); with --hosts, through a multi-silo testbed")
         {
-            model, shape, dtype, concurrency, requests, promptTokens, maxTokens, json, hosts, gpus, instances, siloArgs, redisPort, state, testbed, keep,
+            model, shape, dtype, concurrency, requests, promptTokens, maxTokens, json, hosts, gpus, instances, backend, costProfile, costModel, dilation, siloArgs,
+            redisPort, state, testbed, keep,
         };
         command.SetAction((parse, cancellation) => CliErrors.Run(async () =>
         {
@@ -129,7 +131,8 @@ internal static class BenchCommand
             bool failed = false;
             if (parse.GetValue(hosts) is { } h)
             {
-                var options = new GridServeOptions(path, h, parse.GetValue(gpus), parse.GetValue(instances), parse.GetValue(siloArgs)!,
+                var options = new GridServeOptions(path, h, parse.GetValue(gpus), parse.GetValue(instances), parse.GetValue(backend)!,
+                    parse.GetValue(costProfile), parse.GetValue(costModel)!, parse.GetValue(dilation), parse.GetValue(siloArgs)!,
                     parse.GetValue(redisPort), parse.GetValue(state)!, parse.GetValue(testbed), parse.GetValue(keep));
                 var grid = await GridServeBenchmark.Run(options, workload, progress, cancellation);
                 failed = grid.Error is not null;

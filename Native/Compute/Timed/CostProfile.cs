@@ -72,6 +72,23 @@ public sealed class CostProfile
         return prefillTokens == 0 ? DecodeLayerMilliseconds(decodes) : PrefillLayerMilliseconds(prefillTokens + decodes);
     }
 
+    /// <summary>
+    /// Per-layer time of a step whose segments have <paramref name="segmentTokens"/> tokens each, in ms: a segment of one
+    /// token is a decode, a longer one prefill tokens (the one rule the timed engine and any prediction of it use).
+    /// </summary>
+    public double LayerMilliseconds(IEnumerable<int> segmentTokens)
+    {
+        ArgumentNullException.ThrowIfNull(segmentTokens);
+        int prefillTokens = 0, decodes = 0;
+        foreach (int count in segmentTokens)
+        {
+            ArgumentOutOfRangeException.ThrowIfNegativeOrZero(count, nameof(segmentTokens));
+            if (count == 1) decodes++;
+            else prefillTokens += count;
+        }
+        return LayerMilliseconds(prefillTokens, decodes);
+    }
+
     /// <summary>Seconds a step takes over <paramref name="layers"/> layers, stretched by the time dilation.</summary>
     public double StepSeconds(int layers, int prefillTokens, int decodes, double dilation)
     {

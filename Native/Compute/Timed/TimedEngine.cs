@@ -170,15 +170,7 @@ public sealed class TimedEngine : ILayerEngine
     {
         double ms = 0;
         foreach (var group in groups)
-        {
-            int prefillTokens = 0, decodes = 0;
-            foreach (var s in group.Batch.Segments)
-            {
-                if (s.Count == 1) decodes++;
-                else prefillTokens += s.Count;
-            }
-            ms += Profile.LayerMilliseconds(prefillTokens, decodes) * (group.EndLayer - group.FirstLayer) * Dilation;
-        }
+            ms += Profile.LayerMilliseconds(group.Batch.Segments.Select(s => s.Count)) * (group.EndLayer - group.FirstLayer) * Dilation;
         return TimeSpan.FromMilliseconds(ms);
     }
 
