@@ -118,6 +118,11 @@ internal static class GridServeBenchmark
                 report.ProfileTokensPerSecond = Math.Round(predicted, 1);
                 report.MeasuredOverProfile = Math.Round(ratio, 3);
                 report.WithinGoal = Math.Abs(ratio - 1) <= GridServeReport.GoalWithin;
+                // The same figures in the time of the real cluster the profile was measured on.
+                double d = options.TimeDilation;
+                report.DividedByDilation = new DilatedFigures(d, Math.Round(run.TokensPerSecond * d, 1),
+                    new Percentiles(Math.Round(run.TtftMs.P50 / d, 3), Math.Round(run.TtftMs.P99 / d, 3)),
+                    new Percentiles(Math.Round(run.TbtMs.P50 / d, 3), Math.Round(run.TbtMs.P99 / d, 3)));
                 progress(string.Create(CultureInfo.InvariantCulture,
                     $"profile predicts {report.ProfileTokensPerSecond:F1} tokens/s for this workload: measured ÷ profile = {report.MeasuredOverProfile:F3}"));
             }
@@ -174,5 +179,12 @@ internal sealed class GridServeReport
     public double Goal => GoalWithin;
     /// <summary>timed: whether measured ÷ profile is within <see cref="GoalWithin"/> of 1.</summary>
     public bool? WithinGoal { get; set; }
+    /// <summary>Every time above is as measured on this machine (wall clock), dilation included.</summary>
+    public string Times => "as measured (wall clock); with --backend timed, divided_by_dilation gives them ÷ D";
+    /// <summary>timed: the run's rates and latencies with the dilation taken out (tokens/s × D, times ÷ D).</summary>
+    public DilatedFigures? DividedByDilation { get; set; }
     public string? Error { get; set; }
 }
+
+/// <summary>A timed run's figures in the real cluster's time: rates × D, latencies ÷ D.</summary>
+internal sealed record DilatedFigures(double Dilation, double TokensPerSecond, Percentiles TtftMs, Percentiles TbtMs);
