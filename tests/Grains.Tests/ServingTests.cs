@@ -36,14 +36,15 @@ public sealed class ServingTests(ServingFixture grid, ITestOutputHelper output) 
     }
 
     [Fact]
-    public async Task Sixty_four_concurrent_greedy_requests_reproduce_the_goldens_on_both_instances()
+    public async Task Concurrent_greedy_requests_reproduce_the_goldens_on_both_instances()
     {
         if (grid.StoriesDeployed is null)
         {
             output.WriteLine(RepositoryPaths.SharedMissing);
             return;
         }
-        var cases = Enumerable.Range(0, 64).Select(i => grid.Goldens[i % grid.Goldens.Count]).ToList();
+        // Sixty-four on the cpu backend; fewer on the emulated cuda one (see GridBackend).
+        var cases = Enumerable.Range(0, GridBackend.ConcurrentRequests).Select(i => grid.Goldens[i % grid.Goldens.Count]).ToList();
 
         var served = await Task.WhenAll(cases.Select(c => Streamed.Collect(grid.Client.GenerateAsync(ServingFixture.Stories, new GenerateRequest
         {
