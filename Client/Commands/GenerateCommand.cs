@@ -50,19 +50,30 @@ internal static class GenerateCommand
 
         if (!json) Console.Write(request.Prompt);
         var result = await grid.Client.GenerateAsync(model, request, json ? null : update => Console.Write(update.Text), cancellation);
+        Report(path, result, json, Console.Out, Console.Error);
+        return 0;
+    }
+
+    /// <summary>What follows the streamed text (or, with <paramref name="json"/>, the whole result), and a note on stderr when the GPU is emulated.</summary>
+    internal static void Report(string modelPath, GenerateResult result, bool json, TextWriter stdout, TextWriter stderr)
+    {
         if (json)
         {
-            var report = new GenerateReport(path, result.PromptIds, result.OutputIds, result.Text,
-                Math.Round(result.TtftMs, 3), Math.Round(result.TokensPerSecond, 1), result.FinishReason);
-            Console.WriteLine(JsonSerializer.Serialize(report, CliJson.Options));
+            var report = new GenerateReport(modelPath, result.PromptIds, result.OutputIds, result.Text,
+                Math.Round(result.TtftMs, 3), Math.Round(result.TokensPerSecond, 1), result.FinishReason, result.Emulated);
+            stdout.WriteLine(JsonSerializer.Serialize(report, CliJson.Options));
         }
         else
         {
-            Console.WriteLine();
-            Console.Error.WriteLine($"[{result.OutputIds.Length} tokens, ttft {result.TtftMs:F1} ms, {result.TokensPerSecond:F1} tokens/s, finished by {result.FinishReason}]");
+            stdout.WriteLine();
+            stderr.WriteLine($"[{result.OutputIds.Length} tokens, ttft {result.TtftMs:F1} ms, {result.TokensPerSecond:F1} tokens/s, finished by {result.FinishReason}]");
         }
-        return 0;
+        if (result.Emulated) stderr.WriteLine(EmulatedNote(result.Instance));
     }
+
+    /// <summary>The line that says a generation ran on an emulated GPU.</summary>
+    internal static string EmulatedNote(string instance) =>
+        $"[emulated: {instance} runs on an emulated GPU (timed backend): these are pseudo-tokens, and its times come from a cost profile, not from compute]";
 
     /// <summary>The embedded grid always deploys the model; a running cluster deploys it with one instance if it is not there yet.</summary>
     private static async Task EnsureDeployed(GridSession grid, string model, string path, CancellationToken cancellation)
@@ -76,6 +87,6 @@ internal static class GenerateCommand
     }
 }
 
-/// <summary>The <c>--json</c> output of <c>blitz generate</c>.</summary>
+/// <summary>The <c>--json</c> output of <c>blitz generate</c>; <c>emulated</c> is true when the tokens are an emulated GPU's pseudo-tokens.</summary>
 internal sealed record GenerateReport(
-    string Model, int[] PromptIds, int[] OutputIds, string Text, double TtftMs, double TokensPerSecond, string FinishReason);
+    string Model, int[] PromptIds, int[] OutputIds, string Text, double TtftMs, double TokensPerSecond, string FinishReason, bool Emulated);

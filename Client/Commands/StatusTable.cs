@@ -5,16 +5,20 @@ internal static class StatusTable
 {
     public static void Write(ClusterStatus status, TextWriter o)
     {
-        o.WriteLine($"{"host",-12} {"gpu",-18} {"backend",-7} {"memory used / total",24} residents");
+        o.WriteLine($"{"host",-12} {"gpu",-18} {"backend",-16} {"memory used / total",24} residents");
         foreach (var host in status.Hosts)
         {
             foreach (var gpu in host.Gpus)
             {
                 string memory = $"{gpu.MemoryUsedBytes / 1e9:F2} / {gpu.MemoryTotalBytes / 1e9:F2} GB";
-                o.WriteLine($"{host.Host.Host,-12} {gpu.Key,-18} {gpu.Backend,-7} {memory,24} {string.Join(", ", gpu.Residents.Select(r => r.Warm ? r.Shard + " (warm)" : r.Shard))}");
+                string backend = gpu.Emulated ? gpu.Backend + " (emulated)" : gpu.Backend;
+                o.WriteLine($"{host.Host.Host,-12} {gpu.Key,-18} {backend,-16} {memory,24} {string.Join(", ", gpu.Residents.Select(r => r.Warm ? r.Shard + " (warm)" : r.Shard))}");
             }
         }
         if (status.Hosts.Count == 0) o.WriteLine("(no hosts)");
+        // An emulated GPU's tokens and times are not real: say how they are made, once per distinct backend.
+        foreach (var emulated in status.Hosts.SelectMany(h => h.Gpus).Where(g => g.Emulated).GroupBy(g => g.BackendDescription ?? g.Backend, StringComparer.Ordinal))
+            o.WriteLine($"emulated GPUs {string.Join(", ", emulated.Select(g => g.Key))}: {emulated.Key}; their tokens are pseudo-tokens");
         o.WriteLine();
         o.WriteLine($"{"host",-12} {"data plane",-22} {"model copies in memory",-40} {"copy bytes / memory",26}");
         foreach (var memory in status.HostMemory)

@@ -103,6 +103,7 @@ public sealed class BlitzScaleClient(IClusterClient grains)
         var clock = Stopwatch.StartNew();
         int[] promptIds = [];
         string instance = "", finish = "";
+        bool emulated = false;
         var output = new List<int>();
         var text = new StringBuilder();
         double first = 0, last = 0;
@@ -110,7 +111,11 @@ public sealed class BlitzScaleClient(IClusterClient grains)
         {
             onUpdate?.Invoke(update);
             if (update.PromptIds is { } ids) promptIds = ids;
-            if (update.Instance is { } name) instance = name;
+            if (update.Instance is { } name)
+            {
+                instance = name;
+                emulated = update.Emulated;
+            }
             if (update.TokenId >= 0)
             {
                 last = clock.Elapsed.TotalMilliseconds;
@@ -121,7 +126,7 @@ public sealed class BlitzScaleClient(IClusterClient grains)
             if (update.Finish is { } f) finish = f;
         }
         double rate = output.Count > 1 ? (output.Count - 1) / ((last - first) / 1000.0) : 0;
-        return new GenerateResult(model, instance, promptIds, [.. output], text.ToString(), first, rate, finish);
+        return new GenerateResult(model, instance, promptIds, [.. output], text.ToString(), first, rate, finish, emulated);
     }
 
     /// <summary>Hosts with their GPUs, and every deployed model with its instances.</summary>

@@ -9,5 +9,10 @@ namespace BlitzScale.Client;
 /// <param name="TtftMs">From the call to the first generated token, as the client saw it.</param>
 /// <param name="TokensPerSecond">Tokens after the first ÷ time after the first (0 with fewer than two).</param>
 /// <param name="FinishReason">"eos", "length" or "cancelled".</param>
+/// <param name="Emulated">
+/// Whether the instance runs on an emulated GPU (the timed backend): its tokens are pseudo-tokens and its times come from a
+/// cost profile, so a report of this result must say so.
+/// </param>
 public sealed record GenerateResult(
-    string Model, string Instance, int[] PromptIds, int[] OutputIds, string Text, double TtftMs, double TokensPerSecond, string FinishReason);
+    string Model, string Instance, int[] PromptIds, int[] OutputIds, string Text, double TtftMs, double TokensPerSecond, string FinishReason,
+    bool Emulated = false);

@@ -1,8 +1,8 @@
 namespace BlitzScale.Grains.Interfaces.Serving;
 
 /// <summary>
-/// One element of a streaming generation. The first carries the prompt ids and the instance serving it; each
-/// further one a generated token and its text; the last one <see cref="Finish"/>.
+/// One element of a streaming generation. The first carries the prompt ids, the instance serving it and whether that
+/// instance's GPU is emulated; each further one a generated token and its text; the last one <see cref="Finish"/>.
 /// </summary>
 [GenerateSerializer, Immutable, Alias("blitz.GenerationUpdate")]
 public sealed record GenerationUpdate
@@ -21,4 +21,9 @@ public sealed record GenerationUpdate
     [Id(5)] public string? Finish { get; init; }
     /// <summary>The shard serving the request (first update only).</summary>
     [Id(6)] public string? Instance { get; init; }
+    /// <summary>
+    /// Whether the instance runs on an emulated GPU (the timed backend), so its tokens are pseudo-tokens and its times come
+    /// from a cost profile (first update only).
+    /// </summary>
+    [Id(7)] public bool Emulated { get; init; }
 }

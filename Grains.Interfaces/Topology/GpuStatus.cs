@@ -1,6 +1,15 @@
 namespace BlitzScale.Grains.Interfaces.Topology;
 
 /// <summary>One device: memory accounting and what is resident on it.</summary>
+/// <param name="Key">The GPU's key, <c>"{host}/gpu{i}"</c>.</param>
+/// <param name="Host">Its host.</param>
+/// <param name="Backend">Its compute backend: <c>cpu</c>, <c>cuda</c> or <c>timed</c>.</param>
+/// <param name="MemoryTotalBytes">Its memory.</param>
+/// <param name="MemoryUsedBytes">Memory held by its residents.</param>
+/// <param name="Residents">The instance shards on it.</param>
+/// <param name="SiloAddress">The silo that owns it.</param>
+/// <param name="Emulated">Whether it is an emulated GPU (the timed backend): times from a cost profile, pseudo-tokens.</param>
+/// <param name="BackendDescription">The backend in words, e.g. <c>timed (emulated): profile llama3-8b from FILE, dilation 5</c>.</param>
 [GenerateSerializer, Immutable, Alias("blitz.GpuStatus")]
 public sealed record GpuStatus(
     [property: Id(0)] string Key,
@@ -9,7 +18,9 @@ public sealed record GpuStatus(
     [property: Id(3)] long MemoryTotalBytes,
     [property: Id(4)] long MemoryUsedBytes,
     [property: Id(5)] IReadOnlyList<GpuResident> Residents,
-    [property: Id(6)] string SiloAddress)
+    [property: Id(6)] string SiloAddress,
+    [property: Id(7)] bool Emulated = false,
+    [property: Id(8)] string? BackendDescription = null)
 {
     /// <summary>Bytes a new instance may have, Warm residents counted as free (<see cref="GpuMemory.Free"/>).</summary>
     public long FreeBytes => GpuMemory.Free(MemoryTotalBytes, Residents);

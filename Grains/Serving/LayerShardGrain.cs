@@ -163,7 +163,7 @@ internal sealed partial class LayerShardGrain(
             throw new ArgumentException($"prompt token id {bad} is outside the vocabulary of {instance.Model.Config.VocabSize}");
 
         var serving = new ServingRequest(request.RequestId ?? Guid.NewGuid().ToString("N"), promptIds, request.MaxTokens, sampling, request.StopAtEos);
-        yield return new GenerationUpdate { PromptIds = promptIds, Instance = Key };
+        yield return new GenerationUpdate { PromptIds = promptIds, Instance = Key, Emulated = ComputeBackends.IsEmulated(host.Backend) };
 
         var decoder = new Native.Tokenization.StreamingDecoder(instance.Tokenizer);
         // The text continues the prompt: after a visible prompt token the first generated one keeps its leading space.

@@ -32,7 +32,8 @@ internal sealed class GpuGrain(GpuHostOptions host, ThisHost thisHost, ILocalSil
 
     public Task<GpuStatus> GetStatus() => Task.FromResult(new GpuStatus(
         this.GetPrimaryKeyString(), host.Host, host.Backend, host.GpuMemoryBytes, UsedBytes(),
-        _residents.Values.OrderBy(r => r.Shard, StringComparer.Ordinal).ToList(), silo.SiloAddress.ToString()));
+        _residents.Values.OrderBy(r => r.Shard, StringComparer.Ordinal).ToList(), silo.SiloAddress.ToString(),
+        ComputeBackends.IsEmulated(host.Backend), ComputeBackends.Describe(host)));
 
     public Task<Reservation> TryReserve(GpuResident resident)
     {

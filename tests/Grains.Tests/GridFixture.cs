@@ -10,7 +10,8 @@ namespace BlitzScale.Grains.Tests;
 
 /// <summary>
 /// One in-process cluster of two silos, "host-a" (Silo_0) and "host-b" (Silo_1), each with two 2 GiB GPUs, and
-/// the synthetic "tiny" model (f32, context 1024) written once. Subclasses deploy what their test class needs.
+/// the synthetic "tiny" model (f32, context 1024) written once. The hosts compute on <see cref="GridBackend.Name"/> unless
+/// a subclass configures them otherwise; subclasses deploy what their test class needs.
 /// </summary>
 public class GridFixture : IAsyncLifetime
 {
@@ -63,12 +64,18 @@ public class GridFixture : IAsyncLifetime
     {
         var builder = new InProcessTestClusterBuilder(2);
         builder.Options.ConfigureFileLogging = false;
-        builder.ConfigureSilo((options, silo) => silo.AddBlitzScale(new GpuHostOptions
+        builder.ConfigureSilo((options, silo) =>
         {
-            Host = options.SiloName == "Silo_0" ? HostA : HostB,
-            Gpus = GpusPerHost,
-            GpuMemoryGiB = GpuMemoryGiB,
-        }));
+            var host = new GpuHostOptions
+            {
+                Host = options.SiloName == "Silo_0" ? HostA : HostB,
+                Gpus = GpusPerHost,
+                GpuMemoryGiB = GpuMemoryGiB,
+                Backend = GridBackend.Name,
+            };
+            ConfigureHost(host);
+            silo.AddBlitzScale(host);
+        });
         builder.ConfigureClient(client => client.AddMemoryStreams(StreamNames.Provider));
         _cluster = builder.Build();
         await _cluster.DeployAsync();
@@ -91,6 +98,11 @@ public class GridFixture : IAsyncLifetime
             if (DateTime.UtcNow > deadline) throw new TimeoutException($"{model}: not every instance serves after 60 s");
             await Task.Delay(20);
         }
+    }
+
+    /// <summary>Adjusts each host's options before its silo starts (the backend, its cost profile).</summary>
+    protected virtual void ConfigureHost(GpuHostOptions host)
+    {
     }
 
     /// <summary>Runs once the cluster is up: deploy the models the test class shares.</summary>

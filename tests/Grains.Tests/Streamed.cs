@@ -8,7 +8,9 @@ namespace BlitzScale.Grains.Tests;
 /// <param name="TokenIds">The generated tokens.</param>
 /// <param name="Text">The concatenated text of every update.</param>
 /// <param name="Finish">The last update's finish reason.</param>
-internal sealed record Streamed(int[] PromptIds, string Instance, int[] TokenIds, string Text, string Finish)
+/// <param name="Emulated">Whether the instance said it runs on an emulated GPU (first update).</param>
+/// <param name="TokenElapsedMs">Each generated token's milliseconds since the instance accepted the request.</param>
+internal sealed record Streamed(int[] PromptIds, string Instance, int[] TokenIds, string Text, string Finish, bool Emulated, double[] TokenElapsedMs)
 {
     /// <summary>Prompt and generated ids, as a golden case lists them.</summary>
     public int[] AllIds => [.. PromptIds, .. TokenIds];
@@ -24,6 +26,8 @@ internal sealed record Streamed(int[] PromptIds, string Instance, int[] TokenIds
         string? instance = null;
         string? finish = null;
         var tokens = new List<int>();
+        var times = new List<double>();
+        bool emulated = false;
         var text = new System.Text.StringBuilder();
         double elapsed = 0;
         bool first = true;
@@ -41,19 +45,25 @@ internal sealed record Streamed(int[] PromptIds, string Instance, int[] TokenIds
                 Assert.Null(update.Finish);
                 promptIds = update.PromptIds;
                 instance = update.Instance;
+                emulated = update.Emulated;
                 continue;
             }
             Assert.Null(update.PromptIds);
             Assert.Null(update.Instance);
+            Assert.False(update.Emulated, "an update after the first says whether the GPU is emulated");
             Assert.True(update.ElapsedMs >= elapsed, $"update {update.Index} at {update.ElapsedMs} ms came after one at {elapsed} ms");
             elapsed = update.ElapsedMs;
             Assert.Equal(tokens.Count, update.Index);
-            if (update.TokenId >= 0) tokens.Add(update.TokenId);
+            if (update.TokenId >= 0)
+            {
+                tokens.Add(update.TokenId);
+                times.Add(update.ElapsedMs);
+            }
             else Assert.Equal("eos", update.Finish);
             finish = update.Finish;
         }
         Assert.False(first, "the stream had no update at all");
         Assert.True(finish is "length" or "eos", $"the stream ended with finish reason \"{finish ?? "(none)"}\"");
-        return new Streamed(promptIds!, instance!, [.. tokens], text.ToString(), finish!);
+        return new Streamed(promptIds!, instance!, [.. tokens], text.ToString(), finish!, emulated, [.. times]);
     }
 }

@@ -19,6 +19,26 @@ public sealed class EmulatorTests
     }
 
     [Fact]
+    public void It_has_two_devices_each_with_its_own_context_and_no_third()
+    {
+        // Two, as the grid's test hosts have two GPUs each (Grains.Emulated.Tests loads onto gpu1).
+        Assert.Equal(2, CudaRuntime.Probe().DeviceCount);
+        using var first = CudaContext.Open(0);
+        using var second = CudaContext.Open(1);
+        Assert.Equal((0, 1), (first.Device, second.Device));
+        Assert.NotEqual(first.Handle, second.Handle);
+        // Each buffer makes its own context current: memory of both devices is usable from one thread.
+        using var a = first.Allocate(256);
+        using var b = second.Allocate(256);
+        b.CopyFrom(Enumerable.Range(0, 256).Select(i => (byte)i).ToArray());
+        a.CopyFrom(b, 0, 0, 256);
+        var back = new byte[256];
+        a.CopyTo(back);
+        Assert.Equal(Enumerable.Range(0, 256).Select(i => (byte)i), back);
+        Assert.Throws<ArgumentOutOfRangeException>(() => CudaContext.Open(2));
+    }
+
+    [Fact]
     public void Work_queued_on_a_stream_runs_only_when_waited_for()
     {
         using var context = CudaContext.Open();

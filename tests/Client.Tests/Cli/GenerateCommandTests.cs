@@ -44,6 +44,9 @@ public sealed class GenerateCommandTests(CliFixture fixture, ITestOutputHelper o
         var a = JsonDocument.Parse(first.Stdout).RootElement;
         var b = JsonDocument.Parse(second.Stdout).RootElement;
         Assert.Equal(12, a.GetProperty("output_ids").GetArrayLength());
+        // The embedded grid computes on the cpu: real tokens, and nothing says otherwise.
+        Assert.False(a.GetProperty("emulated").GetBoolean());
+        Assert.DoesNotContain("emulated", first.Stderr);
         Assert.Equal(a.GetProperty("output_ids").ToString(), b.GetProperty("output_ids").ToString());
         Assert.Single(Directory.GetDirectories(Path.Combine(fixture.Cache, "models")));
     }

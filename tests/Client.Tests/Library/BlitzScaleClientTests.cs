@@ -50,6 +50,7 @@ public sealed class BlitzScaleClientTests(ITestOutputHelper output) : IAsyncLife
         Assert.Equal(golden.Ids[golden.PromptIds.Length..], whole.OutputIds);
         Assert.Equal("length", whole.FinishReason);
         Assert.Equal("stories/0/0", whole.Instance);
+        Assert.False(whole.Emulated);
         Assert.True(whole.TtftMs > 0);
 
         using var cancel = new CancellationTokenSource();

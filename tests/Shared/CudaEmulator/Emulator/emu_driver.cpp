@@ -37,15 +37,41 @@ namespace
     std::recursive_mutex g_lock;
     bool g_initialized = false;
     thread_local void* t_context = nullptr;
-    int g_primary_references = 0;
-    char g_primary_context_storage;
-    void* const g_primary_context = &g_primary_context_storage;
     int g_sticky_error = SUCCESS;
 
     int env_int(const char* name, int fallback)
     {
         const char* value = std::getenv(name);
         return value != nullptr && *value != 0 ? std::atoi(value) : fallback;
+    }
+
+    // BLITZ_EMU_DEVICES devices (two by default: the grid's test hosts have two GPUs each). Each has its own primary
+    // context, so code that keeps one context per device is checked for using the right one; they share one memory
+    // pool, one set of streams and one sticky error, which a program using the devices correctly cannot tell apart.
+    constexpr int MAX_DEVICES = 16;
+    int device_count()
+    {
+        int count = env_int("BLITZ_EMU_DEVICES", 2);
+        return count < 1 ? 1 : count > MAX_DEVICES ? MAX_DEVICES : count;
+    }
+    bool known_device(int device) { return device >= 0 && device < device_count(); }
+
+    int g_primary_references[MAX_DEVICES] = {};
+    char g_primary_context_storage[MAX_DEVICES];
+    void* primary_context(int device) { return &g_primary_context_storage[device]; }
+
+    // The device whose primary context <context> is, or -1.
+    int device_of(const void* context)
+    {
+        for (int d = 0; d < MAX_DEVICES; d++) if (context == primary_context(d)) return d;
+        return -1;
+    }
+
+    int total_primary_references()
+    {
+        int total = 0;
+        for (int references : g_primary_references) total += references;
+        return total;
     }
 
     size_t total_memory() { return (size_t)env_int("BLITZ_EMU_DEVICE_MEMORY_MIB", 16384) << 20; }
@@ -177,7 +203,7 @@ namespace
     int check_context()
     {
         if (!g_initialized) return NOT_INITIALIZED;
-        if (t_context == nullptr || g_primary_references == 0) return INVALID_CONTEXT;
+        if (t_context == nullptr || g_primary_references[device_of(t_context)] == 0) return INVALID_CONTEXT;
         return SUCCESS;
     }
 
@@ -219,7 +245,7 @@ EXPORT int cuDeviceGetCount(int* count)
     GUARD;
     if (!g_initialized) return NOT_INITIALIZED;
     if (count == nullptr) return INVALID_VALUE;
-    *count = 1;
+    *count = device_count();
     return SUCCESS;
 }
 
@@ -228,8 +254,8 @@ EXPORT int cuDeviceGet(int* device, int ordinal)
     GUARD;
     if (!g_initialized) return NOT_INITIALIZED;
     if (device == nullptr) return INVALID_VALUE;
-    if (ordinal != 0) return INVALID_DEVICE;
-    *device = 0;
+    if (!known_device(ordinal)) return INVALID_DEVICE;
+    *device = ordinal;
     return SUCCESS;
 }
 
@@ -237,7 +263,7 @@ EXPORT int cuDeviceGetName(char* name, int length, int device)
 {
     GUARD;
     if (!g_initialized) return NOT_INITIALIZED;
-    if (device != 0) return INVALID_DEVICE;
+    if (!known_device(device)) return INVALID_DEVICE;
     if (name == nullptr || length <= 0) return INVALID_VALUE;
     std::snprintf(name, (size_t)length, "%s", "BlitzScale CUDA emulator (CPU, not a GPU)");
     return SUCCESS;
@@ -247,7 +273,7 @@ EXPORT int cuDeviceGetAttribute(int* value, int attribute, int device)
 {
     GUARD;
     if (!g_initialized) return NOT_INITIALIZED;
-    if (device != 0) return INVALID_DEVICE;
+    if (!known_device(device)) return INVALID_DEVICE;
     if (value == nullptr) return INVALID_VALUE;
     switch (attribute)
     {
@@ -263,7 +289,7 @@ EXPORT int cuDeviceTotalMem_v2(size_t* bytes, int device)
 {
     GUARD;
     if (!g_initialized) return NOT_INITIALIZED;
-    if (device != 0) return INVALID_DEVICE;
+    if (!known_device(device)) return INVALID_DEVICE;
     if (bytes == nullptr) return INVALID_VALUE;
     *bytes = total_memory();
     return SUCCESS;
@@ -273,10 +299,10 @@ EXPORT int cuDevicePrimaryCtxRetain(void** context, int device)
 {
     GUARD;
     if (!g_initialized) return NOT_INITIALIZED;
-    if (device != 0) return INVALID_DEVICE;
+    if (!known_device(device)) return INVALID_DEVICE;
     if (context == nullptr) return INVALID_VALUE;
-    g_primary_references++;
-    *context = g_primary_context;
+    g_primary_references[device]++;
+    *context = primary_context(device);
     return SUCCESS;
 }
 
@@ -284,12 +310,13 @@ EXPORT int cuDevicePrimaryCtxRelease_v2(int device)
 {
     GUARD;
     if (!g_initialized) return NOT_INITIALIZED;
-    if (device != 0) return INVALID_DEVICE;
-    if (g_primary_references == 0) return INVALID_CONTEXT;
-    if (--g_primary_references == 0)
+    if (!known_device(device)) return INVALID_DEVICE;
+    if (g_primary_references[device] == 0) return INVALID_CONTEXT;
+    if (--g_primary_references[device] == 0)
     {
         drain_all();
-        g_sticky_error = SUCCESS;  // the context is destroyed with its error; the next retain starts afresh
+        // The context is destroyed with its error; the next retain starts afresh (the error is shared: see device_count).
+        if (total_primary_references() == 0) g_sticky_error = SUCCESS;
     }
     return SUCCESS;
 }
@@ -298,7 +325,7 @@ EXPORT int cuCtxSetCurrent(void* context)
 {
     GUARD;
     if (!g_initialized) return NOT_INITIALIZED;
-    if (context != nullptr && context != g_primary_context) return INVALID_CONTEXT;
+    if (context != nullptr && device_of(context) < 0) return INVALID_CONTEXT;
     t_context = context;
     return SUCCESS;
 }

@@ -5,7 +5,7 @@ using System.Runtime.InteropServices;
 // its context is released, as on a GPU) never poisons another's.
 [assembly: CollectionBehavior(DisableTestParallelization = true)]
 
-namespace BlitzScale.Native.Tests;
+namespace BlitzScale.Tests.Shared;
 
 /// <summary>
 /// Loads the CUDA emulator's libraries by path before any test runs. They carry the sonames the bindings ask for
