@@ -51,14 +51,11 @@ public sealed class DataPlaneTests(GridFixture grid, ITestOutputHelper output) :
         await grid.Model(model).Undeploy();
     }
 
-    [Fact]
+    [SkippableFact]
     public async Task A_peer_loaded_stories260K_instance_reproduces_the_goldens()
     {
-        if (RepositoryPaths.Stories260K is not { } stories)
-        {
-            output.WriteLine(RepositoryPaths.SharedMissing);
-            return;
-        }
+        string? stories = RepositoryPaths.Stories260K;
+        Skip.If(stories is null, RepositoryPaths.Stories260KMissing);
         const string model = "peer-goldens";
         await using var events = await ModelEventLog.Follow(grid.Client, model);
         var deployed = await grid.Model(model).Deploy(new DeployRequest { ModelDirectory = stories, Gpus = [B1] });

@@ -14,15 +14,11 @@ public sealed class ServingTests(ServingFixture grid, ITestOutputHelper output) 
 {
     private static readonly string[] DefaultGpus = ["host-a/gpu0", "host-b/gpu0"];
 
-    [Fact]
+    [SkippableFact]
     public async Task Deploy_spreads_two_instances_over_the_hosts_and_both_reach_serving()
     {
         await CheckDeployed(ServingFixture.Tiny, grid.TinyDeployed, grid.SyntheticModel);
-        if (grid.StoriesDeployed is null)
-        {
-            output.WriteLine(RepositoryPaths.SharedMissing);
-            return;
-        }
+        Skip.If(grid.StoriesDeployed is null, RepositoryPaths.Stories260KMissing);
         await CheckDeployed(ServingFixture.Stories, grid.StoriesDeployed, grid.StoriesDirectory!);
     }
 
@@ -35,14 +31,10 @@ public sealed class ServingTests(ServingFixture grid, ITestOutputHelper output) 
         if (grid.StoriesDeployed is not null) Assert.Contains(ServingFixture.Stories, models);
     }
 
-    [Fact]
+    [SkippableFact]
     public async Task Concurrent_greedy_requests_reproduce_the_goldens_on_both_instances()
     {
-        if (grid.StoriesDeployed is null)
-        {
-            output.WriteLine(RepositoryPaths.SharedMissing);
-            return;
-        }
+        Skip.If(grid.StoriesDeployed is null, RepositoryPaths.Stories260KMissing);
         // Sixty-four on the cpu backend; fewer on the emulated cuda one (see GridBackend).
         var cases = Enumerable.Range(0, GridBackend.ConcurrentRequests).Select(i => grid.Goldens[i % grid.Goldens.Count]).ToList();
 
@@ -66,14 +58,10 @@ public sealed class ServingTests(ServingFixture grid, ITestOutputHelper output) 
         Assert.All(status.Instances, i => Assert.Equal(0, i.KvBlocksUsed));
     }
 
-    [Fact]
+    [SkippableFact]
     public async Task Streamed_text_is_the_decoded_continuation_of_each_golden()
     {
-        if (grid.StoriesDeployed is null)
-        {
-            output.WriteLine(RepositoryPaths.SharedMissing);
-            return;
-        }
+        Skip.If(grid.StoriesDeployed is null, RepositoryPaths.Stories260KMissing);
         foreach (var c in grid.Goldens)
         {
             var served = await Streamed.Collect(grid.Client.GenerateAsync(ServingFixture.Stories, new GenerateRequest

@@ -15,15 +15,10 @@ public sealed class DeviceCheckOnEmulatorTests(ITestOutputHelper output)
 {
     private const string Checks = "goldens_stories260k_f32,split_invariance,cpu_vs_cuda_bf16,h2d_upload,ipc_same_host,layer_time_llama3_8b";
 
-    [Fact]
+    [SkippableFact]
     public async Task The_device_checks_pass_on_the_emulator()
     {
-        string? model = SharedData.Stories260K;
-        if (model is null)
-        {
-            output.WriteLine(SharedData.SkipMessage);
-            return;
-        }
+        string model = SharedData.RequireStories260K();
         string shared = Path.GetDirectoryName(Path.GetDirectoryName(model))!;
         using var cache = new TempDirectory();
         string program = DeviceCheckProgram.Built

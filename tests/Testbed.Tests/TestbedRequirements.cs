@@ -3,20 +3,20 @@ using BlitzScale.Tests.Shared;
 namespace BlitzScale.Testbed.Tests;
 
 /// <summary>
-/// Why the multi-host testbed cannot run here, or null when it can: it needs root (namespaces, veth, tc), a working
+/// Why the multi-host testbed cannot run here (the end-to-end test's skip reason), or null when it can: it needs root (namespaces, veth, tc), a working
 /// <c>ip netns</c>, redis-server, ../shared for the model and goldens, and no testbed already up (the names are fixed).
 /// </summary>
 internal static class TestbedRequirements
 {
     public static async Task<string?> Missing()
     {
-        if (!IsRoot()) return "not root: the testbed needs CAP_NET_ADMIN for network namespaces, veth and tc; testbed test skipped";
-        if (RepositoryPaths.Stories260K is null) return RepositoryPaths.SharedMissing;
+        if (!IsRoot()) return "not root: the testbed needs CAP_NET_ADMIN for network namespaces, veth and tc";
+        if (RepositoryPaths.Stories260K is null) return RepositoryPaths.Stories260KMissing;
         var netns = await TryRun(["ip", "netns", "list"]);
-        if (netns is not { ExitCode: 0 }) return $"`ip netns` is unavailable ({netns?.Stderr.Trim() ?? "ip not installed"}); testbed test skipped";
-        if (!OnPath("tc")) return "tc (iproute2) is not installed; testbed test skipped";
-        if (!OnPath("redis-server")) return "redis-server is not installed (apt-get install -y redis-server; .ci/run does); testbed test skipped";
-        if (Directory.Exists("/sys/class/net/blitzbr0")) return "a testbed is already up on this machine (blitzbr0 exists; testbed.sh down removes it); testbed test skipped";
+        if (netns is not { ExitCode: 0 }) return $"`ip netns` is unavailable ({netns?.Stderr.Trim() ?? "ip not installed"})";
+        if (!OnPath("tc")) return "tc (iproute2) is not installed";
+        if (!OnPath("redis-server")) return "redis-server is not installed (apt-get install -y redis-server; .ci/run does)";
+        if (Directory.Exists("/sys/class/net/blitzbr0")) return "a testbed is already up on this machine (blitzbr0 exists; testbed.sh down removes it)";
         return null;
     }
 

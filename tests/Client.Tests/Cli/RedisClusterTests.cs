@@ -12,14 +12,10 @@ namespace BlitzScale.Client.Tests.Cli;
 public sealed class RedisClusterTests(RedisServer redis, CliFixture fixture, ITestOutputHelper output)
     : IClassFixture<RedisServer>, IClassFixture<CliFixture>
 {
-    [Fact]
+    [SkippableFact]
     public async Task TwoSiloProcessesServeAClientProcessThroughRedis()
     {
-        if (redis.Endpoint is null)
-        {
-            output.WriteLine(redis.MissingReason);
-            return;
-        }
+        Skip.If(redis.Endpoint is null, redis.MissingReason);
         string clusterId = "test-" + Guid.NewGuid().ToString("N")[..8];
         string cluster = $"redis://{redis.Endpoint}";
         await using var siloA = await SiloProcess.Start(fixture.Cache, "redis-a", redis.Endpoint, clusterId);
@@ -52,14 +48,10 @@ public sealed class RedisClusterTests(RedisServer redis, CliFixture fixture, ITe
         Assert.All(instances, i => Assert.Equal("Serving", i.GetProperty("state").ToString()));
     }
 
-    [Fact]
+    [SkippableFact]
     public async Task ScaleFeedsAnInstanceOnAnotherHostFromAPeerGpuAndFollowsItsLayers()
     {
-        if (redis.Endpoint is null)
-        {
-            output.WriteLine(redis.MissingReason);
-            return;
-        }
+        Skip.If(redis.Endpoint is null, redis.MissingReason);
         string clusterId = "test-" + Guid.NewGuid().ToString("N")[..8];
         string cluster = $"redis://{redis.Endpoint}";
         await using var siloA = await SiloProcess.Start(fixture.Cache, "scale-a", redis.Endpoint, clusterId);

@@ -4,7 +4,7 @@ namespace BlitzScale.Client.Tests.Cli;
 
 /// <summary>
 /// The Redis the Redis-clustered test uses: the one .ci/run started (<c>BLITZSCALE_TEST_REDIS</c>), else a
-/// private redis-server on a free loopback port, else none (the test then says why it skipped).
+/// private redis-server on a free loopback port, else none (the tests then skip, giving <see cref="MissingReason"/>).
 /// </summary>
 public sealed class RedisServer : IAsyncLifetime
 {
@@ -24,7 +24,7 @@ public sealed class RedisServer : IAsyncLifetime
             .Select(dir => Path.Combine(dir, "redis-server")).FirstOrDefault(File.Exists);
         if (server is null)
         {
-            MissingReason = "redis-server is not installed (apt-get install -y redis-server; .ci/run does): Redis-clustered test skipped";
+            MissingReason = "redis-server is not on PATH and BLITZSCALE_TEST_REDIS is not set (apt-get install -y redis-server; .ci/run does)";
             return;
         }
         int port = Silo.FreePorts.Next();

@@ -6,10 +6,12 @@ namespace BlitzScale.Native.Tests.Cuda;
 /// <summary>cuBLAS through <see cref="CublasHandle"/>: an f32 GEMM checked against a plain loop, where a device exists.</summary>
 public sealed class CublasHandleTests
 {
-    [Fact]
+    [SkippableFact]
     public void Gemm_matches_a_reference_where_a_device_exists()
     {
-        if (!CudaRuntime.Probe().Available || !NativeLibrary.TryLoad("libcublas.so.13", out _)) return;
+        var probe = CudaRuntime.Probe();
+        Skip.IfNot(probe.Available, probe.Reason);
+        Skip.IfNot(NativeLibrary.TryLoad("libcublas.so.13", out _), "libcublas.so.13 could not be loaded");
         const int M = 33, N = 7, K = 65;
         var random = new Random(3);
         // Column-major: a is M×K, b is K×N, c is M×N.
@@ -46,10 +48,11 @@ public sealed class CublasHandleTests
         }
     }
 
-    [Fact]
+    [SkippableFact]
     public void Without_a_device_creating_a_handle_fails_clearly()
     {
-        if (CudaRuntime.Probe().Available) return;
+        var probe = CudaRuntime.Probe();
+        Skip.If(probe.Available, $"a CUDA device is present ({probe.Reason}): the no-device branch cannot be taken here");
         Assert.ThrowsAny<CudaException>(() =>
         {
             using var context = CudaContext.Open();

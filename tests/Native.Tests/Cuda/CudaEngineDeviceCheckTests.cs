@@ -1,7 +1,6 @@
 using System.Diagnostics;
 using System.Text.Json;
 using BlitzScale.Native.Cuda;
-using BlitzScale.Tests.Shared;
 using Xunit.Abstractions;
 
 namespace BlitzScale.Native.Tests.Cuda;
@@ -13,20 +12,12 @@ namespace BlitzScale.Native.Tests.Cuda;
 /// </summary>
 public sealed class CudaEngineDeviceCheckTests(ITestOutputHelper output)
 {
-    [Fact]
+    [SkippableFact]
     public async Task Without_a_device_the_report_says_unavailable_and_exits_3()
     {
         var probe = CudaRuntime.Probe();
-        if (probe.Available)
-        {
-            output.WriteLine("device present: the no-device report cannot be produced here");
-            return;
-        }
-        if (DeviceCheckProgram.Built is not { } program)
-        {
-            output.WriteLine(DeviceCheckProgram.NotBuilt);
-            return;
-        }
+        Skip.If(probe.Available, $"a CUDA device is present ({probe.Reason}): the no-device report cannot be produced here");
+        string program = DeviceCheckProgram.Require();
 
         var (exitCode, report, errors) = await DeviceCheckProgram.RunAsync(program, ["--shared", "/nonexistent"], TimeSpan.FromMinutes(1));
         output.WriteLine(report + errors);
@@ -37,14 +28,10 @@ public sealed class CudaEngineDeviceCheckTests(ITestOutputHelper output)
         Assert.Equal(probe.Reason, parsed.RootElement.GetProperty("reason").GetString());
     }
 
-    [Fact]
+    [SkippableFact]
     public async Task Bad_arguments_exit_2_with_the_usage()
     {
-        if (DeviceCheckProgram.Built is not { } program)
-        {
-            output.WriteLine(DeviceCheckProgram.NotBuilt);
-            return;
-        }
+        string program = DeviceCheckProgram.Require();
         var (exitCode, _, error) = await DeviceCheckProgram.RunAsync(program, ["--bogus"], TimeSpan.FromMinutes(1));
         Assert.Equal(2, exitCode);
         Assert.Contains("--bogus", error);

@@ -7,26 +7,21 @@ using BlitzScale.Native.Models.Image;
 using BlitzScale.Native.Models.Synthetic;
 using BlitzScale.Native.Tensors;
 using BlitzScale.Tests.Shared;
-using Xunit.Abstractions;
 
 namespace BlitzScale.Native.Tests.Cuda;
 
 /// <summary>
 /// The cuda backend on whatever machine runs the tests: without a device, opening it fails with the probe's reason;
-/// with one (and ../shared), stories260K through it matches the goldens and the cpu backend. Tests that need a device
-/// pass after writing why they did not run.
+/// with one (and ../shared), stories260K through it matches the goldens and the cpu backend. Tests that cannot run
+/// on this machine skip, naming what is missing (or, for the no-device test, that a device is present).
 /// </summary>
-public sealed class CudaEngineTests(ITestOutputHelper output)
+public sealed class CudaEngineTests
 {
-    [Fact]
+    [SkippableFact]
     public void Opening_without_a_device_throws_the_probe_reason()
     {
         var probe = CudaRuntime.Probe();
-        if (probe.Available)
-        {
-            output.WriteLine($"device present ({probe.Reason}): the unavailable branch cannot be taken here");
-            return;
-        }
+        Skip.If(probe.Available, $"a CUDA device is present ({probe.Reason}): the no-device branch cannot be taken here");
         var layout = TinyLayout();
         var error = Assert.Throws<CudaUnavailableException>(() => CudaEngine.Open(layout, new KvStoreShape(1, 16)));
         Assert.StartsWith("no CUDA device: ", error.Message);
@@ -41,11 +36,11 @@ public sealed class CudaEngineTests(ITestOutputHelper output)
         Assert.Contains("head dimension", error.Message);
     }
 
-    [Fact]
+    [SkippableFact]
     public void Stories260K_greedy_equals_the_goldens_on_a_device()
     {
-        if (Skip(out string? model)) return;
-        using var directory = ModelDirectory.Open(model!);
+        string model = RequireDeviceAndStories260K();
+        using var directory = ModelDirectory.Open(model);
         using var image = directory.LoadImage();
         using var engine = CudaEngine.Open(directory.Layout, LocalModel.ContextStore(directory.Config));
         engine.LoadFrom(image);
@@ -55,7 +50,7 @@ public sealed class CudaEngineTests(ITestOutputHelper output)
         foreach (int gemmFrom in new[] { CudaEngine.DefaultGemmAttentionMinTokens, 2 })
         {
             engine.GemmAttentionMinTokens = gemmFrom;
-            foreach (var golden in GoldenCase.Load(Path.Combine(model!, "goldens.jsonl")))
+            foreach (var golden in GoldenCase.Load(Path.Combine(model, "goldens.jsonl")))
             {
                 var result = generator.Generate(golden.PromptIds, new GenerationOptions(MaxTokens: golden.Steps + 1 - golden.PromptIds.Length, StopAtEos: false));
                 int[] ids = [.. result.PromptIds, .. result.OutputIds];
@@ -64,11 +59,11 @@ public sealed class CudaEngineTests(ITestOutputHelper output)
         }
     }
 
-    [Fact]
+    [SkippableFact]
     public void Logits_match_the_cpu_backend_and_splits_are_bit_identical_on_a_device()
     {
-        if (Skip(out string? model)) return;
-        using var directory = ModelDirectory.Open(model!);
+        string model = RequireDeviceAndStories260K();
+        using var directory = ModelDirectory.Open(model);
         using var image = directory.LoadImage();
         var kv = new KvStoreShape(4, 16);
         using var engine = CudaEngine.Open(directory.Layout, kv);
@@ -94,11 +89,11 @@ public sealed class CudaEngineTests(ITestOutputHelper output)
             Assert.Equal(whole, Run(engine, k));
     }
 
-    [Fact]
+    [SkippableFact]
     public void A_batch_mixing_layer_ranges_matches_the_cpu_on_a_device()
     {
-        if (Skip(out string? model)) return;
-        using var directory = ModelDirectory.Open(model!);
+        string model = RequireDeviceAndStories260K();
+        using var directory = ModelDirectory.Open(model);
         using var image = directory.LoadImage();
         var kv = new KvStoreShape(8, 16);
         using var engine = CudaEngine.Open(directory.Layout, kv);
@@ -133,11 +128,11 @@ public sealed class CudaEngineTests(ITestOutputHelper output)
         Assert.Equal(embedded.AsSpan(15 * width, 2 * width).ToArray(), cudaHidden.AsSpan(15 * width, 2 * width).ToArray());
     }
 
-    [Fact]
+    [SkippableFact]
     public void Gemm_attention_agrees_with_the_tiled_kernel_and_the_cpu_on_a_device()
     {
-        if (Skip(out string? model)) return;
-        using var directory = ModelDirectory.Open(model!);
+        string model = RequireDeviceAndStories260K();
+        using var directory = ModelDirectory.Open(model);
         using var image = directory.LoadImage();
         var kv = new KvStoreShape(16, 16);
         using var engine = CudaEngine.Open(directory.Layout, kv);
@@ -175,16 +170,13 @@ public sealed class CudaEngineTests(ITestOutputHelper output)
         Assert.Throws<ArgumentOutOfRangeException>(() => engine.GemmAttentionMinTokens = 1);
     }
 
-    [Theory]
+    [SkippableTheory]
     [InlineData(DType.F32)]
     [InlineData(DType.BF16)]
     public void A_llama3_shaped_layer_matches_the_cpu_on_a_device(DType dtype)
     {
-        if (!CudaRuntime.Probe().Available)
-        {
-            output.WriteLine($"skipped: {CudaRuntime.Probe().Reason}");
-            return;
-        }
+        var probe = CudaRuntime.Probe();
+        Skip.IfNot(probe.Available, probe.Reason);
         // llama3-8b's head dimension (128, the kernels' largest), query group (4), RoPE scaling and theta, at a width
         // and depth small enough for any device, and for the emulator.
         var config = SyntheticShapes.Get("llama3-8b") with
@@ -226,21 +218,12 @@ public sealed class CudaEngineTests(ITestOutputHelper output)
         }
     }
 
-    private bool Skip(out string? model)
+    /// <summary>The stories260K directory; skips the test, saying why, without a device or without ../shared.</summary>
+    private static string RequireDeviceAndStories260K()
     {
-        model = SharedData.Stories260K;
         var probe = CudaRuntime.Probe();
-        if (!probe.Available)
-        {
-            output.WriteLine($"skipped: {probe.Reason}");
-            return true;
-        }
-        if (model is null)
-        {
-            output.WriteLine(SharedData.SkipMessage);
-            return true;
-        }
-        return false;
+        Skip.IfNot(probe.Available, probe.Reason);
+        return SharedData.RequireStories260K();
     }
 
     private static ImageLayout TinyLayout(Func<LlamaConfig, LlamaConfig>? change = null)

@@ -6,8 +6,6 @@ namespace BlitzScale.Native.Tests.Cuda;
 /// <summary>tools/DeviceCheck as the solution builds it, run as a child process (<c>dotnet BlitzScale.DeviceCheck.dll</c>).</summary>
 internal static class DeviceCheckProgram
 {
-    /// <summary>Written to a test's output when the program is not built.</summary>
-    public const string NotBuilt = "skipped: tools/DeviceCheck is not built (build BlitzScale.sln first)";
 
     /// <summary>The most recently built DeviceCheck assembly (Release or Debug), or null when there is none.</summary>
     public static string? Built =>
@@ -16,6 +14,14 @@ internal static class DeviceCheckProgram
             .Where(File.Exists)
             .OrderByDescending(File.GetLastWriteTimeUtc)
             .FirstOrDefault();
+
+    /// <summary>The built DeviceCheck assembly; skips the calling test, saying where it looked, when there is none.</summary>
+    public static string Require()
+    {
+        string? program = Built;
+        Skip.If(program is null, $"tools/DeviceCheck is not built: no BlitzScale.DeviceCheck.dll under {Path.Combine(RepositoryPaths.Root, "tools", "DeviceCheck", "bin")} (build BlitzScale.sln first)");
+        return program;
+    }
 
     /// <summary>Runs <paramref name="program"/> with <paramref name="arguments"/> to its end, within <paramref name="limit"/>.</summary>
     public static async Task<(int ExitCode, string Stdout, string Stderr)> RunAsync(string program, IEnumerable<string> arguments,

@@ -1,12 +1,11 @@
 using System.Text.RegularExpressions;
 using BlitzScale.Native.Cuda;
 using BlitzScale.Native.Cuda.Kernels;
-using Xunit.Abstractions;
 
 namespace BlitzScale.Native.Tests.Cuda;
 
 /// <summary>Launch dimensions, argument packing and the kernel source's entry points, all without a device.</summary>
-public sealed partial class KernelLaunchTests(ITestOutputHelper output)
+public sealed partial class KernelLaunchTests
 {
     [Fact]
     public void Row_kernels_get_one_block_per_row()
@@ -115,14 +114,10 @@ public sealed partial class KernelLaunchTests(ITestOutputHelper output)
         Assert.DoesNotContain("#include", KernelSource.Text);
     }
 
-    [Fact]
+    [SkippableFact]
     public void The_kernel_source_compiles_where_nvrtc_exists()
     {
-        if (!Nvrtc.IsAvailable(out string reason))
-        {
-            output.WriteLine($"not compiled: {reason}");
-            return;
-        }
+        Skip.IfNot(Nvrtc.IsAvailable(out string reason), reason);
         var cubin = Nvrtc.CompileToCubin(KernelSource.Text, KernelSource.ProgramName, "sm_90", KernelSource.Options);
         Assert.Equal(new byte[] { 0x7f, (byte)'E', (byte)'L', (byte)'F' }, cubin.AsSpan(0, 4).ToArray());
     }

@@ -8,16 +8,16 @@ namespace BlitzScale.Native.Tests.Cuda;
 /// <summary>
 /// The backend's whole kernel source compiles with NVRTC, with the backend's own options, for the architectures we
 /// serve on (A100, H100/H200), every entry point the backend resolves is in the image, and none spills registers. CI
-/// installs Debian's NVRTC (11.8, which needs no GPU) and requires it; elsewhere, without NVRTC, these check nothing.
+/// installs Debian's NVRTC (11.8, which needs no GPU) and requires it; elsewhere, without NVRTC, they skip, saying why.
 /// </summary>
 public sealed class KernelSourceCompileTests
 {
-    [Theory]
+    [SkippableTheory]
     [InlineData("sm_80")]
     [InlineData("sm_90")]
     public void The_kernel_source_compiles_and_exports_every_entry_point(string arch)
     {
-        if (!NvrtcHere()) return;
+        RequireNvrtc();
         byte[] cubin = Nvrtc.CompileToCubin(KernelSource.Text, KernelSource.ProgramName, arch, KernelSource.Options);
         
         var symbols = ElfSymbols.Of(cubin);
@@ -26,10 +26,10 @@ public sealed class KernelSourceCompileTests
         Assert.DoesNotContain(symbols, s => s.StartsWith("_Z", StringComparison.Ordinal) && KernelSource.EntryPoints.Any(e => s.Contains(e, StringComparison.Ordinal)));
     }
 
-    [Fact]
+    [SkippableFact]
     public void No_kernel_spills_registers_to_local_memory_on_sm_90()
     {
-        if (!NvrtcHere()) return;
+        RequireNvrtc();
         var output = Nvrtc.Compile(KernelSource.Text, KernelSource.ProgramName, "sm_90", [.. KernelSource.Options, "--ptxas-options=-v"]);
         // ptxas prints, per entry: "Compiling entry function 'NAME' for 'sm_90'", then "N bytes stack frame, N bytes
         // spill stores, N bytes spill loads", then "Used N registers".
@@ -41,10 +41,10 @@ public sealed class KernelSourceCompileTests
         Assert.All(figures, pair => Assert.InRange(pair.Value.Registers, 1, 255));
     }
 
-    [Fact]
+    [SkippableFact]
     public void A_mistake_in_a_kernel_is_reported_with_the_line_and_the_program_name()
     {
-        if (!NvrtcHere()) return;
+        RequireNvrtc();
         string broken = KernelSource.Text.Replace("float m_new = fmaxf(m, tile_max);", "float m_new = fmaxf(m, tile_maximum);", StringComparison.Ordinal);
         Assert.NotEqual(KernelSource.Text, broken);
         var error = Assert.Throws<NvrtcCompileException>(() => Nvrtc.CompileToCubin(broken, KernelSource.ProgramName, "sm_90", KernelSource.Options));
@@ -53,15 +53,15 @@ public sealed class KernelSourceCompileTests
     }
 
     /// <summary>
-    /// Whether NVRTC is here. .ci/run installs it and sets BLITZSCALE_REQUIRE_NVRTC=1, so on CI its absence fails
-    /// these tests instead of letting them pass without compiling anything.
+    /// Skips the test when NVRTC is not here. .ci/run installs it and sets BLITZSCALE_REQUIRE_NVRTC=1, so on CI its
+    /// absence fails these tests instead of skipping them.
     /// </summary>
-    private static bool NvrtcHere()
+    private static void RequireNvrtc()
     {
-        if (Nvrtc.IsAvailable(out string reason)) return true;
+        if (Nvrtc.IsAvailable(out string reason)) return;
         Assert.StartsWith("NVRTC unavailable: ", reason);
         if (Environment.GetEnvironmentVariable("BLITZSCALE_REQUIRE_NVRTC") == "1") Assert.Fail($"BLITZSCALE_REQUIRE_NVRTC=1 but {reason}");
-        return false;
+        Skip.If(true, reason);
     }
 
     /// <summary>The names in an ELF64 image's symbol tables (a cubin is an ELF file).</summary>

@@ -42,10 +42,10 @@ public sealed class NvrtcTests
         Assert.Contains("compute_90", error.Message);
     }
 
-    [Fact]
+    [SkippableFact]
     public void Compiles_a_kernel_and_reports_a_broken_one_where_nvrtc_exists()
     {
-        if (!Nvrtc.IsAvailable(out _)) return;
+        Skip.IfNot(Nvrtc.IsAvailable(out string reason), reason);
         var cubin = Nvrtc.CompileToCubin(Scale, "scale.cu", "sm_90", ["-std=c++17"]);
         Assert.True(cubin.Length > 0);
         // ELF magic: a cubin, not PTX.
@@ -56,10 +56,12 @@ public sealed class NvrtcTests
         Assert.Contains("undefined_thing", error.Log);
     }
 
-    [Fact]
+    [SkippableFact]
     public unsafe void A_compiled_kernel_runs_where_a_device_exists()
     {
-        if (!CudaRuntime.Probe().Available || !Nvrtc.IsAvailable(out _)) return;
+        var probe = CudaRuntime.Probe();
+        Skip.IfNot(probe.Available, probe.Reason);
+        Skip.IfNot(Nvrtc.IsAvailable(out string reason), reason);
         using var context = CudaContext.Open();
         using var module = CudaModule.Load(context, Nvrtc.CompileToCubin(Scale, "scale.cu", context.Arch, []));
         var kernel = module.Function("scale");

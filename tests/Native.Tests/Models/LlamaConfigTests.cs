@@ -2,12 +2,11 @@ using BlitzScale.Tests.Shared;
 using System.Text.Json.Nodes;
 using BlitzScale.Native.Models;
 using BlitzScale.Native.Tests.Safetensors;
-using Xunit.Abstractions;
 
 namespace BlitzScale.Native.Tests.Models;
 
 /// <summary>config.json parsing: every field, the defaults, and errors that name the file and the field.</summary>
-public sealed class LlamaConfigTests(ITestOutputHelper output) : IDisposable
+public sealed class LlamaConfigTests : IDisposable
 {
     private readonly TempDirectory _dir = new();
 
@@ -183,14 +182,10 @@ public sealed class LlamaConfigTests(ITestOutputHelper output) : IDisposable
         Assert.Contains(ConfigPath, error.Message);
     }
 
-    [Fact]
+    [SkippableFact]
     public void The_shared_stories260K_config_is_read()
     {
-        if (SharedData.Stories260K is not { } dir)
-        {
-            output.WriteLine(SharedData.SkipMessage);
-            return;
-        }
+        string dir = SharedData.RequireStories260K();
         var config = LlamaConfig.Load(dir);
         Assert.Equal(64, config.HiddenSize);
         Assert.Equal(5, config.NumLayers);

@@ -4,31 +4,25 @@ using Xunit.Abstractions;
 
 namespace BlitzScale.Native.Tests.Tokenization;
 
-/// <summary>LlamaTextTokenizer against the stories260K tokenizer and its goldens (skipped without ../shared).</summary>
+/// <summary>LlamaTextTokenizer against the stories260K tokenizer and its goldens (skipped, naming the path, without ../shared).</summary>
 public sealed class Stories260KTokenizerTests(ITestOutputHelper output)
 {
     private const int Bos = 1;
     private const int Eos = 2;
 
-    [Fact]
+    [SkippableFact]
     public void LoadsVocabularyAndIds()
     {
-        if (Load() is not { } tokenizer)
-        {
-            return;
-        }
+        var tokenizer = Load();
         Assert.Equal(512, tokenizer.VocabSize);
         Assert.Equal(Bos, tokenizer.BosId);
         Assert.Equal(Eos, tokenizer.EosId);
     }
 
-    [Fact]
+    [SkippableFact]
     public void EncodeMatchesGoldenPromptIds()
     {
-        if (Load() is not { } tokenizer)
-        {
-            return;
-        }
+        var tokenizer = Load();
         foreach (var golden in Goldens())
         {
             output.WriteLine($"prompt \"{golden.Prompt}\"");
@@ -37,24 +31,18 @@ public sealed class Stories260KTokenizerTests(ITestOutputHelper output)
         }
     }
 
-    [Fact]
+    [SkippableFact]
     public void EmptyPromptIsJustBos()
     {
-        if (Load() is not { } tokenizer)
-        {
-            return;
-        }
+        var tokenizer = Load();
         Assert.Equal([Bos], tokenizer.Encode(""));
         Assert.Empty(tokenizer.Encode("", addBos: false));
     }
 
-    [Fact]
+    [SkippableFact]
     public void DecodeMatchesGoldenText()
     {
-        if (Load() is not { } tokenizer)
-        {
-            return;
-        }
+        var tokenizer = Load();
         foreach (var golden in Goldens())
         {
             output.WriteLine($"prompt \"{golden.Prompt}\"");
@@ -62,13 +50,10 @@ public sealed class Stories260KTokenizerTests(ITestOutputHelper output)
         }
     }
 
-    [Fact]
+    [SkippableFact]
     public void StreamingDecoderMatchesGoldenText()
     {
-        if (Load() is not { } tokenizer)
-        {
-            return;
-        }
+        var tokenizer = Load();
         foreach (var golden in Goldens())
         {
             output.WriteLine($"prompt \"{golden.Prompt}\"");
@@ -78,13 +63,10 @@ public sealed class Stories260KTokenizerTests(ITestOutputHelper output)
         }
     }
 
-    [Fact]
+    [SkippableFact]
     public void DecodePieceConcatenationMatchesGoldenText()
     {
-        if (Load() is not { } tokenizer)
-        {
-            return;
-        }
+        var tokenizer = Load();
         // The goldens are ASCII, so the stateless piece decoder must reproduce them exactly.
         foreach (var golden in Goldens())
         {
@@ -94,13 +76,10 @@ public sealed class Stories260KTokenizerTests(ITestOutputHelper output)
         }
     }
 
-    [Fact]
+    [SkippableFact]
     public void DecodePieceHandlesLeadingSpaceBytesAndControlTokens()
     {
-        if (Load() is not { } tokenizer)
-        {
-            return;
-        }
+        var tokenizer = Load();
         var once = tokenizer.Encode("Once", addBos: false).Single();
         Assert.Equal("Once", tokenizer.DecodePiece(Bos, once));
         Assert.Equal(" Once", tokenizer.DecodePiece(once, once));
@@ -113,13 +92,10 @@ public sealed class Stories260KTokenizerTests(ITestOutputHelper output)
         Assert.Throws<ArgumentOutOfRangeException>(() => tokenizer.DecodePiece(once, 512));
     }
 
-    [Fact]
+    [SkippableFact]
     public void DecodeSkipsControlTokensAndStripsOnlyTheFirstDummySpace()
     {
-        if (Load() is not { } tokenizer)
-        {
-            return;
-        }
+        var tokenizer = Load();
         var once = tokenizer.Encode("Once", addBos: false).Single();
         Assert.Equal("Once", tokenizer.Decode([once]));
         Assert.Equal("Once Once", tokenizer.Decode([Bos, once, Eos, Bos, once, Eos]));
@@ -130,13 +106,10 @@ public sealed class Stories260KTokenizerTests(ITestOutputHelper output)
         Assert.Throws<ArgumentOutOfRangeException>(() => tokenizer.Decode([Bos, -1]));
     }
 
-    [Fact]
+    [SkippableFact]
     public void NonAsciiRoundTripsThroughByteFallback()
     {
-        if (Load() is not { } tokenizer)
-        {
-            return;
-        }
+        var tokenizer = Load();
         const string text = "héllo wörld 日本 🙂";
         var ids = tokenizer.Encode(text);
         Assert.Contains(ids, id => id >= ByteId(0x80) && id <= ByteId(0xFF));
@@ -145,19 +118,11 @@ public sealed class Stories260KTokenizerTests(ITestOutputHelper output)
 
     private static int ByteId(int value) => 3 + value;
 
-    private LlamaTextTokenizer? Load()
-    {
-        if (TokenizerTestData.Stories260KDirectory() is not { } directory)
-        {
-            output.WriteLine(TokenizerTestData.SkipMessage);
-            return null;
-        }
-        return LlamaTextTokenizer.Load(directory, Bos, Eos);
-    }
+    private static LlamaTextTokenizer Load() => LlamaTextTokenizer.Load(TokenizerTestData.Stories260KDirectory(), Bos, Eos);
 
     private static IReadOnlyList<GoldenCase> Goldens()
     {
-        var goldens = TokenizerTestData.ReadGoldens(TokenizerTestData.Stories260KDirectory()!);
+        var goldens = TokenizerTestData.ReadGoldens(TokenizerTestData.Stories260KDirectory());
         Assert.NotEmpty(goldens);
         return goldens;
     }

@@ -218,14 +218,10 @@ public sealed class CostProfileTests(ITestOutputHelper output) : IDisposable
         Assert.Contains(path, error.Message);
     }
 
-    [Fact]
+    [SkippableFact]
     public void The_shared_h200_profile_gives_the_measured_llama3_8b_figures()
     {
-        if (RepositoryPaths.Shared("measurements", "h200-layer-costs.jsonl") is not { } path)
-        {
-            output.WriteLine(SharedData.SkipMessage);
-            return;
-        }
+        string path = SharedData.Require("measurements", "h200-layer-costs.jsonl");
         var profile = CostProfile.Load(path, "llama3-8b");
         Assert.Equal(32, profile.Layers);
         Assert.Equal(436207616, profile.LayerBytes);
