@@ -12,7 +12,7 @@ using OrleansSiloOptions = Orleans.Configuration.SiloOptions;
 
 namespace BlitzScale.Silo;
 
-/// <summary>Assembles the silo's <see cref="WebApplication"/>: configuration, logging, Orleans, dashboard.</summary>
+/// <summary>Assembles the silo's <see cref="WebApplication"/>: configuration, logging, Orleans, dashboard and <c>/metrics</c>.</summary>
 internal static class SiloApplication
 {
     /// <summary>Logging when a configuration does not say otherwise: the silo program's own lines and up.</summary>
@@ -68,7 +68,11 @@ internal static class SiloApplication
         });
 
         var app = builder.Build();
-        if (silo.Dashboard) app.MapOrleansDashboard();
+        if (silo.Dashboard)
+        {
+            app.MapOrleansDashboard();
+            app.MapBlitzMetrics();
+        }
         return app;
     }
 }
