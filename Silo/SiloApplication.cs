@@ -53,7 +53,11 @@ internal static class SiloApplication
         builder.Services.Configure<ConsoleLoggerOptions>(o => o.LogToStandardErrorThreshold = LogLevel.Trace);
 
         // After the sources above: UseUrls writes a setting into them, and clearing them would lose it.
-        if (silo.Dashboard) builder.WebHost.UseUrls($"http://127.0.0.1:{silo.DashboardPort}");
+        if (silo.Dashboard)
+        {
+            builder.WebHost.UseUrls($"http://127.0.0.1:{silo.DashboardPort}");
+            builder.Services.AddBlitzMetricsExporter();
+        }
         else builder.Services.AddSingleton<IServer, NoHttpServer>();
 
         builder.UseOrleans(s =>

@@ -1,29 +1,32 @@
-using Prometheus;
+using System.Diagnostics.Metrics;
 
 namespace BlitzScale.Grains.Telemetry;
 
 /// <summary>
-/// This silo's Prometheus metrics, in a registry of its own (several silos may share a process): vLLM's serving metrics
-/// for the instances this silo hosts, and the grid's own under <c>blitzscale_</c>. The web host serves
-/// <see cref="Registry"/> at <c>/metrics</c>.
+/// This silo's metrics on the meter <see cref="MeterName"/>: vLLM's serving metrics (<c>vllm_…</c>, <c>vllm:…</c> on the page) for the instances
+/// this silo hosts, and the grid's own under <c>blitzscale_</c>. The web host exports the meter at <c>/metrics</c>.
 /// </summary>
-public sealed class BlitzMetrics
+public sealed class BlitzMetrics : IDisposable
 {
-    /// <summary>Creates the registry and every metric in it.</summary>
-    public BlitzMetrics()
-    {
-        Registry = Metrics.NewCustomRegistry();
-        var factory = Metrics.WithCustomRegistry(Registry);
-        Serving = new ServingMetrics(factory, Registry);
-        Grid = new GridMetrics(factory, Registry);
-    }
+    /// <summary>The meter name an exporter subscribes to.</summary>
+    public const string MeterName = "BlitzScale";
 
-    /// <summary>The registry to export.</summary>
-    public CollectorRegistry Registry { get; }
+    private readonly Meter _meter;
+
+    /// <summary>Creates the meter (from <paramref name="factory"/>, so it is this silo's) and every instrument on it.</summary>
+    public BlitzMetrics(IMeterFactory? factory = null)
+    {
+        _meter = factory?.Create(MeterName) ?? new Meter(MeterName);
+        Serving = new ServingMetrics(_meter);
+        Grid = new GridMetrics(_meter);
+    }
 
     /// <summary>vLLM's names: requests, tokens, KV usage, latencies.</summary>
     internal ServingMetrics Serving { get; }
 
     /// <summary>The grid's: instances, loads, transfers, scale events, host copies.</summary>
     internal GridMetrics Grid { get; }
+
+    /// <summary>Disposes the meter.</summary>
+    public void Dispose() => _meter.Dispose();
 }

@@ -1,7 +1,7 @@
 using System.Collections.Concurrent;
+using System.Diagnostics.Metrics;
 using BlitzScale.Grains.Interfaces.Serving;
 using BlitzScale.Scaling.Planning;
-using Prometheus;
 using InstanceState = BlitzScale.Scaling.Instances.InstanceState;
 
 namespace BlitzScale.Grains.Telemetry;
@@ -16,41 +16,26 @@ internal sealed class GridMetrics
     public static readonly double[] LoadBuckets = [0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 25, 50, 100, 250, 500];
 
     private readonly ConcurrentDictionary<string, (string Model, Func<int> Read)> _loading = new(StringComparer.Ordinal);
-    private readonly Lock _refresh = new();
-    private readonly HashSet<(string Model, string Shard)> _exportedLoading = [];
-    private readonly Gauge _instances, _layersLoaded, _hostCacheBytes;
-    private readonly Counter _transferBytes, _scaleEvents;
-    private readonly Histogram _loadSeconds;
+    private readonly ConcurrentDictionary<string, IReadOnlyDictionary<InstanceState, int>> _states = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<string, long> _hostCache = new(StringComparer.Ordinal);
+    private readonly Counter<long> _transferBytes, _scaleEvents;
+    private readonly Histogram<double> _loadSeconds;
 
-    public GridMetrics(IMetricFactory factory, CollectorRegistry registry)
+    public GridMetrics(Meter meter)
     {
-        _instances = factory.CreateGauge("blitzscale_instances", "Instances of a model by state (the model grain's state machine).",
-            [MetricLabels.Model, MetricLabels.State]);
-        _layersLoaded = factory.CreateGauge("blitzscale_layers_loaded", "Layers landed so far on an instance that is loading.",
-            [MetricLabels.Model, MetricLabels.Instance]);
-        _hostCacheBytes = factory.CreateGauge("blitzscale_host_cache_bytes", "Bytes of model copies in a host's memory.", [MetricLabels.Host]);
-        _transferBytes = factory.CreateCounter("blitzscale_transfer_bytes_total", "Parameter bytes landed on instances, by link and source.",
-            [MetricLabels.Model, MetricLabels.Link, MetricLabels.Source]);
-        _scaleEvents = factory.CreateCounter("blitzscale_scale_events_total", "Events on a model's stream, by kind.",
-            [MetricLabels.Model, MetricLabels.Reason]);
-        _loadSeconds = factory.CreateHistogram("blitzscale_load_seconds", "Seconds from the start of an instance's load to its last byte.",
-            [MetricLabels.Model], new HistogramConfiguration { Buckets = LoadBuckets });
-        registry.AddBeforeCollectCallback(Refresh);
+        meter.CreateObservableGauge("blitzscale_instances", Instances, description: "Instances of a model by state (the model grain's state machine).");
+        meter.CreateObservableGauge("blitzscale_layers_loaded", LayersLoaded, description: "Layers landed so far on an instance that is loading.");
+        meter.CreateObservableGauge("blitzscale_host_cache_bytes", HostCacheBytes, description: "Bytes of model copies in a host's memory.");
+        _transferBytes = meter.CreateCounter<long>("blitzscale_transfer_bytes_total", description: "Parameter bytes landed on instances, by link and source.");
+        _scaleEvents = meter.CreateCounter<long>("blitzscale_scale_events_total", description: "Events on a model's stream, by kind.");
+        _loadSeconds = ServingMetrics.Histogram(meter, "blitzscale_load_seconds", "Seconds from the start of an instance's load to its last byte.", LoadBuckets);
     }
 
     /// <summary>The number of instances of <paramref name="model"/> in each state; every state is exported, absent ones as 0.</summary>
-    public void SetInstances(string model, IEnumerable<InstanceState> states)
-    {
-        var counts = states.CountBy(s => s).ToDictionary();
-        foreach (var state in Enum.GetValues<InstanceState>())
-            _instances.WithLabels(model, StateLabel(state)).Set(counts.GetValueOrDefault(state));
-    }
+    public void SetInstances(string model, IEnumerable<InstanceState> states) => _states[model] = states.CountBy(s => s).ToDictionary();
 
     /// <summary>The model grain left this silo: its instances are exported where it lives next.</summary>
-    public void RemoveModel(string model)
-    {
-        foreach (var state in Enum.GetValues<InstanceState>()) _instances.RemoveLabelled(model, StateLabel(state));
-    }
+    public void RemoveModel(string model) => _states.TryRemove(model, out _);
 
     /// <summary>Exports a loading instance's landed layers until the returned handle is disposed.</summary>
     /// <param name="read">Layers landed now; called at scrape time, from any thread.</param>
@@ -61,21 +46,21 @@ internal sealed class GridMetrics
     }
 
     /// <summary>A whole blob of <paramref name="bytes"/> landed on an instance of <paramref name="model"/> through <paramref name="feed"/>.</summary>
-    public void Landed(string model, LoadFeed feed, long bytes) =>
-        _transferBytes.WithLabels(model, feed.Link.ToLowerInvariant(), SourceKind(feed)).Inc(bytes);
+    public void Landed(string model, LoadFeed feed, long bytes) => _transferBytes.Add(bytes, ServingMetrics.ModelTag(model),
+        Tag(MetricLabels.Link, feed.Link.ToLowerInvariant()), Tag(MetricLabels.Source, SourceKind(feed)));
 
     /// <summary>An event on the model's stream (layer and byte progress are not scale events and are not counted).</summary>
     public void Event(ModelEvent e)
     {
         if (e.Kind is ModelEventKind.LayerReady or ModelEventKind.TransferProgress) return;
-        _scaleEvents.WithLabels(e.Model, e.Kind.ToString().ToLowerInvariant()).Inc();
+        _scaleEvents.Add(1, ServingMetrics.ModelTag(e.Model), Tag(MetricLabels.Reason, e.Kind.ToString().ToLowerInvariant()));
     }
 
     /// <summary>An instance's parameters are whole.</summary>
-    public void Loaded(string model, double seconds) => _loadSeconds.WithLabels(model).Observe(seconds);
+    public void Loaded(string model, double seconds) => _loadSeconds.Record(seconds, ServingMetrics.ModelTag(model));
 
     /// <summary>The bytes of the copies in <paramref name="host"/>'s memory now.</summary>
-    public void HostCache(string host, long bytes) => _hostCacheBytes.WithLabels(host).Set(bytes);
+    public void HostCache(string host, long bytes) => _hostCache[host] = bytes;
 
     /// <summary>"gpu" (a peer instance), "host_copy" (a host-memory copy) or "storage" (model files).</summary>
     public static string SourceKind(LoadFeed feed) =>
@@ -83,23 +68,19 @@ internal sealed class GridMetrics
         : TransferPlan.HostOfHostCopy(feed.From) is not null ? "host_copy"
         : "gpu";
 
-    private static string StateLabel(InstanceState state) => state.ToString().ToLowerInvariant();
+    private static KeyValuePair<string, object?> Tag(string name, string value) => new(name, value);
 
-    private void Refresh()
-    {
-        var now = _loading.Select(kv => (Key: (kv.Value.Model, Shard: kv.Key), Layers: kv.Value.Read())).ToList();
-        lock (_refresh)
-        {
-            foreach (var (key, layers) in now) _layersLoaded.WithLabels(key.Model, key.Shard).Set(layers);
-            var current = now.Select(n => n.Key).ToHashSet();
-            foreach (var gone in _exportedLoading.Where(k => !current.Contains(k)).ToList())
-            {
-                _layersLoaded.RemoveLabelled(gone.Model, gone.Shard);
-                _exportedLoading.Remove(gone);
-            }
-            _exportedLoading.UnionWith(current);
-        }
-    }
+    private IEnumerable<Measurement<int>> Instances() =>
+        from model in _states
+        from state in Enum.GetValues<InstanceState>()
+        select new Measurement<int>(model.Value.GetValueOrDefault(state), ServingMetrics.ModelTag(model.Key),
+            Tag(MetricLabels.State, state.ToString().ToLowerInvariant()));
+
+    private IEnumerable<Measurement<int>> LayersLoaded() =>
+        _loading.Select(kv => new Measurement<int>(kv.Value.Read(), ServingMetrics.ModelTag(kv.Value.Model), Tag(MetricLabels.Instance, kv.Key)));
+
+    private IEnumerable<Measurement<long>> HostCacheBytes() =>
+        _hostCache.Select(kv => new Measurement<long>(kv.Value, Tag(MetricLabels.Host, kv.Key)));
 
     private sealed class Untrack(ConcurrentDictionary<string, (string, Func<int>)> loading, string shard) : IDisposable
     {

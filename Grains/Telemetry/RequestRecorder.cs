@@ -9,6 +9,7 @@ namespace BlitzScale.Grains.Telemetry;
 /// </summary>
 internal sealed class RequestRecorder(ServingMetrics metrics, string model, int promptTokens)
 {
+    private readonly KeyValuePair<string, object?> _tag = ServingMetrics.ModelTag(model);
     private double _previousMs = -1;
     private bool _ended;
 
@@ -20,22 +21,22 @@ internal sealed class RequestRecorder(ServingMetrics metrics, string model, int 
             if (_previousMs < 0)
             {
                 // The first token means the prompt was prefilled: vLLM counts prompt tokens as they are computed.
-                metrics.PromptTokens.WithLabels(model).Inc(promptTokens);
-                metrics.TimeToFirstToken.WithLabels(model).Observe(token.ElapsedMs / 1000);
-                metrics.QueueTime.WithLabels(model).Observe(token.QueuedMs / 1000);
+                metrics.PromptTokens.Add(promptTokens, _tag);
+                metrics.TimeToFirstToken.Record(token.ElapsedMs / 1000, _tag);
+                metrics.QueueTime.Record(token.QueuedMs / 1000, _tag);
             }
             else
             {
-                metrics.InterTokenLatency.WithLabels(model).Observe((token.ElapsedMs - _previousMs) / 1000);
+                metrics.InterTokenLatency.Record((token.ElapsedMs - _previousMs) / 1000, _tag);
             }
-            metrics.GenerationTokens.WithLabels(model).Inc();
+            metrics.GenerationTokens.Add(1, _tag);
             _previousMs = token.ElapsedMs;
         }
         if (token.Finish is { } finish)
         {
             _ended = true;
-            metrics.EndToEnd.WithLabels(model).Observe(token.ElapsedMs / 1000);
-            metrics.RequestSuccess.WithLabels(model, FinishedReason(finish)).Inc();
+            metrics.EndToEnd.Record(token.ElapsedMs / 1000, _tag);
+            Success(FinishedReason(finish));
         }
     }
 
@@ -44,8 +45,11 @@ internal sealed class RequestRecorder(ServingMetrics metrics, string model, int 
     {
         if (_ended) return;
         _ended = true;
-        metrics.RequestSuccess.WithLabels(model, "abort").Inc();
+        Success("abort");
     }
+
+    private void Success(string reason) =>
+        metrics.RequestSuccess.Add(1, _tag, new KeyValuePair<string, object?>(MetricLabels.FinishedReason, reason));
 
     // vLLM's words: "stop" (EOS or a stop string), "length" (max tokens), "abort".
     private static string FinishedReason(ServingFinishReason finish) => finish switch

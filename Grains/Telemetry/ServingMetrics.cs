@@ -1,6 +1,6 @@
 using System.Collections.Concurrent;
+using System.Diagnostics.Metrics;
 using BlitzScale.Grains.Serving;
-using Prometheus;
 
 namespace BlitzScale.Grains.Telemetry;
 
@@ -8,41 +8,34 @@ namespace BlitzScale.Grains.Telemetry;
 /// vLLM's serving metrics with vLLM's names, label <c>model_name</c> and buckets, so dashboards and autoscalers built
 /// for vLLM read them unchanged. Like one vLLM server, a silo exports the instances it hosts, summed per model.
 /// </summary>
+/// <remarks>
+/// Instruments are named <c>vllm_…</c>: OpenTelemetry's instrument names cannot hold vLLM's colon; the silo's metrics
+/// page renames them to <c>vllm:…</c>. Histograms carry no unit: an exporter would append it to the name, and vLLM's names already end in it.</remarks>
 internal sealed class ServingMetrics
 {
     private readonly ConcurrentDictionary<string, Tracked> _instances = new(StringComparer.Ordinal);
-    private readonly Lock _refresh = new();
-    private readonly HashSet<string> _exported = new(StringComparer.Ordinal);
-    private readonly Gauge _running, _waiting, _kvUsage;
 
-    public ServingMetrics(IMetricFactory factory, CollectorRegistry registry)
+    public ServingMetrics(Meter meter)
     {
-        string[] model = [MetricLabels.Model];
-        _running = factory.CreateGauge("vllm:num_requests_running", "Number of requests in model execution batches.", model);
-        _waiting = factory.CreateGauge("vllm:num_requests_waiting", "Number of requests waiting to be processed.", model);
-        _kvUsage = factory.CreateGauge("vllm:kv_cache_usage_perc", "KV-cache usage. 1 means 100 percent usage.", model);
-        PromptTokens = factory.CreateCounter("vllm:prompt_tokens_total", "Number of prefill tokens processed.", model);
-        GenerationTokens = factory.CreateCounter("vllm:generation_tokens_total", "Number of generation tokens processed.", model);
-        RequestSuccess = factory.CreateCounter("vllm:request_success_total", "Count of successfully processed requests.",
-            [MetricLabels.Model, MetricLabels.FinishedReason]);
-        TimeToFirstToken = factory.CreateHistogram("vllm:time_to_first_token_seconds", "Histogram of time to first token in seconds.", model,
-            new HistogramConfiguration { Buckets = VllmBuckets.TimeToFirstToken });
-        InterTokenLatency = factory.CreateHistogram("vllm:inter_token_latency_seconds", "Histogram of inter-token latency in seconds.", model,
-            new HistogramConfiguration { Buckets = VllmBuckets.InterTokenLatency });
-        EndToEnd = factory.CreateHistogram("vllm:e2e_request_latency_seconds", "Histogram of e2e request latency in seconds.", model,
-            new HistogramConfiguration { Buckets = VllmBuckets.RequestLatency });
-        QueueTime = factory.CreateHistogram("vllm:request_queue_time_seconds", "Histogram of time spent in WAITING phase for request.", model,
-            new HistogramConfiguration { Buckets = VllmBuckets.RequestLatency });
-        registry.AddBeforeCollectCallback(Refresh);
+        meter.CreateObservableGauge("vllm_num_requests_running", () => PerModel(s => s.Running), description: "Number of requests in model execution batches.");
+        meter.CreateObservableGauge("vllm_num_requests_waiting", () => PerModel(s => s.Waiting), description: "Number of requests waiting to be processed.");
+        meter.CreateObservableGauge("vllm_kv_cache_usage_perc", KvUsage, description: "KV-cache usage. 1 means 100 percent usage.");
+        PromptTokens = meter.CreateCounter<long>("vllm_prompt_tokens_total", description: "Number of prefill tokens processed.");
+        GenerationTokens = meter.CreateCounter<long>("vllm_generation_tokens_total", description: "Number of generation tokens processed.");
+        RequestSuccess = meter.CreateCounter<long>("vllm_request_success_total", description: "Count of successfully processed requests.");
+        TimeToFirstToken = Histogram(meter, "vllm_time_to_first_token_seconds", "Histogram of time to first token in seconds.", VllmBuckets.TimeToFirstToken);
+        InterTokenLatency = Histogram(meter, "vllm_inter_token_latency_seconds", "Histogram of inter-token latency in seconds.", VllmBuckets.InterTokenLatency);
+        EndToEnd = Histogram(meter, "vllm_e2e_request_latency_seconds", "Histogram of e2e request latency in seconds.", VllmBuckets.RequestLatency);
+        QueueTime = Histogram(meter, "vllm_request_queue_time_seconds", "Histogram of time spent in WAITING phase for request.", VllmBuckets.RequestLatency);
     }
 
-    public Counter PromptTokens { get; }
-    public Counter GenerationTokens { get; }
-    public Counter RequestSuccess { get; }
-    public Histogram TimeToFirstToken { get; }
-    public Histogram InterTokenLatency { get; }
-    public Histogram EndToEnd { get; }
-    public Histogram QueueTime { get; }
+    public Counter<long> PromptTokens { get; }
+    public Counter<long> GenerationTokens { get; }
+    public Counter<long> RequestSuccess { get; }
+    public Histogram<double> TimeToFirstToken { get; }
+    public Histogram<double> InterTokenLatency { get; }
+    public Histogram<double> EndToEnd { get; }
+    public Histogram<double> QueueTime { get; }
 
     /// <summary>Counts a serving instance of <paramref name="model"/> in the gauges until the returned handle is disposed.</summary>
     /// <param name="read">The instance's load now; called at scrape time, from any thread.</param>
@@ -55,34 +48,23 @@ internal sealed class ServingMetrics
     /// <summary>Starts recording one request's tokens and latencies.</summary>
     public RequestRecorder Request(string model, int promptTokens) => new(this, model, promptTokens);
 
-    // Sums the instances per model at scrape time; a model whose last instance left this silo leaves the page.
-    private void Refresh()
-    {
-        var sums = new Dictionary<string, (int Running, int Waiting, long Used, long Total)>(StringComparer.Ordinal);
-        foreach (var tracked in _instances.Values)
+    internal static Histogram<double> Histogram(Meter meter, string name, string description, IReadOnlyList<double> buckets) =>
+        meter.CreateHistogram(name, unit: null, description, tags: null, new InstrumentAdvice<double> { HistogramBucketBoundaries = buckets });
+
+    internal static KeyValuePair<string, object?> ModelTag(string model) => new(MetricLabels.Model, model);
+
+    // Sums the instances per model at scrape time; a model with no instance on this silo is not reported.
+    private IEnumerable<Measurement<int>> PerModel(Func<InstanceStats, int> pick) =>
+        _instances.Values.GroupBy(t => t.Model, StringComparer.Ordinal)
+            .Select(g => new Measurement<int>(g.Sum(t => pick(t.Read())), ModelTag(g.Key)));
+
+    private IEnumerable<Measurement<double>> KvUsage() =>
+        _instances.Values.GroupBy(t => t.Model, StringComparer.Ordinal).Select(g =>
         {
-            var stats = tracked.Read();
-            var sum = sums.GetValueOrDefault(tracked.Model);
-            sums[tracked.Model] = (sum.Running + stats.Running, sum.Waiting + stats.Waiting, sum.Used + stats.KvBlocksUsed, sum.Total + stats.KvBlocksTotal);
-        }
-        lock (_refresh)
-        {
-            foreach (var (model, sum) in sums)
-            {
-                _running.WithLabels(model).Set(sum.Running);
-                _waiting.WithLabels(model).Set(sum.Waiting);
-                _kvUsage.WithLabels(model).Set(sum.Total == 0 ? 0 : (double)sum.Used / sum.Total);
-            }
-            foreach (string gone in _exported.Where(m => !sums.ContainsKey(m)).ToList())
-            {
-                _running.RemoveLabelled(gone);
-                _waiting.RemoveLabelled(gone);
-                _kvUsage.RemoveLabelled(gone);
-                _exported.Remove(gone);
-            }
-            _exported.UnionWith(sums.Keys);
-        }
-    }
+            var stats = g.Select(t => t.Read()).ToList();
+            long total = stats.Sum(s => (long)s.KvBlocksTotal);
+            return new Measurement<double>(total == 0 ? 0 : (double)stats.Sum(s => (long)s.KvBlocksUsed) / total, ModelTag(g.Key));
+        });
 
     private sealed record Tracked(string Model, Func<InstanceStats> Read);
 
