@@ -12,7 +12,7 @@ using OrleansSiloOptions = Orleans.Configuration.SiloOptions;
 
 namespace BlitzScale.Silo;
 
-/// <summary>Assembles the silo's <see cref="WebApplication"/>: configuration, logging, Orleans, dashboard.</summary>
+/// <summary>Assembles the silo's <see cref="WebApplication"/>: configuration, logging, Orleans, dashboard and <c>/metrics</c>.</summary>
 internal static class SiloApplication
 {
     /// <summary>Logging when a configuration does not say otherwise: the silo program's own lines and up.</summary>
@@ -53,7 +53,11 @@ internal static class SiloApplication
         builder.Services.Configure<ConsoleLoggerOptions>(o => o.LogToStandardErrorThreshold = LogLevel.Trace);
 
         // After the sources above: UseUrls writes a setting into them, and clearing them would lose it.
-        if (silo.Dashboard) builder.WebHost.UseUrls($"http://127.0.0.1:{silo.DashboardPort}");
+        if (silo.Dashboard)
+        {
+            builder.WebHost.UseUrls($"http://127.0.0.1:{silo.DashboardPort}");
+            builder.Services.AddBlitzMetricsExporter();
+        }
         else builder.Services.AddSingleton<IServer, NoHttpServer>();
 
         builder.UseOrleans(s =>
@@ -68,7 +72,11 @@ internal static class SiloApplication
         });
 
         var app = builder.Build();
-        if (silo.Dashboard) app.MapOrleansDashboard();
+        if (silo.Dashboard)
+        {
+            app.MapOrleansDashboard();
+            app.MapBlitzMetrics();
+        }
         return app;
     }
 }

@@ -8,6 +8,7 @@ using BlitzScale.Grains.Placement;
 using BlitzScale.Grains.Serving;
 using BlitzScale.Native.Models.Image;
 using BlitzScale.Scaling.Caching;
+using BlitzScale.Grains.Telemetry;
 using Microsoft.Extensions.Logging;
 
 namespace BlitzScale.Grains.Memory;
@@ -20,7 +21,7 @@ namespace BlitzScale.Grains.Memory;
 /// </summary>
 [GpuHostPlacement]
 internal sealed partial class HostMemoryGrain(
-    GpuHostOptions host, ThisHost thisHost, HostDataPlane dataPlane, TimeProvider time, ILogger<HostMemoryGrain> logger)
+    GpuHostOptions host, ThisHost thisHost, HostDataPlane dataPlane, TimeProvider time, BlitzMetrics metrics, ILogger<HostMemoryGrain> logger)
     : Grain, IHostMemoryGrain
 {
     private static readonly TimeSpan ExpiryPeriod = TimeSpan.FromSeconds(1);
@@ -37,6 +38,7 @@ internal sealed partial class HostMemoryGrain(
         // The copies must outlive idle periods.
         DelayDeactivation(TimeSpan.FromDays(3650));
         this.RegisterGrainTimer(DropExpired, ExpiryPeriod, ExpiryPeriod);
+        ReportCache();
         return Task.CompletedTask;
     }
 
@@ -69,6 +71,7 @@ internal sealed partial class HostMemoryGrain(
         }
         var copy = new HostCopy(host.Host, model, files, ParameterImage.Allocate(files.Layout), keepAliveSeconds);
         _copies[model] = copy;
+        ReportCache();
         _keepAlive.Track(model, keepAliveSeconds is { } seconds ? TimeSpan.FromSeconds(seconds) : null);
         // A copy not yet read, or still filling, is in use.
         _keepAlive.Hold(model);
@@ -126,11 +129,15 @@ internal sealed partial class HostMemoryGrain(
     private async Task Remove(HostCopy copy)
     {
         _copies.Remove(copy.Model);
+        ReportCache();
         _keepAlive.Forget(copy.Model);
         await copy.Loading.ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing | ConfigureAwaitOptions.ContinueOnCapturedContext);
         await dataPlane.RetireAsync(copy.SourceId);
         copy.Dispose();
     }
+
+    // The memory the copies hold (allocated when a copy is made, whether or not its fill is done).
+    private void ReportCache() => metrics.Grid.HostCache(host.Host, _copies.Values.Sum(c => c.Image.Layout.TotalBytes));
 
     private async Task DropExpired(CancellationToken cancellationToken)
     {

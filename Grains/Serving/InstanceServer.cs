@@ -225,7 +225,9 @@ public sealed class InstanceServer : IAsyncDisposable
         for (int i = 0; i < samplers.Length; i++)
         {
             var segment = plan.Segments[i];
-            if (segment.Sample) samplers[i] = _streams[segment.Sequence.Id].Sampler;
+            var stream = _streams[segment.Sequence.Id];
+            stream.Scheduled();
+            if (segment.Sample) samplers[i] = stream.Sampler;
         }
         return new Step(plan, ToBatch(plan), samplers);
     }

@@ -43,6 +43,7 @@ internal sealed partial class LayerShardGrain(
     private ModelDirectory? _openFiles;
     private LoadedInstance? _instance;
     private IDisposable? _tracking;
+    private IDisposable? _loadTracking;
     private (long Tokens, long Ticks) _lastRate;
     private double _tokensPerSecond;
 
@@ -97,7 +98,10 @@ internal sealed partial class LayerShardGrain(
             _error = null;
             _totalLayers = model.Config.NumLayers;
             _loadedLayers = 0;
-            _load = new ShardLoad(Key, feeds, image, model.Layout.TotalBytes);
+            string modelName = ModelName;
+            _load = new ShardLoad(Key, feeds, image, model.Layout.TotalBytes, (feed, bytes) => metrics.Grid.Landed(modelName, feed, bytes));
+            _loadTracking?.Dispose();
+            _loadTracking = metrics.Grid.TrackLoading(Key, modelName, () => Volatile.Read(ref _loadedLayers));
             // A loaded instance must not be collected while idle.
             DelayDeactivation(TimeSpan.FromDays(3650));
             // Registered before the first byte lands: the next node of a chain may already be asking for it.
@@ -168,27 +172,23 @@ internal sealed partial class LayerShardGrain(
         var decoder = new Native.Tokenization.StreamingDecoder(instance.Tokenizer);
         // The text continues the prompt: after a visible prompt token the first generated one keeps its leading space.
         foreach (int id in promptIds) decoder.Append(id);
-        var tags = new TagList { { "model", ModelName }, { "instance", Key } };
-        double previousMs = 0;
-        await using var tokens = instance.Server.GenerateAsync(serving, cancellationToken).GetAsyncEnumerator(cancellationToken);
-        while (await NextToken(tokens))
+        var record = metrics.Serving.Request(ModelName, promptIds.Length);
+        try
         {
-            var token = tokens.Current;
-            string text = token.TokenId >= 0 ? decoder.Append(token.TokenId) : "";
-            if (token.TokenId >= 0)
+            await using var tokens = instance.Server.GenerateAsync(serving, cancellationToken).GetAsyncEnumerator(cancellationToken);
+            while (await NextToken(tokens))
             {
-                metrics.Tokens.Add(1, tags);
-                if (token.Index == 0) metrics.TimeToFirstToken.Record(token.ElapsedMs, tags);
-                else metrics.TimeBetweenTokens.Record(token.ElapsedMs - previousMs, tags);
-                previousMs = token.ElapsedMs;
+                var token = tokens.Current;
+                record.Token(token);
+                string text = token.TokenId >= 0 ? decoder.Append(token.TokenId) : "";
+                string? finish = token.Finish?.ToString().ToLowerInvariant();
+                if (finish is not null) text += decoder.Flush();
+                yield return new GenerationUpdate { TokenId = token.TokenId, Index = token.Index, Text = text, ElapsedMs = token.ElapsedMs, Finish = finish };
             }
-            string? finish = token.Finish?.ToString().ToLowerInvariant();
-            if (finish is not null)
-            {
-                text += decoder.Flush();
-                metrics.Requests.Add(1, new TagList { { "model", ModelName }, { "finish", finish } });
-            }
-            yield return new GenerationUpdate { TokenId = token.TokenId, Index = token.Index, Text = text, ElapsedMs = token.ElapsedMs, Finish = finish };
+        }
+        finally
+        {
+            record.Ended();
         }
     }
 
@@ -224,6 +224,8 @@ internal sealed partial class LayerShardGrain(
     {
         _tracking?.Dispose();
         _tracking = null;
+        _loadTracking?.Dispose();
+        _loadTracking = null;
         var instance = _instance;
         _instance = null;
         var load = _load;
@@ -269,7 +271,10 @@ internal sealed partial class LayerShardGrain(
             _openFiles = null;
             _instance = instance;
             _phase = ShardPhase.Loaded;
-            _tracking = metrics.TrackInstance(Key, () => (instance.Server.Stats.Waiting, instance.Server.Stats.KvBlocksUsed));
+            _loadTracking?.Dispose();
+            _loadTracking = null;
+            _tracking = metrics.Serving.TrackInstance(Key, ModelName, () => instance.Server.Stats);
+            metrics.Grid.Loaded(ModelName, load.Seconds);
             await gpu.ReportLoaded(Key, _totalLayers);
             await PublishState(ModelEventKind.Serving, $"loaded {load.LoadedBytes:N0} bytes in {load.Seconds:0.000} s from {load.Describe()}");
             LogServing(logger, Key, load.Seconds, load.Describe());

@@ -5,6 +5,7 @@ using BlitzScale.Grains.Interfaces.Topology;
 using BlitzScale.Scaling.Instances;
 using BlitzScale.Scaling.Planning;
 using BlitzScale.Scaling.Routing;
+using BlitzScale.Grains.Telemetry;
 using Microsoft.Extensions.Logging;
 using Orleans.Concurrency;
 using Orleans.Streams;
@@ -30,6 +31,7 @@ internal sealed partial class ModelGrain : Grain, IModelGrain, IStreamSubscripti
 
     private readonly ILogger<ModelGrain> _logger;
     private readonly TimeProvider _time;
+    private readonly GridMetrics _metrics;
     private readonly ModelInstances _instances;
     private readonly RequestRouter _router;
     // Facts about instances that are not their state: how often a load was planned again, what to do once drained.
@@ -41,10 +43,11 @@ internal sealed partial class ModelGrain : Grain, IModelGrain, IStreamSubscripti
     private int _held;
     private TaskCompletionSource _changed = NewSignal();
 
-    public ModelGrain(ILogger<ModelGrain> logger, TimeProvider time)
+    public ModelGrain(ILogger<ModelGrain> logger, TimeProvider time, BlitzMetrics metrics)
     {
         _logger = logger;
         _time = time;
+        _metrics = metrics.Grid;
         _instances = new ModelInstances(time);
         _router = new RequestRouter(_instances);
     }
@@ -216,6 +219,7 @@ internal sealed partial class ModelGrain : Grain, IModelGrain, IStreamSubscripti
 
     public async Task OnNextAsync(ModelEvent item, StreamSequenceToken? token = null)
     {
+        _metrics.Event(item);
         if (_instances.FindByShard(item.Shard) is not { } instance) return;
         switch (item.Kind)
         {
@@ -234,6 +238,12 @@ internal sealed partial class ModelGrain : Grain, IModelGrain, IStreamSubscripti
                 break;
         }
         Changed();
+    }
+
+    public override Task OnDeactivateAsync(DeactivationReason reason, CancellationToken cancellationToken)
+    {
+        _metrics.RemoveModel(Model);
+        return Task.CompletedTask;
     }
 
     public Task OnCompletedAsync() => Task.CompletedTask;
@@ -313,6 +323,7 @@ internal sealed partial class ModelGrain : Grain, IModelGrain, IStreamSubscripti
         // Host copies made for these loads (a baseline's cache miss) read the files from now, with the loads they feed.
         foreach (string host in fresh.Select(i => i.Host).Distinct()) await HostMemory(host).StartFill(Model);
         foreach (var instance in fresh) await Calls.Begin(instance);
+        ReportStates();
         return fresh;
     }
 
@@ -428,10 +439,14 @@ internal sealed partial class ModelGrain : Grain, IModelGrain, IStreamSubscripti
     /// <summary>Wakes the requests held for an instance: states changed.</summary>
     private void Changed()
     {
+        ReportStates();
         var changed = _changed;
         _changed = NewSignal();
         changed.TrySetResult();
     }
+
+    // The silo hosting this grain exports its instances' states as they are now; every change of state passes here.
+    private void ReportStates() => _metrics.SetInstances(Model, _instances.All.Select(i => i.State));
 
     private static TaskCompletionSource NewSignal() => new(TaskCreationOptions.RunContinuationsAsynchronously);
 

@@ -12,6 +12,7 @@ internal sealed class RequestStream(ServingSequence sequence, Sampler sampler)
     private readonly Channel<ServedToken> _tokens = Channel.CreateUnbounded<ServedToken>(
         new UnboundedChannelOptions { SingleReader = true, SingleWriter = true });
     private readonly TaskCompletionSource _released = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private double _queuedMs = -1;
 
     public ServingSequence Sequence { get; } = sequence;
 
@@ -23,8 +24,14 @@ internal sealed class RequestStream(ServingSequence sequence, Sampler sampler)
     // Completes once the batcher no longer counts this request's blocks.
     public Task Released => _released.Task;
 
+    // The first step that includes the request ends its wait; under the server's lock.
+    public void Scheduled()
+    {
+        if (_queuedMs < 0) _queuedMs = Stopwatch.GetElapsedTime(_submitted).TotalMilliseconds;
+    }
+
     public void Deliver(int token, int index, ServingFinishReason? finish) =>
-        _tokens.Writer.TryWrite(new ServedToken(token, index, Stopwatch.GetElapsedTime(_submitted).TotalMilliseconds, finish));
+        _tokens.Writer.TryWrite(new ServedToken(token, index, Stopwatch.GetElapsedTime(_submitted).TotalMilliseconds, finish, Math.Max(_queuedMs, 0)));
 
     // Ends the stream (with the error thrown to the reader, if any) after the request left the batcher.
     public void Close(Exception? error)

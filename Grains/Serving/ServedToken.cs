@@ -10,4 +10,5 @@ namespace BlitzScale.Grains.Serving;
 /// <param name="Index">Position in the output: 0, 1, 2, …</param>
 /// <param name="ElapsedMs">Milliseconds from submission to delivery.</param>
 /// <param name="Finish">Set on the last element only: why the request ended.</param>
-public readonly record struct ServedToken(int TokenId, int Index, double ElapsedMs, ServingFinishReason? Finish);
+/// <param name="QueuedMs">Milliseconds from submission to the first step that included the request (its time waiting).</param>
+public readonly record struct ServedToken(int TokenId, int Index, double ElapsedMs, ServingFinishReason? Finish, double QueuedMs = 0);

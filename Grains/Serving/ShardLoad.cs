@@ -9,7 +9,8 @@ using BlitzScale.Native.Transport;
 namespace BlitzScale.Grains.Serving;
 
 /// <summary>One shard's parameter load: the image, its feeds, the clock and the landed-blob signal the event pump reads.</summary>
-internal sealed class ShardLoad(string shard, IReadOnlyList<LoadFeed> feeds, ParameterImage image, long totalBytes)
+/// <param name="blobLanded">Told of each whole blob as it lands (its feed and bytes), on the thread that landed it.</param>
+internal sealed class ShardLoad(string shard, IReadOnlyList<LoadFeed> feeds, ParameterImage image, long totalBytes, Action<LoadFeed, long>? blobLanded = null)
 {
     private static readonly TimeSpan ProgressPeriod = TimeSpan.FromMilliseconds(500);
     private readonly Stopwatch _clock = Stopwatch.StartNew();
@@ -57,7 +58,7 @@ internal sealed class ShardLoad(string shard, IReadOnlyList<LoadFeed> feeds, Par
     {
         try
         {
-            await ImageFill.RunAsync(Feeds, Sink, files, dataPlane, storageMBps, blob => _landed.Writer.TryWrite(blob), _cancel.Token).ConfigureAwait(false);
+            await ImageFill.RunAsync(Feeds, Sink, files, dataPlane, storageMBps, Landed, _cancel.Token).ConfigureAwait(false);
             Volatile.Write(ref _seconds, _clock.Elapsed.TotalSeconds);
         }
         finally
@@ -89,6 +90,15 @@ internal sealed class ShardLoad(string shard, IReadOnlyList<LoadFeed> feeds, Par
             }
             yield return Snapshot(layerLanded: true);
         }
+    }
+
+    private void Landed(int blob)
+    {
+        _landed.Writer.TryWrite(blob);
+        if (blobLanded is null) return;
+        // Feeds cover disjoint blob ranges (ImageFill checks), so exactly one brought this blob.
+        var feed = Feeds.First(f => blob >= f.FirstBlob && blob < f.EndBlob);
+        blobLanded(feed, Image.Layout.Blobs[blob].ByteLength);
     }
 
     /// <summary>"h1/gpu0 (Network, blobs 0-13)" per feed.</summary>
