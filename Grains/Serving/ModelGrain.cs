@@ -400,10 +400,12 @@ internal sealed partial class ModelGrain : Grain, IModelGrain, IStreamSubscripti
                 Failed(instance, report.Error ?? "failed");
             else if (report.State == Interfaces.Serving.InstanceState.Inactive && instance.State is InstanceState.Warm)
                 Forget(instance);
-            else if (report.LoadedLayers > instance.LoadedLayers)
+            else
             {
-                _instances.LayersLanded(instance.Index, report.LoadedLayers);
-                if (report.State == Interfaces.Serving.InstanceState.Serving) Loaded(instance);
+                if (report.LoadedLayers > instance.LoadedLayers) _instances.LayersLanded(instance.Index, report.LoadedLayers);
+                // Every layer may have been reported landed before the shard's Serving event arrives: its report says it serves.
+                if (report.State == Interfaces.Serving.InstanceState.Serving && instance.State is InstanceState.Loading or InstanceState.LiveNew)
+                    Loaded(instance);
             }
         }
         Changed();
