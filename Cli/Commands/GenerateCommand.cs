@@ -10,7 +10,7 @@ internal static class GenerateCommand
 {
     public static Command Create()
     {
-        var model = new Option<string?>("--model") { Description = "Hugging Face Llama model directory (default: a synthetic tiny model, created once in the cache)" };
+        var model = new Option<string?>("--model") { Description = "Hugging Face Llama model directory (default: stories260K, the small TinyStories model shipped with blitz)" };
         var prompt = new Option<string>("--prompt") { Description = "The prompt text", DefaultValueFactory = _ => "Once upon a time" };
         var maxTokens = new Option<int>("--max-tokens") { Description = "Most tokens to generate", DefaultValueFactory = _ => GenerateRequest.DefaultMaxTokens };
         var temperature = new Option<float>("--temperature") { Description = "0 is greedy", DefaultValueFactory = _ => 0f };
@@ -59,7 +59,7 @@ internal static class GenerateCommand
         else
         {
             Console.WriteLine();
-            Console.Error.WriteLine($"[{result.OutputIds.Length} tokens, ttft {result.TtftMs:F1} ms, {result.TokensPerSecond:F1} tokens/s, finished by {result.FinishReason}]");
+            Console.Error.WriteLine($"[{model}: {result.OutputIds.Length} tokens, ttft {result.TtftMs:F1} ms, {result.TokensPerSecond:F1} tokens/s, finished by {result.FinishReason}]");
         }
         return 0;
     }

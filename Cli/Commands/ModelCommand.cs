@@ -44,7 +44,12 @@ internal static class ModelCommand
 
     private static Command Inspect()
     {
-        var dir = new Argument<string>("DIR") { Description = "Model directory" };
+        var dir = new Argument<string>("DIR")
+        {
+            Description = "Model directory (default: the shipped stories260K)",
+            Arity = ArgumentArity.ZeroOrOne,
+            DefaultValueFactory = _ => ModelSource.DefaultModelDirectory,
+        };
         var command = new Command("inspect", "Print the config, the tensor table and the parameter image layout") { dir };
         command.SetAction(parse => CliErrors.Run(() =>
         {
@@ -57,7 +62,12 @@ internal static class ModelCommand
 
     private static Command Goldens()
     {
-        var dir = new Argument<string>("DIR") { Description = "Model directory with a goldens.jsonl of reference greedy generations" };
+        var dir = new Argument<string>("DIR")
+        {
+            Description = "Model directory with a goldens.jsonl of reference greedy generations (default: the shipped stories260K)",
+            Arity = ArgumentArity.ZeroOrOne,
+            DefaultValueFactory = _ => ModelSource.DefaultModelDirectory,
+        };
         var command = new Command("goldens", "Replay goldens.jsonl greedily and compare token for token") { dir };
         command.SetAction(parse => CliErrors.Run(() =>
         {

@@ -21,6 +21,9 @@ internal static class RepositoryPaths
     /// <summary>The stories260K model directory, or null.</summary>
     public static string? Stories260K => Shared("models", "stories260K");
 
+    /// <summary>The copy of stories260K the repository ships as blitz's default model (present on a bare clone too).</summary>
+    public static string ShippedStories260K => Path.Combine(Root, "Cli", "DefaultModel", "stories260K");
+
     private static string FindRoot()
     {
         var directory = new DirectoryInfo(AppContext.BaseDirectory);

@@ -33,19 +33,39 @@ public sealed class GenerateCommandTests(CliFixture fixture, ITestOutputHelper o
     }
 
     [Fact]
-    public async Task WithoutAModelItCreatesTheSyntheticModelOnceAndIsDeterministic()
+    public async Task Without_a_model_a_bare_first_run_prints_the_golden_story_of_the_shipped_model()
+    {
+        // The goldens committed with the shipped model, not ../shared's: this is what a bare clone has.
+        string shipped = Path.Combine(RepositoryPaths.Root, "Cli", "DefaultModel", "stories260K");
+        var golden = JsonDocument.Parse(File.ReadLines(Path.Combine(shipped, "goldens.jsonl"))
+            .First(line => JsonDocument.Parse(line).RootElement.GetProperty("prompt").GetString() == "Once upon a time")).RootElement;
+        int toGenerate = golden.GetProperty("ids").GetArrayLength() - golden.GetProperty("prompt_ids").GetArrayLength();
+        string bare = fixture.NewDirectory();
+
+        // From an empty folder with ../shared pointed nowhere, so no relative path can find the shared models.
+        var result = await BlitzProcess.RunIn(bare, fixture.Cache, "generate", "--prompt", "Once upon a time", "--max-tokens", toGenerate.ToString());
+
+        Assert.True(result.ExitCode == 0, result.Stderr);
+        Assert.Equal(golden.GetProperty("text").GetString() + Environment.NewLine, result.Stdout);
+        Assert.Contains($"using the default model stories260K", result.Stderr);
+        Assert.Contains(Path.Combine(AppContext.BaseDirectory, "DefaultModel", "stories260K"), result.Stderr);
+        Assert.Contains($"[stories260K: {toGenerate} tokens", result.Stderr);
+        Assert.False(Directory.Exists(Path.Combine(fixture.Cache, "models")), "the default model needs no synthetic model in the cache");
+    }
+
+    [Fact]
+    public async Task Without_a_model_json_output_names_the_shipped_model_and_repeats_exactly()
     {
         var first = await BlitzProcess.Run(fixture.Cache, "generate", "--prompt", "hello", "--max-tokens", "12", "--json");
         var second = await BlitzProcess.Run(fixture.Cache, "generate", "--prompt", "hello", "--max-tokens", "12", "--json");
 
         Assert.True(first.ExitCode == 0, first.Stderr);
         Assert.True(second.ExitCode == 0, second.Stderr);
-        Assert.Contains("synthetic tiny model", first.Stderr);
         var a = JsonDocument.Parse(first.Stdout).RootElement;
         var b = JsonDocument.Parse(second.Stdout).RootElement;
+        Assert.Equal(Path.Combine(AppContext.BaseDirectory, "DefaultModel", "stories260K"), a.GetProperty("model").GetString());
         Assert.Equal(12, a.GetProperty("output_ids").GetArrayLength());
         Assert.Equal(a.GetProperty("output_ids").ToString(), b.GetProperty("output_ids").ToString());
-        Assert.Single(Directory.GetDirectories(Path.Combine(fixture.Cache, "models")));
     }
 
     [Fact]
@@ -70,7 +90,7 @@ public sealed class GenerateCommandTests(CliFixture fixture, ITestOutputHelper o
     {
         var result = await BlitzProcess.Run(fixture.Cache, "generate", "--prompt", "x", "--max-tokens", "5000");
         Assert.Equal(2, result.ExitCode);
-        Assert.Contains("context is 1024 tokens", result.Stderr);
+        Assert.Contains("context is 512 tokens", result.Stderr); // the shipped stories260K's
     }
 
     [Fact]

@@ -73,4 +73,13 @@ public sealed class ModelCommandTests(CliFixture fixture, ITestOutputHelper outp
         Assert.True(result.ExitCode == 0, result.Stdout + result.Stderr);
         Assert.Equal(3, result.Stdout.Split('\n').Count(l => l.StartsWith("PASS", StringComparison.Ordinal)));
     }
+
+    [Fact]
+    public async Task Goldens_without_a_directory_replay_the_shipped_default_model()
+    {
+        var result = await BlitzProcess.RunIn(fixture.NewDirectory(), fixture.Cache, "model", "goldens");
+        Assert.True(result.ExitCode == 0, result.Stdout + result.Stderr);
+        Assert.Equal(3, result.Stdout.Split('\n').Count(l => l.StartsWith("PASS", StringComparison.Ordinal)));
+        Assert.Contains("PASS: \"Once upon a time\"", result.Stdout);
+    }
 }
