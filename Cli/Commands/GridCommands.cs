@@ -20,16 +20,23 @@ internal static class GridCommands
             DefaultValueFactory = _ => "blitz",
         };
         var keepAlive = new Option<double?>("--keep-alive") { Description = "sllm: seconds a host keeps its copy after its last use (default 300)" };
+        var noWait = new Option<bool>("--no-wait") { Description = "Return once loading has started instead of following it until the instances serve" };
+        var json = new Option<bool>("--json") { Description = "Print the model's status as JSON at the end instead of progress" };
         var cluster = GridOptions.Cluster();
         var clusterId = GridOptions.ClusterId();
-        var command = new Command("deploy", "Deploy a model onto a running grid") { model, name, instances, gpus, kvBlocks, policy, keepAlive, cluster, clusterId };
+        var command = new Command("deploy", "Deploy a model onto a running grid and follow its instances loading")
+        {
+            model, name, instances, gpus, kvBlocks, policy, keepAlive, noWait, json, cluster, clusterId,
+        };
         command.SetAction((parse, cancellation) => CliErrors.Run(async () =>
         {
             string? clusterValue = parse.GetValue(cluster)
                 ?? throw new ArgumentException("--cluster is required: deploy acts on a running grid (localhost[:port] or redis://host:port)");
             string dir = parse.GetValue(model)!;
             await using var grid = await GridSession.Open(clusterValue, parse.GetValue(clusterId)!, cancellation);
-            var status = await grid.Client.DeployAsync(ModelNames.For(dir, parse.GetValue(name)), new DeployRequest
+            string modelName = ModelNames.For(dir, parse.GetValue(name));
+            bool asJson = parse.GetValue(json);
+            var status = await LoadFollower.Run(grid, modelName, () => grid.Client.DeployAsync(modelName, new DeployRequest
             {
                 ModelDirectory = dir,
                 Instances = parse.GetValue(instances),
@@ -37,9 +44,10 @@ internal static class GridCommands
                 KvBlocks = parse.GetValue(kvBlocks),
                 Policy = LoadPolicies.Parse(parse.GetValue(policy)!),
                 KeepAliveSeconds = parse.GetValue(keepAlive),
-            }, cancellation);
-            Console.WriteLine($"deployed {status.Model}: {string.Join(", ", status.Instances.Select(i => $"{i.Shard} on {i.Gpu} ({i.State})"))}");
-            return 0;
+            }, cancellation), deployed => [$"deployed {deployed.Model}: {string.Join(", ", deployed.Instances.Select(i => $"{i.Shard} on {i.Gpu} ({i.State})"))}"],
+                !parse.GetValue(noWait), asJson, cancellation);
+            if (asJson) Console.WriteLine(JsonSerializer.Serialize(status, CliJson.Indented));
+            return status.Instances.Any(i => i.State == InstanceState.Failed) ? 1 : 0;
         }));
         return command;
     }

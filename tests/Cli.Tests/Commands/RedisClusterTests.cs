@@ -1,3 +1,4 @@
+using System.Text.RegularExpressions;
 using System.Diagnostics;
 using System.Text.Json;
 using BlitzScale.Tests.Shared;
@@ -30,6 +31,8 @@ public sealed class RedisClusterTests(RedisServer redis, CliFixture fixture, ITe
         Assert.True(deploy.ExitCode == 0, deploy.Stderr);
         Assert.Contains("redis-a/gpu0", deploy.Stdout);
         Assert.Contains("redis-b/gpu0", deploy.Stdout);
+        // deploy follows its instances until they serve (plain lines: the output is not a terminal).
+        Assert.Equal(2, Regex.Matches(deploy.Stdout, @"/\d+/0: Serving: ").Count);
 
         var generate = await BlitzProcess.Run(fixture.Cache, "generate", "--cluster", cluster, "--cluster-id", clusterId, "--model", model,
             "--prompt", "Once upon a time", "--max-tokens", "20", "--json");
