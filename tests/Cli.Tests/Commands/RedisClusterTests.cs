@@ -1,6 +1,6 @@
-using System.Text.RegularExpressions;
 using System.Diagnostics;
 using System.Text.Json;
+using System.Text.RegularExpressions;
 using BlitzScale.Tests.Shared;
 using Xunit.Abstractions;
 
