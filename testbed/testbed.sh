@@ -116,7 +116,7 @@ cmd_up() {
     require_root_and_tools
 
     if [ -z "$blitz" ]; then
-        local dll="$REPO_ROOT/Client/bin/Release/net10.0/blitz.dll"
+        local dll="$REPO_ROOT/Cli/bin/Release/net10.0/blitz.dll"
         [ "$no_silos" -eq 1 ] || [ -f "$dll" ] || die "up: $dll not found; build first: cd $REPO_ROOT && dotnet build BlitzScale.sln -c Release (or pass --blitz)"
         blitz="dotnet $dll"
     fi

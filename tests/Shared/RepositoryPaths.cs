@@ -42,6 +42,9 @@ internal static class RepositoryPaths
             ? Path.GetFullPath(overridden)
             : Path.GetFullPath(Path.Combine(Root, "..", "shared"));
 
+    /// <summary>The copy of stories260K the repository ships as blitz's default model (present on a bare clone too).</summary>
+    public static string ShippedStories260K => Path.Combine(Root, "Cli", "DefaultModel", "stories260K");
+
     private static string FindRoot()
     {
         var directory = new DirectoryInfo(AppContext.BaseDirectory);

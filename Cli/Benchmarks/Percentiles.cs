@@ -1,0 +1,14 @@
+namespace BlitzScale.Cli.Benchmarks;
+
+/// <summary>p50/p99 of a sample, nearest-rank.</summary>
+internal sealed record Percentiles(double P50, double P99)
+{
+    public static Percentiles Of(IReadOnlyCollection<double> values)
+    {
+        if (values.Count == 0) return new Percentiles(0, 0);
+        var sorted = values.Order().ToArray();
+        return new Percentiles(Math.Round(Rank(sorted, 0.50), 3), Math.Round(Rank(sorted, 0.99), 3));
+    }
+
+    private static double Rank(double[] sorted, double p) => sorted[Math.Clamp((int)Math.Ceiling(p * sorted.Length) - 1, 0, sorted.Length - 1)];
+}

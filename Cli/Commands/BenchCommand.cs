@@ -1,0 +1,172 @@
+using System.CommandLine;
+using System.Text.Json;
+using BlitzScale.Cli.Benchmarks;
+using BlitzScale.Native.Engine;
+using BlitzScale.Native.Tensors;
+
+namespace BlitzScale.Cli.Commands;
+
+/// <summary><c>blitz bench</c>: benchmarks that write JSON reports.</summary>
+internal static class BenchCommand
+{
+    public static Command Create()
+    {
+        var command = new Command("bench", "Benchmarks, each measured against its baseline in the same run");
+        command.Subcommands.Add(Engine());
+        command.Subcommands.Add(Serve());
+        command.Subcommands.Add(Link());
+        command.Subcommands.Add(Multicast());
+        return command;
+    }
+
+    private static Command Multicast()
+    {
+        var hosts = new Option<int>("--hosts") { Description = "Emulated hosts (network namespaces), one GPU and one silo each; ≥ 2", DefaultValueFactory = _ => 4 };
+        var linkMbit = new Option<int>("--link-mbit") { Description = "Each host's link rate in Mbit/s, both directions", DefaultValueFactory = _ => 800 };
+        var model = new Option<string?>("--model") { Description = "Model directory (default: the synthetic --shape in --dtype, created once in the cache)" };
+        var shape = new Option<string>("--shape") { Description = "Synthetic shape when --model is absent", DefaultValueFactory = _ => "stories110m" };
+        var dtype = new Option<string>("--dtype") { Description = "Synthetic dtype when --model is absent", DefaultValueFactory = _ => "bf16" };
+        var rounds = new Option<int>("--rounds") { Description = "Rounds of the chain and fan-out experiments (the best of each is reported)", DefaultValueFactory = _ => 2 };
+        var gpuMemory = new Option<double>("--gpu-memory-gib") { Description = "Memory of each emulated GPU", DefaultValueFactory = _ => 2 };
+        var storage = new Option<double?>("--storage-mbps")
+        {
+            Description = "Emulated storage read rate of each host in MB/s (default: 0.4 × the link's byte rate, as a ~5 GB/s NVMe SSD is to a 100 Gbit/s NIC)",
+        };
+        var redisPort = new Option<int>("--redis-port") { Description = "The testbed's Redis port", DefaultValueFactory = _ => 6399 };
+        var state = new Option<string>("--state") { Description = "The testbed's state directory (silo logs, pid files)", DefaultValueFactory = _ => "/tmp/blitz-testbed" };
+        var testbed = new Option<string?>("--testbed") { Description = "Path of testbed.sh (default: testbed/testbed.sh above the blitz binary)" };
+        var keep = new Option<bool>("--keep-testbed") { Description = "Leave the testbed up afterwards (testbed.sh down removes it)" };
+        var json = new Option<string?>("--json") { Description = "Also write the report to this file" };
+        var command = new Command("multicast",
+            "On a testbed of emulated hosts (root): raw link rate vs peer-to-peer transfer, chain time to n targets vs one, one-by-one fan-out, storage vs host cache, host cache bytes per policy")
+        {
+            hosts, linkMbit, model, shape, dtype, rounds, gpuMemory, storage, redisPort, state, testbed, keep, json,
+        };
+        command.SetAction((parse, cancellation) => CliErrors.Run(async () =>
+        {
+            string path = ModelSource.Resolve(parse.GetValue(model), parse.GetValue(shape)!, DTypes.Parse(parse.GetValue(dtype)!));
+            var options = new MulticastOptions(path, parse.GetValue(hosts), parse.GetValue(linkMbit), parse.GetValue(rounds), parse.GetValue(gpuMemory),
+                KvBlocks: 64, parse.GetValue(redisPort), parse.GetValue(state)!, parse.GetValue(testbed), parse.GetValue(keep), LinkSeconds: 5,
+                StorageMBps: parse.GetValue(storage) ?? 0.4 * parse.GetValue(linkMbit) / 8);
+            var report = await MulticastBenchmark.Run(options, step => Console.Error.WriteLine($"bench multicast: {step}"), cancellation);
+            Console.Error.Write(report.Table());
+            string text = JsonSerializer.Serialize(report, CliJson.Indented);
+            Console.WriteLine(text);
+            if (parse.GetValue(json) is { } file) await File.WriteAllTextAsync(file, text + Environment.NewLine, CancellationToken.None);
+            return report.Error is null ? 0 : 1;
+        }));
+        return command;
+    }
+
+    private static Command Link()
+    {
+        var listen = new Option<string?>("--listen") { Description = "Receive on IP:PORT, count, and print one JSON line per connection" };
+        var connections = new Option<int>("--connections") { Description = "With --listen: connections to serve before exiting", DefaultValueFactory = _ => 1 };
+        var connect = new Option<string?>("--connect") { Description = "Send to IP:PORT and print the rate as JSON" };
+        var bytes = new Option<long?>("--bytes") { Description = "With --connect: bytes to send" };
+        var seconds = new Option<double?>("--seconds") { Description = "With --connect: seconds to send for" };
+        var command = new Command("link", "Raw TCP rate over one link (raw_link_MBps; MB = 1e6 bytes): --listen on one end, --connect on the other")
+        {
+            listen, connections, connect, bytes, seconds,
+        };
+        command.SetAction((parse, cancellation) => CliErrors.Run(async () =>
+        {
+            string? listenAt = parse.GetValue(listen), connectTo = parse.GetValue(connect);
+            if (listenAt is null == connectTo is null) throw new ArgumentException("give exactly one of --listen IP:PORT and --connect IP:PORT");
+            if (listenAt is not null)
+            {
+                int n = parse.GetValue(connections);
+                if (n < 1) throw new ArgumentException("--connections must be ≥ 1");
+                await LinkProbe.Listen(LinkProbe.ParseEndpoint(listenAt, "--listen"), n,
+                    report => Console.WriteLine(JsonSerializer.Serialize(report, CliJson.Options)), Console.Error.WriteLine, cancellation);
+                return 0;
+            }
+            var sent = LinkProbe.Send(LinkProbe.ParseEndpoint(connectTo!, "--connect"), parse.GetValue(bytes), parse.GetValue(seconds), cancellation);
+            Console.WriteLine(JsonSerializer.Serialize(sent, CliJson.Options));
+            return 0;
+        }));
+        return command;
+    }
+
+    private static Command Serve()
+    {
+        var model = new Option<string?>("--model") { Description = "Model directory (default: the synthetic --shape in --dtype, created once in the cache)" };
+        var shape = new Option<string>("--shape") { Description = "Synthetic shape when --model is absent", DefaultValueFactory = _ => "stories110m" };
+        var dtype = new Option<string>("--dtype") { Description = "Synthetic dtype when --model is absent", DefaultValueFactory = _ => "bf16" };
+        var concurrency = new Option<int>("--concurrency") { Description = "Requests in flight at once", DefaultValueFactory = _ => 16 };
+        var requests = new Option<int>("--requests") { Description = "Requests per run", DefaultValueFactory = _ => 64 };
+        var promptTokens = new Option<int>("--prompt-tokens") { Description = "Prompt length of each request", DefaultValueFactory = _ => 32 };
+        var maxTokens = new Option<int>("--max-tokens") { Description = "Tokens generated by each request", DefaultValueFactory = _ => 32 };
+        var json = new Option<string?>("--json") { Description = "Also write the report to this file" };
+        var hosts = new Option<int?>("--hosts")
+        {
+            Description = "Serve through a testbed of this many emulated hosts (root), one silo process each, measured from this client: tokens/s and silo CPU per 1000 tokens",
+        };
+        var gpus = new Option<int>("--gpus") { Description = "With --hosts: GPUs per host", DefaultValueFactory = _ => 2 };
+        var instances = new Option<int>("--instances") { Description = "With --hosts: instances to deploy", DefaultValueFactory = _ => 4 };
+        var backend = new Option<string>("--backend") { Description = "With --hosts: the silos' compute backend: cpu, cuda or timed", DefaultValueFactory = _ => "cpu" };
+        var costProfile = new Option<string?>("--cost-profile") { Description = "With --backend timed: the cost profile (e.g. ../shared/measurements/h200-layer-costs.jsonl)" };
+        var costModel = new Option<string>("--cost-model") { Description = "With --backend timed: the profile's row", DefaultValueFactory = _ => "llama3-8b" };
+        var dilation = new Option<double>("--time-dilation") { Description = "With --backend timed: every emulated time is stretched by this", DefaultValueFactory = _ => 1 };
+        var siloArgs = new Option<string>("--silo-args") { Description = "With --hosts: extra options for every silo", DefaultValueFactory = _ => "" };
+        var redisPort = new Option<int>("--redis-port") { Description = "With --hosts: the testbed's Redis port", DefaultValueFactory = _ => 6399 };
+        var state = new Option<string>("--state") { Description = "With --hosts: the testbed's state directory", DefaultValueFactory = _ => "/tmp/blitz-testbed" };
+        var testbed = new Option<string?>("--testbed") { Description = "With --hosts: path of testbed.sh (default: testbed/testbed.sh above the blitz binary)" };
+        var keep = new Option<bool>("--keep-testbed") { Description = "With --hosts: leave the testbed up afterwards" };
+        var command = new Command("serve",
+            "Generate through the grid vs directly on the engine with the same batch policy (grid_overhead_ratio); with --hosts, through a multi-silo testbed")
+        {
+            model, shape, dtype, concurrency, requests, promptTokens, maxTokens, json, hosts, gpus, instances, backend, costProfile, costModel, dilation, siloArgs,
+            redisPort, state, testbed, keep,
+        };
+        command.SetAction((parse, cancellation) => CliErrors.Run(async () =>
+        {
+            int c = parse.GetValue(concurrency), n = parse.GetValue(requests), p = parse.GetValue(promptTokens), m = parse.GetValue(maxTokens);
+            if (c < 1 || n < 1 || p < 1 || m < 1) throw new ArgumentException("--concurrency, --requests, --prompt-tokens and --max-tokens must be ≥ 1");
+            string path = ModelSource.Resolve(parse.GetValue(model), parse.GetValue(shape)!, DTypes.Parse(parse.GetValue(dtype)!));
+            int vocab = Native.Models.LlamaConfig.Load(path).VocabSize;
+            var workload = new ServeWorkload(n, c, p, m, vocab);
+            Action<string> progress = step => Console.Error.WriteLine($"bench serve: {step}");
+            object report;
+            bool failed = false;
+            if (parse.GetValue(hosts) is { } h)
+            {
+                var options = new GridServeOptions(path, h, parse.GetValue(gpus), parse.GetValue(instances), parse.GetValue(backend)!,
+                    parse.GetValue(costProfile), parse.GetValue(costModel)!, parse.GetValue(dilation), parse.GetValue(siloArgs)!,
+                    parse.GetValue(redisPort), parse.GetValue(state)!, parse.GetValue(testbed), parse.GetValue(keep));
+                var grid = await GridServeBenchmark.Run(options, workload, progress, cancellation);
+                failed = grid.Error is not null;
+                report = grid;
+            }
+            else
+            {
+                report = await ServeBenchmark.Run(path, workload, progress, cancellation);
+            }
+            string text = JsonSerializer.Serialize(report, CliJson.Indented);
+            Console.WriteLine(text);
+            if (parse.GetValue(json) is { } file) await File.WriteAllTextAsync(file, text + Environment.NewLine, CancellationToken.None);
+            return failed ? 1 : 0;
+        }));
+        return command;
+    }
+
+    private static Command Engine()
+    {
+        var model = new Option<string?>("--model") { Description = "Model directory (default: the synthetic --shape in --dtype, created once in the cache)" };
+        var shape = new Option<string>("--shape") { Description = "Synthetic shape when --model is absent", DefaultValueFactory = _ => "stories110m" };
+        var dtype = new Option<string>("--dtype") { Description = "Synthetic dtype when --model is absent: f32, f16 or bf16", DefaultValueFactory = _ => "bf16" };
+        var json = new Option<string?>("--json") { Description = "Also write the report to this file" };
+        var command = new Command("engine", "Memory bandwidth vs cpu engine decode speed (decode_roofline_share), prefill and batched decode rates") { model, shape, dtype, json };
+        command.SetAction(parse => CliErrors.Run(() =>
+        {
+            string path = ModelSource.Resolve(parse.GetValue(model), parse.GetValue(shape)!, DTypes.Parse(parse.GetValue(dtype)!));
+            using var local = LocalModel.Open(path);
+            var report = EngineBenchmark.Run(local, step => Console.Error.WriteLine($"bench engine: {step}"));
+            string text = JsonSerializer.Serialize(report, CliJson.Indented);
+            Console.WriteLine(text);
+            if (parse.GetValue(json) is { } file) File.WriteAllText(file, text + Environment.NewLine);
+            return 0;
+        }));
+        return command;
+    }
+}

@@ -1,0 +1,83 @@
+using System.CommandLine;
+using System.Text.Json;
+using BlitzScale.Grains.Interfaces.Serving;
+
+namespace BlitzScale.Cli.Commands;
+
+/// <summary><c>blitz deploy</c>, <c>blitz status</c> and <c>blitz silo</c>.</summary>
+internal static class GridCommands
+{
+    public static Command Deploy()
+    {
+        var model = new Option<string>("--model") { Description = "Model directory, as the hosts see it", Required = true };
+        var name = new Option<string?>("--name") { Description = "Model name in the grid (default: the directory's name)" };
+        var instances = new Option<int>("--instances") { Description = "Number of instances", DefaultValueFactory = _ => 1 };
+        var gpus = new Option<string[]>("--gpus") { Description = "GPU keys host/gpuN, one per instance (default: spread over hosts)", AllowMultipleArgumentsPerToken = true };
+        var kvBlocks = new Option<int?>("--kv-blocks") { Description = "KV-cache blocks per instance (default: from free GPU memory)" };
+        var policy = new Option<string>("--policy")
+        {
+            Description = "How instances get parameters: blitz (one host copy, peer GPUs multicast), sllm (per-host cache with keep-alive), allcache (every host caches)",
+            DefaultValueFactory = _ => "blitz",
+        };
+        var keepAlive = new Option<double?>("--keep-alive") { Description = "sllm: seconds a host keeps its copy after its last use (default 300)" };
+        var noWait = new Option<bool>("--no-wait") { Description = "Return once loading has started instead of following it until the instances serve" };
+        var json = new Option<bool>("--json") { Description = "Print the model's status as JSON at the end instead of progress" };
+        var cluster = GridOptions.Cluster();
+        var clusterId = GridOptions.ClusterId();
+        var command = new Command("deploy", "Deploy a model onto a running grid and follow its instances loading")
+        {
+            model, name, instances, gpus, kvBlocks, policy, keepAlive, noWait, json, cluster, clusterId,
+        };
+        command.SetAction((parse, cancellation) => CliErrors.Run(async () =>
+        {
+            string? clusterValue = parse.GetValue(cluster)
+                ?? throw new ArgumentException("--cluster is required: deploy acts on a running grid (localhost[:port] or redis://host:port)");
+            string dir = parse.GetValue(model)!;
+            await using var grid = await GridSession.Open(clusterValue, parse.GetValue(clusterId)!, cancellation);
+            string modelName = ModelNames.For(dir, parse.GetValue(name));
+            bool asJson = parse.GetValue(json);
+            var status = await LoadFollower.Run(grid, modelName, () => grid.Client.DeployAsync(modelName, new DeployRequest
+            {
+                ModelDirectory = dir,
+                Instances = parse.GetValue(instances),
+                Gpus = parse.GetValue(gpus) is { Length: > 0 } list ? list : null,
+                KvBlocks = parse.GetValue(kvBlocks),
+                Policy = LoadPolicies.Parse(parse.GetValue(policy)!),
+                KeepAliveSeconds = parse.GetValue(keepAlive),
+            }, cancellation), deployed => [$"deployed {deployed.Model}: {string.Join(", ", deployed.Instances.Select(i => $"{i.Shard} on {i.Gpu} ({i.State})"))}"],
+                !parse.GetValue(noWait), asJson, cancellation);
+            if (asJson) Console.WriteLine(JsonSerializer.Serialize(status, CliJson.Indented));
+            return status.Instances.Any(i => i.State == InstanceState.Failed) ? 1 : 0;
+        }));
+        return command;
+    }
+
+    public static Command Status()
+    {
+        var json = new Option<bool>("--json") { Description = "Print JSON instead of a table" };
+        var cluster = GridOptions.Cluster();
+        var clusterId = GridOptions.ClusterId();
+        var command = new Command("status", "Hosts, GPUs, memory, instances and their states, queues, tokens/s") { json, cluster, clusterId };
+        command.SetAction((parse, cancellation) => CliErrors.Run(async () =>
+        {
+            string? clusterValue = parse.GetValue(cluster)
+                ?? throw new ArgumentException("--cluster is required: status reads a running grid (localhost[:port] or redis://host:port)");
+            await using var grid = await GridSession.Open(clusterValue, parse.GetValue(clusterId)!, cancellation);
+            var status = await grid.Client.StatusAsync(cancellation);
+            if (parse.GetValue(json)) Console.WriteLine(JsonSerializer.Serialize(status, CliJson.Indented));
+            else StatusTable.Write(status, Console.Out);
+            return 0;
+        }));
+        return command;
+    }
+
+    public static Command Silo()
+    {
+        var command = new Command("silo", "Run a silo for this host (same options as `dotnet run --project Silo`: --host, --gpus, --redis, …)")
+        {
+            TreatUnmatchedTokensAsErrors = false,
+        };
+        command.SetAction((parse, _) => BlitzScale.Silo.BlitzSilo.RunAsync([.. parse.UnmatchedTokens]));
+        return command;
+    }
+}

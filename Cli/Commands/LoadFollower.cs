@@ -1,0 +1,77 @@
+using BlitzScale.Cli.Progress;
+using BlitzScale.Grains.Interfaces.Serving;
+using Spectre.Console;
+
+namespace BlitzScale.Cli.Commands;
+
+/// <summary>
+/// Runs a deploy or a scale and follows the instances it left loading until each serves or fails: a progress bar per
+/// instance on a terminal, plain lines when output is redirected, nothing but the caller's JSON with <c>--json</c>.
+/// </summary>
+internal static class LoadFollower
+{
+    /// <param name="start">Deploys or scales; returns the model's status once loading has started.</param>
+    /// <param name="describeStart">The lines that say what <paramref name="start"/> did.</param>
+    /// <param name="follow">False with <c>--no-wait</c>: return once loading has started.</param>
+    public static async Task<ModelStatus> Run(GridSession grid, string model, Func<Task<ModelStatus>> start,
+        Func<ModelStatus, IEnumerable<string>> describeStart, bool follow, bool json, CancellationToken cancellation)
+    {
+        using var following = CancellationTokenSource.CreateLinkedTokenSource(cancellation);
+        // Subscribed before starting, so no event of the new instances is missed.
+        var events = grid.Client.WatchAsync(model, following.Token).GetAsyncEnumerator(following.Token);
+        var pending = events.MoveNextAsync().AsTask();
+        try
+        {
+            var status = await start();
+            var output = json ? TextWriter.Null : Console.Out;
+            foreach (string line in describeStart(status)) output.WriteLine(line);
+            var progress = new LoadProgress(status.Instances.Where(i => i.State == InstanceState.Loading).Select(i => (i.Shard, i.Gpu)));
+            if (!follow || progress.Done) return status;
+
+            if (!json && !Console.IsOutputRedirected && AnsiConsole.Profile.Capabilities.Interactive)
+            {
+                pending = await AnsiConsole.Progress()
+                    .AutoClear(false)
+                    .Columns(new TaskDescriptionColumn { Alignment = Justify.Left }, new ProgressBarColumn(), new PercentageColumn())
+                    .StartAsync(context => Follow(events, pending, progress, new LiveLoadView(context)));
+            }
+            else
+            {
+                pending = await Follow(events, pending, progress, new PlainLoadView(output));
+            }
+
+            status = (await grid.Client.StatusAsync(cancellation)).Models.Single(m => m.Model == model);
+            foreach (var i in status.Instances.Where(i => i.LoadedFrom is not null && i.State != InstanceState.Warm))
+                output.WriteLine($"{i.Shard} on {i.Gpu}: {i.State}, {i.LoadedBytes / 1e6:F1} MB in {i.LoadSeconds:F3} s from {i.LoadedFrom}");
+            return status;
+        }
+        finally
+        {
+            await following.CancelAsync();
+            try
+            {
+                // An enumerator may only be disposed once its pending step has ended.
+                await pending;
+            }
+            catch (OperationCanceledException)
+            {
+                // The watch ends by cancellation.
+            }
+            await events.DisposeAsync();
+        }
+    }
+
+    /// <summary>Shows the plan and each instance's progress until every followed instance ended; returns the step still pending.</summary>
+    private static async Task<Task<bool>> Follow(IAsyncEnumerator<ModelEvent> events, Task<bool> next, LoadProgress progress, ILoadView view)
+    {
+        foreach (var load in progress.Instances) view.Update(load, layerLanded: false);
+        while (!progress.Done && await next)
+        {
+            var e = events.Current;
+            if (e.Kind == ModelEventKind.Planned) view.Line($"plan: {e.Detail}");
+            else if (progress.Apply(e) is { } load) view.Update(load, layerLanded: e.Kind == ModelEventKind.LayerReady);
+            next = events.MoveNextAsync().AsTask();
+        }
+        return next;
+    }
+}

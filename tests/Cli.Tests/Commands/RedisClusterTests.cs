@@ -1,0 +1,160 @@
+using System.Diagnostics;
+using System.Text.Json;
+using System.Text.RegularExpressions;
+using BlitzScale.Tests.Shared;
+using Xunit.Abstractions;
+
+namespace BlitzScale.Cli.Tests.Commands;
+
+/// <summary>
+/// Two silo processes clustered through Redis, each a GPU host, and client processes that deploy, generate
+/// and read the status: the multi-process grid a cluster operator runs.
+/// </summary>
+public sealed class RedisClusterTests(RedisServer redis, CliFixture fixture, ITestOutputHelper output)
+    : IClassFixture<RedisServer>, IClassFixture<CliFixture>
+{
+    [SkippableFact]
+    public async Task TwoSiloProcessesServeAClientProcessThroughRedis()
+    {
+        Skip.If(redis.Endpoint is null, redis.MissingReason);
+        string clusterId = "test-" + Guid.NewGuid().ToString("N")[..8];
+        string cluster = $"redis://{redis.Endpoint}";
+        await using var siloA = await SiloProcess.Start(fixture.Cache, "redis-a", redis.Endpoint, clusterId);
+        await using var siloB = await SiloProcess.Start(fixture.Cache, "redis-b", redis.Endpoint, clusterId);
+
+        string model = RepositoryPaths.Stories260K ?? await SyntheticModel();
+        var deploy = await BlitzProcess.Run(fixture.Cache, "deploy", "--cluster", cluster, "--cluster-id", clusterId, "--model", model, "--instances", "2");
+        Assert.True(deploy.ExitCode == 0, deploy.Stderr);
+        Assert.Contains("redis-a/gpu0", deploy.Stdout);
+        Assert.Contains("redis-b/gpu0", deploy.Stdout);
+        // deploy follows its instances until they serve (plain lines: the output is not a terminal).
+        Assert.Equal(2, Regex.Matches(deploy.Stdout, @"/\d+/0: Serving: ").Count);
+
+        var generate = await BlitzProcess.Run(fixture.Cache, "generate", "--cluster", cluster, "--cluster-id", clusterId, "--model", model,
+            "--prompt", "Once upon a time", "--max-tokens", "20", "--json");
+        Assert.True(generate.ExitCode == 0, generate.Stderr);
+        var outputIds = JsonDocument.Parse(generate.Stdout).RootElement.GetProperty("output_ids").EnumerateArray().Select(e => e.GetInt32()).ToArray();
+        Assert.Equal(20, outputIds.Length);
+        if (RepositoryPaths.Stories260K is { } stories)
+        {
+            var golden = JsonDocument.Parse(File.ReadLines(Path.Combine(stories, "goldens.jsonl")).First()).RootElement;
+            var ids = golden.GetProperty("ids").EnumerateArray().Select(e => e.GetInt32()).ToArray();
+            Assert.Equal(ids[5..25], outputIds);
+        }
+
+        var status = await BlitzProcess.Run(fixture.Cache, "status", "--cluster", cluster, "--cluster-id", clusterId, "--json");
+        Assert.True(status.ExitCode == 0, status.Stderr);
+        var root = JsonDocument.Parse(status.Stdout).RootElement;
+        Assert.Equal(["redis-a", "redis-b"], root.GetProperty("hosts").EnumerateArray().Select(h => h.GetProperty("host").GetProperty("host").GetString()));
+        var instances = root.GetProperty("models")[0].GetProperty("instances").EnumerateArray().ToList();
+        Assert.Equal(2, instances.Count);
+        Assert.All(instances, i => Assert.Equal("Serving", i.GetProperty("state").ToString()));
+    }
+
+    [SkippableFact]
+    public async Task ScaleFeedsAnInstanceOnAnotherHostFromAPeerGpuAndFollowsItsLayers()
+    {
+        Skip.If(redis.Endpoint is null, redis.MissingReason);
+        string clusterId = "test-" + Guid.NewGuid().ToString("N")[..8];
+        string cluster = $"redis://{redis.Endpoint}";
+        await using var siloA = await SiloProcess.Start(fixture.Cache, "scale-a", redis.Endpoint, clusterId);
+        await using var siloB = await SiloProcess.Start(fixture.Cache, "scale-b", redis.Endpoint, clusterId);
+
+        string model = await SyntheticModel();
+        var deploy = await BlitzProcess.Run(fixture.Cache, "deploy", "--cluster", cluster, "--cluster-id", clusterId, "--model", model,
+            "--gpus", "scale-a/gpu0");
+        Assert.True(deploy.ExitCode == 0, deploy.Stderr);
+        // Generating waits for the first instance to hold the model, so the scale-up below has a GPU source.
+        var generate = await BlitzProcess.Run(fixture.Cache, "generate", "--cluster", cluster, "--cluster-id", clusterId, "--model", model,
+            "--prompt", "x", "--max-tokens", "2");
+        Assert.True(generate.ExitCode == 0, generate.Stderr);
+
+        var scale = await BlitzProcess.Run(fixture.Cache, "scale", "--cluster", cluster, "--cluster-id", clusterId, "--model", "tiny",
+            "--instances", "2", "--gpus", "scale-b/gpu0");
+        output.WriteLine(scale.Stdout);
+        Assert.True(scale.ExitCode == 0, scale.Stderr);
+        Assert.Contains("plan: 1 target(s) in 1 chain(s)", scale.Stdout);
+        Assert.Contains("scale-a/gpu0 -Network-> scale-b/gpu0", scale.Stdout);
+        Assert.Matches(@"tiny/1/0: \d+/\d+ layers", scale.Stdout);
+        Assert.Contains("tiny/1/0 on scale-b/gpu0: Serving", scale.Stdout);
+        Assert.Contains("from scale-a/gpu0 (Network)", scale.Stdout);
+
+        var down = await BlitzProcess.Run(fixture.Cache, "scale", "--cluster", cluster, "--cluster-id", clusterId, "--model", "tiny", "--instances", "1");
+        Assert.True(down.ExitCode == 0, down.Stderr);
+        Assert.Contains("tiny/1/0 on scale-b/gpu0: Warm", down.Stdout);
+
+        var status = await BlitzProcess.Run(fixture.Cache, "status", "--cluster", cluster, "--cluster-id", clusterId);
+        Assert.True(status.ExitCode == 0, status.Stderr);
+        Assert.Contains("tiny/1/0 (warm)", status.Stdout);
+        Assert.Contains("policy blitz, host copies: scale-", status.Stdout);
+    }
+
+    [Fact]
+    public async Task ALocalhostClusteredSiloServesAClientProcess()
+    {
+        string siloPort = Silo.FreePorts.Next().ToString(), gatewayPort = Silo.FreePorts.Next().ToString();
+        await using var silo = await SiloProcess.Start(fixture.Cache, "local-a", ["--silo-port", siloPort, "--primary-port", siloPort, "--gateway-port", gatewayPort]);
+        var status = await BlitzProcess.Run(fixture.Cache, "status", "--cluster", $"localhost:{gatewayPort}", "--json");
+        Assert.True(status.ExitCode == 0, status.Stderr);
+        Assert.Equal("local-a", JsonDocument.Parse(status.Stdout).RootElement.GetProperty("hosts")[0].GetProperty("host").GetProperty("host").GetString());
+
+        var unreachable = await BlitzProcess.Run(fixture.Cache, "status", "--cluster", $"localhost:{Silo.FreePorts.Next()}");
+        Assert.Equal(2, unreachable.ExitCode);
+        Assert.Contains("cannot reach the cluster at localhost:", unreachable.Stderr);
+    }
+
+    private async Task<string> SyntheticModel()
+    {
+        string dir = Path.Combine(fixture.NewDirectory(), "tiny");
+        var synth = await BlitzProcess.Run(fixture.Cache, "model", "synth", "--out", dir, "--shape", "tiny", "--dtype", "f32");
+        Assert.True(synth.ExitCode == 0, synth.Stderr);
+        return dir;
+    }
+
+    /// <summary>A <c>blitz silo</c> process; started means its start-up line was logged.</summary>
+    private sealed class SiloProcess : IAsyncDisposable
+    {
+        private readonly Process _process;
+        private readonly Task<string> _stderr;
+
+        private SiloProcess(Process process, Task<string> stderr)
+        {
+            _process = process;
+            _stderr = stderr;
+        }
+
+        public static Task<SiloProcess> Start(string cache, string host, string redis, string clusterId) =>
+            Start(cache, host, ["--redis", redis, "--cluster-id", clusterId, "--silo-port", Silo.FreePorts.Next().ToString(),
+                "--gateway-port", Silo.FreePorts.Next().ToString()]);
+
+        public static async Task<SiloProcess> Start(string cache, string host, string[] clustering)
+        {
+            var start = new ProcessStartInfo("dotnet") { RedirectStandardError = true, RedirectStandardOutput = true, UseShellExecute = false };
+            foreach (string arg in new[] { Path.Combine(AppContext.BaseDirectory, "blitz.dll"), "silo", "--host", host, "--dashboard", "false", "--gpu-memory-gib", "1" }.Concat(clustering))
+            {
+                start.ArgumentList.Add(arg);
+            }
+            start.Environment["BLITZSCALE_CACHE"] = cache;
+            var process = Process.Start(start)!;
+            _ = process.StandardOutput.ReadToEndAsync();
+            var seen = new System.Text.StringBuilder();
+            string? line;
+            using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(60));
+            while ((line = await process.StandardError.ReadLineAsync(timeout.Token)) is not null)
+            {
+                seen.AppendLine(line);
+                if (line.Contains($"BlitzScale silo for host {host}", StringComparison.Ordinal))
+                    return new SiloProcess(process, process.StandardError.ReadToEndAsync());
+            }
+            throw new InvalidOperationException($"silo {host} exited before starting:\n{seen}");
+        }
+
+        public async ValueTask DisposeAsync()
+        {
+            _process.Kill(entireProcessTree: true);
+            await _process.WaitForExitAsync();
+            await ((Task)_stderr).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+            _process.Dispose();
+        }
+    }
+}
