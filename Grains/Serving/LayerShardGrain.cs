@@ -158,38 +158,8 @@ internal sealed partial class LayerShardGrain(
     public async IAsyncEnumerable<GenerationUpdate> Generate(GenerateRequest request, [EnumeratorCancellation] CancellationToken cancellationToken = default)
     {
         var instance = await Serving();
-        var sampling = new SamplingOptions(request.Temperature, request.TopP, request.TopK, request.Seed);
-        sampling.Validate();
-        if (request.MaxTokens < 0) throw new ArgumentOutOfRangeException(nameof(request), request.MaxTokens, "max tokens must be ≥ 0");
-        int[] promptIds = request.PromptIds ?? instance.Tokenizer.Encode(request.Prompt);
-        if (promptIds.Length == 0) throw new ArgumentException("the prompt has no tokens; it must start with BOS");
-        if (promptIds.FirstOrDefault(id => (uint)id >= (uint)instance.Model.Config.VocabSize, -1) is var bad and not -1)
-            throw new ArgumentException($"prompt token id {bad} is outside the vocabulary of {instance.Model.Config.VocabSize}");
-
-        var serving = new ServingRequest(request.RequestId ?? Guid.NewGuid().ToString("N"), promptIds, request.MaxTokens, sampling, request.StopAtEos);
-        yield return new GenerationUpdate { PromptIds = promptIds, Instance = Key, Emulated = ComputeBackends.IsEmulated(host.Backend) };
-
-        var decoder = new Native.Tokenization.StreamingDecoder(instance.Tokenizer);
-        // The text continues the prompt: after a visible prompt token the first generated one keeps its leading space.
-        foreach (int id in promptIds) decoder.Append(id);
-        var record = metrics.Serving.Request(ModelName, promptIds.Length);
-        try
-        {
-            await using var tokens = instance.Server.GenerateAsync(serving, cancellationToken).GetAsyncEnumerator(cancellationToken);
-            while (await NextToken(tokens))
-            {
-                var token = tokens.Current;
-                record.Token(token);
-                string text = token.TokenId >= 0 ? decoder.Append(token.TokenId) : "";
-                string? finish = token.Finish?.ToString().ToLowerInvariant();
-                if (finish is not null) text += decoder.Flush();
-                yield return new GenerationUpdate { TokenId = token.TokenId, Index = token.Index, Text = text, ElapsedMs = token.ElapsedMs, Finish = finish };
-            }
-        }
-        finally
-        {
-            record.Ended();
-        }
+        var updates = ShardGeneration.Run(instance, request, Key, ModelName, ComputeBackends.IsEmulated(host.Backend), metrics.Serving, cancellationToken);
+        await foreach (var update in updates.WithCancellation(cancellationToken)) yield return update;
     }
 
     public async Task Unload()
@@ -234,19 +204,6 @@ internal sealed partial class LayerShardGrain(
         else load?.Image.Dispose();
         _openFiles?.Dispose();
         _openFiles = null;
-    }
-
-    // The batcher's "can never fit" answer becomes an argument error the caller can read across the wire.
-    private static async ValueTask<bool> NextToken(IAsyncEnumerator<ServedToken> tokens)
-    {
-        try
-        {
-            return await tokens.MoveNextAsync();
-        }
-        catch (RequestRejectedException e)
-        {
-            throw new ArgumentException(e.Message);
-        }
     }
 
     private async Task<LoadedInstance> Serving()

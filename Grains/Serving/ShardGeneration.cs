@@ -1,0 +1,71 @@
+using System.Runtime.CompilerServices;
+using BlitzScale.Grains.Interfaces.Serving;
+using BlitzScale.Grains.Telemetry;
+using BlitzScale.Native.Sampling;
+using BlitzScale.Native.Tokenization;
+
+namespace BlitzScale.Grains.Serving;
+
+/// <summary>
+/// One request on a loaded instance, as the wire sees it: checks it, tokenizes its prompt, submits it to the instance's
+/// server and turns the served tokens into updates with their text, recording the serving metrics on the way.
+/// </summary>
+internal static class ShardGeneration
+{
+    /// <param name="instance">The loaded instance.</param>
+    /// <param name="request">The request as the caller sent it.</param>
+    /// <param name="shard">The shard's key, named in the first update.</param>
+    /// <param name="model">The model, for the metrics.</param>
+    /// <param name="emulated">Whether the instance's GPU is emulated (said in the first update).</param>
+    /// <param name="metrics">The silo's serving metrics.</param>
+    /// <param name="cancellationToken">Cancels the request; its KV blocks are freed.</param>
+    public static async IAsyncEnumerable<GenerationUpdate> Run(LoadedInstance instance, GenerateRequest request, string shard, string model, bool emulated,
+        ServingMetrics metrics, [EnumeratorCancellation] CancellationToken cancellationToken)
+    {
+        var sampling = new SamplingOptions(request.Temperature, request.TopP, request.TopK, request.Seed);
+        sampling.Validate();
+        if (request.MaxTokens < 0) throw new ArgumentOutOfRangeException(nameof(request), request.MaxTokens, "max tokens must be ≥ 0");
+        int[] promptIds = request.PromptIds ?? instance.Tokenizer.Encode(request.Prompt);
+        if (promptIds.Length == 0) throw new ArgumentException("the prompt has no tokens; it must start with BOS");
+        if (promptIds.FirstOrDefault(id => (uint)id >= (uint)instance.Model.Config.VocabSize, -1) is var bad and not -1)
+            throw new ArgumentException($"prompt token id {bad} is outside the vocabulary of {instance.Model.Config.VocabSize}");
+
+        var serving = new ServingRequest(request.RequestId ?? Guid.NewGuid().ToString("N"), promptIds, request.MaxTokens, sampling, request.StopAtEos);
+        yield return new GenerationUpdate { PromptIds = promptIds, Instance = shard, Emulated = emulated };
+
+        var decoder = new StreamingDecoder(instance.Tokenizer);
+        // The text continues the prompt: after a visible prompt token the first generated one keeps its leading space.
+        foreach (int id in promptIds) decoder.Append(id);
+        var record = metrics.Request(model, promptIds.Length);
+        try
+        {
+            await using var tokens = instance.Server.GenerateAsync(serving, cancellationToken).GetAsyncEnumerator(cancellationToken);
+            while (await NextToken(tokens))
+            {
+                var token = tokens.Current;
+                record.Token(token);
+                string text = token.TokenId >= 0 ? decoder.Append(token.TokenId) : "";
+                string? finish = token.Finish?.ToString().ToLowerInvariant();
+                if (finish is not null) text += decoder.Flush();
+                yield return new GenerationUpdate { TokenId = token.TokenId, Index = token.Index, Text = text, ElapsedMs = token.ElapsedMs, Finish = finish };
+            }
+        }
+        finally
+        {
+            record.Ended();
+        }
+    }
+
+    // The batcher's "can never fit" answer becomes an argument error the caller can read across the wire.
+    private static async ValueTask<bool> NextToken(IAsyncEnumerator<ServedToken> tokens)
+    {
+        try
+        {
+            return await tokens.MoveNextAsync();
+        }
+        catch (RequestRejectedException e)
+        {
+            throw new ArgumentException(e.Message);
+        }
+    }
+}
