@@ -63,12 +63,17 @@ public class GridFixture : IAsyncLifetime
     {
         var builder = new InProcessTestClusterBuilder(2);
         builder.Options.ConfigureFileLogging = false;
-        builder.ConfigureSilo((options, silo) => silo.AddBlitzScale(new GpuHostOptions
+        builder.ConfigureSilo((options, silo) =>
         {
-            Host = options.SiloName == "Silo_0" ? HostA : HostB,
-            Gpus = GpusPerHost,
-            GpuMemoryGiB = GpuMemoryGiB,
-        }));
+            var host = new GpuHostOptions
+            {
+                Host = options.SiloName == "Silo_0" ? HostA : HostB,
+                Gpus = GpusPerHost,
+                GpuMemoryGiB = GpuMemoryGiB,
+            };
+            ConfigureHost(host);
+            silo.AddBlitzScale(host);
+        });
         builder.ConfigureClient(client => client.AddMemoryStreams(StreamNames.Provider));
         _cluster = builder.Build();
         await _cluster.DeployAsync();
@@ -91,6 +96,11 @@ public class GridFixture : IAsyncLifetime
             if (DateTime.UtcNow > deadline) throw new TimeoutException($"{model}: not every instance serves after 60 s");
             await Task.Delay(20);
         }
+    }
+
+    /// <summary>Changes the options of each host before its silo starts.</summary>
+    protected virtual void ConfigureHost(GpuHostOptions host)
+    {
     }
 
     /// <summary>Runs once the cluster is up: deploy the models the test class shares.</summary>
