@@ -62,6 +62,7 @@ internal sealed class GridSession : IAsyncDisposable
             GatewayPort = gatewayPort,
             PrimarySiloPort = siloPort,
             Dashboard = false,
+            Api = false,
         };
         // The embedded grid's data plane is on loopback and lives as long as this process: a random secret suits it.
         var secret = Convert.ToHexString(System.Security.Cryptography.RandomNumberGenerator.GetBytes(16));
