@@ -1,6 +1,7 @@
 using BlitzScale.Grains.Hosting;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
+using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
@@ -28,7 +29,9 @@ internal sealed class HttpApiServer(SiloOptions options, GpuHostOptions host, IS
         var endpoints = new ApiEndpoints(grains, health, new ApiKeyCheck(options.ApiKeys), silo.GetService<TimeProvider>() ?? TimeProvider.System, logger);
 
         var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions { Args = [], ContentRootPath = AppContext.BaseDirectory });
+        // Only what is set here counts; UseUrls needs a source to write its setting into.
         builder.Configuration.Sources.Clear();
+        builder.Configuration.AddInMemoryCollection();
         builder.Logging.ClearProviders();
         // The silo's logging (levels and console), not a second set.
         builder.Services.AddSingleton(loggers);

@@ -23,10 +23,12 @@ internal sealed record SamplingOptions
     /// <exception cref="ApiException">400 naming the first field of the wrong type or out of range.</exception>
     public static SamplingOptions Read(JsonElement body, int defaultMaxTokens)
     {
-        if (JsonFields.Integer(body, "n", 1, 1) is null && JsonFields.Get(body, "n") is { } n)
-            throw JsonFields.Wrong("n", "1 (one choice per prompt is supported)", n);
-        if (JsonFields.Integer(body, "best_of", 1, 1) is null && JsonFields.Get(body, "best_of") is { } bestOf)
-            throw JsonFields.Wrong("best_of", "1", bestOf);
+        // More than one choice per prompt is refused, not ignored.
+        foreach (string one in (string[])["n", "best_of"])
+        {
+            if (JsonFields.Get(body, one) is { } count && !(count.ValueKind == JsonValueKind.Number && count.TryGetInt32(out int value) && value == 1))
+                throw JsonFields.Wrong(one, "1 (one choice per prompt is supported)", count);
+        }
         long? maxTokens = JsonFields.Integer(body, "max_completion_tokens", 1, MaxTokensLimit) ?? JsonFields.Integer(body, "max_tokens", 1, MaxTokensLimit);
         // Sampling as OpenAI and vLLM default it: temperature 1, unseeded.
         double temperature = JsonFields.Number(body, "temperature", 0, 100) ?? 1;
