@@ -69,7 +69,7 @@ internal static class SiloApplication
         });
 
         // After UseOrleans: hosted services start in order, so the API opens once the silo has.
-        if (silo.Api) builder.Services.AddHostedService(sp => new HttpApiServer(silo, host, sp));
+        if (silo.Api) builder.Services.AddHostedService(sp => HttpApiServer.ForSilo(silo, host.Host, sp));
 
         var app = builder.Build();
         if (silo.Dashboard) app.MapOrleansDashboard();

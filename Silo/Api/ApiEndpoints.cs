@@ -14,7 +14,7 @@ namespace BlitzScale.Silo.Api;
 /// The routes of the OpenAI-compatible API. <c>/health</c> and <c>/version</c> answer anyone (probes); the rest need a
 /// key when keys are configured. <c>/metrics</c> is left for the metrics exporter.
 /// </summary>
-internal sealed class ApiEndpoints(IGrainFactory grains, SiloHealth health, ApiKeyCheck keys, TimeProvider time, ILogger logger)
+internal sealed class ApiEndpoints(IGrainFactory grains, Func<CancellationToken, Task<string?>> health, ApiKeyCheck keys, TimeProvider time, ILogger logger)
 {
     /// <summary>Completions answer 16 tokens when not told otherwise, as OpenAI's do.</summary>
     public const int DefaultCompletionTokens = 16;
@@ -65,7 +65,7 @@ internal sealed class ApiEndpoints(IGrainFactory grains, SiloHealth health, ApiK
         string? problem;
         try
         {
-            problem = await health.ProblemAsync(context.RequestAborted);
+            problem = await health(context.RequestAborted);
         }
         catch (Exception e) when (e is not OperationCanceledException)
         {
