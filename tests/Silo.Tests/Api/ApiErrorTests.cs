@@ -66,6 +66,29 @@ public sealed class ApiErrorTests(OpenApiSilo silo) : IClassFixture<OpenApiSilo>
     }
 
     [Fact]
+    public async Task An_error_after_the_stream_started_is_an_error_event_then_done()
+    {
+        // The second prompt's token is outside the vocabulary: the first choice has streamed by the time the grid refuses it.
+        var request = new JsonObject
+        {
+            ["model"] = OpenApiSilo.TinyModel,
+            ["prompt"] = new JsonArray("Hi", new JsonArray(1, 99999)),
+            ["max_tokens"] = 3,
+            ["ignore_eos"] = true,
+            ["stream"] = true,
+        };
+        using var response = await silo.Http.PostAsync("/v1/completions", new StringContent(request.ToJsonString(), Encoding.UTF8, "application/json"));
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        var events = ApiSilo.Events(await response.Content.ReadAsStringAsync());
+
+        Assert.Equal("[DONE]", events[^1]);
+        var error = JsonNode.Parse(events[^2])!["error"]!;
+        Assert.Contains("99999", (string)error["message"]!);
+        Assert.Equal("invalid_request_error", (string)error["type"]!);
+        Assert.Equal("length", (string)JsonNode.Parse(events[^3])!["choices"]![0]!["finish_reason"]!);
+    }
+
+    [Fact]
     public async Task A_client_that_disconnects_mid_stream_cancels_its_generation_and_its_kv_blocks_come_back()
     {
         var request = new JsonObject
