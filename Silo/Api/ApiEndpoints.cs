@@ -89,7 +89,8 @@ internal sealed class ApiEndpoints(IGrainFactory grains, Func<CancellationToken,
         string model = JsonFields.RequiredString(body, "model");
         var prompts = PromptInput.Read(body);
         var sampling = SamplingOptions.Read(body, DefaultCompletionTokens);
-        var requests = prompts.Select((p, i) => sampling.ToRequest(p.Text, p.Ids, $"{context.TraceIdentifier}/{i}")).ToList();
+        string requestId = RequestId();
+        var requests = prompts.Select((p, i) => sampling.ToRequest(p.Text, p.Ids, $"{requestId}/{i}")).ToList();
         await _responder.RespondAsync(context, CompletionShape.Instance, model, requests, sampling);
     }
 
@@ -101,8 +102,11 @@ internal sealed class ApiEndpoints(IGrainFactory grains, Func<CancellationToken,
         var sampling = SamplingOptions.Read(body, GenerateRequest.DefaultMaxTokens);
         var text = await _texts.GetAsync(model);
         int[] ids = text.EncodeChat(text.Chat.Render(messages));
-        await _responder.RespondAsync(context, ChatShape.Instance, model, [sampling.ToRequest(null, ids, context.TraceIdentifier)], sampling);
+        await _responder.RespondAsync(context, ChatShape.Instance, model, [sampling.ToRequest(null, ids, RequestId())], sampling);
     }
+
+    // Unique across silos: an instance refuses a second request with the same id, and every silo's API feeds the same instances.
+    private static string RequestId() => $"api-{Guid.NewGuid():N}";
 
     // vLLM's: {model, prompt | messages, add_special_tokens} → {count, max_model_len, tokens}.
     private async Task TokenizeAsync(HttpContext context)
