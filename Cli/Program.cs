@@ -3,6 +3,7 @@ using BlitzScale.Cli.Commands;
 
 var root = new RootCommand("blitz: BlitzScale, an LLM serving grid on Orleans that autoscales live");
 root.Subcommands.Add(GenerateCommand.Create());
+root.Subcommands.Add(ServeCommand.Create());
 root.Subcommands.Add(GridCommands.Deploy());
 root.Subcommands.Add(GridCommands.Status());
 root.Subcommands.Add(ScaleCommand.Create());

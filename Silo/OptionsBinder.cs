@@ -24,6 +24,14 @@ internal static class OptionsBinder
                 errors.Add($"{key}: unknown setting; expected one of {string.Join(", ", properties.Keys)}");
                 continue;
             }
+            if (property.PropertyType == typeof(IReadOnlyList<string>))
+            {
+                // A list: a JSON array (children 0, 1, …) or one value for a list of one.
+                property.SetValue(target, child.Value is { } single
+                    ? single.Length == 0 ? [] : new[] { single }
+                    : child.GetChildren().Select(c => c.Value ?? "").ToArray());
+                continue;
+            }
             if (child.Value == "") continue; // an empty value (JSON null) keeps the default
             if (child.Value is null)
             {

@@ -1,4 +1,5 @@
 using BlitzScale.Grains.Hosting;
+using BlitzScale.Silo.Api;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Hosting.Server;
@@ -12,7 +13,7 @@ using OrleansSiloOptions = Orleans.Configuration.SiloOptions;
 
 namespace BlitzScale.Silo;
 
-/// <summary>Assembles the silo's <see cref="WebApplication"/>: configuration, logging, Orleans, dashboard and <c>/metrics</c>.</summary>
+/// <summary>Assembles the silo's <see cref="WebApplication"/>: configuration, logging, Orleans, dashboard with <c>/metrics</c>, and the HTTP API.</summary>
 internal static class SiloApplication
 {
     /// <summary>Logging when a configuration does not say otherwise: the silo program's own lines and up.</summary>
@@ -70,6 +71,9 @@ internal static class SiloApplication
             if (silo.Dashboard) s.AddDashboard();
             configure?.Invoke(s);
         });
+
+        // After UseOrleans: hosted services start in order, so the API opens once the silo has.
+        if (silo.Api) builder.Services.AddHostedService(sp => HttpApiServer.ForSilo(silo, host.Host, sp));
 
         var app = builder.Build();
         if (silo.Dashboard)

@@ -50,7 +50,7 @@ internal static class SiloConfiguration
         .SetBasePath(basePath ?? AppContext.BaseDirectory)
         .AddJsonFile("appsettings.json", optional: true)
         .AddEnvironmentVariables()
-        .AddCommandLine(args, Mappings())
+        .AddCommandLine(SiloSwitches.ExpandRepeatable(args), Mappings())
         .Build();
 
     /// <summary>
@@ -60,7 +60,7 @@ internal static class SiloConfiguration
     private static bool RedisImpliesRedisClustering(string[] args, IConfiguration configuration)
     {
         const string redis = $"{SiloOptions.Section}:Redis", clustering = $"{SiloOptions.Section}:Clustering";
-        var commandLine = new ConfigurationBuilder().AddCommandLine(args, Mappings()).Build();
+        var commandLine = new ConfigurationBuilder().AddCommandLine(SiloSwitches.ExpandRepeatable(args), Mappings()).Build();
         if (!string.IsNullOrWhiteSpace(commandLine[redis])) return string.IsNullOrEmpty(commandLine[clustering]);
         return !string.IsNullOrWhiteSpace(configuration[redis]) && string.IsNullOrEmpty(configuration[clustering]);
     }

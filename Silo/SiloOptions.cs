@@ -25,6 +25,10 @@ public sealed class SiloOptions
     public const bool DefaultDashboard = true;
     /// <summary>Default dashboard port.</summary>
     public const int DefaultDashboardPort = 8080;
+    /// <summary>Whether the OpenAI-compatible HTTP API is on by default.</summary>
+    public const bool DefaultApi = true;
+    /// <summary>Default port of the OpenAI-compatible HTTP API (vLLM's).</summary>
+    public const int DefaultHttpPort = 8000;
 
     /// <summary><c>localhost</c> or <c>redis</c>.</summary>
     public string Clustering { get; set; } = DefaultClustering;
@@ -47,9 +51,19 @@ public sealed class SiloOptions
     /// <summary>Dashboard port (on 127.0.0.1).</summary>
     public int DashboardPort { get; set; } = DefaultDashboardPort;
 
+    /// <summary>Whether to serve the OpenAI-compatible HTTP API (its own web host, on <see cref="HttpPort"/>).</summary>
+    public bool Api { get; set; } = DefaultApi;
+    /// <summary>The HTTP API's port: on every interface when <see cref="ApiKeys"/> are set, on 127.0.0.1 only when none is.</summary>
+    public int HttpPort { get; set; } = DefaultHttpPort;
+    /// <summary>Keys a request to the HTTP API must present as <c>Authorization: Bearer KEY</c>; none means loopback only.</summary>
+    public IReadOnlyList<string> ApiKeys { get; set; } = [];
+
     /// <summary>The service id in effect: <see cref="ServiceId"/>, else <see cref="ClusterId"/>.</summary>
     public string EffectiveServiceId => string.IsNullOrWhiteSpace(ServiceId) ? ClusterId : ServiceId;
 
     /// <summary>The dashboard's URL, or null when it is off.</summary>
     public string? DashboardUrl => Dashboard ? $"http://127.0.0.1:{DashboardPort}/" : null;
+
+    /// <summary>Where the HTTP API listens (<c>http://0.0.0.0:port</c> with keys, loopback without), or null when it is off.</summary>
+    public string? ApiListenUrl => Api ? $"http://{(ApiKeys.Count > 0 ? "0.0.0.0" : "127.0.0.1")}:{HttpPort}" : null;
 }

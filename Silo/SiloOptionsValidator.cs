@@ -30,6 +30,18 @@ internal static class SiloOptionsValidator
             if (o.DashboardPort == o.SiloPort || o.DashboardPort == o.GatewayPort)
                 errors.Add($"DashboardPort: expected a port other than SiloPort and GatewayPort, found {o.DashboardPort}");
         }
+        if (o.Api)
+        {
+            Port(errors, nameof(o.HttpPort), o.HttpPort);
+            if (o.HttpPort == o.SiloPort || o.HttpPort == o.GatewayPort || (o.Dashboard && o.HttpPort == o.DashboardPort))
+                errors.Add($"HttpPort: expected a port other than SiloPort, GatewayPort and DashboardPort, found {o.HttpPort}");
+        }
+        for (int i = 0; i < o.ApiKeys.Count; i++)
+        {
+            string key = o.ApiKeys[i];
+            if (string.IsNullOrWhiteSpace(key) || key.Any(char.IsWhiteSpace))
+                errors.Add($"ApiKeys[{i}]: expected a key without whitespace, found \"{key}\"");
+        }
         return errors;
     }
 

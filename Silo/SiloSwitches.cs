@@ -38,7 +38,43 @@ internal static class SiloSwitches
         ["--advertise"] = $"{SiloOptions.Section}:AdvertisedAddress",
         ["--dashboard"] = $"{SiloOptions.Section}:Dashboard",
         ["--dashboard-port"] = $"{SiloOptions.Section}:DashboardPort",
+        ["--api"] = $"{SiloOptions.Section}:Api",
+        ["--http-port"] = $"{SiloOptions.Section}:HttpPort",
     };
+
+    /// <summary>Options that may repeat, each occurrence one more element of a list setting.</summary>
+    public static IReadOnlyDictionary<string, string> Repeatable { get; } = new Dictionary<string, string>(StringComparer.OrdinalIgnoreCase)
+    {
+        ["--api-key"] = $"{SiloOptions.Section}:ApiKeys",
+    };
+
+    /// <summary>
+    /// The command line with each repeatable option written as its list element (<c>--api-key K --api-key L</c> →
+    /// <c>--BlitzScale:Silo:ApiKeys:0=K --BlitzScale:Silo:ApiKeys:1=L</c>): the configuration's command line keeps
+    /// only the last of a repeated key.
+    /// </summary>
+    public static string[] ExpandRepeatable(IReadOnlyList<string> args)
+    {
+        var expanded = new List<string>(args.Count);
+        var counts = new Dictionary<string, int>(StringComparer.OrdinalIgnoreCase);
+        for (int i = 0; i < args.Count; i++)
+        {
+            string arg = args[i];
+            int equals = arg.IndexOf('=', StringComparison.Ordinal);
+            string name = equals < 0 ? arg : arg[..equals];
+            if (!Repeatable.TryGetValue(name, out string? key))
+            {
+                expanded.Add(arg);
+                continue;
+            }
+            string? value = equals >= 0 ? arg[(equals + 1)..] : i + 1 < args.Count && !args[i + 1].StartsWith("--", StringComparison.Ordinal) ? args[++i] : null;
+            if (value is null) continue; // Check reports the missing value
+            int index = counts.GetValueOrDefault(key);
+            counts[key] = index + 1;
+            expanded.Add($"--{key}:{index}={value}");
+        }
+        return [.. expanded];
+    }
 
     /// <summary>Full configuration keys the command line may set directly.</summary>
     private static readonly string[] KeyPrefixes = ["--BlitzScale:", "--Logging:", "--Orleans:"];
@@ -61,9 +97,9 @@ internal static class SiloSwitches
             }
             int equals = arg.IndexOf('=', StringComparison.Ordinal);
             string name = equals < 0 ? arg : arg[..equals];
-            if (!Aliases.ContainsKey(name) && !KeyPrefixes.Any(p => name.StartsWith(p, StringComparison.OrdinalIgnoreCase) && name.Length > p.Length))
+            if (!Aliases.ContainsKey(name) && !Repeatable.ContainsKey(name) && !KeyPrefixes.Any(p => name.StartsWith(p, StringComparison.OrdinalIgnoreCase) && name.Length > p.Length))
             {
-                errors.Add($"{name}: unknown option; expected one of {string.Join(", ", Aliases.Keys)} or --BlitzScale:Section:Key=value");
+                errors.Add($"{name}: unknown option; expected one of {string.Join(", ", Aliases.Keys.Concat(Repeatable.Keys))} or --BlitzScale:Section:Key=value");
                 if (equals < 0 && i + 1 < args.Count && !args[i + 1].StartsWith("--", StringComparison.Ordinal)) i++;
                 continue;
             }

@@ -30,6 +30,12 @@ internal sealed class GridSession : IAsyncDisposable
     }
 
     public BlitzScaleClient Client { get; }
+
+    /// <summary>The grid's grains, for what goes through them directly (the HTTP API of <c>blitz serve --cluster</c>).</summary>
+    public IGrainFactory Grains => _host.Services.GetRequiredService<IClusterClient>();
+
+    /// <summary>This session's logging.</summary>
+    public ILoggerFactory Loggers => _host.Services.GetRequiredService<ILoggerFactory>();
     public bool Embedded { get; }
 
     public static async Task<GridSession> Open(string? cluster, string clusterId, CancellationToken cancellationToken)
@@ -62,6 +68,7 @@ internal sealed class GridSession : IAsyncDisposable
             GatewayPort = gatewayPort,
             PrimarySiloPort = siloPort,
             Dashboard = false,
+            Api = false,
         };
         // The embedded grid's data plane is on loopback and lives as long as this process: a random secret suits it.
         var secret = Convert.ToHexString(System.Security.Cryptography.RandomNumberGenerator.GetBytes(16));

@@ -4,6 +4,11 @@ namespace BlitzScale.Grains.Interfaces.Serving;
 [GenerateSerializer, Immutable, Alias("blitz.DeployRequest")]
 public sealed record DeployRequest
 {
+    /// <summary>Default of <see cref="MaxQueuedRequests"/>.</summary>
+    public const int DefaultMaxQueuedRequests = 1024;
+    /// <summary>The largest <see cref="MaxQueuedRequests"/> accepted.</summary>
+    public const int MaxMaxQueuedRequests = 1_000_000;
+
     /// <summary>The Hugging Face model directory, as seen from the hosts (each host reads its own copy).</summary>
     [Id(0)] public required string ModelDirectory { get; init; }
     /// <summary>Number of instances.</summary>
@@ -21,4 +26,9 @@ public sealed record DeployRequest
     /// from there; 300 s when null.
     /// </summary>
     [Id(6)] public double? KeepAliveSeconds { get; init; }
+    /// <summary>
+    /// Most requests the model holds while no instance can take them (instances still loading); one more is refused with
+    /// <see cref="AdmissionQueueFullException"/>. 0 holds none; <see cref="DefaultMaxQueuedRequests"/> when null.
+    /// </summary>
+    [Id(7)] public int? MaxQueuedRequests { get; init; }
 }

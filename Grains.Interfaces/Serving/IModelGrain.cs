@@ -38,11 +38,12 @@ public interface IModelGrain : IGrainWithStringKey
     /// <summary>
     /// Decides which instance serves a request estimated to cost <paramref name="estimatedTokens"/> (prompt and generation):
     /// the one with the fewest outstanding tokens among those taking requests. While the model's instances are still
-    /// loading, the request is held until one takes requests (bounded). The caller streams from the shard named and hands
+    /// loading, the request is held until one takes requests (bounded in time and in number). The caller streams from the shard named and hands
     /// the ticket back with <see cref="Release"/> when the request ends (<see cref="GridGeneration.GenerateAsync"/> does both).
     /// </summary>
     /// <exception cref="KeyNotFoundException">The model is not deployed.</exception>
     /// <exception cref="InvalidOperationException">No instance takes requests, and none is on its way to (the message says why).</exception>
+    /// <exception cref="AdmissionQueueFullException">The request would have to wait, and the model already holds <see cref="DeployRequest.MaxQueuedRequests"/> waiting ones.</exception>
     [Alias("Route")]
     Task<RouteDecision> Route(long estimatedTokens);
 

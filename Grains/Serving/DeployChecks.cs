@@ -18,6 +18,8 @@ internal static class DeployChecks
             throw new ArgumentException($"gpus: {given.Count} given for {request.Instances} instance(s); give one per instance or none");
         if (request.KeepAliveSeconds is { } keepAlive && !(keepAlive > 0))
             throw new ArgumentException($"keep-alive: expected a positive number of seconds, found {keepAlive}");
+        if (request.MaxQueuedRequests is < 0 or > DeployRequest.MaxMaxQueuedRequests)
+            throw new ArgumentException($"max queued requests: expected 0 to {DeployRequest.MaxMaxQueuedRequests}, found {request.MaxQueuedRequests}");
         if (!Enum.IsDefined(request.Policy))
             throw new ArgumentException($"policy: expected blitz, sllm or allcache, found {(int)request.Policy}");
     }

@@ -180,10 +180,10 @@ internal sealed partial class ModelGrain : Grain, IModelGrain, IStreamSubscripti
 
     public async Task<RouteDecision> Route(long estimatedTokens)
     {
-        if (_deployment is null) throw NotDeployed();
+        var deployment = _deployment ?? throw NotDeployed();
         if (estimatedTokens < 0) throw new ArgumentException($"estimated tokens: expected ≥ 0, found {estimatedTokens}");
         long deadline = _time.GetTimestamp();
-        _held++;
+        bool holding = false;
         try
         {
             while (true)
@@ -197,6 +197,14 @@ internal sealed partial class ModelGrain : Grain, IModelGrain, IStreamSubscripti
                 // Hold the request while an instance is on its way to taking requests; fail at once when none is.
                 if (!_instances.All.Any(i => i.State is InstanceState.Loading or InstanceState.LiveNew))
                     throw new InvalidOperationException($"model \"{Model}\": {result.NoInstance!.Reason}");
+                // A request not yet held joins only while the queue has room: a full one is refused, never grown.
+                if (!holding && _held >= deployment.MaxQueuedRequests)
+                    throw new AdmissionQueueFullException(Model, deployment.MaxQueuedRequests);
+                if (!holding)
+                {
+                    holding = true;
+                    _held++;
+                }
                 var waited = _time.GetElapsedTime(deadline);
                 if (waited >= RouteHoldLimit)
                     throw new InvalidOperationException($"model \"{Model}\": waited {waited.TotalSeconds:F0} s for an instance to take the request; {result.NoInstance!.Reason}");
@@ -205,7 +213,7 @@ internal sealed partial class ModelGrain : Grain, IModelGrain, IStreamSubscripti
         }
         finally
         {
-            _held--;
+            if (holding) _held--;
         }
     }
 

@@ -14,7 +14,7 @@ public sealed class SiloStartTests
     public async Task SiloWithDashboardServesItAndRegistersItsHost()
     {
         int siloPort = FreePorts.Next(), gatewayPort = FreePorts.Next(), dashboardPort = FreePorts.Next();
-        var options = new SiloOptions { SiloPort = siloPort, GatewayPort = gatewayPort, PrimarySiloPort = siloPort, DashboardPort = dashboardPort };
+        var options = new SiloOptions { SiloPort = siloPort, GatewayPort = gatewayPort, PrimarySiloPort = siloPort, DashboardPort = dashboardPort, Api = false };
         using var host = BlitzSilo.Build(options, new GpuHostOptions { Host = "dash-host", Gpus = 2 });
         await host.StartAsync();
         try
@@ -41,7 +41,7 @@ public sealed class SiloStartTests
     public async Task SiloWithoutDashboardListensOnNoHttpPort()
     {
         int siloPort = FreePorts.Next(), gatewayPort = FreePorts.Next(), dashboardPort = FreePorts.Next();
-        var options = new SiloOptions { SiloPort = siloPort, GatewayPort = gatewayPort, PrimarySiloPort = siloPort, Dashboard = false, DashboardPort = dashboardPort };
+        var options = new SiloOptions { SiloPort = siloPort, GatewayPort = gatewayPort, PrimarySiloPort = siloPort, Dashboard = false, DashboardPort = dashboardPort, Api = false };
         using var host = BlitzSilo.Build(options, new GpuHostOptions { Host = "plain-host" });
         await host.StartAsync();
         try

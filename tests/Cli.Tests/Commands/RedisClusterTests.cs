@@ -130,7 +130,7 @@ public sealed class RedisClusterTests(RedisServer redis, CliFixture fixture, ITe
         public static async Task<SiloProcess> Start(string cache, string host, string[] clustering)
         {
             var start = new ProcessStartInfo("dotnet") { RedirectStandardError = true, RedirectStandardOutput = true, UseShellExecute = false };
-            foreach (string arg in new[] { Path.Combine(AppContext.BaseDirectory, "blitz.dll"), "silo", "--host", host, "--dashboard", "false", "--gpu-memory-gib", "1" }.Concat(clustering))
+            foreach (string arg in new[] { Path.Combine(AppContext.BaseDirectory, "blitz.dll"), "silo", "--host", host, "--dashboard", "false", "--api", "false", "--gpu-memory-gib", "1" }.Concat(clustering))
             {
                 start.ArgumentList.Add(arg);
             }

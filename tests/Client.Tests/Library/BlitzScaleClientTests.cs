@@ -23,7 +23,7 @@ public sealed class BlitzScaleClientTests : IAsyncLifetime
     public async Task InitializeAsync()
     {
         int siloPort = Silo.FreePorts.Next(), gatewayPort = Silo.FreePorts.Next();
-        _silo = BlitzSilo.Build(new SiloOptions { SiloPort = siloPort, PrimarySiloPort = siloPort, GatewayPort = gatewayPort, Dashboard = false },
+        _silo = BlitzSilo.Build(new SiloOptions { SiloPort = siloPort, PrimarySiloPort = siloPort, GatewayPort = gatewayPort, Dashboard = false, Api = false },
             new GpuHostOptions { Host = "lib-host", Gpus = 1, GpuMemoryGiB = 1 });
         await _silo.StartAsync();
         var builder = Host.CreateApplicationBuilder();

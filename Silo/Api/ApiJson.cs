@@ -1,0 +1,40 @@
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using Microsoft.AspNetCore.Http;
+
+namespace BlitzScale.Silo.Api;
+
+/// <summary>Reading request bodies and writing JSON responses (JSON nodes: no reflection, no source generator needed).</summary>
+internal static class ApiJson
+{
+    /// <summary>Request bodies larger than this are refused (a prompt of about 4M characters).</summary>
+    public const int MaxBodyBytes = 16 << 20;
+
+    public static async Task WriteAsync(HttpContext context, JsonNode body)
+    {
+        context.Response.ContentType = "application/json";
+        await context.Response.WriteAsync(body.ToJsonString(), context.RequestAborted);
+    }
+
+    /// <summary>The body as a JSON object.</summary>
+    /// <exception cref="ApiException">400: not JSON, or not an object.</exception>
+    public static async Task<JsonElement> ReadObjectAsync(HttpContext context)
+    {
+        JsonDocument document;
+        try
+        {
+            document = await JsonDocument.ParseAsync(context.Request.Body, default, context.RequestAborted);
+        }
+        catch (JsonException e)
+        {
+            throw ApiException.Invalid(null, $"body: expected a JSON object, found invalid JSON ({e.Message})");
+        }
+        using (document)
+        {
+            var root = document.RootElement;
+            if (root.ValueKind != JsonValueKind.Object)
+                throw ApiException.Invalid(null, $"body: expected a JSON object, found {JsonFields.KindName(root.ValueKind)}");
+            return root.Clone();
+        }
+    }
+}
