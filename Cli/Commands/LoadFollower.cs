@@ -22,10 +22,14 @@ internal static class LoadFollower
         var pending = events.MoveNextAsync().AsTask();
         try
         {
+            var known = await KnownInstances(grid, model, cancellation);
             var status = await start();
             var output = json ? TextWriter.Null : Console.Out;
             foreach (string line in describeStart(status)) output.WriteLine(line);
-            var progress = new LoadProgress(status.Instances.Where(i => i.State == InstanceState.Loading).Select(i => (i.Shard, i.Gpu)));
+            // Every instance the start made, including those that finished loading before it returned.
+            var started = status.Instances.Where(i => !known.Contains(i.Shard)).ToList();
+            var progress = new LoadProgress(started.Where(i => i.State is InstanceState.Loading or InstanceState.LiveNew).Select(i => (i.Shard, i.Gpu)));
+            foreach (var done in started.Where(i => i.State is InstanceState.Serving or InstanceState.Failed)) progress.Finished(done);
             if (!follow || progress.Done) return status;
 
             if (!json && !Console.IsOutputRedirected && AnsiConsole.Profile.Capabilities.Interactive)
@@ -62,6 +66,13 @@ internal static class LoadFollower
     }
 
     /// <summary>Shows the plan and each instance's progress until every followed instance ended; returns the step still pending.</summary>
+    // The model's instances before the start (none when it is not deployed yet).
+    private static async Task<HashSet<string>> KnownInstances(GridSession grid, string model, CancellationToken cancellation)
+    {
+        var status = (await grid.Client.StatusAsync(cancellation)).Models.FirstOrDefault(m => m.Model == model);
+        return status is null ? [] : status.Instances.Select(i => i.Shard).ToHashSet(StringComparer.Ordinal);
+    }
+
     private static async Task<Task<bool>> Follow(IAsyncEnumerator<ModelEvent> events, Task<bool> next, LoadProgress progress, ILoadView view)
     {
         foreach (var load in progress.Instances) view.Update(load, layerLanded: false);

@@ -20,6 +20,18 @@ internal sealed class LoadProgress
     public bool Done => _loads.Values.All(l => l.Finished);
 
     /// <summary>The instance <paramref name="e"/> moved forward, or null when it concerns none being followed.</summary>
+    /// <summary>Adds an instance that had already finished loading (or failed) when the follow began, as its status says.</summary>
+    public void Finished(InstanceStatus instance)
+    {
+        bool serving = instance.State == InstanceState.Serving;
+        _loads[instance.Shard] = new InstanceLoad(instance.Shard, instance.Gpu, instance.TotalLayers, instance.TotalLayers, instance.LoadedBytes, instance.LoadedBytes,
+            instance.LoadSeconds * 1000)
+        {
+            Outcome = serving ? nameof(ModelEventKind.Serving) : nameof(ModelEventKind.Failed),
+            Detail = serving ? $"loaded {instance.LoadedBytes:N0} bytes in {instance.LoadSeconds:0.000} s from {instance.LoadedFrom}" : instance.Error,
+        };
+    }
+
     public InstanceLoad? Apply(ModelEvent e)
     {
         if (!_loads.TryGetValue(e.Shard, out var load) || load.Finished) return null;
