@@ -29,15 +29,21 @@ internal sealed class ServeWorkload(int requests, int concurrency, int promptTok
     {
         var ttft = new ConcurrentBag<double>();
         var tbt = new ConcurrentBag<double>();
+        var e2e = new ConcurrentBag<double>();
+        var after = new ConcurrentBag<double>();
+        var firstStarts = new ConcurrentBag<double>();
         long tokens = 0;
         int next = -1;
         var clock = Stopwatch.StartNew();
         async Task Worker()
         {
             int i;
+            bool first = true;
             while ((i = Interlocked.Increment(ref next)) < Requests)
             {
                 var start = clock.Elapsed.TotalMilliseconds;
+                if (first) firstStarts.Add(start);
+                first = false;
                 double previous = -1;
                 await generate(Prompt(i, PromptTokens), MaxTokens, () =>
                 {
@@ -48,11 +54,15 @@ internal sealed class ServeWorkload(int requests, int concurrency, int promptTok
                     Interlocked.Increment(ref tokens);
                     return Task.CompletedTask;
                 });
+                double end = clock.Elapsed.TotalMilliseconds;
+                e2e.Add(end - start);
+                if (previous >= 0) after.Add(end - previous);
             }
         }
         await Task.WhenAll(Enumerable.Range(0, Concurrency).Select(_ => Task.Run(Worker)));
         double seconds = clock.Elapsed.TotalSeconds;
-        return new RunResult(Math.Round(tokens / seconds, 1), tokens, Math.Round(seconds, 3), Percentiles.Of(ttft), Percentiles.Of(tbt));
+        return new RunResult(Math.Round(tokens / seconds, 1), tokens, Math.Round(seconds, 3), Percentiles.Of(ttft), Percentiles.Of(tbt),
+            Percentiles.Of(e2e), Percentiles.Of(after), Math.Round(e2e.Sum() / 1e3 / (Concurrency * seconds), 3), Percentiles.Of(firstStarts));
     }
 
     /// <summary>
@@ -88,4 +98,9 @@ internal sealed class ServeWorkload(int requests, int concurrency, int promptTok
 internal sealed record PairedLatency(Percentiles FirstMs, Percentiles SecondMs, Percentiles AddedMs);
 
 /// <summary>One closed-loop run.</summary>
-internal sealed record RunResult(double TokensPerSecond, long Tokens, double Seconds, Percentiles TtftMs, Percentiles TbtMs);
+/// <param name="E2eMs">Request start to the end of its stream.</param>
+/// <param name="AfterLastTokenMs">Last token to the end of its stream (what a closed-loop client waits before its next request).</param>
+/// <param name="ClientOccupancy">Share of the run each client spent inside a request.</param>
+/// <param name="FirstStartMs">When the clients sent their first request, from the run's start.</param>
+internal sealed record RunResult(double TokensPerSecond, long Tokens, double Seconds, Percentiles TtftMs, Percentiles TbtMs,
+    Percentiles? E2eMs = null, Percentiles? AfterLastTokenMs = null, double ClientOccupancy = 0, Percentiles? FirstStartMs = null);

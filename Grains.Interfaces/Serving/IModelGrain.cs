@@ -1,4 +1,3 @@
-using Orleans.Concurrency;
 
 namespace BlitzScale.Grains.Interfaces.Serving;
 
@@ -48,6 +47,6 @@ public interface IModelGrain : IGrainWithStringKey
     Task<RouteDecision> Route(long estimatedTokens);
 
     /// <summary>A routed request ended (finished, failed or cancelled): its outstanding tokens leave its instance.</summary>
-    [Alias("Release"), OneWay]
+    [Alias("Release")]
     Task Release(long ticket);
 }

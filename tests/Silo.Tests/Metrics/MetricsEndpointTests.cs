@@ -20,7 +20,7 @@ public sealed class MetricsEndpointTests
     private const int Requests = 3;
     private const int MaxTokens = 6;
     // Storage paced so that the first instance's load takes about this long: long enough to see it loading.
-    private const double FirstLoadSeconds = 2;
+    private const double FirstLoadSeconds = 5;
 
     private static readonly Dictionary<string, string> VllmTypes = new(StringComparer.Ordinal)
     {
