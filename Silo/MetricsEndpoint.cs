@@ -30,6 +30,6 @@ internal static class MetricsEndpoint
     }
 
     /// <summary>Maps <c>GET /metrics</c> on <paramref name="endpoints"/> (the silo's web host).</summary>
-    public static IEndpointConventionBuilder MapBlitzMetrics(this IEndpointRouteBuilder endpoints) =>
-        endpoints.MapPrometheusScrapingEndpoint(Path, meterProvider: null, branch => branch.Use(VllmNames.Middleware), optionsName: null);
+    public static IEndpointConventionBuilder MapBlitzMetrics(this IEndpointRouteBuilder endpoints, MeterProvider? meterProvider = null) =>
+        endpoints.MapPrometheusScrapingEndpoint(Path, meterProvider, branch => branch.Use(VllmNames.Middleware), optionsName: null);
 }

@@ -54,12 +54,10 @@ internal static class SiloApplication
         builder.Services.Configure<ConsoleLoggerOptions>(o => o.LogToStandardErrorThreshold = LogLevel.Trace);
 
         // After the sources above: UseUrls writes a setting into them, and clearing them would lose it.
-        if (silo.Dashboard)
-        {
-            builder.WebHost.UseUrls($"http://127.0.0.1:{silo.DashboardPort}");
-            builder.Services.AddBlitzMetricsExporter();
-        }
+        if (silo.Dashboard) builder.WebHost.UseUrls($"http://127.0.0.1:{silo.DashboardPort}");
         else builder.Services.AddSingleton<IServer, NoHttpServer>();
+        // /metrics is served beside the dashboard and on the HTTP API's port.
+        if (silo.Dashboard || silo.Api) builder.Services.AddBlitzMetricsExporter();
 
         builder.UseOrleans(s =>
         {

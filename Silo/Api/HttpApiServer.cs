@@ -4,6 +4,7 @@ using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
+using OpenTelemetry.Metrics;
 
 namespace BlitzScale.Silo.Api;
 
@@ -18,7 +19,7 @@ namespace BlitzScale.Silo.Api;
 /// <param name="loggers">The host's logging.</param>
 /// <param name="health">Null when the grid can serve through this API, else why not (<c>/health</c>).</param>
 internal sealed class HttpApiServer(string url, IReadOnlyList<string> keys, IGrainFactory grains, ILoggerFactory loggers,
-    Func<CancellationToken, Task<string?>> health) : IHostedService, IAsyncDisposable
+    Func<CancellationToken, Task<string?>> health, MeterProvider? metrics = null) : IHostedService, IAsyncDisposable
 {
     private WebApplication? _app;
 
@@ -30,7 +31,7 @@ internal sealed class HttpApiServer(string url, IReadOnlyList<string> keys, IGra
         var grains = silo.GetRequiredService<IGrainFactory>();
         var probe = new SiloHealth(silo.GetRequiredService<Orleans.Runtime.IClusterMembershipService>(), silo.GetRequiredService<Orleans.Runtime.ILocalSiloDetails>(), grains, host);
         return new HttpApiServer(options.ApiListenUrl ?? throw new ArgumentException("the HTTP API is off", nameof(options)),
-            options.ApiKeys, grains, silo.GetRequiredService<ILoggerFactory>(), probe.ProblemAsync);
+            options.ApiKeys, grains, silo.GetRequiredService<ILoggerFactory>(), probe.ProblemAsync, silo.GetService<MeterProvider>());
     }
 
     public async Task StartAsync(CancellationToken cancellationToken)
@@ -49,6 +50,8 @@ internal sealed class HttpApiServer(string url, IReadOnlyList<string> keys, IGra
         builder.WebHost.ConfigureKestrel(k => k.Limits.MaxRequestBodySize = ApiJson.MaxBodyBytes);
         _app = builder.Build();
         endpoints.Map(_app);
+        // The silo's metrics on the API's port too, where vLLM serves them (scrapers and autoscalers look there).
+        if (metrics is not null) _app.MapBlitzMetrics(metrics);
         await _app.StartAsync(cancellationToken);
         if (keys.Count == 0) ApiLog.LoopbackOnly(logger, Url);
         else ApiLog.Listening(logger, Url, $"{keys.Count} API key(s)");
