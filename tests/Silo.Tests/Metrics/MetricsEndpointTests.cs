@@ -9,6 +9,9 @@ using Microsoft.Extensions.DependencyInjection;
 
 namespace BlitzScale.Silo.Tests.Metrics;
 
+// Alone, after the parallel tests: OpenTelemetry listens to meters by name process-wide, and other silos of this test
+// process starting and stopping beside it left its page empty for seconds at a time.
+[Collection(MetricsCollection.Name)]
 /// <summary>
 /// A real silo with its web host serves <c>/metrics</c>: vLLM's names, types and <c>model_name</c>, values that agree
 /// with what the grid did (tokens generated, requests, loads, transfers), and the grid's own metrics.
@@ -16,7 +19,9 @@ namespace BlitzScale.Silo.Tests.Metrics;
 public sealed class MetricsEndpointTests
 {
     private const string Host = "metrics-host";
-    private const string Model = "tiny";
+    // A name no other test's silo serves: silos of this test process share the meter's name, so a page also shows
+    // the other silos' series (see docs/architecture.md), and this test reads its own by the model_name label.
+    private const string Model = "metrics-tiny";
     private const int Requests = 3;
     private const int MaxTokens = 6;
     // Storage paced so that the first instance's load takes about this long: long enough to see it loading.
@@ -45,8 +50,10 @@ public sealed class MetricsEndpointTests
         long modelBytes;
         using (var files = ModelDirectory.Open(modelDir)) modelBytes = files.Layout.TotalBytes;
 
-        int siloPort = FreePorts.Next(), gatewayPort = FreePorts.Next(), webPort = FreePorts.Next();
-        var options = new SiloOptions { SiloPort = siloPort, GatewayPort = gatewayPort, PrimarySiloPort = siloPort, DashboardPort = webPort };
+        int[] ports = DistinctFreePorts(3);
+        int siloPort = ports[0], gatewayPort = ports[1], webPort = ports[2];
+        // The page on the HTTP API's port, where vLLM serves it (beside the dashboard it is the same mapping).
+        var options = new SiloOptions { SiloPort = siloPort, GatewayPort = gatewayPort, PrimarySiloPort = siloPort, Dashboard = false, HttpPort = webPort };
         var host = new GpuHostOptions { Host = Host, Gpus = 2, GpuMemoryGiB = 2, StorageMBps = modelBytes / FirstLoadSeconds / 1e6 };
         await using var app = BlitzSilo.Build(options, host);
         await app.StartAsync();
@@ -59,7 +66,7 @@ public sealed class MetricsEndpointTests
             // One instance, loading from storage (through the host copy) at the paced rate: its layers show while it loads.
             await model.Deploy(new DeployRequest { ModelDirectory = modelDir, Instances = 1 });
             var loading = await Scrape(http);
-            double layers = loading.Value("blitzscale_layers_loaded", ("model_name", Model), ("instance", "tiny/0/0"));
+            double layers = loading.Value("blitzscale_layers_loaded", ("model_name", Model), ("instance", $"{Model}/0/0"));
             Assert.InRange(layers, 0, 3);
             Assert.Equal("gauge", loading.Types["blitzscale_layers_loaded"]);
 
@@ -127,7 +134,7 @@ public sealed class MetricsEndpointTests
             // Undeployed: the host copy is dropped and the instances are gone.
             await model.Undeploy();
             var after = await Scrape(http);
-            Assert.Equal(0, after.Value("blitzscale_host_cache_bytes", ("host", Host)));
+            Assert.Equal(0, after.Find("blitzscale_host_cache_bytes", ("host", Host)).Sum(s => s.Value));
             Assert.Empty(after.Find("vllm:num_requests_running", tiny));
             Assert.Equal(0, after.Find("blitzscale_instances", tiny).Sum(s => s.Value));
         }
@@ -137,12 +144,21 @@ public sealed class MetricsEndpointTests
         }
     }
 
+    // Free ports, no two alike (a port just released may be handed out again).
+    private static int[] DistinctFreePorts(int count)
+    {
+        var ports = new HashSet<int>();
+        while (ports.Count < count) ports.Add(FreePorts.Next());
+        return [.. ports];
+    }
+
     private static async Task<PrometheusText> Scrape(HttpClient http)
     {
         using var response = await http.GetAsync("/metrics");
         response.EnsureSuccessStatusCode();
-        Assert.StartsWith("text/plain", response.Content.Headers.ContentType?.MediaType, StringComparison.Ordinal);
         string body = await response.Content.ReadAsStringAsync();
+        // An empty page (no series at that moment) comes without a content type; a page with series is Prometheus text.
+        if (body.Length > 0) Assert.StartsWith("text/plain", response.Content.Headers.ContentType?.MediaType, StringComparison.Ordinal);
         return PrometheusText.Parse(body);
     }
 
@@ -171,4 +187,11 @@ public sealed class MetricsEndpointTests
             await Task.Delay(20);
         }
     }
+}
+
+/// <summary>Tests that read a silo's /metrics page run alone, after the others.</summary>
+[CollectionDefinition(Name, DisableParallelization = true)]
+public sealed class MetricsCollection
+{
+    public const string Name = "metrics page";
 }
