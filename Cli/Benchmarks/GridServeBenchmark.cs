@@ -73,7 +73,7 @@ internal static class GridServeBenchmark
             await using var cluster = await MulticastCluster.Connect(testbed.RedisEndpoint, MulticastTestbed.ClusterId, cancellation);
             await cluster.WaitForHosts(options.Hosts, cancellation);
 
-            int blocksPerRequest = (workload.PromptTokens + workload.MaxTokens + 15) / 16;
+            int blocksPerRequest = (workload.PromptTokens + workload.MaxTokens + BatchPolicy.DefaultBlockSize - 1) / BatchPolicy.DefaultBlockSize;
             int perInstance = (workload.Concurrency + options.Instances - 1) / options.Instances;
             progress($"deploy {options.Instances} instance(s) of {directory}");
             int kvBlocks = (perInstance + 4) * blocksPerRequest;

@@ -35,7 +35,7 @@ internal static class ProfileThroughput
         long tokens = 0;
         while (batcher.Plan() is { } plan)
         {
-            seconds += profile.LayerMilliseconds(plan.Segments.Select(s => s.Count)) * layers * dilation / 1e3;
+            seconds += profile.StepSeconds(layers, plan.Segments.Select(s => s.Count), dilation);
             var sampled = new int[plan.Segments.Count];
             Array.Fill(sampled, 3);
             foreach (var e in batcher.Complete(plan, sampled))

@@ -97,6 +97,14 @@ public sealed class CostProfile
         return LayerMilliseconds(prefillTokens, decodes) * layers * dilation / 1e3;
     }
 
+    /// <summary>Seconds a step whose segments have <paramref name="segmentTokens"/> tokens each takes over <paramref name="layers"/> layers, stretched by the time dilation.</summary>
+    public double StepSeconds(int layers, IEnumerable<int> segmentTokens, double dilation)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegative(layers);
+        TimeDilation.ThrowIfInvalid(dilation, nameof(dilation));
+        return LayerMilliseconds(segmentTokens) * layers * dilation / 1e3;
+    }
+
     /// <summary>Prefill throughput of back-to-back prefills of <paramref name="tokens"/> tokens over <paramref name="layers"/> layers, in tokens/s.</summary>
     public double PrefillTokensPerSecond(int layers, int tokens, double dilation)
     {
