@@ -16,7 +16,7 @@ internal static class GridCommands
         var kvBlocks = new Option<int?>("--kv-blocks") { Description = "KV-cache blocks per instance (default: from free GPU memory)" };
         var policy = new Option<string>("--policy")
         {
-            Description = "How instances get parameters: blitz (one host copy, peer GPUs multicast), sllm (per-host cache with keep-alive), allcache (every host caches)",
+            Description = "How instances get parameters and serve: blitz (one host copy, peer GPUs multicast, live scaling), blitz-fast (blitz without live scaling), sllm (per-host cache with keep-alive), allcache (every host caches)",
             DefaultValueFactory = _ => "blitz",
         };
         var keepAlive = new Option<double?>("--keep-alive") { Description = "sllm: seconds a host keeps its copy after its last use (default 300)" };
@@ -42,7 +42,7 @@ internal static class GridCommands
                 Instances = parse.GetValue(instances),
                 Gpus = parse.GetValue(gpus) is { Length: > 0 } list ? list : null,
                 KvBlocks = parse.GetValue(kvBlocks),
-                Policy = LoadPolicies.Parse(parse.GetValue(policy)!),
+                Policy = LoadPolicyNames.Parse(parse.GetValue(policy)!),
                 KeepAliveSeconds = parse.GetValue(keepAlive),
             }, cancellation), deployed => [$"deployed {deployed.Model}: {string.Join(", ", deployed.Instances.Select(i => $"{i.Shard} on {i.Gpu} ({i.State})"))}"],
                 !parse.GetValue(noWait), asJson, cancellation);

@@ -15,4 +15,19 @@ public enum LoadPolicy
     Sllm,
     /// <summary>Baseline: every host holds every deployed model in host memory; instances load from their own host's copy.</summary>
     AllCache,
+    /// <summary>
+    /// BlitzScale without live scaling: loads exactly as <see cref="Blitz"/> (one host copy, multicast chains from GPUs), but a
+    /// new instance takes requests only once every layer has landed. The baseline that isolates what live scaling adds.
+    /// </summary>
+    BlitzFast,
+}
+
+/// <summary>What each <see cref="LoadPolicy"/> does.</summary>
+public static class LoadPolicies
+{
+    /// <summary>Whether new instances are fed by GPUs along multicast chains, with one host copy in the cluster (blitz, blitz-fast).</summary>
+    public static bool Multicasts(this LoadPolicy policy) => policy is LoadPolicy.Blitz or LoadPolicy.BlitzFast;
+
+    /// <summary>Whether a loading instance serves with the layers it has, paired with a serving one (blitz only).</summary>
+    public static bool ScalesLive(this LoadPolicy policy) => policy == LoadPolicy.Blitz;
 }

@@ -21,7 +21,7 @@ internal static class DeployChecks
         if (request.MaxQueuedRequests is < 0 or > DeployRequest.MaxMaxQueuedRequests)
             throw new ArgumentException($"max queued requests: expected 0 to {DeployRequest.MaxMaxQueuedRequests}, found {request.MaxQueuedRequests}");
         if (!Enum.IsDefined(request.Policy))
-            throw new ArgumentException($"policy: expected blitz, sllm or allcache, found {(int)request.Policy}");
+            throw new ArgumentException($"policy: expected blitz, blitz-fast, sllm or allcache, found {(int)request.Policy}");
     }
 
     /// <exception cref="ArgumentException">The instance count is out of range.</exception>

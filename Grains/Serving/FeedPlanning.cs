@@ -24,7 +24,7 @@ internal sealed class FeedPlanning(IGrainFactory grains, string model)
         IReadOnlyList<InstanceLifecycle> sources, string? hostCopy)
     {
         int blobs = deployment.Image.BlobSizes.Count;
-        if (deployment.Policy != LoadPolicy.Blitz)
+        if (!deployment.Policy.Multicasts())
         {
             var own = new Dictionary<string, IReadOnlyList<LoadFeed>>(StringComparer.Ordinal);
             var coldHosts = new HashSet<string>(StringComparer.Ordinal);

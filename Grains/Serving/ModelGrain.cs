@@ -80,7 +80,7 @@ internal sealed partial class ModelGrain : Grain, IModelGrain, IStreamSubscripti
         DelayDeactivation(TimeSpan.FromDays(3650));
         try
         {
-            if (deployment.Policy == LoadPolicy.Blitz)
+            if (deployment.Policy.Multicasts())
             {
                 await HostMemory(copyHost).EnsureCopy(Model, deployment.Directory, null, deferFill: false);
                 _hostCopy = copyHost;
