@@ -27,10 +27,12 @@ internal sealed partial class HostDataPlane : IAsyncDisposable
     private readonly Dictionary<string, int> _sameHostReaders = new(StringComparer.Ordinal);
     private readonly Dictionary<string, TaskCompletionSource> _drained = new(StringComparer.Ordinal);
     private readonly Lock _gate = new();
+    private readonly string _host;
 
     public HostDataPlane(GpuHostOptions host, IOptions<ClusterOptions> cluster, ILogger<HostDataPlane> logger)
     {
         var secret = Secret(host, cluster.Value, logger);
+        _host = host.Host;
         var address = IPAddress.Parse(host.DataAddress ?? IPAddress.Loopback.ToString());
         _server = BlobServer.Start(new IPEndPoint(address, host.DataPort), secret);
         _network = new TcpBlobTransport(secret);
@@ -96,21 +98,28 @@ internal sealed partial class HostDataPlane : IAsyncDisposable
         if (feed.Kind != FeedKind.SameHost)
             throw new ArgumentException($"feed from {feed.From} is a {feed.Kind} feed, not one the data plane fetches");
 
-        lock (_gate) _sameHostReaders[feed.SourceId] = _sameHostReaders.GetValueOrDefault(feed.SourceId) + 1;
+        return await SameHostAsync(feed.Peer, request, target, blobReady, cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>Copies in-process from the image registered under <paramref name="peer"/>, counted as a reader of it until done.</summary>
+    private async Task<TransferResult> SameHostAsync(string peer, TransferRequest request, IBlobSink target, IProgress<int>? blobReady, CancellationToken cancellationToken)
+    {
+        string sourceId = request.ModelId;
+        lock (_gate) _sameHostReaders[sourceId] = _sameHostReaders.GetValueOrDefault(sourceId) + 1;
         try
         {
-            return await _sameHost.TransferAsync(feed.Peer, request, target, blobReady, cancellationToken).ConfigureAwait(false);
+            return await _sameHost.TransferAsync(peer, request, target, blobReady, cancellationToken).ConfigureAwait(false);
         }
         finally
         {
             lock (_gate)
             {
-                int left = _sameHostReaders[feed.SourceId] - 1;
-                if (left > 0) _sameHostReaders[feed.SourceId] = left;
+                int left = _sameHostReaders[sourceId] - 1;
+                if (left > 0) _sameHostReaders[sourceId] = left;
                 else
                 {
-                    _sameHostReaders.Remove(feed.SourceId);
-                    if (_drained.Remove(feed.SourceId, out var signal)) signal.TrySetResult();
+                    _sameHostReaders.Remove(sourceId);
+                    if (_drained.Remove(sourceId, out var signal)) signal.TrySetResult();
                 }
             }
         }
@@ -121,6 +130,7 @@ internal sealed partial class HostDataPlane : IAsyncDisposable
         await _server.DisposeAsync().ConfigureAwait(false);
         if (_rdmaServer is not null) await _rdmaServer.DisposeAsync().ConfigureAwait(false);
         _rdma?.Dispose();
+        DisposeActivations();
     }
 
     /// <summary>RDMA where the probe finds an active port and the device opens; otherwise the reason, and TCP.</summary>

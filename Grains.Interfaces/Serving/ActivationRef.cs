@@ -1,0 +1,26 @@
+namespace BlitzScale.Grains.Interfaces.Serving;
+
+/// <summary>
+/// A hand-off of hidden states, (tokens, width) f32, published on one host's data plane: what grains pass instead of
+/// the bytes themselves, which the consumer fetches over the data plane (same host: in-process; otherwise TCP).
+/// </summary>
+/// <param name="SourceId">The id the states are served under until their publisher retires them.</param>
+/// <param name="Host">The publishing host's name: a consumer on the same host copies in-process.</param>
+/// <param name="DataAddress">The publisher's data-plane <c>host:port</c>, for consumers on other hosts.</param>
+/// <param name="Tokens">Rows of the states.</param>
+/// <param name="Width">Floats per row (the hidden size).</param>
+[GenerateSerializer, Immutable, Alias("blitz.ActivationRef")]
+public sealed record ActivationRef(
+    [property: Id(0)] string SourceId,
+    [property: Id(1)] string Host,
+    [property: Id(2)] string DataAddress,
+    [property: Id(3)] int Tokens,
+    [property: Id(4)] int Width)
+{
+    // The serialized form's header (magic, tokens, width: three u32), as HiddenStates in Native writes it; this
+    // assembly cannot reference Native, and a test pins the two lengths equal.
+    private const int HeaderBytes = 12;
+
+    /// <summary>Bytes that travel: the serialized length of the states (a 12-byte header, then Tokens × Width f32).</summary>
+    public long Bytes => HeaderBytes + (long)Tokens * Width * sizeof(float);
+}
