@@ -1,0 +1,178 @@
+using System.Runtime.InteropServices;
+using BlitzScale.Grains.DataPlane;
+using BlitzScale.Grains.Hosting;
+using BlitzScale.Grains.Interfaces.Serving;
+using BlitzScale.Native.Engine;
+using BlitzScale.Native.Transport;
+using Microsoft.Extensions.Logging.Abstractions;
+using Microsoft.Extensions.Options;
+using Orleans.Configuration;
+
+namespace BlitzScale.Grains.Tests.DataPlane;
+
+/// <summary>Hidden states handed from one data plane to another: published, fetched, retired.</summary>
+public sealed class ActivationExchangeTests
+{
+    private const string Secret = "activation-exchange-secret";
+
+    [Theory]
+    [InlineData(1, 8)]
+    [InlineData(512, 4096)]
+    public async Task States_cross_between_hosts_over_tcp_bit_for_bit(int tokens, int width)
+    {
+        await using var a = Plane("host-a");
+        await using var b = Plane("host-b");
+        var sent = RandomStates(tokens, width, seed: tokens);
+
+        var reference = a.PublishActivation("m/0/0@step1", sent);
+        var received = await b.FetchActivationAsync(reference, CancellationToken.None);
+
+        Assert.Equal(new ActivationRef("m/0/0@step1", "host-a", a.Address, tokens, width), reference);
+        Assert.Equal(sent.SerializedLength, reference.Bytes);
+        Assert.Equal((tokens, width), (received.Tokens, received.Width));
+        Assert.Equal(sent.ToBytes(), received.ToBytes());
+        await a.RetireActivationAsync(reference.SourceId);
+    }
+
+    [Fact]
+    public void Eight_mebibytes_of_states_span_several_chunks_and_one_token_fits_under_the_smallest_chunk()
+    {
+        var defaults = new GpuHostOptions();
+        Assert.True(RandomStates(512, 4096, 1).SerializedLength > 2 * (defaults.ChunkMiB << 20));
+        Assert.True(RandomStates(1, 8, 1).SerializedLength < TransferRequest.MinChunkBytes);
+    }
+
+    [Fact]
+    public async Task States_on_the_same_host_are_copied_in_process_without_the_network()
+    {
+        await using var a = Plane("host-a");
+        var sent = RandomStates(7, 96, seed: 3);
+        var reference = a.PublishActivation("same", sent);
+
+        // Nothing listens at this address: only the in-process copy can deliver.
+        var received = await a.FetchActivationAsync(reference with { DataAddress = $"127.0.0.1:{ClosedPort()}" }, CancellationToken.None);
+
+        Assert.Equal(sent.ToBytes(), received.ToBytes());
+        await a.RetireActivationAsync("same");
+    }
+
+    [Fact]
+    public async Task A_plane_with_another_cluster_secret_is_refused()
+    {
+        await using var a = Plane("host-a");
+        await using var stranger = Plane("host-x", "some-other-cluster-secret");
+        var reference = a.PublishActivation("guarded", RandomStates(4, 32, seed: 5));
+
+        HiddenStates? leaked = null;
+        var refused = await Assert.ThrowsAsync<PeerRefusedException>(async () =>
+            leaked = await stranger.FetchActivationAsync(reference, CancellationToken.None));
+
+        Assert.Null(leaked);
+        Assert.Equal(a.Address, refused.Peer);
+        await a.RetireActivationAsync("guarded");
+    }
+
+    [Fact]
+    public async Task A_fetch_after_retire_fails_naming_the_activation()
+    {
+        await using var a = Plane("host-a");
+        await using var b = Plane("host-b");
+        var reference = a.PublishActivation("gone", RandomStates(2, 16, seed: 7));
+        await a.RetireActivationAsync("gone");
+
+        var remote = await Assert.ThrowsAsync<TransferException>(() => b.FetchActivationAsync(reference, CancellationToken.None));
+        Assert.Contains("\"gone\" is not served", remote.Message);
+        var local = await Assert.ThrowsAsync<SourceLostException>(() => a.FetchActivationAsync(reference, CancellationToken.None));
+        Assert.Contains("\"gone\"", local.Message);
+    }
+
+    [Fact]
+    public async Task Retire_waits_for_a_same_host_fetch_in_flight()
+    {
+        await using var a = Plane("host-a");
+        var sent = RandomStates(64, 256, seed: 11);
+        var reference = a.PublishActivation("in-flight", sent);
+        using var hold = new HoldOnLanding();
+        a.ActivationLanded = hold;
+
+        // The copy runs synchronously inside the call, so it goes to another thread to be held there.
+        var fetch = Task.Run(() => a.FetchActivationAsync(reference, CancellationToken.None));
+        await hold.Landed;
+        var retire = a.RetireActivationAsync("in-flight");
+        Assert.False(retire.IsCompleted);
+
+        hold.Release();
+        var received = await fetch;
+        await retire;
+        Assert.Equal(sent.ToBytes(), received.ToBytes());
+        await Assert.ThrowsAsync<SourceLostException>(() => a.FetchActivationAsync(reference, CancellationToken.None));
+    }
+
+    [Fact]
+    public async Task A_reference_whose_shape_disagrees_with_the_states_fails_naming_both()
+    {
+        await using var a = Plane("host-a");
+        await using var b = Plane("host-b");
+        var reference = a.PublishActivation("shape", RandomStates(2, 8, seed: 13));
+
+        // The same byte count, so the transfer itself succeeds.
+        var error = await Assert.ThrowsAsync<FormatException>(() => b.FetchActivationAsync(reference with { Tokens = 4, Width = 4 }, CancellationToken.None));
+
+        Assert.Contains("holds 2 tokens × 8 floats", error.Message);
+        Assert.Contains("says 4 tokens × 4 floats", error.Message);
+        await a.RetireActivationAsync("shape");
+    }
+
+    [Fact]
+    public async Task An_id_is_published_once_until_retired()
+    {
+        await using var a = Plane("host-a");
+        await using var b = Plane("host-b");
+        a.PublishActivation("step", RandomStates(1, 4, seed: 17));
+
+        Assert.Throws<InvalidOperationException>(() => a.PublishActivation("step", RandomStates(1, 4, seed: 19)));
+        await a.RetireActivationAsync("step");
+        var next = RandomStates(3, 4, seed: 23);
+        var reference = a.PublishActivation("step", next);
+
+        Assert.Equal(next.ToBytes(), (await b.FetchActivationAsync(reference, CancellationToken.None)).ToBytes());
+        await a.RetireActivationAsync("step");
+    }
+
+    private static HostDataPlane Plane(string host, string secret = Secret) =>
+        new(new GpuHostOptions { Host = host, ClusterSecret = secret }, Options.Create(new ClusterOptions()), NullLogger<HostDataPlane>.Instance);
+
+    private static HiddenStates RandomStates(int tokens, int width, int seed)
+    {
+        var states = new HiddenStates(tokens, width);
+        // Random bit patterns, NaNs and denormals included: the hand-off must move bits, not values.
+        new Random(seed).NextBytes(MemoryMarshal.AsBytes(states.Data.AsSpan()));
+        return states;
+    }
+
+    private static int ClosedPort()
+    {
+        using var listener = new System.Net.Sockets.TcpListener(System.Net.IPAddress.Loopback, 0);
+        listener.Start();
+        return ((System.Net.IPEndPoint)listener.LocalEndpoint).Port;
+    }
+
+    /// <summary>Holds the receiving loop when the blob lands, until released: a fetch caught in flight.</summary>
+    private sealed class HoldOnLanding : IProgress<int>, IDisposable
+    {
+        private readonly TaskCompletionSource _landed = new(TaskCreationOptions.RunContinuationsAsynchronously);
+        private readonly ManualResetEventSlim _release = new();
+
+        public Task Landed => _landed.Task;
+
+        public void Report(int value)
+        {
+            _landed.TrySetResult();
+            _release.Wait(TimeSpan.FromMinutes(1));
+        }
+
+        public void Release() => _release.Set();
+
+        public void Dispose() => _release.Dispose();
+    }
+}
