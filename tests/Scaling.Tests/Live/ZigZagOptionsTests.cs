@@ -1,0 +1,39 @@
+using BlitzScale.Scaling.Live;
+
+namespace BlitzScale.Scaling.Tests.Live;
+
+public sealed class ZigZagOptionsTests
+{
+    [Fact]
+    public void The_defaults_are_pinned()
+    {
+        var options = new ZigZagOptions();
+        Assert.Equal(4, options.InitialLimit);
+        Assert.Equal(1, options.MinLimit);
+        Assert.Equal(TimeSpan.FromMilliseconds(200), options.LowerAfter);
+        options.Validate();
+    }
+
+    [Theory]
+    [InlineData(nameof(ZigZagOptions.MinLimit), 4, 0, 200)]
+    [InlineData(nameof(ZigZagOptions.InitialLimit), 2, 3, 200)]
+    [InlineData(nameof(ZigZagOptions.InitialLimit), 0, 1, 200)]
+    [InlineData(nameof(ZigZagOptions.LowerAfter), 4, 1, 0)]
+    [InlineData(nameof(ZigZagOptions.LowerAfter), 4, 1, -5)]
+    public void Validate_names_the_field_out_of_range_with_what_was_found(string field, int initial, int min, int lowerAfterMs)
+    {
+        var options = new ZigZagOptions { InitialLimit = initial, MinLimit = min, LowerAfter = TimeSpan.FromMilliseconds(lowerAfterMs) };
+        var error = Assert.Throws<ArgumentOutOfRangeException>(options.Validate);
+        Assert.Equal(field, error.ParamName);
+        Assert.Contains("expected", error.Message, StringComparison.Ordinal);
+        Assert.NotNull(error.ActualValue);
+    }
+
+    [Fact]
+    public void The_scheduler_refuses_invalid_options()
+    {
+        var error = Assert.Throws<ArgumentOutOfRangeException>(
+            () => new ZigZagScheduler(8, new ZigZagOptions { MinLimit = 5 }, TimeProvider.System));
+        Assert.Equal(nameof(ZigZagOptions.InitialLimit), error.ParamName);
+    }
+}
