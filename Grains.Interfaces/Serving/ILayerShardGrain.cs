@@ -41,6 +41,37 @@ public interface ILayerShardGrain : IGrainWithStringKey
     [Alias("Evict")]
     Task Evict();
 
+    /// <summary>
+    /// Live scaling: this shard is one half of a live pair. <see cref="LiveRole.New"/> (loading, at least one layer landed) starts
+    /// serving with the layers it has; <see cref="LiveRole.Old"/> (serving) starts pulling split requests from its partner when it
+    /// has room.
+    /// </summary>
+    /// <exception cref="InvalidOperationException">The shard is not in the phase the role needs (New: loading; Old: loaded).</exception>
+    /// <exception cref="NotSupportedException">The backend cannot serve a partly loaded image (cuda).</exception>
+    [Alias("PairLive")]
+    Task PairLive(LivePairing pairing);
+
+    /// <summary>LiveOld: the pair has finished (the partner holds every layer); stop pulling. Split requests still here finish.</summary>
+    [Alias("EndLive")]
+    Task EndLive();
+
+    /// <summary>LiveNew: the partner has room; hand it the earliest blocked request (true) or none (false).</summary>
+    [Alias("PullLive")]
+    Task<bool> PullLive();
+
+    /// <summary>LiveNew: this many requests wait to be pulled.</summary>
+    [Alias("OfferLive")]
+    Task OfferLive(int blocked);
+
+    /// <summary>LiveOld: runs a split request's step on its tail layers and returns the sampled token.</summary>
+    /// <exception cref="InvalidOperationException">The shard holds no loaded instance.</exception>
+    [Alias("RunSplit")]
+    Task<int> RunSplit(SplitStep step);
+
+    /// <summary>LiveOld: a split request ended on the partner; free its KV blocks here.</summary>
+    [Alias("EndSplit")]
+    Task EndSplit(string requestId);
+
     /// <summary>The silo this shard runs on.</summary>
     [Alias("GetSiloAddress")]
     Task<string> GetSiloAddress();

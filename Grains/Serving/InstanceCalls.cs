@@ -24,5 +24,10 @@ internal sealed class InstanceCalls(IGrainFactory grains)
 
     public Task Unload(InstanceLifecycle instance) => HostContext.On(instance.Host, async () => { await Shard(instance).Unload(); return 0; });
 
+    public Task PairLive(InstanceLifecycle instance, LivePairing pairing) =>
+        HostContext.On(instance.Host, async () => { await Shard(instance).PairLive(pairing); return 0; });
+
+    public Task EndLive(InstanceLifecycle instance) => HostContext.On(instance.Host, async () => { await Shard(instance).EndLive(); return 0; });
+
     private ILayerShardGrain Shard(InstanceLifecycle instance) => grains.GetGrain<ILayerShardGrain>(instance.Shard);
 }

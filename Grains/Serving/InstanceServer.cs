@@ -1,5 +1,6 @@
 using System.Runtime.CompilerServices;
 using System.Threading.Channels;
+using BlitzScale.Grains.Serving.Live;
 using BlitzScale.Native.Engine;
 using BlitzScale.Native.Sampling;
 using BlitzScale.Native.Serving;
@@ -15,6 +16,12 @@ namespace BlitzScale.Grains.Serving;
 /// keys and values the engine keeps in its own store.
 /// </summary>
 /// <remarks>
+/// Paired as LiveOld in live scaling, it also runs the tails of split requests (<see cref="RunSplitAsync"/>): layers
+/// [j, L) and the head on hidden states its LiveNew partner computed, in the same steps as its own requests. It pulls a new
+/// split request only when it has room (no request of its own waiting, a free seat and free KV blocks), so its own
+/// requests are not slowed.
+/// </remarks>
+/// <remarks>
 /// The loop is a task, not a thread: it only plans and delivers, and awaits the device for compute. It sleeps
 /// on a signal when idle. Every batcher call and every write to a request's stream happens under one lock, so
 /// a request leaves the batcher and its stream ends together.
@@ -26,6 +33,11 @@ public sealed class InstanceServer : IAsyncDisposable
     private readonly ContinuousBatcher _batcher;
     private readonly Lock _gate = new();
     private readonly Dictionary<string, RequestStream> _streams = new(StringComparer.Ordinal);
+    // Split requests whose tail runs here, in the order they arrived (pulled ones run first come, first served).
+    private readonly List<SplitSequence> _splits = [];
+    private Func<Task<bool>>? _pull;
+    private int _offered;
+    private bool _pulling;
     // Capacity 1, extra signals dropped: any number of submissions while the loop is busy wake it once.
     private readonly Channel<bool> _wake = Channel.CreateBounded<bool>(
         new BoundedChannelOptions(1) { FullMode = BoundedChannelFullMode.DropWrite, SingleReader = true });
@@ -43,7 +55,12 @@ public sealed class InstanceServer : IAsyncDisposable
     /// <exception cref="ArgumentOutOfRangeException">The policy is invalid.</exception>
     /// <exception cref="ArgumentException">The policy's KV blocks or block size differ from the engine's store.</exception>
     /// <exception cref="InvalidOperationException">The engine does not hold every layer.</exception>
-    public InstanceServer(ILayerEngine engine, BatchPolicy policy, DeviceExecutor device, int eosId)
+    /// <param name="engine">The engine.</param>
+    /// <param name="policy">The batching policy.</param>
+    /// <param name="device">The device the steps run on.</param>
+    /// <param name="eosId">The model's EOS token.</param>
+    /// <param name="allocator">KV blocks shared with another scheduler of the same engine (a live instance's first requests); null for the policy's own.</param>
+    public InstanceServer(ILayerEngine engine, BatchPolicy policy, DeviceExecutor device, int eosId, KvBlockAllocator? allocator = null)
     {
         ArgumentNullException.ThrowIfNull(engine);
         ArgumentNullException.ThrowIfNull(policy);
@@ -61,7 +78,7 @@ public sealed class InstanceServer : IAsyncDisposable
         }
         _engine = engine;
         _device = device;
-        _batcher = new ContinuousBatcher(policy, config.NumLayers, config.MaxPositionEmbeddings, eosId);
+        _batcher = new ContinuousBatcher(policy, config.NumLayers, config.MaxPositionEmbeddings, eosId, allocator);
         // Task.Run: the loop never runs on the creator's scheduler (in the grid, a grain's).
         _loop = Task.Run(ServeAsync);
     }
@@ -73,7 +90,7 @@ public sealed class InstanceServer : IAsyncDisposable
         {
             lock (_gate)
             {
-                return new InstanceStats(_batcher.Waiting, _batcher.Running, _batcher.KvBlocksUsed, _batcher.KvBlocksTotal,
+                return new InstanceStats(_batcher.Waiting, _batcher.Running + _splits.Count, _batcher.KvBlocksUsed, _batcher.KvBlocksTotal,
                     _tokensGenerated, _stepsRun);
             }
         }
@@ -110,6 +127,96 @@ public sealed class InstanceServer : IAsyncDisposable
         {
             await LeaveAsync(stream).ConfigureAwait(false);
         }
+    }
+
+    /// <summary>
+    /// LiveOld: how to ask the LiveNew partner for its earliest blocked request when this instance has room (true when one
+    /// was handed over: its first <see cref="RunSplitAsync"/> follows). Null stops pulling (the pair finished).
+    /// </summary>
+    public void PullFrom(Func<Task<bool>>? pull)
+    {
+        lock (_gate)
+        {
+            _pull = pull;
+            _offered = 0;
+        }
+        _wake.Writer.TryWrite(true);
+    }
+
+    /// <summary>LiveOld: the partner holds <paramref name="blocked"/> requests that have run every layer it has.</summary>
+    public void Offered(int blocked)
+    {
+        lock (_gate) _offered = Math.Max(0, blocked);
+        _wake.Writer.TryWrite(true);
+    }
+
+    /// <summary>
+    /// LiveOld: runs one step of a split request's tail in this instance's next step that has room, and returns the sampled
+    /// token. The first step of a request (its whole prompt) reserves its KV blocks here; later steps are one decode row each.
+    /// </summary>
+    /// <exception cref="ArgumentException">The work does not fit the model (layer, rows, width) or contradicts the request's earlier steps.</exception>
+    /// <exception cref="InvalidOperationException">A step of the request is already waiting, or the serving loop failed.</exception>
+    /// <exception cref="OperationCanceledException">The request was ended (<see cref="EndSplit"/>) before its step ran.</exception>
+    public Task<int> RunSplitAsync(SplitWork work)
+    {
+        ArgumentNullException.ThrowIfNull(work);
+        var config = _engine.Config;
+        if (work.FirstLayer <= 0 || work.FirstLayer >= config.NumLayers)
+            throw new ArgumentException($"request \"{work.RequestId}\": split layer {work.FirstLayer} is outside (0, {config.NumLayers})", nameof(work));
+        if (work.Hidden.Tokens != work.Count || work.Hidden.Width != config.HiddenSize)
+        {
+            throw new ArgumentException(
+                $"request \"{work.RequestId}\": expected {work.Count} rows of {config.HiddenSize}, found {work.Hidden.Tokens} of {work.Hidden.Width}", nameof(work));
+        }
+        if (work.Start < 0 || work.Count < 1 || work.Start + work.Count > work.Positions || work.Positions > config.MaxPositionEmbeddings)
+        {
+            throw new ArgumentException(
+                $"request \"{work.RequestId}\": positions [{work.Start}, {work.Start + work.Count}) of {work.Positions} do not fit the context of {config.MaxPositionEmbeddings}",
+                nameof(work));
+        }
+        var result = new TaskCompletionSource<int>(TaskCreationOptions.RunContinuationsAsynchronously);
+        lock (_gate)
+        {
+            ObjectDisposedException.ThrowIf(_disposed, this);
+            if (_fault is not null) throw new InvalidOperationException("the instance's serving loop has failed", _fault);
+            var split = _splits.Find(x => x.Id == work.RequestId);
+            if (split is null)
+            {
+                split = new SplitSequence(work.RequestId, work.FirstLayer, work.Positions, new Sampler(work.Sampling));
+                _splits.Add(split);
+            }
+            else if (split.FirstLayer != work.FirstLayer)
+            {
+                throw new ArgumentException($"request \"{work.RequestId}\" is split at layer {split.FirstLayer}, not {work.FirstLayer}", nameof(work));
+            }
+            else if (split.Pending is not null || split.InFlight)
+            {
+                throw new InvalidOperationException($"a step of request \"{work.RequestId}\" is already waiting");
+            }
+            split.Pending = work;
+            split.Result = result;
+        }
+        _wake.Writer.TryWrite(true);
+        return result.Task;
+    }
+
+    /// <summary>LiveOld: a split request ended on its partner (finished or cancelled): its KV blocks here are freed.</summary>
+    public void EndSplit(string requestId)
+    {
+        lock (_gate)
+        {
+            var split = _splits.Find(x => x.Id == requestId);
+            if (split is null) return;
+            if (split.InFlight) split.EndRequested = true;
+            else EndSplitLocked(split, null);
+        }
+        _wake.Writer.TryWrite(true);
+    }
+
+    /// <summary>Split requests whose tail this instance holds KV for.</summary>
+    public int SplitRequests
+    {
+        get { lock (_gate) return _splits.Count; }
     }
 
     /// <summary>Stops the loop after the step in progress, then fails the outstanding requests with <see cref="ObjectDisposedException"/>.</summary>
@@ -178,7 +285,11 @@ public sealed class InstanceServer : IAsyncDisposable
             while (!_stop.IsCancellationRequested)
             {
                 Step? step;
-                lock (_gate) step = NextStep();
+                lock (_gate)
+                {
+                    step = NextStep();
+                    StartPullIfRoom();
+                }
                 if (step is null)
                 {
                     await _wake.Reader.ReadAsync(_stop.Token).ConfigureAwait(false);
@@ -197,8 +308,8 @@ public sealed class InstanceServer : IAsyncDisposable
                 }
                 lock (_gate)
                 {
-                    if (sampled is not null) Deliver(_batcher.Complete(step.Plan, sampled));
-                    else FailStep(step.Plan, failure!);
+                    if (sampled is not null) CompleteStep(step, sampled);
+                    else FailStep(step, failure!);
                 }
             }
         }
@@ -220,35 +331,97 @@ public sealed class InstanceServer : IAsyncDisposable
     private Step? NextStep()
     {
         var plan = _batcher.Plan();
-        if (plan is null) return null;
-        var samplers = new Sampler?[plan.Segments.Count];
-        for (int i = 0; i < samplers.Length; i++)
+        var splits = SplitsToRun(_batcher.Policy.MaxBatchTokens - (plan?.TokenIds.Length ?? 0));
+        if (plan is null && splits.Count == 0) return null;
+        int own = plan?.Segments.Count ?? 0;
+        var samplers = new Sampler?[own + splits.Count];
+        var segments = new BatchSegment[own + splits.Count];
+        for (int i = 0; i < own; i++)
         {
-            var segment = plan.Segments[i];
+            var segment = plan!.Segments[i];
             var stream = _streams[segment.Sequence.Id];
             stream.Scheduled();
             if (segment.Sample) samplers[i] = stream.Sampler;
+            segments[i] = new BatchSegment(segment.Sequence.Kv.Blocks, segment.Start, segment.Count, segment.FirstLayer, segment.EndLayer);
         }
-        return new Step(plan, ToBatch(plan), samplers);
+        int tokens = plan?.TokenIds.Length ?? 0;
+        int numLayers = _engine.Config.NumLayers;
+        for (int i = 0; i < splits.Count; i++)
+        {
+            var (split, work) = splits[i];
+            split.InFlight = true;
+            samplers[own + i] = split.Sampler;
+            segments[own + i] = new BatchSegment(split.Kv.Blocks, work.Start, work.Count, split.FirstLayer, numLayers);
+            tokens += work.Count;
+        }
+        // Split rows enter as the partner's hidden states; their token ids only give Embed a row to overwrite.
+        var ids = new int[tokens];
+        if (plan is not null) plan.TokenIds.CopyTo(ids);
+        return new Step(plan, new Batch(segments), samplers, ids, splits);
     }
 
-    // The engine's batch of a plan: each segment's block table as it is (no copy), its positions and its layer range.
-    private static Batch ToBatch(StepPlan plan)
+    // The split steps that run with this step: those of admitted requests always (they are running requests), a newly pulled
+    // one only when its KV blocks can be reserved and it fits the tokens left; in arrival order. Under the lock.
+    private List<(SplitSequence Split, SplitWork Work)> SplitsToRun(int budget)
     {
-        var segments = new BatchSegment[plan.Segments.Count];
-        for (int i = 0; i < segments.Length; i++)
+        var run = new List<(SplitSequence, SplitWork)>();
+        foreach (var split in _splits)
         {
-            var s = plan.Segments[i];
-            segments[i] = new BatchSegment(s.Sequence.Kv.Blocks, s.Start, s.Count, s.FirstLayer, s.EndLayer);
+            if (split.Pending is not { } work || split.InFlight) continue;
+            if (!split.Admitted)
+            {
+                if (run.Count > 0 && work.Count > budget) continue;
+                if (!_batcher.Allocator.TryReserve(split.Kv, split.Positions)) continue;
+                split.Admitted = true;
+            }
+            run.Add((split, work));
+            budget -= work.Count;
         }
-        return new Batch(segments);
+        return run;
+    }
+
+    // Room for one more split request: none of this instance's own requests waits, a seat and KV blocks are free, and no
+    // pulled request is still waiting for its blocks. Under the lock; the pull itself runs outside it.
+    private void StartPullIfRoom()
+    {
+        if (_pull is not { } pull || _pulling || _offered == 0 || _disposed) return;
+        var policy = _batcher.Policy;
+        bool room = _batcher.Waiting == 0
+            && _batcher.Running + _splits.Count < policy.MaxRunningSequences
+            && _batcher.Allocator.FreeBlocks > 0
+            && !_splits.Exists(s => !s.Admitted);
+        if (!room) return;
+        _pulling = true;
+        _offered--;
+        _ = Task.Run(async () =>
+        {
+            try
+            {
+                await pull().ConfigureAwait(false);
+            }
+            catch (Exception)
+            {
+                // The partner is gone or finished: the model grain ends the pair; nothing here is lost.
+            }
+            finally
+            {
+                lock (_gate) _pulling = false;
+                _wake.Writer.TryWrite(true);
+            }
+        });
     }
 
     // One forward pass over the whole batch; on the device thread.
     private int[] Execute(Step step)
     {
         int vocab = _engine.Config.VocabSize;
-        var hidden = _engine.Embed(step.Plan.TokenIds);
+        var hidden = _engine.Embed(step.TokenIds);
+        int row = step.Plan?.TokenIds.Length ?? 0;
+        foreach (var (_, work) in step.Splits)
+        {
+            work.Hidden.Data.CopyTo(hidden.Data.AsSpan(row * hidden.Width));
+            row += work.Count;
+        }
         _engine.RunLayers(step.Batch, hidden);
         float[] logits = _engine.Head(step.Batch, hidden);
         var sampled = new int[step.Samplers.Length];
@@ -282,9 +455,49 @@ public sealed class InstanceServer : IAsyncDisposable
         }
     }
 
-    // Ends every request of a step the device could not run; under the lock.
-    private void FailStep(StepPlan plan, Exception failure)
+    // Streams the own requests' tokens and answers the split steps; under the lock.
+    private void CompleteStep(Step step, int[] sampled)
     {
+        int own = step.Plan?.Segments.Count ?? 0;
+        if (step.Plan is { } plan) Deliver(_batcher.Complete(plan, sampled.AsSpan(0, own)));
+        else _stepsRun++;
+        for (int i = 0; i < step.Splits.Count; i++)
+        {
+            var (split, work) = step.Splits[i];
+            split.InFlight = false;
+            split.Kv.Length = work.Start + work.Count;
+            var result = split.Result!;
+            split.Pending = null;
+            split.Result = null;
+            _tokensGenerated++;
+            result.TrySetResult(sampled[own + i]);
+            if (split.EndRequested) EndSplitLocked(split, null);
+        }
+    }
+
+    // Frees a split request's blocks and fails its waiting step (cancelled, or with the error); under the lock.
+    private void EndSplitLocked(SplitSequence split, Exception? error)
+    {
+        _splits.Remove(split);
+        _batcher.Allocator.Release(split.Kv);
+        if (split.Result is { } result)
+        {
+            if (error is null) result.TrySetCanceled();
+            else result.TrySetException(error);
+        }
+        split.Pending = null;
+        split.Result = null;
+    }
+
+    // Ends every request of a step the device could not run; under the lock.
+    private void FailStep(Step step, Exception failure)
+    {
+        foreach (var (split, _) in step.Splits)
+        {
+            split.InFlight = false;
+            EndSplitLocked(split, failure);
+        }
+        if (step.Plan is not { } plan) return;
         _batcher.Abort(plan);
         foreach (var segment in plan.Segments)
         {
@@ -297,6 +510,7 @@ public sealed class InstanceServer : IAsyncDisposable
 
     private void CloseAll(Exception error)
     {
+        foreach (var split in _splits.ToArray()) EndSplitLocked(split, error);
         foreach (var stream in _streams.Values)
         {
             _batcher.Cancel(stream.Sequence.Id);
@@ -305,5 +519,6 @@ public sealed class InstanceServer : IAsyncDisposable
         _streams.Clear();
     }
 
-    private sealed record Step(StepPlan Plan, Batch Batch, Sampler?[] Samplers);
+    // A step: the batcher's plan (null when only split requests run), then the split steps after its segments.
+    private sealed record Step(StepPlan? Plan, Batch Batch, Sampler?[] Samplers, int[] TokenIds, IReadOnlyList<(SplitSequence Split, SplitWork Work)> Splits);
 }

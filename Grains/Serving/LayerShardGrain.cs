@@ -6,12 +6,15 @@ using BlitzScale.Grains.Interfaces;
 using BlitzScale.Grains.Interfaces.Serving;
 using BlitzScale.Grains.Interfaces.Topology;
 using BlitzScale.Grains.Placement;
+using BlitzScale.Grains.Serving.Live;
 using BlitzScale.Grains.Telemetry;
 using BlitzScale.Native.Engine;
 using BlitzScale.Native.Models;
 using BlitzScale.Native.Models.Image;
 using BlitzScale.Native.Sampling;
 using BlitzScale.Native.Serving;
+using BlitzScale.Native.Tokenization;
+using BlitzScale.Scaling.Live;
 using BlitzScale.Scaling.Serving;
 using Microsoft.Extensions.Logging;
 using Orleans.Concurrency;
@@ -24,6 +27,8 @@ namespace BlitzScale.Grains.Serving;
 /// planned (peer GPUs, a host copy, or its host's model files) in the background, serving what has landed to the next
 /// node of its chain meanwhile; then serves through a continuous-batching <see cref="InstanceServer"/> whose steps run
 /// on the GPU's execution loop. Scaled down, it turns Warm: parameters kept, revivable at once, evictable.
+/// Paired for live scaling (<see cref="PairLive"/>), a loading shard serves with the layers it has through a
+/// <see cref="LiveServer"/>, and a serving one runs the tails of its partner's split requests.
 /// Reentrant: many generations stream at once.
 /// </summary>
 [GpuHostPlacement, Reentrant]
@@ -45,6 +50,13 @@ internal sealed partial class LayerShardGrain(
     private IDisposable? _tracking;
     private IDisposable? _loadTracking;
     private (long Tokens, long Ticks) _lastRate;
+    private BatchPolicy? _policy;
+    private int _gpuIndex;
+    // Live scaling, LiveNew side: the engine over the filling image, its KV blocks and the server using them until the load completes.
+    private LiveServer? _live;
+    private ILayerEngine? _liveEngine;
+    private KvBlockAllocator? _liveBlocks;
+    private TextTokenizer? _liveTokenizer;
     private double _tokensPerSecond;
 
     private string Key => this.GetPrimaryKeyString();
@@ -90,6 +102,8 @@ internal sealed partial class LayerShardGrain(
             }
             policy = policy with { KvBlocks = blocks };
             policy.Validate();
+            _policy = policy;
+            _gpuIndex = gpuIndex;
 
             image = ParameterImage.Allocate(model.Layout);
             _request = request;
@@ -157,9 +171,127 @@ internal sealed partial class LayerShardGrain(
 
     public async IAsyncEnumerable<GenerationUpdate> Generate(GenerateRequest request, [EnumeratorCancellation] CancellationToken cancellationToken = default)
     {
-        var instance = await Serving();
-        var updates = ShardGeneration.Run(instance, request, Key, ModelName, ComputeBackends.IsEmulated(host.Backend), metrics.Serving, cancellationToken);
+        bool emulated = ComputeBackends.IsEmulated(host.Backend);
+        IAsyncEnumerable<GenerationUpdate> updates;
+        if (_phase == ShardPhase.Loading && _live is { } live)
+        {
+            var servable = new Servable(_liveTokenizer!, _liveEngine!.Config, (serving, ct) => LiveOrFull(live, serving, ct));
+            updates = ShardGeneration.Run(servable, request, Key, ModelName, emulated, metrics.Serving, cancellationToken);
+        }
+        else
+        {
+            var instance = await Serving();
+            updates = ShardGeneration.Run(Servable.Of(instance), request, Key, ModelName, emulated, metrics.Serving, cancellationToken);
+        }
         await foreach (var update in updates.WithCancellation(cancellationToken)) yield return update;
+    }
+
+    public async Task PairLive(LivePairing pairing)
+    {
+        ArgumentNullException.ThrowIfNull(pairing);
+        if (pairing.Role == LiveRole.Old)
+        {
+            if (_phase != ShardPhase.Loaded || _instance is null)
+                throw new InvalidOperationException($"instance {Key} is {_phase}; only a loaded instance pairs as LiveOld");
+            var partner = GrainFactory.GetGrain<ILayerShardGrain>(pairing.PartnerShard);
+            _instance.Server.PullFrom(() => HostContext.On(pairing.PartnerHost, () => partner.PullLive()));
+            LogPaired(logger, Key, pairing.Role, pairing.PartnerShard);
+            return;
+        }
+        if (_live is not null) return;
+        if (_phase != ShardPhase.Loading || _load is null || _openFiles is null || _policy is null)
+            throw new InvalidOperationException($"instance {Key} is {_phase}; only a loading instance pairs as LiveNew");
+        if (host.Backend == GpuHostOptions.CudaBackend)
+        {
+            throw new NotSupportedException(
+                $"instance {Key}: live scaling needs a backend that computes on the image as it fills (cpu, timed); the cuda engine uploads the image once, after it has landed");
+        }
+        var device = devices.Get(_gpuIndex);
+        var image = _load.Image;
+        var policy = _policy;
+        int gpuIndex = _gpuIndex;
+        var engine = await device.RunAsync(() => ComputeBackends.Create(host, gpuIndex, image, new KvStoreShape(policy.KvBlocks, policy.BlockSize)));
+        try
+        {
+            _liveTokenizer = _openFiles.LoadTokenizer();
+            _liveBlocks = new KvBlockAllocator(policy.KvBlocks, policy.BlockSize);
+            int layers = _totalLayers;
+            // The last layer runs here only once the head has landed too: a request that ran it must be sampled at once.
+            _live = new LiveServer(engine, policy, device, _openFiles.Generation.EosTokenId, _liveBlocks, new ZigZagOptions(), TimeProvider.System,
+                new GrainLivePartner(GrainFactory, dataPlane, Key, pairing, logger),
+                () => image.IsComplete ? layers : Math.Min(image.LoadedLayerPrefix, layers - 1));
+            _liveEngine = engine;
+        }
+        catch
+        {
+            engine.Dispose();
+            throw;
+        }
+        LogPaired(logger, Key, pairing.Role, pairing.PartnerShard);
+    }
+
+    public Task EndLive()
+    {
+        _instance?.Server.PullFrom(null);
+        return Task.CompletedTask;
+    }
+
+    public Task<bool> PullLive() => Task.FromResult(_live?.HandOver() ?? false);
+
+    public Task OfferLive(int blocked)
+    {
+        _instance?.Server.Offered(blocked);
+        return Task.CompletedTask;
+    }
+
+    public async Task<int> RunSplit(SplitStep step)
+    {
+        ArgumentNullException.ThrowIfNull(step);
+        if (_phase != ShardPhase.Loaded || _instance is not { } instance)
+            throw new InvalidOperationException($"instance {Key} is {_phase}: it cannot run layers [{step.FirstLayer}, {_totalLayers}) of request {step.RequestId}");
+        var hidden = await dataPlane.FetchActivationAsync(step.Activation, CancellationToken.None);
+        var work = new SplitWork(step.RequestId, step.Start, step.Count, step.FirstLayer, hidden,
+            new SamplingOptions(step.Temperature, step.TopP, step.TopK, step.Seed), step.Positions);
+        return await instance.Server.RunSplitAsync(work);
+    }
+
+    public Task EndSplit(string requestId)
+    {
+        _instance?.Server.EndSplit(requestId);
+        return Task.CompletedTask;
+    }
+
+    // A live request goes to the live server; if the load completed meanwhile (it is closed), to the full one.
+    private async IAsyncEnumerable<ServedToken> LiveOrFull(LiveServer live, ServingRequest request, [EnumeratorCancellation] CancellationToken cancellationToken)
+    {
+        var tokens = live.GenerateAsync(request, cancellationToken).GetAsyncEnumerator(cancellationToken);
+        bool any;
+        try
+        {
+            any = await tokens.MoveNextAsync();
+        }
+        catch (LiveServerClosedException)
+        {
+            await tokens.DisposeAsync();
+            tokens = null;
+            any = false;
+        }
+        if (tokens is null)
+        {
+            var instance = await Serving();
+            await foreach (var token in instance.Server.GenerateAsync(request, cancellationToken)) yield return token;
+            yield break;
+        }
+        try
+        {
+            if (!any) yield break;
+            yield return tokens.Current;
+            while (await tokens.MoveNextAsync()) yield return tokens.Current;
+        }
+        finally
+        {
+            await tokens.DisposeAsync();
+        }
     }
 
     public async Task Unload()
@@ -198,6 +330,14 @@ internal sealed partial class LayerShardGrain(
         _loadTracking = null;
         var instance = _instance;
         _instance = null;
+        if (_live is { } live)
+        {
+            _live = null;
+            await live.DisposeAsync();
+        }
+        if (instance is null) _liveEngine?.Dispose();
+        _liveEngine = null;
+        _liveBlocks = null;
         var load = _load;
         if (load is not null) await dataPlane.RetireAsync(Key);
         if (instance is not null) await instance.DisposeAsync();
@@ -223,11 +363,20 @@ internal sealed partial class LayerShardGrain(
             await pump;
             var device = devices.Get(gpuIndex);
             // Made on the device's own thread: a cuda engine's context is current there, where every step runs.
-            var engine = await device.RunAsync(() => ComputeBackends.Create(host, gpuIndex, load.Image, new KvStoreShape(policy.KvBlocks, policy.BlockSize)));
-            var instance = LoadedInstance.Start(model, load.Image, policy, device, engine);
+            // Paired live, the engine exists already and its KV blocks are shared with the live server's requests.
+            var engine = _liveEngine
+                ?? await device.RunAsync(() => ComputeBackends.Create(host, gpuIndex, load.Image, new KvStoreShape(policy.KvBlocks, policy.BlockSize)));
+            var instance = LoadedInstance.Start(model, load.Image, policy, device, engine, _liveBlocks);
             _openFiles = null;
             _instance = instance;
             _phase = ShardPhase.Loaded;
+            if (_live is { } live)
+            {
+                // New requests go to the full server from now on; the live ones finish where they are.
+                _liveEngine = null;
+                live.Close();
+                _ = DisposeWhenIdle(live);
+            }
             _loadTracking?.Dispose();
             _loadTracking = null;
             _tracking = metrics.Serving.TrackInstance(Key, ModelName, () => instance.Server.Stats);
@@ -252,12 +401,20 @@ internal sealed partial class LayerShardGrain(
         }
     }
 
+    private async Task DisposeWhenIdle(LiveServer live)
+    {
+        await live.Idle;
+        if (ReferenceEquals(_live, live)) _live = null;
+        await live.DisposeAsync();
+    }
+
     /// <summary>Publishes layer-ready events as blobs land and byte progress a few times a second, on the grain's scheduler.</summary>
     private async Task PumpEvents(ShardLoad load)
     {
         await foreach (var progress in load.Progress())
         {
             Volatile.Write(ref _loadedLayers, progress.LoadedLayers);
+            if (progress.LayerLanded) _live?.LayersLanded();
             await ModelEvents.Publish(this, new ModelEvent
             {
                 Kind = progress.LayerLanded ? ModelEventKind.LayerReady : ModelEventKind.TransferProgress,
@@ -279,7 +436,7 @@ internal sealed partial class LayerShardGrain(
 
     private InstanceStatus Status()
     {
-        var stats = _instance?.Server.Stats;
+        var stats = _instance?.Server.Stats ?? _live?.Stats;
         return new InstanceStatus(ShardKey.Parse(Key).Instance, Key, _gpu, ReportedState(), Volatile.Read(ref _loadedLayers), _totalLayers,
             stats?.Waiting ?? 0, stats?.Running ?? 0, stats?.KvBlocksUsed ?? 0, stats?.KvBlocksTotal ?? 0,
             stats?.TokensGenerated ?? 0, Rate(stats?.TokensGenerated ?? 0), _error,
@@ -329,6 +486,9 @@ internal sealed partial class LayerShardGrain(
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Evicting Warm instance {Evicted} from {Gpu} to make room for {Shard}")]
     private static partial void LogEvicting(ILogger logger, string evicted, string gpu, string shard);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Instance {Shard} paired live as {Role} with {Partner}")]
+    private static partial void LogPaired(ILogger logger, string shard, LiveRole role, string partner);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Instance {Shard} is Warm")]
     private static partial void LogWarm(ILogger logger, string shard);

@@ -27,12 +27,13 @@ internal sealed class LoadedInstance : IAsyncDisposable
     public InstanceServer Server { get; }
 
     /// <summary>Starts serving <paramref name="engine"/> over a filled image (the instance then owns the engine, the image and the files).</summary>
-    public static LoadedInstance Start(ModelDirectory model, ParameterImage image, BatchPolicy policy, DeviceExecutor device, ILayerEngine engine)
+    public static LoadedInstance Start(ModelDirectory model, ParameterImage image, BatchPolicy policy, DeviceExecutor device, ILayerEngine engine,
+        KvBlockAllocator? sharedBlocks = null)
     {
         try
         {
             var tokenizer = model.LoadTokenizer();
-            var server = new InstanceServer(engine, policy, device, model.Generation.EosTokenId);
+            var server = new InstanceServer(engine, policy, device, model.Generation.EosTokenId, sharedBlocks);
             return new LoadedInstance(model, image, tokenizer, engine, server);
         }
         catch

@@ -14,6 +14,12 @@ internal sealed partial class ModelGrain
     [LoggerMessage(Level = LogLevel.Information, Message = "Model {Model} scaled down to {Instances} instance(s) (keep warm: {KeepWarm})")]
     private static partial void LogScaledDown(ILogger logger, string model, int instances, bool keepWarm);
 
+    [LoggerMessage(Level = LogLevel.Information, Message = "Instance {Shard} serves live beside {Partner} with {Layers} of {TotalLayers} layers landed")]
+    private static partial void LogPairedLive(ILogger logger, string shard, string partner, int layers, int totalLayers);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Live pair of {Shard} with {Partner} ended or refused: {Reason}")]
+    private static partial void LogPairFailed(ILogger logger, string shard, string partner, string reason);
+
     [LoggerMessage(Level = LogLevel.Information, Message = "Instance {Shard} revived")]
     private static partial void LogRevived(ILogger logger, string shard);
 

@@ -3,6 +3,7 @@ using BlitzScale.Grains.Interfaces.Keys;
 using BlitzScale.Grains.Interfaces.Serving;
 using BlitzScale.Grains.Interfaces.Topology;
 using BlitzScale.Scaling.Instances;
+using BlitzScale.Scaling.Live;
 using BlitzScale.Scaling.Planning;
 using BlitzScale.Scaling.Routing;
 using BlitzScale.Grains.Telemetry;
@@ -55,6 +56,8 @@ internal sealed partial class ModelGrain : Grain, IModelGrain, IStreamSubscripti
     private string Model => this.GetPrimaryKeyString();
 
     private InstanceCalls Calls => field ??= new InstanceCalls(GrainFactory);
+    // Instances whose shards refused to serve live; they load to the end instead.
+    private readonly HashSet<int> _liveRefused = [];
 
     public async Task<ModelStatus> Deploy(DeployRequest request)
     {
@@ -233,9 +236,10 @@ internal sealed partial class ModelGrain : Grain, IModelGrain, IStreamSubscripti
         {
             case ModelEventKind.LayerReady:
                 _instances.LayersLanded(instance.Index, item.LoadedLayers);
+                await PairLive(instance);
                 break;
             case ModelEventKind.Serving:
-                Loaded(instance);
+                await EndLive(Loaded(instance));
                 break;
             case ModelEventKind.Failed:
                 Failed(instance, item.Detail ?? "failed");
@@ -413,18 +417,58 @@ internal sealed partial class ModelGrain : Grain, IModelGrain, IStreamSubscripti
                 if (report.LoadedLayers > instance.LoadedLayers) _instances.LayersLanded(instance.Index, report.LoadedLayers);
                 // Every layer may have been reported landed before the shard's Serving event arrives: its report says it serves.
                 if (report.State == Interfaces.Serving.InstanceState.Serving && instance.State is InstanceState.Loading or InstanceState.LiveNew)
-                    Loaded(instance);
+                    await EndLive(Loaded(instance));
             }
         }
         Changed();
         return reports;
     }
 
-    private void Loaded(InstanceLifecycle instance)
+    // Returns the LiveOld partner of a live pair this finished, which must stop pulling.
+    private InstanceLifecycle? Loaded(InstanceLifecycle instance)
     {
         _instances.LayersLanded(instance.Index, instance.TotalLayers);
         if (instance.State == InstanceState.Loading) _instances.FinishLoading(instance.Index);
-        else if (instance.State == InstanceState.LiveNew) _instances.FinishLive(instance.Index);
+        else if (instance.State == InstanceState.LiveNew && _instances.FinishLive(instance.Index) is { Applied: true, Partner: { } old })
+            return _instances.Find(old);
+        return null;
+    }
+
+    /// <summary>
+    /// Live scaling (blitz): a loading instance with its first layers pairs with the most loaded serving instance, and both
+    /// shards are told. A pair the shards refuse (a backend that cannot compute on a filling image) is undone and not tried again.
+    /// </summary>
+    private async Task PairLive(InstanceLifecycle fresh)
+    {
+        if (!_deployment!.Policy.ScalesLive() || _liveRefused.Contains(fresh.Index)) return;
+        if (LivePartners.Choose(fresh, _instances.All, _router.Outstanding) is not { } old) return;
+        if (!_instances.Pair(fresh.Index, old.Index).Applied) return;
+        try
+        {
+            await Calls.PairLive(fresh, new LivePairing(LiveRole.New, old.Shard, old.Host));
+            await Calls.PairLive(old, new LivePairing(LiveRole.Old, fresh.Shard, fresh.Host));
+            LogPairedLive(_logger, fresh.Shard, old.Shard, fresh.LoadedLayers, fresh.TotalLayers);
+        }
+        catch (Exception e)
+        {
+            _liveRefused.Add(fresh.Index);
+            if (fresh.State == InstanceState.LiveNew) _instances.Unpair(fresh.Index);
+            await EndLive(old);
+            LogPairFailed(_logger, fresh.Shard, old.Shard, e.Message);
+        }
+    }
+
+    private async Task EndLive(InstanceLifecycle? old)
+    {
+        if (old is null) return;
+        try
+        {
+            await Calls.EndLive(old);
+        }
+        catch (Exception e)
+        {
+            LogPairFailed(_logger, "-", old.Shard, e.Message);
+        }
     }
 
     private void Failed(InstanceLifecycle instance, string reason)

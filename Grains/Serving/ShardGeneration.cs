@@ -1,10 +1,17 @@
 using System.Runtime.CompilerServices;
 using BlitzScale.Grains.Interfaces.Serving;
 using BlitzScale.Grains.Telemetry;
+using BlitzScale.Native.Models;
 using BlitzScale.Native.Sampling;
 using BlitzScale.Native.Tokenization;
 
 namespace BlitzScale.Grains.Serving;
+
+/// <summary>What serves requests: the tokenizer, the model's shape and the server's generate call.</summary>
+internal sealed record Servable(TextTokenizer Tokenizer, LlamaConfig Config, Func<ServingRequest, CancellationToken, IAsyncEnumerable<ServedToken>> Serve)
+{
+    public static Servable Of(LoadedInstance instance) => new(instance.Tokenizer, instance.Model.Config, instance.Server.GenerateAsync);
+}
 
 /// <summary>
 /// One request on a loaded instance, as the wire sees it: checks it, tokenizes its prompt, submits it to the instance's
@@ -12,14 +19,14 @@ namespace BlitzScale.Grains.Serving;
 /// </summary>
 internal static class ShardGeneration
 {
-    /// <param name="instance">The loaded instance.</param>
+    /// <param name="instance">What serves the request: a loaded instance, or a live one still loading.</param>
     /// <param name="request">The request as the caller sent it.</param>
     /// <param name="shard">The shard's key, named in the first update.</param>
     /// <param name="model">The model, for the metrics.</param>
     /// <param name="emulated">Whether the instance's GPU is emulated (said in the first update).</param>
     /// <param name="metrics">The silo's serving metrics.</param>
     /// <param name="cancellationToken">Cancels the request; its KV blocks are freed.</param>
-    public static async IAsyncEnumerable<GenerationUpdate> Run(LoadedInstance instance, GenerateRequest request, string shard, string model, bool emulated,
+    public static async IAsyncEnumerable<GenerationUpdate> Run(Servable instance, GenerateRequest request, string shard, string model, bool emulated,
         ServingMetrics metrics, [EnumeratorCancellation] CancellationToken cancellationToken)
     {
         var sampling = new SamplingOptions(request.Temperature, request.TopP, request.TopK, request.Seed);
@@ -27,8 +34,8 @@ internal static class ShardGeneration
         if (request.MaxTokens < 0) throw new ArgumentOutOfRangeException(nameof(request), request.MaxTokens, "max tokens must be ≥ 0");
         int[] promptIds = request.PromptIds ?? instance.Tokenizer.Encode(request.Prompt);
         if (promptIds.Length == 0) throw new ArgumentException("the prompt has no tokens; it must start with BOS");
-        if (promptIds.FirstOrDefault(id => (uint)id >= (uint)instance.Model.Config.VocabSize, -1) is var bad and not -1)
-            throw new ArgumentException($"prompt token id {bad} is outside the vocabulary of {instance.Model.Config.VocabSize}");
+        if (promptIds.FirstOrDefault(id => (uint)id >= (uint)instance.Config.VocabSize, -1) is var bad and not -1)
+            throw new ArgumentException($"prompt token id {bad} is outside the vocabulary of {instance.Config.VocabSize}");
 
         var serving = new ServingRequest(request.RequestId ?? Guid.NewGuid().ToString("N"), promptIds, request.MaxTokens, sampling, request.StopAtEos);
         yield return new GenerationUpdate { PromptIds = promptIds, Instance = shard, Emulated = emulated };
@@ -39,7 +46,7 @@ internal static class ShardGeneration
         var record = metrics.Request(model, promptIds.Length);
         try
         {
-            await using var tokens = instance.Server.GenerateAsync(serving, cancellationToken).GetAsyncEnumerator(cancellationToken);
+            await using var tokens = instance.Serve(serving, cancellationToken).GetAsyncEnumerator(cancellationToken);
             while (await NextToken(tokens))
             {
                 var token = tokens.Current;

@@ -34,6 +34,17 @@ public sealed class ContinuousBatcher
     /// </summary>
     /// <exception cref="ArgumentOutOfRangeException">The policy is invalid, or the context or the layers are not positive.</exception>
     public ContinuousBatcher(BatchPolicy policy, int numLayers, int contextLength, int eosId)
+        : this(policy, numLayers, contextLength, eosId, allocator: null)
+    {
+    }
+
+    /// <summary>
+    /// A batcher that takes its KV blocks from <paramref name="allocator"/>, shared with another scheduler of the same KV store
+    /// (a live-scaled instance's earlier requests); a new allocator of the policy's blocks when null.
+    /// </summary>
+    /// <exception cref="ArgumentOutOfRangeException">The policy is invalid, or the context or the layers are not positive.</exception>
+    /// <exception cref="ArgumentException">The allocator's blocks or block size differ from the policy's.</exception>
+    public ContinuousBatcher(BatchPolicy policy, int numLayers, int contextLength, int eosId, KvBlockAllocator? allocator)
     {
         ArgumentNullException.ThrowIfNull(policy);
         policy.Validate();
@@ -43,8 +54,17 @@ public sealed class ContinuousBatcher
         _numLayers = numLayers;
         _contextLength = contextLength;
         _eosId = eosId;
-        _allocator = new KvBlockAllocator(policy.KvBlocks, policy.BlockSize);
+        _allocator = allocator ?? new KvBlockAllocator(policy.KvBlocks, policy.BlockSize);
+        if (_allocator.TotalBlocks != policy.KvBlocks || _allocator.BlockSize != policy.BlockSize)
+        {
+            throw new ArgumentException(
+                $"the allocator has {_allocator.TotalBlocks} blocks of {_allocator.BlockSize} positions, the policy {policy.KvBlocks} of {policy.BlockSize}",
+                nameof(allocator));
+        }
     }
+
+    /// <summary>The KV blocks this batcher reserves from; a live partner's split requests reserve from it too.</summary>
+    public KvBlockAllocator Allocator => _allocator;
 
     /// <summary>The policy.</summary>
     public BatchPolicy Policy => _policy;

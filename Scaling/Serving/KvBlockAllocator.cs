@@ -1,9 +1,14 @@
 namespace BlitzScale.Scaling.Serving;
 
 /// <summary>Hands out KV-cache block ids. Running out is an answer (<c>false</c>), not an exception.</summary>
+/// <remarks>
+/// Thread-safe: during live scaling two schedulers of one instance (the live one finishing its requests and the batcher
+/// taking new ones) share one KV store, each under its own lock, so the allocator guards its own free list.
+/// </remarks>
 public sealed class KvBlockAllocator
 {
     private readonly Stack<int> _free;
+    private readonly Lock _gate = new();
 
     /// <summary>An allocator of ids 0..<paramref name="blocks"/>-1.</summary>
     public KvBlockAllocator(int blocks, int blockSize)
@@ -21,9 +26,12 @@ public sealed class KvBlockAllocator
     /// <summary>Positions per block.</summary>
     public int BlockSize { get; }
     /// <summary>Blocks not in use.</summary>
-    public int FreeBlocks => _free.Count;
+    public int FreeBlocks
+    {
+        get { lock (_gate) return _free.Count; }
+    }
     /// <summary>Blocks in use.</summary>
-    public int UsedBlocks => TotalBlocks - _free.Count;
+    public int UsedBlocks => TotalBlocks - FreeBlocks;
 
     /// <summary>Blocks a sequence of <paramref name="positions"/> positions needs.</summary>
     public int BlocksFor(int positions) => (positions + BlockSize - 1) / BlockSize;
@@ -33,16 +41,22 @@ public sealed class KvBlockAllocator
     {
         int needed = BlocksFor(positions) - table.Blocks.Count;
         if (needed <= 0) return true;
-        if (needed > _free.Count) return false;
-        for (int i = 0; i < needed; i++)
-            table.AddBlock(_free.Pop());
+        lock (_gate)
+        {
+            if (needed > _free.Count) return false;
+            for (int i = 0; i < needed; i++)
+                table.AddBlock(_free.Pop());
+        }
         return true;
     }
 
     /// <summary>Returns a table's blocks.</summary>
     public void Release(KvBlockTable table)
     {
-        foreach (int block in table.ReleaseBlocks())
-            _free.Push(block);
+        var blocks = table.ReleaseBlocks();
+        lock (_gate)
+        {
+            foreach (int block in blocks) _free.Push(block);
+        }
     }
 }

@@ -1,0 +1,17 @@
+namespace BlitzScale.Grains.Interfaces.Serving;
+
+/// <summary>Which side of a live pair a shard is.</summary>
+public enum LiveRole
+{
+    /// <summary>Loading: serves with the layers landed so far and hands each request's tail to its partner.</summary>
+    New,
+    /// <summary>Serving: also runs the tails of the split requests it pulls from its partner.</summary>
+    Old,
+}
+
+/// <summary>Tells a shard it is half of a live pair (live scaling) and who the other half is.</summary>
+/// <param name="Role">This shard's side.</param>
+/// <param name="PartnerShard">The other shard's key.</param>
+/// <param name="PartnerHost">The other shard's host (its calls are placed there).</param>
+[GenerateSerializer, Immutable, Alias("blitz.LivePairing")]
+public sealed record LivePairing([property: Id(0)] LiveRole Role, [property: Id(1)] string PartnerShard, [property: Id(2)] string PartnerHost);

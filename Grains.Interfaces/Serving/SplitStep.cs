@@ -1,0 +1,31 @@
+namespace BlitzScale.Grains.Interfaces.Serving;
+
+/// <summary>
+/// One step of a split request for the LiveOld shard: the hidden states of positions [Start, Start + Count) after layers
+/// [0, FirstLayer), published on the LiveNew host's data plane (<see cref="Activation"/>), to run through the remaining layers
+/// and the head. Only this reference travels in the grain call; the bytes go over the data plane.
+/// </summary>
+[GenerateSerializer, Immutable, Alias("blitz.SplitStep")]
+public sealed record SplitStep
+{
+    /// <summary>The request.</summary>
+    [Id(0)] public required string RequestId { get; init; }
+    /// <summary>Position of the first row.</summary>
+    [Id(1)] public int Start { get; init; }
+    /// <summary>Rows (the prompt at the hand-over, then one per step).</summary>
+    [Id(2)] public int Count { get; init; }
+    /// <summary>The split layer j.</summary>
+    [Id(3)] public int FirstLayer { get; init; }
+    /// <summary>Where the rows are.</summary>
+    [Id(4)] public required ActivationRef Activation { get; init; }
+    /// <summary>Sampling temperature (0: greedy).</summary>
+    [Id(5)] public float Temperature { get; init; }
+    /// <summary>Nucleus sampling's p.</summary>
+    [Id(6)] public float TopP { get; init; } = 1f;
+    /// <summary>Top-k (0: all).</summary>
+    [Id(7)] public int TopK { get; init; }
+    /// <summary>The sampler's seed.</summary>
+    [Id(8)] public ulong Seed { get; init; }
+    /// <summary>Positions the request may reach (prompt + max tokens).</summary>
+    [Id(9)] public int Positions { get; init; }
+}

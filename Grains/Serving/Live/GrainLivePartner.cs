@@ -1,0 +1,97 @@
+using BlitzScale.Grains.DataPlane;
+using BlitzScale.Grains.Interfaces.Serving;
+using BlitzScale.Grains.Placement;
+using Microsoft.Extensions.Logging;
+
+namespace BlitzScale.Grains.Serving.Live;
+
+/// <summary>
+/// The LiveOld partner of a LiveNew shard, over the grid: each split step's hidden states are published on this host's data
+/// plane and the partner shard fetches them from there (authenticated, hash-checked, never in an Orleans message); the grain
+/// call carries only the reference and returns the sampled token.
+/// </summary>
+internal sealed partial class GrainLivePartner(IGrainFactory grains, HostDataPlane dataPlane, string shard, LivePairing pairing, ILogger logger) : ILivePartner
+{
+    private readonly Lock _gate = new();
+    private int _latestOffer;
+    private int _sentOffer;
+    private bool _sending;
+
+    private ILayerShardGrain Partner => grains.GetGrain<ILayerShardGrain>(pairing.PartnerShard);
+
+    public async Task<int> RunSplitAsync(SplitWork work, CancellationToken cancellationToken)
+    {
+        string sourceId = $"{shard}/live/{work.RequestId}/{work.Start}";
+        var activation = dataPlane.PublishActivation(sourceId, work.Hidden);
+        try
+        {
+            var step = new SplitStep
+            {
+                RequestId = work.RequestId, Start = work.Start, Count = work.Count, FirstLayer = work.FirstLayer, Activation = activation,
+                Temperature = work.Sampling.Temperature, TopP = work.Sampling.TopP, TopK = work.Sampling.TopK, Seed = work.Sampling.Seed,
+                Positions = work.Positions,
+            };
+            return await HostContext.On(pairing.PartnerHost, () => Partner.RunSplit(step)).WaitAsync(cancellationToken).ConfigureAwait(false);
+        }
+        finally
+        {
+            await dataPlane.RetireActivationAsync(sourceId).ConfigureAwait(false);
+        }
+    }
+
+    public async Task EndSplitAsync(string requestId)
+    {
+        try
+        {
+            await HostContext.On(pairing.PartnerHost, async () => { await Partner.EndSplit(requestId); return 0; }).ConfigureAwait(false);
+        }
+        catch (Exception e)
+        {
+            LogEndSplitFailed(logger, requestId, pairing.PartnerShard, e.Message);
+        }
+    }
+
+    // Offers are coalesced and sent one at a time, so the partner never sees an older count after a newer one.
+    public void Offer(int blocked)
+    {
+        lock (_gate)
+        {
+            _latestOffer = blocked;
+            if (_sending || _latestOffer == _sentOffer) return;
+            _sending = true;
+        }
+        _ = SendOffersAsync();
+    }
+
+    private async Task SendOffersAsync()
+    {
+        while (true)
+        {
+            int offer;
+            lock (_gate)
+            {
+                if (_latestOffer == _sentOffer)
+                {
+                    _sending = false;
+                    return;
+                }
+                offer = _latestOffer;
+            }
+            try
+            {
+                await HostContext.On(pairing.PartnerHost, async () => { await Partner.OfferLive(offer); return 0; }).ConfigureAwait(false);
+            }
+            catch (Exception e)
+            {
+                LogOfferFailed(logger, pairing.PartnerShard, e.Message);
+            }
+            lock (_gate) _sentOffer = offer;
+        }
+    }
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Live pair: could not tell {Partner} that request {Request} ended: {Reason}")]
+    private static partial void LogEndSplitFailed(ILogger logger, string request, string partner, string reason);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Live pair: could not offer requests to {Partner}: {Reason}")]
+    private static partial void LogOfferFailed(ILogger logger, string partner, string reason);
+}

@@ -1,0 +1,522 @@
+using System.Runtime.CompilerServices;
+using System.Threading.Channels;
+using BlitzScale.Native.Engine;
+using BlitzScale.Native.Sampling;
+using BlitzScale.Native.Serving;
+using BlitzScale.Scaling.Live;
+using BlitzScale.Scaling.Serving;
+
+namespace BlitzScale.Grains.Serving.Live;
+
+/// <summary>
+/// A LiveNew instance serving while its parameters still land (live scaling). Each request runs its prompt through the layers
+/// that have landed, and further as more land, first come first served except that a request whose next layer is loaded goes
+/// first (<see cref="ZigZagScheduler"/>). A request that has run every landed layer waits to be pulled by the LiveOld partner:
+/// from then on it is split at that layer j, and each decode step runs [0, j) here and [j, L) and the head there
+/// (<see cref="ILivePartner"/>); each side keeps the KV of its layers. A request that reaches the last layer here before it
+/// is pulled (the load completed) finishes here alone.
+/// </summary>
+/// <remarks>
+/// <para>When the load completes, the shard closes this server to new requests (<see cref="Close"/>) and starts an
+/// <see cref="InstanceServer"/> on the same engine and KV blocks (<paramref name="allocator"/> is shared); the requests
+/// already here finish here, split ones split: moving their KV for [j, L) would cost a transfer and a pause for each, while
+/// at most the live limit of them exist and each ends within its max tokens.</para>
+/// <para>Like <see cref="InstanceServer"/>, one loop plans under a lock and awaits the device for compute. Split steps run on
+/// the partner asynchronously, so the loop keeps advancing other requests meanwhile.</para>
+/// </remarks>
+internal sealed class LiveServer : IAsyncDisposable
+{
+    private readonly ILayerEngine _engine;
+    private readonly DeviceExecutor _device;
+    private readonly KvBlockAllocator _allocator;
+    private readonly ZigZagScheduler _scheduler;
+    private readonly ILivePartner _partner;
+    private readonly Func<int> _usableLayers;
+    private readonly BatchPolicy _policy;
+    private readonly int _eosId;
+    private readonly int _numLayers;
+    private readonly Lock _gate = new();
+    private readonly Dictionary<string, LiveEntry> _entries = new(StringComparer.Ordinal);
+    private readonly List<LiveEntry> _order = [];
+    private readonly LinkedList<LiveEntry> _waitingForBlocks = new();
+    private readonly Channel<bool> _wake = Channel.CreateBounded<bool>(
+        new BoundedChannelOptions(1) { FullMode = BoundedChannelFullMode.DropWrite, SingleReader = true });
+    private readonly CancellationTokenSource _stop = new();
+    private readonly TaskCompletionSource _idle = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private readonly Task _loop;
+    private int _offered = -1;
+    private bool _closed;
+    private bool _disposed;
+    private Exception? _fault;
+    private long _tokensGenerated;
+    private long _stepsRun;
+
+    /// <param name="engine">The engine over the image being filled.</param>
+    /// <param name="policy">Batching limits (tokens per step, running requests) and the KV store's blocks.</param>
+    /// <param name="device">The device the steps run on.</param>
+    /// <param name="eosId">The model's EOS token.</param>
+    /// <param name="allocator">The KV blocks, shared with the full server that follows.</param>
+    /// <param name="options">The ZigZag limits.</param>
+    /// <param name="time">The scheduler's clock.</param>
+    /// <param name="partner">The LiveOld partner.</param>
+    /// <param name="usableLayers">Layers that may run here now: the landed prefix, and the last layer only once the head has landed too.</param>
+    public LiveServer(ILayerEngine engine, BatchPolicy policy, DeviceExecutor device, int eosId, KvBlockAllocator allocator, ZigZagOptions options,
+        TimeProvider time, ILivePartner partner, Func<int> usableLayers)
+    {
+        ArgumentNullException.ThrowIfNull(engine);
+        ArgumentNullException.ThrowIfNull(policy);
+        policy.Validate();
+        _engine = engine;
+        _device = device;
+        _allocator = allocator;
+        _policy = policy;
+        _eosId = eosId;
+        _numLayers = engine.Config.NumLayers;
+        _partner = partner;
+        _usableLayers = usableLayers;
+        _scheduler = new ZigZagScheduler(_numLayers, options, time);
+        _loop = Task.Run(ServeAsync);
+    }
+
+    /// <summary>Completes once the server is closed and its last request has ended.</summary>
+    public Task Idle => _idle.Task;
+
+    /// <summary>Split requests at once, now.</summary>
+    public int SplitLimit
+    {
+        get { lock (_gate) return _scheduler.Limit; }
+    }
+
+    /// <summary>The load right now (waiting: not yet through any layer or waiting for blocks).</summary>
+    public InstanceStats Stats
+    {
+        get
+        {
+            lock (_gate)
+            {
+                int waiting = _waitingForBlocks.Count + _order.Count(e => e.Admitted && e.Split is null && e.Output.Count == 0);
+                return new InstanceStats(waiting, _entries.Count - waiting, _allocator.UsedBlocks, _allocator.TotalBlocks, _tokensGenerated, _stepsRun);
+            }
+        }
+    }
+
+    /// <summary>Serves <paramref name="request"/> as <see cref="InstanceServer.GenerateAsync"/> does.</summary>
+    /// <exception cref="LiveServerClosedException">The load has completed: the full server takes new requests.</exception>
+    /// <exception cref="RequestRejectedException">The request can never run on this instance.</exception>
+    public async IAsyncEnumerable<ServedToken> GenerateAsync(ServingRequest request, [EnumeratorCancellation] CancellationToken cancellationToken = default)
+    {
+        cancellationToken.ThrowIfCancellationRequested();
+        var entry = Submit(request);
+        try
+        {
+            var tokens = entry.Stream.Tokens;
+            while (await tokens.WaitToReadAsync(cancellationToken).ConfigureAwait(false))
+            {
+                while (tokens.TryRead(out var token))
+                {
+                    cancellationToken.ThrowIfCancellationRequested();
+                    yield return token;
+                }
+            }
+        }
+        finally
+        {
+            Leave(entry);
+            await entry.Stream.Released.ConfigureAwait(false);
+        }
+    }
+
+    /// <summary>More layers have landed: requests waiting for them may advance.</summary>
+    public void LayersLanded() => _wake.Writer.TryWrite(true);
+
+    /// <summary>
+    /// The partner has room: hands it the earliest blocked request (true), which is split from now on; false when none is
+    /// blocked or the live limit is reached.
+    /// </summary>
+    public bool HandOver()
+    {
+        LiveEntry entry;
+        SplitWork work;
+        lock (_gate)
+        {
+            if (_disposed || _fault is not null) return false;
+            var pulled = _scheduler.Pull(_usableLayers());
+            if (pulled is null) return false;
+            entry = _entries[pulled.Id];
+            int split = pulled.SplitLayer!.Value;
+            work = new SplitWork(entry.Id, 0, entry.PromptLength, split, entry.Hidden!, entry.Request.Sampling, entry.Positions);
+            entry.Hidden = null;
+            entry.Split = split;
+            entry.RemoteBusy = true;
+            OfferLocked();
+        }
+        _ = RunRemoteAsync(entry, work);
+        return true;
+    }
+
+    /// <summary>Takes no new requests from now on; those here finish.</summary>
+    public void Close()
+    {
+        lock (_gate)
+        {
+            _closed = true;
+            if (_entries.Count == 0) _idle.TrySetResult();
+        }
+        _wake.Writer.TryWrite(true);
+    }
+
+    /// <summary>Stops the loop, then fails the outstanding requests with <see cref="ObjectDisposedException"/>.</summary>
+    public async ValueTask DisposeAsync()
+    {
+        lock (_gate)
+        {
+            if (_disposed) return;
+            _disposed = true;
+            _closed = true;
+        }
+        await _stop.CancelAsync().ConfigureAwait(false);
+        await _loop.ConfigureAwait(false);
+        lock (_gate)
+        {
+            foreach (var entry in _order.ToArray()) End(entry, new ObjectDisposedException(nameof(LiveServer)));
+        }
+        _idle.TrySetResult();
+        _stop.Dispose();
+    }
+
+    private LiveEntry Submit(ServingRequest request)
+    {
+        ArgumentNullException.ThrowIfNull(request);
+        var config = _engine.Config;
+        for (int i = 0; i < request.PromptIds.Length; i++)
+        {
+            if ((uint)request.PromptIds[i] >= (uint)config.VocabSize)
+                throw new ArgumentOutOfRangeException(nameof(request), $"request \"{request.Id}\": prompt token {i} is {request.PromptIds[i]}, outside the vocabulary of {config.VocabSize}");
+        }
+        int positions = request.PromptIds.Length + request.MaxTokens;
+        if (positions > config.MaxPositionEmbeddings)
+        {
+            throw new RequestRejectedException(AdmitStatus.ExceedsContext,
+                $"request \"{request.Id}\": the model's context is {config.MaxPositionEmbeddings} tokens, but {positions} were requested");
+        }
+        if (_allocator.BlocksFor(positions) > _allocator.TotalBlocks)
+        {
+            throw new RequestRejectedException(AdmitStatus.ExceedsKvCache,
+                $"request \"{request.Id}\" needs {_allocator.BlocksFor(positions)} KV blocks of {_allocator.BlockSize} positions, the instance has {_allocator.TotalBlocks}");
+        }
+        var entry = new LiveEntry(request, new RequestStream(new ServingSequence(request.Id, request.PromptIds, request.MaxTokens, request.StopAtEos),
+            new Sampler(request.Sampling)));
+        lock (_gate)
+        {
+            ObjectDisposedException.ThrowIf(_disposed, this);
+            if (_closed) throw new LiveServerClosedException();
+            if (_fault is not null) throw new InvalidOperationException("the live instance's serving loop has failed", _fault);
+            if (!_entries.TryAdd(request.Id, entry))
+                throw new RequestRejectedException(AdmitStatus.DuplicateId, $"request \"{request.Id}\" is already waiting or running");
+            _order.Add(entry);
+            _waitingForBlocks.AddLast(entry);
+        }
+        _wake.Writer.TryWrite(true);
+        return entry;
+    }
+
+    private void Leave(LiveEntry entry)
+    {
+        lock (_gate)
+        {
+            if (entry.Ended) return;
+            if (entry.InStep) entry.CancelRequested = true;
+            else End(entry, null);
+        }
+        _wake.Writer.TryWrite(true);
+    }
+
+    private async Task ServeAsync()
+    {
+        try
+        {
+            while (!_stop.IsCancellationRequested)
+            {
+                LiveStep? step;
+                lock (_gate) step = NextStep();
+                if (step is null)
+                {
+                    await _wake.Reader.ReadAsync(_stop.Token).ConfigureAwait(false);
+                    continue;
+                }
+                LiveStepResult? result = null;
+                Exception? failure = null;
+                try
+                {
+                    result = await _device.RunAsync(() => Execute(step)).ConfigureAwait(false);
+                }
+                catch (Exception e)
+                {
+                    failure = e;
+                }
+                List<(LiveEntry, SplitWork)> remote;
+                lock (_gate) remote = result is not null ? Complete(step, result) : Fail(step, failure!);
+                foreach (var (entry, work) in remote) _ = RunRemoteAsync(entry, work);
+            }
+        }
+        catch (OperationCanceledException) when (_stop.IsCancellationRequested)
+        {
+        }
+        catch (Exception e)
+        {
+            lock (_gate)
+            {
+                _fault = e;
+                foreach (var entry in _order.ToArray()) End(entry, new InvalidOperationException("the live instance's serving loop has failed", e));
+            }
+        }
+    }
+
+    // Decodes due first (they are running requests), then advances through the landed layers; under the lock.
+    private LiveStep? NextStep()
+    {
+        int usable = _usableLayers();
+        _scheduler.ObserveLoad(usable);
+        AdmitWaiting();
+        var items = new List<LiveItem>();
+        int budget = _policy.MaxBatchTokens;
+        foreach (var entry in _order)
+        {
+            if (!entry.DecodeDue || entry.RemoteBusy || entry.InStep) continue;
+            int end = entry.Split ?? _numLayers;
+            // A local request runs its last layer only once the head has landed too.
+            if (end == _numLayers && usable < _numLayers) continue;
+            items.Add(new LiveItem(entry, Advance: false, entry.DecodePosition, 1, 0, end, [entry.Output[^1]], null));
+            budget--;
+        }
+        if (budget > 0)
+        {
+            foreach (var advance in _scheduler.PlanAdvance(usable, budget))
+            {
+                var entry = _entries[advance.Id];
+                var input = advance.FromLayer == 0 ? null : entry.Hidden;
+                int[] ids = advance.FromLayer == 0 ? entry.Request.PromptIds : new int[entry.PromptLength];
+                items.Add(new LiveItem(entry, Advance: true, 0, entry.PromptLength, advance.FromLayer, advance.EndLayer, ids, input));
+            }
+        }
+        OfferLocked();
+        if (items.Count == 0) return null;
+        foreach (var item in items) item.Entry.InStep = true;
+        return new LiveStep(items);
+    }
+
+    // Reserves blocks for waiting requests in arrival order while seats and blocks last (no overtaking); under the lock.
+    private void AdmitWaiting()
+    {
+        while (_waitingForBlocks.First is { } head)
+        {
+            var entry = head.Value;
+            if (_entries.Count - _waitingForBlocks.Count >= _policy.MaxRunningSequences) return;
+            if (!_allocator.TryReserve(entry.Kv, entry.Positions)) return;
+            _waitingForBlocks.RemoveFirst();
+            entry.Admitted = true;
+            _scheduler.Admit(entry.Id, entry.PromptLength);
+        }
+    }
+
+    // One forward pass: every item's own layer range; sampled tokens where the range ends at the last layer, the hidden rows
+    // elsewhere. On the device thread.
+    private LiveStepResult Execute(LiveStep step)
+    {
+        var items = step.Items;
+        int total = items.Sum(i => i.Count);
+        var ids = new int[total];
+        int row = 0;
+        foreach (var item in items)
+        {
+            item.TokenIds.CopyTo(ids, row);
+            row += item.Count;
+        }
+        var hidden = _engine.Embed(ids);
+        row = 0;
+        var segments = new BatchSegment[items.Count];
+        for (int i = 0; i < items.Count; i++)
+        {
+            var item = items[i];
+            item.Input?.Data.CopyTo(hidden.Data.AsSpan(row * hidden.Width));
+            segments[i] = new BatchSegment(item.Entry.Kv.Blocks, item.Start, item.Count, item.FirstLayer, item.EndLayer);
+            row += item.Count;
+        }
+        _engine.RunLayers(new Batch(segments), hidden);
+
+        var sampled = new int[items.Count];
+        var rows = new HiddenStates?[items.Count];
+        var heads = new List<int>();
+        row = 0;
+        for (int i = 0; i < items.Count; i++)
+        {
+            sampled[i] = -1;
+            if (items[i].EndLayer == _numLayers) heads.Add(i);
+            else rows[i] = HiddenRows.Copy(hidden, row, items[i].Count);
+            row += items[i].Count;
+        }
+        if (heads.Count > 0) SampleHeads(items, hidden, heads, sampled);
+        return new LiveStepResult(sampled, rows);
+    }
+
+    // Head and sampling for the items that ran the last layer, on their rows only.
+    private void SampleHeads(IReadOnlyList<LiveItem> items, HiddenStates hidden, List<int> heads, int[] sampled)
+    {
+        var starts = new int[items.Count];
+        for (int i = 1; i < items.Count; i++) starts[i] = starts[i - 1] + items[i - 1].Count;
+        var sub = new HiddenStates(heads.Sum(i => items[i].Count), hidden.Width);
+        var segments = new BatchSegment[heads.Count];
+        int row = 0;
+        for (int h = 0; h < heads.Count; h++)
+        {
+            var item = items[heads[h]];
+            hidden.Data.AsSpan(starts[heads[h]] * hidden.Width, item.Count * hidden.Width).CopyTo(sub.Data.AsSpan(row * hidden.Width));
+            segments[h] = new BatchSegment(item.Entry.Kv.Blocks, item.Start, item.Count, item.FirstLayer, item.EndLayer);
+            row += item.Count;
+        }
+        float[] logits = _engine.Head(new Batch(segments), sub);
+        int vocab = _engine.Config.VocabSize;
+        for (int h = 0; h < heads.Count; h++)
+            sampled[heads[h]] = items[heads[h]].Entry.Stream.Sampler.Sample(logits.AsSpan(h * vocab, vocab));
+    }
+
+    // Records a step that ran; returns the split steps to hand to the partner. Under the lock.
+    private List<(LiveEntry, SplitWork)> Complete(LiveStep step, LiveStepResult result)
+    {
+        _stepsRun++;
+        var remote = new List<(LiveEntry, SplitWork)>();
+        for (int i = 0; i < step.Items.Count; i++)
+        {
+            var item = step.Items[i];
+            var entry = item.Entry;
+            entry.InStep = false;
+            bool advance = item.Advance;
+            if (advance) _scheduler.Advanced(entry.Id);
+            if (entry.CancelRequested)
+            {
+                End(entry, null);
+                continue;
+            }
+            entry.Kv.Length = item.Start + item.Count;
+            if (result.Sampled[i] >= 0)
+            {
+                Accept(entry, result.Sampled[i]);
+            }
+            else if (advance)
+            {
+                entry.Hidden = result.Rows[i];
+            }
+            else
+            {
+                // A split decode step: its row goes to the partner, which samples.
+                entry.DecodeDue = false;
+                entry.RemoteBusy = true;
+                remote.Add((entry, new SplitWork(entry.Id, item.Start, 1, entry.Split!.Value, result.Rows[i]!, entry.Request.Sampling, entry.Positions)));
+            }
+        }
+        OfferLocked();
+        return remote;
+    }
+
+    // The device could not run the step: its requests fail (their KV is in an unknown state). Under the lock.
+    private List<(LiveEntry, SplitWork)> Fail(LiveStep step, Exception failure)
+    {
+        foreach (var item in step.Items)
+        {
+            item.Entry.InStep = false;
+            End(item.Entry, item.Entry.CancelRequested ? null : failure);
+        }
+        return [];
+    }
+
+    private async Task RunRemoteAsync(LiveEntry entry, SplitWork work)
+    {
+        int token;
+        try
+        {
+            token = await _partner.RunSplitAsync(work, _stop.Token).ConfigureAwait(false);
+        }
+        catch (Exception e)
+        {
+            lock (_gate)
+            {
+                entry.RemoteBusy = false;
+                if (!entry.Ended)
+                {
+                    End(entry, entry.CancelRequested ? null : new InvalidOperationException(
+                        $"request \"{entry.Id}\": the live partner could not run layers [{work.FirstLayer}, {_numLayers}): {e.Message}", e));
+                }
+            }
+            _wake.Writer.TryWrite(true);
+            return;
+        }
+        lock (_gate)
+        {
+            entry.RemoteBusy = false;
+            if (entry.Ended) return;
+            if (entry.CancelRequested) End(entry, null);
+            else Accept(entry, token);
+        }
+        _wake.Writer.TryWrite(true);
+    }
+
+    // A sampled token: streamed, and the request ends at EOS or max tokens; otherwise its next decode step is due. Under the lock.
+    private void Accept(LiveEntry entry, int token)
+    {
+        int index = entry.Output.Count;
+        if (entry.Request.StopAtEos && token == _eosId)
+        {
+            entry.Stream.Deliver(-1, index, ServingFinishReason.Eos);
+            End(entry, null);
+            return;
+        }
+        entry.Output.Add(token);
+        _tokensGenerated++;
+        if (index == 0) entry.Stream.Scheduled();
+        bool last = entry.Output.Count >= entry.Request.MaxTokens;
+        entry.Stream.Deliver(token, index, last ? ServingFinishReason.Length : null);
+        if (last) End(entry, null);
+        else entry.DecodeDue = true;
+    }
+
+    // The request leaves: its blocks here and on the partner are freed and its stream ends. Under the lock.
+    private void End(LiveEntry entry, Exception? error)
+    {
+        if (entry.Ended) return;
+        entry.Ended = true;
+        _entries.Remove(entry.Id);
+        _order.Remove(entry);
+        if (!entry.Admitted) _waitingForBlocks.Remove(entry);
+        _scheduler.Remove(entry.Id);
+        if (entry.Admitted && !entry.InStep) _allocator.Release(entry.Kv);
+        else if (entry.Admitted) entry.CancelRequested = true;
+        if (entry.Split is not null) _ = _partner.EndSplitAsync(entry.Id);
+        entry.Hidden = null;
+        entry.Stream.Close(error);
+        if (_closed && _entries.Count == 0) _idle.TrySetResult();
+    }
+
+    // Tells the partner how many requests wait for it, when that changes. Under the lock.
+    private void OfferLocked()
+    {
+        int usable = _usableLayers();
+        int blocked = 0;
+        foreach (var entry in _order)
+        {
+            if (_scheduler.Find(entry.Id) is { State: LiveRequestState.Queued } request && request.Progress == usable && usable > 0 && usable < _numLayers)
+                blocked++;
+        }
+        if (blocked == _offered) return;
+        _offered = blocked;
+        _partner.Offer(blocked);
+    }
+
+    private sealed record LiveItem(LiveEntry Entry, bool Advance, int Start, int Count, int FirstLayer, int EndLayer, int[] TokenIds, HiddenStates? Input);
+
+    private sealed record LiveStep(IReadOnlyList<LiveItem> Items);
+
+    private sealed record LiveStepResult(int[] Sampled, HiddenStates?[] Rows);
+}
+
+/// <summary>The live server takes no new requests: the instance has loaded, and its full server takes them.</summary>
+internal sealed class LiveServerClosedException() : InvalidOperationException("the instance has finished loading; its full server takes new requests");

@@ -1,0 +1,21 @@
+using BlitzScale.Native.Sampling;
+using BlitzScale.Scaling.Serving;
+
+namespace BlitzScale.Grains.Serving.Live;
+
+// A split request as the instance running its tail sees it: its KV blocks for layers [FirstLayer, L), its sampler, and the
+// step waiting to run. Only InstanceServer touches it, under its lock (the sampler on the device thread).
+internal sealed class SplitSequence(string id, int firstLayer, int positions, Sampler sampler)
+{
+    public string Id { get; } = id;
+    public int FirstLayer { get; } = firstLayer;
+    public int Positions { get; } = positions;
+    public Sampler Sampler { get; } = sampler;
+    public KvBlockTable Kv { get; } = new();
+    // Blocks reserved: it has been pulled in and runs with the instance's own requests.
+    public bool Admitted { get; set; }
+    public SplitWork? Pending { get; set; }
+    public TaskCompletionSource<int>? Result { get; set; }
+    public bool InFlight { get; set; }
+    public bool EndRequested { get; set; }
+}

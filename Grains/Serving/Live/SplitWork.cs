@@ -1,0 +1,18 @@
+using BlitzScale.Native.Engine;
+using BlitzScale.Native.Sampling;
+
+namespace BlitzScale.Grains.Serving.Live;
+
+/// <summary>
+/// One step of a split request for the instance that runs its tail (LiveOld): positions [Start, Start + Count) of request
+/// <paramref name="RequestId"/>, whose hidden states after layers [0, FirstLayer) the partner computed, to run through layers
+/// [FirstLayer, L) and the head, sampling the next token.
+/// </summary>
+/// <param name="RequestId">The request (the partner's id for it).</param>
+/// <param name="Start">Position of the first row.</param>
+/// <param name="Count">Rows: the whole prompt at the hand-over, then one per decode step.</param>
+/// <param name="FirstLayer">The split layer j; the same for every step of a request.</param>
+/// <param name="Hidden">Count rows of hidden states.</param>
+/// <param name="Sampling">How the request samples (its sampler lives where the head runs).</param>
+/// <param name="Positions">Positions the request may reach (prompt + max tokens): the KV blocks reserved for it here.</param>
+public sealed record SplitWork(string RequestId, int Start, int Count, int FirstLayer, HiddenStates Hidden, SamplingOptions Sampling, int Positions);

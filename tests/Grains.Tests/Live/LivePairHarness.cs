@@ -1,0 +1,113 @@
+using System.Collections.Concurrent;
+using BlitzScale.Grains.Serving;
+using BlitzScale.Grains.Serving.Live;
+using BlitzScale.Native.Compute.Cpu;
+using BlitzScale.Native.Engine;
+using BlitzScale.Native.Models.Image;
+using BlitzScale.Native.Serving;
+using BlitzScale.Scaling.Live;
+using BlitzScale.Scaling.Serving;
+
+namespace BlitzScale.Grains.Tests.Live;
+
+/// <summary>
+/// A live pair in one process, on the cpu engine: LiveOld serves stories260K from a full image; LiveNew's image is empty and the
+/// test lands its blobs one at a time (<see cref="Land"/>), so every split point is reached on purpose. The partner link calls
+/// LiveOld's server directly and records every split step (the grid's link moves the same work over the data plane).
+/// </summary>
+internal sealed class LivePairHarness : IAsyncDisposable, ILivePartner
+{
+    private readonly LocalModel _model;
+    private readonly DeviceExecutor _oldDevice = new("live-old");
+    private readonly DeviceExecutor _newDevice = new("live-new");
+    private readonly CpuEngine _oldEngine;
+    private readonly CpuEngine _newEngine;
+    private InstanceServer? _full;
+
+    public LivePairHarness(LocalModel model, BatchPolicy policy, ZigZagOptions? options = null)
+    {
+        _model = model;
+        Policy = policy;
+        _oldEngine = new CpuEngine(model.Image, new KvStoreShape(policy.KvBlocks, policy.BlockSize));
+        Old = new InstanceServer(_oldEngine, policy, _oldDevice, model.Directory.Generation.EosTokenId);
+        Image = ParameterImage.Allocate(model.Image.Layout);
+        _newEngine = new CpuEngine(Image, new KvStoreShape(policy.KvBlocks, policy.BlockSize));
+        NewBlocks = new KvBlockAllocator(policy.KvBlocks, policy.BlockSize);
+        int layers = model.Image.Layout.Config.NumLayers;
+        New = new LiveServer(_newEngine, policy, _newDevice, model.Directory.Generation.EosTokenId, NewBlocks, options ?? new ZigZagOptions(),
+            TimeProvider.System, this, () => Image.IsComplete ? layers : Math.Min(Image.LoadedLayerPrefix, layers - 1));
+        Old.PullFrom(() => Task.FromResult(New.HandOver()));
+    }
+
+    public BatchPolicy Policy { get; }
+    public InstanceServer Old { get; }
+    public LiveServer New { get; }
+    public ParameterImage Image { get; }
+    public KvBlockAllocator NewBlocks { get; }
+
+    /// <summary>The full server LiveNew starts once its image is complete (<see cref="FinishLoading"/>).</summary>
+    public InstanceServer Full => _full ?? throw new InvalidOperationException("the load has not finished");
+
+    /// <summary>Every split step LiveOld ran: request, first row, rows, split layer.</summary>
+    public ConcurrentQueue<(string Request, int Start, int Count, int Layer)> SplitSteps { get; } = new();
+
+    /// <summary>Requests whose end LiveOld was told of.</summary>
+    public ConcurrentQueue<string> Ended { get; } = new();
+
+    /// <summary>Lands blob <paramref name="blob"/> (0: embedding, 1..L: layers, L+1: head) in LiveNew's image.</summary>
+    public void Land(int blob)
+    {
+        _model.Image.BlobBytes(blob).CopyTo(Image.BlobBytes(blob));
+        Image.MarkLoaded(blob);
+        New.LayersLanded();
+    }
+
+    /// <summary>Lands the embedding and the first <paramref name="layers"/> layers.</summary>
+    public void LandLayers(int layers)
+    {
+        for (int blob = 0; blob <= layers; blob++)
+        {
+            if (!Image.IsLoaded(blob)) Land(blob);
+        }
+    }
+
+    /// <summary>Lands the rest and does what the shard does then: closes the live server and starts the full one on the same blocks.</summary>
+    public void FinishLoading()
+    {
+        for (int blob = 0; blob < Image.Layout.Blobs.Count; blob++)
+        {
+            if (!Image.IsLoaded(blob)) Land(blob);
+        }
+        _full = new InstanceServer(_newEngine, Policy, _newDevice, _model.Directory.Generation.EosTokenId, NewBlocks);
+        New.Close();
+    }
+
+    public Task<int> RunSplitAsync(SplitWork work, CancellationToken cancellationToken)
+    {
+        SplitSteps.Enqueue((work.RequestId, work.Start, work.Count, work.FirstLayer));
+        // The rows are copied as the data plane would deliver them: LiveOld never shares LiveNew's arrays.
+        var hidden = HiddenStates.FromBytes(work.Hidden.ToBytes());
+        return Old.RunSplitAsync(work with { Hidden = hidden }).WaitAsync(cancellationToken);
+    }
+
+    public Task EndSplitAsync(string requestId)
+    {
+        Ended.Enqueue(requestId);
+        Old.EndSplit(requestId);
+        return Task.CompletedTask;
+    }
+
+    public void Offer(int blocked) => Old.Offered(blocked);
+
+    public async ValueTask DisposeAsync()
+    {
+        await New.DisposeAsync();
+        if (_full is not null) await _full.DisposeAsync();
+        await Old.DisposeAsync();
+        _newEngine.Dispose();
+        _oldEngine.Dispose();
+        Image.Dispose();
+        _newDevice.Dispose();
+        _oldDevice.Dispose();
+    }
+}

@@ -1,0 +1,149 @@
+using BlitzScale.Grains.Serving;
+using BlitzScale.Grains.Tests.Serving;
+using BlitzScale.Native.Engine;
+using BlitzScale.Native.Sampling;
+using BlitzScale.Scaling.Serving;
+using BlitzScale.Tests.Shared;
+
+namespace BlitzScale.Grains.Tests.Live;
+
+/// <summary>
+/// Live scaling is token-exact: stories260K's reference generations served by a LiveNew instance whose layers land one by one,
+/// split with a LiveOld partner at every layer, before and after the load completes, equal the goldens token for token.
+/// </summary>
+public sealed class LiveServerTests : IDisposable
+{
+    private static readonly BatchPolicy Policy = new() { MaxBatchTokens = 64, MaxRunningSequences = 8, KvBlocks = 96 };
+    private readonly LocalModel _model = LocalModel.Open(RepositoryPaths.ShippedStories260K);
+    private readonly IReadOnlyList<GoldenCase> _goldens = GoldenCase.Load(Path.Combine(RepositoryPaths.ShippedStories260K, "goldens.jsonl"));
+
+    [Theory]
+    [InlineData(1)]
+    [InlineData(2)]
+    [InlineData(3)]
+    [InlineData(4)]
+    public async Task Requests_split_at_each_layer_match_the_goldens(int landed)
+    {
+        await using var pair = new LivePairHarness(_model, Policy);
+        pair.LandLayers(landed);
+
+        var served = await Task.WhenAll(_goldens.Select((c, i) => ServingModelFixture.Collect(pair.New.GenerateAsync(Request($"g{i}", c)))));
+
+        for (int i = 0; i < _goldens.Count; i++) AssertGolden(_goldens[i], served[i].Ids);
+        // Each request ran the landed layers here, was pulled whole at that layer, and every later step was split there too.
+        var steps = pair.SplitSteps.ToArray();
+        for (int i = 0; i < _goldens.Count; i++)
+        {
+            var mine = steps.Where(s => s.Request == $"g{i}").ToArray();
+            Assert.Equal((0, _goldens[i].PromptIds.Length), (mine[0].Start, mine[0].Count));
+            Assert.All(mine, s => Assert.Equal(landed, s.Layer));
+            Assert.Equal(served[i].Ids.Length, mine.Length);
+        }
+        await AssertAllFreed(pair);
+    }
+
+    [Fact]
+    public async Task Requests_arriving_while_layers_land_stay_exact_through_the_end_of_the_load()
+    {
+        await using var pair = new LivePairHarness(_model, Policy);
+        pair.Land(0);
+        // Only the embedding: nothing can run yet, so the first request waits here for layer 0.
+        await using var first = pair.New.GenerateAsync(Request("first", _goldens[1])).GetAsyncEnumerator();
+        var firstToken = first.MoveNextAsync().AsTask();
+        pair.LandLayers(1);
+        Assert.True(await firstToken);
+        await using var second = pair.New.GenerateAsync(Request("second", _goldens[0])).GetAsyncEnumerator();
+        var secondToken = second.MoveNextAsync().AsTask();
+        pair.LandLayers(2);
+        Assert.True(await secondToken);
+        pair.LandLayers(4);
+
+        int stepsBefore = pair.SplitSteps.Count(s => s.Request == "first");
+        pair.FinishLoading();
+        var afterLoad = ServingModelFixture.Collect(pair.Full.GenerateAsync(Request("after", _goldens[2])));
+        int[] firstIds = [first.Current.TokenId, .. (await Rest(first)).Ids];
+        int[] secondIds = [second.Current.TokenId, .. (await Rest(second)).Ids];
+
+        AssertGolden(_goldens[1], firstIds);
+        AssertGolden(_goldens[0], secondIds);
+        AssertGolden(_goldens[2], (await afterLoad).Ids);
+        var steps = pair.SplitSteps.ToArray();
+        Assert.All(steps.Where(s => s.Request == "first"), s => Assert.Equal(1, s.Layer));
+        Assert.All(steps.Where(s => s.Request == "second"), s => Assert.Equal(2, s.Layer));
+        // The first request kept decoding split after the load had completed, and the request after it never split.
+        Assert.True(steps.Count(s => s.Request == "first") > stepsBefore, "the split request should have finished after the load completed");
+        Assert.DoesNotContain(steps, s => s.Request == "after");
+        await AssertAllFreed(pair);
+    }
+
+    [Fact]
+    public async Task Cancelling_a_split_request_frees_its_KV_blocks_on_both_sides()
+    {
+        await using var pair = new LivePairHarness(_model, Policy);
+        pair.LandLayers(2);
+        using var cancel = new CancellationTokenSource();
+        var request = new ServingRequest("long", [.. _goldens[1].PromptIds], 200, SamplingOptions.Greedy, StopAtEos: false);
+        var tokens = pair.New.GenerateAsync(request, cancel.Token).GetAsyncEnumerator(cancel.Token);
+        for (int i = 0; i < 3; i++) Assert.True(await tokens.MoveNextAsync());
+        Assert.True(pair.Old.SplitRequests == 1, "the request should be split with the partner");
+        Assert.True(pair.Old.Stats.KvBlocksUsed > 0 && pair.NewBlocks.UsedBlocks > 0);
+
+        await cancel.CancelAsync();
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(async () => await tokens.MoveNextAsync());
+        await tokens.DisposeAsync();
+
+        Assert.Contains("long", pair.Ended);
+        await AssertAllFreed(pair);
+    }
+
+    [Fact]
+    public async Task A_request_that_reaches_the_last_layer_before_it_is_pulled_finishes_here_alone()
+    {
+        // No partner pulls: the requests wait for layers, and the complete image lets them run to the head here.
+        await using var pair = new LivePairHarness(_model, Policy);
+        pair.Old.PullFrom(null);
+        pair.LandLayers(3);
+        var served = Task.WhenAll(_goldens.Select((c, i) => ServingModelFixture.Collect(pair.New.GenerateAsync(Request($"g{i}", c)))));
+        pair.FinishLoading();
+
+        var results = await served;
+        for (int i = 0; i < _goldens.Count; i++) AssertGolden(_goldens[i], results[i].Ids);
+        Assert.Empty(pair.SplitSteps);
+        await AssertAllFreed(pair);
+    }
+
+    public void Dispose() => _model.Dispose();
+
+    private static ServingRequest Request(string id, GoldenCase golden) =>
+        new(id, [.. golden.PromptIds], golden.Steps + 1 - golden.PromptIds.Length, SamplingOptions.Greedy, StopAtEos: false);
+
+    private static void AssertGolden(GoldenCase golden, int[] generated)
+    {
+        int[] ids = [.. golden.PromptIds, .. generated];
+        Assert.True(ids.SequenceEqual(golden.Ids), $"\"{golden.Prompt}\": expected [{string.Join(", ", golden.Ids)}], got [{string.Join(", ", ids)}]");
+    }
+
+    private static async Task<(int[] Ids, ServingFinishReason Finish)> Rest(IAsyncEnumerator<ServedToken> tokens)
+    {
+        var ids = new List<int>();
+        ServingFinishReason? finish = tokens.Current.Finish;
+        while (finish is null && await tokens.MoveNextAsync())
+        {
+            if (tokens.Current.TokenId >= 0) ids.Add(tokens.Current.TokenId);
+            finish = tokens.Current.Finish;
+        }
+        Assert.NotNull(finish);
+        return ([.. ids], finish.Value);
+    }
+
+    // Ending a split request frees the partner's blocks when its step in flight (if any) completes: wait for that, bounded.
+    private static async Task AssertAllFreed(LivePairHarness pair)
+    {
+        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(10);
+        while ((pair.Old.SplitRequests > 0 || pair.Old.Stats.KvBlocksUsed > 0 || pair.NewBlocks.UsedBlocks > 0) && DateTime.UtcNow < deadline)
+            await Task.Delay(5);
+        Assert.Equal(0, pair.Old.SplitRequests);
+        Assert.Equal(0, pair.Old.Stats.KvBlocksUsed);
+        Assert.Equal(0, pair.NewBlocks.UsedBlocks);
+    }
+}
