@@ -29,6 +29,7 @@ internal static class SiloSwitches
         ["--chunk-mib"] = $"{HostSection}:ChunkMiB",
         ["--host-memory-gib"] = $"{HostSection}:HostMemoryGiB",
         ["--storage-mbps"] = $"{HostSection}:StorageMBps",
+        ["--receive-mbps"] = $"{HostSection}:ReceiveMBps",
         ["--clustering"] = $"{SiloOptions.Section}:Clustering",
         ["--redis"] = $"{SiloOptions.Section}:Redis",
         ["--cluster-id"] = $"{SiloOptions.Section}:ClusterId",

@@ -27,6 +27,7 @@ internal sealed partial class HostDataPlane : IAsyncDisposable
     private readonly Dictionary<string, int> _sameHostReaders = new(StringComparer.Ordinal);
     private readonly Dictionary<string, TaskCompletionSource> _drained = new(StringComparer.Ordinal);
     private readonly Lock _gate = new();
+    private readonly double? _receiveMBps;
     private readonly string _host;
 
     public HostDataPlane(GpuHostOptions host, IOptions<ClusterOptions> cluster, ILogger<HostDataPlane> logger)
@@ -37,6 +38,7 @@ internal sealed partial class HostDataPlane : IAsyncDisposable
         _server = BlobServer.Start(new IPEndPoint(address, host.DataPort), secret);
         _network = new TcpBlobTransport(secret);
         ChunkBytes = host.ChunkMiB << 20;
+        _receiveMBps = host.ReceiveMBps;
         Address = _server.Address;
         (_rdmaServer, _rdma, RdmaUnavailable) = StartRdma(address, secret);
         RdmaAddress = _rdmaServer?.Address;
@@ -88,6 +90,7 @@ internal sealed partial class HostDataPlane : IAsyncDisposable
     public async Task<TransferResult> FetchAsync(LoadFeed feed, IBlobSink target, IProgress<int>? blobReady, CancellationToken cancellationToken)
     {
         var request = new TransferRequest(feed.SourceId, feed.FirstBlob, feed.EndBlob, ChunkBytes);
+        if (_receiveMBps is { } rate) target = new PacedSink(target, rate);
         if (feed.Kind == FeedKind.Network)
             return await _network.TransferAsync(feed.Peer, request, target, blobReady, cancellationToken).ConfigureAwait(false);
         if (feed.Kind == FeedKind.Rdma)

@@ -66,6 +66,11 @@ public sealed class GpuHostOptions
     /// (this machine's page cache is far faster than the SSDs it stands for; the testbed scales it with the links).
     /// </summary>
     public double? StorageMBps { get; set; }
+    /// <summary>
+    /// Emulated rate at which this host receives parameters from peers and host copies, in MB/s (10^6 bytes). Unlimited when
+    /// null. For grids in one process, where no link can be shaped; the testbed shapes real links with tc instead.
+    /// </summary>
+    public double? ReceiveMBps { get; set; }
     /// <summary>Host memory for model copies, in GiB; the memory available at start-up when null.</summary>
     public double? HostMemoryGiB { get; set; }
 

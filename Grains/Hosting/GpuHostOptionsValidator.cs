@@ -35,6 +35,8 @@ public static class GpuHostOptionsValidator
             errors.Add($"ChunkMiB: expected 1 to 256, found {o.ChunkMiB}");
         if (o.StorageMBps is { } storage && (!(storage > 0) || double.IsInfinity(storage)))
             errors.Add($"StorageMBps: expected a positive number, found {storage}");
+        if (o.ReceiveMBps is { } receive && (!(receive > 0) || double.IsInfinity(receive)))
+            errors.Add($"ReceiveMBps: expected a positive number, found {receive}");
         if (o.HostMemoryGiB is { } memory && (!(memory > 0) || double.IsInfinity(memory)))
             errors.Add($"HostMemoryGiB: expected a positive number, found {memory}");
         if (o.ModelsDirectory is { } dir && !Directory.Exists(dir))

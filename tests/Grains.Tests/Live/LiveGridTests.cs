@@ -1,0 +1,96 @@
+using System.Diagnostics;
+using BlitzScale.Grains.Hosting;
+using BlitzScale.Grains.Interfaces.Serving;
+using BlitzScale.Native.Engine;
+using BlitzScale.Tests.Shared;
+
+namespace BlitzScale.Grains.Tests.Live;
+
+/// <summary>The grid with host-b receiving parameters at 0.25 MB/s: a stories260K instance loading there takes seconds, layer by layer.</summary>
+public sealed class SlowReceiveFixture : GridFixture
+{
+    public const double ReceiveMBps = 0.25;
+
+    protected override void ConfigureHost(GpuHostOptions host)
+    {
+        if (host.Host == HostB) host.ReceiveMBps = ReceiveMBps;
+    }
+}
+
+/// <summary>
+/// Live scaling across silos: a scale-up under load pairs the loading instance on host-b with the busy one on host-a; requests
+/// routed to it are served while its layers still land (hidden states crossing between the silos' data planes), and every
+/// greedy output equals stories260K's reference.
+/// </summary>
+public sealed class LiveGridTests(SlowReceiveFixture grid) : IClassFixture<SlowReceiveFixture>
+{
+    [Fact]
+    public async Task A_loading_instance_serves_live_across_silos_and_every_output_matches_the_goldens()
+    {
+        var goldens = GoldenCase.Load(Path.Combine(RepositoryPaths.ShippedStories260K, "goldens.jsonl"));
+        var model = grid.Model("live-grid");
+        await model.Deploy(new DeployRequest
+        {
+            ModelDirectory = RepositoryPaths.ShippedStories260K, Instances = 1, Gpus = [$"{GridFixture.HostA}/gpu0"], KvBlocks = 128, Policy = LoadPolicy.Blitz,
+        });
+        await using var events = await ModelEventLog.Follow(grid.Client, "live-grid");
+        await WaitUntil(async () => (await model.GetStatus()).Instances.All(i => i.State == InstanceState.Serving), "the first instance never served");
+
+        // Load on the first instance, so the new one has someone to help.
+        var clock = Stopwatch.StartNew();
+        var requests = new List<Task<(Streamed Result, double FirstMs, GoldenCase Golden)>>();
+        for (int i = 0; i < 6; i++) requests.Add(Run(goldens[i % goldens.Count], clock));
+        var scaled = await model.Scale(new ScaleRequest { Instances = 2, Gpus = [$"{GridFixture.HostB}/gpu0"] });
+        string fresh = scaled.Instances.Single(i => i.Gpu.StartsWith(GridFixture.HostB, StringComparison.Ordinal)).Shard;
+
+        // Requests keep arriving while the layers land.
+        var paired = events.WaitFor(e => e.Kind == ModelEventKind.LayerReady && e.Shard == fresh);
+        await paired;
+        bool sawLive = false;
+        while (!events.Events.Any(e => e.Kind == ModelEventKind.Serving && e.Shard == fresh))
+        {
+            sawLive |= (await model.GetStatus()).Instances.Any(i => i.State == InstanceState.LiveNew);
+            requests.Add(Run(goldens[requests.Count % goldens.Count], clock));
+            await Task.Delay(100);
+        }
+        double loadedAtMs = clock.Elapsed.TotalMilliseconds;
+        var results = await Task.WhenAll(requests);
+
+        Assert.True(sawLive, "the new instance never showed as LiveNew while it loaded");
+        foreach (var (result, _, golden) in results)
+            Assert.True(result.AllIds.SequenceEqual(golden.Ids), $"\"{golden.Prompt}\" on {result.Instance}: expected [{string.Join(", ", golden.Ids)}], got [{string.Join(", ", result.AllIds)}]");
+        var live = results.Where(r => r.Result.Instance == fresh && r.FirstMs < loadedAtMs).ToList();
+        Assert.True(live.Count > 0, $"no request got a token from {fresh} before it finished loading at {loadedAtMs:0} ms " +
+            $"(first tokens: {string.Join(", ", results.Select(r => $"{r.Result.Instance} {r.FirstMs:0}"))})");
+        var final = await model.GetStatus();
+        Assert.All(final.Instances, i => Assert.Equal(InstanceState.Serving, i.State));
+        await model.Undeploy();
+    }
+
+    private async Task<(Streamed, double, GoldenCase)> Run(GoldenCase golden, Stopwatch clock)
+    {
+        var request = new GenerateRequest { PromptIds = [.. golden.PromptIds], MaxTokens = golden.Steps + 1 - golden.PromptIds.Length, StopAtEos = false };
+        double first = -1;
+        var updates = grid.Client.GenerateAsync("live-grid", request);
+        async IAsyncEnumerable<GenerationUpdate> Timed()
+        {
+            await foreach (var update in updates)
+            {
+                if (first < 0 && update.TokenId >= 0) first = clock.Elapsed.TotalMilliseconds;
+                yield return update;
+            }
+        }
+        var result = await Streamed.Collect(Timed());
+        return (result, first, golden);
+    }
+
+    private static async Task WaitUntil(Func<Task<bool>> condition, string failure)
+    {
+        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(60);
+        while (!await condition())
+        {
+            Assert.True(DateTime.UtcNow < deadline, failure);
+            await Task.Delay(20);
+        }
+    }
+}
