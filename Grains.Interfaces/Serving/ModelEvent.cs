@@ -21,6 +21,11 @@ public enum ModelEventKind
     Evicted,
     /// <summary>A host-memory copy of the model was made or dropped (<see cref="ModelEvent.Detail"/>).</summary>
     HostCopy,
+    /// <summary>
+    /// Live scaling: a loading instance (<see cref="ModelEvent.Shard"/>, with <see cref="ModelEvent.LoadedLayers"/> landed) serves
+    /// beside a busy one (named in <see cref="ModelEvent.Detail"/>) before its last layer lands.
+    /// </summary>
+    LivePaired,
 }
 
 /// <summary>One loading or instance event of a model, published on <see cref="StreamNames.ModelEvents"/> keyed by the model name.</summary>

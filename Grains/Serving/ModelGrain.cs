@@ -448,6 +448,11 @@ internal sealed partial class ModelGrain : Grain, IModelGrain, IStreamSubscripti
             await Calls.PairLive(fresh, new LivePairing(LiveRole.New, old.Shard, old.Host));
             await Calls.PairLive(old, new LivePairing(LiveRole.Old, fresh.Shard, fresh.Host));
             LogPairedLive(_logger, fresh.Shard, old.Shard, fresh.LoadedLayers, fresh.TotalLayers);
+            await ModelEvents.Publish(this, new ModelEvent
+            {
+                Kind = ModelEventKind.LivePaired, Model = Model, Shard = fresh.Shard, Gpu = fresh.Gpu, LoadedLayers = fresh.LoadedLayers,
+                TotalLayers = fresh.TotalLayers, Detail = $"serves live beside {old.Shard} ({old.Gpu}) with {fresh.LoadedLayers} of {fresh.TotalLayers} layers",
+            });
         }
         catch (Exception e)
         {

@@ -40,23 +40,23 @@ public sealed class LiveGridTests(SlowReceiveFixture grid) : IClassFixture<SlowR
         var clock = Stopwatch.StartNew();
         var requests = new List<Task<(Streamed Result, double FirstMs, GoldenCase Golden)>>();
         for (int i = 0; i < 6; i++) requests.Add(Run(goldens[i % goldens.Count], clock));
+        // Pairing needs a busy partner: wait until the requests run there.
+        await WaitUntil(async () => (await model.GetStatus()).Instances.Sum(i => i.Running) > 0, "the first requests never ran");
         var scaled = await model.Scale(new ScaleRequest { Instances = 2, Gpus = [$"{GridFixture.HostB}/gpu0"] });
         string fresh = scaled.Instances.Single(i => i.Gpu.StartsWith(GridFixture.HostB, StringComparison.Ordinal)).Shard;
 
         // Requests keep arriving while the layers land.
-        var paired = events.WaitFor(e => e.Kind == ModelEventKind.LayerReady && e.Shard == fresh);
-        await paired;
-        bool sawLive = false;
         while (!events.Events.Any(e => e.Kind == ModelEventKind.Serving && e.Shard == fresh))
         {
-            sawLive |= (await model.GetStatus()).Instances.Any(i => i.State == InstanceState.LiveNew);
             requests.Add(Run(goldens[requests.Count % goldens.Count], clock));
             await Task.Delay(100);
         }
         double loadedAtMs = clock.Elapsed.TotalMilliseconds;
         var results = await Task.WhenAll(requests);
 
-        Assert.True(sawLive, "the new instance never showed as LiveNew while it loaded");
+        var paired = events.Events.FirstOrDefault(e => e.Kind == ModelEventKind.LivePaired && e.Shard == fresh);
+        Assert.True(paired is not null, $"{fresh} never paired live; events: {string.Join(", ", events.Events.Select(e => $"{e.Kind} {e.Shard} {e.LoadedLayers}"))}");
+        Assert.InRange(paired.LoadedLayers, 1, paired.TotalLayers - 1);
         foreach (var (result, _, golden) in results)
             Assert.True(result.AllIds.SequenceEqual(golden.Ids), $"\"{golden.Prompt}\" on {result.Instance}: expected [{string.Join(", ", golden.Ids)}], got [{string.Join(", ", result.AllIds)}]");
         var live = results.Where(r => r.Result.Instance == fresh && r.FirstMs < loadedAtMs).ToList();
