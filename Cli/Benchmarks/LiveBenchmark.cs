@@ -177,13 +177,20 @@ internal static class LiveBenchmark
             progress($"warm-up: deploy {WarmModel} on {First}");
             await Deploy(WarmModel, LoadPolicy.Blitz);
             var generate = Closed(WarmModel);
-            var workload = new ServeWorkload(6 * S, 2 * S, options.PromptTokens, options.OutputTokens, vocab, options.Seed);
+            var workload = new ServeWorkload(10 * S, 2 * S, options.PromptTokens, options.OutputTokens, vocab, options.Seed);
             await workload.Warm(generate, S);
             progress($"capacity: {workload.Requests} requests, {workload.Concurrency} at a time, on one instance");
             var run = await workload.Run(generate);
             double rps = workload.Requests / run.Seconds;
-            progress($"warm-up: scale {WarmModel} to {string.Join(", ", Added)} and serve on every instance");
-            await cluster.ScaleUp(WarmModel, new ScaleRequest { Instances = 1 + options.NewInstances, Gpus = Added, ReviveWarm = false }, cancellation);
+            progress($"warm-up: scale {WarmModel} to {string.Join(", ", Added)} without load and serve on every instance");
+            var known = (await cluster.Model(WarmModel).GetStatus()).Instances.Select(i => i.Instance).ToHashSet();
+            var clock = Stopwatch.StartNew();
+            var warm = new LivePolicyRun { Policy = "warm-up", ModelName = WarmModel };
+            var serving = await ScaleAt(warm, known, 0, clock);
+            report.WarmupScaleCallSeconds = warm.ScaleReturnedS;
+            report.WarmupFullLoadSeconds = Math.Round(serving.Values.Max(), 3);
+            progress(string.Create(CultureInfo.InvariantCulture,
+                $"warm-up: the scale call returned after {report.WarmupScaleCallSeconds:F3} s, every new instance served after {report.WarmupFullLoadSeconds:F3} s"));
             await workload.Warm(generate, 4 * (1 + options.NewInstances));
             await cluster.Undeploy(WarmModel, _gpus, cancellation);
             return rps;
@@ -209,7 +216,7 @@ internal static class LiveBenchmark
 
                 progress($"{name}: {schedule.Arrivals.Count} requests over {schedule.EndSeconds:F1} s, scale to {1 + options.NewInstances} at {schedule.BurstStartSeconds:F1} s");
                 clock.Restart();
-                var scaling = ScaleAtBurst(run, known, schedule.BurstStartSeconds, clock);
+                var scaling = ScaleAt(run, known, schedule.BurstStartSeconds, clock);
                 var log = await LiveDriver.Play(schedule.Arrivals, (a, ct) => cluster.Client.GenerateStreamingAsync(run.ModelName, Request(a.Index), ct),
                     clock, Drain, cancellation);
                 var serving = await scaling;
@@ -241,8 +248,8 @@ internal static class LiveBenchmark
             return run;
         }
 
-        /// <summary>At the burst's start: the scale request, then the new instances' Serving times (seconds from the origin).</summary>
-        private async Task<Dictionary<int, double>> ScaleAtBurst(LivePolicyRun run, HashSet<int> known, double at, Stopwatch clock)
+        /// <summary>At <paramref name="at"/> (the burst's start): the scale request, then the new instances' Serving times (seconds from the origin).</summary>
+        private async Task<Dictionary<int, double>> ScaleAt(LivePolicyRun run, HashSet<int> known, double at, Stopwatch clock)
         {
             double wait = at - clock.Elapsed.TotalSeconds;
             if (wait > 0) await Task.Delay(TimeSpan.FromSeconds(wait), cancellation);

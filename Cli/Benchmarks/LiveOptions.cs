@@ -41,7 +41,8 @@ internal sealed record LiveOptions(string ModelDirectory, string? Shape, int Hos
     public const double DefaultRealLinkGbps = 100;
     public const int DefaultSequencesPerInstance = 16;
     public const double DefaultSteadySeconds = 3;
-    public const double DefaultBurstSeconds = 10;
+    /// <summary>Long enough for sllm's load from storage (438 MB at 50 MB/s: 9 s, and the scale request's own seconds) to end inside the burst.</summary>
+    public const double DefaultBurstSeconds = 20;
     public const int DefaultPromptTokens = 32;
     public const int DefaultOutputTokens = 32;
     public const string DefaultPolicies = "blitz,blitz-fast,sllm,allcache";

@@ -54,6 +54,10 @@ internal sealed class LiveReport
     public double BurstSeconds { get; set; }
     /// <summary>Burst rate ÷ one instance's capacity (should be ≥ 2).</summary>
     public double? BurstOverCapacity { get; set; }
+    /// <summary>The warm-up's scale to 1 + N without load: seconds until the scale call returned (every new instance placed and loading).</summary>
+    public double? WarmupScaleCallSeconds { get; set; }
+    /// <summary>The warm-up's scale to 1 + N without load: seconds until every new instance served (its full load, blitz's loading, no requests).</summary>
+    public double? WarmupFullLoadSeconds { get; set; }
     /// <summary>How each policy was kept from profiting from the one before.</summary>
     public string CacheIsolation { get; set; } = "";
     /// <summary>Every time is as measured (wall clock), dilation included.</summary>
