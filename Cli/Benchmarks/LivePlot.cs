@@ -15,7 +15,7 @@ internal static class LivePlot
         var plot = new Plot();
         foreach (var (name, run) in report.Policies)
         {
-            var burst = run.Log.Where(r => r.Phase == LivePhase.Burst && r.TtftS is not null).ToList();
+            var burst = (run.Log ?? []).Where(r => r.Phase == LivePhase.Burst && r.TtftS is not null).ToList();
             if (burst.Count == 0) continue;
             var series = plot.Add.Scatter(burst.Select(r => r.ArrivalS - run.BurstStartS).ToArray(), burst.Select(r => r.TtftS!.Value).ToArray());
             series.LineWidth = 0;

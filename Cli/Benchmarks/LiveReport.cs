@@ -79,6 +79,12 @@ internal sealed class LiveReport
     /// <summary>Whether any policy failed (an error, or a request that failed), or the run stopped early.</summary>
     public bool Failed => Error is not null || Policies.Values.Any(p => p.Error is not null);
 
+    /// <summary>Drops every policy's request log (what stdout gets; the --json file and the plot keep them).</summary>
+    public void DropLogs()
+    {
+        foreach (var run in Policies.Values) run.Log = null;
+    }
+
     /// <summary>Derives the ratios and the goal checks from the policies' figures.</summary>
     public void Finish()
     {
@@ -119,6 +125,7 @@ internal sealed class LivePolicyRun
     public List<LiveNewInstance> NewInstances { get; } = [];
     public LiveFigures? Figures { get; set; }
     public string? Error { get; set; }
-    /// <summary>Every request, in schedule order.</summary>
-    public IReadOnlyList<LiveRequest> Log { get; set; } = [];
+    /// <summary>Every request, in schedule order (left out of the summary printed on stdout: thousands of lines).</summary>
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public IReadOnlyList<LiveRequest>? Log { get; set; } = [];
 }

@@ -84,14 +84,18 @@ internal static class BenchCommand
                 parse.GetValue(redisPort), parse.GetValue(state)!, parse.GetValue(testbed), parse.GetValue(keep));
             Action<string> progress = step => Console.Error.WriteLine($"bench live: {step}");
             var report = await LiveBenchmark.Run(options, progress, cancellation);
-            string text = JsonSerializer.Serialize(report, CliJson.Indented);
-            Console.WriteLine(text);
-            if (parse.GetValue(json) is { } file) await File.WriteAllTextAsync(file, text + Environment.NewLine, CancellationToken.None);
+            if (parse.GetValue(json) is { } file)
+            {
+                await File.WriteAllTextAsync(file, JsonSerializer.Serialize(report, CliJson.Indented) + Environment.NewLine, CancellationToken.None);
+                progress($"report with every request's log written to {file}");
+            }
             if (parse.GetValue(plot) is { } png)
             {
                 LivePlot.Write(png, report);
                 progress($"plot written to {png}");
             }
+            report.DropLogs();
+            Console.WriteLine(JsonSerializer.Serialize(report, CliJson.Indented));
             return report.Failed ? 1 : 0;
         }));
         return command;

@@ -111,5 +111,10 @@ public sealed class LiveReportTests
         Assert.Equal(0.2, request.GetProperty("ttft_s").GetDouble(), 9);
         Assert.Equal("m/0/0", request.GetProperty("shard").GetString());
         Assert.Equal(JsonValueKind.Null, request.GetProperty("error").ValueKind);
+
+        report.DropLogs();
+        using var summary = JsonDocument.Parse(JsonSerializer.Serialize(report, CliJson.Options));
+        Assert.False(summary.RootElement.GetProperty("policies").GetProperty("blitz").TryGetProperty("log", out _));
+        Assert.Equal(600, summary.RootElement.GetProperty("policies").GetProperty("blitz").GetProperty("figures").GetProperty("burst_ttft_ms").GetProperty("p99").GetDouble());
     }
 }
