@@ -228,13 +228,15 @@ internal static class LiveBenchmark
                     run.NewInstances.Add(new LiveNewInstance(i.Instance, i.Shard, i.Gpu, serving.TryGetValue(i.Instance, out double at) ? Math.Round(at, 3) : null,
                         Math.Round(i.LoadSeconds, 3), i.LoadedFrom, i.LoadedBytes));
                 }
-                var figures = LiveFigures.Of(log, run.ScaleAtS!.Value, run.NewInstances);
+                var figures = LiveFigures.Of(log, run.ScaleAtS!.Value, schedule.EndSeconds, run.NewInstances);
                 run.Figures = figures;
                 if (figures.Failed > 0)
                     run.Error = $"{figures.Failed} of {figures.Requests} requests failed, e.g. request {log.First(r => r.Error is not null).Index}: {log.First(r => r.Error is not null).Error}";
                 progress(string.Create(CultureInfo.InvariantCulture,
                     $"{name}: burst TTFT p50 {figures.BurstTtftMs?.P50:F1} ms, p99 {figures.BurstTtftMs?.P99:F1} ms; first token of a new instance {figures.FirstTokenS:F3} s, " +
                     $"full load {figures.FullLoadS:F3} s (share {figures.FirstTokenShare:F3}); failed {figures.Failed}; driver lag ≤ {figures.MaxStartLagMs:F1} ms"));
+                if (!figures.LoadedInBurst)
+                    progress($"{name}: warning: the new instances were not all serving before the burst ended; its TTFT is mostly one instance's queue (make --burst-seconds longer)");
             }
             catch (Exception e) when (e is not OperationCanceledException || !cancellation.IsCancellationRequested)
             {

@@ -13,11 +13,15 @@ namespace BlitzScale.Cli.Benchmarks;
 /// <param name="FullLoadS">Scale request to the last new instance seen Serving (all of them fully loaded).</param>
 /// <param name="FirstTokenShare"><paramref name="FirstTokenS"/> ÷ <paramref name="FullLoadS"/>.</param>
 /// <param name="MaxStartLagMs">The driver's largest delay between a request's scheduled arrival and its start (open-loop check).</param>
+/// <param name="LoadedInBurst">
+/// Whether every new instance was fully loaded before the burst ended; when not, the burst's TTFT is mostly one instance's
+/// queue and says little about the policy (make the burst longer).
+/// </param>
 internal sealed record LiveFigures(int Requests, int BurstRequests, int Failed, Percentiles? SteadyTtftMs, Percentiles? BurstTtftMs,
-    double? FirstTokenS, double? FullLoadS, double? FirstTokenShare, double MaxStartLagMs)
+    double? FirstTokenS, double? FullLoadS, double? FirstTokenShare, double MaxStartLagMs, bool LoadedInBurst)
 {
-    /// <summary>Derives the figures from a log, the time of the scale request and the instances it added.</summary>
-    public static LiveFigures Of(IReadOnlyList<LiveRequest> log, double scaleAtS, IReadOnlyList<LiveNewInstance> added)
+    /// <summary>Derives the figures from a log, the time of the scale request, the burst's end and the instances the scale added.</summary>
+    public static LiveFigures Of(IReadOnlyList<LiveRequest> log, double scaleAtS, double burstEndS, IReadOnlyList<LiveNewInstance> added)
     {
         ArgumentNullException.ThrowIfNull(log);
         ArgumentNullException.ThrowIfNull(added);
@@ -36,7 +40,8 @@ internal sealed record LiveFigures(int Requests, int BurstRequests, int Failed, 
             firstToken is { } ft ? Math.Round(ft, 3) : null,
             fullLoad is { } fl ? Math.Round(fl, 3) : null,
             share,
-            log.Count == 0 ? 0 : Math.Round(log.Max(r => r.StartS - r.ArrivalS) * 1e3, 3));
+            log.Count == 0 ? 0 : Math.Round(log.Max(r => r.StartS - r.ArrivalS) * 1e3, 3),
+            fullLoad is { } loaded && scaleAtS + loaded < burstEndS);
     }
 
     private static Percentiles? TtftMs(IReadOnlyList<LiveRequest> log, LivePhase phase)

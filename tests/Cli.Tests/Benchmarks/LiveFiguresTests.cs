@@ -29,7 +29,7 @@ public sealed class LiveFiguresTests
         };
         for (int i = 1; i <= 100; i++) log.Add(Request(1 + i, LivePhase.Burst, 5, 5 + i * 0.01, Old, start: 5.002));
 
-        var figures = LiveFigures.Of(log, scaleAtS: 5, Added);
+        var figures = LiveFigures.Of(log, scaleAtS: 5, burstEndS: 20, Added);
 
         Assert.Equal(new Percentiles(500, 990), figures.BurstTtftMs);
         Assert.Equal(new Percentiles(100, 100), figures.SteadyTtftMs);
@@ -49,7 +49,7 @@ public sealed class LiveFiguresTests
             Request(3, LivePhase.Burst, 5.3, 6.1, New1, error: "failed after a token"),
         };
 
-        var figures = LiveFigures.Of(log, scaleAtS: 5.0, Added);
+        var figures = LiveFigures.Of(log, scaleAtS: 5.0, burstEndS: 20, Added);
 
         Assert.Equal(1.4, figures.FirstTokenS!.Value, 6);
         // The last new instance served at 8.0: full load 3.0 s after the request; share 1.4 / 3.0.
@@ -67,7 +67,7 @@ public sealed class LiveFiguresTests
             Request(2, LivePhase.Burst, 5.0, 9.0, Old, error: "not finished when the drain time ran out"),
         };
 
-        var figures = LiveFigures.Of(log, 5.0, Added);
+        var figures = LiveFigures.Of(log, 5.0, 20, Added);
 
         Assert.Equal(2, figures.Failed);
         Assert.Equal(new Percentiles(100, 100), figures.BurstTtftMs);
@@ -79,20 +79,31 @@ public sealed class LiveFiguresTests
         var log = new[] { Request(0, LivePhase.Burst, 5.0, 5.5, Old) };
         LiveNewInstance[] notAllServing = [Added[0], Added[1] with { ServingAtS = null }];
 
-        var none = LiveFigures.Of(log, 5.0, notAllServing);
+        var none = LiveFigures.Of(log, 5.0, 20, notAllServing);
 
         Assert.Null(none.FirstTokenS);
         Assert.Null(none.FullLoadS);
         Assert.Null(none.FirstTokenShare);
-        Assert.Null(LiveFigures.Of(log, 5.0, []).FullLoadS);
+        Assert.False(none.LoadedInBurst);
+        Assert.Null(LiveFigures.Of(log, 5.0, 20, []).FullLoadS);
     }
 
     [Fact]
     public void A_phase_without_a_finished_request_has_no_percentiles()
     {
-        var figures = LiveFigures.Of([Request(0, LivePhase.Steady, 1, 1.2, Old)], 5.0, Added);
+        var figures = LiveFigures.Of([Request(0, LivePhase.Steady, 1, 1.2, Old)], 5.0, 20, Added);
 
         Assert.Null(figures.BurstTtftMs);
         Assert.Equal(0, figures.BurstRequests);
+    }
+
+    [Fact]
+    public void A_load_that_ends_after_the_burst_is_flagged()
+    {
+        var log = new[] { Request(0, LivePhase.Burst, 5.0, 5.5, Old) };
+
+        // The last new instance serves at 8.0.
+        Assert.True(LiveFigures.Of(log, 5.0, burstEndS: 8.5, Added).LoadedInBurst);
+        Assert.False(LiveFigures.Of(log, 5.0, burstEndS: 7.9, Added).LoadedInBurst);
     }
 }

@@ -11,7 +11,7 @@ public sealed class LiveReportTests
     {
         Policy = policy,
         ModelName = $"live-{policy}",
-        Figures = new LiveFigures(10, 8, 0, null, new Percentiles(p99Ms / 2, p99Ms), 1, 2, share, 0.5),
+        Figures = new LiveFigures(10, 8, 0, null, new Percentiles(p99Ms / 2, p99Ms), 1, 2, share, 0.5, LoadedInBurst: true),
         Error = error,
     };
 
@@ -104,6 +104,7 @@ public sealed class LiveReportTests
         Assert.Equal(2, figures.GetProperty("full_load_s").GetDouble());
         Assert.Equal(0.2, figures.GetProperty("first_token_share").GetDouble());
         Assert.Equal(0, figures.GetProperty("failed").GetInt32());
+        Assert.True(figures.GetProperty("loaded_in_burst").GetBoolean());
         Assert.Equal(3.0, blitz.GetProperty("scale_at_s").GetDouble());
         Assert.Equal("m/1/0", blitz.GetProperty("new_instances")[0].GetProperty("shard").GetString());
         var request = blitz.GetProperty("log")[0];
