@@ -1,0 +1,131 @@
+using System.Text.Json.Serialization;
+
+namespace BlitzScale.Cli.Benchmarks;
+
+/// <summary>
+/// What <c>blitz bench live</c> measured: the setting (backend, profile, dilation, link, shape, capacity, rates), each
+/// policy's run, and blitz's burst p99 TTFT over each baseline's with the goals. A failed run still reports what it got.
+/// </summary>
+internal sealed class LiveReport
+{
+    /// <summary>Goal: blitz's burst p99 TTFT ÷ blitz-fast's (what live scaling alone buys).</summary>
+    public const double GoalRatioBlitzFast = 0.7;
+    /// <summary>Goal: blitz's burst p99 TTFT ÷ sllm's.</summary>
+    public const double GoalRatioSllm = 0.3;
+    /// <summary>Goal: blitz's first_token_s ÷ full_load_s (tokens flow long before the load ends).</summary>
+    public const double GoalFirstTokenShare = 0.3;
+
+    /// <summary>The baselines blitz is compared with, by their key in <see cref="P99TtftRatio"/> and their policy name.</summary>
+    public static readonly IReadOnlyList<(string Key, string Policy)> Baselines = [("blitz_fast", "blitz-fast"), ("sllm", "sllm"), ("allcache", "allcache")];
+
+    /// <summary>The backend in words; a timed one names its profile and dilation.</summary>
+    public string Backend { get; set; } = "";
+    /// <summary>Whether compute was emulated (timed).</summary>
+    public bool Emulated { get; set; }
+    public string? CostProfile { get; set; }
+    public string? CostModel { get; set; }
+    /// <summary>timed: D.</summary>
+    public double? TimeDilation { get; set; }
+    /// <summary>timed: how D was chosen (derived from the link and the layer bytes, or given).</summary>
+    public string? TimeDilationSource { get; set; }
+    public int LinkMbit { get; set; }
+    [JsonPropertyName("storage_MBps")] public double StorageMBps { get; set; }
+    public string Model { get; set; } = "";
+    /// <summary>The synthetic shape and dtype, when no --model was given.</summary>
+    public string? Shape { get; set; }
+    public long ModelBytes { get; set; }
+    public long LayerBytes { get; set; }
+    public int Layers { get; set; }
+    /// <summary>Seconds a full image takes over one link at its rate (the payload share of a frame left out).</summary>
+    public double LinkLoadSeconds { get; set; }
+    public int Hosts { get; set; }
+    public int GpusPerHost { get; set; }
+    public int NewInstances { get; set; }
+    public int SequencesPerInstance { get; set; }
+    public int KvBlocks { get; set; }
+    public int PromptTokens { get; set; }
+    public int OutputTokens { get; set; }
+    public int Seed { get; set; }
+    public int Cores { get; set; }
+    public LiveCapacity? Capacity { get; set; }
+    public double SteadyRps { get; set; }
+    public double SteadySeconds { get; set; }
+    public double BurstRps { get; set; }
+    public double BurstSeconds { get; set; }
+    /// <summary>Burst rate ÷ one instance's capacity (should be ≥ 2).</summary>
+    public double? BurstOverCapacity { get; set; }
+    /// <summary>The warm-up's scale to 1 + N without load: seconds until the scale call returned (every new instance placed and loading).</summary>
+    public double? WarmupScaleCallSeconds { get; set; }
+    /// <summary>The warm-up's scale to 1 + N without load: seconds until every new instance served (its full load, blitz's loading, no requests).</summary>
+    public double? WarmupFullLoadSeconds { get; set; }
+    /// <summary>How each policy was kept from profiting from the one before.</summary>
+    public string CacheIsolation { get; set; } = "";
+    /// <summary>Every time is as measured (wall clock), dilation included.</summary>
+    public string Times => "seconds and ms as measured (wall clock, dilation included); ratios are dilation-free";
+    /// <summary>Policy name → its run, in the order run.</summary>
+    public Dictionary<string, LivePolicyRun> Policies { get; } = [];
+    /// <summary>Baseline key → blitz's burst p99 TTFT ÷ the baseline's; null when either was not run or has no figure.</summary>
+    [JsonPropertyName("p99_ttft_ratio")] public Dictionary<string, double?> P99TtftRatio { get; } = [];
+    public Dictionary<string, double> Goals { get; } = new()
+    {
+        ["p99_ttft_ratio_blitz_fast_max"] = GoalRatioBlitzFast,
+        ["p99_ttft_ratio_sllm_max"] = GoalRatioSllm,
+        ["first_token_share_max"] = GoalFirstTokenShare,
+    };
+    /// <summary>Goal → met; null when its figure is missing.</summary>
+    public Dictionary<string, bool?> GoalsMet { get; } = [];
+    public string? Error { get; set; }
+
+    /// <summary>Whether any policy failed (an error, or a request that failed), or the run stopped early.</summary>
+    public bool Failed => Error is not null || Policies.Values.Any(p => p.Error is not null);
+
+    /// <summary>Drops every policy's request log (what stdout gets; the --json file and the plot keep them).</summary>
+    public void DropLogs()
+    {
+        foreach (var run in Policies.Values) run.Log = null;
+    }
+
+    /// <summary>Derives the ratios and the goal checks from the policies' figures.</summary>
+    public void Finish()
+    {
+        double? blitz = Policies.GetValueOrDefault("blitz")?.Figures?.BurstTtftMs?.P99;
+        foreach (var (key, policy) in Baselines)
+        {
+            double? other = Policies.GetValueOrDefault(policy)?.Figures?.BurstTtftMs?.P99;
+            P99TtftRatio[key] = blitz is { } b && other is > 0 ? Math.Round(b / other.Value, 3) : null;
+        }
+        GoalsMet["p99_ttft_ratio_blitz_fast"] = P99TtftRatio["blitz_fast"] is { } f ? f <= GoalRatioBlitzFast : null;
+        GoalsMet["p99_ttft_ratio_sllm"] = P99TtftRatio["sllm"] is { } s ? s <= GoalRatioSllm : null;
+        GoalsMet["first_token_share"] = Policies.GetValueOrDefault("blitz")?.Figures?.FirstTokenShare is { } share ? share <= GoalFirstTokenShare : null;
+    }
+}
+
+/// <summary>One instance's capacity in requests per second, from the cost profile (timed) and as measured on the testbed.</summary>
+/// <param name="ProfileRps">timed: what the profile predicts for one instance saturated with this workload.</param>
+/// <param name="MeasuredRps">Measured on one deployed instance with a closed loop of twice its batch.</param>
+/// <param name="UsedRps">The one the default rates are derived from: the profile's for timed, the measured one for cpu.</param>
+/// <param name="Source">"profile" or "measured".</param>
+internal sealed record LiveCapacity(double? ProfileRps, double? MeasuredRps, double UsedRps, string Source);
+
+/// <summary>One policy's run: its deployment, its scale request, its new instances, its figures and every request.</summary>
+internal sealed class LivePolicyRun
+{
+    public required string Policy { get; init; }
+    /// <summary>The model name it was deployed under (distinct per policy, so no cache of another policy can serve it).</summary>
+    public required string ModelName { get; init; }
+    /// <summary>Deploy request to the first instance serving, as the client saw it.</summary>
+    public double? DeploySeconds { get; set; }
+    /// <summary>Host → bytes of this model's host-memory copies when the run started.</summary>
+    public IReadOnlyDictionary<string, long>? HostCopies { get; set; }
+    public double BurstStartS { get; set; }
+    /// <summary>When the scale request was sent, seconds from the run's origin.</summary>
+    public double? ScaleAtS { get; set; }
+    /// <summary>When the scale call returned (every new instance loading).</summary>
+    public double? ScaleReturnedS { get; set; }
+    public List<LiveNewInstance> NewInstances { get; } = [];
+    public LiveFigures? Figures { get; set; }
+    public string? Error { get; set; }
+    /// <summary>Every request, in schedule order (left out of the summary printed on stdout: thousands of lines).</summary>
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public IReadOnlyList<LiveRequest>? Log { get; set; } = [];
+}

@@ -1,0 +1,121 @@
+using System.Text.Json;
+using BlitzScale.Cli.Benchmarks;
+using BlitzScale.Cli.Commands;
+
+namespace BlitzScale.Cli.Tests.Benchmarks;
+
+/// <summary>The report's ratios and goals across policies, and the JSON names readers depend on.</summary>
+public sealed class LiveReportTests
+{
+    private static LivePolicyRun Run(string policy, double p99Ms, double? share = null, string? error = null) => new()
+    {
+        Policy = policy,
+        ModelName = $"live-{policy}",
+        Figures = new LiveFigures(10, 8, 0, null, new Percentiles(p99Ms / 2, p99Ms), 1, 2, share, 0.5, LoadedInBurst: true),
+        Error = error,
+    };
+
+    [Fact]
+    public void Ratios_are_blitzs_burst_p99_over_each_baselines_and_the_goals_are_checked()
+    {
+        var report = new LiveReport();
+        report.Policies["blitz"] = Run("blitz", 600, share: 0.25);
+        report.Policies["blitz-fast"] = Run("blitz-fast", 1000);
+        report.Policies["sllm"] = Run("sllm", 1500);
+        report.Policies["allcache"] = Run("allcache", 400);
+
+        report.Finish();
+
+        Assert.Equal(0.6, report.P99TtftRatio["blitz_fast"]);
+        Assert.Equal(0.4, report.P99TtftRatio["sllm"]);
+        Assert.Equal(1.5, report.P99TtftRatio["allcache"]);
+        Assert.True(report.GoalsMet["p99_ttft_ratio_blitz_fast"]);
+        Assert.False(report.GoalsMet["p99_ttft_ratio_sllm"]);
+        Assert.True(report.GoalsMet["first_token_share"]);
+        Assert.False(report.Failed);
+    }
+
+    [Fact]
+    public void A_policy_not_run_has_a_null_ratio_and_its_goal_is_unknown()
+    {
+        var report = new LiveReport();
+        report.Policies["blitz"] = Run("blitz", 600);
+        report.Policies["sllm"] = Run("sllm", 6000);
+
+        report.Finish();
+
+        Assert.Null(report.P99TtftRatio["blitz_fast"]);
+        Assert.Null(report.P99TtftRatio["allcache"]);
+        Assert.Equal(0.1, report.P99TtftRatio["sllm"]);
+        Assert.Null(report.GoalsMet["p99_ttft_ratio_blitz_fast"]);
+        Assert.True(report.GoalsMet["p99_ttft_ratio_sllm"]);
+        Assert.Null(report.GoalsMet["first_token_share"]);
+    }
+
+    [Fact]
+    public void Without_blitz_every_ratio_is_null()
+    {
+        var report = new LiveReport();
+        report.Policies["sllm"] = Run("sllm", 6000);
+
+        report.Finish();
+
+        Assert.All(report.P99TtftRatio.Values, Assert.Null);
+        Assert.Equal(["blitz_fast", "sllm", "allcache"], report.P99TtftRatio.Keys);
+    }
+
+    [Fact]
+    public void A_policy_with_an_error_fails_the_run()
+    {
+        var report = new LiveReport();
+        report.Policies["blitz"] = Run("blitz", 600);
+        report.Policies["sllm"] = Run("sllm", 6000, error: "2 of 10 requests failed");
+
+        Assert.True(report.Failed);
+    }
+
+    [Fact]
+    public void The_json_names_the_figures_as_documented()
+    {
+        var report = new LiveReport { Backend = "timed", LinkMbit = 1000, StorageMBps = 50, BurstRps = 60 };
+        var run = Run("blitz", 600, share: 0.2);
+        run.ScaleAtS = 3.0;
+        run.NewInstances.Add(new LiveNewInstance(1, "m/1/0", "h2/gpu0", 6.2, 3.1, "gpu h1/gpu0", 1000));
+        run.Log = [new LiveRequest(0, LivePhase.Burst, 3.1, 3.1, 3.3, 4.0, "m/0/0", 32, null)];
+        report.Policies["blitz"] = run;
+        report.Capacity = new LiveCapacity(30.1, 29.5, 30.1, "profile");
+        report.Finish();
+
+        using var json = JsonDocument.Parse(JsonSerializer.Serialize(report, CliJson.Options));
+        var root = json.RootElement;
+
+        Assert.Equal(JsonValueKind.Null, root.GetProperty("p99_ttft_ratio").GetProperty("sllm").ValueKind);
+        Assert.Equal(0.7, root.GetProperty("goals").GetProperty("p99_ttft_ratio_blitz_fast_max").GetDouble());
+        Assert.Equal(0.3, root.GetProperty("goals").GetProperty("p99_ttft_ratio_sllm_max").GetDouble());
+        Assert.Equal(0.3, root.GetProperty("goals").GetProperty("first_token_share_max").GetDouble());
+        Assert.True(root.GetProperty("goals_met").GetProperty("first_token_share").GetBoolean());
+        Assert.Equal(50, root.GetProperty("storage_MBps").GetDouble());
+        Assert.Equal(30.1, root.GetProperty("capacity").GetProperty("profile_rps").GetDouble());
+        Assert.Equal(60, root.GetProperty("burst_rps").GetDouble());
+        var blitz = root.GetProperty("policies").GetProperty("blitz");
+        var figures = blitz.GetProperty("figures");
+        Assert.Equal(600, figures.GetProperty("burst_ttft_ms").GetProperty("p99").GetDouble());
+        Assert.Equal(1, figures.GetProperty("first_token_s").GetDouble());
+        Assert.Equal(2, figures.GetProperty("full_load_s").GetDouble());
+        Assert.Equal(0.2, figures.GetProperty("first_token_share").GetDouble());
+        Assert.Equal(0, figures.GetProperty("failed").GetInt32());
+        Assert.True(figures.GetProperty("loaded_in_burst").GetBoolean());
+        Assert.Equal(3.0, blitz.GetProperty("scale_at_s").GetDouble());
+        Assert.Equal("m/1/0", blitz.GetProperty("new_instances")[0].GetProperty("shard").GetString());
+        var request = blitz.GetProperty("log")[0];
+        Assert.Equal("Burst", request.GetProperty("phase").GetString());
+        Assert.Equal(0.2, request.GetProperty("ttft_s").GetDouble(), 9);
+        Assert.Equal("m/0/0", request.GetProperty("shard").GetString());
+        Assert.Equal(JsonValueKind.Null, request.GetProperty("error").ValueKind);
+
+        report.DropLogs();
+        using var summary = JsonDocument.Parse(JsonSerializer.Serialize(report, CliJson.Options));
+        Assert.False(summary.RootElement.GetProperty("policies").GetProperty("blitz").TryGetProperty("log", out _));
+        Assert.Equal(600, summary.RootElement.GetProperty("policies").GetProperty("blitz").GetProperty("figures").GetProperty("burst_ttft_ms").GetProperty("p99").GetDouble());
+    }
+}
