@@ -18,8 +18,8 @@ namespace BlitzScale.Grains.Serving;
 /// <remarks>
 /// Paired as LiveOld in live scaling, it also runs the tails of split requests (<see cref="RunSplitAsync"/>): layers
 /// [j, L) and the head on hidden states its LiveNew partner computed, in the same steps as its own requests. It pulls a new
-/// split request only when it has room (no request of its own waiting, a free seat and free KV blocks), so its own
-/// requests are not slowed.
+/// split request when it has a seat; the partner's live limit bounds how many are split at once, and a pulled request takes
+/// the next freed KV blocks before this instance's own waiting requests, so its running requests keep their pace.
 /// </remarks>
 /// <remarks>
 /// The loop is a task, not a thread: it only plans and delivers, and awaits the device for compute. It sleeps
@@ -330,6 +330,8 @@ public sealed class InstanceServer : IAsyncDisposable
     // Plans the next step and picks each sampling segment's sampler; under the lock.
     private Step? NextStep()
     {
+        // Pulled split requests reserve freed blocks before the batcher admits its own waiting requests.
+        AdmitPulled();
         var plan = _batcher.Plan();
         var splits = SplitsToRun(_batcher.Policy.MaxBatchTokens - (plan?.TokenIds.Length ?? 0));
         if (plan is null && splits.Count == 0) return null;
@@ -362,6 +364,16 @@ public sealed class InstanceServer : IAsyncDisposable
 
     // The split steps that run with this step: those of admitted requests always (they are running requests), a newly pulled
     // one only when its KV blocks can be reserved and it fits the tokens left; in arrival order. Under the lock.
+    private void AdmitPulled()
+    {
+        foreach (var split in _splits)
+        {
+            if (split.Admitted || split.Pending is null) continue;
+            if (!_batcher.Allocator.TryReserve(split.Kv, split.Positions)) return;
+            split.Admitted = true;
+        }
+    }
+
     private List<(SplitSequence Split, SplitWork Work)> SplitsToRun(int budget)
     {
         var run = new List<(SplitSequence, SplitWork)>();
@@ -380,16 +392,15 @@ public sealed class InstanceServer : IAsyncDisposable
         return run;
     }
 
-    // Room for one more split request: none of this instance's own requests waits, a seat and KV blocks are free, and no
-    // pulled request is still waiting for its blocks. Under the lock; the pull itself runs outside it.
+    // Room for one more split request: a seat, and no pulled request still waiting for its blocks. The partner's live limit
+    // bounds how many are split at once; a pulled request takes the next freed blocks before this instance's own queue
+    // (which, under the overload that made the pair, never empties), so the instance's running requests keep their pace.
+    // Under the lock; the pull itself runs outside it.
     private void StartPullIfRoom()
     {
         if (_pull is not { } pull || _pulling || _offered == 0 || _disposed) return;
         var policy = _batcher.Policy;
-        bool room = _batcher.Waiting == 0
-            && _batcher.Running + _splits.Count < policy.MaxRunningSequences
-            && _batcher.Allocator.FreeBlocks > 0
-            && !_splits.Exists(s => !s.Admitted);
+        bool room = _splits.Count < policy.MaxRunningSequences && !_splits.Exists(s => !s.Admitted);
         if (!room) return;
         _pulling = true;
         _offered--;
