@@ -112,16 +112,7 @@ public sealed class InstanceServer : IAsyncDisposable
         var stream = Submit(request);
         try
         {
-            var tokens = stream.Tokens;
-            while (await tokens.WaitToReadAsync(cancellationToken).ConfigureAwait(false))
-            {
-                while (tokens.TryRead(out var token))
-                {
-                    // Buffered tokens must not outlive a cancellation: the next MoveNextAsync throws.
-                    cancellationToken.ThrowIfCancellationRequested();
-                    yield return token;
-                }
-            }
+            await foreach (var token in stream.ReadAsync(cancellationToken).ConfigureAwait(false)) yield return token;
         }
         finally
         {

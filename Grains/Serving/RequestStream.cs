@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using System.Runtime.CompilerServices;
 using System.Threading.Channels;
 using BlitzScale.Native.Sampling;
 using BlitzScale.Scaling.Serving;
@@ -19,7 +20,20 @@ internal sealed class RequestStream(ServingSequence sequence, Sampler sampler)
     // Used only on the device thread, one step at a time.
     public Sampler Sampler { get; } = sampler;
 
-    public ChannelReader<ServedToken> Tokens => _tokens.Reader;
+    // The tokens as they are delivered, until the stream closes (rethrowing its error). Buffered tokens do not outlive a
+    // cancellation: the next MoveNextAsync throws.
+    public async IAsyncEnumerable<ServedToken> ReadAsync([EnumeratorCancellation] CancellationToken cancellationToken)
+    {
+        var tokens = _tokens.Reader;
+        while (await tokens.WaitToReadAsync(cancellationToken).ConfigureAwait(false))
+        {
+            while (tokens.TryRead(out var token))
+            {
+                cancellationToken.ThrowIfCancellationRequested();
+                yield return token;
+            }
+        }
+    }
 
     // Completes once the batcher no longer counts this request's blocks.
     public Task Released => _released.Task;

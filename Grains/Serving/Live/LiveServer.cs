@@ -109,15 +109,7 @@ internal sealed class LiveServer : IAsyncDisposable
         var entry = Submit(request);
         try
         {
-            var tokens = entry.Stream.Tokens;
-            while (await tokens.WaitToReadAsync(cancellationToken).ConfigureAwait(false))
-            {
-                while (tokens.TryRead(out var token))
-                {
-                    cancellationToken.ThrowIfCancellationRequested();
-                    yield return token;
-                }
-            }
+            await foreach (var token in entry.Stream.ReadAsync(cancellationToken).ConfigureAwait(false)) yield return token;
         }
         finally
         {
