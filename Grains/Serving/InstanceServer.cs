@@ -16,15 +16,13 @@ namespace BlitzScale.Grains.Serving;
 /// keys and values the engine keeps in its own store.
 /// </summary>
 /// <remarks>
-/// Paired as LiveOld in live scaling, it also runs the tails of split requests (<see cref="RunSplitAsync"/>): layers
+/// <para>Paired as LiveOld in live scaling, it also runs the tails of split requests (<see cref="RunSplitAsync"/>): layers
 /// [j, L) and the head on hidden states its LiveNew partner computed, in the same steps as its own requests. It pulls a new
 /// split request when it has a seat; the partner's live limit bounds how many are split at once, and a pulled request takes
-/// the next freed KV blocks before this instance's own waiting requests, so its running requests keep their pace.
-/// </remarks>
-/// <remarks>
-/// The loop is a task, not a thread: it only plans and delivers, and awaits the device for compute. It sleeps
+/// the next freed KV blocks before this instance's own waiting requests, so its running requests keep their pace.</para>
+/// <para>The loop is a task, not a thread: it only plans and delivers, and awaits the device for compute. It sleeps
 /// on a signal when idle. Every batcher call and every write to a request's stream happens under one lock, so
-/// a request leaves the batcher and its stream ends together.
+/// a request leaves the batcher and its stream ends together.</para>
 /// </remarks>
 public sealed class InstanceServer : IAsyncDisposable
 {
@@ -324,7 +322,7 @@ public sealed class InstanceServer : IAsyncDisposable
         // Pulled split requests reserve freed blocks before the batcher admits its own waiting requests.
         AdmitPulled();
         var plan = _batcher.Plan();
-        var splits = SplitsToRun(_batcher.Policy.MaxBatchTokens - (plan?.TokenIds.Length ?? 0));
+        var splits = SplitsToRun();
         if (plan is null && splits.Count == 0) return null;
         int own = plan?.Segments.Count ?? 0;
         var samplers = new Sampler?[own + splits.Count];
@@ -353,8 +351,7 @@ public sealed class InstanceServer : IAsyncDisposable
         return new Step(plan, new Batch(segments), samplers, ids, splits);
     }
 
-    // The split steps that run with this step: those of admitted requests always (they are running requests), a newly pulled
-    // one only when its KV blocks can be reserved and it fits the tokens left; in arrival order. Under the lock.
+    // Reserves KV blocks for pulled split requests in arrival order, until one does not fit (no overtaking). Under the lock.
     private void AdmitPulled()
     {
         foreach (var split in _splits)
@@ -365,20 +362,14 @@ public sealed class InstanceServer : IAsyncDisposable
         }
     }
 
-    private List<(SplitSequence Split, SplitWork Work)> SplitsToRun(int budget)
+    // The split steps that run with this step: every admitted request's waiting step (they are running requests), in arrival
+    // order. Under the lock.
+    private List<(SplitSequence Split, SplitWork Work)> SplitsToRun()
     {
         var run = new List<(SplitSequence, SplitWork)>();
         foreach (var split in _splits)
         {
-            if (split.Pending is not { } work || split.InFlight) continue;
-            if (!split.Admitted)
-            {
-                if (run.Count > 0 && work.Count > budget) continue;
-                if (!_batcher.Allocator.TryReserve(split.Kv, split.Positions)) continue;
-                split.Admitted = true;
-            }
-            run.Add((split, work));
-            budget -= work.Count;
+            if (split.Admitted && !split.InFlight && split.Pending is { } work) run.Add((split, work));
         }
         return run;
     }
