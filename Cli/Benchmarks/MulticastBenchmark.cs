@@ -77,15 +77,7 @@ internal static class MulticastBenchmark
         }
         finally
         {
-            if (options.KeepTestbed)
-            {
-                progress($"testbed kept up (--keep-testbed): testbed/testbed.sh down --state {options.StateDirectory} removes it");
-            }
-            else
-            {
-                progress("testbed down");
-                await testbed.Down(CancellationToken.None);
-            }
+            await testbed.Finish(options.KeepTestbed, progress);
         }
         report.Finish();
         return report;

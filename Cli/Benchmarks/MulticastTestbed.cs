@@ -52,6 +52,18 @@ internal sealed class MulticastTestbed
     /// <summary>Runs <c>testbed.sh down</c> (idempotent).</summary>
     public Task Down(CancellationToken cancellation) => Script(["down", "--state", StateDirectory], cancellation);
 
+    /// <summary>The end of a benchmark: takes the testbed down, or with <paramref name="keep"/> (--keep-testbed) leaves it up and says how to remove it.</summary>
+    public async Task Finish(bool keep, Action<string> progress)
+    {
+        if (keep)
+        {
+            progress($"testbed kept up (--keep-testbed): testbed/testbed.sh down --state {StateDirectory} removes it");
+            return;
+        }
+        progress("testbed down");
+        await Down(CancellationToken.None);
+    }
+
     /// <summary>The silo processes (host → pid), from the pid files <c>up</c> wrote.</summary>
     public IReadOnlyDictionary<string, int> Silos()
     {
