@@ -27,7 +27,8 @@ internal sealed partial class HostDataPlane : IAsyncDisposable
     private readonly Dictionary<string, int> _sameHostReaders = new(StringComparer.Ordinal);
     private readonly Dictionary<string, TaskCompletionSource> _drained = new(StringComparer.Ordinal);
     private readonly Lock _gate = new();
-    private readonly double? _receiveMBps;
+    // The emulated receive link all parameter fetches into this host share (GpuHostOptions.ReceiveMBps); null: unpaced.
+    private readonly ReceiveLink? _receiveLink;
     private readonly string _host;
 
     public HostDataPlane(GpuHostOptions host, IOptions<ClusterOptions> cluster, ILogger<HostDataPlane> logger)
@@ -38,7 +39,7 @@ internal sealed partial class HostDataPlane : IAsyncDisposable
         _server = BlobServer.Start(new IPEndPoint(address, host.DataPort), secret);
         _network = new TcpBlobTransport(secret);
         ChunkBytes = host.ChunkMiB << 20;
-        _receiveMBps = host.ReceiveMBps;
+        _receiveLink = host.ReceiveMBps is { } rate ? new ReceiveLink(rate) : null;
         Address = _server.Address;
         (_rdmaServer, _rdma, RdmaUnavailable) = StartRdma(address, secret);
         RdmaAddress = _rdmaServer?.Address;
@@ -90,7 +91,7 @@ internal sealed partial class HostDataPlane : IAsyncDisposable
     public async Task<TransferResult> FetchAsync(LoadFeed feed, IBlobSink target, IProgress<int>? blobReady, CancellationToken cancellationToken)
     {
         var request = new TransferRequest(feed.SourceId, feed.FirstBlob, feed.EndBlob, ChunkBytes);
-        if (_receiveMBps is { } rate) target = new PacedSink(target, rate);
+        if (_receiveLink is { } link) target = new PacedSink(target, link);
         if (feed.Kind == FeedKind.Network)
             return await _network.TransferAsync(feed.Peer, request, target, blobReady, cancellationToken).ConfigureAwait(false);
         if (feed.Kind == FeedKind.Rdma)
