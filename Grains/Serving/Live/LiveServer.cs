@@ -316,57 +316,46 @@ internal sealed class LiveServer : IAsyncDisposable
     private LiveStepResult Execute(LiveStep step)
     {
         var items = step.Items;
-        int total = items.Sum(i => i.Count);
-        var ids = new int[total];
-        int row = 0;
-        foreach (var item in items)
-        {
-            item.TokenIds.CopyTo(ids, row);
-            row += item.Count;
-        }
+        // Row of each item's first token in the step's hidden states.
+        var starts = new int[items.Count + 1];
+        for (int i = 0; i < items.Count; i++) starts[i + 1] = starts[i] + items[i].Count;
+        var ids = new int[starts[^1]];
+        for (int i = 0; i < items.Count; i++) items[i].TokenIds.CopyTo(ids, starts[i]);
         var hidden = _engine.Embed(ids);
-        row = 0;
         var segments = new BatchSegment[items.Count];
         for (int i = 0; i < items.Count; i++)
         {
             var item = items[i];
-            item.Input?.Data.CopyTo(hidden.Data.AsSpan(row * hidden.Width));
+            item.Input?.Data.CopyTo(hidden.Data.AsSpan(starts[i] * hidden.Width));
             segments[i] = new BatchSegment(item.Entry.Kv.Blocks, item.Start, item.Count, item.FirstLayer, item.EndLayer);
-            row += item.Count;
         }
         _engine.RunLayers(new Batch(segments), hidden);
 
         var sampled = new int[items.Count];
         var rows = new HiddenStates?[items.Count];
         var heads = new List<int>();
-        row = 0;
         for (int i = 0; i < items.Count; i++)
         {
             sampled[i] = -1;
             if (items[i].EndLayer == _numLayers) heads.Add(i);
-            else rows[i] = HiddenRows.Copy(hidden, row, items[i].Count);
-            row += items[i].Count;
+            else rows[i] = HiddenRows.Copy(hidden, starts[i], items[i].Count);
         }
-        if (heads.Count > 0) SampleHeads(items, hidden, heads, sampled);
+        if (heads.Count > 0) SampleHeads(items, hidden, starts, heads, sampled);
         return new LiveStepResult(sampled, rows);
     }
 
-    // Head and sampling for the items that ran the last layer, on their rows only.
-    private void SampleHeads(IReadOnlyList<LiveItem> items, HiddenStates hidden, List<int> heads, int[] sampled)
+    // Head and sampling for the items that ran the last layer: the head reads only each one's last row.
+    private void SampleHeads(IReadOnlyList<LiveItem> items, HiddenStates hidden, int[] starts, List<int> heads, int[] sampled)
     {
-        var starts = new int[items.Count];
-        for (int i = 1; i < items.Count; i++) starts[i] = starts[i - 1] + items[i - 1].Count;
-        var sub = new HiddenStates(heads.Sum(i => items[i].Count), hidden.Width);
+        var last = new HiddenStates(heads.Count, hidden.Width);
         var segments = new BatchSegment[heads.Count];
-        int row = 0;
         for (int h = 0; h < heads.Count; h++)
         {
             var item = items[heads[h]];
-            hidden.Data.AsSpan(starts[heads[h]] * hidden.Width, item.Count * hidden.Width).CopyTo(sub.Data.AsSpan(row * hidden.Width));
-            segments[h] = new BatchSegment(item.Entry.Kv.Blocks, item.Start, item.Count, item.FirstLayer, item.EndLayer);
-            row += item.Count;
+            hidden.Row(starts[heads[h] + 1] - 1).CopyTo(last.Row(h));
+            segments[h] = new BatchSegment(item.Entry.Kv.Blocks, item.Start + item.Count - 1, 1, item.FirstLayer, item.EndLayer);
         }
-        float[] logits = _engine.Head(new Batch(segments), sub);
+        float[] logits = _engine.Head(new Batch(segments), last);
         int vocab = _engine.Config.VocabSize;
         for (int h = 0; h < heads.Count; h++)
             sampled[heads[h]] = items[heads[h]].Entry.Stream.Sampler.Sample(logits.AsSpan(h * vocab, vocab));
