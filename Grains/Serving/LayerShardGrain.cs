@@ -366,7 +366,7 @@ internal sealed partial class LayerShardGrain(
             // Paired live, the engine exists already and its KV blocks are shared with the live server's requests.
             var engine = _liveEngine
                 ?? await device.RunAsync(() => ComputeBackends.Create(host, gpuIndex, load.Image, new KvStoreShape(policy.KvBlocks, policy.BlockSize)));
-            var instance = LoadedInstance.Start(model, load.Image, policy, device, engine, _liveBlocks);
+            var instance = LoadedInstance.Start(model, load.Image, policy, device, engine, _liveBlocks, _liveTokenizer);
             _openFiles = null;
             _instance = instance;
             _phase = ShardPhase.Loaded;

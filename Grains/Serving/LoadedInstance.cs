@@ -28,11 +28,12 @@ internal sealed class LoadedInstance : IAsyncDisposable
 
     /// <summary>Starts serving <paramref name="engine"/> over a filled image (the instance then owns the engine, the image and the files).</summary>
     public static LoadedInstance Start(ModelDirectory model, ParameterImage image, BatchPolicy policy, DeviceExecutor device, ILayerEngine engine,
-        KvBlockAllocator? sharedBlocks = null)
+        KvBlockAllocator? sharedBlocks = null, TextTokenizer? tokenizer = null)
     {
         try
         {
-            var tokenizer = model.LoadTokenizer();
+            // A live instance read its tokenizer when it paired; it is not read twice.
+            tokenizer ??= model.LoadTokenizer();
             var server = new InstanceServer(engine, policy, device, model.Generation.EosTokenId, sharedBlocks);
             return new LoadedInstance(model, image, tokenizer, engine, server);
         }
