@@ -20,6 +20,9 @@ internal sealed partial class ModelGrain
     [LoggerMessage(Level = LogLevel.Warning, Message = "Live pair of {Shard} with {Partner} ended or refused: {Reason}")]
     private static partial void LogPairFailed(ILogger logger, string shard, string partner, string reason);
 
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Telling {Shard} that its live pair ended failed: {Reason}")]
+    private static partial void LogEndLiveFailed(ILogger logger, string shard, string reason);
+
     [LoggerMessage(Level = LogLevel.Information, Message = "Instance {Shard} revived")]
     private static partial void LogRevived(ILogger logger, string shard);
 

@@ -472,7 +472,7 @@ internal sealed partial class ModelGrain : Grain, IModelGrain, IStreamSubscripti
         }
         catch (Exception e)
         {
-            LogPairFailed(_logger, "-", old.Shard, e.Message);
+            LogEndLiveFailed(_logger, old.Shard, e.Message);
         }
     }
 
