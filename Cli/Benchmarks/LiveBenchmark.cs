@@ -141,7 +141,7 @@ internal static class LiveBenchmark
         if (o.SequencesPerInstance < 1) throw new ArgumentException("--sequences-per-instance must be ≥ 1");
         if (o.PromptTokens < 2 || o.OutputTokens < 1) throw new ArgumentException("--prompt-tokens must be ≥ 2 and --output-tokens ≥ 1");
         if (!(o.BurstSeconds > 0)) throw new ArgumentException("--burst-seconds must be > 0");
-        var policies = o.Policies.Select(LoadPolicyNames.Parse).ToList();
+        var policies = o.Policies.Select(name => LoadPolicyNames.Parse(name, "--policies")).ToList();
         if (policies.Count == 0) throw new ArgumentException("--policies: name at least one policy");
         if (policies.Distinct().Count() != policies.Count) throw new ArgumentException("--policies: each policy at most once");
         return policies;
