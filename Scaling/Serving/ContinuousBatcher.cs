@@ -268,15 +268,11 @@ public sealed class ContinuousBatcher
     private SequenceEvent Accept(ServingSequence sequence, int token)
     {
         int index = sequence.OutputIds.Count;
-        if (sequence.StopAtEos && token == _eosId)
-        {
-            End(sequence, SequenceState.Finished, ServingFinishReason.Eos);
-            return new SequenceEvent(sequence, -1, index, ServingFinishReason.Eos);
-        }
-        sequence.Append(token);
-        if (sequence.OutputIds.Count < sequence.MaxTokens) return new SequenceEvent(sequence, token, index, null);
-        End(sequence, SequenceState.Finished, ServingFinishReason.Length);
-        return new SequenceEvent(sequence, token, index, ServingFinishReason.Length);
+        var finish = FinishRule.After(token, index, sequence.MaxTokens, sequence.StopAtEos, _eosId);
+        if (finish == ServingFinishReason.Eos) token = -1;
+        else sequence.Append(token);
+        if (finish is not null) End(sequence, SequenceState.Finished, finish);
+        return new SequenceEvent(sequence, token, index, finish);
     }
 
     private void End(ServingSequence sequence, SequenceState state, ServingFinishReason? reason)

@@ -286,6 +286,8 @@ internal sealed class LiveServer : IAsyncDisposable
             foreach (var advance in _scheduler.PlanAdvance(usable, budget))
             {
                 var entry = _entries[advance.Id];
+                // The first step that includes the request ends its wait, as on the full server.
+                entry.Stream.Scheduled();
                 var input = advance.FromLayer == 0 ? null : entry.Hidden;
                 int[] ids = advance.FromLayer == 0 ? entry.Request.PromptIds : new int[entry.PromptLength];
                 items.Add(new LiveItem(entry, Advance: true, 0, entry.PromptLength, advance.FromLayer, advance.EndLayer, ids, input));
@@ -445,18 +447,15 @@ internal sealed class LiveServer : IAsyncDisposable
     private void Accept(LiveEntry entry, int token)
     {
         int index = entry.Output.Count;
-        if (entry.Request.StopAtEos && token == _eosId)
+        var finish = FinishRule.After(token, index, entry.Request.MaxTokens, entry.Request.StopAtEos, _eosId);
+        if (finish == ServingFinishReason.Eos) token = -1;
+        else
         {
-            entry.Stream.Deliver(-1, index, ServingFinishReason.Eos);
-            End(entry, null);
-            return;
+            entry.Output.Add(token);
+            _tokensGenerated++;
         }
-        entry.Output.Add(token);
-        _tokensGenerated++;
-        if (index == 0) entry.Stream.Scheduled();
-        bool last = entry.Output.Count >= entry.Request.MaxTokens;
-        entry.Stream.Deliver(token, index, last ? ServingFinishReason.Length : null);
-        if (last) End(entry, null);
+        entry.Stream.Deliver(token, index, finish);
+        if (finish is not null) End(entry, null);
         else entry.DecodeDue = true;
     }
 
