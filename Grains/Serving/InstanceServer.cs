@@ -33,6 +33,7 @@ public sealed class InstanceServer : IAsyncDisposable
     private readonly Dictionary<string, RequestStream> _streams = new(StringComparer.Ordinal);
     // Split requests whose tail runs here, in the order they arrived (pulled ones run first come, first served).
     private readonly List<SplitSequence> _splits = [];
+    private readonly KvBlockAllocator? _sharedBlocks;
     private Func<Task<bool>>? _pull;
     private int _offered;
     private bool _pulling;
@@ -77,6 +78,12 @@ public sealed class InstanceServer : IAsyncDisposable
         _engine = engine;
         _device = device;
         _batcher = new ContinuousBatcher(policy, config.NumLayers, config.MaxPositionEmbeddings, eosId, allocator);
+        // Blocks the other scheduler of a shared store frees may let this one's waiting requests in: nothing else would wake it.
+        if (allocator is not null)
+        {
+            _sharedBlocks = allocator;
+            allocator.Released += Wake;
+        }
         // Task.Run: the loop never runs on the creator's scheduler (in the grid, a grain's).
         _loop = Task.Run(ServeAsync);
     }
@@ -216,11 +223,14 @@ public sealed class InstanceServer : IAsyncDisposable
             if (_disposed) return;
             _disposed = true;
         }
+        if (_sharedBlocks is not null) _sharedBlocks.Released -= Wake;
         _stop.Cancel();
         await _loop.ConfigureAwait(false);
         lock (_gate) CloseAll(new ObjectDisposedException(nameof(InstanceServer)));
         _stop.Dispose();
     }
+
+    private void Wake() => _wake.Writer.TryWrite(true);
 
     private RequestStream Submit(ServingRequest request)
     {

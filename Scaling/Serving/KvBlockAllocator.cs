@@ -50,13 +50,21 @@ public sealed class KvBlockAllocator
         return true;
     }
 
+    /// <summary>
+    /// Raised after blocks were returned, outside the allocator's lock: a scheduler that shares the allocator learns that
+    /// blocks another one held are free (its waiting requests may be admitted now).
+    /// </summary>
+    public event Action? Released;
+
     /// <summary>Returns a table's blocks.</summary>
     public void Release(KvBlockTable table)
     {
         var blocks = table.ReleaseBlocks();
+        if (blocks.Length == 0) return;
         lock (_gate)
         {
             foreach (int block in blocks) _free.Push(block);
         }
+        Released?.Invoke();
     }
 }

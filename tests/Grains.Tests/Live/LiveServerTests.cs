@@ -112,6 +112,23 @@ public sealed class LiveServerTests : IDisposable
         await AssertAllFreed(pair);
     }
 
+    [Fact]
+    public async Task Blocks_a_live_request_frees_let_the_full_servers_waiting_request_in()
+    {
+        // 20 blocks of 16: the live request (257 positions) holds 17, so the full server's (65 positions, 5 blocks) must wait for them.
+        await using var pair = new LivePairHarness(_model, Policy with { KvBlocks = 20 });
+        pair.LandLayers(2);
+        var live = ServingModelFixture.Collect(pair.New.GenerateAsync(Request("live", _goldens[1])));
+        while (pair.NewBlocks.UsedBlocks == 0) await Task.Yield();
+        pair.FinishLoading();
+        var after = ServingModelFixture.Collect(pair.Full.GenerateAsync(Request("after", _goldens[0])));
+
+        AssertGolden(_goldens[1], (await live).Ids);
+        // Nothing but the live request's release can wake the full server here; bounded so a lost wake fails instead of hanging.
+        AssertGolden(_goldens[0], (await after.WaitAsync(TimeSpan.FromSeconds(30))).Ids);
+        await AssertAllFreed(pair);
+    }
+
     public void Dispose() => _model.Dispose();
 
     private static ServingRequest Request(string id, GoldenCase golden) =>
