@@ -45,14 +45,23 @@ public sealed class LiveGridTests(SlowReceiveFixture grid) : IClassFixture<SlowR
         var scaled = await model.Scale(new ScaleRequest { Instances = 2, Gpus = [$"{GridFixture.HostB}/gpu0"] });
         string fresh = scaled.Instances.Single(i => i.Gpu.StartsWith(GridFixture.HostB, StringComparison.Ordinal)).Shard;
 
-        // Requests keep arriving while the layers land.
+        // Requests keep arriving while the layers land, two at a time: the router sends the first of a pair to the least loaded
+        // instance and the second to the other (one with the first's tokens outstanding has more), so once the new instance
+        // takes requests it gets some even when the busy one has drained between pairs.
         while (!events.Events.Any(e => e.Kind == ModelEventKind.Serving && e.Shard == fresh))
         {
-            requests.Add(Run(goldens[requests.Count % goldens.Count], clock));
+            for (int i = 0; i < 2; i++) requests.Add(Run(goldens[requests.Count % goldens.Count], clock));
             await Task.Delay(100);
         }
         double loadedAtMs = clock.Elapsed.TotalMilliseconds;
-        var results = await Task.WhenAll(requests);
+        var all = Task.WhenAll(requests);
+        if (await Task.WhenAny(all, Task.Delay(TimeSpan.FromSeconds(60))) != all)
+        {
+            var status = await model.GetStatus();
+            Assert.Fail($"{requests.Count(r => !r.IsCompleted)} of {requests.Count} requests unfinished after 60 s; instances: " +
+                string.Join("; ", status.Instances.Select(i => $"{i.Shard} {i.State} waiting {i.Waiting} running {i.Running} kv {i.KvBlocksUsed}/{i.KvBlocksTotal}")));
+        }
+        var results = await all;
 
         var paired = events.Events.FirstOrDefault(e => e.Kind == ModelEventKind.LivePaired && e.Shard == fresh);
         Assert.True(paired is not null, $"{fresh} never paired live; events: {string.Join(", ", events.Events.Select(e => $"{e.Kind} {e.Shard} {e.LoadedLayers}"))}");
