@@ -134,7 +134,8 @@ public sealed class InstanceServer : IAsyncDisposable
         lock (_gate)
         {
             _pull = pull;
-            _offered = 0;
+            // An offer may arrive before the pairing: it stands until the partner sends another count.
+            if (pull is null) _offered = 0;
         }
         _wake.Writer.TryWrite(true);
     }

@@ -58,6 +58,7 @@ internal sealed partial class ModelGrain : Grain, IModelGrain, IStreamSubscripti
     private InstanceCalls Calls => field ??= new InstanceCalls(GrainFactory);
     // Instances whose shards refused to serve live; they load to the end instead.
     private readonly HashSet<int> _liveRefused = [];
+    private bool _pairingLive;
 
     public async Task<ModelStatus> Deploy(DeployRequest request)
     {
@@ -440,13 +441,31 @@ internal sealed partial class ModelGrain : Grain, IModelGrain, IStreamSubscripti
     /// </summary>
     private async Task PairLive(InstanceLifecycle fresh)
     {
-        if (!_deployment!.Policy.ScalesLive() || _liveRefused.Contains(fresh.Index)) return;
+        // One pairing at a time: this grain is reentrant, and two loading instances must not both take the same partner.
+        if (!_deployment!.Policy.ScalesLive() || _liveRefused.Contains(fresh.Index) || _pairingLive) return;
         if (LivePartners.Choose(fresh, _instances.All, _router.Outstanding) is not { } old) return;
-        if (!_instances.Pair(fresh.Index, old.Index).Applied) return;
+        _pairingLive = true;
         try
         {
-            await Calls.PairLive(fresh, new LivePairing(LiveRole.New, old.Shard, old.Host));
-            await Calls.PairLive(old, new LivePairing(LiveRole.Old, fresh.Shard, fresh.Host));
+            try
+            {
+                await Calls.PairLive(fresh, new LivePairing(LiveRole.New, old.Shard, old.Host));
+                await Calls.PairLive(old, new LivePairing(LiveRole.Old, fresh.Shard, fresh.Host));
+            }
+            catch (Exception e)
+            {
+                _liveRefused.Add(fresh.Index);
+                await EndLive(old);
+                LogPairFailed(_logger, fresh.Shard, old.Shard, e.Message);
+                return;
+            }
+            // The shards are ready before the router may send the new instance anything. Their states may have moved meanwhile
+            // (the load completed, the partner drained): then the pair is not made, and the partner stops pulling.
+            if (!_instances.Pair(fresh.Index, old.Index).Applied)
+            {
+                if (old.Partner is null) await EndLive(old);
+                return;
+            }
             LogPairedLive(_logger, fresh.Shard, old.Shard, fresh.LoadedLayers, fresh.TotalLayers);
             await ModelEvents.Publish(this, new ModelEvent
             {
@@ -454,12 +473,9 @@ internal sealed partial class ModelGrain : Grain, IModelGrain, IStreamSubscripti
                 TotalLayers = fresh.TotalLayers, Detail = $"serves live beside {old.Shard} ({old.Gpu}) with {fresh.LoadedLayers} of {fresh.TotalLayers} layers",
             });
         }
-        catch (Exception e)
+        finally
         {
-            _liveRefused.Add(fresh.Index);
-            if (fresh.State == InstanceState.LiveNew) _instances.Unpair(fresh.Index);
-            await EndLive(old);
-            LogPairFailed(_logger, fresh.Shard, old.Shard, e.Message);
+            _pairingLive = false;
         }
     }
 
