@@ -4,6 +4,10 @@ namespace BlitzScale.Grains.Interfaces.Serving;
 /// One instance of a model as its shard reports it. <see cref="LoadSeconds"/> runs from the start of its transfers (once
 /// every node of its plan has registered, and any host copy made for it starts reading the files) to the last parameter
 /// byte landing; <see cref="LoadedFrom"/> describes its feeds; <see cref="LoadedBytes"/> counts the bytes landed.
+/// The autoscaler's signals: <see cref="QueuedPrefillTokens"/> (prompt tokens not yet prefilled), <see cref="RunningDecodeTokens"/>
+/// (tokens of requests past their prefill), <see cref="PrefilledTokens"/> and <see cref="PrefillSeconds"/> (cumulative prompt
+/// tokens and the step time they took, its measured prefill capacity), <see cref="RecentTtftMs"/> and <see cref="RecentTbtMs"/>
+/// (moving averages).
 /// </summary>
 [GenerateSerializer, Immutable, Alias("blitz.InstanceStatus")]
 public sealed record InstanceStatus(
@@ -22,4 +26,10 @@ public sealed record InstanceStatus(
     [property: Id(12)] string? Error,
     [property: Id(13)] double LoadSeconds = 0,
     [property: Id(14)] string? LoadedFrom = null,
-    [property: Id(15)] long LoadedBytes = 0);
+    [property: Id(15)] long LoadedBytes = 0,
+    [property: Id(16)] long QueuedPrefillTokens = 0,
+    [property: Id(17)] long RunningDecodeTokens = 0,
+    [property: Id(18)] long PrefilledTokens = 0,
+    [property: Id(19)] double PrefillSeconds = 0,
+    [property: Id(20)] double RecentTtftMs = 0,
+    [property: Id(21)] double RecentTbtMs = 0);

@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using System.Runtime.CompilerServices;
 using System.Threading.Channels;
 using BlitzScale.Grains.Serving.Live;
@@ -44,6 +45,9 @@ public sealed class InstanceServer : IAsyncDisposable
     private readonly Task _loop;
     private long _tokensGenerated;
     private long _stepsRun;
+    private long _prefilledTokens;
+    private double _prefillSeconds;
+    private readonly ServingLatency _latency = new();
     private bool _disposed;
     private Exception? _fault;
 
@@ -96,7 +100,8 @@ public sealed class InstanceServer : IAsyncDisposable
             lock (_gate)
             {
                 return new InstanceStats(_batcher.Waiting, _batcher.Running + _splits.Count, _batcher.KvBlocksUsed, _batcher.KvBlocksTotal,
-                    _tokensGenerated, _stepsRun);
+                    _tokensGenerated, _stepsRun, _batcher.QueuedPrefillTokens, _batcher.RunningDecodeTokens, _prefilledTokens, _prefillSeconds,
+                    _latency.TtftMs, _latency.TbtMs);
             }
         }
     }
@@ -297,6 +302,7 @@ public sealed class InstanceServer : IAsyncDisposable
                 }
                 int[]? sampled = null;
                 Exception? failure = null;
+                long started = Stopwatch.GetTimestamp();
                 try
                 {
                     // No cancellation token: a step once queued runs, so Complete always follows its Plan.
@@ -308,6 +314,7 @@ public sealed class InstanceServer : IAsyncDisposable
                 }
                 lock (_gate)
                 {
+                    if (sampled is not null) CountPrefill(step, Stopwatch.GetElapsedTime(started).TotalSeconds);
                     if (sampled is not null) CompleteStep(step, sampled);
                     else FailStep(step, failure!);
                 }
@@ -434,6 +441,22 @@ public sealed class InstanceServer : IAsyncDisposable
         return sampled;
     }
 
+    // The autoscaler's prefill capacity: prompt tokens over the share of step time they took (the step's time split evenly
+    // among its tokens, a prefill token costing about what a decode token does in a batch). Under the lock.
+    private void CountPrefill(Step step, double seconds)
+    {
+        if (step.Plan is not { } plan || step.TokenIds.Length == 0) return;
+        long prompt = 0;
+        foreach (var segment in plan.Segments)
+        {
+            int end = Math.Min(segment.Start + segment.Count, segment.Sequence.PromptLength);
+            if (end > segment.Start) prompt += end - segment.Start;
+        }
+        if (prompt == 0) return;
+        _prefilledTokens += prompt;
+        _prefillSeconds += seconds * prompt / step.TokenIds.Length;
+    }
+
     // Streams a completed step's events; under the lock.
     private void Deliver(IReadOnlyList<SequenceEvent> events)
     {
@@ -445,7 +468,9 @@ public sealed class InstanceServer : IAsyncDisposable
             if (e.TokenId >= 0)
             {
                 _tokensGenerated++;
-                stream.Deliver(e.TokenId, e.Index, e.Finish);
+                double gap = stream.Deliver(e.TokenId, e.Index, e.Finish);
+                if (e.Index == 0) _latency.FirstToken(gap);
+                else _latency.NextToken(gap);
             }
             else if (e.Finish == ServingFinishReason.Eos)
             {

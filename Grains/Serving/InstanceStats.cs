@@ -7,4 +7,12 @@ namespace BlitzScale.Grains.Serving;
 /// <param name="KvBlocksTotal">KV blocks of the instance.</param>
 /// <param name="TokensGenerated">Tokens delivered since the start (EOS markers excluded).</param>
 /// <param name="StepsRun">Engine steps completed since the start.</param>
-public sealed record InstanceStats(int Waiting, int Running, int KvBlocksUsed, int KvBlocksTotal, long TokensGenerated, long StepsRun);
+/// <param name="QueuedPrefillTokens">Prompt tokens not yet prefilled.</param>
+/// <param name="RunningDecodeTokens">Tokens held by running requests past their prefill.</param>
+/// <param name="PrefilledTokens">Prompt tokens prefilled since the start.</param>
+/// <param name="PrefillSeconds">Step time spent on them: each step's time shared among its tokens.</param>
+/// <param name="RecentTtftMs">Moving average of the time to first token.</param>
+/// <param name="RecentTbtMs">Moving average of the time between tokens.</param>
+public sealed record InstanceStats(int Waiting, int Running, int KvBlocksUsed, int KvBlocksTotal, long TokensGenerated, long StepsRun,
+    long QueuedPrefillTokens = 0, long RunningDecodeTokens = 0, long PrefilledTokens = 0, double PrefillSeconds = 0,
+    double RecentTtftMs = 0, double RecentTbtMs = 0);

@@ -440,7 +440,9 @@ internal sealed partial class LayerShardGrain(
         return new InstanceStatus(ShardKey.Parse(Key).Instance, Key, _gpu, ReportedState(), Volatile.Read(ref _loadedLayers), _totalLayers,
             stats?.Waiting ?? 0, stats?.Running ?? 0, stats?.KvBlocksUsed ?? 0, stats?.KvBlocksTotal ?? 0,
             stats?.TokensGenerated ?? 0, Rate(stats?.TokensGenerated ?? 0), _error,
-            _load?.Seconds ?? 0, _load?.Describe(), _load?.LoadedBytes ?? 0);
+            _load?.Seconds ?? 0, _load?.Describe(), _load?.LoadedBytes ?? 0,
+            stats?.QueuedPrefillTokens ?? 0, stats?.RunningDecodeTokens ?? 0, stats?.PrefilledTokens ?? 0, stats?.PrefillSeconds ?? 0,
+            stats?.RecentTtftMs ?? 0, stats?.RecentTbtMs ?? 0);
     }
 
     // Tokens/s between two status reads at least half a second apart.

@@ -14,6 +14,7 @@ internal sealed class RequestStream(ServingSequence sequence, Sampler sampler)
         new UnboundedChannelOptions { SingleReader = true, SingleWriter = true });
     private readonly TaskCompletionSource _released = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private double _queuedMs = -1;
+    private double _lastMs;
 
     public ServingSequence Sequence { get; } = sequence;
 
@@ -44,8 +45,15 @@ internal sealed class RequestStream(ServingSequence sequence, Sampler sampler)
         if (_queuedMs < 0) _queuedMs = Stopwatch.GetElapsedTime(_submitted).TotalMilliseconds;
     }
 
-    public void Deliver(int token, int index, ServingFinishReason? finish) =>
-        _tokens.Writer.TryWrite(new ServedToken(token, index, Stopwatch.GetElapsedTime(_submitted).TotalMilliseconds, finish, Math.Max(_queuedMs, 0)));
+    // Returns the milliseconds since the previous token (since submission for the first).
+    public double Deliver(int token, int index, ServingFinishReason? finish)
+    {
+        double elapsed = Stopwatch.GetElapsedTime(_submitted).TotalMilliseconds;
+        _tokens.Writer.TryWrite(new ServedToken(token, index, elapsed, finish, Math.Max(_queuedMs, 0)));
+        double gap = elapsed - _lastMs;
+        _lastMs = elapsed;
+        return gap;
+    }
 
     // Ends the stream (with the error thrown to the reader, if any) after the request left the batcher.
     public void Close(Exception? error)

@@ -76,6 +76,35 @@ public sealed class ContinuousBatcher
     public int KvBlocksUsed => _allocator.UsedBlocks;
     /// <summary>KV blocks of the instance.</summary>
     public int KvBlocksTotal => _allocator.TotalBlocks;
+    /// <summary>Prompt tokens not yet prefilled: waiting requests' whole prompts and running requests' rest (the autoscaler's prefill load).</summary>
+    public long QueuedPrefillTokens
+    {
+        get
+        {
+            long tokens = 0;
+            foreach (var sequence in _waiting) tokens += sequence.PromptLength;
+            foreach (var sequence in _running)
+            {
+                if (!sequence.PrefillDone) tokens += sequence.PromptLength - sequence.NumComputedTokens;
+            }
+            return tokens;
+        }
+    }
+
+    /// <summary>Tokens held by running requests past their prefill (the autoscaler's decode load).</summary>
+    public long RunningDecodeTokens
+    {
+        get
+        {
+            long tokens = 0;
+            foreach (var sequence in _running)
+            {
+                if (sequence.PrefillDone) tokens += sequence.TotalTokens;
+            }
+            return tokens;
+        }
+    }
+
     /// <summary>Whether a plan is being executed.</summary>
     public bool HasPlanInFlight => _inFlight is not null;
 
