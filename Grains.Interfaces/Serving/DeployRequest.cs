@@ -31,4 +31,9 @@ public sealed record DeployRequest
     /// <see cref="AdmissionQueueFullException"/>. 0 holds none; <see cref="DefaultMaxQueuedRequests"/> when null.
     /// </summary>
     [Id(7)] public int? MaxQueuedRequests { get; init; }
+    /// <summary>
+    /// The model's autoscaler: it adds and drains instances on load between its minimum and maximum, starting from
+    /// <see cref="Instances"/>. Null (the default) runs none: the instance count changes only when asked (<c>static</c>).
+    /// </summary>
+    [Id(8)] public AutoscaleSettings? Autoscale { get; init; }
 }

@@ -26,6 +26,11 @@ public enum ModelEventKind
     /// beside a busy one (named in <see cref="ModelEvent.Detail"/>) before its last layer lands.
     /// </summary>
     LivePaired,
+    /// <summary>
+    /// The model's autoscaler added or drained instances: from <see cref="ModelEvent.ScaledFrom"/> to <see cref="ModelEvent.ScaledTo"/>
+    /// active instances; <see cref="ModelEvent.Detail"/> says why and on what load (and what failed, if it could not).
+    /// </summary>
+    Scaled,
 }
 
 /// <summary>One loading or instance event of a model, published on <see cref="StreamNames.ModelEvents"/> keyed by the model name.</summary>
@@ -54,4 +59,8 @@ public sealed record ModelEvent
     [Id(9)] public string? Detail { get; init; }
     /// <summary>On <see cref="ModelEventKind.Failed"/>: the source (as the plan named it) that disappeared mid-transfer, so the model grain can plan around it.</summary>
     [Id(10)] public string? LostSource { get; init; }
+    /// <summary>On <see cref="ModelEventKind.Scaled"/>: active instances before the decision.</summary>
+    [Id(11)] public int ScaledFrom { get; init; }
+    /// <summary>On <see cref="ModelEventKind.Scaled"/>: active instances wanted.</summary>
+    [Id(12)] public int ScaledTo { get; init; }
 }

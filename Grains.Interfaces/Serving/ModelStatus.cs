@@ -1,6 +1,9 @@
 namespace BlitzScale.Grains.Interfaces.Serving;
 
-/// <summary>A deployed model: its instances (Warm ones included), its queue, its throughput, its load policy and the hosts holding a host-memory copy.</summary>
+/// <summary>
+/// A deployed model: its instances (Warm ones included), its queue, its throughput, its load policy, the hosts holding a
+/// host-memory copy, and, when it has an autoscaler, its settings and its last decisions (oldest first).
+/// </summary>
 [GenerateSerializer, Immutable, Alias("blitz.ModelStatus")]
 public sealed record ModelStatus(
     [property: Id(0)] string Model,
@@ -9,4 +12,6 @@ public sealed record ModelStatus(
     [property: Id(3)] int QueueLength,
     [property: Id(4)] double TokensPerSecond,
     [property: Id(5)] LoadPolicy Policy = LoadPolicy.Blitz,
-    [property: Id(6)] IReadOnlyList<string>? HostCopies = null);
+    [property: Id(6)] IReadOnlyList<string>? HostCopies = null,
+    [property: Id(7)] IReadOnlyList<ScalingRecord>? Scaling = null,
+    [property: Id(8)] AutoscaleSettings? Autoscale = null);

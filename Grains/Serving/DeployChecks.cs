@@ -20,6 +20,7 @@ internal static class DeployChecks
             throw new ArgumentException($"keep-alive: expected a positive number of seconds, found {keepAlive}");
         if (request.MaxQueuedRequests is < 0 or > DeployRequest.MaxMaxQueuedRequests)
             throw new ArgumentException($"max queued requests: expected 0 to {DeployRequest.MaxMaxQueuedRequests}, found {request.MaxQueuedRequests}");
+        if (request.Autoscale is { } autoscale) AutoscaleSettingsMap.ToOptions(autoscale, request.Instances);
         if (!Enum.IsDefined(request.Policy))
             throw new ArgumentException($"policy: expected blitz, blitz-fast, sllm or allcache, found {(int)request.Policy}");
     }

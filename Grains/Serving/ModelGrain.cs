@@ -101,6 +101,7 @@ internal sealed partial class ModelGrain : Grain, IModelGrain, IStreamSubscripti
             throw;
         }
         await GrainFactory.GetGrain<IModelRegistryGrain>(GrainKeys.Cluster).Add(Model);
+        StartAutoscaler(request.Autoscale, request.Instances);
         LogDeployed(_logger, Model, request.Instances, deployment.Policy, _hostCopy ?? "-");
         return await GetStatus();
     }
@@ -135,6 +136,7 @@ internal sealed partial class ModelGrain : Grain, IModelGrain, IStreamSubscripti
 
     public async Task Undeploy()
     {
+        StopAutoscaler();
         var instances = _instances.All;
         var deployment = _deployment;
         _deployment = null;
@@ -179,7 +181,7 @@ internal sealed partial class ModelGrain : Grain, IModelGrain, IStreamSubscripti
         int queued = _held + instances.Sum(i => i.Waiting);
         return new ModelStatus(Model, deployment.Directory, instances, queued,
             instances.Where(i => i.State is Interfaces.Serving.InstanceState.Serving or Interfaces.Serving.InstanceState.LiveOld).Sum(i => i.TokensPerSecond),
-            deployment.Policy, copies);
+            deployment.Policy, copies, ScalingRecords, AutoscaleInEffect);
     }
 
     public async Task<RouteDecision> Route(long estimatedTokens)
@@ -198,8 +200,10 @@ internal sealed partial class ModelGrain : Grain, IModelGrain, IStreamSubscripti
                     var instance = _instances.Find(ticket.Instance)!;
                     return new RouteDecision(ticket.Id, instance.Shard, instance.Host);
                 }
-                // Hold the request while an instance is on its way to taking requests; fail at once when none is.
-                if (!_instances.All.Any(i => i.State is InstanceState.Loading or InstanceState.LiveNew))
+                // Hold the request while an instance is on its way to taking requests; fail at once when none is, unless the
+                // autoscaler can bring one (ModelGrain.Autoscaling.cs).
+                bool onItsWay = _instances.All.Any(i => i.State is InstanceState.Loading or InstanceState.LiveNew);
+                if (!onItsWay && !Autoscaled)
                     throw new InvalidOperationException($"model \"{Model}\": {result.NoInstance!.Reason}");
                 // A request not yet held joins only while the queue has room: a full one is refused, never grown.
                 if (!holding && _held >= deployment.MaxQueuedRequests)
@@ -209,10 +213,17 @@ internal sealed partial class ModelGrain : Grain, IModelGrain, IStreamSubscripti
                     holding = true;
                     _held++;
                 }
+                var changed = _changed.Task;
+                if (!onItsWay)
+                {
+                    // Route again once an instance is revived or loading; else wait for the next change (the next tick at the latest).
+                    if (await HoldForAutoscaler(result.NoInstance!.Reason)) continue;
+                    changed = _changed.Task;
+                }
                 var waited = _time.GetElapsedTime(deadline);
                 if (waited >= RouteHoldLimit)
                     throw new InvalidOperationException($"model \"{Model}\": waited {waited.TotalSeconds:F0} s for an instance to take the request; {result.NoInstance!.Reason}");
-                await _changed.Task.WaitAsync(RouteHoldLimit - waited, _time).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing | ConfigureAwaitOptions.ContinueOnCapturedContext);
+                await changed.WaitAsync(RouteHoldLimit - waited, _time).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing | ConfigureAwaitOptions.ContinueOnCapturedContext);
             }
         }
         finally
