@@ -16,23 +16,27 @@ internal static class GridCommands
         var kvBlocks = new Option<int?>("--kv-blocks") { Description = "KV-cache blocks per instance (default: from free GPU memory)" };
         var policy = new Option<string>("--policy")
         {
-            Description = "How instances get parameters and serve: blitz (one host copy, peer GPUs multicast, live scaling), blitz-fast (blitz without live scaling), sllm (per-host cache with keep-alive), allcache (every host caches)",
+            Description = "How instances get parameters and serve: blitz (one host copy, peer GPUs multicast, live scaling), blitz-fast (blitz without live scaling), sllm (per-host cache with keep-alive), allcache (every host caches), static (fixed --instances, blitz-fast loading, no autoscaler)",
             DefaultValueFactory = _ => "blitz",
         };
         var keepAlive = new Option<double?>("--keep-alive") { Description = "sllm: seconds a host keeps its copy after its last use (default 300)" };
         var noWait = new Option<bool>("--no-wait") { Description = "Return once loading has started instead of following it until the instances serve" };
         var json = new Option<bool>("--json") { Description = "Print the model's status as JSON at the end instead of progress" };
+        var autoscale = new AutoscaleArguments();
         var cluster = GridOptions.Cluster();
         var clusterId = GridOptions.ClusterId();
         var command = new Command("deploy", "Deploy a model onto a running grid and follow its instances loading")
         {
             model, name, instances, gpus, kvBlocks, policy, keepAlive, noWait, json, cluster, clusterId,
         };
+        foreach (var option in autoscale.All) command.Options.Add(option);
         command.SetAction((parse, cancellation) => CliErrors.Run(async () =>
         {
             string? clusterValue = parse.GetValue(cluster)
                 ?? throw new ArgumentException("--cluster is required: deploy acts on a running grid (localhost[:port] or redis://host:port)");
             string dir = parse.GetValue(model)!;
+            var (loadPolicy, isStatic) = LoadPolicyNames.ParseDeploy(parse.GetValue(policy)!);
+            var autoscaleSettings = autoscale.Read(parse, isStatic);
             await using var grid = await GridSession.Open(clusterValue, parse.GetValue(clusterId)!, cancellation);
             string modelName = ModelNames.For(dir, parse.GetValue(name));
             bool asJson = parse.GetValue(json);
@@ -42,8 +46,9 @@ internal static class GridCommands
                 Instances = parse.GetValue(instances),
                 Gpus = parse.GetValue(gpus) is { Length: > 0 } list ? list : null,
                 KvBlocks = parse.GetValue(kvBlocks),
-                Policy = LoadPolicyNames.Parse(parse.GetValue(policy)!),
+                Policy = loadPolicy,
                 KeepAliveSeconds = parse.GetValue(keepAlive),
+                Autoscale = autoscaleSettings,
             }, cancellation), deployed => [$"deployed {deployed.Model}: {string.Join(", ", deployed.Instances.Select(i => $"{i.Shard} on {i.Gpu} ({i.State})"))}"],
                 !parse.GetValue(noWait), asJson, cancellation);
             if (asJson) Console.WriteLine(JsonSerializer.Serialize(status, CliJson.Indented));

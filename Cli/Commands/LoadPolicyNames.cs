@@ -15,5 +15,26 @@ internal static class LoadPolicyNames
         _ => throw new ArgumentException($"{option}: expected blitz, blitz-fast, sllm or allcache, found \"{name}\""),
     };
 
+    /// <summary>
+    /// deploy's name for a fixed instance count with no autoscaler (the paper's static baseline). Not a <see cref="LoadPolicy"/>:
+    /// a load policy says how parameters arrive, while static says the count never changes by itself; its instances load as
+    /// blitz-fast does.
+    /// </summary>
+    public const string Static = "static";
+
+    /// <summary>deploy's --policy: a load policy, or <see cref="Static"/> (blitz-fast loading, the autoscaler off).</summary>
+    public static (LoadPolicy Policy, bool Static) ParseDeploy(string name, string option = "--policy")
+    {
+        if (name.Equals(Static, StringComparison.OrdinalIgnoreCase)) return (LoadPolicy.BlitzFast, true);
+        try
+        {
+            return (Parse(name, option), false);
+        }
+        catch (ArgumentException)
+        {
+            throw new ArgumentException($"{option}: expected blitz, blitz-fast, sllm, allcache or {Static}, found \"{name}\"");
+        }
+    }
+
     public static string Name(LoadPolicy policy) => policy == LoadPolicy.BlitzFast ? "blitz-fast" : policy.ToString().ToLowerInvariant();
 }

@@ -39,6 +39,7 @@ internal static class StatusTable
             }
             string copies = model.HostCopies is { Count: > 0 } hosts ? string.Join(", ", hosts) : "none";
             o.WriteLine($"{model.Model,-16} policy {model.Policy.ToString().ToLowerInvariant()}, host copies: {copies}, queue {model.QueueLength}, {model.TokensPerSecond:F1} tokens/s");
+            AutoscaleLines.Write(model, o);
         }
         if (status.Models.Count == 0) o.WriteLine("(no models deployed)");
     }
