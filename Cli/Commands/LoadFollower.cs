@@ -80,6 +80,7 @@ internal static class LoadFollower
         {
             var e = events.Current;
             if (e.Kind == ModelEventKind.Planned) view.Line($"plan: {e.Detail}");
+            else if (e.Kind == ModelEventKind.Scaled) view.Line($"autoscaler: {e.Detail}");
             else if (progress.Apply(e) is { } load) view.Update(load, layerLanded: e.Kind == ModelEventKind.LayerReady);
             next = events.MoveNextAsync().AsTask();
         }
