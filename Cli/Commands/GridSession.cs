@@ -18,7 +18,9 @@ internal sealed class GridSession : IAsyncDisposable
     public const string DefaultClusterId = "blitzscale";
     public const string EmbeddedHost = "local";
     private const int DefaultGatewayPort = 30000;
-    private static readonly TimeSpan ConnectTimeout = TimeSpan.FromSeconds(15);
+    // Between failed attempts to reach a gateway: doubling from half a second, at most a few seconds.
+    private static readonly TimeSpan FirstRetryDelay = TimeSpan.FromSeconds(0.5);
+    private static readonly TimeSpan MaxRetryDelay = TimeSpan.FromSeconds(4);
 
     private readonly IHost _host;
 
@@ -38,24 +40,48 @@ internal sealed class GridSession : IAsyncDisposable
     public ILoggerFactory Loggers => _host.Services.GetRequiredService<ILoggerFactory>();
     public bool Embedded { get; }
 
-    public static async Task<GridSession> Open(string? cluster, string clusterId, CancellationToken cancellationToken)
+    public static Task<GridSession> Open(string? cluster, string clusterId, CancellationToken cancellationToken) =>
+        Open(new GridConnection(cluster, clusterId, GridConnection.DefaultConnectTimeout), cancellationToken);
+
+    public static async Task<GridSession> Open(GridConnection connection, CancellationToken cancellationToken)
     {
-        IHost host = cluster is null ? EmbeddedSilo() : ClusterClient(cluster, clusterId);
-        // The Orleans client keeps retrying an unreachable gateway for minutes; a command gives up sooner.
+        if (connection.Cluster is not { } cluster)
+        {
+            var embedded = EmbeddedSilo();
+            await embedded.StartAsync(cancellationToken);
+            return new GridSession(embedded, embedded: true);
+        }
+        var attempts = new ConnectAttempts();
+        IHost host = ClusterClient(cluster, connection.ClusterId, attempts);
+        // Attempts are retried with back-off until the timeout: a busy silo lets a client in late, not never.
         using var connect = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-        if (cluster is not null) connect.CancelAfter(ConnectTimeout);
+        connect.CancelAfter(connection.ConnectTimeout);
         try
         {
             await host.StartAsync(connect.Token);
         }
-        catch (Exception e) when (cluster is not null && (e is OrleansException || (e is OperationCanceledException && !cancellationToken.IsCancellationRequested)))
+        catch (Exception e) when (e is OrleansException || (e is OperationCanceledException && !cancellationToken.IsCancellationRequested))
         {
             host.Dispose();
-            string why = e is OrleansException ? e.Message : $"no gateway answered within {ConnectTimeout.TotalSeconds:F0} s.";
-            throw new InvalidOperationException(
-                $"cannot reach the cluster at {cluster} (cluster id \"{clusterId}\"): {why} Is a silo running there, with that cluster id?", e);
+            throw new ClusterUnreachableException(ConnectFailure.Describe(connection, attempts.Last ?? (e as OrleansException), attempts.Failed), e);
         }
-        return new GridSession(host, cluster is null);
+        return new GridSession(host, embedded: false);
+    }
+
+    /// <summary>The failed attempts to reach a gateway so far, for the message if none succeeds.</summary>
+    private sealed class ConnectAttempts
+    {
+        public Exception? Last { get; private set; }
+        public int Failed { get; private set; }
+
+        public async Task<bool> Retry(Exception error, CancellationToken cancellationToken)
+        {
+            Last = error;
+            Failed++;
+            var delay = TimeSpan.FromTicks(Math.Min(MaxRetryDelay.Ticks, FirstRetryDelay.Ticks << Math.Min(Failed - 1, 8)));
+            await Task.Delay(delay, cancellationToken);
+            return true;
+        }
     }
 
     private static IHost EmbeddedSilo()
@@ -76,7 +102,7 @@ internal sealed class GridSession : IAsyncDisposable
         return app;
     }
 
-    private static IHost ClusterClient(string cluster, string clusterId)
+    private static IHost ClusterClient(string cluster, string clusterId, ConnectAttempts attempts)
     {
         var builder = Host.CreateApplicationBuilder();
         // Connection trouble is reported once, by the command, not as a stream of Orleans warnings.
@@ -105,6 +131,7 @@ internal sealed class GridSession : IAsyncDisposable
             {
                 throw new ArgumentException($"--cluster {cluster}: expected localhost[:gatewayPort] or redis://host:port");
             }
+            client.UseConnectionRetryFilter(attempts.Retry);
             client.AddBlitzScaleClient();
         });
         return builder.Build();
