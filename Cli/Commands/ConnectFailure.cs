@@ -11,16 +11,20 @@ internal static class ConnectFailure
     /// <param name="connection">The cluster tried.</param>
     /// <param name="last">The last error of a connection attempt, or null when the time ran out during one.</param>
     /// <param name="attempts">Attempts that failed with an error.</param>
-    public static string Describe(GridConnection connection, Exception? last, int attempts)
+    /// <param name="listening">
+    /// Whether anything accepts TCP connections at the gateway's address, probed after the attempts (localhost clusters);
+    /// null when not known (a Redis cluster's gateways are read from Redis).
+    /// </param>
+    public static string Describe(GridConnection connection, Exception? last, int attempts, bool? listening = null)
     {
         string where = $"cannot reach the cluster at {connection.Cluster} (cluster id \"{connection.ClusterId}\")";
         double seconds = connection.ConnectTimeout.TotalSeconds;
-        if (last is not null && Refused(last))
+        if (listening == false || (last is not null && Refused(last)))
         {
             return $"{where}: no silo accepts connections there (refused, {attempts} attempt(s) in {seconds:F0} s). " +
                    "Is a silo running there (`blitz silo`), with that gateway port and cluster id?";
         }
-        if (last is OrleansException && last.Message.Contains("gateway", StringComparison.OrdinalIgnoreCase) && !IsTimeout(last))
+        if (listening is null && last is OrleansException && last.Message.Contains("gateway", StringComparison.OrdinalIgnoreCase) && !IsTimeout(last))
         {
             return $"{where}: {FirstLine(last.Message)} ({attempts} attempt(s) in {seconds:F0} s). " +
                    "Is a silo running there, with that cluster id?";

@@ -50,10 +50,16 @@ internal static class GenerateCommand
         string path = ModelSource.Resolve(modelDirectory);
         string model = ModelNames.For(path);
         await using var grid = await GridSession.Open(connection, cancellation);
-        // The prompt is echoed once the grid has accepted the request (its first update), so a refused one prints only its error.
+        // The prompt is echoed with the first token: every check (the instance's context and KV cache included) has passed by
+        // then, so a refused request prints only its error.
+        bool echoed = false;
         Action<GenerationUpdate>? show = json ? null : update =>
         {
-            if (update.PromptIds is not null) Console.Write(PromptEcho.Of(request.Prompt));
+            if (!echoed && (update.TokenId >= 0 || update.Finish is not null))
+            {
+                echoed = true;
+                Console.Write(PromptEcho.Of(request.Prompt));
+            }
             Console.Write(update.Text);
         };
         var result = await GenerateDeploying(grid, model, path, request, show, cancellation);

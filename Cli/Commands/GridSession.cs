@@ -63,9 +63,47 @@ internal sealed class GridSession : IAsyncDisposable
         catch (Exception e) when (e is OrleansException || (e is OperationCanceledException && !cancellationToken.IsCancellationRequested))
         {
             host.Dispose();
-            throw new ClusterUnreachableException(ConnectFailure.Describe(connection, attempts.Last ?? (e as OrleansException), attempts.Failed), e);
+            bool? listening = LocalGatewayPort(cluster) is { } port ? await Listening(port, cancellationToken) : null;
+            throw new ClusterUnreachableException(ConnectFailure.Describe(connection, attempts.Last ?? (e as OrleansException), attempts.Failed, listening), e);
         }
         return new GridSession(host, embedded: false);
+    }
+
+    /// <summary>The gateway port of a <c>localhost[:port]</c> cluster; null for a Redis one.</summary>
+    /// <exception cref="ArgumentException">A localhost cluster with a port that is not a number.</exception>
+    private static int? LocalGatewayPort(string cluster)
+    {
+        if (cluster != "localhost" && !cluster.StartsWith("localhost:", StringComparison.Ordinal)) return null;
+        if (cluster.Length == "localhost".Length) return DefaultGatewayPort;
+        return int.TryParse(cluster["localhost:".Length..], out int port)
+            ? port
+            : throw new ArgumentException($"--cluster {cluster}: expected localhost or localhost:PORT (the gateway port)");
+    }
+
+    // Whether anything accepts TCP connections at the local gateway port: refused means no silo there; a connection that
+    // neither succeeds nor is refused in time means a listener too busy to accept, so it counts as listening.
+    private static async Task<bool?> Listening(int port, CancellationToken cancellationToken)
+    {
+        using var probe = new System.Net.Sockets.TcpClient();
+        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        timeout.CancelAfter(TimeSpan.FromSeconds(2));
+        try
+        {
+            await probe.ConnectAsync(System.Net.IPAddress.Loopback, port, timeout.Token);
+            return true;
+        }
+        catch (System.Net.Sockets.SocketException e) when (e.SocketErrorCode == System.Net.Sockets.SocketError.ConnectionRefused)
+        {
+            return false;
+        }
+        catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
+        {
+            return true;
+        }
+        catch (System.Net.Sockets.SocketException)
+        {
+            return null;
+        }
     }
 
     /// <summary>The failed attempts to reach a gateway so far, for the message if none succeeds.</summary>
@@ -122,10 +160,7 @@ internal sealed class GridSession : IAsyncDisposable
             }
             else if (cluster == "localhost" || cluster.StartsWith("localhost:", StringComparison.Ordinal))
             {
-                int port = DefaultGatewayPort;
-                if (cluster.Length > "localhost".Length && !int.TryParse(cluster["localhost:".Length..], out port))
-                    throw new ArgumentException($"--cluster {cluster}: expected localhost or localhost:PORT (the gateway port)");
-                client.UseLocalhostClustering(port, serviceId: clusterId, clusterId: clusterId);
+                client.UseLocalhostClustering(LocalGatewayPort(cluster)!.Value, serviceId: clusterId, clusterId: clusterId);
             }
             else
             {

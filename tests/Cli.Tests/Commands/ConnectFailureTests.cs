@@ -21,6 +21,15 @@ public sealed class ConnectFailureTests
     }
 
     [Fact]
+    public void A_probe_finding_nothing_listening_says_no_silo_whatever_orleans_said()
+    {
+        var error = new SiloUnavailableException("Unable to connect to any of the 1 available gateways.");
+        Assert.Contains("no silo accepts connections there (refused, 3 attempt(s) in 60 s)", ConnectFailure.Describe(Cluster, error, 3, listening: false));
+        // Something listens: the same error means a gateway that did not let the client in.
+        Assert.Contains("may be busy", ConnectFailure.Describe(Cluster, error, 3, listening: true));
+    }
+
+    [Fact]
     public void Time_running_out_says_the_silo_may_be_busy_and_how_to_wait_longer()
     {
         string line = ConnectFailure.Describe(Cluster, null, 0);
