@@ -21,7 +21,7 @@ internal static class ConnectFailure
         double seconds = connection.ConnectTimeout.TotalSeconds;
         if (listening == false || (last is not null && Refused(last)))
         {
-            return $"{where}: no silo accepts connections there (refused, {attempts} attempt(s) in {seconds:F0} s). " +
+            return $"{where}: no silo accepts connections there (refused; {attempts} attempt(s)). " +
                    "Is a silo running there (`blitz silo`), with that gateway port and cluster id?";
         }
         if (listening is null && last is OrleansException && last.Message.Contains("gateway", StringComparison.OrdinalIgnoreCase) && !IsTimeout(last))

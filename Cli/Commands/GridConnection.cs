@@ -7,10 +7,11 @@ namespace BlitzScale.Cli.Commands;
 internal sealed record GridConnection(string? Cluster, string ClusterId, TimeSpan ConnectTimeout)
 {
     /// <summary>
-    /// How long a command keeps trying to reach a gateway by default: long enough for a busy silo to accept dozens of
-    /// clients starting at once on a few cores (15 s was not, for 64 on 2), short enough that a missing one is reported.
+    /// How long a command keeps trying to reach a gateway that is there by default: long enough for dozens of clients
+    /// starting at once on a few cores (15 s was not, for 64 on 2: each needs about a second of CPU to start). A local
+    /// gateway port where nothing listens is reported after about 10 s, without waiting this long.
     /// </summary>
-    public static readonly TimeSpan DefaultConnectTimeout = TimeSpan.FromSeconds(60);
+    public static readonly TimeSpan DefaultConnectTimeout = TimeSpan.FromSeconds(120);
 
     public static GridConnection Embedded { get; } = new(null, GridSession.DefaultClusterId, DefaultConnectTimeout);
 }

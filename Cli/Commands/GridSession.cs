@@ -21,6 +21,9 @@ internal sealed class GridSession : IAsyncDisposable
     // Between failed attempts to reach a gateway: doubling from half a second, at most a few seconds.
     private static readonly TimeSpan FirstRetryDelay = TimeSpan.FromSeconds(0.5);
     private static readonly TimeSpan MaxRetryDelay = TimeSpan.FromSeconds(4);
+    // How long a local gateway port may refuse connections before "no silo" is reported: a silo started at the same
+    // moment opens its gateway within a few seconds.
+    private static readonly TimeSpan RefusedPatience = TimeSpan.FromSeconds(10);
 
     private readonly IHost _host;
 
@@ -51,7 +54,8 @@ internal sealed class GridSession : IAsyncDisposable
             await embedded.StartAsync(cancellationToken);
             return new GridSession(embedded, embedded: true);
         }
-        var attempts = new ConnectAttempts();
+        int? localPort = LocalGatewayPort(cluster);
+        var attempts = new ConnectAttempts(localPort is { } p ? token => Listening(p, token) : null);
         IHost host = ClusterClient(cluster, connection.ClusterId, attempts);
         // Attempts are retried with back-off until the timeout: a busy silo lets a client in late, not never.
         using var connect = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
@@ -60,13 +64,41 @@ internal sealed class GridSession : IAsyncDisposable
         {
             await host.StartAsync(connect.Token);
         }
-        catch (Exception e) when (e is OrleansException || (e is OperationCanceledException && !cancellationToken.IsCancellationRequested))
+        catch (Exception e) when (attempts.Failed > 0 || e is OrleansException || (e is OperationCanceledException && !cancellationToken.IsCancellationRequested))
         {
             host.Dispose();
-            bool? listening = LocalGatewayPort(cluster) is { } port ? await Listening(port, cancellationToken) : null;
+            bool? listening = attempts.Listening ?? (localPort is { } port ? await Listening(port, cancellationToken) : null);
             throw new ClusterUnreachableException(ConnectFailure.Describe(connection, attempts.Last ?? (e as OrleansException), attempts.Failed, listening), e);
         }
         return new GridSession(host, embedded: false);
+    }
+
+    /// <summary>
+    /// The failed attempts to reach a gateway so far, for the message if none succeeds. Where the gateway can be probed
+    /// (localhost), a port that still refuses connections after <see cref="RefusedPatience"/> ends the retries early: no
+    /// silo is there, and waiting the whole timeout would only hide it.
+    /// </summary>
+    private sealed class ConnectAttempts(Func<CancellationToken, Task<bool?>>? probe)
+    {
+        private readonly long _started = TimeProvider.System.GetTimestamp();
+
+        public Exception? Last { get; private set; }
+        public int Failed { get; private set; }
+        public bool? Listening { get; private set; }
+
+        public async Task<bool> Retry(Exception error, CancellationToken cancellationToken)
+        {
+            Last = error;
+            Failed++;
+            if (probe is not null)
+            {
+                Listening = await probe(cancellationToken);
+                if (Listening == false && TimeProvider.System.GetElapsedTime(_started) >= RefusedPatience) return false;
+            }
+            var delay = TimeSpan.FromTicks(Math.Min(MaxRetryDelay.Ticks, FirstRetryDelay.Ticks << Math.Min(Failed - 1, 8)));
+            await Task.Delay(delay, cancellationToken);
+            return true;
+        }
     }
 
     /// <summary>The gateway port of a <c>localhost[:port]</c> cluster; null for a Redis one.</summary>
@@ -103,22 +135,6 @@ internal sealed class GridSession : IAsyncDisposable
         catch (System.Net.Sockets.SocketException)
         {
             return null;
-        }
-    }
-
-    /// <summary>The failed attempts to reach a gateway so far, for the message if none succeeds.</summary>
-    private sealed class ConnectAttempts
-    {
-        public Exception? Last { get; private set; }
-        public int Failed { get; private set; }
-
-        public async Task<bool> Retry(Exception error, CancellationToken cancellationToken)
-        {
-            Last = error;
-            Failed++;
-            var delay = TimeSpan.FromTicks(Math.Min(MaxRetryDelay.Ticks, FirstRetryDelay.Ticks << Math.Min(Failed - 1, 8)));
-            await Task.Delay(delay, cancellationToken);
-            return true;
         }
     }
 
