@@ -51,7 +51,7 @@ internal static class CliErrors
         }
         string help = string.Join(" ", ["blitz", .. path, "--help"]);
         string more = parse.Errors.Count > 1 ? $" (and {parse.Errors.Count - 1} more)" : "";
-        stderr.WriteLine($"blitz: error: {parse.Errors[0].Message}{more}; see `{help}`");
+        stderr.WriteLine($"blitz: error: {parse.Errors[0].Message.TrimEnd('.')}{more}; see `{help}`");
         return UserError;
     }
 }

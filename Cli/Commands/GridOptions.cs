@@ -20,7 +20,7 @@ internal static class GridOptions
 
     public static Option<double> ConnectTimeout() => new("--connect-timeout")
     {
-        Description = $"Seconds to keep trying to reach a gateway of --cluster, retrying with back-off (default {GridConnection.DefaultConnectTimeout.TotalSeconds:F0})",
+        Description = "Seconds to keep trying to reach a gateway of --cluster, retrying with back-off (a localhost port that refuses connections fails after about 10 s)",
         DefaultValueFactory = _ => GridConnection.DefaultConnectTimeout.TotalSeconds,
     };
 
