@@ -39,8 +39,7 @@ internal static class GenerateCommand
                 Seed = parse.GetValue(seed),
             };
             request.Validate();
-            var connection = new GridConnection(parse.GetValue(cluster), parse.GetValue(clusterId)!, GridOptions.Timeout(parse.GetValue(connectTimeout)));
-            return await Run(parse.GetValue(model), request, parse.GetValue(json), connection, cancellation);
+            return await Run(parse.GetValue(model), request, parse.GetValue(json), GridOptions.Connection(parse, cluster, clusterId, connectTimeout), cancellation);
         }));
         return command;
     }
