@@ -20,12 +20,14 @@ internal static class GenerateCommand
         var json = new Option<bool>("--json") { Description = "Print one JSON object instead of text" };
         var cluster = GridOptions.Cluster();
         var clusterId = GridOptions.ClusterId();
+        var connectTimeout = GridOptions.ConnectTimeout();
         var command = new Command("generate", "Generate a continuation of a prompt through the grid")
         {
-            model, prompt, maxTokens, temperature, topP, topK, seed, json, cluster, clusterId,
+            model, prompt, maxTokens, temperature, topP, topK, seed, json, cluster, clusterId, connectTimeout,
         };
         command.SetAction((parse, cancellation) => CliErrors.Run(async () =>
         {
+            // Everything the command line alone decides is checked before connecting or printing anything.
             new SamplingOptions(parse.GetValue(temperature), parse.GetValue(topP), parse.GetValue(topK), parse.GetValue(seed)).Validate();
             var request = new GenerateRequest
             {
@@ -36,20 +38,30 @@ internal static class GenerateCommand
                 TopK = parse.GetValue(topK),
                 Seed = parse.GetValue(seed),
             };
-            return await Run(parse.GetValue(model), request, parse.GetValue(json), parse.GetValue(cluster), parse.GetValue(clusterId)!, cancellation);
+            request.Validate();
+            return await Run(parse.GetValue(model), request, parse.GetValue(json), GridOptions.Connection(parse, cluster, clusterId, connectTimeout), cancellation);
         }));
         return command;
     }
 
-    private static async Task<int> Run(string? modelDirectory, GenerateRequest request, bool json, string? cluster, string clusterId, CancellationToken cancellation)
+    private static async Task<int> Run(string? modelDirectory, GenerateRequest request, bool json, GridConnection connection, CancellationToken cancellation)
     {
         string path = ModelSource.Resolve(modelDirectory);
         string model = ModelNames.For(path);
-        await using var grid = await GridSession.Open(cluster, clusterId, cancellation);
-        await EnsureDeployed(grid, model, path, cancellation);
-
-        if (!json) Console.Write(request.Prompt);
-        var result = await grid.Client.GenerateAsync(model, request, json ? null : update => Console.Write(update.Text), cancellation);
+        await using var grid = await GridSession.Open(connection, cancellation);
+        // The prompt is echoed with the first token: every check (the instance's context and KV cache included) has passed by
+        // then, so a refused request prints only its error.
+        bool echoed = false;
+        Action<GenerationUpdate>? show = json ? null : update =>
+        {
+            if (!echoed && (update.TokenId >= 0 || update.Finish is not null))
+            {
+                echoed = true;
+                Console.Write(PromptEcho.Of(request.Prompt));
+            }
+            Console.Write(update.Text);
+        };
+        var result = await GenerateDeploying(grid, model, path, request, show, cancellation);
         Report(path, result, json, Console.Out, Console.Error);
         return 0;
     }
@@ -75,15 +87,30 @@ internal static class GenerateCommand
     internal static string EmulatedNote(string instance) =>
         $"[emulated: {instance} runs on an emulated GPU (timed backend): these are pseudo-tokens, and its times come from a cost profile, not from compute]";
 
-    /// <summary>The embedded grid always deploys the model; a running cluster deploys it with one instance if it is not there yet.</summary>
-    private static async Task EnsureDeployed(GridSession grid, string model, string path, CancellationToken cancellation)
+    /// <summary>
+    /// Generates through the model grain, which alone says whether the model is deployed: the embedded grid always deploys
+    /// it first; on a running cluster a model the grain does not know is deployed with one instance, then asked again.
+    /// Nothing else of the cluster is asked, so a host that is down only matters if it serves this model.
+    /// </summary>
+    private static async Task<GenerateResult> GenerateDeploying(GridSession grid, string model, string path, GenerateRequest request,
+        Action<GenerationUpdate>? show, CancellationToken cancellation)
     {
-        if (!grid.Embedded)
+        var deploy = new DeployRequest { ModelDirectory = Path.GetFullPath(path), Instances = 1 };
+        if (grid.Embedded)
         {
-            var status = await grid.Client.StatusAsync(cancellation);
-            if (status.Models.Any(m => m.Model == model)) return;
+            await grid.Client.DeployAsync(model, deploy, cancellation);
+            return await grid.Client.GenerateAsync(model, request, show, cancellation);
         }
-        await grid.Client.DeployAsync(model, new DeployRequest { ModelDirectory = Path.GetFullPath(path), Instances = 1 }, cancellation);
+        bool started = false;
+        try
+        {
+            return await grid.Client.GenerateAsync(model, request, update => { started = true; show?.Invoke(update); }, cancellation);
+        }
+        catch (KeyNotFoundException) when (!started)
+        {
+            await grid.Client.DeployAsync(model, deploy, cancellation);
+        }
+        return await grid.Client.GenerateAsync(model, request, show, cancellation);
     }
 }
 

@@ -4,7 +4,7 @@ using BlitzScale.Grains.Interfaces.Serving;
 
 namespace BlitzScale.Cli.Commands;
 
-/// <summary><c>blitz deploy</c>, <c>blitz status</c> and <c>blitz silo</c>.</summary>
+/// <summary><c>blitz deploy</c>, <c>blitz undeploy</c>, <c>blitz status</c> and <c>blitz silo</c>.</summary>
 internal static class GridCommands
 {
     public static Command Deploy()
@@ -25,19 +25,21 @@ internal static class GridCommands
         var autoscale = new AutoscaleArguments();
         var cluster = GridOptions.Cluster();
         var clusterId = GridOptions.ClusterId();
+        var connectTimeout = GridOptions.ConnectTimeout();
         var command = new Command("deploy", "Deploy a model onto a running grid and follow its instances loading")
         {
-            model, name, instances, gpus, kvBlocks, policy, keepAlive, noWait, json, cluster, clusterId,
+            model, name, instances, gpus, kvBlocks, policy, keepAlive, noWait, json, cluster, clusterId, connectTimeout,
         };
         foreach (var option in autoscale.All) command.Options.Add(option);
         command.SetAction((parse, cancellation) => CliErrors.Run(async () =>
         {
-            string? clusterValue = parse.GetValue(cluster)
-                ?? throw new ArgumentException("--cluster is required: deploy acts on a running grid (localhost[:port] or redis://host:port)");
+            var connection = GridOptions.Connection(parse, cluster, clusterId, connectTimeout);
+            if (connection.Cluster is null)
+                throw new ArgumentException("--cluster is required: deploy acts on a running grid (localhost[:port] or redis://host:port)");
             string dir = parse.GetValue(model)!;
             var (loadPolicy, isStatic) = LoadPolicyNames.ParseDeploy(parse.GetValue(policy)!);
             var autoscaleSettings = autoscale.Read(parse, isStatic);
-            await using var grid = await GridSession.Open(clusterValue, parse.GetValue(clusterId)!, cancellation);
+            await using var grid = await GridSession.Open(connection, cancellation);
             string modelName = ModelNames.For(dir, parse.GetValue(name));
             bool asJson = parse.GetValue(json);
             var status = await LoadFollower.Run(grid, modelName, () => grid.Client.DeployAsync(modelName, new DeployRequest
@@ -52,7 +54,38 @@ internal static class GridCommands
             }, cancellation), deployed => [$"deployed {deployed.Model}: {string.Join(", ", deployed.Instances.Select(i => $"{i.Shard} on {i.Gpu} ({i.State})"))}"],
                 !parse.GetValue(noWait), asJson, cancellation);
             if (asJson) Console.WriteLine(JsonSerializer.Serialize(status, CliJson.Indented));
-            return status.Instances.Any(i => i.State == InstanceState.Failed) ? 1 : 0;
+            return Finish(status, parse.GetValue(instances), !parse.GetValue(noWait));
+        }));
+        return command;
+    }
+
+    /// <summary>Exit code 0 when the instances asked for serve (or, with <c>--no-wait</c>, load); else 1 with the line saying which did not.</summary>
+    internal static int Finish(ModelStatus status, int wanted, bool followed)
+    {
+        if (LoadOutcome.Shortfall(status, wanted, followed) is not { } shortfall) return 0;
+        Console.Error.WriteLine($"blitz: error: {shortfall}");
+        return CliErrors.Failure;
+    }
+
+    public static Command Undeploy()
+    {
+        var model = new Option<string>("--model") { Description = "The deployed model's name", Required = true };
+        var cluster = GridOptions.Cluster();
+        var clusterId = GridOptions.ClusterId();
+        var connectTimeout = GridOptions.ConnectTimeout();
+        var command = new Command("undeploy", "Unload every instance of a model, drop its host copies and forget it") { model, cluster, clusterId, connectTimeout };
+        command.SetAction((parse, cancellation) => CliErrors.Run(async () =>
+        {
+            var connection = GridOptions.Connection(parse, cluster, clusterId, connectTimeout);
+            if (connection.Cluster is null)
+                throw new ArgumentException("--cluster is required: undeploy acts on a running grid (localhost[:port] or redis://host:port)");
+            string name = parse.GetValue(model)!;
+            await using var grid = await GridSession.Open(connection, cancellation);
+            // The model grain says whether it knows the model: undeploying one that is not deployed is a mistake to report.
+            var before = await grid.Client.GetModelStatusAsync(name, cancellation);
+            await grid.Client.UndeployAsync(name, cancellation);
+            Console.WriteLine($"undeployed {name}: {before.Instances.Count} instance(s) unloaded");
+            return 0;
         }));
         return command;
     }
@@ -62,12 +95,14 @@ internal static class GridCommands
         var json = new Option<bool>("--json") { Description = "Print JSON instead of a table" };
         var cluster = GridOptions.Cluster();
         var clusterId = GridOptions.ClusterId();
-        var command = new Command("status", "Hosts, GPUs, memory, instances and their states, queues, tokens/s") { json, cluster, clusterId };
+        var connectTimeout = GridOptions.ConnectTimeout();
+        var command = new Command("status", "Hosts, GPUs, memory, instances and their states, queues, tokens/s") { json, cluster, clusterId, connectTimeout };
         command.SetAction((parse, cancellation) => CliErrors.Run(async () =>
         {
-            string? clusterValue = parse.GetValue(cluster)
-                ?? throw new ArgumentException("--cluster is required: status reads a running grid (localhost[:port] or redis://host:port)");
-            await using var grid = await GridSession.Open(clusterValue, parse.GetValue(clusterId)!, cancellation);
+            var connection = GridOptions.Connection(parse, cluster, clusterId, connectTimeout);
+            if (connection.Cluster is null)
+                throw new ArgumentException("--cluster is required: status reads a running grid (localhost[:port] or redis://host:port)");
+            await using var grid = await GridSession.Open(connection, cancellation);
             var status = await grid.Client.StatusAsync(cancellation);
             if (parse.GetValue(json)) Console.WriteLine(JsonSerializer.Serialize(status, CliJson.Indented));
             else StatusTable.Write(status, Console.Out);

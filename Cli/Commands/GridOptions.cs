@@ -2,9 +2,11 @@ using System.CommandLine;
 
 namespace BlitzScale.Cli.Commands;
 
-/// <summary>The options every grid command shares: which cluster to talk to.</summary>
+/// <summary>The options every grid command shares: which cluster to talk to, and how long to try reaching it.</summary>
 internal static class GridOptions
 {
+    public const double MaxConnectTimeoutSeconds = 3600;
+
     public static Option<string?> Cluster() => new("--cluster")
     {
         Description = "Cluster to use: localhost[:gatewayPort] or redis://host:port (default: an embedded single-host grid in this process)",
@@ -15,4 +17,21 @@ internal static class GridOptions
         Description = "Orleans cluster id of a Redis-clustered grid",
         DefaultValueFactory = _ => GridSession.DefaultClusterId,
     };
+
+    public static Option<double> ConnectTimeout() => new("--connect-timeout")
+    {
+        Description = "Seconds to keep trying to reach a gateway of --cluster, retrying with back-off (a localhost port that refuses connections fails after about 10 s)",
+        DefaultValueFactory = _ => GridConnection.DefaultConnectTimeout.TotalSeconds,
+    };
+
+    /// <summary>The value of <c>--connect-timeout</c> as a time span.</summary>
+    /// <exception cref="ArgumentException">It is not a positive number of seconds up to an hour.</exception>
+    public static TimeSpan Timeout(double seconds) =>
+        seconds is > 0 and <= MaxConnectTimeoutSeconds
+            ? TimeSpan.FromSeconds(seconds)
+            : throw new ArgumentException($"--connect-timeout: expected seconds above 0 and at most {MaxConnectTimeoutSeconds:F0}, found {seconds}");
+
+    /// <summary>The connection a command's <c>--cluster</c>, <c>--cluster-id</c> and <c>--connect-timeout</c> ask for.</summary>
+    public static GridConnection Connection(ParseResult parse, Option<string?> cluster, Option<string> clusterId, Option<double> connectTimeout) =>
+        new(parse.GetValue(cluster), parse.GetValue(clusterId)!, Timeout(parse.GetValue(connectTimeout)));
 }

@@ -18,7 +18,12 @@ internal sealed class GridSession : IAsyncDisposable
     public const string DefaultClusterId = "blitzscale";
     public const string EmbeddedHost = "local";
     private const int DefaultGatewayPort = 30000;
-    private static readonly TimeSpan ConnectTimeout = TimeSpan.FromSeconds(15);
+    // Between failed attempts to reach a gateway: doubling from half a second, at most a few seconds.
+    private static readonly TimeSpan FirstRetryDelay = TimeSpan.FromSeconds(0.5);
+    private static readonly TimeSpan MaxRetryDelay = TimeSpan.FromSeconds(4);
+    // How long a local gateway port may refuse connections before "no silo" is reported: a silo started at the same
+    // moment opens its gateway within a few seconds.
+    private static readonly TimeSpan RefusedPatience = TimeSpan.FromSeconds(10);
 
     private readonly IHost _host;
 
@@ -38,24 +43,99 @@ internal sealed class GridSession : IAsyncDisposable
     public ILoggerFactory Loggers => _host.Services.GetRequiredService<ILoggerFactory>();
     public bool Embedded { get; }
 
-    public static async Task<GridSession> Open(string? cluster, string clusterId, CancellationToken cancellationToken)
+    public static Task<GridSession> Open(string? cluster, string clusterId, CancellationToken cancellationToken) =>
+        Open(new GridConnection(cluster, clusterId, GridConnection.DefaultConnectTimeout), cancellationToken);
+
+    public static async Task<GridSession> Open(GridConnection connection, CancellationToken cancellationToken)
     {
-        IHost host = cluster is null ? EmbeddedSilo() : ClusterClient(cluster, clusterId);
-        // The Orleans client keeps retrying an unreachable gateway for minutes; a command gives up sooner.
+        if (connection.Cluster is not { } cluster)
+        {
+            var embedded = EmbeddedSilo();
+            await embedded.StartAsync(cancellationToken);
+            return new GridSession(embedded, embedded: true);
+        }
+        int? localPort = LocalGatewayPort(cluster);
+        var attempts = new ConnectAttempts(localPort is { } p ? token => Listening(p, token) : null);
+        IHost host = ClusterClient(cluster, connection.ClusterId, attempts);
+        // Attempts are retried with back-off until the timeout: a busy silo lets a client in late, not never.
         using var connect = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-        if (cluster is not null) connect.CancelAfter(ConnectTimeout);
+        connect.CancelAfter(connection.ConnectTimeout);
         try
         {
             await host.StartAsync(connect.Token);
         }
-        catch (Exception e) when (cluster is not null && (e is OrleansException || (e is OperationCanceledException && !cancellationToken.IsCancellationRequested)))
+        catch (Exception e) when (attempts.Failed > 0 || e is OrleansException || (e is OperationCanceledException && !cancellationToken.IsCancellationRequested))
         {
             host.Dispose();
-            string why = e is OrleansException ? e.Message : $"no gateway answered within {ConnectTimeout.TotalSeconds:F0} s.";
-            throw new InvalidOperationException(
-                $"cannot reach the cluster at {cluster} (cluster id \"{clusterId}\"): {why} Is a silo running there, with that cluster id?", e);
+            bool? listening = attempts.Listening ?? (localPort is { } port ? await Listening(port, cancellationToken) : null);
+            throw new ClusterUnreachableException(ConnectFailure.Describe(connection, attempts.Last ?? (e as OrleansException), attempts.Failed, listening), e);
         }
-        return new GridSession(host, cluster is null);
+        return new GridSession(host, embedded: false);
+    }
+
+    /// <summary>
+    /// The failed attempts to reach a gateway so far, for the message if none succeeds. Where the gateway can be probed
+    /// (localhost), a port that still refuses connections after <see cref="RefusedPatience"/> ends the retries early: no
+    /// silo is there, and waiting the whole timeout would only hide it.
+    /// </summary>
+    private sealed class ConnectAttempts(Func<CancellationToken, Task<bool?>>? probe)
+    {
+        private readonly long _started = TimeProvider.System.GetTimestamp();
+
+        public Exception? Last { get; private set; }
+        public int Failed { get; private set; }
+        public bool? Listening { get; private set; }
+
+        public async Task<bool> Retry(Exception error, CancellationToken cancellationToken)
+        {
+            Last = error;
+            Failed++;
+            if (probe is not null)
+            {
+                Listening = await probe(cancellationToken);
+                if (Listening == false && TimeProvider.System.GetElapsedTime(_started) >= RefusedPatience) return false;
+            }
+            var delay = TimeSpan.FromTicks(Math.Min(MaxRetryDelay.Ticks, FirstRetryDelay.Ticks << Math.Min(Failed - 1, 8)));
+            await Task.Delay(delay, cancellationToken);
+            return true;
+        }
+    }
+
+    /// <summary>The gateway port of a <c>localhost[:port]</c> cluster; null for a Redis one.</summary>
+    /// <exception cref="ArgumentException">A localhost cluster with a port that is not a number.</exception>
+    private static int? LocalGatewayPort(string cluster)
+    {
+        if (cluster != "localhost" && !cluster.StartsWith("localhost:", StringComparison.Ordinal)) return null;
+        if (cluster.Length == "localhost".Length) return DefaultGatewayPort;
+        return int.TryParse(cluster["localhost:".Length..], out int port)
+            ? port
+            : throw new ArgumentException($"--cluster {cluster}: expected localhost or localhost:PORT (the gateway port)");
+    }
+
+    // Whether anything accepts TCP connections at the local gateway port: refused means no silo there; a connection that
+    // neither succeeds nor is refused in time means a listener too busy to accept, so it counts as listening.
+    private static async Task<bool?> Listening(int port, CancellationToken cancellationToken)
+    {
+        using var probe = new System.Net.Sockets.TcpClient();
+        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        timeout.CancelAfter(TimeSpan.FromSeconds(2));
+        try
+        {
+            await probe.ConnectAsync(System.Net.IPAddress.Loopback, port, timeout.Token);
+            return true;
+        }
+        catch (System.Net.Sockets.SocketException e) when (e.SocketErrorCode == System.Net.Sockets.SocketError.ConnectionRefused)
+        {
+            return false;
+        }
+        catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
+        {
+            return true;
+        }
+        catch (System.Net.Sockets.SocketException)
+        {
+            return null;
+        }
     }
 
     private static IHost EmbeddedSilo()
@@ -76,7 +156,7 @@ internal sealed class GridSession : IAsyncDisposable
         return app;
     }
 
-    private static IHost ClusterClient(string cluster, string clusterId)
+    private static IHost ClusterClient(string cluster, string clusterId, ConnectAttempts attempts)
     {
         var builder = Host.CreateApplicationBuilder();
         // Connection trouble is reported once, by the command, not as a stream of Orleans warnings.
@@ -96,15 +176,13 @@ internal sealed class GridSession : IAsyncDisposable
             }
             else if (cluster == "localhost" || cluster.StartsWith("localhost:", StringComparison.Ordinal))
             {
-                int port = DefaultGatewayPort;
-                if (cluster.Length > "localhost".Length && !int.TryParse(cluster["localhost:".Length..], out port))
-                    throw new ArgumentException($"--cluster {cluster}: expected localhost or localhost:PORT (the gateway port)");
-                client.UseLocalhostClustering(port, serviceId: clusterId, clusterId: clusterId);
+                client.UseLocalhostClustering(LocalGatewayPort(cluster)!.Value, serviceId: clusterId, clusterId: clusterId);
             }
             else
             {
                 throw new ArgumentException($"--cluster {cluster}: expected localhost[:gatewayPort] or redis://host:port");
             }
+            client.UseConnectionRetryFilter(attempts.Retry);
             client.AddBlitzScaleClient();
         });
         return builder.Build();

@@ -44,7 +44,7 @@ internal static class LoadFollower
                 pending = await Follow(events, pending, progress, new PlainLoadView(output));
             }
 
-            status = (await grid.Client.StatusAsync(cancellation)).Models.Single(m => m.Model == model);
+            status = await grid.Client.GetModelStatusAsync(model, cancellation);
             foreach (var i in status.Instances.Where(i => i.LoadedFrom is not null && i.State != InstanceState.Warm))
                 output.WriteLine($"{i.Shard} on {i.Gpu}: {i.State}, {i.LoadedBytes / 1e6:F1} MB in {i.LoadSeconds:F3} s from {i.LoadedFrom}");
             return status;
@@ -65,14 +65,21 @@ internal static class LoadFollower
         }
     }
 
-    /// <summary>Shows the plan and each instance's progress until every followed instance ended; returns the step still pending.</summary>
-    // The model's instances before the start (none when it is not deployed yet).
+    // The model's instances before the start (none when it is not deployed yet), asked of its model grain alone.
     private static async Task<HashSet<string>> KnownInstances(GridSession grid, string model, CancellationToken cancellation)
     {
-        var status = (await grid.Client.StatusAsync(cancellation)).Models.FirstOrDefault(m => m.Model == model);
-        return status is null ? [] : status.Instances.Select(i => i.Shard).ToHashSet(StringComparer.Ordinal);
+        try
+        {
+            var status = await grid.Client.GetModelStatusAsync(model, cancellation);
+            return status.Instances.Select(i => i.Shard).ToHashSet(StringComparer.Ordinal);
+        }
+        catch (KeyNotFoundException)
+        {
+            return [];
+        }
     }
 
+    /// <summary>Shows the plan and each instance's progress until every followed instance ended; returns the step still pending.</summary>
     private static async Task<Task<bool>> Follow(IAsyncEnumerator<ModelEvent> events, Task<bool> next, LoadProgress progress, ILoadView view)
     {
         foreach (var load in progress.Instances) view.Update(load, layerLanded: false);

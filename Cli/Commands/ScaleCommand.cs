@@ -19,16 +19,18 @@ internal static class ScaleCommand
         var json = new Option<bool>("--json") { Description = "Print the model's status as JSON at the end instead of progress" };
         var cluster = GridOptions.Cluster();
         var clusterId = GridOptions.ClusterId();
+        var connectTimeout = GridOptions.ConnectTimeout();
         var command = new Command("scale", "Scale a deployed model up (peer-GPU multicast, Warm instances first) or down (to Warm)")
         {
-            model, instances, gpus, sources, unload, fresh, noWait, json, cluster, clusterId,
+            model, instances, gpus, sources, unload, fresh, noWait, json, cluster, clusterId, connectTimeout,
         };
         command.SetAction((parse, cancellation) => CliErrors.Run(async () =>
         {
-            string? clusterValue = parse.GetValue(cluster)
-                ?? throw new ArgumentException("--cluster is required: scale acts on a running grid (localhost[:port] or redis://host:port)");
+            var connection = GridOptions.Connection(parse, cluster, clusterId, connectTimeout);
+            if (connection.Cluster is null)
+                throw new ArgumentException("--cluster is required: scale acts on a running grid (localhost[:port] or redis://host:port)");
             string name = parse.GetValue(model)!;
-            await using var grid = await GridSession.Open(clusterValue, parse.GetValue(clusterId)!, cancellation);
+            await using var grid = await GridSession.Open(connection, cancellation);
             bool asJson = parse.GetValue(json);
             var status = await LoadFollower.Run(grid, name, () => grid.Client.ScaleAsync(name, new ScaleRequest
             {
@@ -39,7 +41,7 @@ internal static class ScaleCommand
                 ReviveWarm = !parse.GetValue(fresh),
             }, cancellation), started => started.Instances.Select(i => $"{i.Shard} on {i.Gpu}: {i.State}"), !parse.GetValue(noWait), asJson, cancellation);
             if (asJson) Console.WriteLine(JsonSerializer.Serialize(status, CliJson.Indented));
-            return status.Instances.Any(i => i.State == InstanceState.Failed) ? 1 : 0;
+            return GridCommands.Finish(status, parse.GetValue(instances), !parse.GetValue(noWait));
         }));
         return command;
     }

@@ -8,6 +8,7 @@ internal static class StatusTable
         o.WriteLine($"{"host",-12} {"gpu",-18} {"backend",-16} {"memory used / total",24} residents");
         foreach (var host in status.Hosts)
         {
+            if (host.Unreachable is { } why) o.WriteLine($"{host.Host.Host,-12} {"-",-18} {"unreachable",-16} {"-",24} {why}");
             foreach (var gpu in host.Gpus)
             {
                 string memory = $"{gpu.MemoryUsedBytes / 1e9:F2} / {gpu.MemoryTotalBytes / 1e9:F2} GB";
@@ -41,6 +42,7 @@ internal static class StatusTable
             o.WriteLine($"{model.Model,-16} policy {model.Policy.ToString().ToLowerInvariant()}, host copies: {copies}, queue {model.QueueLength}, {model.TokensPerSecond:F1} tokens/s");
             AutoscaleLines.Write(model, o);
         }
-        if (status.Models.Count == 0) o.WriteLine("(no models deployed)");
+        if (status.Models.Count == 0 && status.Unanswered.Count == 0) o.WriteLine("(no models deployed)");
+        foreach (string part in status.Unanswered) o.WriteLine($"unanswered: {part}");
     }
 }

@@ -129,17 +129,86 @@ public sealed class BlitzScaleClient(IClusterClient grains)
         return new GenerateResult(model, instance, promptIds, [.. output], text.ToString(), first, rate, finish, emulated);
     }
 
-    /// <summary>Hosts with their GPUs, and every deployed model with its instances.</summary>
+    /// <summary>How long <see cref="StatusAsync"/> waits for one host or one model before showing it as unanswered.</summary>
+    public static readonly TimeSpan StatusPartTimeout = TimeSpan.FromSeconds(10);
+
+    /// <summary>One deployed model, asked of its model grain alone (no other host or model is asked).</summary>
+    /// <exception cref="KeyNotFoundException">The model is not deployed.</exception>
+    public Task<ModelStatus> GetModelStatusAsync(string model, CancellationToken cancellationToken = default)
+    {
+        ArgumentException.ThrowIfNullOrWhiteSpace(model);
+        return Model(model).GetStatus().WaitAsync(cancellationToken);
+    }
+
+    /// <summary>
+    /// Hosts with their GPUs, and every deployed model with its instances. A host or a model that does not answer within
+    /// <see cref="StatusPartTimeout"/> (its silo is down, or not yet declared dead) does not fail the whole status: the host
+    /// is listed with <see cref="HostStatus.Unreachable"/> saying why, the model is named in <see cref="ClusterStatus.Unanswered"/>.
+    /// </summary>
     public async Task<ClusterStatus> StatusAsync(CancellationToken cancellationToken = default)
     {
-        var hosts = await grains.GetGrain<ITopologyGrain>(GrainKeys.Cluster).GetHosts();
-        cancellationToken.ThrowIfCancellationRequested();
-        var hostStatuses = await Task.WhenAll(hosts.Select(async h => new HostStatus(h,
-            await Task.WhenAll(Enumerable.Range(0, h.Gpus).Select(i => grains.GetGrain<IGpuGrain>(new GpuKey(h.Host, i).ToString()).GetStatus())))));
-        var names = await grains.GetGrain<IModelRegistryGrain>(GrainKeys.Cluster).GetModels();
-        var models = await Task.WhenAll(names.Select(n => Model(n).GetStatus()));
-        var memory = await Task.WhenAll(hosts.Select(h => grains.GetGrain<IHostMemoryGrain>(new HostMemoryKey(h.Host).ToString()).GetStatus()));
-        return new ClusterStatus(hostStatuses, models, memory);
+        var hosts = await grains.GetGrain<ITopologyGrain>(GrainKeys.Cluster).GetHosts().WaitAsync(cancellationToken);
+        var unanswered = new List<string>();
+        var hostStatuses = await Task.WhenAll(hosts.Select(async h =>
+        {
+            try
+            {
+                var gpus = await Part(Task.WhenAll(Enumerable.Range(0, h.Gpus).Select(i => grains.GetGrain<IGpuGrain>(new GpuKey(h.Host, i).ToString()).GetStatus())), cancellationToken);
+                return new HostStatus(h, gpus);
+            }
+            catch (Exception e) when (!cancellationToken.IsCancellationRequested)
+            {
+                return new HostStatus(h, [], Reason(e));
+            }
+        }));
+        var names = await grains.GetGrain<IModelRegistryGrain>(GrainKeys.Cluster).GetModels().WaitAsync(cancellationToken);
+        var models = await Task.WhenAll(names.Select(async n =>
+        {
+            try
+            {
+                return await Part(Model(n).GetStatus(), cancellationToken);
+            }
+            catch (Exception e) when (!cancellationToken.IsCancellationRequested)
+            {
+                lock (unanswered) unanswered.Add($"model {n}: {Reason(e)}");
+                return null;
+            }
+        }));
+        var memory = await Task.WhenAll(hostStatuses.Where(h => h.Unreachable is null).Select(async h =>
+        {
+            try
+            {
+                return await Part(grains.GetGrain<IHostMemoryGrain>(new HostMemoryKey(h.Host.Host).ToString()).GetStatus(), cancellationToken);
+            }
+            catch (Exception e) when (!cancellationToken.IsCancellationRequested)
+            {
+                lock (unanswered) unanswered.Add($"host memory of {h.Host.Host}: {Reason(e)}");
+                return null;
+            }
+        }));
+        return new ClusterStatus(hostStatuses, [.. models.OfType<ModelStatus>()], [.. memory.OfType<HostMemoryStatus>()])
+        {
+            Unanswered = [.. unanswered.Order(StringComparer.Ordinal)],
+        };
+    }
+
+    // One part of the status, given up on after StatusPartTimeout: a silo that died but is not yet declared dead may never answer.
+    private static async Task<T> Part<T>(Task<T> call, CancellationToken cancellationToken)
+    {
+        try
+        {
+            return await call.WaitAsync(StatusPartTimeout, cancellationToken);
+        }
+        catch (TimeoutException) when (!call.IsCompleted)
+        {
+            throw new TimeoutException($"no answer within {StatusPartTimeout.TotalSeconds:F0} s");
+        }
+    }
+
+    private static string Reason(Exception e)
+    {
+        string line = e.Message.Split('\n', 2)[0].Trim();
+        return line.Length <= 300 ? line : line[..300] + "…";
     }
 
     private IModelGrain Model(string model) => grains.GetGrain<IModelGrain>(model);

@@ -25,4 +25,14 @@ public sealed record GenerateRequest
     [Id(7)] public bool StopAtEos { get; init; } = true;
     /// <summary>An id for logs and cancellation; one is made when empty.</summary>
     [Id(8)] public string? RequestId { get; init; }
+
+    /// <summary>
+    /// The one rule for <see cref="MaxTokens"/>, checked by the CLI before it connects and by the instance before it
+    /// tokenizes: a request generates at least one token.
+    /// </summary>
+    /// <exception cref="ArgumentException">MaxTokens is below 1; the message names it, what was expected and what was found.</exception>
+    public void Validate()
+    {
+        if (MaxTokens < 1) throw new ArgumentException($"max tokens: expected at least 1, found {MaxTokens}");
+    }
 }

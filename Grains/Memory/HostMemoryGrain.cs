@@ -44,7 +44,8 @@ internal sealed partial class HostMemoryGrain(
 
     public Task<ImageDescription> Describe(string modelDirectory)
     {
-        using var files = ModelFiles.Open(host, modelDirectory);
+        // A deploy describes the image first: every file is checked here, before any instance or host copy loads.
+        using var files = ModelFiles.OpenChecked(host, modelDirectory);
         var layout = files.Layout;
         return Task.FromResult(new ImageDescription(layout.Blobs.Select(b => b.ByteLength).ToList(), layout.NumLayers, layout.TotalBytes));
     }

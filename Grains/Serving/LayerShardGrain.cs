@@ -56,7 +56,7 @@ internal sealed partial class LayerShardGrain(
     private LiveServer? _live;
     private ILayerEngine? _liveEngine;
     private KvBlockAllocator? _liveBlocks;
-    private TextTokenizer? _liveTokenizer;
+    private TextTokenizer? _tokenizer;
     private double _tokensPerSecond;
 
     private string Key => this.GetPrimaryKeyString();
@@ -78,6 +78,8 @@ internal sealed partial class LayerShardGrain(
         ParameterImage? image = null;
         try
         {
+            // Read before any byte is fetched: a bad tokenizer fails this call, not the load after the weights landed.
+            _tokenizer = ModelFiles.Tokenizer(model);
             var feeds = request.Feeds is { Count: > 0 } given ? given : ImageFill.FromStorage(model.Layout);
             int budget = request.MaxBatchTokens ?? BatchPolicy.DefaultMaxBatchTokens;
             // Every running sequence decodes each step, so a small token budget also caps the running count.
@@ -175,7 +177,7 @@ internal sealed partial class LayerShardGrain(
         IAsyncEnumerable<GenerationUpdate> updates;
         if (_phase == ShardPhase.Loading && _live is { } live)
         {
-            var servable = new Servable(_liveTokenizer!, _liveEngine!.Config, (serving, ct) => LiveOrFull(live, serving, ct));
+            var servable = new Servable(_tokenizer!, _liveEngine!.Config, (serving, ct) => LiveOrFull(live, serving, ct));
             updates = ShardGeneration.Run(servable, request, Key, ModelName, emulated, metrics.Serving, cancellationToken);
         }
         else
@@ -213,7 +215,6 @@ internal sealed partial class LayerShardGrain(
         var engine = await device.RunAsync(() => ComputeBackends.Create(host, gpuIndex, image, new KvStoreShape(policy.KvBlocks, policy.BlockSize)));
         try
         {
-            _liveTokenizer = _openFiles.LoadTokenizer();
             _liveBlocks = new KvBlockAllocator(policy.KvBlocks, policy.BlockSize);
             int layers = _totalLayers;
             // The last layer runs here only once the head has landed too: a request that ran it must be sampled at once.
@@ -366,7 +367,7 @@ internal sealed partial class LayerShardGrain(
             // Paired live, the engine exists already and its KV blocks are shared with the live server's requests.
             var engine = _liveEngine
                 ?? await device.RunAsync(() => ComputeBackends.Create(host, gpuIndex, load.Image, new KvStoreShape(policy.KvBlocks, policy.BlockSize)));
-            var instance = LoadedInstance.Start(model, load.Image, policy, device, engine, _liveBlocks, _liveTokenizer);
+            var instance = LoadedInstance.Start(model, load.Image, policy, device, engine, _liveBlocks, _tokenizer);
             _openFiles = null;
             _instance = instance;
             _phase = ShardPhase.Loaded;

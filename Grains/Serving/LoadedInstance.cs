@@ -32,7 +32,7 @@ internal sealed class LoadedInstance : IAsyncDisposable
     {
         try
         {
-            // A live instance read its tokenizer when it paired; it is not read twice.
+            // The shard read its tokenizer before its load began; it is not read twice.
             tokenizer ??= model.LoadTokenizer();
             var server = new InstanceServer(engine, policy, device, model.Generation.EosTokenId, sharedBlocks);
             return new LoadedInstance(model, image, tokenizer, engine, server);

@@ -1,5 +1,6 @@
 using BlitzScale.Grains.Hosting;
 using BlitzScale.Native.Models;
+using BlitzScale.Native.Tokenization;
 
 namespace BlitzScale.Grains.Serving;
 
@@ -19,6 +20,40 @@ internal static class ModelFiles
             return ModelDirectory.Open(path);
         }
         catch (Exception e) when (e is Native.ModelFileException or DirectoryNotFoundException)
+        {
+            throw new ArgumentException(e.Message);
+        }
+    }
+
+    /// <summary>
+    /// Checks <paramref name="directory"/> as a deploy must before anything loads: config.json, the safetensors headers
+    /// against the config, and the tokenizer file (read whole, so an empty or corrupt one is found now, not after the
+    /// weights have landed).
+    /// </summary>
+    /// <exception cref="ArgumentException">A file is missing or malformed; the message names the file and the problem.</exception>
+    public static ModelDirectory OpenChecked(GpuHostOptions host, string directory)
+    {
+        var model = Open(host, directory);
+        try
+        {
+            Tokenizer(model);
+            return model;
+        }
+        catch
+        {
+            model.Dispose();
+            throw;
+        }
+    }
+
+    /// <summary>The tokenizer of an open model directory; a bad tokenizer file is a bad argument naming it.</summary>
+    public static TextTokenizer Tokenizer(ModelDirectory model)
+    {
+        try
+        {
+            return model.LoadTokenizer();
+        }
+        catch (Native.ModelFileException e)
         {
             throw new ArgumentException(e.Message);
         }

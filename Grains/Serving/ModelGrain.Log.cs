@@ -8,6 +8,9 @@ internal sealed partial class ModelGrain
     [LoggerMessage(Level = LogLevel.Information, Message = "Model {Model} deployed: {Instances} instance(s), policy {Policy}, host copy on {HostCopy}")]
     private static partial void LogDeployed(ILogger logger, string model, int instances, LoadPolicy policy, string hostCopy);
 
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Model {Model}: host {Host} did not say which copies it holds; its status leaves it out: {Reason}")]
+    private static partial void LogCopiesUnanswered(ILogger logger, string model, string host, string reason);
+
     [LoggerMessage(Level = LogLevel.Information, Message = "Model {Model}: {Plan}")]
     private static partial void LogPlanned(ILogger logger, string model, string plan);
 

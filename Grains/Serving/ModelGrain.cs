@@ -175,8 +175,16 @@ internal sealed partial class ModelGrain : Grain, IModelGrain, IStreamSubscripti
         var copies = new List<string>();
         foreach (var host in await Hosts())
         {
-            var memory = await HostMemory(host.Host).GetStatus();
-            if (memory.Copies.Any(c => c.Model == Model)) copies.Add(host.Host);
+            // A host that is down (not yet declared dead) must not take the model's whole status with it.
+            try
+            {
+                var memory = await HostMemory(host.Host).GetStatus();
+                if (memory.Copies.Any(c => c.Model == Model)) copies.Add(host.Host);
+            }
+            catch (Exception e) when (e is OrleansException or TimeoutException)
+            {
+                LogCopiesUnanswered(_logger, Model, host.Host, e.Message);
+            }
         }
         int queued = _held + instances.Sum(i => i.Waiting);
         return new ModelStatus(Model, deployment.Directory, instances, queued,

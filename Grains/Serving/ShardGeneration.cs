@@ -31,7 +31,7 @@ internal static class ShardGeneration
     {
         var sampling = new SamplingOptions(request.Temperature, request.TopP, request.TopK, request.Seed);
         sampling.Validate();
-        if (request.MaxTokens < 0) throw new ArgumentOutOfRangeException(nameof(request), request.MaxTokens, "max tokens must be ≥ 0");
+        request.Validate();
         int[] promptIds = request.PromptIds ?? instance.Tokenizer.Encode(request.Prompt);
         if (promptIds.Length == 0) throw new ArgumentException("the prompt has no tokens; it must start with BOS");
         if (promptIds.FirstOrDefault(id => (uint)id >= (uint)instance.Config.VocabSize, -1) is var bad and not -1)

@@ -55,6 +55,10 @@ public sealed class LlamaTextTokenizer : TextTokenizer
         }
 
         var bytes = File.ReadAllBytes(path);
+        if (bytes.Length == 0)
+        {
+            throw new TokenizerException(path, "the file is empty (0 bytes): expected a SentencePiece model");
+        }
         SentencePieceTokenizer encoder;
         SentencePieceEntry[] entries;
         try
@@ -67,7 +71,9 @@ public sealed class LlamaTextTokenizer : TextTokenizer
         catch (Exception ex) when (ex is not OutOfMemoryException)
         {
             // The library surfaces corrupt input as protobuf errors or even NullReferenceException (empty file).
-            throw new TokenizerException(path, $"not a valid SentencePiece model: {ex.Message}", ex);
+            // A library's null reference says nothing to a user: name the file and the problem instead.
+            string why = ex is NullReferenceException ? "the tokenizer library could not parse it" : ex.Message;
+            throw new TokenizerException(path, $"not a valid SentencePiece model: {why}", ex);
         }
 
         if (entries.Length == 0)

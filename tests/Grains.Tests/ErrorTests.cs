@@ -84,35 +84,44 @@ public sealed class ErrorTests(ErrorFixture grid, ITestOutputHelper output) : IC
         await CheckGood(good);
     }
 
-    [Fact]
-    public async Task A_model_whose_tokenizer_is_missing_fails_to_load_says_why_and_frees_its_gpu()
+    [Theory]
+    [InlineData("delete tokenizer.model", "tokenizer.model")]
+    [InlineData("empty tokenizer.model", "tokenizer.model: the file is empty (0 bytes)")]
+    [InlineData("garbage tokenizer.model", "tokenizer.model: not a valid SentencePiece model")]
+    [InlineData("truncate model.safetensors", "model.safetensors")]
+    public async Task Deploying_a_directory_with_a_bad_tokenizer_or_weights_file_is_refused_before_anything_loads(string corruption, string expected)
     {
-        const string model = "no-tokenizer";
+        string model = "bad-files-" + Guid.NewGuid().ToString("N")[..8];
         string directory = CopyOfSyntheticModel(model);
-        File.Delete(Path.Combine(directory, "tokenizer.model"));
+        var (action, file) = corruption.Split(' ') is [var a, var f] ? (a, Path.Combine(directory, f)) : throw new ArgumentException(corruption);
+        switch (action)
+        {
+            case "delete": File.Delete(file); break;
+            case "empty": File.WriteAllBytes(file, []); break;
+            case "garbage": File.WriteAllBytes(file, [1, 2, 3, 4, 5]); break;
+            case "truncate": File.WriteAllBytes(file, File.ReadAllBytes(file)[..6]); break;
+        }
         var good = Good();
 
-        await grid.Model(model).Deploy(new DeployRequest { ModelDirectory = directory });
-        try
-        {
-            // Loading goes on after Deploy returns; a generation waits for it and then reports why it failed.
-            var error = await Assert.ThrowsAsync<InvalidOperationException>(() => Streamed.Collect(grid.Client.GenerateAsync(model, new GenerateRequest { Prompt = "Hi" })));
-            output.WriteLine(error.ToString());
-            Assert.Contains("tokenizer.model", error.Message);
+        // Two instances, as the user who found it deployed: neither may start, so neither can feed the other.
+        var error = await Assert.ThrowsAsync<ArgumentException>(() => grid.Model(model).Deploy(new DeployRequest { ModelDirectory = directory, Instances = 2 }));
 
-            var status = await grid.Model(model).GetStatus();
-            var instance = Assert.Single(status.Instances);
-            Assert.Equal(InstanceState.Failed, instance.State);
-            Assert.Contains("tokenizer.model", instance.Error);
-            var gpu = await grid.Gpu(instance.Gpu).GetStatus();
-            Assert.Empty(gpu.Residents);
-            Assert.Equal(0, gpu.MemoryUsedBytes);
-        }
-        finally
-        {
-            await grid.Model(model).Undeploy();
-        }
+        output.WriteLine(error.ToString());
+        Assert.Contains(expected, error.Message);
+        Assert.Contains(directory, error.Message);
+        Assert.DoesNotContain("Object reference", error.Message);
+        await CheckNothingLoaded(model);
         await CheckGood(good);
+    }
+
+    [Theory]
+    [InlineData(0)]
+    [InlineData(-1)]
+    public async Task Max_tokens_below_one_is_refused_with_the_one_rule(int maxTokens)
+    {
+        var error = await Assert.ThrowsAsync<ArgumentException>(() => Streamed.Collect(grid.Client.GenerateAsync(ErrorFixture.Tiny,
+            new GenerateRequest { Prompt = "Hi", MaxTokens = maxTokens })));
+        Assert.Equal($"max tokens: expected at least 1, found {maxTokens}", error.Message);
     }
 
     [Theory]

@@ -92,6 +92,39 @@ public sealed class GenerateCommandTests(CliFixture fixture) : IClassFixture<Cli
         Assert.Contains("context is 512 tokens", result.Stderr); // the shipped stories260K's
     }
 
+    [Theory]
+    [InlineData("0")]
+    [InlineData("-1")]
+    public async Task Max_tokens_below_one_is_one_rule_with_one_message_before_anything_is_printed(string maxTokens)
+    {
+        var result = await BlitzProcess.Run(fixture.Cache, "generate", "--prompt", "Once upon a time", "--max-tokens", maxTokens);
+        Assert.Equal(2, result.ExitCode);
+        Assert.Equal("", result.Stdout);
+        Assert.Equal($"blitz: error: max tokens: expected at least 1, found {maxTokens}", result.Stderr.Trim());
+    }
+
+    [Fact]
+    public async Task An_option_that_does_not_parse_is_one_line_and_exit_code_2_without_a_usage_dump()
+    {
+        var result = await BlitzProcess.Run(fixture.Cache, "generate", "--max-tokens", "many");
+        Assert.Equal(2, result.ExitCode);
+        Assert.Equal("", result.Stdout);
+        string line = Assert.Single(result.Stderr.Split('\n', StringSplitOptions.RemoveEmptyEntries));
+        Assert.Contains("many", line);
+        Assert.EndsWith("see `blitz generate --help`", line.TrimEnd());
+    }
+
+    [Fact]
+    public async Task A_100_KB_prompt_beyond_the_context_is_refused_without_being_echoed()
+    {
+        string prompt = string.Concat(Enumerable.Repeat("Once upon a time ", 6000));
+        var result = await BlitzProcess.Run(fixture.Cache, "generate", "--prompt", prompt, "--max-tokens", "4");
+        Assert.Equal(2, result.ExitCode);
+        Assert.Equal("", result.Stdout);
+        Assert.Contains("context is 512 tokens", result.Stderr);
+        Assert.True(result.Stderr.Length < 2000, $"stderr is {result.Stderr.Length} characters");
+    }
+
     [Fact]
     public async Task NegativeTemperatureIsAClearError()
     {

@@ -98,8 +98,9 @@ public sealed class RedisClusterTests(RedisServer redis, CliFixture fixture, ITe
         Assert.True(status.ExitCode == 0, status.Stderr);
         Assert.Equal("local-a", JsonDocument.Parse(status.Stdout).RootElement.GetProperty("hosts")[0].GetProperty("host").GetProperty("host").GetString());
 
-        var unreachable = await BlitzProcess.Run(fixture.Cache, "status", "--cluster", $"localhost:{Silo.FreePorts.Next()}");
-        Assert.Equal(2, unreachable.ExitCode);
+        // An unreachable cluster is a cluster fault (exit 1), not a usage error.
+        var unreachable = await BlitzProcess.Run(fixture.Cache, "status", "--cluster", $"localhost:{Silo.FreePorts.Next()}", "--connect-timeout", "5");
+        Assert.Equal(1, unreachable.ExitCode);
         Assert.Contains("cannot reach the cluster at localhost:", unreachable.Stderr);
     }
 

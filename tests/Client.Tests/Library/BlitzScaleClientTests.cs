@@ -1,5 +1,7 @@
 using BlitzScale.Grains.Hosting;
+using BlitzScale.Grains.Interfaces;
 using BlitzScale.Grains.Interfaces.Serving;
+using BlitzScale.Grains.Interfaces.Topology;
 using BlitzScale.Native.Engine;
 using BlitzScale.Silo;
 using BlitzScale.Tests.Shared;
@@ -75,6 +77,31 @@ public sealed class BlitzScaleClientTests : IAsyncLifetime
     {
         var error = await Assert.ThrowsAsync<KeyNotFoundException>(() => Client.GenerateAsync("nope", new GenerateRequest { Prompt = "x" }));
         Assert.Contains("model \"nope\" is not deployed", error.Message);
+    }
+
+    [Fact]
+    public async Task Status_shows_a_host_that_does_not_answer_as_unreachable_and_the_rest_in_full()
+    {
+        await Client.DeployAsync("stories", new DeployRequest { ModelDirectory = RepositoryPaths.ShippedStories260K });
+        // A host whose silo is gone but still registered (not yet declared dead): nothing can be placed on it.
+        var grains = _service!.Services.GetRequiredService<IClusterClient>();
+        await grains.GetGrain<ITopologyGrain>(GrainKeys.Cluster).RegisterHost(
+            new HostInfo("gone-host", 2, "cpu", 1L << 30, "nvlink-gone", 10, "leaf-0", "S127.0.0.1:1:1", null));
+
+        var status = await Client.StatusAsync();
+
+        var gone = status.Hosts.Single(h => h.Host.Host == "gone-host");
+        Assert.Empty(gone.Gpus);
+        Assert.Contains("host \"gone-host\" has no active silo", gone.Unreachable);
+        var up = status.Hosts.Single(h => h.Host.Host == "lib-host");
+        Assert.Null(up.Unreachable);
+        Assert.Equal("lib-host/gpu0", Assert.Single(up.Gpus).Key);
+        Assert.Equal(InstanceState.Serving, Assert.Single(Assert.Single(status.Models).Instances).State);
+        Assert.Equal(["lib-host"], status.HostMemory.Select(m => m.Host));
+        Assert.Empty(status.Unanswered);
+        // The model alone, asked of its grain: the same instance, and no host is asked.
+        Assert.Equal("stories/0/0", Assert.Single((await Client.GetModelStatusAsync("stories")).Instances).Shard);
+        await Assert.ThrowsAsync<KeyNotFoundException>(() => Client.GetModelStatusAsync("nope"));
     }
 
     public async Task DisposeAsync()

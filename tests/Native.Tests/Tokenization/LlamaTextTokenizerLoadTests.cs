@@ -59,8 +59,15 @@ public sealed class LlamaTextTokenizerLoadTests : IDisposable
         Assert.Contains("\"model\": missing", error.Message);
     }
 
+    [Fact]
+    public void An_empty_file_is_named_as_empty_without_the_library_s_null_reference()
+    {
+        File.WriteAllBytes(ModelPath, []);
+        var error = Assert.Throws<TokenizerException>(() => LlamaTextTokenizer.Load(Folder, 1, 2));
+        Assert.Equal($"{ModelPath}: the file is empty (0 bytes): expected a SentencePiece model", error.Message);
+    }
+
     [Theory]
-    [InlineData(new byte[] { })]
     [InlineData(new byte[] { 1, 2, 3, 4, 5 })]
     [InlineData(new byte[] { 0x7B, 0x22, 0x76, 0x22, 0x3A, 0x31, 0x7D })] // {"v":1} — a JSON file under the wrong name
     [InlineData(new byte[] { 0x0A, 0x10, 0x0A, 0x05 })] // a piece whose length runs past the end
@@ -70,7 +77,8 @@ public sealed class LlamaTextTokenizerLoadTests : IDisposable
         var error = Assert.Throws<TokenizerException>(() => LlamaTextTokenizer.Load(Folder, 1, 2));
         Assert.Contains(ModelPath, error.Message);
         Assert.Contains("not a valid SentencePiece model", error.Message);
-        if (error.InnerException is { } inner)
+        Assert.DoesNotContain("Object reference", error.Message);
+        if (error.InnerException is { } inner and not NullReferenceException)
         {
             Assert.Contains(inner.Message, error.Message);
         }

@@ -89,6 +89,21 @@ public sealed class InstanceTransitionTests
     }
 
     [Fact]
+    public void An_instance_that_failed_after_every_layer_landed_is_never_a_load_source()
+    {
+        // Instance 0 holds every layer, then fails (its tokenizer, say): a new instance must not fetch from it.
+        NewLoading(0, Layers);
+        NewServing(1);
+        Assert.Equal([0, 1], _model.All.Where(i => i.HoldsEveryLayer).Select(i => i.Index));
+
+        Assert.True(_model.Fail(0, "tokenizer.model: the file is empty").Applied);
+
+        Assert.Equal([1], _model.LoadSources.Select(i => i.Index));
+        Assert.True(_model.Fail(1, "GPU lost").Applied);
+        Assert.Empty(_model.LoadSources);
+    }
+
+    [Fact]
     public void Layers_cannot_land_on_an_inactive_or_failed_instance()
     {
         Add(0);
