@@ -7,6 +7,7 @@ root.Subcommands.Add(ServeCommand.Create());
 root.Subcommands.Add(GridCommands.Deploy());
 root.Subcommands.Add(GridCommands.Status());
 root.Subcommands.Add(ScaleCommand.Create());
+root.Subcommands.Add(ReplayCommand.Create());
 root.Subcommands.Add(GridCommands.Silo());
 root.Subcommands.Add(ModelCommand.Create());
 root.Subcommands.Add(BenchCommand.Create());
