@@ -21,5 +21,8 @@ internal sealed record ReplaySlo(double TtftMs, double TbtMs)
 
     /// <summary>Whether <paramref name="request"/> ended ok within both objectives.</summary>
     public bool Attained(ReplayRequest request) =>
-        request.TtftS is { } ttft && ttft * 1e3 <= TtftMs && (request.MeanTbtS is not { } tbt || tbt * 1e3 <= TbtMs);
+        request.TtftS is { } ttft && Ms(ttft) <= TtftMs && (request.MeanTbtS is not { } tbt || Ms(tbt) <= TbtMs);
+
+    // To the ns, so a time that equals the objective is not failed by a subtraction's last bit.
+    private static double Ms(double seconds) => Math.Round(seconds * 1e3, 6);
 }

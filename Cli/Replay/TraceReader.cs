@@ -36,9 +36,13 @@ internal static class TraceReader
         switch (detected)
         {
             case TraceFormat.Azure:
+                long? epoch = null;
                 ReadCsv(reader, path, first, ["TIMESTAMP", "ContextTokens", "GeneratedTokens"], (line, cells) =>
                 {
-                    double at = AzureTime(path, line, cells[0]);
+                    // Ticks since the first row, so the seconds keep the file's 100 ns precision (ticks since year 1 as a double would not).
+                    long ticks = AzureTicks(path, line, cells[0]);
+                    epoch ??= ticks;
+                    double at = (ticks - epoch.Value) / (double)TimeSpan.TicksPerSecond;
                     rows.Add((at, new TraceRequest(line, 0, Tokens(path, line, "ContextTokens", cells[1]), Tokens(path, line, "GeneratedTokens", cells[2]))));
                 });
                 break;
@@ -123,11 +127,11 @@ internal static class TraceReader
         return (int)number;
     }
 
-    private static double AzureTime(string path, int line, string cell)
+    private static long AzureTicks(string path, int line, string cell)
     {
         if (!DateTime.TryParseExact(cell, AzureTimeFormats, CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal | DateTimeStyles.AdjustToUniversal, out var time))
             throw new TraceFileException(path, line, "TIMESTAMP", "a time like 2023-11-16 18:17:03.9799600", cell);
-        return time.Ticks / (double)TimeSpan.TicksPerSecond;
+        return time.Ticks;
     }
 
     private static double Seconds(string path, int line, string column, string cell)
