@@ -7,7 +7,8 @@ namespace BlitzScale.Cli.Replay;
 /// <summary>
 /// Replays a schedule against a model already deployed: the open-loop driver sends every request at its time with a
 /// prompt of exactly its token count and <c>max_tokens</c> = its output count, EOS ignored; the sampler reads the cluster
-/// every 250 ms meanwhile; the figures come from the log and the samples.
+/// every 250 ms meanwhile, until the window's end or the last request's, whichever is later; the figures come from the log
+/// and the samples.
 /// </summary>
 internal sealed class Replayer(BlitzScaleClient client, TimeProvider time, int vocab, int seed)
 {
@@ -30,6 +31,9 @@ internal sealed class Replayer(BlitzScaleClient client, TimeProvider time, int v
         try
         {
             log = await ReplayDriver.Play(schedule.Arrivals, (a, ct) => client.GenerateStreamingAsync(model, Request(a), ct), time, origin, drain, counters, cancellation);
+            // The window's quiet tail is played too: what the cluster holds while idle counts in its GPU-seconds.
+            double tail = schedule.DurationSeconds - time.GetElapsedTime(origin).TotalSeconds;
+            if (tail > 0) await Task.Delay(TimeSpan.FromSeconds(tail), time, cancellation);
         }
         finally
         {
