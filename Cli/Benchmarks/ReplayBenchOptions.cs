@@ -15,6 +15,7 @@ namespace BlitzScale.Cli.Benchmarks;
 /// <param name="StorageMBps">Each host's emulated storage read rate.</param>
 /// <param name="SequencesPerInstance">Requests one instance runs at once (its KV blocks hold this many of the longest capped requests).</param>
 /// <param name="Plan">The trace, the window, the caps; a given --rate or --time-scale replaces <paramref name="LoadShare"/>.</param>
+/// <param name="PlayedSeconds">Without --duration: the window is as long as needed to play about this long at the chosen rate.</param>
 /// <param name="LoadShare">The played mean rate as a share of the cluster's capacity (every GPU serving), as the paper rescales.</param>
 /// <param name="TtftSloMs">TTFT objective in ms of the real cluster (the wall-clock objective is this × D).</param>
 /// <param name="TbtSloMs">Mean time-between-tokens objective in ms of the real cluster (× D on the wall clock).</param>
@@ -25,13 +26,13 @@ namespace BlitzScale.Cli.Benchmarks;
 /// <param name="TestbedScript">testbed.sh, or null to find it above the binary.</param>
 /// <param name="KeepTestbed">Leave the testbed up afterwards.</param>
 internal sealed record ReplayBenchOptions(string ModelDirectory, string? Shape, int Hosts, int GpusPerHost, string? CostProfile, string CostModel,
-    double? TimeDilation, double RealLinkGbps, int LinkMbit, double StorageMBps, int SequencesPerInstance, ReplayPlanOptions Plan, double LoadShare,
+    double? TimeDilation, double RealLinkGbps, int LinkMbit, double StorageMBps, int SequencesPerInstance, ReplayPlanOptions Plan, double PlayedSeconds, double LoadShare,
     double TtftSloMs, double TbtSloMs, int Seed, IReadOnlyList<string> Policies, int RedisPort, string StateDirectory, string? TestbedScript, bool KeepTestbed)
 {
     public const int DefaultHosts = 4;
     public const string DefaultTrace = "../shared/traces/azure2023/AzureLLMInferenceTrace_code.csv";
-    /// <summary>Trace seconds of the bursty window (played faster or slower by the rate rescaling).</summary>
-    public const double DefaultWindowSeconds = 60;
+    /// <summary>How long each policy's replay plays by default (the window's trace seconds follow from the rate).</summary>
+    public const double DefaultPlayedSeconds = 60;
     /// <summary>The paper's rescaling: the mean rate is half of the cluster's peak capacity.</summary>
     public const double DefaultLoadShare = 0.5;
     /// <summary>Caps that fit stories110m's 1024 positions with room to spare (the paper truncates prompts to 4095 for its 4096-position models).</summary>

@@ -64,7 +64,8 @@ internal sealed record ReplayNeeds(double CapacityRps, double PeakRps, double Me
     public static ReplayNeeds Of(double capacityRps, double peakRps, double meanRps, int gpus)
     {
         if (!(capacityRps > 0)) throw new ArgumentException($"one instance's capacity must be > 0 requests/s, found {capacityRps}");
-        int Need(double rps) => Math.Clamp((int)Math.Ceiling(rps / capacityRps - 1e-9), 1, gpus);
+        // A rate within 0.1% of a whole number of instances needs that many (the rate was rounded from capacity × share).
+        int Need(double rps) => Math.Clamp((int)Math.Ceiling(rps / capacityRps - 1e-3), 1, gpus);
         return new ReplayNeeds(capacityRps, peakRps, meanRps, Need(peakRps), Need(meanRps), gpus);
     }
 }

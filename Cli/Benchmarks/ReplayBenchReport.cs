@@ -36,6 +36,8 @@ internal sealed class ReplayBenchReport
     public int Cores { get; set; }
     /// <summary>The trace window and how it was chosen (with its peak-to-mean), the time scale, caps and objectives (wall clock).</summary>
     public ReplaySetting? Setting { get; set; }
+    /// <summary>How the window's length was chosen, when --duration was not given.</summary>
+    public string? WindowSource { get; set; }
     /// <summary>How the time scale was chosen.</summary>
     public string? RateSource { get; set; }
     public ReplayNeeds? Needs { get; set; }

@@ -66,28 +66,37 @@ internal static class ReplayBenchmark
         string siloArgs = FormattableString.Invariant($"--backend timed --cost-profile {profile.Path} --cost-model {profile.Model} --time-dilation {d}");
         progress($"{report.Backend}; {report.TimeDilationSource}");
 
-        // The window at the trace's own pace first: its mean token counts give one instance's capacity, which gives the rate.
+        // The whole trace at its own pace first: its mean token counts give one instance's capacity, which gives the rate.
         int gpus = options.Hosts * options.GpusPerHost;
-        var natural = ReplayPlan.Build(options.Plan with { TimeScale = null, Rate = null }, report.ContextTokens);
-        var caps = natural.Schedule.Caps;
+        var whole = ReplayPlan.Build(options.Plan with { Start = null, Duration = null, Bursty = false, TimeScale = null, Rate = null }, report.ContextTokens);
+        var caps = whole.Schedule.Caps;
         report.KvBlocks = LiveRates.KvBlocks(options.SequencesPerInstance, caps.MaxPromptTokens, caps.MaxOutputTokens);
-        int meanPrompt = (int)Math.Round(natural.Schedule.Arrivals.Average(a => a.PromptTokens));
-        int meanOutput = Math.Max(1, (int)Math.Round(natural.Schedule.Arrivals.Average(a => a.OutputTokens)));
+        int meanPrompt = (int)Math.Round(whole.Schedule.Arrivals.Average(a => a.PromptTokens));
+        int meanOutput = Math.Max(1, (int)Math.Round(whole.Schedule.Arrivals.Average(a => a.OutputTokens)));
         double capacity = Math.Round(ProfileThroughput.Predict(profile, d, report.Layers, report.ContextTokens, LiveRates.Policy(report.KvBlocks),
             clients: 2 * options.SequencesPerInstance, requests: 50 * options.SequencesPerInstance, meanPrompt, meanOutput) / meanOutput, 3);
-        ReplayPlan plan;
-        if (options.Plan.TimeScale is not null || options.Plan.Rate is not null)
+        double? rate = options.Plan.Rate;
+        if (options.Plan.TimeScale is not null || rate is not null)
         {
-            plan = ReplayPlan.Build(options.Plan, report.ContextTokens);
-            report.RateSource = options.Plan.Rate is not null ? "given (--rate)" : "given (--time-scale)";
+            report.RateSource = rate is not null ? "given (--rate)" : "given (--time-scale)";
         }
         else
         {
-            double rate = Math.Round(options.LoadShare * gpus * capacity, 3);
-            plan = ReplayPlan.Build(options.Plan, report.ContextTokens, rate);
+            rate = Math.Round(options.LoadShare * gpus * capacity, 3);
             report.RateSource = FormattableString.Invariant(
-                $"the mean rate is {options.LoadShare} × the cluster's capacity: {gpus} GPUs × {capacity} requests/s (the profile's prediction for one instance, {options.SequencesPerInstance} at once, {meanPrompt}-token prompts, {meanOutput}-token outputs) = {rate} requests/s");
+                $"the mean rate is {options.LoadShare} × the cluster's capacity: {gpus} GPUs × {capacity} requests/s (the profile's prediction for one instance, {options.SequencesPerInstance} at once, {meanPrompt}-token prompts, {meanOutput}-token outputs: the whole trace's means after the caps) = {rate} requests/s");
         }
+        // Without --duration the window is as long as the trace must be to fill about --played-seconds at that rate.
+        var planOptions = options.Plan;
+        if (planOptions.Duration is null)
+        {
+            double traceMean = whole.Window.MeanRps;
+            double seconds = options.Plan.TimeScale is { } x ? options.PlayedSeconds / x : options.PlayedSeconds * rate!.Value / traceMean;
+            planOptions = planOptions with { Duration = Math.Round(Math.Min(seconds, whole.Trace.SpanSeconds), 1) };
+            report.WindowSource = FormattableString.Invariant(
+                $"{planOptions.Duration} trace seconds: about --played-seconds {options.PlayedSeconds} at the played rate, the trace's mean being {traceMean:0.###} requests/s");
+        }
+        var plan = ReplayPlan.Build(planOptions, report.ContextTokens, options.Plan.TimeScale is null ? rate : null);
         var wallSlo = ReplaySlo.Of(options.TtftSloMs * d, options.TbtSloMs * d);
         report.Setting = ReplaySetting.Of(plan.Trace, plan.Window, plan.Schedule, wallSlo);
         report.Needs = ReplayNeeds.Of(capacity, report.Setting.PlayedPeakRps, report.Setting.PlayedMeanRps, gpus);

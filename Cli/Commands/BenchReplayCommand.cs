@@ -35,6 +35,10 @@ internal static class BenchReplayCommand
             Description = "Play the window at this share of the cluster's capacity (every GPU serving), unless --rate or --time-scale is given",
             DefaultValueFactory = _ => ReplayBenchOptions.DefaultLoadShare,
         };
+        var played = new Option<double>("--played-seconds")
+        {
+            Description = "Without --duration: make the window as long as needed to play about this long", DefaultValueFactory = _ => ReplayBenchOptions.DefaultPlayedSeconds,
+        };
         var seed = new Option<int>("--seed") { Description = "Seed of the prompts' token ids", DefaultValueFactory = _ => 1 };
         var policies = new Option<string>("--policies")
         {
@@ -46,7 +50,8 @@ internal static class BenchReplayCommand
         var testbed = new Option<string?>("--testbed") { Description = "Path of testbed.sh (default: testbed/testbed.sh above the blitz binary)" };
         var keep = new Option<bool>("--keep-testbed") { Description = "Leave the testbed up afterwards (testbed.sh down removes it)" };
         var replay = new ReplayOptions(traceRequired: false, ReplayBenchOptions.DefaultTrace, ReplayBenchOptions.DefaultTtftSloMs, ReplayBenchOptions.DefaultTbtSloMs,
-            ReplayBenchOptions.DefaultWindowSeconds);
+            defaultDuration: null);
+        replay.Duration.Description = "Window length in trace seconds (default: what fills about --played-seconds at the played rate)";
         replay.TtftSlo.Description = $"TTFT objective in ms of the real cluster; the wall-clock objective is this × the dilation (default {ReplayBenchOptions.DefaultTtftSloMs})";
         replay.TbtSlo.Description = $"Mean time-between-tokens objective in ms of the real cluster, × the dilation on the wall clock (default {ReplayBenchOptions.DefaultTbtSloMs})";
         replay.MaxPrompt.DefaultValueFactory = _ => ReplayBenchOptions.DefaultMaxPromptTokens;
@@ -56,7 +61,7 @@ internal static class BenchReplayCommand
             "On a testbed of emulated hosts (root), timed backend: each policy deploys the same model and replays the same bursty trace window open loop; " +
             "TTFT/TBT percentiles, SLO attainment, GPU-seconds, lost requests, blitz's p99 TTFT over sllm's and allcache's and its GPU-seconds over static-peak's")
         {
-            hosts, gpus, costProfile, costModel, dilation, realLink, linkMbit, storage, model, shape, dtype, sequences, loadShare, seed, policies,
+            hosts, gpus, costProfile, costModel, dilation, realLink, linkMbit, storage, model, shape, dtype, sequences, played, loadShare, seed, policies,
             redisPort, state, testbed, keep,
         };
         replay.AddTo(command);
@@ -73,7 +78,7 @@ internal static class BenchReplayCommand
             if (parse.GetResult(replay.Start) is not null) plan = plan with { Bursty = false };
             var options = new ReplayBenchOptions(path, modelDirectory is null ? $"{shapeName} {dtypeName}" : null, parse.GetValue(hosts), parse.GetValue(gpus),
                 profile, parse.GetValue(costModel)!, parse.GetValue(dilation), parse.GetValue(realLink), link, parse.GetValue(storage) ?? 0.4 * link / 8,
-                parse.GetValue(sequences), plan, parse.GetValue(loadShare), parse.GetValue(replay.TtftSlo), parse.GetValue(replay.TbtSlo), parse.GetValue(seed),
+                parse.GetValue(sequences), plan, parse.GetValue(played), parse.GetValue(loadShare), parse.GetValue(replay.TtftSlo), parse.GetValue(replay.TbtSlo), parse.GetValue(seed),
                 [.. parse.GetValue(policies)!.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)],
                 parse.GetValue(redisPort), parse.GetValue(state)!, parse.GetValue(testbed), parse.GetValue(keep));
             Action<string> progress = step => Console.Error.WriteLine($"bench replay: {step}");

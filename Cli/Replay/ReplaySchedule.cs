@@ -34,6 +34,10 @@ internal sealed class ReplaySchedule
     public int PromptsCapped { get; }
     /// <summary>Requests whose output the caps shortened.</summary>
     public int OutputsCapped { get; }
+    /// <summary>The busiest second of played time (1-s bins from the start), requests/s.</summary>
+    public double PeakRps => TraceWindow.Measure([.. Arrivals.Select(a => new TraceRequest(a.TraceLine, a.AtSeconds, a.PromptTokens, a.OutputTokens))],
+        0, Math.Max(DurationSeconds, TraceWindow.BinSeconds), "").PeakRps;
+
     /// <summary>Mean arrival rate as played.</summary>
     public double MeanRps => DurationSeconds > 0 ? Arrivals.Count / DurationSeconds : 0;
 

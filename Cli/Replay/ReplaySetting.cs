@@ -7,7 +7,7 @@ internal sealed record ReplaySetting(string Trace, string Format, int TraceReque
 {
     public static ReplaySetting Of(Trace trace, TraceWindow window, ReplaySchedule schedule, ReplaySlo slo) => new(
         trace.Path, TraceFormats.Name(trace.Format), trace.Requests.Count, trace.SkippedFailed, window, Math.Round(schedule.TimeScale, 6),
-        Math.Round(schedule.DurationSeconds, 3), Math.Round(schedule.MeanRps, 4), Math.Round(window.PeakRps / schedule.TimeScale, 3), schedule.Arrivals.Count,
+        Math.Round(schedule.DurationSeconds, 3), Math.Round(schedule.MeanRps, 4), schedule.PeakRps, schedule.Arrivals.Count,
         schedule.Caps.MaxPromptTokens, schedule.Caps.MaxOutputTokens, schedule.Caps.Scale, schedule.PromptsCapped, schedule.OutputsCapped,
         schedule.Arrivals.Count == 0 ? 0 : Math.Round(schedule.Arrivals.Average(a => a.PromptTokens), 1),
         schedule.Arrivals.Count == 0 ? 0 : Math.Round(schedule.Arrivals.Average(a => a.OutputTokens), 1), slo);
