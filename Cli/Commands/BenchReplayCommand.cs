@@ -90,7 +90,8 @@ internal static class BenchReplayCommand
             }
             if (parse.GetValue(replay.Plot) is { } png)
             {
-                ReplayPlot.Write(png, $"bench replay: {Path.GetFileName(report.Setting?.Trace)}, {report.Backend}", [.. report.Policies.Values]);
+                ReplayPlot.Write(png, FormattableString.Invariant($"bench replay: {Path.GetFileName(report.Setting?.Trace)}, timed {report.CostModel} profile, D = {report.TimeDilation}"),
+                    [.. report.Policies.Values]);
                 progress($"plot written to {png}");
             }
             report.DropLogs();

@@ -51,17 +51,21 @@ internal static class ReplayPlot
                 series.MarkerSize = 0;
                 series.LineWidth = 2;
                 series.LegendText = $"instances {state}";
+                // Instances are a few, requests hundreds: the instances get the right axis so both stay readable.
+                series.Axes.YAxis = plot.Axes.Right;
             }
             var gpus = plot.Add.Scatter(times, samples.Select(s => (double)s.GpusHolding).ToArray());
             gpus.ConnectStyle = ConnectStyle.StepHorizontal;
             gpus.MarkerSize = 0;
             gpus.LinePattern = LinePattern.Dashed;
             gpus.LegendText = "GPUs holding an instance";
+            gpus.Axes.YAxis = plot.Axes.Right;
+            plot.Axes.Right.Label.Text = "instances, GPUs";
         }
         string figures = run.Figures is { } f ? FormattableString.Invariant($" ({f.GpuSeconds:0.#} GPU-s, p99 TTFT {f.TtftMs?.P99 / 1e3:0.###} s)") : "";
         plot.Title(title is null ? $"{Name(run)}{figures}" : $"{title}\n{Name(run)}{figures}");
         plot.XLabel("time from the replay's start (s)");
-        plot.YLabel("requests, instances");
+        plot.YLabel("requests");
         plot.ShowLegend(Alignment.UpperRight);
     }
 
