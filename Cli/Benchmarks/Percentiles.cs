@@ -10,5 +10,6 @@ internal sealed record Percentiles(double P50, double P99)
         return new Percentiles(Math.Round(Rank(sorted, 0.50), 3), Math.Round(Rank(sorted, 0.99), 3));
     }
 
-    private static double Rank(double[] sorted, double p) => sorted[Math.Clamp((int)Math.Ceiling(p * sorted.Length) - 1, 0, sorted.Length - 1)];
+    /// <summary>The nearest-rank <paramref name="p"/>-quantile of an ascending, non-empty sample.</summary>
+    internal static double Rank(double[] sorted, double p) => sorted[Math.Clamp((int)Math.Ceiling(p * sorted.Length) - 1, 0, sorted.Length - 1)];
 }

@@ -22,7 +22,9 @@ internal sealed class AutoscaleArguments
     public Option<double?> ScaleDownDelayMs { get; } = new("--scale-down-delay-ms") { Description = "Autoscaler: ms the load stays under both down thresholds before one instance drains (default 333)" };
     public Option<double?> IdleTimeoutMs { get; } = new("--idle-timeout-ms") { Description = "Autoscaler with --min-instances 0: ms idle before the last instance drains (default 30000)" };
 
-    public IEnumerable<Option> All => [Autoscale, MinInstances, MaxInstances, PrefillScaleDown, PrefillScaleUp, DecodeScaleDown, DecodeScaleUp, ScaleDownDelayMs, IdleTimeoutMs];
+    public Option<double?> WarmKeepMs { get; } = new("--warm-keep-ms") { Description = "Autoscaler: ms a drained instance stays Warm on its GPU before the GPU is released (default 10000)" };
+
+    public IEnumerable<Option> All => [Autoscale, MinInstances, MaxInstances, PrefillScaleDown, PrefillScaleUp, DecodeScaleDown, DecodeScaleUp, ScaleDownDelayMs, IdleTimeoutMs, WarmKeepMs];
 
     /// <summary>The settings to deploy with; null when the autoscaler is off.</summary>
     /// <exception cref="ArgumentException">An autoscaler option without <c>--autoscale</c>, or <c>--autoscale</c> with the static policy.</exception>
@@ -37,6 +39,7 @@ internal sealed class AutoscaleArguments
             PrefillScaleDown = parse.GetValue(PrefillScaleDown), PrefillScaleUp = parse.GetValue(PrefillScaleUp),
             DecodeScaleDown = parse.GetValue(DecodeScaleDown), DecodeScaleUp = parse.GetValue(DecodeScaleUp),
             ScaleDownDelayMs = parse.GetValue(ScaleDownDelayMs), IdleTimeoutMs = parse.GetValue(IdleTimeoutMs),
+            WarmKeepMs = parse.GetValue(WarmKeepMs),
         };
         if (on) return settings;
         if (settings != new AutoscaleSettings())

@@ -17,6 +17,7 @@ internal static class BenchCommand
         command.Subcommands.Add(Link());
         command.Subcommands.Add(Multicast());
         command.Subcommands.Add(Live());
+        command.Subcommands.Add(BenchReplayCommand.Create());
         return command;
     }
 

@@ -14,6 +14,7 @@ internal static class BlitzRoot
         root.Subcommands.Add(GridCommands.Undeploy());
         root.Subcommands.Add(GridCommands.Status());
         root.Subcommands.Add(ScaleCommand.Create());
+        root.Subcommands.Add(ReplayCommand.Create());
         root.Subcommands.Add(GridCommands.Silo());
         root.Subcommands.Add(ModelCommand.Create());
         root.Subcommands.Add(BenchCommand.Create());

@@ -29,4 +29,6 @@ public sealed record AutoscaleSettings
     [Id(9)] public double? IdleTimeoutMs { get; init; }
     /// <summary>Queued prompt tokens an instance prefills in this window are a prefill load of 1 (default 1000 ms).</summary>
     [Id(10)] public double? PrefillWindowMs { get; init; }
+    /// <summary>How long a drained instance stays Warm on its GPU before the GPU is released (default 10000 ms).</summary>
+    [Id(11)] public double? WarmKeepMs { get; init; }
 }

@@ -2,7 +2,7 @@ namespace BlitzScale.Grains.Interfaces.Serving;
 
 /// <summary>One decision of a model's autoscaler that changed its instances, as <c>blitz status</c> and the replay report show it.</summary>
 /// <param name="At">When it was decided.</param>
-/// <param name="Action">"up" or "down".</param>
+/// <param name="Action">"up", "down", or "release" (a Warm instance kept past its keep gave its GPU back; the counts of active instances do not change).</param>
 /// <param name="From">Active instances before (loading ones counted).</param>
 /// <param name="To">Active instances wanted.</param>
 /// <param name="Reason">Why, in words.</param>

@@ -23,6 +23,7 @@ internal static class AutoscaleSettingsMap
             TickInterval = Duration(nameof(settings.TickIntervalMs), settings.TickIntervalMs, defaults.TickInterval),
             IdleTimeout = Duration(nameof(settings.IdleTimeoutMs), settings.IdleTimeoutMs, defaults.IdleTimeout),
             PrefillWindow = Duration(nameof(settings.PrefillWindowMs), settings.PrefillWindowMs, defaults.PrefillWindow),
+            WarmKeep = Duration(nameof(settings.WarmKeepMs), settings.WarmKeepMs, defaults.WarmKeep),
         };
         options.Validate();
         if (instances < options.MinInstances || instances > options.MaxInstances)
@@ -38,7 +39,7 @@ internal static class AutoscaleSettingsMap
         DecodeScaleDown = options.DecodeScaleDown, DecodeScaleUp = options.DecodeScaleUp,
         ScaleDownDelayMs = options.ScaleDownDelay.TotalMilliseconds, WarmUpMs = options.WarmUp.TotalMilliseconds,
         TickIntervalMs = options.TickInterval.TotalMilliseconds, IdleTimeoutMs = options.IdleTimeout.TotalMilliseconds,
-        PrefillWindowMs = options.PrefillWindow.TotalMilliseconds,
+        PrefillWindowMs = options.PrefillWindow.TotalMilliseconds, WarmKeepMs = options.WarmKeep.TotalMilliseconds,
     };
 
     private static TimeSpan Duration(string field, double? ms, TimeSpan fallback)

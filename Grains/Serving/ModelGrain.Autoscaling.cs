@@ -66,6 +66,7 @@ internal sealed partial class ModelGrain
             if (!ReferenceEquals(autoscaler, _autoscaler)) return;
             var decision = autoscaler.Decide(signals, _held);
             if (decision.Action != ScalingAction.None) await CarryOut(decision);
+            foreach (int index in autoscaler.ExpiredWarm(signals)) await Release(index, autoscaler.Options.WarmKeep);
         }
         catch (Exception e)
         {
@@ -103,15 +104,32 @@ internal sealed partial class ModelGrain
             Changed();
         }
         string action = decision.Action.ToString().ToLowerInvariant();
-        var record = new ScalingRecord(_time.GetUtcNow(), action, decision.From, decision.To, decision.Reason, decision.Signals.ToString(), error);
-        _decisions.Enqueue(record);
-        while (_decisions.Count > KeptDecisions) _decisions.Dequeue();
+        Record(action, decision.From, decision.To, decision.Reason, decision.Signals.ToString(), error);
         LogScaled(_logger, Model, action, decision.From, decision.To, decision.Reason, decision.Signals.ToString(), error ?? "-");
         await ModelEvents.Publish(this, new ModelEvent
         {
             Kind = ModelEventKind.Scaled, Model = Model, ScaledFrom = decision.From, ScaledTo = decision.To,
             Detail = $"{action} {decision.From} → {decision.To}: {decision.Reason}; {decision.Signals}" + (error is null ? "" : $"; failed: {error}"),
         });
+    }
+
+    /// <summary>A Warm instance kept past the keep: its shard unloads and its GPU is free again.</summary>
+    private async Task Release(int index, TimeSpan keep)
+    {
+        if (_instances.Find(index) is not { State: Scaling.Instances.InstanceState.Warm } instance) return;
+        Forget(instance);
+        await UnloadQuietly(instance);
+        Changed();
+        string reason = $"Warm for {keep.TotalMilliseconds:F0} ms: {instance.Gpu} released";
+        int active = _instances.All.Count(i => i.IsActive);
+        Record("release", active, active, reason, "-", null);
+        await ModelEvents.Publish(this, new ModelEvent { Kind = ModelEventKind.Scaled, Model = Model, Shard = instance.Shard, Gpu = instance.Gpu, Detail = $"release: {reason}" });
+    }
+
+    private void Record(string action, int from, int to, string reason, string signals, string? error)
+    {
+        _decisions.Enqueue(new ScalingRecord(_time.GetUtcNow(), action, from, to, reason, signals, error));
+        while (_decisions.Count > KeptDecisions) _decisions.Dequeue();
     }
 
     /// <summary>

@@ -114,6 +114,18 @@ public sealed class Autoscaler
         return Down(from, active, $"under the down thresholds ({_options.PrefillScaleDown} prefill, {_options.DecodeScaleDown} decode) for {Ms(now - _lowSince.Value)}", signals, now);
     }
 
+    /// <summary>
+    /// The Warm instances kept longer than <see cref="AutoscalerOptions.WarmKeep"/>, oldest first: their GPUs are to be
+    /// released. A Warm instance holds its GPU (GPU time spent on nothing); past the keep, loading again from peers is the cheaper way back.
+    /// </summary>
+    public IReadOnlyList<int> ExpiredWarm(IReadOnlyList<InstanceSignals> instances)
+    {
+        ArgumentNullException.ThrowIfNull(instances);
+        var now = _time.GetUtcNow();
+        return [.. instances.Where(i => i.State == Instances.InstanceState.Warm && now - i.Since >= _options.WarmKeep)
+            .OrderBy(i => i.Since).ThenBy(i => i.Instance).Select(i => i.Instance)];
+    }
+
     private ScalingDecision Down(int from, List<InstanceSignals> active, string why, ScalingSignals signals, DateTimeOffset now)
     {
         // The newest instance that serves alone goes: the oldest have the warmest caches; a live pair finishes its load first.

@@ -28,6 +28,8 @@ public sealed record AutoscalerOptions
     public static readonly TimeSpan DefaultTickInterval = TimeSpan.FromMilliseconds(100);
     /// <summary>Default of <see cref="IdleTimeout"/>.</summary>
     public static readonly TimeSpan DefaultIdleTimeout = TimeSpan.FromSeconds(30);
+    /// <summary>Default of <see cref="WarmKeep"/>.</summary>
+    public static readonly TimeSpan DefaultWarmKeep = TimeSpan.FromSeconds(10);
     /// <summary>Default of <see cref="PrefillWindow"/>.</summary>
     public static readonly TimeSpan DefaultPrefillWindow = TimeSpan.FromSeconds(1);
 
@@ -51,6 +53,11 @@ public sealed record AutoscalerOptions
     public TimeSpan TickInterval { get; init; } = DefaultTickInterval;
     /// <summary>With <see cref="MinInstances"/> 0: how long the model must be completely idle before its last instance is drained.</summary>
     public TimeSpan IdleTimeout { get; init; } = DefaultIdleTimeout;
+    /// <summary>
+    /// How long a drained instance stays Warm (parameters kept on its GPU, revivable at once) before its GPU is released.
+    /// A Warm instance still holds its GPU, so it costs GPU time; a later scale-up loads again from peers instead.
+    /// </summary>
+    public TimeSpan WarmKeep { get; init; } = DefaultWarmKeep;
     /// <summary>
     /// Prefill capacity is the prompt tokens an instance prefills in this window: queued prefill tokens equal to it are a
     /// prefill load of 1 (a prompt at the back of the queue waits about this long for its first token).
@@ -78,6 +85,7 @@ public sealed record AutoscalerOptions
         Positive(nameof(TickInterval), TickInterval, allowZero: false);
         Positive(nameof(IdleTimeout), IdleTimeout, allowZero: true);
         Positive(nameof(PrefillWindow), PrefillWindow, allowZero: false);
+        Positive(nameof(WarmKeep), WarmKeep, allowZero: true);
     }
 
     private static void Share(string name, double value)

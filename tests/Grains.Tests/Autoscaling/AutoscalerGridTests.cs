@@ -23,7 +23,7 @@ public sealed class AutoscalerGridTests(AutoscaleFixture grid, ITestOutputHelper
         var deployed = await model.Deploy(new DeployRequest
         {
             ModelDirectory = grid.SyntheticModel, Instances = 1, KvBlocks = KvBlocks, Policy = LoadPolicy.BlitzFast,
-            Autoscale = new AutoscaleSettings { MinInstances = 1, MaxInstances = 3, TickIntervalMs = 50, WarmUpMs = 0, PrefillWindowMs = 100 },
+            Autoscale = new AutoscaleSettings { MinInstances = 1, MaxInstances = 3, TickIntervalMs = 50, WarmUpMs = 0, PrefillWindowMs = 100, WarmKeepMs = 600_000 },
         });
         Assert.Equal(3, deployed.Autoscale!.MaxInstances);
         await events.Serving([deployed.Instances[0].Shard]);
@@ -73,7 +73,7 @@ public sealed class AutoscalerGridTests(AutoscaleFixture grid, ITestOutputHelper
         var deployed = await model.Deploy(new DeployRequest
         {
             ModelDirectory = grid.SyntheticModel, Instances = 1, KvBlocks = KvBlocks, Policy = LoadPolicy.BlitzFast,
-            Autoscale = new AutoscaleSettings { MinInstances = 0, MaxInstances = 1, TickIntervalMs = 50, IdleTimeoutMs = 200 },
+            Autoscale = new AutoscaleSettings { MinInstances = 0, MaxInstances = 1, TickIntervalMs = 50, IdleTimeoutMs = 200, WarmKeepMs = 600_000 },
         });
         string shard = deployed.Instances[0].Shard;
         await events.Serving([shard]);
@@ -88,6 +88,35 @@ public sealed class AutoscalerGridTests(AutoscaleFixture grid, ITestOutputHelper
         await events.WaitFor(ModelEventKind.Revived, shard);
         var up = await events.WaitFor(e => e.Kind == ModelEventKind.Scaled && e.ScaledFrom == 0 && e.ScaledTo == 1);
         Assert.Contains("held with no instance", up.Detail);
+        await model.Undeploy();
+    }
+
+    [Fact]
+    public async Task A_Warm_instance_past_its_keep_gives_its_GPU_back_and_the_next_request_loads_a_new_one()
+    {
+        const string name = "autoscale-release";
+        await using var events = await ModelEventLog.Follow(grid.Client, name);
+        var model = grid.Model(name);
+        var deployed = await model.Deploy(new DeployRequest
+        {
+            ModelDirectory = grid.SyntheticModel, Instances = 1, KvBlocks = KvBlocks, Policy = LoadPolicy.BlitzFast,
+            Autoscale = new AutoscaleSettings { MinInstances = 0, MaxInstances = 1, TickIntervalMs = 50, IdleTimeoutMs = 200, WarmKeepMs = 0 },
+        });
+        string shard = deployed.Instances[0].Shard;
+        await events.Serving([shard]);
+
+        var released = await events.WaitFor(e => e.Kind == ModelEventKind.Scaled && e.Shard == shard && e.Detail!.StartsWith("release", StringComparison.Ordinal));
+        output.WriteLine(released.Detail);
+        var status = await model.GetStatus();
+        Assert.Empty(status.Instances);
+        Assert.Contains(status.Scaling!, r => r.Action == "release");
+
+        // Nothing Warm is left to revive: the held request makes the autoscaler load a new instance, which serves it.
+        var before = events.Events.ToHashSet<ModelEvent>(ReferenceEqualityComparer.Instance);
+        var served = await Streamed.Collect(grid.Client.GenerateAsync(name, new GenerateRequest { PromptIds = Prompt, MaxTokens = 8, StopAtEos = false }));
+        Assert.NotEqual(shard, served.Instance);
+        Assert.Equal(8, served.TokenIds.Length);
+        Assert.Contains(events.Events, e => e.Kind == ModelEventKind.Planned && !before.Contains(e));
         await model.Undeploy();
     }
 

@@ -253,6 +253,37 @@ public sealed class AutoscalerTests
         Assert.Contains(first, d => d.StartsWith("up", StringComparison.Ordinal));
     }
 
+    [Fact]
+    public void A_Warm_instance_gives_its_GPU_back_once_kept_for_the_warm_keep_and_not_a_tick_before()
+    {
+        var scaler = new Autoscaler(new AutoscalerOptions { WarmKeep = TimeSpan.FromSeconds(10) }, _time);
+        var warmSince = _time.GetUtcNow();
+        InstanceSignals[] instances =
+        [
+            Serving(0),
+            new(2, InstanceState.Warm, warmSince + TimeSpan.FromSeconds(1)),
+            new(1, InstanceState.Warm, warmSince),
+            new(3, InstanceState.Draining, warmSince - TimeSpan.FromMinutes(5)),
+        ];
+
+        _time.Advance(TimeSpan.FromSeconds(10) - TimeSpan.FromTicks(1));
+        Assert.Empty(scaler.ExpiredWarm(instances));
+        _time.Advance(TimeSpan.FromTicks(1));
+        Assert.Equal([1], scaler.ExpiredWarm(instances));
+        _time.Advance(TimeSpan.FromSeconds(1));
+        // Oldest first; a Draining or Serving instance is never released, however old.
+        Assert.Equal([1, 2], scaler.ExpiredWarm(instances));
+    }
+
+    [Fact]
+    public void A_warm_keep_of_zero_releases_a_Warm_instance_at_once_and_a_negative_one_is_refused()
+    {
+        var scaler = new Autoscaler(new AutoscalerOptions { WarmKeep = TimeSpan.Zero }, _time);
+        Assert.Equal([4], scaler.ExpiredWarm([new(4, InstanceState.Warm, _time.GetUtcNow())]));
+        var error = Assert.Throws<ArgumentException>(() => new AutoscalerOptions { WarmKeep = TimeSpan.FromMilliseconds(-1) }.Validate());
+        Assert.Contains("WarmKeep", error.Message);
+    }
+
     // An autoscaler that has measured 1000 prompt tokens per second on `instances` serving instances (counters 0 → 1000 tokens, 0 → 1 s each).
     private Autoscaler Calibrated(int instances, AutoscalerOptions? options = null)
     {

@@ -1,0 +1,45 @@
+using BlitzScale.Cli.Replay;
+
+namespace BlitzScale.Cli.Benchmarks;
+
+/// <summary>What <c>blitz bench replay</c> runs on, which trace window it plays and how hard.</summary>
+/// <param name="ModelDirectory">The model every policy serves (the hosts share this machine's file system).</param>
+/// <param name="Shape">The synthetic shape and dtype in words, or null for a given --model.</param>
+/// <param name="Hosts">Emulated hosts (network namespaces), one silo each.</param>
+/// <param name="GpusPerHost">GPUs of each host.</param>
+/// <param name="CostProfile">The timed backend's cost profile.</param>
+/// <param name="CostModel">The profile's row.</param>
+/// <param name="TimeDilation">D, or null to derive it from the link and the layer bytes.</param>
+/// <param name="RealLinkGbps">The real cluster's link that a derived D maps the testbed's link onto.</param>
+/// <param name="LinkMbit">Each host's link rate.</param>
+/// <param name="StorageMBps">Each host's emulated storage read rate.</param>
+/// <param name="SequencesPerInstance">Requests one instance runs at once (its KV blocks hold this many of the longest capped requests).</param>
+/// <param name="Plan">The trace, the window, the caps; a given --rate or --time-scale replaces <paramref name="LoadShare"/>.</param>
+/// <param name="PlayedSeconds">Without --duration: the window is as long as needed to play about this long at the chosen rate.</param>
+/// <param name="LoadShare">The played mean rate as a share of the cluster's capacity (every GPU serving), as the paper rescales.</param>
+/// <param name="TtftSloMs">TTFT objective in ms of the real cluster (the wall-clock objective is this × D).</param>
+/// <param name="TbtSloMs">Mean time-between-tokens objective in ms of the real cluster (× D on the wall clock).</param>
+/// <param name="Seed">Seed of the prompts.</param>
+/// <param name="Policies">Policy names, run in this order.</param>
+/// <param name="RedisPort">The testbed's Redis port.</param>
+/// <param name="StateDirectory">The testbed's state directory.</param>
+/// <param name="TestbedScript">testbed.sh, or null to find it above the binary.</param>
+/// <param name="KeepTestbed">Leave the testbed up afterwards.</param>
+internal sealed record ReplayBenchOptions(string ModelDirectory, string? Shape, int Hosts, int GpusPerHost, string? CostProfile, string CostModel,
+    double? TimeDilation, double RealLinkGbps, int LinkMbit, double StorageMBps, int SequencesPerInstance, ReplayPlanOptions Plan, double PlayedSeconds, double LoadShare,
+    double TtftSloMs, double TbtSloMs, int Seed, IReadOnlyList<string> Policies, int RedisPort, string StateDirectory, string? TestbedScript, bool KeepTestbed)
+{
+    public const int DefaultHosts = 4;
+    public const string DefaultTrace = "../shared/traces/azure2023/AzureLLMInferenceTrace_code.csv";
+    /// <summary>How long each policy's replay plays by default (the window's trace seconds follow from the rate).</summary>
+    public const double DefaultPlayedSeconds = 60;
+    /// <summary>The paper's rescaling: the mean rate is half of the cluster's peak capacity.</summary>
+    public const double DefaultLoadShare = 0.5;
+    /// <summary>Caps that fit stories110m's 1024 positions with room to spare (the paper truncates prompts to 4095 for its 4096-position models).</summary>
+    public const int DefaultMaxPromptTokens = 512;
+    public const int DefaultMaxOutputTokens = 128;
+    /// <summary>Objectives of the real cluster (llama3-8b on H200), in ms: stretched by D on the testbed.</summary>
+    public const double DefaultTtftSloMs = 1000;
+    public const double DefaultTbtSloMs = 100;
+    public const string DefaultPolicies = "blitz,blitz-fast,sllm,allcache,static-peak,static-average";
+}

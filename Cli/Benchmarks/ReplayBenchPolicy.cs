@@ -1,0 +1,71 @@
+using BlitzScale.Cli.Commands;
+using BlitzScale.Grains.Interfaces.Serving;
+
+namespace BlitzScale.Cli.Benchmarks;
+
+/// <summary>
+/// One policy of <c>bench replay</c>: how its instances load (<see cref="Load"/>), and either a fixed number of instances
+/// (the static baselines) or the autoscaled ones, which start at one instance.
+/// </summary>
+/// <param name="Name">Its name on the command line and in the report.</param>
+/// <param name="Load">How its instances get their parameters.</param>
+/// <param name="StaticInstances">The static baselines' fixed instance count; null for an autoscaled policy.</param>
+internal sealed record ReplayBenchPolicy(string Name, LoadPolicy Load, int? StaticInstances)
+{
+    /// <summary>What an autoscaled policy starts with (and, until the autoscaler is wired into this deploy, keeps).</summary>
+    public const int AutoscaledStart = 1;
+
+    /// <summary>The report's words for the autoscaler in this build.</summary>
+    public const string AutoscalerState =
+        "not wired into bench replay in this build: blitz, blitz-fast, sllm and allcache are deployed with 1 instance and keep it (no scaling during the replay); " +
+        "static-peak and static-average hold their fixed counts";
+
+    /// <summary>The policies named in <paramref name="names"/>, the static ones sized by <paramref name="needs"/>.</summary>
+    /// <exception cref="ArgumentException">An unknown or repeated name.</exception>
+    public static IReadOnlyList<ReplayBenchPolicy> Parse(IReadOnlyList<string> names, ReplayNeeds needs)
+    {
+        var policies = names.Select(name => name.ToLowerInvariant() switch
+        {
+            "static-peak" => new ReplayBenchPolicy("static-peak", LoadPolicy.Blitz, needs.Peak),
+            "static-average" => new ReplayBenchPolicy("static-average", LoadPolicy.Blitz, needs.Average),
+            _ => new ReplayBenchPolicy(LoadPolicyNames.Name(LoadPolicyNames.Parse(name, "--policies")), LoadPolicyNames.Parse(name, "--policies"), null),
+        }).ToList();
+        if (policies.Count == 0) throw new ArgumentException("--policies: name at least one policy");
+        if (policies.DistinctBy(p => p.Name).Count() != policies.Count) throw new ArgumentException("--policies: each policy at most once");
+        return policies;
+    }
+
+    /// <summary>
+    /// THE deploy step of bench replay, the one place where a policy becomes a <see cref="DeployRequest"/>: the static
+    /// baselines on their first N GPUs, an autoscaled policy with <see cref="AutoscaledStart"/> instance on the first GPU.
+    /// Switching the autoscaler on for the autoscaled policies happens here (its settings on the request).
+    /// </summary>
+    public DeployRequest Deploy(string directory, IReadOnlyList<string> gpus, int kvBlocks) => new()
+    {
+        ModelDirectory = directory,
+        Instances = StaticInstances ?? AutoscaledStart,
+        Gpus = [.. gpus.Take(StaticInstances ?? AutoscaledStart)],
+        Policy = Load,
+        KvBlocks = kvBlocks,
+    };
+
+    /// <summary>The deployment in words, for the report.</summary>
+    public string Describe() => StaticInstances is { } n
+        ? $"static: {n} instance(s), loaded as {LoadPolicyNames.Name(Load)}, no autoscaler"
+        : $"{LoadPolicyNames.Name(Load)}: starts at {AutoscaledStart} instance; the autoscaler is not wired in this build, so it stays at {AutoscaledStart}";
+}
+
+/// <summary>
+/// Instances the played window needs, from one instance's capacity: at its peak (the busiest 1-s bin of the trace,
+/// stretched by the time scale) and on average, each at least 1 and at most the cluster's GPUs.
+/// </summary>
+internal sealed record ReplayNeeds(double CapacityRps, double PeakRps, double MeanRps, int Peak, int Average, int Gpus)
+{
+    public static ReplayNeeds Of(double capacityRps, double peakRps, double meanRps, int gpus)
+    {
+        if (!(capacityRps > 0)) throw new ArgumentException($"one instance's capacity must be > 0 requests/s, found {capacityRps}");
+        // A rate within 0.1% of a whole number of instances needs that many (the rate was rounded from capacity × share).
+        int Need(double rps) => Math.Clamp((int)Math.Ceiling(rps / capacityRps - 1e-3), 1, gpus);
+        return new ReplayNeeds(capacityRps, peakRps, meanRps, Need(peakRps), Need(meanRps), gpus);
+    }
+}

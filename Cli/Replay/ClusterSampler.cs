@@ -1,0 +1,41 @@
+using BlitzScale.Client;
+
+namespace BlitzScale.Cli.Replay;
+
+/// <summary>
+/// Samples the cluster every <see cref="Interval"/> while a replay runs, and remembers which GPU each of the model's shards
+/// is on (so each request's log names the GPU that served it). A failed read is skipped, not fatal: the replay goes on.
+/// </summary>
+internal sealed class ClusterSampler(Func<CancellationToken, Task<ClusterStatus>> read, string model, TimeProvider time, long origin, ReplayCounters counters)
+{
+    public static readonly TimeSpan Interval = TimeSpan.FromMilliseconds(250);
+
+    private readonly List<ClusterSample> _samples = [];
+    private readonly Dictionary<string, string> _gpus = new(StringComparer.Ordinal);
+
+    public IReadOnlyList<ClusterSample> Samples => _samples;
+
+    /// <summary>Shard → GPU of every instance seen.</summary>
+    public IReadOnlyDictionary<string, string> Gpus => _gpus;
+
+    /// <summary>Reads failed so far (each a missing sample).</summary>
+    public int FailedReads { get; private set; }
+
+    /// <summary>The latest sample, for the progress display; null before the first.</summary>
+    public ClusterSample? Latest => _samples.Count > 0 ? _samples[^1] : null;
+
+    /// <summary>Takes one sample now.</summary>
+    public async Task Sample(CancellationToken cancellation)
+    {
+        try
+        {
+            var status = await read(cancellation);
+            _samples.Add(ClusterSample.Of(time.GetElapsedTime(origin).TotalSeconds, model, status, counters.InFlight));
+            foreach (var instance in status.Models.Where(m => m.Model == model).SelectMany(m => m.Instances)) _gpus[instance.Shard] = instance.Gpu;
+        }
+        catch (Exception e) when (e is not OperationCanceledException)
+        {
+            FailedReads++;
+        }
+    }
+}

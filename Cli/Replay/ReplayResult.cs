@@ -1,0 +1,34 @@
+using System.Text.Json.Serialization;
+
+namespace BlitzScale.Cli.Replay;
+
+/// <summary>One replay of a schedule against one deployed model: its figures, every request and every cluster sample.</summary>
+internal sealed class ReplayResult
+{
+    /// <summary>The load policy it ran under (bench replay), null for <c>blitz replay</c> against a model deployed beforehand.</summary>
+    public string? Policy { get; init; }
+    public required string ModelName { get; init; }
+    /// <summary>How it was deployed, in words (bench replay).</summary>
+    public string? Deployment { get; set; }
+    /// <summary>Deploy request to every instance serving, as the client saw it (bench replay).</summary>
+    public double? DeploySeconds { get; set; }
+    public ReplayFigures? Figures { get; set; }
+    /// <summary>Cluster reads that failed (each a missing sample).</summary>
+    public int FailedSamples { get; set; }
+    public string? Error { get; set; }
+    /// <summary>Every request, in schedule order (left out of the summary printed on stdout).</summary>
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public IReadOnlyList<ReplayRequest>? Log { get; set; } = [];
+    /// <summary>The cluster every <see cref="ClusterSampler.Interval"/> (left out of the summary printed on stdout).</summary>
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public IReadOnlyList<ClusterSample>? Samples { get; set; } = [];
+
+    /// <summary>Whether it stopped early, or any request failed or was lost.</summary>
+    [JsonIgnore] public bool Failed => Error is not null || Figures is null || Figures.Failed > 0 || Figures.Lost > 0;
+
+    public void DropLogs()
+    {
+        Log = null;
+        Samples = null;
+    }
+}

@@ -1,0 +1,80 @@
+using BlitzScale.Cli.Benchmarks;
+using BlitzScale.Cli.Replay;
+using BlitzScale.Grains.Interfaces.Serving;
+
+namespace BlitzScale.Cli.Tests.Replay;
+
+/// <summary>bench replay's pure parts: the needs, the one deploy step per policy, and the ratios and goals.</summary>
+public sealed class ReplayBenchTests
+{
+    [Fact]
+    public void Needs_round_up_to_whole_instances_within_the_cluster()
+    {
+        var needs = ReplayNeeds.Of(capacityRps: 4, peakRps: 30, meanRps: 6, gpus: 4);
+
+        Assert.Equal((4, 2), (needs.Peak, needs.Average));
+        Assert.Equal((1, 1), (ReplayNeeds.Of(4, 4, 0.5, 4).Peak, ReplayNeeds.Of(4, 4, 0.5, 4).Average));
+        Assert.Throws<ArgumentException>(() => ReplayNeeds.Of(0, 1, 1, 1));
+    }
+
+    [Fact]
+    public void The_static_baselines_deploy_their_fixed_count_and_the_autoscaled_policies_start_at_one()
+    {
+        var policies = ReplayBenchPolicy.Parse(["blitz", "SLLM", "static-peak", "static-average"], ReplayNeeds.Of(4, 30, 6, 4));
+        string[] gpus = ["h1/gpu0", "h2/gpu0", "h3/gpu0", "h4/gpu0"];
+
+        var requests = policies.Select(p => p.Deploy("/m", gpus, 64)).ToList();
+
+        Assert.Equal(["blitz", "sllm", "static-peak", "static-average"], policies.Select(p => p.Name));
+        Assert.Equal([1, 1, 4, 2], requests.Select(r => r.Instances));
+        Assert.Equal(["h1/gpu0"], requests[1].Gpus!);
+        Assert.Equal(gpus, requests[2].Gpus!);
+        Assert.Equal([LoadPolicy.Blitz, LoadPolicy.Sllm, LoadPolicy.Blitz, LoadPolicy.Blitz], requests.Select(r => r.Policy));
+        Assert.All(requests, r => Assert.Equal(64, r.KvBlocks));
+        Assert.Throws<ArgumentException>(() => ReplayBenchPolicy.Parse(["blitz", "blitz"], ReplayNeeds.Of(1, 1, 1, 1)));
+        Assert.Throws<ArgumentException>(() => ReplayBenchPolicy.Parse(["static"], ReplayNeeds.Of(1, 1, 1, 1)));
+    }
+
+    private static ReplayResult Run(string policy, double p99TtftMs, double gpuSeconds, int lost) => new()
+    {
+        Policy = policy, ModelName = $"replay-{policy}",
+        Figures = new ReplayFigures(10, 10 - lost, 0, lost, new Spread(10, 1, 1, p99TtftMs, p99TtftMs), null, null, 0.9, gpuSeconds, 1, 1, 10, 0,
+            new Dictionary<string, int>()),
+    };
+
+    [Fact]
+    public void The_ratios_are_blitz_over_each_baseline_and_the_goals_are_checked_against_them()
+    {
+        var report = new ReplayBenchReport();
+        report.Policies["blitz"] = Run("blitz", 400, 60, 0);
+        report.Policies["sllm"] = Run("sllm", 1000, 50, 0);
+        report.Policies["allcache"] = Run("allcache", 410, 70, 0);
+        report.Policies["static-peak"] = Run("static-peak", 100, 100, 1);
+
+        report.Finish();
+
+        Assert.Equal(0.4, report.P99TtftRatio["sllm"]);
+        Assert.Equal(Math.Round(400 / 410.0, 3), report.P99TtftRatio["allcache"]);
+        Assert.Equal(0.6, report.GpuSecondsRatio["static_peak"]);
+        Assert.Equal(true, report.GoalsMet["p99_ttft_ratio_sllm"]);
+        Assert.Equal(false, report.GoalsMet["p99_ttft_ratio_allcache"]);
+        Assert.Equal(true, report.GoalsMet["gpu_seconds_ratio_static_peak"]);
+        Assert.Equal(false, report.GoalsMet["lost_requests"]);
+        Assert.Equal(1, report.LostRequests["static-peak"]);
+        Assert.Equal(0.9, report.SloAttainment["blitz"]);
+    }
+
+    [Fact]
+    public void A_missing_policy_leaves_its_ratio_and_goal_unknown_rather_than_met()
+    {
+        var report = new ReplayBenchReport();
+        report.Policies["blitz"] = Run("blitz", 400, 60, 0);
+
+        report.Finish();
+
+        Assert.Null(report.P99TtftRatio["sllm"]);
+        Assert.Null(report.GoalsMet["p99_ttft_ratio_sllm"]);
+        Assert.Null(report.GoalsMet["gpu_seconds_ratio_static_peak"]);
+        Assert.Equal(true, report.GoalsMet["lost_requests"]);
+    }
+}
