@@ -31,4 +31,11 @@ public sealed record DeployRequest
     /// <see cref="AdmissionQueueFullException"/>. 0 holds none; <see cref="DefaultMaxQueuedRequests"/> when null.
     /// </summary>
     [Id(7)] public int? MaxQueuedRequests { get; init; }
+    /// <summary>Defaults for <see cref="DrainSeconds"/>.</summary>
+    public const double DefaultDrainSeconds = 30;
+    /// <summary>
+    /// How long a stopped instance (scale down, undeploy) lets its requests finish before it is unloaded; requests still
+    /// running then resume on another instance (<see cref="GridGeneration.GenerateAsync"/>). Null is <see cref="DefaultDrainSeconds"/>.
+    /// </summary>
+    [Id(8)] public double? DrainSeconds { get; init; }
 }

@@ -25,4 +25,10 @@ public sealed record GenerateRequest
     [Id(7)] public bool StopAtEos { get; init; } = true;
     /// <summary>An id for logs and cancellation; one is made when empty.</summary>
     [Id(8)] public string? RequestId { get; init; }
+    /// <summary>
+    /// Tokens an earlier attempt of this request already delivered, when it is resumed on another instance: the prompt ends
+    /// with them, the sampler continues after as many draws, <see cref="MaxTokens"/> counts only the rest, and the updates'
+    /// indices continue from here. 0 for a new request.
+    /// </summary>
+    [Id(9)] public int TokensBefore { get; init; }
 }
