@@ -31,7 +31,7 @@ public static class GridGeneration
         ArgumentNullException.ThrowIfNull(request);
         var router = grains.GetGrain<IModelGrain>(model);
         var generation = new ResumableGeneration(request);
-        RouteDecision? route = await router.Route(EstimatedTokens(request)).WaitAsync(cancellationToken);
+        RouteDecision? route = await UntilReachable(() => router.Route(EstimatedTokens(request)), cancellationToken);
         try
         {
             while (true)
@@ -69,7 +69,7 @@ public static class GridGeneration
                 generation.Resumed();
                 try
                 {
-                    route = await router.Resume(current.Ticket, current.Shard, generation.EstimatedTokensLeft).WaitAsync(cancellationToken);
+                    route = await UntilReachable(() => router.Resume(current.Ticket, current.Shard, generation.EstimatedTokensLeft), cancellationToken);
                 }
                 catch (Exception e) when (e is InvalidOperationException or AdmissionQueueFullException)
                 {
@@ -81,7 +81,43 @@ public static class GridGeneration
         }
         finally
         {
-            if (route is not null) await router.Release(route.Ticket);
+            if (route is not null) await ReleaseQuietly(router, route.Ticket);
+        }
+    }
+
+    /// <summary>How long a call to the model grain is retried while its silo is gone and membership has not yet said so.</summary>
+    public static readonly TimeSpan ModelGrainRetryLimit = TimeSpan.FromSeconds(60);
+
+    // The model grain lives on some silo too: when that silo dies, calls fail until membership declares it dead and the
+    // grain activates elsewhere (from its stored deployment). Runtime failures are retried, backing off, for a bounded time.
+    private static async Task<T> UntilReachable<T>(Func<Task<T>> call, CancellationToken cancellationToken)
+    {
+        long started = TimeProvider.System.GetTimestamp();
+        var pause = TimeSpan.FromMilliseconds(100);
+        while (true)
+        {
+            try
+            {
+                return await call().WaitAsync(cancellationToken);
+            }
+            catch (Exception e) when (e is OrleansException or TimeoutException && !cancellationToken.IsCancellationRequested
+                && TimeProvider.System.GetElapsedTime(started) + pause < ModelGrainRetryLimit)
+            {
+                await Task.Delay(pause, cancellationToken);
+                pause = TimeSpan.FromTicks(Math.Min(pause.Ticks * 2, TimeSpan.FromSeconds(2).Ticks));
+            }
+        }
+    }
+
+    // A ticket whose model grain died went with it: there is nothing to hand back.
+    private static async Task ReleaseQuietly(IModelGrain router, long ticket)
+    {
+        try
+        {
+            await router.Release(ticket);
+        }
+        catch (Exception e) when (e is OrleansException or TimeoutException)
+        {
         }
     }
 
