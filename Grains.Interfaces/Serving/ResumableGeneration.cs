@@ -83,8 +83,8 @@ public sealed class ResumableGeneration
     {
         ArgumentNullException.ThrowIfNull(error);
         if (cancellationToken.IsCancellationRequested) return false;
-        // Orleans' own failures (silo unavailable, message rejected, enumeration aborted, placement refused) are the
-        // runtime's, never the request's: a request's errors are argument, lookup and operation errors.
-        return error is InstanceLostException or OrleansException or TimeoutException;
+        // Orleans' own failures (silo unavailable, message rejected, placement refused; an enumeration whose grain
+        // deactivated) are the runtime's, never the request's: a request's errors are argument, lookup and operation errors.
+        return error is InstanceLostException or OrleansException or EnumerationAbortedException or TimeoutException;
     }
 }
