@@ -17,6 +17,12 @@ public sealed class DrainFixture : GridFixture
 
     public IReadOnlyList<int> NoFault { get; private set; } = [];
 
+    /// <summary>The tokens of <see cref="Seeded"/> before any change.</summary>
+    public IReadOnlyList<int> NoFaultSeeded { get; private set; } = [];
+
+    /// <summary>A sampled (not greedy) request with a fixed seed.</summary>
+    public static GenerateRequest Seeded() => SiloDeathFixture.Request() with { Temperature = 0.8f, TopP = 0.95f, Seed = 11 };
+
     protected override async Task OnDeployedAsync()
     {
         string directory = ScratchPath("tiny-long");
@@ -31,6 +37,7 @@ public sealed class DrainFixture : GridFixture
             await WaitUntilServing(name);
         }
         NoFault = (await Streamed.Collect(Client.GenerateAsync(Drain, SiloDeathFixture.Request()))).TokenIds;
+        NoFaultSeeded = (await Streamed.Collect(Client.GenerateAsync(Drain, Seeded()))).TokenIds;
     }
 }
 
@@ -59,17 +66,18 @@ public sealed class DrainTests(DrainFixture grid, ITestOutputHelper output) : IC
     }
 
     [Fact]
-    public async Task Requests_still_running_when_the_drain_time_ends_resume_on_another_instance()
+    public async Task Requests_still_running_when_the_drain_time_ends_resume_on_another_instance_even_seeded_ones()
     {
         var gate = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-        var streams = await StartTwo(DrainFixture.Cutoff, gate.Task);
+        // Seeded sampling: the resumed sampler continues the seed's sequence after the tokens delivered.
+        var streams = await StartTwo(DrainFixture.Cutoff, gate.Task, DrainFixture.Seeded());
 
         await grid.Model(DrainFixture.Cutoff).Scale(new ScaleRequest { Instances = 1 });
         // The readers hold their streams open past the 0.2 s drain time: the instance is unloaded under one of them.
         var status = await WaitFor(DrainFixture.Cutoff, s => s.Instances.All(i => i.Instance != 1));
         output.WriteLine(string.Join("; ", status.Instances.Select(i => $"{i.Shard} {i.State}")));
         gate.SetResult();
-        await AssertExact(streams);
+        await AssertExact(streams, grid.NoFaultSeeded);
     }
 
     [Fact]
@@ -90,20 +98,21 @@ public sealed class DrainTests(DrainFixture grid, ITestOutputHelper output) : IC
     }
 
     // Two requests at once: the router sends them to the two instances.
-    private async Task<IReadOnlyList<PausedStream>> StartTwo(string model, Task gate)
+    private async Task<IReadOnlyList<PausedStream>> StartTwo(string model, Task gate, GenerateRequest? request = null)
     {
-        var streams = Enumerable.Range(0, 2).Select(_ => new PausedStream(grid.Client.GenerateAsync(model, SiloDeathFixture.Request()), gate)).ToList();
+        var streams = Enumerable.Range(0, 2).Select(_ => new PausedStream(grid.Client.GenerateAsync(model, request ?? SiloDeathFixture.Request()), gate)).ToList();
         await Task.WhenAll(streams.Select(s => s.Started)).WaitAsync(Limit);
         Assert.Equal(2, streams.Select(s => s.Instance).Distinct().Count());
         return streams;
     }
 
-    private async Task AssertExact(IReadOnlyList<PausedStream> streams)
+    private async Task AssertExact(IReadOnlyList<PausedStream> streams, IReadOnlyList<int>? expected = null)
     {
+        expected ??= grid.NoFault;
         foreach (var (tokens, indices) in await Task.WhenAll(streams.Select(s => s.Done)).WaitAsync(Limit))
         {
             Assert.Equal(Enumerable.Range(0, SiloDeathFixture.MaxTokens), indices);
-            Assert.Equal(grid.NoFault, tokens);
+            Assert.Equal(expected, tokens);
         }
     }
 
