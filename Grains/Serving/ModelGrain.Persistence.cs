@@ -43,13 +43,19 @@ internal sealed partial class ModelGrain
         {
             _unsaved = false;
             var record = _record.State;
-            record.Deployment = _deployment;
-            record.Wanted = _deployment is null ? 0 : _wanted;
-            record.NextInstance = _nextInstance;
-            record.HostCopy = _hostCopy;
-            record.Instances = [.. _instances.All.Where(i => i.State is not (InstanceState.Inactive or InstanceState.Failed)).Select(i =>
+            List<InstanceRecord> instances = [.. _instances.All.Where(i => i.State is not (InstanceState.Inactive or InstanceState.Failed)).Select(i =>
                 new InstanceRecord(i.Index, i.Shard, i.Gpu, i.Host, InstanceStates.ToWire(i.State),
                     i.State == InstanceState.Draining ? _warmAfterDrain.GetValueOrDefault(i.Index, true) : null))];
+            int wanted = _deployment is null ? 0 : _wanted;
+            // Most changes are layers landing, which the record does not hold: only a changed record is written.
+            if (_record.RecordExists && record.Deployment == _deployment && record.Wanted == wanted && record.NextInstance == _nextInstance
+                && record.HostCopy == _hostCopy && record.Instances.SequenceEqual(instances))
+                continue;
+            record.Deployment = _deployment;
+            record.Wanted = wanted;
+            record.NextInstance = _nextInstance;
+            record.HostCopy = _hostCopy;
+            record.Instances = instances;
             try
             {
                 await _record.WriteStateAsync();

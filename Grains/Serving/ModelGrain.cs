@@ -116,7 +116,6 @@ internal sealed partial class ModelGrain : Grain, IModelGrain, IStreamSubscripti
     {
         if (_deployment is null) throw NotDeployed();
         DeployChecks.Check(request);
-        _wanted = request.Instances;
         // Events may trail the shards: an instance that finished loading is a Serving one to stop, not a Loading one to drop.
         await Observe(_instances.All.Where(i => i.State == InstanceState.Loading).ToList());
         var active = _instances.All.Where(i => i.IsActive).ToList();
@@ -138,6 +137,7 @@ internal sealed partial class ModelGrain : Grain, IModelGrain, IStreamSubscripti
             await FinishDrains();
             LogScaledDown(_logger, Model, request.Instances, request.KeepWarm);
         }
+        _wanted = request.Instances;
         await Saved();
         return await GetStatus();
     }

@@ -27,6 +27,9 @@ public sealed class SiloDeathFixture : GridFixture
     /// <summary>The model's name: the first of "dies0", "dies1", … whose grain activated on Silo_1.</summary>
     public string ModelName { get; private set; } = "";
 
+    /// <summary>The same model under another name, whose grain activated on Silo_0 (it survives the kill).</summary>
+    public string SurvivorName { get; private set; } = "";
+
     /// <summary>The tokens of the no-fault generation.</summary>
     public IReadOnlyList<int> NoFault { get; private set; } = [];
 
@@ -47,31 +50,36 @@ public sealed class SiloDeathFixture : GridFixture
     {
         string directory = ScratchPath("tiny-long");
         SyntheticModelWriter.Write(directory, SyntheticShapes.Get("tiny") with { MaxPositionEmbeddings = Context }, DType.F32, SyntheticSeed);
-        ModelName = await NameOnSilo("Silo_1");
-        await Model(ModelName).Deploy(new DeployRequest { ModelDirectory = directory, Instances = 2, Gpus = ["host-a/gpu0", "host-b/gpu0"], KvBlocks = Context / 16 });
-        await WaitUntilServing(ModelName);
+        ModelName = await NameOnSilo("Silo_1", "dies");
+        SurvivorName = await NameOnSilo("Silo_0", "lives");
+        foreach (string name in new[] { ModelName, SurvivorName })
+        {
+            await Model(name).Deploy(new DeployRequest { ModelDirectory = directory, Instances = 2, Gpus = ["host-a/gpu0", "host-b/gpu0"], KvBlocks = Context / 16 });
+            await WaitUntilServing(name);
+        }
         NoFault = (await Streamed.Collect(Client.GenerateAsync(ModelName, Request()))).TokenIds;
     }
 
     // Placement of a model grain is the runtime's choice: activate names until one lands on the silo asked for.
-    private async Task<string> NameOnSilo(string siloName)
+    private async Task<string> NameOnSilo(string siloName, string prefix)
     {
         var silo = Cluster.Silos.Single(s => s.Name == siloName).SiloAddress;
         var management = Client.GetGrain<IManagementGrain>(0);
         for (int i = 0; i < 64; i++)
         {
-            string name = $"dies{i}";
+            string name = $"{prefix}{i}";
             await Assert.ThrowsAsync<KeyNotFoundException>(() => Model(name).GetStatus());
             if (await management.GetActivationAddress(Model(name)) == silo) return name;
         }
-        throw new InvalidOperationException($"no model grain of 64 activated on {siloName}");
+        throw new InvalidOperationException($"no model grain of 64 named {prefix}… activated on {siloName}");
     }
 }
 
 /// <summary>
 /// Issue 14, failures while serving: a silo killed while its instance streams. Every stream completes with exactly the
 /// no-fault tokens (none lost, none repeated); the model grain, which lived on the dead silo, comes back from storage,
-/// drops the dead host's instance and restores the count on the GPUs left.
+/// drops the dead host's instance and restores the count on the GPUs left. A model grain on the surviving silo learns of
+/// the death from membership alone (no request of its own was lost) and does the same.
 /// </summary>
 public sealed class SiloDeathTests(SiloDeathFixture grid, ITestOutputHelper output) : IClassFixture<SiloDeathFixture>
 {
@@ -101,29 +109,33 @@ public sealed class SiloDeathTests(SiloDeathFixture grid, ITestOutputHelper outp
         }
 
         // The deployment came back with the model grain: host-b's instance is gone, and a new one on host-a makes two again.
-        var status = await WaitFor(s => s.Instances.Count(i => i.State == InstanceState.Serving) == 2);
+        var status = await WaitFor(grid.ModelName, s => s.Instances.Count(i => i.State == InstanceState.Serving) == 2);
         output.WriteLine(string.Join("; ", status.Instances.Select(i => $"{i.Shard} {i.Gpu} {i.State}")));
         Assert.All(status.Instances, i => Assert.StartsWith(GridFixture.HostA + "/", i.Gpu));
         Assert.Contains(grid.ModelName, await grid.Registry.GetModels());
         // Served again after the restore, exactly.
         Assert.Equal(grid.NoFault, (await Streamed.Collect(grid.Client.GenerateAsync(grid.ModelName, SiloDeathFixture.Request()))).TokenIds);
+
+        // The survivor's grain never moved and served nothing meanwhile: membership told it, and it restored its count too.
+        var survivor = await WaitFor(grid.SurvivorName, s => s.Instances.Count(i => i.State == InstanceState.Serving) == 2);
+        Assert.All(survivor.Instances, i => Assert.StartsWith(GridFixture.HostA + "/", i.Gpu));
     }
 
-    private async Task<ModelStatus> WaitFor(Func<ModelStatus, bool> condition)
+    private async Task<ModelStatus> WaitFor(string model, Func<ModelStatus, bool> condition)
     {
         var deadline = DateTime.UtcNow + Limit;
         while (true)
         {
             try
             {
-                var status = await grid.Model(grid.ModelName).GetStatus();
+                var status = await grid.Model(model).GetStatus();
                 if (condition(status)) return status;
                 if (DateTime.UtcNow > deadline)
                     throw new TimeoutException($"after {Limit.TotalSeconds} s: {string.Join("; ", status.Instances.Select(i => $"{i.Shard} {i.Gpu} {i.State} {i.Error}"))}");
             }
             catch (Exception e) when (e is OrleansException && DateTime.UtcNow < deadline)
             {
-                // The model grain's silo died: calls fail until membership says so.
+                // The model grain's silo died, or the status asked a dead host's shard: calls fail until membership says so.
             }
             await Task.Delay(50);
         }
