@@ -87,7 +87,8 @@ public sealed class DrainTests(DrainFixture grid, ITestOutputHelper output) : IC
         var streams = await StartTwo(DrainFixture.Gone, gate.Task);
 
         var undeploy = grid.Model(DrainFixture.Gone).Undeploy();
-        // The model takes no new request while it drains.
+        // The model takes no new request while it drains (once it drains: calls may reach the grain in either order).
+        await WaitFor(DrainFixture.Gone, s => s.Instances.All(i => i.State == InstanceState.Draining));
         var refused = await Assert.ThrowsAsync<InvalidOperationException>(() => Streamed.Collect(grid.Client.GenerateAsync(DrainFixture.Gone, SiloDeathFixture.Request())));
         output.WriteLine(refused.Message);
         Assert.False(undeploy.IsCompleted, "undeploy returned while two requests were still streaming");
