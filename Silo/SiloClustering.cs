@@ -1,11 +1,15 @@
 using System.Net;
+using BlitzScale.Grains.Hosting;
 using Microsoft.Extensions.Hosting;
 using Orleans.Configuration;
 using StackExchange.Redis;
 
 namespace BlitzScale.Silo;
 
-/// <summary>Membership and endpoints: localhost clustering through the primary silo's port, or Redis.</summary>
+/// <summary>
+/// Membership and endpoints: localhost clustering through the primary silo's port, or Redis — then the grid's grain storage
+/// is Redis too (else <see cref="SiloBuilderExtensions.AddBlitzScale"/> adds memory storage).
+/// </summary>
 internal static class SiloClustering
 {
     public static void Configure(ISiloBuilder builder, SiloOptions silo)
@@ -13,6 +17,8 @@ internal static class SiloClustering
         if (silo.Clustering == SiloOptions.RedisClustering)
         {
             builder.UseRedisClustering(o => o.ConfigurationOptions = ConfigurationOptions.Parse(silo.Redis!));
+            // The grid's control state (deployments, the model registry) outlives any silo in the same Redis.
+            builder.AddRedisGrainStorage(GridStorage.Name, o => o.ConfigurationOptions = ConfigurationOptions.Parse(silo.Redis!));
             builder.Configure<ClusterOptions>(o =>
             {
                 o.ClusterId = silo.ClusterId;

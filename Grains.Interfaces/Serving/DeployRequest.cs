@@ -36,4 +36,11 @@ public sealed record DeployRequest
     /// <see cref="Instances"/>. Null (the default) runs none: the instance count changes only when asked (<c>static</c>).
     /// </summary>
     [Id(8)] public AutoscaleSettings? Autoscale { get; init; }
+    /// <summary>Defaults for <see cref="DrainSeconds"/>.</summary>
+    public const double DefaultDrainSeconds = 30;
+    /// <summary>
+    /// How long a stopped instance (scale down, undeploy) lets its requests finish before it is unloaded; requests still
+    /// running then resume on another instance (<see cref="GridGeneration.GenerateAsync"/>). Null is <see cref="DefaultDrainSeconds"/>.
+    /// </summary>
+    [Id(9)] public double? DrainSeconds { get; init; }
 }

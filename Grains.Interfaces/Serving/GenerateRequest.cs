@@ -35,4 +35,10 @@ public sealed record GenerateRequest
     {
         if (MaxTokens < 1) throw new ArgumentException($"max tokens: expected at least 1, found {MaxTokens}");
     }
+    /// <summary>
+    /// Tokens an earlier attempt of this request already delivered, when it is resumed on another instance: the prompt ends
+    /// with them, the sampler continues after as many draws, <see cref="MaxTokens"/> counts only the rest, and the updates'
+    /// indices continue from here. 0 for a new request.
+    /// </summary>
+    [Id(9)] public int TokensBefore { get; init; }
 }

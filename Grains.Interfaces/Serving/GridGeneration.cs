@@ -5,17 +5,24 @@ namespace BlitzScale.Grains.Interfaces.Serving;
 /// <summary>
 /// The one way anything generates through the grid: the model grain decides where (<see cref="IModelGrain.Route"/>), the
 /// tokens stream from that instance's shard straight to the caller, and the ticket goes back when the stream ends. No
-/// single activation relays a model's tokens.
+/// single activation relays a model's tokens. When the instance is lost mid-stream (its silo died, it was unloaded), the
+/// request resumes on another instance from the tokens already delivered, and the caller sees one stream.
 /// </summary>
 public static class GridGeneration
 {
+    /// <summary>How many times one request may resume on another instance before it fails.</summary>
+    public const int MaxResumes = 3;
+
     /// <summary>
     /// Streams a generation of <paramref name="model"/>: first the prompt and the instance, then each token, the last with
-    /// its finish reason. Cancelling stops the request on its instance and frees its KV blocks.
+    /// its finish reason. Cancelling stops the request on its instance and frees its KV blocks. If the instance is lost
+    /// (<see cref="ResumableGeneration.IsInstanceLoss"/>), the request is routed again and continues where it was: the
+    /// new instance prefills the prompt and the tokens already delivered and generates the rest, so no token is lost or
+    /// repeated and a greedy request's output is the one it would have had.
     /// </summary>
     /// <exception cref="KeyNotFoundException">The model is not deployed.</exception>
     /// <exception cref="ArgumentException">The request can never be served (too long, bad sampling options).</exception>
-    /// <exception cref="InvalidOperationException">No instance could take the request in time.</exception>
+    /// <exception cref="InvalidOperationException">No instance could take the request in time, or it was lost more than <see cref="MaxResumes"/> times.</exception>
     public static async IAsyncEnumerable<GenerationUpdate> GenerateAsync(
         this IGrainFactory grains, string model, GenerateRequest request, [EnumeratorCancellation] CancellationToken cancellationToken = default)
     {
@@ -23,18 +30,94 @@ public static class GridGeneration
         ArgumentException.ThrowIfNullOrWhiteSpace(model);
         ArgumentNullException.ThrowIfNull(request);
         var router = grains.GetGrain<IModelGrain>(model);
-        var route = await router.Route(EstimatedTokens(request)).WaitAsync(cancellationToken);
+        var generation = new ResumableGeneration(request);
+        RouteDecision? route = await UntilReachable(() => router.Route(EstimatedTokens(request)), cancellationToken);
         try
         {
-            // The shard is active on its host already; the host in the context only matters if it had to be placed again.
-            RequestContext.Set(HostContextKey, route.Host);
-            var shard = grains.GetGrain<ILayerShardGrain>(route.Shard);
-            await foreach (var update in shard.Generate(request, cancellationToken).WithCancellation(cancellationToken))
-                yield return update;
+            while (true)
+            {
+                // The shard is active on its host already; the host in the context only matters if it had to be placed again.
+                var current = route!;
+                RequestContext.Set(HostContextKey, current.Host);
+                var shard = grains.GetGrain<ILayerShardGrain>(current.Shard);
+                var attempt = generation.Next();
+                Exception? lost = null;
+                var updates = shard.Generate(attempt, cancellationToken).GetAsyncEnumerator(cancellationToken);
+                try
+                {
+                    while (true)
+                    {
+                        (bool more, lost) = await MoveNext(updates, cancellationToken);
+                        if (!more) break;
+                        if (generation.Accept(updates.Current) is { } update) yield return update;
+                    }
+                }
+                finally
+                {
+                    await DisposeQuietly(updates);
+                }
+                // A loss after the last update (while the stream closed) leaves nothing to resume.
+                if (lost is null || generation.Finished) yield break;
+                if (generation.Resumes == MaxResumes)
+                {
+                    throw new InvalidOperationException(
+                        $"model \"{model}\": request lost its instance {MaxResumes + 1} times (last {current.Shard}: {lost.Message}); {generation.Delivered} token(s) were delivered",
+                        lost);
+                }
+                // Resume hands the lost ticket back itself, whatever it answers.
+                route = null;
+                generation.Resumed();
+                try
+                {
+                    route = await UntilReachable(() => router.Resume(current.Ticket, current.Shard, generation.EstimatedTokensLeft), cancellationToken);
+                }
+                catch (Exception e) when (e is InvalidOperationException or AdmissionQueueFullException)
+                {
+                    throw new InvalidOperationException(
+                        $"model \"{model}\": instance {current.Shard} was lost after {generation.Delivered} token(s) ({lost.Message}) and no other instance can take the rest: {e.Message}",
+                        e);
+                }
+            }
         }
         finally
         {
-            await router.Release(route.Ticket);
+            if (route is not null) await ReleaseQuietly(router, route.Ticket);
+        }
+    }
+
+    /// <summary>How long a call to the model grain is retried while its silo is gone and membership has not yet said so.</summary>
+    public static readonly TimeSpan ModelGrainRetryLimit = TimeSpan.FromSeconds(60);
+
+    // The model grain lives on some silo too: when that silo dies, calls fail until membership declares it dead and the
+    // grain activates elsewhere (from its stored deployment). Runtime failures are retried, backing off, for a bounded time.
+    private static async Task<T> UntilReachable<T>(Func<Task<T>> call, CancellationToken cancellationToken)
+    {
+        long started = TimeProvider.System.GetTimestamp();
+        var pause = TimeSpan.FromMilliseconds(100);
+        while (true)
+        {
+            try
+            {
+                return await call().WaitAsync(cancellationToken);
+            }
+            catch (Exception e) when (e is OrleansException or TimeoutException && !cancellationToken.IsCancellationRequested
+                && TimeProvider.System.GetElapsedTime(started) + pause < ModelGrainRetryLimit)
+            {
+                await Task.Delay(pause, cancellationToken);
+                pause = TimeSpan.FromTicks(Math.Min(pause.Ticks * 2, TimeSpan.FromSeconds(2).Ticks));
+            }
+        }
+    }
+
+    // A ticket whose model grain died went with it: there is nothing to hand back.
+    private static async Task ReleaseQuietly(IModelGrain router, long ticket)
+    {
+        try
+        {
+            await router.Release(ticket);
+        }
+        catch (Exception e) when (e is OrleansException or TimeoutException)
+        {
         }
     }
 
@@ -46,5 +129,30 @@ public static class GridGeneration
     {
         ArgumentNullException.ThrowIfNull(request);
         return (request.PromptIds?.Length ?? request.Prompt.Length / 4 + 1) + Math.Max(0, request.MaxTokens);
+    }
+
+    // One step of the stream: an update, its end, or the loss of its instance (any other error is the request's and is thrown).
+    private static async Task<(bool More, Exception? Lost)> MoveNext(IAsyncEnumerator<GenerationUpdate> updates, CancellationToken cancellationToken)
+    {
+        try
+        {
+            return (await updates.MoveNextAsync(), null);
+        }
+        catch (Exception e) when (ResumableGeneration.IsInstanceLoss(e, cancellationToken))
+        {
+            return (false, e);
+        }
+    }
+
+    // The enumerator of a dead silo's stream may fail to dispose too; the loss is already known.
+    private static async Task DisposeQuietly(IAsyncEnumerator<GenerationUpdate> updates)
+    {
+        try
+        {
+            await updates.DisposeAsync();
+        }
+        catch (Exception e) when (ResumableGeneration.IsInstanceLoss(e, CancellationToken.None))
+        {
+        }
     }
 }

@@ -46,6 +46,17 @@ public interface IModelGrain : IGrainWithStringKey
     [Alias("Route")]
     Task<RouteDecision> Route(long estimatedTokens);
 
+    /// <summary>
+    /// A routed request lost its instance mid-stream (<paramref name="lostShard"/>, ticket <paramref name="lostTicket"/>): the
+    /// ticket is handed back, the shard is asked whether it still serves (one that cannot be reached, or no longer holds the
+    /// model, is dropped at once, before membership may say its silo died), and the rest of the request, estimated at
+    /// <paramref name="estimatedTokens"/>, is routed as <see cref="Route"/> does.
+    /// </summary>
+    /// <exception cref="KeyNotFoundException">The model is not deployed.</exception>
+    /// <exception cref="InvalidOperationException">No instance takes requests, and none is on its way to.</exception>
+    [Alias("Resume")]
+    Task<RouteDecision> Resume(long lostTicket, string lostShard, long estimatedTokens);
+
     /// <summary>A routed request ended (finished, failed or cancelled): its outstanding tokens leave its instance.</summary>
     [Alias("Release")]
     Task Release(long ticket);

@@ -4,6 +4,7 @@ using BlitzScale.Grains.Telemetry;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Orleans.Runtime.MembershipService.SiloMetadata;
+using Orleans.Storage;
 
 namespace BlitzScale.Grains.Hosting;
 
@@ -13,7 +14,8 @@ public static class SiloBuilderExtensions
     /// <summary>
     /// Declares this silo's host (its name goes into the silo metadata, where GPU placement reads it), adds the
     /// GPU-host placement director, the host's GPU devices, the host registration with the topology grain,
-    /// metrics, and the stream provider.
+    /// metrics, the stream provider, and memory storage for the grid's control state unless a durable provider was
+    /// registered under <see cref="GridStorage.Name"/> before.
     /// </summary>
     /// <exception cref="ArgumentException">The host options are invalid; the message lists every problem.</exception>
     public static ISiloBuilder AddBlitzScale(this ISiloBuilder builder, GpuHostOptions host)
@@ -31,6 +33,9 @@ public static class SiloBuilderExtensions
         builder.Services.AddSingleton<BlitzMetrics>();
         builder.Services.AddSingleton<ILifecycleParticipant<ISiloLifecycle>, HostRegistrationService>();
         builder.AddMemoryGrainStorage(StreamNames.PubSubStore);
+        // A durable provider registered before (Redis, a test's shared store) keeps the grid's control state; else memory.
+        if (!builder.Services.Any(d => d.IsKeyedService && Equals(d.ServiceKey, GridStorage.Name) && d.ServiceType == typeof(IGrainStorage)))
+            builder.AddMemoryGrainStorage(GridStorage.Name);
         builder.AddMemoryStreams(StreamNames.Provider);
         return builder;
     }

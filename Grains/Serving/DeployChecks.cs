@@ -18,6 +18,8 @@ internal static class DeployChecks
             throw new ArgumentException($"gpus: {given.Count} given for {request.Instances} instance(s); give one per instance or none");
         if (request.KeepAliveSeconds is { } keepAlive && !(keepAlive > 0))
             throw new ArgumentException($"keep-alive: expected a positive number of seconds, found {keepAlive}");
+        if (request.DrainSeconds is { } drain && !(drain >= 0 && drain <= 86400))
+            throw new ArgumentException($"drain seconds: expected 0 to 86400, found {drain}");
         if (request.MaxQueuedRequests is < 0 or > DeployRequest.MaxMaxQueuedRequests)
             throw new ArgumentException($"max queued requests: expected 0 to {DeployRequest.MaxMaxQueuedRequests}, found {request.MaxQueuedRequests}");
         if (request.Autoscale is { } autoscale) AutoscaleSettingsMap.ToOptions(autoscale, request.Instances);

@@ -7,6 +7,7 @@ using BlitzScale.Scaling.Live;
 using BlitzScale.Scaling.Planning;
 using BlitzScale.Scaling.Routing;
 using BlitzScale.Grains.Telemetry;
+using BlitzScale.Grains.Hosting;
 using Microsoft.Extensions.Logging;
 using Orleans.Concurrency;
 using Orleans.Streams;
@@ -35,6 +36,7 @@ internal sealed partial class ModelGrain : Grain, IModelGrain, IStreamSubscripti
     private readonly GridMetrics _metrics;
     private readonly ModelInstances _instances;
     private readonly RequestRouter _router;
+    private readonly IPersistentState<ModelRecord> _record;
     // Facts about instances that are not their state: how often a load was planned again, what to do once drained.
     private readonly Dictionary<int, int> _replans = [];
     private readonly Dictionary<int, bool> _warmAfterDrain = [];
@@ -44,8 +46,10 @@ internal sealed partial class ModelGrain : Grain, IModelGrain, IStreamSubscripti
     private int _held;
     private TaskCompletionSource _changed = NewSignal();
 
-    public ModelGrain(ILogger<ModelGrain> logger, TimeProvider time, BlitzMetrics metrics)
+    public ModelGrain(ILogger<ModelGrain> logger, TimeProvider time, BlitzMetrics metrics,
+        [PersistentState("model", GridStorage.Name)] IPersistentState<ModelRecord> record)
     {
+        _record = record;
         _logger = logger;
         _time = time;
         _metrics = metrics.Grid;
@@ -66,8 +70,9 @@ internal sealed partial class ModelGrain : Grain, IModelGrain, IStreamSubscripti
         if (_deployment is { } current)
         {
             int active = _instances.All.Count(i => i.IsActive);
-            if (current.Directory == request.ModelDirectory && current.Policy == request.Policy && active == request.Instances)
-                return await GetStatus();
+            // The same deployment again (say, after its instances were lost): brought back to the count asked for.
+            if (current.Directory == request.ModelDirectory && current.Policy == request.Policy)
+                return active == request.Instances ? await GetStatus() : await Scale(new ScaleRequest { Instances = request.Instances, Gpus = request.Gpus });
             throw new InvalidOperationException(
                 $"model \"{Model}\" is already deployed from {current.Directory} with {active} instance(s); undeploy it first, or scale it");
         }
@@ -81,6 +86,7 @@ internal sealed partial class ModelGrain : Grain, IModelGrain, IStreamSubscripti
         var deployment = ModelDeployment.From(request, image);
 
         _deployment = deployment;
+        _wanted = request.Instances;
         DelayDeactivation(TimeSpan.FromDays(3650));
         try
         {
@@ -100,6 +106,7 @@ internal sealed partial class ModelGrain : Grain, IModelGrain, IStreamSubscripti
             await Undeploy();
             throw;
         }
+        await Saved();
         await GrainFactory.GetGrain<IModelRegistryGrain>(GrainKeys.Cluster).Add(Model);
         StartAutoscaler(request.Autoscale, request.Instances);
         LogDeployed(_logger, Model, request.Instances, deployment.Policy, _hostCopy ?? "-");
@@ -131,12 +138,15 @@ internal sealed partial class ModelGrain : Grain, IModelGrain, IStreamSubscripti
             await FinishDrains();
             LogScaledDown(_logger, Model, request.Instances, request.KeepWarm);
         }
+        _wanted = request.Instances;
+        await Saved();
         return await GetStatus();
     }
 
     public async Task Undeploy()
     {
         StopAutoscaler();
+        await DrainAll();
         var instances = _instances.All;
         var deployment = _deployment;
         _deployment = null;
@@ -162,6 +172,7 @@ internal sealed partial class ModelGrain : Grain, IModelGrain, IStreamSubscripti
                 }
             }
         }
+        await Saved();
         await GrainFactory.GetGrain<IModelRegistryGrain>(GrainKeys.Cluster).Remove(Model);
         // Stay active: the instance counter must outlive the shards' deactivation.
     }
@@ -275,6 +286,7 @@ internal sealed partial class ModelGrain : Grain, IModelGrain, IStreamSubscripti
     public override Task OnDeactivateAsync(DeactivationReason reason, CancellationToken cancellationToken)
     {
         _metrics.RemoveModel(Model);
+        StopWatchingMembership();
         return Task.CompletedTask;
     }
 
@@ -397,7 +409,11 @@ internal sealed partial class ModelGrain : Grain, IModelGrain, IStreamSubscripti
             return;
         }
         if (instance.State == InstanceState.LiveOld && instance.Partner is { } partner) _instances.Unpair(partner);
-        if (_instances.Drain(instance.Index).Applied) _warmAfterDrain[instance.Index] = keepWarm;
+        if (_instances.Drain(instance.Index).Applied)
+        {
+            _warmAfterDrain[instance.Index] = keepWarm;
+            StartDrainClock(instance);
+        }
         Changed();
     }
 
@@ -416,6 +432,7 @@ internal sealed partial class ModelGrain : Grain, IModelGrain, IStreamSubscripti
             }
             await Calls.SetWarm(instance);
         }
+        DrainProgressed();
     }
 
     /// <summary>
@@ -534,6 +551,7 @@ internal sealed partial class ModelGrain : Grain, IModelGrain, IStreamSubscripti
     private void Changed()
     {
         ReportStates();
+        SaveSoon();
         var changed = _changed;
         _changed = NewSignal();
         changed.TrySetResult();

@@ -34,6 +34,11 @@ internal static class ShardGeneration
         request.Validate();
         int[] promptIds = request.PromptIds ?? instance.Tokenizer.Encode(request.Prompt);
         if (promptIds.Length == 0) throw new ArgumentException("the prompt has no tokens; it must start with BOS");
+        // A resumed request's prompt ends with the tokens already delivered; the sampler continues after them.
+        int before = request.TokensBefore;
+        if (before < 0 || before >= promptIds.Length)
+            throw new ArgumentException($"tokens before: expected 0 to {promptIds.Length - 1} (the prompt's length less BOS), found {before}");
+        sampling = sampling.After(before);
         if (promptIds.FirstOrDefault(id => (uint)id >= (uint)instance.Config.VocabSize, -1) is var bad and not -1)
             throw new ArgumentException($"prompt token id {bad} is outside the vocabulary of {instance.Config.VocabSize}");
 
@@ -47,14 +52,14 @@ internal static class ShardGeneration
         try
         {
             await using var tokens = instance.Serve(serving, cancellationToken).GetAsyncEnumerator(cancellationToken);
-            while (await NextToken(tokens))
+            while (await NextToken(tokens, shard))
             {
                 var token = tokens.Current;
                 record.Token(token);
                 string text = token.TokenId >= 0 ? decoder.Append(token.TokenId) : "";
                 string? finish = token.Finish?.ToString().ToLowerInvariant();
                 if (finish is not null) text += decoder.Flush();
-                yield return new GenerationUpdate { TokenId = token.TokenId, Index = token.Index, Text = text, ElapsedMs = token.ElapsedMs, Finish = finish };
+                yield return new GenerationUpdate { TokenId = token.TokenId, Index = before + token.Index, Text = text, ElapsedMs = token.ElapsedMs, Finish = finish };
             }
         }
         finally
@@ -64,7 +69,8 @@ internal static class ShardGeneration
     }
 
     // The batcher's "can never fit" answer becomes an argument error the caller can read across the wire.
-    private static async ValueTask<bool> NextToken(IAsyncEnumerator<ServedToken> tokens)
+    // The server disposed under the request (its instance was unloaded) becomes a loss the caller resumes elsewhere.
+    private static async ValueTask<bool> NextToken(IAsyncEnumerator<ServedToken> tokens, string shard)
     {
         try
         {
@@ -73,6 +79,10 @@ internal static class ShardGeneration
         catch (RequestRejectedException e)
         {
             throw new ArgumentException(e.Message);
+        }
+        catch (ObjectDisposedException)
+        {
+            throw new InstanceLostException(shard, "the instance was unloaded");
         }
     }
 }

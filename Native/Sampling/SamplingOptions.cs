@@ -10,6 +10,18 @@ public sealed record SamplingOptions(float Temperature = 0f, float TopP = 1f, in
     /// <summary>Greedy decoding.</summary>
     public static SamplingOptions Greedy { get; } = new();
 
+    /// <summary>
+    /// The options that continue a generation after <paramref name="sampledTokens"/> tokens were sampled with these: a
+    /// <see cref="Sampler"/> draws one number per sampled token (none when greedy), so the seed moves on by as many draws and
+    /// the rest of the tokens are those the whole generation would have sampled.
+    /// </summary>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="sampledTokens"/> is negative.</exception>
+    public SamplingOptions After(int sampledTokens)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegative(sampledTokens);
+        return Temperature == 0f || sampledTokens == 0 ? this : this with { Seed = SeededRandom.SeedAfter(Seed, sampledTokens) };
+    }
+
     /// <summary>Checks the ranges, naming the offending option.</summary>
     /// <exception cref="ArgumentOutOfRangeException">An option is out of range.</exception>
     public void Validate()

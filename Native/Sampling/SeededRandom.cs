@@ -3,11 +3,22 @@ namespace BlitzScale.Native.Sampling;
 /// <summary>SplitMix64: a tiny generator whose sequence is fixed by its seed on every platform and runtime.</summary>
 internal sealed class SeededRandom(ulong seed)
 {
+    private const ulong Gamma = 0x9E3779B97F4A7C15UL;
     private ulong _state = seed;
+
+    /// <summary>
+    /// The seed whose sequence is this seed's after <paramref name="draws"/> 64-bit draws: SplitMix64's state only adds a
+    /// constant per draw, so a sequence can be continued elsewhere from a count instead of a copied state.
+    /// </summary>
+    public static ulong SeedAfter(ulong seed, long draws)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegative(draws);
+        return unchecked(seed + (ulong)draws * Gamma);
+    }
 
     public ulong NextUInt64()
     {
-        ulong z = _state += 0x9E3779B97F4A7C15UL;
+        ulong z = _state += Gamma;
         z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9UL;
         z = (z ^ (z >> 27)) * 0x94D049BB133111EBUL;
         return z ^ (z >> 31);

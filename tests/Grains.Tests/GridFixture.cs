@@ -74,6 +74,7 @@ public class GridFixture : IAsyncLifetime
                 Backend = GridBackend.Name,
             };
             ConfigureHost(host);
+            ConfigureSilo(silo);
             silo.AddBlitzScale(host);
         });
         builder.ConfigureClient(client => client.AddMemoryStreams(StreamNames.Provider));
@@ -102,6 +103,11 @@ public class GridFixture : IAsyncLifetime
 
     /// <summary>Adjusts each host's options before its silo starts (the backend, its cost profile).</summary>
     protected virtual void ConfigureHost(GpuHostOptions host)
+    {
+    }
+
+    /// <summary>Adds to each silo before BlitzScale is (storage, membership options).</summary>
+    protected virtual void ConfigureSilo(ISiloBuilder silo)
     {
     }
 

@@ -31,6 +31,19 @@ public sealed class SamplerTests
     }
 
     [Fact]
+    public void A_sampler_made_after_k_tokens_continues_the_whole_sequence()
+    {
+        var options = new SamplingOptions(Temperature: 0.9f, TopP: 0.95f, TopK: 20, Seed: 7);
+        var whole = Samples(options, Logits, 60);
+        foreach (int k in new[] { 1, 17, 59 })
+            Assert.Equal(whole.Skip(k), Samples(options.After(k), Logits, 60 - k));
+        // Without the advance a resumed request would repeat the sequence's start instead.
+        Assert.NotEqual(whole.Skip(17), Samples(options, Logits, 60 - 17));
+        Assert.Same(SamplingOptions.Greedy, SamplingOptions.Greedy.After(5));
+        Assert.Throws<ArgumentOutOfRangeException>(() => options.After(-1));
+    }
+
+    [Fact]
     public void Top_k_1_and_a_tiny_top_p_always_give_the_argmax()
     {
         int argMax = Sampler.ArgMax(Logits);

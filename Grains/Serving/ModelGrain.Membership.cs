@@ -1,0 +1,150 @@
+using BlitzScale.Grains.Interfaces.Serving;
+using BlitzScale.Scaling.Instances;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
+using InstanceState = BlitzScale.Scaling.Instances.InstanceState;
+
+namespace BlitzScale.Grains.Serving;
+
+/// <summary>
+/// Silos that die under the model: membership says so, and the instances on their hosts leave the state machine and the
+/// router at once; then the configured count is restored on the GPUs left. A request that finds its instance gone first
+/// (<see cref="Resume"/>) makes the model grain ask the shard, so it need not wait for membership's verdict.
+/// </summary>
+internal sealed partial class ModelGrain
+{
+    // How long the shard of a lost request has to answer before it counts as gone.
+    private static readonly TimeSpan ProbeLimit = TimeSpan.FromSeconds(10);
+    private CancellationTokenSource? _membershipWatch;
+    // Instances the deployment asks for (Deploy, Scale): what a lost host's instances are restored to.
+    private int _wanted;
+    private bool _restoring;
+
+    public async Task<RouteDecision> Resume(long lostTicket, string lostShard, long estimatedTokens)
+    {
+        _router.Release(lostTicket);
+        if (_deployment is null) throw NotDeployed();
+        if (_instances.FindByShard(lostShard) is { } instance && instance.State is not (InstanceState.Inactive or InstanceState.Failed))
+            await Probe(instance);
+        await FinishDrains();
+        return await Route(estimatedTokens);
+    }
+
+    private void WatchMembership()
+    {
+        _membershipWatch = new CancellationTokenSource();
+        var membership = ServiceProvider.GetRequiredService<IClusterMembershipService>();
+        // Started from the activation's turn: the loop runs on the activation's scheduler, between its calls.
+        _ = Watch(membership, _membershipWatch.Token);
+    }
+
+    private void StopWatchingMembership() => _membershipWatch?.Cancel();
+
+    private async Task Watch(IClusterMembershipService membership, CancellationToken cancellationToken)
+    {
+        var dead = membership.CurrentSnapshot.Members.Values.Where(m => m.Status == SiloStatus.Dead).Select(m => m.SiloAddress).ToHashSet();
+        var active = membership.CurrentSnapshot.Members.Values.Where(m => m.Status == SiloStatus.Active).Select(m => m.SiloAddress).ToHashSet();
+        try
+        {
+            await foreach (var snapshot in membership.MembershipUpdates.WithCancellation(cancellationToken))
+            {
+                var died = snapshot.Members.Values.Where(m => m.Status == SiloStatus.Dead && dead.Add(m.SiloAddress)).ToList();
+                bool joined = snapshot.Members.Values.Any(m => m.Status == SiloStatus.Active && active.Add(m.SiloAddress));
+                if (_deployment is null || died.Count == 0 && !joined) continue;
+                try
+                {
+                    if (died.Count > 0) await SilosDied(died.Select(m => m.SiloAddress.ToString()).ToList());
+                    await RestoreCount();
+                }
+                catch (Exception e)
+                {
+                    LogMembershipReactionFailed(_logger, Model, e);
+                }
+            }
+        }
+        catch (OperationCanceledException)
+        {
+            // The activation is going away.
+        }
+    }
+
+    /// <summary>Drops the instances on hosts that no longer have a silo (the topology leaves those hosts out).</summary>
+    private async Task SilosDied(IReadOnlyList<string> silos)
+    {
+        var alive = (await Hosts()).Select(h => h.Host).ToHashSet(StringComparer.Ordinal);
+        foreach (var instance in _instances.All.Where(i => !alive.Contains(i.Host)).ToList())
+            Lose(instance, $"its host {instance.Host} left the cluster (silo {string.Join(", ", silos)} died)");
+        if (_hostCopy is { } copy && !alive.Contains(copy)) _hostCopy = null;
+        Changed();
+    }
+
+    /// <summary>Asks the shard of a lost request whether it still serves; drops it when it cannot answer or holds nothing.</summary>
+    private async Task Probe(InstanceLifecycle instance)
+    {
+        try
+        {
+            var report = await Calls.Status(instance).WaitAsync(ProbeLimit);
+            if (_instances.Find(instance.Index) is null) return;
+            if (report.State == Interfaces.Serving.InstanceState.Inactive) Lose(instance, "its shard no longer holds the model");
+            else if (report.State == Interfaces.Serving.InstanceState.Failed) Failed(instance, report.Error ?? "failed");
+            else return;
+        }
+        catch (Exception e)
+        {
+            if (_instances.Find(instance.Index) is null) return;
+            Lose(instance, $"its shard cannot be reached: {e.Message}");
+        }
+        Changed();
+        await RestoreCount();
+    }
+
+    private void Lose(InstanceLifecycle instance, string reason)
+    {
+        LogInstanceLost(_logger, instance.Shard, reason);
+        Forget(instance);
+    }
+
+    /// <summary>
+    /// Loads new instances until the deployment has the count it asked for, on free GPUs of live hosts; as many as fit now
+    /// (the rest when a silo joins).
+    /// </summary>
+    private async Task RestoreCount()
+    {
+        // An autoscaled model's count is the autoscaler's to restore: its next tick sees the capacity lost.
+        if (_deployment is null || _restoring || Autoscaled) return;
+        _restoring = true;
+        try
+        {
+            int missing = _wanted - _instances.All.Count(i => i.IsActive);
+            if (missing <= 0) return;
+            var hosts = await Hosts();
+            var live = hosts.Select(h => h.Host).ToHashSet(StringComparer.Ordinal);
+            int free = hosts.Sum(h => h.Gpus) - _instances.All.Count(i => live.Contains(i.Host));
+            int count = Math.Min(missing, free);
+            if (count <= 0)
+            {
+                LogRestoreWaits(_logger, Model, missing);
+                return;
+            }
+            await ScaleUp(hosts, count, gpus: null, sources: null, revive: true);
+            LogRestored(_logger, Model, count, _wanted);
+            Changed();
+        }
+        finally
+        {
+            _restoring = false;
+        }
+    }
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Instance {Shard} dropped: {Reason}")]
+    private static partial void LogInstanceLost(ILogger logger, string shard, string reason);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Model {Model}: {Count} instance(s) loading to restore the {Wanted} asked for")]
+    private static partial void LogRestored(ILogger logger, string model, int count, int wanted);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Model {Model}: {Missing} instance(s) short and no free GPU; restoring when a silo joins")]
+    private static partial void LogRestoreWaits(ILogger logger, string model, int missing);
+
+    [LoggerMessage(Level = LogLevel.Error, Message = "Model {Model}: reacting to a membership change failed")]
+    private static partial void LogMembershipReactionFailed(ILogger logger, string model, Exception error);
+}

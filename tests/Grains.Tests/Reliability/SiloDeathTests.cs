@@ -1,0 +1,143 @@
+using System.Collections.Concurrent;
+using BlitzScale.Grains.Hosting;
+using BlitzScale.Grains.Interfaces.Serving;
+using BlitzScale.Native.Models.Synthetic;
+using BlitzScale.Native.Tensors;
+using Microsoft.Extensions.DependencyInjection;
+using Orleans.Configuration;
+using Orleans.Serialization;
+using Orleans.Storage;
+using Xunit.Abstractions;
+
+namespace BlitzScale.Grains.Tests.Reliability;
+
+/// <summary>
+/// A grid whose control state is in storage that outlives a silo, with membership tuned to declare a killed silo dead in
+/// seconds; "dies" (the synthetic model with a long context) has one instance per host, and its model grain lives on
+/// Silo_1 (host-b), the silo the test kills. <see cref="NoFault"/> is a greedy generation run before any fault.
+/// </summary>
+public sealed class SiloDeathFixture : GridFixture
+{
+    public const int Context = 8192;
+    public const int MaxTokens = 1500;
+    public static readonly int[] Prompt = [1, 17, 42, 99, 7, 301];
+
+    private readonly ConcurrentDictionary<string, (object State, string ETag)> _store = new();
+
+    /// <summary>The model's name: the first of "dies0", "dies1", … whose grain activated on Silo_1.</summary>
+    public string ModelName { get; private set; } = "";
+
+    /// <summary>The same model under another name, whose grain activated on Silo_0 (it survives the kill).</summary>
+    public string SurvivorName { get; private set; } = "";
+
+    /// <summary>The tokens of the no-fault generation.</summary>
+    public IReadOnlyList<int> NoFault { get; private set; } = [];
+
+    public static GenerateRequest Request() => new() { PromptIds = Prompt, MaxTokens = MaxTokens, StopAtEos = false };
+
+    protected override void ConfigureSilo(ISiloBuilder silo)
+    {
+        silo.Services.AddKeyedSingleton<IGrainStorage>(GridStorage.Name, (sp, _) => new SharedGrainStorage(_store, sp.GetRequiredService<DeepCopier>()));
+        silo.Configure<ClusterMembershipOptions>(o =>
+        {
+            o.ProbeTimeout = TimeSpan.FromSeconds(1);
+            o.NumMissedProbesLimit = 2;
+            o.NumVotesForDeathDeclaration = 1;
+        });
+    }
+
+    protected override async Task OnDeployedAsync()
+    {
+        string directory = ScratchPath("tiny-long");
+        SyntheticModelWriter.Write(directory, SyntheticShapes.Get("tiny") with { MaxPositionEmbeddings = Context }, DType.F32, SyntheticSeed);
+        ModelName = await NameOnSilo("Silo_1", "dies");
+        SurvivorName = await NameOnSilo("Silo_0", "lives");
+        foreach (string name in new[] { ModelName, SurvivorName })
+        {
+            await Model(name).Deploy(new DeployRequest { ModelDirectory = directory, Instances = 2, Gpus = ["host-a/gpu0", "host-b/gpu0"], KvBlocks = Context / 16 });
+            await WaitUntilServing(name);
+        }
+        NoFault = (await Streamed.Collect(Client.GenerateAsync(ModelName, Request()))).TokenIds;
+    }
+
+    // Placement of a model grain is the runtime's choice: activate names until one lands on the silo asked for.
+    private async Task<string> NameOnSilo(string siloName, string prefix)
+    {
+        var silo = Cluster.Silos.Single(s => s.Name == siloName).SiloAddress;
+        var management = Client.GetGrain<IManagementGrain>(0);
+        for (int i = 0; i < 64; i++)
+        {
+            string name = $"{prefix}{i}";
+            await Assert.ThrowsAsync<KeyNotFoundException>(() => Model(name).GetStatus());
+            if (await management.GetActivationAddress(Model(name)) == silo) return name;
+        }
+        throw new InvalidOperationException($"no model grain of 64 named {prefix}… activated on {siloName}");
+    }
+}
+
+/// <summary>
+/// Issue 14, failures while serving: a silo killed while its instance streams. Every stream completes with exactly the
+/// no-fault tokens (none lost, none repeated); the model grain, which lived on the dead silo, comes back from storage,
+/// drops the dead host's instance and restores the count on the GPUs left. A model grain on the surviving silo learns of
+/// the death from membership alone (no request of its own was lost) and does the same.
+/// </summary>
+public sealed class SiloDeathTests(SiloDeathFixture grid, ITestOutputHelper output) : IClassFixture<SiloDeathFixture>
+{
+    private static readonly TimeSpan Limit = TimeSpan.FromSeconds(120);
+
+    [Fact]
+    public async Task A_silo_killed_mid_stream_leaves_every_stream_exact_and_the_deployment_restored_elsewhere()
+    {
+        Assert.Equal(SiloDeathFixture.MaxTokens, grid.NoFault.Count);
+        // Two requests at once: the router sends the second to the other instance, so one streams from host-b.
+        var paused = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var streams = Enumerable.Range(0, 2).Select(_ => new PausedStream(grid.Client.GenerateAsync(grid.ModelName, SiloDeathFixture.Request()), paused.Task)).ToList();
+        await Task.WhenAll(streams.Select(s => s.Started)).WaitAsync(Limit);
+        var instances = streams.Select(s => s.Instance).ToList();
+        output.WriteLine($"streaming from {string.Join(", ", instances)}");
+        Assert.Equal(2, instances.Distinct().Count());
+
+        // Each stream has taken a few tokens and reads no more until host-b's silo is gone.
+        await grid.Cluster.KillSiloAsync(grid.Cluster.Silos.Single(s => s.Name == "Silo_1"));
+        paused.SetResult();
+        var outputs = await Task.WhenAll(streams.Select(s => s.Done)).WaitAsync(Limit);
+
+        foreach (var (tokens, indices) in outputs)
+        {
+            Assert.Equal(Enumerable.Range(0, SiloDeathFixture.MaxTokens), indices);
+            Assert.Equal(grid.NoFault, tokens);
+        }
+
+        // The deployment came back with the model grain: host-b's instance is gone, and a new one on host-a makes two again.
+        var status = await WaitFor(grid.ModelName, s => s.Instances.Count(i => i.State == InstanceState.Serving) == 2);
+        output.WriteLine(string.Join("; ", status.Instances.Select(i => $"{i.Shard} {i.Gpu} {i.State}")));
+        Assert.All(status.Instances, i => Assert.StartsWith(GridFixture.HostA + "/", i.Gpu));
+        Assert.Contains(grid.ModelName, await grid.Registry.GetModels());
+        // Served again after the restore, exactly.
+        Assert.Equal(grid.NoFault, (await Streamed.Collect(grid.Client.GenerateAsync(grid.ModelName, SiloDeathFixture.Request()))).TokenIds);
+
+        // The survivor's grain never moved and served nothing meanwhile: membership told it, and it restored its count too.
+        var survivor = await WaitFor(grid.SurvivorName, s => s.Instances.Count(i => i.State == InstanceState.Serving) == 2);
+        Assert.All(survivor.Instances, i => Assert.StartsWith(GridFixture.HostA + "/", i.Gpu));
+    }
+
+    private async Task<ModelStatus> WaitFor(string model, Func<ModelStatus, bool> condition)
+    {
+        var deadline = DateTime.UtcNow + Limit;
+        while (true)
+        {
+            try
+            {
+                var status = await grid.Model(model).GetStatus();
+                if (condition(status)) return status;
+                if (DateTime.UtcNow > deadline)
+                    throw new TimeoutException($"after {Limit.TotalSeconds} s: {string.Join("; ", status.Instances.Select(i => $"{i.Shard} {i.Gpu} {i.State} {i.Error}"))}");
+            }
+            catch (Exception e) when (e is OrleansException && DateTime.UtcNow < deadline)
+            {
+                // The model grain's silo died, or the status asked a dead host's shard: calls fail until membership says so.
+            }
+            await Task.Delay(50);
+        }
+    }
+}
