@@ -13,6 +13,7 @@ internal sealed class ServerCore(Socket listener, string address, byte[] secret,
     private Task _accepting = Task.CompletedTask;
     private int _active;
     private int _refused;
+    private int _cut;
     private int _disposed;
 
     /// <summary>What peers pass to the matching transport to reach this server.</summary>
@@ -28,13 +29,31 @@ internal sealed class ServerCore(Socket listener, string address, byte[] secret,
 
     public int RefusedConnections => Volatile.Read(ref _refused);
 
+    /// <summary>Connections cut after the handshake because the peer broke the protocol.</summary>
+    public int CutConnections => Volatile.Read(ref _cut);
+
+    /// <summary>Raised (on the connection's thread) for every peer refused or cut, before it is closed.</summary>
+    public event Action<PeerRejection>? PeerRejected;
+
     /// <summary>Test hook: raised after a connection has closed and <see cref="ActiveConnections"/> has dropped.</summary>
     public event Action? ConnectionClosed;
 
     /// <summary>Starts accepting; <paramref name="serve"/> runs one peer's connection until it ends.</summary>
     public void Start(Func<Socket, CancellationToken, Task> serve) => _accepting = AcceptAsync(serve);
 
-    public void CountRefused() => Interlocked.Increment(ref _refused);
+    /// <summary>Counts and reports a peer dropped at the handshake.</summary>
+    public void Refuse(Socket peer, string why)
+    {
+        Interlocked.Increment(ref _refused);
+        PeerRejected?.Invoke(new PeerRejection(RemoteOf(peer), PeerRejectionKind.Refused, why));
+    }
+
+    /// <summary>Counts and reports an authenticated peer cut for breaking the protocol.</summary>
+    public void Cut(Socket peer, string why)
+    {
+        Interlocked.Increment(ref _cut);
+        PeerRejected?.Invoke(new PeerRejection(RemoteOf(peer), PeerRejectionKind.ProtocolViolation, why));
+    }
 
     /// <summary>Called by each connection once it has stopped touching its source.</summary>
     public void ConnectionEnded()
@@ -59,6 +78,18 @@ internal sealed class ServerCore(Socket listener, string address, byte[] secret,
         await _drained.Task.ConfigureAwait(false);
         _stopping.Dispose();
         return true;
+    }
+
+    private static string RemoteOf(Socket socket)
+    {
+        try
+        {
+            return socket.RemoteEndPoint?.ToString() ?? "unknown";
+        }
+        catch (ObjectDisposedException)
+        {
+            return "unknown";
+        }
     }
 
     private async Task AcceptAsync(Func<Socket, CancellationToken, Task> serve)

@@ -14,6 +14,12 @@ public sealed class TcpTransportOptions
     /// <summary>How long connecting and the handshake may take before the source counts as lost.</summary>
     public TimeSpan ConnectTimeout { get; set; } = DefaultConnectTimeout;
 
+    /// <summary>
+    /// Whether the server must send every chunk with its MAC under the session key (it says so in its hello); a server
+    /// that does not is refused. On by default; off only to measure the MAC's cost against a server that sends none.
+    /// </summary>
+    public bool RequireChunkAuthentication { get; set; } = true;
+
     /// <summary>Checks the values.</summary>
     /// <exception cref="ArgumentOutOfRangeException">A value is out of range; the message names it.</exception>
     public void Validate()
