@@ -49,6 +49,19 @@ public sealed class BlobServer : IAsyncDisposable
     /// <summary>Connections dropped because the peer did not prove it holds the cluster secret.</summary>
     public int RefusedConnections => Core.RefusedConnections;
 
+    /// <summary>Connections cut after the handshake because the peer broke the protocol.</summary>
+    public int CutConnections => Core.CutConnections;
+
+    /// <summary>
+    /// Raised for every peer refused at the handshake or cut for breaking the protocol, before it is closed (on the
+    /// connection's thread: handlers must be quick and must not throw).
+    /// </summary>
+    public event Action<PeerRejection>? PeerRejected
+    {
+        add => Core.PeerRejected += value;
+        remove => Core.PeerRejected -= value;
+    }
+
     internal ServerCore Core { get; }
 
     internal BlobServerOptions Options { get; }

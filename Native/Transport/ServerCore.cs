@@ -84,7 +84,7 @@ internal sealed class ServerCore(Socket listener, string address, byte[] secret,
     {
         try
         {
-            return socket.RemoteEndPoint?.ToString() ?? "unknown";
+            return socket.RemoteEndPoint?.ToString() is { Length: > 0 } remote ? remote : "unknown";
         }
         catch (ObjectDisposedException)
         {
