@@ -15,7 +15,7 @@ public sealed class BlobServerOptions
     public TimeSpan AuthenticationTimeout { get; set; } = DefaultAuthenticationTimeout;
 
     /// <summary>
-    /// Whether every chunk is sent with its HMAC-SHA256 under the connection's session key (announced in the hello), so a
+    /// Whether every chunk is sent with its MAC (AES-256-GMAC) under the connection's session key (announced in the hello), so a
     /// peer that can write into the connection cannot forge parameters; on by default. Off only to measure its cost.
     /// </summary>
     public bool AuthenticateChunks { get; set; } = true;

@@ -10,7 +10,8 @@ namespace BlitzScale.Native.Transport;
 /// checks it in constant time and answers with its verdict and HMAC-SHA256(secret, "server" ‖ transcript), which the
 /// client checks the same way. The transcript is the hello and the client's nonce, so a proof is good for one
 /// connection only, and a side without the secret learns nothing from the other's proof. Both sides then hold a
-/// session key, HMAC-SHA256(secret, "session" ‖ transcript), that authenticates the connection's chunks.
+/// session key, HMAC-SHA256(secret, "session" ‖ transcript), under which the connection's chunks are authenticated
+/// (<see cref="ChunkMac"/>).
 /// </summary>
 internal static class ClusterAuth
 {

@@ -1,6 +1,5 @@
 using System.Net.Sockets;
 using System.Runtime.CompilerServices;
-using System.Security.Cryptography;
 
 namespace BlitzScale.Native.Transport;
 
@@ -12,8 +11,8 @@ internal sealed class ServerConnection(BlobServer server, Socket socket) : Serve
 {
     // Pinned once, on the pinned-object heap: the socket never has to pin it per call.
     private readonly byte[] _reply = GC.AllocateUninitializedArray<byte>(WireFormat.HeaderBytes, pinned: true);
-    private readonly byte[] _tag = GC.AllocateUninitializedArray<byte>(WireFormat.ChunkMacBytes, pinned: true);
-    private IncrementalHash? _mac;
+    private readonly byte[] _tag = GC.AllocateUninitializedArray<byte>(ChunkMac.TagBytes, pinned: true);
+    private ChunkMac? _mac;
 
     protected override ushort HelloFlags => server.Options.AuthenticateChunks ? WireFormat.ChunkMacFlag : (ushort)0;
 
@@ -21,7 +20,7 @@ internal sealed class ServerConnection(BlobServer server, Socket socket) : Serve
 
     protected override Task<bool> PrepareAsync(ChunkPlan plan, CancellationToken cancellationToken)
     {
-        if (server.Options.AuthenticateChunks) _mac = IncrementalHash.CreateHMAC(HashAlgorithmName.SHA256, SessionKey!);
+        if (server.Options.AuthenticateChunks) _mac = new ChunkMac(SessionKey!);
         return Task.FromResult(true);
     }
 
@@ -36,9 +35,7 @@ internal sealed class ServerConnection(BlobServer server, Socket socket) : Serve
         if (_mac is { } mac)
         {
             // Over the bytes as read from the image, before the test path below may flip one: the flip fails it too.
-            mac.AppendData(_reply);
-            mac.AppendData(bytes.Span);
-            mac.GetHashAndReset(_tag);
+            mac.Sign(_reply, bytes.Span, _tag);
         }
         await SocketIo.SendAllAsync(Socket, _reply, cancellationToken).ConfigureAwait(false);
         if (server.CorruptOnSend?.Invoke(chunk.Blob, chunk.OffsetInBlob) == true)

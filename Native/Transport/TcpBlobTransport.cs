@@ -1,5 +1,4 @@
 using System.Net.Sockets;
-using System.Security.Cryptography;
 
 namespace BlitzScale.Native.Transport;
 
@@ -39,7 +38,7 @@ public sealed class TcpBlobTransport : IBlobTransport
             using var socket = new Socket(SocketType.Stream, ProtocolType.Tcp);
             SocketIo.Configure(socket, _options.SocketBufferBytes);
             var session = await OpenAsync(socket, endPoint, tracker, cancellationToken).ConfigureAwait(false);
-            using var mac = session.ChunksAuthenticated ? IncrementalHash.CreateHMAC(HashAlgorithmName.SHA256, session.SessionKey) : null;
+            using var mac = session.ChunksAuthenticated ? new ChunkMac(session.SessionKey) : null;
             await ReceiveAsync(socket, tracker, target, mac, cancellationToken).ConfigureAwait(false);
             var result = tracker.Result();
             SocketIo.ShutdownQuietly(socket);
@@ -71,12 +70,12 @@ public sealed class TcpBlobTransport : IBlobTransport
         return session;
     }
 
-    private static async Task ReceiveAsync(Socket socket, TransferTracker tracker, IBlobSink target, IncrementalHash? mac, CancellationToken cancellationToken)
+    private static async Task ReceiveAsync(Socket socket, TransferTracker tracker, IBlobSink target, ChunkMac? mac, CancellationToken cancellationToken)
     {
         // Pinned once, on the pinned-object heap: the socket never has to pin them per call.
         var header = GC.AllocateUninitializedArray<byte>(WireFormat.HeaderBytes, pinned: true);
         var refetch = GC.AllocateUninitializedArray<byte>(WireFormat.HeaderBytes, pinned: true);
-        var tags = GC.AllocateUninitializedArray<byte>(2 * WireFormat.ChunkMacBytes, pinned: true);
+        var tag = GC.AllocateUninitializedArray<byte>(ChunkMac.TagBytes, pinned: true);
         while (tracker.Remaining > 0)
         {
             cancellationToken.ThrowIfCancellationRequested();
@@ -92,7 +91,7 @@ public sealed class TcpBlobTransport : IBlobTransport
             var landing = target.ChunkMemory(chunk.Blob, chunk.OffsetInBlob, chunk.Length);
             if (!await SocketIo.ReceiveExactlyAsync(socket, landing, cancellationToken).ConfigureAwait(false))
                 throw tracker.Lost($"it closed the connection in the middle of blob {chunk.Blob} chunk {chunk.Index}");
-            if (tracker.Land(chunk, reply.Hash, mac is null || await AuthenticAsync(socket, mac, header, landing, tags, cancellationToken).ConfigureAwait(false)))
+            if (tracker.Land(chunk, reply.Hash, mac is null || await AuthenticAsync(socket, mac, header, landing, tag, cancellationToken).ConfigureAwait(false)))
                 continue;
 
             RequestHeader.Chunk(chunk).Write(refetch);
@@ -100,17 +99,12 @@ public sealed class TcpBlobTransport : IBlobTransport
         }
     }
 
-    /// <summary>Reads the chunk's MAC and checks it, in constant time, against the header and the bytes that landed.</summary>
-    private static async ValueTask<bool> AuthenticAsync(Socket socket, IncrementalHash mac, byte[] header, Memory<byte> landed, byte[] tags, CancellationToken cancellationToken)
+    /// <summary>Reads the chunk's MAC and checks it against the header and the bytes that landed.</summary>
+    private static async ValueTask<bool> AuthenticAsync(Socket socket, ChunkMac mac, byte[] header, Memory<byte> landed, byte[] tag, CancellationToken cancellationToken)
     {
-        var sent = tags.AsMemory(0, WireFormat.ChunkMacBytes);
-        if (!await SocketIo.ReceiveExactlyAsync(socket, sent, cancellationToken).ConfigureAwait(false))
+        if (!await SocketIo.ReceiveExactlyAsync(socket, tag, cancellationToken).ConfigureAwait(false))
             throw new EndOfStreamException("the connection closed before a chunk's MAC");
-        var computed = tags.AsSpan(WireFormat.ChunkMacBytes);
-        mac.AppendData(header);
-        mac.AppendData(landed.Span);
-        mac.GetHashAndReset(computed);
-        return CryptographicOperations.FixedTimeEquals(sent.Span, computed);
+        return mac.Verify(header, landed.Span, tag);
     }
 
     private static async Task<Exception> ReadErrorAsync(Socket socket, ReplyHeader reply, TransferTracker tracker, CancellationToken cancellationToken) =>

@@ -38,7 +38,9 @@ namespace BlitzScale.Native.Transport;
 ///  +--------+--------+--------+--------+-----------------+------------------+
 ///  kind 0 chunk: the payload is the blob's bytes [offset, offset + length); the hash is over them,
 ///                computed by the sender and checked by the receiver after the bytes land in its image; with
-///                flags bit 0, 32 more bytes follow the payload: HMAC-SHA256(session key, header ‖ payload)
+///                flags bit 0, 16 more bytes follow the payload: the chunk's AES-256-GMAC tag under the session key
+///                (see ChunkMac: nonce = the reply's number on the connection, from 0; the header and the payload
+///                both covered)
 ///  kind 1 error: the payload is a UTF-8 message; the server closes after it
 ///  kind 2 source lost: as error, but the server's own source (upstream in a chain) was lost
 /// </code>
@@ -57,7 +59,7 @@ internal static class WireFormat
     public const int AcceptedBytes = VerdictBytes + ProofBytes;
     /// <summary>Hello flag: every chunk reply is followed by its MAC under the session key.</summary>
     public const ushort ChunkMacFlag = 1;
-    public const int ChunkMacBytes = 32;
+    public const int ChunkMacBytes = ChunkMac.TagBytes;
     /// <summary>Longest error message a client reads.</summary>
     public const int MaxErrorBytes = 64 << 10;
 

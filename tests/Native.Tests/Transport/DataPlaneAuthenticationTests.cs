@@ -77,6 +77,37 @@ public sealed class DataPlaneAuthenticationTests
     }
 
     [Fact]
+    public void A_chunk_MAC_covers_the_header_the_payload_and_the_reply_order()
+    {
+        var key = new byte[32];
+        new Random(31).NextBytes(key);
+        var header = new byte[WireFormat.HeaderBytes];
+        var payload = new byte[1000];
+        new Random(32).NextBytes(payload);
+        using var sender = new ChunkMac(key);
+        var first = new byte[ChunkMac.TagBytes];
+        var second = new byte[ChunkMac.TagBytes];
+        sender.Sign(header, payload, first);
+        sender.Sign(header, payload, second);
+
+        using var inOrder = new ChunkMac(key);
+        Assert.True(inOrder.Verify(header, payload, first));
+        Assert.True(inOrder.Verify(header, payload, second));
+        using var replayed = new ChunkMac(key);
+        Assert.False(replayed.Verify(header, payload, second));
+        using var otherHeader = new ChunkMac(key);
+        header[8] ^= 1;
+        Assert.False(otherHeader.Verify(header, payload, first));
+        header[8] ^= 1;
+        using var otherPayload = new ChunkMac(key);
+        payload[999] ^= 1;
+        Assert.False(otherPayload.Verify(header, payload, first));
+        using var otherKey = new ChunkMac([.. key.Select(b => (byte)~b)]);
+        payload[999] ^= 1;
+        Assert.False(otherKey.Verify(header, payload, first));
+    }
+
+    [Fact]
     public async Task A_client_that_requires_chunk_MACs_refuses_a_server_that_sends_none_and_one_that_does_not_require_them_fetches()
     {
         using var source = Random(Layout(), seed: 22);
