@@ -42,6 +42,7 @@ internal sealed partial class HostDataPlane : IAsyncDisposable
             if (refused) LogRefused(logger, host.Host, rejection.Peer, rejection.Reason);
             else LogCut(logger, host.Host, rejection.Peer, rejection.Reason);
         };
+        _server.ConnectionFaulted += error => LogFaulted(logger, host.Host, error);
         _network = new TcpBlobTransport(secret);
         ChunkBytes = host.ChunkMiB << 20;
         _receiveLink = host.ReceiveMBps is { } rate ? new ReceiveLink(rate) : null;
@@ -182,6 +183,9 @@ internal sealed partial class HostDataPlane : IAsyncDisposable
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Data plane of host {Host} cut {Peer}, which proved the cluster secret: {Reason}")]
     private static partial void LogCut(ILogger logger, string host, string peer, string reason);
+
+    [LoggerMessage(Level = LogLevel.Error, Message = "Data plane of host {Host}: a connection failed unexpectedly; it was closed and the others are served")]
+    private static partial void LogFaulted(ILogger logger, string host, Exception error);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Host {Host}: no cluster secret configured; the data plane uses a random secret of this process, so only silos in this process can fetch from it")]
     private static partial void LogProcessSecret(ILogger logger, string host);

@@ -62,6 +62,16 @@ public sealed class BlobServer : IAsyncDisposable
         remove => Core.PeerRejected -= value;
     }
 
+    /// <summary>Connections that ended on an error the server did not expect (it keeps serving the others).</summary>
+    public int FaultedConnections => Core.FaultedConnections;
+
+    /// <summary>Raised with the error when a connection ends on one the server did not expect.</summary>
+    public event Action<Exception>? ConnectionFaulted
+    {
+        add => Core.ConnectionFaulted += value;
+        remove => Core.ConnectionFaulted -= value;
+    }
+
     internal ServerCore Core { get; }
 
     internal BlobServerOptions Options { get; }

@@ -14,6 +14,7 @@ internal sealed class ServerCore(Socket listener, string address, byte[] secret,
     private int _active;
     private int _refused;
     private int _cut;
+    private int _faulted;
     private int _disposed;
 
     /// <summary>What peers pass to the matching transport to reach this server.</summary>
@@ -31,6 +32,12 @@ internal sealed class ServerCore(Socket listener, string address, byte[] secret,
 
     /// <summary>Connections cut after the handshake because the peer broke the protocol.</summary>
     public int CutConnections => Volatile.Read(ref _cut);
+
+    /// <summary>Connections that ended on an error the server did not expect (a bug: each is reported by <see cref="ConnectionFaulted"/>).</summary>
+    public int FaultedConnections => Volatile.Read(ref _faulted);
+
+    /// <summary>Raised with the error when a connection ends on one the server did not expect; the server keeps serving.</summary>
+    public event Action<Exception>? ConnectionFaulted;
 
     /// <summary>Raised (on the connection's thread) for every peer refused or cut, before it is closed.</summary>
     public event Action<PeerRejection>? PeerRejected;
@@ -80,6 +87,20 @@ internal sealed class ServerCore(Socket listener, string address, byte[] secret,
         return true;
     }
 
+    /// <summary>Counts and reports a connection that failed unexpectedly, so no error of one peer's connection goes unseen.</summary>
+    private async Task ObserveAsync(Task connection)
+    {
+        try
+        {
+            await connection.ConfigureAwait(false);
+        }
+        catch (Exception e)
+        {
+            Interlocked.Increment(ref _faulted);
+            ConnectionFaulted?.Invoke(e);
+        }
+    }
+
     private static string RemoteOf(Socket socket)
     {
         try
@@ -111,7 +132,7 @@ internal sealed class ServerCore(Socket listener, string address, byte[] secret,
                 continue;
             }
             Interlocked.Increment(ref _active);
-            _ = serve(socket, _stopping.Token);
+            _ = ObserveAsync(serve(socket, _stopping.Token));
         }
     }
 }
