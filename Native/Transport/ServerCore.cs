@@ -107,7 +107,7 @@ internal sealed class ServerCore(Socket listener, string address, byte[] secret,
         {
             return socket.RemoteEndPoint?.ToString() is { Length: > 0 } remote ? remote : "unknown";
         }
-        catch (ObjectDisposedException)
+        catch (Exception e) when (e is ObjectDisposedException or SocketException)
         {
             return "unknown";
         }
