@@ -70,8 +70,23 @@ public sealed class TcpBlobTransport : IBlobTransport
         return session;
     }
 
-    private static async Task ReceiveAsync(Socket socket, TransferTracker tracker, IBlobSink target, ChunkMac? mac, CancellationToken cancellationToken)
+    private async Task ReceiveAsync(Socket socket, TransferTracker tracker, IBlobSink target, ChunkMac? mac, CancellationToken cancellationToken)
     {
+        // A peer that proved the secret and then stalls must not hold the load forever: every frame restarts the clock.
+        using var idle = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        try
+        {
+            await ReceiveFramesAsync(socket, tracker, target, mac, idle, _options.IdleTimeout).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException e) when (idle.IsCancellationRequested && !cancellationToken.IsCancellationRequested)
+        {
+            throw tracker.Lost($"it sent nothing for {_options.IdleTimeout.TotalSeconds:0.#} s", e);
+        }
+    }
+
+    private static async Task ReceiveFramesAsync(Socket socket, TransferTracker tracker, IBlobSink target, ChunkMac? mac, CancellationTokenSource idle, TimeSpan idleTimeout)
+    {
+        var cancellationToken = idle.Token;
         // Pinned once, on the pinned-object heap: the socket never has to pin them per call.
         var header = GC.AllocateUninitializedArray<byte>(WireFormat.HeaderBytes, pinned: true);
         var refetch = GC.AllocateUninitializedArray<byte>(WireFormat.HeaderBytes, pinned: true);
@@ -79,6 +94,7 @@ public sealed class TcpBlobTransport : IBlobTransport
         while (tracker.Remaining > 0)
         {
             cancellationToken.ThrowIfCancellationRequested();
+            idle.CancelAfter(idleTimeout);
             if (!await SocketIo.ReceiveExactlyAsync(socket, header, cancellationToken).ConfigureAwait(false))
                 throw tracker.Lost("it closed the connection mid-transfer");
             var reply = ReplyHeader.Read(header)

@@ -124,6 +124,30 @@ public sealed class DataPlaneAuthenticationTests
         AssertIdentical(source, target);
     }
 
+    [Fact]
+    public async Task A_peer_that_proves_the_secret_then_stalls_is_a_lost_source_once_the_idle_timeout_passes()
+    {
+        using var listener = SocketIo.ListenTcp(Loopback);
+        var stalled = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var staller = Task.Run(async () =>
+        {
+            using var peer = await listener.AcceptAsync();
+            await ClusterAuth.AcceptAsync(peer, Secret, WireFormat.ChunkMacFlag, _ => { }, CancellationToken.None);
+            await stalled.Task;
+        });
+        using var target = ParameterImage.Allocate(Layout());
+        string address = listener.LocalEndPoint!.ToString()!;
+        var client = new TcpBlobTransport(Secret, new TcpTransportOptions { IdleTimeout = TimeSpan.FromMilliseconds(300) });
+
+        var error = await Assert.ThrowsAsync<SourceLostException>(() =>
+            client.TransferAsync(address, Whole(target.Layout), new ImageSink(target)).WaitAsync(Bound));
+        stalled.SetResult();
+        await staller.WaitAsync(Bound);
+
+        Assert.Contains("it sent nothing for 0.3 s", error.Message);
+        Assert.Equal(address, error.Peer);
+    }
+
     [Theory]
     [InlineData("garbage")]
     [InlineData("huge model id")]
