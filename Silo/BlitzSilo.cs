@@ -16,10 +16,13 @@ public static class BlitzSilo
     /// Builds a silo from appsettings.json (in the program's folder), environment variables and
     /// <paramref name="args"/>; its logging levels come from the same configuration.
     /// </summary>
-    /// <exception cref="ArgumentException">The options are invalid; the message lists every problem, one a line.</exception>
+    /// <exception cref="ArgumentException">
+    /// The options are invalid, or no cluster secret is configured; the message lists every problem, one a line.
+    /// </exception>
     public static WebApplication Build(string[] args)
     {
         var (silo, host, errors) = SiloConfiguration.Load(args);
+        if (errors.Count == 0) errors = SiloConfiguration.StandaloneErrors(host);
         if (errors.Count > 0) throw new ArgumentException(string.Join(Environment.NewLine, errors), nameof(args));
         return SiloApplication.Create(silo, host, SiloApplication.ProgramLogging, SiloConfiguration.Build(args), configure: null);
     }
@@ -42,12 +45,13 @@ public static class BlitzSilo
     }
 
     /// <summary>
-    /// Runs a silo until SIGTERM or Ctrl+C and returns 0; invalid options print every problem to stderr and
-    /// return 2, a silo that fails to start prints why and returns 1.
+    /// Runs a silo until SIGTERM or Ctrl+C and returns 0; invalid options (or no cluster secret) print every problem
+    /// to stderr and return 2, a silo that fails to start prints why and returns 1.
     /// </summary>
     public static async Task<int> RunAsync(string[] args)
     {
         var (silo, host, errors) = SiloConfiguration.Load(args);
+        if (errors.Count == 0) errors = SiloConfiguration.StandaloneErrors(host);
         if (errors.Count > 0)
         {
             foreach (string error in errors) await Console.Error.WriteLineAsync($"silo: invalid option: {error}");

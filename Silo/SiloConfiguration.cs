@@ -45,6 +45,23 @@ internal static class SiloConfiguration
         .. GpuHostOptionsValidator.Validate(host).Select(e => WithAlias(e, SiloSwitches.HostSection)),
     ];
 
+    /// <summary>
+    /// What a silo run on its own (not built into another program) needs besides valid options: a configured cluster
+    /// secret, since it joins other silo processes that must share it and nothing may default to a guessable one.
+    /// </summary>
+    public static IReadOnlyList<string> StandaloneErrors(GpuHostOptions host)
+    {
+        try
+        {
+            if (ClusterSecrets.Configured(host) is not null) return [];
+        }
+        catch (ArgumentException e)
+        {
+            return [e.Message];
+        }
+        return [$"ClusterSecret: a silo run on its own joins other silos, which must share a cluster secret, and none is configured; {ClusterSecrets.HowToSet}"];
+    }
+
     /// <summary>The layered configuration (also the source of the logging levels).</summary>
     public static IConfiguration Build(string[] args, string? basePath = null) => new ConfigurationBuilder()
         .SetBasePath(basePath ?? AppContext.BaseDirectory)

@@ -26,6 +26,7 @@ internal static class SiloSwitches
         ["--data-address"] = $"{HostSection}:DataAddress",
         ["--data-port"] = $"{HostSection}:DataPort",
         ["--cluster-secret"] = $"{HostSection}:ClusterSecret",
+        ["--cluster-secret-file"] = $"{HostSection}:ClusterSecretFile",
         ["--chunk-mib"] = $"{HostSection}:ChunkMiB",
         ["--host-memory-gib"] = $"{HostSection}:HostMemoryGiB",
         ["--storage-mbps"] = $"{HostSection}:StorageMBps",

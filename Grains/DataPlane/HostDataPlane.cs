@@ -1,13 +1,10 @@
 using System.Net;
-using System.Security.Cryptography;
-using System.Text;
 using BlitzScale.Grains.Hosting;
+using BlitzScale.Grains.Telemetry;
 using BlitzScale.Grains.Interfaces.Serving;
 using BlitzScale.Native.Transport;
 using BlitzScale.Native.Transport.Rdma;
 using Microsoft.Extensions.Logging;
-using Microsoft.Extensions.Options;
-using Orleans.Configuration;
 
 namespace BlitzScale.Grains.DataPlane;
 
@@ -31,12 +28,21 @@ internal sealed partial class HostDataPlane : IAsyncDisposable
     private readonly ReceiveLink? _receiveLink;
     private readonly string _host;
 
-    public HostDataPlane(GpuHostOptions host, IOptions<ClusterOptions> cluster, ILogger<HostDataPlane> logger)
+    public HostDataPlane(GpuHostOptions host, BlitzMetrics metrics, ILogger<HostDataPlane> logger)
     {
-        var secret = Secret(host, cluster.Value, logger);
+        var secret = Secret(host, logger);
         _host = host.Host;
         var address = IPAddress.Parse(host.DataAddress ?? IPAddress.Loopback.ToString());
         _server = BlobServer.Start(new IPEndPoint(address, host.DataPort), secret);
+        // Counted and named: a scan or an attack on the data port shows in the log and on /metrics, and serving goes on.
+        _server.PeerRejected += rejection =>
+        {
+            bool refused = rejection.Kind == PeerRejectionKind.Refused;
+            metrics.Grid.DataPlaneRejected(host.Host, refused);
+            if (refused) LogRefused(logger, host.Host, rejection.Peer, rejection.Reason);
+            else LogCut(logger, host.Host, rejection.Peer, rejection.Reason);
+        };
+        _server.ConnectionFaulted += error => LogFaulted(logger, host.Host, error);
         _network = new TcpBlobTransport(secret);
         ChunkBytes = host.ChunkMiB << 20;
         _receiveLink = host.ReceiveMBps is { } rate ? new ReceiveLink(rate) : null;
@@ -155,17 +161,12 @@ internal sealed partial class HostDataPlane : IAsyncDisposable
         }
     }
 
-    private static byte[] Secret(GpuHostOptions host, ClusterOptions cluster, ILogger logger)
+    /// <summary>The configured secret; without one, this process's own (only silos of this process can then reach each other).</summary>
+    private static byte[] Secret(GpuHostOptions host, ILogger logger)
     {
-        string? given = host.ClusterSecret ?? Environment.GetEnvironmentVariable("BLITZSCALE_CLUSTER_SECRET");
-        if (!string.IsNullOrEmpty(given))
-        {
-            if (given.Length < 16)
-                throw new ArgumentException($"the cluster secret (ClusterSecret or BLITZSCALE_CLUSTER_SECRET) has {given.Length} characters; it needs at least 16");
-            return Encoding.UTF8.GetBytes(given);
-        }
-        LogDerivedSecret(logger, cluster.ServiceId);
-        return SHA256.HashData(Encoding.UTF8.GetBytes("blitzscale-data-plane/" + cluster.ServiceId));
+        if (ClusterSecrets.Configured(host) is { } configured) return configured;
+        LogProcessSecret(logger, host.Host);
+        return ClusterSecrets.ThisProcess;
     }
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Data plane of host {Host} listening on {Address} (TCP); in-process copies between its own images")]
@@ -177,6 +178,15 @@ internal sealed partial class HostDataPlane : IAsyncDisposable
     [LoggerMessage(Level = LogLevel.Information, Message = "Host {Host}: {Reason}; fetching between hosts over TCP")]
     private static partial void LogNoRdma(ILogger logger, string host, string reason);
 
-    [LoggerMessage(Level = LogLevel.Warning, Message = "No cluster secret given (ClusterSecret / BLITZSCALE_CLUSTER_SECRET): the data plane uses one derived from the service id \"{ServiceId}\", which anyone who knows it can derive")]
-    private static partial void LogDerivedSecret(ILogger logger, string serviceId);
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Data plane of host {Host} refused {Peer}: {Reason}")]
+    private static partial void LogRefused(ILogger logger, string host, string peer, string reason);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Data plane of host {Host} cut {Peer}, which proved the cluster secret: {Reason}")]
+    private static partial void LogCut(ILogger logger, string host, string peer, string reason);
+
+    [LoggerMessage(Level = LogLevel.Error, Message = "Data plane of host {Host}: a connection failed unexpectedly; it was closed and the others are served")]
+    private static partial void LogFaulted(ILogger logger, string host, Exception error);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Host {Host}: no cluster secret configured; the data plane uses a random secret of this process, so only silos in this process can fetch from it")]
+    private static partial void LogProcessSecret(ILogger logger, string host);
 }

@@ -55,10 +55,13 @@ public sealed class GpuHostOptions
     /// <summary>The data plane's TCP port; 0 picks a free one.</summary>
     public int DataPort { get; set; }
     /// <summary>
-    /// The cluster secret peers prove on connect (at least 16 characters). When null, <c>BLITZSCALE_CLUSTER_SECRET</c> is used,
-    /// else a secret derived from the cluster's service id (logged as a warning: anyone who knows that id can fetch parameters).
+    /// The cluster secret both data-plane peers prove on connect (at least 16 characters). When null, the file
+    /// <see cref="ClusterSecretFile"/> names, else <c>BLITZSCALE_CLUSTER_SECRET</c> (see <see cref="ClusterSecrets"/>). A silo run
+    /// on its own refuses to start without one; silos built in one process share a random secret of that process.
     /// </summary>
     public string? ClusterSecret { get; set; }
+    /// <summary>A file holding the cluster secret (surrounding whitespace ignored), read when <see cref="ClusterSecret"/> is null.</summary>
+    public string? ClusterSecretFile { get; set; }
     /// <summary>Data-plane chunk size, in MiB.</summary>
     public int ChunkMiB { get; set; } = 4;
     /// <summary>

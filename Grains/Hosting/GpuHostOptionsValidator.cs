@@ -29,8 +29,10 @@ public static class GpuHostOptionsValidator
             errors.Add($"DataAddress: expected an IP address, found \"{address}\"");
         if (o.DataPort is < 0 or > 65535)
             errors.Add($"DataPort: expected 0 (any free port) to 65535, found {o.DataPort}");
-        if (o.ClusterSecret is { } secret && secret.Length < 16)
-            errors.Add($"ClusterSecret: expected at least 16 characters, found {secret.Length}");
+        if (o.ClusterSecret is { } secret && secret.Length < ClusterSecrets.MinCharacters)
+            errors.Add($"ClusterSecret: expected at least {ClusterSecrets.MinCharacters} characters, found {secret.Length}");
+        else if (o.ClusterSecret is null && o.ClusterSecretFile is { } file && SecretFileError(o, file) is { } fileError)
+            errors.Add(fileError);
         if (o.ChunkMiB is < 1 or > 256)
             errors.Add($"ChunkMiB: expected 1 to 256, found {o.ChunkMiB}");
         if (o.StorageMBps is { } storage && (!(storage > 0) || double.IsInfinity(storage)))
@@ -42,6 +44,21 @@ public static class GpuHostOptionsValidator
         if (o.ModelsDirectory is { } dir && !Directory.Exists(dir))
             errors.Add($"ModelsDirectory: \"{dir}\" does not exist");
         return errors;
+    }
+
+    /// <summary>The secret file must be readable and hold a long enough secret; null when it does.</summary>
+    private static string? SecretFileError(GpuHostOptions o, string file)
+    {
+        if (!File.Exists(file)) return $"ClusterSecretFile: \"{file}\" does not exist";
+        try
+        {
+            ClusterSecrets.Configured(o);
+            return null;
+        }
+        catch (ArgumentException e)
+        {
+            return e.Message;
+        }
     }
 
     /// <summary>The timed backend needs a readable cost profile that has the cost model; null when it has one.</summary>

@@ -27,6 +27,9 @@ public sealed class BlitzMetrics : IDisposable
     /// <summary>The grid's: instances, loads, transfers, scale events, host copies.</summary>
     internal GridMetrics Grid { get; }
 
+    /// <summary>The meter itself, for tests that listen to it.</summary>
+    internal Meter Meter => _meter;
+
     /// <summary>Disposes the meter.</summary>
     public void Dispose() => _meter.Dispose();
 }

@@ -18,7 +18,7 @@ internal sealed class GridMetrics
     private readonly ConcurrentDictionary<string, (string Model, Func<int> Read)> _loading = new(StringComparer.Ordinal);
     private readonly ConcurrentDictionary<string, IReadOnlyDictionary<InstanceState, int>> _states = new(StringComparer.Ordinal);
     private readonly ConcurrentDictionary<string, long> _hostCache = new(StringComparer.Ordinal);
-    private readonly Counter<long> _transferBytes, _scaleEvents;
+    private readonly Counter<long> _transferBytes, _scaleEvents, _dataPlaneRejected;
     private readonly Histogram<double> _loadSeconds;
 
     public GridMetrics(Meter meter)
@@ -28,6 +28,8 @@ internal sealed class GridMetrics
         meter.CreateObservableGauge("blitzscale_host_cache_bytes", HostCacheBytes, description: "Bytes of model copies in a host's memory.");
         _transferBytes = meter.CreateCounter<long>("blitzscale_transfer_bytes_total", description: "Parameter bytes landed on instances, by link and source.");
         _scaleEvents = meter.CreateCounter<long>("blitzscale_scale_events_total", description: "Events on a model's stream, by kind.");
+        _dataPlaneRejected = meter.CreateCounter<long>("blitzscale_data_plane_rejected_total",
+            description: "Data-plane connections this silo dropped: reason=refused (the peer did not prove the cluster secret, or not in time), reason=protocol (it proved it, then broke the protocol).");
         _loadSeconds = ServingMetrics.Histogram(meter, "blitzscale_load_seconds", "Seconds from the start of an instance's load to its last byte.", LoadBuckets);
     }
 
@@ -55,6 +57,10 @@ internal sealed class GridMetrics
         if (e.Kind is ModelEventKind.LayerReady or ModelEventKind.TransferProgress) return;
         _scaleEvents.Add(1, ServingMetrics.ModelTag(e.Model), Tag(MetricLabels.Reason, e.Kind.ToString().ToLowerInvariant()));
     }
+
+    /// <summary>This silo's data plane dropped a peer: refused at the handshake, or cut for breaking the protocol.</summary>
+    public void DataPlaneRejected(string host, bool refused) =>
+        _dataPlaneRejected.Add(1, Tag(MetricLabels.Host, host), Tag(MetricLabels.Reason, refused ? "refused" : "protocol"));
 
     /// <summary>An instance's parameters are whole.</summary>
     public void Loaded(string model, double seconds) => _loadSeconds.Record(seconds, ServingMetrics.ModelTag(model));

@@ -24,15 +24,7 @@ internal static class LlamaConfigReader
     /// <summary>Parses a JSON file whose root must be an object, with errors that name the file.</summary>
     internal static JsonDocument ReadObject(string path)
     {
-        JsonDocument doc;
-        try
-        {
-            doc = JsonDocument.Parse(File.ReadAllBytes(path));
-        }
-        catch (JsonException e)
-        {
-            throw new ModelConfigException(path, $"not valid JSON: {e.Message}");
-        }
+        var doc = ModelJson.Parse(File.ReadAllBytes(path), why => new ModelConfigException(path, why));
         var kind = doc.RootElement.ValueKind;
         if (kind != JsonValueKind.Object)
         {

@@ -10,15 +10,7 @@ internal static class CheckpointIndex
     /// <summary>Tensor name to shard file name, in the index's order.</summary>
     public static List<KeyValuePair<string, string>> ReadWeightMap(string path)
     {
-        JsonDocument doc;
-        try
-        {
-            doc = JsonDocument.Parse(File.ReadAllBytes(path));
-        }
-        catch (JsonException e)
-        {
-            throw new SafetensorsException(path, null, $"not valid JSON: {e.Message}");
-        }
+        var doc = ModelJson.Parse(File.ReadAllBytes(path), why => new SafetensorsException(path, null, why));
         using (doc)
         {
             var root = doc.RootElement;

@@ -49,6 +49,29 @@ public sealed class BlobServer : IAsyncDisposable
     /// <summary>Connections dropped because the peer did not prove it holds the cluster secret.</summary>
     public int RefusedConnections => Core.RefusedConnections;
 
+    /// <summary>Connections cut after the handshake because the peer broke the protocol.</summary>
+    public int CutConnections => Core.CutConnections;
+
+    /// <summary>
+    /// Raised for every peer refused at the handshake or cut for breaking the protocol, before it is closed (on the
+    /// connection's thread: handlers must be quick and must not throw).
+    /// </summary>
+    public event Action<PeerRejection>? PeerRejected
+    {
+        add => Core.PeerRejected += value;
+        remove => Core.PeerRejected -= value;
+    }
+
+    /// <summary>Connections that ended on an error the server did not expect (it keeps serving the others).</summary>
+    public int FaultedConnections => Core.FaultedConnections;
+
+    /// <summary>Raised with the error when a connection ends on one the server did not expect.</summary>
+    public event Action<Exception>? ConnectionFaulted
+    {
+        add => Core.ConnectionFaulted += value;
+        remove => Core.ConnectionFaulted -= value;
+    }
+
     internal ServerCore Core { get; }
 
     internal BlobServerOptions Options { get; }

@@ -14,6 +14,12 @@ public sealed class BlobServerOptions
     /// <summary>How long a connecting peer has to answer the challenge and send its request before it is dropped.</summary>
     public TimeSpan AuthenticationTimeout { get; set; } = DefaultAuthenticationTimeout;
 
+    /// <summary>
+    /// Whether every chunk is sent with its MAC (AES-256-GMAC) under the connection's session key (announced in the hello), so a
+    /// peer that can write into the connection cannot forge parameters; on by default. Off only to measure its cost.
+    /// </summary>
+    public bool AuthenticateChunks { get; set; } = true;
+
     /// <summary>Checks the values.</summary>
     /// <exception cref="ArgumentOutOfRangeException">A value is out of range; the message names it.</exception>
     public void Validate()

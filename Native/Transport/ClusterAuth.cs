@@ -5,12 +5,21 @@ using System.Security.Cryptography;
 namespace BlitzScale.Native.Transport;
 
 /// <summary>
-/// The handshake that keeps peers without the cluster secret out: the server sends a random challenge, the client
-/// answers HMAC-SHA256(secret, challenge), the server compares in constant time and says yes or closes.
+/// The handshake in which each side proves it holds the cluster secret (layout in <see cref="WireFormat"/>): the server
+/// sends a hello with its nonce, the client its own nonce and HMAC-SHA256(secret, "client" ‖ transcript), the server
+/// checks it in constant time and answers with its verdict and HMAC-SHA256(secret, "server" ‖ transcript), which the
+/// client checks the same way. The transcript is the hello and the client's nonce, so a proof is good for one
+/// connection only, and a side without the secret learns nothing from the other's proof. Both sides then hold a
+/// session key, HMAC-SHA256(secret, "session" ‖ transcript), under which the connection's chunks are authenticated
+/// (<see cref="ChunkMac"/>).
 /// </summary>
 internal static class ClusterAuth
 {
     public const int MinSecretBytes = 16;
+
+    private static readonly byte[] ClientLabel = "blitzscale/client-proof"u8.ToArray();
+    private static readonly byte[] ServerLabel = "blitzscale/server-proof"u8.ToArray();
+    private static readonly byte[] SessionLabel = "blitzscale/session-key"u8.ToArray();
 
     public static byte[] CopySecret(byte[] secret, string parameterName)
     {
@@ -20,63 +29,112 @@ internal static class ClusterAuth
         return (byte[])secret.Clone();
     }
 
-    /// <summary>The server's side, up to its verdict: sends the challenge and checks the answer.</summary>
-    /// <returns>Null when the peer closed before answering; else whether the answer proves the secret.</returns>
-    public static async ValueTask<bool?> ChallengeAsync(Socket socket, byte[] secret, CancellationToken cancellationToken)
+    /// <summary>
+    /// The server's side: sends the hello, checks the client's proof, sends the verdict (and its own proof when it
+    /// accepts). A refused peer is to be closed right after.
+    /// </summary>
+    /// <param name="socket">The peer.</param>
+    /// <param name="secret">The cluster secret.</param>
+    /// <param name="flags">What the server announces in its hello (<see cref="WireFormat.ChunkMacFlag"/>).</param>
+    /// <param name="refused">Called with the reason before a refusal goes out, so whoever sees the refusal also sees it counted.</param>
+    /// <param name="cancellationToken">Ends the handshake (the caller's timeout).</param>
+    /// <returns>The session key; null when the peer was refused.</returns>
+    public static async ValueTask<byte[]?> AcceptAsync(Socket socket, byte[] secret, ushort flags, Action<string> refused, CancellationToken cancellationToken)
     {
-        var hello = new byte[WireFormat.HelloBytes];
-        BinaryPrimitives.WriteUInt32LittleEndian(hello, WireFormat.HelloMagic);
-        BinaryPrimitives.WriteUInt16LittleEndian(hello.AsSpan(4), WireFormat.Version);
-        var challenge = hello.AsMemory(8, WireFormat.ChallengeBytes);
-        RandomNumberGenerator.Fill(challenge.Span);
+        var transcript = new byte[WireFormat.HelloBytes + WireFormat.NonceBytes];
+        var hello = transcript.AsMemory(0, WireFormat.HelloBytes);
+        BinaryPrimitives.WriteUInt32LittleEndian(hello.Span, WireFormat.HelloMagic);
+        BinaryPrimitives.WriteUInt16LittleEndian(hello.Span[4..], WireFormat.Version);
+        BinaryPrimitives.WriteUInt16LittleEndian(hello.Span[6..], flags);
+        RandomNumberGenerator.Fill(hello.Span[8..]);
         await SocketIo.SendAllAsync(socket, hello, cancellationToken).ConfigureAwait(false);
 
         var answer = new byte[WireFormat.AnswerBytes];
-        if (!await SocketIo.ReceiveExactlyAsync(socket, answer, cancellationToken).ConfigureAwait(false)) return null;
-        var expected = new byte[WireFormat.AnswerBytes];
-        HMACSHA256.HashData(secret, challenge.Span, expected);
-        return CryptographicOperations.FixedTimeEquals(expected, answer);
+        if (!await SocketIo.ReceiveExactlyAsync(socket, answer, cancellationToken).ConfigureAwait(false))
+        {
+            refused("it closed the connection before answering the challenge");
+            return null;
+        }
+        answer.AsSpan(0, WireFormat.NonceBytes).CopyTo(transcript.AsSpan(WireFormat.HelloBytes));
+        if (!CryptographicOperations.FixedTimeEquals(Proof(secret, ClientLabel, transcript), answer.AsSpan(WireFormat.NonceBytes)))
+        {
+            refused("its answer to the challenge does not prove the cluster secret");
+            var refusal = new byte[WireFormat.VerdictBytes];
+            BinaryPrimitives.WriteUInt32LittleEndian(refusal, WireFormat.RefusedMagic);
+            await SocketIo.SendAllAsync(socket, refusal, cancellationToken).ConfigureAwait(false);
+            return null;
+        }
+
+        var verdict = new byte[WireFormat.AcceptedBytes];
+        BinaryPrimitives.WriteUInt32LittleEndian(verdict, WireFormat.AcceptedMagic);
+        Proof(secret, ServerLabel, transcript).CopyTo(verdict.AsSpan(WireFormat.VerdictBytes));
+        await SocketIo.SendAllAsync(socket, verdict, cancellationToken).ConfigureAwait(false);
+        return Proof(secret, SessionLabel, transcript);
     }
 
-    /// <summary>Tells the peer whether it was accepted; a refused peer is closed right after.</summary>
-    public static ValueTask SendVerdictAsync(Socket socket, bool accepted, CancellationToken cancellationToken)
-    {
-        var verdict = new byte[WireFormat.VerdictBytes];
-        BinaryPrimitives.WriteUInt32LittleEndian(verdict, accepted ? WireFormat.AcceptedMagic : WireFormat.RefusedMagic);
-        return SocketIo.SendAllAsync(socket, verdict, cancellationToken);
-    }
-
-    /// <summary>The client's side.</summary>
+    /// <summary>The client's side: answers the server's challenge and checks the server's own proof.</summary>
+    /// <returns>The session key and the flags the server announced.</returns>
     /// <exception cref="PeerRefusedException">The server refused the secret (or closed without a verdict).</exception>
+    /// <exception cref="PeerUnauthenticatedException">The server accepted but did not prove it holds the secret.</exception>
     /// <exception cref="TransferException">The peer does not speak this protocol.</exception>
     /// <exception cref="EndOfStreamException">The peer closed before its challenge.</exception>
-    public static async ValueTask AuthenticateAsync(Socket socket, byte[] secret, string peer, string modelId, CancellationToken cancellationToken)
+    public static async ValueTask<ClientSession> AuthenticateAsync(Socket socket, byte[] secret, string peer, string modelId, CancellationToken cancellationToken)
     {
-        var hello = new byte[WireFormat.HelloBytes];
+        var transcript = new byte[WireFormat.HelloBytes + WireFormat.NonceBytes];
+        var hello = transcript.AsMemory(0, WireFormat.HelloBytes);
         if (!await SocketIo.ReceiveExactlyAsync(socket, hello, cancellationToken).ConfigureAwait(false))
             throw new EndOfStreamException("the connection closed before the server's challenge");
-        if (BinaryPrimitives.ReadUInt32LittleEndian(hello) != WireFormat.HelloMagic)
+        if (BinaryPrimitives.ReadUInt32LittleEndian(hello.Span) != WireFormat.HelloMagic)
             throw new TransferException(peer, modelId, $"peer {peer} is not a blob server: its first bytes are not a blob-protocol hello");
-        ushort version = BinaryPrimitives.ReadUInt16LittleEndian(hello.AsSpan(4));
+        ushort version = BinaryPrimitives.ReadUInt16LittleEndian(hello.Span[4..]);
         if (version != WireFormat.Version)
             throw new TransferException(peer, modelId, $"peer {peer} speaks blob protocol version {version}; this node speaks {WireFormat.Version}");
+        ushort flags = BinaryPrimitives.ReadUInt16LittleEndian(hello.Span[6..]);
 
         var answer = new byte[WireFormat.AnswerBytes];
-        HMACSHA256.HashData(secret, hello.AsSpan(8, WireFormat.ChallengeBytes), answer);
+        RandomNumberGenerator.Fill(answer.AsSpan(0, WireFormat.NonceBytes));
+        answer.AsSpan(0, WireFormat.NonceBytes).CopyTo(transcript.AsSpan(WireFormat.HelloBytes));
+        Proof(secret, ClientLabel, transcript).CopyTo(answer.AsSpan(WireFormat.NonceBytes));
         await SocketIo.SendAllAsync(socket, answer, cancellationToken).ConfigureAwait(false);
 
-        var verdict = new byte[WireFormat.VerdictBytes];
+        var verdict = new byte[WireFormat.AcceptedBytes];
         // A server that refuses may close before its verdict arrives: either way the secret was not accepted.
-        bool got;
+        if (!await ReceiveQuietlyAsync(socket, verdict.AsMemory(0, WireFormat.VerdictBytes), cancellationToken).ConfigureAwait(false)
+            || BinaryPrimitives.ReadUInt32LittleEndian(verdict) != WireFormat.AcceptedMagic)
+        {
+            throw new PeerRefusedException(peer);
+        }
+        if (!await ReceiveQuietlyAsync(socket, verdict.AsMemory(WireFormat.VerdictBytes), cancellationToken).ConfigureAwait(false)
+            || !CryptographicOperations.FixedTimeEquals(Proof(secret, ServerLabel, transcript), verdict.AsSpan(WireFormat.VerdictBytes)))
+        {
+            throw new PeerUnauthenticatedException(peer);
+        }
+        return new ClientSession(Proof(secret, SessionLabel, transcript), flags);
+    }
+
+    private static byte[] Proof(byte[] secret, byte[] label, byte[] transcript)
+    {
+        using var mac = IncrementalHash.CreateHMAC(HashAlgorithmName.SHA256, secret);
+        mac.AppendData(label);
+        mac.AppendData(transcript);
+        return mac.GetHashAndReset();
+    }
+
+    private static async ValueTask<bool> ReceiveQuietlyAsync(Socket socket, Memory<byte> buffer, CancellationToken cancellationToken)
+    {
         try
         {
-            got = await SocketIo.ReceiveExactlyAsync(socket, verdict, cancellationToken).ConfigureAwait(false);
+            return await SocketIo.ReceiveExactlyAsync(socket, buffer, cancellationToken).ConfigureAwait(false);
         }
         catch (SocketException)
         {
-            got = false;
+            return false;
         }
-        if (!got || BinaryPrimitives.ReadUInt32LittleEndian(verdict) != WireFormat.AcceptedMagic)
-            throw new PeerRefusedException(peer);
     }
+}
+
+/// <summary>What the client holds after the handshake: the session key and the server's announced flags.</summary>
+internal readonly record struct ClientSession(byte[] SessionKey, ushort Flags)
+{
+    public bool ChunksAuthenticated => (Flags & WireFormat.ChunkMacFlag) != 0;
 }

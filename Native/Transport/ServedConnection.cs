@@ -22,6 +22,12 @@ internal abstract class ServedConnection(ServerCore host, Socket socket)
 
     protected ServerCore Host => host;
 
+    /// <summary>The key the handshake agreed on with this peer; null before it.</summary>
+    protected byte[]? SessionKey { get; private set; }
+
+    /// <summary>The flags this server announces in its hello (<see cref="WireFormat.ChunkMacFlag"/>).</summary>
+    protected virtual ushort HelloFlags => 0;
+
     /// <summary>Stops sending: the peer sees its source lost.</summary>
     public void Cut()
     {
@@ -162,6 +168,7 @@ internal abstract class ServedConnection(ServerCore host, Socket socket)
             if (RequestHeader.Read(header) is not { Kind: RequestKind.Chunk } request
                 || !plan.TryLocate(request.Blob, request.B, request.A, out var chunk))
             {
+                host.Cut(socket, "it sent a frame that is not a refetch of a chunk of its range");
                 return;
             }
             refetches.TryWrite(chunk);
@@ -173,30 +180,36 @@ internal abstract class ServedConnection(ServerCore host, Socket socket)
     {
         using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         timeout.CancelAfter(host.AuthenticationTimeout);
-        bool? accepted = await ClusterAuth.ChallengeAsync(socket, host.Secret, timeout.Token).ConfigureAwait(false);
-        if (accepted != true)
+        bool authenticated = false;
+        try
         {
-            // Counted before the verdict goes out, so whoever sees the refusal also sees the count.
-            host.CountRefused();
-            if (accepted == false) await ClusterAuth.SendVerdictAsync(socket, false, timeout.Token).ConfigureAwait(false);
+            SessionKey = await ClusterAuth.AcceptAsync(socket, host.Secret, HelloFlags, why => host.Refuse(socket, why), timeout.Token).ConfigureAwait(false);
+            if (SessionKey is null) return null;
+            authenticated = true;
+
+            var request = new byte[WireFormat.HeaderBytes];
+            if (!await SocketIo.ReceiveExactlyAsync(socket, request, timeout.Token).ConfigureAwait(false)) return null;
+            if (RequestHeader.Read(request) is not { Kind: RequestKind.Range } range
+                || range.ModelIdBytes is <= 0 or > TransferRequest.MaxModelIdBytes)
+            {
+                host.Cut(socket, $"its first request is not a range request with a model id of 1 to {TransferRequest.MaxModelIdBytes} bytes");
+                await SendErrorAsync(ReplyKind.Error, "the first request of a connection must be a range request", timeout.Token).ConfigureAwait(false);
+                return null;
+            }
+            var name = new byte[range.ModelIdBytes];
+            if (!await SocketIo.ReceiveExactlyAsync(socket, name, timeout.Token).ConfigureAwait(false)) return null;
+            string modelId = Encoding.UTF8.GetString(name);
+
+            string? problem = host.Models.Open(this, host.Address, modelId, range, out var source, out var plan);
+            return await AgreeAsync(problem, source, plan, timeout.Token).ConfigureAwait(false) ? (source!, plan!) : null;
+        }
+        catch (OperationCanceledException) when (timeout.IsCancellationRequested && !cancellationToken.IsCancellationRequested)
+        {
+            string late = $"within {host.AuthenticationTimeout.TotalSeconds:0.#} s";
+            if (authenticated) host.Cut(socket, $"it did not send its range request {late}");
+            else host.Refuse(socket, $"it did not finish the handshake {late}");
             return null;
         }
-        await ClusterAuth.SendVerdictAsync(socket, true, timeout.Token).ConfigureAwait(false);
-
-        var request = new byte[WireFormat.HeaderBytes];
-        if (!await SocketIo.ReceiveExactlyAsync(socket, request, timeout.Token).ConfigureAwait(false)) return null;
-        if (RequestHeader.Read(request) is not { Kind: RequestKind.Range } range
-            || range.ModelIdBytes is <= 0 or > TransferRequest.MaxModelIdBytes)
-        {
-            await SendErrorAsync(ReplyKind.Error, "the first request of a connection must be a range request", timeout.Token).ConfigureAwait(false);
-            return null;
-        }
-        var name = new byte[range.ModelIdBytes];
-        if (!await SocketIo.ReceiveExactlyAsync(socket, name, timeout.Token).ConfigureAwait(false)) return null;
-        string modelId = Encoding.UTF8.GetString(name);
-
-        string? problem = host.Models.Open(this, host.Address, modelId, range, out var source, out var plan);
-        return await AgreeAsync(problem, source, plan, timeout.Token).ConfigureAwait(false) ? (source!, plan!) : null;
     }
 
     /// <summary>

@@ -13,6 +13,8 @@ internal sealed class ServerCore(Socket listener, string address, byte[] secret,
     private Task _accepting = Task.CompletedTask;
     private int _active;
     private int _refused;
+    private int _cut;
+    private int _faulted;
     private int _disposed;
 
     /// <summary>What peers pass to the matching transport to reach this server.</summary>
@@ -28,13 +30,37 @@ internal sealed class ServerCore(Socket listener, string address, byte[] secret,
 
     public int RefusedConnections => Volatile.Read(ref _refused);
 
+    /// <summary>Connections cut after the handshake because the peer broke the protocol.</summary>
+    public int CutConnections => Volatile.Read(ref _cut);
+
+    /// <summary>Connections that ended on an error the server did not expect (a bug: each is reported by <see cref="ConnectionFaulted"/>).</summary>
+    public int FaultedConnections => Volatile.Read(ref _faulted);
+
+    /// <summary>Raised with the error when a connection ends on one the server did not expect; the server keeps serving.</summary>
+    public event Action<Exception>? ConnectionFaulted;
+
+    /// <summary>Raised (on the connection's thread) for every peer refused or cut, before it is closed.</summary>
+    public event Action<PeerRejection>? PeerRejected;
+
     /// <summary>Test hook: raised after a connection has closed and <see cref="ActiveConnections"/> has dropped.</summary>
     public event Action? ConnectionClosed;
 
     /// <summary>Starts accepting; <paramref name="serve"/> runs one peer's connection until it ends.</summary>
     public void Start(Func<Socket, CancellationToken, Task> serve) => _accepting = AcceptAsync(serve);
 
-    public void CountRefused() => Interlocked.Increment(ref _refused);
+    /// <summary>Counts and reports a peer dropped at the handshake.</summary>
+    public void Refuse(Socket peer, string why)
+    {
+        Interlocked.Increment(ref _refused);
+        PeerRejected?.Invoke(new PeerRejection(RemoteOf(peer), PeerRejectionKind.Refused, why));
+    }
+
+    /// <summary>Counts and reports an authenticated peer cut for breaking the protocol.</summary>
+    public void Cut(Socket peer, string why)
+    {
+        Interlocked.Increment(ref _cut);
+        PeerRejected?.Invoke(new PeerRejection(RemoteOf(peer), PeerRejectionKind.ProtocolViolation, why));
+    }
 
     /// <summary>Called by each connection once it has stopped touching its source.</summary>
     public void ConnectionEnded()
@@ -61,6 +87,32 @@ internal sealed class ServerCore(Socket listener, string address, byte[] secret,
         return true;
     }
 
+    /// <summary>Counts and reports a connection that failed unexpectedly, so no error of one peer's connection goes unseen.</summary>
+    private async Task ObserveAsync(Task connection)
+    {
+        try
+        {
+            await connection.ConfigureAwait(false);
+        }
+        catch (Exception e)
+        {
+            Interlocked.Increment(ref _faulted);
+            ConnectionFaulted?.Invoke(e);
+        }
+    }
+
+    private static string RemoteOf(Socket socket)
+    {
+        try
+        {
+            return socket.RemoteEndPoint?.ToString() is { Length: > 0 } remote ? remote : "unknown";
+        }
+        catch (Exception e) when (e is ObjectDisposedException or SocketException)
+        {
+            return "unknown";
+        }
+    }
+
     private async Task AcceptAsync(Func<Socket, CancellationToken, Task> serve)
     {
         while (!_stopping.IsCancellationRequested)
@@ -80,7 +132,7 @@ internal sealed class ServerCore(Socket listener, string address, byte[] secret,
                 continue;
             }
             Interlocked.Increment(ref _active);
-            _ = serve(socket, _stopping.Token);
+            _ = ObserveAsync(serve(socket, _stopping.Token));
         }
     }
 }

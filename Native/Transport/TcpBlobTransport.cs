@@ -37,39 +37,64 @@ public sealed class TcpBlobTransport : IBlobTransport
         {
             using var socket = new Socket(SocketType.Stream, ProtocolType.Tcp);
             SocketIo.Configure(socket, _options.SocketBufferBytes);
-            await OpenAsync(socket, endPoint, tracker, cancellationToken).ConfigureAwait(false);
-            await ReceiveAsync(socket, tracker, target, cancellationToken).ConfigureAwait(false);
+            var session = await OpenAsync(socket, endPoint, tracker, cancellationToken).ConfigureAwait(false);
+            using var mac = session.ChunksAuthenticated ? new ChunkMac(session.SessionKey) : null;
+            await ReceiveAsync(socket, tracker, target, mac, cancellationToken).ConfigureAwait(false);
             var result = tracker.Result();
             SocketIo.ShutdownQuietly(socket);
             return result;
         }).ConfigureAwait(false);
     }
 
-    private async Task OpenAsync(Socket socket, System.Net.EndPoint endPoint, TransferTracker tracker, CancellationToken cancellationToken)
+    private async Task<ClientSession> OpenAsync(Socket socket, System.Net.EndPoint endPoint, TransferTracker tracker, CancellationToken cancellationToken)
     {
         using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         timeout.CancelAfter(_options.ConnectTimeout);
+        ClientSession session;
         try
         {
             await socket.ConnectAsync(endPoint, timeout.Token).ConfigureAwait(false);
-            await ClusterAuth.AuthenticateAsync(socket, _secret, tracker.Peer, tracker.Request.ModelId, timeout.Token).ConfigureAwait(false);
+            session = await ClusterAuth.AuthenticateAsync(socket, _secret, tracker.Peer, tracker.Request.ModelId, timeout.Token).ConfigureAwait(false);
         }
         catch (OperationCanceledException e) when (!cancellationToken.IsCancellationRequested)
         {
             throw tracker.Lost($"it did not connect and authenticate within {_options.ConnectTimeout.TotalSeconds:0.#} s", e);
         }
 
+        if (_options.RequireChunkAuthentication && !session.ChunksAuthenticated)
+        {
+            throw new TransferException(tracker.Peer, tracker.Request.ModelId,
+                $"peer {tracker.Peer} does not authenticate its chunks (no chunk MAC announced in its hello), which this node requires");
+        }
         await SocketIo.SendAllAsync(socket, tracker.RangeFrame(), cancellationToken).ConfigureAwait(false);
+        return session;
     }
 
-    private static async Task ReceiveAsync(Socket socket, TransferTracker tracker, IBlobSink target, CancellationToken cancellationToken)
+    private async Task ReceiveAsync(Socket socket, TransferTracker tracker, IBlobSink target, ChunkMac? mac, CancellationToken cancellationToken)
     {
+        // A peer that proved the secret and then stalls must not hold the load forever: every frame restarts the clock.
+        using var idle = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        try
+        {
+            await ReceiveFramesAsync(socket, tracker, target, mac, idle, _options.IdleTimeout).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException e) when (idle.IsCancellationRequested && !cancellationToken.IsCancellationRequested)
+        {
+            throw tracker.Lost($"it sent nothing for {_options.IdleTimeout.TotalSeconds:0.#} s", e);
+        }
+    }
+
+    private static async Task ReceiveFramesAsync(Socket socket, TransferTracker tracker, IBlobSink target, ChunkMac? mac, CancellationTokenSource idle, TimeSpan idleTimeout)
+    {
+        var cancellationToken = idle.Token;
         // Pinned once, on the pinned-object heap: the socket never has to pin them per call.
         var header = GC.AllocateUninitializedArray<byte>(WireFormat.HeaderBytes, pinned: true);
         var refetch = GC.AllocateUninitializedArray<byte>(WireFormat.HeaderBytes, pinned: true);
+        var tag = GC.AllocateUninitializedArray<byte>(ChunkMac.TagBytes, pinned: true);
         while (tracker.Remaining > 0)
         {
             cancellationToken.ThrowIfCancellationRequested();
+            idle.CancelAfter(idleTimeout);
             if (!await SocketIo.ReceiveExactlyAsync(socket, header, cancellationToken).ConfigureAwait(false))
                 throw tracker.Lost("it closed the connection mid-transfer");
             var reply = ReplyHeader.Read(header)
@@ -82,11 +107,20 @@ public sealed class TcpBlobTransport : IBlobTransport
             var landing = target.ChunkMemory(chunk.Blob, chunk.OffsetInBlob, chunk.Length);
             if (!await SocketIo.ReceiveExactlyAsync(socket, landing, cancellationToken).ConfigureAwait(false))
                 throw tracker.Lost($"it closed the connection in the middle of blob {chunk.Blob} chunk {chunk.Index}");
-            if (tracker.Land(chunk, reply.Hash)) continue;
+            if (tracker.Land(chunk, reply.Hash, mac is null || await AuthenticAsync(socket, mac, header, landing, tag, cancellationToken).ConfigureAwait(false)))
+                continue;
 
             RequestHeader.Chunk(chunk).Write(refetch);
             await SocketIo.SendAllAsync(socket, refetch, cancellationToken).ConfigureAwait(false);
         }
+    }
+
+    /// <summary>Reads the chunk's MAC and checks it against the header and the bytes that landed.</summary>
+    private static async ValueTask<bool> AuthenticAsync(Socket socket, ChunkMac mac, byte[] header, Memory<byte> landed, byte[] tag, CancellationToken cancellationToken)
+    {
+        if (!await SocketIo.ReceiveExactlyAsync(socket, tag, cancellationToken).ConfigureAwait(false))
+            throw new EndOfStreamException("the connection closed before a chunk's MAC");
+        return mac.Verify(header, landed.Span, tag);
     }
 
     private static async Task<Exception> ReadErrorAsync(Socket socket, ReplyHeader reply, TransferTracker tracker, CancellationToken cancellationToken) =>

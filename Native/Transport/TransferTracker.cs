@@ -62,18 +62,21 @@ internal sealed class TransferTracker
     /// landed; false when it must be fetched again.
     /// </summary>
     /// <exception cref="ChunkVerificationException">It failed on its last allowed attempt.</exception>
-    public bool Land(ChunkRef chunk, ulong sentHash)
+    /// <param name="chunk">The chunk.</param>
+    /// <param name="sentHash">The hash the sender computed.</param>
+    /// <param name="authentic">False when the chunk's MAC did not match (the chunk fails as a wrong hash does).</param>
+    public bool Land(ChunkRef chunk, ulong sentHash, bool authentic = true)
     {
         int index = Plan.IndexOf(chunk);
         var landed = _target.ChunkMemory(chunk.Blob, chunk.OffsetInBlob, chunk.Length);
         ulong hash = ChunkHash.Of(landed.Span);
         int fetches = ++_fetches[index];
-        if (hash != sentHash)
+        if (hash != sentHash || !authentic)
         {
             if (fetches >= Request.MaxAttempts)
             {
                 throw new ChunkVerificationException(Peer, Request.ModelId, chunk.Blob, chunk.Index, chunk.OffsetInBlob, chunk.Length,
-                    fetches, sentHash, hash);
+                    fetches, sentHash, hash, authentic);
             }
             Refetches++;
             return false;

@@ -1,19 +1,22 @@
 namespace BlitzScale.Native.Transport;
 
 /// <summary>
-/// The TCP blob protocol, version 1. Every integer is little-endian; every header is 32 bytes.
+/// The TCP blob protocol, version 2. Every integer is little-endian; every header is 32 bytes.
 /// </summary>
 /// <remarks>
-/// <para>Handshake (the server speaks first):</para>
+/// <para>Handshake (the server speaks first; T = transcript = hello ‖ client nonce; each proof is checked in constant time):</para>
 /// <code>
-/// server → client  hello, 40 bytes            client → server  answer, 32 bytes
-///  0        4      6      8                    0
-///  +--------+------+------+----------------+   +--------------------------------+
-///  | "BLZH" | ver  | 0    | challenge      |   | HMAC-SHA256(secret, challenge) |
-///  | u32    | u16  | u16  | 32 random bytes|   | 32 bytes                       |
-///  +--------+------+------+----------------+   +--------------------------------+
+/// server → client  hello, 40 bytes            client → server  answer, 64 bytes
+///  0        4      6      8                    0                 32
+///  +--------+------+------+----------------+   +-----------------+------------------------------------+
+///  | "BLZH" | ver  | flags| server nonce   |   | client nonce    | HMAC-SHA256(secret, "client" ‖ T)  |
+///  | u32    | u16  | u16  | 32 random bytes|   | 32 random bytes | 32 bytes                           |
+///  +--------+------+------+----------------+   +-----------------+------------------------------------+
+///  flags bit 0: every chunk reply carries a MAC (see below)
 ///
-/// server → client  verdict, 4 bytes: "BLZA" accepted; "BLZR" refused, then the server closes.
+/// server → client  verdict: "BLZA" then HMAC-SHA256(secret, "server" ‖ T), 36 bytes: accepted, and the server
+///                  proved the secret in turn; or "BLZR", 4 bytes: refused, then the server closes.
+/// session key = HMAC-SHA256(secret, "session" ‖ T), on both sides (the labels are ASCII "blitzscale/…").
 /// </code>
 /// <para>Requests (client → server): one Range, then any number of Chunk refetches.</para>
 /// <code>
@@ -34,7 +37,10 @@ namespace BlitzScale.Native.Transport;
 ///  | u32    | i32    | i32    | i32    | i64             | u64              |
 ///  +--------+--------+--------+--------+-----------------+------------------+
 ///  kind 0 chunk: the payload is the blob's bytes [offset, offset + length); the hash is over them,
-///                computed by the sender and checked by the receiver after the bytes land in its image
+///                computed by the sender and checked by the receiver after the bytes land in its image; with
+///                flags bit 0, 16 more bytes follow the payload: the chunk's AES-256-GMAC tag under the session key
+///                (see ChunkMac: nonce = the reply's number on the connection, from 0; the header and the payload
+///                both covered)
 ///  kind 1 error: the payload is a UTF-8 message; the server closes after it
 ///  kind 2 source lost: as error, but the server's own source (upstream in a chain) was lost
 /// </code>
@@ -43,12 +49,17 @@ namespace BlitzScale.Native.Transport;
 /// </remarks>
 internal static class WireFormat
 {
-    public const ushort Version = 1;
+    public const ushort Version = 2;
     public const int HeaderBytes = 32;
-    public const int ChallengeBytes = 32;
-    public const int HelloBytes = 8 + ChallengeBytes;
-    public const int AnswerBytes = 32;
+    public const int NonceBytes = 32;
+    public const int ProofBytes = 32;
+    public const int HelloBytes = 8 + NonceBytes;
+    public const int AnswerBytes = NonceBytes + ProofBytes;
     public const int VerdictBytes = 4;
+    public const int AcceptedBytes = VerdictBytes + ProofBytes;
+    /// <summary>Hello flag: every chunk reply is followed by its MAC under the session key.</summary>
+    public const ushort ChunkMacFlag = 1;
+    public const int ChunkMacBytes = ChunkMac.TagBytes;
     /// <summary>Longest error message a client reads.</summary>
     public const int MaxErrorBytes = 64 << 10;
 

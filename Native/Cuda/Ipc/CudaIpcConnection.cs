@@ -46,15 +46,8 @@ internal sealed class CudaIpcConnection(CudaIpcBlobServer server, Socket socket)
         using var timeout = CancellationTokenSource.CreateLinkedTokenSource(stopping);
         timeout.CancelAfter(server.Core.AuthenticationTimeout);
         var cancellationToken = timeout.Token;
-        bool? accepted = await ClusterAuth.ChallengeAsync(socket, server.Core.Secret, cancellationToken).ConfigureAwait(false);
-        if (accepted is null) return null;
-        if (accepted == false)
-        {
-            server.Core.CountRefused();
-            await ClusterAuth.SendVerdictAsync(socket, false, cancellationToken).ConfigureAwait(false);
+        if (await ClusterAuth.AcceptAsync(socket, server.Core.Secret, flags: 0, why => server.Core.Refuse(socket, why), cancellationToken).ConfigureAwait(false) is null)
             return null;
-        }
-        await ClusterAuth.SendVerdictAsync(socket, true, cancellationToken).ConfigureAwait(false);
 
         var header = new byte[WireFormat.HeaderBytes];
         if (!await SocketIo.ReceiveExactlyAsync(socket, header, cancellationToken).ConfigureAwait(false)) return null;

@@ -9,13 +9,6 @@ internal static class TokenizerJsonFile
 
     public static JsonDocument Parse(string path)
     {
-        try
-        {
-            return JsonDocument.Parse(File.ReadAllBytes(path));
-        }
-        catch (JsonException ex)
-        {
-            throw new TokenizerException(path, $"not valid JSON: {ex.Message}", ex);
-        }
+        return ModelJson.Parse(File.ReadAllBytes(path), why => new TokenizerException(path, why));
     }
 }

@@ -136,6 +136,8 @@ public sealed class RedisClusterTests(RedisServer redis, CliFixture fixture, ITe
                 start.ArgumentList.Add(arg);
             }
             start.Environment["BLITZSCALE_CACHE"] = cache;
+            // A silo run on its own has no default cluster secret; the test cluster's silos share this one.
+            start.Environment["BLITZSCALE_CLUSTER_SECRET"] = "redis-cluster-test-secret-0123456789";
             var process = Process.Start(start)!;
             _ = process.StandardOutput.ReadToEndAsync();
             var seen = new System.Text.StringBuilder();

@@ -1,12 +1,11 @@
 using System.Runtime.InteropServices;
 using BlitzScale.Grains.DataPlane;
 using BlitzScale.Grains.Hosting;
+using BlitzScale.Grains.Telemetry;
 using BlitzScale.Grains.Interfaces.Serving;
 using BlitzScale.Native.Engine;
 using BlitzScale.Native.Transport;
 using Microsoft.Extensions.Logging.Abstractions;
-using Microsoft.Extensions.Options;
-using Orleans.Configuration;
 
 namespace BlitzScale.Grains.Tests.DataPlane;
 
@@ -140,7 +139,7 @@ public sealed class ActivationExchangeTests
     }
 
     private static HostDataPlane Plane(string host, string secret = Secret) =>
-        new(new GpuHostOptions { Host = host, ClusterSecret = secret }, Options.Create(new ClusterOptions()), NullLogger<HostDataPlane>.Instance);
+        new(new GpuHostOptions { Host = host, ClusterSecret = secret }, new BlitzMetrics(), NullLogger<HostDataPlane>.Instance);
 
     private static HiddenStates RandomStates(int tokens, int width, int seed)
     {
