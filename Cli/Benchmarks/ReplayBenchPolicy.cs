@@ -1,5 +1,6 @@
 using BlitzScale.Cli.Commands;
 using BlitzScale.Grains.Interfaces.Serving;
+using BlitzScale.Scaling.Autoscaling;
 
 namespace BlitzScale.Cli.Benchmarks;
 
@@ -12,13 +13,17 @@ namespace BlitzScale.Cli.Benchmarks;
 /// <param name="StaticInstances">The static baselines' fixed instance count; null for an autoscaled policy.</param>
 internal sealed record ReplayBenchPolicy(string Name, LoadPolicy Load, int? StaticInstances)
 {
-    /// <summary>What an autoscaled policy starts with (and, until the autoscaler is wired into this deploy, keeps).</summary>
+    /// <summary>What an autoscaled policy starts with.</summary>
     public const int AutoscaledStart = 1;
 
-    /// <summary>The report's words for the autoscaler in this build.</summary>
+    /// <summary>How long a drained instance stays Warm, in the real cluster's time (stretched by D like every other duration).</summary>
+    public static readonly TimeSpan WarmKeep = TimeSpan.FromSeconds(1);
+
+    /// <summary>The report's words for the autoscaler.</summary>
     public const string AutoscalerState =
-        "not wired into bench replay in this build: blitz, blitz-fast, sllm and allcache are deployed with 1 instance and keep it (no scaling during the replay); " +
-        "static-peak and static-average hold their fixed counts";
+        "on for blitz, blitz-fast, sllm and allcache: the model grain's autoscaler with the paper's thresholds, from 1 instance up to every GPU; " +
+        "its durations (scale-down delay 333 ms, warm-up 1 s, prefill window 1 s, warm keep 1 s) are the real cluster's, multiplied by D; the tick stays 100 ms. " +
+        "static-peak and static-average hold their fixed counts with no autoscaler";
 
     /// <summary>The policies named in <paramref name="names"/>, the static ones sized by <paramref name="needs"/>.</summary>
     /// <exception cref="ArgumentException">An unknown or repeated name.</exception>
@@ -40,19 +45,31 @@ internal sealed record ReplayBenchPolicy(string Name, LoadPolicy Load, int? Stat
     /// baselines on their first N GPUs, an autoscaled policy with <see cref="AutoscaledStart"/> instance on the first GPU.
     /// Switching the autoscaler on for the autoscaled policies happens here (its settings on the request).
     /// </summary>
-    public DeployRequest Deploy(string directory, IReadOnlyList<string> gpus, int kvBlocks) => new()
+    /// <param name="timeDilation">D: the testbed runs D times slower than the real cluster, so the autoscaler's durations are stretched by it.</param>
+    public DeployRequest Deploy(string directory, IReadOnlyList<string> gpus, int kvBlocks, double timeDilation) => new()
     {
         ModelDirectory = directory,
         Instances = StaticInstances ?? AutoscaledStart,
         Gpus = [.. gpus.Take(StaticInstances ?? AutoscaledStart)],
         Policy = Load,
         KvBlocks = kvBlocks,
+        Autoscale = StaticInstances is null ? Autoscaled(gpus.Count, timeDilation) : null,
+    };
+
+    private static AutoscaleSettings Autoscaled(int gpus, double d) => new()
+    {
+        MinInstances = AutoscaledStart,
+        MaxInstances = gpus,
+        ScaleDownDelayMs = AutoscalerOptions.DefaultScaleDownDelay.TotalMilliseconds * d,
+        WarmUpMs = AutoscalerOptions.DefaultWarmUp.TotalMilliseconds * d,
+        PrefillWindowMs = AutoscalerOptions.DefaultPrefillWindow.TotalMilliseconds * d,
+        WarmKeepMs = WarmKeep.TotalMilliseconds * d,
     };
 
     /// <summary>The deployment in words, for the report.</summary>
     public string Describe() => StaticInstances is { } n
         ? $"static: {n} instance(s), loaded as {LoadPolicyNames.Name(Load)}, no autoscaler"
-        : $"{LoadPolicyNames.Name(Load)}: starts at {AutoscaledStart} instance; the autoscaler is not wired in this build, so it stays at {AutoscaledStart}";
+        : $"{LoadPolicyNames.Name(Load)}: starts at {AutoscaledStart} instance, autoscaled up to every GPU";
 }
 
 /// <summary>

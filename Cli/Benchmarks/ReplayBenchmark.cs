@@ -115,7 +115,7 @@ internal static class ReplayBenchmark
             var gpuKeys = LiveBenchmark.Gpus(options.Hosts, options.GpusPerHost);
             await WarmUp(cluster, directory, gpuKeys, report.KvBlocks, vocab, progress, cancellation);
             foreach (var policy in policies)
-                report.Policies[policy.Name] = await RunPolicy(cluster, policy, plan.Schedule, wallSlo, directory, gpuKeys, report.KvBlocks, vocab, options.Seed, progress, cancellation);
+                report.Policies[policy.Name] = await RunPolicy(cluster, policy, plan.Schedule, wallSlo, directory, gpuKeys, report.KvBlocks, d, vocab, options.Seed, progress, cancellation);
         }
         catch (Exception e) when (e is not OperationCanceledException || !cancellation.IsCancellationRequested)
         {
@@ -156,14 +156,14 @@ internal static class ReplayBenchmark
     }
 
     private static async Task<ReplayResult> RunPolicy(MulticastCluster cluster, ReplayBenchPolicy policy, ReplaySchedule schedule, ReplaySlo slo, string directory,
-        IReadOnlyList<string> gpus, int kvBlocks, int vocab, int seed, Action<string> progress, CancellationToken cancellation)
+        IReadOnlyList<string> gpus, int kvBlocks, double timeDilation, int vocab, int seed, Action<string> progress, CancellationToken cancellation)
     {
         var result = new ReplayResult { Policy = policy.Name, ModelName = $"replay-{policy.Name}", Deployment = policy.Describe() };
         bool deployed = false;
         try
         {
             await MulticastTestbed.DropFromPageCache(directory, cancellation);
-            var request = policy.Deploy(directory, gpus, kvBlocks);
+            var request = policy.Deploy(directory, gpus, kvBlocks, timeDilation);
             progress($"{policy.Name}: deploy {result.ModelName} on {string.Join(", ", request.Gpus!)} ({result.Deployment})");
             var clock = Stopwatch.StartNew();
             deployed = true;

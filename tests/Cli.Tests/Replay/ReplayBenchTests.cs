@@ -23,7 +23,7 @@ public sealed class ReplayBenchTests
         var policies = ReplayBenchPolicy.Parse(["blitz", "SLLM", "static-peak", "static-average"], ReplayNeeds.Of(4, 30, 6, 4));
         string[] gpus = ["h1/gpu0", "h2/gpu0", "h3/gpu0", "h4/gpu0"];
 
-        var requests = policies.Select(p => p.Deploy("/m", gpus, 64)).ToList();
+        var requests = policies.Select(p => p.Deploy("/m", gpus, 64, timeDilation: 2)).ToList();
 
         Assert.Equal(["blitz", "sllm", "static-peak", "static-average"], policies.Select(p => p.Name));
         Assert.Equal([1, 1, 4, 2], requests.Select(r => r.Instances));
@@ -31,6 +31,11 @@ public sealed class ReplayBenchTests
         Assert.Equal(gpus, requests[2].Gpus!);
         Assert.Equal([LoadPolicy.Blitz, LoadPolicy.Sllm, LoadPolicy.Blitz, LoadPolicy.Blitz], requests.Select(r => r.Policy));
         Assert.All(requests, r => Assert.Equal(64, r.KvBlocks));
+        // The autoscaled policies run the autoscaler from 1 up to every GPU, its durations stretched by D; the static ones run none.
+        Assert.Equal([true, true, false, false], requests.Select(r => r.Autoscale is not null));
+        var autoscale = requests[0].Autoscale!;
+        Assert.Equal((1, 4), (autoscale.MinInstances, autoscale.MaxInstances));
+        Assert.Equal((666.0, 2000.0, 2000.0, 2000.0), (autoscale.ScaleDownDelayMs, autoscale.WarmUpMs, autoscale.PrefillWindowMs, autoscale.WarmKeepMs));
         Assert.Throws<ArgumentException>(() => ReplayBenchPolicy.Parse(["blitz", "blitz"], ReplayNeeds.Of(1, 1, 1, 1)));
         Assert.Throws<ArgumentException>(() => ReplayBenchPolicy.Parse(["static"], ReplayNeeds.Of(1, 1, 1, 1)));
     }
