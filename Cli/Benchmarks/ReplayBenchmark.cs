@@ -181,7 +181,8 @@ internal static class ReplayBenchmark
             var f = result.Figures!;
             progress(string.Create(CultureInfo.InvariantCulture,
                 $"{policy.Name}: TTFT p50 {f.TtftMs?.P50:F1} p99 {f.TtftMs?.P99:F1} ms, TBT p99 {f.TbtMs?.P99:F1} ms, SLO attainment {f.SloAttainment:P1}, " +
-                $"{f.GpuSeconds:F1} GPU-s (peak {f.PeakGpus}), failed {f.Failed}, lost {f.Lost}, driver lag ≤ {f.MaxStartLagMs:F1} ms"));
+                $"{f.GpuSeconds:F1} GPU-s (peak {f.PeakGpus}), failed {f.Failed}, lost {f.Lost}, driver lag ≤ {f.MaxStartLagMs:F1} ms, " +
+                $"autoscaler decisions: {string.Join(", ", result.Decisions.GroupBy(d => d.Action).Select(g => $"{g.Key} {g.Count()}").DefaultIfEmpty("none"))}"));
             if (f.Failed + f.Lost > 0 && result.Log!.FirstOrDefault(r => r.Outcome != ReplayOutcome.Ok) is { } bad)
                 result.Error = $"{f.Failed} failed and {f.Lost} lost of {f.Requests} requests, e.g. request {bad.Index}: {bad.Error}";
         }

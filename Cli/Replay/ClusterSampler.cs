@@ -1,10 +1,13 @@
 using BlitzScale.Client;
+using BlitzScale.Grains.Interfaces.Serving;
 
 namespace BlitzScale.Cli.Replay;
 
 /// <summary>
 /// Samples the cluster every <see cref="Interval"/> while a replay runs, and remembers which GPU each of the model's shards
-/// is on (so each request's log names the GPU that served it). A failed read is skipped, not fatal: the replay goes on.
+/// is on (so each request's log names the GPU that served it), and collects the autoscaler's decisions the model's status
+/// shows (it keeps the last 20; sampled every 250 ms, none is missed unless 20 come within one interval). A failed read is
+/// skipped, not fatal: the replay goes on.
 /// </summary>
 internal sealed class ClusterSampler(Func<CancellationToken, Task<ClusterStatus>> read, string model, TimeProvider time, long origin, ReplayCounters counters)
 {
@@ -12,11 +15,16 @@ internal sealed class ClusterSampler(Func<CancellationToken, Task<ClusterStatus>
 
     private readonly List<ClusterSample> _samples = [];
     private readonly Dictionary<string, string> _gpus = new(StringComparer.Ordinal);
+    private readonly List<ScalingRecord> _decisions = [];
+    private readonly HashSet<ScalingRecord> _seen = [];
 
     public IReadOnlyList<ClusterSample> Samples => _samples;
 
     /// <summary>Shard → GPU of every instance seen.</summary>
     public IReadOnlyDictionary<string, string> Gpus => _gpus;
+
+    /// <summary>The autoscaler's decisions seen, each once, in the order it made them.</summary>
+    public IReadOnlyList<ScalingRecord> Decisions => _decisions;
 
     /// <summary>Reads failed so far (each a missing sample).</summary>
     public int FailedReads { get; private set; }
@@ -32,6 +40,8 @@ internal sealed class ClusterSampler(Func<CancellationToken, Task<ClusterStatus>
             var status = await read(cancellation);
             _samples.Add(ClusterSample.Of(time.GetElapsedTime(origin).TotalSeconds, model, status, counters.InFlight));
             foreach (var instance in status.Models.Where(m => m.Model == model).SelectMany(m => m.Instances)) _gpus[instance.Shard] = instance.Gpu;
+            foreach (var decision in status.Models.Where(m => m.Model == model).SelectMany(m => m.Scaling ?? []))
+                if (_seen.Add(decision)) _decisions.Add(decision);
         }
         catch (Exception e) when (e is not OperationCanceledException)
         {

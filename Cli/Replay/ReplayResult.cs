@@ -1,4 +1,5 @@
 using System.Text.Json.Serialization;
+using BlitzScale.Grains.Interfaces.Serving;
 
 namespace BlitzScale.Cli.Replay;
 
@@ -16,6 +17,8 @@ internal sealed class ReplayResult
     /// <summary>Cluster reads that failed (each a missing sample).</summary>
     public int FailedSamples { get; set; }
     public string? Error { get; set; }
+    /// <summary>The autoscaler's decisions during the replay (up, down, release: why, the signals, from → to); empty without an autoscaler.</summary>
+    public IReadOnlyList<ScalingRecord> Decisions { get; set; } = [];
     /// <summary>Every request, in schedule order (left out of the summary printed on stdout).</summary>
     [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
     public IReadOnlyList<ReplayRequest>? Log { get; set; } = [];

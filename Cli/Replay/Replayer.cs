@@ -43,6 +43,7 @@ internal sealed class Replayer(BlitzScaleClient client, TimeProvider time, int v
         result.Log = [.. log.Select(r => r.Shard is { } shard && sampler.Gpus.TryGetValue(shard, out var gpu) ? r with { Gpu = gpu } : r)];
         result.Samples = sampler.Samples;
         result.FailedSamples = sampler.FailedReads;
+        result.Decisions = sampler.Decisions;
         result.Figures = ReplayFigures.Of(result.Log, sampler.Samples, slo);
         return result;
     }

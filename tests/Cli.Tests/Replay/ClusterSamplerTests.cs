@@ -1,0 +1,50 @@
+using BlitzScale.Cli.Replay;
+using BlitzScale.Client;
+using BlitzScale.Grains.Interfaces.Serving;
+
+namespace BlitzScale.Cli.Tests.Replay;
+
+/// <summary>The sampler keeps every autoscaler decision of the replayed model once, in order, from the overlapping windows the status shows.</summary>
+public sealed class ClusterSamplerTests
+{
+    private static readonly DateTimeOffset Start = new(2026, 12, 2, 12, 0, 0, TimeSpan.Zero);
+
+    [Fact]
+    public async Task Decisions_seen_in_successive_statuses_are_kept_once_each_in_the_order_they_were_made()
+    {
+        var up = Decision(0, "up", 1, 3);
+        var down = Decision(1, "down", 3, 2);
+        var release = Decision(2, "release", 2, 2);
+        var other = Decision(0, "up", 1, 2);
+        var reads = new Queue<ClusterStatus>([Status(("m", [up]), ("n", [other])), Status(("m", [up, down])), Status(("m", [up, down, release]))]);
+        var time = TimeProvider.System;
+        var sampler = new ClusterSampler(_ => Task.FromResult(reads.Dequeue()), "m", time, time.GetTimestamp(), new ReplayCounters());
+
+        for (int i = 0; i < 3; i++) await sampler.Sample(CancellationToken.None);
+
+        Assert.Equal([up, down, release], sampler.Decisions);
+        Assert.Equal(3, sampler.Samples.Count);
+    }
+
+    [Fact]
+    public async Task A_model_without_an_autoscaler_has_no_decisions_and_a_failed_read_is_counted_not_fatal()
+    {
+        var time = TimeProvider.System;
+        int calls = 0;
+        var sampler = new ClusterSampler(_ => ++calls == 1 ? Task.FromResult(Status(("m", null))) : throw new TimeoutException("no answer"), "m", time,
+            time.GetTimestamp(), new ReplayCounters());
+
+        await sampler.Sample(CancellationToken.None);
+        await sampler.Sample(CancellationToken.None);
+
+        Assert.Empty(sampler.Decisions);
+        Assert.Single(sampler.Samples);
+        Assert.Equal(1, sampler.FailedReads);
+    }
+
+    private static ScalingRecord Decision(int second, string action, int from, int to) =>
+        new(Start.AddSeconds(second), action, from, to, $"{action} because of test load {second}", "signals");
+
+    private static ClusterStatus Status(params (string Model, ScalingRecord[]? Decisions)[] models) =>
+        new([], [.. models.Select(m => new ModelStatus(m.Model, "/d", [], 0, 0, Scaling: m.Decisions))], []);
+}
