@@ -3,24 +3,30 @@ using BlitzScale.Native.Models;
 namespace BlitzScale.Native.Engine;
 
 /// <summary>
-/// Splits a batch by layer range for the engines: every segment runs its own [FirstLayer, EndLayer), and an engine runs
-/// one range at a time over the segments that share it. The checks every engine owes its caller live here too.
+/// Splits a batch by layer for the engines: every segment runs its own [FirstLayer, EndLayer), and at each layer every
+/// segment that runs it runs together. The layers are cut into spans where the set of running segments does not change,
+/// and an engine runs the spans in layer order, each over the segments that cover it. The checks every engine owes its
+/// caller live here too.
 /// </summary>
 /// <remarks>
 /// <code>
 /// batch rows:  | seg 0 [0,L) | seg 1 [k,L) ...... | seg 2 [0,L) | seg 3 [5,5) |
-/// groups:      [0,L): seg 0 + seg 2, rows (0, n0) (n0+n1, n2)  → gathered, run, scattered back
-///              [k,L): seg 1,         rows (n0, n1)             → gathered, run, scattered back
-///              seg 3 runs no layer: not in any group, its rows untouched
+/// spans:       [0,k): seg 0 + seg 2,         rows (0, n0) (n0+n1, n2)  → gathered, run, scattered back
+///              [k,L): seg 0 + seg 1 + seg 2, rows (0, n0+n1+n2)         → gathered, run, scattered back
+///              seg 3 runs no layer: not in any span, its rows untouched
 /// </code>
-/// When every segment runs the same non-empty range (the common case) there is one group, the batch itself, and
-/// nothing is copied. A token's result depends only on its own row and its own sequence's cache entries (the cpu
-/// engine is batch-invariant), so running the groups apart keeps every value bit-identical.
+/// Why by layer and not by range: a live pair's old instance runs the layers [k, L) of the requests it pulled beside its
+/// own requests' [0, L); run as two ranges, every layer from k on would be run twice, once per range, and a step would
+/// cost nearly twice as much on a GPU, where a layer's time is mostly reading its weights. By layer, the pulled requests
+/// join the batch at layer k (the paper's ZigZag batching). When every segment runs the same non-empty range (the
+/// common case) there is one span, the batch itself, and nothing is copied. A token's result depends only on its own
+/// row and its own sequence's cache entries (the cpu engine is batch-invariant), so any grouping keeps every value
+/// bit-identical.
 /// </remarks>
 internal static class LayerGroups
 {
     /// <summary>
-    /// The groups of <paramref name="batch"/>, in the order of their first segment, after checking the hidden states'
+    /// The spans of <paramref name="batch"/>, in layer order (to be run in that order), after checking the hidden states'
     /// shape and each segment's range and KV blocks.
     /// </summary>
     /// <exception cref="ArgumentException">The hidden states do not fit the batch, a segment's range is beyond the model or the
@@ -43,25 +49,44 @@ internal static class LayerGroups
             return s.FirstLayer == s.EndLayer ? [] : [new LayerGroup(s.FirstLayer, s.EndLayer, batch, [new RowRun(0, batch.TokenCount)], IsWholeBatch: true)];
         }
 
-        var order = new List<(int First, int End)>();
-        var members = new Dictionary<(int First, int End), (List<BatchSegment> Segments, List<RowRun> Rows)>();
-        int row = 0;
+        // Span boundaries: every first and end layer of a segment that runs any layer.
+        var cuts = new SortedSet<int>();
         foreach (var s in segments)
         {
-            if (s.FirstLayer < s.EndLayer)
-            {
-                var range = (s.FirstLayer, s.EndLayer);
-                if (!members.TryGetValue(range, out var group))
-                {
-                    members[range] = group = ([], []);
-                    order.Add(range);
-                }
-                group.Segments.Add(s);
-                group.Rows.Add(new RowRun(row, s.Count));
-            }
-            row += s.Count;
+            if (s.FirstLayer == s.EndLayer) continue;
+            cuts.Add(s.FirstLayer);
+            cuts.Add(s.EndLayer);
         }
-        return order.Select(r => new LayerGroup(r.First, r.End, new Batch(members[r].Segments), members[r].Rows, IsWholeBatch: false)).ToArray();
+        var spans = new List<LayerGroup>();
+        int previous = -1;
+        foreach (int cut in cuts)
+        {
+            if (previous >= 0)
+            {
+                var covering = new List<BatchSegment>();
+                var rows = new List<RowRun>();
+                int row = 0;
+                foreach (var s in segments)
+                {
+                    if (s.FirstLayer <= previous && s.EndLayer >= cut)
+                    {
+                        covering.Add(s);
+                        // Consecutive covering segments are one run of rows.
+                        if (rows.Count > 0 && rows[^1].Row + rows[^1].Count == row) rows[^1] = new RowRun(rows[^1].Row, rows[^1].Count + s.Count);
+                        else rows.Add(new RowRun(row, s.Count));
+                    }
+                    row += s.Count;
+                }
+                // A gap between segments' ranges (one ends before another starts) is a span nobody runs.
+                if (covering.Count > 0)
+                {
+                    bool whole = covering.Count == segments.Count;
+                    spans.Add(new LayerGroup(previous, cut, whole ? batch : new Batch(covering), rows, IsWholeBatch: whole));
+                }
+            }
+            previous = cut;
+        }
+        return spans;
     }
 
     /// <summary>
@@ -120,7 +145,7 @@ internal static class LayerGroups
     }
 }
 
-/// <summary>The segments of a batch that run layers [<paramref name="FirstLayer"/>, <paramref name="EndLayer"/>).</summary>
+/// <summary>The segments of a batch that all run layers [<paramref name="FirstLayer"/>, <paramref name="EndLayer"/>) (a span: the set does not change within it).</summary>
 /// <param name="FirstLayer">First layer.</param>
 /// <param name="EndLayer">One past the last layer (greater than <paramref name="FirstLayer"/>).</param>
 /// <param name="Batch">Those segments, in batch order (the batch itself when <paramref name="IsWholeBatch"/>).</param>

@@ -89,21 +89,34 @@ public sealed class TimedEngineTests : IDisposable
     }
 
     [Fact]
-    public void Each_group_of_segments_with_one_layer_range_is_charged_for_its_own_layers()
+    public void Each_layer_is_charged_once_for_every_segment_that_runs_it()
     {
         var engine = Engine();
         var segments = new[]
         {
-            Segment(0, 0, 10, 0, 4),  // [0,4): prefill(10) = 2.0 × 4 layers = 8
-            Segment(1, 12, 1, 0, 2),  // [0,2): with segment 3, decode(2) = 1 + 0.5/3 ms × 2 layers
-            Segment(2, 40, 1, 2, 4),  // [2,4): decode(1) = 1.0 × 2 layers = 2
-            Segment(3, 5, 1, 0, 2),
+            Segment(0, 0, 10, 0, 4),  // [0,4)
+            Segment(1, 12, 1, 0, 2),  // [0,2)
+            Segment(2, 40, 1, 2, 4),  // [2,4): joins segment 0 at layer 2
+            Segment(3, 5, 1, 0, 2),   // [0,2)
             Segment(4, 0, 3, 3, 3),   // no layers: nothing
         };
-        var expected = Ms(8 + (1 + 0.5 / 3) * 2 + 2);
+        // Layers [0,2) run segments 0, 1, 3: a mixed step of 12 tokens, prefill(12) = 2.2 ms a layer.
+        // Layers [2,4) run segments 0, 2: 11 tokens, prefill(11) = 2.1 ms a layer. Never a layer twice.
+        var expected = Ms(2.2 * 2 + 2.1 * 2);
         Assert.Equal(expected, engine.Charge(new Batch(segments)));
         Assert.Equal(expected, Run(engine, segments));
         Assert.Equal(expected, Assert.Single(_waits));
+    }
+
+    [Fact]
+    public void A_pulled_requests_tail_costs_its_old_instance_only_the_tokens_it_adds_at_each_layer()
+    {
+        var engine = Engine();
+        // LiveOld's own four decodes run [0,4); two pulled requests' decodes run [2,4). By layer: decode(4) on [0,2),
+        // decode(6) on [2,4) — not decode(4) on [0,4) plus a second pass of decode(2) over [2,4).
+        var own = Enumerable.Range(0, 4).Select(s => Segment(s, 20, 1, 0, 4));
+        var pulled = Enumerable.Range(4, 2).Select(s => Segment(s, 20, 1, 2, 4));
+        Assert.Equal(Ms(1.5 * 2 + 2.5 * 2), Run(engine, [.. own, .. pulled]));
     }
 
     [Fact]
