@@ -17,8 +17,9 @@ internal static class LoadFollower
         Func<ModelStatus, IEnumerable<string>> describeStart, bool follow, bool json, CancellationToken cancellation)
     {
         using var following = CancellationTokenSource.CreateLinkedTokenSource(cancellation);
-        // Subscribed before starting, so no event of the new instances is missed.
-        var events = grid.Client.WatchAsync(model, following.Token).GetAsyncEnumerator(following.Token);
+        // Subscribed (and the subscription in place) before starting, so no event of the new instances is missed.
+        await using var watch = await grid.Client.WatchModelAsync(model);
+        var events = watch.ReadAllAsync(following.Token).GetAsyncEnumerator(following.Token);
         var pending = events.MoveNextAsync().AsTask();
         try
         {

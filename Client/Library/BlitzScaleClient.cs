@@ -43,26 +43,23 @@ public sealed class BlitzScaleClient(IClusterClient grains)
 
     /// <summary>
     /// The events of <paramref name="model"/> from now on (planned chains, layers landing, byte progress, instances serving,
-    /// failing, going Warm, evicted, host copies), until <paramref name="cancellationToken"/> is cancelled.
+    /// failing, going Warm, evicted, host copies), until <paramref name="cancellationToken"/> is cancelled. The subscription
+    /// is made when the enumeration starts; to be sure of the events of a call made next, use <see cref="WatchModelAsync"/>.
     /// </summary>
     public async IAsyncEnumerable<ModelEvent> WatchAsync(string model, [EnumeratorCancellation] CancellationToken cancellationToken = default)
     {
+        await using var watch = await WatchModelAsync(model);
+        await foreach (var e in watch.ReadAllAsync(cancellationToken)) yield return e;
+    }
+
+    /// <summary>
+    /// Subscribes to the events of <paramref name="model"/> and returns once the subscription is in place, so no event of
+    /// a deploy or scale called afterwards is missed (a subscription made while the call runs can miss its first events).
+    /// </summary>
+    public Task<ModelEventWatch> WatchModelAsync(string model)
+    {
         ArgumentException.ThrowIfNullOrWhiteSpace(model);
-        var events = System.Threading.Channels.Channel.CreateUnbounded<ModelEvent>();
-        var stream = grains.GetStreamProvider(StreamNames.Provider).GetStream<ModelEvent>(StreamId.Create(StreamNames.ModelEvents, model));
-        var handle = await stream.SubscribeAsync((e, _) =>
-        {
-            events.Writer.TryWrite(e);
-            return Task.CompletedTask;
-        });
-        try
-        {
-            await foreach (var e in events.Reader.ReadAllAsync(cancellationToken)) yield return e;
-        }
-        finally
-        {
-            await handle.UnsubscribeAsync();
-        }
+        return ModelEventWatch.Start(grains.GetStreamProvider(StreamNames.Provider).GetStream<ModelEvent>(StreamId.Create(StreamNames.ModelEvents, model)));
     }
 
     /// <summary>Unloads every instance of <paramref name="model"/>.</summary>

@@ -116,7 +116,8 @@ public sealed class AutoscalerGridTests(AutoscaleFixture grid, ITestOutputHelper
         var served = await Streamed.Collect(grid.Client.GenerateAsync(name, new GenerateRequest { PromptIds = Prompt, MaxTokens = 8, StopAtEos = false }));
         Assert.NotEqual(shard, served.Instance);
         Assert.Equal(8, served.TokenIds.Length);
-        Assert.Contains(events.Events, e => e.Kind == ModelEventKind.Planned && !before.Contains(e));
+        // Events arrive on the stream after the call that caused them: wait for the load's plan rather than look for it now.
+        await events.WaitFor(e => e.Kind == ModelEventKind.Planned && !before.Contains(e));
         await model.Undeploy();
     }
 
