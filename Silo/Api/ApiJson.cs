@@ -29,11 +29,18 @@ internal static class ApiJson
         {
             throw ApiException.Invalid(null, $"body: expected a JSON object, found invalid JSON ({e.Message})");
         }
+        catch (BadHttpRequestException e)
+        {
+            // Kestrel's refusal of the body itself: over MaxBodyBytes (413), or cut or malformed on the wire (400).
+            throw new ApiException(e.StatusCode, $"body: expected {(e.StatusCode == StatusCodes.Status413PayloadTooLarge ? $"at most {MaxBodyBytes >> 20} MiB" : "a whole request body")}, found {e.Message.TrimEnd('.')}",
+                "invalid_request_error");
+        }
         using (document)
         {
             var root = document.RootElement;
             if (root.ValueKind != JsonValueKind.Object)
                 throw ApiException.Invalid(null, $"body: expected a JSON object, found {JsonFields.KindName(root.ValueKind)}");
+            JsonStrings.Check(root, "");
             return root.Clone();
         }
     }

@@ -1,0 +1,75 @@
+using System.Text;
+using BlitzScale.Native.Tests.Fuzzing;
+using BlitzScale.Silo.Api;
+using BlitzScale.Silo.Tests.Api;
+using CsCheck;
+
+namespace BlitzScale.Silo.Tests.Fuzzing;
+
+/// <summary>
+/// The API's POST routes (completions, chat, tokenize, detokenize) on generated hostile bodies, fixed seeds, against a
+/// real silo serving the synthetic "tiny" model: every answer is a 2xx or the API's 4xx error object, within
+/// <see cref="Fuzz.CaseBound"/>, and the silo still answers a valid request afterwards. A failure prints the case's
+/// seed and request; its body goes to <c>Fuzzing/Corpus/&lt;route&gt;/</c> once fixed (<see cref="HttpCorpusReplayTests"/>).
+/// </summary>
+public sealed class HttpBodyFuzzTests(OpenApiSilo silo) : IClassFixture<OpenApiSilo>
+{
+    [Fact]
+    public void Random_bytes_are_refused_as_json_errors() => Run(HttpBodies.RandomBytes, 60, seed: 1401);
+
+    [Fact]
+    public void Valid_bodies_with_bytes_flipped_cut_or_repeated_answer_or_are_refused_clearly() => Run(HttpBodies.MutatedBytes, 120, seed: 1402);
+
+    [Fact]
+    public void Valid_bodies_with_values_of_other_types_answer_or_are_refused_clearly() => Run(HttpBodies.MutatedJson, 120, seed: 1403);
+
+    [Fact]
+    public void Hostile_field_values_and_unknown_fields_answer_or_are_refused_clearly() => Run(HttpBodies.HostileFields, 200, seed: 1404);
+
+    [Fact]
+    public void Chat_messages_of_every_wrong_shape_answer_or_are_refused_clearly() => Run(HttpBodies.HostileMessages, 100, seed: 1405);
+
+    [Fact]
+    public void Huge_strings_answer_or_are_refused_clearly() => Run(HttpBodies.HugeStrings, 12, seed: 1406);
+
+    [Fact]
+    public void A_body_over_the_size_limit_is_a_413_error_object()
+    {
+        var body = Encoding.UTF8.GetBytes($"{{\"model\": \"tiny\", \"prompt\": \"{new string('a', ApiJson.MaxBodyBytes)}\"}}");
+        string? failure = Check(new HttpCase(HttpRoute.Completions.Path, HttpCase.Json, body));
+        Assert.True(failure is null, failure);
+    }
+
+    [Theory]
+    [InlineData(65)]
+    [InlineData(100_000)]
+    public void A_body_nested_deeper_than_json_allows_is_a_400(int depth)
+    {
+        var body = Encoding.ASCII.GetBytes(new string('[', depth) + new string(']', depth));
+        string? failure = Check(new HttpCase(HttpRoute.Chat.Path, HttpCase.Json, body));
+        Assert.True(failure is null, failure);
+    }
+
+    private void Run(Gen<HttpCase> gen, int count, ulong seed)
+    {
+        Fuzz.Run(gen, count, seed, Send, _ => false, c => c.ToString());
+        StillServes();
+    }
+
+    private string? Check(HttpCase c)
+    {
+        var failure = Fuzz.Check(() => Send(c), _ => false);
+        StillServes();
+        return failure;
+    }
+
+    // On a thread of its own (Fuzz.Check's), so blocking on the request bounds it with the case's time limit.
+    private void Send(HttpCase c) => c.CheckAsync(silo.Http).GetAwaiter().GetResult();
+
+    private void StillServes()
+    {
+        var (response, body) = silo.PostAsync(HttpRoute.Completions.Path, HttpRoute.Completions.ValidBody).GetAwaiter().GetResult();
+        Assert.True(response.IsSuccessStatusCode, $"after the fuzzing, a valid request got {(int)response.StatusCode}: {body}");
+        Assert.Equal("text_completion", (string?)body!["object"]);
+    }
+}
