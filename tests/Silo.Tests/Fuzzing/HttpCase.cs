@@ -15,9 +15,9 @@ internal sealed record HttpCase(string Path, string? ContentType, byte[] Body)
 {
     public const string Json = "application/json";
 
-    /// <summary>Sends the case and checks its answer.</summary>
+    /// <summary>Sends the case and checks its answer; returns its status.</summary>
     /// <exception cref="HttpPropertyException">The answer broke the property (the message says how).</exception>
-    public async Task CheckAsync(HttpClient http)
+    public async Task<int> CheckAsync(HttpClient http)
     {
         using var request = new HttpRequestMessage(HttpMethod.Post, Path) { Content = new ByteArrayContent(Body) };
         if (ContentType is not null) request.Content.Headers.ContentType = MediaTypeHeaderValue.Parse(ContentType);
@@ -42,6 +42,7 @@ internal sealed record HttpCase(string Path, string? ContentType, byte[] Body)
             if (status >= 400) CheckError(status, media, text);
             else if (media == "text/event-stream") CheckStream(text);
             else CheckWhole(media, text);
+            return status;
         }
     }
 
