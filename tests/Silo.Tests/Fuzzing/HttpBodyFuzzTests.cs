@@ -1,3 +1,5 @@
+using System.Net;
+using System.Net.Sockets;
 using System.Text;
 using BlitzScale.Native.Tests.Fuzzing;
 using BlitzScale.Silo.Api;
@@ -46,6 +48,22 @@ public sealed class HttpBodyFuzzTests(OpenApiSilo silo) : IClassFixture<OpenApiS
     {
         var body = Encoding.ASCII.GetBytes(new string('[', depth) + new string(']', depth));
         Assert.Equal(400, Check(new HttpCase(HttpRoute.Chat.Path, HttpCase.Json, body)));
+    }
+
+    [Fact]
+    public async Task A_body_malformed_on_the_wire_is_a_400_error_object()
+    {
+        // A chunked body whose second chunk's size is not hexadecimal: Kestrel refuses it as the handler reads.
+        using var tcp = new TcpClient();
+        await tcp.ConnectAsync(IPAddress.Loopback, silo.Port);
+        var stream = tcp.GetStream();
+        await stream.WriteAsync(Encoding.ASCII.GetBytes(
+            $"POST {HttpRoute.Completions.Path} HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\nTransfer-Encoding: chunked\r\n\r\n5\r\n{{\"mod\r\nzz\r\n"));
+        string answer = await new StreamReader(stream, Encoding.UTF8).ReadToEndAsync().WaitAsync(Fuzz.CaseBound);
+        Assert.StartsWith("HTTP/1.1 400 ", answer);
+        Assert.Contains("application/json", answer);
+        Assert.Contains("\"message\":\"body: expected a whole request body, found ", answer);
+        StillServes();
     }
 
     private void Run(Gen<HttpCase> gen, int count, ulong seed)
