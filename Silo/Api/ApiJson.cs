@@ -17,7 +17,8 @@ internal static class ApiJson
     }
 
     /// <summary>The body as a JSON object.</summary>
-    /// <exception cref="ApiException">400: not JSON, or not an object.</exception>
+    /// <exception cref="ApiException">400: not JSON, not an object, or a string in it that is not text (invalid UTF-8, a lone
+    /// surrogate); 413 over <see cref="MaxBodyBytes"/>, 400 malformed on the wire (Kestrel's refusals).</exception>
     public static async Task<JsonElement> ReadObjectAsync(HttpContext context)
     {
         JsonDocument document;
@@ -32,8 +33,8 @@ internal static class ApiJson
         catch (BadHttpRequestException e)
         {
             // Kestrel's refusal of the body itself: over MaxBodyBytes (413), or cut or malformed on the wire (400).
-            throw new ApiException(e.StatusCode, $"body: expected {(e.StatusCode == StatusCodes.Status413PayloadTooLarge ? $"at most {MaxBodyBytes >> 20} MiB" : "a whole request body")}, found {e.Message.TrimEnd('.')}",
-                "invalid_request_error");
+            string expected = e.StatusCode == StatusCodes.Status413PayloadTooLarge ? $"at most {MaxBodyBytes >> 20} MiB" : "a whole request body";
+            throw new ApiException(e.StatusCode, $"body: expected {expected}, found {e.Message.TrimEnd('.')}", "invalid_request_error");
         }
         using (document)
         {
