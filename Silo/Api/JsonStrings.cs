@@ -9,30 +9,33 @@ namespace BlitzScale.Silo.Api;
 /// </summary>
 internal static class JsonStrings
 {
-    /// <exception cref="ApiException">400 naming the first property name or string value that is not text.</exception>
+    private const string Text = "text (valid UTF-8, surrogates in pairs)";
+
+    /// <param name="value">The value at <paramref name="at"/>.</param>
+    /// <param name="at">Its path in the body (<c>messages[0].content</c>); empty for the body itself.</param>
+    /// <exception cref="ApiException">400 naming the first string value, or the object with the first field name, that is not text.</exception>
     public static void Check(JsonElement value, string at)
     {
         switch (value.ValueKind)
         {
             case JsonValueKind.String:
-                Decode(at, () => value.GetString());
+                Decode(at, Text, () => value.GetString());
                 break;
             case JsonValueKind.Array:
                 int i = 0;
                 foreach (var item in value.EnumerateArray()) Check(item, $"{at}[{i++}]");
                 break;
             case JsonValueKind.Object:
-                int field = 0;
                 foreach (var property in value.EnumerateObject())
                 {
-                    string name = Decode($"{(at.Length == 0 ? "" : at + ".")}the name of field {field++}", () => property.Name);
+                    string name = Decode(at, $"field names that are {Text}", () => property.Name);
                     Check(property.Value, at.Length == 0 ? name : $"{at}.{name}");
                 }
                 break;
         }
     }
 
-    private static string Decode(string at, Func<string?> read)
+    private static string Decode(string at, string expected, Func<string?> read)
     {
         try
         {
@@ -40,8 +43,8 @@ internal static class JsonStrings
         }
         catch (InvalidOperationException e)
         {
-            string where = at.Length == 0 ? "body" : at;
-            throw ApiException.Invalid(at.Length == 0 ? null : at, $"{where}: expected text (valid UTF-8, surrogates in pairs), found {e.GetBaseException().Message.TrimEnd('.')}");
+            string? param = at.Length == 0 ? null : at;
+            throw ApiException.Invalid(param, $"{param ?? "body"}: expected {expected}, found {e.GetBaseException().Message.TrimEnd('.')}");
         }
     }
 }

@@ -34,6 +34,8 @@ public sealed class ApiErrorTests(OpenApiSilo silo) : IClassFixture<OpenApiSilo>
     [InlineData("""[1, 2]""", null, "body: expected a JSON object, found an array")]
     [InlineData("""{"model": "tiny", "prompt": "Hi \ud800"}""", "prompt", "prompt: expected text (valid UTF-8, surrogates in pairs), found")]
     [InlineData("""{"model": "tiny", "prompt": "Hi", "stop": ["a", "\udc00"]}""", "stop[1]", "stop[1]: expected text (valid UTF-8, surrogates in pairs), found")]
+    [InlineData("""{"model": "tiny", "prompt": "Hi", "a\ud800": 1}""", null, "body: expected field names that are text (valid UTF-8, surrogates in pairs), found")]
+    [InlineData("""{"model": "tiny", "prompt": "Hi", "stream_options": {"\udc00": 1}}""", "stream_options", "stream_options: expected field names that are text")]
     public async Task A_field_of_the_wrong_type_is_a_400_naming_it_with_what_was_expected_and_found(string body, string? param, string message)
     {
         var (response, error) = await silo.PostAsync("/v1/completions", body);
