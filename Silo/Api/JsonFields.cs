@@ -33,8 +33,10 @@ internal static class JsonFields
         { } other => throw Wrong(name, "a string", other),
     };
 
+    /// <summary>A string that is neither empty nor all whitespace (a model's name is a grain key, which cannot be blank).</summary>
     public static string RequiredString(JsonElement obj, string name) =>
-        String(obj, name) is { Length: > 0 } value ? value : throw ApiException.Invalid(name, $"{name}: expected a non-empty string, found {(Get(obj, name) is null ? "none" : "\"\"")}");
+        String(obj, name) is { } value && !string.IsNullOrWhiteSpace(value) ? value
+            : throw ApiException.Invalid(name, $"{name}: expected a non-blank string, found {(Get(obj, name) is { } found ? Describe(found) : "none")}");
 
     public static bool? Bool(JsonElement obj, string name) => Get(obj, name) switch
     {

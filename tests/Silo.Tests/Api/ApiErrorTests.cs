@@ -28,9 +28,14 @@ public sealed class ApiErrorTests(OpenApiSilo silo) : IClassFixture<OpenApiSilo>
     [InlineData("""{"model": "tiny", "prompt": "Hi", "stop": 3}""", "stop", "stop: expected a non-empty string or an array of non-empty strings, found the number 3")]
     [InlineData("""{"model": "tiny", "prompt": {"text": "Hi"}}""", "prompt", "prompt: expected a string, an array of strings")]
     [InlineData("""{"model": "tiny", "prompt": "Hi", "stream": "yes"}""", "stream", "stream: expected true or false, found the string \"yes\"")]
-    [InlineData("""{"prompt": "Hi"}""", "model", "model: expected a non-empty string, found none")]
+    [InlineData("""{"prompt": "Hi"}""", "model", "model: expected a non-blank string, found none")]
+    [InlineData("""{"model": " ", "prompt": "Hi"}""", "model", "model: expected a non-blank string, found the string \" \"")]
     [InlineData("""{"model": "tiny", "prompt": "Hi",""", null, "body: expected a JSON object, found invalid JSON")]
     [InlineData("""[1, 2]""", null, "body: expected a JSON object, found an array")]
+    [InlineData("""{"model": "tiny", "prompt": "Hi \ud800"}""", "prompt", "prompt: expected text (valid UTF-8, surrogates in pairs), found")]
+    [InlineData("""{"model": "tiny", "prompt": "Hi", "stop": ["a", "\udc00"]}""", "stop[1]", "stop[1]: expected text (valid UTF-8, surrogates in pairs), found")]
+    [InlineData("""{"model": "tiny", "prompt": "Hi", "a\ud800": 1}""", null, "body: expected field names that are text (valid UTF-8, surrogates in pairs), found")]
+    [InlineData("""{"model": "tiny", "prompt": "Hi", "stream_options": {"\udc00": 1}}""", "stream_options", "stream_options: expected field names that are text")]
     public async Task A_field_of_the_wrong_type_is_a_400_naming_it_with_what_was_expected_and_found(string body, string? param, string message)
     {
         var (response, error) = await silo.PostAsync("/v1/completions", body);
