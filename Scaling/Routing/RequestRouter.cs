@@ -6,24 +6,10 @@ namespace BlitzScale.Scaling.Routing;
 /// Routes one model's requests: to the instance with the least outstanding tokens among those that take requests
 /// (<see cref="InstanceLifecycle.TakesRequests"/>: Serving, LiveOld, LiveNew; never Loading, Draining, Warm, Failed or
 /// Inactive), ties to the lowest index. Outstanding tokens are the estimates of routed requests not yet released, less
-/// the tokens already produced for them. A LiveNew instance takes new requests only while it holds fewer than
-/// <see cref="LiveNewOpenLimit"/>: until its load completes it serves through its partner's free seats (ZigZag's split limit),
-/// so more would only wait there, where the partner or another instance could start them. Pure and deterministic; not
-/// thread-safe (a grain calls it from its turns).
+/// the tokens already produced for them. Pure and deterministic; not thread-safe (a grain calls it from its turns).
 /// </summary>
-/// <param name="liveNewOpenLimit">The most open requests a LiveNew instance is routed (default <see cref="DefaultLiveNewOpenLimit"/>).</param>
-public sealed class RequestRouter(ModelInstances instances, int liveNewOpenLimit = RequestRouter.DefaultLiveNewOpenLimit)
+public sealed class RequestRouter(ModelInstances instances)
 {
-    /// <summary>
-    /// Default of <see cref="LiveNewOpenLimit"/>: twice ZigZag's starting split limit — as many requests split at once, and as
-    /// many again advanced through the landed layers, ready for the next seats the partner frees.
-    /// </summary>
-    public const int DefaultLiveNewOpenLimit = 2 * Live.ZigZagOptions.DefaultInitialLimit;
-
-    /// <summary>The most open requests a LiveNew instance is routed.</summary>
-    public int LiveNewOpenLimit { get; } = liveNewOpenLimit >= 1 ? liveNewOpenLimit
-        : throw new ArgumentOutOfRangeException(nameof(liveNewOpenLimit), liveNewOpenLimit, "expected at least 1");
-
     private readonly Dictionary<long, Open> _open = [];
     private readonly Dictionary<int, (long Tokens, int Requests)> _perInstance = [];
     private long _lastId;
@@ -33,8 +19,14 @@ public sealed class RequestRouter(ModelInstances instances, int liveNewOpenLimit
     public RouteResult Route(long estimatedTokens)
     {
         ArgumentOutOfRangeException.ThrowIfNegative(estimatedTokens);
-        // A LiveNew instance at its limit is passed over; its partner (LiveOld, which always takes requests) is still there.
-        var best = Least(full => full.State == InstanceState.LiveNew && OpenRequests(full.Index) >= LiveNewOpenLimit);
+        InstanceLifecycle? best = null;
+        long bestTokens = 0;
+        // TakingRequests is in index order, so a strict < keeps the lowest index among equals.
+        foreach (var candidate in instances.TakingRequests)
+        {
+            long tokens = Outstanding(candidate.Index);
+            if (best is null || tokens < bestTokens) (best, bestTokens) = (candidate, tokens);
+        }
         if (best is null)
         {
             var failures = instances.All.Where(i => i.State == InstanceState.Failed).Select(i => $"{i.Shard}: {i.FailureReason}").ToList();
@@ -45,21 +37,6 @@ public sealed class RequestRouter(ModelInstances instances, int liveNewOpenLimit
         var (owed, requests) = _perInstance.GetValueOrDefault(ticket.Instance);
         _perInstance[ticket.Instance] = (owed + estimatedTokens, requests + 1);
         return RouteResult.To(ticket);
-    }
-
-    // The instance taking requests with the fewest outstanding tokens, skipping those `skip` names. TakingRequests is in
-    // index order, so a strict < keeps the lowest index among equals.
-    private InstanceLifecycle? Least(Func<InstanceLifecycle, bool> skip)
-    {
-        InstanceLifecycle? best = null;
-        long bestTokens = 0;
-        foreach (var candidate in instances.TakingRequests)
-        {
-            if (skip(candidate)) continue;
-            long tokens = Outstanding(candidate.Index);
-            if (best is null || tokens < bestTokens) (best, bestTokens) = (candidate, tokens);
-        }
-        return best;
     }
 
     /// <summary>

@@ -36,34 +36,6 @@ public sealed class RequestRouterTests
     }
 
     [Fact]
-    public void A_LiveNew_instance_takes_requests_up_to_its_limit_then_they_go_to_the_others_and_again_when_one_ends()
-    {
-        var router = new RequestRouter(_model, liveNewOpenLimit: 2);
-        Add(0, InstanceState.Serving);
-        _model.Add(1, "m/1/0", "h0/gpu1", "h0", Layers);
-        _model.StartLoading(1);
-        _model.LayersLanded(1, 1);
-        Assert.True(_model.Pair(1, 0).Applied);
-        // The partner is busy: LiveNew has the fewest outstanding tokens, so it takes requests up to its limit.
-        var busy = router.Route(1000).Ticket!.Value;
-        Assert.Equal(0, busy.Instance);
-        var first = router.Route(10).Ticket!.Value;
-        var second = router.Route(10).Ticket!.Value;
-        Assert.Equal((1, 1), (first.Instance, second.Instance));
-        // At its limit: the next go to LiveOld although it owes more.
-        Assert.Equal(0, router.Route(10).Ticket!.Value.Instance);
-        router.Release(first);
-        Assert.Equal(1, router.Route(10).Ticket!.Value.Instance);
-    }
-
-    [Fact]
-    public void A_LiveNew_limit_below_one_is_refused()
-    {
-        var error = Assert.Throws<ArgumentOutOfRangeException>(() => new RequestRouter(_model, liveNewOpenLimit: 0));
-        Assert.Equal("liveNewOpenLimit", error.ParamName);
-    }
-
-    [Fact]
     public void The_instance_with_the_least_outstanding_tokens_gets_the_request_and_ties_go_to_the_lowest_index()
     {
         Add(2, InstanceState.Serving);
