@@ -1,0 +1,113 @@
+using BlitzScale.Grains.Hosting;
+using BlitzScale.Grains.Interfaces.Serving;
+using BlitzScale.Native.Models.Synthetic;
+using BlitzScale.Native.Tensors;
+using Xunit.Abstractions;
+
+namespace BlitzScale.Grains.Tests.Reliability;
+
+/// <summary>
+/// A grid that loses host-b (Silo_1) while host-a receives parameters at 4 MB/s. The model is the synthetic stories15m
+/// shape in f32 (about 60 MB): far more than the sockets' buffers hold (4 MiB a side, doubled by the kernel), so when the
+/// source dies most of the image has not left it, and the load from host-b would take about 15 s. The model grain lives on
+/// Silo_0, which survives.
+/// </summary>
+public sealed class ChainKillFixture : SiloKillFixture
+{
+    public const double ReceiveMBps = 4;
+
+    /// <summary>The model's name: the first of "chain0", "chain1", … whose grain activated on Silo_0.</summary>
+    public string ModelName { get; private set; } = "";
+
+    /// <summary>The model directory.</summary>
+    public string ModelDirectory { get; private set; } = "";
+
+    protected override void ConfigureHost(GpuHostOptions host)
+    {
+        if (host.Host == HostA) host.ReceiveMBps = ReceiveMBps;
+    }
+
+    protected override async Task OnDeployedAsync()
+    {
+        ModelDirectory = ScratchPath("stories15m");
+        SyntheticModelWriter.Write(ModelDirectory, SyntheticShapes.Get("stories15m"), DType.F32, SyntheticSeed);
+        ModelName = await NameOnSilo("Silo_0", "chain");
+    }
+}
+
+/// <summary>
+/// Issue 14, failures while loading: a source silo killed mid-chain. host-b/gpu0 feeds a new instance on host-a/gpu1; host-b's
+/// silo is killed (not an injected event) while host-a/gpu1 still lacks layers. The target's load fails with its source lost,
+/// the model grain plans it again without that source, and the instance on host-a/gpu1 completes and serves exactly what the
+/// source served before the fault (greedy).
+/// </summary>
+public sealed class ChainKillTests(ChainKillFixture grid, ITestOutputHelper output) : IClassFixture<ChainKillFixture>
+{
+    private static readonly TimeSpan Limit = TimeSpan.FromSeconds(120);
+    private const string Source = GridFixture.HostB + "/gpu0";
+    private const string Target = GridFixture.HostA + "/gpu1";
+
+    [Fact]
+    public async Task A_source_silo_killed_mid_chain_leaves_the_target_loaded_from_elsewhere_and_serving_exactly()
+    {
+        var model = grid.Model(grid.ModelName);
+        await model.Deploy(new DeployRequest { ModelDirectory = grid.ModelDirectory, Instances = 1, Gpus = [Source], KvBlocks = 64, Policy = LoadPolicy.Blitz });
+        await grid.WaitUntilServing(grid.ModelName);
+        // The no-fault outputs, served by host-b/gpu0 (the only instance).
+        var reference = new List<(GenerateRequest Request, int[] Tokens)>();
+        foreach (var prompt in Prompts)
+            reference.Add((Request(prompt), (await Streamed.Collect(grid.Client.GenerateAsync(grid.ModelName, Request(prompt)))).TokenIds));
+
+        // host-b/gpu0 is the only source the chain may use: the new instance on host-a fetches it all over host-a's slow link.
+        var scaled = await model.Scale(new ScaleRequest { Instances = 2, Gpus = [Target], Sources = [Source] });
+        var fresh = scaled.Instances.Single(i => i.Gpu == Target);
+        var loading = await WaitFor(s => s.Instances.Single(i => i.Shard == fresh.Shard) is { LoadedBytes: > 0 } i && i.LoadedLayers < i.TotalLayers ? i : null,
+            "the new instance never landed a byte");
+        Assert.Equal(InstanceState.Loading, loading.State);
+        Assert.Contains(Source, loading.LoadedFrom ?? "");
+        output.WriteLine($"{fresh.Shard} loading from {loading.LoadedFrom}: {loading.LoadedBytes} bytes, {loading.LoadedLayers}/{loading.TotalLayers} layers when host-b dies");
+
+        await grid.Cluster.KillSiloAsync(grid.Cluster.Silos.Single(s => s.Name == "Silo_1"));
+
+        // The target's GPU holds a serving instance again: the load planned anew without host-b, not the first one.
+        var replanned = await WaitFor(s => s.Instances.FirstOrDefault(i => i.Gpu == Target && i.State == InstanceState.Serving), "host-a/gpu1 never served again");
+        output.WriteLine($"{replanned.Shard} loaded from {replanned.LoadedFrom} in {replanned.LoadSeconds:F1} s");
+        Assert.NotEqual(fresh.Shard, replanned.Shard);
+        Assert.DoesNotContain(GridFixture.HostB, replanned.LoadedFrom ?? "");
+
+        // The replanned instance itself serves every prompt exactly as before the fault, and so does the model through the grid.
+        var shard = grid.Shard(replanned.Shard);
+        foreach (var (request, tokens) in reference)
+        {
+            Assert.Equal(tokens, (await Streamed.Collect(shard.Generate(request)).WaitAsync(Limit)).TokenIds);
+            Assert.Equal(tokens, (await Streamed.Collect(grid.Client.GenerateAsync(grid.ModelName, request)).WaitAsync(Limit)).TokenIds);
+        }
+        await model.Undeploy();
+    }
+
+    private static readonly int[][] Prompts = [[1, 17, 42, 99, 7, 301], [1, 2000, 31000, 5], [1, 9]];
+
+    private static GenerateRequest Request(int[] prompt) => new() { PromptIds = prompt, MaxTokens = 24, StopAtEos = false };
+
+    // Polls the model's status until pick finds what it waits for; calls fail while the dead silo is not yet declared dead.
+    private async Task<InstanceStatus> WaitFor(Func<ModelStatus, InstanceStatus?> pick, string failure)
+    {
+        var deadline = DateTime.UtcNow + Limit;
+        string last = "";
+        while (DateTime.UtcNow < deadline)
+        {
+            try
+            {
+                var status = await grid.Model(grid.ModelName).GetStatus();
+                if (pick(status) is { } found) return found;
+                last = string.Join("; ", status.Instances.Select(i => $"{i.Shard} {i.Gpu} {i.State} {i.LoadedBytes} B from {i.LoadedFrom} {i.Error}"));
+            }
+            catch (Exception e) when (e is OrleansException or TimeoutException)
+            {
+                last = e.Message;
+            }
+            await Task.Delay(20);
+        }
+        throw new TimeoutException($"{failure} after {Limit.TotalSeconds} s; last seen: {last}");
+    }
+}
