@@ -7,14 +7,14 @@ using Xunit.Abstractions;
 namespace BlitzScale.Grains.Tests.Reliability;
 
 /// <summary>
-/// A grid that loses host-b (Silo_1) while host-a receives parameters at 4 MB/s. The model is the synthetic stories15m
+/// A grid that loses host-b (Silo_1) while host-a receives parameters at 8 MB/s (from peers and from its host copy alike). The model is the synthetic stories15m
 /// shape in f32 (about 60 MB): far more than the sockets' buffers hold (4 MiB a side, doubled by the kernel), so when the
-/// source dies most of the image has not left it, and the load from host-b would take about 15 s. The model grain lives on
+/// source dies most of the image has not left it, and the load from host-b would take about 8 s. The model grain lives on
 /// Silo_0, which survives.
 /// </summary>
 public sealed class ChainKillFixture : SiloKillFixture
 {
-    public const double ReceiveMBps = 4;
+    public const double ReceiveMBps = 8;
 
     /// <summary>The model's name: the first of "chain0", "chain1", … whose grain activated on Silo_0.</summary>
     public string ModelName { get; private set; } = "";
@@ -57,7 +57,9 @@ public sealed class ChainKillTests(ChainKillFixture grid, ITestOutputHelper outp
         var reference = new List<(GenerateRequest Request, int[] Tokens)>();
         foreach (var prompt in Prompts)
             reference.Add((Request(prompt), (await Streamed.Collect(grid.Client.GenerateAsync(grid.ModelName, Request(prompt)))).TokenIds));
+        Assert.All(reference, r => Assert.Equal(MaxTokens, r.Tokens.Length));
 
+        await using var events = await ModelEventLog.Follow(grid.Client, grid.ModelName);
         // host-b/gpu0 is the only source the chain may use: the new instance on host-a fetches it all over host-a's slow link.
         var scaled = await model.Scale(new ScaleRequest { Instances = 2, Gpus = [Target], Sources = [Source] });
         var fresh = scaled.Instances.Single(i => i.Gpu == Target);
@@ -69,10 +71,14 @@ public sealed class ChainKillTests(ChainKillFixture grid, ITestOutputHelper outp
 
         await grid.Cluster.KillSiloAsync(grid.Cluster.Silos.Single(s => s.Name == "Silo_1"));
 
-        // The target's GPU holds a serving instance again: the load planned anew without host-b, not the first one.
+        // The target's GPU holds a serving instance again, a new shard loaded on host-a (its copy or its other GPU): planned again without host-b
+        // (by the replan after the lost source, or by the count's restore after membership dropped host-b, whichever came first).
         var replanned = await WaitFor(s => s.Instances.FirstOrDefault(i => i.Gpu == Target && i.State == InstanceState.Serving), "host-a/gpu1 never served again");
         output.WriteLine($"{replanned.Shard} loaded from {replanned.LoadedFrom} in {replanned.LoadSeconds:F1} s");
+        foreach (var e in events.Events.Where(e => e.Kind is not (ModelEventKind.TransferProgress or ModelEventKind.LayerReady)))
+            output.WriteLine($"{e.Kind} {e.Shard} {e.Gpu} lost={e.LostSource} {e.Detail}");
         Assert.NotEqual(fresh.Shard, replanned.Shard);
+        Assert.StartsWith($"{GridFixture.HostA}/", replanned.LoadedFrom);
         Assert.DoesNotContain(GridFixture.HostB, replanned.LoadedFrom ?? "");
 
         // The replanned instance itself serves every prompt exactly as before the fault, and so does the model through the grid.
@@ -85,9 +91,10 @@ public sealed class ChainKillTests(ChainKillFixture grid, ITestOutputHelper outp
         await model.Undeploy();
     }
 
+    private const int MaxTokens = 24;
     private static readonly int[][] Prompts = [[1, 17, 42, 99, 7, 301], [1, 2000, 31000, 5], [1, 9]];
 
-    private static GenerateRequest Request(int[] prompt) => new() { PromptIds = prompt, MaxTokens = 24, StopAtEos = false };
+    private static GenerateRequest Request(int[] prompt) => new() { PromptIds = prompt, MaxTokens = MaxTokens, StopAtEos = false };
 
     // Polls the model's status until pick finds what it waits for; calls fail while the dead silo is not yet declared dead.
     private async Task<InstanceStatus> WaitFor(Func<ModelStatus, InstanceStatus?> pick, string failure)
