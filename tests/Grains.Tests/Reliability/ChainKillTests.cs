@@ -7,9 +7,10 @@ using Xunit.Abstractions;
 namespace BlitzScale.Grains.Tests.Reliability;
 
 /// <summary>
-/// A grid that loses host-b (Silo_1) while host-a receives parameters at 8 MB/s (from peers and from its host copy alike). The model is the synthetic stories15m
-/// shape in f32 (about 60 MB): far more than the sockets' buffers hold (4 MiB a side, doubled by the kernel), so when the
-/// source dies most of the image has not left it, and the load from host-b would take about 8 s. The model grain lives on
+/// A grid that loses host-b (Silo_1) while host-a receives parameters at 8 MB/s (from peers and from its host copy alike).
+/// The model is the synthetic stories15m shape in f32 (about 60 MB): far more than the sockets' buffers hold (4 MiB a side,
+/// doubled by the kernel), so when the source dies most of the image has not left it, and the load from host-b would take
+/// about 8 s. (stories260K, 1 MB, fits in the buffers: it landed whole from the killed silo.) The model grain lives on
 /// Silo_0, which survives.
 /// </summary>
 public sealed class ChainKillFixture : SiloKillFixture
