@@ -39,8 +39,8 @@ public sealed class ChainKillFixture : SiloKillFixture
 /// <summary>
 /// Issue 14, failures while loading: a source silo killed mid-chain. host-b/gpu0 feeds a new instance on host-a/gpu1; host-b's
 /// silo is killed (not an injected event) while host-a/gpu1 still lacks layers. The target's load fails with its source lost,
-/// the model grain plans it again without that source, and the instance on host-a/gpu1 completes and serves exactly what the
-/// source served before the fault (greedy).
+/// the model grain plans it again without that source, and the same shard fetches only the blobs it lacks, completes, and
+/// serves exactly what the source served before the fault (greedy).
 /// </summary>
 public sealed class ChainKillTests(ChainKillFixture grid, ITestOutputHelper output) : IClassFixture<ChainKillFixture>
 {
