@@ -401,6 +401,8 @@ internal sealed partial class ModelGrain : Grain, IModelGrain, IStreamSubscripti
         catch (Exception e)
         {
             LogReplanFailed(_logger, failed.Shard, e);
+            // A shard still Failed may hold the image it kept for the refeed: not planned again, it must let it go.
+            if (_instances.Find(failed.Index) is { State: InstanceState.Failed }) await UnloadQuietly(failed);
         }
     }
 
