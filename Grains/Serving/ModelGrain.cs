@@ -40,6 +40,8 @@ internal sealed partial class ModelGrain : Grain, IModelGrain, IStreamSubscripti
     // Facts about instances that are not their state: how often a load was planned again, what to do once drained.
     private readonly Dictionary<int, int> _replans = [];
     private readonly Dictionary<int, bool> _warmAfterDrain = [];
+    // Failed instances whose load is being planned again: not missing, for the count's restore.
+    private readonly HashSet<int> _replanning = [];
     private ModelDeployment? _deployment;
     private string? _hostCopy;
     private int _nextInstance;
@@ -380,6 +382,7 @@ internal sealed partial class ModelGrain : Grain, IModelGrain, IStreamSubscripti
     /// </summary>
     private async Task Replan(InstanceLifecycle failed, string lostSource)
     {
+        _replanning.Add(failed.Index);
         try
         {
             if (_deployment is null) return;
@@ -403,6 +406,10 @@ internal sealed partial class ModelGrain : Grain, IModelGrain, IStreamSubscripti
             LogReplanFailed(_logger, failed.Shard, e);
             // A shard still Failed may hold the image it kept for the refeed: not planned again, it must let it go.
             if (_instances.Find(failed.Index) is { State: InstanceState.Failed }) await UnloadQuietly(failed);
+        }
+        finally
+        {
+            _replanning.Remove(failed.Index);
         }
     }
 
