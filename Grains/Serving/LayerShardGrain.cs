@@ -164,7 +164,7 @@ internal sealed partial class LayerShardGrain(
         dataPlane.Register(Key, load.Sink);
         load.Start();
         _loading = LoadInBackground(model, load, policy, _gpuIndex, GrainFactory.GetGrain<IGpuGrain>(_gpu));
-        LogRefeeding(logger, Key, _gpu, load.Describe(), failed.LoadedBytes);
+        LogRefeeding(logger, Key, _gpu, load.Describe(), load.LoadedBytes);
         return true;
     }
 
