@@ -37,6 +37,14 @@ public interface ILayerShardGrain : IGrainWithStringKey
     [Alias("Unload")]
     Task Unload();
 
+    /// <summary>
+    /// After its load failed because a source was lost, fetches what the kept image still lacks from <paramref name="feeds"/>
+    /// (planned for the whole image; the blobs that landed and verified are not fetched again). False when the shard kept no
+    /// image to finish (it is not Failed, or its load failed otherwise); the caller then unloads it and loads anew.
+    /// </summary>
+    [Alias("Refeed")]
+    Task<bool> Refeed(IReadOnlyList<LoadFeed> feeds);
+
     /// <summary>Unloads because another instance needs the GPU memory, and says so on the model's event stream (<see cref="ModelEventKind.Evicted"/>).</summary>
     [Alias("Evict")]
     Task Evict();

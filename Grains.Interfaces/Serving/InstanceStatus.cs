@@ -32,4 +32,5 @@ public sealed record InstanceStatus(
     [property: Id(18)] long PrefilledTokens = 0,
     [property: Id(19)] double PrefillSeconds = 0,
     [property: Id(20)] double RecentTtftMs = 0,
-    [property: Id(21)] double RecentTbtMs = 0);
+    [property: Id(21)] double RecentTbtMs = 0,
+    [property: Id(22)] long FetchedBytes = 0);

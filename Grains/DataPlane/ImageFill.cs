@@ -20,7 +20,7 @@ internal static class ImageFill
         IReadOnlyList<LoadFeed> feeds, ImageSink sink, ModelDirectory files, HostDataPlane dataPlane, double? storageMBps,
         Action<int> blobLanded, CancellationToken cancellationToken)
     {
-        Check(feeds, sink.Layout);
+        Check(feeds, sink.Image);
         using var failed = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         var progress = new SynchronousProgress(blobLanded);
         var running = feeds.Select(feed => RunOneAsync(feed, sink, files, dataPlane, storageMBps, progress, failed)).ToList();
@@ -91,9 +91,31 @@ internal static class ImageFill
         }
     }
 
-    // Every blob of the image must come from exactly one feed.
-    private static void Check(IReadOnlyList<LoadFeed> feeds, ImageLayout layout)
+    /// <summary>
+    /// The parts of <paramref name="feeds"/> that the image still lacks: each feed cut to its runs of blobs not yet loaded
+    /// (a load planned again after a lost source fetches only those).
+    /// </summary>
+    public static IReadOnlyList<LoadFeed> Missing(IReadOnlyList<LoadFeed> feeds, ParameterImage image)
     {
+        var missing = new List<LoadFeed>();
+        foreach (var feed in feeds)
+        {
+            for (int blob = feed.FirstBlob; blob < feed.EndBlob; blob++)
+            {
+                if (image.IsLoaded(blob)) continue;
+                int end = blob + 1;
+                while (end < feed.EndBlob && !image.IsLoaded(end)) end++;
+                missing.Add(feed with { FirstBlob = blob, EndBlob = end });
+                blob = end;
+            }
+        }
+        return missing;
+    }
+
+    // Every blob the image lacks must come from exactly one feed; one it holds already from none or one.
+    private static void Check(IReadOnlyList<LoadFeed> feeds, ParameterImage image)
+    {
+        var layout = image.Layout;
         var covered = new int[layout.Blobs.Count];
         foreach (var feed in feeds)
         {
@@ -101,9 +123,11 @@ internal static class ImageFill
                 throw new ArgumentException($"feed from {feed.From}: blobs {feed.FirstBlob}..{feed.EndBlob} are not a range of the {covered.Length}-blob image");
             for (int b = feed.FirstBlob; b < feed.EndBlob; b++) covered[b]++;
         }
-        int bad = Array.FindIndex(covered, c => c != 1);
-        if (bad >= 0)
-            throw new ArgumentException($"the feeds cover blob {bad} {covered[bad]} time(s); every blob must come from exactly one feed");
+        for (int b = 0; b < covered.Length; b++)
+        {
+            if (covered[b] > 1 || covered[b] == 0 && !image.IsLoaded(b))
+                throw new ArgumentException($"the feeds cover blob {b} {covered[b]} time(s); every blob the image lacks must come from exactly one feed");
+        }
     }
 
     /// <summary>Reports on the caller's thread (the receive loop), unlike <see cref="Progress{T}"/>, which posts.</summary>

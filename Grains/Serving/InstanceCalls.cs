@@ -22,6 +22,8 @@ internal sealed class InstanceCalls(IGrainFactory grains)
     /// <summary>False when the shard no longer holds its parameters (it was evicted).</summary>
     public Task<bool> Revive(InstanceLifecycle instance) => HostContext.On(instance.Host, () => Shard(instance).Revive());
 
+    public Task<bool> Refeed(InstanceLifecycle instance, IReadOnlyList<LoadFeed> feeds) => HostContext.On(instance.Host, () => Shard(instance).Refeed(feeds));
+
     public Task Unload(InstanceLifecycle instance) => HostContext.On(instance.Host, async () => { await Shard(instance).Unload(); return 0; });
 
     public Task PairLive(InstanceLifecycle instance, LivePairing pairing) =>

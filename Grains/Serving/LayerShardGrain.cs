@@ -58,6 +58,8 @@ internal sealed partial class LayerShardGrain(
     private KvBlockAllocator? _liveBlocks;
     private TextTokenizer? _tokenizer;
     private double _tokensPerSecond;
+    // The load failed with a source lost and the image, its files and the GPU memory were kept for Refeed.
+    private bool _keptForRefeed;
 
     private string Key => this.GetPrimaryKeyString();
 
@@ -67,6 +69,13 @@ internal sealed partial class LayerShardGrain(
         {
             if (request == _request) return Status();
             throw new InvalidOperationException($"instance {Key} is already {_phase} on {_gpu} from {_request!.ModelDirectory}; unload it first");
+        }
+        if (_keptForRefeed)
+        {
+            // A new load replaces the image kept after a lost source.
+            _keptForRefeed = false;
+            await Release();
+            await GrainFactory.GetGrain<IGpuGrain>(_gpu).Release(Key);
         }
         var (gpuHost, gpuIndex) = GpuKey.Parse(request.Gpu);
         if (gpuHost != host.Host)
@@ -136,6 +145,27 @@ internal sealed partial class LayerShardGrain(
             model.Dispose();
             throw;
         }
+    }
+
+    public async Task<bool> Refeed(IReadOnlyList<LoadFeed> feeds)
+    {
+        if (_phase != ShardPhase.Failed || !_keptForRefeed || _load is not { } failed || _openFiles is not { } model || _policy is not { } policy)
+            return false;
+        _keptForRefeed = false;
+        // Peers reading the failed load's sink are cut first: the new sink takes its place under the same id.
+        await dataPlane.RetireAsync(Key);
+        string modelName = ModelName;
+        var load = new ShardLoad(Key, ImageFill.Missing(feeds, failed.Image), failed.Image, failed.TotalBytes, (feed, bytes) => metrics.Grid.Landed(modelName, feed, bytes));
+        _load = load;
+        _phase = ShardPhase.Loading;
+        _error = null;
+        _loadTracking?.Dispose();
+        _loadTracking = metrics.Grid.TrackLoading(Key, modelName, () => Volatile.Read(ref _loadedLayers));
+        dataPlane.Register(Key, load.Sink);
+        load.Start();
+        _loading = LoadInBackground(model, load, policy, _gpuIndex, GrainFactory.GetGrain<IGpuGrain>(_gpu));
+        LogRefeeding(logger, Key, _gpu, load.Describe(), load.LoadedBytes);
+        return true;
     }
 
     public Task Begin()
@@ -302,6 +332,7 @@ internal sealed partial class LayerShardGrain(
         _load?.Cancel();
         if (_loading is { } loading) await loading.ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing | ConfigureAwaitOptions.ContinueOnCapturedContext);
         _phase = ShardPhase.Empty;
+        _keptForRefeed = false;
         await Release();
         if (_gpu.Length > 0) await GrainFactory.GetGrain<IGpuGrain>(_gpu).Release(Key);
         _request = null;
@@ -392,8 +423,14 @@ internal sealed partial class LayerShardGrain(
             _error = e.Message;
             if (_phase == ShardPhase.Empty) return;
             _phase = ShardPhase.Failed;
-            await Release();
-            await gpu.Release(Key);
+            // A lost source leaves what landed and verified good: kept (image, files, GPU memory) for the model grain's Refeed,
+            // unless the image is shared with a live pair's engine. Anything else frees it all.
+            _keptForRefeed = e is FeedFailedException { SourceLost: true } && _live is null && _liveEngine is null;
+            if (!_keptForRefeed)
+            {
+                await Release();
+                await gpu.Release(Key);
+            }
             await ModelEvents.Publish(this, StateEvent(ModelEventKind.Failed, e.Message) with
             {
                 LostSource = e is FeedFailedException { SourceLost: true } lost ? lost.Feed.From : null,
@@ -443,7 +480,7 @@ internal sealed partial class LayerShardGrain(
             stats?.TokensGenerated ?? 0, Rate(stats?.TokensGenerated ?? 0), _error,
             _load?.Seconds ?? 0, _load?.Describe(), _load?.LoadedBytes ?? 0,
             stats?.QueuedPrefillTokens ?? 0, stats?.RunningDecodeTokens ?? 0, stats?.PrefilledTokens ?? 0, stats?.PrefillSeconds ?? 0,
-            stats?.RecentTtftMs ?? 0, stats?.RecentTbtMs ?? 0);
+            stats?.RecentTtftMs ?? 0, stats?.RecentTbtMs ?? 0, _load?.FetchedBytes ?? 0);
     }
 
     // Tokens/s between two status reads at least half a second apart.
@@ -480,6 +517,9 @@ internal sealed partial class LayerShardGrain(
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Instance {Shard} loading onto {Gpu} from {Feeds}: {ParameterBytes} parameter bytes, {KvBlocks} KV blocks")]
     private static partial void LogLoading(ILogger logger, string shard, string gpu, string feeds, long parameterBytes, int kvBlocks);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Instance {Shard} on {Gpu} refeeding from {Feeds}: {KeptBytes} bytes kept from the load that lost its source")]
+    private static partial void LogRefeeding(ILogger logger, string shard, string gpu, string feeds, long keptBytes);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Instance {Shard} fetches from {Source}: {Reason}")]
     private static partial void LogTransport(ILogger logger, string shard, string source, string reason);

@@ -115,7 +115,8 @@ internal sealed partial class ModelGrain
         _restoring = true;
         try
         {
-            int missing = _wanted - _instances.All.Count(i => i.IsActive);
+            // An instance being planned again after a lost source keeps its GPU and comes back: it is not missing.
+            int missing = _wanted - _instances.All.Count(i => i.IsActive || _replanning.Contains(i.Index));
             if (missing <= 0) return;
             var hosts = await Hosts();
             var live = hosts.Select(h => h.Host).ToHashSet(StringComparer.Ordinal);

@@ -40,6 +40,8 @@ internal sealed partial class ModelGrain : Grain, IModelGrain, IStreamSubscripti
     // Facts about instances that are not their state: how often a load was planned again, what to do once drained.
     private readonly Dictionary<int, int> _replans = [];
     private readonly Dictionary<int, bool> _warmAfterDrain = [];
+    // Failed instances whose load is being planned again: not missing, for the count's restore.
+    private readonly HashSet<int> _replanning = [];
     private ModelDeployment? _deployment;
     private string? _hostCopy;
     private int _nextInstance;
@@ -275,6 +277,8 @@ internal sealed partial class ModelGrain : Grain, IModelGrain, IStreamSubscripti
             case ModelEventKind.Failed:
                 Failed(instance, item.Detail ?? "failed");
                 if (item.LostSource is { } lost && _replans.GetValueOrDefault(instance.Index) < MaxReplans) await Replan(instance, lost);
+                // Not planned again: the shard kept its image for a refeed that will not come.
+                else if (item.LostSource is not null) await UnloadQuietly(instance);
                 break;
             case ModelEventKind.Evicted:
                 Forget(instance);
@@ -373,26 +377,54 @@ internal sealed partial class ModelGrain : Grain, IModelGrain, IStreamSubscripti
 
     /// <summary>
     /// A new instance lost a source mid-transfer: plan its load again on the same GPU without that source (other GPUs, the
-    /// host copy, or storage), once or twice, not forever.
+    /// host copy, or storage), once or twice, not forever. The shard keeps what landed and verified and fetches only the rest;
+    /// a shard that kept nothing is unloaded and a new instance loads the whole image.
     /// </summary>
     private async Task Replan(InstanceLifecycle failed, string lostSource)
     {
+        _replanning.Add(failed.Index);
         try
         {
             if (_deployment is null) return;
             int replans = _replans.GetValueOrDefault(failed.Index);
-            Forget(failed);
-            await UnloadQuietly(failed);
+            bool excludeHostCopy = TransferPlan.HostOfHostCopy(lostSource) is not null;
             LogReplanning(_logger, failed.Shard, lostSource);
             await Publish(ModelEventKind.Planned, $"replanning the load onto {failed.Gpu}: source {lostSource} was lost");
+            if (await Refeed(failed, lostSource, excludeHostCopy))
+            {
+                _replans[failed.Index] = replans + 1;
+                return;
+            }
+            Forget(failed);
+            await UnloadQuietly(failed);
             var sources = _instances.LoadSources.Where(s => s.Gpu != lostSource).Select(s => s.Gpu).ToList();
-            var added = await ScaleUp(await Hosts(), 1, [failed.Gpu], sources, revive: false, excludeHostCopy: TransferPlan.HostOfHostCopy(lostSource) is not null);
+            var added = await ScaleUp(await Hosts(), 1, [failed.Gpu], sources, revive: false, excludeHostCopy);
             foreach (var instance in added) _replans[instance.Index] = replans + 1;
         }
         catch (Exception e)
         {
             LogReplanFailed(_logger, failed.Shard, e);
+            // A shard still Failed may hold the image it kept for the refeed: not planned again, it must let it go.
+            if (_instances.Find(failed.Index) is { State: InstanceState.Failed }) await UnloadQuietly(failed);
         }
+        finally
+        {
+            _replanning.Remove(failed.Index);
+        }
+    }
+
+    /// <summary>Plans the whole image of a failed instance without the lost source and has its shard fetch what it lacks.</summary>
+    private async Task<bool> Refeed(InstanceLifecycle failed, string lostSource, bool excludeHostCopy)
+    {
+        var senders = _instances.LoadSources.Where(s => s.Gpu != lostSource).ToList();
+        var plan = await new FeedPlanning(GrainFactory, Model).Plan(await Hosts(), _deployment!, [failed], senders, excludeHostCopy ? null : _hostCopy);
+        if (!await Calls.Refeed(failed, plan.Feeds[failed.Gpu])) return false;
+        _instances.Reset(failed.Index);
+        _instances.StartLoading(failed.Index);
+        LogPlanned(_logger, Model, plan.Description);
+        await Publish(ModelEventKind.Planned, plan.Description);
+        Changed();
+        return true;
     }
 
     /// <summary>

@@ -17,6 +17,7 @@ internal sealed class ShardLoad(string shard, IReadOnlyList<LoadFeed> feeds, Par
     private readonly Channel<int> _landed = Channel.CreateUnbounded<int>();
     private readonly CancellationTokenSource _cancel = new();
     private double _seconds = -1;
+    private long _fetched;
 
     public string Shard { get; } = shard;
     public IReadOnlyList<LoadFeed> Feeds { get; } = feeds;
@@ -37,6 +38,9 @@ internal sealed class ShardLoad(string shard, IReadOnlyList<LoadFeed> feeds, Par
             return bytes;
         }
     }
+
+    /// <summary>Bytes of the blobs this load brought (whole blobs; the image may have held others before it began).</summary>
+    public long FetchedBytes => Interlocked.Read(ref _fetched);
 
     /// <summary>The feeds start now: the load's clock starts here.</summary>
     public void Start() => _clock.Restart();
@@ -95,6 +99,7 @@ internal sealed class ShardLoad(string shard, IReadOnlyList<LoadFeed> feeds, Par
     private void Landed(int blob)
     {
         _landed.Writer.TryWrite(blob);
+        Interlocked.Add(ref _fetched, Image.Layout.Blobs[blob].ByteLength);
         if (blobLanded is null) return;
         // Feeds cover disjoint blob ranges (ImageFill checks), so exactly one brought this blob.
         var feed = Feeds.First(f => blob >= f.FirstBlob && blob < f.EndBlob);

@@ -210,8 +210,10 @@ public sealed class DataPlaneTests(GridFixture grid, ITestOutputHelper output) :
         Assert.Contains($"from {B1} (Network {deadPeer}) failed", failed.Detail);
         var status = await grid.Shard(shard).GetStatus();
         Assert.Equal(InstanceState.Failed, status.State);
-        Assert.DoesNotContain(shard, (await grid.Gpu(A0).GetStatus()).Residents.Select(r => r.Shard));
+        // The image and its GPU memory are kept for a refeed (the model grain's replan) until the shard is unloaded.
+        Assert.Contains(shard, (await grid.Gpu(A0).GetStatus()).Residents.Select(r => r.Shard));
         await grid.Shard(shard).Unload();
+        Assert.DoesNotContain(shard, (await grid.Gpu(A0).GetStatus()).Residents.Select(r => r.Shard));
     }
 
     [Fact]

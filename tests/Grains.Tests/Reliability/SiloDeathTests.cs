@@ -1,12 +1,6 @@
-using System.Collections.Concurrent;
-using BlitzScale.Grains.Hosting;
 using BlitzScale.Grains.Interfaces.Serving;
 using BlitzScale.Native.Models.Synthetic;
 using BlitzScale.Native.Tensors;
-using Microsoft.Extensions.DependencyInjection;
-using Orleans.Configuration;
-using Orleans.Serialization;
-using Orleans.Storage;
 using Xunit.Abstractions;
 
 namespace BlitzScale.Grains.Tests.Reliability;
@@ -16,13 +10,11 @@ namespace BlitzScale.Grains.Tests.Reliability;
 /// seconds; "dies" (the synthetic model with a long context) has one instance per host, and its model grain lives on
 /// Silo_1 (host-b), the silo the test kills. <see cref="NoFault"/> is a greedy generation run before any fault.
 /// </summary>
-public sealed class SiloDeathFixture : GridFixture
+public sealed class SiloDeathFixture : SiloKillFixture
 {
     public const int Context = 8192;
     public const int MaxTokens = 1500;
     public static readonly int[] Prompt = [1, 17, 42, 99, 7, 301];
-
-    private readonly ConcurrentDictionary<string, (object State, string ETag)> _store = new();
 
     /// <summary>The model's name: the first of "dies0", "dies1", … whose grain activated on Silo_1.</summary>
     public string ModelName { get; private set; } = "";
@@ -34,17 +26,6 @@ public sealed class SiloDeathFixture : GridFixture
     public IReadOnlyList<int> NoFault { get; private set; } = [];
 
     public static GenerateRequest Request() => new() { PromptIds = Prompt, MaxTokens = MaxTokens, StopAtEos = false };
-
-    protected override void ConfigureSilo(ISiloBuilder silo)
-    {
-        silo.Services.AddKeyedSingleton<IGrainStorage>(GridStorage.Name, (sp, _) => new SharedGrainStorage(_store, sp.GetRequiredService<DeepCopier>()));
-        silo.Configure<ClusterMembershipOptions>(o =>
-        {
-            o.ProbeTimeout = TimeSpan.FromSeconds(1);
-            o.NumMissedProbesLimit = 2;
-            o.NumVotesForDeathDeclaration = 1;
-        });
-    }
 
     protected override async Task OnDeployedAsync()
     {
@@ -58,20 +39,6 @@ public sealed class SiloDeathFixture : GridFixture
             await WaitUntilServing(name);
         }
         NoFault = (await Streamed.Collect(Client.GenerateAsync(ModelName, Request()))).TokenIds;
-    }
-
-    // Placement of a model grain is the runtime's choice: activate names until one lands on the silo asked for.
-    private async Task<string> NameOnSilo(string siloName, string prefix)
-    {
-        var silo = Cluster.Silos.Single(s => s.Name == siloName).SiloAddress;
-        var management = Client.GetGrain<IManagementGrain>(0);
-        for (int i = 0; i < 64; i++)
-        {
-            string name = $"{prefix}{i}";
-            await Assert.ThrowsAsync<KeyNotFoundException>(() => Model(name).GetStatus());
-            if (await management.GetActivationAddress(Model(name)) == silo) return name;
-        }
-        throw new InvalidOperationException($"no model grain of 64 named {prefix}… activated on {siloName}");
     }
 }
 
