@@ -47,11 +47,17 @@ public sealed class LiveGridTests(SlowReceiveFixture grid) : IClassFixture<SlowR
 
         // Requests keep arriving while the layers land, two at a time: the router sends the first of a pair to the least loaded
         // instance and the second to the other (one with the first's tokens outstanding has more), so once the new instance
-        // takes requests it gets some even when the busy one has drained between pairs.
+        // takes requests it gets some even when the busy one has drained between pairs. At least six stay unfinished, so the
+        // busy instance still has open requests whenever a layer lands (pairing needs them), however fast this machine serves.
         while (!events.Events.Any(e => e.Kind == ModelEventKind.Serving && e.Shard == fresh))
         {
-            for (int i = 0; i < 2; i++) requests.Add(Run(goldens[requests.Count % goldens.Count], clock));
-            await Task.Delay(100);
+            do
+            {
+                for (int i = 0; i < 2; i++) requests.Add(Run(goldens[requests.Count % goldens.Count], clock));
+            }
+            // Bounded: requests that fail at once would otherwise be replaced forever.
+            while (requests.Count(r => !r.IsCompleted) < 6 && requests.Count < 1000);
+            await Task.Delay(50);
         }
         double loadedAtMs = clock.Elapsed.TotalMilliseconds;
         var all = Task.WhenAll(requests);
