@@ -63,27 +63,17 @@ internal static class LiveBenchmark
         report.Backend = options.Backend;
         if (options.Backend == "timed")
         {
-            var profile = CostProfile.Load(Path.GetFullPath(options.CostProfile
-                ?? throw new ArgumentException($"--backend timed needs --cost-profile FILE (e.g. {LiveOptions.DefaultCostProfile})")), options.CostModel);
-            double d;
-            if (options.TimeDilation is { } given)
-            {
-                TimeDilation.ThrowIfInvalid(given, "--time-dilation");
-                d = given;
-                report.TimeDilationSource = "given (--time-dilation)";
-            }
-            else
-            {
-                var derived = TimeDilation.Derive(profile.LayerBytes, options.RealLinkGbps, report.LayerBytes, options.LinkMbit);
-                d = Math.Round(derived.Factor, 3);
-                report.TimeDilationSource = $"derived: {derived}";
-            }
+            var timed = TimedSetup.Resolve(options.CostProfile, options.CostModel, options.TimeDilation, options.RealLinkGbps, report.LayerBytes, options.LinkMbit,
+                $"--backend timed needs --cost-profile FILE (e.g. {LiveOptions.DefaultCostProfile})");
+            var profile = timed.Profile;
+            double d = timed.Dilation;
+            report.TimeDilationSource = timed.DilationSource;
             report.Emulated = true;
             report.CostProfile = profile.Path;
             report.CostModel = profile.Model;
             report.TimeDilation = d;
-            report.Backend = TimedEngine.Describe(profile, d);
-            siloArgs += FormattableString.Invariant($" --cost-profile {profile.Path} --cost-model {profile.Model} --time-dilation {d}");
+            report.Backend = timed.Backend;
+            siloArgs += " " + timed.SiloArgs;
             profileRps = Math.Round(LiveRates.ProfileRps(profile, d, report.Layers, contextLength, options.SequencesPerInstance,
                 options.PromptTokens, options.OutputTokens), 2);
             progress($"{report.Backend}; {report.TimeDilationSource}");

@@ -44,26 +44,16 @@ internal static class ReplayBenchmark
         }
 
         // The timed backend: the profile's costs, stretched by D so the testbed's slower links keep the real cluster's proportions.
-        var profile = CostProfile.Load(Path.GetFullPath(options.CostProfile
-            ?? throw new ArgumentException($"bench replay runs the timed backend: give --cost-profile FILE (e.g. {LiveOptions.DefaultCostProfile})")), options.CostModel);
-        double d;
-        if (options.TimeDilation is { } given)
-        {
-            TimeDilation.ThrowIfInvalid(given, "--time-dilation");
-            d = given;
-            report.TimeDilationSource = "given (--time-dilation)";
-        }
-        else
-        {
-            var derived = TimeDilation.Derive(profile.LayerBytes, options.RealLinkGbps, layerBytes, options.LinkMbit);
-            d = Math.Round(derived.Factor, 3);
-            report.TimeDilationSource = $"derived: {derived}";
-        }
+        var timed = TimedSetup.Resolve(options.CostProfile, options.CostModel, options.TimeDilation, options.RealLinkGbps, layerBytes, options.LinkMbit,
+            $"bench replay runs the timed backend: give --cost-profile FILE (e.g. {LiveOptions.DefaultCostProfile})");
+        var profile = timed.Profile;
+        double d = timed.Dilation;
+        report.TimeDilationSource = timed.DilationSource;
         report.CostProfile = profile.Path;
         report.CostModel = profile.Model;
         report.TimeDilation = d;
-        report.Backend = TimedEngine.Describe(profile, d);
-        string siloArgs = FormattableString.Invariant($"--backend timed --cost-profile {profile.Path} --cost-model {profile.Model} --time-dilation {d}");
+        report.Backend = timed.Backend;
+        string siloArgs = "--backend timed " + timed.SiloArgs;
         progress($"{report.Backend}; {report.TimeDilationSource}");
 
         // The whole trace at its own pace first: its mean token counts give one instance's capacity, which gives the rate.
