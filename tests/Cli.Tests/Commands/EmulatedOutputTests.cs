@@ -29,7 +29,7 @@ public sealed class EmulatedOutputTests(CliFixture fixture) : IClassFixture<CliF
         _profile = _dir.File("costs.jsonl");
         await File.WriteAllTextAsync(_profile, Profile);
         int siloPort = FreePorts.Next(), gatewayPort = FreePorts.Next();
-        _silo = BlitzSilo.Build(new SiloOptions { SiloPort = siloPort, PrimarySiloPort = siloPort, GatewayPort = gatewayPort, Dashboard = false },
+        _silo = BlitzSilo.Build(new SiloOptions { SiloPort = siloPort, PrimarySiloPort = siloPort, GatewayPort = gatewayPort, Dashboard = false, Api = false },
             new GpuHostOptions
             {
                 Host = "timed-host", Gpus = 1, GpuMemoryGiB = 1, Backend = GpuHostOptions.TimedBackend,

@@ -37,7 +37,7 @@ public sealed class InProcessReplayTests(CliFixture fixture) : IClassFixture<Cli
         string profile = _dir.File("costs.jsonl");
         await File.WriteAllTextAsync(profile, Profile);
         int siloPort = FreePorts.Next(), gatewayPort = FreePorts.Next();
-        _silo = BlitzSilo.Build(new SiloOptions { SiloPort = siloPort, PrimarySiloPort = siloPort, GatewayPort = gatewayPort, Dashboard = false },
+        _silo = BlitzSilo.Build(new SiloOptions { SiloPort = siloPort, PrimarySiloPort = siloPort, GatewayPort = gatewayPort, Dashboard = false, Api = false },
             new GpuHostOptions
             {
                 Host = Host, Gpus = 2, GpuMemoryGiB = 1, Backend = GpuHostOptions.TimedBackend, CostProfile = profile, CostModel = "replay-test", TimeDilation = 1,
