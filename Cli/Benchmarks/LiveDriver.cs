@@ -41,6 +41,8 @@ internal static class LiveDriver
             await foreach (var update in generate(arrival, stop).WithCancellation(stop))
             {
                 if (update.Instance is { } name) shard ??= name;
+                // A request the busy instance handed to its live partner counts as the partner's.
+                if (update.HandedTo is { } partner) shard = partner;
                 if (update.TokenId < 0) continue;
                 first ??= clock.Elapsed.TotalSeconds;
                 tokens++;

@@ -48,6 +48,8 @@ internal static class ReplayDriver
             await foreach (var update in generate(arrival, stop).WithCancellation(stop))
             {
                 if (update.Instance is { } name) shard ??= name;
+                // A request the busy instance handed to its live partner counts as the partner's.
+                if (update.HandedTo is { } partner) shard = partner;
                 if (update.Finish is { } f) finish = f;
                 if (update.TokenId >= 0) tokens.Add(Seconds(time, origin));
             }

@@ -41,4 +41,11 @@ public sealed record GenerateRequest
     /// indices continue from here. 0 for a new request.
     /// </summary>
     [Id(9)] public int TokensBefore { get; init; }
+
+    /// <summary>
+    /// Set by a busy instance that hands a waiting request to its live-scaling partner and relays the tokens: the partner
+    /// serves it without counting it in its serving metrics, since the instance the caller is connected to counts it.
+    /// Callers leave it false.
+    /// </summary>
+    [Id(10)] public bool Relayed { get; init; }
 }

@@ -26,4 +26,10 @@ public sealed record GenerationUpdate
     /// from a cost profile (first update only).
     /// </summary>
     [Id(7)] public bool Emulated { get; init; }
+    /// <summary>
+    /// On the first token of a request that a busy instance handed over to its live-scaling partner (a new instance still
+    /// loading), the partner's shard: it computes the request from there on while the stream stays with the first instance.
+    /// Null otherwise.
+    /// </summary>
+    [Id(8)] public string? HandedTo { get; init; }
 }

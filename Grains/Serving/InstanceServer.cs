@@ -5,6 +5,7 @@ using BlitzScale.Grains.Serving.Live;
 using BlitzScale.Native.Engine;
 using BlitzScale.Native.Sampling;
 using BlitzScale.Native.Serving;
+using BlitzScale.Scaling.Live;
 using BlitzScale.Scaling.Serving;
 
 namespace BlitzScale.Grains.Serving;
@@ -20,7 +21,9 @@ namespace BlitzScale.Grains.Serving;
 /// <para>Paired as LiveOld in live scaling, it also runs the tails of split requests (<see cref="RunSplitAsync"/>): layers
 /// [j, L) and the head on hidden states its LiveNew partner computed, in the same steps as its own requests. It pulls a new
 /// split request when it has a seat; the partner's live limit bounds how many are split at once, and a pulled request takes
-/// the next freed KV blocks before this instance's own waiting requests, so its running requests keep their pace.</para>
+/// the next freed KV blocks before this instance's own waiting requests, so its running requests keep their pace. It also
+/// hands the waiting requests it cannot seat soon to the partner (<see cref="HandOverTo"/>, <see cref="LiveHandover"/>) and
+/// relays their tokens: the caller's stream stays this instance's.</para>
 /// <para>The loop is a task, not a thread: it only plans and delivers, and awaits the device for compute. It sleeps
 /// on a signal when idle. Every batcher call and every write to a request's stream happens under one lock, so
 /// a request leaves the batcher and its stream ends together.</para>
@@ -36,6 +39,10 @@ public sealed class InstanceServer : IAsyncDisposable
     private readonly List<SplitSequence> _splits = [];
     private readonly KvBlockAllocator? _sharedBlocks;
     private Func<Task<bool>>? _pull;
+    // LiveOld: where waiting requests go (the partner's generate), and those relayed from there, by id.
+    private Func<ServingRequest, CancellationToken, IAsyncEnumerable<ServedToken>>? _handOff;
+    private readonly Dictionary<string, (RequestStream Stream, CancellationTokenSource Stop)> _relayed = new(StringComparer.Ordinal);
+    private long _handedOver;
     private int _offered;
     private bool _pulling;
     // Capacity 1, extra signals dropped: any number of submissions while the loop is busy wake it once.
@@ -145,6 +152,23 @@ public sealed class InstanceServer : IAsyncDisposable
         _wake.Writer.TryWrite(true);
     }
 
+    /// <summary>
+    /// LiveOld: serve the waiting requests this instance cannot seat soon (<see cref="LiveHandover.ToHandOver"/>) through
+    /// <paramref name="partner"/> (the LiveNew partner's generate), relaying their tokens to their callers here. Null stops
+    /// handing over (the pair finished); requests already handed over finish there.
+    /// </summary>
+    public void HandOverTo(Func<ServingRequest, CancellationToken, IAsyncEnumerable<ServedToken>>? partner)
+    {
+        lock (_gate) _handOff = partner;
+        _wake.Writer.TryWrite(true);
+    }
+
+    /// <summary>Requests handed over to a live partner so far.</summary>
+    public long HandedOver
+    {
+        get { lock (_gate) return _handedOver; }
+    }
+
     /// <summary>LiveOld: the partner holds <paramref name="blocked"/> requests that have run every layer it has.</summary>
     public void Offered(int blocked)
     {
@@ -252,7 +276,7 @@ public sealed class InstanceServer : IAsyncDisposable
         }
         var stream = new RequestStream(
             new ServingSequence(request.Id, request.PromptIds, request.MaxTokens, request.StopAtEos),
-            new Sampler(request.Sampling));
+            new Sampler(request.Sampling), request);
         lock (_gate)
         {
             ObjectDisposedException.ThrowIf(_disposed, this);
@@ -270,7 +294,10 @@ public sealed class InstanceServer : IAsyncDisposable
         lock (_gate)
         {
             string id = stream.Sequence.Id;
-            if (_streams.TryGetValue(id, out var current) && ReferenceEquals(current, stream)
+            // A relayed request ends when its relay stops: that closes the stream.
+            if (_relayed.TryGetValue(id, out var relayed) && ReferenceEquals(relayed.Stream, stream))
+                relayed.Stop.Cancel();
+            else if (_streams.TryGetValue(id, out var current) && ReferenceEquals(current, stream)
                 && _batcher.Cancel(id) == CancelOutcome.Removed)
             {
                 _streams.Remove(id);
@@ -293,6 +320,7 @@ public sealed class InstanceServer : IAsyncDisposable
                 lock (_gate)
                 {
                     step = NextStep();
+                    HandOverWaiting();
                     StartPullIfRoom();
                 }
                 if (step is null)
@@ -422,6 +450,58 @@ public sealed class InstanceServer : IAsyncDisposable
         });
     }
 
+    // LiveOld: the waiting requests this instance will not seat soon go to the partner; under the lock.
+    private void HandOverWaiting()
+    {
+        if (_handOff is not { } partner || _disposed) return;
+        int count = LiveHandover.ToHandOver(_batcher.Waiting, _batcher.Running);
+        if (count == 0) return;
+        foreach (var sequence in _batcher.TakeWaiting(count))
+        {
+            if (!_streams.Remove(sequence.Id, out var stream)) continue;
+            var stop = new CancellationTokenSource();
+            _relayed.Add(sequence.Id, (stream, stop));
+            _handedOver++;
+            _ = Task.Run(() => RelayAsync(partner, stream, stop));
+        }
+    }
+
+    // Streams a handed-over request's tokens from the partner to its caller here; ends the stream however the relay ends.
+    private async Task RelayAsync(Func<ServingRequest, CancellationToken, IAsyncEnumerable<ServedToken>> partner, RequestStream stream, CancellationTokenSource stop)
+    {
+        Exception? error = null;
+        try
+        {
+            bool finished = false;
+            await foreach (var token in partner(stream.Request, stop.Token).WithCancellation(stop.Token).ConfigureAwait(false))
+            {
+                stream.Scheduled();
+                stream.Deliver(token.TokenId, token.Index, token.Finish, token.HandedTo);
+                finished = token.Finish is not null;
+                if (finished) break;
+            }
+            if (!finished) error = new InvalidOperationException($"request \"{stream.Request.Id}\": the live partner ended its stream without finishing it");
+        }
+        catch (OperationCanceledException) when (stop.IsCancellationRequested)
+        {
+            // The caller left (or the server is being disposed, which closed the stream with its own error).
+        }
+        catch (Exception e)
+        {
+            error = e;
+        }
+        finally
+        {
+            lock (_gate)
+            {
+                if (_relayed.TryGetValue(stream.Request.Id, out var current) && ReferenceEquals(current.Stream, stream))
+                    _relayed.Remove(stream.Request.Id);
+            }
+            stream.Close(error);
+            stop.Dispose();
+        }
+    }
+
     // One forward pass over the whole batch; on the device thread.
     private int[] Execute(Step step)
     {
@@ -546,6 +626,12 @@ public sealed class InstanceServer : IAsyncDisposable
             stream.Close(error);
         }
         _streams.Clear();
+        // Relayed requests end here too: their callers resume them elsewhere, as any request of an unloaded instance.
+        foreach (var (stream, stop) in _relayed.Values)
+        {
+            stream.Close(error);
+            stop.Cancel();
+        }
     }
 
     // A step: the batcher's plan (null when only split requests run), then the split steps after its segments.

@@ -7,7 +7,7 @@ using BlitzScale.Scaling.Serving;
 namespace BlitzScale.Grains.Serving;
 
 // The server's side of one request: its sampler, its token channel, and when it let go of its KV blocks.
-internal sealed class RequestStream(ServingSequence sequence, Sampler sampler)
+internal sealed class RequestStream(ServingSequence sequence, Sampler sampler, ServingRequest request)
 {
     private readonly long _submitted = Stopwatch.GetTimestamp();
     private readonly Channel<ServedToken> _tokens = Channel.CreateUnbounded<ServedToken>(
@@ -17,6 +17,9 @@ internal sealed class RequestStream(ServingSequence sequence, Sampler sampler)
     private double _lastMs;
 
     public ServingSequence Sequence { get; } = sequence;
+
+    // The request as submitted: what a live partner is given when the request is handed over.
+    public ServingRequest Request { get; } = request;
 
     // Used only on the device thread, one step at a time.
     public Sampler Sampler { get; } = sampler;
@@ -46,10 +49,10 @@ internal sealed class RequestStream(ServingSequence sequence, Sampler sampler)
     }
 
     // Returns the milliseconds since the previous token (since submission for the first).
-    public double Deliver(int token, int index, ServingFinishReason? finish)
+    public double Deliver(int token, int index, ServingFinishReason? finish, string? handedTo = null)
     {
         double elapsed = Stopwatch.GetElapsedTime(_submitted).TotalMilliseconds;
-        _tokens.Writer.TryWrite(new ServedToken(token, index, elapsed, finish, Math.Max(_queuedMs, 0)));
+        _tokens.Writer.TryWrite(new ServedToken(token, index, elapsed, finish, Math.Max(_queuedMs, 0), handedTo));
         double gap = elapsed - _lastMs;
         _lastMs = elapsed;
         return gap;

@@ -11,4 +11,5 @@ namespace BlitzScale.Grains.Serving;
 /// <param name="ElapsedMs">Milliseconds from submission to delivery.</param>
 /// <param name="Finish">Set on the last element only: why the request ended.</param>
 /// <param name="QueuedMs">Milliseconds from submission to the first step that included the request (its time waiting).</param>
-public readonly record struct ServedToken(int TokenId, int Index, double ElapsedMs, ServingFinishReason? Finish, double QueuedMs = 0);
+/// <param name="HandedTo">On the first token of a request handed over to a live partner, the partner's shard.</param>
+public readonly record struct ServedToken(int TokenId, int Index, double ElapsedMs, ServingFinishReason? Finish, double QueuedMs = 0, string? HandedTo = null);

@@ -48,23 +48,27 @@ internal static class ShardGeneration
         var decoder = new StreamingDecoder(instance.Tokenizer);
         // The text continues the prompt: after a visible prompt token the first generated one keeps its leading space.
         foreach (int id in promptIds) decoder.Append(id);
-        var record = metrics.Request(model, promptIds.Length);
+        // A relayed request is counted by the instance its caller is connected to, not again here.
+        var record = request.Relayed ? null : metrics.Request(model, promptIds.Length);
         try
         {
             await using var tokens = instance.Serve(serving, cancellationToken).GetAsyncEnumerator(cancellationToken);
             while (await NextToken(tokens, shard))
             {
                 var token = tokens.Current;
-                record.Token(token);
+                record?.Token(token);
                 string text = token.TokenId >= 0 ? decoder.Append(token.TokenId) : "";
                 string? finish = token.Finish?.ToString().ToLowerInvariant();
                 if (finish is not null) text += decoder.Flush();
-                yield return new GenerationUpdate { TokenId = token.TokenId, Index = before + token.Index, Text = text, ElapsedMs = token.ElapsedMs, Finish = finish };
+                yield return new GenerationUpdate
+                {
+                    TokenId = token.TokenId, Index = before + token.Index, Text = text, ElapsedMs = token.ElapsedMs, Finish = finish, HandedTo = token.HandedTo,
+                };
             }
         }
         finally
         {
-            record.Ended();
+            record?.Ended();
         }
     }
 

@@ -271,6 +271,28 @@ public sealed class ContinuousBatcher
         return CancelOutcome.Removed;
     }
 
+    /// <summary>
+    /// Takes the newest <paramref name="count"/> waiting requests out of this batcher (they own no blocks) so another instance
+    /// serves them: they leave as if never queued here, in arrival order, and the batcher forgets them.
+    /// </summary>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="count"/> is negative.</exception>
+    public IReadOnlyList<ServingSequence> TakeWaiting(int count)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegative(count);
+        var taken = new List<ServingSequence>(Math.Min(count, _waiting.Count));
+        while (taken.Count < count && _waiting.Last is { } last)
+        {
+            var sequence = last.Value;
+            _waiting.RemoveLast();
+            sequence.QueueNode = null;
+            _active.Remove(sequence.Id);
+            sequence.State = SequenceState.Finished;
+            taken.Add(sequence);
+        }
+        taken.Reverse();
+        return taken;
+    }
+
     private int AddPrefillChunk(ServingSequence sequence, int budget)
     {
         int count = Math.Min(sequence.PromptLength - sequence.NumComputedTokens, budget);

@@ -4,7 +4,7 @@ namespace BlitzScale.Grains.Tests;
 
 /// <summary>A whole streamed generation, read and checked for shape by <see cref="Collect"/>.</summary>
 /// <param name="PromptIds">The prompt as run (first update).</param>
-/// <param name="Instance">The shard that served it (first update).</param>
+/// <param name="Instance">The shard that served it: the first update's, or the one it was handed over to (live scaling).</param>
 /// <param name="TokenIds">The generated tokens.</param>
 /// <param name="Text">The concatenated text of every update.</param>
 /// <param name="Finish">The last update's finish reason.</param>
@@ -50,6 +50,7 @@ internal sealed record Streamed(int[] PromptIds, string Instance, int[] TokenIds
             }
             Assert.Null(update.PromptIds);
             Assert.Null(update.Instance);
+            if (update.HandedTo is { } partner) instance = partner;
             Assert.False(update.Emulated, "an update after the first says whether the GPU is emulated");
             Assert.True(update.ElapsedMs >= elapsed, $"update {update.Index} at {update.ElapsedMs} ms came after one at {elapsed} ms");
             elapsed = update.ElapsedMs;

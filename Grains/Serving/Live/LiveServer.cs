@@ -197,7 +197,7 @@ internal sealed class LiveServer : IAsyncDisposable
                 $"request \"{request.Id}\" needs {_allocator.BlocksFor(positions)} KV blocks of {_allocator.BlockSize} positions, the instance has {_allocator.TotalBlocks}");
         }
         var entry = new LiveEntry(request, new RequestStream(new ServingSequence(request.Id, request.PromptIds, request.MaxTokens, request.StopAtEos),
-            new Sampler(request.Sampling)));
+            new Sampler(request.Sampling), request));
         lock (_gate)
         {
             ObjectDisposedException.ThrowIf(_disposed, this);

@@ -339,4 +339,30 @@ public sealed class ContinuousBatcherTests
         Assert.Equal((0, 0, 1), (batcher.KvBlocksUsed, batcher.Running, batcher.Waiting));
         Assert.Equal(["c"], batcher.Plan()!.Segments.Select(s => s.Sequence.Id));
     }
+
+    [Fact]
+    public void Taking_waiting_requests_removes_the_newest_in_arrival_order_and_leaves_the_rest_untouched()
+    {
+        // One seat: a runs, b c d wait.
+        var batcher = Batcher(running: 1, blocks: 64);
+        var a = Enqueue(batcher, "a", 4, 4);
+        Step(batcher);
+        var waiting = new[] { Enqueue(batcher, "b", 4, 4), Enqueue(batcher, "c", 4, 4), Enqueue(batcher, "d", 4, 4) };
+        int usedBefore = batcher.KvBlocksUsed;
+
+        var taken = batcher.TakeWaiting(2);
+
+        Assert.Equal(["c", "d"], taken.Select(t => t.Id));
+        Assert.All(taken, t => Assert.Equal(SequenceState.Finished, t.State));
+        Assert.Equal((1, 1, usedBefore), (batcher.Waiting, batcher.Running, batcher.KvBlocksUsed));
+        Assert.Equal(4, batcher.QueuedPrefillTokens);
+        // Forgotten: the ids can be queued again, and cancelling them finds nothing.
+        Assert.Equal(CancelOutcome.NotFound, batcher.Cancel("c"));
+        Assert.True(batcher.TryEnqueue(Sequence("d", 4, 4)).Accepted);
+        Assert.Equal(SequenceState.Running, a.State);
+        Assert.Equal(SequenceState.Waiting, waiting[0].State);
+        Assert.Empty(batcher.TakeWaiting(0));
+        Assert.Equal(["b", "d"], batcher.TakeWaiting(5).Select(t => t.Id));
+        Assert.Throws<ArgumentOutOfRangeException>(() => batcher.TakeWaiting(-1));
+    }
 }

@@ -1,0 +1,128 @@
+using System.Runtime.CompilerServices;
+using BlitzScale.Grains.Serving;
+using BlitzScale.Native.Compute.Cpu;
+using BlitzScale.Native.Engine;
+using BlitzScale.Native.Sampling;
+using BlitzScale.Native.Serving;
+using BlitzScale.Scaling.Serving;
+
+namespace BlitzScale.Grains.Tests.Serving;
+
+/// <summary>
+/// LiveOld hands the waiting requests it cannot seat soon to its live partner and relays their tokens: the callers keep
+/// their streams, get exactly the tokens a run alone gives, and cancelling or disposing reaches the partner.
+/// </summary>
+public sealed class InstanceServerHandoverTests(ServingModelFixture models) : IClassFixture<ServingModelFixture>, IDisposable
+{
+    private readonly List<CpuEngine> _engines = [];
+
+    public void Dispose()
+    {
+        foreach (var engine in _engines) engine.Dispose();
+    }
+
+    private static int[] Prompt(int i) => [1, .. Enumerable.Range(0, 3 + i * 5 % 11).Select(j => 7 + (i * 37 + j * 13) % 500)];
+
+    // One seat: one request runs, the rest wait.
+    private InstanceServer Server(DeviceExecutor device, int seats = 1)
+    {
+        var engine = models.Engine(128);
+        _engines.Add(engine);
+        return new InstanceServer(engine, new BatchPolicy { KvBlocks = 128, MaxRunningSequences = seats }, device, models.EosId);
+    }
+
+    // The device runs nothing until the returned gate opens: the server's first step waits, so every request below is queued first.
+    private static TaskCompletionSource Block(DeviceExecutor device)
+    {
+        var gate = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        _ = device.RunAsync(() => { gate.Task.Wait(); return 0; });
+        return gate;
+    }
+
+    [Fact]
+    public async Task Waiting_requests_beyond_the_running_ones_are_served_by_the_partner_token_for_token()
+    {
+        var requests = Enumerable.Range(0, 5)
+            .Select(i => new ServingRequest($"r{i}", Prompt(i), 6 + i, i == 3 ? new SamplingOptions(0.9f, 0.95f, 40, 77) : SamplingOptions.Greedy, StopAtEos: false))
+            .ToArray();
+        var alone = requests
+            .Select(r => new Generator(models.Model.Engine, models.EosId).Generate(r.PromptIds, new GenerationOptions(r.MaxTokens, r.Sampling, StopAtEos: false)).OutputIds)
+            .ToArray();
+
+        using var oldDevice = new DeviceExecutor("handover-old");
+        using var newDevice = new DeviceExecutor("handover-new");
+        await using var old = Server(oldDevice);
+        await using var partner = Server(newDevice, seats: 8);
+        var served = new List<string>();
+        old.HandOverTo((request, ct) =>
+        {
+            lock (served) served.Add(request.Id);
+            return partner.GenerateAsync(request, ct);
+        });
+
+        var gate = Block(oldDevice);
+        var streams = requests.Select(r => ServingModelFixture.Collect(old.GenerateAsync(r))).ToArray();
+        gate.SetResult();
+        var results = await Task.WhenAll(streams);
+
+        // r0 runs; of the four waiting, one stays for r0's seat and the three newest go (r0 runs more than one step).
+        Assert.Equal(["r2", "r3", "r4"], served.Order());
+        Assert.Equal(3, old.HandedOver);
+        for (int i = 0; i < requests.Length; i++)
+            Assert.True(alone[i].SequenceEqual(results[i].Ids), $"request {i}: alone [{string.Join(", ", alone[i])}], served [{string.Join(", ", results[i].Ids)}]");
+        Assert.All(results, r => Assert.Equal(ServingFinishReason.Length, r.Finish));
+        Assert.Equal((0, 0, 0), (old.Stats.Waiting, old.Stats.Running, old.Stats.KvBlocksUsed));
+        Assert.Equal((0, 0, 0), (partner.Stats.Waiting, partner.Stats.Running, partner.Stats.KvBlocksUsed));
+    }
+
+    [Fact]
+    public async Task Cancelling_a_relayed_request_cancels_it_at_the_partner_and_disposing_fails_the_rest_so_they_resume()
+    {
+        using var device = new DeviceExecutor("handover-cancel");
+        var old = Server(device);
+        var started = new Dictionary<string, TaskCompletionSource>();
+        var ended = new Dictionary<string, TaskCompletionSource>();
+        foreach (string id in new[] { "r2", "r3" })
+        {
+            started[id] = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+            ended[id] = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        }
+        old.HandOverTo((request, ct) => Hanging(request, started[request.Id], ended[request.Id], ct));
+
+        var gate = Block(device);
+        using var cancel = new CancellationTokenSource();
+        var running = ServingModelFixture.Collect(old.GenerateAsync(new ServingRequest("r0", Prompt(0), 1000, SamplingOptions.Greedy, StopAtEos: false)));
+        var kept = ServingModelFixture.Collect(old.GenerateAsync(new ServingRequest("r1", Prompt(1), 4, SamplingOptions.Greedy, StopAtEos: false)));
+        var cancelled = ServingModelFixture.Collect(old.GenerateAsync(new ServingRequest("r2", Prompt(2), 4, SamplingOptions.Greedy, StopAtEos: false), cancel.Token));
+        var disposed = ServingModelFixture.Collect(old.GenerateAsync(new ServingRequest("r3", Prompt(3), 4, SamplingOptions.Greedy, StopAtEos: false)));
+        gate.SetResult();
+        await Task.WhenAll(started["r2"].Task, started["r3"].Task).WaitAsync(TimeSpan.FromSeconds(30));
+
+        cancel.Cancel();
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => cancelled);
+        await ended["r2"].Task.WaitAsync(TimeSpan.FromSeconds(30));
+        Assert.False(ended["r3"].Task.IsCompleted);
+
+        await old.DisposeAsync();
+        await Assert.ThrowsAsync<ObjectDisposedException>(() => disposed);
+        await ended["r3"].Task.WaitAsync(TimeSpan.FromSeconds(30));
+        await Assert.ThrowsAsync<ObjectDisposedException>(() => running);
+        await Assert.ThrowsAsync<ObjectDisposedException>(() => kept);
+    }
+
+    // A partner that takes the request and never answers; says when it started and when its enumeration ended.
+    private static async IAsyncEnumerable<ServedToken> Hanging(ServingRequest request, TaskCompletionSource started, TaskCompletionSource ended,
+        [EnumeratorCancellation] CancellationToken cancellationToken)
+    {
+        try
+        {
+            started.SetResult();
+            await Task.Delay(Timeout.Infinite, cancellationToken);
+            yield break;
+        }
+        finally
+        {
+            ended.SetResult();
+        }
+    }
+}
