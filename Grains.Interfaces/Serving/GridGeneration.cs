@@ -49,7 +49,10 @@ public static class GridGeneration
                     {
                         (bool more, lost) = await MoveNext(updates, cancellationToken);
                         if (!more) break;
-                        if (generation.Accept(updates.Current) is { } update) yield return update;
+                        if (generation.Accept(updates.Current) is not { } update) continue;
+                        // The router counts the request where it runs now; the token does not wait for that.
+                        if (update.HandedTo is { } partner) _ = HandedOverQuietly(router, current.Ticket, partner);
+                        yield return update;
                     }
                 }
                 finally
@@ -106,6 +109,18 @@ public static class GridGeneration
                 await Task.Delay(pause, cancellationToken);
                 pause = TimeSpan.FromTicks(Math.Min(pause.Ticks * 2, TimeSpan.FromSeconds(2).Ticks));
             }
+        }
+    }
+
+    // Only the router's balance depends on it: a failure costs nothing but that.
+    private static async Task HandedOverQuietly(IModelGrain router, long ticket, string shard)
+    {
+        try
+        {
+            await router.HandedOver(ticket, shard);
+        }
+        catch (Exception e) when (e is OrleansException or TimeoutException or KeyNotFoundException)
+        {
         }
     }
 

@@ -60,4 +60,12 @@ public interface IModelGrain : IGrainWithStringKey
     /// <summary>A routed request ended (finished, failed or cancelled): its outstanding tokens leave its instance.</summary>
     [Alias("Release")]
     Task Release(long ticket);
+
+    /// <summary>
+    /// A routed request was handed over by its busy instance to that instance's live partner, shard <paramref name="shard"/>
+    /// (<see cref="GenerationUpdate.HandedTo"/>): its outstanding tokens count there from now on. A released ticket or an
+    /// unknown shard changes nothing.
+    /// </summary>
+    [Alias("HandedOver")]
+    Task HandedOver(long ticket, string shard);
 }

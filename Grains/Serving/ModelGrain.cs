@@ -259,6 +259,12 @@ internal sealed partial class ModelGrain : Grain, IModelGrain, IStreamSubscripti
         await FinishDrains();
     }
 
+    public Task HandedOver(long ticket, string shard)
+    {
+        if (_instances.FindByShard(shard) is { } instance) _router.Move(ticket, instance.Index);
+        return Task.CompletedTask;
+    }
+
     public Task OnSubscribed(IStreamSubscriptionHandleFactory handleFactory) => handleFactory.Create<ModelEvent>().ResumeAsync(this);
 
     public async Task OnNextAsync(ModelEvent item, StreamSequenceToken? token = null)

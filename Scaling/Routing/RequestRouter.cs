@@ -68,6 +68,23 @@ public sealed class RequestRouter(ModelInstances instances)
         return open.Owed;
     }
 
+    /// <summary>
+    /// The request of ticket <paramref name="ticketId"/> is now served by <paramref name="instance"/> (a busy instance handed
+    /// it to its live partner): what it owes counts there from now on. False, changing nothing, for a released or unknown ticket.
+    /// </summary>
+    public bool Move(long ticketId, int instance)
+    {
+        if (!_open.TryGetValue(ticketId, out var open)) return false;
+        if (open.Instance == instance) return true;
+        var (owed, requests) = _perInstance[open.Instance];
+        if (requests == 1) _perInstance.Remove(open.Instance);
+        else _perInstance[open.Instance] = (owed - open.Owed, requests - 1);
+        var (owedThere, requestsThere) = _perInstance.GetValueOrDefault(instance);
+        _perInstance[instance] = (owedThere + open.Owed, requestsThere + 1);
+        _open[ticketId] = new Open(instance, open.Owed);
+        return true;
+    }
+
     /// <summary>Forgets every ticket of an instance (removed, failed or unloaded); returns how many. Their later release is harmless.</summary>
     public int DropInstance(int instance)
     {

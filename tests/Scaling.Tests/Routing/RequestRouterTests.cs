@@ -243,4 +243,28 @@ public sealed class RequestRouterTests
             }
         }
     }
+
+    [Fact]
+    public void A_handed_over_request_owes_its_tokens_to_the_partner_from_then_on()
+    {
+        Add(0, InstanceState.Serving);
+        Add(1, InstanceState.Serving);
+        var a = RouteOk(100);
+        var b = RouteOk(60);
+        var c = RouteOk(30);
+        Assert.Equal((0, 1, 1), (a.Instance, b.Instance, c.Instance));
+        _router.Consume(a, 40);
+
+        Assert.True(_router.Move(a.Id, 1));
+        Assert.Equal((0L, 0, 150L, 3), (_router.Outstanding(0), _router.OpenRequests(0), _router.Outstanding(1), _router.OpenRequests(1)));
+        Assert.Equal(0, RouteOk(10).Instance);
+        Assert.True(_router.Move(b.Id, 1)); // already there: nothing changes
+        Assert.Equal((150L, 3), (_router.Outstanding(1), _router.OpenRequests(1)));
+
+        Assert.Equal(60, _router.Release(a));
+        Assert.Equal((90L, 2), (_router.Outstanding(1), _router.OpenRequests(1)));
+        Assert.False(_router.Move(a.Id, 0));
+        Assert.False(_router.Move(999, 0));
+        Assert.Equal((10L, 1), (_router.Outstanding(0), _router.OpenRequests(0)));
+    }
 }
