@@ -227,7 +227,7 @@ internal sealed partial class LayerShardGrain(
                 throw new InvalidOperationException($"instance {Key} is {_phase}; only a loaded instance pairs as LiveOld");
             var partner = GrainFactory.GetGrain<ILayerShardGrain>(pairing.PartnerShard);
             _instance.Server.PullFrom(() => HostContext.On(pairing.PartnerHost, () => partner.PullLive()));
-            _instance.Server.HandOverTo((request, ct) => PartnerRelay.Generate(partner, pairing.PartnerHost, request, ct));
+            _instance.Server.HandOverTo((request, ct) => PartnerRelay.Generate(partner, pairing.PartnerShard, pairing.PartnerHost, request, ct));
             LogPaired(logger, Key, pairing.Role, pairing.PartnerShard);
             return;
         }

@@ -11,7 +11,7 @@ namespace BlitzScale.Grains.Serving.Live;
 /// </summary>
 internal static class PartnerRelay
 {
-    public static async IAsyncEnumerable<ServedToken> Generate(ILayerShardGrain partner, string partnerHost, ServingRequest request,
+    public static async IAsyncEnumerable<ServedToken> Generate(ILayerShardGrain partner, string partnerShard, string partnerHost, ServingRequest request,
         [EnumeratorCancellation] CancellationToken cancellationToken)
     {
         var sampling = request.Sampling;
@@ -23,8 +23,10 @@ internal static class PartnerRelay
         };
         HostContext.Set(partnerHost);
         string? shard = null;
-        await foreach (var update in partner.Generate(relayed, cancellationToken).WithCancellation(cancellationToken).ConfigureAwait(false))
+        await using var updates = partner.Generate(relayed, cancellationToken).GetAsyncEnumerator(cancellationToken);
+        while (await Next(updates, partnerShard, cancellationToken).ConfigureAwait(false))
         {
+            var update = updates.Current;
             // The first update names the prompt and the partner: the caller had the prompt from this instance, and learns the
             // partner with the first token.
             if (update.PromptIds is not null)
@@ -34,6 +36,20 @@ internal static class PartnerRelay
             }
             yield return new ServedToken(update.TokenId, update.Index, update.ElapsedMs, Finish(update.Finish), HandedTo: shard);
             shard = null;
+        }
+    }
+
+    // The request was valid here, so whatever stops the partner under it (unloaded, failed, its silo gone) is a loss the
+    // caller resumes elsewhere, not the request's error.
+    private static async ValueTask<bool> Next(IAsyncEnumerator<GenerationUpdate> updates, string partnerShard, CancellationToken cancellationToken)
+    {
+        try
+        {
+            return await updates.MoveNextAsync().ConfigureAwait(false);
+        }
+        catch (Exception e) when (e is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
+        {
+            throw e as InstanceLostException ?? new InstanceLostException(partnerShard, $"the live partner it was handed over to failed: {e.Message}");
         }
     }
 
