@@ -454,7 +454,7 @@ public sealed class InstanceServer : IAsyncDisposable
     private void HandOverWaiting()
     {
         if (_handOff is not { } partner || _disposed) return;
-        int count = LiveHandover.ToHandOver(_batcher.Waiting, _batcher.Running);
+        int count = LiveHandover.ToHandOver(_batcher.Waiting, _batcher.Running, _relayed.Count);
         if (count == 0) return;
         foreach (var sequence in _batcher.TakeWaiting(count))
         {
@@ -499,6 +499,8 @@ public sealed class InstanceServer : IAsyncDisposable
             }
             stream.Close(error);
             stop.Dispose();
+            // One fewer handed out: another waiting request may go.
+            _wake.Writer.TryWrite(true);
         }
     }
 

@@ -6,20 +6,25 @@ namespace BlitzScale.Scaling.Tests.Live;
 public sealed class LiveHandoverTests
 {
     [Theory]
-    [InlineData(0, 0, 0)]
-    [InlineData(1, 0, 0)]   // an idle instance keeps one to admit next
-    [InlineData(5, 0, 4)]
-    [InlineData(3, 4, 0)]   // the running requests' seats take all the waiting ones
-    [InlineData(4, 4, 0)]
-    [InlineData(10, 4, 6)]
-    [InlineData(64, 8, 56)]
-    public void LiveOld_keeps_as_many_waiting_requests_as_it_runs_and_hands_over_the_rest(int waiting, int running, int handed) =>
-        Assert.Equal(handed, LiveHandover.ToHandOver(waiting, running));
+    [InlineData(0, 0, 0, 0)]
+    [InlineData(1, 0, 0, 0)]    // an idle instance keeps one to admit next
+    [InlineData(5, 0, 0, 1)]    // and hands over at most one at a time
+    [InlineData(3, 4, 0, 0)]    // the running requests' seats take all the waiting ones
+    [InlineData(4, 4, 0, 0)]
+    [InlineData(10, 4, 0, 4)]   // beyond those: as many as it runs
+    [InlineData(10, 4, 3, 1)]   // less those handed over and not finished
+    [InlineData(10, 4, 4, 0)]
+    [InlineData(10, 4, 6, 0)]   // the partner's share shrank with LiveOld's running count: none until it is back under
+    [InlineData(64, 8, 0, 8)]
+    [InlineData(12, 8, 0, 4)]
+    public void LiveOld_keeps_as_many_waiting_as_it_runs_and_hands_over_at_most_as_many_again(int waiting, int running, int handedOut, int handed) =>
+        Assert.Equal(handed, LiveHandover.ToHandOver(waiting, running, handedOut));
 
     [Fact]
     public void Negative_counts_are_refused()
     {
-        Assert.Throws<ArgumentOutOfRangeException>(() => LiveHandover.ToHandOver(-1, 0));
-        Assert.Throws<ArgumentOutOfRangeException>(() => LiveHandover.ToHandOver(0, -1));
+        Assert.Throws<ArgumentOutOfRangeException>(() => LiveHandover.ToHandOver(-1, 0, 0));
+        Assert.Throws<ArgumentOutOfRangeException>(() => LiveHandover.ToHandOver(0, -1, 0));
+        Assert.Throws<ArgumentOutOfRangeException>(() => LiveHandover.ToHandOver(0, 0, -1));
     }
 }
