@@ -27,7 +27,7 @@ namespace BlitzScale.Native.Transport.SharedMemory;
 ///  | "BLZF" | slot   | refetch | 0      |
 ///  | u32    | i32    | i32     | i32    |
 ///  +--------+--------+---------+--------+
-///  the client has copied the chunk out of the slot; refetch = 1: it failed its hash check, send it again
+///  the client has copied the chunk out of the slot; refetch = 1: it failed its hash or MAC check, send it again
 /// </code>
 /// The server fills at most slot-count chunks ahead of the client: a slot is reused only after its release.
 /// The ring file is unlinked once both sides have mapped it (the client unlinks it at once; the server when the
