@@ -1,10 +1,15 @@
+using System.Diagnostics;
 using System.Net.Sockets;
-using System.Security.Cryptography;
 using System.Text;
 using BlitzScale.Native.Cuda;
 using BlitzScale.Native.Cuda.Ipc;
+using BlitzScale.Native.Models;
 using BlitzScale.Native.Models.Image;
+using BlitzScale.Native.Models.Synthetic;
+using BlitzScale.Native.Tensors;
+using BlitzScale.Native.Tests.Cuda;
 using BlitzScale.Native.Transport;
+using BlitzScale.Tests.Shared;
 
 namespace BlitzScale.Native.Tests;
 
@@ -13,7 +18,7 @@ namespace BlitzScale.Native.Tests;
 /// process that exported it, so the whole transfer runs in tools/DeviceCheck's two-process check instead): its server
 /// announces chunk MACs and follows every chunk frame with the tag of the frame and the device's bytes, numbered in
 /// order; it refuses a peer without the secret and cuts one that breaks the protocol, both reported as every blob
-/// server reports them; its client refuses a server that sends no chunk MACs.
+/// server reports them; its client refuses a server that sends no chunk MACs, and loses a peer that stalls.
 /// </summary>
 public sealed class CudaIpcAuthenticationTests : IDisposable
 {
@@ -132,6 +137,52 @@ public sealed class CudaIpcAuthenticationTests : IDisposable
         Assert.False(await asked.WaitAsync(Bound), "the client sent its request to a server that sends no chunk MACs");
     }
 
+    [SkippableFact]
+    public async Task Its_client_loses_a_peer_that_sends_its_handle_then_nothing_once_the_idle_timeout_passes()
+    {
+        // The handle must come from another process: tools/DeviceCheck serves a synthetic image through a
+        // CudaIpcBlobServer, and a relay here passes that server's handle frame on to the client, then stalls.
+        string program = DeviceCheckProgram.Require();
+        using var model = new TempDirectory();
+        SyntheticModelWriter.Write(model.Path, SyntheticShapes.Get("tiny"), DType.F32, seed: 9);
+        using var directory = ModelDirectory.Open(model.Path);
+        var layout = directory.Layout;
+        using var peer = ServingPeer.Start(program, model.Path, _sockets.FullName);
+        string upstream = peer.WaitReady();
+
+        string path = Path.Combine(_sockets.FullName, "stalling.sock");
+        using var listener = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified);
+        listener.Bind(new UnixDomainSocketEndPoint(path));
+        listener.Listen(1);
+        var stalled = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var relay = Task.Run(async () =>
+        {
+            using var client = await listener.AcceptAsync();
+            await ClusterAuth.AcceptAsync(client, Secret, WireFormat.ChunkMacFlag, _ => { }, CancellationToken.None);
+            var request = new byte[WireFormat.HeaderBytes];
+            await SocketIo.ReceiveExactlyAsync(client, request, CancellationToken.None);
+            await SocketIo.ReceiveExactlyAsync(client, new byte[RequestHeader.Read(request)!.Value.ModelIdBytes], CancellationToken.None);
+            using var server = await ConnectAsync(upstream);
+            await ClusterAuth.AuthenticateAsync(server, Secret, upstream, ServingPeer.Model, CancellationToken.None);
+            await SocketIo.SendAllAsync(server, RangeFrame(layout, ServingPeer.Model, layout.Blobs.Count, TransferRequest.DefaultChunkBytes), CancellationToken.None);
+            var handle = new byte[CudaIpcWire.HandleFrameBytes];
+            await SocketIo.ReceiveExactlyAsync(server, handle, CancellationToken.None);
+            await SocketIo.SendAllAsync(client, handle, CancellationToken.None);
+            await stalled.Task;
+        });
+        using var device = _context.Allocate(layout.TotalBytes);
+        using var target = ParameterImage.Allocate(layout);
+        using var transport = new CudaIpcBlobTransport(Secret, _context, device, new CudaIpcTransportOptions { IdleTimeout = TimeSpan.FromMilliseconds(300) });
+
+        var error = await Assert.ThrowsAsync<SourceLostException>(() =>
+            transport.TransferAsync(path, new TransferRequest(Model, 0, layout.Blobs.Count), new ImageSink(target)).WaitAsync(Bound));
+        stalled.SetResult();
+        await relay.WaitAsync(Bound);
+
+        Assert.Contains("it sent nothing for 0.3 s", error.Message);
+        Assert.Equal((path, 0), (error.Peer, error.BlobsLanded));
+    }
+
     public void Dispose()
     {
         _context.Dispose();
@@ -145,12 +196,45 @@ public sealed class CudaIpcAuthenticationTests : IDisposable
         return socket;
     }
 
-    private static byte[] RangeFrame(ImageLayout layout)
+    private static byte[] RangeFrame(ImageLayout layout, string model = Model, int endBlob = 1, int chunkBytes = ChunkBytes)
     {
-        var name = Encoding.UTF8.GetBytes(Model);
+        var name = Encoding.UTF8.GetBytes(model);
         var frame = new byte[WireFormat.HeaderBytes + name.Length];
-        RequestHeader.Range(0, 1, layout.TotalBytes, ChunkBytes, name.Length).Write(frame);
+        RequestHeader.Range(0, endBlob, layout.TotalBytes, chunkBytes, name.Length).Write(frame);
         name.CopyTo(frame, WireFormat.HeaderBytes);
         return frame;
+    }
+
+    /// <summary>tools/DeviceCheck serving a model's image over CUDA IPC on the emulator, until disposed (its stdin closes).</summary>
+    private sealed class ServingPeer(Process process) : IDisposable
+    {
+        /// <summary>The model id DeviceCheck serves its image under.</summary>
+        public const string Model = "devicecheck-ipc";
+
+        public static ServingPeer Start(string program, string model, string sockets)
+        {
+            var start = new ProcessStartInfo("dotnet", [program, "--serve-ipc", model, sockets])
+            {
+                RedirectStandardInput = true, RedirectStandardOutput = true, UseShellExecute = false,
+            };
+            start.Environment["LD_PRELOAD"] = string.Join(':', EmulatorSetup.Libraries.Select(l => Path.Combine(EmulatorSetup.Directory, l)));
+            start.Environment["BLITZSCALE_DEVICECHECK_IPC_SECRET"] = Convert.ToHexString(Secret);
+            return new ServingPeer(Process.Start(start)!);
+        }
+
+        /// <summary>The server's socket path, once it serves.</summary>
+        public string WaitReady()
+        {
+            string? line = process.StandardOutput.ReadLine();
+            Assert.True(line?.StartsWith("ready ", StringComparison.Ordinal), $"DeviceCheck said \"{line}\" instead of \"ready ADDRESS\"");
+            return line!["ready ".Length..];
+        }
+
+        public void Dispose()
+        {
+            process.StandardInput.Close();
+            if (!process.WaitForExit(TimeSpan.FromSeconds(30))) process.Kill(entireProcessTree: true);
+            process.Dispose();
+        }
     }
 }
