@@ -5,14 +5,16 @@ using System.Security.Cryptography;
 using System.Text.Json.Serialization;
 using BlitzScale.Native.Models.Image;
 using BlitzScale.Native.Transport;
+using BlitzScale.Native.Transport.SharedMemory;
 
 namespace BlitzScale.Cli.Benchmarks;
 
 /// <summary>
 /// <c>blitz bench chunk-mac</c>: what authenticating every data-plane chunk (AES-256-GMAC under the session key) costs.
 /// One image is sent over loopback TCP by two blob servers in this process, one that sends chunk MACs and one that
-/// does not, to clients that check them or not; rounds alternate so both see the same machine state. Also one core's
-/// HMAC-SHA256, AES-GMAC and XxHash3 rates, which bound what a shaped link would lose.
+/// does not, to clients that check them or not; then the same through two shared-memory servers (Unix socket and
+/// staging ring in /dev/shm, the path between two processes of a host); rounds alternate so all see the same machine
+/// state. Also one core's HMAC-SHA256, AES-GMAC and XxHash3 rates, which bound what a shaped link would lose.
 /// </summary>
 internal static class ChunkMacBenchmark
 {
@@ -36,32 +38,64 @@ internal static class ChunkMacBenchmark
         macServer.Register(Model, new ImageSink(source));
         var plainClient = new TcpBlobTransport(secret, new TcpTransportOptions { RequireChunkAuthentication = false });
         var macClient = new TcpBlobTransport(secret);
-
-        var plain = new List<double>();
-        var mac = new List<double>();
-        // Round 0 warms both paths up (JIT, socket buffers, page faults of the targets) and is not counted.
-        for (int round = 0; round <= rounds; round++)
+        // In memory where the host has /dev/shm, as the grid would put them: the rings must never touch a disk.
+        string under = Directory.Exists("/dev/shm") ? "/dev/shm" : Path.GetTempPath();
+        var rings = Directory.CreateDirectory(Path.Combine(under, $"blitz-chunk-mac-{Guid.NewGuid():N}"));
+        try
         {
-            double p = await RateAsync(plainClient, plainServer.Address, request, layout, cancellation);
-            double m = await RateAsync(macClient, macServer.Address, request, layout, cancellation);
-            if (round == 0) continue;
-            plain.Add(p);
-            mac.Add(m);
-            progress($"round {round}/{rounds}: without MAC {p:0} MB/s, with MAC {m:0} MB/s");
+            await using var shmPlainServer = SharedMemoryBlobServer.Start(rings.FullName, "plain", secret, new SharedMemoryServerOptions { AuthenticateChunks = false });
+            await using var shmMacServer = SharedMemoryBlobServer.Start(rings.FullName, "mac", secret);
+            shmPlainServer.Register(Model, new ImageSink(source));
+            shmMacServer.Register(Model, new ImageSink(source));
+            var shmPlainClient = new SharedMemoryBlobTransport(secret, new SharedMemoryTransportOptions { RequireChunkAuthentication = false });
+            var shmMacClient = new SharedMemoryBlobTransport(secret);
+
+            var plain = new List<double>();
+            var mac = new List<double>();
+            var shmPlain = new List<double>();
+            var shmMac = new List<double>();
+            // Round 0 warms every path up (JIT, socket buffers, page faults of the targets) and is not counted.
+            for (int round = 0; round <= rounds; round++)
+            {
+                double p = await RateAsync(plainClient, plainServer.Address, request, layout, cancellation);
+                double m = await RateAsync(macClient, macServer.Address, request, layout, cancellation);
+                double sp = await RateAsync(shmPlainClient, shmPlainServer.Address, request, layout, cancellation);
+                double sm = await RateAsync(shmMacClient, shmMacServer.Address, request, layout, cancellation);
+                if (round == 0) continue;
+                plain.Add(p);
+                mac.Add(m);
+                shmPlain.Add(sp);
+                shmMac.Add(sm);
+                progress($"round {round}/{rounds}: TCP without MAC {p:0} MB/s, with MAC {m:0} MB/s; shared memory without MAC {sp:0} MB/s, with MAC {sm:0} MB/s");
+            }
+            return Report(secret, bytes, request.ChunkBytes, rounds, plain, mac, shmPlain, shmMac);
         }
+        finally
+        {
+            rings.Delete(recursive: true);
+        }
+    }
+
+    private static ChunkMacReport Report(byte[] secret, long bytes, int chunkBytes, int rounds,
+        List<double> plain, List<double> mac, List<double> shmPlain, List<double> shmMac)
+    {
         double plainBest = plain.Max(), macBest = mac.Max();
         return new ChunkMacReport(
-            Bytes: bytes, ChunkBytes: request.ChunkBytes, Rounds: rounds, Cores: Environment.ProcessorCount,
+            Bytes: bytes, ChunkBytes: chunkBytes, Rounds: rounds, Cores: Environment.ProcessorCount,
             PlainMBps: Math.Round(plainBest, 1), MacMBps: Math.Round(macBest, 1),
             MacThroughputRatio: Math.Round(macBest / plainBest, 3),
             PlainMedianMBps: Math.Round(Median(plain), 1), MacMedianMBps: Math.Round(Median(mac), 1),
             HmacSha256MBpsOneCore: Math.Round(HashRate(buffer => HMACSHA256.HashData(secret, buffer)), 1),
             AesGmacMBpsOneCore: Math.Round(GmacRate(secret), 1),
             XxHash3MBpsOneCore: Math.Round(HashRate(buffer => XxHash3.HashToUInt64(buffer)), 1),
-            PlainRoundsMBps: [.. plain.Select(r => Math.Round(r, 1))], MacRoundsMBps: [.. mac.Select(r => Math.Round(r, 1))]);
+            PlainRoundsMBps: [.. plain.Select(r => Math.Round(r, 1))], MacRoundsMBps: [.. mac.Select(r => Math.Round(r, 1))],
+            SharedMemoryPlainMBps: Math.Round(shmPlain.Max(), 1), SharedMemoryMacMBps: Math.Round(shmMac.Max(), 1),
+            SharedMemoryMacThroughputRatio: Math.Round(shmMac.Max() / shmPlain.Max(), 3),
+            SharedMemoryPlainMedianMBps: Math.Round(Median(shmPlain), 1), SharedMemoryMacMedianMBps: Math.Round(Median(shmMac), 1),
+            SharedMemoryPlainRoundsMBps: [.. shmPlain.Select(r => Math.Round(r, 1))], SharedMemoryMacRoundsMBps: [.. shmMac.Select(r => Math.Round(r, 1))]);
     }
 
-    private static async Task<double> RateAsync(TcpBlobTransport client, string peer, TransferRequest request, ImageLayout layout, CancellationToken cancellation)
+    private static async Task<double> RateAsync(IBlobTransport client, string peer, TransferRequest request, ImageLayout layout, CancellationToken cancellation)
     {
         using var target = ParameterImage.Allocate(layout);
         var result = await client.TransferAsync(peer, request, new ImageSink(target), cancellationToken: cancellation);
@@ -118,4 +152,11 @@ internal sealed record ChunkMacReport(
     [property: JsonPropertyName("aes_gmac_MBps_one_core")] double AesGmacMBpsOneCore,
     [property: JsonPropertyName("xxhash3_MBps_one_core")] double XxHash3MBpsOneCore,
     [property: JsonPropertyName("plain_rounds_MBps")] IReadOnlyList<double> PlainRoundsMBps,
-    [property: JsonPropertyName("mac_rounds_MBps")] IReadOnlyList<double> MacRoundsMBps);
+    [property: JsonPropertyName("mac_rounds_MBps")] IReadOnlyList<double> MacRoundsMBps,
+    [property: JsonPropertyName("shm_plain_MBps")] double SharedMemoryPlainMBps,
+    [property: JsonPropertyName("shm_mac_MBps")] double SharedMemoryMacMBps,
+    [property: JsonPropertyName("shm_mac_throughput_ratio")] double SharedMemoryMacThroughputRatio,
+    [property: JsonPropertyName("shm_plain_median_MBps")] double SharedMemoryPlainMedianMBps,
+    [property: JsonPropertyName("shm_mac_median_MBps")] double SharedMemoryMacMedianMBps,
+    [property: JsonPropertyName("shm_plain_rounds_MBps")] IReadOnlyList<double> SharedMemoryPlainRoundsMBps,
+    [property: JsonPropertyName("shm_mac_rounds_MBps")] IReadOnlyList<double> SharedMemoryMacRoundsMBps);

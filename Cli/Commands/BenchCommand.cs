@@ -26,10 +26,10 @@ internal static class BenchCommand
     {
         var mib = new Option<int>("--mib") { Description = "Image size in MiB, sent whole each round", DefaultValueFactory = _ => 512 };
         var chunkMib = new Option<int>("--chunk-mib") { Description = "Chunk size in MiB (the data plane's default is 4)", DefaultValueFactory = _ => 4 };
-        var rounds = new Option<int>("--rounds") { Description = "Measured rounds, each one transfer without and one with chunk MACs (after one warm-up round)", DefaultValueFactory = _ => 5 };
+        var rounds = new Option<int>("--rounds") { Description = "Measured rounds, each one transfer without and one with chunk MACs per transport (after one warm-up round)", DefaultValueFactory = _ => 5 };
         var json = new Option<string?>("--json") { Description = "Also write the report to this file" };
         var command = new Command("chunk-mac",
-            "Data-plane TCP throughput on loopback with and without per-chunk MACs (AES-256-GMAC; mac_throughput_ratio), and one core's GMAC, HMAC-SHA256 and XxHash3 rates")
+            "Data-plane throughput with and without per-chunk MACs (AES-256-GMAC) over loopback TCP (mac_throughput_ratio) and shared memory (shm_mac_throughput_ratio), and one core's GMAC, HMAC-SHA256 and XxHash3 rates")
         {
             mib, chunkMib, rounds, json,
         };

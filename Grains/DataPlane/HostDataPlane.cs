@@ -35,20 +35,14 @@ internal sealed partial class HostDataPlane : IAsyncDisposable
         var address = IPAddress.Parse(host.DataAddress ?? IPAddress.Loopback.ToString());
         _server = BlobServer.Start(new IPEndPoint(address, host.DataPort), secret);
         // Counted and named: a scan or an attack on the data port shows in the log and on /metrics, and serving goes on.
-        _server.PeerRejected += rejection =>
-        {
-            bool refused = rejection.Kind == PeerRejectionKind.Refused;
-            metrics.Grid.DataPlaneRejected(host.Host, refused);
-            if (refused) LogRefused(logger, host.Host, rejection.Peer, rejection.Reason);
-            else LogCut(logger, host.Host, rejection.Peer, rejection.Reason);
-        };
-        _server.ConnectionFaulted += error => LogFaulted(logger, host.Host, error);
+        DataPlaneWatch.Observe(_server, host.Host, metrics, logger);
         _network = new TcpBlobTransport(secret);
         ChunkBytes = host.ChunkMiB << 20;
         _receiveLink = host.ReceiveMBps is { } rate ? new ReceiveLink(rate) : null;
         Address = _server.Address;
         (_rdmaServer, _rdma, RdmaUnavailable) = StartRdma(address, secret);
         RdmaAddress = _rdmaServer?.Address;
+        if (_rdmaServer is not null) DataPlaneWatch.Observe(_rdmaServer, host.Host, metrics, logger);
         if (_rdma is not null) LogRdma(logger, host.Host, _rdma.Device, RdmaAddress!);
         else LogNoRdma(logger, host.Host, RdmaUnavailable!);
         LogListening(logger, host.Host, Address);
@@ -177,15 +171,6 @@ internal sealed partial class HostDataPlane : IAsyncDisposable
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Host {Host}: {Reason}; fetching between hosts over TCP")]
     private static partial void LogNoRdma(ILogger logger, string host, string reason);
-
-    [LoggerMessage(Level = LogLevel.Warning, Message = "Data plane of host {Host} refused {Peer}: {Reason}")]
-    private static partial void LogRefused(ILogger logger, string host, string peer, string reason);
-
-    [LoggerMessage(Level = LogLevel.Warning, Message = "Data plane of host {Host} cut {Peer}, which proved the cluster secret: {Reason}")]
-    private static partial void LogCut(ILogger logger, string host, string peer, string reason);
-
-    [LoggerMessage(Level = LogLevel.Error, Message = "Data plane of host {Host}: a connection failed unexpectedly; it was closed and the others are served")]
-    private static partial void LogFaulted(ILogger logger, string host, Exception error);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Host {Host}: no cluster secret configured; the data plane uses a random secret of this process, so only silos in this process can fetch from it")]
     private static partial void LogProcessSecret(ILogger logger, string host);

@@ -8,11 +8,11 @@ namespace BlitzScale.Native.Transport;
 /// Register an <see cref="ImageSink"/> that is still being filled and the server forwards each chunk as soon as it has
 /// landed: that is a node of a multicast chain.
 /// </summary>
-public sealed class BlobServer : IAsyncDisposable
+public sealed class BlobServer : DataPlaneServer
 {
     private BlobServer(ServerCore core, BlobServerOptions options, IPEndPoint localEndPoint)
+        : base(core)
     {
-        Core = core;
         Options = options;
         LocalEndPoint = localEndPoint;
     }
@@ -40,51 +40,16 @@ public sealed class BlobServer : IAsyncDisposable
     /// <summary>The address and port it listens on.</summary>
     public IPEndPoint LocalEndPoint { get; }
 
-    /// <summary>The <c>host:port</c> peers pass to <see cref="TcpBlobTransport.TransferAsync"/>.</summary>
-    public string Address => Core.Address;
-
-    /// <summary>Connections being served.</summary>
-    public int ActiveConnections => Core.ActiveConnections;
-
-    /// <summary>Connections dropped because the peer did not prove it holds the cluster secret.</summary>
-    public int RefusedConnections => Core.RefusedConnections;
-
-    /// <summary>Connections cut after the handshake because the peer broke the protocol.</summary>
-    public int CutConnections => Core.CutConnections;
-
-    /// <summary>
-    /// Raised for every peer refused at the handshake or cut for breaking the protocol, before it is closed (on the
-    /// connection's thread: handlers must be quick and must not throw).
-    /// </summary>
-    public event Action<PeerRejection>? PeerRejected
-    {
-        add => Core.PeerRejected += value;
-        remove => Core.PeerRejected -= value;
-    }
-
-    /// <summary>Connections that ended on an error the server did not expect (it keeps serving the others).</summary>
-    public int FaultedConnections => Core.FaultedConnections;
-
-    /// <summary>Raised with the error when a connection ends on one the server did not expect.</summary>
-    public event Action<Exception>? ConnectionFaulted
-    {
-        add => Core.ConnectionFaulted += value;
-        remove => Core.ConnectionFaulted -= value;
-    }
-
-    internal ServerCore Core { get; }
-
     internal BlobServerOptions Options { get; }
 
     /// <summary>Test hook: called before each chunk is sent; true sends it with one byte flipped (the hash stays right).</summary>
     internal Func<int, long, bool>? CorruptOnSend { get; set; }
 
-    /// <summary>Test hook: raised after a connection has closed and <see cref="ActiveConnections"/> has dropped.</summary>
-    internal event Action? ConnectionClosed
-    {
-        add => Core.ConnectionClosed += value;
-        remove => Core.ConnectionClosed -= value;
-    }
+    /// <summary>
+    /// Test hook: called before each chunk is sent; true sends it with one byte flipped and its hash rewritten to match,
+    /// after its MAC was computed (what an attacker who can write into the connection does: only the MAC can tell).
+    /// </summary>
+    internal Func<int, long, bool>? ForgeOnSend { get; set; }
 
     /// <summary>Serves <paramref name="source"/> under <paramref name="modelId"/>, replacing what was registered under it.</summary>
     public void Register(string modelId, IBlobSource source) => Core.Models.Register(modelId, source);
@@ -99,5 +64,5 @@ public sealed class BlobServer : IAsyncDisposable
     public Task RetireAsync(string modelId) => Core.Models.RetireAsync(modelId);
 
     /// <summary>Stops listening and closes every connection (their peers see the source lost), then waits for them.</summary>
-    public async ValueTask DisposeAsync() => await Core.StopAsync().ConfigureAwait(false);
+    public override async ValueTask DisposeAsync() => await Core.StopAsync().ConfigureAwait(false);
 }

@@ -137,4 +137,26 @@ internal static class ClusterAuth
 internal readonly record struct ClientSession(byte[] SessionKey, ushort Flags)
 {
     public bool ChunksAuthenticated => (Flags & WireFormat.ChunkMacFlag) != 0;
+
+    /// <summary>
+    /// The MAC this session's chunks are checked with; null when the server announced none and this node does not
+    /// require one (every transport's client decides it here).
+    /// </summary>
+    /// <exception cref="TransferException">The server announced no chunk MAC and <paramref name="required"/> is set.</exception>
+    public ChunkMac? ChunkMacFor(TransferTracker tracker, bool required)
+    {
+        Check(tracker, required);
+        return ChunksAuthenticated ? new ChunkMac(SessionKey) : null;
+    }
+
+    /// <summary>Refuses a server that announced no chunk MAC when <paramref name="required"/> is set.</summary>
+    /// <exception cref="TransferException">It did not, and one is required.</exception>
+    public void Check(TransferTracker tracker, bool required)
+    {
+        if (required && !ChunksAuthenticated)
+        {
+            throw new TransferException(tracker.Peer, tracker.Request.ModelId,
+                $"peer {tracker.Peer} does not authenticate its chunks (no chunk MAC announced in its hello), which this node requires");
+        }
+    }
 }

@@ -22,7 +22,7 @@ public interface IBlobTransport
     /// <returns>Completes when every requested blob has landed and been verified.</returns>
     /// <exception cref="ArgumentOutOfRangeException">The range is outside the target's layout.</exception>
     /// <exception cref="SourceLostException">The peer disappeared (unreachable, connection reset, end of stream) before every blob landed.</exception>
-    /// <exception cref="ChunkVerificationException">A chunk failed its hash check on every attempt.</exception>
+    /// <exception cref="ChunkVerificationException">A chunk failed its hash or MAC check on every attempt.</exception>
     /// <exception cref="PeerRefusedException">The peer refused this node's cluster secret.</exception>
     /// <exception cref="TransferException">The peer refused the request (unknown model, different layout) or broke the protocol.</exception>
     /// <exception cref="OperationCanceledException"><paramref name="cancellationToken"/> was cancelled.</exception>

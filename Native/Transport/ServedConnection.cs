@@ -192,7 +192,7 @@ internal abstract class ServedConnection(ServerCore host, Socket socket)
             if (RequestHeader.Read(request) is not { Kind: RequestKind.Range } range
                 || range.ModelIdBytes is <= 0 or > TransferRequest.MaxModelIdBytes)
             {
-                host.Cut(socket, $"its first request is not a range request with a model id of 1 to {TransferRequest.MaxModelIdBytes} bytes");
+                host.CutFirstRequest(socket);
                 await SendErrorAsync(ReplyKind.Error, "the first request of a connection must be a range request", timeout.Token).ConfigureAwait(false);
                 return null;
             }
@@ -205,9 +205,7 @@ internal abstract class ServedConnection(ServerCore host, Socket socket)
         }
         catch (OperationCanceledException) when (timeout.IsCancellationRequested && !cancellationToken.IsCancellationRequested)
         {
-            string late = $"within {host.AuthenticationTimeout.TotalSeconds:0.#} s";
-            if (authenticated) host.Cut(socket, $"it did not send its range request {late}");
-            else host.Refuse(socket, $"it did not finish the handshake {late}");
+            host.TimedOut(socket, authenticated);
             return null;
         }
     }

@@ -34,17 +34,21 @@ internal sealed class ServerConnection(BlobServer server, Socket socket) : Serve
         new ReplyHeader(ReplyKind.Chunk, chunk.Blob, chunk.Length, chunk.OffsetInBlob, ChunkHash.Of(bytes.Span)).Write(_reply);
         if (_mac is { } mac)
         {
-            // Over the bytes as read from the image, before the test path below may flip one: the flip fails it too.
+            // Over the bytes as read from the image, before the test paths below may flip one: the flip fails it too.
             mac.Sign(_reply, bytes.Span, _tag);
         }
-        await SocketIo.SendAllAsync(Socket, _reply, cancellationToken).ConfigureAwait(false);
-        if (server.CorruptOnSend?.Invoke(chunk.Blob, chunk.OffsetInBlob) == true)
+        // Test paths only: never touch the image itself, it is what the other peers are served from.
+        if (server.ForgeOnSend?.Invoke(chunk.Blob, chunk.OffsetInBlob) == true)
         {
-            // Test path only: never touch the image itself, it is what the other peers are served from.
-            var corrupted = bytes.ToArray();
-            corrupted[corrupted.Length / 2] ^= 0x5A;
-            bytes = corrupted;
+            // As an attacker who writes into the connection: the bytes altered and the header's hash rewritten to match.
+            bytes = ChunkForgery.Altered(bytes.Span);
+            new ReplyHeader(ReplyKind.Chunk, chunk.Blob, chunk.Length, chunk.OffsetInBlob, ChunkHash.Of(bytes.Span)).Write(_reply);
         }
+        else if (server.CorruptOnSend?.Invoke(chunk.Blob, chunk.OffsetInBlob) == true)
+        {
+            bytes = ChunkForgery.Altered(bytes.Span);
+        }
+        await SocketIo.SendAllAsync(Socket, _reply, cancellationToken).ConfigureAwait(false);
         await SocketIo.SendAllAsync(Socket, bytes, cancellationToken).ConfigureAwait(false);
         if (_mac is not null) await SocketIo.SendAllAsync(Socket, _tag, cancellationToken).ConfigureAwait(false);
         return true;

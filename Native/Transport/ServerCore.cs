@@ -62,6 +62,21 @@ internal sealed class ServerCore(Socket listener, string address, byte[] secret,
         PeerRejected?.Invoke(new PeerRejection(RemoteOf(peer), PeerRejectionKind.ProtocolViolation, why));
     }
 
+    /// <summary>
+    /// Counts and reports a peer that ran out of <see cref="AuthenticationTimeout"/>: refused when it had not finished
+    /// the handshake, cut when it had (proved the secret) but sent no range request in time.
+    /// </summary>
+    public void TimedOut(Socket peer, bool authenticated)
+    {
+        string late = $"within {AuthenticationTimeout.TotalSeconds:0.#} s";
+        if (authenticated) Cut(peer, $"it did not send its range request {late}");
+        else Refuse(peer, $"it did not finish the handshake {late}");
+    }
+
+    /// <summary>Counts and reports an authenticated peer whose first request is not a range request with a model id of a valid length.</summary>
+    public void CutFirstRequest(Socket peer) =>
+        Cut(peer, $"its first request is not a range request with a model id of 1 to {TransferRequest.MaxModelIdBytes} bytes");
+
     /// <summary>Called by each connection once it has stopped touching its source.</summary>
     public void ConnectionEnded()
     {
@@ -101,8 +116,10 @@ internal sealed class ServerCore(Socket listener, string address, byte[] secret,
         }
     }
 
-    private static string RemoteOf(Socket socket)
+    /// <summary>The peer's address; over a Unix socket (shared memory, CUDA IPC) peers have none, so the socket it came through.</summary>
+    private string RemoteOf(Socket socket)
     {
+        if (socket.AddressFamily == AddressFamily.Unix) return $"a local process on {Address}";
         try
         {
             return socket.RemoteEndPoint?.ToString() is { Length: > 0 } remote ? remote : "unknown";

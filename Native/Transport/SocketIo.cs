@@ -67,6 +67,14 @@ internal static class SocketIo
         return true;
     }
 
+    /// <summary>Reads a chunk's MAC tag, which follows its frame on every transport that authenticates chunks.</summary>
+    /// <exception cref="EndOfStreamException">The peer closed before the whole tag (a lost source).</exception>
+    public static async ValueTask ReceiveTagAsync(Socket socket, Memory<byte> tag, CancellationToken cancellationToken)
+    {
+        if (!await ReceiveExactlyAsync(socket, tag[..ChunkMac.TagBytes], cancellationToken).ConfigureAwait(false))
+            throw new EndOfStreamException("the connection closed before a chunk's MAC");
+    }
+
     /// <summary>The text of an error reply of <paramref name="length"/> bytes; a placeholder when there is none to read.</summary>
     public static async Task<string> ReceiveMessageAsync(Socket socket, int length, CancellationToken cancellationToken)
     {

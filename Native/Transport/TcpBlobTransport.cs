@@ -37,16 +37,17 @@ public sealed class TcpBlobTransport : IBlobTransport
         {
             using var socket = new Socket(SocketType.Stream, ProtocolType.Tcp);
             SocketIo.Configure(socket, _options.SocketBufferBytes);
-            var session = await OpenAsync(socket, endPoint, tracker, cancellationToken).ConfigureAwait(false);
-            using var mac = session.ChunksAuthenticated ? new ChunkMac(session.SessionKey) : null;
-            await ReceiveAsync(socket, tracker, target, mac, cancellationToken).ConfigureAwait(false);
+            using var mac = await OpenAsync(socket, endPoint, tracker, cancellationToken).ConfigureAwait(false);
+            // A peer that proved the secret and then stalls must not hold the load forever: every frame restarts the clock.
+            await IdleWatch.RunAsync(tracker, _options.IdleTimeout, idle => ReceiveFramesAsync(socket, tracker, target, mac, idle), cancellationToken).ConfigureAwait(false);
             var result = tracker.Result();
             SocketIo.ShutdownQuietly(socket);
             return result;
         }).ConfigureAwait(false);
     }
 
-    private async Task<ClientSession> OpenAsync(Socket socket, System.Net.EndPoint endPoint, TransferTracker tracker, CancellationToken cancellationToken)
+    /// <summary>Connects, authenticates and sends the range request; the chunk MAC of the session, if any.</summary>
+    private async Task<ChunkMac?> OpenAsync(Socket socket, System.Net.EndPoint endPoint, TransferTracker tracker, CancellationToken cancellationToken)
     {
         using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         timeout.CancelAfter(_options.ConnectTimeout);
@@ -61,30 +62,20 @@ public sealed class TcpBlobTransport : IBlobTransport
             throw tracker.Lost($"it did not connect and authenticate within {_options.ConnectTimeout.TotalSeconds:0.#} s", e);
         }
 
-        if (_options.RequireChunkAuthentication && !session.ChunksAuthenticated)
-        {
-            throw new TransferException(tracker.Peer, tracker.Request.ModelId,
-                $"peer {tracker.Peer} does not authenticate its chunks (no chunk MAC announced in its hello), which this node requires");
-        }
-        await SocketIo.SendAllAsync(socket, tracker.RangeFrame(), cancellationToken).ConfigureAwait(false);
-        return session;
-    }
-
-    private async Task ReceiveAsync(Socket socket, TransferTracker tracker, IBlobSink target, ChunkMac? mac, CancellationToken cancellationToken)
-    {
-        // A peer that proved the secret and then stalls must not hold the load forever: every frame restarts the clock.
-        using var idle = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        var mac = session.ChunkMacFor(tracker, _options.RequireChunkAuthentication);
         try
         {
-            await ReceiveFramesAsync(socket, tracker, target, mac, idle, _options.IdleTimeout).ConfigureAwait(false);
+            await SocketIo.SendAllAsync(socket, tracker.RangeFrame(), cancellationToken).ConfigureAwait(false);
         }
-        catch (OperationCanceledException e) when (idle.IsCancellationRequested && !cancellationToken.IsCancellationRequested)
+        catch
         {
-            throw tracker.Lost($"it sent nothing for {_options.IdleTimeout.TotalSeconds:0.#} s", e);
+            mac?.Dispose();
+            throw;
         }
+        return mac;
     }
 
-    private static async Task ReceiveFramesAsync(Socket socket, TransferTracker tracker, IBlobSink target, ChunkMac? mac, CancellationTokenSource idle, TimeSpan idleTimeout)
+    private static async Task ReceiveFramesAsync(Socket socket, TransferTracker tracker, IBlobSink target, ChunkMac? mac, IdleWatch idle)
     {
         var cancellationToken = idle.Token;
         // Pinned once, on the pinned-object heap: the socket never has to pin them per call.
@@ -94,7 +85,7 @@ public sealed class TcpBlobTransport : IBlobTransport
         while (tracker.Remaining > 0)
         {
             cancellationToken.ThrowIfCancellationRequested();
-            idle.CancelAfter(idleTimeout);
+            idle.Restart();
             if (!await SocketIo.ReceiveExactlyAsync(socket, header, cancellationToken).ConfigureAwait(false))
                 throw tracker.Lost("it closed the connection mid-transfer");
             var reply = ReplyHeader.Read(header)
@@ -118,8 +109,7 @@ public sealed class TcpBlobTransport : IBlobTransport
     /// <summary>Reads the chunk's MAC and checks it against the header and the bytes that landed.</summary>
     private static async ValueTask<bool> AuthenticAsync(Socket socket, ChunkMac mac, byte[] header, Memory<byte> landed, byte[] tag, CancellationToken cancellationToken)
     {
-        if (!await SocketIo.ReceiveExactlyAsync(socket, tag, cancellationToken).ConfigureAwait(false))
-            throw new EndOfStreamException("the connection closed before a chunk's MAC");
+        await SocketIo.ReceiveTagAsync(socket, tag, cancellationToken).ConfigureAwait(false);
         return mac.Verify(header, landed.Span, tag);
     }
 

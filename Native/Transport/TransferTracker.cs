@@ -92,6 +92,9 @@ internal sealed class TransferTracker
         return true;
     }
 
+    /// <summary>Where <paramref name="chunk"/> lands in the target image.</summary>
+    public Memory<byte> Landing(ChunkRef chunk) => _target.ChunkMemory(chunk.Blob, chunk.OffsetInBlob, chunk.Length);
+
     public SourceLostException Lost(string what, Exception? inner = null) =>
         new(Peer, Request.ModelId, BlobsLanded, Request.BlobCount, what, inner);
 

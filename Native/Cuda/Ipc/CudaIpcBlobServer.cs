@@ -8,20 +8,21 @@ namespace BlitzScale.Native.Cuda.Ipc;
 /// <summary>
 /// Serves device-resident parameter images to authenticated processes on this host (peers use
 /// <see cref="CudaIpcBlobTransport"/>): control over a Unix domain socket, bytes copied device to device by the peer
-/// through the image's CUDA IPC handle. Each chunk's hash is computed here over the bytes read back from the device,
-/// so the peer's check covers exactly what it copied. Protocol: see <c>CudaIpcWire.cs</c>.
+/// through the image's CUDA IPC handle. Each chunk's hash and MAC (under the connection's session key) are computed
+/// here over the bytes read back from the device, so the peer's check covers exactly what it copied. Protocol: see
+/// <c>CudaIpcWire.cs</c>.
 /// </summary>
 /// <remarks>
 /// Registered images must be complete in the requested range and stay allocated while peers may copy from them:
 /// dispose the server (or unregister the model and let transfers finish) before freeing one.
 /// </remarks>
-public sealed class CudaIpcBlobServer : IAsyncDisposable
+public sealed class CudaIpcBlobServer : DataPlaneServer
 {
     private readonly ConcurrentDictionary<string, CudaIpcSource> _models = new(StringComparer.Ordinal);
 
     private CudaIpcBlobServer(ServerCore core, CudaContext context)
+        : base(core)
     {
-        Core = core;
         Context = context;
     }
 
@@ -44,13 +45,6 @@ public sealed class CudaIpcBlobServer : IAsyncDisposable
         return server;
     }
 
-    /// <summary>The socket path peers pass to <see cref="CudaIpcBlobTransport.TransferAsync"/>.</summary>
-    public string Address => Core.Address;
-
-    /// <summary>Connections dropped because the peer did not prove it holds the cluster secret.</summary>
-    public int RefusedConnections => Core.RefusedConnections;
-
-    internal ServerCore Core { get; }
     internal CudaContext Context { get; }
 
     /// <summary>
@@ -71,5 +65,5 @@ public sealed class CudaIpcBlobServer : IAsyncDisposable
     internal CudaIpcSource? Find(string modelId) => _models.GetValueOrDefault(modelId);
 
     /// <summary>Stops listening, closes every connection and waits for them.</summary>
-    public async ValueTask DisposeAsync() => await Core.StopAsync(() => File.Delete(Address)).ConfigureAwait(false);
+    public override async ValueTask DisposeAsync() => await Core.StopAsync(() => File.Delete(Address)).ConfigureAwait(false);
 }

@@ -6,10 +6,14 @@ namespace BlitzScale.Native.Cuda.Ipc;
 
 /// <summary>
 /// One peer of a <see cref="CudaIpcBlobServer"/>: the handshake, its range request, the image's IPC handle, then one
-/// frame per chunk with the hash of the chunk as read back from this device; then it waits for the peer to close.
+/// frame per chunk with the hash of the chunk as read back from this device, followed by its MAC under the session key;
+/// then it waits for the peer to close. A peer that fails the handshake or breaks the protocol is refused or cut and
+/// reported through the server's <see cref="DataPlaneServer.PeerRejected"/>, as by every blob server.
 /// </summary>
 internal sealed class CudaIpcConnection(CudaIpcBlobServer server, Socket socket)
 {
+    private byte[]? _sessionKey;
+
     public async Task RunAsync(CancellationToken stopping)
     {
         try
@@ -45,15 +49,28 @@ internal sealed class CudaIpcConnection(CudaIpcBlobServer server, Socket socket)
     {
         using var timeout = CancellationTokenSource.CreateLinkedTokenSource(stopping);
         timeout.CancelAfter(server.Core.AuthenticationTimeout);
-        var cancellationToken = timeout.Token;
-        if (await ClusterAuth.AcceptAsync(socket, server.Core.Secret, flags: 0, why => server.Core.Refuse(socket, why), cancellationToken).ConfigureAwait(false) is null)
+        try
+        {
+            return await OpenWithinAsync(timeout.Token).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException) when (timeout.IsCancellationRequested && !stopping.IsCancellationRequested)
+        {
+            server.Core.TimedOut(socket, authenticated: _sessionKey is not null);
             return null;
+        }
+    }
+
+    private async Task<(CudaIpcSource, ChunkPlan)?> OpenWithinAsync(CancellationToken cancellationToken)
+    {
+        _sessionKey = await ClusterAuth.AcceptAsync(socket, server.Core.Secret, WireFormat.ChunkMacFlag, why => server.Core.Refuse(socket, why), cancellationToken).ConfigureAwait(false);
+        if (_sessionKey is null) return null;
 
         var header = new byte[WireFormat.HeaderBytes];
         if (!await SocketIo.ReceiveExactlyAsync(socket, header, cancellationToken).ConfigureAwait(false)) return null;
         if (RequestHeader.Read(header) is not { Kind: RequestKind.Range } range
             || range.ModelIdBytes is <= 0 or > TransferRequest.MaxModelIdBytes)
         {
+            server.Core.CutFirstRequest(socket);
             await TrySendErrorAsync("the first request was not a range request", cancellationToken).ConfigureAwait(false);
             return null;
         }
@@ -81,10 +98,15 @@ internal sealed class CudaIpcConnection(CudaIpcBlobServer server, Socket socket)
             : RangeRequest.Refusal(server.Address, modelId, source.Layout, range);
     }
 
-    /// <summary>Announces each chunk with the hash of its bytes as they are in this device's memory.</summary>
+    /// <summary>
+    /// Announces each chunk with the hash of its bytes as they are in this device's memory, and the MAC of the frame
+    /// and those bytes (the chunk's number on the connection as the nonce: the peer checks each copy of it against it).
+    /// </summary>
     private async Task StreamAsync(CudaIpcSource source, ChunkPlan plan, CancellationToken cancellationToken)
     {
         var frame = GC.AllocateUninitializedArray<byte>(WireFormat.HeaderBytes, pinned: true);
+        var tag = GC.AllocateUninitializedArray<byte>(ChunkMac.TagBytes, pinned: true);
+        using var mac = new ChunkMac(_sessionKey!);
         using var stream = server.Context.CreateStream();
         using var staging = server.Context.AllocatePinned(plan.ChunkBytes);
         for (int blob = plan.FirstBlob; blob < plan.EndBlob; blob++)
@@ -96,9 +118,11 @@ internal sealed class CudaIpcConnection(CudaIpcBlobServer server, Socket socket)
                 var chunk = plan.Get(blob, index);
                 source.Image.CopyToAsync(staging, 0, blobStart + chunk.OffsetInBlob, chunk.Length, stream);
                 stream.Synchronize();
-                ulong hash = ChunkHash.Of(staging.Span(0, chunk.Length));
-                new ReplyHeader(ReplyKind.Chunk, chunk.Blob, chunk.Length, chunk.OffsetInBlob, hash).Write(frame);
+                var bytes = staging.Span(0, chunk.Length);
+                new ReplyHeader(ReplyKind.Chunk, chunk.Blob, chunk.Length, chunk.OffsetInBlob, ChunkHash.Of(bytes)).Write(frame);
+                mac.Sign(frame, bytes, tag);
                 await SocketIo.SendAllAsync(socket, frame, cancellationToken).ConfigureAwait(false);
+                await SocketIo.SendAllAsync(socket, tag, cancellationToken).ConfigureAwait(false);
             }
         }
     }

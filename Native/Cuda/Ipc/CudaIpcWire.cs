@@ -17,11 +17,13 @@ namespace BlitzScale.Native.Cuda.Ipc;
 ///  | u32    | i32    | i64             | i64             | u64    |
 ///  +--------+--------+-----------------+-----------------+--------+
 /// </code>
-/// <para>then, per chunk of the plan in order, one TCP chunk reply (kind 0) with no payload: the chunk's bytes are at
-/// image offset + the blob's offset + offset in blob of the exported allocation; the hash is the sender's, over the
-/// bytes it read back from its device. The client copies device to device, reads the landed bytes back into its host
-/// image and checks them; a chunk that fails is copied again by the client (up to the request's attempts), without a
-/// message. The client closes once every chunk has landed.</para>
+/// <para>then, per chunk of the plan in order, one TCP chunk reply (kind 0) with no payload, followed by its 16-byte
+/// AES-256-GMAC tag (the server always sets hello flag bit 0): the chunk's bytes are at image offset + the blob's
+/// offset + offset in blob of the exported allocation; the hash and the tag (ChunkMac under the session key, over the
+/// frame and the bytes; nonce = the frame's number on the connection, from 0) are the sender's, over the bytes it read
+/// back from its device. The client copies device to device, reads the landed bytes back into its host image and
+/// checks both; a chunk that fails is copied again by the client (up to the request's attempts), without a message,
+/// and checked against the same frame and number. The client closes once every chunk has landed.</para>
 /// </remarks>
 internal static class CudaIpcWire
 {

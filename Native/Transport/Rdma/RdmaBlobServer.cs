@@ -11,11 +11,11 @@ namespace BlitzScale.Native.Transport.Rdma;
 /// Register an <see cref="ImageSink"/> that is still being filled and each chunk is written as soon as it has landed:
 /// that is a node of a multicast chain.
 /// </summary>
-public sealed class RdmaBlobServer : IAsyncDisposable
+public sealed class RdmaBlobServer : DataPlaneServer
 {
     private RdmaBlobServer(ServerCore core, IRdmaNic nic, RdmaServerOptions options, IPEndPoint localEndPoint)
+        : base(core)
     {
-        Core = core;
         Nic = nic;
         Options = options;
         LocalEndPoint = localEndPoint;
@@ -68,18 +68,14 @@ public sealed class RdmaBlobServer : IAsyncDisposable
     /// <summary>The side channel's address and port.</summary>
     public IPEndPoint LocalEndPoint { get; }
 
-    /// <summary>The <c>host:port</c> peers pass to <see cref="RdmaBlobTransport.TransferAsync"/>.</summary>
-    public string Address => Core.Address;
-
-    /// <summary>Connections being served.</summary>
-    public int ActiveConnections => Core.ActiveConnections;
-
-    /// <summary>Connections dropped because the peer did not prove it holds the cluster secret.</summary>
-    public int RefusedConnections => Core.RefusedConnections;
-
-    internal ServerCore Core { get; }
     internal IRdmaNic Nic { get; }
     internal RdmaServerOptions Options { get; }
+
+    /// <summary>
+    /// Test hook: called before each chunk's header is sent; true sends the header with the hash of the chunk's bytes
+    /// with one byte flipped (its MAC stays over the true bytes), for a NIC stand-in that flips that byte of the write.
+    /// </summary>
+    internal Func<int, long, bool>? ForgeOnSend { get; set; }
 
     /// <summary>
     /// Serves <paramref name="source"/> under <paramref name="modelId"/>, replacing what was registered under it. The
@@ -99,7 +95,7 @@ public sealed class RdmaBlobServer : IAsyncDisposable
     public Task RetireAsync(string modelId) => Core.Models.RetireAsync(modelId);
 
     /// <summary>Stops listening, closes every connection (their peers see the source lost), waits for them, then closes the device.</summary>
-    public async ValueTask DisposeAsync()
+    public override async ValueTask DisposeAsync()
     {
         if (await Core.StopAsync().ConfigureAwait(false)) Nic.Dispose();
     }

@@ -60,6 +60,7 @@ public sealed class RdmaBlobTransport : IBlobTransport, IDisposable
             using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
             IRdmaRegion? region = null;
             IRdmaQueuePair? queuePair = null;
+            ChunkMac? mac = null;
             Task reading = Task.CompletedTask;
             try
             {
@@ -67,11 +68,14 @@ public sealed class RdmaBlobTransport : IBlobTransport, IDisposable
                 region = _nic.Register(address, length, remoteWrite: true);
                 queuePair = _nic.CreateQueuePair(sendDepth: 1, _options.ReceiveDepth);
                 for (int r = 0; r < _options.ReceiveDepth; r++) queuePair.PostReceive((ulong)r);
-                await ConnectAsync(socket, endPoint, tracker, RdmaConnectionInfo.Of(queuePair, _nic.Address, region, imageOffset), queuePair, cancellationToken).ConfigureAwait(false);
+                var session = await ConnectAsync(socket, endPoint, tracker, RdmaConnectionInfo.Of(queuePair, _nic.Address, region, imageOffset), queuePair, cancellationToken).ConfigureAwait(false);
+                mac = session.ChunksAuthenticated ? new ChunkMac(session.SessionKey) : null;
 
-                var hashes = Channel.CreateUnbounded<(int Index, ulong Hash)>(new UnboundedChannelOptions { SingleReader = true, SingleWriter = true });
-                reading = SideChannel.ReadHashesAsync(socket, tracker.Plan, hashes.Writer, stop.Token);
-                await ReceiveAsync(socket, queuePair, hashes.Reader, tracker, cancellationToken).ConfigureAwait(false);
+                var headers = Channel.CreateUnbounded<ChunkAnnouncement>(new UnboundedChannelOptions { SingleReader = true, SingleWriter = true });
+                reading = SideChannel.ReadHeadersAsync(socket, tracker.Plan, mac is not null, headers.Writer, stop.Token);
+                // A peer that proved the secret and then stalls must not hold the load forever: every write and header restarts the clock.
+                await IdleWatch.RunAsync(tracker, _options.IdleTimeout,
+                    idle => ReceiveAsync(socket, queuePair, headers.Reader, mac, tracker, idle), cancellationToken).ConfigureAwait(false);
                 var result = tracker.Result();
                 SocketIo.ShutdownQuietly(socket);
                 return result;
@@ -83,6 +87,7 @@ public sealed class RdmaBlobTransport : IBlobTransport, IDisposable
                 // The queue pair first: once it is destroyed the peer's NIC can write into the target no more.
                 queuePair?.Dispose();
                 region?.Dispose();
+                mac?.Dispose();
             }
         },
         // A verb failing here is this node's NIC or setup, not the source: another source would fail the same way.
@@ -92,8 +97,11 @@ public sealed class RdmaBlobTransport : IBlobTransport, IDisposable
     /// <summary>Closes the device; transfers must have ended.</summary>
     public void Dispose() => _nic.Dispose();
 
-    /// <summary>Side channel, handshake, request, queue-pair exchange; on return the queue pair is RTS and the server may write.</summary>
-    private async Task ConnectAsync(Socket socket, System.Net.EndPoint endPoint, TransferTracker tracker, RdmaConnectionInfo ours, IRdmaQueuePair queuePair, CancellationToken cancellationToken)
+    /// <summary>
+    /// Side channel, handshake, request, queue-pair exchange; on return the queue pair is RTS and the server may write.
+    /// A server that announces no chunk MACs is refused before the request when this node requires them.
+    /// </summary>
+    private async Task<ClientSession> ConnectAsync(Socket socket, System.Net.EndPoint endPoint, TransferTracker tracker, RdmaConnectionInfo ours, IRdmaQueuePair queuePair, CancellationToken cancellationToken)
     {
         using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         timeout.CancelAfter(_options.ConnectTimeout);
@@ -101,7 +109,8 @@ public sealed class RdmaBlobTransport : IBlobTransport, IDisposable
         try
         {
             await socket.ConnectAsync(endPoint, timeout.Token).ConfigureAwait(false);
-            await ClusterAuth.AuthenticateAsync(socket, _secret, tracker.Peer, request.ModelId, timeout.Token).ConfigureAwait(false);
+            var session = await ClusterAuth.AuthenticateAsync(socket, _secret, tracker.Peer, request.ModelId, timeout.Token).ConfigureAwait(false);
+            session.Check(tracker, _options.RequireChunkAuthentication);
 
             var frame = tracker.RangeFrame(RdmaConnectionInfo.Bytes);
             ours.Write(frame.AsSpan(frame.Length - RdmaConnectionInfo.Bytes));
@@ -121,6 +130,7 @@ public sealed class RdmaBlobTransport : IBlobTransport, IDisposable
             var ready = new byte[RdmaWire.ReadyBytes];
             BinaryPrimitives.WriteUInt32LittleEndian(ready, RdmaWire.ReadyMagic);
             await SocketIo.SendAllAsync(socket, ready, timeout.Token).ConfigureAwait(false);
+            return session;
         }
         catch (OperationCanceledException e) when (!cancellationToken.IsCancellationRequested)
         {
@@ -129,14 +139,17 @@ public sealed class RdmaBlobTransport : IBlobTransport, IDisposable
     }
 
     /// <summary>
-    /// Polls the completion queue for placed chunks and drains the hashes the side channel delivered, checks each
-    /// chunk once both are in, and asks again for the ones that fail; until every chunk has landed.
+    /// Polls the completion queue for placed chunks and drains the headers the side channel delivered, checks each
+    /// chunk (hash, and MAC when the server sends them) once both are in, and asks again for the ones that fail; until
+    /// every chunk has landed.
     /// </summary>
-    private static async Task ReceiveAsync(Socket socket, IRdmaQueuePair queuePair, ChannelReader<(int Index, ulong Hash)> hashes, TransferTracker tracker, CancellationToken cancellationToken)
+    private static async Task ReceiveAsync(Socket socket, IRdmaQueuePair queuePair, ChannelReader<ChunkAnnouncement> headers, ChunkMac? mac, TransferTracker tracker, IdleWatch idle)
     {
+        var cancellationToken = idle.Token;
         var ledger = new ChunkLedger(tracker.Plan);
         var completions = new RdmaCompletion[16];
         var refetch = GC.AllocateUninitializedArray<byte>(WireFormat.HeaderBytes, pinned: true);
+        var header = new byte[WireFormat.HeaderBytes];
         var backoff = default(PollBackoff);
         while (tracker.Remaining > 0)
         {
@@ -153,17 +166,18 @@ public sealed class RdmaBlobTransport : IBlobTransport, IDisposable
                 queuePair.PostReceive(completion.WorkRequestId);
                 progress = true;
             }
-            while (hashes.TryRead(out var hash))
+            while (headers.TryRead(out var announced))
             {
-                Check(ledger.Hashed(hash.Index, hash.Hash), "a chunk header", hash.Index, tracker);
+                Check(ledger.Announced(announced), "a chunk header", announced.Index, tracker);
                 progress = true;
             }
-            while (ledger.TryTakeReady(out var chunk, out ulong sent))
+            while (ledger.TryTakeReady(out var chunk, out var announcement))
             {
                 // Checked per chunk, as the other transports do: no chunk lands after the caller cancelled.
                 cancellationToken.ThrowIfCancellationRequested();
                 int index = tracker.Plan.IndexOf(chunk);
-                if (tracker.Land(chunk, sent))
+                bool authentic = announcement.Authentic(mac, chunk, tracker.Landing(chunk).Span, header);
+                if (tracker.Land(chunk, announcement.Hash, authentic))
                 {
                     ledger.Landed(index);
                     continue;
@@ -174,11 +188,12 @@ public sealed class RdmaBlobTransport : IBlobTransport, IDisposable
             }
             if (progress)
             {
+                idle.Restart();
                 backoff.Reset();
                 continue;
             }
-            if (hashes.Completion.IsCompleted)
-                throw SideChannel.Ended(hashes.Completion, tracker);
+            if (headers.Completion.IsCompleted)
+                throw SideChannel.Ended(headers.Completion, tracker);
             await backoff.IdleAsync(cancellationToken).ConfigureAwait(false);
         }
     }

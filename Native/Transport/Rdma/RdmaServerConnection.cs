@@ -15,14 +15,24 @@ internal sealed class RdmaServerConnection(RdmaBlobServer server, Socket socket)
 {
     // Pinned once, on the pinned-object heap: the socket never has to pin it per call.
     private readonly byte[] _header = GC.AllocateUninitializedArray<byte>(WireFormat.HeaderBytes, pinned: true);
+    private readonly byte[] _tag = GC.AllocateUninitializedArray<byte>(ChunkMac.TagBytes, pinned: true);
     private readonly RdmaCompletion[] _completions = new RdmaCompletion[16];
     private readonly WriteWindow _window = new(server.Options.SendDepth);
     private IRdmaQueuePair? _queuePair;
     private IRdmaRegion? _source;
     private RdmaConnectionInfo _target;
     private PollBackoff _backoff;
+    private ChunkMac? _mac;
+
+    protected override ushort HelloFlags => server.Options.AuthenticateChunks ? WireFormat.ChunkMacFlag : (ushort)0;
 
     protected override void Configure() => Socket.NoDelay = true;
+
+    protected override Task<bool> PrepareAsync(ChunkPlan plan, CancellationToken cancellationToken)
+    {
+        if (server.Options.AuthenticateChunks) _mac = new ChunkMac(SessionKey!);
+        return Task.FromResult(true);
+    }
 
     /// <summary>
     /// Reads the peer's connection info (also after a refusal, so the peer reads the error rather than a reset),
@@ -51,6 +61,7 @@ internal sealed class RdmaServerConnection(RdmaBlobServer server, Socket socket)
     {
         _queuePair?.Dispose();
         _source?.Dispose();
+        _mac?.Dispose();
     }
 
     /// <summary>Checks the peer's target region against the request and connects a queue pair to it; the problem, or null.</summary>
@@ -107,7 +118,17 @@ internal sealed class RdmaServerConnection(RdmaBlobServer server, Socket socket)
         }
 
         new ReplyHeader(ReplyKind.Chunk, chunk.Blob, chunk.Length, chunk.OffsetInBlob, ChunkHash.Of(bytes.Span)).Write(_header);
+        // The header's number on the side channel is the nonce: the receiver counts headers the same way and checks each
+        // once its write has completed too, in whatever order. Over the source bytes: those the write carries.
+        _mac?.Sign(_header, bytes.Span, _tag);
+        if (server.ForgeOnSend?.Invoke(chunk.Blob, chunk.OffsetInBlob) == true)
+        {
+            // Test path only: the NIC stand-in alters this write in flight; the header gets the hash of the altered
+            // bytes, as an attacker who can write into the side channel would send it. Only the MAC can tell.
+            new ReplyHeader(ReplyKind.Chunk, chunk.Blob, chunk.Length, chunk.OffsetInBlob, ChunkForgery.HashOfAltered(bytes.Span)).Write(_header);
+        }
         await SocketIo.SendAllAsync(Socket, _header, cancellationToken).ConfigureAwait(false);
+        if (_mac is not null) await SocketIo.SendAllAsync(Socket, _tag, cancellationToken).ConfigureAwait(false);
 
         while (_window.IsFull)
         {

@@ -23,6 +23,13 @@ public sealed class RdmaServerOptions
     /// <summary>How long a connecting peer has for the handshake, its request and the queue-pair exchange before it is dropped.</summary>
     public TimeSpan AuthenticationTimeout { get; set; } = DefaultAuthenticationTimeout;
 
+    /// <summary>
+    /// Whether every chunk's header on the side channel is followed by its MAC (AES-256-GMAC under the connection's
+    /// session key, over the header and the bytes the write carries; announced in the hello), so a peer that can write
+    /// into the side channel or the fabric cannot forge parameters; on by default. Off only to measure its cost.
+    /// </summary>
+    public bool AuthenticateChunks { get; set; } = true;
+
     /// <summary>Checks the values.</summary>
     /// <exception cref="ArgumentOutOfRangeException">A value is out of range; the message names it.</exception>
     public void Validate()

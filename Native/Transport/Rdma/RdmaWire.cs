@@ -14,14 +14,18 @@ namespace BlitzScale.Native.Transport.Rdma;
 ///      target region address, length, image offset, rkey ▶  target memory registered for remote write)
 ///   ◀── connection info: QPN, PSN, LID, GID, MTU ───────   or an error reply, as TCP (server QP now RTS)
 ///   ── "BLZG" ready ───────────────────────────────────▶   (client QP now RTR → RTS)
-///   ◀── chunk header (blob, length, offset, hash), no payload ──   per chunk, in plan order; then
+///   ◀── chunk header (blob, length, offset, hash), no payload,     per chunk, in plan order (refetches
+///       then its 16-byte AES-256-GMAC tag (hello flag bit 0) ──    slipped in between); then
 ///   ◀══ RDMA WRITE WITH IMMEDIATE: the chunk's bytes into       the bytes, zero-copy from the source
 ///       the target region; immediate = chunk index in the plan   image into the target image
 ///   ── Chunk refetch request ──────────────────────────▶   when a chunk fails its hash check, as TCP
 ///   ── close ──────────────────────────────────────────▶   when every chunk has landed
 /// </code>
 /// The header and the write of a chunk take different paths, so the client pairs them by chunk index
-/// (<see cref="ChunkLedger"/>) and checks the hash once both are in.
+/// (<see cref="ChunkLedger"/>) and checks the hash and the tag once both are in. The tag is <see cref="ChunkMac"/>'s
+/// under the session key, over the header and the source bytes the write carries, with the header's number on the
+/// side channel (from 0, counted by both sides; a refetched chunk's header gets the next number) as the nonce: chunks
+/// may be checked in any order, each under its own header's number.
 /// </remarks>
 internal static class RdmaWire
 {

@@ -1,18 +1,30 @@
 using System.Net.Sockets;
+using System.Runtime.InteropServices;
 using System.Threading.Channels;
 
 namespace BlitzScale.Native.Transport.Rdma;
 
-/// <summary>The client's reading of the RDMA side channel: chunk headers become (chunk index, hash) pairs; errors and the end of the stream end it.</summary>
+/// <summary>
+/// The client's reading of the RDMA side channel: chunk headers (each followed by its MAC tag when the server
+/// announced chunk MACs) become <see cref="ChunkAnnouncement"/>s numbered in the order they came; errors and the end of
+/// the stream end it.
+/// </summary>
 internal static class SideChannel
 {
     /// <summary>
-    /// Reads chunk headers until the stream ends or breaks; completes <paramref name="hashes"/> with a
+    /// Reads chunk headers until the stream ends or breaks; completes <paramref name="headers"/> with a
     /// <see cref="SideChannelEnded"/> saying how (never with success: the receiver stops reading once it has every chunk).
     /// </summary>
-    public static async Task ReadHashesAsync(Socket socket, ChunkPlan plan, ChannelWriter<(int Index, ulong Hash)> hashes, CancellationToken cancellationToken)
+    /// <param name="socket">The side channel.</param>
+    /// <param name="plan">The request's chunks.</param>
+    /// <param name="tagged">Whether each chunk header is followed by its MAC tag.</param>
+    /// <param name="headers">Where each header goes.</param>
+    /// <param name="cancellationToken">Stops reading.</param>
+    public static async Task ReadHeadersAsync(Socket socket, ChunkPlan plan, bool tagged, ChannelWriter<ChunkAnnouncement> headers, CancellationToken cancellationToken)
     {
         var header = GC.AllocateUninitializedArray<byte>(WireFormat.HeaderBytes, pinned: true);
+        var tag = GC.AllocateUninitializedArray<byte>(ChunkMac.TagBytes, pinned: true);
+        ulong number = 0;
         SideChannelEnded ended;
         try
         {
@@ -39,14 +51,19 @@ internal static class SideChannel
                         $"it sent a header for blob {reply.Blob} bytes {reply.OffsetInBlob}..{reply.OffsetInBlob + reply.Length}, which is not a chunk of the request");
                     break;
                 }
-                hashes.TryWrite((plan.IndexOf(chunk), reply.Hash));
+                if (tagged && !await SocketIo.ReceiveExactlyAsync(socket, tag, cancellationToken).ConfigureAwait(false))
+                {
+                    ended = new SideChannelEnded(null, "it closed the side channel before a chunk's MAC");
+                    break;
+                }
+                headers.TryWrite(new ChunkAnnouncement(plan.IndexOf(chunk), reply.Hash, number++, tagged ? MemoryMarshal.Read<UInt128>(tag) : default));
             }
         }
         catch (Exception e) when (e is OperationCanceledException or SocketException or ObjectDisposedException)
         {
             ended = new SideChannelEnded(null, e is SocketException s ? $"the side channel failed ({s.SocketErrorCode})" : "the transfer stopped");
         }
-        hashes.TryComplete(ended);
+        headers.TryComplete(ended);
     }
 
     /// <summary>What the receiver throws once the side channel has ended and every delivered hash has been used.</summary>

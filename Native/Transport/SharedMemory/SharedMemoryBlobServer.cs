@@ -9,11 +9,11 @@ namespace BlitzScale.Native.Transport.SharedMemory;
 /// processes. Register an <see cref="ImageSink"/> that is still being filled and each chunk is served as soon as it
 /// has landed: that is a node of a multicast chain.
 /// </summary>
-public sealed class SharedMemoryBlobServer : IAsyncDisposable
+public sealed class SharedMemoryBlobServer : DataPlaneServer
 {
     private SharedMemoryBlobServer(ServerCore core, string name, SharedMemoryServerOptions options)
+        : base(core)
     {
-        Core = core;
         Name = name;
         Options = options;
         RingDirectory = Path.GetDirectoryName(core.Address)!;
@@ -44,16 +44,6 @@ public sealed class SharedMemoryBlobServer : IAsyncDisposable
         return server;
     }
 
-    /// <summary>The socket path peers pass to <see cref="SharedMemoryBlobTransport.TransferAsync"/>.</summary>
-    public string Address => Core.Address;
-
-    /// <summary>Connections being served.</summary>
-    public int ActiveConnections => Core.ActiveConnections;
-
-    /// <summary>Connections dropped because the peer did not prove it holds the cluster secret.</summary>
-    public int RefusedConnections => Core.RefusedConnections;
-
-    internal ServerCore Core { get; }
     internal string Name { get; }
     internal string RingDirectory { get; }
     internal SharedMemoryServerOptions Options { get; }
@@ -61,12 +51,11 @@ public sealed class SharedMemoryBlobServer : IAsyncDisposable
     /// <summary>Test hook: called after each chunk is staged; true flips one byte of the staged copy (the hash stays right).</summary>
     internal Func<int, long, bool>? CorruptOnSend { get; set; }
 
-    /// <summary>Test hook: raised after a connection has closed and <see cref="ActiveConnections"/> has dropped.</summary>
-    internal event Action? ConnectionClosed
-    {
-        add => Core.ConnectionClosed += value;
-        remove => Core.ConnectionClosed -= value;
-    }
+    /// <summary>
+    /// Test hook: called after each chunk is staged and its MAC computed; true flips one byte of the staged copy and
+    /// rewrites the frame's hash to match (what an attacker who can write the ring and the socket does: only the MAC can tell).
+    /// </summary>
+    internal Func<int, long, bool>? ForgeOnSend { get; set; }
 
     /// <summary>Serves <paramref name="source"/> under <paramref name="modelId"/>, replacing what was registered under it.</summary>
     public void Register(string modelId, IBlobSource source) => Core.Models.Register(modelId, source);
@@ -81,5 +70,5 @@ public sealed class SharedMemoryBlobServer : IAsyncDisposable
     public Task RetireAsync(string modelId) => Core.Models.RetireAsync(modelId);
 
     /// <summary>Stops listening and closes every connection (their peers see the source lost), then waits for them.</summary>
-    public async ValueTask DisposeAsync() => await Core.StopAsync(() => File.Delete(Address)).ConfigureAwait(false);
+    public override async ValueTask DisposeAsync() => await Core.StopAsync(() => File.Delete(Address)).ConfigureAwait(false);
 }

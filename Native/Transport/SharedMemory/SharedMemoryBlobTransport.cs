@@ -37,23 +37,32 @@ public sealed class SharedMemoryBlobTransport : IBlobTransport
         return await TransferRun.RunAsync(tracker, "the connection", async () =>
         {
             using var socket = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified);
-            using var ring = await OpenAsync(socket, tracker, cancellationToken).ConfigureAwait(false);
-            await ReceiveAsync(socket, ring, tracker, target, cancellationToken).ConfigureAwait(false);
+            var (ring, mac) = await OpenAsync(socket, tracker, cancellationToken).ConfigureAwait(false);
+            using (ring)
+            using (mac)
+            {
+                // A peer that proved the secret and then stalls must not hold the load forever: every frame restarts the clock.
+                await IdleWatch.RunAsync(tracker, _options.IdleTimeout, idle => ReceiveAsync(socket, ring, mac, tracker, idle), cancellationToken).ConfigureAwait(false);
+            }
             var result = tracker.Result();
             SocketIo.ShutdownQuietly(socket);
             return result;
         }).ConfigureAwait(false);
     }
 
-    /// <summary>Connects, authenticates, sends the range request and maps the ring the server staged for it.</summary>
-    private async Task<StagingRing> OpenAsync(Socket socket, TransferTracker tracker, CancellationToken cancellationToken)
+    /// <summary>
+    /// Connects, authenticates, sends the range request and maps the ring the server staged for it; the ring and the
+    /// session's chunk MAC, if any (a server without one is refused before the request when this node requires it).
+    /// </summary>
+    private async Task<(StagingRing Ring, ChunkMac? Mac)> OpenAsync(Socket socket, TransferTracker tracker, CancellationToken cancellationToken)
     {
         using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         timeout.CancelAfter(_options.ConnectTimeout);
         try
         {
             await socket.ConnectAsync(new UnixDomainSocketEndPoint(tracker.Peer), timeout.Token).ConfigureAwait(false);
-            await ClusterAuth.AuthenticateAsync(socket, _secret, tracker.Peer, tracker.Request.ModelId, timeout.Token).ConfigureAwait(false);
+            var session = await ClusterAuth.AuthenticateAsync(socket, _secret, tracker.Peer, tracker.Request.ModelId, timeout.Token).ConfigureAwait(false);
+            session.Check(tracker, _options.RequireChunkAuthentication);
 
             await SocketIo.SendAllAsync(socket, tracker.RangeFrame(), timeout.Token).ConfigureAwait(false);
 
@@ -63,7 +72,8 @@ public sealed class SharedMemoryBlobTransport : IBlobTransport
             var reply = ReadFrame(header, tracker);
             if (reply.Kind != SlotFrameKind.Ring)
                 throw await ReadErrorAsync(socket, reply, tracker, timeout.Token).ConfigureAwait(false);
-            return await MapRingAsync(socket, reply, tracker, timeout.Token).ConfigureAwait(false);
+            var ring = await MapRingAsync(socket, reply, tracker, timeout.Token).ConfigureAwait(false);
+            return (ring, session.ChunksAuthenticated ? new ChunkMac(session.SessionKey) : null);
         }
         catch (OperationCanceledException e) when (!cancellationToken.IsCancellationRequested)
         {
@@ -98,14 +108,21 @@ public sealed class SharedMemoryBlobTransport : IBlobTransport
         return staging;
     }
 
-    private static async Task ReceiveAsync(Socket socket, StagingRing ring, TransferTracker tracker, IBlobSink target, CancellationToken cancellationToken)
+    /// <summary>
+    /// Takes each chunk frame (and its MAC tag when the server sends them), copies the chunk from its slot into the
+    /// image, checks it there (hash and MAC) and releases the slot, asking for the chunk again when it failed.
+    /// </summary>
+    private static async Task ReceiveAsync(Socket socket, StagingRing ring, ChunkMac? mac, TransferTracker tracker, IdleWatch idle)
     {
+        var cancellationToken = idle.Token;
         // Pinned once, on the pinned-object heap: the socket never has to pin them per call.
         var header = GC.AllocateUninitializedArray<byte>(SharedMemoryWire.FrameBytes, pinned: true);
         var release = GC.AllocateUninitializedArray<byte>(SharedMemoryWire.ReleaseBytes, pinned: true);
+        var tag = GC.AllocateUninitializedArray<byte>(ChunkMac.TagBytes, pinned: true);
         while (tracker.Remaining > 0)
         {
             cancellationToken.ThrowIfCancellationRequested();
+            idle.Restart();
             if (!await SocketIo.ReceiveExactlyAsync(socket, header, cancellationToken).ConfigureAwait(false))
                 throw tracker.Lost("it closed the connection mid-transfer");
             var frame = ReadFrame(header, tracker);
@@ -115,8 +132,11 @@ public sealed class SharedMemoryBlobTransport : IBlobTransport
                 throw Broken(tracker, $"announced a chunk in slot {frame.Slot} of a {ring.Slots}-slot ring");
 
             var chunk = tracker.Expect(frame.Blob, frame.OffsetInBlob, frame.Length);
-            ring.Slot(frame.Slot, chunk.Length).CopyTo(target.ChunkMemory(chunk.Blob, chunk.OffsetInBlob, chunk.Length).Span);
-            bool landed = tracker.Land(chunk, frame.Hash);
+            if (mac is not null) await SocketIo.ReceiveTagAsync(socket, tag, cancellationToken).ConfigureAwait(false);
+            // Checked after the copy, in the image: the peer may still write its slot, the image is this process's alone.
+            var landing = tracker.Landing(chunk).Span;
+            ring.Slot(frame.Slot, chunk.Length).CopyTo(landing);
+            bool landed = tracker.Land(chunk, frame.Hash, mac is null || mac.Verify(header, landing, tag));
             new SlotRelease(frame.Slot, Refetch: !landed).Write(release);
             await SocketIo.SendAllAsync(socket, release, cancellationToken).ConfigureAwait(false);
         }

@@ -14,8 +14,12 @@ internal sealed class SharedMemoryConnection(SharedMemoryBlobServer server, Sock
 {
     // Pinned once, on the pinned-object heap: the socket never has to pin them per call.
     private readonly byte[] _frame = GC.AllocateUninitializedArray<byte>(SharedMemoryWire.FrameBytes, pinned: true);
+    private readonly byte[] _tag = GC.AllocateUninitializedArray<byte>(ChunkMac.TagBytes, pinned: true);
     private StagingRing? _ring;
     private SlotPool? _slots;
+    private ChunkMac? _mac;
+
+    protected override ushort HelloFlags => server.Options.AuthenticateChunks ? WireFormat.ChunkMacFlag : (ushort)0;
 
     /// <summary>Creates this connection's ring and tells the peer where it is; false when it could not be created (the peer was told).</summary>
     protected override async Task<bool> PrepareAsync(ChunkPlan plan, CancellationToken cancellationToken)
@@ -50,6 +54,7 @@ internal sealed class SharedMemoryConnection(SharedMemoryBlobServer server, Sock
         }
         _ring = ring;
         _slots = new SlotPool(ring.Slots);
+        if (server.Options.AuthenticateChunks) _mac = new ChunkMac(SessionKey!);
         return true;
     }
 
@@ -63,20 +68,31 @@ internal sealed class SharedMemoryConnection(SharedMemoryBlobServer server, Sock
         if (await ReadChunkAsync(source, chunk, cancellationToken).ConfigureAwait(false) is not { } bytes) return false;
 
         int slot = await _slots!.RentAsync(chunk).ConfigureAwait(false);
-        // The sender's hash is over the source, not the staged copy: a bad copy is caught on the other side.
-        ulong hash = ChunkHash.Of(bytes.Span);
+        // The sender's hash and MAC are over the source, not the staged copy: a bad copy is caught on the other side.
+        SlotFrame.Chunk(slot, chunk, ChunkHash.Of(bytes.Span)).Write(_frame);
+        _mac?.Sign(_frame, bytes.Span, _tag);
         var staged = _ring!.Slot(slot, chunk.Length);
         bytes.Span.CopyTo(staged);
-        if (server.CorruptOnSend?.Invoke(chunk.Blob, chunk.OffsetInBlob) == true)
-            staged[staged.Length / 2] ^= 0x5A;
+        // Test paths only: the staged copy is altered, never the image (the other peers are served from it).
+        if (server.ForgeOnSend?.Invoke(chunk.Blob, chunk.OffsetInBlob) == true)
+        {
+            // As an attacker who can write the ring and the socket: the bytes altered and the frame's hash rewritten to match.
+            staged[staged.Length / 2] ^= ChunkForgery.Flip;
+            SlotFrame.Chunk(slot, chunk, ChunkHash.Of(staged)).Write(_frame);
+        }
+        else if (server.CorruptOnSend?.Invoke(chunk.Blob, chunk.OffsetInBlob) == true)
+        {
+            staged[staged.Length / 2] ^= ChunkForgery.Flip;
+        }
 
-        SlotFrame.Chunk(slot, chunk, hash).Write(_frame);
         await SocketIo.SendAllAsync(Socket, _frame, cancellationToken).ConfigureAwait(false);
+        if (_mac is not null) await SocketIo.SendAllAsync(Socket, _tag, cancellationToken).ConfigureAwait(false);
         return true;
     }
 
     protected override void Release()
     {
+        _mac?.Dispose();
         if (_ring is null) return;
         _ring.Dispose();
         File.Delete(_ring.Path);

@@ -17,7 +17,10 @@ namespace BlitzScale.Native.Transport.SharedMemory;
 ///  kind 3 ring:   the first frame of an accepted request. slot = slot count, offset = slot bytes,
 ///                 length = name length, followed by the UTF-8 name of the ring file, in the socket's directory
 ///  kind 0 chunk:  the chunk's bytes are in the ring at [slot × slot bytes, + length); the hash is the sender's,
-///                 over the source bytes, checked by the receiver after it has copied them into its image
+///                 over the source bytes, checked by the receiver after it has copied them into its image; with
+///                 hello flag bit 0, the frame is followed by 16 bytes: the AES-256-GMAC tag of the frame and the
+///                 source bytes under the session key (ChunkMac; nonce = the chunk frame's number on the
+///                 connection, from 0), checked on the copy in the image too
 ///  kind 1 error, kind 2 source lost: as in TCP, a UTF-8 message of length bytes follows; the server closes
 /// </code>
 /// <para>Client → server, 16-byte slot releases:</para>
@@ -27,7 +30,7 @@ namespace BlitzScale.Native.Transport.SharedMemory;
 ///  | "BLZF" | slot   | refetch | 0      |
 ///  | u32    | i32    | i32     | i32    |
 ///  +--------+--------+---------+--------+
-///  the client has copied the chunk out of the slot; refetch = 1: it failed its hash check, send it again
+///  the client has copied the chunk out of the slot; refetch = 1: it failed its hash or MAC check, send it again
 /// </code>
 /// The server fills at most slot-count chunks ahead of the client: a slot is reused only after its release.
 /// The ring file is unlinked once both sides have mapped it (the client unlinks it at once; the server when the

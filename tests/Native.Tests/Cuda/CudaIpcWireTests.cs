@@ -25,6 +25,17 @@ public sealed class CudaIpcWireTests
     }
 
     [Fact]
+    public void Client_option_defaults_match_the_other_transports_and_out_of_range_values_are_refused_by_name()
+    {
+        var options = new CudaIpcTransportOptions();
+        var tcp = new BlitzScale.Native.Transport.TcpTransportOptions();
+
+        Assert.Equal((tcp.ConnectTimeout, tcp.IdleTimeout, true), (options.ConnectTimeout, options.IdleTimeout, options.RequireChunkAuthentication));
+        Assert.Equal("IdleTimeout", Assert.Throws<ArgumentOutOfRangeException>(() => new CudaIpcTransportOptions { IdleTimeout = TimeSpan.Zero }.Validate()).ParamName);
+        Assert.Equal("ConnectTimeout", Assert.Throws<ArgumentOutOfRangeException>(() => new CudaIpcTransportOptions { ConnectTimeout = TimeSpan.Zero }.Validate()).ParamName);
+    }
+
+    [Fact]
     public void Opening_needs_a_context_and_a_64_byte_handle()
     {
         if (CudaRuntime.Probe().Available)

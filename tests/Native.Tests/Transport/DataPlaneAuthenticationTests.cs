@@ -108,6 +108,35 @@ public sealed class DataPlaneAuthenticationTests
     }
 
     [Fact]
+    public void A_chunk_MAC_under_an_explicit_number_checks_out_of_order_and_more_than_once_and_leaves_the_in_order_count_alone()
+    {
+        var key = new byte[32];
+        new Random(33).NextBytes(key);
+        var header = new byte[WireFormat.HeaderBytes];
+        var payload = new byte[1000];
+        new Random(34).NextBytes(payload);
+        using var sender = new ChunkMac(key);
+        var tags = new byte[3][];
+        for (int i = 0; i < 3; i++)
+        {
+            tags[i] = new byte[ChunkMac.TagBytes];
+            sender.Sign(header, payload, tags[i]);
+        }
+
+        using var receiver = new ChunkMac(key);
+        Assert.True(receiver.Verify(2, header, payload, tags[2]));
+        Assert.True(receiver.Verify(0, header, payload, tags[0]));
+        Assert.True(receiver.Verify(0, header, payload, tags[0]));
+        Assert.False(receiver.Verify(1, header, payload, tags[2]));
+        Assert.True(receiver.Verify(header, payload, tags[0]));
+        Assert.True(receiver.Verify(header, payload, tags[1]));
+        var explicitTag = new byte[ChunkMac.TagBytes];
+        sender.Sign(2, header, payload, explicitTag);
+        Assert.Equal(tags[2], explicitTag);
+        Assert.Throws<ArgumentException>(() => sender.Sign(0, new byte[31], payload, explicitTag));
+    }
+
+    [Fact]
     public async Task A_client_that_requires_chunk_MACs_refuses_a_server_that_sends_none_and_one_that_does_not_require_them_fetches()
     {
         using var source = Random(Layout(), seed: 22);

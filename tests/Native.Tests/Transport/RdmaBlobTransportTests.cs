@@ -1,4 +1,6 @@
+using System.Collections.Concurrent;
 using System.Net;
+using System.Net.Sockets;
 using BlitzScale.Native.Transport;
 using BlitzScale.Native.Transport.Rdma;
 using static BlitzScale.Native.Tests.Transport.TransportImages;
@@ -29,28 +31,46 @@ public sealed class RdmaBlobTransportTests : ServerTransportConformance<RdmaHarn
 /// <summary>
 /// <see cref="RdmaBlobServer"/>s on loopback and <see cref="RdmaBlobTransport"/> clients, their NICs on one
 /// <see cref="RdmaLoopback"/> fabric. A chunk is corrupted by flipping a byte of its RDMA write, found by the write's
-/// immediate (its index in the plan of the latest transfer a client of this harness started). Nothing is left behind
-/// when no region is registered and no queue pair exists.
+/// immediate (its index in the plan of the latest transfer a client of this harness started); a forged chunk is the
+/// same flip, with the server's header carrying the hash of the flipped bytes. Nothing is left behind when no region is
+/// registered and no queue pair exists.
 /// </summary>
 public sealed class RdmaHarness : TransportHarness
 {
     private static readonly IPEndPoint Loopback = new(IPAddress.Loopback, 0);
     private ChunkPlan? _plan;
     private readonly RefusingPort _absent = new();
+    // Chunks whose header went out forged: the fabric flips their next write, once each.
+    private readonly ConcurrentDictionary<(int Blob, long Offset), bool> _forged = new();
 
     public RdmaHarness() => Fabric.CorruptWrite = immediate =>
-        CorruptChunk is { } corrupt && Volatile.Read(ref _plan) is { } plan && ChunkAt(plan, immediate) is var (blob, offset) && corrupt(blob, offset);
+        Volatile.Read(ref _plan) is { } plan && ChunkAt(plan, immediate) is var (blob, offset)
+        && (_forged.TryRemove((blob, offset), out _) || CorruptChunk?.Invoke(blob, offset) == true);
 
     internal RdmaLoopback Fabric { get; } = new();
 
     public override IBlobTransport Client(byte[]? secret = null) =>
-        new PlanRecorder(new RdmaBlobTransport(secret ?? Secret, new RdmaTransportOptions { ReceiveDepth = 8 }, Fabric.OpenNic("client")), this);
+        new PlanRecorder(new RdmaBlobTransport(secret ?? Secret, new RdmaTransportOptions
+        {
+            ReceiveDepth = 8,
+            RequireChunkAuthentication = ClientsRequireChunkMacs,
+            IdleTimeout = ClientIdleTimeout ?? TcpTransportOptions.DefaultIdleTimeout,
+        }, Fabric.OpenNic("client")), this);
 
     public override ServedPeer Serve(IBlobSource source)
     {
-        var server = RdmaBlobServer.Start(Loopback, Secret, Fabric.OpenNic("server"), new RdmaServerOptions { SendDepth = 4 });
+        var server = RdmaBlobServer.Start(Loopback, Secret, Fabric.OpenNic("server"),
+            new RdmaServerOptions { SendDepth = 4, AuthenticateChunks = ServersSendChunkMacs });
         server.Register(Model, source);
-        return new ServerPeer(server.Address, server.Core, server.RetireAsync, server.DisposeAsync);
+        server.ForgeOnSend = (blob, offset) => ForgeChunk?.Invoke(blob, offset) == true && _forged.TryAdd((blob, offset), true);
+        return new ServerPeer(server, server.RetireAsync);
+    }
+
+    public override async Task<Socket> ConnectAsync(string peer)
+    {
+        var socket = new Socket(SocketType.Stream, ProtocolType.Tcp);
+        await socket.ConnectAsync(PeerAddress.Parse(peer));
+        return socket;
     }
 
     /// <summary>A side-channel port nothing listens on.</summary>

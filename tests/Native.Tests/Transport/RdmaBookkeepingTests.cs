@@ -65,22 +65,22 @@ public sealed class RdmaBookkeepingTests
     }
 
     [Fact]
-    public void The_ledger_pairs_bytes_and_hash_in_either_order_and_hands_out_each_chunk_once()
+    public void The_ledger_pairs_bytes_and_header_in_either_order_and_hands_out_each_chunk_once()
     {
         var plan = Plan();
         var ledger = new ChunkLedger(plan);
 
         Assert.Equal(LedgerEvent.Waiting, ledger.Placed(0));
-        Assert.Equal(LedgerEvent.Waiting, ledger.Hashed(1, 0x11));
+        Assert.Equal(LedgerEvent.Waiting, ledger.Announced(Header(1, 0x11)));
         Assert.False(ledger.TryTakeReady(out _, out _));
-        Assert.Equal(LedgerEvent.Ready, ledger.Hashed(0, 0x10));
+        Assert.Equal(LedgerEvent.Ready, ledger.Announced(Header(0, 0x10)));
         Assert.Equal(LedgerEvent.Ready, ledger.Placed(1));
 
-        Assert.True(ledger.TryTakeReady(out var first, out ulong firstHash));
-        Assert.True(ledger.TryTakeReady(out var second, out ulong secondHash));
+        Assert.True(ledger.TryTakeReady(out var first, out var firstHeader));
+        Assert.True(ledger.TryTakeReady(out var second, out var secondHeader));
         Assert.False(ledger.TryTakeReady(out _, out _));
-        Assert.Equal((plan.Get(plan.FirstBlob, 0), 0x10ul), (first, firstHash));
-        Assert.Equal((1, 0x11ul), (plan.IndexOf(second), secondHash));
+        Assert.Equal((plan.Get(plan.FirstBlob, 0), Header(0, 0x10)), (first, firstHeader));
+        Assert.Equal((1, Header(1, 0x11)), (plan.IndexOf(second), secondHeader));
     }
 
     [Fact]
@@ -89,21 +89,21 @@ public sealed class RdmaBookkeepingTests
         var plan = Plan();
         var ledger = new ChunkLedger(plan);
         ledger.Placed(2);
-        ledger.Hashed(2, 0x22);
+        ledger.Announced(Header(2, 0x22));
         Assert.True(ledger.TryTakeReady(out var chunk, out _));
 
         Assert.Equal(LedgerEvent.Duplicate, ledger.Placed(2));
         ledger.Refetching(plan.IndexOf(chunk));
-        Assert.Equal(LedgerEvent.Waiting, ledger.Hashed(2, 0x23));
-        Assert.Equal(LedgerEvent.Duplicate, ledger.Hashed(2, 0x24));
+        Assert.Equal(LedgerEvent.Waiting, ledger.Announced(Header(2, 0x23)));
+        Assert.Equal(LedgerEvent.Duplicate, ledger.Announced(Header(2, 0x24)));
         Assert.Equal(LedgerEvent.Ready, ledger.Placed(2));
-        Assert.True(ledger.TryTakeReady(out _, out ulong hash));
-        Assert.Equal(0x23ul, hash);
+        Assert.True(ledger.TryTakeReady(out _, out var refetched));
+        Assert.Equal(Header(2, 0x23), refetched);
         ledger.Landed(2);
 
         Assert.Equal(LedgerEvent.Duplicate, ledger.Placed(2));
         Assert.Equal(LedgerEvent.Unknown, ledger.Placed((uint)plan.Count));
-        Assert.Equal(LedgerEvent.Unknown, ledger.Hashed(-1, 0));
+        Assert.Equal(LedgerEvent.Unknown, ledger.Announced(Header(-1, 0)));
         Assert.Throws<InvalidOperationException>(() => ledger.Landed(2));
     }
 
@@ -128,14 +128,53 @@ public sealed class RdmaBookkeepingTests
     {
         var server = new RdmaServerOptions();
         var client = new RdmaTransportOptions();
-        Assert.Equal((null, 1, 0, 16, TimeSpan.FromSeconds(10)), (server.Device, server.Port, server.GidIndex, server.SendDepth, server.AuthenticationTimeout));
+        Assert.Equal((null, 1, 0, 16, TimeSpan.FromSeconds(10), true), (server.Device, server.Port, server.GidIndex, server.SendDepth, server.AuthenticationTimeout, server.AuthenticateChunks));
         Assert.Equal((null, 1, 0, 64, TimeSpan.FromSeconds(10)), (client.Device, client.Port, client.GidIndex, client.ReceiveDepth, client.ConnectTimeout));
+        Assert.Equal((true, TimeSpan.FromSeconds(60)), (client.RequireChunkAuthentication, client.IdleTimeout));
 
         Assert.Equal("Port", Assert.Throws<ArgumentOutOfRangeException>(() => new RdmaServerOptions { Port = 0 }.Validate()).ParamName);
         Assert.Equal("SendDepth", Assert.Throws<ArgumentOutOfRangeException>(() => new RdmaServerOptions { SendDepth = 0 }.Validate()).ParamName);
         Assert.Equal("ReceiveDepth", Assert.Throws<ArgumentOutOfRangeException>(() => new RdmaTransportOptions { ReceiveDepth = 0 }.Validate()).ParamName);
         Assert.Equal("GidIndex", Assert.Throws<ArgumentOutOfRangeException>(() => new RdmaTransportOptions { GidIndex = 256 }.Validate()).ParamName);
+        Assert.Equal("IdleTimeout", Assert.Throws<ArgumentOutOfRangeException>(() => new RdmaTransportOptions { IdleTimeout = TimeSpan.Zero }.Validate()).ParamName);
     }
+
+    [Fact]
+    public void A_header_is_authentic_only_under_its_own_number_with_the_bytes_that_landed_whatever_order_chunks_are_checked_in()
+    {
+        var plan = Plan();
+        var key = new byte[32];
+        new Random(41).NextBytes(key);
+        var chunks = new[] { plan.Get(1, 0), plan.Get(1, 1) };
+        var bytes = chunks.Select((c, i) => { var b = new byte[c.Length]; new Random(42 + i).NextBytes(b); return b; }).ToArray();
+        var headers = new ChunkAnnouncement[2];
+        using (var sender = new ChunkMac(key))
+        {
+            var wire = new byte[WireFormat.HeaderBytes];
+            var tag = new byte[ChunkMac.TagBytes];
+            for (int i = 0; i < 2; i++)
+            {
+                ulong hash = ChunkHash.Of(bytes[i]);
+                new ReplyHeader(ReplyKind.Chunk, chunks[i].Blob, chunks[i].Length, chunks[i].OffsetInBlob, hash).Write(wire);
+                sender.Sign(wire, bytes[i], tag);
+                headers[i] = new ChunkAnnouncement(plan.IndexOf(chunks[i]), hash, (ulong)i, System.Runtime.InteropServices.MemoryMarshal.Read<UInt128>(tag));
+            }
+        }
+        using var receiver = new ChunkMac(key);
+        var scratch = new byte[WireFormat.HeaderBytes];
+
+        // The second write completed first: each is checked under its own header's number.
+        Assert.True(headers[1].Authentic(receiver, chunks[1], bytes[1], scratch));
+        Assert.True(headers[0].Authentic(receiver, chunks[0], bytes[0], scratch));
+        Assert.False((headers[0] with { Number = 1 }).Authentic(receiver, chunks[0], bytes[0], scratch));
+        Assert.False(headers[0].Authentic(receiver, chunks[1], bytes[1], scratch));
+        bytes[0][7] ^= 1;
+        Assert.False(headers[0].Authentic(receiver, chunks[0], bytes[0], scratch));
+        Assert.True(headers[0].Authentic(null, chunks[0], bytes[0], scratch));
+    }
+
+    /// <summary>A side-channel header of the chunk with this index, numbered as its index, with no tag.</summary>
+    private static ChunkAnnouncement Header(int index, ulong hash) => new(index, hash, (ulong)Math.Max(index, 0), default);
 
     /// <summary>Blobs 1..3 of the tiny image at the smallest chunk: several chunks per blob.</summary>
     private static ChunkPlan Plan() => new(Layout(), 1, 3, SmallChunk);

@@ -1,3 +1,4 @@
+using System.Net.Sockets;
 using BlitzScale.Native.Transport;
 using BlitzScale.Native.Transport.SharedMemory;
 using static BlitzScale.Native.Tests.Transport.TransportImages;
@@ -54,17 +55,24 @@ public sealed class SharedMemoryHarness : TransportHarness
     /// <summary>Ring slots of the servers started from here on (default: the server's default).</summary>
     public int Slots { get; set; } = SharedMemoryServerOptions.DefaultSlots;
 
-    public override IBlobTransport Client(byte[]? secret = null) => new SharedMemoryBlobTransport(secret ?? Secret);
+    public override IBlobTransport Client(byte[]? secret = null) =>
+        new SharedMemoryBlobTransport(secret ?? Secret, new SharedMemoryTransportOptions
+        {
+            RequireChunkAuthentication = ClientsRequireChunkMacs,
+            IdleTimeout = ClientIdleTimeout ?? TcpTransportOptions.DefaultIdleTimeout,
+        });
 
     public override ServedPeer Serve(IBlobSource source)
     {
         string name = $"gpu{Interlocked.Increment(ref _started) - 1}";
-        var server = SharedMemoryBlobServer.Start(Directory.Path, name, Secret, new SharedMemoryServerOptions { Slots = Slots });
+        var server = SharedMemoryBlobServer.Start(Directory.Path, name, Secret,
+            new SharedMemoryServerOptions { Slots = Slots, AuthenticateChunks = ServersSendChunkMacs });
         server.Register(Model, source);
         server.CorruptOnSend = (blob, offset) => CorruptChunk?.Invoke(blob, offset) == true;
+        server.ForgeOnSend = (blob, offset) => ForgeChunk?.Invoke(blob, offset) == true;
         string socket = $"{name}.sock";
         lock (_running) _running.Add(socket);
-        return new ServerPeer(server.Address, server.Core, server.RetireAsync, async () =>
+        return new ServerPeer(server, server.RetireAsync, async () =>
         {
             await server.DisposeAsync();
             lock (_running) _running.Remove(socket);
@@ -72,6 +80,13 @@ public sealed class SharedMemoryHarness : TransportHarness
     }
 
     public override string AbsentPeer => Path.Combine(Directory.Path, "nobody.sock");
+
+    public override async Task<Socket> ConnectAsync(string peer)
+    {
+        var socket = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified);
+        await socket.ConnectAsync(new UnixDomainSocketEndPoint(peer));
+        return socket;
+    }
 
     public override void AssertNothingLeftBehind()
     {

@@ -87,14 +87,16 @@ public sealed class SharedMemoryStagingTests : IDisposable
     public void Option_defaults_are_pinned_and_large_chunks_get_fewer_slots_but_never_fewer_than_two()
     {
         var options = new SharedMemoryServerOptions();
-        Assert.Equal((8, 64L << 20, TimeSpan.FromSeconds(10)), (options.Slots, options.MaxRingBytes, options.AuthenticationTimeout));
-        Assert.Equal(TimeSpan.FromSeconds(10), new SharedMemoryTransportOptions().ConnectTimeout);
+        Assert.Equal((8, 64L << 20, TimeSpan.FromSeconds(10), true), (options.Slots, options.MaxRingBytes, options.AuthenticationTimeout, options.AuthenticateChunks));
+        var client = new SharedMemoryTransportOptions();
+        Assert.Equal((TimeSpan.FromSeconds(10), TimeSpan.FromSeconds(60), true), (client.ConnectTimeout, client.IdleTimeout, client.RequireChunkAuthentication));
 
         Assert.Equal(8, options.SlotsFor(TransferRequest.DefaultChunkBytes));
         Assert.Equal(4, options.SlotsFor(16 << 20));
         Assert.Equal(2, options.SlotsFor(TransferRequest.MaxChunkBytes));
         Assert.Throws<ArgumentOutOfRangeException>(() => new SharedMemoryServerOptions { Slots = 1 }.Validate());
         Assert.Throws<ArgumentOutOfRangeException>(() => new SharedMemoryTransportOptions { ConnectTimeout = TimeSpan.Zero }.Validate());
+        Assert.Equal("IdleTimeout", Assert.Throws<ArgumentOutOfRangeException>(() => new SharedMemoryTransportOptions { IdleTimeout = TimeSpan.Zero }.Validate()).ParamName);
     }
 
     [Fact]

@@ -1,4 +1,5 @@
 using System.Net;
+using System.Net.Sockets;
 using BlitzScale.Native.Transport;
 using static BlitzScale.Native.Tests.Transport.TransportImages;
 
@@ -13,14 +14,27 @@ public sealed class TcpHarness : TransportHarness
     private static readonly IPEndPoint Loopback = new(IPAddress.Loopback, 0);
     private readonly RefusingPort _absent = new();
 
-    public override IBlobTransport Client(byte[]? secret = null) => new TcpBlobTransport(secret ?? Secret);
+    public override IBlobTransport Client(byte[]? secret = null) =>
+        new TcpBlobTransport(secret ?? Secret, new TcpTransportOptions
+        {
+            RequireChunkAuthentication = ClientsRequireChunkMacs,
+            IdleTimeout = ClientIdleTimeout ?? TcpTransportOptions.DefaultIdleTimeout,
+        });
 
     public override ServedPeer Serve(IBlobSource source)
     {
-        var server = BlobServer.Start(Loopback, Secret);
+        var server = BlobServer.Start(Loopback, Secret, new BlobServerOptions { AuthenticateChunks = ServersSendChunkMacs });
         server.Register(Model, source);
         server.CorruptOnSend = (blob, offset) => CorruptChunk?.Invoke(blob, offset) == true;
-        return new ServerPeer(server.Address, server.Core, server.RetireAsync, server.DisposeAsync);
+        server.ForgeOnSend = (blob, offset) => ForgeChunk?.Invoke(blob, offset) == true;
+        return new ServerPeer(server, server.RetireAsync);
+    }
+
+    public override async Task<Socket> ConnectAsync(string peer)
+    {
+        var socket = new Socket(SocketType.Stream, ProtocolType.Tcp);
+        await socket.ConnectAsync(PeerAddress.Parse(peer));
+        return socket;
     }
 
     /// <summary>A port nothing listens on.</summary>

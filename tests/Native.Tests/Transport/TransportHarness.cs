@@ -1,3 +1,4 @@
+using System.Net.Sockets;
 using BlitzScale.Native.Transport;
 using static BlitzScale.Native.Tests.Transport.TransportImages;
 
@@ -17,6 +18,22 @@ public abstract class TransportHarness : IDisposable
     /// </summary>
     public Func<int, long, bool>? CorruptChunk { get; set; }
 
+    /// <summary>
+    /// Transports with a server: called for every chunk as it is sent, with its blob and offset; true alters that copy
+    /// of it and rewrites its hash to match, after the sender computed its MAC (what an attacker who can write into the
+    /// connection, the ring or the fabric does: only the MAC can tell).
+    /// </summary>
+    public Func<int, long, bool>? ForgeChunk { get; set; }
+
+    /// <summary>Transports with a server: whether servers started from here on send chunk MACs (the default).</summary>
+    public bool ServersSendChunkMacs { get; set; } = true;
+
+    /// <summary>Transports with a server: whether clients made from here on refuse a server that sends no chunk MACs (the default).</summary>
+    public bool ClientsRequireChunkMacs { get; set; } = true;
+
+    /// <summary>Transports with a server: the idle timeout of clients made from here on (null: the transport's default).</summary>
+    public TimeSpan? ClientIdleTimeout { get; set; }
+
     /// <summary>A client that proves it holds <paramref name="secret"/> (by default the cluster's).</summary>
     public abstract IBlobTransport Client(byte[]? secret = null);
 
@@ -25,6 +42,9 @@ public abstract class TransportHarness : IDisposable
 
     /// <summary>A peer string in this transport's form at which nothing serves.</summary>
     public abstract string AbsentPeer { get; }
+
+    /// <summary>Transports with a server: a bare socket connected to <paramref name="peer"/>, for a test to speak the protocol itself.</summary>
+    public virtual Task<Socket> ConnectAsync(string peer) => throw new NotSupportedException("this transport has no server to connect to");
 
     /// <summary>
     /// Called once every transfer of the test has ended and every connection its peers had has closed: nothing of
@@ -57,27 +77,61 @@ public abstract class ServedPeer : IAsyncDisposable
     /// <summary>Completes the next time a connection closes and leaves none open; call it before starting the transfer.</summary>
     public abstract Task WhenAllConnectionsClosed();
 
+    /// <summary>The peers it refused or cut so far, as its server reported them (<see cref="DataPlaneServer.PeerRejected"/>).</summary>
+    public virtual IReadOnlyList<PeerRejection> Rejections => [];
+
+    /// <summary>Connections cut after the handshake for breaking the protocol.</summary>
+    public virtual int CutConnections => 0;
+
     public abstract ValueTask DisposeAsync();
 }
 
-/// <summary>A peer that is a blob server on a socket (TCP, shared memory, RDMA's side channel), all of which share <see cref="ServerCore"/>.</summary>
-internal sealed class ServerPeer(string address, ServerCore core, Func<string, Task> retire, Func<ValueTask> stop) : ServedPeer
+/// <summary>
+/// A peer that is a blob server on a socket (TCP, shared memory, RDMA's side channel): every one is a
+/// <see cref="DataPlaneServer"/>, whose rejections it records from the start.
+/// </summary>
+internal sealed class ServerPeer : ServedPeer
 {
-    public override string Address => address;
-    public override int ActiveConnections => core.ActiveConnections;
-    public override int RefusedConnections => core.RefusedConnections;
+    private readonly DataPlaneServer _server;
+    private readonly Func<string, Task> _retire;
+    private readonly Func<ValueTask> _stop;
+    private readonly List<PeerRejection> _rejections = [];
 
-    public override Task RetireAsync() => retire(Model);
+    public ServerPeer(DataPlaneServer server, Func<string, Task> retire, Func<ValueTask>? stop = null)
+    {
+        _server = server;
+        _retire = retire;
+        _stop = stop ?? server.DisposeAsync;
+        server.PeerRejected += r =>
+        {
+            lock (_rejections) _rejections.Add(r);
+        };
+    }
+
+    public override string Address => _server.Address;
+    public override int ActiveConnections => _server.ActiveConnections;
+    public override int RefusedConnections => _server.RefusedConnections;
+    public override int CutConnections => _server.CutConnections;
+
+    public override IReadOnlyList<PeerRejection> Rejections
+    {
+        get
+        {
+            lock (_rejections) return [.. _rejections];
+        }
+    }
+
+    public override Task RetireAsync() => _retire(Model);
 
     public override Task WhenAllConnectionsClosed()
     {
         var idle = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-        core.ConnectionClosed += () =>
+        _server.ConnectionClosed += () =>
         {
-            if (core.ActiveConnections == 0) idle.TrySetResult();
+            if (_server.ActiveConnections == 0) idle.TrySetResult();
         };
         return idle.Task;
     }
 
-    public override ValueTask DisposeAsync() => stop();
+    public override ValueTask DisposeAsync() => _stop();
 }
