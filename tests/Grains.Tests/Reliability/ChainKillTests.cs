@@ -33,8 +33,12 @@ public sealed class ChainKillFixture : SiloKillFixture
         // Named first: once, with the 102 MB model written before and other fixtures running, no name of 64 landed on Silo_0.
         ModelName = await NameOnSilo("Silo_0", "chain");
         ModelDirectory = ScratchPath("stories42m-v512");
-        SyntheticModelWriter.Write(ModelDirectory, SyntheticShapes.Get("stories42m") with { VocabSize = 512 }, DType.F32, SyntheticSeed);
+        WriteModel(ModelDirectory);
     }
+
+    /// <summary>Writes the model these kills load: 102 MB, a 1 MB embedding then eight 12.6 MB layer blobs.</summary>
+    public static void WriteModel(string directory) =>
+        SyntheticModelWriter.Write(directory, SyntheticShapes.Get("stories42m") with { VocabSize = 512 }, DType.F32, SyntheticSeed);
 }
 
 /// <summary>
