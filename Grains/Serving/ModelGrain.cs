@@ -81,9 +81,8 @@ internal sealed partial class ModelGrain : Grain, IModelGrain, IStreamSubscripti
 
         var hosts = await Hosts();
         if (request.Gpus is { } chosen) GpuChooser.Validate(hosts, chosen);
-        var memory = await Task.WhenAll(hosts.Select(h => HostMemory(h.Host).GetStatus()));
-        // The one host copy (blitz) lives on the host with the most memory left for copies; ties go to the first by name.
-        string copyHost = memory.OrderByDescending(m => m.MemoryBytes - m.CopyBytes).ThenBy(m => m.Host, StringComparer.Ordinal).First().Host;
+        // The one host copy (blitz) lives on the host with the most memory left for copies.
+        string copyHost = await CopyHost(hosts);
         var image = await HostMemory(copyHost).Describe(request.ModelDirectory);
         var deployment = ModelDeployment.From(request, image);
 
@@ -350,7 +349,7 @@ internal sealed partial class ModelGrain : Grain, IModelGrain, IStreamSubscripti
         var prepared = new List<InstanceLifecycle>();
         try
         {
-            var plan = await new FeedPlanning(GrainFactory, Model).Plan(hosts, deployment, fresh, senders, excludeHostCopy ? null : _hostCopy);
+            var plan = await new FeedPlanning(GrainFactory, Model).Plan(hosts, deployment, fresh, senders, await HostCopyFor(hosts, senders, excludeHostCopy));
             LogPlanned(_logger, Model, plan.Description);
             await Publish(ModelEventKind.Planned, plan.Description);
             // Every node of every chain registers its image before any node starts fetching.
@@ -417,7 +416,8 @@ internal sealed partial class ModelGrain : Grain, IModelGrain, IStreamSubscripti
     private async Task<bool> Refeed(InstanceLifecycle failed, string lostSource, bool excludeHostCopy)
     {
         var senders = _instances.LoadSources.Where(s => s.Gpu != lostSource).ToList();
-        var plan = await new FeedPlanning(GrainFactory, Model).Plan(await Hosts(), _deployment!, [failed], senders, excludeHostCopy ? null : _hostCopy);
+        var hosts = await Hosts();
+        var plan = await new FeedPlanning(GrainFactory, Model).Plan(hosts, _deployment!, [failed], senders, await HostCopyFor(hosts, senders, excludeHostCopy));
         if (!await Calls.Refeed(failed, plan.Feeds[failed.Gpu])) return false;
         _instances.Reset(failed.Index);
         _instances.StartLoading(failed.Index);
