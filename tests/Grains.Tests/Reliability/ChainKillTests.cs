@@ -49,7 +49,7 @@ public sealed class ChainKillFixture : SiloKillFixture
 /// </summary>
 public sealed class ChainKillTests(ChainKillFixture grid, ITestOutputHelper output) : IClassFixture<ChainKillFixture>
 {
-    private static readonly TimeSpan Limit = TimeSpan.FromSeconds(120);
+    private static readonly TimeSpan Limit = StatusPoll.Limit;
     private const string Source = GridFixture.HostB + "/gpu0";
     private const string Target = GridFixture.HostA + "/gpu1";
 
@@ -106,25 +106,5 @@ public sealed class ChainKillTests(ChainKillFixture grid, ITestOutputHelper outp
 
     private static GenerateRequest Request(int[] prompt) => new() { PromptIds = prompt, MaxTokens = MaxTokens, StopAtEos = false };
 
-    // Polls the model's status until pick finds what it waits for; calls fail while the dead silo is not yet declared dead.
-    private async Task<InstanceStatus> WaitFor(Func<ModelStatus, InstanceStatus?> pick, string failure)
-    {
-        var deadline = DateTime.UtcNow + Limit;
-        string last = "";
-        while (DateTime.UtcNow < deadline)
-        {
-            try
-            {
-                var status = await grid.Model(grid.ModelName).GetStatus();
-                if (pick(status) is { } found) return found;
-                last = string.Join("; ", status.Instances.Select(i => $"{i.Shard} {i.Gpu} {i.State} {i.LoadedBytes} B from {i.LoadedFrom} {i.Error}"));
-            }
-            catch (Exception e) when (e is OrleansException or TimeoutException)
-            {
-                last = e.Message;
-            }
-            await Task.Delay(20);
-        }
-        throw new TimeoutException($"{failure} after {Limit.TotalSeconds} s; last seen: {last}");
-    }
+    private Task<InstanceStatus> WaitFor(Func<ModelStatus, InstanceStatus?> pick, string failure) => StatusPoll.WaitFor(grid.Model(grid.ModelName), pick, failure);
 }
