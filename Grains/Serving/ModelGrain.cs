@@ -37,7 +37,7 @@ internal sealed partial class ModelGrain : Grain, IModelGrain, IStreamSubscripti
     private readonly ModelInstances _instances;
     private readonly RequestRouter _router;
     private readonly IPersistentState<ModelRecord> _record;
-    // Facts about instances that are not their state: how often a load was planned again, what to do once drained.
+    // Facts about instances that are not their state: what a load lost and how often it was planned again, what to do once drained.
     private readonly Dictionary<int, LostSources> _lost = [];
     private readonly Dictionary<int, bool> _warmAfterDrain = [];
     // Failed instances whose load is being planned again: not missing, for the count's restore.
