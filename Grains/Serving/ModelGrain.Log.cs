@@ -29,8 +29,8 @@ internal sealed partial class ModelGrain
     [LoggerMessage(Level = LogLevel.Information, Message = "Instance {Shard} revived")]
     private static partial void LogRevived(ILogger logger, string shard);
 
-    [LoggerMessage(Level = LogLevel.Warning, Message = "Instance {Shard} lost its source {Source} mid-load: planning its load again without it")]
-    private static partial void LogReplanning(ILogger logger, string shard, string source);
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Instance {Shard} lost its source {Source} mid-load: planning its load again without it (hosts left out: {Hosts})")]
+    private static partial void LogReplanning(ILogger logger, string shard, string source, string hosts);
 
     [LoggerMessage(Level = LogLevel.Error, Message = "Planning the load of {Shard} again failed")]
     private static partial void LogReplanFailed(ILogger logger, string shard, Exception error);

@@ -37,8 +37,8 @@ internal sealed partial class ModelGrain : Grain, IModelGrain, IStreamSubscripti
     private readonly ModelInstances _instances;
     private readonly RequestRouter _router;
     private readonly IPersistentState<ModelRecord> _record;
-    // Facts about instances that are not their state: how often a load was planned again, what to do once drained.
-    private readonly Dictionary<int, int> _replans = [];
+    // Facts about instances that are not their state: what a load lost and how often it was planned again, what to do once drained.
+    private readonly Dictionary<int, LostSources> _lost = [];
     private readonly Dictionary<int, bool> _warmAfterDrain = [];
     // Failed instances whose load is being planned again: not missing, for the count's restore.
     private readonly HashSet<int> _replanning = [];
@@ -81,9 +81,8 @@ internal sealed partial class ModelGrain : Grain, IModelGrain, IStreamSubscripti
 
         var hosts = await Hosts();
         if (request.Gpus is { } chosen) GpuChooser.Validate(hosts, chosen);
-        var memory = await Task.WhenAll(hosts.Select(h => HostMemory(h.Host).GetStatus()));
-        // The one host copy (blitz) lives on the host with the most memory left for copies; ties go to the first by name.
-        string copyHost = memory.OrderByDescending(m => m.MemoryBytes - m.CopyBytes).ThenBy(m => m.Host, StringComparer.Ordinal).First().Host;
+        // The one host copy (blitz) lives on the host with the most memory left for copies.
+        string copyHost = await CopyHost(hosts);
         var image = await HostMemory(copyHost).Describe(request.ModelDirectory);
         var deployment = ModelDeployment.From(request, image);
 
@@ -282,7 +281,7 @@ internal sealed partial class ModelGrain : Grain, IModelGrain, IStreamSubscripti
                 break;
             case ModelEventKind.Failed:
                 Failed(instance, item.Detail ?? "failed");
-                if (item.LostSource is { } lost && _replans.GetValueOrDefault(instance.Index) < MaxReplans) await Replan(instance, lost);
+                if (item.LostSource is { } lost && Replans(instance.Index) < MaxReplans) await Replan(instance, lost);
                 // Not planned again: the shard kept its image for a refeed that will not come.
                 else if (item.LostSource is not null) await UnloadQuietly(instance);
                 break;
@@ -356,7 +355,7 @@ internal sealed partial class ModelGrain : Grain, IModelGrain, IStreamSubscripti
         var prepared = new List<InstanceLifecycle>();
         try
         {
-            var plan = await new FeedPlanning(GrainFactory, Model).Plan(hosts, deployment, fresh, senders, excludeHostCopy ? null : _hostCopy);
+            var plan = await new FeedPlanning(GrainFactory, Model).Plan(hosts, deployment, fresh, senders, await HostCopyFor(hosts, senders, excludeHostCopy));
             LogPlanned(_logger, Model, plan.Description);
             await Publish(ModelEventKind.Planned, plan.Description);
             // Every node of every chain registers its image before any node starts fetching.
@@ -382,9 +381,10 @@ internal sealed partial class ModelGrain : Grain, IModelGrain, IStreamSubscripti
     }
 
     /// <summary>
-    /// A new instance lost a source mid-transfer: plan its load again on the same GPU without that source (other GPUs, the
-    /// host copy, or storage), once or twice, not forever. The shard keeps what landed and verified and fetches only the rest;
-    /// a shard that kept nothing is unloaded and a new instance loads the whole image.
+    /// A new instance lost a source mid-transfer: plan its load again on the same GPU without that source, nor any it lost
+    /// before, nor the other sources of a lost holder's host (<see cref="LostSources"/>) — from other GPUs, the host copy, or
+    /// storage — once or twice, not forever. The shard keeps what landed and verified and fetches only the rest; a shard that
+    /// kept nothing is unloaded and a new instance loads the whole image.
     /// </summary>
     private async Task Replan(InstanceLifecycle failed, string lostSource)
     {
@@ -392,20 +392,21 @@ internal sealed partial class ModelGrain : Grain, IModelGrain, IStreamSubscripti
         try
         {
             if (_deployment is null) return;
-            int replans = _replans.GetValueOrDefault(failed.Index);
-            bool excludeHostCopy = TransferPlan.HostOfHostCopy(lostSource) is not null;
-            LogReplanning(_logger, failed.Shard, lostSource);
+            if (!_lost.TryGetValue(failed.Index, out var lost)) _lost[failed.Index] = lost = new LostSources();
+            lost.Lost(lostSource, _instances.LoadSources);
+            LogReplanning(_logger, failed.Shard, lostSource, string.Join(", ", lost.Hosts));
             await Publish(ModelEventKind.Planned, $"replanning the load onto {failed.Gpu}: source {lostSource} was lost");
-            if (await Refeed(failed, lostSource, excludeHostCopy))
+            if (await Refeed(failed, lost))
             {
-                _replans[failed.Index] = replans + 1;
+                lost.Replanned();
                 return;
             }
             Forget(failed);
             await UnloadQuietly(failed);
-            var sources = _instances.LoadSources.Where(s => s.Gpu != lostSource).Select(s => s.Gpu).ToList();
-            var added = await ScaleUp(await Hosts(), 1, [failed.Gpu], sources, revive: false, excludeHostCopy);
-            foreach (var instance in added) _replans[instance.Index] = replans + 1;
+            var sources = lost.Senders(_instances.LoadSources).Select(s => s.Gpu).ToList();
+            var added = await ScaleUp(await Hosts(), 1, [failed.Gpu], sources, revive: false, lost.ExcludesHostCopy(_hostCopy));
+            lost.Replanned();
+            foreach (var instance in added) _lost[instance.Index] = lost;
         }
         catch (Exception e)
         {
@@ -419,11 +420,14 @@ internal sealed partial class ModelGrain : Grain, IModelGrain, IStreamSubscripti
         }
     }
 
-    /// <summary>Plans the whole image of a failed instance without the lost source and has its shard fetch what it lacks.</summary>
-    private async Task<bool> Refeed(InstanceLifecycle failed, string lostSource, bool excludeHostCopy)
+    /// <summary>Plans the whole image of a failed instance without the sources it lost and has its shard fetch what it lacks.</summary>
+    private async Task<bool> Refeed(InstanceLifecycle failed, LostSources lost)
     {
-        var senders = _instances.LoadSources.Where(s => s.Gpu != lostSource).ToList();
-        var plan = await new FeedPlanning(GrainFactory, Model).Plan(await Hosts(), _deployment!, [failed], senders, excludeHostCopy ? null : _hostCopy);
+        var senders = lost.Senders(_instances.LoadSources);
+        var hosts = await Hosts();
+        // A copy made again goes to a host not suspected with the lost sources.
+        var copy = await HostCopyFor([.. hosts.Where(h => !lost.Hosts.Contains(h.Host))], senders, lost.ExcludesHostCopy(_hostCopy));
+        var plan = await new FeedPlanning(GrainFactory, Model).Plan(hosts, _deployment!, [failed], senders, copy);
         if (!await Calls.Refeed(failed, plan.Feeds[failed.Gpu])) return false;
         _instances.Reset(failed.Index);
         _instances.StartLoading(failed.Index);
@@ -479,10 +483,14 @@ internal sealed partial class ModelGrain : Grain, IModelGrain, IStreamSubscripti
     /// </summary>
     private async Task<IReadOnlyList<InstanceStatus>> Observe(IReadOnlyList<InstanceLifecycle> instances)
     {
+        var replans = instances.Select(i => Replans(i.Index)).ToList();
         var reports = await Task.WhenAll(instances.Select(Calls.Status));
-        foreach (var (instance, report) in instances.Zip(reports))
+        for (int n = 0; n < instances.Count; n++)
         {
+            var (instance, report) = (instances[n], reports[n]);
             if (_instances.Find(instance.Index) is null) continue;
+            // A report asked for before a replan began or ended may say Failed of the load planned again since: it is stale.
+            if (_replanning.Contains(instance.Index) || Replans(instance.Index) != replans[n]) continue;
             if (report.State == Interfaces.Serving.InstanceState.Failed && instance.State != InstanceState.Failed)
                 Failed(instance, report.Error ?? "failed");
             else if (report.State == Interfaces.Serving.InstanceState.Inactive && instance.State is InstanceState.Warm)
@@ -578,12 +586,14 @@ internal sealed partial class ModelGrain : Grain, IModelGrain, IStreamSubscripti
         if (instance.State == InstanceState.LiveNew) _instances.Unpair(instance.Index);
         else if (instance.State == InstanceState.LiveOld && instance.Partner is { } partner) _instances.Unpair(partner);
         _router.DropInstance(instance.Index);
-        _replans.Remove(instance.Index);
+        _lost.Remove(instance.Index);
         _warmAfterDrain.Remove(instance.Index);
         if (instance.State is not (InstanceState.Inactive or InstanceState.Failed)) _instances.Fail(instance.Index, "unloaded");
         _instances.Reset(instance.Index);
         _instances.Remove(instance.Index);
     }
+
+    private int Replans(int index) => _lost.GetValueOrDefault(index)?.Replans ?? 0;
 
     /// <summary>Wakes the requests held for an instance: states changed.</summary>
     private void Changed()

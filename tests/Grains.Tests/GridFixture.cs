@@ -9,7 +9,8 @@ using Orleans.TestingHost;
 namespace BlitzScale.Grains.Tests;
 
 /// <summary>
-/// One in-process cluster of two silos, "host-a" (Silo_0) and "host-b" (Silo_1), each with two 2 GiB GPUs, and
+/// One in-process cluster of two silos, "host-a" (Silo_0) and "host-b" (Silo_1) — or more, "host-c" (Silo_2) and on, when a
+/// subclass asks for them (<see cref="HostCount"/>) — each with two 2 GiB GPUs, and
 /// the synthetic "tiny" model (f32, context 1024) written once. The hosts compute on <see cref="GridBackend.Name"/> unless
 /// a subclass configures them otherwise; subclasses deploy what their test class needs.
 /// </summary>
@@ -17,6 +18,7 @@ public class GridFixture : IAsyncLifetime
 {
     public const string HostA = "host-a";
     public const string HostB = "host-b";
+    public const string HostC = "host-c";
     public const int GpusPerHost = 2;
     public const double GpuMemoryGiB = 2;
     public const ulong SyntheticSeed = 20250611;
@@ -51,24 +53,23 @@ public class GridFixture : IAsyncLifetime
     /// <summary>The address of the silo that plays <paramref name="host"/>.</summary>
     public string SiloOf(string host)
     {
-        string name = host switch
-        {
-            HostA => "Silo_0",
-            HostB => "Silo_1",
-            _ => throw new ArgumentException($"no silo plays host {host}", nameof(host)),
-        };
-        return Cluster.Silos.Single(s => s.Name == name).SiloAddress.ToString();
+        string name = host.Length == HostA.Length && host.StartsWith("host-", StringComparison.Ordinal) ? $"Silo_{host[^1] - 'a'}" : "";
+        return Cluster.Silos.SingleOrDefault(s => s.Name == name)?.SiloAddress.ToString()
+            ?? throw new ArgumentException($"no silo plays host {host}", nameof(host));
     }
+
+    /// <summary>The host a silo plays: Silo_0 is host-a, Silo_1 host-b, Silo_2 host-c, ….</summary>
+    public static string HostOfSilo(string siloName) => $"host-{(char)('a' + int.Parse(siloName["Silo_".Length..], System.Globalization.CultureInfo.InvariantCulture))}";
 
     public async Task InitializeAsync()
     {
-        var builder = new InProcessTestClusterBuilder(2);
+        var builder = new InProcessTestClusterBuilder((short)HostCount);
         builder.Options.ConfigureFileLogging = false;
         builder.ConfigureSilo((options, silo) =>
         {
             var host = new GpuHostOptions
             {
-                Host = options.SiloName == "Silo_0" ? HostA : HostB,
+                Host = HostOfSilo(options.SiloName),
                 Gpus = GpusPerHost,
                 GpuMemoryGiB = GpuMemoryGiB,
                 Backend = GridBackend.Name,
@@ -100,6 +101,9 @@ public class GridFixture : IAsyncLifetime
             await Task.Delay(20);
         }
     }
+
+    /// <summary>How many silos (hosts) the cluster starts with: two unless a subclass needs more.</summary>
+    protected virtual int HostCount => 2;
 
     /// <summary>Adjusts each host's options before its silo starts (the backend, its cost profile).</summary>
     protected virtual void ConfigureHost(GpuHostOptions host)

@@ -33,8 +33,12 @@ public sealed class ChainKillFixture : SiloKillFixture
         // Named first: once, with the 102 MB model written before and other fixtures running, no name of 64 landed on Silo_0.
         ModelName = await NameOnSilo("Silo_0", "chain");
         ModelDirectory = ScratchPath("stories42m-v512");
-        SyntheticModelWriter.Write(ModelDirectory, SyntheticShapes.Get("stories42m") with { VocabSize = 512 }, DType.F32, SyntheticSeed);
+        WriteModel(ModelDirectory);
     }
+
+    /// <summary>Writes the model these kills load: 102 MB, a 1 MB embedding then eight 12.6 MB layer blobs.</summary>
+    public static void WriteModel(string directory) =>
+        SyntheticModelWriter.Write(directory, SyntheticShapes.Get("stories42m") with { VocabSize = 512 }, DType.F32, SyntheticSeed);
 }
 
 /// <summary>
@@ -45,7 +49,7 @@ public sealed class ChainKillFixture : SiloKillFixture
 /// </summary>
 public sealed class ChainKillTests(ChainKillFixture grid, ITestOutputHelper output) : IClassFixture<ChainKillFixture>
 {
-    private static readonly TimeSpan Limit = TimeSpan.FromSeconds(120);
+    private static readonly TimeSpan Limit = StatusPoll.Limit;
     private const string Source = GridFixture.HostB + "/gpu0";
     private const string Target = GridFixture.HostA + "/gpu1";
 
@@ -102,25 +106,5 @@ public sealed class ChainKillTests(ChainKillFixture grid, ITestOutputHelper outp
 
     private static GenerateRequest Request(int[] prompt) => new() { PromptIds = prompt, MaxTokens = MaxTokens, StopAtEos = false };
 
-    // Polls the model's status until pick finds what it waits for; calls fail while the dead silo is not yet declared dead.
-    private async Task<InstanceStatus> WaitFor(Func<ModelStatus, InstanceStatus?> pick, string failure)
-    {
-        var deadline = DateTime.UtcNow + Limit;
-        string last = "";
-        while (DateTime.UtcNow < deadline)
-        {
-            try
-            {
-                var status = await grid.Model(grid.ModelName).GetStatus();
-                if (pick(status) is { } found) return found;
-                last = string.Join("; ", status.Instances.Select(i => $"{i.Shard} {i.Gpu} {i.State} {i.LoadedBytes} B from {i.LoadedFrom} {i.Error}"));
-            }
-            catch (Exception e) when (e is OrleansException or TimeoutException)
-            {
-                last = e.Message;
-            }
-            await Task.Delay(20);
-        }
-        throw new TimeoutException($"{failure} after {Limit.TotalSeconds} s; last seen: {last}");
-    }
+    private Task<InstanceStatus> WaitFor(Func<ModelStatus, InstanceStatus?> pick, string failure) => StatusPoll.WaitFor(grid.Model(grid.ModelName), pick, failure);
 }

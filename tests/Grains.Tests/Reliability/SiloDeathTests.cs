@@ -50,7 +50,7 @@ public sealed class SiloDeathFixture : SiloKillFixture
 /// </summary>
 public sealed class SiloDeathTests(SiloDeathFixture grid, ITestOutputHelper output) : IClassFixture<SiloDeathFixture>
 {
-    private static readonly TimeSpan Limit = TimeSpan.FromSeconds(120);
+    private static readonly TimeSpan Limit = StatusPoll.Limit;
 
     [Fact]
     public async Task A_silo_killed_mid_stream_leaves_every_stream_exact_and_the_deployment_restored_elsewhere()
@@ -88,23 +88,6 @@ public sealed class SiloDeathTests(SiloDeathFixture grid, ITestOutputHelper outp
         Assert.All(survivor.Instances, i => Assert.StartsWith(GridFixture.HostA + "/", i.Gpu));
     }
 
-    private async Task<ModelStatus> WaitFor(string model, Func<ModelStatus, bool> condition)
-    {
-        var deadline = DateTime.UtcNow + Limit;
-        while (true)
-        {
-            try
-            {
-                var status = await grid.Model(model).GetStatus();
-                if (condition(status)) return status;
-                if (DateTime.UtcNow > deadline)
-                    throw new TimeoutException($"after {Limit.TotalSeconds} s: {string.Join("; ", status.Instances.Select(i => $"{i.Shard} {i.Gpu} {i.State} {i.Error}"))}");
-            }
-            catch (Exception e) when (e is OrleansException && DateTime.UtcNow < deadline)
-            {
-                // The model grain's silo died, or the status asked a dead host's shard: calls fail until membership says so.
-            }
-            await Task.Delay(50);
-        }
-    }
+    private Task<ModelStatus> WaitFor(string model, Func<ModelStatus, bool> condition) =>
+        StatusPoll.WaitFor(grid.Model(model), s => condition(s) ? s : null, $"{model} never reached the state waited for");
 }

@@ -18,6 +18,10 @@ public abstract class SiloKillFixture : GridFixture
     protected override void ConfigureSilo(ISiloBuilder silo)
     {
         silo.Services.AddKeyedSingleton<IGrainStorage>(GridStorage.Name, (sp, _) => new SharedGrainStorage(_store, sp.GetRequiredService<DeepCopier>()));
+        // Grains without a placement of their own (the model grain) go to a random silo, so that NameOnSilo finds a name for
+        // each silo within its tries: the default, resource-optimized, placement kept choosing the other silo while the whole
+        // suite loaded this machine, and no name of 64 landed on Silo_0.
+        silo.Services.AddSingleton<PlacementStrategy, RandomPlacement>();
         silo.Configure<ClusterMembershipOptions>(o =>
         {
             o.ProbeTimeout = TimeSpan.FromSeconds(1);

@@ -1,0 +1,51 @@
+using BlitzScale.Grains.Interfaces.Serving;
+using BlitzScale.Grains.Interfaces.Topology;
+using BlitzScale.Scaling.Instances;
+using Microsoft.Extensions.Logging;
+
+namespace BlitzScale.Grains.Serving;
+
+/// <summary>
+/// The model's one host copy (blitz, blitz-fast): made at deploy on the host with the most memory left for copies, forgotten
+/// when its host leaves the cluster (<see cref="SilosDied"/>), and made again from storage on a live host by the next load
+/// that needs it — one that no GPU can feed.
+/// </summary>
+internal sealed partial class ModelGrain
+{
+    /// <summary>The host with the most memory left for model copies; ties go to the first by name.</summary>
+    private async Task<string> CopyHost(IReadOnlyList<HostInfo> hosts)
+    {
+        var memory = await Task.WhenAll(hosts.Select(h => HostMemory(h.Host).GetStatus()));
+        return memory.OrderByDescending(m => m.MemoryBytes - m.CopyBytes).ThenBy(m => m.Host, StringComparer.Ordinal).First().Host;
+    }
+
+    /// <summary>
+    /// The host copy a load may use: the one there is; else, when no GPU can send and the
+    /// policy keeps one host copy, a new one read from storage on a live host (the loads are fed from it while it fills, as at
+    /// deploy); null when the load must not use one or none could be made (then it reads storage itself).
+    /// </summary>
+    private async Task<string?> HostCopyFor(IReadOnlyList<HostInfo> hosts, IReadOnlyCollection<InstanceLifecycle> senders, bool excludeHostCopy)
+    {
+        if (excludeHostCopy) return null;
+        var deployment = _deployment;
+        if (_hostCopy is not null || senders.Count > 0 || deployment is null || !deployment.Policy.Multicasts()) return _hostCopy;
+        try
+        {
+            string host = await CopyHost(hosts);
+            await HostMemory(host).EnsureCopy(Model, deployment.Directory, null, deferFill: false);
+            _hostCopy = host;
+            LogHostCopyRebuilt(_logger, Model, host);
+        }
+        catch (Exception e) when (e is InvalidOperationException or OrleansException or TimeoutException)
+        {
+            LogHostCopyRebuildFailed(_logger, Model, e.Message);
+        }
+        return _hostCopy;
+    }
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Model {Model} had no host copy and no GPU to load from: copying it from storage into the memory of {Host}")]
+    private static partial void LogHostCopyRebuilt(ILogger logger, string model, string host);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Model {Model}: the host copy could not be made again ({Reason}); loading from storage")]
+    private static partial void LogHostCopyRebuildFailed(ILogger logger, string model, string reason);
+}
