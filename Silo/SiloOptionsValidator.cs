@@ -42,6 +42,10 @@ internal static class SiloOptionsValidator
             if (string.IsNullOrWhiteSpace(key) || key.Any(char.IsWhiteSpace))
                 errors.Add($"ApiKeys[{i}]: expected a key without whitespace, found \"{key}\"");
         }
+        if (!o.Tls && !string.IsNullOrWhiteSpace(o.TlsKey))
+            errors.Add($"TlsKey: a key goes with a TLS certificate (TlsCertificate), found none; the key was \"{o.TlsKey}\"");
+        if (!o.Tls && !string.IsNullOrWhiteSpace(o.TlsCa))
+            errors.Add($"TlsCa: a CA goes with a TLS certificate (TlsCertificate), found none; the CA was \"{o.TlsCa}\"");
         return errors;
     }
 
