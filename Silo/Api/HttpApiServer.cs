@@ -51,6 +51,8 @@ internal sealed class HttpApiServer(string url, IReadOnlyList<string> keys, IGra
         // The host's logging (levels and console), not a second set.
         builder.Services.AddSingleton(loggers);
         builder.WebHost.UseUrls(Url);
+        // The slim builder leaves HTTPS out until asked for.
+        if (certificate is not null) builder.WebHost.UseKestrelHttpsConfiguration();
         builder.WebHost.ConfigureKestrel(k =>
         {
             k.Limits.MaxRequestBodySize = ApiJson.MaxBodyBytes;
