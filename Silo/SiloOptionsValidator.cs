@@ -43,9 +43,9 @@ internal static class SiloOptionsValidator
                 errors.Add($"ApiKeys[{i}]: expected a key without whitespace, found \"{key}\"");
         }
         if (!o.Tls && !string.IsNullOrWhiteSpace(o.TlsKey))
-            errors.Add($"TlsKey: a key goes with a TLS certificate (TlsCertificate), found none; the key was \"{o.TlsKey}\"");
+            errors.Add($"TlsKey: expected only with a TLS certificate (TlsCertificate), found the key \"{o.TlsKey}\" and no certificate");
         if (!o.Tls && !string.IsNullOrWhiteSpace(o.TlsCa))
-            errors.Add($"TlsCa: a CA goes with a TLS certificate (TlsCertificate), found none; the CA was \"{o.TlsCa}\"");
+            errors.Add($"TlsCa: expected only with a TLS certificate (TlsCertificate), found the CA \"{o.TlsCa}\" and no certificate");
         return errors;
     }
 

@@ -17,17 +17,20 @@ public sealed class TlsCertificates
     private const string ServerAuthentication = "1.3.6.1.5.5.7.3.1";
     private const string ClientAuthentication = "1.3.6.1.5.5.7.3.2";
 
+    private readonly X509Certificate2Collection? _authority;
+
     private TlsCertificates(X509Certificate2 certificate, X509Certificate2Collection? authority)
     {
         Certificate = certificate;
-        Authority = authority;
+        _authority = authority;
+        Authority = authority is null ? null : [.. authority];
     }
 
     /// <summary>This process's certificate, with its private key.</summary>
     public X509Certificate2 Certificate { get; }
 
     /// <summary>The CA certificates a member's certificate must chain to; null when <see cref="Certificate"/> is pinned.</summary>
-    public X509Certificate2Collection? Authority { get; }
+    public IReadOnlyList<X509Certificate2>? Authority { get; }
 
     /// <summary>Loads and checks the files: readable, a certificate with its private key, valid now, usable for its role, signed by the CA.</summary>
     /// <param name="files">The files.</param>
@@ -52,7 +55,7 @@ public sealed class TlsCertificates
     public string? Untrusted(X509Certificate2 remote)
     {
         ArgumentNullException.ThrowIfNull(remote);
-        if (Authority is null)
+        if (_authority is null)
         {
             return remote.RawDataMemory.Span.SequenceEqual(Certificate.RawDataMemory.Span)
                 ? null
@@ -60,7 +63,7 @@ public sealed class TlsCertificates
         }
         using var chain = new X509Chain();
         chain.ChainPolicy.TrustMode = X509ChainTrustMode.CustomRootTrust;
-        chain.ChainPolicy.CustomTrustStore.AddRange(Authority);
+        chain.ChainPolicy.CustomTrustStore.AddRange(_authority);
         // A private cluster CA publishes no revocation lists.
         chain.ChainPolicy.RevocationMode = X509RevocationMode.NoCheck;
         if (chain.Build(remote)) return null;
