@@ -1,4 +1,5 @@
 using BlitzScale.Grains.Hosting;
+using BlitzScale.Grains.Interfaces.Security;
 using BlitzScale.Silo.Api;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
@@ -34,10 +35,11 @@ internal static class SiloApplication
 
     /// <param name="silo">Valid silo options.</param>
     /// <param name="host">Valid host options.</param>
+    /// <param name="tls">The loaded TLS files of <paramref name="silo"/>, null when TLS is off.</param>
     /// <param name="defaults">The lowest configuration layer (logging levels).</param>
     /// <param name="configuration">Layered over <paramref name="defaults"/>, or null.</param>
     /// <param name="configure">Further silo configuration.</param>
-    public static WebApplication Create(SiloOptions silo, GpuHostOptions host, IReadOnlyDictionary<string, string?> defaults,
+    public static WebApplication Create(SiloOptions silo, GpuHostOptions host, TlsCertificates? tls, IReadOnlyDictionary<string, string?> defaults,
         IConfiguration? configuration, Action<ISiloBuilder>? configure)
     {
         var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions { Args = [], ContentRootPath = AppContext.BaseDirectory });
@@ -62,6 +64,7 @@ internal static class SiloApplication
         builder.UseOrleans(s =>
         {
             SiloClustering.Configure(s, silo);
+            if (tls is not null) SiloTls.Configure(s, tls);
             s.Configure<OrleansSiloOptions>(o => o.SiloName = host.Host);
             // Peers reach the data plane where they reach the silo, unless told otherwise.
             host.DataAddress ??= silo.AdvertisedAddress;
@@ -71,7 +74,7 @@ internal static class SiloApplication
         });
 
         // After UseOrleans: hosted services start in order, so the API opens once the silo has.
-        if (silo.Api) builder.Services.AddHostedService(sp => HttpApiServer.ForSilo(silo, host.Host, sp));
+        if (silo.Api) builder.Services.AddHostedService(sp => HttpApiServer.ForSilo(silo, host.Host, tls, sp));
 
         var app = builder.Build();
         if (silo.Dashboard)

@@ -14,4 +14,8 @@ internal static partial class SiloLog
 
     [LoggerMessage(EventId = 2, Level = LogLevel.Information, Message = "BlitzScale silo for host {Host} stopped")]
     public static partial void Stopped(ILogger logger, string host);
+
+    [LoggerMessage(EventId = 3, Level = LogLevel.Information,
+        Message = "TLS on for silo, gateway and HTTP API connections: this silo is {Subject}; peers and clients must present {Trusted}")]
+    public static partial void TlsOn(ILogger logger, string subject, string trusted);
 }

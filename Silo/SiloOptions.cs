@@ -58,12 +58,30 @@ public sealed class SiloOptions
     /// <summary>Keys a request to the HTTP API must present as <c>Authorization: Bearer KEY</c>; none means loopback only.</summary>
     public IReadOnlyList<string> ApiKeys { get; set; } = [];
 
+    /// <summary>
+    /// This silo's TLS certificate (PFX, or PEM with its key or beside <see cref="TlsKey"/>); set, it turns TLS on for
+    /// silo-to-silo and client-to-gateway traffic (both sides present and check a certificate) and for the HTTP API
+    /// (HTTPS). Every silo and client of the cluster must then use TLS. Off when not set. A password comes from the
+    /// environment variable <c>BLITZSCALE_TLS_PASSWORD</c>.
+    /// </summary>
+    public string? TlsCertificate { get; set; }
+    /// <summary>The PEM private key of <see cref="TlsCertificate"/>, when it is in a file of its own.</summary>
+    public string? TlsKey { get; set; }
+    /// <summary>The cluster CA's certificate: peers must present a certificate it signed. Not set: peers must present <see cref="TlsCertificate"/> itself.</summary>
+    public string? TlsCa { get; set; }
+
+    /// <summary>Whether TLS is on (<see cref="TlsCertificate"/> is set).</summary>
+    public bool Tls => !string.IsNullOrWhiteSpace(TlsCertificate);
+
     /// <summary>The service id in effect: <see cref="ServiceId"/>, else <see cref="ClusterId"/>.</summary>
     public string EffectiveServiceId => string.IsNullOrWhiteSpace(ServiceId) ? ClusterId : ServiceId;
 
     /// <summary>The dashboard's URL, or null when it is off.</summary>
     public string? DashboardUrl => Dashboard ? $"http://127.0.0.1:{DashboardPort}/" : null;
 
-    /// <summary>Where the HTTP API listens (<c>http://0.0.0.0:port</c> with keys, loopback without), or null when it is off.</summary>
-    public string? ApiListenUrl => Api ? $"http://{(ApiKeys.Count > 0 ? "0.0.0.0" : "127.0.0.1")}:{HttpPort}" : null;
+    /// <summary>
+    /// Where the HTTP API listens (<c>http://0.0.0.0:port</c> with keys, loopback without; <c>https</c> with TLS), or null
+    /// when it is off.
+    /// </summary>
+    public string? ApiListenUrl => Api ? $"{(Tls ? "https" : "http")}://{(ApiKeys.Count > 0 ? "0.0.0.0" : "127.0.0.1")}:{HttpPort}" : null;
 }

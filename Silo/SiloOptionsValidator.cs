@@ -42,6 +42,10 @@ internal static class SiloOptionsValidator
             if (string.IsNullOrWhiteSpace(key) || key.Any(char.IsWhiteSpace))
                 errors.Add($"ApiKeys[{i}]: expected a key without whitespace, found \"{key}\"");
         }
+        if (!o.Tls && !string.IsNullOrWhiteSpace(o.TlsKey))
+            errors.Add($"TlsKey: expected only with a TLS certificate (TlsCertificate), found the key \"{o.TlsKey}\" and no certificate");
+        if (!o.Tls && !string.IsNullOrWhiteSpace(o.TlsCa))
+            errors.Add($"TlsCa: expected only with a TLS certificate (TlsCertificate), found the CA \"{o.TlsCa}\" and no certificate");
         return errors;
     }
 

@@ -42,6 +42,9 @@ internal static class SiloSwitches
         ["--dashboard-port"] = $"{SiloOptions.Section}:DashboardPort",
         ["--api"] = $"{SiloOptions.Section}:Api",
         ["--http-port"] = $"{SiloOptions.Section}:HttpPort",
+        ["--tls-cert"] = $"{SiloOptions.Section}:TlsCertificate",
+        ["--tls-key"] = $"{SiloOptions.Section}:TlsKey",
+        ["--tls-ca"] = $"{SiloOptions.Section}:TlsCa",
     };
 
     /// <summary>Options that may repeat, each occurrence one more element of a list setting.</summary>

@@ -21,10 +21,12 @@ internal static class GenerateCommand
         var cluster = GridOptions.Cluster();
         var clusterId = GridOptions.ClusterId();
         var connectTimeout = GridOptions.ConnectTimeout();
+        var tls = new TlsArguments();
         var command = new Command("generate", "Generate a continuation of a prompt through the grid")
         {
             model, prompt, maxTokens, temperature, topP, topK, seed, json, cluster, clusterId, connectTimeout,
         };
+        foreach (var option in tls.All) command.Options.Add(option);
         command.SetAction((parse, cancellation) => CliErrors.Run(async () =>
         {
             // Everything the command line alone decides is checked before connecting or printing anything.
@@ -39,7 +41,7 @@ internal static class GenerateCommand
                 Seed = parse.GetValue(seed),
             };
             request.Validate();
-            return await Run(parse.GetValue(model), request, parse.GetValue(json), GridOptions.Connection(parse, cluster, clusterId, connectTimeout), cancellation);
+            return await Run(parse.GetValue(model), request, parse.GetValue(json), GridOptions.Connection(parse, cluster, clusterId, connectTimeout, tls), cancellation);
         }));
         return command;
     }

@@ -26,14 +26,16 @@ internal static class GridCommands
         var cluster = GridOptions.Cluster();
         var clusterId = GridOptions.ClusterId();
         var connectTimeout = GridOptions.ConnectTimeout();
+        var tls = new TlsArguments();
         var command = new Command("deploy", "Deploy a model onto a running grid and follow its instances loading")
         {
             model, name, instances, gpus, kvBlocks, policy, keepAlive, noWait, json, cluster, clusterId, connectTimeout,
         };
         foreach (var option in autoscale.All) command.Options.Add(option);
+        foreach (var option in tls.All) command.Options.Add(option);
         command.SetAction((parse, cancellation) => CliErrors.Run(async () =>
         {
-            var connection = GridOptions.Connection(parse, cluster, clusterId, connectTimeout);
+            var connection = GridOptions.Connection(parse, cluster, clusterId, connectTimeout, tls);
             if (connection.Cluster is null)
                 throw new ArgumentException("--cluster is required: deploy acts on a running grid (localhost[:port] or redis://host:port)");
             string dir = parse.GetValue(model)!;
@@ -73,10 +75,12 @@ internal static class GridCommands
         var cluster = GridOptions.Cluster();
         var clusterId = GridOptions.ClusterId();
         var connectTimeout = GridOptions.ConnectTimeout();
+        var tls = new TlsArguments();
         var command = new Command("undeploy", "Unload every instance of a model, drop its host copies and forget it") { model, cluster, clusterId, connectTimeout };
+        foreach (var option in tls.All) command.Options.Add(option);
         command.SetAction((parse, cancellation) => CliErrors.Run(async () =>
         {
-            var connection = GridOptions.Connection(parse, cluster, clusterId, connectTimeout);
+            var connection = GridOptions.Connection(parse, cluster, clusterId, connectTimeout, tls);
             if (connection.Cluster is null)
                 throw new ArgumentException("--cluster is required: undeploy acts on a running grid (localhost[:port] or redis://host:port)");
             string name = parse.GetValue(model)!;
@@ -96,10 +100,12 @@ internal static class GridCommands
         var cluster = GridOptions.Cluster();
         var clusterId = GridOptions.ClusterId();
         var connectTimeout = GridOptions.ConnectTimeout();
+        var tls = new TlsArguments();
         var command = new Command("status", "Hosts, GPUs, memory, instances and their states, queues, tokens/s") { json, cluster, clusterId, connectTimeout };
+        foreach (var option in tls.All) command.Options.Add(option);
         command.SetAction((parse, cancellation) => CliErrors.Run(async () =>
         {
-            var connection = GridOptions.Connection(parse, cluster, clusterId, connectTimeout);
+            var connection = GridOptions.Connection(parse, cluster, clusterId, connectTimeout, tls);
             if (connection.Cluster is null)
                 throw new ArgumentException("--cluster is required: status reads a running grid (localhost[:port] or redis://host:port)");
             await using var grid = await GridSession.Open(connection, cancellation);

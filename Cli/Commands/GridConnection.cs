@@ -1,10 +1,13 @@
+using BlitzScale.Grains.Interfaces.Security;
+
 namespace BlitzScale.Cli.Commands;
 
 /// <summary>
 /// Which grid a command talks to: <paramref name="Cluster"/> (localhost[:port] or redis://host:port; null for the
-/// embedded one-host grid), its cluster id, and how long to keep trying to reach a gateway.
+/// embedded one-host grid), its cluster id, how long to keep trying to reach a gateway, and the TLS files when its silos
+/// require TLS.
 /// </summary>
-internal sealed record GridConnection(string? Cluster, string ClusterId, TimeSpan ConnectTimeout)
+internal sealed record GridConnection(string? Cluster, string ClusterId, TimeSpan ConnectTimeout, TlsFiles? Tls = null)
 {
     /// <summary>
     /// How long a command keeps trying to reach a gateway that is there by default: long enough for dozens of clients

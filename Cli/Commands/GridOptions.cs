@@ -31,7 +31,8 @@ internal static class GridOptions
             ? TimeSpan.FromSeconds(seconds)
             : throw new ArgumentException($"--connect-timeout: expected seconds above 0 and at most {MaxConnectTimeoutSeconds:F0}, found {seconds}");
 
-    /// <summary>The connection a command's <c>--cluster</c>, <c>--cluster-id</c> and <c>--connect-timeout</c> ask for.</summary>
-    public static GridConnection Connection(ParseResult parse, Option<string?> cluster, Option<string> clusterId, Option<double> connectTimeout) =>
-        new(parse.GetValue(cluster), parse.GetValue(clusterId)!, Timeout(parse.GetValue(connectTimeout)));
+    /// <summary>The connection a command's <c>--cluster</c>, <c>--cluster-id</c>, <c>--connect-timeout</c> and TLS options ask for.</summary>
+    /// <exception cref="ArgumentException">A bad timeout, or TLS options without <c>--tls-cert</c>.</exception>
+    public static GridConnection Connection(ParseResult parse, Option<string?> cluster, Option<string> clusterId, Option<double> connectTimeout, TlsArguments tls) =>
+        new(parse.GetValue(cluster), parse.GetValue(clusterId)!, Timeout(parse.GetValue(connectTimeout)), tls.Read(parse));
 }

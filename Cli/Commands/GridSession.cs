@@ -1,4 +1,6 @@
+using System.Net;
 using BlitzScale.Grains.Hosting;
+using BlitzScale.Grains.Interfaces.Security;
 using BlitzScale.Silo;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
@@ -50,13 +52,16 @@ internal sealed class GridSession : IAsyncDisposable
     {
         if (connection.Cluster is not { } cluster)
         {
+            if (connection.Tls is not null)
+                throw new ArgumentException("--tls-cert: expected it only with --cluster (the embedded grid runs in this process and has no connection to secure)");
             var embedded = EmbeddedSilo();
             await embedded.StartAsync(cancellationToken);
             return new GridSession(embedded, embedded: true);
         }
         int? localPort = LocalGatewayPort(cluster);
-        var attempts = new ConnectAttempts(localPort is { } p ? token => Listening(p, token) : null);
-        IHost host = ClusterClient(cluster, connection.ClusterId, attempts);
+        var tls = connection.Tls is { } files ? TlsArguments.Load(files, server: false) : null;
+        var attempts = new ConnectAttempts(localPort is { } p ? token => Listening(p, token) : null, tls);
+        IHost host = ClusterClient(cluster, connection.ClusterId, attempts, tls);
         // Attempts are retried with back-off until the timeout: a busy silo lets a client in late, not never.
         using var connect = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         connect.CancelAfter(connection.ConnectTimeout);
@@ -67,6 +72,8 @@ internal sealed class GridSession : IAsyncDisposable
         catch (Exception e) when (attempts.Failed > 0 || e is OrleansException || (e is OperationCanceledException && !cancellationToken.IsCancellationRequested))
         {
             host.Dispose();
+            if (attempts.TlsMismatch is { } mismatch)
+                throw new ClusterUnreachableException($"cannot reach the cluster at {cluster} (cluster id \"{connection.ClusterId}\"): {mismatch}", e);
             bool? listening = attempts.Listening ?? (localPort is { } port ? await Listening(port, cancellationToken) : null);
             throw new ClusterUnreachableException(ConnectFailure.Describe(connection, attempts.Last ?? (e as OrleansException), attempts.Failed, listening), e);
         }
@@ -76,20 +83,33 @@ internal sealed class GridSession : IAsyncDisposable
     /// <summary>
     /// The failed attempts to reach a gateway so far, for the message if none succeeds. Where the gateway can be probed
     /// (localhost), a port that still refuses connections after <see cref="RefusedPatience"/> ends the retries early: no
-    /// silo is there, and waiting the whole timeout would only hide it.
+    /// silo is there, and waiting the whole timeout would only hide it. A gateway that accepts the connection and then
+    /// closes it is probed once for a TLS mismatch (<see cref="GatewayTlsProbe"/>), which ends the retries too.
     /// </summary>
-    private sealed class ConnectAttempts(Func<CancellationToken, Task<bool?>>? probe)
+    private sealed class ConnectAttempts(Func<CancellationToken, Task<bool?>>? probe, TlsCertificates? tls)
     {
         private readonly long _started = TimeProvider.System.GetTimestamp();
+        private bool _tlsProbed;
 
         public Exception? Last { get; private set; }
         public int Failed { get; private set; }
         public bool? Listening { get; private set; }
+        public string? TlsMismatch { get; private set; }
+
+        /// <summary>The gateway last dialled (set by a connection middleware), for the TLS probe.</summary>
+        public IPEndPoint? Gateway { get; set; }
 
         public async Task<bool> Retry(Exception error, CancellationToken cancellationToken)
         {
             Last = error;
             Failed++;
+            if (!_tlsProbed && Gateway is { } gateway && !ConnectFailure.Refused(error))
+            {
+                var finding = await GatewayTlsProbe.ProbeAsync(gateway, tls, cancellationToken);
+                _tlsProbed = finding.Reached;
+                TlsMismatch = finding.Mismatch;
+                if (TlsMismatch is not null) return false;
+            }
             if (probe is not null)
             {
                 Listening = await probe(cancellationToken);
@@ -156,7 +176,7 @@ internal sealed class GridSession : IAsyncDisposable
         return app;
     }
 
-    private static IHost ClusterClient(string cluster, string clusterId, ConnectAttempts attempts)
+    private static IHost ClusterClient(string cluster, string clusterId, ConnectAttempts attempts, TlsCertificates? tls)
     {
         var builder = Host.CreateApplicationBuilder();
         // Connection trouble is reported once, by the command, not as a stream of Orleans warnings.
@@ -183,6 +203,13 @@ internal sealed class GridSession : IAsyncDisposable
                 throw new ArgumentException($"--cluster {cluster}: expected localhost[:gatewayPort] or redis://host:port");
             }
             client.UseConnectionRetryFilter(attempts.Retry);
+            // Which gateway each connection goes to, so a failed one can be probed for a TLS mismatch.
+            client.Configure<ClientConnectionOptions>(o => o.ConfigureConnection(b => b.Use(next => context =>
+            {
+                if (context.RemoteEndPoint is IPEndPoint gateway) attempts.Gateway = gateway;
+                return next(context);
+            })));
+            if (tls is not null) client.UseBlitzScaleTls(tls);
             client.AddBlitzScaleClient();
         });
         return builder.Build();

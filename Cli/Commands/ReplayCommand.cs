@@ -18,6 +18,7 @@ internal static class ReplayCommand
         };
         var cluster = GridOptions.Cluster();
         var clusterId = GridOptions.ClusterId();
+        var tls = new TlsArguments();
         var replay = new ReplayOptions(traceRequired: true, defaultTrace: null, ReplaySlo.DefaultTtftMs, ReplaySlo.DefaultTbtMs, defaultDuration: null);
         var command = new Command("replay",
             "Replay a request trace open loop (each request at its time, prompt and output lengths from the trace, EOS ignored) against a deployed model; " +
@@ -26,6 +27,7 @@ internal static class ReplayCommand
             model, seed, drain, cluster, clusterId,
         };
         replay.AddTo(command);
+        foreach (var option in tls.All) command.Options.Add(option);
         command.SetAction((parse, cancellation) => CliErrors.Run(async () =>
         {
             string clusterValue = parse.GetValue(cluster)
@@ -35,7 +37,7 @@ internal static class ReplayCommand
             if (!(drainSeconds >= 0)) throw new ArgumentException($"--drain-seconds must be ≥ 0, found {drainSeconds}");
             var slo = replay.Slo(parse);
             var planOptions = replay.Plan(parse);
-            await using var grid = await GridSession.Open(clusterValue, parse.GetValue(clusterId)!, cancellation);
+            await using var grid = await GridSession.Open(new GridConnection(clusterValue, parse.GetValue(clusterId)!, GridConnection.DefaultConnectTimeout, tls.Read(parse)), cancellation);
             var status = await grid.Client.StatusAsync(cancellation);
             var deployed = status.Models.FirstOrDefault(m => m.Model == name)
                 ?? throw new ArgumentException($"--model {name}: not deployed on {clusterValue} (deployed: {(status.Models.Count == 0 ? "none" : string.Join(", ", status.Models.Select(m => m.Model)))})");

@@ -20,13 +20,15 @@ internal static class ScaleCommand
         var cluster = GridOptions.Cluster();
         var clusterId = GridOptions.ClusterId();
         var connectTimeout = GridOptions.ConnectTimeout();
+        var tls = new TlsArguments();
         var command = new Command("scale", "Scale a deployed model up (peer-GPU multicast, Warm instances first) or down (to Warm)")
         {
             model, instances, gpus, sources, unload, fresh, noWait, json, cluster, clusterId, connectTimeout,
         };
+        foreach (var option in tls.All) command.Options.Add(option);
         command.SetAction((parse, cancellation) => CliErrors.Run(async () =>
         {
-            var connection = GridOptions.Connection(parse, cluster, clusterId, connectTimeout);
+            var connection = GridOptions.Connection(parse, cluster, clusterId, connectTimeout, tls);
             if (connection.Cluster is null)
                 throw new ArgumentException("--cluster is required: scale acts on a running grid (localhost[:port] or redis://host:port)");
             string name = parse.GetValue(model)!;

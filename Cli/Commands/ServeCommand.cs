@@ -1,6 +1,7 @@
 using System.CommandLine;
 using System.Net;
 using BlitzScale.Grains.Hosting;
+using BlitzScale.Grains.Interfaces.Security;
 using BlitzScale.Grains.Interfaces.Serving;
 using BlitzScale.Silo;
 using BlitzScale.Silo.Api;
@@ -26,12 +27,16 @@ internal static class ServeCommand
         var keys = new Option<string[]>("--api-key") { Description = "A key clients must send as Authorization: Bearer KEY (repeatable); without one the API listens on 127.0.0.1 only", Arity = ArgumentArity.ZeroOrMore };
         var cluster = GridOptions.Cluster();
         var clusterId = GridOptions.ClusterId();
+        var tls = new TlsArguments();
         var command = new Command("serve", "Serve a model through the OpenAI-compatible HTTP API (/v1/completions, /v1/chat/completions, …), as vllm serve does")
         {
             model, name, port, keys, cluster, clusterId,
         };
+        foreach (var option in tls.All) command.Options.Add(option);
+        tls.Certificate.Description = "Serve the API over HTTPS with this certificate (PFX, or PEM with its key or --tls-key; password in " +
+            TlsCertificates.PasswordVariable + "); with --cluster it also connects to the cluster's gateways over mutual TLS";
         command.SetAction((parse, cancellation) => CliErrors.Run(() => Run(
-            new ServeOptions(parse.GetValue(model), parse.GetValue(name), parse.GetValue(port), parse.GetValue(keys) ?? [], parse.GetValue(cluster), parse.GetValue(clusterId)!),
+            new ServeOptions(parse.GetValue(model), parse.GetValue(name), parse.GetValue(port), parse.GetValue(keys) ?? [], parse.GetValue(cluster), parse.GetValue(clusterId)!, tls.Read(parse)),
             Console.Out, cancellation)));
         return command;
     }
@@ -50,14 +55,16 @@ internal static class ServeCommand
         {
             SiloPort = siloPort, PrimarySiloPort = siloPort, GatewayPort = gatewayPort, Dashboard = false,
             HttpPort = options.Port, ApiKeys = options.ApiKeys,
+            TlsCertificate = options.Tls?.Certificate, TlsKey = options.Tls?.Key, TlsCa = options.Tls?.Authority,
         };
         var errors = SiloOptionsValidator.Validate(api);
         if (errors.Count > 0) throw new ArgumentException(string.Join(Environment.NewLine, errors.Select(e => e.Replace("HttpPort", "--port").Replace("ApiKeys", "--api-key"))));
+        var tls = options.Tls is { } files ? TlsArguments.Load(files, server: true) : null;
 
-        await using var grid = options.Cluster is null ? await EmbeddedAsync(api, cancellation) : await ConnectedAsync(api, options, cancellation);
+        await using var grid = options.Cluster is null ? await EmbeddedAsync(api, cancellation) : await ConnectedAsync(api, options, tls, cancellation);
         await EnsureDeployedAsync(grid.Grains, model, path, cancellation);
-        var local = new Uri($"http://127.0.0.1:{options.Port}/");
-        await WaitUntilHealthyAsync(local, cancellation);
+        var local = new Uri($"{(tls is null ? "http" : "https")}://127.0.0.1:{options.Port}/");
+        await WaitUntilHealthyAsync(local, tls, cancellation);
         string access = options.ApiKeys.Count > 0 ? $"on every interface, {options.ApiKeys.Count} API key(s)" : "on 127.0.0.1 only: no --api-key given";
         await output.WriteLineAsync($"blitz: serving model \"{model}\" at {local}v1 ({access}); Ctrl+C stops");
         await output.FlushAsync(cancellation);
@@ -95,11 +102,11 @@ internal static class ServeCommand
     }
 
     // A running cluster: an Orleans client, and the API beside it in this process.
-    private static async Task<ServeGrid> ConnectedAsync(SiloOptions api, ServeOptions options, CancellationToken cancellation)
+    private static async Task<ServeGrid> ConnectedAsync(SiloOptions api, ServeOptions options, TlsCertificates? tls, CancellationToken cancellation)
     {
-        var session = await GridSession.Open(options.Cluster, options.ClusterId, cancellation);
+        var session = await GridSession.Open(new GridConnection(options.Cluster, options.ClusterId, GridConnection.DefaultConnectTimeout, options.Tls), cancellation);
         var grains = session.Grains;
-        var server = new HttpApiServer(api.ApiListenUrl!, api.ApiKeys, grains, session.Loggers, c => GridHealth.ProblemAsync(grains, c));
+        var server = new HttpApiServer(api.ApiListenUrl!, api.ApiKeys, grains, session.Loggers, c => GridHealth.ProblemAsync(grains, c), tls?.Certificate);
         try
         {
             await server.StartAsync(cancellation);
@@ -133,9 +140,12 @@ internal static class ServeCommand
         await router.Deploy(new DeployRequest { ModelDirectory = Path.GetFullPath(path), Instances = 1 }).WaitAsync(cancellation);
     }
 
-    private static async Task WaitUntilHealthyAsync(Uri api, CancellationToken cancellation)
+    private static async Task WaitUntilHealthyAsync(Uri api, TlsCertificates? tls, CancellationToken cancellation)
     {
-        using var http = new HttpClient { BaseAddress = api, Timeout = TimeSpan.FromSeconds(5) };
+        using var handler = new HttpClientHandler();
+        // Our own API: its certificate is ours, so trust is what the TLS options say, not the system's roots.
+        if (tls is not null) handler.ServerCertificateCustomValidationCallback = (_, certificate, _, _) => certificate is not null && tls.Untrusted(certificate) is null;
+        using var http = new HttpClient(handler) { BaseAddress = api, Timeout = TimeSpan.FromSeconds(5) };
         var deadline = DateTime.UtcNow + ReadyTimeout;
         string last = "no answer";
         while (DateTime.UtcNow < deadline)
@@ -163,5 +173,5 @@ internal static class ServeCommand
     }
 }
 
-/// <summary>The options of <c>blitz serve</c>.</summary>
-internal sealed record ServeOptions(string? ModelDirectory, string? Name, int Port, IReadOnlyList<string> ApiKeys, string? Cluster, string ClusterId);
+/// <summary>The options of <c>blitz serve</c>; <paramref name="Tls"/>: HTTPS for the API, and mutual TLS to a <paramref name="Cluster"/>.</summary>
+internal sealed record ServeOptions(string? ModelDirectory, string? Name, int Port, IReadOnlyList<string> ApiKeys, string? Cluster, string ClusterId, TlsFiles? Tls = null);

@@ -1,3 +1,5 @@
+using System.Security.Cryptography.X509Certificates;
+using BlitzScale.Grains.Interfaces.Security;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.Extensions.Configuration;
@@ -18,20 +20,22 @@ namespace BlitzScale.Silo.Api;
 /// <param name="grains">The grid.</param>
 /// <param name="loggers">The host's logging.</param>
 /// <param name="health">Null when the grid can serve through this API, else why not (<c>/health</c>).</param>
+/// <param name="certificate">The HTTPS certificate when <paramref name="url"/> is <c>https://</c>, else null.</param>
+/// <param name="metrics">The silo's metrics, also served on this port, or null.</param>
 internal sealed class HttpApiServer(string url, IReadOnlyList<string> keys, IGrainFactory grains, ILoggerFactory loggers,
-    Func<CancellationToken, Task<string?>> health, MeterProvider? metrics = null) : IHostedService, IAsyncDisposable
+    Func<CancellationToken, Task<string?>> health, X509Certificate2? certificate = null, MeterProvider? metrics = null) : IHostedService, IAsyncDisposable
 {
     private WebApplication? _app;
 
     public string Url { get; } = url;
 
     /// <summary>The API of a silo, answering healthy while the silo is an active member and its host registered.</summary>
-    public static HttpApiServer ForSilo(SiloOptions options, string host, IServiceProvider silo)
+    public static HttpApiServer ForSilo(SiloOptions options, string host, TlsCertificates? tls, IServiceProvider silo)
     {
         var grains = silo.GetRequiredService<IGrainFactory>();
         var probe = new SiloHealth(silo.GetRequiredService<Orleans.Runtime.IClusterMembershipService>(), silo.GetRequiredService<Orleans.Runtime.ILocalSiloDetails>(), grains, host);
         return new HttpApiServer(options.ApiListenUrl ?? throw new ArgumentException("the HTTP API is off", nameof(options)),
-            options.ApiKeys, grains, silo.GetRequiredService<ILoggerFactory>(), probe.ProblemAsync, silo.GetService<MeterProvider>());
+            options.ApiKeys, grains, silo.GetRequiredService<ILoggerFactory>(), probe.ProblemAsync, tls?.Certificate, silo.GetService<MeterProvider>());
     }
 
     public async Task StartAsync(CancellationToken cancellationToken)
@@ -47,7 +51,14 @@ internal sealed class HttpApiServer(string url, IReadOnlyList<string> keys, IGra
         // The host's logging (levels and console), not a second set.
         builder.Services.AddSingleton(loggers);
         builder.WebHost.UseUrls(Url);
-        builder.WebHost.ConfigureKestrel(k => k.Limits.MaxRequestBodySize = ApiJson.MaxBodyBytes);
+        // The slim builder leaves HTTPS out until asked for.
+        if (certificate is not null) builder.WebHost.UseKestrelHttpsConfiguration();
+        builder.WebHost.ConfigureKestrel(k =>
+        {
+            k.Limits.MaxRequestBodySize = ApiJson.MaxBodyBytes;
+            // HTTPS with the silo's certificate; callers authenticate with API keys, not client certificates.
+            if (certificate is not null) k.ConfigureHttpsDefaults(https => https.ServerCertificate = certificate);
+        });
         _app = builder.Build();
         endpoints.Map(_app);
         // The silo's metrics on the API's port too, where vLLM serves them (scrapers and autoscalers look there).

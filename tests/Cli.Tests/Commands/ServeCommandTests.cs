@@ -45,4 +45,42 @@ public sealed class ServeCommandTests
         Assert.Equal(0, await serving.WaitAsync(TimeSpan.FromSeconds(60)));
         await Assert.ThrowsAsync<HttpRequestException>(() => http.GetAsync("health"));
     }
+
+    [Fact]
+    public async Task Serve_with_a_TLS_certificate_answers_over_https_only()
+    {
+        using var dir = new TempDirectory();
+        using var ca = new TestCertificates("serve-ca");
+        TestCertificates.WritePem(ca.Issue("serve"), dir.File("serve.crt"), dir.File("serve.key"));
+        var tls = new Grains.Interfaces.Security.TlsFiles(dir.File("serve.crt"), dir.File("serve.key"), ca.WriteAuthority(dir.File("ca.pem")));
+        int port = FreePorts.Next();
+        using var stop = new CancellationTokenSource();
+        var ready = new TaskCompletionSource<Uri>(TaskCreationOptions.RunContinuationsAsynchronously);
+        using var output = new StringWriter();
+        // The shipped stories260K: no model to write.
+        var serving = ServeCommand.Run(new ServeOptions(null, "tls-served", port, [], null, "blitzscale", tls), output, stop.Token, ready.SetResult);
+
+        var url = await ready.Task.WaitAsync(TimeSpan.FromSeconds(90));
+        Assert.Equal(new Uri($"https://127.0.0.1:{port}/"), url);
+        Assert.Contains($"at https://127.0.0.1:{port}/v1", output.ToString());
+        using var handler = new HttpClientHandler
+        {
+            ServerCertificateCustomValidationCallback = (_, certificate, _, _) =>
+            {
+                using var chain = new System.Security.Cryptography.X509Certificates.X509Chain();
+                chain.ChainPolicy.TrustMode = System.Security.Cryptography.X509Certificates.X509ChainTrustMode.CustomRootTrust;
+                chain.ChainPolicy.CustomTrustStore.Add(ca.Authority);
+                chain.ChainPolicy.RevocationMode = System.Security.Cryptography.X509Certificates.X509RevocationMode.NoCheck;
+                return chain.Build(certificate!);
+            },
+        };
+        using var https = new HttpClient(handler) { BaseAddress = url };
+        var models = JsonNode.Parse(await https.GetStringAsync("v1/models"))!;
+        Assert.Equal("tls-served", (string)models["data"]![0]!["id"]!);
+        using var plain = new HttpClient();
+        await Assert.ThrowsAsync<HttpRequestException>(() => plain.GetAsync($"http://127.0.0.1:{port}/v1/models"));
+
+        await stop.CancelAsync();
+        Assert.Equal(0, await serving.WaitAsync(TimeSpan.FromSeconds(60)));
+    }
 }
