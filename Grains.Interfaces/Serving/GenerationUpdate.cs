@@ -26,4 +26,9 @@ public sealed record GenerationUpdate
     /// from a cost profile (first update only).
     /// </summary>
     [Id(7)] public bool Emulated { get; init; }
+    /// <summary>
+    /// How many times the request had moved to another instance when this update was delivered (<see cref="GridGeneration"/>
+    /// sets it on every update after a resume; 0 from the instance itself).
+    /// </summary>
+    [Id(8)] public int Resumes { get; init; }
 }
