@@ -46,14 +46,15 @@ internal sealed record ReplayBenchPolicy(string Name, LoadPolicy Load, int? Stat
     /// Switching the autoscaler on for the autoscaled policies happens here (its settings on the request).
     /// </summary>
     /// <param name="timeDilation">D: the testbed runs D times slower than the real cluster, so the autoscaler's durations are stretched by it.</param>
-    public DeployRequest Deploy(string directory, IReadOnlyList<string> gpus, int kvBlocks, double timeDilation) => new()
+    /// <param name="maxInstances">The autoscaler's ceiling; every GPU when null (bench chaos keeps one free for its own scale-up).</param>
+    public DeployRequest Deploy(string directory, IReadOnlyList<string> gpus, int kvBlocks, double timeDilation, int? maxInstances = null) => new()
     {
         ModelDirectory = directory,
         Instances = StaticInstances ?? AutoscaledStart,
         Gpus = [.. gpus.Take(StaticInstances ?? AutoscaledStart)],
         Policy = Load,
         KvBlocks = kvBlocks,
-        Autoscale = StaticInstances is null ? Autoscaled(gpus.Count, timeDilation) : null,
+        Autoscale = StaticInstances is null ? Autoscaled(maxInstances ?? gpus.Count, timeDilation) : null,
     };
 
     private static AutoscaleSettings Autoscaled(int gpus, double d) => new()
