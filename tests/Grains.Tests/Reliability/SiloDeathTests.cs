@@ -37,14 +37,15 @@ public sealed class SiloDeathFixture : SiloKillFixture
     {
         string directory = ScratchPath("tiny-long");
         SyntheticModelWriter.Write(directory, SyntheticShapes.Get("tiny") with { MaxPositionEmbeddings = Context }, DType.F32, SyntheticSeed);
+        // Every name is chosen before anything is deployed: placement weighs the silos' load, and a loaded Silo_1 gets few new grains.
         ModelName = await NameOnSilo("Silo_1", "dies");
+        PastRangeName = await NameOnSilo("Silo_1", "past");
         SurvivorName = await NameOnSilo("Silo_0", "lives");
         foreach (string name in new[] { ModelName, SurvivorName })
         {
             await Model(name).Deploy(new DeployRequest { ModelDirectory = directory, Instances = 2, Gpus = ["host-a/gpu0", "host-b/gpu0"], KvBlocks = Context / 16 });
             await WaitUntilServing(name);
         }
-        PastRangeName = await NameOnSilo("Silo_1", "past");
         await Model(PastRangeName).Deploy(new DeployRequest
         {
             ModelDirectory = directory, Instances = 1, Gpus = ["host-a/gpu0"], KvBlocks = 16,
