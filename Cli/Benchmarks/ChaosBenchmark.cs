@@ -32,8 +32,7 @@ internal static class ChaosBenchmark
             TimeDilationSource = setup.Timed.DilationSource, CostProfile = setup.Timed.Profile.Path, CostModel = setup.Timed.Profile.Model,
             TimeDilation = setup.Timed.Dilation, Backend = setup.Timed.Backend, RateSource = setup.RateSource, WindowSource = setup.WindowSource,
             Setting = setup.Setting, Planned = planned,
-            Deployment = $"{policy.Describe()}; the autoscaler from 1 to {ceiling ?? gpus.Count} instance(s)" +
-                (ceiling is null ? "" : " (one GPU kept free for the source kill's scale-up)") +
+            Deployment = policy.Describe(ceiling) + (ceiling is null ? "" : " (one GPU kept free for the source kill's scale-up)") +
                 "; the paper's thresholds, its durations the real cluster's × D, as in bench replay",
         };
         progress("faults: " + string.Join("; ", planned.Select(f => string.Create(CultureInfo.InvariantCulture,

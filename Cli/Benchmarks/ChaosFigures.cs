@@ -88,8 +88,8 @@ internal sealed partial record ChaosFigures
         log.Where(r => r.Outcome == outcome).GroupBy(r => Reason(r.Error)).OrderByDescending(g => g.Count()).ThenBy(g => g.Key, StringComparer.Ordinal)
             .ToDictionary(g => g.Key, g => g.Count());
 
-    /// <summary>An error with its numbers replaced by #, so the same failure on different requests groups together.</summary>
-    public static string Reason(string? error) => error is null ? "(no reason given)" : Numbers().Replace(error, "#");
+    /// <summary>An error with its quoted names (request ids) replaced by "…" and its numbers by #, so the same failure on different requests groups together.</summary>
+    public static string Reason(string? error) => error is null ? "(no reason given)" : Numbers().Replace(Quoted().Replace(error, "\"…\""), "#");
 
     private static IReadOnlyList<ChaosLoadRatio> Ratios(IReadOnlyList<ChaosLoad> referenceLoads, IReadOnlyList<ChaosLoad> faultyLoads) =>
         [.. faultyLoads.Where(l => l.SourceKilled).Select(load =>
@@ -102,6 +102,9 @@ internal sealed partial record ChaosFigures
 
     [GeneratedRegex(@"\d+(\.\d+)?")]
     private static partial Regex Numbers();
+
+    [GeneratedRegex("\"[^\"]*\"")]
+    private static partial Regex Quoted();
 }
 
 /// <summary>A load whose source was killed: its time, the reference's median for its kind (over how many loads), the ratio and the goal.</summary>

@@ -67,10 +67,10 @@ internal sealed record ReplayBenchPolicy(string Name, LoadPolicy Load, int? Stat
         WarmKeepMs = WarmKeep.TotalMilliseconds * d,
     };
 
-    /// <summary>The deployment in words, for the report.</summary>
-    public string Describe() => StaticInstances is { } n
+    /// <summary>The deployment in words, for the report; <paramref name="maxInstances"/> as given to <see cref="Deploy"/>.</summary>
+    public string Describe(int? maxInstances = null) => StaticInstances is { } n
         ? $"static: {n} instance(s), loaded as {LoadPolicyNames.Name(Load)}, no autoscaler"
-        : $"{LoadPolicyNames.Name(Load)}: starts at {AutoscaledStart} instance, autoscaled up to every GPU";
+        : $"{LoadPolicyNames.Name(Load)}: starts at {AutoscaledStart} instance, autoscaled up to {(maxInstances is { } max ? $"{max} instance(s)" : "every GPU")}";
 }
 
 /// <summary>

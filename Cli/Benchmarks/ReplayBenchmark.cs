@@ -86,7 +86,7 @@ internal static class ReplayBenchmark
         int? maxInstances = null)
     {
         var schedule = setup.Plan.Schedule;
-        var result = new ReplayResult { Policy = policy.Name, ModelName = model, Deployment = policy.Describe() };
+        var result = new ReplayResult { Policy = policy.Name, ModelName = model, Deployment = policy.Describe(maxInstances) };
         bool deployed = false;
         try
         {

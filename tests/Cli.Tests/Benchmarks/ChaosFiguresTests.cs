@@ -28,6 +28,8 @@ public sealed class ChaosFiguresTests
         Request(3, ReplayOutcome.Failed, [], error: "InvalidOperationException: instance m/1/0 was lost after 12 token(s)"),
         Request(4, ReplayOutcome.Ok, [7, 7, 7, 7]),                      // not compared: the reference lost it
         Request(5, ReplayOutcome.Failed, [], error: "InvalidOperationException: instance m/3/0 was lost after 7 token(s)"),
+        Request(7, ReplayOutcome.Failed, [], error: "InvalidOperationException: request \"0f3d89fb\": the live partner could not run layers [2, 12)"),
+        Request(8, ReplayOutcome.Failed, [], error: "InvalidOperationException: request \"c1e2\": the live partner could not run layers [3, 12)"),
         Request(6, ReplayOutcome.Lost, [2], error: "still open when the drain time ran out, after 1 of 4 tokens"),
     ];
 
@@ -39,13 +41,17 @@ public sealed class ChaosFiguresTests
     {
         var figures = ChaosFigures.Of(Reference, Faulty, [], []);
 
-        Assert.Equal((7, 4, 2, 1), (figures.Sent, figures.Completed, figures.Failed, figures.LostRequests));
+        Assert.Equal((9, 4, 4, 1), (figures.Sent, figures.Completed, figures.Failed, figures.LostRequests));
         Assert.Equal((2, 3), (figures.Resumed, figures.Resumes));
         Assert.Equal((3, 1), (figures.Compared, figures.DifferingOutputs));
         Assert.Equal(["request 1: token 2 is 0, the reference's 9"], figures.DifferingExamples);
         Assert.Equal(1, figures.ReferenceNotCompleted);
         // Reasons group with their numbers blanked out.
-        Assert.Equal(new Dictionary<string, int> { ["InvalidOperationException: instance m/#/# was lost after # token(s)"] = 2 }, figures.FailedReasons);
+        Assert.Equal(new Dictionary<string, int>
+        {
+            ["InvalidOperationException: instance m/#/# was lost after # token(s)"] = 2,
+            ["InvalidOperationException: request \"…\": the live partner could not run layers [#, #)"] = 2,
+        }, figures.FailedReasons);
         Assert.Equal(new Dictionary<string, int> { ["still open when the drain time ran out, after # of # tokens"] = 1 }, figures.LostReasons);
         Assert.False(figures.Clean);
     }
