@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using BlitzScale.Grains.Interfaces.Keys;
 using BlitzScale.Grains.Interfaces.Serving;
+using BlitzScale.Grains.Interfaces.Topology;
 
 namespace BlitzScale.Cli.Benchmarks;
 
@@ -99,34 +100,43 @@ internal sealed class ChaosInjector(MulticastCluster cluster, MulticastTestbed t
     private async Task SourceKill(string model, ChaosFault fault, ChaosApplied applied, CancellationToken cancellation)
     {
         var status = await Status(model, cancellation);
-        var holding = status.Instances.Where(i => i.State is not (InstanceState.Inactive or InstanceState.Failed)).ToList();
-        var free = gpus.Where(g => holding.All(i => i.Gpu != g)).ToList();
+        var free = await FreeGpus(model, status);
         if (free.Count == 0) throw new InvalidOperationException($"no GPU without an instance of {model} to scale onto");
-        string target = free[fault.Pick % free.Count];
-        var sources = holding.Where(i => i.State == InstanceState.Serving && GpuKey.Parse(i.Gpu).Host != GpuKey.Parse(target).Host).Select(i => i.Gpu).Order(StringComparer.Ordinal).ToList();
-        if (sources.Count == 0) throw new InvalidOperationException($"no serving instance of {model} on another host than {target} to load from");
-        string source = sources[fault.Pick / free.Count % sources.Count];
-        string sourceHost = GpuKey.Parse(source).Host;
+        // The pick's rotation of the free GPUs: the first is the pick's; another is tried if the model grain finds it taken.
+        var targets = Enumerable.Range(0, free.Count).Select(k => free[(fault.Pick + k) % free.Count]).ToList();
+        var serving = status.Instances.Where(i => i.State == InstanceState.Serving && GpuKey.TryParse(i.Gpu, out _)).Select(i => i.Gpu).Order(StringComparer.Ordinal).ToList();
         int active = status.Instances.Count(i => i.State is InstanceState.Loading or InstanceState.Serving or InstanceState.LiveNew or InstanceState.LiveOld);
-        var load = new ChaosLoad { Order = fault.Order, Kind = "scale-up from one peer GPU", Gpu = target, Source = source };
-        Loads.Add(load);
-        applied.Host = sourceHost;
-        progress($"fault {fault.Order}: scale-up onto {target} from {source}{(apply ? $", whose silo {sourceHost} dies after {fault.KillAfterLayers(status.Instances[0].TotalLayers)} layer(s)" : " (reference: no kill)")}");
         var known = status.Instances.Select(i => i.Instance).ToHashSet();
+        int layers = status.Instances.Select(i => i.TotalLayers).DefaultIfEmpty(1).Max();
         var clock = Stopwatch.StartNew();
-        for (int attempt = 1; ; attempt++)
+        string? target = null, source = null;
+        foreach (string candidate in targets)
         {
+            var sources = serving.Where(g => GpuKey.Parse(g).Host != GpuKey.Parse(candidate).Host).ToList();
+            if (sources.Count == 0) continue;
+            string from = sources[fault.Pick / free.Count % sources.Count];
             try
             {
-                await cluster.Model(model).Scale(new ScaleRequest { Instances = active + 1, Gpus = [target], Sources = [source], ReviveWarm = false });
+                clock.Restart();
+                await cluster.Model(model).Scale(new ScaleRequest { Instances = active + 1, Gpus = [candidate], Sources = [from], ReviveWarm = false });
+                (target, source) = (candidate, from);
                 break;
             }
-            catch (ArgumentException) when (attempt < 3)
+            catch (ArgumentException e)
             {
-                // The autoscaler changed the count between the read and the request: one new instance on top of the count now.
+                // The GPU was taken after all, or the autoscaler changed the count between the read and the request: the next GPU,
+                // one new instance on top of the count now.
+                progress($"fault {fault.Order}: scale-up onto {candidate} refused ({e.Message}); trying the next GPU");
                 active = (await Status(model, cancellation)).Instances.Count(i => i.State is InstanceState.Loading or InstanceState.Serving or InstanceState.LiveNew or InstanceState.LiveOld);
             }
         }
+        if (target is null || source is null)
+            throw new InvalidOperationException($"no scale-up of {model} was accepted onto {string.Join(", ", targets)} from a serving GPU on another host ({string.Join(", ", serving)})");
+        string sourceHost = GpuKey.Parse(source).Host;
+        var load = new ChaosLoad { Order = fault.Order, Kind = "scale-up from one peer GPU", Gpu = target, Source = source };
+        Loads.Add(load);
+        applied.Host = sourceHost;
+        progress($"fault {fault.Order}: scale-up onto {target} from {source}{(apply ? $", whose silo {sourceHost} dies after {fault.KillAfterLayers(layers)} layer(s)" : " (reference: no kill)")}");
         var deadline = clock.Elapsed + LoadTimeout;
         bool killed = false;
         InstanceStatus? last = null;
@@ -186,11 +196,34 @@ internal sealed class ChaosInjector(MulticastCluster cluster, MulticastTestbed t
     /// <summary>The host of a serving instance (the pick among them, in GPU order) and what it holds.</summary>
     private static (string Host, string Hit) PickServingHost(ModelStatus status, int pick)
     {
-        var serving = status.Instances.Where(i => i.State is InstanceState.Serving or InstanceState.LiveOld).OrderBy(i => i.Gpu, StringComparer.Ordinal).ToList();
+        // An instance whose shard did not answer may come without its GPU: it is left out.
+        string? HostOf(InstanceStatus i) => GpuKey.TryParse(i.Gpu, out var gpu) ? gpu.Host : null;
+        var serving = status.Instances.Where(i => i.State is InstanceState.Serving or InstanceState.LiveOld && HostOf(i) is not null)
+            .OrderBy(i => i.Gpu, StringComparer.Ordinal).ToList();
         if (serving.Count == 0) throw new InvalidOperationException($"{status.Model} has no serving instance to hit");
-        string host = GpuKey.Parse(serving[pick % serving.Count].Gpu).Host;
-        var there = status.Instances.Where(i => GpuKey.Parse(i.Gpu).Host == host && i.State != InstanceState.Inactive).Select(i => $"{i.Shard} ({i.State})");
+        string host = HostOf(serving[pick % serving.Count])!;
+        var there = status.Instances.Where(i => HostOf(i) == host && i.State != InstanceState.Inactive).Select(i => $"{i.Shard} ({i.State})");
         return (host, $"{string.Join(", ", there)} on {host}");
+    }
+
+    /// <summary>GPUs with neither an instance of the model in its status nor a resident of it (its GPU grain's word), in order.</summary>
+    private async Task<IReadOnlyList<string>> FreeGpus(string model, ModelStatus status)
+    {
+        var free = new List<string>();
+        foreach (string gpu in gpus)
+        {
+            if (status.Instances.Any(i => i.Gpu == gpu && i.State != InstanceState.Inactive)) continue;
+            try
+            {
+                var residents = await cluster.Grains.GetGrain<IGpuGrain>(gpu).GetStatus().WaitAsync(TimeSpan.FromSeconds(5));
+                if (residents.Residents.All(r => r.Model != model)) free.Add(gpu);
+            }
+            catch (Exception e) when (e is not OperationCanceledException)
+            {
+                // Its silo does not answer (killed, starting): not a target.
+            }
+        }
+        return free;
     }
 
     /// <summary>The model's status, retried for a while: the model grain's silo may be the one that just died.</summary>
