@@ -140,9 +140,10 @@ internal sealed class ChaosInjector(MulticastCluster cluster, MulticastTestbed t
         var deadline = clock.Elapsed + LoadTimeout;
         bool killed = false;
         InstanceStatus? last = null;
+        // The load is followed to its end even when the replay ends first (bounded by LoadTimeout): its time is the measurement.
         while (clock.Elapsed < deadline)
         {
-            var now = await Instance(model, target, known, load.Shard, cancellation);
+            var now = await Instance(model, target, known, load.Shard);
             if (now is not null)
             {
                 last = now;
@@ -162,7 +163,7 @@ internal sealed class ChaosInjector(MulticastCluster cluster, MulticastTestbed t
                     await Kill(sourceHost, fault, applied, cancellation);
                 }
             }
-            await Task.Delay(LoadPoll, cancellation);
+            await Task.Delay(LoadPoll, CancellationToken.None);
         }
         if (last is not null) (load.LoadedFrom, load.FetchedBytes) = (last.LoadedFrom, last.FetchedBytes);
         if (load.Seconds is null) load.Error = $"not every parameter landed within {LoadTimeout.TotalSeconds:F0} s (last seen: {last?.State} with {last?.LoadedLayers} of {last?.TotalLayers} layers{(last?.Error is { } e ? $", {e}" : "")})";
@@ -247,21 +248,28 @@ internal sealed class ChaosInjector(MulticastCluster cluster, MulticastTestbed t
     /// The new instance on <paramref name="gpu"/>: its shard read directly (the model's status asks every shard, and fails while
     /// a killed silo is not yet declared dead); when that shard is gone, the model's newest instance on that GPU.
     /// </summary>
-    private async Task<InstanceStatus?> Instance(string model, string gpu, IReadOnlySet<int> known, string? shard, CancellationToken cancellation)
+    private async Task<InstanceStatus?> Instance(string model, string gpu, IReadOnlySet<int> known, string? shard)
     {
+        InstanceStatus? own = null;
         try
         {
-            if (shard is not null)
-            {
-                var own = await cluster.Shard(shard, gpu).GetStatus();
-                if (own.State != InstanceState.Inactive) return own;
-            }
-            var status = await cluster.Model(model).GetStatus();
-            return status.Instances.Where(i => i.Gpu == gpu && !known.Contains(i.Instance)).MaxBy(i => i.Instance);
+            if (shard is not null) own = await cluster.Shard(shard, gpu).GetStatus().WaitAsync(TimeSpan.FromSeconds(5));
         }
-        catch (Exception e) when (e is not OperationCanceledException || !cancellation.IsCancellationRequested)
+        catch (Exception e) when (e is not OperationCanceledException)
         {
-            return null;
+            // Not reachable now; the model's view below, or the next poll.
+        }
+        if (own is { State: not (InstanceState.Inactive or InstanceState.Failed) }) return own;
+        try
+        {
+            // Failed or gone: the model grain may have replaced it on the same GPU (a live pair's new half is loaded anew, whole).
+            var status = await cluster.Model(model).GetStatus().WaitAsync(TimeSpan.FromSeconds(5));
+            var newest = status.Instances.Where(i => i.Gpu == gpu && !known.Contains(i.Instance)).MaxBy(i => i.Instance);
+            return newest is not null && newest.Shard != shard ? newest : own ?? newest;
+        }
+        catch (Exception e) when (e is not OperationCanceledException)
+        {
+            return own;
         }
     }
 }
