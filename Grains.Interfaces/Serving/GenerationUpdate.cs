@@ -30,5 +30,5 @@ public sealed record GenerationUpdate
     /// How many times the request had moved to another instance when this update was delivered (<see cref="GridGeneration"/>
     /// sets it on every update after a resume; 0 from the instance itself).
     /// </summary>
-    [Id(8)] public int Resumes { get; init; }
+    [Id(9)] public int Resumes { get; init; }
 }
