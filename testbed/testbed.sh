@@ -11,6 +11,13 @@
 #   testbed.sh status [--state DIR]
 #   testbed.sh exec hI CMD [ARGS...]          (runs CMD inside host I's namespace, with the cluster secret of the
 #                                              state directory in $BLITZ_TESTBED_STATE, else /tmp/blitz-testbed, in the environment)
+#   testbed.sh kill hI [--state DIR]          (SIGKILLs host I's silo process: a crash, no shutdown; its log is kept)
+#   testbed.sh start hI [--state DIR] [--timeout S]
+#                                             (starts host I's silo again with the command `up` gave it, appending to its
+#                                              log; returns once it logged its start line again)
+#   testbed.sh shape hI MBIT|restore [--state DIR]
+#                                             (changes host I's link rate, both directions, to MBIT Mbit/s; `restore` sets
+#                                              back the rate `up` gave every link)
 #
 # What `up` makes (and `down` removes, nothing else):
 #   bridge blitzbr0 in the root namespace, 10.222.0.254/24
@@ -34,7 +41,7 @@
 #   switch port: two senders into one receiver share its R.
 #
 # State directory (default $BLITZ_TESTBED_STATE, else /tmp/blitz-testbed): env (REDIS, CLUSTER_ID, HOSTS, LINK_MBIT, ...), secret, redis.pid,
-# redis.log, silo-h<i>.pid, silo-h<i>.log. `down` keeps the logs.
+# redis.log, silo-h<i>.pid, silo-h<i>.log, silo-h<i>.cmd (the silo's command line, NUL-separated, for `start`). `down` keeps the logs.
 #
 # Addresses: only 10.222.0.0/24 inside the namespaces this script creates, the bridge's 10.222.0.254, and loopback.
 set -euo pipefail
@@ -191,15 +198,25 @@ cmd_up() {
             [ -z "$gpu_mem" ] || cmd+=(--gpu-memory-gib "$gpu_mem")
             # shellcheck disable=SC2206
             [ -z "$silo_args" ] || cmd+=($silo_args)
-            echo "# $(date -Is) ip netns exec $NS_PREFIX$i ${cmd[*]}" >"$log"
-            # Not a process-group leader here, so setsid execs in place and $! is the silo's own pid.
-            BLITZSCALE_CLUSTER_SECRET="$secret" setsid ip netns exec "$NS_PREFIX$i" "${cmd[@]}" >>"$log" 2>&1 </dev/null &
-            echo $! >"$STATE/silo-h$i.pid"
+            printf '%s\0' "${cmd[@]}" >"$STATE/silo-h$i.cmd"
+            : >"$log"
+            launch_silo "$i" "$secret"
         done
         wait_for_silos "$hosts" "$timeout"
     fi
     UP_DONE=1
     say "up: $hosts hosts; cluster: --cluster redis://$BRIDGE_ADDR:$redis_port --cluster-id $cluster_id; state in $STATE"
+}
+
+# Starts host $1's silo with the command line saved in STATE/silo-h$1.cmd, its output appended to its log.
+launch_silo() {
+    local i=$1 secret=$2 log="$STATE/silo-h$1.log"
+    local -a cmd
+    mapfile -d '' -t cmd <"$STATE/silo-h$i.cmd"
+    echo "# $(date -Is) ip netns exec $NS_PREFIX$i ${cmd[*]}" >>"$log"
+    # Not a process-group leader here, so setsid execs in place and $! is the silo's own pid.
+    BLITZSCALE_CLUSTER_SECRET="$secret" setsid ip netns exec "$NS_PREFIX$i" "${cmd[@]}" >>"$log" 2>&1 </dev/null &
+    echo $! >"$STATE/silo-h$i.pid"
 }
 
 # tbf burst in bytes: 2 ms at the rate, at least 128 KiB (two 64 KiB GSO packets).
@@ -326,6 +343,91 @@ cmd_exec() {
     exec ip netns exec "$NS_PREFIX${host#h}" "$@"
 }
 
+# ---- faults: kill / start / shape ------------------------------------------------------------------------------
+# The host index of "hI" after checking that the testbed holds it; the remaining options (--state, --timeout) are parsed by the caller.
+host_index() {
+    local verb=$1 host=$2
+    [[ "$host" =~ ^h[0-9]+$ ]] || die "$verb: expected a host name like h1, got '$host'"
+    ip netns list | awk '{print $1}' | grep -qx "$NS_PREFIX${host#h}" || die "$verb: no namespace $NS_PREFIX${host#h} (is the testbed up?)"
+    echo "${host#h}"
+}
+
+cmd_kill() {
+    [ $# -ge 1 ] || die "kill: usage: $0 kill hI [--state DIR]"
+    local host=$1; shift
+    while [ $# -gt 0 ]; do
+        case "$1" in
+            --state) STATE=${2:?--state needs a value}; shift 2 ;;
+            *) die "kill: unknown option $1" ;;
+        esac
+    done
+    require_root_and_tools
+    local i pid
+    i=$(host_index kill "$host")
+    pid=$(cat "$STATE/silo-h$i.pid" 2>/dev/null || true)
+    pid_alive "$pid" && tr '\0' ' ' <"/proc/$pid/cmdline" 2>/dev/null | grep -q -- " silo " || die "kill: h$i has no running silo (pid file $STATE/silo-h$i.pid: '${pid}')"
+    kill -KILL "$pid"
+    for _ in $(seq 1 50); do pid_alive "$pid" || break; sleep 0.1; done
+    pid_alive "$pid" && die "kill: silo h$i (pid $pid) is still alive 5 s after SIGKILL"
+    echo "# $(date -Is) killed (SIGKILL) by testbed.sh kill" >>"$STATE/silo-h$i.log"
+    rm -f "$STATE/silo-h$i.pid"
+    say "kill: silo h$i (pid $pid) killed"
+}
+
+cmd_start() {
+    [ $# -ge 1 ] || die "start: usage: $0 start hI [--state DIR] [--timeout S]"
+    local host=$1 timeout=120; shift
+    while [ $# -gt 0 ]; do
+        case "$1" in
+            --state) STATE=${2:?--state needs a value}; shift 2 ;;
+            --timeout) timeout=${2:?--timeout needs a value}; shift 2 ;;
+            *) die "start: unknown option $1" ;;
+        esac
+    done
+    [[ "$timeout" =~ ^[0-9]+$ ]] || die "start: --timeout must be whole seconds, got '$timeout'"
+    require_root_and_tools
+    local i pid log before deadline
+    i=$(host_index start "$host")
+    log="$STATE/silo-h$i.log"
+    [ -f "$STATE/silo-h$i.cmd" ] || die "start: no $STATE/silo-h$i.cmd (was the testbed brought up with its silos by this script?)"
+    pid=$(cat "$STATE/silo-h$i.pid" 2>/dev/null || true)
+    pid_alive "$pid" && die "start: silo h$i is already running (pid $pid)"
+    before=$(grep -c "BlitzScale silo for host h$i:" "$log" 2>/dev/null || true)
+    launch_silo "$i" "$(cat "$STATE/secret")"
+    deadline=$(( $(date +%s) + timeout ))
+    while [ "$(grep -c "BlitzScale silo for host h$i:" "$log" 2>/dev/null || true)" -le "${before:-0}" ]; do
+        pid_alive "$(cat "$STATE/silo-h$i.pid")" || die "start: silo h$i exited before it was ready; see $log:
+$(tail -n 15 "$log" | sed 's/^/    /')"
+        [ "$(date +%s)" -lt "$deadline" ] || die "start: silo h$i not ready after ${timeout}s; see $log"
+        sleep 0.25
+    done
+    say "start: silo h$i running again (pid $(cat "$STATE/silo-h$i.pid"))"
+}
+
+cmd_shape() {
+    [ $# -ge 2 ] || die "shape: usage: $0 shape hI MBIT|restore [--state DIR]"
+    local host=$1 mbit=$2; shift 2
+    while [ $# -gt 0 ]; do
+        case "$1" in
+            --state) STATE=${2:?--state needs a value}; shift 2 ;;
+            *) die "shape: unknown option $1" ;;
+        esac
+    done
+    require_root_and_tools
+    load_env
+    local i burst
+    i=$(host_index shape "$host")
+    if [ "$mbit" = restore ]; then
+        mbit=$LINK_MBIT
+        [ -n "$mbit" ] || die "shape: restore: no LINK_MBIT in $STATE/env"
+    fi
+    [[ "$mbit" =~ ^[0-9]+$ ]] && [ "$mbit" -ge 1 ] || die "shape: MBIT must be a positive whole number of Mbit/s or 'restore', got '$mbit'"
+    burst=$(tbf_burst_bytes "$mbit")
+    ip netns exec "$NS_PREFIX$i" tc qdisc change dev eth0 root tbf rate "${mbit}mbit" burst "$burst" latency 20ms
+    tc qdisc change dev "$VETH_PREFIX$i" root tbf rate "${mbit}mbit" burst "$burst" latency 20ms
+    say "shape: h$i at $mbit Mbit/s each way (tbf, burst $burst B)"
+}
+
 main() {
     local command=${1:-help}
     [ $# -eq 0 ] || shift
@@ -334,6 +436,9 @@ main() {
         down) cmd_down "$@" ;;
         status) cmd_status "$@" ;;
         exec) cmd_exec "$@" ;;
+        kill) cmd_kill "$@" ;;
+        start) cmd_start "$@" ;;
+        shape) cmd_shape "$@" ;;
         help|-h|--help) usage ;;
         *) usage >&2; die "unknown command '$command'" ;;
     esac

@@ -66,6 +66,13 @@ internal sealed class MulticastCluster : IAsyncDisposable
 
     public IModelGrain Model(string name) => Grains.GetGrain<IModelGrain>(name);
 
+    /// <summary>An instance's shard, placed on <paramref name="gpu"/>'s host should it have to activate again.</summary>
+    public ILayerShardGrain Shard(string shard, string gpu)
+    {
+        RequestContext.Set(GridGeneration.HostContextKey, GpuKey.Parse(gpu).Host);
+        return Grains.GetGrain<ILayerShardGrain>(shard);
+    }
+
     /// <summary>Waits until the topology lists every host (silos register right after they start).</summary>
     public async Task WaitForHosts(int hosts, CancellationToken cancellation)
     {

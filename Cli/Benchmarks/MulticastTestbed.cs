@@ -6,8 +6,9 @@ using BlitzScale.Cli.Commands;
 namespace BlitzScale.Cli.Benchmarks;
 
 /// <summary>
-/// The multi-host testbed of <c>testbed/testbed.sh</c> as the multicast benchmark drives it: brought up with one silo
-/// per emulated host, probed with <c>blitz bench link</c> between namespaces, and torn down.
+/// The multi-host testbed of <c>testbed/testbed.sh</c> as the testbed benchmarks drive it: brought up with one silo
+/// per emulated host, probed with <c>blitz bench link</c> between namespaces, faulted (a silo killed and started again, a
+/// link's rate changed) and torn down.
 /// </summary>
 internal sealed class MulticastTestbed
 {
@@ -51,6 +52,16 @@ internal sealed class MulticastTestbed
 
     /// <summary>Runs <c>testbed.sh down</c> (idempotent).</summary>
     public Task Down(CancellationToken cancellation) => Script(["down", "--state", StateDirectory], cancellation);
+
+    /// <summary>SIGKILLs host <paramref name="host"/>'s silo (<c>testbed.sh kill</c>): a crash, no shutdown.</summary>
+    public Task Kill(string host, CancellationToken cancellation) => Script(["kill", host, "--state", StateDirectory], cancellation);
+
+    /// <summary>Starts host <paramref name="host"/>'s silo again with its first command line; returns once it logged its start line.</summary>
+    public Task Start(string host, CancellationToken cancellation) => Script(["start", host, "--state", StateDirectory], cancellation);
+
+    /// <summary>Sets host <paramref name="host"/>'s link rate (both directions), or with null the rate <c>up</c> gave every link.</summary>
+    public Task Shape(string host, int? mbit, CancellationToken cancellation) =>
+        Script(["shape", host, mbit is { } m ? $"{m}" : "restore", "--state", StateDirectory], cancellation);
 
     /// <summary>The end of a benchmark: takes the testbed down, or with <paramref name="keep"/> (--keep-testbed) leaves it up and says how to remove it.</summary>
     public async Task Finish(bool keep, Action<string> progress)

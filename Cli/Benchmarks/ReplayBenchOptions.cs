@@ -42,4 +42,20 @@ internal sealed record ReplayBenchOptions(string ModelDirectory, string? Shape, 
     public const double DefaultTtftSloMs = 1000;
     public const double DefaultTbtSloMs = 100;
     public const string DefaultPolicies = "blitz,blitz-fast,sllm,allcache,static-peak,static-average";
+
+    /// <summary>Checks the numbers and the policy names before the testbed comes up.</summary>
+    /// <exception cref="ArgumentException">The first option out of range, named.</exception>
+    public void Validate()
+    {
+        if (Hosts < 1) throw new ArgumentException("--hosts must be ≥ 1");
+        if (GpusPerHost < 1) throw new ArgumentException("--gpus must be ≥ 1");
+        if (LinkMbit < 1) throw new ArgumentException("--link-mbit must be ≥ 1");
+        if (!(StorageMBps > 0)) throw new ArgumentException("--storage-mbps must be > 0");
+        if (!(RealLinkGbps > 0)) throw new ArgumentException("--real-link-gbps must be > 0");
+        if (SequencesPerInstance < 1) throw new ArgumentException("--sequences-per-instance must be ≥ 1");
+        if (!(LoadShare > 0) || !double.IsFinite(LoadShare)) throw new ArgumentException($"--load-share must be > 0, found {LoadShare}");
+        if (!(PlayedSeconds > 0) || !double.IsFinite(PlayedSeconds)) throw new ArgumentException($"--played-seconds must be > 0, found {PlayedSeconds}");
+        // Names are checked before the testbed comes up; the static counts are filled in once the needs are known.
+        ReplayBenchPolicy.Parse(Policies, ReplayNeeds.Of(1, 1, 1, 1));
+    }
 }

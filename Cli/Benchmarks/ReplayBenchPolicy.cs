@@ -46,14 +46,15 @@ internal sealed record ReplayBenchPolicy(string Name, LoadPolicy Load, int? Stat
     /// Switching the autoscaler on for the autoscaled policies happens here (its settings on the request).
     /// </summary>
     /// <param name="timeDilation">D: the testbed runs D times slower than the real cluster, so the autoscaler's durations are stretched by it.</param>
-    public DeployRequest Deploy(string directory, IReadOnlyList<string> gpus, int kvBlocks, double timeDilation) => new()
+    /// <param name="maxInstances">The autoscaler's ceiling; every GPU when null (bench chaos keeps one free for its own scale-up).</param>
+    public DeployRequest Deploy(string directory, IReadOnlyList<string> gpus, int kvBlocks, double timeDilation, int? maxInstances = null) => new()
     {
         ModelDirectory = directory,
         Instances = StaticInstances ?? AutoscaledStart,
         Gpus = [.. gpus.Take(StaticInstances ?? AutoscaledStart)],
         Policy = Load,
         KvBlocks = kvBlocks,
-        Autoscale = StaticInstances is null ? Autoscaled(gpus.Count, timeDilation) : null,
+        Autoscale = StaticInstances is null ? Autoscaled(maxInstances ?? gpus.Count, timeDilation) : null,
     };
 
     private static AutoscaleSettings Autoscaled(int gpus, double d) => new()
@@ -66,10 +67,10 @@ internal sealed record ReplayBenchPolicy(string Name, LoadPolicy Load, int? Stat
         WarmKeepMs = WarmKeep.TotalMilliseconds * d,
     };
 
-    /// <summary>The deployment in words, for the report.</summary>
-    public string Describe() => StaticInstances is { } n
+    /// <summary>The deployment in words, for the report; <paramref name="maxInstances"/> as given to <see cref="Deploy"/>.</summary>
+    public string Describe(int? maxInstances = null) => StaticInstances is { } n
         ? $"static: {n} instance(s), loaded as {LoadPolicyNames.Name(Load)}, no autoscaler"
-        : $"{LoadPolicyNames.Name(Load)}: starts at {AutoscaledStart} instance, autoscaled up to every GPU";
+        : $"{LoadPolicyNames.Name(Load)}: starts at {AutoscaledStart} instance, autoscaled up to {(maxInstances is { } max ? $"{max} instance(s)" : "every GPU")}";
 }
 
 /// <summary>

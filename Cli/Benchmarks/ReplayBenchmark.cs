@@ -15,7 +15,8 @@ namespace BlitzScale.Cli.Benchmarks;
 internal static class ReplayBenchmark
 {
     private const string WarmModel = "replay-warmup";
-    private const double GpuMemoryGiB = 2;
+    /// <summary>Each emulated GPU's memory.</summary>
+    public const double GpuMemoryGiB = 2;
 
     public const string CacheIsolation =
         "each policy deploys its own model name (replay-<policy>), undeployed before the next deploys; the model files are dropped from the page cache " +
@@ -23,77 +24,20 @@ internal static class ReplayBenchmark
 
     public static async Task<ReplayBenchReport> Run(ReplayBenchOptions options, Action<string> progress, CancellationToken cancellation)
     {
-        Validate(options);
-        string directory = Path.GetFullPath(options.ModelDirectory);
-        if (!File.Exists(Path.Combine(directory, "config.json"))) throw new ArgumentException($"--model {options.ModelDirectory}: no config.json there");
+        options.Validate();
+        var setup = ReplayBenchSetup.Resolve(options, "bench replay", progress);
         var report = new ReplayBenchReport
         {
-            Model = directory, Shape = options.Shape, Hosts = options.Hosts, GpusPerHost = options.GpusPerHost, LinkMbit = options.LinkMbit,
+            Model = setup.Directory, Shape = options.Shape, Hosts = options.Hosts, GpusPerHost = options.GpusPerHost, LinkMbit = options.LinkMbit,
             StorageMBps = options.StorageMBps, SequencesPerInstance = options.SequencesPerInstance, Seed = options.Seed, Cores = Environment.ProcessorCount,
             CacheIsolation = CacheIsolation, RealSlo = ReplaySlo.Of(options.TtftSloMs, options.TbtSloMs),
+            Layers = setup.Layers, ModelBytes = setup.ModelBytes, ContextTokens = setup.ContextTokens, KvBlocks = setup.KvBlocks,
+            TimeDilationSource = setup.Timed.DilationSource, CostProfile = setup.Timed.Profile.Path, CostModel = setup.Timed.Profile.Model,
+            TimeDilation = setup.Timed.Dilation, Backend = setup.Timed.Backend, RateSource = setup.RateSource, WindowSource = setup.WindowSource,
+            Setting = setup.Setting, Needs = setup.Needs,
         };
-        int vocab;
-        long layerBytes;
-        using (var model = ModelDirectory.Open(directory))
-        {
-            report.Layers = model.Config.NumLayers;
-            report.ModelBytes = model.Layout.TotalBytes;
-            report.ContextTokens = model.Config.MaxPositionEmbeddings;
-            layerBytes = model.Layout.Layer(0).ByteLength;
-            vocab = model.Config.VocabSize;
-        }
-
-        // The timed backend: the profile's costs, stretched by D so the testbed's slower links keep the real cluster's proportions.
-        var timed = TimedSetup.Resolve(options.CostProfile, options.CostModel, options.TimeDilation, options.RealLinkGbps, layerBytes, options.LinkMbit,
-            $"bench replay runs the timed backend: give --cost-profile FILE (e.g. {LiveOptions.DefaultCostProfile})");
-        var profile = timed.Profile;
-        double d = timed.Dilation;
-        report.TimeDilationSource = timed.DilationSource;
-        report.CostProfile = profile.Path;
-        report.CostModel = profile.Model;
-        report.TimeDilation = d;
-        report.Backend = timed.Backend;
-        string siloArgs = "--backend timed " + timed.SiloArgs;
-        progress($"{report.Backend}; {report.TimeDilationSource}");
-
-        // The whole trace at its own pace first: its mean token counts give one instance's capacity, which gives the rate.
-        int gpus = options.Hosts * options.GpusPerHost;
-        var whole = ReplayPlan.Build(options.Plan with { Start = null, Duration = null, Bursty = false, TimeScale = null, Rate = null }, report.ContextTokens);
-        var caps = whole.Schedule.Caps;
-        report.KvBlocks = LiveRates.KvBlocks(options.SequencesPerInstance, caps.MaxPromptTokens, caps.MaxOutputTokens);
-        int meanPrompt = (int)Math.Round(whole.Schedule.Arrivals.Average(a => a.PromptTokens));
-        int meanOutput = Math.Max(1, (int)Math.Round(whole.Schedule.Arrivals.Average(a => a.OutputTokens)));
-        double capacity = Math.Round(ProfileThroughput.Predict(profile, d, report.Layers, report.ContextTokens, LiveRates.Policy(report.KvBlocks),
-            clients: 2 * options.SequencesPerInstance, requests: 50 * options.SequencesPerInstance, meanPrompt, meanOutput) / meanOutput, 3);
-        double? rate = options.Plan.Rate;
-        if (options.Plan.TimeScale is not null || rate is not null)
-        {
-            report.RateSource = rate is not null ? "given (--rate)" : "given (--time-scale)";
-        }
-        else
-        {
-            rate = Math.Round(options.LoadShare * gpus * capacity, 3);
-            report.RateSource = FormattableString.Invariant(
-                $"the mean rate is {options.LoadShare} × the cluster's capacity: {gpus} GPUs × {capacity} requests/s (the profile's prediction for one instance, {options.SequencesPerInstance} at once, {meanPrompt}-token prompts, {meanOutput}-token outputs: the whole trace's means after the caps) = {rate} requests/s");
-        }
-        // Without --duration the window is as long as the trace must be to fill about --played-seconds at that rate.
-        var planOptions = options.Plan;
-        if (planOptions.Duration is null)
-        {
-            double traceMean = whole.Window.MeanRps;
-            double seconds = options.Plan.TimeScale is { } x ? options.PlayedSeconds / x : options.PlayedSeconds * rate!.Value / traceMean;
-            planOptions = planOptions with { Duration = Math.Round(Math.Min(seconds, whole.Trace.SpanSeconds), 1) };
-            report.WindowSource = FormattableString.Invariant(
-                $"{planOptions.Duration} trace seconds: about --played-seconds {options.PlayedSeconds} at the played rate, the trace's mean being {traceMean:0.###} requests/s");
-        }
-        var plan = ReplayPlan.Build(planOptions, report.ContextTokens, options.Plan.TimeScale is null ? rate : null);
-        var wallSlo = ReplaySlo.Of(options.TtftSloMs * d, options.TbtSloMs * d);
-        report.Setting = ReplaySetting.Of(plan.Trace, plan.Window, plan.Schedule, wallSlo);
-        report.Needs = ReplayNeeds.Of(capacity, report.Setting.PlayedPeakRps, report.Setting.PlayedMeanRps, gpus);
-        var policies = ReplayBenchPolicy.Parse(options.Policies, report.Needs);
-        progress($"window: {report.Setting.Describe()}");
-        progress(string.Create(CultureInfo.InvariantCulture,
-            $"rate: {report.RateSource}; needs: {report.Needs.Peak} instance(s) at the peak, {report.Needs.Average} on average; objectives (wall clock, × D): TTFT {wallSlo.TtftMs:F0} ms, TBT {wallSlo.TbtMs:F0} ms"));
+        var policies = ReplayBenchPolicy.Parse(options.Policies, setup.Needs);
+        string siloArgs = setup.SiloArgs;
 
         var testbed = MulticastTestbed.Create(options.TestbedScript, options.StateDirectory, options.Hosts, options.RedisPort, line => progress($"  {line}"));
         try
@@ -103,9 +47,9 @@ internal static class ReplayBenchmark
             await using var cluster = await MulticastCluster.Connect(testbed.RedisEndpoint, MulticastTestbed.ClusterId, cancellation);
             await cluster.WaitForHosts(options.Hosts, cancellation);
             var gpuKeys = LiveBenchmark.Gpus(options.Hosts, options.GpusPerHost);
-            await WarmUp(cluster, directory, gpuKeys, report.KvBlocks, vocab, progress, cancellation);
+            await WarmUp(cluster, setup.Directory, gpuKeys, setup.KvBlocks, setup.Vocab, progress, cancellation);
             foreach (var policy in policies)
-                report.Policies[policy.Name] = await RunPolicy(cluster, policy, plan.Schedule, wallSlo, directory, gpuKeys, report.KvBlocks, d, vocab, options.Seed, progress, cancellation);
+                report.Policies[policy.Name] = await RunPolicy(cluster, policy, $"replay-{policy.Name}", setup, gpuKeys, options.Seed, null, progress, cancellation);
         }
         catch (Exception e) when (e is not OperationCanceledException || !cancellation.IsCancellationRequested)
         {
@@ -120,21 +64,8 @@ internal static class ReplayBenchmark
         return report;
     }
 
-    private static void Validate(ReplayBenchOptions o)
-    {
-        if (o.Hosts < 1) throw new ArgumentException("--hosts must be ≥ 1");
-        if (o.GpusPerHost < 1) throw new ArgumentException("--gpus must be ≥ 1");
-        if (o.LinkMbit < 1) throw new ArgumentException("--link-mbit must be ≥ 1");
-        if (!(o.StorageMBps > 0)) throw new ArgumentException("--storage-mbps must be > 0");
-        if (!(o.RealLinkGbps > 0)) throw new ArgumentException("--real-link-gbps must be > 0");
-        if (o.SequencesPerInstance < 1) throw new ArgumentException("--sequences-per-instance must be ≥ 1");
-        if (!(o.LoadShare > 0) || !double.IsFinite(o.LoadShare)) throw new ArgumentException($"--load-share must be > 0, found {o.LoadShare}");
-        // Names are checked before the testbed comes up; the static counts are filled in once the needs are known.
-        ReplayBenchPolicy.Parse(o.Policies, ReplayNeeds.Of(1, 1, 1, 1));
-    }
-
     /// <summary>Every code path once (deploy, generate, undeploy) on a model of its own, so the first policy does not pay for the JIT.</summary>
-    private static async Task WarmUp(MulticastCluster cluster, string directory, IReadOnlyList<string> gpus, int kvBlocks, int vocab, Action<string> progress,
+    public static async Task WarmUp(MulticastCluster cluster, string directory, IReadOnlyList<string> gpus, int kvBlocks, int vocab, Action<string> progress,
         CancellationToken cancellation)
     {
         progress($"warm-up: deploy {WarmModel} on {gpus[0]}, 4 requests, undeploy");
@@ -145,15 +76,22 @@ internal static class ReplayBenchmark
         await cluster.Undeploy(WarmModel, gpus, cancellation);
     }
 
-    private static async Task<ReplayResult> RunPolicy(MulticastCluster cluster, ReplayBenchPolicy policy, ReplaySchedule schedule, ReplaySlo slo, string directory,
-        IReadOnlyList<string> gpus, int kvBlocks, double timeDilation, int vocab, int seed, Action<string> progress, CancellationToken cancellation)
+    /// <summary>
+    /// One policy's replay as <c>model</c>: deploy (page cache dropped first), replay the setup's schedule, undeploy. While the
+    /// replay runs, <paramref name="alongside"/> (bench chaos's faults) runs beside it with the model's name and a token that
+    /// is cancelled when the replay ends; what it throws becomes the run's error. <paramref name="maxInstances"/> caps the autoscaler.
+    /// </summary>
+    public static async Task<ReplayResult> RunPolicy(MulticastCluster cluster, ReplayBenchPolicy policy, string model, ReplayBenchSetup setup,
+        IReadOnlyList<string> gpus, int seed, Func<string, CancellationToken, Task>? alongside, Action<string> progress, CancellationToken cancellation,
+        int? maxInstances = null)
     {
-        var result = new ReplayResult { Policy = policy.Name, ModelName = $"replay-{policy.Name}", Deployment = policy.Describe() };
+        var schedule = setup.Plan.Schedule;
+        var result = new ReplayResult { Policy = policy.Name, ModelName = model, Deployment = policy.Describe(maxInstances) };
         bool deployed = false;
         try
         {
-            await MulticastTestbed.DropFromPageCache(directory, cancellation);
-            var request = policy.Deploy(directory, gpus, kvBlocks, timeDilation);
+            await MulticastTestbed.DropFromPageCache(setup.Directory, cancellation);
+            var request = policy.Deploy(setup.Directory, gpus, setup.KvBlocks, setup.Timed.Dilation, maxInstances);
             progress($"{policy.Name}: deploy {result.ModelName} on {string.Join(", ", request.Gpus!)} ({result.Deployment})");
             var clock = Stopwatch.StartNew();
             deployed = true;
@@ -161,13 +99,29 @@ internal static class ReplayBenchmark
             result.DeploySeconds = Math.Round(clock.Elapsed.TotalSeconds, 3);
             progress(string.Create(CultureInfo.InvariantCulture, $"{policy.Name}: {schedule.Arrivals.Count} requests over {schedule.DurationSeconds:F1} s"));
             double next = 0;
-            await new Replayer(cluster.Client, TimeProvider.System, vocab, seed).Run(result.ModelName, schedule, slo, Replayer.DefaultDrain, result,
-                (counters, sample, at) =>
+            using var besideStop = CancellationTokenSource.CreateLinkedTokenSource(cancellation);
+            var beside = alongside is null ? Task.CompletedTask : Task.Run(() => alongside(result.ModelName, besideStop.Token), CancellationToken.None);
+            try
+            {
+                await new Replayer(cluster.Client, TimeProvider.System, setup.Vocab, seed).Run(result.ModelName, schedule, setup.WallSlo, Replayer.DefaultDrain, result,
+                    (counters, sample, at) =>
+                    {
+                        if (at < next) return;
+                        next = at + ReplayProgressView.PlainEvery.TotalSeconds;
+                        progress($"{policy.Name}: {ReplayProgressView.Describe(at, schedule.DurationSeconds, schedule.Arrivals.Count, counters, sample)}");
+                    }, cancellation);
+            }
+            finally
+            {
+                await besideStop.CancelAsync();
+                try
                 {
-                    if (at < next) return;
-                    next = at + ReplayProgressView.PlainEvery.TotalSeconds;
-                    progress($"{policy.Name}: {ReplayProgressView.Describe(at, schedule.DurationSeconds, schedule.Arrivals.Count, counters, sample)}");
-                }, cancellation);
+                    await beside;
+                }
+                catch (OperationCanceledException) when (besideStop.IsCancellationRequested)
+                {
+                }
+            }
             var f = result.Figures!;
             progress(string.Create(CultureInfo.InvariantCulture,
                 $"{policy.Name}: TTFT p50 {f.TtftMs?.P50:F1} p99 {f.TtftMs?.P99:F1} ms, TBT p99 {f.TbtMs?.P99:F1} ms, SLO attainment {f.SloAttainment:P1}, " +

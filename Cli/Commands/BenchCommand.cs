@@ -18,6 +18,7 @@ internal static class BenchCommand
         command.Subcommands.Add(Multicast());
         command.Subcommands.Add(Live());
         command.Subcommands.Add(BenchReplayCommand.Create());
+        command.Subcommands.Add(BenchChaosCommand.Create());
         command.Subcommands.Add(ChunkMac());
         return command;
     }

@@ -36,12 +36,14 @@ internal static class ReplayDriver
     {
         double start = Seconds(time, origin);
         var tokens = new List<double>(arrival.OutputTokens);
+        var ids = new List<int>(arrival.OutputTokens);
+        int resumes = 0;
         string? shard = null, finish = null;
         ReplayRequest Log(ReplayOutcome outcome, string? error)
         {
             counters.Done(outcome);
             return new ReplayRequest(arrival.Index, arrival.TraceLine, arrival.AtSeconds, start, arrival.PromptTokens, arrival.OutputTokens, tokens,
-                Seconds(time, origin), shard, outcome, error);
+                Seconds(time, origin), shard, outcome, error) { TokenIds = ids, Resumes = resumes };
         }
         try
         {
@@ -51,7 +53,10 @@ internal static class ReplayDriver
                 // A request the busy instance handed to its live partner counts as the partner's.
                 if (update.HandedTo is { } partner) shard = partner;
                 if (update.Finish is { } f) finish = f;
-                if (update.TokenId >= 0) tokens.Add(Seconds(time, origin));
+                resumes = Math.Max(resumes, update.Resumes);
+                if (update.TokenId < 0) continue;
+                tokens.Add(Seconds(time, origin));
+                ids.Add(update.TokenId);
             }
             if (finish is null) return Log(ReplayOutcome.Lost, $"the stream ended after {tokens.Count} of {arrival.OutputTokens} tokens without a finish reason");
             if (tokens.Count < arrival.OutputTokens)

@@ -33,6 +33,12 @@ internal sealed record ReplayRequest(int Index, int TraceLine, double ArrivalS, 
     /// <summary>The GPU of <see cref="Shard"/>, from the cluster samples; null when unknown.</summary>
     public string? Gpu { get; init; }
 
+    /// <summary>The generated token ids in order (what bench chaos compares between a faulty run and the reference run).</summary>
+    public IReadOnlyList<int> TokenIds { get; init; } = [];
+
+    /// <summary>How many times the request moved to another instance because the one serving it was lost.</summary>
+    public int Resumes { get; init; }
+
     /// <summary>Arrival to first token; null unless ok.</summary>
     [JsonIgnore] public double? TtftS => Outcome == ReplayOutcome.Ok && TokenTimesS.Count > 0 ? TokenTimesS[0] - ArrivalS : null;
 

@@ -32,4 +32,9 @@ public sealed record GenerationUpdate
     /// Null otherwise.
     /// </summary>
     [Id(8)] public string? HandedTo { get; init; }
+    /// <summary>
+    /// How many times the request had moved to another instance when this update was delivered (<see cref="GridGeneration"/>
+    /// sets it on every update after a resume; 0 from the instance itself).
+    /// </summary>
+    [Id(9)] public int Resumes { get; init; }
 }

@@ -65,7 +65,7 @@ public sealed class ResumableGeneration
         if (update.TokenId >= 0) _delivered.Add(update.TokenId);
         if (update.Finish is not null) Finished = true;
         _lastElapsed = _elapsedBefore + update.ElapsedMs;
-        return _elapsedBefore == 0 ? update : update with { ElapsedMs = _lastElapsed };
+        return Resumes == 0 ? update : update with { ElapsedMs = _lastElapsed, Resumes = Resumes };
     }
 
     /// <summary>The request moves to another instance: times go on from the last delivered update.</summary>

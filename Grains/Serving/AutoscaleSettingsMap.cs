@@ -6,8 +6,13 @@ namespace BlitzScale.Grains.Serving;
 /// <summary>A deployment's <see cref="AutoscaleSettings"/> (nulls meaning the defaults) as the policy's <see cref="AutoscalerOptions"/>, and back.</summary>
 internal static class AutoscaleSettingsMap
 {
+    /// <param name="checkInstances">
+    /// Whether <paramref name="instances"/> outside the autoscaler's range is an error: at deploy it is; when a model grain takes
+    /// its deployment back from storage it is not (an operator's Scale may have gone past the range; the autoscaler brings the
+    /// count back within, and a throw here would fail every call to the model).
+    /// </param>
     /// <exception cref="ArgumentException">A field is out of range (the message names it), or the deployment's instances are outside the range.</exception>
-    public static AutoscalerOptions ToOptions(AutoscaleSettings settings, int instances)
+    public static AutoscalerOptions ToOptions(AutoscaleSettings settings, int instances, bool checkInstances = true)
     {
         var defaults = new AutoscalerOptions();
         var options = new AutoscalerOptions
@@ -26,7 +31,7 @@ internal static class AutoscaleSettingsMap
             WarmKeep = Duration(nameof(settings.WarmKeepMs), settings.WarmKeepMs, defaults.WarmKeep),
         };
         options.Validate();
-        if (instances < options.MinInstances || instances > options.MaxInstances)
+        if (checkInstances && (instances < options.MinInstances || instances > options.MaxInstances))
             throw new ArgumentException($"instances: with the autoscaler, expected {options.MinInstances} to {options.MaxInstances} (its minimum to maximum), found {instances}");
         return options;
     }

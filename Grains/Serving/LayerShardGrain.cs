@@ -380,12 +380,14 @@ internal sealed partial class LayerShardGrain(
         _openFiles = null;
     }
 
+    // The instance a request was routed to. One that holds no parameters is lost to the request, not a fault of it: its silo
+    // was killed and the shard activated again empty, or it failed or was unloaded after the route; the caller resumes elsewhere.
     private async Task<LoadedInstance> Serving()
     {
         if (_phase == ShardPhase.Loading && _loading is not null) await _loading;
         return _phase == ShardPhase.Loaded && _instance is not null
             ? _instance
-            : throw new InvalidOperationException($"instance {Key} holds no parameters ({_phase}){(_error is null ? "" : ": " + _error)}");
+            : throw new InstanceLostException(Key, $"it holds no parameters ({_phase}){(_error is null ? "" : ": " + _error)}");
     }
 
     private async Task LoadInBackground(ModelDirectory model, ShardLoad load, BatchPolicy policy, int gpuIndex, IGpuGrain gpu)

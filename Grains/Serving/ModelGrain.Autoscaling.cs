@@ -24,10 +24,10 @@ internal sealed partial class ModelGrain
 
     private bool Autoscaled => _autoscaler is not null;
 
-    private void StartAutoscaler(AutoscaleSettings? settings, int instances)
+    private void StartAutoscaler(AutoscaleSettings? settings, int instances, bool checkInstances = true)
     {
         if (settings is null) return;
-        var options = AutoscaleSettingsMap.ToOptions(settings, instances);
+        var options = AutoscaleSettingsMap.ToOptions(settings, instances, checkInstances);
         _autoscaler = new Autoscaler(options, _time);
         _autoscaleTimer = this.RegisterGrainTimer(AutoscaleTick, new GrainTimerCreationOptions(options.TickInterval, options.TickInterval) { Interleave = true });
     }

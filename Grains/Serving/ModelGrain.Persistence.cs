@@ -88,8 +88,9 @@ internal sealed partial class ModelGrain
         LogReconciled(_logger, Model, _instances.All.Count(i => i.IsActive), record.Instances.Count);
         await GrainFactory.GetGrain<IModelRegistryGrain>(GrainKeys.Cluster).Add(Model);
         Changed();
-        // The autoscaler runs again where the deployment asked for one; it restores the capacity the lost instances had.
-        StartAutoscaler(deployment.Autoscale, Math.Max(_wanted, _instances.All.Count(i => i.IsActive)));
+        // The autoscaler runs again where the deployment asked for one; it restores the capacity the lost instances had. The count
+        // may be past its range (a Scale beyond it was accepted): not an error here, or every call to the model would fail with it.
+        StartAutoscaler(deployment.Autoscale, Math.Max(_wanted, _instances.All.Count(i => i.IsActive)), checkInstances: false);
         await RestoreCount();
         await Saved();
     }

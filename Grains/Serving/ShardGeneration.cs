@@ -1,5 +1,6 @@
 using System.Runtime.CompilerServices;
 using BlitzScale.Grains.Interfaces.Serving;
+using BlitzScale.Grains.Serving.Live;
 using BlitzScale.Grains.Telemetry;
 using BlitzScale.Native.Models;
 using BlitzScale.Native.Sampling;
@@ -73,7 +74,8 @@ internal static class ShardGeneration
     }
 
     // The batcher's "can never fit" answer becomes an argument error the caller can read across the wire.
-    // The server disposed under the request (its instance was unloaded) becomes a loss the caller resumes elsewhere.
+    // The server disposed under the request (its instance was unloaded), or a live pair's partner lost under a split request,
+    // becomes a loss the caller resumes elsewhere.
     private static async ValueTask<bool> NextToken(IAsyncEnumerator<ServedToken> tokens, string shard)
     {
         try
@@ -87,6 +89,10 @@ internal static class ShardGeneration
         catch (ObjectDisposedException)
         {
             throw new InstanceLostException(shard, "the instance was unloaded");
+        }
+        catch (LivePartnerLostException e)
+        {
+            throw new InstanceLostException(shard, e.Message);
         }
     }
 }

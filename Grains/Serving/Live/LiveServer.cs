@@ -426,7 +426,9 @@ internal sealed class LiveServer : IAsyncDisposable
                 entry.RemoteBusy = false;
                 if (!entry.Ended)
                 {
-                    End(entry, entry.CancelRequested ? null : new InvalidOperationException(
+                    // The partner (its silo, its link) is gone with layers this instance does not hold: the request was not
+                    // wrong, it lost half its instance, and the caller resumes it elsewhere (ShardGeneration makes it a loss).
+                    End(entry, entry.CancelRequested ? null : new LivePartnerLostException(
                         $"request \"{entry.Id}\": the live partner could not run layers [{work.FirstLayer}, {_numLayers}): {e.Message}", e));
                 }
             }
@@ -500,3 +502,6 @@ internal sealed class LiveServer : IAsyncDisposable
 
 /// <summary>The live server takes no new requests: the instance has loaded, and its full server takes them.</summary>
 internal sealed class LiveServerClosedException() : InvalidOperationException("the instance has finished loading; its full server takes new requests");
+
+/// <summary>A split request's partner could not run its layers (it died, or its link did): the request lost its instance.</summary>
+internal sealed class LivePartnerLostException(string message, Exception inner) : InvalidOperationException(message, inner);

@@ -24,8 +24,9 @@ public sealed class ResumableGenerationTests
         var generation = new ResumableGeneration(Request);
         generation.Accept(new GenerationUpdate { PromptIds = [1, 5, 9], Instance = "m/0/0" });
         generation.Accept(new GenerationUpdate { TokenId = 40, Index = 0, ElapsedMs = 10 });
-        generation.Accept(new GenerationUpdate { TokenId = 41, Index = 1, ElapsedMs = 20 });
+        var before = generation.Accept(new GenerationUpdate { TokenId = 41, Index = 1, ElapsedMs = 20 });
         generation.Resumed();
+        Assert.Equal(0, before!.Resumes);
 
         var next = generation.Next();
         Assert.Equal([1, 5, 9, 40, 41], next.PromptIds!);
@@ -40,6 +41,8 @@ public sealed class ResumableGenerationTests
         var token = generation.Accept(new GenerationUpdate { TokenId = 42, Index = 2, ElapsedMs = 5 });
         Assert.Equal(2, token!.Index);
         Assert.Equal(25, token.ElapsedMs);
+        // The caller can tell the request moved (bench chaos counts resumed requests from it).
+        Assert.Equal(1, token.Resumes);
         Assert.Equal(3, generation.Delivered);
     }
 

@@ -82,8 +82,12 @@ internal sealed class LivePairHarness : IAsyncDisposable, ILivePartner
         New.Close();
     }
 
+    /// <summary>LiveOld is gone: every split step fails as a call to a dead silo's grain does.</summary>
+    public bool PartnerLost { get; set; }
+
     public Task<int> RunSplitAsync(SplitWork work, CancellationToken cancellationToken)
     {
+        if (PartnerLost) return Task.FromException<int>(new TaskCanceledException());
         SplitSteps.Enqueue((work.RequestId, work.Start, work.Count, work.FirstLayer));
         // The rows are copied as the data plane would deliver them: LiveOld never shares LiveNew's arrays.
         var hidden = HiddenStates.FromBytes(work.Hidden.ToBytes());

@@ -1,4 +1,5 @@
 using BlitzScale.Grains.Serving;
+using BlitzScale.Grains.Serving.Live;
 using BlitzScale.Grains.Tests.Serving;
 using BlitzScale.Native.Engine;
 using BlitzScale.Native.Sampling;
@@ -94,6 +95,23 @@ public sealed class LiveServerTests : IDisposable
 
         Assert.Contains("long", pair.Ended);
         await AssertAllFreed(pair);
+    }
+
+    [Fact]
+    public async Task A_split_request_whose_partner_is_lost_fails_as_a_lost_instance_not_as_a_wrong_request()
+    {
+        await using var pair = new LivePairHarness(_model, Policy);
+        pair.LandLayers(2);
+        var request = new ServingRequest("orphan", [.. _goldens[1].PromptIds], 200, SamplingOptions.Greedy, StopAtEos: false);
+        var tokens = pair.New.GenerateAsync(request).GetAsyncEnumerator();
+        for (int i = 0; i < 3; i++) Assert.True(await tokens.MoveNextAsync());
+
+        // LiveOld's silo died (bench chaos saw four requests fail here with an InvalidOperationException, never resumed).
+        pair.PartnerLost = true;
+        var lost = await Assert.ThrowsAsync<LivePartnerLostException>(async () => { while (await tokens.MoveNextAsync()) { } });
+        await tokens.DisposeAsync();
+
+        Assert.Contains("the live partner could not run layers [2, ", lost.Message);
     }
 
     [Fact]

@@ -22,6 +22,12 @@ public sealed class SiloDeathFixture : SiloKillFixture
     /// <summary>The same model under another name, whose grain activated on Silo_0 (it survives the kill).</summary>
     public string SurvivorName { get; private set; } = "";
 
+    /// <summary>
+    /// A model with the autoscaler (1 to 1 instance, scale-down an hour away) that a Scale took past its maximum to 2, on
+    /// host-a; its grain lives on Silo_1 too, so it is taken back from storage with a count outside the autoscaler's range.
+    /// </summary>
+    public string PastRangeName { get; private set; } = "";
+
     /// <summary>The tokens of the no-fault generation.</summary>
     public IReadOnlyList<int> NoFault { get; private set; } = [];
 
@@ -31,13 +37,22 @@ public sealed class SiloDeathFixture : SiloKillFixture
     {
         string directory = ScratchPath("tiny-long");
         SyntheticModelWriter.Write(directory, SyntheticShapes.Get("tiny") with { MaxPositionEmbeddings = Context }, DType.F32, SyntheticSeed);
+        // Every name is chosen before anything is deployed: placement weighs the silos' load, and a loaded Silo_1 gets few new grains.
         ModelName = await NameOnSilo("Silo_1", "dies");
+        PastRangeName = await NameOnSilo("Silo_1", "past");
         SurvivorName = await NameOnSilo("Silo_0", "lives");
         foreach (string name in new[] { ModelName, SurvivorName })
         {
             await Model(name).Deploy(new DeployRequest { ModelDirectory = directory, Instances = 2, Gpus = ["host-a/gpu0", "host-b/gpu0"], KvBlocks = Context / 16 });
             await WaitUntilServing(name);
         }
+        await Model(PastRangeName).Deploy(new DeployRequest
+        {
+            ModelDirectory = directory, Instances = 1, Gpus = ["host-a/gpu0"], KvBlocks = 16,
+            Autoscale = new AutoscaleSettings { MinInstances = 1, MaxInstances = 1, ScaleDownDelayMs = TimeSpan.FromHours(1).TotalMilliseconds },
+        });
+        await Model(PastRangeName).Scale(new ScaleRequest { Instances = 2, Gpus = ["host-a/gpu1"] });
+        await WaitUntilServing(PastRangeName);
         NoFault = (await Streamed.Collect(Client.GenerateAsync(ModelName, Request()))).TokenIds;
     }
 }
@@ -86,6 +101,13 @@ public sealed class SiloDeathTests(SiloDeathFixture grid, ITestOutputHelper outp
         // The survivor's grain never moved and served nothing meanwhile: membership told it, and it restored its count too.
         var survivor = await WaitFor(grid.SurvivorName, s => s.Instances.Count(i => i.State == InstanceState.Serving) == 2);
         Assert.All(survivor.Instances, i => Assert.StartsWith(GridFixture.HostA + "/", i.Gpu));
+
+        // A count a Scale took past the autoscaler's maximum does not stop the deployment coming back (bench chaos found every
+        // request to such a model failing with "instances: with the autoscaler, expected 1 to 1 …, found 2" after its grain's silo died).
+        var past = await WaitFor(grid.PastRangeName, s => s.Instances.Count(i => i.State == InstanceState.Serving) == 2);
+        Assert.Equal(1, past.Autoscale!.MaxInstances);
+        var request = new GenerateRequest { PromptIds = SiloDeathFixture.Prompt, MaxTokens = 8, StopAtEos = false };
+        Assert.Equal(8, (await Streamed.Collect(grid.Client.GenerateAsync(grid.PastRangeName, request))).TokenIds.Count());
     }
 
     private Task<ModelStatus> WaitFor(string model, Func<ModelStatus, bool> condition) =>

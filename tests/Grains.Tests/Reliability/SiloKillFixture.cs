@@ -13,6 +13,7 @@ namespace BlitzScale.Grains.Tests.Reliability;
 /// </summary>
 public abstract class SiloKillFixture : GridFixture
 {
+    private const int Tries = 256;
     private readonly ConcurrentDictionary<string, (object State, string ETag)> _store = new();
 
     protected override void ConfigureSilo(ISiloBuilder silo)
@@ -38,12 +39,13 @@ public abstract class SiloKillFixture : GridFixture
     {
         var silo = Cluster.Silos.Single(s => s.Name == siloName).SiloAddress;
         var management = Client.GetGrain<IManagementGrain>(0);
-        for (int i = 0; i < 64; i++)
+        // Placement weighs the silos' load, which can favour one for a while: many names are tried (each try is one refused call).
+        for (int i = 0; i < Tries; i++)
         {
             string name = $"{prefix}{i}";
             await Assert.ThrowsAsync<KeyNotFoundException>(() => Model(name).GetStatus());
             if (await management.GetActivationAddress(Model(name)) == silo) return name;
         }
-        throw new InvalidOperationException($"no model grain of 64 named {prefix}… activated on {siloName}");
+        throw new InvalidOperationException($"no model grain of {Tries} named {prefix}… activated on {siloName}");
     }
 }

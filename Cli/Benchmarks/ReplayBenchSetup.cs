@@ -1,0 +1,103 @@
+using System.Globalization;
+using BlitzScale.Cli.Replay;
+using BlitzScale.Native.Models;
+
+namespace BlitzScale.Cli.Benchmarks;
+
+/// <summary>
+/// What a testbed replay bench (<c>bench replay</c>, <c>bench chaos</c>) derives before the testbed comes up: the model's
+/// dimensions, the timed backend (profile, D), one instance's capacity, the played rate, the trace window and the wall-clock
+/// objectives. One place, so both benches play the same kind of window the same way.
+/// </summary>
+internal sealed class ReplayBenchSetup
+{
+    private ReplayBenchSetup(string directory) => Directory = directory;
+
+    public string Directory { get; }
+    public int Layers { get; private init; }
+    public long ModelBytes { get; private init; }
+    public int ContextTokens { get; private init; }
+    public int Vocab { get; private init; }
+    public TimedSetup Timed { get; private init; } = null!;
+    /// <summary>The silo options of the timed backend (<c>--backend timed …</c>).</summary>
+    public string SiloArgs => "--backend timed " + Timed.SiloArgs;
+    public int KvBlocks { get; private init; }
+    /// <summary>One instance's predicted capacity in requests/s.</summary>
+    public double CapacityRps { get; private init; }
+    public string RateSource { get; private init; } = "";
+    public string? WindowSource { get; private init; }
+    public ReplayPlan Plan { get; private init; } = null!;
+    /// <summary>The objectives on the wall clock (× D).</summary>
+    public ReplaySlo WallSlo { get; private init; } = null!;
+    public ReplaySetting Setting { get; private init; } = null!;
+    public ReplayNeeds Needs { get; private init; } = null!;
+
+    /// <summary>Reads the model and the trace and derives the rest; <paramref name="progress"/> hears the backend, window and rate.</summary>
+    /// <exception cref="ArgumentException">A missing model or profile, invalid options, a malformed trace.</exception>
+    public static ReplayBenchSetup Resolve(ReplayBenchOptions options, string bench, Action<string> progress)
+    {
+        string directory = Path.GetFullPath(options.ModelDirectory);
+        if (!File.Exists(Path.Combine(directory, "config.json"))) throw new ArgumentException($"--model {options.ModelDirectory}: no config.json there");
+        int layers, context, vocab;
+        long modelBytes, layerBytes;
+        using (var model = ModelDirectory.Open(directory))
+        {
+            layers = model.Config.NumLayers;
+            modelBytes = model.Layout.TotalBytes;
+            context = model.Config.MaxPositionEmbeddings;
+            layerBytes = model.Layout.Layer(0).ByteLength;
+            vocab = model.Config.VocabSize;
+        }
+
+        // The timed backend: the profile's costs, stretched by D so the testbed's slower links keep the real cluster's proportions.
+        var timed = TimedSetup.Resolve(options.CostProfile, options.CostModel, options.TimeDilation, options.RealLinkGbps, layerBytes, options.LinkMbit,
+            $"{bench} runs the timed backend: give --cost-profile FILE (e.g. {LiveOptions.DefaultCostProfile})");
+        double d = timed.Dilation;
+        progress($"{timed.Backend}; {timed.DilationSource}");
+
+        // The whole trace at its own pace first: its mean token counts give one instance's capacity, which gives the rate.
+        int gpus = options.Hosts * options.GpusPerHost;
+        var whole = ReplayPlan.Build(options.Plan with { Start = null, Duration = null, Bursty = false, TimeScale = null, Rate = null }, context);
+        var caps = whole.Schedule.Caps;
+        int kvBlocks = LiveRates.KvBlocks(options.SequencesPerInstance, caps.MaxPromptTokens, caps.MaxOutputTokens);
+        int meanPrompt = (int)Math.Round(whole.Schedule.Arrivals.Average(a => a.PromptTokens));
+        int meanOutput = Math.Max(1, (int)Math.Round(whole.Schedule.Arrivals.Average(a => a.OutputTokens)));
+        double capacity = Math.Round(ProfileThroughput.Predict(timed.Profile, d, layers, context, LiveRates.Policy(kvBlocks),
+            clients: 2 * options.SequencesPerInstance, requests: 50 * options.SequencesPerInstance, meanPrompt, meanOutput) / meanOutput, 3);
+        double? rate = options.Plan.Rate;
+        string rateSource;
+        if (options.Plan.TimeScale is not null || rate is not null)
+        {
+            rateSource = rate is not null ? "given (--rate)" : "given (--time-scale)";
+        }
+        else
+        {
+            rate = Math.Round(options.LoadShare * gpus * capacity, 3);
+            rateSource = FormattableString.Invariant(
+                $"the mean rate is {options.LoadShare} × the cluster's capacity: {gpus} GPUs × {capacity} requests/s (the profile's prediction for one instance, {options.SequencesPerInstance} at once, {meanPrompt}-token prompts, {meanOutput}-token outputs: the whole trace's means after the caps) = {rate} requests/s");
+        }
+        // Without --duration the window is as long as the trace must be to fill about --played-seconds at that rate.
+        var planOptions = options.Plan;
+        string? windowSource = null;
+        if (planOptions.Duration is null)
+        {
+            double traceMean = whole.Window.MeanRps;
+            double seconds = options.Plan.TimeScale is { } x ? options.PlayedSeconds / x : options.PlayedSeconds * rate!.Value / traceMean;
+            planOptions = planOptions with { Duration = Math.Round(Math.Min(seconds, whole.Trace.SpanSeconds), 1) };
+            windowSource = FormattableString.Invariant(
+                $"{planOptions.Duration} trace seconds: about --played-seconds {options.PlayedSeconds} at the played rate, the trace's mean being {traceMean:0.###} requests/s");
+        }
+        var plan = ReplayPlan.Build(planOptions, context, options.Plan.TimeScale is null ? rate : null);
+        var wallSlo = ReplaySlo.Of(options.TtftSloMs * d, options.TbtSloMs * d);
+        var setting = ReplaySetting.Of(plan.Trace, plan.Window, plan.Schedule, wallSlo);
+        var needs = ReplayNeeds.Of(capacity, setting.PlayedPeakRps, setting.PlayedMeanRps, gpus);
+        progress($"window: {setting.Describe()}");
+        progress(string.Create(CultureInfo.InvariantCulture,
+            $"rate: {rateSource}; needs: {needs.Peak} instance(s) at the peak, {needs.Average} on average; objectives (wall clock, × D): TTFT {wallSlo.TtftMs:F0} ms, TBT {wallSlo.TbtMs:F0} ms"));
+        return new ReplayBenchSetup(directory)
+        {
+            Layers = layers, ModelBytes = modelBytes, ContextTokens = context, Vocab = vocab, Timed = timed, KvBlocks = kvBlocks, CapacityRps = capacity,
+            RateSource = rateSource, WindowSource = windowSource, Plan = plan, WallSlo = wallSlo, Setting = setting, Needs = needs,
+        };
+    }
+}

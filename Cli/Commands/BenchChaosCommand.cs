@@ -1,0 +1,65 @@
+using System.CommandLine;
+using System.Text.Json;
+using BlitzScale.Cli.Benchmarks;
+
+namespace BlitzScale.Cli.Commands;
+
+/// <summary><c>blitz bench chaos</c>: a trace window replayed twice on the testbed, without and with seeded faults; lost, failed, resumed, differing.</summary>
+internal static class BenchChaosCommand
+{
+    public static Command Create()
+    {
+        var arguments = new ReplayBenchArguments(ChaosOptions.DefaultPlayedSeconds);
+        arguments.LoadShare.DefaultValueFactory = _ => ChaosOptions.DefaultLoadShare;
+        var faultSeed = new Option<int>("--fault-seed") { Description = "Seed of the fault schedule (when, how long, which host)", DefaultValueFactory = _ => ChaosOptions.DefaultFaultSeed };
+        var faults = new Option<string>("--faults") { Description = $"Faults to apply, each once: {ChaosFaultKinds.Names}", DefaultValueFactory = _ => ChaosOptions.DefaultFaults };
+        var hold = new Option<string>("--hold-seconds")
+        {
+            Description = "How long a killed silo stays down or a link stays degraded: MIN-MAX seconds, drawn per fault",
+            DefaultValueFactory = _ => FormattableString.Invariant($"{ChaosBounds.DefaultMinHoldSeconds}-{ChaosBounds.DefaultMaxHoldSeconds}"),
+        };
+        var divisor = new Option<int>("--rate-divisor") { Description = "A degraded link runs at its rate ÷ this", DefaultValueFactory = _ => ChaosOptions.DefaultRateDivisor };
+        var command = new Command("chaos",
+            "On a testbed of emulated hosts (root), timed backend: one model under blitz with the autoscaler replays a bursty trace window without faults, then with " +
+            "seeded faults (a silo killed and restarted, a source killed mid-load, a link degraded); requests sent, completed, failed, lost, resumed, greedy outputs " +
+            "differing from the fault-free run, and the load-time ratio with the fault ÷ without. Exit 1 unless nothing was lost, failed or different")
+        {
+            faultSeed, faults, hold, divisor,
+        };
+        arguments.AddTo(command);
+        arguments.Replay.Plot.Description = "Write a PNG of both runs: load and instances per state over time, and the TTFT CDF";
+        command.SetAction((parse, cancellation) => CliErrors.Run(async () =>
+        {
+            var options = new ChaosOptions(arguments.Options(parse, ["blitz"]), parse.GetValue(faultSeed), ChaosFaultKinds.Parse(parse.GetValue(faults)!),
+                HoldBounds(parse.GetValue(hold)!), parse.GetValue(divisor));
+            Action<string> progress = step => Console.Error.WriteLine($"bench chaos: {step}");
+            var report = await ChaosBenchmark.Run(options, progress, cancellation);
+            if (parse.GetValue(arguments.Replay.Json) is { } file)
+            {
+                await File.WriteAllTextAsync(file, JsonSerializer.Serialize(report, CliJson.Indented) + Environment.NewLine, CancellationToken.None);
+                progress($"report with every request (output token ids included) and cluster sample written to {file}");
+            }
+            if (parse.GetValue(arguments.Replay.Plot) is { } png && report.Reference is not null && report.Faulty is not null)
+            {
+                Replay.ReplayPlot.Write(png, FormattableString.Invariant($"bench chaos: timed {report.CostModel} profile, D = {report.TimeDilation}, fault seed {report.FaultSeed}"),
+                    [report.Reference, report.Faulty]);
+                progress($"plot written to {png}");
+            }
+            Console.Write(ChaosSummary.Of(report));
+            return report.Failed ? CliErrors.Failure : 0;
+        }));
+        return command;
+    }
+
+    /// <summary>"MIN-MAX" (or one number for both) as fault bounds.</summary>
+    /// <exception cref="ArgumentException">Not one or two numbers.</exception>
+    public static ChaosBounds HoldBounds(string text)
+    {
+        string[] parts = text.Split('-', StringSplitOptions.TrimEntries);
+        var culture = System.Globalization.CultureInfo.InvariantCulture;
+        if (parts.Length is < 1 or > 2 || parts.Any(p => !double.TryParse(p, System.Globalization.NumberStyles.Float, culture, out _)))
+            throw new ArgumentException($"--hold-seconds: expected MIN-MAX seconds such as 4-8, found \"{text}\"");
+        double min = double.Parse(parts[0], culture), max = double.Parse(parts[^1], culture);
+        return ChaosBounds.Default with { MinHoldSeconds = min, MaxHoldSeconds = max };
+    }
+}

@@ -1,0 +1,99 @@
+using BlitzScale.Cli.Benchmarks;
+using BlitzScale.Cli.Replay;
+
+namespace BlitzScale.Cli.Tests.Benchmarks;
+
+/// <summary>bench chaos's figures from two hand-made request logs: lost, failed, resumed and differing counted, the ratios of the hit loads.</summary>
+public sealed class ChaosFiguresTests
+{
+    private static ReplayRequest Request(int i, ReplayOutcome outcome, int[] ids, int resumes = 0, string? error = null) =>
+        new(i, i + 2, i, i, 16, 4, [.. ids.Select((_, k) => i + 0.1 * (k + 1))], i + 1, $"m/{i % 2}/0", outcome, error) { TokenIds = ids, Resumes = resumes };
+
+    private static readonly ReplayRequest[] Reference =
+    [
+        Request(0, ReplayOutcome.Ok, [5, 6, 7, 8]),
+        Request(1, ReplayOutcome.Ok, [9, 9, 9, 9]),
+        Request(2, ReplayOutcome.Ok, [1, 2, 3, 4]),
+        Request(3, ReplayOutcome.Ok, [4, 3, 2, 1]),
+        Request(4, ReplayOutcome.Lost, [7], error: "still open"),
+        Request(5, ReplayOutcome.Ok, [1, 1, 1, 1]),
+        Request(6, ReplayOutcome.Ok, [2, 2, 2, 2]),
+    ];
+
+    private static readonly ReplayRequest[] Faulty =
+    [
+        Request(0, ReplayOutcome.Ok, [5, 6, 7, 8], resumes: 1),          // resumed, same output
+        Request(1, ReplayOutcome.Ok, [9, 9, 0, 9], resumes: 2),          // resumed twice, differs at token 2
+        Request(2, ReplayOutcome.Ok, [1, 2, 3, 4]),
+        Request(3, ReplayOutcome.Failed, [], error: "InvalidOperationException: instance m/1/0 was lost after 12 token(s)"),
+        Request(4, ReplayOutcome.Ok, [7, 7, 7, 7]),                      // not compared: the reference lost it
+        Request(5, ReplayOutcome.Failed, [], error: "InvalidOperationException: instance m/3/0 was lost after 7 token(s)"),
+        Request(7, ReplayOutcome.Failed, [], error: "InvalidOperationException: request \"0f3d89fb\": the live partner could not run layers [2, 12)"),
+        Request(8, ReplayOutcome.Failed, [], error: "InvalidOperationException: request \"c1e2\": the live partner could not run layers [3, 12)"),
+        Request(6, ReplayOutcome.Lost, [2], error: "still open when the drain time ran out, after 1 of 4 tokens"),
+    ];
+
+    private static ChaosLoad Load(int order, double? seconds, bool killed) =>
+        new() { Order = order, Kind = "scale-up from one peer GPU", Gpu = "h4/gpu0", Source = "h2/gpu0", Seconds = seconds, SourceKilled = killed };
+
+    [Fact]
+    public void Each_request_is_counted_once_and_only_requests_completed_in_both_runs_are_compared()
+    {
+        var figures = ChaosFigures.Of(Reference, Faulty, [], []);
+
+        Assert.Equal((9, 4, 4, 1), (figures.Sent, figures.Completed, figures.Failed, figures.LostRequests));
+        Assert.Equal((2, 3), (figures.Resumed, figures.Resumes));
+        Assert.Equal((3, 1), (figures.Compared, figures.DifferingOutputs));
+        Assert.Equal(["request 1: token 2 is 0, the reference's 9"], figures.DifferingExamples);
+        Assert.Equal(1, figures.ReferenceNotCompleted);
+        // Reasons group with their numbers blanked out.
+        Assert.Equal(new Dictionary<string, int>
+        {
+            ["InvalidOperationException: instance m/#/# was lost after # token(s)"] = 2,
+            ["InvalidOperationException: request \"…\": the live partner could not run layers [#, #)"] = 2,
+        }, figures.FailedReasons);
+        Assert.Equal(new Dictionary<string, int> { ["still open when the drain time ran out, after # of # tokens"] = 1 }, figures.LostReasons);
+        Assert.False(figures.Clean);
+    }
+
+    [Fact]
+    public void A_run_equal_to_the_reference_is_clean()
+    {
+        var figures = ChaosFigures.Of(Reference, Reference, [], []);
+
+        // The reference's own lost request is lost here too: the same log is not clean, only one without it is.
+        Assert.Equal((1, 0, 0, 6), (figures.LostRequests, figures.Failed, figures.DifferingOutputs, figures.Compared));
+        Assert.False(figures.Clean);
+        var clean = ChaosFigures.Of(Reference.Where(r => r.Outcome == ReplayOutcome.Ok).ToList(), Reference.Where(r => r.Outcome == ReplayOutcome.Ok).ToList(), [], []);
+        Assert.True(clean.Clean);
+    }
+
+    [Fact]
+    public void A_shorter_output_differs_too()
+    {
+        var figures = ChaosFigures.Of([Request(0, ReplayOutcome.Ok, [1, 2, 3, 4])], [Request(0, ReplayOutcome.Ok, [1, 2, 3])], [], []);
+
+        Assert.Equal(1, figures.DifferingOutputs);
+        Assert.Equal(["request 0: 3 tokens, the reference's 4"], figures.DifferingExamples);
+    }
+
+    [Fact]
+    public void A_hit_load_is_divided_by_the_median_of_the_reference_loads_of_its_kind()
+    {
+        ChaosLoad[] reference = [Load(1, 4, false), Load(2, 6, false), Load(3, 10, false), Load(4, null, false)];
+        ChaosLoad[] faulty = [Load(1, 7.5, true), Load(2, 5, false), Load(3, null, true)];
+
+        var figures = ChaosFigures.Of([], [], reference, faulty);
+
+        // Only the loads whose source was killed; the median of 4, 6 and 10 (the unfinished reference load left out) is 6.
+        Assert.Equal(2, figures.LoadTimeRatios.Count);
+        var hit = figures.LoadTimeRatios[0];
+        Assert.Equal((1, 6.0, 3, 1.25, true), (hit.Order, hit.ReferenceMedianSeconds!.Value, hit.ReferenceLoads, hit.Ratio!.Value, hit.GoalMet!.Value));
+        // A hit load that never finished has no ratio, and the run is not clean.
+        Assert.Null(figures.LoadTimeRatios[1].Ratio);
+        Assert.False(figures.Clean);
+        // An even count takes the mean of the middle two; a ratio over 1.5 misses the goal.
+        var even = ChaosFigures.Of([], [], [Load(1, 4, false), Load(2, 6, false)], [Load(1, 8, true)]);
+        Assert.Equal((5.0, 1.6, false), (even.LoadTimeRatios[0].ReferenceMedianSeconds!.Value, even.LoadTimeRatios[0].Ratio!.Value, even.LoadTimeRatios[0].GoalMet!.Value));
+    }
+}
