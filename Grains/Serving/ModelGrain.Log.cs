@@ -40,4 +40,7 @@ internal sealed partial class ModelGrain
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Dropping the copy of {Model} from the memory of {Host} failed")]
     private static partial void LogDropFailed(ILogger logger, string model, string host, Exception error);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Instance {Shard} failed and was not planned again: a new instance replaces it on {Gpu}")]
+    private static partial void LogReplacingFailed(ILogger logger, string shard, string gpu);
 }

@@ -334,12 +334,21 @@ internal sealed partial class ModelGrain : Grain, IModelGrain, IStreamSubscripti
         }
         if (count == 0) return [];
 
-        var taken = _instances.All.Select(i => i.Gpu).ToHashSet(StringComparer.Ordinal);
+        // A Failed instance that is not being planned again serves nothing and will not: its GPU is free for a new load, which
+        // replaces it there (kept, it would hold the GPU for good and stop every scale-up once the cluster is full).
+        var failed = _instances.All.Where(i => i.State == InstanceState.Failed && !_replanning.Contains(i.Index)).ToList();
+        var taken = _instances.All.Except(failed).Select(i => i.Gpu).ToHashSet(StringComparer.Ordinal);
         var targets = wanted ?? (IReadOnlyList<string>?)GpuChooser.Choose(hosts, count, taken)
             ?? throw new InvalidOperationException(
                 $"{count} more instance(s) of \"{Model}\" need as many free GPUs; the cluster has {hosts.Sum(h => h.Gpus)} on {hosts.Count} host(s) and {taken.Count} hold this model");
         if (targets.FirstOrDefault(taken.Contains) is { } busy)
             throw new ArgumentException($"gpus: {busy} already holds an instance of \"{Model}\"");
+        foreach (var replaced in failed.Where(f => targets.Contains(f.Gpu, StringComparer.Ordinal)))
+        {
+            LogReplacingFailed(_logger, replaced.Shard, replaced.Gpu);
+            Forget(replaced);
+            await UnloadQuietly(replaced);
+        }
 
         // Events may trail the shards: ask the ones not yet known to hold the model, so they can be sources.
         await Observe(_instances.All.Where(i => i.State == InstanceState.Loading).ToList());

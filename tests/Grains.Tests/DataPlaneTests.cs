@@ -217,6 +217,34 @@ public sealed class DataPlaneTests(GridFixture grid, ITestOutputHelper output) :
     }
 
     [Fact]
+    public async Task A_failed_instance_not_planned_again_gives_its_gpu_to_the_next_scale_up()
+    {
+        const string model = "failed-replaced";
+        await using var events = await ModelEventLog.Follow(grid.Client, model);
+        var deployed = await grid.Model(model).Deploy(new DeployRequest { ModelDirectory = grid.SyntheticModel, Instances = 4, Gpus = [A0, A1, B0, B1] });
+        await events.Serving(deployed.Instances.Select(i => i.Shard));
+        string failed = deployed.Instances.Single(i => i.Gpu == B1).Shard;
+
+        // As its shard reports a failure that is not a lost source: nothing plans it again, and every GPU holds the model.
+        var stream = grid.Client.GetStreamProvider(StreamNames.Provider).GetStream<ModelEvent>(Orleans.Runtime.StreamId.Create(StreamNames.ModelEvents, model));
+        await stream.OnNextAsync(new ModelEvent { Kind = ModelEventKind.Failed, Model = model, Shard = failed, Gpu = B1, Detail = "injected" });
+        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(30);
+        while ((await grid.Model(model).GetStatus()).Instances.Single(i => i.Shard == failed).State != InstanceState.Failed)
+        {
+            Assert.True(DateTime.UtcNow < deadline, $"{failed} never turned Failed in the model");
+            await Task.Delay(20);
+        }
+
+        var scaled = await grid.Model(model).Scale(new ScaleRequest { Instances = 4 });
+        Assert.DoesNotContain(scaled.Instances, i => i.Shard == failed);
+        var fresh = scaled.Instances.Single(i => i.Gpu == B1);
+        Assert.NotEqual(failed, fresh.Shard);
+        await events.Serving([fresh.Shard]);
+        Assert.Equal([fresh.Shard], (await grid.Gpu(B1).GetStatus()).Residents.Select(r => r.Shard));
+        await grid.Model(model).Undeploy();
+    }
+
+    [Fact]
     public async Task The_modelStatusgrain_plans_a_load_again_around_a_lost_source()
     {
         const string model = "replan";
