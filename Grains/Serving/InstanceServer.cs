@@ -163,6 +163,12 @@ public sealed class InstanceServer : IAsyncDisposable
         _wake.Writer.TryWrite(true);
     }
 
+    /// <summary>Whether waiting requests go to a live partner now (paired, and the partner has not failed under one).</summary>
+    public bool HandsOver
+    {
+        get { lock (_gate) return _handOff is not null; }
+    }
+
     /// <summary>Requests handed over to a live partner so far.</summary>
     public long HandedOver
     {
@@ -489,6 +495,12 @@ public sealed class InstanceServer : IAsyncDisposable
         catch (Exception e)
         {
             error = e;
+            // The partner failed under the request (unloaded, its silo gone): nothing more goes there. Handed to it again, the
+            // resumed request would come back here and be lost again until its resumes ran out.
+            lock (_gate)
+            {
+                if (ReferenceEquals(_handOff, partner)) _handOff = null;
+            }
         }
         finally
         {

@@ -120,7 +120,8 @@ internal sealed partial class ModelGrain
             if (missing <= 0) return;
             var hosts = await Hosts();
             var live = hosts.Select(h => h.Host).ToHashSet(StringComparer.Ordinal);
-            int free = hosts.Sum(h => h.Gpus) - _instances.All.Count(i => live.Contains(i.Host));
+            // A Failed instance's GPU counts as free: the scale-up replaces it there.
+            int free = hosts.Sum(h => h.Gpus) - _instances.All.Count(i => live.Contains(i.Host) && !Replaceable(i));
             int count = Math.Min(missing, free);
             if (count <= 0)
             {

@@ -336,7 +336,7 @@ internal sealed partial class ModelGrain : Grain, IModelGrain, IStreamSubscripti
 
         // A Failed instance that is not being planned again serves nothing and will not: its GPU is free for a new load, which
         // replaces it there (kept, it would hold the GPU for good and stop every scale-up once the cluster is full).
-        var failed = _instances.All.Where(i => i.State == InstanceState.Failed && !_replanning.Contains(i.Index)).ToList();
+        var failed = _instances.All.Where(Replaceable).ToList();
         var taken = _instances.All.Except(failed).Select(i => i.Gpu).ToHashSet(StringComparer.Ordinal);
         var targets = wanted ?? (IReadOnlyList<string>?)GpuChooser.Choose(hosts, count, taken)
             ?? throw new InvalidOperationException(
@@ -582,6 +582,9 @@ internal sealed partial class ModelGrain : Grain, IModelGrain, IStreamSubscripti
             LogEndLiveFailed(_logger, old.Shard, e.Message);
         }
     }
+
+    /// <summary>Failed and not being planned again: it serves nothing and will not, so a new load may take its GPU.</summary>
+    private bool Replaceable(InstanceLifecycle instance) => instance.State == InstanceState.Failed && !_replanning.Contains(instance.Index);
 
     private void Failed(InstanceLifecycle instance, string reason)
     {

@@ -116,6 +116,48 @@ public sealed class InstanceServerHandoverTests(ServingModelFixture models) : IC
         Assert.Equal(2, old.HandedOver);
     }
 
+    [Fact]
+    public async Task A_partner_that_fails_under_a_relayed_request_gets_no_more()
+    {
+        using var device = new DeviceExecutor("handover-failing");
+        var old = Server(device);
+        Assert.False(old.HandsOver);
+        int asked = 0;
+        old.HandOverTo((request, ct) =>
+        {
+            Interlocked.Increment(ref asked);
+            return Failing(ct);
+        });
+        Assert.True(old.HandsOver);
+
+        var gate = Block(device);
+        ServingRequest Request(string id, int i, int maxTokens) => new(id, Prompt(i), maxTokens, SamplingOptions.Greedy, StopAtEos: false);
+        var running = ServingModelFixture.Collect(old.GenerateAsync(Request("r0", 0, 1000)));
+        var kept = new[] { Request("r1", 1, 4), Request("r2", 2, 4) }.Select(r => ServingModelFixture.Collect(old.GenerateAsync(r))).ToArray();
+        var handed = ServingModelFixture.Collect(old.GenerateAsync(Request("r3", 3, 4)));
+        gate.SetResult();
+
+        // r3 went (one handed out at a time with one running) and failed there: its caller sees the loss, to resume it.
+        var lost = await Assert.ThrowsAsync<Grains.Interfaces.Serving.InstanceLostException>(() => handed);
+        Assert.Equal("partner/0/0", lost.Shard);
+        // Stopped before the caller heard of the loss, so before the loop could hand r2 over.
+        Assert.False(old.HandsOver);
+        // r2 would go next; the failed partner gets nothing more, so r1 and r2 stay here until the server is disposed.
+        await old.DisposeAsync();
+        foreach (var request in kept.Append(running)) await Assert.ThrowsAsync<ObjectDisposedException>(() => request);
+        Assert.Equal((1, 1L), (asked, old.HandedOver));
+    }
+
+    private static async IAsyncEnumerable<ServedToken> Failing([EnumeratorCancellation] CancellationToken cancellationToken)
+    {
+        await Task.Yield();
+        cancellationToken.ThrowIfCancellationRequested();
+        throw new Grains.Interfaces.Serving.InstanceLostException("partner/0/0", "it holds no parameters (Empty)");
+#pragma warning disable CS0162 // an iterator needs a yield
+        yield break;
+#pragma warning restore CS0162
+    }
+
     // A partner that takes the request and never answers; says when it started and when its enumeration ended.
     private static async IAsyncEnumerable<ServedToken> Hanging(ServingRequest request, TaskCompletionSource started, TaskCompletionSource ended,
         [EnumeratorCancellation] CancellationToken cancellationToken)
