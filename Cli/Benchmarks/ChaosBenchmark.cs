@@ -26,15 +26,11 @@ internal static class ChaosBenchmark
         int? ceiling = options.Faults.Contains(ChaosFaultKind.SourceKill) ? gpus.Count - 1 : null;
         var report = new ChaosReport
         {
-            Model = setup.Directory, Shape = bench.Shape, Hosts = bench.Hosts, GpusPerHost = bench.GpusPerHost, LinkMbit = bench.LinkMbit,
-            StorageMBps = bench.StorageMBps, SequencesPerInstance = bench.SequencesPerInstance, Seed = bench.Seed, FaultSeed = options.FaultSeed,
-            Cores = Environment.ProcessorCount, Layers = setup.Layers, ModelBytes = setup.ModelBytes, KvBlocks = setup.KvBlocks,
-            TimeDilationSource = setup.Timed.DilationSource, CostProfile = setup.Timed.Profile.Path, CostModel = setup.Timed.Profile.Model,
-            TimeDilation = setup.Timed.Dilation, Backend = setup.Timed.Backend, RateSource = setup.RateSource, WindowSource = setup.WindowSource,
-            Setting = setup.Setting, Planned = planned,
+            FaultSeed = options.FaultSeed, Planned = planned,
             Deployment = policy.Describe(ceiling) + (ceiling is null ? "" : " (one GPU kept free for the source kill's scale-up)") +
                 "; the paper's thresholds, its durations the real cluster's × D, as in bench replay",
         };
+        report.Describe(bench, setup);
         progress("faults: " + string.Join("; ", planned.Select(f => string.Create(CultureInfo.InvariantCulture,
             $"{f.Order}. {f.Name} at {f.AtSeconds:0.#} s for {f.HoldSeconds:0.#} s"))));
 

@@ -8,29 +8,9 @@ namespace BlitzScale.Cli.Benchmarks;
 /// reference and the faulty replays, the scale-ups made for the source kills, and the figures of the faulty run against the
 /// reference. A run that stopped still reports what it got.
 /// </summary>
-internal sealed class ChaosReport
+internal sealed class ChaosReport : ReplayBenchSettingReport
 {
-    public string Backend { get; set; } = "";
-    public string? CostProfile { get; set; }
-    public string? CostModel { get; set; }
-    public double? TimeDilation { get; set; }
-    public string? TimeDilationSource { get; set; }
-    public string Model { get; set; } = "";
-    public string? Shape { get; set; }
-    public long ModelBytes { get; set; }
-    public int Layers { get; set; }
-    public int Hosts { get; set; }
-    public int GpusPerHost { get; set; }
-    public int LinkMbit { get; set; }
-    [JsonPropertyName("storage_MBps")] public double StorageMBps { get; set; }
-    public int SequencesPerInstance { get; set; }
-    public int KvBlocks { get; set; }
-    public int Seed { get; set; }
     public int FaultSeed { get; set; }
-    public int Cores { get; set; }
-    public ReplaySetting? Setting { get; set; }
-    public string? WindowSource { get; set; }
-    public string? RateSource { get; set; }
     public string Deployment { get; set; } = "";
     public string Greedy => "every request is greedy (the timed backend's pseudo-tokens depend only on the tokens and their positions), so each output is compared with the reference run's";
     public string Times => "seconds from each replay's start, wall clock (dilation included)";

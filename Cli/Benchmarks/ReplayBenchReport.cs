@@ -7,7 +7,7 @@ namespace BlitzScale.Cli.Benchmarks;
 /// What <c>blitz bench replay</c> measured: the setting (backend, profile, dilation, testbed, trace window, capacity and
 /// needs), each policy's replay, the ratios blitz ÷ baseline and the goals. A failed run still reports what it got.
 /// </summary>
-internal sealed class ReplayBenchReport
+internal sealed class ReplayBenchReport : ReplayBenchSettingReport
 {
     /// <summary>Goal: blitz's p99 TTFT ÷ sllm's.</summary>
     public const double GoalTtftSllm = 0.5;
@@ -16,30 +16,7 @@ internal sealed class ReplayBenchReport
     /// <summary>Goal: blitz's GPU-seconds ÷ static-peak's.</summary>
     public const double GoalGpuSecondsStaticPeak = 0.7;
 
-    public string Backend { get; set; } = "";
-    public string? CostProfile { get; set; }
-    public string? CostModel { get; set; }
-    public double? TimeDilation { get; set; }
-    public string? TimeDilationSource { get; set; }
-    public string Model { get; set; } = "";
-    public string? Shape { get; set; }
-    public long ModelBytes { get; set; }
-    public int Layers { get; set; }
     public int ContextTokens { get; set; }
-    public int Hosts { get; set; }
-    public int GpusPerHost { get; set; }
-    public int LinkMbit { get; set; }
-    [JsonPropertyName("storage_MBps")] public double StorageMBps { get; set; }
-    public int SequencesPerInstance { get; set; }
-    public int KvBlocks { get; set; }
-    public int Seed { get; set; }
-    public int Cores { get; set; }
-    /// <summary>The trace window and how it was chosen (with its peak-to-mean), the time scale, caps and objectives (wall clock).</summary>
-    public ReplaySetting? Setting { get; set; }
-    /// <summary>How the window's length was chosen, when --duration was not given.</summary>
-    public string? WindowSource { get; set; }
-    /// <summary>How the time scale was chosen.</summary>
-    public string? RateSource { get; set; }
     public ReplayNeeds? Needs { get; set; }
     /// <summary>The objectives in the real cluster's ms, before the dilation.</summary>
     public ReplaySlo? RealSlo { get; set; }

@@ -28,14 +28,9 @@ internal static class ReplayBenchmark
         var setup = ReplayBenchSetup.Resolve(options, "bench replay", progress);
         var report = new ReplayBenchReport
         {
-            Model = setup.Directory, Shape = options.Shape, Hosts = options.Hosts, GpusPerHost = options.GpusPerHost, LinkMbit = options.LinkMbit,
-            StorageMBps = options.StorageMBps, SequencesPerInstance = options.SequencesPerInstance, Seed = options.Seed, Cores = Environment.ProcessorCount,
-            CacheIsolation = CacheIsolation, RealSlo = ReplaySlo.Of(options.TtftSloMs, options.TbtSloMs),
-            Layers = setup.Layers, ModelBytes = setup.ModelBytes, ContextTokens = setup.ContextTokens, KvBlocks = setup.KvBlocks,
-            TimeDilationSource = setup.Timed.DilationSource, CostProfile = setup.Timed.Profile.Path, CostModel = setup.Timed.Profile.Model,
-            TimeDilation = setup.Timed.Dilation, Backend = setup.Timed.Backend, RateSource = setup.RateSource, WindowSource = setup.WindowSource,
-            Setting = setup.Setting, Needs = setup.Needs,
+            CacheIsolation = CacheIsolation, RealSlo = ReplaySlo.Of(options.TtftSloMs, options.TbtSloMs), ContextTokens = setup.ContextTokens, Needs = setup.Needs,
         };
+        report.Describe(options, setup);
         var policies = ReplayBenchPolicy.Parse(options.Policies, setup.Needs);
         string siloArgs = setup.SiloArgs;
 

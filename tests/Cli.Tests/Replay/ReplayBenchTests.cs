@@ -82,4 +82,19 @@ public sealed class ReplayBenchTests
         Assert.Null(report.GoalsMet["gpu_seconds_ratio_static_peak"]);
         Assert.Equal(true, report.GoalsMet["lost_requests"]);
     }
+
+    [Fact]
+    public void Both_testbed_reports_write_the_setting_they_share_at_their_top_level()
+    {
+        foreach (ReplayBenchSettingReport report in new ReplayBenchSettingReport[] { new ReplayBenchReport(), new ChaosReport() })
+        {
+            report.CostModel = "llama3-8b";
+            report.StorageMBps = 50;
+            report.LinkMbit = 1000;
+            var json = System.Text.Json.JsonDocument.Parse(System.Text.Json.JsonSerializer.Serialize((object)report, BlitzScale.Cli.Commands.CliJson.Indented)).RootElement;
+            Assert.Equal("llama3-8b", json.GetProperty("cost_model").GetString());
+            Assert.Equal(50, json.GetProperty("storage_MBps").GetDouble());
+            Assert.Equal(1000, json.GetProperty("link_mbit").GetInt32());
+        }
+    }
 }
