@@ -51,7 +51,7 @@ public static class GridGeneration
                         if (!more) break;
                         if (generation.Accept(updates.Current) is not { } update) continue;
                         // The router counts the request where it runs now; the token does not wait for that.
-                        if (update.HandedTo is { } partner) _ = HandedOverQuietly(router, current.Ticket, partner);
+                        if (update.HandedTo is { } partner) _ = RouterQuietly(router.HandedOver(current.Ticket, partner));
                         yield return update;
                     }
                 }
@@ -84,7 +84,7 @@ public static class GridGeneration
         }
         finally
         {
-            if (route is not null) await ReleaseQuietly(router, route.Ticket);
+            if (route is not null) await RouterQuietly(router.Release(route.Ticket));
         }
     }
 
@@ -112,24 +112,13 @@ public static class GridGeneration
         }
     }
 
-    // Only the router's balance depends on it: a failure costs nothing but that.
-    private static async Task HandedOverQuietly(IModelGrain router, long ticket, string shard)
+    // The router's bookkeeping only (a ticket handed back, a request counted where it runs now): a model grain that died took
+    // its tickets with it, and nothing else is lost.
+    private static async Task RouterQuietly(Task call)
     {
         try
         {
-            await router.HandedOver(ticket, shard);
-        }
-        catch (Exception e) when (e is OrleansException or TimeoutException or KeyNotFoundException)
-        {
-        }
-    }
-
-    // A ticket whose model grain died went with it: there is nothing to hand back.
-    private static async Task ReleaseQuietly(IModelGrain router, long ticket)
-    {
-        try
-        {
-            await router.Release(ticket);
+            await call;
         }
         catch (Exception e) when (e is OrleansException or TimeoutException)
         {

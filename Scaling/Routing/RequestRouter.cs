@@ -34,8 +34,7 @@ public sealed class RequestRouter(ModelInstances instances)
         }
         var ticket = new RouteTicket(++_lastId, best.Index, estimatedTokens);
         _open.Add(ticket.Id, new Open(ticket.Instance, estimatedTokens));
-        var (owed, requests) = _perInstance.GetValueOrDefault(ticket.Instance);
-        _perInstance[ticket.Instance] = (owed + estimatedTokens, requests + 1);
+        JoinInstance(ticket.Instance, estimatedTokens);
         return RouteResult.To(ticket);
     }
 
@@ -62,9 +61,7 @@ public sealed class RequestRouter(ModelInstances instances)
     public long Release(long ticketId)
     {
         if (!_open.Remove(ticketId, out var open)) return 0;
-        var (owed, requests) = _perInstance[open.Instance];
-        if (requests == 1) _perInstance.Remove(open.Instance);
-        else _perInstance[open.Instance] = (owed - open.Owed, requests - 1);
+        LeaveInstance(open);
         return open.Owed;
     }
 
@@ -76,11 +73,8 @@ public sealed class RequestRouter(ModelInstances instances)
     {
         if (!_open.TryGetValue(ticketId, out var open)) return false;
         if (open.Instance == instance) return true;
-        var (owed, requests) = _perInstance[open.Instance];
-        if (requests == 1) _perInstance.Remove(open.Instance);
-        else _perInstance[open.Instance] = (owed - open.Owed, requests - 1);
-        var (owedThere, requestsThere) = _perInstance.GetValueOrDefault(instance);
-        _perInstance[instance] = (owedThere + open.Owed, requestsThere + 1);
+        LeaveInstance(open);
+        JoinInstance(instance, open.Owed);
         _open[ticketId] = new Open(instance, open.Owed);
         return true;
     }
@@ -103,6 +97,21 @@ public sealed class RequestRouter(ModelInstances instances)
     /// <summary>The Draining instances with no open request, by index: ready for <see cref="ModelInstances.Drained"/>.</summary>
     public IReadOnlyList<int> Drained() =>
         [.. instances.All.Where(i => i.State == InstanceState.Draining && OpenRequests(i.Index) == 0).Select(i => i.Index)];
+
+    // A request owing these tokens counts on the instance.
+    private void JoinInstance(int instance, long owed)
+    {
+        var (total, requests) = _perInstance.GetValueOrDefault(instance);
+        _perInstance[instance] = (total + owed, requests + 1);
+    }
+
+    // The request's tokens and count leave its instance's totals.
+    private void LeaveInstance(Open open)
+    {
+        var (owed, requests) = _perInstance[open.Instance];
+        if (requests == 1) _perInstance.Remove(open.Instance);
+        else _perInstance[open.Instance] = (owed - open.Owed, requests - 1);
+    }
 
     private sealed class Open(int instance, long owed)
     {
