@@ -50,6 +50,7 @@ internal sealed class RdmaServerConnection(RdmaBlobServer server, Socket socket)
             var ready = new byte[RdmaWire.ReadyBytes];
             if (!await SocketIo.ReceiveExactlyAsync(Socket, ready, cancellationToken).ConfigureAwait(false)) return false;
             if (BinaryPrimitives.ReadUInt32LittleEndian(ready) == RdmaWire.ReadyMagic) return true;
+            Host.Cut(Socket, "it did not confirm its queue pair was ready");
             problem = "the peer did not confirm its queue pair was ready";
         }
         await SendErrorAsync(ReplyKind.Error, problem, cancellationToken).ConfigureAwait(false);
@@ -64,18 +65,26 @@ internal sealed class RdmaServerConnection(RdmaBlobServer server, Socket socket)
         _mac?.Dispose();
     }
 
-    /// <summary>Checks the peer's target region against the request and connects a queue pair to it; the problem, or null.</summary>
+    /// <summary>
+    /// Checks the peer's target region against the request and connects a queue pair to it; the problem, or null. A
+    /// peer whose connection info is malformed or does not match its request broke the protocol: it is cut and reported.
+    /// </summary>
     private string? Accept(ReadOnlySpan<byte> info, IBlobSource source, ChunkPlan plan)
     {
         if (RdmaConnectionInfo.Read(info, out string? problem) is not { } target)
+        {
+            Host.Cut(Socket, $"its RDMA connection info is malformed: {problem}");
             return $"{server.Address} cannot use the peer's RDMA connection info: {problem}";
+        }
         var blobs = source.Layout.Blobs;
         long start = blobs[plan.FirstBlob].Offset;
         long length = blobs[plan.EndBlob - 1].Offset + blobs[plan.EndBlob - 1].ByteLength - start;
         if (target.RegionImageOffset != start || (long)target.RegionLength != length)
         {
-            return $"the peer registered {target.RegionLength} bytes from image offset {target.RegionImageOffset}; " +
+            string mismatch = $"registered {target.RegionLength} bytes from image offset {target.RegionImageOffset}; " +
                 $"blobs {plan.FirstBlob}..{plan.EndBlob} span {length} bytes from offset {start}";
+            Host.Cut(Socket, $"it {mismatch}");
+            return $"the peer {mismatch}";
         }
         try
         {

@@ -90,7 +90,7 @@ public sealed class SharedMemoryBlobTransport : IBlobTransport
             throw tracker.Lost("it closed the connection before naming its staging ring");
         string fileName = Encoding.UTF8.GetString(name);
         // Only a plain name in the socket's own directory: the server cannot point this process at any other file.
-        if (Path.GetFileName(fileName) != fileName || fileName is "." or "..")
+        if (Path.GetFileName(fileName) != fileName || fileName is "." or ".." || fileName.AsSpan().IndexOfAny(Path.GetInvalidFileNameChars()) >= 0)
             throw Broken(tracker, $"named its staging ring \"{fileName}\", which is not a plain file name");
         string path = Path.Combine(Path.GetDirectoryName(Path.GetFullPath(tracker.Peer))!, fileName);
         StagingRing staging;
@@ -98,7 +98,8 @@ public sealed class SharedMemoryBlobTransport : IBlobTransport
         {
             staging = StagingRing.Open(path, ring.Slot, (int)ring.OffsetInBlob);
         }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        // InvalidDataException: the file is not the size the server announced (a broken or hostile server).
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException or InvalidDataException)
         {
             throw new TransferException(tracker.Peer, tracker.Request.ModelId,
                 $"cannot map the staging ring {path} of peer {tracker.Peer} (model \"{tracker.Request.ModelId}\"): {e.Message}", e);

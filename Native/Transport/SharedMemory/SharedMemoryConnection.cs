@@ -108,8 +108,8 @@ internal sealed class SharedMemoryConnection(SharedMemoryBlobServer server, Sock
     }
 
     /// <summary>
-    /// Takes slot releases until the peer closes or breaks the protocol; then closes the slot pool, which stops a
-    /// writer waiting for a slot.
+    /// Takes slot releases until the peer closes or breaks the protocol (cut and reported, as every server does); then
+    /// closes the slot pool, which stops a writer waiting for a slot.
     /// </summary>
     protected override async Task ReadPeerAsync(ChunkPlan plan, ChannelWriter<ChunkRef> refetches, CancellationToken cancellationToken)
     {
@@ -118,8 +118,16 @@ internal sealed class SharedMemoryConnection(SharedMemoryBlobServer server, Sock
         {
             while (await SocketIo.ReceiveExactlyAsync(Socket, frame, cancellationToken).ConfigureAwait(false))
             {
-                if (SlotRelease.Read(frame) is not { } release || !_slots!.Release(release.Slot, out var chunk))
+                if (SlotRelease.Read(frame) is not { } release)
+                {
+                    Host.Cut(Socket, "it sent a frame that is not a slot release");
                     break;
+                }
+                if (!_slots!.Release(release.Slot, out var chunk))
+                {
+                    Host.Cut(Socket, $"it released slot {release.Slot}, which holds no chunk it was sent ({_slots.Slots}-slot ring)");
+                    break;
+                }
                 if (release.Refetch) refetches.TryWrite(chunk);
             }
         }

@@ -11,6 +11,7 @@ public sealed class CorpusReplayTests : IDisposable
 {
     public static readonly string Folder = Path.Combine(RepositoryPaths.Root, "tests", "Native.Tests", "Fuzzing", "Corpus");
     private readonly TempDirectory _temp = new();
+    private readonly Transport.SharedMemoryDirectory _sockets = new();
 
     public static TheoryData<string, string> Inputs()
     {
@@ -35,13 +36,19 @@ public sealed class CorpusReplayTests : IDisposable
             "tokenizer.model" => () => ModelFileFuzzTests.LoadSentencePiece(_temp.File("spm"), bytes),
             "safetensors" => () => ModelFileFuzzTests.OpenSafetensors(_temp.File("model.safetensors"), bytes),
             "safetensors-header" => () => ModelFileFuzzTests.ParseSafetensorsHeader(bytes),
-            _ => throw new InvalidOperationException($"corpus folder \"{target}\" names no parser; expected config.json, tokenizer.json, tokenizer.model, safetensors or safetensors-header"),
+            // A shared-memory server's replies after the handshake, from a server without chunk MACs.
+            "shm-replies" => () => SharedMemoryFuzzTests.FetchFromLiarAsync(_sockets.Path, Transport.TransportImages.Layout(), _ => bytes, macs: false).GetAwaiter().GetResult(),
+            _ => throw new InvalidOperationException($"corpus folder \"{target}\" names no parser; expected config.json, tokenizer.json, tokenizer.model, safetensors, safetensors-header or shm-replies"),
         };
-        Assert.Null(Fuzz.Check(parse, ModelFileFuzzTests.IsDocumented));
+        Assert.Null(Fuzz.Check(parse, target == "shm-replies" ? SharedMemoryFuzzTests.IsDocumented : ModelFileFuzzTests.IsDocumented));
     }
 
     [Fact]
     public void The_corpus_holds_the_kept_crashes() => Assert.NotEmpty(Inputs());
 
-    public void Dispose() => _temp.Dispose();
+    public void Dispose()
+    {
+        _temp.Dispose();
+        _sockets.Dispose();
+    }
 }

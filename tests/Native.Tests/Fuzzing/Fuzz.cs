@@ -63,5 +63,54 @@ internal static class Fuzz
         return null;
     }
 
+    /// <summary>
+    /// As <see cref="Run{T}"/>, for work that runs on other threads too (a transfer's continuations, a server's
+    /// connections): each case is bounded in time and in what the whole process allocates meanwhile, so only tests of
+    /// the <see cref="WholeProcessFuzzing"/> collection, which runs alone, use it.
+    /// </summary>
+    public static async Task RunAsync<T>(Gen<T> gen, int count, ulong seed, Func<T, int, Task> run, Func<Exception, bool> documented, Func<T, string> print)
+    {
+        count *= Scale;
+        var pcg = new PCG(7, seed);
+        for (int i = 0; i < count; i++)
+        {
+            var input = gen.Generate(pcg, null, out _);
+            int index = i;
+            if (await CheckAsync(() => run(input, index), documented) is { } failure)
+                Assert.Fail($"case {i} of seed {seed}: {failure}\ninput: {print(input)}");
+        }
+    }
+
+    /// <summary>One case of <see cref="RunAsync{T}"/>; null when it kept the properties, else what went wrong.</summary>
+    public static async Task<string?> CheckAsync(Func<Task> run, Func<Exception, bool> documented)
+    {
+        long before = GC.GetTotalAllocatedBytes(precise: false);
+        var clock = Stopwatch.StartNew();
+        var task = Task.Run(run);
+        if (await Task.WhenAny(task, Task.Delay(CaseBound)).ConfigureAwait(false) != task)
+            return $"did not end within {CaseBound.TotalSeconds} s";
+        long allocated = GC.GetTotalAllocatedBytes(precise: false) - before;
+        Exception? thrown = null;
+        try
+        {
+            await task.ConfigureAwait(false);
+        }
+        catch (Exception e)
+        {
+            thrown = e;
+        }
+        if (thrown is not null && !documented(thrown))
+            return $"threw {thrown.GetType().FullName}: {thrown.Message}\n{thrown.StackTrace}";
+        if (allocated > AllocationBound) return $"allocated {allocated} bytes (bound {AllocationBound}) in {clock.Elapsed.TotalSeconds:0.##} s";
+        return null;
+    }
+
     public static string Hex(byte[] bytes) => bytes.Length <= 4096 ? Convert.ToHexString(bytes) : Convert.ToHexString(bytes.AsSpan(0, 4096)) + $"… ({bytes.Length} bytes)";
 }
+
+/// <summary>
+/// Fuzz tests that bound what the whole process allocates per case (<see cref="Fuzz.RunAsync{T}"/>): they run alone,
+/// after the parallel tests, so no other test's allocations count against them.
+/// </summary>
+[CollectionDefinition(nameof(WholeProcessFuzzing), DisableParallelization = true)]
+public sealed class WholeProcessFuzzing;

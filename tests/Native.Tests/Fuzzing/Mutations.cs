@@ -13,13 +13,19 @@ internal static class Mutations
     private static readonly long[] Extremes = [0, -1, 1, 255, 65535, int.MaxValue, int.MinValue, uint.MaxValue, long.MaxValue, long.MinValue, 1L << 40];
 
     /// <summary>The valid bytes with 1 to 8 edits.</summary>
-    public static Gen<byte[]> Bytes(byte[] valid) =>
-        Gen.Int[1, 8].SelectMany(edits => Edit.Array[edits]).Select(list =>
+    public static Gen<byte[]> Bytes(byte[] valid) => Edits.Select(edit => edit(valid));
+
+    /// <summary>
+    /// 1 to 8 edits as one function, for valid bytes known only at run time (a stream whose MAC tags depend on the
+    /// connection's session key): drawn from the seed first, applied once the bytes exist.
+    /// </summary>
+    public static Gen<Func<byte[], byte[]>> Edits =>
+        Gen.Int[1, 8].SelectMany(edits => Edit.Array[edits]).Select(list => (Func<byte[], byte[]>)(valid =>
         {
             var bytes = valid;
             foreach (var edit in list) bytes = edit(bytes);
             return bytes;
-        });
+        }));
 
     private static readonly Gen<Func<byte[], byte[]>> Edit = Gen.OneOf(
         // Flip a byte.

@@ -26,6 +26,35 @@ public sealed class RdmaBlobTransportTests : ServerTransportConformance<RdmaHarn
         Assert.Equal(1, error.BlobsLanded);
         Assert.Contains("WorkRequestFlushed", error.Message);
     }
+
+    [Theory]
+    [InlineData(false, "its RDMA connection info is malformed: it is not RDMA connection info")]
+    [InlineData(true, "it registered 1 bytes from image offset 0; blobs 0..")]
+    public async Task A_peer_whose_connection_info_is_garbage_or_does_not_match_its_range_is_cut_and_reported(bool wellFormed, string reason)
+    {
+        await using var served = ServedImage.Start(Harness, seed: 57);
+        var closed = served.Peer.WhenAllConnectionsClosed();
+
+        using (var peer = await Harness.ConnectAsync(served.Peer.Address).WaitAsync(Bound))
+        {
+            await ClusterAuth.AuthenticateAsync(peer, Secret, served.Peer.Address, Model, CancellationToken.None).AsTask().WaitAsync(Bound);
+            var modelId = System.Text.Encoding.UTF8.GetBytes(Model);
+            var frame = new byte[WireFormat.HeaderBytes + modelId.Length + RdmaConnectionInfo.Bytes];
+            RequestHeader.Range(0, served.Layout.Blobs.Count, served.Layout.TotalBytes, SmallChunk, modelId.Length).Write(frame);
+            modelId.CopyTo(frame, WireFormat.HeaderBytes);
+            var info = frame.AsSpan(WireFormat.HeaderBytes + modelId.Length);
+            if (wellFormed) new RdmaConnectionInfo(0x100, 0, 1, Native.Transport.Rdma.Verbs.IbvMtu.Mtu4096, 0, 0x1000, 1, 0, 1).Write(info);
+            else new Random(57).NextBytes(info);
+            await SocketIo.SendAllAsync(peer, frame, CancellationToken.None).AsTask().WaitAsync(Bound);
+            await closed.WaitAsync(Bound);
+        }
+
+        var rejection = Assert.Single(served.Peer.Rejections);
+        Assert.Equal(PeerRejectionKind.ProtocolViolation, rejection.Kind);
+        Assert.StartsWith(reason, rejection.Reason);
+        Assert.Equal(1, served.Peer.CutConnections);
+        Harness.AssertNothingLeftBehind();
+    }
 }
 
 /// <summary>

@@ -23,6 +23,37 @@ public sealed class SharedMemoryBlobTransportTests : ServerTransportConformance<
     }
 
     [Fact]
+    public async Task A_peer_that_releases_a_slot_it_was_never_sent_is_cut_reported_and_the_server_keeps_serving()
+    {
+        await using var served = ServedImage.Start(Harness, seed: 33);
+        var closed = served.Peer.WhenAllConnectionsClosed();
+
+        using (var peer = await Harness.ConnectAsync(served.Peer.Address).WaitAsync(Bound))
+        {
+            await ClusterAuth.AuthenticateAsync(peer, Secret, served.Peer.Address, Model, CancellationToken.None).AsTask().WaitAsync(Bound);
+            var modelId = System.Text.Encoding.UTF8.GetBytes(Model);
+            var range = new byte[WireFormat.HeaderBytes + modelId.Length];
+            RequestHeader.Range(0, served.Layout.Blobs.Count, served.Layout.TotalBytes, SmallChunk, modelId.Length).Write(range);
+            modelId.CopyTo(range, WireFormat.HeaderBytes);
+            await SocketIo.SendAllAsync(peer, range, CancellationToken.None).AsTask().WaitAsync(Bound);
+            var ring = new byte[SharedMemoryWire.FrameBytes];
+            Assert.True(await SocketIo.ReceiveExactlyAsync(peer, ring, CancellationToken.None).AsTask().WaitAsync(Bound));
+            var release = new byte[SharedMemoryWire.ReleaseBytes];
+            new SlotRelease(999, Refetch: false).Write(release);
+            await SocketIo.SendAllAsync(peer, release, CancellationToken.None).AsTask().WaitAsync(Bound);
+            await closed.WaitAsync(Bound);
+        }
+
+        var rejection = Assert.Single(served.Peer.Rejections);
+        Assert.Equal(PeerRejectionKind.ProtocolViolation, rejection.Kind);
+        Assert.StartsWith("it released slot 999, which holds no chunk it was sent", rejection.Reason);
+        Assert.Equal(1, served.Peer.CutConnections);
+        Harness.AssertNothingLeftBehind();
+        await Harness.Client().TransferAsync(served.Peer.Address, Whole(served.Layout), new ImageSink(served.Target)).WaitAsync(Bound);
+        AssertIdentical(served.Source, served.Target);
+    }
+
+    [Fact]
     public async Task A_second_server_on_a_live_path_is_refused_and_a_stale_socket_file_is_replaced()
     {
         string directory = Harness.Directory.Path;
