@@ -428,9 +428,13 @@ internal sealed partial class LayerShardGrain(
             if (_phase == ShardPhase.Empty) return;
             _phase = ShardPhase.Failed;
             // A lost source leaves what landed and verified good: kept (image, files, GPU memory) for the model grain's Refeed,
-            // unless the image is shared with a live pair's engine. Anything else frees it all.
-            _keptForRefeed = e is FeedFailedException { SourceLost: true } && _live is null && _liveEngine is null;
-            if (!_keptForRefeed)
+            // a live pair's new half too, once its live side has ended. Anything else frees it all.
+            _keptForRefeed = e is FeedFailedException { SourceLost: true };
+            if (_keptForRefeed)
+            {
+                await EndLiveServing();
+            }
+            else
             {
                 await Release();
                 await gpu.Release(Key);
@@ -441,6 +445,25 @@ internal sealed partial class LayerShardGrain(
             });
             LogLoadFailed(logger, Key, e);
         }
+    }
+
+    /// <summary>
+    /// LiveNew whose load failed: the live server is disposed (its requests end as lost, and their callers resume them on
+    /// another instance; split ones end at the partner too), then the live engine, which owns its KV store and never the
+    /// image (cpu, timed; a cuda shard never pairs). The image, the files and the GPU memory stay for the refeed, whose
+    /// load makes a new engine when it completes, or a new live server if the instance is paired again.
+    /// </summary>
+    private async Task EndLiveServing()
+    {
+        if (_live is { } live)
+        {
+            _live = null;
+            // Stops the serving loop after its step on the device: the engine is not in use once this returns.
+            await live.DisposeAsync();
+        }
+        _liveEngine?.Dispose();
+        _liveEngine = null;
+        _liveBlocks = null;
     }
 
     private async Task DisposeWhenIdle(LiveServer live)

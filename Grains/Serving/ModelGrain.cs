@@ -588,8 +588,11 @@ internal sealed partial class ModelGrain : Grain, IModelGrain, IStreamSubscripti
 
     private void Failed(InstanceLifecycle instance, string reason)
     {
+        bool liveNew = instance.State == InstanceState.LiveNew;
         _router.DropInstance(instance.Index);
-        _instances.Fail(instance.Index, reason);
+        // A failing LiveNew leaves its partner Serving: that shard stops pulling from it, handing requests to it and counting
+        // its offers. Not awaited: the partner's silo may be the one that died, and a call there can take its whole timeout.
+        if (_instances.Fail(instance.Index, reason) is { Applied: true, Partner: { } old } && liveNew) _ = EndLive(_instances.Find(old));
     }
 
     /// <summary>The instance is gone (unloaded, evicted, replaced): out of the state machine and the router.</summary>
