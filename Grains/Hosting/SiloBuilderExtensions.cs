@@ -24,6 +24,12 @@ public static class SiloBuilderExtensions
         host.NvlinkGroup ??= host.Host;
         builder.UseSiloMetadata(new Dictionary<string, string> { [HostContext.Key] = host.Host });
         builder.AddPlacementDirector<GpuHostPlacement, GpuHostPlacementDirector>();
+        // Orleans' default directory deactivates every activation whose registration lived on a silo that dies: a serving
+        // shard on a live host lost its parameters with an unrelated silo (bench chaos). The distributed directory instead
+        // recovers those registrations from the silos that hold the activations.
+#pragma warning disable ORLEANSEXP003 // evaluation API in Orleans 10.4.2; chosen for the recovery above, tested by DirectoryRecoveryTests
+        builder.AddDistributedGrainDirectory();
+#pragma warning restore ORLEANSEXP003
         builder.Services.AddSingleton(host);
         // Policy objects (keep-alive, instance states) read time from here; tests may register a fake before this.
         builder.Services.TryAddSingleton(TimeProvider.System);

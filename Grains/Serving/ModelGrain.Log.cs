@@ -11,6 +11,9 @@ internal sealed partial class ModelGrain
     [LoggerMessage(Level = LogLevel.Warning, Message = "Model {Model}: host {Host} did not say which copies it holds; its status leaves it out: {Reason}")]
     private static partial void LogCopiesUnanswered(ILogger logger, string model, string host, string reason);
 
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Instance {Shard} did not answer for its status; left out of this reading: {Reason}")]
+    private static partial void LogStatusUnanswered(ILogger logger, string shard, string reason);
+
     [LoggerMessage(Level = LogLevel.Information, Message = "Model {Model}: {Plan}")]
     private static partial void LogPlanned(ILogger logger, string model, string plan);
 

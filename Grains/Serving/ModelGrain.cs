@@ -493,11 +493,11 @@ internal sealed partial class ModelGrain : Grain, IModelGrain, IStreamSubscripti
     private async Task<IReadOnlyList<InstanceStatus>> Observe(IReadOnlyList<InstanceLifecycle> instances)
     {
         var replans = instances.Select(i => Replans(i.Index)).ToList();
-        var reports = await Task.WhenAll(instances.Select(Calls.Status));
+        var reports = await Task.WhenAll(instances.Select(StatusOrNull));
         for (int n = 0; n < instances.Count; n++)
         {
             var (instance, report) = (instances[n], reports[n]);
-            if (_instances.Find(instance.Index) is null) continue;
+            if (report is null || _instances.Find(instance.Index) is null) continue;
             // A report asked for before a replan began or ended may say Failed of the load planned again since: it is stale.
             if (_replanning.Contains(instance.Index) || Replans(instance.Index) != replans[n]) continue;
             if (report.State == Interfaces.Serving.InstanceState.Failed && instance.State != InstanceState.Failed)
@@ -513,7 +513,24 @@ internal sealed partial class ModelGrain : Grain, IModelGrain, IStreamSubscripti
             }
         }
         Changed();
-        return reports;
+        return [.. reports.OfType<InstanceStatus>()];
+    }
+
+    /// <summary>
+    /// The shard's report, or null when it cannot answer in time: a silo killed but not yet declared dead must not fail the
+    /// scale-up, status or autoscaler tick that asked (membership, or a lost request's probe, drops its instances).
+    /// </summary>
+    private async Task<InstanceStatus?> StatusOrNull(InstanceLifecycle instance)
+    {
+        try
+        {
+            return await Calls.Status(instance).WaitAsync(ProbeLimit);
+        }
+        catch (Exception e) when (e is OrleansException or TimeoutException)
+        {
+            LogStatusUnanswered(_logger, instance.Shard, e.Message);
+            return null;
+        }
     }
 
     // Returns the LiveOld partner of a live pair this finished, which must stop pulling.

@@ -65,6 +65,7 @@ public class GridFixture : IAsyncLifetime
     {
         var builder = new InProcessTestClusterBuilder((short)HostCount);
         builder.Options.ConfigureFileLogging = false;
+        ConfigureCluster(builder.Options);
         builder.ConfigureSilo((options, silo) =>
         {
             var host = new GpuHostOptions
@@ -112,6 +113,11 @@ public class GridFixture : IAsyncLifetime
 
     /// <summary>Adds to each silo before BlitzScale is (storage, membership options).</summary>
     protected virtual void ConfigureSilo(ISiloBuilder silo)
+    {
+    }
+
+    /// <summary>Adjusts the test cluster's own options before it is built.</summary>
+    protected virtual void ConfigureCluster(InProcessTestClusterOptions options)
     {
     }
 

@@ -32,6 +32,17 @@ internal static class StatusPoll
         throw new TimeoutException($"{failure} after {Limit.TotalSeconds} s; last seen: {last}");
     }
 
+    /// <summary>Returns once <paramref name="condition"/> holds; a <see cref="TimeoutException"/> saying <paramref name="failure"/> after <see cref="Limit"/>.</summary>
+    public static async Task Until(Func<bool> condition, string failure)
+    {
+        var deadline = DateTime.UtcNow + Limit;
+        while (!condition())
+        {
+            if (DateTime.UtcNow > deadline) throw new TimeoutException($"{failure} after {Limit.TotalSeconds} s");
+            await Task.Delay(20);
+        }
+    }
+
     public static string Describe(ModelStatus status) =>
         string.Join("; ", status.Instances.Select(i => $"{i.Shard} {i.Gpu} {i.State} {i.LoadedLayers}/{i.TotalLayers} layers {i.LoadedBytes} B from {i.LoadedFrom} {i.Error}"))
         + $"; host copies [{string.Join(", ", status.HostCopies ?? [])}]";
