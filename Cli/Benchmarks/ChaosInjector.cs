@@ -97,15 +97,34 @@ internal sealed class ChaosInjector(MulticastCluster cluster, MulticastTestbed t
     /// source's silo is killed once the chosen share of layers landed (started again after the hold). The load is timed from the
     /// scale request to every parameter landed, following the instance through a replan.
     /// </summary>
+    private static readonly TimeSpan SourceWait = TimeSpan.FromSeconds(15);
+    private const int MaxAsks = 5;
+
+    // As the model grain counts the instances a model runs (Warm, Draining, Failed and Inactive ones are not).
+    private static int Active(ModelStatus status) =>
+        status.Instances.Count(i => i.State is InstanceState.Loading or InstanceState.Serving or InstanceState.LiveNew or InstanceState.LiveOld);
+
+    private static List<string> Sources(ModelStatus status) =>
+        [.. status.Instances.Where(i => i.State is InstanceState.Serving or InstanceState.LiveOld or InstanceState.Draining or InstanceState.Warm
+            && i.LoadedLayers == i.TotalLayers && GpuKey.TryParse(i.Gpu, out _)).Select(i => i.Gpu).Order(StringComparer.Ordinal)];
+
     private async Task SourceKill(string model, ChaosFault fault, ChaosApplied applied, CancellationToken cancellation)
     {
+        // A source is a GPU that holds the whole model (as the model grain's load sources: serving, LiveOld, draining or
+        // warm); between two autoscaler moves there may be none for a moment, so the fault waits a bounded time for one.
         var status = await Status(model, cancellation);
+        var sourceWait = Stopwatch.StartNew();
+        while (Sources(status).Count == 0 && sourceWait.Elapsed < SourceWait)
+        {
+            await Task.Delay(TimeSpan.FromMilliseconds(200), cancellation);
+            status = await Status(model, cancellation);
+        }
         var free = await FreeGpus(model, status);
         if (free.Count == 0) throw new InvalidOperationException($"no GPU without an instance of {model} to scale onto");
         // The pick's rotation of the free GPUs: the first is the pick's; another is tried if the model grain finds it taken.
         var targets = Enumerable.Range(0, free.Count).Select(k => free[(fault.Pick + k) % free.Count]).ToList();
-        var serving = status.Instances.Where(i => i.State == InstanceState.Serving && GpuKey.TryParse(i.Gpu, out _)).Select(i => i.Gpu).Order(StringComparer.Ordinal).ToList();
-        int active = status.Instances.Count(i => i.State is InstanceState.Loading or InstanceState.Serving or InstanceState.LiveNew or InstanceState.LiveOld);
+        var serving = Sources(status);
+        int active = Active(status);
         var known = status.Instances.Select(i => i.Instance).ToHashSet();
         int layers = status.Instances.Select(i => i.TotalLayers).DefaultIfEmpty(1).Max();
         var clock = Stopwatch.StartNew();
@@ -117,9 +136,20 @@ internal sealed class ChaosInjector(MulticastCluster cluster, MulticastTestbed t
             string from = sources[fault.Pick / free.Count % sources.Count];
             try
             {
-                clock.Restart();
-                await cluster.Model(model).Scale(new ScaleRequest { Instances = active + 1, Gpus = [candidate], Sources = [from], ReviveWarm = false });
-                (target, source) = (candidate, from);
+                // The count is absolute: when the autoscaler moves between the read and the request, active + 1 may add nothing
+                // here (it may even match the count the grain has now): then the count is read again and asked once more.
+                for (int ask = 1; target is null; ask++)
+                {
+                    clock.Restart();
+                    var scaled = await cluster.Model(model).Scale(new ScaleRequest { Instances = active + 1, Gpus = [candidate], Sources = [from], ReviveWarm = false });
+                    if (scaled.Instances.Any(i => i.Gpu == candidate && !known.Contains(i.Instance))) (target, source) = (candidate, from);
+                    else if (ask == MaxAsks) throw new InvalidOperationException($"{MaxAsks} scale requests onto {candidate} added no instance there");
+                    else
+                    {
+                        progress($"fault {fault.Order}: scale to {active + 1} added no instance on {candidate} (the autoscaler moved); asking again");
+                        active = Active(await Status(model, cancellation));
+                    }
+                }
                 break;
             }
             catch (ArgumentException e)
@@ -127,7 +157,7 @@ internal sealed class ChaosInjector(MulticastCluster cluster, MulticastTestbed t
                 // The GPU was taken after all, or the autoscaler changed the count between the read and the request: the next GPU,
                 // one new instance on top of the count now.
                 progress($"fault {fault.Order}: scale-up onto {candidate} refused ({e.Message}); trying the next GPU");
-                active = (await Status(model, cancellation)).Instances.Count(i => i.State is InstanceState.Loading or InstanceState.Serving or InstanceState.LiveNew or InstanceState.LiveOld);
+                active = Active(await Status(model, cancellation));
             }
         }
         if (target is null || source is null)
