@@ -24,4 +24,25 @@ public static class LiveHandover
         int keep = Math.Max(running, 1);
         return Math.Max(0, Math.Min(waiting - keep, keep - handedOut));
     }
+
+    /// <summary>
+    /// The waiting requests LiveOld hands over once more when its partner has loaded every layer and the pair ends. The
+    /// router has given the partner its share of new arrivals, but the backlog LiveOld built while the partner loaded stays
+    /// in LiveOld's queue, where it would drain at one instance's rate while the partner has room: half the difference in
+    /// open requests goes, so both end with about the same, and never a request LiveOld's running ones will seat next.
+    /// </summary>
+    /// <param name="waiting">LiveOld's waiting requests.</param>
+    /// <param name="running">LiveOld's running requests.</param>
+    /// <param name="oldOpen">Requests open on LiveOld (running, waiting, and handed over but not finished).</param>
+    /// <param name="newOpen">Requests open on the partner, those it was handed included.</param>
+    /// <exception cref="ArgumentOutOfRangeException">A count is negative.</exception>
+    public static int AtPairEnd(int waiting, int running, int oldOpen, int newOpen)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegative(waiting);
+        ArgumentOutOfRangeException.ThrowIfNegative(running);
+        ArgumentOutOfRangeException.ThrowIfNegative(oldOpen);
+        ArgumentOutOfRangeException.ThrowIfNegative(newOpen);
+        int spare = waiting - Math.Max(running, 1);
+        return Math.Clamp((oldOpen - newOpen) / 2, 0, Math.Max(0, spare));
+    }
 }

@@ -27,4 +27,24 @@ public sealed class LiveHandoverTests
         Assert.Throws<ArgumentOutOfRangeException>(() => LiveHandover.ToHandOver(0, -1, 0));
         Assert.Throws<ArgumentOutOfRangeException>(() => LiveHandover.ToHandOver(0, 0, -1));
     }
+
+    [Theory]
+    [InlineData(40, 16, 56, 16, 20)]  // half the difference in open requests goes
+    [InlineData(40, 16, 56, 56, 0)]   // as many open on both: none
+    [InlineData(40, 16, 56, 70, 0)]   // the partner has more: none
+    [InlineData(10, 16, 100, 0, 0)]   // no more than the waiting ones the running ones will not seat
+    [InlineData(20, 16, 100, 0, 4)]
+    [InlineData(5, 0, 5, 0, 2)]       // an idle LiveOld keeps one
+    [InlineData(0, 0, 0, 0, 0)]
+    public void At_the_pairs_end_LiveOld_hands_over_half_the_difference_in_open_requests_beyond_its_seats(int waiting, int running, int oldOpen, int newOpen, int handed) =>
+        Assert.Equal(handed, LiveHandover.AtPairEnd(waiting, running, oldOpen, newOpen));
+
+    [Fact]
+    public void Negative_counts_are_refused_at_the_pairs_end()
+    {
+        Assert.Throws<ArgumentOutOfRangeException>(() => LiveHandover.AtPairEnd(-1, 0, 0, 0));
+        Assert.Throws<ArgumentOutOfRangeException>(() => LiveHandover.AtPairEnd(0, -1, 0, 0));
+        Assert.Throws<ArgumentOutOfRangeException>(() => LiveHandover.AtPairEnd(0, 0, -1, 0));
+        Assert.Throws<ArgumentOutOfRangeException>(() => LiveHandover.AtPairEnd(0, 0, 0, -1));
+    }
 }
