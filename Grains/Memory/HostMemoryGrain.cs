@@ -62,7 +62,9 @@ internal sealed partial class HostMemoryGrain(
             await Remove(existing);
         }
 
+        var steps = new StepTimes();
         var files = ModelFiles.Open(host, modelDirectory);
+        steps.Lap("open files");
         long used = _copies.Values.Sum(c => c.Image.Layout.TotalBytes);
         if (used + files.Layout.TotalBytes > _memoryBytes)
         {
@@ -71,13 +73,17 @@ internal sealed partial class HostMemoryGrain(
                 $"host \"{host.Host}\" has {_memoryBytes - used:N0} bytes of memory left for model copies; model \"{model}\" needs {files.Layout.TotalBytes:N0}");
         }
         var copy = new HostCopy(host.Host, model, files, ParameterImage.Allocate(files.Layout), keepAliveSeconds);
+        steps.Lap("allocate image");
         _copies[model] = copy;
         ReportCache();
         _keepAlive.Track(model, keepAliveSeconds is { } seconds ? TimeSpan.FromSeconds(seconds) : null);
         // A copy not yet read, or still filling, is in use.
         _keepAlive.Hold(model);
         dataPlane.Register(copy.SourceId, copy.Sink);
+        steps.Lap("register");
         if (!deferFill) await StartFill(model);
+        steps.Lap("start fill");
+        LogCopyMade(logger, model, host.Host, steps.TotalMs, steps.ToString());
         return copy.Status(host.Host) with { Cold = true };
     }
 
@@ -167,6 +173,9 @@ internal sealed partial class HostMemoryGrain(
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Copying model {Model} into the memory of host {Host} from {Directory} ({Bytes} bytes)")]
     private static partial void LogCopying(ILogger logger, string model, string host, string directory, long bytes);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Copy of model {Model} made in the memory of host {Host} in {Ms:0.0} ms: {Steps}")]
+    private static partial void LogCopyMade(ILogger logger, string model, string host, double ms, string steps);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Model {Model} is in the memory of host {Host} ({Seconds:0.00} s)")]
     private static partial void LogCopied(ILogger logger, string model, string host, double seconds);

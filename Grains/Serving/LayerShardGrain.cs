@@ -83,18 +83,22 @@ internal sealed partial class LayerShardGrain(
         if (gpuIndex >= host.Gpus)
             throw new ArgumentException($"host \"{host.Host}\" has {host.Gpus} GPU(s): {request.Gpu} does not exist");
 
+        var steps = new StepTimes();
         var model = ModelFiles.Open(host, request.ModelDirectory);
+        steps.Lap("open files");
         ParameterImage? image = null;
         try
         {
             // Read before any byte is fetched: a bad tokenizer fails this call, not the load after the weights landed.
             _tokenizer = ModelFiles.Tokenizer(model);
+            steps.Lap("tokenizer");
             var feeds = request.Feeds is { Count: > 0 } given ? given : ImageFill.FromStorage(model.Layout);
             int budget = request.MaxBatchTokens ?? BatchPolicy.DefaultMaxBatchTokens;
             // Every running sequence decodes each step, so a small token budget also caps the running count.
             var policy = new BatchPolicy { MaxBatchTokens = budget, MaxRunningSequences = Math.Min(BatchPolicy.DefaultMaxRunningSequences, budget) };
             var gpu = GrainFactory.GetGrain<IGpuGrain>(request.Gpu);
             var gpuStatus = await gpu.GetStatus();
+            steps.Lap("gpu status");
             long free = gpuStatus.FreeBytes;
             long parameters = model.Layout.TotalBytes;
             int blocks = ShardSizing.KvBlocks(request.KvBlocks, model.Config, policy, free, parameters);
@@ -111,12 +115,14 @@ internal sealed partial class LayerShardGrain(
                 LogEvicting(logger, evicted, request.Gpu, Key);
                 await HostContext.On(host.Host, async () => { await GrainFactory.GetGrain<ILayerShardGrain>(evicted).Evict(); return 0; });
             }
+            steps.Lap("reserve");
             policy = policy with { KvBlocks = blocks };
             policy.Validate();
             _policy = policy;
             _gpuIndex = gpuIndex;
 
             image = ParameterImage.Allocate(model.Layout);
+            steps.Lap("allocate image");
             _request = request;
             _gpu = request.Gpu;
             _phase = ShardPhase.Loading;
@@ -134,8 +140,10 @@ internal sealed partial class LayerShardGrain(
             var load = _load;
             _openFiles = model;
             _begin = () => LoadInBackground(model, load, policy, gpuIndex, gpu);
+            steps.Lap("register");
             if (!request.Deferred) await Begin();
             LogLoading(logger, Key, request.Gpu, _load.Describe(), parameters, blocks);
+            LogLoadCall(logger, Key, steps.TotalMs, steps.ToString());
             foreach (var feed in feeds.Where(f => f.Transport is not null)) LogTransport(logger, Key, feed.From, feed.Transport!);
             return Status();
         }
@@ -544,6 +552,9 @@ internal sealed partial class LayerShardGrain(
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Instance {Shard} loading onto {Gpu} from {Feeds}: {ParameterBytes} parameter bytes, {KvBlocks} KV blocks")]
     private static partial void LogLoading(ILogger logger, string shard, string gpu, string feeds, long parameterBytes, int kvBlocks);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Instance {Shard}: load call took {Ms:0.0} ms: {Steps}")]
+    private static partial void LogLoadCall(ILogger logger, string shard, double ms, string steps);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Instance {Shard} on {Gpu} refeeding from {Feeds}: {KeptBytes} bytes kept from the load that lost its source")]
     private static partial void LogRefeeding(ILogger logger, string shard, string gpu, string feeds, long keptBytes);

@@ -118,8 +118,10 @@ internal sealed partial class ModelGrain : Grain, IModelGrain, IStreamSubscripti
     {
         if (_deployment is null) throw NotDeployed();
         DeployChecks.Check(request);
+        var steps = new StepTimes();
         // Events may trail the shards: an instance that finished loading is a Serving one to stop, not a Loading one to drop.
         await Observe(_instances.All.Where(i => i.State == InstanceState.Loading).ToList());
+        steps.Lap("observe");
         var active = _instances.All.Where(i => i.IsActive).ToList();
         if (request.Instances > active.Count)
         {
@@ -129,7 +131,9 @@ internal sealed partial class ModelGrain : Grain, IModelGrain, IStreamSubscripti
             var hosts = await Hosts();
             if (request.Gpus is { } gpus) GpuChooser.Validate(hosts, gpus);
             if (request.Sources is { } sources) GpuChooser.Validate(hosts, sources);
+            steps.Lap("hosts");
             await ScaleUp(hosts, more, request.Gpus, request.Sources, request.ReviveWarm);
+            steps.Lap("scale up");
         }
         else if (request.Instances < active.Count)
         {
@@ -141,7 +145,11 @@ internal sealed partial class ModelGrain : Grain, IModelGrain, IStreamSubscripti
         }
         _wanted = request.Instances;
         await Saved();
-        return await GetStatus();
+        steps.Lap("save");
+        var status = await GetStatus();
+        steps.Lap("status");
+        LogScaleCall(_logger, Model, request.Instances, steps.TotalMs, steps.ToString());
+        return status;
     }
 
     public async Task Undeploy()
@@ -312,6 +320,7 @@ internal sealed partial class ModelGrain : Grain, IModelGrain, IStreamSubscripti
     {
         var deployment = _deployment!;
         var wanted = gpus?.ToList();
+        var steps = new StepTimes();
         if (revive)
         {
             var stopped = _instances.All.Where(i => i.State is InstanceState.Warm or InstanceState.Draining && (wanted is null || wanted.Contains(i.Gpu)));
@@ -331,6 +340,7 @@ internal sealed partial class ModelGrain : Grain, IModelGrain, IStreamSubscripti
                 LogRevived(_logger, instance.Shard);
             }
             Changed();
+            steps.Lap("revive");
         }
         if (count == 0) return [];
 
@@ -353,6 +363,7 @@ internal sealed partial class ModelGrain : Grain, IModelGrain, IStreamSubscripti
         // Events may trail the shards: ask the ones not yet known to hold the model, so they can be sources.
         await Observe(_instances.All.Where(i => i.State == InstanceState.Loading).ToList());
         var senders = _instances.LoadSources.Where(s => sources is null || sources.Contains(s.Gpu)).ToList();
+        steps.Lap("choose");
 
         // Instance numbers are never reused while this grain lives: a shard activation of an earlier deployment
         // may still be deactivating on another host, and placement happens only when a key first activates.
@@ -367,6 +378,7 @@ internal sealed partial class ModelGrain : Grain, IModelGrain, IStreamSubscripti
             var plan = await new FeedPlanning(GrainFactory, Model).Plan(hosts, deployment, fresh, senders, await HostCopyFor(hosts, senders, excludeHostCopy));
             LogPlanned(_logger, Model, plan.Description);
             await Publish(ModelEventKind.Planned, plan.Description);
+            steps.Lap("plan");
             // Every node of every chain registers its image before any node starts fetching.
             foreach (var instance in fresh)
             {
@@ -382,10 +394,14 @@ internal sealed partial class ModelGrain : Grain, IModelGrain, IStreamSubscripti
             foreach (var instance in fresh) Forget(instance);
             throw;
         }
+        steps.Lap("load shards");
         // Host copies made for these loads (a baseline's cache miss) read the files from now, with the loads they feed.
         foreach (string host in fresh.Select(i => i.Host).Distinct()) await HostMemory(host).StartFill(Model);
+        steps.Lap("start fills");
         foreach (var instance in fresh) await Calls.Begin(instance);
+        steps.Lap("begin");
         ReportStates();
+        LogScaledUp(_logger, Model, fresh.Count, steps.TotalMs, steps.ToString());
         return fresh;
     }
 
