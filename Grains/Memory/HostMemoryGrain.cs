@@ -21,7 +21,8 @@ namespace BlitzScale.Grains.Memory;
 /// </summary>
 [GpuHostPlacement]
 internal sealed partial class HostMemoryGrain(
-    GpuHostOptions host, ThisHost thisHost, HostDataPlane dataPlane, TimeProvider time, BlitzMetrics metrics, ILogger<HostMemoryGrain> logger)
+    GpuHostOptions host, ThisHost thisHost, HostDataPlane dataPlane, TokenizerCache tokenizers, TimeProvider time, BlitzMetrics metrics,
+    ILogger<HostMemoryGrain> logger)
     : Grain, IHostMemoryGrain
 {
     private static readonly TimeSpan ExpiryPeriod = TimeSpan.FromSeconds(1);
@@ -42,13 +43,14 @@ internal sealed partial class HostMemoryGrain(
         return Task.CompletedTask;
     }
 
-    public Task<ImageDescription> Describe(string modelDirectory)
+    public Task<ImageDescription> Describe(string modelDirectory) => Task.Run(() =>
     {
-        // A deploy describes the image first: every file is checked here, before any instance or host copy loads.
-        using var files = ModelFiles.OpenChecked(host, modelDirectory);
+        // A deploy describes the image first: every file is checked here, before any instance or host copy loads; off the
+        // grain's scheduler, as reading the tokenizer takes a while.
+        using var files = ModelFiles.OpenChecked(host, modelDirectory, tokenizers);
         var layout = files.Layout;
-        return Task.FromResult(new ImageDescription(layout.Blobs.Select(b => b.ByteLength).ToList(), layout.NumLayers, layout.TotalBytes));
-    }
+        return new ImageDescription(layout.Blobs.Select(b => b.ByteLength).ToList(), layout.NumLayers, layout.TotalBytes);
+    });
 
     public async Task<HostCopyStatus> EnsureCopy(string model, string modelDirectory, double? keepAliveSeconds, bool deferFill)
     {
@@ -63,7 +65,8 @@ internal sealed partial class HostMemoryGrain(
         }
 
         var steps = new StepTimes();
-        var files = ModelFiles.Open(host, modelDirectory);
+        // Off the grain's scheduler: parsing the files must not stall the silo's other grains (this one waits for it).
+        var files = await Task.Run(() => ModelFiles.Open(host, modelDirectory));
         steps.Lap("open files");
         long used = _copies.Values.Sum(c => c.Image.Layout.TotalBytes);
         if (used + files.Layout.TotalBytes > _memoryBytes)

@@ -33,7 +33,8 @@ namespace BlitzScale.Grains.Serving;
 /// </summary>
 [GpuHostPlacement, Reentrant]
 internal sealed partial class LayerShardGrain(
-    GpuHostOptions host, GpuDevices devices, HostDataPlane dataPlane, BlitzMetrics metrics, ILocalSiloDetails silo, ILogger<LayerShardGrain> logger)
+    GpuHostOptions host, GpuDevices devices, HostDataPlane dataPlane, TokenizerCache tokenizers, BlitzMetrics metrics, ILocalSiloDetails silo,
+    ILogger<LayerShardGrain> logger)
     : Grain, ILayerShardGrain
 {
     // Facts about this shard's parameters; the instance's lifecycle (Serving, Warm, …) is the model grain's state machine.
@@ -84,20 +85,32 @@ internal sealed partial class LayerShardGrain(
             throw new ArgumentException($"host \"{host.Host}\" has {host.Gpus} GPU(s): {request.Gpu} does not exist");
 
         var steps = new StepTimes();
-        var model = ModelFiles.Open(host, request.ModelDirectory);
-        steps.Lap("open files");
+        var gpu = GrainFactory.GetGrain<IGpuGrain>(request.Gpu);
+        // The files are parsed and the tokenizer read off the grain's scheduler (tens to hundreds of ms on a busy host: a
+        // turn that long stalls every grain of the silo), while the GPU says what it has free.
+        var opening = Task.Run(() => OpenWithTokenizer(request.ModelDirectory));
+        var asked = gpu.GetStatus();
+        ModelDirectory model;
+        TextTokenizer tokenizer;
+        try
+        {
+            (model, tokenizer) = await opening;
+        }
+        catch
+        {
+            await ((Task)asked).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing | ConfigureAwaitOptions.ContinueOnCapturedContext);
+            throw;
+        }
+        steps.Lap("open files and tokenizer");
         ParameterImage? image = null;
         try
         {
-            // Read before any byte is fetched: a bad tokenizer fails this call, not the load after the weights landed.
-            _tokenizer = ModelFiles.Tokenizer(model);
-            steps.Lap("tokenizer");
+            _tokenizer = tokenizer;
             var feeds = request.Feeds is { Count: > 0 } given ? given : ImageFill.FromStorage(model.Layout);
             int budget = request.MaxBatchTokens ?? BatchPolicy.DefaultMaxBatchTokens;
             // Every running sequence decodes each step, so a small token budget also caps the running count.
             var policy = new BatchPolicy { MaxBatchTokens = budget, MaxRunningSequences = Math.Min(BatchPolicy.DefaultMaxRunningSequences, budget) };
-            var gpu = GrainFactory.GetGrain<IGpuGrain>(request.Gpu);
-            var gpuStatus = await gpu.GetStatus();
+            var gpuStatus = await asked;
             steps.Lap("gpu status");
             long free = gpuStatus.FreeBytes;
             long parameters = model.Layout.TotalBytes;
@@ -150,6 +163,21 @@ internal sealed partial class LayerShardGrain(
         catch
         {
             image?.Dispose();
+            model.Dispose();
+            throw;
+        }
+    }
+
+    // Read before any byte is fetched: a bad tokenizer fails the load call, not the load after the weights landed.
+    private (ModelDirectory Model, TextTokenizer Tokenizer) OpenWithTokenizer(string directory)
+    {
+        var model = ModelFiles.Open(host, directory);
+        try
+        {
+            return (model, tokenizers.Get(model));
+        }
+        catch
+        {
             model.Dispose();
             throw;
         }
