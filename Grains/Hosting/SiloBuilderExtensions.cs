@@ -35,6 +35,7 @@ public static class SiloBuilderExtensions
         builder.Services.TryAddSingleton(TimeProvider.System);
         builder.Services.AddSingleton<GpuDevices>();
         builder.Services.AddSingleton<DataPlane.HostDataPlane>();
+        builder.Services.AddSingleton<Serving.TokenizerCache>();
         builder.Services.AddSingleton<ThisHost>();
         builder.Services.AddSingleton<BlitzMetrics>();
         builder.Services.AddSingleton<ILifecycleParticipant<ISiloLifecycle>, HostRegistrationService>();

@@ -21,7 +21,8 @@ namespace BlitzScale.Grains.Memory;
 /// </summary>
 [GpuHostPlacement]
 internal sealed partial class HostMemoryGrain(
-    GpuHostOptions host, ThisHost thisHost, HostDataPlane dataPlane, TimeProvider time, BlitzMetrics metrics, ILogger<HostMemoryGrain> logger)
+    GpuHostOptions host, ThisHost thisHost, HostDataPlane dataPlane, TokenizerCache tokenizers, TimeProvider time, BlitzMetrics metrics,
+    ILogger<HostMemoryGrain> logger)
     : Grain, IHostMemoryGrain
 {
     private static readonly TimeSpan ExpiryPeriod = TimeSpan.FromSeconds(1);
@@ -42,13 +43,14 @@ internal sealed partial class HostMemoryGrain(
         return Task.CompletedTask;
     }
 
-    public Task<ImageDescription> Describe(string modelDirectory)
+    public Task<ImageDescription> Describe(string modelDirectory) => Task.Run(() =>
     {
-        // A deploy describes the image first: every file is checked here, before any instance or host copy loads.
-        using var files = ModelFiles.OpenChecked(host, modelDirectory);
+        // A deploy describes the image first: every file is checked here, before any instance or host copy loads; off the
+        // grain's scheduler, as reading the tokenizer takes a while.
+        using var files = ModelFiles.OpenChecked(host, modelDirectory, tokenizers);
         var layout = files.Layout;
-        return Task.FromResult(new ImageDescription(layout.Blobs.Select(b => b.ByteLength).ToList(), layout.NumLayers, layout.TotalBytes));
-    }
+        return new ImageDescription(layout.Blobs.Select(b => b.ByteLength).ToList(), layout.NumLayers, layout.TotalBytes);
+    });
 
     public async Task<HostCopyStatus> EnsureCopy(string model, string modelDirectory, double? keepAliveSeconds, bool deferFill)
     {
@@ -62,7 +64,10 @@ internal sealed partial class HostMemoryGrain(
             await Remove(existing);
         }
 
-        var files = ModelFiles.Open(host, modelDirectory);
+        var steps = new StepTimes();
+        // Off the grain's scheduler: parsing the files must not stall the silo's other grains (this one waits for it).
+        var files = await Task.Run(() => ModelFiles.Open(host, modelDirectory));
+        steps.Lap("open files");
         long used = _copies.Values.Sum(c => c.Image.Layout.TotalBytes);
         if (used + files.Layout.TotalBytes > _memoryBytes)
         {
@@ -71,13 +76,17 @@ internal sealed partial class HostMemoryGrain(
                 $"host \"{host.Host}\" has {_memoryBytes - used:N0} bytes of memory left for model copies; model \"{model}\" needs {files.Layout.TotalBytes:N0}");
         }
         var copy = new HostCopy(host.Host, model, files, ParameterImage.Allocate(files.Layout), keepAliveSeconds);
+        steps.Lap("allocate image");
         _copies[model] = copy;
         ReportCache();
         _keepAlive.Track(model, keepAliveSeconds is { } seconds ? TimeSpan.FromSeconds(seconds) : null);
         // A copy not yet read, or still filling, is in use.
         _keepAlive.Hold(model);
         dataPlane.Register(copy.SourceId, copy.Sink);
+        steps.Lap("register");
         if (!deferFill) await StartFill(model);
+        steps.Lap("start fill");
+        LogCopyMade(logger, model, host.Host, steps.TotalMs, steps.ToString());
         return copy.Status(host.Host) with { Cold = true };
     }
 
@@ -167,6 +176,9 @@ internal sealed partial class HostMemoryGrain(
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Copying model {Model} into the memory of host {Host} from {Directory} ({Bytes} bytes)")]
     private static partial void LogCopying(ILogger logger, string model, string host, string directory, long bytes);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Copy of model {Model} made in the memory of host {Host} in {Ms:0.0} ms: {Steps}")]
+    private static partial void LogCopyMade(ILogger logger, string model, string host, double ms, string steps);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Model {Model} is in the memory of host {Host} ({Seconds:0.00} s)")]
     private static partial void LogCopied(ILogger logger, string model, string host, double seconds);

@@ -26,15 +26,16 @@ internal sealed class FeedPlanning(IGrainFactory grains, string model)
         int blobs = deployment.Image.BlobSizes.Count;
         if (!deployment.Policy.Multicasts())
         {
-            var own = new Dictionary<string, IReadOnlyList<LoadFeed>>(StringComparer.Ordinal);
+            // One copy per host, asked of every host at once.
+            var targetHosts = targets.Select(t => t.Host).Distinct(StringComparer.Ordinal).ToList();
+            var copies = await Task.WhenAll(targetHosts.Select(h => HostMemory(h).EnsureCopy(model, deployment.Directory, deployment.KeepAliveSeconds, deferFill: true)));
             var coldHosts = new HashSet<string>(StringComparer.Ordinal);
-            foreach (var target in targets)
+            for (int n = 0; n < targetHosts.Count; n++)
             {
-                var copy = await HostMemory(target.Host).EnsureCopy(model, deployment.Directory, deployment.KeepAliveSeconds, deferFill: true);
-                if (copy.Error is not null) throw new InvalidOperationException($"the host copy of \"{model}\" on {target.Host} failed: {copy.Error}");
-                if (copy.Cold) coldHosts.Add(target.Host);
-                own[target.Gpu] = FeedMapper.FromOwnHostCopy(model, target.Host, blobs, cold: coldHosts.Contains(target.Host));
+                if (copies[n].Error is not null) throw new InvalidOperationException($"the host copy of \"{model}\" on {targetHosts[n]} failed: {copies[n].Error}");
+                if (copies[n].Cold) coldHosts.Add(targetHosts[n]);
             }
+            var own = targets.ToDictionary(t => t.Gpu, t => FeedMapper.FromOwnHostCopy(model, t.Host, blobs, cold: coldHosts.Contains(t.Host)), StringComparer.Ordinal);
             return new FeedPlan(own, $"{targets.Count} instance(s) from their hosts' memory ({deployment.Policy})");
         }
 

@@ -33,7 +33,8 @@ namespace BlitzScale.Grains.Serving;
 /// </summary>
 [GpuHostPlacement, Reentrant]
 internal sealed partial class LayerShardGrain(
-    GpuHostOptions host, GpuDevices devices, HostDataPlane dataPlane, BlitzMetrics metrics, ILocalSiloDetails silo, ILogger<LayerShardGrain> logger)
+    GpuHostOptions host, GpuDevices devices, HostDataPlane dataPlane, TokenizerCache tokenizers, BlitzMetrics metrics, ILocalSiloDetails silo,
+    ILogger<LayerShardGrain> logger)
     : Grain, ILayerShardGrain
 {
     // Facts about this shard's parameters; the instance's lifecycle (Serving, Warm, …) is the model grain's state machine.
@@ -83,18 +84,34 @@ internal sealed partial class LayerShardGrain(
         if (gpuIndex >= host.Gpus)
             throw new ArgumentException($"host \"{host.Host}\" has {host.Gpus} GPU(s): {request.Gpu} does not exist");
 
-        var model = ModelFiles.Open(host, request.ModelDirectory);
+        var steps = new StepTimes();
+        var gpu = GrainFactory.GetGrain<IGpuGrain>(request.Gpu);
+        // The files are parsed and the tokenizer read off the grain's scheduler (tens to hundreds of ms on a busy host: a
+        // turn that long stalls every grain of the silo), while the GPU says what it has free.
+        var opening = Task.Run(() => OpenWithTokenizer(request.ModelDirectory));
+        var asked = gpu.GetStatus();
+        ModelDirectory model;
+        TextTokenizer tokenizer;
+        try
+        {
+            (model, tokenizer) = await opening;
+        }
+        catch
+        {
+            await ((Task)asked).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing | ConfigureAwaitOptions.ContinueOnCapturedContext);
+            throw;
+        }
+        steps.Lap("open files and tokenizer");
         ParameterImage? image = null;
         try
         {
-            // Read before any byte is fetched: a bad tokenizer fails this call, not the load after the weights landed.
-            _tokenizer = ModelFiles.Tokenizer(model);
+            _tokenizer = tokenizer;
             var feeds = request.Feeds is { Count: > 0 } given ? given : ImageFill.FromStorage(model.Layout);
             int budget = request.MaxBatchTokens ?? BatchPolicy.DefaultMaxBatchTokens;
             // Every running sequence decodes each step, so a small token budget also caps the running count.
             var policy = new BatchPolicy { MaxBatchTokens = budget, MaxRunningSequences = Math.Min(BatchPolicy.DefaultMaxRunningSequences, budget) };
-            var gpu = GrainFactory.GetGrain<IGpuGrain>(request.Gpu);
-            var gpuStatus = await gpu.GetStatus();
+            var gpuStatus = await asked;
+            steps.Lap("gpu status");
             long free = gpuStatus.FreeBytes;
             long parameters = model.Layout.TotalBytes;
             int blocks = ShardSizing.KvBlocks(request.KvBlocks, model.Config, policy, free, parameters);
@@ -111,12 +128,14 @@ internal sealed partial class LayerShardGrain(
                 LogEvicting(logger, evicted, request.Gpu, Key);
                 await HostContext.On(host.Host, async () => { await GrainFactory.GetGrain<ILayerShardGrain>(evicted).Evict(); return 0; });
             }
+            steps.Lap("reserve");
             policy = policy with { KvBlocks = blocks };
             policy.Validate();
             _policy = policy;
             _gpuIndex = gpuIndex;
 
             image = ParameterImage.Allocate(model.Layout);
+            steps.Lap("allocate image");
             _request = request;
             _gpu = request.Gpu;
             _phase = ShardPhase.Loading;
@@ -134,14 +153,31 @@ internal sealed partial class LayerShardGrain(
             var load = _load;
             _openFiles = model;
             _begin = () => LoadInBackground(model, load, policy, gpuIndex, gpu);
+            steps.Lap("register");
             if (!request.Deferred) await Begin();
             LogLoading(logger, Key, request.Gpu, _load.Describe(), parameters, blocks);
+            LogLoadCall(logger, Key, steps.TotalMs, steps.ToString());
             foreach (var feed in feeds.Where(f => f.Transport is not null)) LogTransport(logger, Key, feed.From, feed.Transport!);
             return Status();
         }
         catch
         {
             image?.Dispose();
+            model.Dispose();
+            throw;
+        }
+    }
+
+    // Read before any byte is fetched: a bad tokenizer fails the load call, not the load after the weights landed.
+    private (ModelDirectory Model, TextTokenizer Tokenizer) OpenWithTokenizer(string directory)
+    {
+        var model = ModelFiles.Open(host, directory);
+        try
+        {
+            return (model, tokenizers.Get(model));
+        }
+        catch
+        {
             model.Dispose();
             throw;
         }
@@ -544,6 +580,9 @@ internal sealed partial class LayerShardGrain(
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Instance {Shard} loading onto {Gpu} from {Feeds}: {ParameterBytes} parameter bytes, {KvBlocks} KV blocks")]
     private static partial void LogLoading(ILogger logger, string shard, string gpu, string feeds, long parameterBytes, int kvBlocks);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Instance {Shard}: load call took {Ms:0.0} ms: {Steps}")]
+    private static partial void LogLoadCall(ILogger logger, string shard, double ms, string steps);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Instance {Shard} on {Gpu} refeeding from {Feeds}: {KeptBytes} bytes kept from the load that lost its source")]
     private static partial void LogRefeeding(ILogger logger, string shard, string gpu, string feeds, long keptBytes);

@@ -31,12 +31,12 @@ internal static class ModelFiles
     /// weights have landed).
     /// </summary>
     /// <exception cref="ArgumentException">A file is missing or malformed; the message names the file and the problem.</exception>
-    public static ModelDirectory OpenChecked(GpuHostOptions host, string directory)
+    public static ModelDirectory OpenChecked(GpuHostOptions host, string directory, TokenizerCache tokenizers)
     {
         var model = Open(host, directory);
         try
         {
-            Tokenizer(model);
+            tokenizers.Get(model);
             return model;
         }
         catch

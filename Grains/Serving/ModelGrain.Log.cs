@@ -46,4 +46,10 @@ internal sealed partial class ModelGrain
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Instance {Shard} failed and was not planned again: a new instance replaces it on {Gpu}")]
     private static partial void LogReplacingFailed(ILogger logger, string shard, string gpu);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Model {Model}: scale call to {Instances} instance(s) took {Ms:0.0} ms: {Steps}")]
+    private static partial void LogScaleCall(ILogger logger, string model, int instances, double ms, string steps);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Model {Model}: {Count} new instance(s) began loading {Ms:0.0} ms into the scale-up: {Steps}")]
+    private static partial void LogScaledUp(ILogger logger, string model, int count, double ms, string steps);
 }

@@ -118,8 +118,10 @@ internal sealed partial class ModelGrain : Grain, IModelGrain, IStreamSubscripti
     {
         if (_deployment is null) throw NotDeployed();
         DeployChecks.Check(request);
+        var steps = new StepTimes();
         // Events may trail the shards: an instance that finished loading is a Serving one to stop, not a Loading one to drop.
         await Observe(_instances.All.Where(i => i.State == InstanceState.Loading).ToList());
+        steps.Lap("observe");
         var active = _instances.All.Where(i => i.IsActive).ToList();
         if (request.Instances > active.Count)
         {
@@ -129,7 +131,9 @@ internal sealed partial class ModelGrain : Grain, IModelGrain, IStreamSubscripti
             var hosts = await Hosts();
             if (request.Gpus is { } gpus) GpuChooser.Validate(hosts, gpus);
             if (request.Sources is { } sources) GpuChooser.Validate(hosts, sources);
+            steps.Lap("hosts");
             await ScaleUp(hosts, more, request.Gpus, request.Sources, request.ReviveWarm);
+            steps.Lap("scale up");
         }
         else if (request.Instances < active.Count)
         {
@@ -141,7 +145,11 @@ internal sealed partial class ModelGrain : Grain, IModelGrain, IStreamSubscripti
         }
         _wanted = request.Instances;
         await Saved();
-        return await GetStatus();
+        steps.Lap("save");
+        var status = await GetStatus();
+        steps.Lap("status");
+        LogScaleCall(_logger, Model, request.Instances, steps.TotalMs, steps.ToString());
+        return status;
     }
 
     public async Task Undeploy()
@@ -184,20 +192,21 @@ internal sealed partial class ModelGrain : Grain, IModelGrain, IStreamSubscripti
         var reports = await Observe(_instances.All);
         var instances = reports.Where(r => _instances.Find(r.Instance) is not null)
             .Select(r => r with { State = InstanceStates.ToWire(_instances.Find(r.Instance)!.State) }).ToList();
-        var copies = new List<string>();
-        foreach (var host in await Hosts())
+        var held = await Task.WhenAll((await Hosts()).Select(async host =>
         {
             // A host that is down (not yet declared dead) must not take the model's whole status with it.
             try
             {
                 var memory = await HostMemory(host.Host).GetStatus();
-                if (memory.Copies.Any(c => c.Model == Model)) copies.Add(host.Host);
+                return memory.Copies.Any(c => c.Model == Model) ? host.Host : null;
             }
             catch (Exception e) when (e is OrleansException or TimeoutException)
             {
                 LogCopiesUnanswered(_logger, Model, host.Host, e.Message);
+                return null;
             }
-        }
+        }));
+        var copies = held.OfType<string>().ToList();
         int queued = _held + instances.Sum(i => i.Waiting);
         return new ModelStatus(Model, deployment.Directory, instances, queued,
             instances.Where(i => i.State is Interfaces.Serving.InstanceState.Serving or Interfaces.Serving.InstanceState.LiveOld).Sum(i => i.TokensPerSecond),
@@ -312,6 +321,7 @@ internal sealed partial class ModelGrain : Grain, IModelGrain, IStreamSubscripti
     {
         var deployment = _deployment!;
         var wanted = gpus?.ToList();
+        var steps = new StepTimes();
         if (revive)
         {
             var stopped = _instances.All.Where(i => i.State is InstanceState.Warm or InstanceState.Draining && (wanted is null || wanted.Contains(i.Gpu)));
@@ -331,6 +341,7 @@ internal sealed partial class ModelGrain : Grain, IModelGrain, IStreamSubscripti
                 LogRevived(_logger, instance.Shard);
             }
             Changed();
+            steps.Lap("revive");
         }
         if (count == 0) return [];
 
@@ -353,6 +364,7 @@ internal sealed partial class ModelGrain : Grain, IModelGrain, IStreamSubscripti
         // Events may trail the shards: ask the ones not yet known to hold the model, so they can be sources.
         await Observe(_instances.All.Where(i => i.State == InstanceState.Loading).ToList());
         var senders = _instances.LoadSources.Where(s => sources is null || sources.Contains(s.Gpu)).ToList();
+        steps.Lap("choose");
 
         // Instance numbers are never reused while this grain lives: a shard activation of an earlier deployment
         // may still be deactivating on another host, and placement happens only when a key first activates.
@@ -361,31 +373,38 @@ internal sealed partial class ModelGrain : Grain, IModelGrain, IStreamSubscripti
             int index = _nextInstance++;
             return _instances.Add(index, new ShardKey(Model, index, 0).ToString(), gpu, GpuKey.Parse(gpu).Host, deployment.Image.NumLayers);
         }).ToList();
-        var prepared = new List<InstanceLifecycle>();
+        var loads = new List<Task>();
         try
         {
             var plan = await new FeedPlanning(GrainFactory, Model).Plan(hosts, deployment, fresh, senders, await HostCopyFor(hosts, senders, excludeHostCopy));
             LogPlanned(_logger, Model, plan.Description);
             await Publish(ModelEventKind.Planned, plan.Description);
-            // Every node of every chain registers its image before any node starts fetching.
-            foreach (var instance in fresh)
-            {
-                var load = new ShardLoadRequest(instance.Gpu, deployment.Directory, deployment.KvBlocks, deployment.MaxBatchTokens, plan.Feeds[instance.Gpu], Deferred: true);
-                await Calls.Load(instance, load);
-                prepared.Add(instance);
-                _instances.StartLoading(instance.Index);
-            }
+            steps.Lap("plan");
+            // Every node of every chain registers its image before any node starts fetching. The shards prepare at once, each
+            // on its own host: one after the other, a scale-up waited for the sum of their load calls.
+            loads.AddRange(fresh.Select(instance => Calls.Load(instance,
+                new ShardLoadRequest(instance.Gpu, deployment.Directory, deployment.KvBlocks, deployment.MaxBatchTokens, plan.Feeds[instance.Gpu], Deferred: true))));
+            await Task.WhenAll(loads);
         }
         catch
         {
-            foreach (var instance in prepared) await UnloadQuietly(instance);
+            if (loads.Count > 0) await Task.WhenAll(loads).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing | ConfigureAwaitOptions.ContinueOnCapturedContext);
+            for (int n = 0; n < loads.Count; n++)
+            {
+                if (loads[n].IsCompletedSuccessfully) await UnloadQuietly(fresh[n]);
+            }
             foreach (var instance in fresh) Forget(instance);
             throw;
         }
+        foreach (var instance in fresh) _instances.StartLoading(instance.Index);
+        steps.Lap("load shards");
         // Host copies made for these loads (a baseline's cache miss) read the files from now, with the loads they feed.
-        foreach (string host in fresh.Select(i => i.Host).Distinct()) await HostMemory(host).StartFill(Model);
-        foreach (var instance in fresh) await Calls.Begin(instance);
+        await Task.WhenAll(fresh.Select(i => i.Host).Distinct().Select(host => HostMemory(host).StartFill(Model)));
+        steps.Lap("start fills");
+        await Task.WhenAll(fresh.Select(Calls.Begin));
+        steps.Lap("begin");
         ReportStates();
+        LogScaledUp(_logger, Model, fresh.Count, steps.TotalMs, steps.ToString());
         return fresh;
     }
 

@@ -9,18 +9,22 @@ namespace BlitzScale.Native.Models.Image;
 public sealed unsafe class ParameterImage : IDisposable
 {
     private readonly bool[] _loaded;
+    // What calloc returned (freed with it) and the first BlobAlignment boundary in it, where the image starts.
+    private void* _allocation;
     private byte* _base;
 
     private ParameterImage(ImageLayout layout)
     {
         Layout = layout;
         _loaded = new bool[layout.Blobs.Count];
-        _base = (byte*)NativeMemory.AlignedAlloc((nuint)layout.TotalBytes, ImageLayout.BlobAlignment);
-        // Padding between tensors must be deterministic: images are compared and hashed byte for byte.
-        NativeMemory.Clear(_base, (nuint)layout.TotalBytes);
+        // Padding between tensors must be deterministic (images are compared and hashed byte for byte), so the memory is
+        // zeroed; calloc does it lazily for an image this large (fresh pages from the kernel are zero), where clearing it
+        // here wrote every page once before any blob landed: 0.4-8 s on the grain turn of a scale call for stories110m.
+        _allocation = NativeMemory.AllocZeroed((nuint)layout.TotalBytes + ImageLayout.BlobAlignment);
+        _base = (byte*)(((nuint)_allocation + ImageLayout.BlobAlignment - 1) & ~(nuint)(ImageLayout.BlobAlignment - 1));
     }
 
-    /// <summary>Allocates an empty image (no blob loaded).</summary>
+    /// <summary>Allocates an empty image (no blob loaded), every byte zero; its memory is touched only as blobs land.</summary>
     public static ParameterImage Allocate(ImageLayout layout) => new(layout);
 
     /// <summary>The layout of the bytes.</summary>
@@ -56,7 +60,8 @@ public sealed unsafe class ParameterImage : IDisposable
     public void Dispose()
     {
         if (_base == null) return;
-        NativeMemory.AlignedFree(_base);
         _base = null;
+        NativeMemory.Free(_allocation);
+        _allocation = null;
     }
 }
