@@ -63,6 +63,14 @@ public interface ILayerShardGrain : IGrainWithStringKey
     [Alias("EndLive")]
     Task EndLive();
 
+    /// <summary>
+    /// LiveOld: the LiveNew <paramref name="partner"/> left the pair before its load completed (failed, unloaded, its silo gone):
+    /// stop pulling from it and handing requests to it, and end the split requests held for it (their callers resume them
+    /// elsewhere), freeing their KV blocks.
+    /// </summary>
+    [Alias("PartnerGone")]
+    Task PartnerGone(string partner);
+
     /// <summary>LiveNew: the partner has room; hand it the earliest blocked request (true) or none (false).</summary>
     [Alias("PullLive")]
     Task<bool> PullLive();

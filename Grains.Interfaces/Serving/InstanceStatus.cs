@@ -7,7 +7,8 @@ namespace BlitzScale.Grains.Interfaces.Serving;
 /// The autoscaler's signals: <see cref="QueuedPrefillTokens"/> (prompt tokens not yet prefilled), <see cref="RunningDecodeTokens"/>
 /// (tokens of requests past their prefill), <see cref="PrefilledTokens"/> and <see cref="PrefillSeconds"/> (cumulative prompt
 /// tokens and the step time they took, its measured prefill capacity), <see cref="RecentTtftMs"/> and <see cref="RecentTbtMs"/>
-/// (moving averages).
+/// (moving averages). A LiveOld reports the LiveNew partner it pulls from and hands requests to (<see cref="LivePartner"/>, null
+/// when none) and the split requests whose tails it holds (<see cref="SplitRequests"/>, also counted in <see cref="Running"/>).
 /// </summary>
 [GenerateSerializer, Immutable, Alias("blitz.InstanceStatus")]
 public sealed record InstanceStatus(
@@ -33,4 +34,6 @@ public sealed record InstanceStatus(
     [property: Id(19)] double PrefillSeconds = 0,
     [property: Id(20)] double RecentTtftMs = 0,
     [property: Id(21)] double RecentTbtMs = 0,
-    [property: Id(22)] long FetchedBytes = 0);
+    [property: Id(22)] long FetchedBytes = 0,
+    [property: Id(23)] string? LivePartner = null,
+    [property: Id(24)] int SplitRequests = 0);

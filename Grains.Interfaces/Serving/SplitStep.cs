@@ -28,4 +28,6 @@ public sealed record SplitStep
     [Id(8)] public ulong Seed { get; init; }
     /// <summary>Positions the request may reach (prompt + max tokens).</summary>
     [Id(9)] public int Positions { get; init; }
+    /// <summary>The LiveNew shard that sent it (its split requests end together when it leaves the pair); null: the partner paired now.</summary>
+    [Id(10)] public string? Partner { get; init; }
 }

@@ -31,5 +31,8 @@ internal sealed class InstanceCalls(IGrainFactory grains)
 
     public Task EndLive(InstanceLifecycle instance) => HostContext.On(instance.Host, async () => { await Shard(instance).EndLive(); return 0; });
 
+    public Task PartnerGone(InstanceLifecycle instance, string partner) =>
+        HostContext.On(instance.Host, async () => { await Shard(instance).PartnerGone(partner); return 0; });
+
     private ILayerShardGrain Shard(InstanceLifecycle instance) => grains.GetGrain<ILayerShardGrain>(instance.Shard);
 }

@@ -39,6 +39,10 @@ public sealed class InstanceServer : IAsyncDisposable
     private readonly List<SplitSequence> _splits = [];
     private readonly KvBlockAllocator? _sharedBlocks;
     private Func<Task<bool>>? _pull;
+    // LiveOld: the LiveNew partner paired now (its shard), and those that left their pair without finishing: their split
+    // requests were ended here, and a late step of theirs must not start one again without its earlier KV.
+    private string? _partner;
+    private readonly HashSet<string> _gone = new(StringComparer.Ordinal);
     // LiveOld: where waiting requests go (the partner's generate), and those relayed from there, by id.
     private Func<ServingRequest, CancellationToken, IAsyncEnumerable<ServedToken>>? _handOff;
     private readonly Dictionary<string, (RequestStream Stream, CancellationTokenSource Stop)> _relayed = new(StringComparer.Ordinal);
@@ -138,29 +142,59 @@ public sealed class InstanceServer : IAsyncDisposable
     }
 
     /// <summary>
-    /// LiveOld: how to ask the LiveNew partner for its earliest blocked request when this instance has room (true when one
-    /// was handed over: its first <see cref="RunSplitAsync"/> follows). Null stops pulling (the pair finished).
+    /// LiveOld: pairs with the LiveNew instance <paramref name="partner"/>, replacing any earlier pairing. <paramref name="pull"/>
+    /// asks it for its earliest blocked request when this instance has room (true when one was handed over: its first
+    /// <see cref="RunSplitAsync"/> follows); <paramref name="handOff"/>, when given, serves the waiting requests this instance
+    /// cannot seat soon (<see cref="LiveHandover.ToHandOver"/>) through the partner's generate, relaying their tokens to their
+    /// callers here. A call to the partner that fails ends the pair as <see cref="PartnerGone"/> does.
     /// </summary>
-    public void PullFrom(Func<Task<bool>>? pull)
+    /// <exception cref="ArgumentException"><paramref name="partner"/> is empty.</exception>
+    public void PairWith(string partner, Func<Task<bool>> pull, Func<ServingRequest, CancellationToken, IAsyncEnumerable<ServedToken>>? handOff)
     {
+        ArgumentException.ThrowIfNullOrEmpty(partner);
+        ArgumentNullException.ThrowIfNull(pull);
         lock (_gate)
         {
+            _partner = partner;
+            _gone.Remove(partner);
             _pull = pull;
+            _handOff = handOff;
             // An offer may arrive before the pairing: it stands until the partner sends another count.
-            if (pull is null) _offered = 0;
         }
         _wake.Writer.TryWrite(true);
     }
 
     /// <summary>
-    /// LiveOld: serve the waiting requests this instance cannot seat soon (<see cref="LiveHandover.ToHandOver"/>) through
-    /// <paramref name="partner"/> (the LiveNew partner's generate), relaying their tokens to their callers here. Null stops
-    /// handing over (the pair finished); requests already handed over finish there.
+    /// LiveOld: the pair finished (the partner holds every layer): stops pulling and handing over. Split requests still here
+    /// finish split, and requests handed over finish there.
     /// </summary>
-    public void HandOverTo(Func<ServingRequest, CancellationToken, IAsyncEnumerable<ServedToken>>? partner)
+    public void EndPair()
     {
-        lock (_gate) _handOff = partner;
+        lock (_gate) UnpairLocked();
         _wake.Writer.TryWrite(true);
+    }
+
+    /// <summary>
+    /// LiveOld: the partner <paramref name="partner"/> left the pair without finishing its load (failed, unloaded, its silo gone),
+    /// or a call to it failed. Stops pulling from it and handing requests to it when it is the partner now, and ends every split
+    /// request counted for it: their KV blocks are freed (once a step running now completes), a step waiting here fails with
+    /// <paramref name="reason"/>, and a later step of theirs is refused, so the partner, if it still runs, ends them as lost and
+    /// their callers resume them elsewhere. Returns how many split requests it ended.
+    /// </summary>
+    public int PartnerGone(string partner, Exception reason)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(partner);
+        ArgumentNullException.ThrowIfNull(reason);
+        int ended;
+        lock (_gate) ended = PartnerGoneLocked(partner, reason);
+        _wake.Writer.TryWrite(true);
+        return ended;
+    }
+
+    /// <summary>LiveOld: the LiveNew partner paired now (its shard); null when none.</summary>
+    public string? Partner
+    {
+        get { lock (_gate) return _partner; }
     }
 
     /// <summary>Whether waiting requests go to a live partner now (paired, and the partner has not failed under one).</summary>
@@ -212,9 +246,17 @@ public sealed class InstanceServer : IAsyncDisposable
             ObjectDisposedException.ThrowIf(_disposed, this);
             if (_fault is not null) throw new InvalidOperationException("the instance's serving loop has failed", _fault);
             var split = _splits.Find(x => x.Id == work.RequestId);
+            string? partner = work.Partner ?? _partner;
+            if (split is null && partner is not null && _gone.Contains(partner))
+                throw new InvalidOperationException($"request \"{work.RequestId}\": its live pair with {partner} has ended here");
+            if (split is null && work.Start != 0)
+            {
+                // Its KV for [j, L) here was freed (the pair ended under it): started again, it would run without the earlier positions.
+                throw new InvalidOperationException($"request \"{work.RequestId}\": position {work.Start} has no split here to continue; it was ended");
+            }
             if (split is null)
             {
-                split = new SplitSequence(work.RequestId, work.FirstLayer, work.Positions, new Sampler(work.Sampling));
+                split = new SplitSequence(work.RequestId, work.FirstLayer, work.Positions, new Sampler(work.Sampling), partner);
                 _splits.Add(split);
             }
             else if (split.FirstLayer != work.FirstLayer)
@@ -438,15 +480,21 @@ public sealed class InstanceServer : IAsyncDisposable
         if (!room) return;
         _pulling = true;
         _offered--;
+        string? partner = _partner;
         _ = Task.Run(async () =>
         {
             try
             {
                 await pull().ConfigureAwait(false);
             }
-            catch (Exception)
+            catch (Exception e)
             {
-                // The partner is gone or finished: the model grain ends the pair; nothing here is lost.
+                // The partner cannot be reached (its silo gone, the call timed out): its split requests here would wait for steps
+                // that never come, holding their KV blocks and counting as running, so the pair ends here now.
+                if (partner is not null)
+                {
+                    lock (_gate) PartnerGoneLocked(partner, e);
+                }
             }
             finally
             {
@@ -468,12 +516,15 @@ public sealed class InstanceServer : IAsyncDisposable
             var stop = new CancellationTokenSource();
             _relayed.Add(sequence.Id, (stream, stop));
             _handedOver++;
-            _ = Task.Run(() => RelayAsync(partner, stream, stop));
+            // Set with the hand-off (PairWith): the partner the request goes to.
+            string to = _partner!;
+            _ = Task.Run(() => RelayAsync(partner, to, stream, stop));
         }
     }
 
     // Streams a handed-over request's tokens from the partner to its caller here; ends the stream however the relay ends.
-    private async Task RelayAsync(Func<ServingRequest, CancellationToken, IAsyncEnumerable<ServedToken>> partner, RequestStream stream, CancellationTokenSource stop)
+    private async Task RelayAsync(Func<ServingRequest, CancellationToken, IAsyncEnumerable<ServedToken>> partner, string to, RequestStream stream,
+        CancellationTokenSource stop)
     {
         Exception? error = null;
         try
@@ -496,10 +547,10 @@ public sealed class InstanceServer : IAsyncDisposable
         {
             error = e;
             // The partner failed under the request (unloaded, its silo gone): nothing more goes there. Handed to it again, the
-            // resumed request would come back here and be lost again until its resumes ran out.
+            // resumed request would come back here and be lost again until its resumes ran out. Its split requests end too.
             lock (_gate)
             {
-                if (ReferenceEquals(_handOff, partner)) _handOff = null;
+                PartnerGoneLocked(to, e);
             }
         }
         finally
@@ -596,6 +647,31 @@ public sealed class InstanceServer : IAsyncDisposable
             result.TrySetResult(sampled[own + i]);
             if (split.EndRequested) EndSplitLocked(split, null);
         }
+    }
+
+    // Stops pulling and handing over; under the lock.
+    private void UnpairLocked()
+    {
+        _partner = null;
+        _pull = null;
+        _handOff = null;
+        _offered = 0;
+    }
+
+    // PartnerGone, under the lock.
+    private int PartnerGoneLocked(string partner, Exception reason)
+    {
+        _gone.Add(partner);
+        if (_partner == partner) UnpairLocked();
+        int ended = 0;
+        foreach (var split in _splits.Where(s => s.Partner == partner).ToList())
+        {
+            ended++;
+            // Its step on the device completes first (its token is the right one); then its blocks are freed.
+            if (split.InFlight) split.EndRequested = true;
+            else EndSplitLocked(split, new InvalidOperationException($"request \"{split.Id}\": its live pair with {partner} ended: {reason.Message}", reason));
+        }
+        return ended;
     }
 
     // Frees a split request's blocks and fails its waiting step (cancelled, or with the error); under the lock.

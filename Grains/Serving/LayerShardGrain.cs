@@ -262,8 +262,8 @@ internal sealed partial class LayerShardGrain(
             if (_phase != ShardPhase.Loaded || _instance is null)
                 throw new InvalidOperationException($"instance {Key} is {_phase}; only a loaded instance pairs as LiveOld");
             var partner = GrainFactory.GetGrain<ILayerShardGrain>(pairing.PartnerShard);
-            _instance.Server.PullFrom(() => HostContext.On(pairing.PartnerHost, () => partner.PullLive()));
-            _instance.Server.HandOverTo((request, ct) => PartnerRelay.Generate(partner, pairing.PartnerShard, pairing.PartnerHost, request, ct));
+            _instance.Server.PairWith(pairing.PartnerShard, () => HostContext.On(pairing.PartnerHost, () => partner.PullLive()),
+                (request, ct) => PartnerRelay.Generate(partner, pairing.PartnerShard, pairing.PartnerHost, request, ct));
             LogPaired(logger, Key, pairing.Role, pairing.PartnerShard);
             return;
         }
@@ -300,8 +300,16 @@ internal sealed partial class LayerShardGrain(
 
     public Task EndLive()
     {
-        _instance?.Server.PullFrom(null);
-        _instance?.Server.HandOverTo(null);
+        _instance?.Server.EndPair();
+        return Task.CompletedTask;
+    }
+
+    public Task PartnerGone(string partner)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(partner);
+        if (_instance is null) return Task.CompletedTask;
+        int ended = _instance.Server.PartnerGone(partner, new InstanceLostException(partner, "it left its live pair before its load completed"));
+        LogPartnerGone(logger, Key, partner, ended);
         return Task.CompletedTask;
     }
 
@@ -320,7 +328,7 @@ internal sealed partial class LayerShardGrain(
             throw new InvalidOperationException($"instance {Key} is {_phase}: it cannot run layers [{step.FirstLayer}, {_totalLayers}) of request {step.RequestId}");
         var hidden = await dataPlane.FetchActivationAsync(step.Activation, CancellationToken.None);
         var work = new SplitWork(step.RequestId, step.Start, step.Count, step.FirstLayer, hidden,
-            new SamplingOptions(step.Temperature, step.TopP, step.TopK, step.Seed), step.Positions);
+            new SamplingOptions(step.Temperature, step.TopP, step.TopK, step.Seed), step.Positions, step.Partner);
         return await instance.Server.RunSplitAsync(work);
     }
 
@@ -543,7 +551,7 @@ internal sealed partial class LayerShardGrain(
             stats?.TokensGenerated ?? 0, Rate(stats?.TokensGenerated ?? 0), _error,
             _load?.Seconds ?? 0, _load?.Describe(), _load?.LoadedBytes ?? 0,
             stats?.QueuedPrefillTokens ?? 0, stats?.RunningDecodeTokens ?? 0, stats?.PrefilledTokens ?? 0, stats?.PrefillSeconds ?? 0,
-            stats?.RecentTtftMs ?? 0, stats?.RecentTbtMs ?? 0, _load?.FetchedBytes ?? 0);
+            stats?.RecentTtftMs ?? 0, stats?.RecentTbtMs ?? 0, _load?.FetchedBytes ?? 0, _instance?.Server.Partner, _instance?.Server.SplitRequests ?? 0);
     }
 
     // Tokens/s between two status reads at least half a second apart.
@@ -598,6 +606,9 @@ internal sealed partial class LayerShardGrain(
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Instance {Shard} paired live as {Role} with {Partner}")]
     private static partial void LogPaired(ILogger logger, string shard, LiveRole role, string partner);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Instance {Shard}: its live partner {Partner} left the pair; {Ended} split request(s) ended here (they resume elsewhere)")]
+    private static partial void LogPartnerGone(ILogger logger, string shard, string partner, int ended);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Instance {Shard} is Warm")]
     private static partial void LogWarm(ILogger logger, string shard);

@@ -473,12 +473,11 @@ internal sealed partial class ModelGrain : Grain, IModelGrain, IStreamSubscripti
     {
         if (instance.State is InstanceState.Loading or InstanceState.LiveNew)
         {
-            if (instance.State == InstanceState.LiveNew) _instances.Unpair(instance.Index);
             Forget(instance);
             await UnloadQuietly(instance);
             return;
         }
-        if (instance.State == InstanceState.LiveOld && instance.Partner is { } partner) _instances.Unpair(partner);
+        LeavePair(instance);
         if (_instances.Drain(instance.Index).Applied)
         {
             _warmAfterDrain[instance.Index] = keepWarm;
@@ -624,18 +623,15 @@ internal sealed partial class ModelGrain : Grain, IModelGrain, IStreamSubscripti
 
     private void Failed(InstanceLifecycle instance, string reason)
     {
-        bool liveNew = instance.State == InstanceState.LiveNew;
+        LeavePair(instance);
         _router.DropInstance(instance.Index);
-        // A failing LiveNew leaves its partner Serving: that shard stops pulling from it, handing requests to it and counting
-        // its offers. Not awaited: the partner's silo may be the one that died, and a call there can take its whole timeout.
-        if (_instances.Fail(instance.Index, reason) is { Applied: true, Partner: { } old } && liveNew) _ = EndLive(_instances.Find(old));
+        _instances.Fail(instance.Index, reason);
     }
 
-    /// <summary>The instance is gone (unloaded, evicted, replaced): out of the state machine and the router.</summary>
+    /// <summary>The instance is gone (unloaded, evicted, replaced, its host lost): out of the state machine and the router.</summary>
     private void Forget(InstanceLifecycle instance)
     {
-        if (instance.State == InstanceState.LiveNew) _instances.Unpair(instance.Index);
-        else if (instance.State == InstanceState.LiveOld && instance.Partner is { } partner) _instances.Unpair(partner);
+        LeavePair(instance);
         _router.DropInstance(instance.Index);
         _lost.Remove(instance.Index);
         _warmAfterDrain.Remove(instance.Index);

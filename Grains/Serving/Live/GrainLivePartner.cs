@@ -29,7 +29,7 @@ internal sealed partial class GrainLivePartner(IGrainFactory grains, HostDataPla
             {
                 RequestId = work.RequestId, Start = work.Start, Count = work.Count, FirstLayer = work.FirstLayer, Activation = activation,
                 Temperature = work.Sampling.Temperature, TopP = work.Sampling.TopP, TopK = work.Sampling.TopK, Seed = work.Sampling.Seed,
-                Positions = work.Positions,
+                Positions = work.Positions, Partner = shard,
             };
             return await HostContext.On(pairing.PartnerHost, () => Partner.RunSplit(step)).WaitAsync(cancellationToken).ConfigureAwait(false);
         }

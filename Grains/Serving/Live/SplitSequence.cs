@@ -4,10 +4,12 @@ using BlitzScale.Scaling.Serving;
 namespace BlitzScale.Grains.Serving.Live;
 
 // A split request as the instance running its tail sees it: its KV blocks for layers [FirstLayer, L), its sampler, and the
-// step waiting to run. Only InstanceServer touches it, under its lock (the sampler on the device thread).
-internal sealed class SplitSequence(string id, int firstLayer, int positions, Sampler sampler)
+// step waiting to run, and the partner (its shard) that sent it. Only InstanceServer touches it, under its lock (the sampler on
+// the device thread).
+internal sealed class SplitSequence(string id, int firstLayer, int positions, Sampler sampler, string? partner)
 {
     public string Id { get; } = id;
+    public string? Partner { get; } = partner;
     public int FirstLayer { get; } = firstLayer;
     public int Positions { get; } = positions;
     public Sampler Sampler { get; } = sampler;

@@ -15,4 +15,6 @@ namespace BlitzScale.Grains.Serving.Live;
 /// <param name="Hidden">Count rows of hidden states.</param>
 /// <param name="Sampling">How the request samples (its sampler lives where the head runs).</param>
 /// <param name="Positions">Positions the request may reach (prompt + max tokens): the KV blocks reserved for it here.</param>
-public sealed record SplitWork(string RequestId, int Start, int Count, int FirstLayer, HiddenStates Hidden, SamplingOptions Sampling, int Positions);
+/// <param name="Partner">The LiveNew partner (its shard) that sent it; null: the one paired now.</param>
+public sealed record SplitWork(string RequestId, int Start, int Count, int FirstLayer, HiddenStates Hidden, SamplingOptions Sampling, int Positions,
+    string? Partner = null);

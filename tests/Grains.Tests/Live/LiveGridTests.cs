@@ -82,11 +82,67 @@ public sealed class LiveGridTests(SlowReceiveFixture grid) : IClassFixture<SlowR
         await model.Undeploy();
     }
 
-    private async Task<(Streamed, double, GoldenCase)> Run(GoldenCase golden, Stopwatch clock)
+    /// <summary>
+    /// Issue 14/11: a LiveNew scaled away while it loads leaves the pair, and its LiveOld is told: it stops pulling from it and
+    /// handing requests to it, holds no split request for it, every request ends with the reference's tokens, and undeploy
+    /// does not wait for the drain time (60 s here).
+    /// </summary>
+    [Fact]
+    public async Task A_live_new_instance_scaled_away_while_paired_ends_its_partners_pairing_and_undeploy_does_not_wait()
+    {
+        const string name = "live-drop";
+        var goldens = GoldenCase.Load(Path.Combine(RepositoryPaths.ShippedStories260K, "goldens.jsonl"));
+        var model = grid.Model(name);
+        await model.Deploy(new DeployRequest
+        {
+            ModelDirectory = RepositoryPaths.ShippedStories260K, Instances = 1, Gpus = [$"{GridFixture.HostA}/gpu1"], KvBlocks = 128, Policy = LoadPolicy.Blitz,
+            DrainSeconds = 60,
+        });
+        await WaitUntil(async () => (await model.GetStatus()).Instances.All(i => i.State == InstanceState.Serving), "the first instance never served");
+        var clock = Stopwatch.StartNew();
+        var requests = new List<Task<(Streamed Result, double FirstMs, GoldenCase Golden)>>();
+        void TopUp()
+        {
+            while (requests.Count(r => !r.IsCompleted) < 6 && requests.Count < 1000) requests.Add(Run(goldens[requests.Count % goldens.Count], clock, name));
+        }
+        TopUp();
+        await WaitUntil(async () => (await model.GetStatus()).Instances.Sum(i => i.Running) > 0, "the first requests never ran");
+        var scaled = await model.Scale(new ScaleRequest { Instances = 2, Gpus = [$"{GridFixture.HostB}/gpu1"] });
+        string fresh = scaled.Instances.Single(i => i.Gpu.StartsWith(GridFixture.HostB, StringComparison.Ordinal)).Shard;
+        string old = scaled.Instances.Single(i => i.Gpu.StartsWith(GridFixture.HostA, StringComparison.Ordinal)).Shard;
+
+        // Paired: the LiveOld's shard pulls from the new instance.
+        await WaitUntil(async () =>
+        {
+            TopUp();
+            var status = await model.GetStatus();
+            return status.Instances.Any(i => i.Shard == fresh && i.State == InstanceState.LiveNew) && status.Instances.Single(i => i.Shard == old).LivePartner == fresh;
+        }, $"{fresh} never paired live with {old}");
+
+        var down = await model.Scale(new ScaleRequest { Instances = 1 });
+        // Dropped at once, still loading (a loaded one would have drained): it left the pair, not finished it.
+        Assert.DoesNotContain(down.Instances, i => i.Shard == fresh);
+        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(10);
+        InstanceStatus partner;
+        while ((partner = (await model.GetStatus()).Instances.Single(i => i.Shard == old)) is { LivePartner: not null } or { SplitRequests: > 0 })
+        {
+            Assert.True(DateTime.UtcNow < deadline, $"{old} still pairs with {partner.LivePartner} ({partner.SplitRequests} split request(s)) 10 s after {fresh} was dropped");
+            await Task.Delay(20);
+        }
+
+        var results = await Task.WhenAll(requests).WaitAsync(TimeSpan.FromSeconds(60));
+        foreach (var (result, _, golden) in results)
+            Assert.True(result.AllIds.SequenceEqual(golden.Ids), $"\"{golden.Prompt}\" on {result.Instance}: expected [{string.Join(", ", golden.Ids)}], got [{string.Join(", ", result.AllIds)}]");
+        var undeploy = Stopwatch.StartNew();
+        await model.Undeploy();
+        Assert.True(undeploy.Elapsed < TimeSpan.FromSeconds(15), $"undeploy took {undeploy.Elapsed.TotalSeconds:F1} s (drain time 60 s)");
+    }
+
+    private async Task<(Streamed, double, GoldenCase)> Run(GoldenCase golden, Stopwatch clock, string model = "live-grid")
     {
         var request = new GenerateRequest { PromptIds = [.. golden.PromptIds], MaxTokens = golden.Steps + 1 - golden.PromptIds.Length, StopAtEos = false };
         double first = -1;
-        var updates = grid.Client.GenerateAsync("live-grid", request);
+        var updates = grid.Client.GenerateAsync(model, request);
         async IAsyncEnumerable<GenerationUpdate> Timed()
         {
             await foreach (var update in updates)

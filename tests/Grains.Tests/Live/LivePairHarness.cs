@@ -36,8 +36,11 @@ internal sealed class LivePairHarness : IAsyncDisposable, ILivePartner
         int layers = model.Image.Layout.Config.NumLayers;
         New = new LiveServer(_newEngine, policy, _newDevice, model.Directory.Generation.EosTokenId, NewBlocks, options ?? new ZigZagOptions(),
             TimeProvider.System, this, () => Image.IsComplete ? layers : Math.Min(Image.LoadedLayerPrefix, layers - 1));
-        Old.PullFrom(() => Task.FromResult(New.HandOver()));
+        Old.PairWith(PartnerShard, () => Task.FromResult(New.HandOver()), handOff: null);
     }
+
+    /// <summary>The LiveNew side's name at LiveOld.</summary>
+    public const string PartnerShard = "live-new";
 
     public BatchPolicy Policy { get; }
     public InstanceServer Old { get; }
@@ -94,10 +97,13 @@ internal sealed class LivePairHarness : IAsyncDisposable, ILivePartner
         return Old.RunSplitAsync(work with { Hidden = hidden }).WaitAsync(cancellationToken);
     }
 
+    /// <summary>LiveNew's silo died: LiveOld is never told that a request ended.</summary>
+    public bool Silent { get; set; }
+
     public Task EndSplitAsync(string requestId)
     {
         Ended.Enqueue(requestId);
-        Old.EndSplit(requestId);
+        if (!Silent) Old.EndSplit(requestId);
         return Task.CompletedTask;
     }
 

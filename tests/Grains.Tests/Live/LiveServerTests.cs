@@ -5,6 +5,7 @@ using BlitzScale.Native.Engine;
 using BlitzScale.Native.Sampling;
 using BlitzScale.Scaling.Serving;
 using BlitzScale.Tests.Shared;
+using Xunit.Abstractions;
 
 namespace BlitzScale.Grains.Tests.Live;
 
@@ -12,7 +13,7 @@ namespace BlitzScale.Grains.Tests.Live;
 /// Live scaling is token-exact: stories260K's reference generations served by a LiveNew instance whose layers land one by one,
 /// split with a LiveOld partner at every layer, before and after the load completes, equal the goldens token for token.
 /// </summary>
-public sealed class LiveServerTests : IDisposable
+public sealed class LiveServerTests(ITestOutputHelper output) : IDisposable
 {
     private static readonly BatchPolicy Policy = new() { MaxBatchTokens = 64, MaxRunningSequences = 8, KvBlocks = 96 };
     private readonly LocalModel _model = LocalModel.Open(RepositoryPaths.ShippedStories260K);
@@ -115,11 +116,67 @@ public sealed class LiveServerTests : IDisposable
     }
 
     [Fact]
+    public async Task A_partner_that_leaves_without_telling_has_its_split_requests_ended_on_the_live_old_side()
+    {
+        await using var pair = new LivePairHarness(_model, Policy);
+        pair.LandLayers(2);
+        // LiveNew's silo dies: it never says that its requests ended (bench chaos: a LiveOld still counted them 30 s later).
+        pair.Silent = true;
+        var request = new ServingRequest("stranded", [.. _goldens[1].PromptIds], 200, SamplingOptions.Greedy, StopAtEos: false);
+        var tokens = pair.New.GenerateAsync(request).GetAsyncEnumerator();
+        var delivered = new List<int>();
+        for (int i = 0; i < 3; i++)
+        {
+            Assert.True(await tokens.MoveNextAsync());
+            delivered.Add(tokens.Current.TokenId);
+        }
+        Assert.Equal((1, LivePairHarness.PartnerShard), (pair.Old.SplitRequests, pair.Old.Partner));
+        Assert.True(pair.Old.Stats.Running == 1 && pair.Old.Stats.KvBlocksUsed > 0, "the split request should run and hold blocks on LiveOld");
+
+        int ended = pair.Old.PartnerGone(LivePairHarness.PartnerShard, new InvalidOperationException("its silo died"));
+
+        Assert.Equal(1, ended);
+        Assert.Null(pair.Old.Partner);
+        await AssertOldFreed(pair);
+        // Were LiveNew still running, its next step is refused (the KV of the earlier positions is gone here): the request is
+        // lost, as for a dead partner, and its caller resumes it; every token it gave is the reference's.
+        var lost = await Assert.ThrowsAsync<LivePartnerLostException>(async () =>
+        {
+            while (await tokens.MoveNextAsync()) delivered.Add(tokens.Current.TokenId);
+        });
+        await tokens.DisposeAsync();
+        output.WriteLine(lost.Message);
+        Assert.Equal(_goldens[1].Ids.Skip(_goldens[1].PromptIds.Length).Take(delivered.Count), delivered);
+        Assert.Equal(0, pair.Old.SplitRequests);
+    }
+
+    [Fact]
+    public async Task A_pull_that_fails_ends_the_pair_and_the_split_requests_of_that_partner()
+    {
+        await using var pair = new LivePairHarness(_model, Policy);
+        pair.LandLayers(2);
+        pair.Silent = true;
+        var request = new ServingRequest("pulled", [.. _goldens[0].PromptIds], 200, SamplingOptions.Greedy, StopAtEos: false);
+        var tokens = pair.New.GenerateAsync(request).GetAsyncEnumerator();
+        for (int i = 0; i < 2; i++) Assert.True(await tokens.MoveNextAsync());
+        Assert.Equal(1, pair.Old.SplitRequests);
+
+        // The partner's silo is gone: the next pull fails as a call to a dead silo's grain does.
+        pair.Old.PairWith(LivePairHarness.PartnerShard, () => Task.FromException<bool>(new TimeoutException("no answer")), handOff: null);
+        pair.Old.Offered(1);
+
+        await AssertOldFreed(pair);
+        Assert.Null(pair.Old.Partner);
+        await Assert.ThrowsAsync<LivePartnerLostException>(async () => { while (await tokens.MoveNextAsync()) { } });
+        await tokens.DisposeAsync();
+    }
+
+    [Fact]
     public async Task A_request_that_reaches_the_last_layer_before_it_is_pulled_finishes_here_alone()
     {
         // No partner pulls: the requests wait for layers, and the complete image lets them run to the head here.
         await using var pair = new LivePairHarness(_model, Policy);
-        pair.Old.PullFrom(null);
+        pair.Old.EndPair();
         pair.LandLayers(3);
         var served = Task.WhenAll(_goldens.Select((c, i) => ServingModelFixture.Collect(pair.New.GenerateAsync(Request($"g{i}", c)))));
         pair.FinishLoading();
@@ -169,6 +226,14 @@ public sealed class LiveServerTests : IDisposable
         }
         Assert.NotNull(finish);
         return ([.. ids], finish.Value);
+    }
+
+    // LiveOld holds no split request and no KV block (its step in flight, if any, completes first): bounded.
+    private static async Task AssertOldFreed(LivePairHarness pair)
+    {
+        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(10);
+        while ((pair.Old.SplitRequests > 0 || pair.Old.Stats.KvBlocksUsed > 0) && DateTime.UtcNow < deadline) await Task.Delay(5);
+        Assert.Equal((0, 0, 0), (pair.Old.SplitRequests, pair.Old.Stats.Running, pair.Old.Stats.KvBlocksUsed));
     }
 
     // Ending a split request frees the partner's blocks when its step in flight (if any) completes: wait for that, bounded.

@@ -21,6 +21,11 @@ public sealed class InstanceServerHandoverTests(ServingModelFixture models) : IC
         foreach (var engine in _engines) engine.Dispose();
     }
 
+    private const string PartnerShard = "partner/0/0";
+
+    // The partner in these tests never has a request to be pulled: only the handover runs.
+    private static Task<bool> NoPull() => Task.FromResult(false);
+
     private static int[] Prompt(int i) => [1, .. Enumerable.Range(0, 3 + i * 5 % 11).Select(j => 7 + (i * 37 + j * 13) % 500)];
 
     // One seat: one request runs, the rest wait.
@@ -54,7 +59,7 @@ public sealed class InstanceServerHandoverTests(ServingModelFixture models) : IC
         await using var old = Server(oldDevice);
         await using var partner = Server(newDevice, seats: 8);
         var served = new List<string>();
-        old.HandOverTo((request, ct) =>
+        old.PairWith(PartnerShard, NoPull, (request, ct) =>
         {
             lock (served) served.Add(request.Id);
             return partner.GenerateAsync(request, ct);
@@ -91,7 +96,7 @@ public sealed class InstanceServerHandoverTests(ServingModelFixture models) : IC
             started[id] = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
             ended[id] = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
         }
-        old.HandOverTo((request, ct) => Hanging(request, started[request.Id], ended[request.Id], ct));
+        old.PairWith(PartnerShard, NoPull, (request, ct) => Hanging(request, started[request.Id], ended[request.Id], ct));
 
         var gate = Block(device);
         using var cancel = new CancellationTokenSource();
@@ -123,7 +128,7 @@ public sealed class InstanceServerHandoverTests(ServingModelFixture models) : IC
         var old = Server(device);
         Assert.False(old.HandsOver);
         int asked = 0;
-        old.HandOverTo((request, ct) =>
+        old.PairWith(PartnerShard, NoPull, (request, ct) =>
         {
             Interlocked.Increment(ref asked);
             return Failing(ct);
