@@ -59,6 +59,13 @@ public interface ILayerShardGrain : IGrainWithStringKey
     [Alias("PairLive")]
     Task PairLive(LivePairing pairing);
 
+    /// <summary>
+    /// LiveOld: the pair finished because the partner holds every layer; before it stops pulling and handing over, it hands the
+    /// partner part of its backlog, given the requests open on each (the model grain's router counts).
+    /// </summary>
+    [Alias("FinishLive")]
+    Task FinishLive(int openHere, int openOnPartner);
+
     /// <summary>LiveOld: the pair has finished (the partner holds every layer); stop pulling. Split requests still here finish.</summary>
     [Alias("EndLive")]
     Task EndLive();

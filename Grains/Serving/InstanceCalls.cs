@@ -31,6 +31,9 @@ internal sealed class InstanceCalls(IGrainFactory grains)
 
     public Task EndLive(InstanceLifecycle instance) => HostContext.On(instance.Host, async () => { await Shard(instance).EndLive(); return 0; });
 
+    public Task FinishLive(InstanceLifecycle old, int openHere, int openOnPartner) =>
+        HostContext.On(old.Host, async () => { await Shard(old).FinishLive(openHere, openOnPartner); return 0; });
+
     public Task PartnerGone(InstanceLifecycle instance, string partner) =>
         HostContext.On(instance.Host, async () => { await Shard(instance).PartnerGone(partner); return 0; });
 

@@ -175,6 +175,22 @@ public sealed class InstanceServer : IAsyncDisposable
     }
 
     /// <summary>
+    /// LiveOld: the pair finished because the partner loaded every layer. Before it stops, it hands the partner the share of its
+    /// backlog that would wait longer here than there (<see cref="LiveHandover.AtPairEnd"/>, from the requests open on each,
+    /// as the model grain's router counts them); then as <see cref="EndPair()"/>.
+    /// </summary>
+    public void EndPair(int openHere, int openOnPartner)
+    {
+        lock (_gate)
+        {
+            if (_handOff is { } partner && !_disposed)
+                HandOverLocked(partner, LiveHandover.AtPairEnd(_batcher.Waiting, _batcher.Running, openHere, openOnPartner));
+            UnpairLocked();
+        }
+        _wake.Writer.TryWrite(true);
+    }
+
+    /// <summary>
     /// LiveOld: the partner <paramref name="partner"/> left the pair without finishing its load (failed, unloaded, its silo gone),
     /// or a call to it failed. Stops pulling from it and handing requests to it when it is the partner now, and ends every split
     /// request counted for it: their KV blocks are freed (once a step running now completes), a step waiting here fails with
@@ -508,7 +524,12 @@ public sealed class InstanceServer : IAsyncDisposable
     private void HandOverWaiting()
     {
         if (_handOff is not { } partner || _disposed) return;
-        int count = LiveHandover.ToHandOver(_batcher.Waiting, _batcher.Running, _relayed.Count);
+        HandOverLocked(partner, LiveHandover.ToHandOver(_batcher.Waiting, _batcher.Running, _relayed.Count));
+    }
+
+    // Hands the newest count waiting requests to the partner and relays their tokens; under the lock.
+    private void HandOverLocked(Func<ServingRequest, CancellationToken, IAsyncEnumerable<ServedToken>> partner, int count)
+    {
         if (count == 0) return;
         foreach (var sequence in _batcher.TakeWaiting(count))
         {

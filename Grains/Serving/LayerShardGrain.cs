@@ -304,6 +304,12 @@ internal sealed partial class LayerShardGrain(
         return Task.CompletedTask;
     }
 
+    public Task FinishLive(int openHere, int openOnPartner)
+    {
+        _instance?.Server.EndPair(openHere, openOnPartner);
+        return Task.CompletedTask;
+    }
+
     public Task PartnerGone(string partner)
     {
         ArgumentException.ThrowIfNullOrEmpty(partner);

@@ -286,7 +286,7 @@ internal sealed partial class ModelGrain : Grain, IModelGrain, IStreamSubscripti
                 await PairLive(instance);
                 break;
             case ModelEventKind.Serving:
-                await EndLive(Loaded(instance));
+                await FinishLoad(instance);
                 break;
             case ModelEventKind.Failed:
                 Failed(instance, item.Detail ?? "failed");
@@ -527,7 +527,7 @@ internal sealed partial class ModelGrain : Grain, IModelGrain, IStreamSubscripti
                 if (report.LoadedLayers > instance.LoadedLayers) _instances.LayersLanded(instance.Index, report.LoadedLayers);
                 // Every layer may have been reported landed before the shard's Serving event arrives: its report says it serves.
                 if (report.State == Interfaces.Serving.InstanceState.Serving && instance.State is InstanceState.Loading or InstanceState.LiveNew)
-                    await EndLive(Loaded(instance));
+                    await FinishLoad(instance);
             }
         }
         Changed();
@@ -602,6 +602,23 @@ internal sealed partial class ModelGrain : Grain, IModelGrain, IStreamSubscripti
         finally
         {
             _pairingLive = false;
+        }
+    }
+
+    /// <summary>
+    /// Every layer of <paramref name="instance"/> landed. A LiveNew's pair ends here: its LiveOld hands it part of the backlog
+    /// built while it loaded (<see cref="LiveHandover.AtPairEnd"/>, from the router's open requests on each) and stops.
+    /// </summary>
+    private async Task FinishLoad(InstanceLifecycle instance)
+    {
+        if (Loaded(instance) is not { } old) return;
+        try
+        {
+            await Calls.FinishLive(old, _router.OpenRequests(old.Index), _router.OpenRequests(instance.Index));
+        }
+        catch (Exception e)
+        {
+            LogEndLiveFailed(_logger, old.Shard, e.Message);
         }
     }
 

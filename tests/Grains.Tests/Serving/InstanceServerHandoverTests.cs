@@ -84,6 +84,41 @@ public sealed class InstanceServerHandoverTests(ServingModelFixture models) : IC
     }
 
     [Fact]
+    public async Task When_the_partner_has_loaded_LiveOld_hands_it_half_the_difference_in_open_requests_and_then_no_more()
+    {
+        var requests = Enumerable.Range(0, 8)
+            .Select(i => new ServingRequest($"r{i}", Prompt(i), 4 + i % 3, SamplingOptions.Greedy, StopAtEos: false))
+            .ToArray();
+        var alone = requests
+            .Select(r => new Generator(models.Model.Engine, models.EosId).Generate(r.PromptIds, new GenerationOptions(r.MaxTokens, r.Sampling, StopAtEos: false)).OutputIds)
+            .ToArray();
+
+        using var oldDevice = new DeviceExecutor("pair-end-old");
+        using var newDevice = new DeviceExecutor("pair-end-new");
+        await using var old = Server(oldDevice);
+        await using var partner = Server(newDevice, seats: 8);
+        old.PairWith(PartnerShard, NoPull, (request, ct) => partner.GenerateAsync(request, ct));
+
+        var gate = Block(oldDevice);
+        var streams = requests.Select(r => ServingModelFixture.Collect(old.GenerateAsync(r))).ToArray();
+        // While paired, at most as many as it runs (one) went. Eight open here, none on the partner: the pair's end hands over
+        // min(8 / 2, the waiting beyond the one seat) = 4 of the 6 or 7 still waiting.
+        old.EndPair(openHere: 8, openOnPartner: 0);
+        long handed = old.HandedOver;
+        Assert.InRange(handed, 4, 5);
+        Assert.Null(old.Partner);
+        gate.SetResult();
+        var results = await Task.WhenAll(streams);
+
+        // Unpaired, it hands over nothing more although requests still wait behind its one seat.
+        Assert.Equal(handed, old.HandedOver);
+        for (int i = 0; i < requests.Length; i++)
+            Assert.True(alone[i].SequenceEqual(results[i].Ids), $"request {i}: alone [{string.Join(", ", alone[i])}], served [{string.Join(", ", results[i].Ids)}]");
+        Assert.Equal((0, 0, 0), (old.Stats.Waiting, old.Stats.Running, old.Stats.KvBlocksUsed));
+        Assert.Equal((0, 0, 0), (partner.Stats.Waiting, partner.Stats.Running, partner.Stats.KvBlocksUsed));
+    }
+
+    [Fact]
     public async Task Cancelling_a_relayed_request_cancels_it_at_the_partner_and_disposing_fails_the_rest_so_they_resume()
     {
         using var device = new DeviceExecutor("handover-cancel");
