@@ -155,7 +155,10 @@ internal sealed partial class LayerShardGrain(
         // Peers reading the failed load's sink are cut first: the new sink takes its place under the same id.
         await dataPlane.RetireAsync(Key);
         string modelName = ModelName;
-        var load = new ShardLoad(Key, ImageFill.Missing(feeds, failed.Image), failed.Image, failed.TotalBytes, (feed, bytes) => metrics.Grid.Landed(modelName, feed, bytes));
+        // What landed and verified is kept, to the chunk: whole blobs and the verified start of a blob the lost source was sending.
+        var kept = failed.Sink.LandedPrefixes();
+        var load = new ShardLoad(Key, ImageFill.Missing(feeds, failed.Image, kept), failed.Image, failed.TotalBytes,
+            (feed, bytes) => metrics.Grid.Landed(modelName, feed, bytes), kept);
         _load = load;
         _phase = ShardPhase.Loading;
         _error = null;

@@ -15,7 +15,7 @@ public sealed class TransferModelTests
         long blob1 = layout.Blobs[1].ByteLength;
         int chunks1 = (int)((blob1 + chunk - 1) / chunk);
 
-        Assert.Equal(chunks1, plan.ChunksOf(1));
+        Assert.Equal(chunks1, plan.EndOf(1));
         Assert.Equal(layout.Blobs[1].ByteLength + layout.Blobs[2].ByteLength, plan.Bytes);
         Assert.Equal(new ChunkRef(1, chunks1 - 1, (long)(chunks1 - 1) * chunk, (int)(blob1 - (long)(chunks1 - 1) * chunk)), plan.Get(1, chunks1 - 1));
         Assert.Equal(chunks1, plan.IndexOf(plan.Get(2, 0)));
