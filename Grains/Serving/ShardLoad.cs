@@ -46,7 +46,10 @@ internal sealed class ShardLoad(
         }
     }
 
-    /// <summary>Bytes this load brought, counted as each blob completes (the image may have held blobs or parts of them before it began).</summary>
+    /// <summary>
+    /// Bytes this load brought: while it runs, counted as each blob completes; once it is done, the bytes its feeds moved
+    /// (the image may have held blobs or parts of them before it began; none of those is counted unless fetched again).
+    /// </summary>
     public long FetchedBytes => Interlocked.Read(ref _fetched);
 
     /// <summary>Bytes the image held when this load began: whole blobs and the verified prefixes of others.</summary>
@@ -72,7 +75,8 @@ internal sealed class ShardLoad(
     {
         try
         {
-            await ImageFill.RunAsync(Feeds, Sink, files, dataPlane, storageMBps, Landed, _cancel.Token).ConfigureAwait(false);
+            long moved = await ImageFill.RunAsync(Feeds, Sink, files, dataPlane, storageMBps, Landed, _cancel.Token).ConfigureAwait(false);
+            Interlocked.Exchange(ref _fetched, moved);
             Volatile.Write(ref _seconds, _clock.Elapsed.TotalSeconds);
         }
         finally
