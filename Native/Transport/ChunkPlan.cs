@@ -23,7 +23,8 @@ internal sealed class ChunkPlan
         EndBlob = endBlob;
         ChunkBytes = chunkBytes;
         int chunksOfFirst = ChunksIn(layout.Blobs[firstBlob].ByteLength, chunkBytes);
-        if (firstChunk < 0 || firstChunk >= chunksOfFirst)
+        // 0 is always allowed: a plan of a blob of no bytes has no chunks at all.
+        if (firstChunk < 0 || firstChunk > 0 && firstChunk >= chunksOfFirst)
         {
             throw new ArgumentOutOfRangeException(nameof(firstChunk),
                 $"chunk {firstChunk} is not a chunk of blob {firstBlob} ({chunksOfFirst} chunks of {chunkBytes} bytes)");

@@ -35,7 +35,7 @@ internal static class RangeRequest
         if (range.C is < TransferRequest.MinChunkBytes or > TransferRequest.MaxChunkBytes)
             return $"chunk size {range.C} is outside {TransferRequest.MinChunkBytes}..{TransferRequest.MaxChunkBytes}";
         int chunks = ChunkPlan.ChunksIn(layout.Blobs[range.Blob].ByteLength, range.C);
-        if (firstChunk < 0 || firstChunk >= chunks)
+        if (firstChunk < 0 || firstChunk > 0 && firstChunk >= chunks)
             return $"chunk {firstChunk} is not a chunk of blob {range.Blob} of model \"{modelId}\" ({chunks} chunks of {range.C} bytes)";
         return null;
     }

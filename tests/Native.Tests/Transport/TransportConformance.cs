@@ -174,12 +174,12 @@ public abstract class TransportConformance<THarness> : IDisposable
         Assert.False(upstream.ChunkLanded(partial, 0, keptChunks * SmallChunk));
         using var target = ParameterImage.Allocate(layout);
         var first = new ImageSink(target);
-        var log = new BlobReadyLog();
         await using (var dying = Harness.Serve(upstream))
         {
-            var transfer = Harness.Client().TransferAsync(dying.Address, Whole(layout), first, log);
-            if (partial > 0) await log.WhenReady(partial - 1).WaitAsync(Bound);
-            // Its own source is lost: it tells the client, after every chunk it had sent.
+            var transfer = Harness.Client().TransferAsync(dying.Address, Whole(layout), first);
+            // Once the target has landed all the first source can send (a read of its sink returns when the bytes have
+            // landed), that source's own source is lost: it tells the client, which keeps what landed and verified.
+            await first.ReadAsync(partial, 0, keptChunks * SmallChunk).AsTask().WaitAsync(Bound);
             upstream.TransferFailed(0, blobs, new SourceLostException("upstream", Model, partial, blobs, "test"));
             await Assert.ThrowsAsync<SourceLostException>(() => transfer.WaitAsync(Bound));
         }
