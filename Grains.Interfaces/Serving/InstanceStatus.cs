@@ -3,7 +3,9 @@ namespace BlitzScale.Grains.Interfaces.Serving;
 /// <summary>
 /// One instance of a model as its shard reports it. <see cref="LoadSeconds"/> runs from the start of its transfers (once
 /// every node of its plan has registered, and any host copy made for it starts reading the files) to the last parameter
-/// byte landing; <see cref="LoadedFrom"/> describes its feeds; <see cref="LoadedBytes"/> counts the bytes landed.
+/// byte landing; <see cref="LoadedFrom"/> describes its feeds; <see cref="LoadedBytes"/> counts the bytes landed, <see cref="FetchedBytes"/>
+/// those its current load brought and <see cref="KeptBytes"/> those the image held when that load began (a load planned
+/// again after a lost source keeps what landed and verified, to the chunk).
 /// The autoscaler's signals: <see cref="QueuedPrefillTokens"/> (prompt tokens not yet prefilled), <see cref="RunningDecodeTokens"/>
 /// (tokens of requests past their prefill), <see cref="PrefilledTokens"/> and <see cref="PrefillSeconds"/> (cumulative prompt
 /// tokens and the step time they took, its measured prefill capacity), <see cref="RecentTtftMs"/> and <see cref="RecentTbtMs"/>
@@ -36,4 +38,5 @@ public sealed record InstanceStatus(
     [property: Id(21)] double RecentTbtMs = 0,
     [property: Id(22)] long FetchedBytes = 0,
     [property: Id(23)] string? LivePartner = null,
-    [property: Id(24)] int SplitRequests = 0);
+    [property: Id(24)] int SplitRequests = 0,
+    [property: Id(25)] long KeptBytes = 0);

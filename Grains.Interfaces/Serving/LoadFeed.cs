@@ -13,7 +13,10 @@ public enum FeedKind
     Rdma,
 }
 
-/// <summary>One part of a shard's parameters and where to fetch it: blobs <c>[FirstBlob, EndBlob)</c>.</summary>
+/// <summary>
+/// One part of a shard's parameters and where to fetch it: blobs <c>[FirstBlob, EndBlob)</c>, the first from byte
+/// <c>FirstBlobOffset</c> on (a refeed of a blob whose start had landed and verified before its source was lost).
+/// </summary>
 /// <param name="Kind">How the source is reached.</param>
 /// <param name="From">The source as the planner named it (a GPU key, <c>"{host}/memory"</c> or <c>"storage"</c>).</param>
 /// <param name="Peer">The source's data-plane address (network: <c>host:port</c>; same host: the registered name); empty for storage.</param>
@@ -22,6 +25,10 @@ public enum FeedKind
 /// <param name="EndBlob">One past its last blob.</param>
 /// <param name="Link">The link type the planner assigned (NvLink, Pcie, Network, HostToDevice, Storage).</param>
 /// <param name="Transport">Why this transport was chosen (e.g. "RDMA unavailable on this node: …; using TCP").</param>
+/// <param name="FirstBlobOffset">
+/// Bytes at the start of <c>FirstBlob</c> the receiver holds already; the feed starts at the chunk that holds this byte
+/// (the data plane's chunks, so up to one chunk less may be skipped), or here for storage.
+/// </param>
 [GenerateSerializer, Immutable, Alias("blitz.LoadFeed")]
 public sealed record LoadFeed(
     [property: Id(0)] FeedKind Kind,
@@ -31,4 +38,5 @@ public sealed record LoadFeed(
     [property: Id(4)] int FirstBlob,
     [property: Id(5)] int EndBlob,
     [property: Id(6)] string Link,
-    [property: Id(7)] string? Transport = null);
+    [property: Id(7)] string? Transport = null,
+    [property: Id(8)] long FirstBlobOffset = 0);

@@ -90,7 +90,8 @@ internal sealed partial class HostDataPlane : IAsyncDisposable
     /// <summary>Fetches one feed's blobs into <paramref name="target"/>, reporting each blob as it lands.</summary>
     public async Task<TransferResult> FetchAsync(LoadFeed feed, IBlobSink target, IProgress<int>? blobReady, CancellationToken cancellationToken)
     {
-        var request = new TransferRequest(feed.SourceId, feed.FirstBlob, feed.EndBlob, ChunkBytes);
+        // A feed that starts inside its first blob asks from the chunk holding its first byte: the chunks before it have landed.
+        var request = new TransferRequest(feed.SourceId, feed.FirstBlob, feed.EndBlob, ChunkBytes, firstChunk: checked((int)(feed.FirstBlobOffset / ChunkBytes)));
         if (_receiveLink is { } link) target = new PacedSink(target, link);
         if (feed.Kind == FeedKind.Network)
             return await _network.TransferAsync(feed.Peer, request, target, blobReady, cancellationToken).ConfigureAwait(false);

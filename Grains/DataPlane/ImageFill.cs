@@ -44,27 +44,33 @@ internal static class ImageFill
     /// Copies blobs from the model files into the image, marking each landed. With <paramref name="storageMBps"/>, reads are
     /// paced to that rate (MB = 10^6 bytes), emulating a storage device slower than this machine's page cache.
     /// </summary>
+    /// <remarks>
+    /// The first blob is read from byte <paramref name="firstBlobOffset"/> on: the bytes before it landed before and are
+    /// left as they are (a peer may be reading them).
+    /// </remarks>
     public static long LoadFromFiles(
-        ModelDirectory files, ImageSink sink, int firstBlob, int endBlob, double? storageMBps, Action<int> blobLanded, CancellationToken cancellationToken)
+        ModelDirectory files, ImageSink sink, int firstBlob, int endBlob, double? storageMBps, Action<int> blobLanded, CancellationToken cancellationToken,
+        long firstBlobOffset = 0)
     {
         long bytes = 0;
         var clock = System.Diagnostics.Stopwatch.StartNew();
         for (int blob = firstBlob; blob < endBlob; blob++)
         {
             cancellationToken.ThrowIfCancellationRequested();
+            long from = blob == firstBlob ? firstBlobOffset : 0;
+            long length = sink.Layout.Blobs[blob].ByteLength;
             if (storageMBps is { } rate)
             {
                 // The device delivers this blob once the bytes before it and the blob itself have streamed at the rate.
-                var due = TimeSpan.FromSeconds((bytes + sink.Layout.Blobs[blob].ByteLength) / (rate * 1e6));
+                var due = TimeSpan.FromSeconds((bytes + length - from) / (rate * 1e6));
                 if (due > clock.Elapsed) cancellationToken.WaitHandle.WaitOne(due - clock.Elapsed);
                 cancellationToken.ThrowIfCancellationRequested();
             }
-            ImageLoader.LoadBlob(files.Checkpoint, sink.Image, blob);
-            long length = sink.Layout.Blobs[blob].ByteLength;
+            ImageLoader.LoadBlobFrom(files.Checkpoint, sink.Image, blob, from);
             bool whole = false;
-            for (long offset = 0; offset < length; offset += MaxLanding)
+            for (long offset = from; offset < length; offset += MaxLanding)
                 whole |= sink.ChunkLanded(blob, offset, (int)Math.Min(MaxLanding, length - offset));
-            bytes += length;
+            bytes += length - from;
             if (whole) blobLanded(blob);
         }
         return bytes;
@@ -77,7 +83,7 @@ internal static class ImageFill
         {
             if (feed.Kind == FeedKind.Storage)
             {
-                return await Task.Run(() => LoadFromFiles(files, sink, feed.FirstBlob, feed.EndBlob, storageMBps, progress.Report, failed.Token), failed.Token)
+                return await Task.Run(() => LoadFromFiles(files, sink, feed.FirstBlob, feed.EndBlob, storageMBps, progress.Report, failed.Token, feed.FirstBlobOffset), failed.Token)
                     .ConfigureAwait(false);
             }
             var result = await dataPlane.FetchAsync(feed, sink, progress, failed.Token).ConfigureAwait(false);
@@ -93,19 +99,36 @@ internal static class ImageFill
 
     /// <summary>
     /// The parts of <paramref name="feeds"/> that the image still lacks: each feed cut to its runs of blobs not yet loaded
-    /// (a load planned again after a lost source fetches only those).
+    /// (a load planned again after a lost source fetches only those). A blob whose first <c>landedPrefixes[b]</c> bytes
+    /// landed and verified starts a feed of its own from there, so none of those bytes is fetched again.
     /// </summary>
-    public static IReadOnlyList<LoadFeed> Missing(IReadOnlyList<LoadFeed> feeds, ParameterImage image)
+    /// <param name="feeds">The feeds planned for the whole image.</param>
+    /// <param name="image">The image being filled.</param>
+    /// <param name="landedPrefixes">Verified bytes at the start of each blob (<see cref="ImageSink.LandedPrefixes"/>); null: whole blobs only.</param>
+    /// <exception cref="ArgumentException">The prefixes are not one per blob of the image.</exception>
+    public static IReadOnlyList<LoadFeed> Missing(IReadOnlyList<LoadFeed> feeds, ParameterImage image, IReadOnlyList<long>? landedPrefixes = null)
     {
+        int blobs = image.Layout.Blobs.Count;
+        if (landedPrefixes is not null && landedPrefixes.Count != blobs)
+            throw new ArgumentException($"{landedPrefixes.Count} landed prefixes given for an image of {blobs} blobs", nameof(landedPrefixes));
+        long Held(int blob) => image.IsLoaded(blob) ? image.Layout.Blobs[blob].ByteLength : landedPrefixes?[blob] ?? 0;
+
         var missing = new List<LoadFeed>();
         foreach (var feed in feeds)
         {
-            for (int blob = feed.FirstBlob; blob < feed.EndBlob; blob++)
+            int blob = feed.FirstBlob;
+            while (blob < feed.EndBlob)
             {
-                if (image.IsLoaded(blob)) continue;
+                if (image.IsLoaded(blob))
+                {
+                    blob++;
+                    continue;
+                }
+                long from = Math.Max(Held(blob), blob == feed.FirstBlob ? feed.FirstBlobOffset : 0);
                 int end = blob + 1;
-                while (end < feed.EndBlob && !image.IsLoaded(end)) end++;
-                missing.Add(feed with { FirstBlob = blob, EndBlob = end });
+                // A run ends before a blob that is loaded or partly held: that one starts a feed of its own.
+                while (end < feed.EndBlob && Held(end) == 0) end++;
+                missing.Add(feed with { FirstBlob = blob, EndBlob = end, FirstBlobOffset = from });
                 blob = end;
             }
         }

@@ -191,7 +191,10 @@ internal sealed partial class LayerShardGrain(
         // Peers reading the failed load's sink are cut first: the new sink takes its place under the same id.
         await dataPlane.RetireAsync(Key);
         string modelName = ModelName;
-        var load = new ShardLoad(Key, ImageFill.Missing(feeds, failed.Image), failed.Image, failed.TotalBytes, (feed, bytes) => metrics.Grid.Landed(modelName, feed, bytes));
+        // What landed and verified is kept, to the chunk: whole blobs and the verified start of a blob the lost source was sending.
+        var kept = failed.Sink.LandedPrefixes();
+        var load = new ShardLoad(Key, ImageFill.Missing(feeds, failed.Image, kept), failed.Image, failed.TotalBytes,
+            (feed, bytes) => metrics.Grid.Landed(modelName, feed, bytes), kept);
         _load = load;
         _phase = ShardPhase.Loading;
         _error = null;
@@ -557,7 +560,8 @@ internal sealed partial class LayerShardGrain(
             stats?.TokensGenerated ?? 0, Rate(stats?.TokensGenerated ?? 0), _error,
             _load?.Seconds ?? 0, _load?.Describe(), _load?.LoadedBytes ?? 0,
             stats?.QueuedPrefillTokens ?? 0, stats?.RunningDecodeTokens ?? 0, stats?.PrefilledTokens ?? 0, stats?.PrefillSeconds ?? 0,
-            stats?.RecentTtftMs ?? 0, stats?.RecentTbtMs ?? 0, _load?.FetchedBytes ?? 0, _instance?.Server.Partner, _instance?.Server.SplitRequests ?? 0);
+            stats?.RecentTtftMs ?? 0, stats?.RecentTbtMs ?? 0, _load?.FetchedBytes ?? 0, _instance?.Server.Partner, _instance?.Server.SplitRequests ?? 0,
+            _load?.KeptBytes ?? 0);
     }
 
     // Tokens/s between two status reads at least half a second apart.

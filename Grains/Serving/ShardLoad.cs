@@ -9,8 +9,13 @@ using BlitzScale.Native.Transport;
 namespace BlitzScale.Grains.Serving;
 
 /// <summary>One shard's parameter load: the image, its feeds, the clock and the landed-blob signal the event pump reads.</summary>
-/// <param name="blobLanded">Told of each whole blob as it lands (its feed and bytes), on the thread that landed it.</param>
-internal sealed class ShardLoad(string shard, IReadOnlyList<LoadFeed> feeds, ParameterImage image, long totalBytes, Action<LoadFeed, long>? blobLanded = null)
+/// <param name="blobLanded">Told of each whole blob as it lands (its feed and the bytes this load brought of it), on the thread that landed it.</param>
+/// <param name="kept">
+/// The verified prefix of each blob that a failed load of the same image left (<see cref="ImageSink.LandedPrefixes"/>); null
+/// for a new image.
+/// </param>
+internal sealed class ShardLoad(
+    string shard, IReadOnlyList<LoadFeed> feeds, ParameterImage image, long totalBytes, Action<LoadFeed, long>? blobLanded = null, IReadOnlyList<long>? kept = null)
 {
     private static readonly TimeSpan ProgressPeriod = TimeSpan.FromMilliseconds(500);
     private readonly Stopwatch _clock = Stopwatch.StartNew();
@@ -22,8 +27,10 @@ internal sealed class ShardLoad(string shard, IReadOnlyList<LoadFeed> feeds, Par
     public string Shard { get; } = shard;
     public IReadOnlyList<LoadFeed> Feeds { get; } = feeds;
     public ParameterImage Image { get; } = image;
-    public ImageSink Sink { get; } = new(image);
+    public ImageSink Sink { get; } = new(image, kept);
     public long TotalBytes { get; } = totalBytes;
+    // What the image held when this load began (whole blobs and kept prefixes): none of it is fetched again.
+    private readonly long[] _held = HeldBytes(image, kept);
 
     /// <summary>Seconds from the load request to the last byte landing (so far, while loading).</summary>
     public double Seconds => Volatile.Read(ref _seconds) is var s and >= 0 ? s : _clock.Elapsed.TotalSeconds;
@@ -39,8 +46,14 @@ internal sealed class ShardLoad(string shard, IReadOnlyList<LoadFeed> feeds, Par
         }
     }
 
-    /// <summary>Bytes of the blobs this load brought (whole blobs; the image may have held others before it began).</summary>
+    /// <summary>
+    /// Bytes this load brought: while it runs, counted as each blob completes; once it is done, the bytes its feeds moved
+    /// (the image may have held blobs or parts of them before it began; none of those is counted unless fetched again).
+    /// </summary>
     public long FetchedBytes => Interlocked.Read(ref _fetched);
+
+    /// <summary>Bytes the image held when this load began: whole blobs and the verified prefixes of others.</summary>
+    public long KeptBytes => _held.Sum();
 
     /// <summary>The feeds start now: the load's clock starts here.</summary>
     public void Start() => _clock.Restart();
@@ -62,7 +75,8 @@ internal sealed class ShardLoad(string shard, IReadOnlyList<LoadFeed> feeds, Par
     {
         try
         {
-            await ImageFill.RunAsync(Feeds, Sink, files, dataPlane, storageMBps, Landed, _cancel.Token).ConfigureAwait(false);
+            long moved = await ImageFill.RunAsync(Feeds, Sink, files, dataPlane, storageMBps, Landed, _cancel.Token).ConfigureAwait(false);
+            Interlocked.Exchange(ref _fetched, moved);
             Volatile.Write(ref _seconds, _clock.Elapsed.TotalSeconds);
         }
         finally
@@ -99,16 +113,26 @@ internal sealed class ShardLoad(string shard, IReadOnlyList<LoadFeed> feeds, Par
     private void Landed(int blob)
     {
         _landed.Writer.TryWrite(blob);
-        Interlocked.Add(ref _fetched, Image.Layout.Blobs[blob].ByteLength);
+        long brought = Image.Layout.Blobs[blob].ByteLength - _held[blob];
+        Interlocked.Add(ref _fetched, brought);
         if (blobLanded is null) return;
         // Feeds cover disjoint blob ranges (ImageFill checks), so exactly one brought this blob.
         var feed = Feeds.First(f => blob >= f.FirstBlob && blob < f.EndBlob);
-        blobLanded(feed, Image.Layout.Blobs[blob].ByteLength);
+        blobLanded(feed, brought);
     }
 
-    /// <summary>"h1/gpu0 (Network, blobs 0-13)" per feed.</summary>
+    /// <summary>"h1/gpu0 (Network, blobs 0-13)" per feed; "blobs 3-7 from byte 8388608" for one that starts inside its first blob.</summary>
     public string Describe() => string.Join(" + ", Feeds.Select(f =>
-        $"{f.From} ({f.Link}{(f.EndBlob - f.FirstBlob == Image.Layout.Blobs.Count ? "" : $", blobs {f.FirstBlob}-{f.EndBlob - 1}")})"));
+        $"{f.From} ({f.Link}{(f.EndBlob - f.FirstBlob == Image.Layout.Blobs.Count && f.FirstBlobOffset == 0 ? "" : $", blobs {f.FirstBlob}-{f.EndBlob - 1}")}" +
+        $"{(f.FirstBlobOffset > 0 ? $" from byte {f.FirstBlobOffset}" : "")})"));
+
+    private static long[] HeldBytes(ParameterImage image, IReadOnlyList<long>? kept)
+    {
+        var held = new long[image.Layout.Blobs.Count];
+        for (int b = 0; b < held.Length; b++)
+            held[b] = image.IsLoaded(b) ? image.Layout.Blobs[b].ByteLength : kept?[b] ?? 0;
+        return held;
+    }
 
     private LoadProgress Snapshot(bool layerLanded) =>
         new(layerLanded, Image.LoadedLayerPrefix, LoadedBytes, _clock.Elapsed.TotalMilliseconds);

@@ -10,7 +10,9 @@ namespace BlitzScale.Native.Transport;
 /// <remarks>
 /// Readiness is tracked per blob as a landed prefix: chunks normally land in order and extend it; a chunk that lands
 /// past a gap (the chunk before it failed its check and is being fetched again) waits in a short list until the gap
-/// fills. Blobs already loaded in the image when the sink is made count as landed.
+/// fills. Blobs already loaded in the image when the sink is made count as landed, and so do the prefixes a sink
+/// made after a failed load is given (<see cref="ImageSink(ParameterImage, IReadOnlyList{long})"/>): only the prefix
+/// is kept, so chunks that had landed past a gap are fetched again.
 /// </remarks>
 public sealed class ImageSink : IBlobSink, IBlobSource
 {
@@ -25,18 +27,35 @@ public sealed class ImageSink : IBlobSink, IBlobSource
 
     /// <summary>Wraps an image; it must stay alive while transfers fill it or anything reads from it.</summary>
     public ImageSink(ParameterImage image)
+        : this(image, null)
+    {
+    }
+
+    /// <summary>
+    /// Wraps an image whose blobs hold, besides the blobs it marks loaded, the verified bytes
+    /// <c>[0, landedPrefixes[b])</c> of each blob b (what <see cref="LandedPrefixes"/> said of an earlier sink of the
+    /// same image): those count as landed, are served to readers at once, and a transfer fills only the rest.
+    /// </summary>
+    /// <exception cref="ArgumentException">The list does not have one prefix per blob, or a prefix is negative or longer than its blob.</exception>
+    public ImageSink(ParameterImage image, IReadOnlyList<long>? landedPrefixes)
     {
         ArgumentNullException.ThrowIfNull(image);
         _image = image;
         _memory = new ImageMemory(image);
         int blobs = image.Layout.Blobs.Count;
+        if (landedPrefixes is not null && landedPrefixes.Count != blobs)
+            throw new ArgumentException($"{landedPrefixes.Count} landed prefixes given for an image of {blobs} blobs", nameof(landedPrefixes));
         _landed = new long[blobs];
         _pastGap = new List<(long, long)>?[blobs];
         _failure = new Exception?[blobs];
         for (int b = 0; b < blobs; b++)
         {
-            if (image.IsLoaded(b))
-                _landed[b] = image.Layout.Blobs[b].ByteLength;
+            long length = image.Layout.Blobs[b].ByteLength;
+            long prefix = landedPrefixes?[b] ?? 0;
+            if (prefix < 0 || prefix > length)
+                throw new ArgumentException($"blob {b} has {length} bytes; a landed prefix of {prefix} bytes is not a prefix of it", nameof(landedPrefixes));
+            _landed[b] = image.IsLoaded(b) ? length : prefix;
+            if (_landed[b] == length) image.MarkLoaded(b);
         }
     }
 
@@ -50,6 +69,15 @@ public sealed class ImageSink : IBlobSink, IBlobSource
     public long LandedBytes(int blob)
     {
         lock (_gate) return _landed[blob];
+    }
+
+    /// <summary>
+    /// Bytes of each blob that have landed and been verified, counted from its start: what a sink made for the same
+    /// image after this one's transfers failed keeps (<see cref="ImageSink(ParameterImage, IReadOnlyList{long})"/>).
+    /// </summary>
+    public long[] LandedPrefixes()
+    {
+        lock (_gate) return (long[])_landed.Clone();
     }
 
     /// <inheritdoc/>

@@ -5,8 +5,18 @@ namespace BlitzScale.Native.Transport;
 /// <summary>A request frame's 32-byte header (layout in <see cref="WireFormat"/>).</summary>
 internal readonly record struct RequestHeader(RequestKind Kind, int Blob, int A, long B, int C, int ModelIdBytes)
 {
-    public static RequestHeader Range(int firstBlob, int endBlob, long imageBytes, int chunkBytes, int modelIdBytes) =>
-        new(RequestKind.Range, firstBlob, endBlob, imageBytes, chunkBytes, modelIdBytes);
+    /// <summary>A range request's header; <paramref name="fromChunk"/> makes it a <see cref="RequestKind.RangeFrom"/>.</summary>
+    public static RequestHeader Range(int firstBlob, int endBlob, long imageBytes, int chunkBytes, int modelIdBytes, bool fromChunk = false) =>
+        new(fromChunk ? RequestKind.RangeFrom : RequestKind.Range, firstBlob, endBlob, imageBytes, chunkBytes, modelIdBytes);
+
+    /// <summary>Whether this is either kind of range request.</summary>
+    public bool IsRange => Kind is RequestKind.Range or RequestKind.RangeFrom;
+
+    /// <summary>Bytes that follow the model id of a range request: the first chunk's index, for <see cref="RequestKind.RangeFrom"/>.</summary>
+    public int RangeTrailerBytes => Kind == RequestKind.RangeFrom ? RangeFromBytes : 0;
+
+    /// <summary>Length of a <see cref="RequestKind.RangeFrom"/>'s first-chunk field.</summary>
+    public const int RangeFromBytes = 4;
 
     public static RequestHeader Chunk(ChunkRef chunk) =>
         new(RequestKind.Chunk, chunk.Blob, chunk.Length, chunk.OffsetInBlob, 0, 0);

@@ -50,8 +50,8 @@ public sealed class SameHostTransport : IBlobTransport
             var plan = tracker.Plan;
             for (int blob = plan.FirstBlob; blob < plan.EndBlob; blob++)
             {
-                int chunks = plan.ChunksOf(blob);
-                for (int i = 0; i < chunks; i++)
+                int chunks = plan.EndOf(blob);
+                for (int i = plan.StartOf(blob); i < chunks; i++)
                     await CopyAsync(source, plan.Get(blob, i), tracker, target, cancellationToken).ConfigureAwait(false);
             }
             return tracker.Result();

@@ -111,8 +111,8 @@ internal abstract class ServedConnection(ServerCore host, Socket socket)
     {
         for (int blob = plan.FirstBlob; blob < plan.EndBlob; blob++)
         {
-            int chunks = plan.ChunksOf(blob);
-            for (int i = 0; i < chunks; i++)
+            int chunks = plan.EndOf(blob);
+            for (int i = plan.StartOf(blob); i < chunks; i++)
             {
                 while (refetches.TryRead(out var again))
                 {
@@ -189,18 +189,16 @@ internal abstract class ServedConnection(ServerCore host, Socket socket)
 
             var request = new byte[WireFormat.HeaderBytes];
             if (!await SocketIo.ReceiveExactlyAsync(socket, request, timeout.Token).ConfigureAwait(false)) return null;
-            if (RequestHeader.Read(request) is not { Kind: RequestKind.Range } range
+            if (RequestHeader.Read(request) is not { IsRange: true } range
                 || range.ModelIdBytes is <= 0 or > TransferRequest.MaxModelIdBytes)
             {
                 host.CutFirstRequest(socket);
                 await SendErrorAsync(ReplyKind.Error, "the first request of a connection must be a range request", timeout.Token).ConfigureAwait(false);
                 return null;
             }
-            var name = new byte[range.ModelIdBytes];
-            if (!await SocketIo.ReceiveExactlyAsync(socket, name, timeout.Token).ConfigureAwait(false)) return null;
-            string modelId = Encoding.UTF8.GetString(name);
+            if (await RangeRequest.ReadTailAsync(socket, range, timeout.Token).ConfigureAwait(false) is not var (modelId, firstChunk)) return null;
 
-            string? problem = host.Models.Open(this, host.Address, modelId, range, out var source, out var plan);
+            string? problem = host.Models.Open(this, host.Address, modelId, range, firstChunk, out var source, out var plan);
             return await AgreeAsync(problem, source, plan, timeout.Token).ConfigureAwait(false) ? (source!, plan!) : null;
         }
         catch (OperationCanceledException) when (timeout.IsCancellationRequested && !cancellationToken.IsCancellationRequested)

@@ -33,13 +33,13 @@ internal sealed class ServedModels
     /// The source a range request names and the chunks to send, or the message to refuse it with. On success the
     /// connection is recorded as reading the source until <see cref="NotServing"/>.
     /// </summary>
-    public string? Open(ServedConnection connection, string address, string modelId, RequestHeader range, out IBlobSource? source, out ChunkPlan? plan)
+    public string? Open(ServedConnection connection, string address, string modelId, RequestHeader range, int firstChunk, out IBlobSource? source, out ChunkPlan? plan)
     {
         plan = null;
         source = _models.GetValueOrDefault(modelId);
         if (source is null) return $"model \"{modelId}\" is not served by {address}";
         var layout = source.Layout;
-        if (RangeRequest.Refusal(address, modelId, layout, range) is { } refusal) return refusal;
+        if (RangeRequest.Refusal(address, modelId, layout, range, firstChunk) is { } refusal) return refusal;
 
         // Recorded before the first byte is read from the source, so retiring it waits for this connection.
         _serving[connection] = modelId;
@@ -49,7 +49,7 @@ internal sealed class ServedModels
             source = null;
             return $"model \"{modelId}\" was retired from {address}";
         }
-        plan = new ChunkPlan(layout, range.Blob, range.A, range.C);
+        plan = new ChunkPlan(layout, range.Blob, range.A, range.C, firstChunk);
         return null;
     }
 

@@ -106,12 +106,16 @@ internal sealed class TransferTracker
                 $"peer {Peer} refused blobs {Request.FirstBlob}..{Request.EndBlob} of model \"{Request.ModelId}\": {message}");
 
     /// <summary>The range request's frame: its header and the model id, then <paramref name="trailingBytes"/> for the caller.</summary>
+    /// <remarks>A request that starts inside its first blob is a RangeFrom: the first chunk's index follows the model id.</remarks>
     public byte[] RangeFrame(int trailingBytes = 0)
     {
         var modelId = Encoding.UTF8.GetBytes(Request.ModelId);
-        var frame = new byte[WireFormat.HeaderBytes + modelId.Length + trailingBytes];
-        RequestHeader.Range(Request.FirstBlob, Request.EndBlob, Plan.ImageBytes, Request.ChunkBytes, modelId.Length).Write(frame);
+        var header = RequestHeader.Range(Request.FirstBlob, Request.EndBlob, Plan.ImageBytes, Request.ChunkBytes, modelId.Length, fromChunk: Plan.FirstChunk > 0);
+        var frame = new byte[WireFormat.HeaderBytes + modelId.Length + header.RangeTrailerBytes + trailingBytes];
+        header.Write(frame);
         modelId.CopyTo(frame, WireFormat.HeaderBytes);
+        if (header.Kind == RequestKind.RangeFrom)
+            System.Buffers.Binary.BinaryPrimitives.WriteInt32LittleEndian(frame.AsSpan(WireFormat.HeaderBytes + modelId.Length), Plan.FirstChunk);
         return frame;
     }
 

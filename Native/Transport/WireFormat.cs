@@ -18,7 +18,7 @@ namespace BlitzScale.Native.Transport;
 ///                  proved the secret in turn; or "BLZR", 4 bytes: refused, then the server closes.
 /// session key = HMAC-SHA256(secret, "session" ‖ T), on both sides (the labels are ASCII "blitzscale/…").
 /// </code>
-/// <para>Requests (client → server): one Range, then any number of Chunk refetches.</para>
+/// <para>Requests (client → server): one Range (or RangeFrom), then any number of Chunk refetches.</para>
 /// <code>
 ///  0        4        8        12       16                24       28       32
 ///  +--------+--------+--------+--------+-----------------+--------+--------+
@@ -28,6 +28,8 @@ namespace BlitzScale.Native.Transport;
 ///  Range (kind 1): blob = first blob, a = end blob, b = image bytes (layout check), c = chunk bytes,
 ///                  n = model-id length, followed by the model id in UTF-8
 ///  Chunk (kind 2): blob, a = length, b = offset in blob, c = n = 0
+///  RangeFrom (kind 3): as Range, then after the model id an i32: the index k of the first chunk of the first
+///                  blob to send; the blob's chunks 0..k-1 are not part of the range (the client holds them)
 /// </code>
 /// <para>Replies (server → client): the chunks of the range, in order, with refetched chunks slipped in between.</para>
 /// <code>
@@ -76,6 +78,8 @@ internal enum RequestKind
 {
     Range = 1,
     Chunk = 2,
+    /// <summary>A range that starts at a chunk inside its first blob.</summary>
+    RangeFrom = 3,
 }
 
 /// <summary>Kinds of reply frames.</summary>

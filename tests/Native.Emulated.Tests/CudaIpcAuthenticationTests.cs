@@ -50,7 +50,7 @@ public sealed class CudaIpcAuthenticationTests : IDisposable
         var header = new byte[WireFormat.HeaderBytes];
         var tag = new byte[ChunkMac.TagBytes];
         var plan = new ChunkPlan(layout, 0, 1, ChunkBytes);
-        for (int i = 0; i < plan.ChunksOf(0); i++)
+        for (int i = 0; i < plan.EndOf(0); i++)
         {
             var chunk = plan.Get(0, i);
             Assert.True(await SocketIo.ReceiveExactlyAsync(peer, header, CancellationToken.None).AsTask().WaitAsync(Bound));

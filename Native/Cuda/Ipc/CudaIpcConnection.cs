@@ -67,18 +67,16 @@ internal sealed class CudaIpcConnection(CudaIpcBlobServer server, Socket socket)
 
         var header = new byte[WireFormat.HeaderBytes];
         if (!await SocketIo.ReceiveExactlyAsync(socket, header, cancellationToken).ConfigureAwait(false)) return null;
-        if (RequestHeader.Read(header) is not { Kind: RequestKind.Range } range
+        if (RequestHeader.Read(header) is not { IsRange: true } range
             || range.ModelIdBytes is <= 0 or > TransferRequest.MaxModelIdBytes)
         {
             server.Core.CutFirstRequest(socket);
             await TrySendErrorAsync("the first request was not a range request", cancellationToken).ConfigureAwait(false);
             return null;
         }
-        var modelIdBytes = new byte[range.ModelIdBytes];
-        if (!await SocketIo.ReceiveExactlyAsync(socket, modelIdBytes, cancellationToken).ConfigureAwait(false)) return null;
-        string modelId = Encoding.UTF8.GetString(modelIdBytes);
+        if (await RangeRequest.ReadTailAsync(socket, range, cancellationToken).ConfigureAwait(false) is not var (modelId, firstChunk)) return null;
 
-        string? refusal = Check(modelId, range, out var source);
+        string? refusal = Check(modelId, range, firstChunk, out var source);
         if (refusal is not null)
         {
             await TrySendErrorAsync(refusal, cancellationToken).ConfigureAwait(false);
@@ -87,15 +85,15 @@ internal sealed class CudaIpcConnection(CudaIpcBlobServer server, Socket socket)
         var frame = new byte[CudaIpcWire.HandleFrameBytes];
         CudaIpcWire.WriteHandle(frame, source!.Image.Bytes, source.ImageOffset, source.Handle);
         await SocketIo.SendAllAsync(socket, frame, cancellationToken).ConfigureAwait(false);
-        return (source, new ChunkPlan(source.Layout, range.Blob, range.A, range.C));
+        return (source, new ChunkPlan(source.Layout, range.Blob, range.A, range.C, firstChunk));
     }
 
-    private string? Check(string modelId, RequestHeader range, out CudaIpcSource? source)
+    private string? Check(string modelId, RequestHeader range, int firstChunk, out CudaIpcSource? source)
     {
         source = server.Find(modelId);
         return source is null
             ? $"model \"{modelId}\" is not served by {server.Address}"
-            : RangeRequest.Refusal(server.Address, modelId, source.Layout, range);
+            : RangeRequest.Refusal(server.Address, modelId, source.Layout, range, firstChunk);
     }
 
     /// <summary>
@@ -112,7 +110,7 @@ internal sealed class CudaIpcConnection(CudaIpcBlobServer server, Socket socket)
         for (int blob = plan.FirstBlob; blob < plan.EndBlob; blob++)
         {
             long blobStart = source.ImageOffset + source.Layout.Blobs[blob].Offset;
-            for (int index = 0; index < plan.ChunksOf(blob); index++)
+            for (int index = plan.StartOf(blob); index < plan.EndOf(blob); index++)
             {
                 cancellationToken.ThrowIfCancellationRequested();
                 var chunk = plan.Get(blob, index);

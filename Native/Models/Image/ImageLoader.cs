@@ -12,13 +12,28 @@ public static unsafe class ImageLoader
     /// <summary>Copies one blob's tensors out of the checkpoint and marks the blob loaded.</summary>
     public static void LoadBlob(SafetensorsCheckpoint checkpoint, ParameterImage image, int blobIndex)
     {
+        LoadBlobFrom(checkpoint, image, blobIndex, 0);
+        image.MarkLoaded(blobIndex);
+    }
+
+    /// <summary>
+    /// Copies the bytes of a blob from <paramref name="fromOffset"/> (in the blob) on, leaving the bytes before it
+    /// untouched (they landed before, and a peer may be reading them); marks nothing loaded.
+    /// </summary>
+    /// <exception cref="ArgumentOutOfRangeException">The offset is outside the blob.</exception>
+    public static void LoadBlobFrom(SafetensorsCheckpoint checkpoint, ParameterImage image, int blobIndex, long fromOffset)
+    {
         var blob = image.Layout.Blobs[blobIndex];
+        ArgumentOutOfRangeException.ThrowIfNegative(fromOffset);
+        ArgumentOutOfRangeException.ThrowIfGreaterThan(fromOffset, blob.ByteLength);
         foreach (var tensor in blob.Tensors)
         {
+            long skip = Math.Clamp(fromOffset - tensor.OffsetInBlob, 0, tensor.ByteLength);
+            if (skip == tensor.ByteLength) continue;
             byte* src = checkpoint.FileOf(tensor.Name).GetPointer(tensor.Name);
-            Buffer.MemoryCopy(src, image.TensorPointer(blob, tensor), tensor.ByteLength, tensor.ByteLength);
+            long bytes = tensor.ByteLength - skip;
+            Buffer.MemoryCopy(src + skip, image.TensorPointer(blob, tensor) + skip, bytes, bytes);
         }
-        image.MarkLoaded(blobIndex);
     }
 
     /// <summary>Copies every blob.</summary>

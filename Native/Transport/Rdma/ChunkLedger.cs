@@ -38,7 +38,7 @@ internal sealed class ChunkLedger
         _chunks = new ChunkRef[plan.Count];
         for (int blob = plan.FirstBlob; blob < plan.EndBlob; blob++)
         {
-            for (int i = 0; i < plan.ChunksOf(blob); i++)
+            for (int i = plan.StartOf(blob); i < plan.EndOf(blob); i++)
             {
                 var chunk = plan.Get(blob, i);
                 _chunks[plan.IndexOf(chunk)] = chunk;

@@ -16,6 +16,7 @@ namespace BlitzScale.Grains.Tests.Reliability;
 public sealed class ChainKillFixture : SiloKillFixture
 {
     public const double ReceiveMBps = 16;
+    public const int ReceiveChunkMiB = 1;
 
     /// <summary>The model's name: the first of "chain0", "chain1", … whose grain activated on Silo_0.</summary>
     public string ModelName { get; private set; } = "";
@@ -25,7 +26,10 @@ public sealed class ChainKillFixture : SiloKillFixture
 
     protected override void ConfigureHost(GpuHostOptions host)
     {
-        if (host.Host == HostA) host.ReceiveMBps = ReceiveMBps;
+        if (host.Host != HostA) return;
+        host.ReceiveMBps = ReceiveMBps;
+        // 1 MiB chunks: a layer blob is 13 of them, so the source dies mid-blob but for about one time in 13.
+        host.ChunkMiB = ReceiveChunkMiB;
     }
 
     protected override async Task OnDeployedAsync()
@@ -86,6 +90,17 @@ public sealed class ChainKillTests(ChainKillFixture grid, ITestOutputHelper outp
             output.WriteLine($"{e.Kind} {e.Shard} {e.Gpu} lost={e.LostSource} {e.Detail}");
         Assert.Equal(fresh.Shard, replanned.Shard);
         Assert.InRange(replanned.FetchedBytes, 1, replanned.LoadedBytes - loading.LoadedBytes);
+        // Nothing that had landed and verified is fetched again, to the chunk: what the refeed kept (whole blobs and the
+        // verified start of the blob in flight) and what it fetched make the image exactly. Fetching a partly landed blob
+        // again whole breaks this whenever the source died mid-blob.
+        using (var files = BlitzScale.Native.Models.ModelDirectory.Open(grid.ModelDirectory))
+        {
+            var blobs = files.Layout.Blobs;
+            bool midBlob = !Enumerable.Range(0, blobs.Count + 1).Any(n => blobs.Take(n).Sum(b => b.ByteLength) == replanned.KeptBytes);
+            output.WriteLine($"kept {replanned.KeptBytes} bytes ({(midBlob ? "part of a blob among them" : "whole blobs only")}), fetched {replanned.FetchedBytes}");
+        }
+        Assert.InRange(replanned.KeptBytes, loading.LoadedBytes, replanned.LoadedBytes - 1);
+        Assert.Equal(replanned.LoadedBytes, replanned.KeptBytes + replanned.FetchedBytes);
         Assert.StartsWith($"{GridFixture.HostA}/", replanned.LoadedFrom);
         Assert.DoesNotContain(GridFixture.HostB, replanned.LoadedFrom ?? "");
 

@@ -67,4 +67,57 @@ public sealed class ImageSinkTests
         Assert.True(bytes.Span.SequenceEqual(image.BlobBytes(1)[..4096]));
         Assert.False(sink.ReadAsync(2, 0, 4096).IsCompleted);
     }
+
+    [Fact]
+    public async Task A_sink_made_with_the_prefixes_a_failed_one_left_serves_them_at_once_and_completes_a_blob_with_the_rest()
+    {
+        var layout = Layout();
+        using var image = Random(layout, seed: 31, loadedBlobs: 0);
+        var failed = new ImageSink(image);
+        int blobLength = (int)layout.Blobs[1].ByteLength;
+        int half = blobLength / 2;
+        Land(failed, 0, 1);
+        Assert.False(failed.ChunkLanded(1, 0, half));
+        // Verified past a gap: not part of the prefix, so not kept.
+        Assert.False(failed.ChunkLanded(2, SmallChunk, SmallChunk));
+
+        long[] kept = failed.LandedPrefixes();
+        Assert.Equal(layout.Blobs[0].ByteLength, kept[0]);
+        Assert.Equal(half, kept[1]);
+        Assert.Equal(0, kept[2]);
+
+        var resumed = new ImageSink(image, kept);
+        Assert.Equal(half, resumed.LandedBytes(1));
+        Assert.False(image.IsLoaded(1));
+        var heldRead = resumed.ReadAsync(1, 0, half).AsTask();
+        Assert.True(heldRead.IsCompletedSuccessfully);
+        Assert.True((await heldRead).Span.SequenceEqual(image.BlobBytes(1)[..half]));
+        var restRead = resumed.ReadAsync(1, half, blobLength - half).AsTask();
+        Assert.False(restRead.IsCompleted);
+
+        Assert.True(resumed.ChunkLanded(1, half, blobLength - half));
+        Assert.True(image.IsLoaded(1));
+        Assert.Equal(blobLength - half, (await restRead.WaitAsync(Bound)).Length);
+    }
+
+    [Fact]
+    public void Landed_prefixes_that_do_not_fit_the_image_are_refused_naming_the_problem()
+    {
+        var layout = Layout();
+        using var image = ParameterImage.Allocate(layout);
+        int blobs = layout.Blobs.Count;
+
+        var count = Assert.Throws<ArgumentException>(() => new ImageSink(image, new long[blobs - 1]));
+        Assert.Contains($"{blobs - 1} landed prefixes given for an image of {blobs} blobs", count.Message);
+        var tooLong = new long[blobs];
+        tooLong[1] = layout.Blobs[1].ByteLength + 1;
+        var past = Assert.Throws<ArgumentException>(() => new ImageSink(image, tooLong));
+        Assert.Contains($"blob 1 has {layout.Blobs[1].ByteLength} bytes", past.Message);
+
+        // A prefix as long as its blob is the whole blob: marked loaded.
+        var whole = new long[blobs];
+        whole[3] = layout.Blobs[3].ByteLength;
+        _ = new ImageSink(image, whole);
+        Assert.True(image.IsLoaded(3));
+    }
 }

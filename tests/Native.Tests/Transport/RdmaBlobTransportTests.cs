@@ -113,7 +113,7 @@ public sealed class RdmaHarness : TransportHarness
     {
         for (int blob = plan.FirstBlob; blob < plan.EndBlob; blob++)
         {
-            for (int i = 0; i < plan.ChunksOf(blob); i++)
+            for (int i = plan.StartOf(blob); i < plan.EndOf(blob); i++)
             {
                 var chunk = plan.Get(blob, i);
                 if (RdmaWire.Immediate(plan.IndexOf(chunk)) == immediate) return (chunk.Blob, chunk.OffsetInBlob);

@@ -159,4 +159,52 @@ public abstract class TransportConformance<THarness> : IDisposable
         Assert.Equal(1, error.BlobsLanded);
         Assert.Contains("its own source was lost", error.Message);
     }
+
+    [Fact]
+    public async Task A_source_lost_mid_blob_leaves_its_verified_chunks_and_another_source_sends_only_the_rest()
+    {
+        var layout = Layout();
+        int partial = Enumerable.Range(0, layout.Blobs.Count).First(b => layout.Blobs[b].ByteLength > 3L * SmallChunk);
+        int blobs = layout.Blobs.Count;
+        const int keptChunks = 2;
+        using var sourceImage = Random(layout, seed: 40, loadedBlobs: 0);
+        var upstream = new ImageSink(sourceImage);
+        // The first source holds the blobs before `partial` and two chunks of it: it sends those, then waits for the rest.
+        Land(upstream, 0, partial);
+        Assert.False(upstream.ChunkLanded(partial, 0, keptChunks * SmallChunk));
+        using var target = ParameterImage.Allocate(layout);
+        var first = new ImageSink(target);
+        await using (var dying = Harness.Serve(upstream))
+        {
+            var transfer = Harness.Client().TransferAsync(dying.Address, Whole(layout), first);
+            // Once the target has landed all the first source can send (a read of its sink returns when the bytes have
+            // landed), that source's own source is lost: it tells the client, which keeps what landed and verified.
+            await first.ReadAsync(partial, 0, keptChunks * SmallChunk).AsTask().WaitAsync(Bound);
+            upstream.TransferFailed(0, blobs, new SourceLostException("upstream", Model, partial, blobs, "test"));
+            await Assert.ThrowsAsync<SourceLostException>(() => transfer.WaitAsync(Bound));
+        }
+        long[] kept = first.LandedPrefixes();
+        Assert.Equal(keptChunks * SmallChunk, kept[partial]);
+        Assert.False(target.IsLoaded(partial));
+
+        // A second source sends only the chunks the target lacks: none of the kept ones travels again.
+        await using var served = ServedImage.Start(Harness, seed: 40);
+        var resent = new List<(int Blob, long Offset)>();
+        Harness.CorruptChunk = (blob, offset) =>
+        {
+            lock (resent) resent.Add((blob, offset));
+            return false;
+        };
+        var resumed = new ImageSink(target, kept);
+        var rest = new BlobReadyLog();
+        var result = await Harness.Client()
+            .TransferAsync(served.Peer.Address, new TransferRequest(Model, partial, blobs, SmallChunk, firstChunk: keptChunks), resumed, rest)
+            .WaitAsync(Bound);
+
+        AssertIdentical(served.Source, target);
+        long lacked = layout.Blobs.Skip(partial).Sum(b => b.ByteLength) - keptChunks * SmallChunk;
+        Assert.Equal(lacked, result.Bytes);
+        Assert.Equal(Enumerable.Range(partial, blobs - partial), rest.Blobs);
+        Assert.DoesNotContain(resent, c => c.Blob < partial || c.Blob == partial && c.Offset < keptChunks * SmallChunk);
+    }
 }
