@@ -11,6 +11,9 @@ namespace BlitzScale.Grains.Interfaces.Serving;
 /// tokens and the step time they took, its measured prefill capacity), <see cref="RecentTtftMs"/> and <see cref="RecentTbtMs"/>
 /// (moving averages). A LiveOld reports the LiveNew partner it pulls from and hands requests to (<see cref="LivePartner"/>, null
 /// when none) and the split requests whose tails it holds (<see cref="SplitRequests"/>, also counted in <see cref="Running"/>).
+/// A Failed instance that kept its image after losing a source names that source (<see cref="LostSource"/>), so it can be planned
+/// again from a report as from its event; <see cref="Load"/> is which of the shard's loads the report is about (1 the first, one
+/// more per refeed).
 /// </summary>
 [GenerateSerializer, Immutable, Alias("blitz.InstanceStatus")]
 public sealed record InstanceStatus(
@@ -39,4 +42,6 @@ public sealed record InstanceStatus(
     [property: Id(22)] long FetchedBytes = 0,
     [property: Id(23)] string? LivePartner = null,
     [property: Id(24)] int SplitRequests = 0,
-    [property: Id(25)] long KeptBytes = 0);
+    [property: Id(25)] long KeptBytes = 0,
+    [property: Id(26)] string? LostSource = null,
+    [property: Id(27)] int Load = 0);

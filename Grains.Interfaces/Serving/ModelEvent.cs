@@ -63,4 +63,6 @@ public sealed record ModelEvent
     [Id(11)] public int ScaledFrom { get; init; }
     /// <summary>On <see cref="ModelEventKind.Scaled"/>: active instances wanted.</summary>
     [Id(12)] public int ScaledTo { get; init; }
+    /// <summary>On a shard's state events: which of its loads the event is about (1 the first, one more per refeed); 0 when not said.</summary>
+    [Id(13)] public int Load { get; init; }
 }

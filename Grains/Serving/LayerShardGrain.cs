@@ -61,6 +61,10 @@ internal sealed partial class LayerShardGrain(
     private double _tokensPerSecond;
     // The load failed with a source lost and the image, its files and the GPU memory were kept for Refeed.
     private bool _keptForRefeed;
+    // The source whose loss failed the load whose image is kept for Refeed, as the plan named it.
+    private string? _lostSource;
+    // Loads this activation began (the first, then one per Refeed): events and reports say which one they are about.
+    private int _loads;
 
     private string Key => this.GetPrimaryKeyString();
 
@@ -445,6 +449,7 @@ internal sealed partial class LayerShardGrain(
 
     private async Task LoadInBackground(ModelDirectory model, ShardLoad load, BatchPolicy policy, int gpuIndex, IGpuGrain gpu)
     {
+        int loadNumber = ++_loads;
         var pump = PumpEvents(load);
         try
         {
@@ -483,6 +488,7 @@ internal sealed partial class LayerShardGrain(
             // A lost source leaves what landed and verified good: kept (image, files, GPU memory) for the model grain's Refeed,
             // a live pair's new half too, once its live side has ended. Anything else frees it all.
             _keptForRefeed = e is FeedFailedException { SourceLost: true };
+            _lostSource = e is FeedFailedException { SourceLost: true } lostFeed ? lostFeed.Feed.From : null;
             if (_keptForRefeed)
             {
                 await EndLiveServing();
@@ -494,7 +500,8 @@ internal sealed partial class LayerShardGrain(
             }
             await ModelEvents.Publish(this, StateEvent(ModelEventKind.Failed, e.Message) with
             {
-                LostSource = e is FeedFailedException { SourceLost: true } lost ? lost.Feed.From : null,
+                LostSource = _lostSource,
+                Load = loadNumber,
             });
             LogLoadFailed(logger, Key, e);
         }
@@ -561,7 +568,7 @@ internal sealed partial class LayerShardGrain(
             _load?.Seconds ?? 0, _load?.Describe(), _load?.LoadedBytes ?? 0,
             stats?.QueuedPrefillTokens ?? 0, stats?.RunningDecodeTokens ?? 0, stats?.PrefilledTokens ?? 0, stats?.PrefillSeconds ?? 0,
             stats?.RecentTtftMs ?? 0, stats?.RecentTbtMs ?? 0, _load?.FetchedBytes ?? 0, _instance?.Server.Partner, _instance?.Server.SplitRequests ?? 0,
-            _load?.KeptBytes ?? 0);
+            _load?.KeptBytes ?? 0, _keptForRefeed ? _lostSource : null, _loads);
     }
 
     // Tokens/s between two status reads at least half a second apart.

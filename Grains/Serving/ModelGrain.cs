@@ -42,6 +42,7 @@ internal sealed partial class ModelGrain : Grain, IModelGrain, IStreamSubscripti
     private readonly Dictionary<int, bool> _warmAfterDrain = [];
     // Failed instances whose load is being planned again: not missing, for the count's restore.
     private readonly HashSet<int> _replanning = [];
+    private readonly Dictionary<int, int> _refeeds = [];
     private ModelDeployment? _deployment;
     private string? _hostCopy;
     private int _nextInstance;
@@ -289,6 +290,9 @@ internal sealed partial class ModelGrain : Grain, IModelGrain, IStreamSubscripti
                 await FinishLoad(instance);
                 break;
             case ModelEventKind.Failed:
+                // A load already planned again (from a status report that saw this failure first) is a newer load than the
+                // one this event is about: the event is stale.
+                if (_replanning.Contains(instance.Index) || item.Load > 0 && item.Load <= Refeeds(instance.Index)) break;
                 Failed(instance, item.Detail ?? "failed");
                 if (item.LostSource is { } lost && Replans(instance.Index) < MaxReplans) await Replan(instance, lost);
                 // Not planned again: the shard kept its image for a refeed that will not come.
@@ -457,6 +461,7 @@ internal sealed partial class ModelGrain : Grain, IModelGrain, IStreamSubscripti
         var copy = await HostCopyFor([.. hosts.Where(h => !lost.Hosts.Contains(h.Host))], senders, lost.ExcludesHostCopy(_hostCopy));
         var plan = await new FeedPlanning(GrainFactory, Model).Plan(hosts, _deployment!, [failed], senders, copy);
         if (!await Calls.Refeed(failed, plan.Feeds[failed.Gpu])) return false;
+        _refeeds[failed.Index] = Refeeds(failed.Index) + 1;
         _instances.Reset(failed.Index);
         _instances.StartLoading(failed.Index);
         LogPlanned(_logger, Model, plan.Description);
@@ -519,7 +524,13 @@ internal sealed partial class ModelGrain : Grain, IModelGrain, IStreamSubscripti
             // A report asked for before a replan began or ended may say Failed of the load planned again since: it is stale.
             if (_replanning.Contains(instance.Index) || Replans(instance.Index) != replans[n]) continue;
             if (report.State == Interfaces.Serving.InstanceState.Failed && instance.State != InstanceState.Failed)
+            {
                 Failed(instance, report.Error ?? "failed");
+                // Its event may still be on its way: a shard that kept its image after a lost source is planned again now,
+                // before a scale-up can take it for a Failed instance to replace (and load the whole image anew).
+                if (report.LostSource is { } lost && report.Load > Refeeds(instance.Index) && Replans(instance.Index) < MaxReplans)
+                    await Replan(instance, lost);
+            }
             else if (report.State == Interfaces.Serving.InstanceState.Inactive && instance.State is InstanceState.Warm)
                 Forget(instance);
             else
@@ -658,6 +669,9 @@ internal sealed partial class ModelGrain : Grain, IModelGrain, IStreamSubscripti
     }
 
     private int Replans(int index) => _lost.GetValueOrDefault(index)?.Replans ?? 0;
+
+    // Loads of the instance's shard planned again on it: its current load is the shard's load number Refeeds + 1.
+    private int Refeeds(int index) => _refeeds.GetValueOrDefault(index);
 
     /// <summary>Wakes the requests held for an instance: states changed.</summary>
     private void Changed()
