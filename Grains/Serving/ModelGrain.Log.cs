@@ -14,6 +14,9 @@ internal sealed partial class ModelGrain
     [LoggerMessage(Level = LogLevel.Warning, Message = "Instance {Shard} did not answer for its status; left out of this reading: {Reason}")]
     private static partial void LogStatusUnanswered(ILogger logger, string shard, string reason);
 
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Planning the load of {Shard} again could not reach the cluster; trying again: {Reason}")]
+    private static partial void LogReplanRetry(ILogger logger, string shard, string reason);
+
     [LoggerMessage(Level = LogLevel.Information, Message = "Model {Model}: {Plan}")]
     private static partial void LogPlanned(ILogger logger, string model, string plan);
 

@@ -28,6 +28,9 @@ namespace BlitzScale.Grains.Serving;
 internal sealed partial class ModelGrain : Grain, IModelGrain, IStreamSubscriptionObserver, IAsyncObserver<ModelEvent>
 {
     private const int MaxReplans = 2;
+    // How long a replan waits out a cluster that cannot answer (a dead silo not yet declared dead), and how often it tries.
+    private static readonly TimeSpan ReplanPatience = TimeSpan.FromSeconds(30);
+    private static readonly TimeSpan ReplanRetryDelay = TimeSpan.FromMilliseconds(500);
     // How long a request waits for an instance that is still loading before it fails with the reason.
     private static readonly TimeSpan RouteHoldLimit = TimeSpan.FromSeconds(120);
 
@@ -428,7 +431,7 @@ internal sealed partial class ModelGrain : Grain, IModelGrain, IStreamSubscripti
             lost.Lost(lostSource, _instances.LoadSources);
             LogReplanning(_logger, failed.Shard, lostSource, string.Join(", ", lost.Hosts));
             await Publish(ModelEventKind.Planned, $"replanning the load onto {failed.Gpu}: source {lostSource} was lost");
-            if (await Refeed(failed, lost))
+            if (await RefeedRetrying(failed, lost))
             {
                 lost.Replanned();
                 return;
@@ -449,6 +452,28 @@ internal sealed partial class ModelGrain : Grain, IModelGrain, IStreamSubscripti
         finally
         {
             _replanning.Remove(failed.Index);
+        }
+    }
+
+    /// <summary>
+    /// <see cref="Refeed"/>, tried again while the cluster cannot answer: the silo that died with the source may also hold a grain
+    /// the plan asks (the topology), and calls there fail until membership declares it dead. Given up as before after
+    /// <see cref="ReplanPatience"/>: the shard is unloaded and a new instance loads.
+    /// </summary>
+    private async Task<bool> RefeedRetrying(InstanceLifecycle failed, LostSources lost)
+    {
+        long start = _time.GetTimestamp();
+        while (true)
+        {
+            try
+            {
+                return await Refeed(failed, lost);
+            }
+            catch (Exception e) when (e is OrleansMessageRejectionException or TimeoutException && _time.GetElapsedTime(start) < ReplanPatience)
+            {
+                LogReplanRetry(_logger, failed.Shard, e.Message);
+                await Task.Delay(ReplanRetryDelay, _time);
+            }
         }
     }
 
