@@ -17,6 +17,9 @@ internal sealed partial class ModelGrain
     [LoggerMessage(Level = LogLevel.Warning, Message = "Planning the load of {Shard} again could not reach the cluster; trying again: {Reason}")]
     private static partial void LogReplanRetry(ILogger logger, string shard, string reason);
 
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Model {Model}: its {Kind} event could not be published: {Reason}")]
+    private static partial void LogEventLost(ILogger logger, string model, ModelEventKind kind, string reason);
+
     [LoggerMessage(Level = LogLevel.Information, Message = "Model {Model}: {Plan}")]
     private static partial void LogPlanned(ILogger logger, string model, string plan);
 
