@@ -20,6 +20,9 @@ internal sealed partial class ModelGrain
     [LoggerMessage(Level = LogLevel.Warning, Message = "Model {Model}: its {Kind} event could not be published: {Reason}")]
     private static partial void LogEventLost(ILogger logger, string model, ModelEventKind kind, string reason);
 
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Model {Model}: the topology did not answer; planning with the hosts last read: {Reason}")]
+    private static partial void LogHostsLastKnown(ILogger logger, string model, string reason);
+
     [LoggerMessage(Level = LogLevel.Information, Message = "Model {Model}: {Plan}")]
     private static partial void LogPlanned(ILogger logger, string model, string plan);
 

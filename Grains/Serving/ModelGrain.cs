@@ -46,6 +46,7 @@ internal sealed partial class ModelGrain : Grain, IModelGrain, IStreamSubscripti
     // Failed instances whose load is being planned again: not missing, for the count's restore.
     private readonly HashSet<int> _replanning = [];
     private readonly Dictionary<int, int> _refeeds = [];
+    private IReadOnlyList<HostInfo>? _lastHosts;
     private ModelDeployment? _deployment;
     private string? _hostCopy;
     private int _nextInstance;
@@ -481,7 +482,7 @@ internal sealed partial class ModelGrain : Grain, IModelGrain, IStreamSubscripti
     private async Task<bool> Refeed(InstanceLifecycle failed, LostSources lost)
     {
         var senders = lost.Senders(_instances.LoadSources);
-        var hosts = await Hosts();
+        var hosts = await HostsOrLastKnown();
         // A copy made again goes to a host not suspected with the lost sources.
         var copy = await HostCopyFor([.. hosts.Where(h => !lost.Hosts.Contains(h.Host))], senders, lost.ExcludesHostCopy(_hostCopy));
         var plan = await new FeedPlanning(GrainFactory, Model).Plan(hosts, _deployment!, [failed], senders, copy);
@@ -716,7 +717,26 @@ internal sealed partial class ModelGrain : Grain, IModelGrain, IStreamSubscripti
     private async Task<IReadOnlyList<HostInfo>> Hosts()
     {
         var hosts = await GrainFactory.GetGrain<ITopologyGrain>(GrainKeys.Cluster).GetHosts();
-        return hosts.Count > 0 ? hosts : throw new InvalidOperationException("the cluster has no GPU hosts yet (no silo has registered)");
+        if (hosts.Count == 0) throw new InvalidOperationException("the cluster has no GPU hosts yet (no silo has registered)");
+        _lastHosts = hosts;
+        return hosts;
+    }
+
+    /// <summary>
+    /// The hosts, or the ones last read when the topology grain cannot answer now (its silo died with a lost source and is not
+    /// yet declared dead): a replan leaves the lost hosts out itself and need not wait for membership.
+    /// </summary>
+    private async Task<IReadOnlyList<HostInfo>> HostsOrLastKnown()
+    {
+        try
+        {
+            return await Hosts();
+        }
+        catch (Exception e) when (e is OrleansMessageRejectionException or TimeoutException && _lastHosts is { } last)
+        {
+            LogHostsLastKnown(_logger, Model, e.Message);
+            return last;
+        }
     }
 
     // The model's own events say what it did; a stream that cannot take one now (its queue on a silo that just died) must not
