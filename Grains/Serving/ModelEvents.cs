@@ -1,14 +1,35 @@
 using BlitzScale.Grains.Interfaces;
 using BlitzScale.Grains.Interfaces.Serving;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
 using Orleans.Streams;
 
 namespace BlitzScale.Grains.Serving;
 
-/// <summary>The one way grains publish on a model's event stream.</summary>
-internal static class ModelEvents
+/// <summary>
+/// The one way grains publish on a model's event stream. Publishing is best effort: a memory-stream queue lives on one silo,
+/// and while that silo is dead and not yet declared so, publishing fails (bench chaos: a refed shard's layer events failed on
+/// the queue of the silo killed with its source, and its load failed with them). What an event says the model grain also
+/// reads from the shards' status (its autoscaler tick and every status read observe them), so a lost event is logged, not thrown.
+/// </summary>
+internal static partial class ModelEvents
 {
     public static IAsyncStream<ModelEvent> Stream(Grain grain, string model) =>
         grain.GetStreamProvider(StreamNames.Provider).GetStream<ModelEvent>(StreamId.Create(StreamNames.ModelEvents, model));
 
-    public static Task Publish(Grain grain, ModelEvent modelEvent) => Stream(grain, modelEvent.Model).OnNextAsync(modelEvent);
+    public static async Task Publish(Grain grain, ModelEvent modelEvent)
+    {
+        try
+        {
+            await Stream(grain, modelEvent.Model).OnNextAsync(modelEvent);
+        }
+        catch (Exception e) when (e is OrleansMessageRejectionException or TimeoutException)
+        {
+            var logger = ((IGrainBase)grain).GrainContext.ActivationServices.GetService<ILoggerFactory>()?.CreateLogger(typeof(ModelEvents).FullName!);
+            if (logger is not null) LogLost(logger, modelEvent.Kind, modelEvent.Model, modelEvent.Shard, e.Message);
+        }
+    }
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "A {Kind} event of model {Model} (shard {Shard}) could not be published: {Reason}")]
+    private static partial void LogLost(ILogger logger, ModelEventKind kind, string model, string? shard, string reason);
 }

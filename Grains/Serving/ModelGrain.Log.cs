@@ -17,9 +17,6 @@ internal sealed partial class ModelGrain
     [LoggerMessage(Level = LogLevel.Warning, Message = "Planning the load of {Shard} again could not reach the cluster; trying again: {Reason}")]
     private static partial void LogReplanRetry(ILogger logger, string shard, string reason);
 
-    [LoggerMessage(Level = LogLevel.Warning, Message = "Model {Model}: its {Kind} event could not be published: {Reason}")]
-    private static partial void LogEventLost(ILogger logger, string model, ModelEventKind kind, string reason);
-
     [LoggerMessage(Level = LogLevel.Warning, Message = "Model {Model}: the topology did not answer; planning with the hosts last read: {Reason}")]
     private static partial void LogHostsLastKnown(ILogger logger, string model, string reason);
 

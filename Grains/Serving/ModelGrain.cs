@@ -739,19 +739,7 @@ internal sealed partial class ModelGrain : Grain, IModelGrain, IStreamSubscripti
         }
     }
 
-    // The model's own events say what it did; a stream that cannot take one now (its queue on a silo that just died) must not
-    // undo the work it reports (bench chaos: a replan failed on its "replanning" event and the shard was loaded anew).
-    private async Task Publish(ModelEventKind kind, string detail)
-    {
-        try
-        {
-            await ModelEvents.Publish(this, new ModelEvent { Kind = kind, Model = Model, Detail = detail });
-        }
-        catch (Exception e) when (e is OrleansMessageRejectionException or TimeoutException)
-        {
-            LogEventLost(_logger, Model, kind, e.Message);
-        }
-    }
+    private Task Publish(ModelEventKind kind, string detail) => ModelEvents.Publish(this, new ModelEvent { Kind = kind, Model = Model, Detail = detail });
 
     private IHostMemoryGrain HostMemory(string host) => GrainFactory.GetGrain<IHostMemoryGrain>(new HostMemoryKey(host).ToString());
 
