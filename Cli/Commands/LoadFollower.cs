@@ -31,7 +31,9 @@ internal static class LoadFollower
             var started = status.Instances.Where(i => !known.Contains(i.Shard)).ToList();
             var progress = new LoadProgress(started.Where(i => i.State is InstanceState.Loading or InstanceState.LiveNew).Select(i => (i.Shard, i.Gpu)));
             foreach (var done in started.Where(i => i.State is InstanceState.Serving or InstanceState.Failed)) progress.Finished(done);
-            if (!follow || progress.Done) return status;
+            // Instances that served before the start returned are followed too: their outcome lines say so (a small model loads
+            // from a peer or host copy in less time than the start takes to answer).
+            if (!follow) return status;
 
             if (!json && !Console.IsOutputRedirected && AnsiConsole.Profile.Capabilities.Interactive)
             {

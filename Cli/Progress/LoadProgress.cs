@@ -19,7 +19,6 @@ internal sealed class LoadProgress
     /// <summary>Every followed instance serves or failed.</summary>
     public bool Done => _loads.Values.All(l => l.Finished);
 
-    /// <summary>The instance <paramref name="e"/> moved forward, or null when it concerns none being followed.</summary>
     /// <summary>Adds an instance that had already finished loading (or failed) when the follow began, as its status says.</summary>
     public void Finished(InstanceStatus instance)
     {
@@ -32,6 +31,7 @@ internal sealed class LoadProgress
         };
     }
 
+    /// <summary>The instance <paramref name="e"/> moved forward, or null when it concerns none being followed.</summary>
     public InstanceLoad? Apply(ModelEvent e)
     {
         if (!_loads.TryGetValue(e.Shard, out var load) || load.Finished) return null;

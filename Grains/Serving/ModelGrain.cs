@@ -555,7 +555,12 @@ internal sealed partial class ModelGrain : Grain, IModelGrain, IStreamSubscripti
                 // Its event may still be on its way: a shard that kept its image after a lost source is planned again now,
                 // before a scale-up can take it for a Failed instance to replace (and load the whole image anew).
                 if (report.LostSource is { } lost && report.Load > Refeeds(instance.Index) && Replans(instance.Index) < MaxReplans)
+                {
                     await Replan(instance, lost);
+                    // The report is of the load before the replan, and the refeed may have completed meanwhile: a status that
+                    // paired it with the state now would show a Serving instance with the failed load's bytes and source.
+                    reports[n] = await StatusOrNull(instance);
+                }
             }
             else if (report.State == Interfaces.Serving.InstanceState.Inactive && instance.State is InstanceState.Warm)
                 Forget(instance);
