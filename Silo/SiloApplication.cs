@@ -52,7 +52,13 @@ internal static class SiloApplication
 
         // Logs go to stderr, so a CLI that embeds a silo keeps stdout for its output.
         builder.Logging.ClearProviders();
-        builder.Logging.AddSimpleConsole(o => o.SingleLine = true);
+        // UTC times to the millisecond: a fault's story is read across the silos' logs, line by line.
+        builder.Logging.AddSimpleConsole(o =>
+        {
+            o.SingleLine = true;
+            o.TimestampFormat = "HH:mm:ss.fff ";
+            o.UseUtcTimestamp = true;
+        });
         builder.Services.Configure<ConsoleLoggerOptions>(o => o.LogToStandardErrorThreshold = LogLevel.Trace);
 
         // After the sources above: UseUrls writes a setting into them, and clearing them would lose it.

@@ -68,4 +68,12 @@ public interface IModelGrain : IGrainWithStringKey
     /// </summary>
     [Alias("HandedOver")]
     Task HandedOver(long ticket, string shard);
+
+    /// <summary>
+    /// A shard's own event (a layer landed, it serves, its load failed, it was evicted), told by the shard as it happens. One
+    /// way: the model grain acts on it without the shard waiting, and a report lost with a dying silo is made up for by the
+    /// model grain's next read of its shards' status. The same event is published on the model's stream for watchers.
+    /// </summary>
+    [Alias("Report"), Orleans.Concurrency.OneWay]
+    Task Report(ModelEvent shardEvent);
 }

@@ -402,7 +402,7 @@ internal sealed partial class LayerShardGrain(
     {
         bool held = _phase == ShardPhase.Loaded;
         await Unload();
-        if (held) await PublishState(ModelEventKind.Evicted, "unloaded: its GPU memory was needed");
+        if (held) await ReportState(ModelEventKind.Evicted, "unloaded: its GPU memory was needed");
     }
 
     public override async Task OnDeactivateAsync(DeactivationReason reason, CancellationToken cancellationToken)
@@ -476,7 +476,7 @@ internal sealed partial class LayerShardGrain(
             _tracking = metrics.Serving.TrackInstance(Key, ModelName, () => instance.Server.Stats);
             metrics.Grid.Loaded(ModelName, load.Seconds);
             await gpu.ReportLoaded(Key, _totalLayers);
-            await PublishState(ModelEventKind.Serving, $"loaded {load.LoadedBytes:N0} bytes in {load.Seconds:0.000} s from {load.Describe()}");
+            await ReportState(ModelEventKind.Serving, $"loaded {load.LoadedBytes:N0} bytes in {load.Seconds:0.000} s from {load.Describe()}");
             LogServing(logger, Key, load.Seconds, load.Describe());
         }
         catch (Exception e)
@@ -498,7 +498,7 @@ internal sealed partial class LayerShardGrain(
                 await Release();
                 await gpu.Release(Key);
             }
-            await ModelEvents.Publish(this, StateEvent(ModelEventKind.Failed, e.Message) with
+            await ModelEvents.Report(this, StateEvent(ModelEventKind.Failed, e.Message) with
             {
                 LostSource = _lostSource,
                 Load = loadNumber,
@@ -540,17 +540,21 @@ internal sealed partial class LayerShardGrain(
         {
             Volatile.Write(ref _loadedLayers, progress.LoadedLayers);
             if (progress.LayerLanded) _live?.LayersLanded();
-            await ModelEvents.Publish(this, new ModelEvent
+            var landed = new ModelEvent
             {
                 Kind = progress.LayerLanded ? ModelEventKind.LayerReady : ModelEventKind.TransferProgress,
                 Model = ModelName, Shard = Key, Gpu = _gpu,
                 LoadedLayers = progress.LoadedLayers, TotalLayers = _totalLayers,
                 Bytes = progress.Bytes, TotalBytes = load.TotalBytes, ElapsedMs = progress.ElapsedMs,
-            });
+            };
+            // A landed layer is the model grain's to act on (it pairs a live instance on its first); byte progress is for watchers.
+            await (progress.LayerLanded ? ModelEvents.Report(this, landed) : ModelEvents.Publish(this, landed));
         }
     }
 
     private Task PublishState(ModelEventKind kind, string detail) => ModelEvents.Publish(this, StateEvent(kind, detail));
+
+    private Task ReportState(ModelEventKind kind, string detail) => ModelEvents.Report(this, StateEvent(kind, detail));
 
     private ModelEvent StateEvent(ModelEventKind kind, string detail) => new()
     {

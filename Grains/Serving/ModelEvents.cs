@@ -30,6 +30,27 @@ internal static partial class ModelEvents
         }
     }
 
+    /// <summary>
+    /// A shard's event that the model grain acts on: told to the model grain directly (one way), then published for watchers.
+    /// The model grain does not wait for the stream: a memory-stream queue on a silo killed with a load's source holds the
+    /// shard's Failed event until membership declares that silo dead (bench chaos: seconds before the refeed was planned).
+    /// </summary>
+    public static Task Report(Grain grain, ModelEvent modelEvent)
+    {
+        try
+        {
+            var grains = ((IGrainBase)grain).GrainContext.ActivationServices.GetRequiredService<IGrainFactory>();
+            _ = grains.GetGrain<IModelGrain>(modelEvent.Model).Report(modelEvent);
+        }
+        catch (Exception e) when (e is OrleansException or TimeoutException)
+        {
+            // Best effort as publishing is: the model grain's next status read observes what the report said.
+            var logger = ((IGrainBase)grain).GrainContext.ActivationServices.GetService<ILoggerFactory>()?.CreateLogger(typeof(ModelEvents).FullName!);
+            if (logger is not null) LogLost(logger, modelEvent.Kind, modelEvent.Model, modelEvent.Shard, e.Message);
+        }
+        return Publish(grain, modelEvent);
+    }
+
     [LoggerMessage(Level = LogLevel.Warning, Message = "A {Kind} event of model {Model} (shard {Shard}) could not be published: {Reason}")]
     private static partial void LogLost(ILogger logger, ModelEventKind kind, string model, string? shard, string reason);
 }

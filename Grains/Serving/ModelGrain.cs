@@ -280,10 +280,16 @@ internal sealed partial class ModelGrain : Grain, IModelGrain, IStreamSubscripti
 
     public Task OnSubscribed(IStreamSubscriptionHandleFactory handleFactory) => handleFactory.Create<ModelEvent>().ResumeAsync(this);
 
-    public async Task OnNextAsync(ModelEvent item, StreamSequenceToken? token = null)
+    // The stream counts events for the metrics; the model grain acts on its shards' events from their reports (Report).
+    public Task OnNextAsync(ModelEvent item, StreamSequenceToken? token = null)
     {
         _metrics.Event(item);
-        if (_instances.FindByShard(item.Shard) is not { } instance) return;
+        return Task.CompletedTask;
+    }
+
+    public async Task Report(ModelEvent item)
+    {
+        if (_deployment is null || _instances.FindByShard(item.Shard) is not { } instance) return;
         switch (item.Kind)
         {
             case ModelEventKind.LayerReady:

@@ -226,8 +226,7 @@ public sealed class DataPlaneTests(GridFixture grid, ITestOutputHelper output) :
         string failed = deployed.Instances.Single(i => i.Gpu == B1).Shard;
 
         // As its shard reports a failure that is not a lost source: nothing plans it again, and every GPU holds the model.
-        var stream = grid.Client.GetStreamProvider(StreamNames.Provider).GetStream<ModelEvent>(Orleans.Runtime.StreamId.Create(StreamNames.ModelEvents, model));
-        await stream.OnNextAsync(new ModelEvent { Kind = ModelEventKind.Failed, Model = model, Shard = failed, Gpu = B1, Detail = "injected" });
+        await grid.Model(model).Report(new ModelEvent { Kind = ModelEventKind.Failed, Model = model, Shard = failed, Gpu = B1, Detail = "injected" });
         var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(30);
         while ((await grid.Model(model).GetStatus()).Instances.Single(i => i.Shard == failed).State != InstanceState.Failed)
         {
@@ -256,8 +255,7 @@ public sealed class DataPlaneTests(GridFixture grid, ITestOutputHelper output) :
         await events.Serving([target]);
 
         // As the target's shard reports a source lost mid-transfer.
-        var stream = grid.Client.GetStreamProvider(StreamNames.Provider).GetStream<ModelEvent>(Orleans.Runtime.StreamId.Create(StreamNames.ModelEvents, model));
-        await stream.OnNextAsync(new ModelEvent { Kind = ModelEventKind.Failed, Model = model, Shard = target, Gpu = B0, Detail = "injected", LostSource = A0 });
+        await grid.Model(model).Report(new ModelEvent { Kind = ModelEventKind.Failed, Model = model, Shard = target, Gpu = B0, Detail = "injected", LostSource = A0 });
 
         var replanned = await events.WaitFor(e => e.Kind == ModelEventKind.Planned && e.Detail!.StartsWith("replanning", StringComparison.Ordinal));
         Assert.Contains($"source {A0} was lost", replanned.Detail);
