@@ -79,12 +79,15 @@ internal sealed partial class ModelGrain
         var alive = (await GrainFactory.GetGrain<Interfaces.Topology.ITopologyGrain>(GrainKeys.Cluster).GetHosts())
             .Select(h => h.Host).ToHashSet(StringComparer.Ordinal);
         _hostCopy = record.HostCopy is { } copy && alive.Contains(copy) ? copy : null;
+        var refeeds = new List<(InstanceLifecycle Instance, string LostSource)>();
         foreach (var saved in record.Instances)
         {
             var instance = _instances.Add(saved.Index, saved.Shard, saved.Gpu, saved.Host, deployment.Image.NumLayers);
-            string? lost = alive.Contains(saved.Host) ? await Adopt(instance, saved) : $"its host {saved.Host} has no silo";
+            string? lost = alive.Contains(saved.Host) ? await Adopt(instance, saved, refeeds) : $"its host {saved.Host} has no silo";
             if (lost is not null) Lose(instance, lost);
         }
+        // Before the count is restored: an instance planned again keeps its GPU and is not missing.
+        foreach (var (instance, lostSource) in refeeds) await Replan(instance, lostSource);
         LogReconciled(_logger, Model, _instances.All.Count(i => i.IsActive), record.Instances.Count);
         await GrainFactory.GetGrain<IModelRegistryGrain>(GrainKeys.Cluster).Add(Model);
         Changed();
@@ -95,8 +98,9 @@ internal sealed partial class ModelGrain
         await Saved();
     }
 
-    // Puts a saved instance back in the state its shard and its record say; returns why not, if not.
-    private async Task<string?> Adopt(InstanceLifecycle instance, InstanceRecord saved)
+    // Puts a saved instance back in the state its shard and its record say; returns why not, if not. A load that lost its
+    // source and kept what landed goes to refeeds, to be planned again from there.
+    private async Task<string?> Adopt(InstanceLifecycle instance, InstanceRecord saved, List<(InstanceLifecycle, string)> refeeds)
     {
         InstanceStatus report;
         try
@@ -124,6 +128,14 @@ internal sealed partial class ModelGrain
                     if (saved.State == Wire.Warm) _instances.Drained(instance.Index);
                     else _warmAfterDrain[instance.Index] = saved.WarmAfterDrain ?? true;
                 }
+                break;
+            case Wire.Failed when report.LostSource is { } lostSource:
+                // Its source died, and with it the silo this grain lived on (bench chaos: the shard's report went to the dead
+                // activation, and dropping it here reloaded the whole image 14 s later). The shard kept what landed.
+                _instances.StartLoading(instance.Index);
+                if (report.LoadedLayers > 0) _instances.LayersLanded(instance.Index, report.LoadedLayers);
+                Failed(instance, report.Error ?? "its source was lost");
+                refeeds.Add((instance, lostSource));
                 break;
             case Wire.Failed:
                 await UnloadQuietly(instance);

@@ -32,6 +32,26 @@ internal static class StatusPoll
         throw new TimeoutException($"{failure} after {Limit.TotalSeconds} s; last seen: {last}");
     }
 
+    /// <summary>The first non-null value <paramref name="read"/> returns, its failures waited out; a <see cref="TimeoutException"/> after <see cref="Limit"/>.</summary>
+    public static async Task<T> Until<T>(Func<Task<T?>> read, string failure) where T : class
+    {
+        var deadline = DateTime.UtcNow + Limit;
+        string last = "";
+        while (DateTime.UtcNow < deadline)
+        {
+            try
+            {
+                if (await read() is { } found) return found;
+            }
+            catch (Exception e) when (e is OrleansException or TimeoutException)
+            {
+                last = e.Message;
+            }
+            await Task.Delay(20);
+        }
+        throw new TimeoutException($"{failure} after {Limit.TotalSeconds} s; last error: {last}");
+    }
+
     /// <summary>Returns once <paramref name="condition"/> holds; a <see cref="TimeoutException"/> saying <paramref name="failure"/> after <see cref="Limit"/>.</summary>
     public static async Task Until(Func<bool> condition, string failure)
     {
