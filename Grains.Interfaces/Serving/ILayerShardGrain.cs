@@ -40,7 +40,9 @@ public interface ILayerShardGrain : IGrainWithStringKey
     /// <summary>
     /// After its load failed because a source was lost, fetches what the kept image still lacks from <paramref name="feeds"/>
     /// (planned for the whole image; the blobs that landed and verified are not fetched again). False when the shard kept no
-    /// image to finish (it is not Failed, or its load failed otherwise); the caller then unloads it and loads anew.
+    /// image to finish (it is not Failed, or its load failed otherwise); the caller then unloads it and loads anew. True without
+    /// using <paramref name="feeds"/> when the shard, not planned again within its grace, is already fetching what it lacked
+    /// from its load's fallback.
     /// </summary>
     [Alias("Refeed")]
     Task<bool> Refeed(IReadOnlyList<LoadFeed> feeds);

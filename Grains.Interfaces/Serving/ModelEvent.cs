@@ -31,6 +31,12 @@ public enum ModelEventKind
     /// active instances; <see cref="ModelEvent.Detail"/> says why and on what load (and what failed, if it could not).
     /// </summary>
     Scaled,
+    /// <summary>
+    /// A loading instance whose source was lost, not planned again by the model grain within the shard's grace (the model grain
+    /// died with the source, or cannot reach the cluster), fetches what it lacks from the fallback its load was planned with
+    /// (the host copy or storage); <see cref="ModelEvent.Load"/> is the new load's number, <see cref="ModelEvent.LostSource"/> the source lost.
+    /// </summary>
+    Refeeding,
 }
 
 /// <summary>One loading or instance event of a model, published on <see cref="StreamNames.ModelEvents"/> keyed by the model name.</summary>

@@ -46,5 +46,28 @@ internal sealed class FeedPlanning(IGrainFactory grains, string model)
         return new FeedPlan(feeds.ToDictionary(f => f.Key, f => f.Value, StringComparer.Ordinal), plan.Describe());
     }
 
+    /// <summary>
+    /// Each target's fallback for a multicast plan (<see cref="ShardLoadRequest.Fallback"/>): its whole image from the host copy
+    /// when no feed of its plan comes from the copy's host, else from storage; none for a target the plan feeds from storage
+    /// alone, or for the baselines (their own host's copy, no remote source to lose).
+    /// </summary>
+    public async Task<IReadOnlyDictionary<string, IReadOnlyList<LoadFeed>>> Fallbacks(IReadOnlyList<HostInfo> hosts, ModelDeployment deployment,
+        IReadOnlyList<InstanceLifecycle> targets, FeedPlan plan, string? hostCopy)
+    {
+        var fallbacks = new Dictionary<string, IReadOnlyList<LoadFeed>>(StringComparer.Ordinal);
+        if (!deployment.Policy.Multicasts()) return fallbacks;
+        foreach (var target in targets)
+        {
+            var feedHosts = plan.Feeds[target.Gpu].Select(f => SourceHost(f.From)).OfType<string>().ToHashSet(StringComparer.Ordinal);
+            if (feedHosts.Count == 0) continue;
+            string? copy = hostCopy is not null && !feedHosts.Contains(hostCopy) ? hostCopy : null;
+            fallbacks[target.Gpu] = (await Plan(hosts, deployment, [target], [], copy)).Feeds[target.Gpu];
+        }
+        return fallbacks;
+    }
+
+    /// <summary>The host a feed's source is on (a GPU or a host copy), or null for storage.</summary>
+    public static string? SourceHost(string from) => TransferPlan.HostOfHostCopy(from) ?? (GpuKey.TryParse(from, out var gpu) ? gpu.Host : null);
+
     private IHostMemoryGrain HostMemory(string host) => grains.GetGrain<IHostMemoryGrain>(new HostMemoryKey(host).ToString());
 }

@@ -65,6 +65,16 @@ internal sealed partial class LayerShardGrain(
     private string? _lostSource;
     // Loads this activation began (the first, then one per Refeed): events and reports say which one they are about.
     private int _loads;
+    // Where the whole image can come from without the plan's GPUs, used once if a lost source is not planned again in time.
+    private IReadOnlyList<LoadFeed>? _fallback;
+    // The load now running is the fallback's, begun by this shard: a late Refeed from the model grain finds it under way.
+    private bool _fellBack;
+
+    /// <summary>
+    /// How long a shard whose source was lost waits for the model grain's Refeed before it fetches from its fallback: the model
+    /// grain plans again within milliseconds when it can (a GPU source beats storage), and not at all when it died with the source.
+    /// </summary>
+    internal static readonly TimeSpan FallbackGrace = TimeSpan.FromSeconds(1);
 
     private string Key => this.GetPrimaryKeyString();
 
@@ -141,6 +151,8 @@ internal sealed partial class LayerShardGrain(
             image = ParameterImage.Allocate(model.Layout);
             steps.Lap("allocate image");
             _request = request;
+            _fallback = request.Fallback is { Count: > 0 } fallback ? fallback : null;
+            _fellBack = false;
             _gpu = request.Gpu;
             _phase = ShardPhase.Loading;
             _error = null;
@@ -188,6 +200,17 @@ internal sealed partial class LayerShardGrain(
     }
 
     public async Task<bool> Refeed(IReadOnlyList<LoadFeed> feeds)
+    {
+        if (_phase == ShardPhase.Loading && _fellBack)
+        {
+            // Planned again after this shard's grace: what the plan would fetch is already coming from the fallback.
+            _fellBack = false;
+            return true;
+        }
+        return await RefeedFrom(feeds);
+    }
+
+    private async Task<bool> RefeedFrom(IReadOnlyList<LoadFeed> feeds)
     {
         if (_phase != ShardPhase.Failed || !_keptForRefeed || _load is not { } failed || _openFiles is not { } model || _policy is not { } policy)
             return false;
@@ -504,8 +527,35 @@ internal sealed partial class LayerShardGrain(
                 Load = loadNumber,
             });
             LogLoadFailed(logger, Key, e);
+            if (_keptForRefeed && _lostSource is { } lost && _fallback is { } fallback && !FeedsFrom(fallback, HostOf(lost)))
+            {
+                _fallback = null;
+                _ = FallBackUnlessPlanned(loadNumber, lost, fallback);
+            }
         }
     }
+
+    /// <summary>
+    /// After <see cref="FallbackGrace"/>, a load still failed (the model grain did not plan it again: it died with the source,
+    /// or its report is on its way to a dead activation) fetches what it lacks from the fallback, and the model grain is told.
+    /// </summary>
+    private async Task FallBackUnlessPlanned(int failedLoad, string lost, IReadOnlyList<LoadFeed> fallback)
+    {
+        await Task.Delay(FallbackGrace);
+        if (_loads != failedLoad || _phase != ShardPhase.Failed || !_keptForRefeed) return;
+        if (!await RefeedFrom(fallback)) return;
+        _fellBack = true;
+        LogFellBack(logger, Key, lost, FallbackGrace.TotalMilliseconds, _load!.Describe());
+        await ModelEvents.Report(this, StateEvent(ModelEventKind.Refeeding, $"not planned again within {FallbackGrace.TotalMilliseconds:0} ms of losing {lost}: fetching what it lacks from {_load.Describe()}") with
+        {
+            LostSource = lost,
+            Load = _loads,
+        });
+    }
+
+    private static string? HostOf(string source) => FeedPlanning.SourceHost(source);
+
+    private static bool FeedsFrom(IReadOnlyList<LoadFeed> feeds, string? host) => host is not null && feeds.Any(f => HostOf(f.From) == host);
 
     /// <summary>
     /// LiveNew whose load failed: the live server is disposed (its requests end as lost, and their callers resume them on
@@ -615,6 +665,9 @@ internal sealed partial class LayerShardGrain(
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Instance {Shard} on {Gpu} refeeding from {Feeds}: {KeptBytes} bytes kept from the load that lost its source")]
     private static partial void LogRefeeding(ILogger logger, string shard, string gpu, string feeds, long keptBytes);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Instance {Shard} was not planned again within {GraceMs} ms of losing {Lost}: fetching what it lacks from its fallback, {Feeds}")]
+    private static partial void LogFellBack(ILogger logger, string shard, string lost, double graceMs, string feeds);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Instance {Shard} fetches from {Source}: {Reason}")]
     private static partial void LogTransport(ILogger logger, string shard, string source, string reason);

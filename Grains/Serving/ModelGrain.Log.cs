@@ -41,6 +41,9 @@ internal sealed partial class ModelGrain
     [LoggerMessage(Level = LogLevel.Warning, Message = "Instance {Shard} lost its source {Source} mid-load: planning its load again without it (hosts left out: {Hosts})")]
     private static partial void LogReplanning(ILogger logger, string shard, string source, string hosts);
 
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Instance {Shard} lost {Source} and was not planned again in time: it loads from its fallback")]
+    private static partial void LogFellBack(ILogger logger, string shard, string source);
+
     [LoggerMessage(Level = LogLevel.Error, Message = "Planning the load of {Shard} again failed")]
     private static partial void LogReplanFailed(ILogger logger, string shard, Exception error);
 

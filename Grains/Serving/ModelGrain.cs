@@ -194,7 +194,11 @@ internal sealed partial class ModelGrain : Grain, IModelGrain, IStreamSubscripti
     public async Task<ModelStatus> GetStatus()
     {
         var deployment = _deployment ?? throw NotDeployed();
-        var reports = await Observe(_instances.All);
+        var observed = await Observe(_instances.All);
+        // A report is as old as the slowest shard's answer (up to ProbeLimit with a dead silo's): one whose instance has since
+        // come to hold its whole image (a refeed completed meanwhile) is read again, not shown beside the state it reached.
+        var reports = await Task.WhenAll(observed.Select(async r =>
+            _instances.Find(r.Instance) is { } i && Behind(r, i) ? await StatusOrNull(i) ?? r : r));
         var instances = reports.Where(r => _instances.Find(r.Instance) is not null)
             .Select(r => r with { State = InstanceStates.ToWire(_instances.Find(r.Instance)!.State) }).ToList();
         var held = await Task.WhenAll((await Hosts()).Select(async host =>
@@ -308,6 +312,16 @@ internal sealed partial class ModelGrain : Grain, IModelGrain, IStreamSubscripti
                 // Not planned again: the shard kept its image for a refeed that will not come.
                 else if (item.LostSource is not null) await UnloadQuietly(instance);
                 break;
+            case ModelEventKind.Refeeding:
+                // The shard fetches from its fallback, not planned again in time (this activation may be new, its source's silo
+                // having held the old one). A replan under way, or one that made this load, already counts it.
+                if (_replanning.Contains(instance.Index) || item.Load - 1 <= Refeeds(instance.Index)) break;
+                if (instance.State is InstanceState.Loading or InstanceState.LiveNew) Failed(instance, item.Detail ?? "its source was lost");
+                _refeeds[instance.Index] = item.Load - 1;
+                _instances.Reset(instance.Index);
+                _instances.StartLoading(instance.Index);
+                LogFellBack(_logger, instance.Shard, item.LostSource ?? "its source");
+                break;
             case ModelEventKind.Evicted:
                 Forget(instance);
                 break;
@@ -390,14 +404,18 @@ internal sealed partial class ModelGrain : Grain, IModelGrain, IStreamSubscripti
         var loads = new List<Task>();
         try
         {
-            var plan = await new FeedPlanning(GrainFactory, Model).Plan(hosts, deployment, fresh, senders, await HostCopyFor(hosts, senders, excludeHostCopy));
+            var planning = new FeedPlanning(GrainFactory, Model);
+            string? copy = await HostCopyFor(hosts, senders, excludeHostCopy);
+            var plan = await planning.Plan(hosts, deployment, fresh, senders, copy);
+            var fallbacks = await planning.Fallbacks(hosts, deployment, fresh, plan, copy);
             LogPlanned(_logger, Model, plan.Description);
             await Publish(ModelEventKind.Planned, plan.Description);
             steps.Lap("plan");
             // Every node of every chain registers its image before any node starts fetching. The shards prepare at once, each
             // on its own host: one after the other, a scale-up waited for the sum of their load calls.
             loads.AddRange(fresh.Select(instance => Calls.Load(instance,
-                new ShardLoadRequest(instance.Gpu, deployment.Directory, deployment.KvBlocks, deployment.MaxBatchTokens, plan.Feeds[instance.Gpu], Deferred: true))));
+                new ShardLoadRequest(instance.Gpu, deployment.Directory, deployment.KvBlocks, deployment.MaxBatchTokens, plan.Feeds[instance.Gpu], Deferred: true,
+                    Fallback: fallbacks.GetValueOrDefault(instance.Gpu)))));
             await Task.WhenAll(loads);
         }
         catch
@@ -581,6 +599,11 @@ internal sealed partial class ModelGrain : Grain, IModelGrain, IStreamSubscripti
         Changed();
         return [.. reports.OfType<InstanceStatus>()];
     }
+
+    // The lifecycle says the instance holds its whole image, the report (read earlier) that it did not yet.
+    private static bool Behind(InstanceStatus report, InstanceLifecycle instance) =>
+        instance.State is InstanceState.Serving or InstanceState.LiveOld or InstanceState.Draining or InstanceState.Warm
+        && report.State != Interfaces.Serving.InstanceState.Serving;
 
     /// <summary>
     /// The shard's report, or null when it cannot answer in time: a silo killed but not yet declared dead must not fail the

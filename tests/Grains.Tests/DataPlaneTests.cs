@@ -217,6 +217,40 @@ public sealed class DataPlaneTests(GridFixture grid, ITestOutputHelper output) :
     }
 
     [Fact]
+    public async Task A_load_that_lost_its_source_and_is_not_planned_again_fetches_from_its_fallback()
+    {
+        // No model grain plans this shard again ("orphan" is not deployed: its reports change nothing), as when the model grain
+        // died with the source: after its grace the shard takes the fallback its load came with, here storage.
+        const string model = "orphan";
+        await using var events = await ModelEventLog.Follow(grid.Client, model);
+        string shard = new ShardKey(model, 0, 0).ToString();
+        var lost = new LoadFeed(FeedKind.Network, B1, $"127.0.0.1:{ClosedPort()}", "somebody/0/0", 0, 6, "Network");
+        var storage = new LoadFeed(FeedKind.Storage, "storage", "", "", 0, 6, "Storage");
+        await Placement.HostContext.On(GridFixture.HostA, () =>
+            grid.Shard(shard).Load(new ShardLoadRequest(A0, grid.SyntheticModel, null, null, [lost], Fallback: [storage])));
+
+        var failed = await events.WaitFor(e => e.Shard == shard && e.Kind is ModelEventKind.Failed or ModelEventKind.Serving);
+        Assert.Equal(ModelEventKind.Failed, failed.Kind);
+        Assert.Equal(B1, failed.LostSource);
+        var refeeding = await events.WaitFor(e => e.Shard == shard && e.Kind is ModelEventKind.Refeeding or ModelEventKind.Serving);
+        Assert.Equal(ModelEventKind.Refeeding, refeeding.Kind);
+        Assert.Equal(B1, refeeding.LostSource);
+        Assert.Equal(failed.Load + 1, refeeding.Load);
+        Assert.Contains("storage", refeeding.Detail);
+        // The events seen so far included: the fallback's load ends serving, or failed with its own number.
+        var ended = await events.WaitFor(e => e.Shard == shard && (e.Kind == ModelEventKind.Serving || e.Kind == ModelEventKind.Failed && e.Load == refeeding.Load));
+        Assert.Equal(ModelEventKind.Serving, ended.Kind);
+
+        var status = await grid.Shard(shard).GetStatus();
+        Assert.Equal(InstanceState.Serving, status.State);
+        Assert.StartsWith("storage", status.LoadedFrom);
+        Assert.Equal(status.LoadedBytes, status.KeptBytes + status.FetchedBytes);
+        // Two loads: the one that lost its source, and the fallback's.
+        Assert.Equal(2, status.Load);
+        await grid.Shard(shard).Unload();
+    }
+
+    [Fact]
     public async Task A_failed_instance_not_planned_again_gives_its_gpu_to_the_next_scale_up()
     {
         const string model = "failed-replaced";
