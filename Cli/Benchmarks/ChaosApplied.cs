@@ -36,6 +36,8 @@ internal sealed class ChaosLoad
     public required string Kind { get; init; }
     public required string Gpu { get; init; }
     public required string Source { get; init; }
+    /// <summary>The host whose silo held the model grain when the source was chosen (null when not asked or not known).</summary>
+    public string? ModelGrainHost { get; init; }
     public string? Shard { get; set; }
     /// <summary>Scale request to every parameter landed; null when it never finished.</summary>
     public double? Seconds { get; set; }

@@ -43,12 +43,12 @@ internal static class ChaosBenchmark
             await cluster.WaitForHosts(bench.Hosts, cancellation);
             await ReplayBenchmark.WarmUp(cluster, setup.Directory, gpus, setup.KvBlocks, setup.Vocab, progress, cancellation);
 
-            var reference = new ChaosInjector(cluster, testbed, planned, apply: false, bench.LinkMbit, options.RateDivisor, gpus, line => progress($"reference: {line}"));
+            var reference = new ChaosInjector(cluster, testbed, planned, apply: false, bench.LinkMbit, options.RateDivisor, gpus, options.SourceWithModelGrain, line => progress($"reference: {line}"));
             progress("reference run: no fault");
             report.Reference = await ReplayBenchmark.RunPolicy(cluster, policy, ReferenceModel, setup, gpus, bench.Seed, reference.Run, progress, cancellation, ceiling);
             report.ReferenceLoads = reference.Loads;
 
-            var faulty = new ChaosInjector(cluster, testbed, planned, apply: true, bench.LinkMbit, options.RateDivisor, gpus, line => progress($"faults: {line}"));
+            var faulty = new ChaosInjector(cluster, testbed, planned, apply: true, bench.LinkMbit, options.RateDivisor, gpus, options.SourceWithModelGrain, line => progress($"faults: {line}"));
             progress("faulty run: the same schedule with the faults");
             report.Faulty = await ReplayBenchmark.RunPolicy(cluster, policy, FaultyModel, setup, gpus, bench.Seed, faulty.Run, progress, cancellation, ceiling);
             report.Faults = faulty.Applied;

@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using BlitzScale.Grains.Interfaces;
 using BlitzScale.Grains.Interfaces.Keys;
 using BlitzScale.Grains.Interfaces.Serving;
 using BlitzScale.Grains.Interfaces.Topology;
@@ -12,7 +13,7 @@ namespace BlitzScale.Cli.Benchmarks;
 /// silo started again, a link restored), even when the replay ends first.
 /// </summary>
 internal sealed class ChaosInjector(MulticastCluster cluster, MulticastTestbed testbed, IReadOnlyList<ChaosFault> faults, bool apply, int linkMbit,
-    int rateDivisor, IReadOnlyList<string> gpus, Action<string> progress)
+    int rateDivisor, IReadOnlyList<string> gpus, bool sourceWithModelGrain, Action<string> progress)
 {
     /// <summary>How often a source-kill's new instance is read while it loads.</summary>
     public static readonly TimeSpan LoadPoll = TimeSpan.FromMilliseconds(50);
@@ -100,6 +101,22 @@ internal sealed class ChaosInjector(MulticastCluster cluster, MulticastTestbed t
     private static readonly TimeSpan SourceWait = TimeSpan.FromSeconds(15);
     private const int MaxAsks = 5;
 
+    // The host whose silo holds the model's grain now, or null when that cannot be told.
+    private async Task<string?> ModelGrainHost(string model)
+    {
+        try
+        {
+            var silo = await cluster.Grains.GetGrain<Orleans.Runtime.IManagementGrain>(0).GetActivationAddress(cluster.Model(model));
+            if (silo is null) return null;
+            var hosts = await cluster.Grains.GetGrain<ITopologyGrain>(GrainKeys.Cluster).GetHosts();
+            return hosts.FirstOrDefault(h => h.SiloAddress == silo.ToString())?.Host;
+        }
+        catch (Exception e) when (e is OrleansException or TimeoutException)
+        {
+            return null;
+        }
+    }
+
     // As the model grain counts the instances a model runs (Warm, Draining, Failed and Inactive ones are not).
     private static int Active(ModelStatus status) =>
         status.Instances.Count(i => i.State is InstanceState.Loading or InstanceState.Serving or InstanceState.LiveNew or InstanceState.LiveOld);
@@ -129,11 +146,15 @@ internal sealed class ChaosInjector(MulticastCluster cluster, MulticastTestbed t
         int layers = status.Instances.Select(i => i.TotalLayers).DefaultIfEmpty(1).Max();
         var clock = Stopwatch.StartNew();
         string? target = null, source = null;
+        string? grainHost = sourceWithModelGrain ? await ModelGrainHost(model) : null;
         foreach (string candidate in targets)
         {
             var sources = serving.Where(g => GpuKey.Parse(g).Host != GpuKey.Parse(candidate).Host).ToList();
             if (sources.Count == 0) continue;
-            string from = sources[fault.Pick / free.Count % sources.Count];
+            var withGrain = sources.Where(g => GpuKey.Parse(g).Host == grainHost).ToList();
+            string from = withGrain.Count > 0 ? withGrain[0] : sources[fault.Pick / free.Count % sources.Count];
+            if (sourceWithModelGrain)
+                progress($"fault {fault.Order}: the model grain is on {grainHost ?? "an unknown host"}; source {from}{(withGrain.Count > 0 ? ", on that host" : ": no source serves on that host")}");
             try
             {
                 // The count is absolute: when the autoscaler moves between the read and the request, active + 1 may add nothing
@@ -163,7 +184,7 @@ internal sealed class ChaosInjector(MulticastCluster cluster, MulticastTestbed t
         if (target is null || source is null)
             throw new InvalidOperationException($"no scale-up of {model} was accepted onto {string.Join(", ", targets)} from a serving GPU on another host ({string.Join(", ", serving)})");
         string sourceHost = GpuKey.Parse(source).Host;
-        var load = new ChaosLoad { Order = fault.Order, Kind = "scale-up from one peer GPU", Gpu = target, Source = source };
+        var load = new ChaosLoad { Order = fault.Order, Kind = "scale-up from one peer GPU", Gpu = target, Source = source, ModelGrainHost = grainHost };
         Loads.Add(load);
         applied.Host = sourceHost;
         progress($"fault {fault.Order}: scale-up onto {target} from {source}{(apply ? $", whose silo {sourceHost} dies after {fault.KillAfterLayers(layers)} layer(s)" : " (reference: no kill)")}");

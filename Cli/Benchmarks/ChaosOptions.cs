@@ -6,7 +6,12 @@ namespace BlitzScale.Cli.Benchmarks;
 /// <param name="Faults">The faults, each once.</param>
 /// <param name="Bounds">Where in the window they fall and how long they hold.</param>
 /// <param name="RateDivisor">A degraded link runs at its rate ÷ this.</param>
-internal sealed record ChaosOptions(ReplayBenchOptions Bench, int FaultSeed, IReadOnlyList<ChaosFaultKind> Faults, ChaosBounds Bounds, int RateDivisor)
+/// <param name="SourceWithModelGrain">
+/// The source-kill feeds its scale-up, when it can, from the GPU on the host whose silo holds the model grain, so that the kill
+/// takes the model grain with the source (the case a load must survive without the grain that planned it).
+/// </param>
+internal sealed record ChaosOptions(ReplayBenchOptions Bench, int FaultSeed, IReadOnlyList<ChaosFaultKind> Faults, ChaosBounds Bounds, int RateDivisor,
+    bool SourceWithModelGrain = false)
 {
     /// <summary>Shorter than bench replay's 60 s: two runs, the faulty one with silo restarts, stay under 10 minutes here.</summary>
     public const double DefaultPlayedSeconds = 60;

@@ -19,19 +19,23 @@ internal static class BenchChaosCommand
             DefaultValueFactory = _ => FormattableString.Invariant($"{ChaosBounds.DefaultMinHoldSeconds}-{ChaosBounds.DefaultMaxHoldSeconds}"),
         };
         var divisor = new Option<int>("--rate-divisor") { Description = "A degraded link runs at its rate ÷ this", DefaultValueFactory = _ => ChaosOptions.DefaultRateDivisor };
+        var withGrain = new Option<bool>("--source-with-model-grain")
+        {
+            Description = "The source-kill's source is, when one serves there, the GPU on the host whose silo holds the model grain: the kill takes both",
+        };
         var command = new Command("chaos",
             "On a testbed of emulated hosts (root), timed backend: one model under blitz with the autoscaler replays a bursty trace window without faults, then with " +
             "seeded faults (a silo killed and restarted, a source killed mid-load, a link degraded); requests sent, completed, failed, lost, resumed, greedy outputs " +
             "differing from the fault-free run, and the load-time ratio with the fault ÷ without. Exit 1 unless nothing was lost, failed or different")
         {
-            faultSeed, faults, hold, divisor,
+            faultSeed, faults, hold, divisor, withGrain,
         };
         arguments.AddTo(command);
         arguments.Replay.Plot.Description = "Write a PNG of both runs: load and instances per state over time, and the TTFT CDF";
         command.SetAction((parse, cancellation) => CliErrors.Run(async () =>
         {
             var options = new ChaosOptions(arguments.Options(parse, ["blitz"]), parse.GetValue(faultSeed), ChaosFaultKinds.Parse(parse.GetValue(faults)!),
-                HoldBounds(parse.GetValue(hold)!), parse.GetValue(divisor));
+                HoldBounds(parse.GetValue(hold)!), parse.GetValue(divisor), parse.GetValue(withGrain));
             Action<string> progress = step => Console.Error.WriteLine($"bench chaos: {step}");
             var report = await ChaosBenchmark.Run(options, progress, cancellation);
             if (parse.GetValue(arguments.Replay.Json) is { } file)

@@ -51,5 +51,7 @@ public sealed class ChaosOptionsTests
 
         Assert.Empty(parse.Errors);
         Assert.NotEmpty(BlitzRoot.Create().Parse(["bench", "chaos", "--fault-seed", "soon"]).Errors);
+        Assert.Empty(BlitzRoot.Create().Parse(["bench", "chaos", "--source-with-model-grain"]).Errors);
+        Assert.NotEmpty(BlitzRoot.Create().Parse(["bench", "chaos", "--source-with-model-grain", "maybe"]).Errors);
     }
 }
