@@ -47,21 +47,28 @@ internal sealed class FeedPlanning(IGrainFactory grains, string model)
     }
 
     /// <summary>
-    /// Each target's fallback for a multicast plan (<see cref="ShardLoadRequest.Fallback"/>): its whole image from the host copy
-    /// when no feed of its plan comes from the copy's host, else from storage; none for a target the plan feeds from storage
-    /// alone, or for the baselines (their own host's copy, no remote source to lose).
+    /// Each target's fallbacks for a multicast plan, in the order to try (<see cref="ShardLoadRequest.Fallbacks"/>): first the
+    /// plan for it alone from what holds the model on hosts none of its feeds comes from (a serving GPU at the link's rate, or
+    /// the host copy), then storage, which needs no other host. None for a target the plan feeds from storage alone, or for
+    /// the baselines (their own host's copy, no remote source to lose).
     /// </summary>
-    public async Task<IReadOnlyDictionary<string, IReadOnlyList<LoadFeed>>> Fallbacks(IReadOnlyList<HostInfo> hosts, ModelDeployment deployment,
-        IReadOnlyList<InstanceLifecycle> targets, FeedPlan plan, string? hostCopy)
+    /// <param name="sources">The instances the plan could send from (they hold every layer).</param>
+    public async Task<IReadOnlyDictionary<string, IReadOnlyList<IReadOnlyList<LoadFeed>>>> Fallbacks(IReadOnlyList<HostInfo> hosts,
+        ModelDeployment deployment, IReadOnlyList<InstanceLifecycle> targets, FeedPlan plan, IReadOnlyList<InstanceLifecycle> sources, string? hostCopy)
     {
-        var fallbacks = new Dictionary<string, IReadOnlyList<LoadFeed>>(StringComparer.Ordinal);
+        var fallbacks = new Dictionary<string, IReadOnlyList<IReadOnlyList<LoadFeed>>>(StringComparer.Ordinal);
         if (!deployment.Policy.Multicasts()) return fallbacks;
         foreach (var target in targets)
         {
             var feedHosts = plan.Feeds[target.Gpu].Select(f => SourceHost(f.From)).OfType<string>().ToHashSet(StringComparer.Ordinal);
             if (feedHosts.Count == 0) continue;
+            var order = new List<IReadOnlyList<LoadFeed>>();
+            var peers = sources.Where(s => !feedHosts.Contains(s.Host) && s.Gpu != target.Gpu).ToList();
             string? copy = hostCopy is not null && !feedHosts.Contains(hostCopy) ? hostCopy : null;
-            fallbacks[target.Gpu] = (await Plan(hosts, deployment, [target], [], copy)).Feeds[target.Gpu];
+            if (peers.Count > 0 || copy is not null)
+                order.Add((await Plan(hosts, deployment, [target], peers, copy)).Feeds[target.Gpu]);
+            order.Add((await Plan(hosts, deployment, [target], [], null)).Feeds[target.Gpu]);
+            fallbacks[target.Gpu] = order;
         }
         return fallbacks;
     }

@@ -65,10 +65,13 @@ internal sealed partial class LayerShardGrain(
     private string? _lostSource;
     // Loads this activation began (the first, then one per Refeed): events and reports say which one they are about.
     private int _loads;
-    // Where the whole image can come from without the plan's GPUs, used once if a lost source is not planned again in time.
-    private IReadOnlyList<LoadFeed>? _fallback;
+    // Where the whole image can come from without the plan's sources, in order, each used once if a lost source is not planned
+    // again in time.
+    private readonly Queue<IReadOnlyList<LoadFeed>> _fallbacks = new();
     // The load now running is the fallback's, begun by this shard: a late Refeed from the model grain finds it under way.
     private bool _fellBack;
+    // The load now running is a fallback's (until the model grain plans one): when it fails, the next fallback follows.
+    private bool _onFallback;
 
     /// <summary>
     /// How long a shard whose source was lost waits for the model grain's Refeed before it fetches from its fallback: the model
@@ -151,8 +154,10 @@ internal sealed partial class LayerShardGrain(
             image = ParameterImage.Allocate(model.Layout);
             steps.Lap("allocate image");
             _request = request;
-            _fallback = request.Fallback is { Count: > 0 } fallback ? fallback : null;
+            _fallbacks.Clear();
+            foreach (var fallback in request.Fallbacks ?? []) if (fallback.Count > 0) _fallbacks.Enqueue(fallback);
             _fellBack = false;
+            _onFallback = false;
             _gpu = request.Gpu;
             _phase = ShardPhase.Loading;
             _error = null;
@@ -207,7 +212,9 @@ internal sealed partial class LayerShardGrain(
             _fellBack = false;
             return true;
         }
-        return await RefeedFrom(feeds);
+        bool refed = await RefeedFrom(feeds);
+        if (refed) _onFallback = false;
+        return refed;
     }
 
     private async Task<bool> RefeedFrom(IReadOnlyList<LoadFeed> feeds)
@@ -510,8 +517,12 @@ internal sealed partial class LayerShardGrain(
             _phase = ShardPhase.Failed;
             // A lost source leaves what landed and verified good: kept (image, files, GPU memory) for the model grain's Refeed,
             // a live pair's new half too, once its live side has ended. Anything else frees it all.
-            _keptForRefeed = e is FeedFailedException { SourceLost: true };
-            _lostSource = e is FeedFailedException { SourceLost: true } lostFeed ? lostFeed.Feed.From : null;
+            // A fallback's source failing in any way (a GPU that stopped holding the model, say) is as good as lost while another
+            // fallback remains: what landed is kept for it.
+            var failedFeed = e as FeedFailedException;
+            bool lost = failedFeed is { SourceLost: true } || failedFeed is not null && _onFallback && _fallbacks.Count > 0;
+            _keptForRefeed = lost;
+            _lostSource = lost ? failedFeed!.Feed.From : null;
             if (_keptForRefeed)
             {
                 await EndLiveServing();
@@ -527,12 +538,19 @@ internal sealed partial class LayerShardGrain(
                 Load = loadNumber,
             });
             LogLoadFailed(logger, Key, e);
-            if (_keptForRefeed && _lostSource is { } lost && _fallback is { } fallback && !FeedsFrom(fallback, HostOf(lost)))
-            {
-                _fallback = null;
-                _ = FallBackUnlessPlanned(loadNumber, lost, fallback);
-            }
+            if (_keptForRefeed && _lostSource is { } lostFrom && NextFallback(HostOf(lostFrom)) is { } fallback)
+                _ = FallBackUnlessPlanned(loadNumber, lostFrom, fallback);
         }
+    }
+
+    // The first fallback left that takes nothing from the lost source's host; those before it do, and are dropped.
+    private IReadOnlyList<LoadFeed>? NextFallback(string? lostHost)
+    {
+        while (_fallbacks.TryDequeue(out var fallback))
+        {
+            if (!FeedsFrom(fallback, lostHost)) return fallback;
+        }
+        return null;
     }
 
     /// <summary>
@@ -545,6 +563,7 @@ internal sealed partial class LayerShardGrain(
         if (_loads != failedLoad || _phase != ShardPhase.Failed || !_keptForRefeed) return;
         if (!await RefeedFrom(fallback)) return;
         _fellBack = true;
+        _onFallback = true;
         LogFellBack(logger, Key, lost, FallbackGrace.TotalMilliseconds, _load!.Describe());
         await ModelEvents.Report(this, StateEvent(ModelEventKind.Refeeding, $"not planned again within {FallbackGrace.TotalMilliseconds:0} ms of losing {lost}: fetching what it lacks from {_load.Describe()}") with
         {

@@ -407,7 +407,7 @@ internal sealed partial class ModelGrain : Grain, IModelGrain, IStreamSubscripti
             var planning = new FeedPlanning(GrainFactory, Model);
             string? copy = await HostCopyFor(hosts, senders, excludeHostCopy);
             var plan = await planning.Plan(hosts, deployment, fresh, senders, copy);
-            var fallbacks = await planning.Fallbacks(hosts, deployment, fresh, plan, copy);
+            var fallbacks = await planning.Fallbacks(hosts, deployment, fresh, plan, senders, copy);
             LogPlanned(_logger, Model, plan.Description);
             await Publish(ModelEventKind.Planned, plan.Description);
             steps.Lap("plan");
@@ -415,7 +415,7 @@ internal sealed partial class ModelGrain : Grain, IModelGrain, IStreamSubscripti
             // on its own host: one after the other, a scale-up waited for the sum of their load calls.
             loads.AddRange(fresh.Select(instance => Calls.Load(instance,
                 new ShardLoadRequest(instance.Gpu, deployment.Directory, deployment.KvBlocks, deployment.MaxBatchTokens, plan.Feeds[instance.Gpu], Deferred: true,
-                    Fallback: fallbacks.GetValueOrDefault(instance.Gpu)))));
+                    Fallbacks: fallbacks.GetValueOrDefault(instance.Gpu)))));
             await Task.WhenAll(loads);
         }
         catch

@@ -227,7 +227,7 @@ public sealed class DataPlaneTests(GridFixture grid, ITestOutputHelper output) :
         var lost = new LoadFeed(FeedKind.Network, B1, $"127.0.0.1:{ClosedPort()}", "somebody/0/0", 0, 6, "Network");
         var storage = new LoadFeed(FeedKind.Storage, "storage", "", "", 0, 6, "Storage");
         await Placement.HostContext.On(GridFixture.HostA, () =>
-            grid.Shard(shard).Load(new ShardLoadRequest(A0, grid.SyntheticModel, null, null, [lost], Fallback: [storage])));
+            grid.Shard(shard).Load(new ShardLoadRequest(A0, grid.SyntheticModel, null, null, [lost], Fallbacks: [[storage]])));
 
         var failed = await events.WaitFor(e => e.Shard == shard && e.Kind is ModelEventKind.Failed or ModelEventKind.Serving);
         Assert.Equal(ModelEventKind.Failed, failed.Kind);
@@ -247,6 +247,40 @@ public sealed class DataPlaneTests(GridFixture grid, ITestOutputHelper output) :
         Assert.Equal(status.LoadedBytes, status.KeptBytes + status.FetchedBytes);
         // Two loads: the one that lost its source, and the fallback's.
         Assert.Equal(2, status.Load);
+        await grid.Shard(shard).Unload();
+    }
+
+    [Fact]
+    public async Task A_fallback_that_fails_too_is_followed_by_the_next()
+    {
+        // As when the model grain died with the source and the first fallback, a GPU on another host, is gone as well: the
+        // shard goes on to storage, keeping what landed.
+        const string model = "orphan-twice";
+        await using var events = await ModelEventLog.Follow(grid.Client, model);
+        string shard = new ShardKey(model, 0, 0).ToString();
+        var lost = new LoadFeed(FeedKind.Network, B1, $"127.0.0.1:{ClosedPort()}", "somebody/0/0", 0, 6, "Network");
+        var alsoGone = new LoadFeed(FeedKind.Network, A1, $"127.0.0.1:{ClosedPort()}", "somebody-else/0/0", 0, 6, "Network");
+        // Dropped unused: it comes from the lost source's host.
+        var sameHost = new LoadFeed(FeedKind.Network, B0, $"127.0.0.1:{ClosedPort()}", "neighbour/0/0", 0, 6, "Network");
+        var storage = new LoadFeed(FeedKind.Storage, "storage", "", "", 0, 6, "Storage");
+        await Placement.HostContext.On(GridFixture.HostA, () =>
+            grid.Shard(shard).Load(new ShardLoadRequest(A0, grid.SyntheticModel, null, null, [lost], Fallbacks: [[sameHost], [alsoGone], [storage]])));
+
+        var first = await events.WaitFor(e => e.Shard == shard && e.Kind == ModelEventKind.Refeeding);
+        Assert.Equal(B1, first.LostSource);
+        Assert.Contains(A1, first.Detail);
+        var second = await events.WaitFor(e => e.Shard == shard && e.Kind == ModelEventKind.Refeeding && e.Load > first.Load);
+        Assert.Equal(A1, second.LostSource);
+        Assert.Contains("storage", second.Detail);
+        var ended = await events.WaitFor(e => e.Shard == shard && (e.Kind == ModelEventKind.Serving || e.Kind == ModelEventKind.Failed && e.Load == second.Load));
+        Assert.Equal(ModelEventKind.Serving, ended.Kind);
+
+        var status = await grid.Shard(shard).GetStatus();
+        Assert.Equal(InstanceState.Serving, status.State);
+        Assert.StartsWith("storage", status.LoadedFrom);
+        Assert.Equal(status.LoadedBytes, status.KeptBytes + status.FetchedBytes);
+        // Three loads: the plan's, the first fallback's, storage's.
+        Assert.Equal(3, status.Load);
         await grid.Shard(shard).Unload();
     }
 
