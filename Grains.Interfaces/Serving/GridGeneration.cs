@@ -103,7 +103,7 @@ public static class GridGeneration
             {
                 return await call().WaitAsync(cancellationToken);
             }
-            catch (Exception e) when (e is OrleansException or TimeoutException && !cancellationToken.IsCancellationRequested
+            catch (Exception e) when (ResumableGeneration.IsRuntimeFault(e, cancellationToken)
                 && TimeProvider.System.GetElapsedTime(started) + pause < ModelGrainRetryLimit)
             {
                 await Task.Delay(pause, cancellationToken);
@@ -120,7 +120,7 @@ public static class GridGeneration
         {
             await call;
         }
-        catch (Exception e) when (e is OrleansException or TimeoutException)
+        catch (Exception e) when (ResumableGeneration.IsRuntimeFault(e, CancellationToken.None))
         {
         }
     }

@@ -82,9 +82,20 @@ public sealed class ResumableGeneration
     public static bool IsInstanceLoss(Exception error, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(error);
+        return error is InstanceLostException or EnumerationAbortedException && !cancellationToken.IsCancellationRequested
+            || IsRuntimeFault(error, cancellationToken);
+    }
+
+    /// <summary>
+    /// Whether <paramref name="error"/> of a grain call is the runtime's, never the request's (a request's errors are argument,
+    /// lookup and operation errors), so the call may be tried again: Orleans' own failures (silo unavailable, message rejected,
+    /// placement refused), a timeout, or a cancellation the caller did not ask for (the runtime cancels a call whose target it
+    /// could not address, as when a grain directory partition moves off a dead silo).
+    /// </summary>
+    public static bool IsRuntimeFault(Exception error, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(error);
         if (cancellationToken.IsCancellationRequested) return false;
-        // Orleans' own failures (silo unavailable, message rejected, placement refused; an enumeration whose grain
-        // deactivated) are the runtime's, never the request's: a request's errors are argument, lookup and operation errors.
-        return error is InstanceLostException or OrleansException or EnumerationAbortedException or TimeoutException;
+        return error is OrleansException or TimeoutException or OperationCanceledException;
     }
 }

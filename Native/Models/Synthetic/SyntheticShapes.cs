@@ -15,6 +15,13 @@ public static class SyntheticShapes
         ["stories110m"] = Llama(hidden: 768, intermediate: 2048, layers: 12, heads: 12, kvHeads: 12, vocab: 32000, context: 1024, tied: true),
         ["llama2-7b"] = Llama(hidden: 4096, intermediate: 11008, layers: 32, heads: 32, kvHeads: 32, vocab: 32000, context: 4096, tied: false),
         ["llama2-13b"] = Llama(hidden: 5120, intermediate: 13824, layers: 40, heads: 40, kvHeads: 40, vocab: 32000, context: 4096, tied: false),
+        // llama3-8b an eighth as wide, as deep, vocabulary an eighth: every matrix 1/64 of the real one, so a layer's share of the
+        // image (6.7 % per layer, embedding and head 6.5 % each) and the profile's 32 layers are the real model's: the testbed's
+        // loads have its proportions (stories110m's f32 embedding is 22 % of its image, and it has 12 layers).
+        ["llama3-8b-narrow"] = Llama(hidden: 512, intermediate: 1792, layers: 32, heads: 4, kvHeads: 1, vocab: 16032, context: 8192, tied: false) with
+        {
+            RopeTheta = 500000.0,
+        },
         ["llama3-8b"] = Llama(hidden: 4096, intermediate: 14336, layers: 32, heads: 32, kvHeads: 8, vocab: 128256, context: 131072, tied: false) with
         {
             RopeTheta = 500000.0,

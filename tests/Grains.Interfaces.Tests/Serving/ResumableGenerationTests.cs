@@ -67,5 +67,20 @@ public sealed class ResumableGenerationTests
         Assert.False(ResumableGeneration.IsInstanceLoss(new InvalidOperationException("no instance"), default));
         Assert.False(ResumableGeneration.IsInstanceLoss(new KeyNotFoundException(), default));
         Assert.False(ResumableGeneration.IsInstanceLoss(new InstanceLostException("m/0/0", "unloaded"), new CancellationToken(canceled: true)));
+        // bench chaos: the gateway cancelled route calls it could not address while the dead silo's directory range moved.
+        Assert.True(ResumableGeneration.IsInstanceLoss(new OperationCanceledException(), default));
+        Assert.False(ResumableGeneration.IsInstanceLoss(new OperationCanceledException(), new CancellationToken(canceled: true)));
+    }
+
+    [Fact]
+    public void A_cancellation_the_caller_did_not_ask_for_is_the_runtimes_and_tried_again()
+    {
+        Assert.True(ResumableGeneration.IsRuntimeFault(new OperationCanceledException(), default));
+        Assert.True(ResumableGeneration.IsRuntimeFault(new TaskCanceledException(), default));
+        Assert.True(ResumableGeneration.IsRuntimeFault(new SiloUnavailableException(), default));
+        Assert.True(ResumableGeneration.IsRuntimeFault(new TimeoutException(), default));
+        Assert.False(ResumableGeneration.IsRuntimeFault(new InstanceLostException("m/0/0", "unloaded"), default));
+        Assert.False(ResumableGeneration.IsRuntimeFault(new KeyNotFoundException(), default));
+        Assert.False(ResumableGeneration.IsRuntimeFault(new OperationCanceledException(), new CancellationToken(canceled: true)));
     }
 }

@@ -110,6 +110,21 @@ public sealed class SyntheticModelTests : IDisposable
     }
 
     [Fact]
+    public void The_narrow_llama3_shape_has_every_matrix_a_64th_of_llama3_8b_and_as_many_layers()
+    {
+        var real = SyntheticShapes.Get("llama3-8b");
+        var narrow = SyntheticShapes.Get("llama3-8b-narrow");
+        static long LayerMatrices(LlamaConfig c) =>
+            2L * c.HiddenSize * c.NumHeads * c.HeadDim + 2L * c.HiddenSize * c.NumKvHeads * c.HeadDim + 3L * c.HiddenSize * c.IntermediateSize;
+        Assert.Equal(real.NumLayers, narrow.NumLayers);
+        Assert.Equal(real.HeadDim, narrow.HeadDim);
+        Assert.Equal(real.NumHeads / real.NumKvHeads, narrow.NumHeads / narrow.NumKvHeads);
+        Assert.Equal(LayerMatrices(real), 64 * LayerMatrices(narrow));
+        Assert.Equal((long)real.VocabSize * real.HiddenSize, 64L * narrow.VocabSize * narrow.HiddenSize);
+        Assert.Equal(real.TieWordEmbeddings, narrow.TieWordEmbeddings);
+    }
+
+    [Fact]
     public void An_unknown_shape_lists_the_known_ones()
     {
         var error = Assert.Throws<ArgumentException>(() => SyntheticShapes.Get("llama9-1t"));
