@@ -30,6 +30,8 @@ internal sealed record ReplayBenchOptions(string ModelDirectory, string? Shape, 
     double TtftSloMs, double TbtSloMs, int Seed, IReadOnlyList<string> Policies, int RedisPort, string StateDirectory, string? TestbedScript, bool KeepTestbed)
 {
     public const int DefaultHosts = 4;
+    /// <summary>The replay and chaos benches' model: stories110m in f32 (438 MB, 12 layers), as in every run they report.</summary>
+    public const string DefaultShape = "stories110m";
     public const string DefaultTrace = "../shared/traces/azure2023/AzureLLMInferenceTrace_code.csv";
     /// <summary>How long each policy's replay plays by default (the window's trace seconds follow from the rate).</summary>
     public const double DefaultPlayedSeconds = 60;

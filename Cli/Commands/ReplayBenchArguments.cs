@@ -22,7 +22,7 @@ internal sealed class ReplayBenchArguments
     public Option<int> LinkMbit { get; } = new("--link-mbit") { Description = "Each host's link rate in Mbit/s, both directions", DefaultValueFactory = _ => LiveOptions.DefaultLinkMbit };
     public Option<double?> Storage { get; } = new("--storage-mbps") { Description = "Each host's emulated storage read rate in MB/s (default: 0.4 × the link's byte rate)" };
     public Option<string?> Model { get; } = new("--model") { Description = "Model directory (default: the synthetic --shape in --dtype, created once in the cache)" };
-    public Option<string> Shape { get; } = new("--shape") { Description = "Synthetic shape when --model is absent", DefaultValueFactory = _ => LiveOptions.DefaultShape };
+    public Option<string> Shape { get; } = new("--shape") { Description = "Synthetic shape when --model is absent", DefaultValueFactory = _ => ReplayBenchOptions.DefaultShape };
     public Option<string> DType { get; } = new("--dtype") { Description = "Synthetic dtype when --model is absent", DefaultValueFactory = _ => LiveOptions.DefaultDType };
     public Option<int> Sequences { get; } = new("--sequences-per-instance")
     {
