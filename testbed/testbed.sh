@@ -6,7 +6,7 @@
 #
 # Usage (as root; needs iproute2's ip and tc):
 #   testbed.sh up --hosts N --link-mbit R [--gpus G] [--gpu-memory-gib X] [--state DIR] [--blitz "PREFIX"]
-#                 [--no-silos] [--redis-port P] [--data-port P] [--cluster-id C] [--silo-args "ARGS"] [--timeout S]
+#                 [--no-silos] [--redis-port P] [--data-port P] [--cluster-id C] [--silo-args "ARGS"] [--timeout S] [--tls]
 #   testbed.sh down [--state DIR]
 #   testbed.sh status [--state DIR]
 #   testbed.sh exec hI CMD [ARGS...]          (runs CMD inside host I's namespace, with the cluster secret of the
@@ -29,6 +29,11 @@
 #     ip netns exec blitz-h<i> <blitz> silo --host h<i> --gpus G --redis 10.222.0.254:PORT --cluster-id testbed
 #        --advertise 10.222.0.<i> --nic-gbps R/1000 --data-port 7100 --dashboard false [--gpu-memory-gib X] [ARGS]
 #   `up` returns once every silo has logged "BlitzScale silo for host h<i>" (or fails, naming the log to read).
+#   --tls: a cluster CA and certificates made with openssl in STATE/tls (ECDSA P-256, one day): h<i>.pem/.key for each
+#     silo (subject alternative names 10.222.0.<i> and 127.0.0.1), client.pem/.key for clients; every silo gets
+#     --tls-cert STATE/tls/h<i>.pem --tls-key STATE/tls/h<i>.key --tls-ca STATE/tls/ca.pem (silo-to-silo and gateway
+#     traffic in mutual TLS, the HTTP API over HTTPS). Clients pass --tls-cert STATE/tls/client.pem --tls-key
+#     STATE/tls/client.key --tls-ca STATE/tls/ca.pem; `up` prints them. The env file says TLS=1.
 #
 # Shaping: a token bucket filter (tbf) on each direction, rate R, burst max(2 ms at R, 128 KiB), latency 20 ms.
 #   The burst must hold at least one 64 KiB GSO super-packet (veth offloads TSO), else tbf splits every packet and
@@ -97,10 +102,11 @@ stop_pidfile() {
 # ---- up ---------------------------------------------------------------------------------------------------------
 cmd_up() {
     local hosts="" mbit="" gpus=1 gpu_mem="" blitz="" no_silos=0 redis_port=6399 data_port=7100 cluster_id=testbed
-    local silo_args="" timeout=120
+    local silo_args="" timeout=120 tls=0
     while [ $# -gt 0 ]; do
         case "$1" in
             --hosts) hosts=${2:?--hosts needs a value}; shift 2 ;;
+            --tls) tls=1; shift ;;
             --link-mbit) mbit=${2:?--link-mbit needs a value}; shift 2 ;;
             --gpus) gpus=${2:?--gpus needs a value}; shift 2 ;;
             --gpu-memory-gib) gpu_mem=${2:?--gpu-memory-gib needs a value}; shift 2 ;;
@@ -121,6 +127,7 @@ cmd_up() {
     [[ "$redis_port" =~ ^[0-9]+$ ]] || die "up: --redis-port must be a port number, got '$redis_port'"
     [[ "$timeout" =~ ^[0-9]+$ ]] || die "up: --timeout must be whole seconds, got '$timeout'"
     require_root_and_tools
+    [ "$tls" -eq 0 ] || command -v openssl >/dev/null 2>&1 || die "up: --tls needs openssl to make the certificates: apt-get install -y openssl"
 
     if [ -z "$blitz" ]; then
         local dll="$REPO_ROOT/Cli/bin/Release/net10.0/blitz.dll"
@@ -152,6 +159,7 @@ cmd_up() {
         echo "REDIS=$BRIDGE_ADDR:$redis_port"
         echo "CLUSTER_ID=$cluster_id"
         echo "DATA_PORT=$data_port"
+        echo "TLS=$tls"
     } >"$STATE/env"
     load_env
     UP_DONE=0
@@ -186,6 +194,7 @@ cmd_up() {
         umask 077
         head -c 32 /dev/urandom | od -An -tx1 | tr -d ' \n' >"$STATE/secret"
         umask 022
+        [ "$tls" -eq 0 ] || make_certificates "$hosts"
         local secret nic_gbps
         secret=$(cat "$STATE/secret")
         nic_gbps=$(awk -v m="$mbit" 'BEGIN { printf "%g", m / 1000 }')
@@ -196,6 +205,7 @@ cmd_up() {
             cmd=($blitz silo --host "h$i" --gpus "$gpus" --redis "$BRIDGE_ADDR:$redis_port" --cluster-id "$cluster_id"
                  --advertise "$SUBNET_PREFIX.$i" --nic-gbps "$nic_gbps" --data-port "$data_port" --dashboard false)
             [ -z "$gpu_mem" ] || cmd+=(--gpu-memory-gib "$gpu_mem")
+            [ "$tls" -eq 0 ] || cmd+=(--tls-cert "$STATE/tls/h$i.pem" --tls-key "$STATE/tls/h$i.key" --tls-ca "$STATE/tls/ca.pem")
             # shellcheck disable=SC2206
             [ -z "$silo_args" ] || cmd+=($silo_args)
             printf '%s\0' "${cmd[@]}" >"$STATE/silo-h$i.cmd"
@@ -206,6 +216,27 @@ cmd_up() {
     fi
     UP_DONE=1
     say "up: $hosts hosts; cluster: --cluster redis://$BRIDGE_ADDR:$redis_port --cluster-id $cluster_id; state in $STATE"
+    [ "$tls" -eq 0 ] || say "up: TLS: clients add --tls-cert $STATE/tls/client.pem --tls-key $STATE/tls/client.key --tls-ca $STATE/tls/ca.pem"
+}
+
+# A cluster CA and one certificate per silo and one for clients, in STATE/tls (keys readable by root only).
+make_certificates() {
+    local hosts=$1 dir="$STATE/tls" i name san
+    rm -rf "$dir"
+    mkdir -p "$dir"
+    chmod 700 "$dir"
+    openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout "$dir/ca.key" -out "$dir/ca.pem" -days 1 \
+        -subj "/CN=blitz-testbed-ca" >/dev/null 2>&1 || die "up: openssl could not make the testbed's CA"
+    for i in $(seq 0 "$hosts"); do
+        if [ "$i" -eq 0 ]; then name=client; san="IP:$BRIDGE_ADDR,IP:127.0.0.1"; else name="h$i"; san="IP:$SUBNET_PREFIX.$i,IP:127.0.0.1"; fi
+        printf 'basicConstraints=CA:FALSE\nkeyUsage=critical,digitalSignature\nextendedKeyUsage=serverAuth,clientAuth\nsubjectAltName=%s\n' "$san" >"$dir/$name.ext"
+        openssl req -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout "$dir/$name.key" -out "$dir/$name.csr" -subj "/CN=$name" >/dev/null 2>&1 \
+            && openssl x509 -req -in "$dir/$name.csr" -CA "$dir/ca.pem" -CAkey "$dir/ca.key" -CAcreateserial -days 1 \
+                -out "$dir/$name.pem" -extfile "$dir/$name.ext" >/dev/null 2>&1 \
+            || die "up: openssl could not make the certificate of $name"
+        rm -f "$dir/$name.csr" "$dir/$name.ext"
+    done
+    say "TLS: a CA and $hosts silo certificate(s) and a client one in $dir"
 }
 
 # Starts host $1's silo with the command line saved in STATE/silo-h$1.cmd, its output appended to its log.

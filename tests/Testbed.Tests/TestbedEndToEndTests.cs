@@ -92,6 +92,55 @@ public sealed class TestbedEndToEndTests(ITestOutputHelper output)
         Assert.DoesNotContain("blitz-h", (await Commands.Run(["ip", "netns", "list"])).Stdout);
     }
 
+    [SkippableFact]
+    public async Task A_testbed_up_with_tls_serves_clients_with_the_cluster_certificate_and_refuses_others()
+    {
+        string? missing = await TestbedRequirements.Missing();
+        Skip.If(missing is not null, missing);
+        Skip.If(!File.Exists("/usr/bin/openssl"), "openssl is not installed (testbed.sh up --tls makes the certificates with it)");
+        string model = RepositoryPaths.Stories260K!;
+        using var state = new TempDirectory();
+        int redisPort = Silo.FreePorts.Next();
+        try
+        {
+            var up = await Commands.Testbed("up", "--hosts", "2", "--link-mbit", "100", "--gpu-memory-gib", "1", "--state", state.Path,
+                "--redis-port", $"{redisPort}", "--blitz", string.Join(' ', Commands.Blitz), "--timeout", "60", "--tls");
+            Assert.True(up.ExitCode == 0, up.Output);
+            string tls = Path.Combine(state.Path, "tls");
+            Assert.Contains($"--tls-cert {tls}/client.pem --tls-key {tls}/client.key --tls-ca {tls}/ca.pem", up.Stderr);
+            Assert.Contains("TLS=1", File.ReadAllText(Path.Combine(state.Path, "env")));
+            // Every silo was started with its own certificate.
+            Assert.Contains($"{tls}/h2.pem", File.ReadAllText(Path.Combine(state.Path, "silo-h2.cmd")));
+
+            string secret = File.ReadAllText(Path.Combine(state.Path, "secret"));
+            string[] cluster = ["--cluster", $"redis://10.222.0.254:{redisPort}", "--cluster-id", "testbed"];
+            string[] certificate = ["--tls-cert", $"{tls}/client.pem", "--tls-key", $"{tls}/client.key", "--tls-ca", $"{tls}/ca.pem"];
+            string[] Blitz(params string[] args) => ["env", $"BLITZSCALE_CLUSTER_SECRET={secret}", .. Commands.Blitz, .. args];
+
+            // The second instance loads from the first across the link: the silos joined each other over TLS.
+            var deploy = await Commands.Run(Blitz(["deploy", .. cluster, .. certificate, "--model", model, "--instances", "2", "--gpus", "h1/gpu0", "h2/gpu0"]));
+            Assert.True(deploy.ExitCode == 0, deploy.Output);
+            Assert.Contains("on h2/gpu0: Serving", deploy.Stdout + deploy.Stderr);
+
+            var golden = GoldenCase.Load(Path.Combine(model, "goldens.jsonl")).First();
+            var generate = await Commands.Run(Blitz(["generate", .. cluster, .. certificate, "--model", model, "--prompt", golden.Prompt, "--max-tokens", "32", "--json"]));
+            Assert.True(generate.ExitCode == 0, generate.Output);
+            var output = System.Text.Json.JsonDocument.Parse(generate.Stdout).RootElement.GetProperty("output_ids").EnumerateArray().Select(e => e.GetInt32()).ToList();
+            Assert.Equal(golden.Ids.Skip(golden.PromptIds.Length).Take(32), output);
+
+            // A client without the certificate is told what it lacks, in one line, and exits 1.
+            var plain = await Commands.Run(Blitz(["generate", .. cluster, "--model", model, "--prompt", golden.Prompt, "--max-tokens", "4", "--connect-timeout", "20"]));
+            Assert.True(plain.ExitCode == 1, plain.Output);
+            Assert.Contains("requires TLS", plain.Stderr);
+            Assert.DoesNotContain("   at ", plain.Stderr);
+        }
+        finally
+        {
+            var down = await Commands.Testbed("down", "--state", state.Path);
+            output.WriteLine(down.Stderr);
+        }
+    }
+
     private static async Task<IHost> Connect(string redis)
     {
         var builder = Host.CreateApplicationBuilder();
