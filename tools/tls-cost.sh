@@ -6,6 +6,7 @@
 # Usage: tools/tls-cost.sh [N (default 15)] [BLITZ_DLL (default Cli/bin/Release/net10.0/blitz.dll)]
 # Ports 21211, 21311, 23100, 23200 must be free.
 set -euo pipefail
+here=$(cd "$(dirname "$0")" && pwd)
 N=${1:-15}
 B=$(realpath "${2:-Cli/bin/Release/net10.0/blitz.dll}")
 dir=$(mktemp -d)
@@ -38,13 +39,4 @@ tls_args=(--tls-cert client.pem --tls-key client.key --tls-ca ca.pem)
 run plain 23100; run tls 23200 "${tls_args[@]}"   # deploys the model on each silo; not counted
 : >results.txt
 for _ in $(seq "$N"); do run plain 23100; run tls 23200 "${tls_args[@]}"; done
-python3 - <<'PY'
-import statistics as s
-rows = [l.split() for l in open("results.txt")]
-for name in ("plain", "tls"):
-    r = [list(map(float, x[1:])) for x in rows if x[0] == name]
-    for i, what in enumerate(["ttft_ms", "tokens_per_second", "wall_s"]):
-        v = sorted(x[i] for x in r)
-        q = s.quantiles(v, n=4)
-        print(f"{name:5} {what:17} n={len(v)} min {v[0]:.2f} q1 {q[0]:.2f} median {s.median(v):.2f} q3 {q[2]:.2f} max {v[-1]:.2f}")
-PY
+python3 "$here/quartiles.py" results.txt

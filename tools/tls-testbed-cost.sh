@@ -43,13 +43,4 @@ measure() { # name [up options]
 
 measure plain
 measure tls --tls
-python3 - "$results" <<'PY' | tee "$OUT/tls-testbed-cost.txt"
-import statistics as s, sys
-rows = [l.split() for l in open(sys.argv[1])]
-for name in ("plain", "tls"):
-    r = [list(map(float, x[1:])) for x in rows if x[0] == name]
-    for i, what in enumerate(["ttft_ms", "tokens_per_second", "wall_s"]):
-        v = sorted(x[i] for x in r)
-        q = s.quantiles(v, n=4)
-        print(f"{name:5} {what:17} n={len(v)} min {v[0]:.2f} q1 {q[0]:.2f} median {s.median(v):.2f} q3 {q[2]:.2f} max {v[-1]:.2f}")
-PY
+python3 "$here/quartiles.py" "$results" | tee "$OUT/tls-testbed-cost.txt"
