@@ -221,21 +221,13 @@ cmd_up() {
 
 # A cluster CA and one certificate per silo and one for clients, in STATE/tls (keys readable by root only).
 make_certificates() {
-    local hosts=$1 dir="$STATE/tls" i name san
+    local hosts=$1 dir="$STATE/tls" i
+    local -a specs=("client=IP:$BRIDGE_ADDR,IP:127.0.0.1")
+    for i in $(seq 1 "$hosts"); do specs+=("h$i=IP:$SUBNET_PREFIX.$i,IP:127.0.0.1"); done
     rm -rf "$dir"
     mkdir -p "$dir"
     chmod 700 "$dir"
-    openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout "$dir/ca.key" -out "$dir/ca.pem" -days 1 \
-        -subj "/CN=blitz-testbed-ca" >/dev/null 2>&1 || die "up: openssl could not make the testbed's CA"
-    for i in $(seq 0 "$hosts"); do
-        if [ "$i" -eq 0 ]; then name=client; san="IP:$BRIDGE_ADDR,IP:127.0.0.1"; else name="h$i"; san="IP:$SUBNET_PREFIX.$i,IP:127.0.0.1"; fi
-        printf 'basicConstraints=CA:FALSE\nkeyUsage=critical,digitalSignature\nextendedKeyUsage=serverAuth,clientAuth\nsubjectAltName=%s\n' "$san" >"$dir/$name.ext"
-        openssl req -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout "$dir/$name.key" -out "$dir/$name.csr" -subj "/CN=$name" >/dev/null 2>&1 \
-            && openssl x509 -req -in "$dir/$name.csr" -CA "$dir/ca.pem" -CAkey "$dir/ca.key" -CAcreateserial -days 1 \
-                -out "$dir/$name.pem" -extfile "$dir/$name.ext" >/dev/null 2>&1 \
-            || die "up: openssl could not make the certificate of $name"
-        rm -f "$dir/$name.csr" "$dir/$name.ext"
-    done
+    "$REPO_ROOT/tools/certificates.sh" "$dir" blitz-testbed-ca "${specs[@]}" || die "up: the TLS certificates could not be made (above)"
     say "TLS: a CA and $hosts silo certificate(s) and a client one in $dir"
 }
 

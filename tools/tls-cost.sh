@@ -11,12 +11,7 @@ N=${1:-15}
 B=$(realpath "${2:-Cli/bin/Release/net10.0/blitz.dll}")
 dir=$(mktemp -d)
 cd "$dir"
-openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout ca.key -out ca.pem -days 1 -subj "/CN=tls-cost-ca" 2>/dev/null
-for name in silo client; do
-  openssl req -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout $name.key -out $name.csr -subj "/CN=$name" 2>/dev/null
-  printf "basicConstraints=CA:FALSE\nkeyUsage=critical,digitalSignature\nextendedKeyUsage=serverAuth,clientAuth\nsubjectAltName=IP:127.0.0.1\n" > $name.ext
-  openssl x509 -req -in $name.csr -CA ca.pem -CAkey ca.key -CAcreateserial -days 1 -out $name.pem -extfile $name.ext 2>/dev/null
-done
+"$here/certificates.sh" . tls-cost-ca silo=IP:127.0.0.1 client=IP:127.0.0.1
 export BLITZSCALE_CLUSTER_SECRET=$(head -c 24 /dev/urandom | base64)
 dotnet "$B" silo --host plain --silo-port 21211 --primary-port 21211 --gateway-port 23100 --dashboard false --api false >plain.log 2>&1 &
 plain=$!
