@@ -13,7 +13,8 @@ namespace BlitzScale.Grains.Interfaces.Serving;
 /// when none) and the split requests whose tails it holds (<see cref="SplitRequests"/>, also counted in <see cref="Running"/>).
 /// A Failed instance that kept its image after losing a source names that source (<see cref="LostSource"/>), so it can be planned
 /// again from a report as from its event; <see cref="Load"/> is which of the shard's loads the report is about (1 the first, one
-/// more per refeed).
+/// more per refeed). <see cref="Fallbacks"/> lists, in the order it would try them, the sources of each fallback a loading shard still
+/// holds should it lose a source and not be planned again in time ("host-a/gpu0 + host-a/gpu1", "storage"); empty once none is left or the load is done.
 /// </summary>
 [GenerateSerializer, Immutable, Alias("blitz.InstanceStatus")]
 public sealed record InstanceStatus(
@@ -44,4 +45,5 @@ public sealed record InstanceStatus(
     [property: Id(24)] int SplitRequests = 0,
     [property: Id(25)] long KeptBytes = 0,
     [property: Id(26)] string? LostSource = null,
-    [property: Id(27)] int Load = 0);
+    [property: Id(27)] int Load = 0,
+    [property: Id(28)] IReadOnlyList<string>? Fallbacks = null);

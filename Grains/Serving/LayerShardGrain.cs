@@ -641,7 +641,8 @@ internal sealed partial class LayerShardGrain(
             _load?.Seconds ?? 0, _load?.Describe(), _load?.LoadedBytes ?? 0,
             stats?.QueuedPrefillTokens ?? 0, stats?.RunningDecodeTokens ?? 0, stats?.PrefilledTokens ?? 0, stats?.PrefillSeconds ?? 0,
             stats?.RecentTtftMs ?? 0, stats?.RecentTbtMs ?? 0, _load?.FetchedBytes ?? 0, _instance?.Server.Partner, _instance?.Server.SplitRequests ?? 0,
-            _load?.KeptBytes ?? 0, _keptForRefeed ? _lostSource : null, _loads);
+            _load?.KeptBytes ?? 0, _keptForRefeed ? _lostSource : null, _loads,
+            _phase is ShardPhase.Loading or ShardPhase.Failed ? [.. _fallbacks.Select(f => string.Join(" + ", f.Select(feed => feed.From).Distinct()))] : []);
     }
 
     // Tokens/s between two status reads at least half a second apart.

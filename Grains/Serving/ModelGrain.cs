@@ -345,7 +345,8 @@ internal sealed partial class ModelGrain : Grain, IModelGrain, IStreamSubscripti
     /// given, then loads new ones on the given or chosen GPUs, fed as the policy says.
     /// </summary>
     private async Task<IReadOnlyList<InstanceLifecycle>> ScaleUp(
-        IReadOnlyList<HostInfo> hosts, int count, IReadOnlyList<string>? gpus, IReadOnlyList<string>? sources, bool revive, bool excludeHostCopy = false)
+        IReadOnlyList<HostInfo> hosts, int count, IReadOnlyList<string>? gpus, IReadOnlyList<string>? sources, bool revive, bool excludeHostCopy = false,
+        IReadOnlyList<InstanceLifecycle>? fallbackSenders = null)
     {
         var deployment = _deployment!;
         var wanted = gpus?.ToList();
@@ -407,7 +408,7 @@ internal sealed partial class ModelGrain : Grain, IModelGrain, IStreamSubscripti
             var planning = new FeedPlanning(GrainFactory, Model);
             string? copy = await HostCopyFor(hosts, senders, excludeHostCopy);
             var plan = await planning.Plan(hosts, deployment, fresh, senders, copy);
-            var fallbacks = await planning.Fallbacks(hosts, deployment, fresh, plan, senders, copy);
+            var fallbacks = await planning.Fallbacks(hosts, deployment, fresh, plan, fallbackSenders ?? _instances.LoadSources, copy);
             LogPlanned(_logger, Model, plan.Description);
             await Publish(ModelEventKind.Planned, plan.Description);
             steps.Lap("plan");
@@ -463,8 +464,8 @@ internal sealed partial class ModelGrain : Grain, IModelGrain, IStreamSubscripti
             }
             Forget(failed);
             await UnloadQuietly(failed);
-            var sources = lost.Senders(_instances.LoadSources).Select(s => s.Gpu).ToList();
-            var added = await ScaleUp(await Hosts(), 1, [failed.Gpu], sources, revive: false, lost.ExcludesHostCopy(_hostCopy));
+            var senders = lost.Senders(_instances.LoadSources);
+            var added = await ScaleUp(await Hosts(), 1, [failed.Gpu], [.. senders.Select(s => s.Gpu)], revive: false, lost.ExcludesHostCopy(_hostCopy), senders);
             lost.Replanned();
             foreach (var instance in added) _lost[instance.Index] = lost;
         }

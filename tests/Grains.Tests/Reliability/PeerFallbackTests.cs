@@ -1,0 +1,88 @@
+using BlitzScale.Grains.Hosting;
+using BlitzScale.Grains.Interfaces.Serving;
+using Xunit.Abstractions;
+
+namespace BlitzScale.Grains.Tests.Reliability;
+
+/// <summary>
+/// Three hosts: host-a and host-b serve the model; host-b (Silo_1, the silo the test kills) also holds the model grain and,
+/// having the most memory for model copies, the model's one host copy; host-c receives parameters at 16 MB/s. The model is the
+/// 102 MB one of <see cref="ChainKillFixture.WriteModel"/>.
+/// </summary>
+public sealed class PeerFallbackFixture : SiloKillFixture
+{
+    /// <summary>The model's name: the first of "peerfb0", "peerfb1", … whose grain activated on Silo_1.</summary>
+    public string ModelName { get; private set; } = "";
+
+    /// <summary>The model directory.</summary>
+    public string ModelDirectory { get; private set; } = "";
+
+    protected override int HostCount => 3;
+
+    protected override void ConfigureHost(GpuHostOptions host)
+    {
+        host.HostMemoryGiB = host.Host == HostB ? 1 : 0.5;
+        if (host.Host == HostC) host.ReceiveMBps = ChainKillFixture.ReceiveMBps;
+    }
+
+    protected override async Task OnDeployedAsync()
+    {
+        ModelName = await NameOnSilo("Silo_1", "peerfb");
+        ModelDirectory = ScratchPath("stories42m-v512");
+        ChainKillFixture.WriteModel(ModelDirectory);
+    }
+}
+
+/// <summary>
+/// Issue 14, failures while loading (bench chaos, fault seeds 18 and 20): a scale-up that names its source (as the bench does)
+/// loses it, its host copy and the model grain in one silo. The shard's own fallbacks take over, and they are drawn from every
+/// GPU that holds the model, not only the sources the request named: host-a's instance, at the link's rate, where the fallbacks
+/// used to hold only storage. In process the model grain, activated again, usually plans the load before the fallback's grace
+/// ends (from host-a too); so the fallbacks are read from the shard before the kill, and after it the load must end fed from
+/// host-a's GPU, never from storage, whichever path planned it.
+/// </summary>
+public sealed class PeerFallbackTests(PeerFallbackFixture grid, ITestOutputHelper output) : IClassFixture<PeerFallbackFixture>
+{
+    private const string Peer = GridFixture.HostA + "/gpu0";
+    private const string Source = GridFixture.HostB + "/gpu0";
+    private const string Target = GridFixture.HostC + "/gpu0";
+    private const int MaxTokens = 24;
+    private const int KeptLayers = 2;
+    private static readonly int[] Prompt = [1, 17, 42, 99, 7, 301];
+
+    [Fact]
+    public async Task A_load_that_loses_the_named_source_with_the_model_grain_falls_back_to_another_gpu_holding_the_model()
+    {
+        var model = grid.Model(grid.ModelName);
+        await model.Deploy(new DeployRequest { ModelDirectory = grid.ModelDirectory, Instances = 2, Gpus = [Peer, Source], KvBlocks = 64, Policy = LoadPolicy.Blitz });
+        var deployed = await grid.WaitUntilServing(grid.ModelName);
+        Assert.Equal([GridFixture.HostB], deployed.HostCopies);
+        var request = new GenerateRequest { PromptIds = Prompt, MaxTokens = MaxTokens, StopAtEos = false };
+        var noFault = (await Streamed.Collect(grid.Client.GenerateAsync(grid.ModelName, request))).TokenIds;
+
+        var scaled = await model.Scale(new ScaleRequest { Instances = 3, Gpus = [Target], Sources = [Source] });
+        string target = scaled.Instances.Single(i => i.Gpu == Target).Shard;
+        var loading = await StatusPoll.WaitFor(model, s => s.Instances.Single(i => i.Shard == target) is { LoadedLayers: >= KeptLayers } i ? i : null,
+            $"{Target} never landed {KeptLayers} layers");
+        Assert.Equal(Source, loading.LoadedFrom?.Split(' ')[0]);
+        Assert.InRange(loading.LoadedLayers, KeptLayers, loading.TotalLayers - 2);
+        var shard = grid.Shard(target);
+        // Its first fallback is host-a's GPU (the host copy shares host-b with the source), storage the last.
+        var fallbacks = (await shard.GetStatus()).Fallbacks ?? [];
+        output.WriteLine($"fallbacks: {string.Join("; ", fallbacks)}");
+        Assert.Equal(2, fallbacks.Count);
+        Assert.StartsWith(Peer, fallbacks[0]);
+        Assert.DoesNotContain(GridFixture.HostB, fallbacks[0]);
+        Assert.Equal("storage", fallbacks[1]);
+
+        await grid.Cluster.KillSiloAsync(grid.Cluster.Silos.Single(s => s.Name == "Silo_1"));
+        var served = await StatusPoll.Until(async () => await shard.GetStatus() is { State: InstanceState.Serving } s ? s : null,
+            $"{target} never served after {Source} died with the model grain's silo and its host copy");
+        output.WriteLine($"{served.Shard} loaded from {served.LoadedFrom}: kept {served.KeptBytes}, fetched {served.FetchedBytes} of {served.LoadedBytes} bytes");
+        Assert.StartsWith($"{Peer} ", served.LoadedFrom + " ");
+        Assert.InRange(served.KeptBytes, loading.LoadedBytes, served.LoadedBytes - 1);
+        Assert.Equal(served.LoadedBytes, served.KeptBytes + served.FetchedBytes);
+        Assert.Equal(noFault, (await Streamed.Collect(shard.Generate(request)).WaitAsync(StatusPoll.Limit)).TokenIds);
+        await model.Undeploy();
+    }
+}
