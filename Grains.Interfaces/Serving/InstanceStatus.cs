@@ -15,6 +15,7 @@ namespace BlitzScale.Grains.Interfaces.Serving;
 /// again from a report as from its event; <see cref="Load"/> is which of the shard's loads the report is about (1 the first, one
 /// more per refeed). <see cref="Fallbacks"/> lists, in the order it would try them, the sources of each fallback a loading shard still
 /// holds should it lose a source and not be planned again in time ("host-a/gpu0 + host-a/gpu1", "storage"); empty once none is left or the load is done.
+/// <see cref="Sources"/> names, while it loads, the GPUs and host copies its load fetches from ("storage" for the files).
 /// </summary>
 [GenerateSerializer, Immutable, Alias("blitz.InstanceStatus")]
 public sealed record InstanceStatus(
@@ -46,4 +47,5 @@ public sealed record InstanceStatus(
     [property: Id(25)] long KeptBytes = 0,
     [property: Id(26)] string? LostSource = null,
     [property: Id(27)] int Load = 0,
-    [property: Id(28)] IReadOnlyList<string>? Fallbacks = null);
+    [property: Id(28)] IReadOnlyList<string>? Fallbacks = null,
+    [property: Id(29)] IReadOnlyList<string>? Sources = null);

@@ -17,6 +17,7 @@ namespace BlitzScale.Scaling.Autoscaling;
 /// <param name="PrefillSeconds">Step time spent on those tokens (each step's time shared by its tokens).</param>
 /// <param name="RecentTtftMs">Recent time to first token (a moving average; 0 before the first).</param>
 /// <param name="RecentTbtMs">Recent time between tokens (a moving average; 0 before the first).</param>
+/// <param name="FeedsLoad">A load in progress fetches from it (it holds the whole model and was planned as a source).</param>
 public sealed record InstanceSignals(
     int Instance,
     InstanceState State,
@@ -28,7 +29,8 @@ public sealed record InstanceSignals(
     long PrefilledTokens = 0,
     double PrefillSeconds = 0,
     double RecentTtftMs = 0,
-    double RecentTbtMs = 0)
+    double RecentTbtMs = 0,
+    bool FeedsLoad = false)
 {
     /// <summary>Counted against the instance range and as capacity: loading (it will serve soon) or serving.</summary>
     public bool IsActive => State is InstanceState.Loading or InstanceState.LiveNew or InstanceState.Serving or InstanceState.LiveOld;

@@ -68,7 +68,9 @@ public sealed class PeerFallbackTests(PeerFallbackFixture grid, ITestOutputHelpe
         Assert.InRange(loading.LoadedLayers, KeptLayers, loading.TotalLayers - 2);
         var shard = grid.Shard(target);
         // Its first fallback is host-a's GPU (the host copy shares host-b with the source), storage the last.
-        var fallbacks = (await shard.GetStatus()).Fallbacks ?? [];
+        var before = await shard.GetStatus();
+        Assert.Equal([Source], before.Sources);
+        var fallbacks = before.Fallbacks ?? [];
         output.WriteLine($"fallbacks: {string.Join("; ", fallbacks)}");
         Assert.Equal(2, fallbacks.Count);
         Assert.StartsWith(Peer, fallbacks[0]);

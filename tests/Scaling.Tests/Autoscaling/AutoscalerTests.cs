@@ -276,6 +276,19 @@ public sealed class AutoscalerTests
     }
 
     [Fact]
+    public void A_Warm_instance_that_a_load_fetches_from_is_kept_past_the_warm_keep_until_the_load_no_longer_does()
+    {
+        var scaler = new Autoscaler(new AutoscalerOptions { WarmKeep = TimeSpan.FromSeconds(10) }, _time);
+        var warmSince = _time.GetUtcNow();
+        _time.Advance(TimeSpan.FromMinutes(1));
+        InstanceSignals feeding = new(1, InstanceState.Warm, warmSince, FeedsLoad: true);
+        InstanceSignals idle = new(2, InstanceState.Warm, warmSince);
+        Assert.Equal([2], scaler.ExpiredWarm([Serving(0), feeding, idle, new(3, InstanceState.Loading, _time.GetUtcNow())]));
+        // The load done (or fed from elsewhere), the instance is released at the next tick.
+        Assert.Equal([1, 2], scaler.ExpiredWarm([Serving(0), feeding with { FeedsLoad = false }, idle]));
+    }
+
+    [Fact]
     public void A_warm_keep_of_zero_releases_a_Warm_instance_at_once_and_a_negative_one_is_refused()
     {
         var scaler = new Autoscaler(new AutoscalerOptions { WarmKeep = TimeSpan.Zero }, _time);
