@@ -6,12 +6,12 @@ namespace BlitzScale.Grains.Tests.Reliability;
 
 /// <summary>
 /// Three hosts: host-b (Silo_1, the silo the test kills) serves the model and holds its model grain, host-c receives parameters
-/// at 16 MB/s, and host-a has the most memory for model copies, so the model's one host copy lives there. The model is the
-/// 102 MB one of <see cref="ChainKillFixture.WriteModel"/>.
+/// at 16 MB/s, and <see cref="CopyHost"/> has the most memory for model copies, so the model's one host copy lives there. The
+/// model is the 102 MB one of <see cref="ChainKillFixture.WriteModel"/>.
 /// </summary>
-public sealed class ModelGrainSourceKillFixture : SiloKillFixture
+public abstract class ModelGrainOnSourceFixture : SiloKillFixture
 {
-    /// <summary>The model's name: the first of "own0", "own1", … whose grain activated on Silo_1.</summary>
+    /// <summary>The model's name: the first of "{prefix}0", "{prefix}1", … whose grain activated on Silo_1.</summary>
     public string ModelName { get; private set; } = "";
 
     /// <summary>The model directory.</summary>
@@ -19,18 +19,52 @@ public sealed class ModelGrainSourceKillFixture : SiloKillFixture
 
     protected override int HostCount => 3;
 
+    /// <summary>The host that holds the model's host copy.</summary>
+    protected abstract string CopyHost { get; }
+
+    /// <summary>The model names' prefix, one per fixture.</summary>
+    protected abstract string Prefix { get; }
+
     protected override void ConfigureHost(GpuHostOptions host)
     {
-        host.HostMemoryGiB = host.Host == HostA ? 1 : 0.5;
+        host.HostMemoryGiB = host.Host == CopyHost ? 1 : 0.5;
         if (host.Host == HostC) host.ReceiveMBps = ChainKillFixture.ReceiveMBps;
     }
 
     protected override async Task OnDeployedAsync()
     {
-        ModelName = await NameOnSilo("Silo_1", "own");
+        ModelName = await NameOnSilo("Silo_1", Prefix);
         ModelDirectory = ScratchPath("stories42m-v512");
         ChainKillFixture.WriteModel(ModelDirectory);
     }
+
+    /// <summary>
+    /// Scales to <paramref name="instances"/> with the new one on host-c fed from <paramref name="source"/> alone (named, as
+    /// bench chaos names it) and waits until <paramref name="keptLayers"/> of its layers landed, most still to come. Returns the
+    /// new instance's shard and its status then.
+    /// </summary>
+    public async Task<(string Shard, InstanceStatus Loading)> LoadFromSourceUntil(int instances, string source, int keptLayers)
+    {
+        var model = Model(ModelName);
+        var scaled = await model.Scale(new ScaleRequest { Instances = instances, Gpus = [HostC + "/gpu0"], Sources = [source] });
+        string target = scaled.Instances.Single(i => i.Gpu == HostC + "/gpu0").Shard;
+        var loading = await StatusPoll.WaitFor(model, s => s.Instances.Single(i => i.Shard == target) is { } i && i.LoadedLayers >= keptLayers ? i : null,
+            $"{HostC}/gpu0 never landed {keptLayers} layers");
+        Assert.Equal(source, loading.LoadedFrom?.Split(' ')[0]);
+        Assert.InRange(loading.LoadedLayers, keptLayers, loading.TotalLayers - 2);
+        return (target, loading);
+    }
+
+    /// <summary>Kills Silo_1 (host-b): the source's silo and the model grain's.</summary>
+    public Task KillSource() => Cluster.KillSiloAsync(Cluster.Silos.Single(s => s.Name == "Silo_1"));
+}
+
+/// <summary>The host copy on host-a, off the source's host.</summary>
+public sealed class ModelGrainSourceKillFixture : ModelGrainOnSourceFixture
+{
+    protected override string CopyHost => HostA;
+
+    protected override string Prefix => "own";
 }
 
 /// <summary>
@@ -46,7 +80,6 @@ public sealed class ModelGrainSourceKillFixture : SiloKillFixture
 public sealed class ModelGrainSourceKillTests(ModelGrainSourceKillFixture grid, ITestOutputHelper output) : IClassFixture<ModelGrainSourceKillFixture>
 {
     private const string Source = GridFixture.HostB + "/gpu0";
-    private const string Target = GridFixture.HostC + "/gpu0";
     private const int MaxTokens = 24;
     private const int KeptLayers = 2;
     private static readonly int[] Prompt = [1, 17, 42, 99, 7, 301];
@@ -62,14 +95,8 @@ public sealed class ModelGrainSourceKillTests(ModelGrainSourceKillFixture grid, 
         var noFault = (await Streamed.Collect(grid.Client.GenerateAsync(grid.ModelName, request))).TokenIds;
         Assert.Equal(MaxTokens, noFault.Length);
 
-        var scaled = await model.Scale(new ScaleRequest { Instances = 2, Gpus = [Target], Sources = [Source] });
-        string target = scaled.Instances.Single(i => i.Gpu == Target).Shard;
-        var loading = await StatusPoll.WaitFor(model, s => s.Instances.Single(i => i.Shard == target) is { LoadedLayers: >= KeptLayers } i ? i : null,
-            $"{Target} never landed {KeptLayers} layers");
-        Assert.Equal(Source, loading.LoadedFrom?.Split(' ')[0]);
-        Assert.InRange(loading.LoadedLayers, KeptLayers, loading.TotalLayers - 2);
-
-        await grid.Cluster.KillSiloAsync(grid.Cluster.Silos.Single(s => s.Name == "Silo_1"));
+        var (target, loading) = await grid.LoadFromSourceUntil(2, Source, KeptLayers);
+        await grid.KillSource();
         // Asked of the shard, not the model grain: the grain activates again only once the shard knows its source is gone
         // (failed, or refed already if its report reached the new activation first).
         var shard = grid.Shard(target);

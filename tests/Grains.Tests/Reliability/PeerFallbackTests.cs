@@ -1,36 +1,14 @@
-using BlitzScale.Grains.Hosting;
 using BlitzScale.Grains.Interfaces.Serving;
 using Xunit.Abstractions;
 
 namespace BlitzScale.Grains.Tests.Reliability;
 
-/// <summary>
-/// Three hosts: host-a and host-b serve the model; host-b (Silo_1, the silo the test kills) also holds the model grain and,
-/// having the most memory for model copies, the model's one host copy; host-c receives parameters at 16 MB/s. The model is the
-/// 102 MB one of <see cref="ChainKillFixture.WriteModel"/>.
-/// </summary>
-public sealed class PeerFallbackFixture : SiloKillFixture
+/// <summary>The host copy on host-b, with the source: host-a's instance is the one source left off host-b.</summary>
+public sealed class PeerFallbackFixture : ModelGrainOnSourceFixture
 {
-    /// <summary>The model's name: the first of "peerfb0", "peerfb1", … whose grain activated on Silo_1.</summary>
-    public string ModelName { get; private set; } = "";
+    protected override string CopyHost => HostB;
 
-    /// <summary>The model directory.</summary>
-    public string ModelDirectory { get; private set; } = "";
-
-    protected override int HostCount => 3;
-
-    protected override void ConfigureHost(GpuHostOptions host)
-    {
-        host.HostMemoryGiB = host.Host == HostB ? 1 : 0.5;
-        if (host.Host == HostC) host.ReceiveMBps = ChainKillFixture.ReceiveMBps;
-    }
-
-    protected override async Task OnDeployedAsync()
-    {
-        ModelName = await NameOnSilo("Silo_1", "peerfb");
-        ModelDirectory = ScratchPath("stories42m-v512");
-        ChainKillFixture.WriteModel(ModelDirectory);
-    }
+    protected override string Prefix => "peerfb";
 }
 
 /// <summary>
@@ -45,7 +23,6 @@ public sealed class PeerFallbackTests(PeerFallbackFixture grid, ITestOutputHelpe
 {
     private const string Peer = GridFixture.HostA + "/gpu0";
     private const string Source = GridFixture.HostB + "/gpu0";
-    private const string Target = GridFixture.HostC + "/gpu0";
     private const int MaxTokens = 24;
     private const int KeptLayers = 2;
     private static readonly int[] Prompt = [1, 17, 42, 99, 7, 301];
@@ -60,12 +37,7 @@ public sealed class PeerFallbackTests(PeerFallbackFixture grid, ITestOutputHelpe
         var request = new GenerateRequest { PromptIds = Prompt, MaxTokens = MaxTokens, StopAtEos = false };
         var noFault = (await Streamed.Collect(grid.Client.GenerateAsync(grid.ModelName, request))).TokenIds;
 
-        var scaled = await model.Scale(new ScaleRequest { Instances = 3, Gpus = [Target], Sources = [Source] });
-        string target = scaled.Instances.Single(i => i.Gpu == Target).Shard;
-        var loading = await StatusPoll.WaitFor(model, s => s.Instances.Single(i => i.Shard == target) is { LoadedLayers: >= KeptLayers } i ? i : null,
-            $"{Target} never landed {KeptLayers} layers");
-        Assert.Equal(Source, loading.LoadedFrom?.Split(' ')[0]);
-        Assert.InRange(loading.LoadedLayers, KeptLayers, loading.TotalLayers - 2);
+        var (target, loading) = await grid.LoadFromSourceUntil(3, Source, KeptLayers);
         var shard = grid.Shard(target);
         // Its first fallback is host-a's GPU (the host copy shares host-b with the source), storage the last.
         var before = await shard.GetStatus();
@@ -77,7 +49,7 @@ public sealed class PeerFallbackTests(PeerFallbackFixture grid, ITestOutputHelpe
         Assert.DoesNotContain(GridFixture.HostB, fallbacks[0]);
         Assert.Equal("storage", fallbacks[1]);
 
-        await grid.Cluster.KillSiloAsync(grid.Cluster.Silos.Single(s => s.Name == "Silo_1"));
+        await grid.KillSource();
         var served = await StatusPoll.Until(async () => await shard.GetStatus() is { State: InstanceState.Serving } s ? s : null,
             $"{target} never served after {Source} died with the model grain's silo and its host copy");
         output.WriteLine($"{served.Shard} loaded from {served.LoadedFrom}: kept {served.KeptBytes}, fetched {served.FetchedBytes} of {served.LoadedBytes} bytes");
