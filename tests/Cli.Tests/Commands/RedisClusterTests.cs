@@ -112,13 +112,13 @@ public sealed class RedisClusterTests(RedisServer redis, CliFixture fixture, ITe
             var expected = await Generate(cluster, clusterId);
 
             siloA.Kill();
-            await WaitForServingOnlyOn(cluster, clusterId, "kill-b");
+            await WaitForServingOnlyOn(cluster, clusterId, "kill-b", siloB);
             Assert.Equal(expected, await Generate(cluster, clusterId));
 
             await siloA.DisposeAsync();
             siloA = await SiloProcess.Start(fixture.Cache, "kill-a", redis.Endpoint, clusterId, twoGpus);
             siloB.Kill();
-            await WaitForServingOnlyOn(cluster, clusterId, "kill-a");
+            await WaitForServingOnlyOn(cluster, clusterId, "kill-a", siloA);
             Assert.Equal(expected, await Generate(cluster, clusterId));
         }
         finally
@@ -138,9 +138,10 @@ public sealed class RedisClusterTests(RedisServer redis, CliFixture fixture, ITe
 
     /// <summary>
     /// Polls the status (a client process each time: the dead silo's shards make it fail until membership declares the silo
-    /// dead) until the model has its two instances Serving, both on <paramref name="host"/>; 180 s at most.
+    /// dead) until the model has its two instances Serving, both on <paramref name="host"/>; 180 s at most. On failure the
+    /// survivor's log is printed: what the model grain did about the lost instance is there.
     /// </summary>
-    private async Task WaitForServingOnlyOn(string cluster, string clusterId, string host)
+    private async Task WaitForServingOnlyOn(string cluster, string clusterId, string host, SiloProcess survivor)
     {
         var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(180);
         string last = "";
@@ -162,6 +163,8 @@ public sealed class RedisClusterTests(RedisServer redis, CliFixture fixture, ITe
             output.WriteLine($"waiting for 2 Serving on {host}: {last}");
             await Task.Delay(TimeSpan.FromSeconds(1));
         }
+        output.WriteLine($"{host}'s silo log:");
+        output.WriteLine(survivor.Log);
         Assert.Fail($"the model did not come back with 2 instances Serving on {host} within 180 s; last status: {last}");
     }
 
@@ -192,12 +195,29 @@ public sealed class RedisClusterTests(RedisServer redis, CliFixture fixture, ITe
     private sealed class SiloProcess : IAsyncDisposable
     {
         private readonly Process _process;
-        private readonly Task<string> _stderr;
+        private readonly System.Text.StringBuilder _log;
+        private readonly Task _stderr;
 
-        private SiloProcess(Process process, Task<string> stderr)
+        private SiloProcess(Process process, System.Text.StringBuilder log)
         {
             _process = process;
-            _stderr = stderr;
+            _log = log;
+            _stderr = Follow(process, log);
+        }
+
+        /// <summary>The silo's log so far (its standard error), for a failing test to print.</summary>
+        public string Log
+        {
+            get { lock (_log) return _log.ToString(); }
+        }
+
+        private static async Task Follow(Process process, System.Text.StringBuilder log)
+        {
+            string? line;
+            while ((line = await process.StandardError.ReadLineAsync()) is not null)
+            {
+                lock (log) log.AppendLine(line);
+            }
         }
 
         public static Task<SiloProcess> Start(string cache, string host, string redis, string clusterId, string[]? more = null) =>
@@ -223,7 +243,7 @@ public sealed class RedisClusterTests(RedisServer redis, CliFixture fixture, ITe
             {
                 seen.AppendLine(line);
                 if (line.Contains($"BlitzScale silo for host {host}", StringComparison.Ordinal))
-                    return new SiloProcess(process, process.StandardError.ReadToEndAsync());
+                    return new SiloProcess(process, seen);
             }
             throw new InvalidOperationException($"silo {host} exited before starting:\n{seen}");
         }
