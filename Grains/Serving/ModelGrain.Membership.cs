@@ -19,6 +19,13 @@ internal sealed partial class ModelGrain
     // Instances the deployment asks for (Deploy, Scale): what a lost host's instances are restored to.
     private int _wanted;
     private bool _restoring;
+    // A restore asked for while one ran: that one counted what was missing before, so it goes round again.
+    private bool _restoreAgain;
+    // A restore that failed is tried again after RestoreRetryDelay, once at a time.
+    private Task? _restoreRetry;
+
+    /// <summary>How long after a failed restore it is tried again (a placement or a load refused while membership settles).</summary>
+    internal static readonly TimeSpan RestoreRetryDelay = TimeSpan.FromSeconds(5);
 
     public async Task<RouteDecision> Resume(long lostTicket, string lostShard, long estimatedTokens)
     {
@@ -111,26 +118,26 @@ internal sealed partial class ModelGrain
     private async Task RestoreCount()
     {
         // An autoscaled model's count is the autoscaler's to restore: its next tick sees the capacity lost.
-        if (_deployment is null || _restoring || Autoscaled) return;
+        if (_deployment is null || Autoscaled) return;
+        if (_restoring)
+        {
+            _restoreAgain = true;
+            return;
+        }
         _restoring = true;
         try
         {
-            // An instance being planned again after a lost source keeps its GPU and comes back: it is not missing.
-            int missing = _wanted - _instances.All.Count(i => i.IsActive || _replanning.Contains(i.Index));
-            if (missing <= 0) return;
-            var hosts = await Hosts();
-            var live = hosts.Select(h => h.Host).ToHashSet(StringComparer.Ordinal);
-            // A Failed instance's GPU counts as free: the scale-up replaces it there.
-            int free = hosts.Sum(h => h.Gpus) - _instances.All.Count(i => live.Contains(i.Host) && !Replaceable(i));
-            int count = Math.Min(missing, free);
-            if (count <= 0)
+            do
             {
-                LogRestoreWaits(_logger, Model, missing);
-                return;
+                _restoreAgain = false;
+                await RestoreOnce();
             }
-            await ScaleUp(hosts, count, gpus: null, sources: null, revive: true);
-            LogRestored(_logger, Model, count, _wanted);
-            Changed();
+            while (_restoreAgain && _deployment is not null);
+        }
+        catch (Exception e)
+        {
+            LogRestoreFailed(_logger, Model, RestoreRetryDelay.TotalSeconds, e);
+            _restoreRetry ??= RestoreLater();
         }
         finally
         {
@@ -138,11 +145,41 @@ internal sealed partial class ModelGrain
         }
     }
 
+    private async Task RestoreOnce()
+    {
+        // An instance being planned again after a lost source keeps its GPU and comes back: it is not missing.
+        int missing = _wanted - _instances.All.Count(i => i.IsActive || _replanning.Contains(i.Index));
+        if (missing <= 0) return;
+        var hosts = await Hosts();
+        var live = hosts.Select(h => h.Host).ToHashSet(StringComparer.Ordinal);
+        // A Failed instance's GPU counts as free: the scale-up replaces it there.
+        int free = hosts.Sum(h => h.Gpus) - _instances.All.Count(i => live.Contains(i.Host) && !Replaceable(i));
+        int count = Math.Min(missing, free);
+        if (count <= 0)
+        {
+            LogRestoreWaits(_logger, Model, missing);
+            return;
+        }
+        await ScaleUp(hosts, count, gpus: null, sources: null, revive: true);
+        LogRestored(_logger, Model, count, _wanted);
+        Changed();
+    }
+
+    private async Task RestoreLater()
+    {
+        await Task.Delay(RestoreRetryDelay, _time);
+        _restoreRetry = null;
+        await RestoreCount();
+    }
+
     [LoggerMessage(Level = LogLevel.Warning, Message = "Instance {Shard} dropped: {Reason}")]
     private static partial void LogInstanceLost(ILogger logger, string shard, string reason);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Model {Model}: {Count} instance(s) loading to restore the {Wanted} asked for")]
     private static partial void LogRestored(ILogger logger, string model, int count, int wanted);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Model {Model}: restoring the instance count failed; trying again in {Seconds} s")]
+    private static partial void LogRestoreFailed(ILogger logger, string model, double seconds, Exception error);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Model {Model}: {Missing} instance(s) short and no free GPU; restoring when a silo joins")]
     private static partial void LogRestoreWaits(ILogger logger, string model, int missing);
