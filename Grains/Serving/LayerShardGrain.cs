@@ -642,9 +642,12 @@ internal sealed partial class LayerShardGrain(
             stats?.QueuedPrefillTokens ?? 0, stats?.RunningDecodeTokens ?? 0, stats?.PrefilledTokens ?? 0, stats?.PrefillSeconds ?? 0,
             stats?.RecentTtftMs ?? 0, stats?.RecentTbtMs ?? 0, _load?.FetchedBytes ?? 0, _instance?.Server.Partner, _instance?.Server.SplitRequests ?? 0,
             _load?.KeptBytes ?? 0, _keptForRefeed ? _lostSource : null, _loads,
-            _phase is ShardPhase.Loading or ShardPhase.Failed ? [.. _fallbacks.Select(f => string.Join(" + ", f.Select(feed => feed.From).Distinct()))] : [],
-            _phase == ShardPhase.Loading && _load is { } load ? [.. load.Feeds.Select(f => f.From).Distinct()] : []);
+            _phase is ShardPhase.Loading or ShardPhase.Failed ? [.. _fallbacks.Select(f => string.Join(" + ", SourcesOf(f)))] : [],
+            _phase == ShardPhase.Loading && _load is { } load ? [.. SourcesOf(load.Feeds)] : []);
     }
+
+    // The GPUs, host copies or storage a feed list fetches from, each once, in feed order.
+    private static IEnumerable<string> SourcesOf(IReadOnlyList<LoadFeed> feeds) => feeds.Select(f => f.From).Distinct();
 
     // Tokens/s between two status reads at least half a second apart.
     private double Rate(long tokens)
