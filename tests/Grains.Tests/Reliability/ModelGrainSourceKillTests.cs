@@ -45,11 +45,12 @@ public abstract class ModelGrainOnSourceFixture : SiloKillFixture
     /// </summary>
     public async Task<(string Shard, InstanceStatus Loading)> LoadFromSourceUntil(int instances, string source, int keptLayers)
     {
+        const string gpu = HostC + "/gpu0";
         var model = Model(ModelName);
-        var scaled = await model.Scale(new ScaleRequest { Instances = instances, Gpus = [HostC + "/gpu0"], Sources = [source] });
-        string target = scaled.Instances.Single(i => i.Gpu == HostC + "/gpu0").Shard;
+        var scaled = await model.Scale(new ScaleRequest { Instances = instances, Gpus = [gpu], Sources = [source] });
+        string target = scaled.Instances.Single(i => i.Gpu == gpu).Shard;
         var loading = await StatusPoll.WaitFor(model, s => s.Instances.Single(i => i.Shard == target) is { } i && i.LoadedLayers >= keptLayers ? i : null,
-            $"{HostC}/gpu0 never landed {keptLayers} layers");
+            $"{gpu} never landed {keptLayers} layers");
         Assert.Equal(source, loading.LoadedFrom?.Split(' ')[0]);
         Assert.InRange(loading.LoadedLayers, keptLayers, loading.TotalLayers - 2);
         return (target, loading);
