@@ -76,4 +76,12 @@ public interface IModelGrain : IGrainWithStringKey
     /// </summary>
     [Alias("Report"), Orleans.Concurrency.OneWay]
     Task Report(ModelEvent shardEvent);
+
+    /// <summary>
+    /// Answers at once and does nothing: a shard that lost its load's source asks whether the model grain that would plan the
+    /// load again can be reached. A call that cannot be delivered (the model grain's silo died with the source and is not yet
+    /// declared dead) lets the shard fetch from its own fallback without waiting out its grace.
+    /// </summary>
+    [Alias("Reachable")]
+    Task Reachable();
 }

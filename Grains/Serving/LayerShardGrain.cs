@@ -73,12 +73,6 @@ internal sealed partial class LayerShardGrain(
     // The load now running is a fallback's (until the model grain plans one): when it fails, the next fallback follows.
     private bool _onFallback;
 
-    /// <summary>
-    /// How long a shard whose source was lost waits for the model grain's Refeed before it fetches from its fallback: the model
-    /// grain plans again within milliseconds when it can (a GPU source beats storage), and not at all when it died with the source.
-    /// </summary>
-    internal static readonly TimeSpan FallbackGrace = TimeSpan.FromSeconds(1);
-
     private string Key => this.GetPrimaryKeyString();
 
     public async Task<InstanceStatus> Load(ShardLoadRequest request)
@@ -554,18 +548,23 @@ internal sealed partial class LayerShardGrain(
     }
 
     /// <summary>
-    /// After <see cref="FallbackGrace"/>, a load still failed (the model grain did not plan it again: it died with the source,
-    /// or its report is on its way to a dead activation) fetches what it lacks from the fallback, and the model grain is told.
+    /// After <see cref="FallbackWait.Grace"/>, or as soon as the model grain cannot be reached, a load still failed (the model
+    /// grain did not plan it again: it died with the source, or its report is on its way to a dead activation) fetches what it
+    /// lacks from the fallback, and the model grain is told.
     /// </summary>
     private async Task FallBackUnlessPlanned(int failedLoad, string lost, IReadOnlyList<LoadFeed> fallback)
     {
-        await Task.Delay(FallbackGrace);
+        var modelGrain = GrainFactory.GetGrain<IModelGrain>(ModelName);
+        string? unreachable = await FallbackWait.WaitUnlessUnreachable(modelGrain.Reachable, Task.Delay(FallbackWait.Grace));
         if (_loads != failedLoad || _phase != ShardPhase.Failed || !_keptForRefeed) return;
         if (!await RefeedFrom(fallback)) return;
         _fellBack = true;
         _onFallback = true;
-        LogFellBack(logger, Key, lost, FallbackGrace.TotalMilliseconds, _load!.Describe());
-        await ModelEvents.Report(this, StateEvent(ModelEventKind.Refeeding, $"not planned again within {FallbackGrace.TotalMilliseconds:0} ms of losing {lost}: fetching what it lacks from {_load.Describe()}") with
+        string why = unreachable is null
+            ? $"not planned again within {FallbackWait.Grace.TotalMilliseconds:0} ms of losing {lost}"
+            : $"lost {lost}, and the model grain that would plan the load again cannot be reached ({unreachable})";
+        LogFellBack(logger, Key, why, _load!.Describe());
+        await ModelEvents.Report(this, StateEvent(ModelEventKind.Refeeding, $"{why}: fetching what it lacks from {_load.Describe()}") with
         {
             LostSource = lost,
             Load = _loads,
@@ -690,8 +689,8 @@ internal sealed partial class LayerShardGrain(
     [LoggerMessage(Level = LogLevel.Information, Message = "Instance {Shard} on {Gpu} refeeding from {Feeds}: {KeptBytes} bytes kept from the load that lost its source")]
     private static partial void LogRefeeding(ILogger logger, string shard, string gpu, string feeds, long keptBytes);
 
-    [LoggerMessage(Level = LogLevel.Warning, Message = "Instance {Shard} was not planned again within {GraceMs} ms of losing {Lost}: fetching what it lacks from its fallback, {Feeds}")]
-    private static partial void LogFellBack(ILogger logger, string shard, string lost, double graceMs, string feeds);
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Instance {Shard} {Why}: fetching what it lacks from its fallback, {Feeds}")]
+    private static partial void LogFellBack(ILogger logger, string shard, string why, string feeds);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Instance {Shard} fetches from {Source}: {Reason}")]
     private static partial void LogTransport(ILogger logger, string shard, string source, string reason);

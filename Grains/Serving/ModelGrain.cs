@@ -291,6 +291,8 @@ internal sealed partial class ModelGrain : Grain, IModelGrain, IStreamSubscripti
         return Task.CompletedTask;
     }
 
+    public Task Reachable() => Task.CompletedTask;
+
     public async Task Report(ModelEvent item)
     {
         if (_deployment is null || _instances.FindByShard(item.Shard) is not { } instance) return;
