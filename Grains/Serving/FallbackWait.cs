@@ -37,7 +37,10 @@ internal static class FallbackWait
         }
         catch (Exception e) when (ResumableGeneration.IsRuntimeFault(e, CancellationToken.None))
         {
-            return $"{e.GetType().Name}: {e.Message}";
+            // Orleans puts the inner exception's stack in the message: its first part says what failed.
+            string message = e.Message;
+            int stack = message.IndexOf("   at ", StringComparison.Ordinal);
+            return $"{e.GetType().Name}: {(stack > 0 ? message[..stack] : message).Trim()}";
         }
         catch (Exception)
         {

@@ -22,6 +22,15 @@ public sealed class FallbackWaitTests
     }
 
     [Fact]
+    public async Task The_reason_leaves_out_the_stack_that_Orleans_puts_in_the_message()
+    {
+        var rejected = new SiloUnavailableException(
+            "Exception while sending message: ConnectionFailedException: Unable to connect to S10.222.0.3:11111:7    at Orleans.Runtime.Messaging.ConnectionManager.GetConnectionAsync(SiloAddress endpoint)");
+        string? why = await FallbackWait.WaitUnlessUnreachable(() => Task.FromException(rejected), new TaskCompletionSource().Task);
+        Assert.Equal("SiloUnavailableException: Exception while sending message: ConnectionFailedException: Unable to connect to S10.222.0.3:11111:7", why);
+    }
+
+    [Fact]
     public async Task A_model_grain_that_answers_is_given_the_whole_grace()
     {
         var grace = new TaskCompletionSource();
