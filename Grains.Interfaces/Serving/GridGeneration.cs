@@ -84,7 +84,7 @@ public static class GridGeneration
         }
         finally
         {
-            if (route is not null) await RouterQuietly(router.Release(route.Ticket));
+            if (route is not null) await Release(router, route.Ticket);
         }
     }
 
@@ -109,6 +109,26 @@ public static class GridGeneration
                 await Task.Delay(pause, cancellationToken);
                 pause = TimeSpan.FromTicks(Math.Min(pause.Ticks * 2, TimeSpan.FromSeconds(2).Ticks));
             }
+        }
+    }
+
+    // Hands the request's ticket back. The first try is awaited, so the router's count is right when the stream ends. A try
+    // the runtime fails while the model grain lives on (a grain directory range moving after a silo died) would leave the
+    // ticket open for good, and an instance with an open ticket drains for the whole drain time (an undeploy then outlasts
+    // its caller's 30 s timeout): so it is tried again in the background, as long as other calls to the model grain are.
+    internal static async Task Release(IModelGrain router, long ticket)
+    {
+        try
+        {
+            await router.Release(ticket);
+        }
+        catch (Exception e) when (ResumableGeneration.IsRuntimeFault(e, CancellationToken.None))
+        {
+            _ = RouterQuietly(UntilReachable(async () =>
+            {
+                await router.Release(ticket);
+                return 0;
+            }, CancellationToken.None));
         }
     }
 

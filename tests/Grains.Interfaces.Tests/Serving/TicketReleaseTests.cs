@@ -1,0 +1,62 @@
+using BlitzScale.Grains.Interfaces.Serving;
+
+namespace BlitzScale.Grains.Interfaces.Tests.Serving;
+
+/// <summary>
+/// Issue 14: a request's ticket goes back to the router even when the runtime fails the first try (a grain directory range
+/// moving after a silo died), since an open ticket holds its instance's drain for the whole drain time.
+/// </summary>
+public sealed class TicketReleaseTests
+{
+    [Fact]
+    public async Task A_release_the_runtime_fails_is_tried_again_until_it_reaches_the_router()
+    {
+        var router = new Router(failures: 2, new SiloUnavailableException("Target silo S127.0.0.1:11112:1 is unavailable"));
+        await GridGeneration.Release(router, ticket: 7);
+        // The stream's end does not wait for the retries; they reach the router in the background.
+        Assert.Equal(7, await router.Released.Task.WaitAsync(TimeSpan.FromSeconds(30)));
+        Assert.Equal(3, router.Calls);
+    }
+
+    [Fact]
+    public async Task A_release_that_reaches_the_router_is_made_once()
+    {
+        var router = new Router(failures: 0, null);
+        await GridGeneration.Release(router, ticket: 3);
+        Assert.True(router.Released.Task.IsCompletedSuccessfully);
+        Assert.Equal(1, router.Calls);
+    }
+
+    [Fact]
+    public async Task An_error_of_the_router_itself_is_not_tried_again()
+    {
+        var router = new Router(failures: 1, new InvalidOperationException("model \"m\" is not deployed"));
+        await Assert.ThrowsAsync<InvalidOperationException>(() => GridGeneration.Release(router, ticket: 5));
+        Assert.Equal(1, router.Calls);
+    }
+
+    // A model grain whose Release fails the first `failures` calls with `error`.
+    private sealed class Router(int failures, Exception? error) : IModelGrain
+    {
+        private int _calls;
+        public int Calls => Volatile.Read(ref _calls);
+        public TaskCompletionSource<long> Released { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+        public Task Release(long ticket)
+        {
+            if (Interlocked.Increment(ref _calls) <= failures) return Task.FromException(error!);
+            Released.TrySetResult(ticket);
+            return Task.CompletedTask;
+        }
+
+        public Task<ModelStatus> Deploy(DeployRequest request) => throw new NotSupportedException();
+        public Task<ModelStatus> Scale(ScaleRequest request) => throw new NotSupportedException();
+        public Task Undeploy() => throw new NotSupportedException();
+        public Task<ModelStatus> GetStatus() => throw new NotSupportedException();
+        public Task<RouteDecision> Route(long estimatedTokens) => throw new NotSupportedException();
+        public Task<RouteDecision> Resume(long lostTicket, string lostShard, long estimatedTokens) => throw new NotSupportedException();
+        public Task HandedOver(long ticket, string shard) => throw new NotSupportedException();
+        public Task Report(ModelEvent shardEvent) => throw new NotSupportedException();
+        public Task Reachable() => throw new NotSupportedException();
+    }
+}
