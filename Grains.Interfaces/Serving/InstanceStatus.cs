@@ -16,6 +16,7 @@ namespace BlitzScale.Grains.Interfaces.Serving;
 /// more per refeed). <see cref="Fallbacks"/> lists, in the order it would try them, the sources of each fallback a loading shard still
 /// holds should it lose a source and not be planned again in time ("host-a/gpu0 + host-a/gpu1", "storage"); empty once none is left or the load is done.
 /// <see cref="Sources"/> names, while it loads, the GPUs and host copies its load fetches from ("storage" for the files).
+/// <see cref="OpenStreams"/> counts the generate streams open on the shard (a caller still reading, even after the last token).
 /// </summary>
 [GenerateSerializer, Immutable, Alias("blitz.InstanceStatus")]
 public sealed record InstanceStatus(
@@ -48,4 +49,5 @@ public sealed record InstanceStatus(
     [property: Id(26)] string? LostSource = null,
     [property: Id(27)] int Load = 0,
     [property: Id(28)] IReadOnlyList<string>? Fallbacks = null,
-    [property: Id(29)] IReadOnlyList<string>? Sources = null);
+    [property: Id(29)] IReadOnlyList<string>? Sources = null,
+    [property: Id(30)] int OpenStreams = 0);

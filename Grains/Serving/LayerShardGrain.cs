@@ -65,6 +65,8 @@ internal sealed partial class LayerShardGrain(
     private string? _lostSource;
     // Loads this activation began (the first, then one per Refeed): events and reports say which one they are about.
     private int _loads;
+    // Generate streams begun and not yet let go of by their callers.
+    private int _openStreams;
     // Where the whole image can come from without the plan's sources, in order, each used once if a lost source is not planned
     // again in time.
     private readonly Queue<IReadOnlyList<LoadFeed>> _fallbacks = new();
@@ -282,7 +284,17 @@ internal sealed partial class LayerShardGrain(
             var instance = await Serving();
             updates = ShardGeneration.Run(Servable.Of(instance), request, Key, ModelName, emulated, metrics.Serving, cancellationToken);
         }
-        await foreach (var update in updates.WithCancellation(cancellationToken)) yield return update;
+        // Counted until the caller lets go of the stream: a draining instance with open tickets and no open stream holds
+        // tickets nobody will hand back (ModelGrain.DrainDeadline).
+        Interlocked.Increment(ref _openStreams);
+        try
+        {
+            await foreach (var update in updates.WithCancellation(cancellationToken)) yield return update;
+        }
+        finally
+        {
+            Interlocked.Decrement(ref _openStreams);
+        }
     }
 
     public async Task PairLive(LivePairing pairing)
@@ -642,7 +654,7 @@ internal sealed partial class LayerShardGrain(
             stats?.RecentTtftMs ?? 0, stats?.RecentTbtMs ?? 0, _load?.FetchedBytes ?? 0, _instance?.Server.Partner, _instance?.Server.SplitRequests ?? 0,
             _load?.KeptBytes ?? 0, _keptForRefeed ? _lostSource : null, _loads,
             _phase is ShardPhase.Loading or ShardPhase.Failed ? [.. _fallbacks.Select(f => string.Join(" + ", SourcesOf(f)))] : [],
-            _phase == ShardPhase.Loading && _load is { } load ? [.. SourcesOf(load.Feeds)] : []);
+            _phase == ShardPhase.Loading && _load is { } load ? [.. SourcesOf(load.Feeds)] : [], Volatile.Read(ref _openStreams));
     }
 
     // The GPUs, host copies or storage a feed list fetches from, each once, in feed order.

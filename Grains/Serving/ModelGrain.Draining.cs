@@ -1,3 +1,4 @@
+using BlitzScale.Grains.Interfaces.Serving;
 using BlitzScale.Scaling.Instances;
 using Microsoft.Extensions.Logging;
 using InstanceState = BlitzScale.Scaling.Instances.InstanceState;
@@ -11,6 +12,10 @@ namespace BlitzScale.Grains.Serving;
 /// </summary>
 internal sealed partial class ModelGrain
 {
+    // How often a drain clock checks its instance for tickets nobody will hand back, and how long into the drain it starts
+    // (a request routed just before the drain reaches its shard within milliseconds).
+    private static readonly TimeSpan StrayTicketCheck = TimeSpan.FromSeconds(1);
+    private static readonly TimeSpan StrayTicketGrace = TimeSpan.FromSeconds(2);
     // Which drain of an instance a clock belongs to: a revived and again drained instance gets a new clock.
     private readonly Dictionary<int, int> _drainClocks = [];
     private int _lastDrainClock;
@@ -27,7 +32,14 @@ internal sealed partial class ModelGrain
 
     private async Task DrainDeadline(int index, string shard, int clock, TimeSpan limit)
     {
-        await Task.Delay(limit, _time);
+        long started = _time.GetTimestamp();
+        while (_time.GetElapsedTime(started) < limit)
+        {
+            var left = limit - _time.GetElapsedTime(started);
+            await Task.Delay(left < StrayTicketCheck ? left : StrayTicketCheck, _time);
+            if (_drainClocks.GetValueOrDefault(index) != clock) return;
+            if (_time.GetElapsedTime(started) >= StrayTicketGrace && await ReleaseStrayTickets(index, shard)) return;
+        }
         if (_drainClocks.GetValueOrDefault(index) != clock) return;
         _drainClocks.Remove(index);
         if (_instances.Find(index) is not { State: InstanceState.Draining } instance || instance.Shard != shard) return;
@@ -36,6 +48,35 @@ internal sealed partial class ModelGrain
         await UnloadQuietly(instance);
         Changed();
         DrainProgressed();
+    }
+
+    /// <summary>
+    /// A Draining instance whose router count still holds requests while its shard has no request waiting or running and no
+    /// caller reading a stream: those tickets will never be handed back (a client that died after its route, a release that
+    /// never arrived), and without this the drain would wait out its whole time for them. They are dropped and the drain
+    /// finishes now. True when it did.
+    /// </summary>
+    private async Task<bool> ReleaseStrayTickets(int index, string shard)
+    {
+        if (_instances.Find(index) is not { State: InstanceState.Draining } instance || instance.Shard != shard) return false;
+        int open = _router.OpenRequests(index);
+        if (open == 0) return false;
+        InstanceStatus report;
+        try
+        {
+            report = await Calls.Status(instance).WaitAsync(ProbeLimit);
+        }
+        catch (Exception e) when (e is OrleansException or TimeoutException)
+        {
+            return false;
+        }
+        if (report.Waiting > 0 || report.Running > 0 || report.OpenStreams > 0) return false;
+        if (_instances.Find(index) is not { State: InstanceState.Draining } still || still.Shard != shard) return false;
+        LogStrayTickets(_logger, shard, open);
+        _router.DropInstance(index);
+        _drainClocks.Remove(index);
+        await FinishDrains();
+        return true;
     }
 
     /// <summary>FinishDrains or a drain clock moved some instance on from Draining.</summary>
@@ -66,6 +107,9 @@ internal sealed partial class ModelGrain
             await _drainProgress.Task.WaitAsync(left, _time).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing | ConfigureAwaitOptions.ContinueOnCapturedContext);
         }
     }
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Instance {Shard} drains with nothing waiting, running or streaming, yet the router counted {Requests} open request(s) on it: dropped (their callers never handed them back)")]
+    private static partial void LogStrayTickets(ILogger logger, string shard, int requests);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Instance {Shard} still had {Requests} request(s) after draining {Seconds} s: unloading it; they resume elsewhere")]
     private static partial void LogDrainTimedOut(ILogger logger, string shard, int requests, double seconds);
