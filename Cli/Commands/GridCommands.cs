@@ -20,6 +20,10 @@ internal static class GridCommands
             DefaultValueFactory = _ => "blitz",
         };
         var keepAlive = new Option<double?>("--keep-alive") { Description = "sllm: seconds a host keeps its copy after its last use (default 300)" };
+        var drain = new Option<double?>("--drain-seconds")
+        {
+            Description = "Seconds a stopped instance's requests have to finish there (scale-down, undeploy) before it is unloaded and they resume on another instance (default 30)",
+        };
         var noWait = new Option<bool>("--no-wait") { Description = "Return once loading has started instead of following it until the instances serve" };
         var json = new Option<bool>("--json") { Description = "Print the model's status as JSON at the end instead of progress" };
         var autoscale = new AutoscaleArguments();
@@ -29,7 +33,7 @@ internal static class GridCommands
         var tls = new TlsArguments();
         var command = new Command("deploy", "Deploy a model onto a running grid and follow its instances loading")
         {
-            model, name, instances, gpus, kvBlocks, policy, keepAlive, noWait, json, cluster, clusterId, connectTimeout,
+            model, name, instances, gpus, kvBlocks, policy, keepAlive, drain, noWait, json, cluster, clusterId, connectTimeout,
         };
         foreach (var option in autoscale.All) command.Options.Add(option);
         foreach (var option in tls.All) command.Options.Add(option);
@@ -52,6 +56,7 @@ internal static class GridCommands
                 KvBlocks = parse.GetValue(kvBlocks),
                 Policy = loadPolicy,
                 KeepAliveSeconds = parse.GetValue(keepAlive),
+                DrainSeconds = parse.GetValue(drain),
                 Autoscale = autoscaleSettings,
             }, cancellation), deployed => [$"deployed {deployed.Model}: {string.Join(", ", deployed.Instances.Select(i => $"{i.Shard} on {i.Gpu} ({i.State})"))}"],
                 !parse.GetValue(noWait), asJson, cancellation);

@@ -3,6 +3,7 @@ namespace BlitzScale.Grains.Interfaces.Serving;
 /// <summary>
 /// A deployed model: its instances (Warm ones included), its queue, its throughput, its load policy, the hosts holding a
 /// host-memory copy, and, when it has an autoscaler, its settings and its last decisions (oldest first).
+/// <see cref="DrainSeconds"/> is how long a stopped instance's requests have to finish (<see cref="DeployRequest.DrainSeconds"/>).
 /// </summary>
 [GenerateSerializer, Immutable, Alias("blitz.ModelStatus")]
 public sealed record ModelStatus(
@@ -14,4 +15,5 @@ public sealed record ModelStatus(
     [property: Id(5)] LoadPolicy Policy = LoadPolicy.Blitz,
     [property: Id(6)] IReadOnlyList<string>? HostCopies = null,
     [property: Id(7)] IReadOnlyList<ScalingRecord>? Scaling = null,
-    [property: Id(8)] AutoscaleSettings? Autoscale = null);
+    [property: Id(8)] AutoscaleSettings? Autoscale = null,
+    [property: Id(9)] double DrainSeconds = DeployRequest.DefaultDrainSeconds);

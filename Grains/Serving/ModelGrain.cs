@@ -219,7 +219,7 @@ internal sealed partial class ModelGrain : Grain, IModelGrain, IStreamSubscripti
         int queued = _held + instances.Sum(i => i.Waiting);
         return new ModelStatus(Model, deployment.Directory, instances, queued,
             instances.Where(i => i.State is Interfaces.Serving.InstanceState.Serving or Interfaces.Serving.InstanceState.LiveOld).Sum(i => i.TokensPerSecond),
-            deployment.Policy, copies, ScalingRecords, AutoscaleInEffect);
+            deployment.Policy, copies, ScalingRecords, AutoscaleInEffect, deployment.DrainSeconds);
     }
 
     public async Task<RouteDecision> Route(long estimatedTokens)
