@@ -1,9 +1,6 @@
 using System.Text.Json;
 using BlitzScale.Grains.Hosting;
-using BlitzScale.Silo;
 using BlitzScale.Tests.Shared;
-using Microsoft.Extensions.Hosting;
-using SiloOptions = BlitzScale.Silo.SiloOptions;
 
 namespace BlitzScale.Cli.Tests.Commands;
 
@@ -13,18 +10,9 @@ namespace BlitzScale.Cli.Tests.Commands;
 /// </summary>
 public sealed class DeployDrainTests(CliFixture fixture) : IClassFixture<CliFixture>, IAsyncLifetime
 {
-    private const string Host = "drain-host";
-    private IHost? _silo;
-    private string _cluster = "";
+    private LocalSilo? _silo;
 
-    public async Task InitializeAsync()
-    {
-        int siloPort = FreePorts.Next(), gatewayPort = FreePorts.Next();
-        _silo = BlitzSilo.Build(new SiloOptions { SiloPort = siloPort, PrimarySiloPort = siloPort, GatewayPort = gatewayPort, Dashboard = false, Api = false },
-            new GpuHostOptions { Host = Host, Gpus = 1, GpuMemoryGiB = 1 });
-        await _silo.StartAsync();
-        _cluster = $"localhost:{gatewayPort}";
-    }
+    public async Task InitializeAsync() => _silo = await LocalSilo.StartAsync(new GpuHostOptions { Host = "drain-host", Gpus = 1, GpuMemoryGiB = 1 });
 
     [Fact]
     public async Task The_drain_time_given_at_deploy_is_in_effect_and_a_negative_one_is_refused()
@@ -45,14 +33,10 @@ public sealed class DeployDrainTests(CliFixture fixture) : IClassFixture<CliFixt
         Assert.Equal(0, (await Blitz("undeploy", "--model", "stories260K")).ExitCode);
     }
 
-    private Task<BlitzProcess.Result> Blitz(params string[] args) => BlitzProcess.Run(fixture.Cache, [.. args, "--cluster", _cluster]);
+    private Task<BlitzProcess.Result> Blitz(params string[] args) => BlitzProcess.Run(fixture.Cache, [.. args, "--cluster", _silo!.Cluster]);
 
     public async Task DisposeAsync()
     {
-        if (_silo is not null)
-        {
-            await _silo.StopAsync();
-            _silo.Dispose();
-        }
+        if (_silo is not null) await _silo.DisposeAsync();
     }
 }

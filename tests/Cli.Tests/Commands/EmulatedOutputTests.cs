@@ -1,9 +1,6 @@
 using System.Text.Json;
 using BlitzScale.Grains.Hosting;
-using BlitzScale.Silo;
 using BlitzScale.Tests.Shared;
-using Microsoft.Extensions.Hosting;
-using SiloOptions = BlitzScale.Silo.SiloOptions;
 
 namespace BlitzScale.Cli.Tests.Commands;
 
@@ -20,7 +17,7 @@ public sealed class EmulatedOutputTests(CliFixture fixture) : IClassFixture<CliF
         """;
 
     private readonly TempDirectory _dir = new();
-    private IHost? _silo;
+    private LocalSilo? _silo;
     private string _cluster = "";
     private string _profile = "";
 
@@ -28,15 +25,12 @@ public sealed class EmulatedOutputTests(CliFixture fixture) : IClassFixture<CliF
     {
         _profile = _dir.File("costs.jsonl");
         await File.WriteAllTextAsync(_profile, Profile);
-        int siloPort = FreePorts.Next(), gatewayPort = FreePorts.Next();
-        _silo = BlitzSilo.Build(new SiloOptions { SiloPort = siloPort, PrimarySiloPort = siloPort, GatewayPort = gatewayPort, Dashboard = false, Api = false },
-            new GpuHostOptions
-            {
-                Host = "timed-host", Gpus = 1, GpuMemoryGiB = 1, Backend = GpuHostOptions.TimedBackend,
-                CostProfile = _profile, CostModel = "cli-test", TimeDilation = 3,
-            });
-        await _silo.StartAsync();
-        _cluster = $"localhost:{gatewayPort}";
+        _silo = await LocalSilo.StartAsync(new GpuHostOptions
+        {
+            Host = "timed-host", Gpus = 1, GpuMemoryGiB = 1, Backend = GpuHostOptions.TimedBackend,
+            CostProfile = _profile, CostModel = "cli-test", TimeDilation = 3,
+        });
+        _cluster = _silo.Cluster;
     }
 
     [Fact]
@@ -77,11 +71,7 @@ public sealed class EmulatedOutputTests(CliFixture fixture) : IClassFixture<CliF
 
     public async Task DisposeAsync()
     {
-        if (_silo is not null)
-        {
-            await _silo.StopAsync();
-            _silo.Dispose();
-        }
+        if (_silo is not null) await _silo.DisposeAsync();
         _dir.Dispose();
     }
 }

@@ -5,9 +5,7 @@ using BlitzScale.Grains.Interfaces.Topology;
 using BlitzScale.Silo;
 using BlitzScale.Tests.Shared;
 using Microsoft.Extensions.DependencyInjection;
-using Microsoft.Extensions.Hosting;
 using Xunit.Abstractions;
-using SiloOptions = BlitzScale.Silo.SiloOptions;
 
 namespace BlitzScale.Cli.Tests.Commands;
 
@@ -20,17 +18,9 @@ public sealed class HostDownTests(CliFixture fixture, ITestOutputHelper output) 
 {
     private const string Up = "up-host";
     private const string Down = "down-host";
-    private IHost? _silo;
-    private string _cluster = "";
+    private LocalSilo? _silo;
 
-    public async Task InitializeAsync()
-    {
-        int siloPort = FreePorts.Next(), gatewayPort = FreePorts.Next();
-        _silo = BlitzSilo.Build(new SiloOptions { SiloPort = siloPort, PrimarySiloPort = siloPort, GatewayPort = gatewayPort, Dashboard = false, Api = false },
-            new GpuHostOptions { Host = Up, Gpus = 1, GpuMemoryGiB = 1 });
-        await _silo.StartAsync();
-        _cluster = $"localhost:{gatewayPort}";
-    }
+    public async Task InitializeAsync() => _silo = await LocalSilo.StartAsync(new GpuHostOptions { Host = Up, Gpus = 1, GpuMemoryGiB = 1 });
 
     [Fact]
     public async Task A_host_that_is_down_fails_only_what_needs_it_in_one_line()
@@ -89,14 +79,10 @@ public sealed class HostDownTests(CliFixture fixture, ITestOutputHelper output) 
         Assert.Contains("no silo accepts connections there (refused", line);
     }
 
-    private Task<BlitzProcess.Result> Blitz(params string[] args) => BlitzProcess.Run(fixture.Cache, [.. args, "--cluster", _cluster]);
+    private Task<BlitzProcess.Result> Blitz(params string[] args) => BlitzProcess.Run(fixture.Cache, [.. args, "--cluster", _silo!.Cluster]);
 
     public async Task DisposeAsync()
     {
-        if (_silo is not null)
-        {
-            await _silo.StopAsync();
-            _silo.Dispose();
-        }
+        if (_silo is not null) await _silo.DisposeAsync();
     }
 }

@@ -4,10 +4,7 @@ using BlitzScale.Cli.Replay;
 using BlitzScale.Cli.Tests.Commands;
 using BlitzScale.Grains.Hosting;
 using BlitzScale.Grains.Interfaces.Serving;
-using BlitzScale.Silo;
 using BlitzScale.Tests.Shared;
-using Microsoft.Extensions.Hosting;
-using SiloOptions = BlitzScale.Silo.SiloOptions;
 
 namespace BlitzScale.Cli.Tests.Replay;
 
@@ -28,7 +25,7 @@ public sealed class InProcessReplayTests(CliFixture fixture) : IClassFixture<Cli
     private static readonly string[] TraceParts = ["traces", "azure2023", "AzureLLMInferenceTrace_code.csv"];
 
     private readonly TempDirectory _dir = new();
-    private IHost? _silo;
+    private LocalSilo? _silo;
     private string _cluster = "";
 
     public async Task InitializeAsync()
@@ -36,14 +33,11 @@ public sealed class InProcessReplayTests(CliFixture fixture) : IClassFixture<Cli
         if (RepositoryPaths.Shared(TraceParts) is null) return;
         string profile = _dir.File("costs.jsonl");
         await File.WriteAllTextAsync(profile, Profile);
-        int siloPort = FreePorts.Next(), gatewayPort = FreePorts.Next();
-        _silo = BlitzSilo.Build(new SiloOptions { SiloPort = siloPort, PrimarySiloPort = siloPort, GatewayPort = gatewayPort, Dashboard = false, Api = false },
-            new GpuHostOptions
-            {
-                Host = Host, Gpus = 2, GpuMemoryGiB = 1, Backend = GpuHostOptions.TimedBackend, CostProfile = profile, CostModel = "replay-test", TimeDilation = 1,
-            });
-        await _silo.StartAsync();
-        _cluster = $"localhost:{gatewayPort}";
+        _silo = await LocalSilo.StartAsync(new GpuHostOptions
+        {
+            Host = Host, Gpus = 2, GpuMemoryGiB = 1, Backend = GpuHostOptions.TimedBackend, CostProfile = profile, CostModel = "replay-test", TimeDilation = 1,
+        });
+        _cluster = _silo.Cluster;
         await using var grid = await GridSession.Open(_cluster, GridSession.DefaultClusterId, CancellationToken.None);
         await grid.Client.DeployAsync(Model, new DeployRequest { ModelDirectory = RepositoryPaths.ShippedStories260K, Instances = 1, Gpus = [$"{Host}/gpu0"] });
         var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(60);
@@ -142,11 +136,7 @@ public sealed class InProcessReplayTests(CliFixture fixture) : IClassFixture<Cli
 
     public async Task DisposeAsync()
     {
-        if (_silo is not null)
-        {
-            await _silo.StopAsync();
-            _silo.Dispose();
-        }
+        if (_silo is not null) await _silo.DisposeAsync();
         _dir.Dispose();
     }
 }
