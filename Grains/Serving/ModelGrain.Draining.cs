@@ -1,4 +1,3 @@
-using BlitzScale.Grains.Interfaces.Serving;
 using BlitzScale.Scaling.Instances;
 using Microsoft.Extensions.Logging;
 using InstanceState = BlitzScale.Scaling.Instances.InstanceState;
@@ -61,16 +60,7 @@ internal sealed partial class ModelGrain
         if (_instances.Find(index) is not { State: InstanceState.Draining } instance || instance.Shard != shard) return false;
         int open = _router.OpenRequests(index);
         if (open == 0) return false;
-        InstanceStatus report;
-        try
-        {
-            report = await Calls.Status(instance).WaitAsync(ProbeLimit);
-        }
-        catch (Exception e) when (e is OrleansException or TimeoutException)
-        {
-            return false;
-        }
-        if (report.Waiting > 0 || report.Running > 0 || report.OpenStreams > 0) return false;
+        if (await StatusOrNull(instance) is not { } report || report.Waiting > 0 || report.Running > 0 || report.OpenStreams > 0) return false;
         if (_instances.Find(index) is not { State: InstanceState.Draining } still || still.Shard != shard) return false;
         LogStrayTickets(_logger, shard, open);
         _router.DropInstance(index);
