@@ -278,6 +278,7 @@ internal static class LiveBenchmark
             cluster.Deploy(model, new DeployRequest
             {
                 ModelDirectory = directory, Instances = 1, Gpus = [First], Policy = policy, KvBlocks = report.KvBlocks,
+                MaxQueuedRequests = ReplayBenchPolicy.BenchQueueBound,
             }, cancellation);
 
         private GenerateRequest Request(int index) =>

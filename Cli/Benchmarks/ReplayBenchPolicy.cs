@@ -54,8 +54,14 @@ internal sealed record ReplayBenchPolicy(string Name, LoadPolicy Load, int? Stat
         Gpus = [.. gpus.Take(StaticInstances ?? AutoscaledStart)],
         Policy = Load,
         KvBlocks = kvBlocks,
+        // Every request of the window waits for a seat (late binding) rather than being refused by the default queue bound:
+        // the bench measures latency, and before late binding the instances' own queues held a burst without a bound.
+        MaxQueuedRequests = BenchQueueBound,
         Autoscale = StaticInstances is null ? Autoscaled(maxInstances ?? gpus.Count, timeDilation) : null,
     };
+
+    /// <summary>The model's queue bound in the benches' deployments: a window's whole burst waits, none is refused.</summary>
+    public const int BenchQueueBound = 100_000;
 
     private static AutoscaleSettings Autoscaled(int gpus, double d) => new()
     {

@@ -26,6 +26,10 @@ internal static class GridCommands
         };
         var noWait = new Option<bool>("--no-wait") { Description = "Return once loading has started instead of following it until the instances serve" };
         var json = new Option<bool>("--json") { Description = "Print the model's status as JSON at the end instead of progress" };
+        var earlyBinding = new Option<bool>("--no-late-binding")
+        {
+            Description = "Route each request on arrival to the instance with the least outstanding tokens, to wait in its queue (default: an instance takes requests only while it has a free seat; the rest wait at the model, first come first served, for the first free seat)",
+        };
         var autoscale = new AutoscaleArguments();
         var cluster = GridOptions.Cluster();
         var clusterId = GridOptions.ClusterId();
@@ -33,7 +37,7 @@ internal static class GridCommands
         var tls = new TlsArguments();
         var command = new Command("deploy", "Deploy a model onto a running grid and follow its instances loading")
         {
-            model, name, instances, gpus, kvBlocks, policy, keepAlive, drain, noWait, json, cluster, clusterId, connectTimeout,
+            model, name, instances, gpus, kvBlocks, policy, keepAlive, drain, earlyBinding, noWait, json, cluster, clusterId, connectTimeout,
         };
         foreach (var option in autoscale.All) command.Options.Add(option);
         foreach (var option in tls.All) command.Options.Add(option);
@@ -57,6 +61,7 @@ internal static class GridCommands
                 Policy = loadPolicy,
                 KeepAliveSeconds = parse.GetValue(keepAlive),
                 DrainSeconds = parse.GetValue(drain),
+                LateBinding = !parse.GetValue(earlyBinding),
                 Autoscale = autoscaleSettings,
             }, cancellation), deployed => [$"deployed {deployed.Model}: {string.Join(", ", deployed.Instances.Select(i => $"{i.Shard} on {i.Gpu} ({i.State})"))}"],
                 !parse.GetValue(noWait), asJson, cancellation);

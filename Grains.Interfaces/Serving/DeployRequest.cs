@@ -43,4 +43,11 @@ public sealed record DeployRequest
     /// running then resume on another instance (<see cref="GridGeneration.GenerateAsync"/>). Null is <see cref="DefaultDrainSeconds"/>.
     /// </summary>
     [Id(9)] public double? DrainSeconds { get; init; }
+    /// <summary>
+    /// Late binding (the default): an instance takes a request only while it has a free seat (fewer open requests than it
+    /// runs at once, fewer KV blocks reserved than it has); the rest wait at the model, first come first served, for the
+    /// first instance that frees a seat or starts taking requests. False routes every request on arrival to the instance
+    /// with the least outstanding tokens, where it waits in that instance's queue.
+    /// </summary>
+    [Id(10)] public bool LateBinding { get; init; } = true;
 }

@@ -647,7 +647,7 @@ internal sealed partial class LayerShardGrain(
     {
         var stats = _instance?.Server.Stats ?? _live?.Stats;
         return new InstanceStatus(ShardKey.Parse(Key).Instance, Key, _gpu, ReportedState(), Volatile.Read(ref _loadedLayers), _totalLayers,
-            stats?.Waiting ?? 0, stats?.Running ?? 0, stats?.KvBlocksUsed ?? 0, stats?.KvBlocksTotal ?? 0,
+            stats?.Waiting ?? 0, stats?.Running ?? 0, stats?.KvBlocksUsed ?? 0, stats?.KvBlocksTotal ?? _policy?.KvBlocks ?? 0,
             stats?.TokensGenerated ?? 0, Rate(stats?.TokensGenerated ?? 0), _error,
             _load?.Seconds ?? 0, _load?.Describe(), _load?.LoadedBytes ?? 0,
             stats?.QueuedPrefillTokens ?? 0, stats?.RunningDecodeTokens ?? 0, stats?.PrefilledTokens ?? 0, stats?.PrefillSeconds ?? 0,

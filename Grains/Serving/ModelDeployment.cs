@@ -10,7 +10,8 @@ internal sealed record ModelDeployment(
     [property: Id(3)] int? KvBlocks, [property: Id(4)] int? MaxBatchTokens, [property: Id(5)] ImageDescription Image,
     [property: Id(6)] int MaxQueuedRequests = DeployRequest.DefaultMaxQueuedRequests,
     [property: Id(7)] double DrainSeconds = DeployRequest.DefaultDrainSeconds,
-    [property: Id(8)] AutoscaleSettings? Autoscale = null)
+    [property: Id(8)] AutoscaleSettings? Autoscale = null,
+    [property: Id(9)] bool LateBinding = true)
 {
     public const double DefaultKeepAliveSeconds = 300;
 
@@ -18,5 +19,5 @@ internal sealed record ModelDeployment(
         new(request.ModelDirectory, request.Policy,
             request.Policy == LoadPolicy.Sllm ? request.KeepAliveSeconds ?? DefaultKeepAliveSeconds : null,
             request.KvBlocks, request.MaxBatchTokens, image, request.MaxQueuedRequests ?? DeployRequest.DefaultMaxQueuedRequests,
-            request.DrainSeconds ?? DeployRequest.DefaultDrainSeconds, request.Autoscale);
+            request.DrainSeconds ?? DeployRequest.DefaultDrainSeconds, request.Autoscale, request.LateBinding);
 }

@@ -34,7 +34,8 @@ internal sealed partial class ModelGrain
         if (_instances.FindByShard(lostShard) is { } instance && instance.State is not (InstanceState.Inactive or InstanceState.Failed))
             await Probe(instance);
         await FinishDrains();
-        return await Route(estimatedTokens);
+        // It has waited since it was first routed: it goes ahead of the requests waiting for a seat.
+        return await Route(estimatedTokens, ahead: true);
     }
 
     private void WatchMembership()

@@ -50,7 +50,6 @@ internal sealed partial class ModelGrain : Grain, IModelGrain, IStreamSubscripti
     private ModelDeployment? _deployment;
     private string? _hostCopy;
     private int _nextInstance;
-    private int _held;
     private TaskCompletionSource _changed = NewSignal();
 
     public ModelGrain(ILogger<ModelGrain> logger, TimeProvider time, BlitzMetrics metrics,
@@ -216,69 +215,24 @@ internal sealed partial class ModelGrain : Grain, IModelGrain, IStreamSubscripti
             }
         }));
         var copies = held.OfType<string>().ToList();
-        int queued = _held + instances.Sum(i => i.Waiting);
+        int queued = _waiting.Count + instances.Sum(i => i.Waiting);
         return new ModelStatus(Model, deployment.Directory, instances, queued,
             instances.Where(i => i.State is Interfaces.Serving.InstanceState.Serving or Interfaces.Serving.InstanceState.LiveOld).Sum(i => i.TokensPerSecond),
             deployment.Policy, copies, ScalingRecords, AutoscaleInEffect, deployment.DrainSeconds);
     }
 
-    public async Task<RouteDecision> Route(long estimatedTokens)
-    {
-        var deployment = _deployment ?? throw NotDeployed();
-        if (estimatedTokens < 0) throw new ArgumentException($"estimated tokens: expected ≥ 0, found {estimatedTokens}");
-        long deadline = _time.GetTimestamp();
-        bool holding = false;
-        try
-        {
-            while (true)
-            {
-                var result = _router.Route(estimatedTokens);
-                if (result.Ticket is { } ticket)
-                {
-                    var instance = _instances.Find(ticket.Instance)!;
-                    return new RouteDecision(ticket.Id, instance.Shard, instance.Host);
-                }
-                // Hold the request while an instance is on its way to taking requests; fail at once when none is, unless the
-                // autoscaler can bring one (ModelGrain.Autoscaling.cs).
-                bool onItsWay = _instances.All.Any(i => i.State is InstanceState.Loading or InstanceState.LiveNew);
-                if (!onItsWay && !Autoscaled)
-                    throw new InvalidOperationException($"model \"{Model}\": {result.NoInstance!.Reason}");
-                // A request not yet held joins only while the queue has room: a full one is refused, never grown.
-                if (!holding && _held >= deployment.MaxQueuedRequests)
-                    throw new AdmissionQueueFullException(Model, deployment.MaxQueuedRequests);
-                if (!holding)
-                {
-                    holding = true;
-                    _held++;
-                }
-                var changed = _changed.Task;
-                if (!onItsWay)
-                {
-                    // Route again once an instance is revived or loading; else wait for the next change (the next tick at the latest).
-                    if (await HoldForAutoscaler(result.NoInstance!.Reason)) continue;
-                    changed = _changed.Task;
-                }
-                var waited = _time.GetElapsedTime(deadline);
-                if (waited >= RouteHoldLimit)
-                    throw new InvalidOperationException($"model \"{Model}\": waited {waited.TotalSeconds:F0} s for an instance to take the request; {result.NoInstance!.Reason}");
-                await changed.WaitAsync(RouteHoldLimit - waited, _time).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing | ConfigureAwaitOptions.ContinueOnCapturedContext);
-            }
-        }
-        finally
-        {
-            if (holding) _held--;
-        }
-    }
+    public Task<RouteDecision> Route(long estimatedTokens) => Route(estimatedTokens, ahead: false);
 
     public async Task Release(long ticket)
     {
         _router.Release(ticket);
+        Dispatch();
         await FinishDrains();
     }
 
     public Task HandedOver(long ticket, string shard)
     {
-        if (_instances.FindByShard(shard) is { } instance) _router.Move(ticket, instance.Index);
+        if (_instances.FindByShard(shard) is { } instance && _router.Move(ticket, instance.Index)) Dispatch();
         return Task.CompletedTask;
     }
 
@@ -416,10 +370,12 @@ internal sealed partial class ModelGrain : Grain, IModelGrain, IStreamSubscripti
             steps.Lap("plan");
             // Every node of every chain registers its image before any node starts fetching. The shards prepare at once, each
             // on its own host: one after the other, a scale-up waited for the sum of their load calls.
-            loads.AddRange(fresh.Select(instance => Calls.Load(instance,
+            var prepared = fresh.Select(instance => Calls.Load(instance,
                 new ShardLoadRequest(instance.Gpu, deployment.Directory, deployment.KvBlocks, deployment.MaxBatchTokens, plan.Feeds[instance.Gpu], Deferred: true,
-                    Fallbacks: fallbacks.GetValueOrDefault(instance.Gpu)))));
+                    Fallbacks: fallbacks.GetValueOrDefault(instance.Gpu)))).ToList();
+            loads.AddRange(prepared);
             await Task.WhenAll(loads);
+            for (int n = 0; n < fresh.Count; n++) LearnSeats(fresh[n], prepared[n].Result);
         }
         catch
         {
@@ -593,6 +549,7 @@ internal sealed partial class ModelGrain : Grain, IModelGrain, IStreamSubscripti
                 Forget(instance);
             else
             {
+                LearnSeats(instance, report);
                 if (report.LoadedLayers > instance.LoadedLayers) _instances.LayersLanded(instance.Index, report.LoadedLayers);
                 // Every layer may have been reported landed before the shard's Serving event arrives: its report says it serves.
                 if (report.State == Interfaces.Serving.InstanceState.Serving && instance.State is InstanceState.Loading or InstanceState.LiveNew)
@@ -744,6 +701,7 @@ internal sealed partial class ModelGrain : Grain, IModelGrain, IStreamSubscripti
         var changed = _changed;
         _changed = NewSignal();
         changed.TrySetResult();
+        Dispatch();
     }
 
     // The silo hosting this grain exports its instances' states as they are now; every change of state passes here.

@@ -44,11 +44,16 @@ public sealed class Autoscaler
     /// <summary>The policy.</summary>
     public AutoscalerOptions Options => _options;
 
-    /// <summary>Decides on the model's instances now, with <paramref name="heldRequests"/> requests held for want of an instance.</summary>
-    public ScalingDecision Decide(IReadOnlyList<InstanceSignals> instances, int heldRequests)
+    /// <summary>
+    /// Decides on the model's instances now, with <paramref name="heldRequests"/> requests held at the model for want of an
+    /// instance or a free seat (late binding), which will reserve <paramref name="heldKvBlocks"/> KV blocks once routed: they
+    /// count with the blocks in use in the decode load, since no instance's batcher holds them yet.
+    /// </summary>
+    public ScalingDecision Decide(IReadOnlyList<InstanceSignals> instances, int heldRequests, long heldKvBlocks = 0)
     {
         ArgumentNullException.ThrowIfNull(instances);
         ArgumentOutOfRangeException.ThrowIfNegative(heldRequests);
+        ArgumentOutOfRangeException.ThrowIfNegative(heldKvBlocks);
         var now = _time.GetUtcNow();
         _capacity.Observe(instances, now);
         var active = instances.Where(i => i.IsActive).ToList();
@@ -59,9 +64,10 @@ public sealed class Autoscaler
 
         long queued = active.Sum(i => i.QueuedPrefillTokens);
         int kvUsed = active.Sum(i => i.KvBlocksUsed);
+        long kvDemand = kvUsed + heldKvBlocks;
         double prefillPerInstance = _capacity.TokensPerSecond * _options.PrefillWindow.TotalSeconds;
         double prefillLoad = Load(queued, from, prefillPerInstance);
-        double decodeLoad = Load(kvUsed, from, _kvBlocksPerInstance);
+        double decodeLoad = Load(kvDemand, from, _kvBlocksPerInstance);
         var signals = new ScalingSignals(prefillLoad, decodeLoad, queued, active.Sum(i => i.RunningDecodeTokens), kvUsed,
             _capacity.TokensPerSecond, _kvBlocksPerInstance, heldRequests, from - loading, loading,
             active.Select(i => i.RecentTtftMs).DefaultIfEmpty(0).Max(), active.Select(i => i.RecentTbtMs).DefaultIfEmpty(0).Max());
@@ -80,7 +86,7 @@ public sealed class Autoscaler
         }
         if (decodeLoad > _options.DecodeScaleUp)
         {
-            needed = Math.Max(needed, Needed(kvUsed, _kvBlocksPerInstance * _options.DecodeScaleUp));
+            needed = Math.Max(needed, Needed(kvDemand, _kvBlocksPerInstance * _options.DecodeScaleUp));
             why ??= Over("decode", decodeLoad, _options.DecodeScaleUp);
         }
         if (why is not null)
@@ -109,7 +115,7 @@ public sealed class Autoscaler
         if (now - _lowSince.Value < _options.ScaleDownDelay)
             return Keep(from, $"low for {Ms(now - _lowSince.Value)} of {Ms(_options.ScaleDownDelay)}", signals);
         // Draining one must not push the rest over an up threshold (it would only load again).
-        if (Load(queued, from - 1, prefillPerInstance) > _options.PrefillScaleUp || Load(kvUsed, from - 1, _kvBlocksPerInstance) > _options.DecodeScaleUp)
+        if (Load(queued, from - 1, prefillPerInstance) > _options.PrefillScaleUp || Load(kvDemand, from - 1, _kvBlocksPerInstance) > _options.DecodeScaleUp)
             return Keep(from, "one fewer instance would be over an up threshold", signals);
         return Down(from, active, $"under the down thresholds ({_options.PrefillScaleDown} prefill, {_options.DecodeScaleDown} decode) for {Ms(now - _lowSince.Value)}", signals, now);
     }

@@ -5,14 +5,54 @@ namespace BlitzScale.Scaling.Routing;
 /// <summary>
 /// Routes one model's requests: to the instance with the least outstanding tokens among those that take requests
 /// (<see cref="InstanceLifecycle.TakesRequests"/>: Serving, LiveOld, LiveNew; never Loading, Draining, Warm, Failed or
-/// Inactive), ties to the lowest index. Outstanding tokens are the estimates of routed requests not yet released, less
-/// the tokens already produced for them. Pure and deterministic; not thread-safe (a grain calls it from its turns).
+/// Inactive) and have a free seat, ties to the lowest index. Outstanding tokens are the estimates of routed requests not yet
+/// released, less the tokens already produced for them. Pure and deterministic; not thread-safe (a grain calls it from its turns).
 /// </summary>
+/// <remarks>
+/// <para><b>Late binding.</b> An instance whose seats are known (<see cref="SetSeats"/>) has a free seat while its open
+/// requests are fewer than it runs at once and the KV blocks they reserve are fewer than it has; when no instance that takes
+/// requests has one, <see cref="Route"/> answers <see cref="RouteResult.Full"/> and the caller keeps the request until a
+/// release frees a seat or an instance starts taking requests. Bound to an instance on arrival, a burst's requests waited
+/// in the queue of the instance serving then, while instances loaded for the burst took only later arrivals.
+/// An instance at its last free block still takes one more request, which waits at the instance: so it has the next one
+/// at hand when a seat frees, instead of a round trip through the model grain. Instances whose seats are not known take
+/// requests without limit.</para>
+/// </remarks>
 public sealed class RequestRouter(ModelInstances instances)
 {
     private readonly Dictionary<long, Open> _open = [];
-    private readonly Dictionary<int, (long Tokens, int Requests)> _perInstance = [];
+    private readonly Dictionary<int, (long Tokens, int Requests, long Blocks)> _perInstance = [];
+    private readonly Dictionary<int, InstanceSeats> _seats = [];
     private long _lastId;
+
+    /// <summary>
+    /// Instance <paramref name="instance"/> runs at most what <paramref name="seats"/> says: from now on it takes requests only
+    /// while it has a free seat (late binding). Its open requests are counted against the new seats.
+    /// </summary>
+    /// <exception cref="ArgumentOutOfRangeException">A value of <paramref name="seats"/> is below 1.</exception>
+    public void SetSeats(int instance, InstanceSeats seats)
+    {
+        seats.Validate();
+        _seats[instance] = seats;
+        long blocks = 0;
+        foreach (var open in _open.Values.Where(o => o.Instance == instance))
+        {
+            open.Blocks = seats.BlocksFor(open.Estimate);
+            blocks += open.Blocks;
+        }
+        if (_perInstance.TryGetValue(instance, out var totals)) _perInstance[instance] = totals with { Blocks = blocks };
+    }
+
+    /// <summary>The seats of <paramref name="instance"/>, when known.</summary>
+    public InstanceSeats? Seats(int instance) => _seats.TryGetValue(instance, out var seats) ? seats : null;
+
+    /// <summary>Whether <paramref name="instance"/> has a free seat: its seats are not known, or its open requests leave one.</summary>
+    public bool HasSeat(int instance)
+    {
+        if (!_seats.TryGetValue(instance, out var seats)) return true;
+        var (_, requests, blocks) = _perInstance.GetValueOrDefault(instance);
+        return requests < seats.MaxRequests && blocks < seats.KvBlocks;
+    }
 
     /// <summary>Routes a request estimated to cost <paramref name="estimatedTokens"/> (prompt and generation).</summary>
     /// <exception cref="ArgumentOutOfRangeException"><paramref name="estimatedTokens"/> is negative.</exception>
@@ -21,20 +61,25 @@ public sealed class RequestRouter(ModelInstances instances)
         ArgumentOutOfRangeException.ThrowIfNegative(estimatedTokens);
         InstanceLifecycle? best = null;
         long bestTokens = 0;
+        bool anyTakes = false;
         // TakingRequests is in index order, so a strict < keeps the lowest index among equals.
         foreach (var candidate in instances.TakingRequests)
         {
+            anyTakes = true;
+            if (!HasSeat(candidate.Index)) continue;
             long tokens = Outstanding(candidate.Index);
             if (best is null || tokens < bestTokens) (best, bestTokens) = (candidate, tokens);
         }
         if (best is null)
         {
+            if (anyTakes) return RouteResult.NoSeat();
             var failures = instances.All.Where(i => i.State == InstanceState.Failed).Select(i => $"{i.Shard}: {i.FailureReason}").ToList();
             return RouteResult.Refused(new NoInstance(instances.CountByState(), failures));
         }
         var ticket = new RouteTicket(++_lastId, best.Index, estimatedTokens);
-        _open.Add(ticket.Id, new Open(ticket.Instance, estimatedTokens));
-        JoinInstance(ticket.Instance, estimatedTokens);
+        var open = new Open(ticket.Instance, estimatedTokens, estimatedTokens, BlocksOn(ticket.Instance, estimatedTokens));
+        _open.Add(ticket.Id, open);
+        JoinInstance(open);
         return RouteResult.To(ticket);
     }
 
@@ -49,8 +94,8 @@ public sealed class RequestRouter(ModelInstances instances)
         if (!_open.TryGetValue(ticket.Id, out var open)) return 0;
         long paid = Math.Min(tokens, open.Owed);
         open.Owed -= paid;
-        var (owed, requests) = _perInstance[open.Instance];
-        _perInstance[open.Instance] = (owed - paid, requests);
+        var totals = _perInstance[open.Instance];
+        _perInstance[open.Instance] = totals with { Tokens = totals.Tokens - paid };
         return open.Owed;
     }
 
@@ -74,8 +119,9 @@ public sealed class RequestRouter(ModelInstances instances)
         if (!_open.TryGetValue(ticketId, out var open)) return false;
         if (open.Instance == instance) return true;
         LeaveInstance(open);
-        JoinInstance(instance, open.Owed);
-        _open[ticketId] = new Open(instance, open.Owed);
+        var moved = new Open(instance, open.Estimate, open.Owed, BlocksOn(instance, open.Estimate));
+        JoinInstance(moved);
+        _open[ticketId] = moved;
         return true;
     }
 
@@ -98,24 +144,31 @@ public sealed class RequestRouter(ModelInstances instances)
     public IReadOnlyList<int> Drained() =>
         [.. instances.All.Where(i => i.State == InstanceState.Draining && OpenRequests(i.Index) == 0).Select(i => i.Index)];
 
-    // A request owing these tokens counts on the instance.
-    private void JoinInstance(int instance, long owed)
+    /// <summary>KV blocks reserved by the requests routed to <paramref name="instance"/> and not released (0 while its seats are not known).</summary>
+    public long ReservedBlocks(int instance) => _perInstance.GetValueOrDefault(instance).Blocks;
+
+    private long BlocksOn(int instance, long estimate) => _seats.TryGetValue(instance, out var seats) ? seats.BlocksFor(estimate) : 0;
+
+    // The request counts on its instance: what it owes, one request, its blocks.
+    private void JoinInstance(Open open)
     {
-        var (total, requests) = _perInstance.GetValueOrDefault(instance);
-        _perInstance[instance] = (total + owed, requests + 1);
+        var (total, requests, blocks) = _perInstance.GetValueOrDefault(open.Instance);
+        _perInstance[open.Instance] = (total + open.Owed, requests + 1, blocks + open.Blocks);
     }
 
-    // The request's tokens and count leave its instance's totals.
+    // The request's tokens, count and blocks leave its instance's totals.
     private void LeaveInstance(Open open)
     {
-        var (owed, requests) = _perInstance[open.Instance];
+        var (owed, requests, blocks) = _perInstance[open.Instance];
         if (requests == 1) _perInstance.Remove(open.Instance);
-        else _perInstance[open.Instance] = (owed - open.Owed, requests - 1);
+        else _perInstance[open.Instance] = (owed - open.Owed, requests - 1, blocks - open.Blocks);
     }
 
-    private sealed class Open(int instance, long owed)
+    private sealed class Open(int instance, long estimate, long owed, long blocks)
     {
         public int Instance { get; } = instance;
+        public long Estimate { get; } = estimate;
         public long Owed { get; set; } = owed;
+        public long Blocks { get; set; } = blocks;
     }
 }

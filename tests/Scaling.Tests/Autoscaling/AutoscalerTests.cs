@@ -46,6 +46,22 @@ public sealed class AutoscalerTests
     }
 
     [Fact]
+    public void Requests_held_for_a_seat_count_with_the_blocks_in_use()
+    {
+        var scaler = new Autoscaler(new AutoscalerOptions(), _time);
+
+        // Late binding: each instance is at 90 of its 100 blocks, under the threshold, and 250 blocks' worth of requests wait at the model.
+        var without = scaler.Decide([Serving(0, kvUsed: 90), Serving(1, kvUsed: 90)], 0);
+        var with = scaler.Decide([Serving(0, kvUsed: 90), Serving(1, kvUsed: 90)], 20, heldKvBlocks: 250);
+
+        Assert.Equal(ScalingAction.None, without.Action);
+        // (180 + 250) / 200 = 2.15 > 0.95; 430 / 95 → 5 instances.
+        Assert.Equal(ScalingAction.Up, with.Action);
+        Assert.Equal((2, 5), (with.From, with.To));
+        Assert.Contains("decode load 2.15 over 0.95", with.Reason);
+    }
+
+    [Fact]
     public void Instances_already_loading_count_as_capacity()
     {
         var scaler = Calibrated(2);

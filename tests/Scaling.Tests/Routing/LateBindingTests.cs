@@ -1,0 +1,251 @@
+using BlitzScale.Scaling.Instances;
+using BlitzScale.Scaling.Routing;
+using Microsoft.Extensions.Time.Testing;
+
+namespace BlitzScale.Scaling.Tests.Routing;
+
+/// <summary>
+/// Late binding: an instance with known seats takes requests only while it has a free one; the rest wait in the
+/// <see cref="RouteQueue"/>, first come first served, for the first seat that frees or the first instance that starts serving.
+/// </summary>
+public sealed class LateBindingTests
+{
+    private const int Layers = 4;
+    // 10 blocks of 16 positions, at most 3 requests at once.
+    private static readonly InstanceSeats Seats = new(KvBlocks: 10, BlockSize: 16, MaxRequests: 3);
+    private readonly ModelInstances _model = new(new FakeTimeProvider());
+    private readonly RequestRouter _router;
+    private readonly RouteQueue _queue = new();
+
+    public LateBindingTests() => _router = new RequestRouter(_model);
+
+    private void Serving(int index)
+    {
+        _model.Add(index, $"m/{index}/0", $"h0/gpu{index}", "h0", Layers);
+        _model.StartLoading(index);
+        _model.LayersLanded(index, Layers);
+        _model.FinishLoading(index);
+    }
+
+    private void Loading(int index)
+    {
+        _model.Add(index, $"m/{index}/0", $"h0/gpu{index}", "h0", Layers);
+        _model.StartLoading(index);
+    }
+
+    [Fact]
+    public void An_instance_takes_requests_until_its_running_limit_then_the_router_answers_full()
+    {
+        Serving(0);
+        _router.SetSeats(0, Seats);
+
+        var routed = Enumerable.Range(0, 3).Select(_ => _router.Route(16)).ToList();
+        var fourth = _router.Route(16);
+
+        Assert.All(routed, r => Assert.True(r.Routed));
+        Assert.True(fourth.Full);
+        Assert.False(fourth.Routed);
+        Assert.Null(fourth.NoInstance);
+        Assert.Equal(3, _router.ReservedBlocks(0));
+    }
+
+    [Fact]
+    public void An_instance_takes_requests_while_a_block_is_free_and_one_more_that_overflows_then_none()
+    {
+        Serving(0);
+        _router.SetSeats(0, Seats);
+
+        var first = _router.Route(100);   // 7 blocks
+        var second = _router.Route(50);   // 4 blocks: 11 of 10, it waits at the instance
+        var third = _router.Route(1);
+
+        Assert.True(first.Routed);
+        Assert.True(second.Routed);
+        Assert.True(third.Full);
+        Assert.Equal(11, _router.ReservedBlocks(0));
+        _router.Release(first.Ticket!.Value);
+        Assert.True(_router.HasSeat(0));
+        Assert.Equal(4, _router.ReservedBlocks(0));
+    }
+
+    [Fact]
+    public void Full_instances_leave_the_request_to_one_with_a_seat_even_with_more_tokens_outstanding()
+    {
+        Serving(0);
+        Serving(1);
+        _router.SetSeats(0, Seats with { MaxRequests = 1 });
+        _router.SetSeats(1, Seats);
+
+        Assert.Equal(0, _router.Route(10).Ticket!.Value.Instance);
+        Assert.Equal(1, _router.Route(100).Ticket!.Value.Instance);
+        // 0 owes less but is full.
+        Assert.Equal(1, _router.Route(10).Ticket!.Value.Instance);
+    }
+
+    [Fact]
+    public void An_instance_whose_seats_are_not_known_takes_every_request()
+    {
+        Serving(0);
+
+        Assert.All(Enumerable.Range(0, 100), _ => Assert.True(_router.Route(1_000).Routed));
+        Assert.Equal(0, _router.ReservedBlocks(0));
+    }
+
+    [Fact]
+    public void Seats_learned_later_count_the_requests_already_open()
+    {
+        Serving(0);
+        _router.Route(16);
+        _router.Route(17);
+
+        _router.SetSeats(0, Seats with { MaxRequests = 2 });
+
+        Assert.Equal(3, _router.ReservedBlocks(0));
+        Assert.True(_router.Route(1).Full);
+    }
+
+    [Fact]
+    public void A_request_moved_to_a_live_partner_takes_its_blocks_with_it()
+    {
+        Serving(0);
+        Serving(1);
+        _router.SetSeats(0, Seats with { MaxRequests = 1 });
+        _router.SetSeats(1, Seats);
+        var ticket = _router.Route(40).Ticket!.Value;
+        Assert.True(_router.Route(1).Ticket!.Value.Instance == 1);
+
+        Assert.True(_router.Move(ticket.Id, 1));
+
+        Assert.Equal((0L, 4L), (_router.ReservedBlocks(0), _router.ReservedBlocks(1)));
+        Assert.True(_router.HasSeat(0));
+    }
+
+    [Fact]
+    public void With_no_instance_taking_requests_the_answer_is_a_refusal_not_full()
+    {
+        Loading(0);
+        _router.SetSeats(0, Seats);
+
+        var result = _router.Route(1);
+
+        Assert.False(result.Full);
+        Assert.NotNull(result.NoInstance);
+    }
+
+    [Fact]
+    public void Waiting_requests_go_in_arrival_order_to_seats_as_they_free_and_a_small_one_never_passes_a_large_one()
+    {
+        Serving(0);
+        _router.SetSeats(0, Seats with { MaxRequests = 2 });
+        var held = new[] { _router.Route(10).Ticket!.Value, _router.Route(10).Ticket!.Value };
+        long a = _queue.Enqueue(10), b = _queue.Enqueue(10), c = _queue.Enqueue(10);
+
+        Assert.Empty(_queue.Dispatch(_router));
+        _router.Release(held[0]);
+        var first = _queue.Dispatch(_router);
+        _router.Release(held[1]);
+        var second = _queue.Dispatch(_router);
+
+        Assert.Equal([a], first.Select(r => r.Id));
+        Assert.Equal([b], second.Select(r => r.Id));
+        Assert.Equal(1, _queue.Count);
+        Assert.Equal(10, _queue.EstimatedTokens);
+        Assert.True(_queue.Withdraw(c));
+        Assert.False(_queue.Withdraw(c));
+        Assert.Equal(0, _queue.EstimatedTokens);
+    }
+
+    [Fact]
+    public void An_instance_that_starts_serving_takes_the_head_of_the_queue_up_to_its_seats()
+    {
+        Serving(0);
+        Loading(1);
+        _router.SetSeats(0, Seats with { MaxRequests = 1 });
+        _router.SetSeats(1, Seats with { MaxRequests = 2 });
+        _router.Route(10);
+        var ids = Enumerable.Range(0, 4).Select(_ => _queue.Enqueue(10)).ToList();
+        Assert.Empty(_queue.Dispatch(_router));
+
+        _model.LayersLanded(1, Layers);
+        _model.FinishLoading(1);
+        var routed = _queue.Dispatch(_router);
+
+        Assert.Equal(ids.Take(2), routed.Select(r => r.Id));
+        Assert.All(routed, r => Assert.Equal(1, r.Ticket.Instance));
+        Assert.Equal(2, _queue.Count);
+    }
+
+    [Fact]
+    public void A_resumed_request_goes_ahead_of_those_waiting()
+    {
+        Serving(0);
+        _router.SetSeats(0, Seats with { MaxRequests = 1 });
+        var open = _router.Route(10).Ticket!.Value;
+        long waiting = _queue.Enqueue(10);
+        long resumed = _queue.Enqueue(10, ahead: true);
+
+        _router.Release(open);
+
+        Assert.Equal([resumed], _queue.Dispatch(_router).Select(r => r.Id));
+        Assert.Equal(1, _queue.Count);
+        Assert.True(_queue.Withdraw(waiting));
+    }
+
+    [Fact]
+    public void Seeded_random_walks_never_lose_a_request_route_one_twice_or_pass_the_seats()
+    {
+        for (int seed = 0; seed < 50; seed++)
+        {
+            var model = new ModelInstances(new FakeTimeProvider());
+            var router = new RequestRouter(model);
+            var queue = new RouteQueue();
+            var random = new Random(seed);
+            var seats = new Dictionary<int, InstanceSeats>();
+            for (int i = 0; i < 3; i++)
+            {
+                model.Add(i, $"m/{i}/0", $"h0/gpu{i}", "h0", Layers);
+                model.StartLoading(i);
+                model.LayersLanded(i, Layers);
+                model.FinishLoading(i);
+                seats[i] = new InstanceSeats(random.Next(1, 20), 16, random.Next(1, 5));
+                router.SetSeats(i, seats[i]);
+            }
+            var open = new List<RouteTicket>();
+            var waiting = new List<long>();
+            var routedIds = new HashSet<long>();
+            int arrived = 0, done = 0;
+            for (int step = 0; step < 300; step++)
+            {
+                if (random.Next(3) > 0)
+                {
+                    arrived++;
+                    long tokens = random.Next(1, 200);
+                    if (waiting.Count == 0 && router.Route(tokens) is { Ticket: { } ticket }) open.Add(ticket);
+                    else waiting.Add(queue.Enqueue(tokens));
+                }
+                else if (open.Count > 0)
+                {
+                    int n = random.Next(open.Count);
+                    router.Release(open[n]);
+                    open.RemoveAt(n);
+                    done++;
+                }
+                foreach (var (id, ticket) in queue.Dispatch(router))
+                {
+                    Assert.True(routedIds.Add(id), $"seed {seed}: waiting request {id} routed twice");
+                    Assert.Equal(waiting[0], id);
+                    waiting.RemoveAt(0);
+                    open.Add(ticket);
+                }
+                for (int i = 0; i < 3; i++)
+                {
+                    // At most one request beyond the free blocks, and never more than the running limit.
+                    Assert.True(router.OpenRequests(i) <= seats[i].MaxRequests, $"seed {seed}: instance {i} over its running limit");
+                    Assert.True(router.ReservedBlocks(i) < seats[i].KvBlocks + seats[i].BlocksFor(200), $"seed {seed}: instance {i} over its blocks");
+                }
+                Assert.Equal(arrived, done + open.Count + waiting.Count);
+                Assert.Equal(waiting.Count, queue.Count);
+            }
+        }
+    }
+}
