@@ -1,4 +1,5 @@
 using BlitzScale.Scaling.Instances;
+using BlitzScale.Scaling.Live;
 
 namespace BlitzScale.Scaling.Routing;
 
@@ -46,12 +47,21 @@ public sealed class RequestRouter(ModelInstances instances)
     /// <summary>The seats of <paramref name="instance"/>, when known.</summary>
     public InstanceSeats? Seats(int instance) => _seats.TryGetValue(instance, out var seats) ? seats : null;
 
+    /// <summary>
+    /// Requests a LiveNew instance with known seats takes at once: the ZigZag scheduler's starting limit on split requests
+    /// (<see cref="ZigZagOptions.DefaultInitialLimit"/>). A loading instance gets further than its landed layers only by its
+    /// partner pulling, so a request beyond that limit would wait there for the whole load, when at the model it goes to
+    /// the first seat that frees anywhere.
+    /// </summary>
+    public int LiveNewRequests { get; init; } = ZigZagOptions.DefaultInitialLimit;
+
     /// <summary>Whether <paramref name="instance"/> has a free seat: its seats are not known, or its open requests leave one.</summary>
     public bool HasSeat(int instance)
     {
         if (!_seats.TryGetValue(instance, out var seats)) return true;
         var (_, requests, blocks) = _perInstance.GetValueOrDefault(instance);
-        return requests < seats.MaxRequests && blocks < seats.KvBlocks;
+        int limit = instances.Find(instance)?.State == InstanceState.LiveNew ? Math.Min(seats.MaxRequests, LiveNewRequests) : seats.MaxRequests;
+        return requests < limit && blocks < seats.KvBlocks;
     }
 
     /// <summary>Routes a request estimated to cost <paramref name="estimatedTokens"/> (prompt and generation).</summary>

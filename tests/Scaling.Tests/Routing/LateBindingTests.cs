@@ -121,6 +121,27 @@ public sealed class LateBindingTests
     }
 
     [Fact]
+    public void A_live_new_instance_takes_only_as_many_requests_as_may_be_split_at_once_then_all_its_seats_once_loaded()
+    {
+        Serving(0);
+        Loading(1);
+        _router.SetSeats(0, Seats with { MaxRequests = 1 });
+        _router.SetSeats(1, new InstanceSeats(KvBlocks: 100, BlockSize: 16, MaxRequests: 10));
+        _router.Route(10);
+        _model.LayersLanded(1, 1);
+        _model.Pair(1, 0);
+
+        var live = Enumerable.Range(0, 6).Select(_ => _router.Route(10)).ToList();
+
+        Assert.Equal(4, live.Count(r => r.Routed));
+        Assert.All(live.Where(r => r.Routed), r => Assert.Equal(1, r.Ticket!.Value.Instance));
+        Assert.True(live[4].Full);
+        _model.LayersLanded(1, Layers);
+        Assert.True(_model.FinishLive(1).Applied);
+        Assert.Equal(1, _router.Route(10).Ticket!.Value.Instance);
+    }
+
+    [Fact]
     public void With_no_instance_taking_requests_the_answer_is_a_refusal_not_full()
     {
         Loading(0);
