@@ -49,7 +49,16 @@ internal sealed partial class ModelGrain
             while (true)
             {
                 Dispatch();
-                if (_routed.Remove(id, out var ticket)) return Decision(ticket);
+                if (_routed.Remove(id, out var ticket))
+                {
+                    if (_instances.Find(ticket.Instance) is { TakesRequests: true }) return Decision(ticket);
+                    // Its instance went (failed, dropped, stopped) between the dispatch and this turn: it waits again, at the head.
+                    _router.Release(ticket);
+                    _wakeUps.Remove(id);
+                    id = _waiting.Enqueue(estimatedTokens, ahead: true);
+                    _wakeUps[id] = NewSignal();
+                    continue;
+                }
                 if (!_instances.TakingRequests.Any())
                 {
                     string reason = _router.Route(0) is { NoInstance: { } none } ? none.Reason : "no instance takes requests";
