@@ -18,14 +18,37 @@ internal sealed partial class ModelGrain
     private CancellationTokenSource? _membershipWatch;
     // Instances the deployment asks for (Deploy, Scale): what a lost host's instances are restored to.
     private int _wanted;
-    private bool _restoring;
-    // A restore asked for while one ran: that one counted what was missing before, so it goes round again.
-    private bool _restoreAgain;
-    // A restore that failed is tried again after RestoreRetryDelay, once at a time.
-    private Task? _restoreRetry;
+    // Silos whose death membership reported and whose hosts' instances are not yet dropped (the reaction failed).
+    private readonly List<string> _deathsToHandle = [];
 
     /// <summary>How long after a failed restore it is tried again (a placement or a load refused while membership settles).</summary>
     internal static readonly TimeSpan RestoreRetryDelay = TimeSpan.FromSeconds(5);
+
+    /// <summary>
+    /// How long after a failed reaction to a silo's death it is tried again: the topology grain it reads may be unreachable
+    /// for a moment while the grain directory moves off the dead silo (a cancellation by the runtime, seen in a whole-suite run).
+    /// </summary>
+    internal static readonly TimeSpan MembershipRetryDelay = TimeSpan.FromSeconds(1);
+
+    // A restore runs one at a time, goes round again if asked meanwhile, and is retried after a failure.
+    private RetriedReaction Restorer => field ??= new RetriedReaction(async () =>
+    {
+        if (_deployment is not null && !Autoscaled) await RestoreOnce();
+    }, RestoreRetryDelay, _time, e => LogRestoreFailed(_logger, Model, RestoreRetryDelay.TotalSeconds, e));
+
+    // Dropping a dead silo's instances, then restoring the count: a failure is retried, not forgotten (the dead silo is not
+    // reported again).
+    private RetriedReaction MembershipReaction => field ??= new RetriedReaction(async () =>
+    {
+        if (_deployment is null) return;
+        if (_deathsToHandle.Count > 0)
+        {
+            var silos = _deathsToHandle.ToList();
+            await SilosDied(silos);
+            _deathsToHandle.RemoveAll(silos.Contains);
+        }
+        await RestoreCount();
+    }, MembershipRetryDelay, _time, e => LogMembershipReactionFailed(_logger, Model, MembershipRetryDelay.TotalSeconds, e));
 
     public async Task<RouteDecision> Resume(long lostTicket, string lostShard, long estimatedTokens)
     {
@@ -59,15 +82,8 @@ internal sealed partial class ModelGrain
                 var died = snapshot.Members.Values.Where(m => m.Status == SiloStatus.Dead && dead.Add(m.SiloAddress)).ToList();
                 bool joined = snapshot.Members.Values.Any(m => m.Status == SiloStatus.Active && active.Add(m.SiloAddress));
                 if (_deployment is null || died.Count == 0 && !joined) continue;
-                try
-                {
-                    if (died.Count > 0) await SilosDied(died.Select(m => m.SiloAddress.ToString()).ToList());
-                    await RestoreCount();
-                }
-                catch (Exception e)
-                {
-                    LogMembershipReactionFailed(_logger, Model, e);
-                }
+                _deathsToHandle.AddRange(died.Select(m => m.SiloAddress.ToString()));
+                await MembershipReaction.Run();
             }
         }
         catch (OperationCanceledException)
@@ -116,35 +132,7 @@ internal sealed partial class ModelGrain
     /// Loads new instances until the deployment has the count it asked for, on free GPUs of live hosts; as many as fit now
     /// (the rest when a silo joins).
     /// </summary>
-    private async Task RestoreCount()
-    {
-        // An autoscaled model's count is the autoscaler's to restore: its next tick sees the capacity lost.
-        if (_deployment is null || Autoscaled) return;
-        if (_restoring)
-        {
-            _restoreAgain = true;
-            return;
-        }
-        _restoring = true;
-        try
-        {
-            do
-            {
-                _restoreAgain = false;
-                await RestoreOnce();
-            }
-            while (_restoreAgain && _deployment is not null);
-        }
-        catch (Exception e)
-        {
-            LogRestoreFailed(_logger, Model, RestoreRetryDelay.TotalSeconds, e);
-            _restoreRetry ??= RestoreLater();
-        }
-        finally
-        {
-            _restoring = false;
-        }
-    }
+    private Task RestoreCount() => _deployment is null || Autoscaled ? Task.CompletedTask : Restorer.Run();
 
     private async Task RestoreOnce()
     {
@@ -166,13 +154,6 @@ internal sealed partial class ModelGrain
         Changed();
     }
 
-    private async Task RestoreLater()
-    {
-        await Task.Delay(RestoreRetryDelay, _time);
-        _restoreRetry = null;
-        await RestoreCount();
-    }
-
     [LoggerMessage(Level = LogLevel.Warning, Message = "Instance {Shard} dropped: {Reason}")]
     private static partial void LogInstanceLost(ILogger logger, string shard, string reason);
 
@@ -185,6 +166,6 @@ internal sealed partial class ModelGrain
     [LoggerMessage(Level = LogLevel.Warning, Message = "Model {Model}: {Missing} instance(s) short and no free GPU; restoring when a silo joins")]
     private static partial void LogRestoreWaits(ILogger logger, string model, int missing);
 
-    [LoggerMessage(Level = LogLevel.Error, Message = "Model {Model}: reacting to a membership change failed")]
-    private static partial void LogMembershipReactionFailed(ILogger logger, string model, Exception error);
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Model {Model}: reacting to a membership change failed; trying again in {Seconds} s")]
+    private static partial void LogMembershipReactionFailed(ILogger logger, string model, double seconds, Exception error);
 }
