@@ -375,11 +375,23 @@ internal sealed partial class LayerShardGrain(
         ArgumentNullException.ThrowIfNull(step);
         if (_phase != ShardPhase.Loaded || _instance is not { } instance)
             throw new InvalidOperationException($"instance {Key} is {_phase}: it cannot run layers [{step.FirstLayer}, {_totalLayers}) of request {step.RequestId}");
+        long start = System.Diagnostics.Stopwatch.GetTimestamp();
         var hidden = await dataPlane.FetchActivationAsync(step.Activation, CancellationToken.None);
+        double fetch = SplitStepTimes.Since(start);
         var work = new SplitWork(step.RequestId, step.Start, step.Count, step.FirstLayer, hidden,
             new SamplingOptions(step.Temperature, step.TopP, step.TopK, step.Seed), step.Positions, step.Partner);
-        return await instance.Server.RunSplitAsync(work);
+        long queued = System.Diagnostics.Stopwatch.GetTimestamp();
+        int token = await instance.Server.RunSplitAsync(work);
+        if (_splitTimes.Add(fetch, SplitStepTimes.Since(queued)) is { } means)
+            LogSplitSteps(logger, Key, SplitStepTimes.ReportEvery, means[0], means[1]);
+        return token;
     }
+
+    // LiveOld: fetching a split step's hidden states, and its wait for and run in this instance's next step.
+    private readonly SplitStepTimes _splitTimes = new(2);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Instance {Shard} (LiveOld): last {Steps} split steps, mean ms: fetch the hidden states {Fetch:F2}, wait for and run the step {Step:F2}")]
+    private static partial void LogSplitSteps(ILogger logger, string shard, int steps, double fetch, double step);
 
     public Task EndSplit(string requestId)
     {

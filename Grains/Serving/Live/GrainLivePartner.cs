@@ -19,10 +19,15 @@ internal sealed partial class GrainLivePartner(IGrainFactory grains, HostDataPla
 
     private ILayerShardGrain Partner => grains.GetGrain<ILayerShardGrain>(pairing.PartnerShard);
 
+    // Publish, the partner's call (fetch, its step, the token back), retire.
+    private readonly SplitStepTimes _times = new(3);
+
     public async Task<int> RunSplitAsync(SplitWork work, CancellationToken cancellationToken)
     {
         string sourceId = $"{shard}/live/{work.RequestId}/{work.Start}";
+        long start = System.Diagnostics.Stopwatch.GetTimestamp();
         var activation = dataPlane.PublishActivation(sourceId, work.Hidden);
+        double publish = SplitStepTimes.Since(start), call = 0;
         try
         {
             var step = new SplitStep
@@ -31,11 +36,17 @@ internal sealed partial class GrainLivePartner(IGrainFactory grains, HostDataPla
                 Temperature = work.Sampling.Temperature, TopP = work.Sampling.TopP, TopK = work.Sampling.TopK, Seed = work.Sampling.Seed,
                 Positions = work.Positions, Partner = shard,
             };
-            return await HostContext.On(pairing.PartnerHost, () => Partner.RunSplit(step)).WaitAsync(cancellationToken).ConfigureAwait(false);
+            long called = System.Diagnostics.Stopwatch.GetTimestamp();
+            int token = await HostContext.On(pairing.PartnerHost, () => Partner.RunSplit(step)).WaitAsync(cancellationToken).ConfigureAwait(false);
+            call = SplitStepTimes.Since(called);
+            return token;
         }
         finally
         {
+            long retiring = System.Diagnostics.Stopwatch.GetTimestamp();
             await dataPlane.RetireActivationAsync(sourceId).ConfigureAwait(false);
+            if (call > 0 && _times.Add(publish, call, SplitStepTimes.Since(retiring)) is { } means)
+                LogSplitTimes(logger, shard, pairing.PartnerShard, SplitStepTimes.ReportEvery, means[0], means[1], means[2]);
         }
     }
 
@@ -88,6 +99,9 @@ internal sealed partial class GrainLivePartner(IGrainFactory grains, HostDataPla
             lock (_gate) _sentOffer = offer;
         }
     }
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Live pair {Shard} → {Partner}: last {Steps} split steps, mean ms: publish {Publish:F2}, partner's call {Call:F2}, retire {Retire:F2}")]
+    private static partial void LogSplitTimes(ILogger logger, string shard, string partner, int steps, double publish, double call, double retire);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Live pair: could not tell {Partner} that request {Request} ended: {Reason}")]
     private static partial void LogEndSplitFailed(ILogger logger, string request, string partner, string reason);
