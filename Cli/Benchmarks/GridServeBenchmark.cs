@@ -107,10 +107,7 @@ internal static class GridServeBenchmark
             if (profile is not null)
             {
                 // The instances' batching as the shards set it up (LayerShardGrain.Load): the default budget, its running cap, these blocks.
-                var policy = new BatchPolicy
-                {
-                    MaxRunningSequences = Math.Min(BatchPolicy.DefaultMaxRunningSequences, BatchPolicy.DefaultMaxBatchTokens), KvBlocks = kvBlocks,
-                };
+                var policy = BatchPolicy.ForBudget(null) with { KvBlocks = kvBlocks };
                 var config = LlamaConfig.Load(directory);
                 double perInstanceRate = ProfileThroughput.Predict(profile, options.TimeDilation, config.NumLayers, config.MaxPositionEmbeddings, policy,
                     perInstance, (workload.Requests + options.Instances - 1) / options.Instances, workload.PromptTokens, workload.MaxTokens);

@@ -23,10 +23,7 @@ internal static class LiveRates
     }
 
     /// <summary>The batching of a shard deployed with <paramref name="kvBlocks"/> (LayerShardGrain: the default budget and its running cap).</summary>
-    public static BatchPolicy Policy(int kvBlocks) => new()
-    {
-        MaxRunningSequences = Math.Min(BatchPolicy.DefaultMaxRunningSequences, BatchPolicy.DefaultMaxBatchTokens), KvBlocks = kvBlocks,
-    };
+    public static BatchPolicy Policy(int kvBlocks) => BatchPolicy.ForBudget(null) with { KvBlocks = kvBlocks };
 
     /// <summary>
     /// Requests per second the profile predicts for one saturated instance: twice its batch of closed-loop clients, long

@@ -120,9 +120,7 @@ internal sealed partial class LayerShardGrain(
         {
             _tokenizer = tokenizer;
             var feeds = request.Feeds is { Count: > 0 } given ? given : ImageFill.FromStorage(model.Layout);
-            int budget = request.MaxBatchTokens ?? BatchPolicy.DefaultMaxBatchTokens;
-            // Every running sequence decodes each step, so a small token budget also caps the running count.
-            var policy = new BatchPolicy { MaxBatchTokens = budget, MaxRunningSequences = Math.Min(BatchPolicy.DefaultMaxRunningSequences, budget) };
+            var policy = BatchPolicy.ForBudget(request.MaxBatchTokens);
             var gpuStatus = await asked;
             steps.Lap("gpu status");
             long free = gpuStatus.FreeBytes;

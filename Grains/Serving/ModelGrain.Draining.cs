@@ -60,7 +60,7 @@ internal sealed partial class ModelGrain
         if (_instances.Find(index) is not { State: InstanceState.Draining } instance || instance.Shard != shard) return false;
         int open = _router.OpenRequests(index);
         if (open == 0) return false;
-        if (await StatusOrNull(instance) is not { } report || report.Waiting > 0 || report.Running > 0 || report.OpenStreams > 0) return false;
+        if (await StatusOrNull(instance) is not { } report || !HoldsNoRequest(report)) return false;
         if (_instances.Find(index) is not { State: InstanceState.Draining } still || still.Shard != shard) return false;
         LogStrayTickets(_logger, shard, open);
         _router.DropInstance(index);
@@ -68,6 +68,9 @@ internal sealed partial class ModelGrain
         await FinishDrains();
         return true;
     }
+
+    // A shard with nothing waiting or running and no caller reading a stream: a ticket the router still counts there is stray.
+    private static bool HoldsNoRequest(Interfaces.Serving.InstanceStatus report) => report is { Waiting: 0, Running: 0, OpenStreams: 0 };
 
     /// <summary>FinishDrains or a drain clock moved some instance on from Draining.</summary>
     private void DrainProgressed()

@@ -61,7 +61,7 @@ internal sealed partial class ModelGrain
                 }
                 if (!_instances.TakingRequests.Any())
                 {
-                    string reason = _router.Route(0) is { NoInstance: { } none } ? none.Reason : "no instance takes requests";
+                    string reason = _router.WhyNone().Reason;
                     // Hold it while an instance is on its way to taking requests; fail when none is, unless the autoscaler can bring one.
                     if (!OnItsWay && !Autoscaled) throw new InvalidOperationException($"model \"{Model}\": {reason}");
                     if (!OnItsWay && await HoldForAutoscaler(reason)) continue;
@@ -143,7 +143,7 @@ internal sealed partial class ModelGrain
             for (int n = 0; n < full.Count; n++)
             {
                 var (instance, report) = (full[n], reports[n]);
-                if (report is null || report.Waiting > 0 || report.Running > 0 || report.OpenStreams > 0) continue;
+                if (report is null || !HoldsNoRequest(report)) continue;
                 if (_instances.Find(instance.Index) is not { TakesRequests: true } still || still.Shard != instance.Shard || !Quiet(instance.Index)) continue;
                 LogStraySeats(_logger, instance.Shard, _router.OpenRequests(instance.Index));
                 _router.DropInstance(instance.Index);
@@ -166,8 +166,8 @@ internal sealed partial class ModelGrain
     private void LearnSeats(InstanceLifecycle instance, InstanceStatus report)
     {
         if (_deployment is not { LateBinding: true } deployment || report.KvBlocksTotal < 1) return;
-        int budget = deployment.MaxBatchTokens ?? BatchPolicy.DefaultMaxBatchTokens;
-        var seats = new InstanceSeats(report.KvBlocksTotal, BatchPolicy.DefaultBlockSize, Math.Min(BatchPolicy.DefaultMaxRunningSequences, budget));
+        var policy = BatchPolicy.ForBudget(deployment.MaxBatchTokens);
+        var seats = new InstanceSeats(report.KvBlocksTotal, policy.BlockSize, policy.MaxRunningSequences);
         if (_router.Seats(instance.Index) == seats) return;
         _router.SetSeats(instance.Index, seats);
         Dispatch();

@@ -80,12 +80,7 @@ public sealed class RequestRouter(ModelInstances instances)
             long tokens = Outstanding(candidate.Index);
             if (best is null || tokens < bestTokens) (best, bestTokens) = (candidate, tokens);
         }
-        if (best is null)
-        {
-            if (anyTakes) return RouteResult.NoSeat();
-            var failures = instances.All.Where(i => i.State == InstanceState.Failed).Select(i => $"{i.Shard}: {i.FailureReason}").ToList();
-            return RouteResult.Refused(new NoInstance(instances.CountByState(), failures));
-        }
+        if (best is null) return anyTakes ? RouteResult.NoSeat() : RouteResult.Refused(WhyNone());
         var ticket = new RouteTicket(++_lastId, best.Index, estimatedTokens);
         var open = new Open(ticket.Instance, estimatedTokens, estimatedTokens, BlocksOn(ticket.Instance, estimatedTokens));
         _open.Add(ticket.Id, open);
@@ -142,6 +137,13 @@ public sealed class RequestRouter(ModelInstances instances)
         foreach (long id in dropped) _open.Remove(id);
         _perInstance.Remove(instance);
         return dropped.Count;
+    }
+
+    /// <summary>Why no instance takes requests: the count in each state and the Failed ones' reasons (what <see cref="Route"/> refuses with).</summary>
+    public NoInstance WhyNone()
+    {
+        var failures = instances.All.Where(i => i.State == InstanceState.Failed).Select(i => $"{i.Shard}: {i.FailureReason}").ToList();
+        return new NoInstance(instances.CountByState(), failures);
     }
 
     /// <summary>Tokens owed by the requests routed to <paramref name="instance"/> and not released.</summary>

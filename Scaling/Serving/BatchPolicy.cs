@@ -15,6 +15,17 @@ public sealed record BatchPolicy
     /// <summary>Default <see cref="KvBlocks"/>.</summary>
     public const int DefaultKvBlocks = 1024;
 
+    /// <summary>
+    /// The batching a grid shard runs with for a step budget of <paramref name="maxBatchTokens"/> tokens (the default when
+    /// null): every running sequence decodes each step, so the budget also caps the running count. The one place where a
+    /// deployment's budget becomes a policy: the shard, the model grain's seats and the benches' capacity models use it.
+    /// </summary>
+    public static BatchPolicy ForBudget(int? maxBatchTokens)
+    {
+        int budget = maxBatchTokens ?? DefaultMaxBatchTokens;
+        return new BatchPolicy { MaxBatchTokens = budget, MaxRunningSequences = Math.Min(DefaultMaxRunningSequences, budget) };
+    }
+
     /// <summary>Tokens one step may run, decode tokens and prefill chunks together.</summary>
     public int MaxBatchTokens { get; init; } = DefaultMaxBatchTokens;
 

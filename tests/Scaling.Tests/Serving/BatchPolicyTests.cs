@@ -27,4 +27,17 @@ public sealed class BatchPolicyTests
         var error = Assert.Throws<ArgumentOutOfRangeException>(policy.Validate);
         Assert.Equal(field, error.ParamName);
     }
+
+    [Theory]
+    [InlineData(null, BatchPolicy.DefaultMaxBatchTokens, BatchPolicy.DefaultMaxRunningSequences)]
+    [InlineData(1024, 1024, BatchPolicy.DefaultMaxRunningSequences)]
+    [InlineData(16, 16, 16)]
+    public void A_step_budget_caps_the_running_count_so_every_sequence_decodes_each_step(int? budget, int tokens, int running)
+    {
+        var policy = BatchPolicy.ForBudget(budget);
+
+        Assert.Equal((tokens, running), (policy.MaxBatchTokens, policy.MaxRunningSequences));
+        Assert.Equal(BatchPolicy.DefaultKvBlocks, policy.KvBlocks);
+        policy.Validate();
+    }
 }
