@@ -17,6 +17,12 @@ public sealed record ActivationRef(
     [property: Id(3)] int Tokens,
     [property: Id(4)] int Width)
 {
+    /// <summary>
+    /// The states were pushed to the consumer's host (its inbox holds them under <see cref="SourceId"/>) rather than
+    /// published for it to fetch.
+    /// </summary>
+    [Id(5)] public bool Pushed { get; init; }
+
     // The serialized form's header (magic, tokens, width: three u32), as HiddenStates in Native writes it; this
     // assembly cannot reference Native, and a test pins the two lengths equal.
     private const int HeaderBytes = 12;

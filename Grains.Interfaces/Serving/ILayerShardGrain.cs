@@ -93,6 +93,10 @@ public interface ILayerShardGrain : IGrainWithStringKey
     [Alias("RunSplit")]
     Task<int> RunSplit(SplitStep step);
 
+    /// <summary>LiveOld: the <c>host:port</c> of this shard's host data plane, where its partner pushes split steps' hidden states.</summary>
+    [Alias("ActivationAddress")]
+    Task<string> ActivationAddress();
+
     /// <summary>LiveOld: a split request ended on the partner; free its KV blocks here.</summary>
     [Alias("EndSplit")]
     Task EndSplit(string requestId);

@@ -12,8 +12,15 @@ namespace BlitzScale.Grains.DataPlane;
 /// </summary>
 internal sealed partial class HostDataPlane
 {
+    /// <summary>How long a split step waits for the hidden states pushed to it once its call has arrived.</summary>
+    public static readonly TimeSpan PushedActivationTimeout = TimeSpan.FromSeconds(10);
+
     // The published states' images, freed when retired (after every reader has left) or when the plane is disposed.
     private readonly Dictionary<string, ParameterImage> _activations = new(StringComparer.Ordinal);
+    // States pushed to this host, until their step takes them; and one open connection to each host pushed to.
+    private readonly ActivationInbox _inbox = new();
+    private readonly Dictionary<string, ActivationPusher> _pushers = new(StringComparer.Ordinal);
+    private readonly byte[] _secret;
 
     /// <summary>
     /// Test hook: told blob 0 when an activation fetched by this plane has landed, on the receiving loop, before the
@@ -51,10 +58,11 @@ internal sealed partial class HostDataPlane
     }
 
     /// <summary>
-    /// Fetches published states: in-process when <paramref name="reference"/> names this host, otherwise over TCP from its
-    /// data address (authenticated with the cluster secret, every chunk hash-checked).
+    /// The states <paramref name="reference"/> names: taken from this host's inbox when they were pushed (waiting up to
+    /// <see cref="PushedActivationTimeout"/> for them to arrive); otherwise fetched, in-process when the reference names
+    /// this host, else over TCP from its data address (authenticated with the cluster secret, every chunk hash-checked).
     /// </summary>
-    /// <exception cref="SourceLostException">The states are not (or no longer) served on this host, or the peer went away.</exception>
+    /// <exception cref="SourceLostException">The states are not (or no longer) served on this host, the peer went away, or pushed states did not arrive in time.</exception>
     /// <exception cref="PeerRefusedException">The peer refused this host's cluster secret.</exception>
     /// <exception cref="TransferException">The peer does not serve them (retired, never published) or their size differs.</exception>
     /// <exception cref="FormatException">The bytes are not states of <c>Tokens × Width</c>.</exception>
@@ -66,6 +74,8 @@ internal sealed partial class HostDataPlane
         if (reference.Bytes > int.MaxValue)
             throw new ArgumentOutOfRangeException(nameof(reference), $"activation \"{reference.SourceId}\" of {reference.Bytes} bytes is over 2 GiB");
 
+        if (reference.Pushed) return Check(reference, HiddenStates.FromBytes(await TakePushedAsync(reference, cancellationToken).ConfigureAwait(false)));
+
         using var image = ParameterImage.Allocate(SingleBlobImage.Layout(reference.Bytes));
         var target = new ImageSink(image);
         var request = new TransferRequest(reference.SourceId, 0, 1, ChunkBytes);
@@ -74,7 +84,11 @@ internal sealed partial class HostDataPlane
         else
             await _network.TransferAsync(reference.DataAddress, request, target, ActivationLanded, cancellationToken).ConfigureAwait(false);
 
-        var states = HiddenStates.FromBytes(image.BlobBytes(0));
+        return Check(reference, HiddenStates.FromBytes(image.BlobBytes(0)));
+    }
+
+    private static HiddenStates Check(ActivationRef reference, HiddenStates states)
+    {
         if (states.Tokens != reference.Tokens || states.Width != reference.Width)
         {
             throw new FormatException(
@@ -82,6 +96,69 @@ internal sealed partial class HostDataPlane
                 $"its reference says {reference.Tokens} tokens × {reference.Width} floats");
         }
         return states;
+    }
+
+    /// <summary>
+    /// Pushes <paramref name="states"/> under <paramref name="sourceId"/> to the data plane at <paramref name="dataAddress"/>
+    /// (host <paramref name="host"/>) over the one connection this host keeps open to it, or into this host's own inbox when
+    /// <paramref name="host"/> is this one. The consumer takes them with <see cref="FetchActivationAsync"/> and the reference
+    /// returned (<see cref="ActivationRef.Pushed"/>). Returns once the frame is handed to the socket.
+    /// </summary>
+    /// <exception cref="TransferException">The peer could not be reached, refused this host, or the connection broke.</exception>
+    public async Task<ActivationRef> PushActivationAsync(string host, string dataAddress, string sourceId, HiddenStates states, CancellationToken cancellationToken)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(host);
+        ArgumentException.ThrowIfNullOrEmpty(sourceId);
+        ArgumentNullException.ThrowIfNull(states);
+        var bytes = new byte[states.SerializedLength];
+        states.WriteTo(bytes);
+        var reference = new ActivationRef(sourceId, _host, Address, states.Tokens, states.Width) { Pushed = true };
+        if (host == _host)
+        {
+            if (_inbox.Deliver(sourceId, bytes) is { } refused) throw new InvalidOperationException(refused);
+            return reference;
+        }
+        ActivationPusher pusher;
+        lock (_gate)
+        {
+            if (!_pushers.TryGetValue(dataAddress, out pusher!)) _pushers[dataAddress] = pusher = new ActivationPusher(dataAddress, _secret);
+        }
+        await pusher.PushAsync(sourceId, bytes, cancellationToken).ConfigureAwait(false);
+        return reference;
+    }
+
+    /// <summary>Connections this host has opened to push states to others (test hook: one per peer while they work).</summary>
+    internal int ActivationConnections
+    {
+        get
+        {
+            lock (_gate) return _pushers.Values.Sum(p => p.ConnectionsOpened);
+        }
+    }
+
+    // The states pushed under the reference's id, once they have arrived (the call that names them may come first).
+    private async Task<byte[]> TakePushedAsync(ActivationRef reference, CancellationToken cancellationToken)
+    {
+        try
+        {
+            return await _inbox.TakeAsync(reference.SourceId, PushedActivationTimeout, cancellationToken).ConfigureAwait(false);
+        }
+        catch (TimeoutException e)
+        {
+            throw new SourceLostException(reference.DataAddress, reference.SourceId, 0, 1,
+                $"the hidden states host {reference.Host} pushed did not arrive within {PushedActivationTimeout.TotalSeconds:0} s", e);
+        }
+    }
+
+    private async Task DisposePushersAsync()
+    {
+        List<ActivationPusher> pushers;
+        lock (_gate)
+        {
+            pushers = [.. _pushers.Values];
+            _pushers.Clear();
+        }
+        foreach (var pusher in pushers) await pusher.DisposeAsync().ConfigureAwait(false);
     }
 
     /// <summary>

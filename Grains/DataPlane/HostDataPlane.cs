@@ -34,6 +34,8 @@ internal sealed partial class HostDataPlane : IAsyncDisposable
         _host = host.Host;
         var address = IPAddress.Parse(host.DataAddress ?? IPAddress.Loopback.ToString());
         _server = BlobServer.Start(new IPEndPoint(address, host.DataPort), secret);
+        _server.Activations = _inbox;
+        _secret = secret;
         // Counted and named: a scan or an attack on the data port shows in the log and on /metrics, and serving goes on.
         DataPlaneWatch.Observe(_server, host.Host, metrics, logger);
         _network = new TcpBlobTransport(secret);
@@ -135,6 +137,7 @@ internal sealed partial class HostDataPlane : IAsyncDisposable
         await _server.DisposeAsync().ConfigureAwait(false);
         if (_rdmaServer is not null) await _rdmaServer.DisposeAsync().ConfigureAwait(false);
         _rdma?.Dispose();
+        await DisposePushersAsync().ConfigureAwait(false);
         DisposeActivations();
     }
 

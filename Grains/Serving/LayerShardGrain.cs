@@ -374,6 +374,7 @@ internal sealed partial class LayerShardGrain(
         if (_phase != ShardPhase.Loaded || _instance is not { } instance)
             throw new InvalidOperationException($"instance {Key} is {_phase}: it cannot run layers [{step.FirstLayer}, {_totalLayers}) of request {step.RequestId}");
         long start = System.Diagnostics.Stopwatch.GetTimestamp();
+        // Pushed states are usually here before the call; published ones (the partner could not push) are fetched.
         var hidden = await dataPlane.FetchActivationAsync(step.Activation, CancellationToken.None);
         double fetch = SplitStepTimes.Since(start);
         var work = new SplitWork(step.RequestId, step.Start, step.Count, step.FirstLayer, hidden,
@@ -388,8 +389,10 @@ internal sealed partial class LayerShardGrain(
     // LiveOld: fetching a split step's hidden states, and its wait for and run in this instance's next step.
     private readonly SplitStepTimes _splitTimes = new(2);
 
-    [LoggerMessage(Level = LogLevel.Information, Message = "Instance {Shard} (LiveOld): last {Steps} split steps, mean ms: fetch the hidden states {Fetch:F2}, wait for and run the step {Step:F2}")]
+    [LoggerMessage(Level = LogLevel.Information, Message = "Instance {Shard} (LiveOld): last {Steps} split steps, mean ms: get the hidden states (pushed or fetched) {Fetch:F2}, wait for and run the step {Step:F2}")]
     private static partial void LogSplitSteps(ILogger logger, string shard, int steps, double fetch, double step);
+
+    public Task<string> ActivationAddress() => Task.FromResult(dataPlane.Address);
 
     public Task EndSplit(string requestId)
     {

@@ -37,6 +37,16 @@ public sealed class BlobServer : DataPlaneServer
         return server;
     }
 
+    /// <summary>
+    /// Where activations peers push (<see cref="ActivationPusher"/>) are delivered; null (the default): this server takes
+    /// none, and a peer that opens a push stream is cut.
+    /// </summary>
+    public ActivationInbox? Activations
+    {
+        get => Core.Activations;
+        set => Core.Activations = value;
+    }
+
     /// <summary>The address and port it listens on.</summary>
     public IPEndPoint LocalEndPoint { get; }
 

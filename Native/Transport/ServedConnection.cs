@@ -14,6 +14,8 @@ internal abstract class ServedConnection(ServerCore host, Socket socket)
 {
     private readonly TaskCompletionSource _ended = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private CancellationTokenSource? _connection;
+    // Set when the peer opened an activation push stream instead of a range: the inbox its frames go to.
+    private ActivationInbox? _pushes;
 
     /// <summary>Completes once the connection has closed and stopped touching its source's memory.</summary>
     public Task Ended => _ended.Task;
@@ -50,7 +52,11 @@ internal abstract class ServedConnection(ServerCore host, Socket socket)
             // Off the accept loop: the handshake must not delay the next peer's accept.
             await Task.Yield();
             Configure();
-            if (await OpenAsync(connection.Token).ConfigureAwait(false) is not var (source, plan)) return;
+            if (await OpenAsync(connection.Token).ConfigureAwait(false) is not var (source, plan))
+            {
+                if (_pushes is { } inbox) await ActivationReceiver.RunAsync(host, socket, SessionKey!, inbox, connection.Token).ConfigureAwait(false);
+                return;
+            }
             if (!await PrepareAsync(plan, connection.Token).ConfigureAwait(false)) return;
 
             var refetches = Channel.CreateUnbounded<ChunkRef>(new UnboundedChannelOptions { SingleReader = true, SingleWriter = true });
@@ -189,6 +195,16 @@ internal abstract class ServedConnection(ServerCore host, Socket socket)
 
             var request = new byte[WireFormat.HeaderBytes];
             if (!await SocketIo.ReceiveExactlyAsync(socket, request, timeout.Token).ConfigureAwait(false)) return null;
+            if (RequestHeader.Read(request) is { Kind: RequestKind.ActivationStream })
+            {
+                if (host.Activations is null)
+                {
+                    host.Cut(socket, "it opened an activation push stream on a server that takes none");
+                    return null;
+                }
+                _pushes = host.Activations;
+                return null;
+            }
             if (RequestHeader.Read(request) is not { IsRange: true } range
                 || range.ModelIdBytes is <= 0 or > TransferRequest.MaxModelIdBytes)
             {

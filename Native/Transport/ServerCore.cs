@@ -26,6 +26,9 @@ internal sealed class ServerCore(Socket listener, string address, byte[] secret,
 
     public ServedModels Models { get; } = new();
 
+    /// <summary>Where activations pushed to this server go; null: it takes none, and a peer that pushes is cut.</summary>
+    public ActivationInbox? Activations { get; set; }
+
     public int ActiveConnections => Volatile.Read(ref _active);
 
     public int RefusedConnections => Volatile.Read(ref _refused);

@@ -30,6 +30,12 @@ namespace BlitzScale.Native.Transport;
 ///  Chunk (kind 2): blob, a = length, b = offset in blob, c = n = 0
 ///  RangeFrom (kind 3): as Range, then after the model id an i32: the index k of the first chunk of the first
 ///                  blob to send; the blob's chunks 0..k-1 are not part of the range (the client holds them)
+///  ActivationStream (kind 4): the connection carries activation pushes from now on (every other field 0); the
+///                  server never writes on it again, and it lasts until the client closes it
+///  Activation (kind 5): a = id length (1 to 1,024 bytes), b = payload length (at most the inbox's frame limit), the rest
+///                  0; followed by the id in UTF-8, the payload, and a 16-byte AES-256-GMAC tag under the session key
+///                  over the header and the id ‖ payload (nonce = the frame's number on the connection, from 0), so a
+///                  forged, replayed, dropped or reordered frame fails; a frame that breaks any of this cuts the connection
 /// </code>
 /// <para>Replies (server → client): the chunks of the range, in order, with refetched chunks slipped in between.</para>
 /// <code>
@@ -80,6 +86,10 @@ internal enum RequestKind
     Chunk = 2,
     /// <summary>A range that starts at a chunk inside its first blob.</summary>
     RangeFrom = 3,
+    /// <summary>The first request of a connection that pushes activations (<see cref="ActivationPusher"/>).</summary>
+    ActivationStream = 4,
+    /// <summary>One pushed activation on such a connection.</summary>
+    Activation = 5,
 }
 
 /// <summary>Kinds of reply frames.</summary>

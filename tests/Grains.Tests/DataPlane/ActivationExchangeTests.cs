@@ -9,7 +9,7 @@ using Microsoft.Extensions.Logging.Abstractions;
 
 namespace BlitzScale.Grains.Tests.DataPlane;
 
-/// <summary>Hidden states handed from one data plane to another: published, fetched, retired.</summary>
+/// <summary>Hidden states handed from one data plane to another: published, fetched, retired; or pushed and taken.</summary>
 public sealed class ActivationExchangeTests
 {
     private const string Secret = "activation-exchange-secret";
@@ -136,6 +136,48 @@ public sealed class ActivationExchangeTests
 
         Assert.Equal(next.ToBytes(), (await b.FetchActivationAsync(reference, CancellationToken.None)).ToBytes());
         await a.RetireActivationAsync("step");
+    }
+
+    [Theory]
+    [InlineData(1, 8)]
+    [InlineData(512, 4096)]
+    public async Task Pushed_states_reach_the_other_host_bit_for_bit_over_one_connection_kept_open(int tokens, int width)
+    {
+        await using var a = Plane("host-a");
+        await using var b = Plane("host-b");
+        var steps = Enumerable.Range(0, 3).Select(i => RandomStates(tokens, width, seed: 100 * tokens + i)).ToArray();
+
+        for (int i = 0; i < steps.Length; i++)
+        {
+            var reference = await a.PushActivationAsync("host-b", b.Address, $"m/1/0/live/r/{i}", steps[i], CancellationToken.None);
+            Assert.Equal(new ActivationRef($"m/1/0/live/r/{i}", "host-a", a.Address, tokens, width) { Pushed = true }, reference);
+            var received = await b.FetchActivationAsync(reference, CancellationToken.None);
+            Assert.Equal(steps[i].ToBytes(), received.ToBytes());
+        }
+        Assert.Equal(1, a.ActivationConnections);
+    }
+
+    [Fact]
+    public async Task States_pushed_to_the_same_host_go_straight_to_its_inbox()
+    {
+        await using var a = Plane("host-a");
+        var sent = RandomStates(5, 64, seed: 29);
+
+        // Nothing listens at this address: only the in-process delivery can work.
+        var reference = await a.PushActivationAsync("host-a", $"127.0.0.1:{ClosedPort()}", "local", sent, CancellationToken.None);
+
+        Assert.Equal(sent.ToBytes(), (await a.FetchActivationAsync(reference, CancellationToken.None)).ToBytes());
+        Assert.Equal(0, a.ActivationConnections);
+    }
+
+    [Fact]
+    public async Task Pushing_to_a_plane_with_another_cluster_secret_is_refused()
+    {
+        await using var a = Plane("host-a");
+        await using var stranger = Plane("host-x", "some-other-cluster-secret");
+
+        await Assert.ThrowsAsync<PeerRefusedException>(() =>
+            a.PushActivationAsync("host-x", stranger.Address, "guarded", RandomStates(4, 32, seed: 31), CancellationToken.None));
     }
 
     private static HostDataPlane Plane(string host, string secret = Secret) =>

@@ -1,5 +1,8 @@
 using System.Diagnostics;
+using BlitzScale.Grains.DataPlane;
 using BlitzScale.Grains.Hosting;
+using Microsoft.Extensions.DependencyInjection;
+using Orleans.TestingHost;
 using BlitzScale.Grains.Interfaces.Serving;
 using BlitzScale.Native.Engine;
 using BlitzScale.Tests.Shared;
@@ -79,6 +82,9 @@ public sealed class LiveGridTests(SlowReceiveFixture grid) : IClassFixture<SlowR
             $"(first tokens: {string.Join(", ", results.Select(r => $"{r.Result.Instance} {r.FirstMs:0}"))})");
         var final = await model.GetStatus();
         Assert.All(final.Instances, i => Assert.Equal(InstanceState.Serving, i.State));
+        // The hidden states went on the data plane, pushed over one connection from host-b to host-a, not fetched per step.
+        var liveNewPlane = ((InProcessSiloHandle)grid.Cluster.Silos.Single(s => s.Name == "Silo_1")).SiloHost.Services.GetRequiredService<HostDataPlane>();
+        Assert.Equal(1, liveNewPlane.ActivationConnections);
         await model.Undeploy();
     }
 
