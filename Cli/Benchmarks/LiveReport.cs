@@ -60,6 +60,8 @@ internal sealed class LiveReport
     public double? WarmupFullLoadSeconds { get; set; }
     /// <summary>How each policy was kept from profiting from the one before.</summary>
     public string CacheIsolation { get; set; } = "";
+    /// <summary>The environment the testbed's silos ran with (MulticastTestbed.SiloEnvironment: JIT settings).</summary>
+    public IReadOnlyDictionary<string, string> SiloEnvironment { get; set; } = MulticastTestbed.SiloEnvironment;
     /// <summary>Every time is as measured (wall clock), dilation included.</summary>
     public string Times => "seconds and ms as measured (wall clock, dilation included); ratios are dilation-free";
     /// <summary>Policy name → its run, in the order run.</summary>

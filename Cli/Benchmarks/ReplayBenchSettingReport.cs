@@ -24,6 +24,8 @@ internal abstract class ReplayBenchSettingReport
     [JsonPropertyName("storage_MBps")] public double StorageMBps { get; set; }
     public int SequencesPerInstance { get; set; }
     public int KvBlocks { get; set; }
+    /// <summary>The environment the testbed's silos ran with (MulticastTestbed.SiloEnvironment: JIT settings).</summary>
+    public IReadOnlyDictionary<string, string> SiloEnvironment { get; set; } = MulticastTestbed.SiloEnvironment;
     public int Seed { get; set; }
     public int Cores { get; set; }
     /// <summary>The trace window and how it was chosen (with its peak-to-mean), the time scale, caps and objectives (wall clock).</summary>
