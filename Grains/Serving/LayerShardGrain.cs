@@ -525,7 +525,8 @@ internal sealed partial class LayerShardGrain(
             _tracking = metrics.Serving.TrackInstance(Key, ModelName, () => instance.Server.Stats);
             metrics.Grid.Loaded(ModelName, load.Seconds);
             await gpu.ReportLoaded(Key, _totalLayers);
-            await ReportState(ModelEventKind.Serving, $"loaded {load.LoadedBytes:N0} bytes in {load.Seconds:0.000} s from {load.Describe()}");
+            // After the load's layer events, which are published in the background.
+            ModelEvents.ReportInOrder(this, StateEvent(ModelEventKind.Serving, $"loaded {load.LoadedBytes:N0} bytes in {load.Seconds:0.000} s from {load.Describe()}"));
             LogServing(logger, Key, load.Seconds, load.Describe());
         }
         catch (Exception e)
@@ -551,7 +552,9 @@ internal sealed partial class LayerShardGrain(
                 await Release();
                 await gpu.Release(Key);
             }
-            await ModelEvents.Report(this, StateEvent(ModelEventKind.Failed, e.Message) with
+            // Told at once, published after the load's earlier events without waiting: the fallback below must not wait for a
+            // dead silo's stream queue.
+            ModelEvents.ReportInOrder(this, StateEvent(ModelEventKind.Failed, e.Message) with
             {
                 LostSource = _lostSource,
                 Load = loadNumber,
@@ -641,7 +644,10 @@ internal sealed partial class LayerShardGrain(
                 Bytes = progress.Bytes, TotalBytes = load.TotalBytes, ElapsedMs = progress.ElapsedMs,
             };
             // A landed layer is the model grain's to act on (it pairs a live instance on its first); byte progress is for watchers.
-            await (progress.LayerLanded ? ModelEvents.Report(this, landed) : ModelEvents.Publish(this, landed));
+            // Neither waits for the stream: a publication held by a dead silo's queue would hold the load's failure handling,
+            // which waits for this loop.
+            if (progress.LayerLanded) ModelEvents.ReportInOrder(this, landed);
+            else ModelEvents.PublishInOrder(this, landed);
         }
     }
 
