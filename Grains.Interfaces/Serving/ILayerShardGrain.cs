@@ -80,9 +80,9 @@ public interface ILayerShardGrain : IGrainWithStringKey
     [Alias("PartnerGone")]
     Task PartnerGone(string partner);
 
-    /// <summary>LiveNew: the partner has room; hand it the earliest blocked request (true) or none (false).</summary>
+    /// <summary>LiveNew: the partner has room; hand it the earliest blocked request (what was handed) or none (null).</summary>
     [Alias("PullLive")]
-    Task<bool> PullLive();
+    Task<LivePull?> PullLive();
 
     /// <summary>LiveNew: this many requests wait to be pulled.</summary>
     [Alias("OfferLive")]

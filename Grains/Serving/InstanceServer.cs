@@ -1,3 +1,4 @@
+using BlitzScale.Grains.Interfaces.Serving;
 using System.Diagnostics;
 using System.Runtime.CompilerServices;
 using System.Threading.Channels;
@@ -38,7 +39,7 @@ public sealed class InstanceServer : IAsyncDisposable
     // Split requests whose tail runs here, in the order they arrived (pulled ones run first come, first served).
     private readonly List<SplitSequence> _splits = [];
     private readonly KvBlockAllocator? _sharedBlocks;
-    private Func<Task<bool>>? _pull;
+    private Func<Task<LivePull?>>? _pull;
     // LiveOld: the LiveNew partner paired now (its shard), and those that left their pair without finishing: their split
     // requests were ended here, and a late step of theirs must not start one again without its earlier KV.
     private string? _partner;
@@ -143,13 +144,13 @@ public sealed class InstanceServer : IAsyncDisposable
 
     /// <summary>
     /// LiveOld: pairs with the LiveNew instance <paramref name="partner"/>, replacing any earlier pairing. <paramref name="pull"/>
-    /// asks it for its earliest blocked request when this instance has room (true when one was handed over: its first
-    /// <see cref="RunSplitAsync"/> follows); <paramref name="handOff"/>, when given, serves the waiting requests this instance
+    /// asks it for its earliest blocked request when this instance has room (what was handed over, whose KV blocks are
+    /// reserved here at once; its first <see cref="RunSplitAsync"/> follows); <paramref name="handOff"/>, when given, serves the waiting requests this instance
     /// cannot seat soon (<see cref="LiveHandover.ToHandOver"/>) through the partner's generate, relaying their tokens to their
     /// callers here. A call to the partner that fails ends the pair as <see cref="PartnerGone"/> does.
     /// </summary>
     /// <exception cref="ArgumentException"><paramref name="partner"/> is empty.</exception>
-    public void PairWith(string partner, Func<Task<bool>> pull, Func<ServingRequest, CancellationToken, IAsyncEnumerable<ServedToken>>? handOff)
+    public void PairWith(string partner, Func<Task<LivePull?>> pull, Func<ServingRequest, CancellationToken, IAsyncEnumerable<ServedToken>>? handOff)
     {
         ArgumentException.ThrowIfNullOrEmpty(partner);
         ArgumentNullException.ThrowIfNull(pull);
@@ -275,19 +276,34 @@ public sealed class InstanceServer : IAsyncDisposable
                 split = new SplitSequence(work.RequestId, work.FirstLayer, work.Positions, new Sampler(work.Sampling), partner);
                 _splits.Add(split);
             }
-            else if (split.FirstLayer != work.FirstLayer)
+            else if (split.FirstLayer != work.FirstLayer || split.Positions != work.Positions)
             {
-                throw new ArgumentException($"request \"{work.RequestId}\" is split at layer {split.FirstLayer}, not {work.FirstLayer}", nameof(work));
+                throw new ArgumentException(
+                    $"request \"{work.RequestId}\" is split at layer {split.FirstLayer} with {split.Positions} positions, not {work.FirstLayer} with {work.Positions}", nameof(work));
             }
             else if (split.Pending is not null || split.InFlight)
             {
                 throw new InvalidOperationException($"a step of request \"{work.RequestId}\" is already waiting");
             }
+            // An expected request (pulled, Expect) gets its sampling with its first step.
+            split.Sampler ??= new Sampler(work.Sampling);
             split.Pending = work;
             split.Result = result;
         }
         _wake.Writer.TryWrite(true);
         return result.Task;
+    }
+
+    // LiveOld: the partner handed over a request on this instance's pull. Its blocks are reserved from now on, ahead of this
+    // instance's own waiting requests, as its first step's would be: without this the blocks that made room for the pull went
+    // to a request the model grain routed here meanwhile, and the split request waited for the next ones (bench live at
+    // 5a093a1: its first split token 1.0 s after the pull). Under the lock.
+    private void ExpectLocked(LivePull pulled, string? partner)
+    {
+        if (_disposed || _splits.Exists(x => x.Id == pulled.RequestId)) return;
+        var config = _engine.Config;
+        if (pulled.FirstLayer <= 0 || pulled.FirstLayer >= config.NumLayers || pulled.Positions < 1 || pulled.Positions > config.MaxPositionEmbeddings) return;
+        _splits.Add(new SplitSequence(pulled.RequestId, pulled.FirstLayer, pulled.Positions, sampler: null, partner));
     }
 
     /// <summary>LiveOld: a split request ended on its partner (finished or cancelled): its KV blocks here are freed.</summary>
@@ -466,7 +482,8 @@ public sealed class InstanceServer : IAsyncDisposable
     {
         foreach (var split in _splits)
         {
-            if (split.Admitted || split.Pending is null) continue;
+            // Expected ones too (pulled, first step not yet here): their blocks are theirs from the pull on.
+            if (split.Admitted) continue;
             if (!_batcher.Allocator.TryReserve(split.Kv, split.Positions)) return;
             split.Admitted = true;
         }
@@ -501,7 +518,14 @@ public sealed class InstanceServer : IAsyncDisposable
         {
             try
             {
-                await pull().ConfigureAwait(false);
+                if (await pull().ConfigureAwait(false) is { } pulled)
+                {
+                    lock (_gate)
+                    {
+                        // Reserved now, before the pair could end meanwhile: a partner gone since is not expected.
+                        if (partner is null || !_gone.Contains(partner)) ExpectLocked(pulled, partner);
+                    }
+                }
             }
             catch (Exception e)
             {

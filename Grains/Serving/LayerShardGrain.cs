@@ -360,7 +360,7 @@ internal sealed partial class LayerShardGrain(
         return Task.CompletedTask;
     }
 
-    public Task<bool> PullLive() => Task.FromResult(_live?.HandOver() ?? false);
+    public Task<LivePull?> PullLive() => Task.FromResult(_live?.HandOver());
 
     public Task OfferLive(int blocked)
     {

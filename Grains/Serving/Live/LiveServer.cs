@@ -1,5 +1,6 @@
 using System.Runtime.CompilerServices;
 using System.Threading.Channels;
+using BlitzScale.Grains.Interfaces.Serving;
 using BlitzScale.Native.Engine;
 using BlitzScale.Native.Sampling;
 using BlitzScale.Native.Serving;
@@ -122,18 +123,18 @@ internal sealed class LiveServer : IAsyncDisposable
     public void LayersLanded() => _wake.Writer.TryWrite(true);
 
     /// <summary>
-    /// The partner has room: hands it the earliest blocked request (true), which is split from now on; false when none is
-    /// blocked or the live limit is reached.
+    /// The partner has room: hands it the earliest blocked request, which is split from now on, and says which (so the partner
+    /// reserves its blocks at once); null when none is blocked or the live limit is reached.
     /// </summary>
-    public bool HandOver()
+    public LivePull? HandOver()
     {
         LiveEntry entry;
         SplitWork work;
         lock (_gate)
         {
-            if (_disposed || _fault is not null) return false;
+            if (_disposed || _fault is not null) return null;
             var pulled = _scheduler.Pull(_usableLayers());
-            if (pulled is null) return false;
+            if (pulled is null) return null;
             entry = _entries[pulled.Id];
             int split = pulled.SplitLayer!.Value;
             work = new SplitWork(entry.Id, 0, entry.PromptLength, split, entry.Hidden!, entry.Request.Sampling, entry.Positions);
@@ -143,7 +144,7 @@ internal sealed class LiveServer : IAsyncDisposable
             OfferLocked();
         }
         _ = RunRemoteAsync(entry, work);
-        return true;
+        return new LivePull(work.RequestId, work.FirstLayer, work.Positions);
     }
 
     /// <summary>Takes no new requests from now on; those here finish.</summary>

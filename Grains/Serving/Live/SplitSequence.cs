@@ -3,16 +3,17 @@ using BlitzScale.Scaling.Serving;
 
 namespace BlitzScale.Grains.Serving.Live;
 
-// A split request as the instance running its tail sees it: its KV blocks for layers [FirstLayer, L), its sampler, and the
+// A split request as the instance running its tail sees it (from the pull on, before its first step arrives): its KV blocks for layers [FirstLayer, L), its sampler, and the
 // step waiting to run, and the partner (its shard) that sent it. Only InstanceServer touches it, under its lock (the sampler on
 // the device thread).
-internal sealed class SplitSequence(string id, int firstLayer, int positions, Sampler sampler, string? partner)
+internal sealed class SplitSequence(string id, int firstLayer, int positions, Sampler? sampler, string? partner)
 {
     public string Id { get; } = id;
     public string? Partner { get; } = partner;
     public int FirstLayer { get; } = firstLayer;
     public int Positions { get; } = positions;
-    public Sampler Sampler { get; } = sampler;
+    // Null while the request is only expected (pulled, its first step not yet here): its sampling comes with that step.
+    public Sampler? Sampler { get; set; } = sampler;
     public KvBlockTable Kv { get; } = new();
     // Blocks reserved: it has been pulled in and runs with the instance's own requests.
     public bool Admitted { get; set; }

@@ -162,7 +162,7 @@ public sealed class LiveServerTests(ITestOutputHelper output) : IDisposable
         Assert.Equal(1, pair.Old.SplitRequests);
 
         // The partner's silo is gone: the next pull fails as a call to a dead silo's grain does.
-        pair.Old.PairWith(LivePairHarness.PartnerShard, () => Task.FromException<bool>(new TimeoutException("no answer")), handOff: null);
+        pair.Old.PairWith(LivePairHarness.PartnerShard, () => Task.FromException<BlitzScale.Grains.Interfaces.Serving.LivePull?>(new TimeoutException("no answer")), handOff: null);
         pair.Old.Offered(1);
 
         await AssertOldFreed(pair);

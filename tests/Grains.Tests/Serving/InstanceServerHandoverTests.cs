@@ -24,7 +24,7 @@ public sealed class InstanceServerHandoverTests(ServingModelFixture models) : IC
     private const string PartnerShard = "partner/0/0";
 
     // The partner in these tests never has a request to be pulled: only the handover runs.
-    private static Task<bool> NoPull() => Task.FromResult(false);
+    private static Task<BlitzScale.Grains.Interfaces.Serving.LivePull?> NoPull() => Task.FromResult<BlitzScale.Grains.Interfaces.Serving.LivePull?>(null);
 
     private static int[] Prompt(int i) => [1, .. Enumerable.Range(0, 3 + i * 5 % 11).Select(j => 7 + (i * 37 + j * 13) % 500)];
 
