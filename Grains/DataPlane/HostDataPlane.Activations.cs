@@ -118,13 +118,28 @@ internal sealed partial class HostDataPlane
             if (_inbox.Deliver(sourceId, bytes) is { } refused) throw new InvalidOperationException(refused);
             return reference;
         }
-        ActivationPusher pusher;
+        await Pusher(dataAddress).PushAsync(sourceId, bytes, cancellationToken).ConfigureAwait(false);
+        return reference;
+    }
+
+    /// <summary>
+    /// Opens the connection pushes to <paramref name="dataAddress"/> (host <paramref name="host"/>) go over, if none is open;
+    /// nothing for this host. A live pair does it when it forms, so its first step does not wait for the handshake.
+    /// </summary>
+    /// <exception cref="TransferException">The peer could not be reached or refused this host.</exception>
+    public async Task ConnectActivationsAsync(string host, string dataAddress, CancellationToken cancellationToken)
+    {
+        if (host == _host) return;
+        await Pusher(dataAddress).ConnectAsync(cancellationToken).ConfigureAwait(false);
+    }
+
+    private ActivationPusher Pusher(string dataAddress)
+    {
         lock (_gate)
         {
-            if (!_pushers.TryGetValue(dataAddress, out pusher!)) _pushers[dataAddress] = pusher = new ActivationPusher(dataAddress, _secret);
+            if (!_pushers.TryGetValue(dataAddress, out var pusher)) _pushers[dataAddress] = pusher = new ActivationPusher(dataAddress, _secret);
+            return pusher;
         }
-        await pusher.PushAsync(sourceId, bytes, cancellationToken).ConfigureAwait(false);
-        return reference;
     }
 
     /// <summary>Connections this host has opened to push states to others (test hook: one per peer while they work).</summary>

@@ -321,13 +321,16 @@ internal sealed partial class LayerShardGrain(
         var policy = _policy;
         int gpuIndex = _gpuIndex;
         var engine = await device.RunAsync(() => ComputeBackends.Create(host, gpuIndex, image, new KvStoreShape(policy.KvBlocks, policy.BlockSize)));
+        var liveOld = new GrainLivePartner(GrainFactory, dataPlane, Key, pairing, logger);
+        // Not awaited: the pair forms now, and its first split step finds the connection open.
+        _ = liveOld.PrepareAsync();
         try
         {
             _liveBlocks = new KvBlockAllocator(policy.KvBlocks, policy.BlockSize);
             int layers = _totalLayers;
             // The last layer runs here only once the head has landed too: a request that ran it must be sampled at once.
             _live = new LiveServer(engine, policy, device, _openFiles.Generation.EosTokenId, _liveBlocks, new ZigZagOptions(), TimeProvider.System,
-                new GrainLivePartner(GrainFactory, dataPlane, Key, pairing, logger),
+                liveOld,
                 () => image.IsComplete ? layers : Math.Min(image.LoadedLayerPrefix, layers - 1));
             _liveEngine = engine;
         }

@@ -87,6 +87,26 @@ public sealed class ActivationPusher : IAsyncDisposable
         }
     }
 
+    /// <summary>
+    /// Opens the connection now, if none is open, so the first push does not pay for the connect and the handshake (a live
+    /// pair's first split step carries its request's first token).
+    /// </summary>
+    /// <exception cref="PeerRefusedException">The peer refused the cluster secret.</exception>
+    /// <exception cref="TransferException">The peer could not be reached.</exception>
+    public async Task ConnectAsync(CancellationToken cancellationToken = default)
+    {
+        await _sending.WaitAsync(cancellationToken).ConfigureAwait(false);
+        try
+        {
+            ObjectDisposedException.ThrowIf(_disposed, this);
+            if (_connection is not { Broken: false }) await OpenAsync(cancellationToken).ConfigureAwait(false);
+        }
+        finally
+        {
+            _sending.Release();
+        }
+    }
+
     /// <summary>Closes the connection.</summary>
     public async ValueTask DisposeAsync()
     {

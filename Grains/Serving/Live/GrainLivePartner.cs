@@ -73,6 +73,25 @@ internal sealed partial class GrainLivePartner(IGrainFactory grains, HostDataPla
         }
     }
 
+    /// <summary>
+    /// Asks the partner's data address and opens the push connection now, when the pair forms, so the first split step (which
+    /// carries a request's first token) does not pay for the grain call, the connect and the handshake. A failure here is
+    /// quiet: the first push tries again, and falls back to publishing.
+    /// </summary>
+    public async Task PrepareAsync()
+    {
+        try
+        {
+            string address = await PartnerAddressAsync().ConfigureAwait(false);
+            await dataPlane.ConnectActivationsAsync(pairing.PartnerHost, address, CancellationToken.None).ConfigureAwait(false);
+        }
+        catch (Exception e)
+        {
+            lock (_gate) _partnerAddress = null;
+            LogPrepareFailed(logger, shard, pairing.PartnerShard, e.Message);
+        }
+    }
+
     // The partner's host data plane, asked once (again after a push failed: the partner's silo may have restarted).
     private Task<string> PartnerAddressAsync()
     {
@@ -137,6 +156,9 @@ internal sealed partial class GrainLivePartner(IGrainFactory grains, HostDataPla
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Live pair {Shard} → {Partner}: could not push a split step's hidden states, so it publishes them for the partner to fetch (logged once per pair): {Reason}")]
     private static partial void LogPushFailed(ILogger logger, string shard, string partner, string reason);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Live pair {Shard} → {Partner}: could not open the push connection when the pair formed (the first push tries again): {Reason}")]
+    private static partial void LogPrepareFailed(ILogger logger, string shard, string partner, string reason);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Live pair: could not tell {Partner} that request {Request} ended: {Reason}")]
     private static partial void LogEndSplitFailed(ILogger logger, string request, string partner, string reason);

@@ -34,6 +34,23 @@ public sealed class ActivationPushTests
     }
 
     [Fact]
+    public async Task Connecting_ahead_opens_the_one_connection_the_pushes_then_use()
+    {
+        var inbox = new ActivationInbox();
+        await using var server = BlobServer.Start(Loopback, Secret);
+        server.Activations = inbox;
+        await using var pusher = new ActivationPusher(server.Address, Secret);
+
+        await pusher.ConnectAsync();
+        await pusher.ConnectAsync();
+        Assert.Equal(1, pusher.ConnectionsOpened);
+        await pusher.PushAsync("first", new byte[] { 5, 6 });
+
+        Assert.Equal([5, 6], await inbox.TakeAsync("first", Bound));
+        Assert.Equal(1, pusher.ConnectionsOpened);
+    }
+
+    [Fact]
     public async Task A_take_that_comes_before_the_push_waits_for_it()
     {
         var inbox = new ActivationInbox();
