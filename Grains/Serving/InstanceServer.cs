@@ -1,7 +1,7 @@
-using BlitzScale.Grains.Interfaces.Serving;
 using System.Diagnostics;
 using System.Runtime.CompilerServices;
 using System.Threading.Channels;
+using BlitzScale.Grains.Interfaces.Serving;
 using BlitzScale.Grains.Serving.Live;
 using BlitzScale.Native.Engine;
 using BlitzScale.Native.Sampling;

@@ -26,8 +26,7 @@ internal static partial class ModelEvents
         }
         catch (Exception e) when (e is OrleansMessageRejectionException or TimeoutException)
         {
-            var logger = ((IGrainBase)grain).GrainContext.ActivationServices.GetService<ILoggerFactory>()?.CreateLogger(typeof(ModelEvents).FullName!);
-            if (logger is not null) LogLost(logger, modelEvent.Kind, modelEvent.Model, modelEvent.Shard, e.Message);
+            LogLost(grain, modelEvent, e.Message);
         }
     }
 
@@ -74,8 +73,7 @@ internal static partial class ModelEvents
         catch (Exception e)
         {
             // Nobody awaits this publication: whatever went wrong is logged, and the next one still goes.
-            var logger = ((IGrainBase)grain).GrainContext.ActivationServices.GetService<ILoggerFactory>()?.CreateLogger(typeof(ModelEvents).FullName!);
-            if (logger is not null) LogLost(logger, modelEvent.Kind, modelEvent.Model, modelEvent.Shard, e.Message);
+            LogLost(grain, modelEvent, e.Message);
         }
     }
 
@@ -89,9 +87,14 @@ internal static partial class ModelEvents
         catch (Exception e) when (e is OrleansException or TimeoutException)
         {
             // Best effort as publishing is: the model grain's next status read observes what the report said.
-            var logger = ((IGrainBase)grain).GrainContext.ActivationServices.GetService<ILoggerFactory>()?.CreateLogger(typeof(ModelEvents).FullName!);
-            if (logger is not null) LogLost(logger, modelEvent.Kind, modelEvent.Model, modelEvent.Shard, e.Message);
+            LogLost(grain, modelEvent, e.Message);
         }
+    }
+
+    private static void LogLost(Grain grain, ModelEvent modelEvent, string reason)
+    {
+        var logger = ((IGrainBase)grain).GrainContext.ActivationServices.GetService<ILoggerFactory>()?.CreateLogger(typeof(ModelEvents).FullName!);
+        if (logger is not null) LogLost(logger, modelEvent.Kind, modelEvent.Model, modelEvent.Shard, reason);
     }
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "A {Kind} event of model {Model} (shard {Shard}) could not be published: {Reason}")]
