@@ -595,7 +595,8 @@ internal sealed partial class LayerShardGrain(
             ? $"not planned again within {FallbackWait.Grace.TotalMilliseconds:0} ms of losing {lost}"
             : $"lost {lost}, and the model grain that would plan the load again cannot be reached ({unreachable})";
         LogFellBack(logger, Key, why, _load!.Describe());
-        await ModelEvents.Report(this, StateEvent(ModelEventKind.Refeeding, $"{why}: fetching what it lacks from {_load.Describe()}") with
+        // After the load's Failed event, which is published in the background.
+        ModelEvents.ReportInOrder(this, StateEvent(ModelEventKind.Refeeding, $"{why}: fetching what it lacks from {_load.Describe()}") with
         {
             LostSource = lost,
             Load = _loads,

@@ -109,7 +109,7 @@ internal sealed partial class ModelGrain
         string action = decision.Action.ToString().ToLowerInvariant();
         Record(action, decision.From, decision.To, decision.Reason, decision.Signals.ToString(), error);
         LogScaled(_logger, Model, action, decision.From, decision.To, decision.Reason, decision.Signals.ToString(), error ?? "-");
-        await ModelEvents.Publish(this, new ModelEvent
+        ModelEvents.PublishInOrder(this, new ModelEvent
         {
             Kind = ModelEventKind.Scaled, Model = Model, ScaledFrom = decision.From, ScaledTo = decision.To,
             Detail = $"{action} {decision.From} → {decision.To}: {decision.Reason}; {decision.Signals}" + (error is null ? "" : $"; failed: {error}"),
@@ -126,7 +126,7 @@ internal sealed partial class ModelGrain
         string reason = $"Warm for {keep.TotalMilliseconds:F0} ms: {instance.Gpu} released";
         int active = _instances.All.Count(i => i.IsActive);
         Record("release", active, active, reason, "-", null);
-        await ModelEvents.Publish(this, new ModelEvent { Kind = ModelEventKind.Scaled, Model = Model, Shard = instance.Shard, Gpu = instance.Gpu, Detail = $"release: {reason}" });
+        ModelEvents.PublishInOrder(this, new ModelEvent { Kind = ModelEventKind.Scaled, Model = Model, Shard = instance.Shard, Gpu = instance.Gpu, Detail = $"release: {reason}" });
     }
 
     private void Record(string action, int from, int to, string reason, string signals, string? error)

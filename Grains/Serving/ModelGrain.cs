@@ -366,7 +366,7 @@ internal sealed partial class ModelGrain : Grain, IModelGrain, IStreamSubscripti
             var plan = await planning.Plan(hosts, deployment, fresh, senders, copy);
             var fallbacks = await planning.Fallbacks(hosts, deployment, fresh, plan, fallbackSenders ?? _instances.LoadSources, copy);
             LogPlanned(_logger, Model, plan.Description);
-            await Publish(ModelEventKind.Planned, plan.Description);
+            Publish(ModelEventKind.Planned, plan.Description);
             steps.Lap("plan");
             // Every node of every chain registers its image before any node starts fetching. The shards prepare at once, each
             // on its own host: one after the other, a scale-up waited for the sum of their load calls.
@@ -414,7 +414,7 @@ internal sealed partial class ModelGrain : Grain, IModelGrain, IStreamSubscripti
             if (!_lost.TryGetValue(failed.Index, out var lost)) _lost[failed.Index] = lost = new LostSources();
             lost.Lost(lostSource, _instances.LoadSources);
             LogReplanning(_logger, failed.Shard, lostSource, string.Join(", ", lost.Hosts));
-            await Publish(ModelEventKind.Planned, $"replanning the load onto {failed.Gpu}: source {lostSource} was lost");
+            Publish(ModelEventKind.Planned, $"replanning the load onto {failed.Gpu}: source {lostSource} was lost");
             if (await RefeedRetrying(failed, lost))
             {
                 lost.Replanned();
@@ -474,7 +474,7 @@ internal sealed partial class ModelGrain : Grain, IModelGrain, IStreamSubscripti
         _instances.Reset(failed.Index);
         _instances.StartLoading(failed.Index);
         LogPlanned(_logger, Model, plan.Description);
-        await Publish(ModelEventKind.Planned, plan.Description);
+        Publish(ModelEventKind.Planned, plan.Description);
         Changed();
         return true;
     }
@@ -624,7 +624,7 @@ internal sealed partial class ModelGrain : Grain, IModelGrain, IStreamSubscripti
                 return;
             }
             LogPairedLive(_logger, fresh.Shard, old.Shard, fresh.LoadedLayers, fresh.TotalLayers);
-            await ModelEvents.Publish(this, new ModelEvent
+            ModelEvents.PublishInOrder(this, new ModelEvent
             {
                 Kind = ModelEventKind.LivePaired, Model = Model, Shard = fresh.Shard, Gpu = fresh.Gpu, LoadedLayers = fresh.LoadedLayers,
                 TotalLayers = fresh.TotalLayers, Detail = $"serves live beside {old.Shard} ({old.Gpu}) with {fresh.LoadedLayers} of {fresh.TotalLayers} layers",
@@ -734,7 +734,9 @@ internal sealed partial class ModelGrain : Grain, IModelGrain, IStreamSubscripti
         }
     }
 
-    private Task Publish(ModelEventKind kind, string detail) => ModelEvents.Publish(this, new ModelEvent { Kind = kind, Model = Model, Detail = detail });
+    // In the background, in order: a publication held by a dead silo's stream queue must not hold the model grain (a replan
+    // that waited on it let the shard's fallback grace run out: it loaded from storage with a GPU and the host copy alive).
+    private void Publish(ModelEventKind kind, string detail) => ModelEvents.PublishInOrder(this, new ModelEvent { Kind = kind, Model = Model, Detail = detail });
 
     private IHostMemoryGrain HostMemory(string host) => GrainFactory.GetGrain<IHostMemoryGrain>(new HostMemoryKey(host).ToString());
 
