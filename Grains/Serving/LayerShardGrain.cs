@@ -303,6 +303,7 @@ internal sealed partial class LayerShardGrain(
             if (_phase != ShardPhase.Loaded || _instance is null)
                 throw new InvalidOperationException($"instance {Key} is {_phase}; only a loaded instance pairs as LiveOld");
             var partner = GrainFactory.GetGrain<ILayerShardGrain>(pairing.PartnerShard);
+            _splitTimes.Start();
             _instance.Server.PairWith(pairing.PartnerShard, () => HostContext.On(pairing.PartnerHost, () => partner.PullLive()),
                 (request, ct) => PartnerRelay.Generate(partner, pairing.PartnerShard, pairing.PartnerHost, request, ct));
             LogPaired(logger, Key, pairing.Role, pairing.PartnerShard);
@@ -384,16 +385,16 @@ internal sealed partial class LayerShardGrain(
             new SamplingOptions(step.Temperature, step.TopP, step.TopK, step.Seed), step.Positions, step.Partner);
         long queued = System.Diagnostics.Stopwatch.GetTimestamp();
         int token = await instance.Server.RunSplitAsync(work);
-        if (_splitTimes.Add(fetch, SplitStepTimes.Since(queued)) is { } means)
-            LogSplitSteps(logger, Key, SplitStepTimes.ReportEvery, means[0], means[1]);
+        if (_splitTimes.Add(fetch, SplitStepTimes.Since(queued)) is { } report)
+            LogSplitSteps(logger, Key, report.Steps, report.Means[0], report.Means[1], report.JitMilliseconds);
         return token;
     }
 
     // LiveOld: fetching a split step's hidden states, and its wait for and run in this instance's next step.
     private readonly SplitStepTimes _splitTimes = new(2);
 
-    [LoggerMessage(Level = LogLevel.Information, Message = "Instance {Shard} (LiveOld): last {Steps} split steps, mean ms: get the hidden states (pushed or fetched) {Fetch:F2}, wait for and run the step {Step:F2}")]
-    private static partial void LogSplitSteps(ILogger logger, string shard, int steps, double fetch, double step);
+    [LoggerMessage(Level = LogLevel.Information, Message = "Instance {Shard} (LiveOld): last {Steps} split steps, mean ms: get the hidden states (pushed or fetched) {Fetch:F2}, wait for and run the step {Step:F2}; this process compiled methods (JIT) for {Jit:F0} ms meanwhile")]
+    private static partial void LogSplitSteps(ILogger logger, string shard, int steps, double fetch, double step, double jit);
 
     public Task<string> ActivationAddress() => Task.FromResult(dataPlane.Address);
 

@@ -25,10 +25,17 @@ internal sealed partial class GrainLivePartner(IGrainFactory grains, HostDataPla
     // Publish, the partner's call (fetch, its step, the token back), retire.
     private readonly SplitStepTimes _times = new(3);
 
+    // The pair's first split token, from the pair forming (Prepare): when a request first waited to be pulled (an offer), when
+    // the first split step left (the pull arrived), when its token came back. Logged once: it is what a new instance's first
+    // token waits for.
+    private long _formed, _firstOffer, _firstStep;
+    private int _firstTokenLogged;
+
     public async Task<int> RunSplitAsync(SplitWork work, CancellationToken cancellationToken)
     {
         string sourceId = $"{shard}/live/{work.RequestId}/{work.Start}";
         long start = System.Diagnostics.Stopwatch.GetTimestamp();
+        Interlocked.CompareExchange(ref _firstStep, start, 0);
         var activation = await PushAsync(sourceId, work, cancellationToken).ConfigureAwait(false);
         bool published = activation is null;
         activation ??= dataPlane.PublishActivation(sourceId, work.Hidden);
@@ -44,14 +51,15 @@ internal sealed partial class GrainLivePartner(IGrainFactory grains, HostDataPla
             long called = System.Diagnostics.Stopwatch.GetTimestamp();
             int token = await HostContext.On(pairing.PartnerHost, () => Partner.RunSplit(step)).WaitAsync(cancellationToken).ConfigureAwait(false);
             call = SplitStepTimes.Since(called);
+            if (Interlocked.Exchange(ref _firstTokenLogged, 1) == 0) LogFirstToken();
             return token;
         }
         finally
         {
             long retiring = System.Diagnostics.Stopwatch.GetTimestamp();
             if (published) await dataPlane.RetireActivationAsync(sourceId).ConfigureAwait(false);
-            if (call > 0 && _times.Add(publish, call, SplitStepTimes.Since(retiring)) is { } means)
-                LogSplitTimes(logger, shard, pairing.PartnerShard, SplitStepTimes.ReportEvery, means[0], means[1], means[2]);
+            if (call > 0 && _times.Add(publish, call, SplitStepTimes.Since(retiring)) is { } report)
+                LogSplitTimes(logger, shard, pairing.PartnerShard, report.Steps, report.Means[0], report.Means[1], report.Means[2], report.JitMilliseconds);
         }
     }
 
@@ -80,6 +88,8 @@ internal sealed partial class GrainLivePartner(IGrainFactory grains, HostDataPla
     /// </summary>
     public async Task PrepareAsync()
     {
+        Interlocked.CompareExchange(ref _formed, System.Diagnostics.Stopwatch.GetTimestamp(), 0);
+        _times.Start();
         try
         {
             string address = await PartnerAddressAsync().ConfigureAwait(false);
@@ -116,6 +126,7 @@ internal sealed partial class GrainLivePartner(IGrainFactory grains, HostDataPla
     // Offers are coalesced and sent one at a time, so the partner never sees an older count after a newer one.
     public void Offer(int blocked)
     {
+        if (blocked > 0) Interlocked.CompareExchange(ref _firstOffer, System.Diagnostics.Stopwatch.GetTimestamp(), 0);
         lock (_gate)
         {
             _latestOffer = blocked;
@@ -151,8 +162,20 @@ internal sealed partial class GrainLivePartner(IGrainFactory grains, HostDataPla
         }
     }
 
-    [LoggerMessage(Level = LogLevel.Information, Message = "Live pair {Shard} → {Partner}: last {Steps} split steps, mean ms: publish {Publish:F2}, partner's call {Call:F2}, retire {Retire:F2}")]
-    private static partial void LogSplitTimes(ILogger logger, string shard, string partner, int steps, double publish, double call, double retire);
+    private void LogFirstToken()
+    {
+        long formed = Interlocked.Read(ref _formed), offered = Interlocked.Read(ref _firstOffer), stepped = Interlocked.Read(ref _firstStep);
+        if (formed == 0 || offered == 0 || stepped == 0) return;
+        static double Between(long from, long to) => System.Diagnostics.Stopwatch.GetElapsedTime(from, to).TotalMilliseconds;
+        long now = System.Diagnostics.Stopwatch.GetTimestamp();
+        LogFirstSplitToken(logger, shard, pairing.PartnerShard, Between(formed, now), Between(formed, offered), Between(offered, stepped), Between(stepped, now));
+    }
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Live pair {Shard} → {Partner}: first split token {Total:F0} ms after the pair formed: a request waited to be pulled after {Offered:F0} ms, the partner pulled it {Pulled:F0} ms later, its first split step took {Step:F0} ms")]
+    private static partial void LogFirstSplitToken(ILogger logger, string shard, string partner, double total, double offered, double pulled, double step);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Live pair {Shard} → {Partner}: last {Steps} split steps, mean ms: publish {Publish:F2}, partner's call {Call:F2}, retire {Retire:F2}; this process compiled methods (JIT) for {Jit:F0} ms meanwhile")]
+    private static partial void LogSplitTimes(ILogger logger, string shard, string partner, int steps, double publish, double call, double retire, double jit);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Live pair {Shard} → {Partner}: could not push a split step's hidden states, so it publishes them for the partner to fetch (logged once per pair): {Reason}")]
     private static partial void LogPushFailed(ILogger logger, string shard, string partner, string reason);
