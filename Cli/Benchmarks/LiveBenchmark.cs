@@ -154,9 +154,16 @@ internal static class LiveBenchmark
         private int S => options.SequencesPerInstance;
 
         /// <summary>
-        /// Every code path once (deploy, generate, a scale to every new GPU, undeploy) on a model of its own, so the first
-        /// policy does not pay for the JIT; and one instance's capacity, measured with a closed loop of twice its batch.
+        /// Every code path once (deploy, generate, a scale to every new GPU under load, live pairs and their split steps
+        /// included, undeploy) on a model of its own, so that no policy pays for the JIT of a path the warm-up did not run; and
+        /// one instance's capacity, measured with a closed loop of twice its batch.
         /// </summary>
+        /// <remarks>
+        /// The scale runs under a closed loop of twice one instance's batch, so that the first instance is overloaded and the
+        /// new ones pair with it live (blitz). Scaled without load (before 4 December), no pair formed, and the first split step of
+        /// blitz's measured run was the silos' first: the process of its new instance compiled methods for 517 ms between the
+        /// pair forming and that step, which took 397 ms against about 45 ms for the next ones (the pair's log lines).
+        /// </remarks>
         public async Task<double> WarmUpAndMeasure()
         {
             progress($"warm-up: deploy {WarmModel} on {First}");
@@ -167,15 +174,23 @@ internal static class LiveBenchmark
             progress($"capacity: {workload.Requests} requests, {workload.Concurrency} at a time, on one instance");
             var run = await workload.Run(generate);
             double rps = workload.Requests / run.Seconds;
-            progress($"warm-up: scale {WarmModel} to {string.Join(", ", Added)} without load and serve on every instance");
+            progress($"warm-up: scale {WarmModel} to {string.Join(", ", Added)} under a closed loop of {2 * S} requests at a time, so that new instances pair live");
             var known = (await cluster.Model(WarmModel).GetStatus()).Instances.Select(i => i.Instance).ToHashSet();
             var clock = Stopwatch.StartNew();
             var warm = new LivePolicyRun { Policy = "warm-up", ModelName = WarmModel };
-            var serving = await ScaleAt(warm, known, 0, clock);
+            Dictionary<int, double> serving;
+            int completed;
+            using (var load = new ClosedLoad(generate, _prompts, 2 * S, options.PromptTokens, options.OutputTokens))
+            {
+                serving = await ScaleAt(warm, known, 0, clock);
+                completed = await load.StopAsync();
+            }
             report.WarmupScaleCallSeconds = warm.ScaleReturnedS;
             report.WarmupFullLoadSeconds = Math.Round(serving.Values.Max(), 3);
+            report.WarmupLivePaired = warm.SawLiveNew;
             progress(string.Create(CultureInfo.InvariantCulture,
-                $"warm-up: the scale call returned after {report.WarmupScaleCallSeconds:F3} s, every new instance served after {report.WarmupFullLoadSeconds:F3} s"));
+                $"warm-up: the scale call returned after {report.WarmupScaleCallSeconds:F3} s, every new instance served after {report.WarmupFullLoadSeconds:F3} s " +
+                $"({completed} requests served meanwhile; {(warm.SawLiveNew ? "a new instance served live" : "no new instance was seen serving live")})"));
             await workload.Warm(generate, 4 * (1 + options.NewInstances));
             await cluster.Undeploy(WarmModel, _gpus, cancellation);
             return rps;
@@ -254,6 +269,7 @@ internal static class LiveBenchmark
                 if (fresh.FirstOrDefault(i => i.State == InstanceState.Failed) is { } failed)
                     throw new InvalidOperationException($"{run.ModelName}: new instance {failed.Instance} on {failed.Gpu} failed: {failed.Error}");
                 foreach (var i in fresh.Where(i => i.State is InstanceState.Serving or InstanceState.LiveOld)) serving.TryAdd(i.Instance, now);
+                if (fresh.Any(i => i.State == InstanceState.LiveNew)) run.SawLiveNew = true;
                 if (fresh.Count >= options.NewInstances && fresh.All(i => serving.ContainsKey(i.Instance))) return serving;
                 if (clock.Elapsed > deadline)
                     throw new TimeoutException($"{run.ModelName}: the new instances did not all serve within {MulticastCluster.LoadTimeout.TotalSeconds:F0} s of the scale request");

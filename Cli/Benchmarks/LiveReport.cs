@@ -54,10 +54,12 @@ internal sealed class LiveReport
     public double BurstSeconds { get; set; }
     /// <summary>Burst rate ÷ one instance's capacity (should be ≥ 2).</summary>
     public double? BurstOverCapacity { get; set; }
-    /// <summary>The warm-up's scale to 1 + N without load: seconds until the scale call returned (every new instance placed and loading).</summary>
+    /// <summary>The warm-up's scale to 1 + N under a closed loop of twice one instance's batch: seconds until the scale call returned (every new instance placed and loading).</summary>
     public double? WarmupScaleCallSeconds { get; set; }
-    /// <summary>The warm-up's scale to 1 + N without load: seconds until every new instance served (its full load, blitz's loading, no requests).</summary>
+    /// <summary>The warm-up's scale to 1 + N under that load: seconds until every new instance served (its full load, blitz's loading, live).</summary>
     public double? WarmupFullLoadSeconds { get; set; }
+    /// <summary>Whether a new instance of the warm-up's scale was seen serving live (LiveNew): the live path ran before the measured runs.</summary>
+    public bool? WarmupLivePaired { get; set; }
     /// <summary>How each policy was kept from profiting from the one before.</summary>
     public string CacheIsolation { get; set; } = "";
     /// <summary>The environment the testbed's silos ran with (MulticastTestbed.SiloEnvironment: JIT settings).</summary>
@@ -125,6 +127,8 @@ internal sealed class LivePolicyRun
     /// <summary>When the scale call returned (every new instance loading).</summary>
     public double? ScaleReturnedS { get; set; }
     public List<LiveNewInstance> NewInstances { get; } = [];
+    /// <summary>Whether the scale's polling saw a new instance in LiveNew.</summary>
+    public bool SawLiveNew { get; set; }
     public LiveFigures? Figures { get; set; }
     public string? Error { get; set; }
     /// <summary>Every request, in schedule order (left out of the summary printed on stdout: thousands of lines).</summary>
