@@ -59,17 +59,52 @@ internal static class ReplayBenchmark
         return report;
     }
 
-    /// <summary>Every code path once (deploy, generate, undeploy) on a model of its own, so the first policy does not pay for the JIT.</summary>
+    /// <summary>
+    /// Every path the policies run, once, on a model of its own, so that the first policy (blitz) does not pay the JIT of a path
+    /// for those after it: deploy and generate; a scale to every GPU under a closed loop that overloads the first instance
+    /// (multicast chains, a live pair and its split steps); a scale down, which drains; undeploy; then the same under sllm
+    /// (each host's own copy read from storage, loads from host memory: sllm's and allcache's path).
+    /// </summary>
+    /// <remarks>
+    /// Until 4 December it deployed one instance and sent 4 requests, so blitz, the first policy, ran every scaling path first
+    /// (bench live, whose warm-up scaled without load: the first split step took 397 ms, with 517 ms of JIT since the pair formed).
+    /// </remarks>
     public static async Task WarmUp(MulticastCluster cluster, string directory, IReadOnlyList<string> gpus, int kvBlocks, int vocab, Action<string> progress,
         CancellationToken cancellation)
     {
-        progress($"warm-up: deploy {WarmModel} on {gpus[0]}, 4 requests, undeploy");
-        await cluster.Deploy(WarmModel, new DeployRequest { ModelDirectory = directory, Instances = 1, Gpus = [gpus[0]], KvBlocks = kvBlocks }, cancellation);
         var prompts = new ServeWorkload(1, 1, 1, 1, vocab);
-        await Task.WhenAll(Enumerable.Range(0, 4).Select(i =>
-            cluster.Client.GenerateAsync(WarmModel, new GenerateRequest { PromptIds = prompts.Prompt(i, 32), MaxTokens = 8, StopAtEos = false }, cancellation)));
+        Func<int[], int, Func<Task>, Task> generate = (prompt, maxTokens, _) =>
+            cluster.Client.GenerateAsync(WarmModel, new GenerateRequest { PromptIds = prompt, MaxTokens = maxTokens, StopAtEos = false }, cancellation);
+        IReadOnlyList<string> added = [.. gpus.Skip(1)];
+        progress($"warm-up: deploy {WarmModel} (blitz) on {gpus[0]}, scale to {gpus.Count} under a closed loop of {WarmClients} requests, down to 1, undeploy");
+        await cluster.Deploy(WarmModel, WarmDeploy(directory, gpus[0], kvBlocks, LoadPolicy.Blitz), cancellation);
+        if (added.Count > 0)
+        {
+            using var load = new ClosedLoad(generate, prompts, WarmClients, WarmPromptTokens, WarmOutputTokens);
+            await cluster.ScaleUp(WarmModel, new ScaleRequest { Instances = gpus.Count, Gpus = added, ReviveWarm = false }, cancellation);
+            int served = await load.StopAsync();
+            await cluster.ScaleDown(WarmModel, 1, gpus, cancellation);
+            progress($"warm-up: {served} requests served while it scaled");
+        }
+        await cluster.Undeploy(WarmModel, gpus, cancellation);
+
+        progress($"warm-up: deploy {WarmModel} (sllm) on {gpus[0]}, scale to {gpus.Count}, 4 requests, undeploy");
+        await cluster.Deploy(WarmModel, WarmDeploy(directory, gpus[0], kvBlocks, LoadPolicy.Sllm), cancellation);
+        if (added.Count > 0) await cluster.ScaleUp(WarmModel, new ScaleRequest { Instances = gpus.Count, Gpus = added, ReviveWarm = false }, cancellation);
+        await Task.WhenAll(Enumerable.Range(0, 4).Select(i => generate(prompts.Prompt(i, WarmPromptTokens), WarmOutputTokens, () => Task.CompletedTask)));
         await cluster.Undeploy(WarmModel, gpus, cancellation);
     }
+
+    // Twice the most requests an instance runs at once (64): the first instance is overloaded, so a new one pairs live and is
+    // sent requests while it loads.
+    private const int WarmClients = 128;
+    private const int WarmPromptTokens = 32;
+    private const int WarmOutputTokens = 8;
+
+    private static DeployRequest WarmDeploy(string directory, string gpu, int kvBlocks, LoadPolicy policy) => new()
+    {
+        ModelDirectory = directory, Instances = 1, Gpus = [gpu], KvBlocks = kvBlocks, Policy = policy, MaxQueuedRequests = ReplayBenchPolicy.BenchQueueBound,
+    };
 
     /// <summary>
     /// One policy's replay as <c>model</c>: deploy (page cache dropped first), replay the setup's schedule, undeploy. While the
