@@ -103,7 +103,15 @@ internal static class LiveBenchmark
                 progress($"warning: the burst is below {LiveRates.BurstMultiple} × one instance's capacity");
 
             var schedule = LiveSchedule.Build(report.SteadyRps, options.SteadySeconds, report.BurstRps, options.BurstSeconds, options.Seed);
-            foreach (var policy in policies) report.Policies[LoadPolicyNames.Name(policy)] = await runner.Policy(policy, schedule);
+            for (int round = 1; round <= options.Rounds; round++)
+            {
+                // Every other round in reverse, so that no policy always runs first or last on the warmed silos.
+                var order = round % 2 == 1 ? policies : [.. Enumerable.Reverse(policies)];
+                var runs = round == 1 ? report.Policies : new Dictionary<string, LivePolicyRun>();
+                if (options.Rounds > 1) progress($"round {round} of {options.Rounds}: {string.Join(", ", order.Select(LoadPolicyNames.Name))}");
+                foreach (var policy in order) runs[LoadPolicyNames.Name(policy)] = await runner.Policy(policy, schedule);
+                if (round > 1) report.LaterRounds.Add(new LiveRound { Round = round, Policies = runs });
+            }
         }
         catch (Exception e) when (e is not OperationCanceledException || !cancellation.IsCancellationRequested)
         {
@@ -131,6 +139,7 @@ internal static class LiveBenchmark
         if (o.SequencesPerInstance < 1) throw new ArgumentException("--sequences-per-instance must be ≥ 1");
         if (o.PromptTokens < 2 || o.OutputTokens < 1) throw new ArgumentException("--prompt-tokens must be ≥ 2 and --output-tokens ≥ 1");
         if (!(o.BurstSeconds > 0)) throw new ArgumentException("--burst-seconds must be > 0");
+        if (o.Rounds < 1) throw new ArgumentException($"--rounds must be ≥ 1, found {o.Rounds}");
         var policies = o.Policies.Select(name => LoadPolicyNames.Parse(name, "--policies")).ToList();
         if (policies.Count == 0) throw new ArgumentException("--policies: name at least one policy");
         if (policies.Distinct().Count() != policies.Count) throw new ArgumentException("--policies: each policy at most once");

@@ -26,10 +26,11 @@ namespace BlitzScale.Cli.Benchmarks;
 /// <param name="StateDirectory">The testbed's state directory.</param>
 /// <param name="TestbedScript">testbed.sh, or null to find it above the binary.</param>
 /// <param name="KeepTestbed">Leave the testbed up afterwards.</param>
+/// <param name="Rounds">How many times the policies run, in the given order then reversed in turn; the ratios are the rounds' medians.</param>
 internal sealed record LiveOptions(string ModelDirectory, string? Shape, int Hosts, int GpusPerHost, int NewInstances, string Backend,
     string? CostProfile, string CostModel, double? TimeDilation, double RealLinkGbps, int LinkMbit, double StorageMBps, int SequencesPerInstance,
     double? SteadyRps, double SteadySeconds, double? BurstRps, double BurstSeconds, int PromptTokens, int OutputTokens, int Seed,
-    IReadOnlyList<string> Policies, int RedisPort, string StateDirectory, string? TestbedScript, bool KeepTestbed)
+    IReadOnlyList<string> Policies, int RedisPort, string StateDirectory, string? TestbedScript, bool KeepTestbed, int Rounds = 1)
 {
     public const int DefaultHosts = 3;
     public const int DefaultNewInstances = 2;

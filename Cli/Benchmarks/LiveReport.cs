@@ -66,10 +66,19 @@ internal sealed class LiveReport
     public IReadOnlyDictionary<string, string> SiloEnvironment { get; set; } = MulticastTestbed.SiloEnvironment;
     /// <summary>Every time is as measured (wall clock), dilation included.</summary>
     public string Times => "seconds and ms as measured (wall clock, dilation included); ratios are dilation-free";
-    /// <summary>Policy name → its run, in the order run.</summary>
+    /// <summary>Policy name → its run, in the order run (the first round; the plot draws it).</summary>
     public Dictionary<string, LivePolicyRun> Policies { get; } = [];
-    /// <summary>Baseline key → blitz's burst p99 TTFT ÷ the baseline's; null when either was not run or has no figure.</summary>
+    /// <summary>With <c>--rounds</c> above 1: the second round on, each in the order it ran.</summary>
+    public List<LiveRound> LaterRounds { get; } = [];
+    /// <summary>Each round's ratios and blitz's first-token share, the first round first.</summary>
+    public List<LiveRoundFigures> RoundFigures { get; } = [];
+    /// <summary>
+    /// Baseline key → blitz's burst p99 TTFT ÷ the baseline's, in the same round; with more than one round, the median of the
+    /// rounds' ratios. Null when either was not run or has no figure.
+    /// </summary>
     [JsonPropertyName("p99_ttft_ratio")] public Dictionary<string, double?> P99TtftRatio { get; } = [];
+    /// <summary>blitz's first_token_s ÷ full_load_s; with more than one round, the median of the rounds'.</summary>
+    public double? FirstTokenShare { get; set; }
     public Dictionary<string, double> Goals { get; } = new()
     {
         ["p99_ttft_ratio_blitz_fast_max"] = GoalRatioBlitzFast,
@@ -80,27 +89,64 @@ internal sealed class LiveReport
     public Dictionary<string, bool?> GoalsMet { get; } = [];
     public string? Error { get; set; }
 
-    /// <summary>Whether any policy failed (an error, or a request that failed), or the run stopped early.</summary>
-    public bool Failed => Error is not null || Policies.Values.Any(p => p.Error is not null);
+    /// <summary>Whether any policy failed (an error, or a request that failed) in any round, or the run stopped early.</summary>
+    public bool Failed => Error is not null || AllRounds().Any(round => round.Values.Any(p => p.Error is not null));
 
     /// <summary>Drops every policy's request log (what stdout gets; the --json file and the plot keep them).</summary>
     public void DropLogs()
     {
-        foreach (var run in Policies.Values) run.Log = null;
+        foreach (var run in AllRounds().SelectMany(round => round.Values)) run.Log = null;
     }
 
-    /// <summary>Derives the ratios and the goal checks from the policies' figures.</summary>
+    /// <summary>Derives each round's ratios, their medians and the goal checks from the policies' figures.</summary>
     public void Finish()
     {
-        double? blitz = Policies.GetValueOrDefault("blitz")?.Figures?.BurstTtftMs?.P99;
-        foreach (var (key, policy) in Baselines)
-        {
-            double? other = Policies.GetValueOrDefault(policy)?.Figures?.BurstTtftMs?.P99;
-            P99TtftRatio[key] = blitz is { } b && other is > 0 ? Math.Round(b / other.Value, 3) : null;
-        }
+        RoundFigures.Clear();
+        RoundFigures.AddRange(AllRounds().Select(LiveRoundFigures.Of));
+        foreach (var (key, _) in Baselines) P99TtftRatio[key] = Median(RoundFigures.Select(r => r.P99TtftRatio[key]));
+        FirstTokenShare = Median(RoundFigures.Select(r => r.FirstTokenShare));
         GoalsMet["p99_ttft_ratio_blitz_fast"] = P99TtftRatio["blitz_fast"] is { } f ? f <= GoalRatioBlitzFast : null;
         GoalsMet["p99_ttft_ratio_sllm"] = P99TtftRatio["sllm"] is { } s ? s <= GoalRatioSllm : null;
-        GoalsMet["first_token_share"] = Policies.GetValueOrDefault("blitz")?.Figures?.FirstTokenShare is { } share ? share <= GoalFirstTokenShare : null;
+        GoalsMet["first_token_share"] = FirstTokenShare is { } share ? share <= GoalFirstTokenShare : null;
+    }
+
+    private IEnumerable<Dictionary<string, LivePolicyRun>> AllRounds() => [Policies, .. LaterRounds.Select(r => r.Policies)];
+
+    // The median of the figures present (the mean of the middle two for an even count); null when none is.
+    private static double? Median(IEnumerable<double?> figures)
+    {
+        var present = figures.OfType<double>().Order().ToList();
+        if (present.Count == 0) return null;
+        int middle = present.Count / 2;
+        return Math.Round(present.Count % 2 == 1 ? present[middle] : (present[middle - 1] + present[middle]) / 2, 3);
+    }
+}
+
+/// <summary>One round after the first of <c>bench live --rounds N</c>: each policy's run, in the order run.</summary>
+internal sealed class LiveRound
+{
+    public int Round { get; init; }
+    public required Dictionary<string, LivePolicyRun> Policies { get; init; }
+}
+
+/// <summary>One round's figures: blitz's burst p99 TTFT ÷ each baseline's in that round, and blitz's first-token share.</summary>
+internal sealed class LiveRoundFigures
+{
+    /// <summary>The policies in the order they ran.</summary>
+    public required IReadOnlyList<string> Order { get; init; }
+    [JsonPropertyName("p99_ttft_ratio")] public required Dictionary<string, double?> P99TtftRatio { get; init; }
+    public double? FirstTokenShare { get; init; }
+
+    public static LiveRoundFigures Of(Dictionary<string, LivePolicyRun> runs)
+    {
+        double? blitz = runs.GetValueOrDefault("blitz")?.Figures?.BurstTtftMs?.P99;
+        var ratios = new Dictionary<string, double?>();
+        foreach (var (key, policy) in LiveReport.Baselines)
+        {
+            double? other = runs.GetValueOrDefault(policy)?.Figures?.BurstTtftMs?.P99;
+            ratios[key] = blitz is { } b && other is > 0 ? Math.Round(b / other.Value, 3) : null;
+        }
+        return new LiveRoundFigures { Order = [.. runs.Keys], P99TtftRatio = ratios, FirstTokenShare = runs.GetValueOrDefault("blitz")?.Figures?.FirstTokenShare };
     }
 }
 

@@ -86,12 +86,17 @@ internal static class BenchCommand
         var state = new Option<string>("--state") { Description = "The testbed's state directory (silo logs, pid files)", DefaultValueFactory = _ => "/tmp/blitz-testbed" };
         var testbed = new Option<string?>("--testbed") { Description = "Path of testbed.sh (default: testbed/testbed.sh above the blitz binary)" };
         var keep = new Option<bool>("--keep-testbed") { Description = "Leave the testbed up afterwards (testbed.sh down removes it)" };
+        var rounds = new Option<int>("--rounds")
+        {
+            Description = "Run the policies this many times on the same testbed, every other round in reverse order; the ratios are the rounds' medians",
+            DefaultValueFactory = _ => 1,
+        };
         var command = new Command("live",
             "On a testbed of emulated hosts (root): per load policy, the same seeded open-loop steady load then a burst with a scale to 1 + N instances; " +
             "burst TTFT, first token of a new instance vs its full load, and blitz's burst p99 TTFT over each baseline's")
         {
             hosts, gpus, newInstances, backend, costProfile, costModel, dilation, realLink, linkMbit, storage, model, shape, dtype, sequences,
-            steadyRps, steadySeconds, burstRps, burstSeconds, promptTokens, outputTokens, seed, policies, json, plot, redisPort, state, testbed, keep,
+            steadyRps, steadySeconds, burstRps, burstSeconds, promptTokens, outputTokens, seed, policies, json, plot, redisPort, state, testbed, keep, rounds,
         };
         command.SetAction((parse, cancellation) => CliErrors.Run(async () =>
         {
@@ -107,7 +112,7 @@ internal static class BenchCommand
                 parse.GetValue(storage) ?? 0.4 * link / 8, parse.GetValue(sequences), parse.GetValue(steadyRps), parse.GetValue(steadySeconds),
                 parse.GetValue(burstRps), parse.GetValue(burstSeconds), parse.GetValue(promptTokens), parse.GetValue(outputTokens), parse.GetValue(seed),
                 [.. parse.GetValue(policies)!.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)],
-                parse.GetValue(redisPort), parse.GetValue(state)!, parse.GetValue(testbed), parse.GetValue(keep));
+                parse.GetValue(redisPort), parse.GetValue(state)!, parse.GetValue(testbed), parse.GetValue(keep), parse.GetValue(rounds));
             Action<string> progress = step => Console.Error.WriteLine($"bench live: {step}");
             var report = await LiveBenchmark.Run(options, progress, cancellation);
             if (parse.GetValue(json) is { } file)

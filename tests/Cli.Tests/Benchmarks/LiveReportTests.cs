@@ -65,6 +65,54 @@ public sealed class LiveReportTests
     }
 
     [Fact]
+    public void With_rounds_each_rounds_ratios_are_kept_and_the_reported_ones_are_their_medians()
+    {
+        var report = new LiveReport();
+        report.Policies["blitz"] = Run("blitz", 600, share: 0.2);
+        report.Policies["blitz-fast"] = Run("blitz-fast", 1000);
+        report.LaterRounds.Add(new LiveRound
+        {
+            Round = 2,
+            Policies = new() { ["blitz-fast"] = Run("blitz-fast", 1000), ["blitz"] = Run("blitz", 1200, share: 0.4) },
+        });
+        report.LaterRounds.Add(new LiveRound
+        {
+            Round = 3,
+            Policies = new() { ["blitz"] = Run("blitz", 800, share: 0.1), ["blitz-fast"] = Run("blitz-fast", 1000) },
+        });
+
+        report.Finish();
+
+        Assert.Equal([0.6, 1.2, 0.8], report.RoundFigures.Select(r => r.P99TtftRatio["blitz_fast"]));
+        Assert.Equal(["blitz-fast", "blitz"], report.RoundFigures[1].Order);
+        Assert.Equal(0.8, report.P99TtftRatio["blitz_fast"]);
+        Assert.Null(report.P99TtftRatio["sllm"]);
+        Assert.Equal(0.2, report.FirstTokenShare);
+        Assert.False(report.GoalsMet["p99_ttft_ratio_blitz_fast"]);
+        Assert.True(report.GoalsMet["first_token_share"]);
+    }
+
+    [Fact]
+    public void Two_rounds_report_the_mean_of_their_ratios_and_an_error_in_a_later_round_fails_the_run()
+    {
+        var report = new LiveReport();
+        report.Policies["blitz"] = Run("blitz", 600);
+        report.Policies["blitz-fast"] = Run("blitz-fast", 1000);
+        report.LaterRounds.Add(new LiveRound
+        {
+            Round = 2,
+            Policies = new() { ["blitz-fast"] = Run("blitz-fast", 1000, error: "1 of 10 requests failed"), ["blitz"] = Run("blitz", 700) },
+        });
+
+        report.Finish();
+
+        Assert.Equal(0.65, report.P99TtftRatio["blitz_fast"]);
+        Assert.True(report.Failed);
+        report.DropLogs();
+        Assert.All(report.LaterRounds[0].Policies.Values, run => Assert.Null(run.Log));
+    }
+
+    [Fact]
     public void A_policy_with_an_error_fails_the_run()
     {
         var report = new LiveReport();
