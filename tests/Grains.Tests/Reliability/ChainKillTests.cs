@@ -27,8 +27,8 @@ public sealed class ChainKillFixture : SiloKillFixture
     protected override void ConfigureHost(GpuHostOptions host)
     {
         // The host copy goes to the host with the most memory left: set, so that it is host-a's, the one that survives. Read from
-        // the kernel, each host's figure was MemAvailable at its start, and the copy landed on host-b about one run in ten (CI at
-        // 1e5b38f): then storage is the right fallback and the test asked for host-a.
+        // the kernel, each host's figure was MemAvailable at its start, so the copy could land on host-b (it did in CI at
+        // 1e5b38f), and then storage is the right fallback while the test asked for host-a.
         host.HostMemoryGiB = host.Host == HostA ? 1 : 0.5;
         if (host.Host != HostA) return;
         host.ReceiveMBps = ReceiveMBps;
