@@ -244,19 +244,14 @@ public sealed class InstanceServer : IAsyncDisposable
     {
         ArgumentNullException.ThrowIfNull(work);
         var config = _engine.Config;
-        if (work.FirstLayer <= 0 || work.FirstLayer >= config.NumLayers)
-            throw new ArgumentException($"request \"{work.RequestId}\": split layer {work.FirstLayer} is outside (0, {config.NumLayers})", nameof(work));
+        if (SplitError(work.RequestId, work.FirstLayer, work.Positions) is { } error) throw new ArgumentException(error, nameof(work));
         if (work.Hidden.Tokens != work.Count || work.Hidden.Width != config.HiddenSize)
         {
             throw new ArgumentException(
                 $"request \"{work.RequestId}\": expected {work.Count} rows of {config.HiddenSize}, found {work.Hidden.Tokens} of {work.Hidden.Width}", nameof(work));
         }
-        if (work.Start < 0 || work.Count < 1 || work.Start + work.Count > work.Positions || work.Positions > config.MaxPositionEmbeddings)
-        {
-            throw new ArgumentException(
-                $"request \"{work.RequestId}\": positions [{work.Start}, {work.Start + work.Count}) of {work.Positions} do not fit the context of {config.MaxPositionEmbeddings}",
-                nameof(work));
-        }
+        if (work.Start < 0 || work.Count < 1 || work.Start + work.Count > work.Positions)
+            throw new ArgumentException($"request \"{work.RequestId}\": positions [{work.Start}, {work.Start + work.Count}) are not within its {work.Positions}", nameof(work));
         var result = new TaskCompletionSource<int>(TaskCreationOptions.RunContinuationsAsynchronously);
         lock (_gate)
         {
@@ -300,10 +295,20 @@ public sealed class InstanceServer : IAsyncDisposable
     // 5a093a1: its first split token 1.0 s after the pull). Under the lock.
     private void ExpectLocked(LivePull pulled, string? partner)
     {
-        if (_disposed || _splits.Exists(x => x.Id == pulled.RequestId)) return;
-        var config = _engine.Config;
-        if (pulled.FirstLayer <= 0 || pulled.FirstLayer >= config.NumLayers || pulled.Positions < 1 || pulled.Positions > config.MaxPositionEmbeddings) return;
+        // A pull that could not run here reserves nothing: its first step is refused with the reason (RunSplitAsync).
+        if (_disposed || _splits.Exists(x => x.Id == pulled.RequestId) || SplitError(pulled.RequestId, pulled.FirstLayer, pulled.Positions) is not null) return;
         _splits.Add(new SplitSequence(pulled.RequestId, pulled.FirstLayer, pulled.Positions, sampler: null, partner));
+    }
+
+    // Why a request split at firstLayer with positions in all cannot run on this model, or null: the one check of a pull's
+    // reservation and of every split step.
+    private string? SplitError(string requestId, int firstLayer, int positions)
+    {
+        var config = _engine.Config;
+        if (firstLayer <= 0 || firstLayer >= config.NumLayers) return $"request \"{requestId}\": split layer {firstLayer} is outside (0, {config.NumLayers})";
+        if (positions < 1 || positions > config.MaxPositionEmbeddings)
+            return $"request \"{requestId}\": {positions} positions do not fit the context of {config.MaxPositionEmbeddings}";
+        return null;
     }
 
     /// <summary>LiveOld: a split request ended on its partner (finished or cancelled): its KV blocks here are freed.</summary>

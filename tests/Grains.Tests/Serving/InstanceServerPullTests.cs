@@ -59,4 +59,33 @@ public sealed class InstanceServerPullTests(ServingModelFixture models) : IClass
         Assert.Equal(alone, ids);
         Assert.Equal(0, old.SplitRequests);
     }
+
+    [Theory]
+    [InlineData(0, 64, "split layer 0 is outside")]
+    [InlineData(99, 64, "split layer 99 is outside")]
+    [InlineData(2, 100_000, "100000 positions do not fit the context")]
+    public async Task A_pull_that_cannot_run_here_reserves_nothing_and_its_step_is_refused_with_the_reason(int firstLayer, int positions, string reason)
+    {
+        using var engine = models.Engine(8);
+        using var device = new DeviceExecutor("pull-bad");
+        await using var old = new InstanceServer(engine, new BatchPolicy { KvBlocks = 8, MaxRunningSequences = 4 }, device, models.EosId);
+        var asked = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var answer = new TaskCompletionSource<LivePull?>();
+        old.PairWith(PartnerShard, () =>
+        {
+            asked.TrySetResult();
+            return answer.Task;
+        }, handOff: null);
+
+        old.Offered(1);
+        await asked.Task.WaitAsync(TimeSpan.FromSeconds(30));
+        answer.SetResult(new LivePull("split-bad", firstLayer, positions));
+
+        Assert.Equal(0, old.SplitRequests);
+        var step = new SplitWork("split-bad", 0, 5, firstLayer, new HiddenStates(5, engine.Config.HiddenSize), SamplingOptions.Greedy, positions, PartnerShard);
+        var refused = await Assert.ThrowsAsync<ArgumentException>(() => old.RunSplitAsync(step));
+        Assert.Contains(reason, refused.Message);
+        Assert.Contains("split-bad", refused.Message);
+        Assert.Equal(0, old.Stats.KvBlocksUsed);
+    }
 }
