@@ -734,8 +734,9 @@ internal sealed partial class ModelGrain : Grain, IModelGrain, IStreamSubscripti
         }
     }
 
-    // In the background, in order: a publication held by a dead silo's stream queue must not hold the model grain (a replan
-    // that waited on it let the shard's fallback grace run out: it loaded from storage with a GPU and the host copy alive).
+    // In the background, in order: a publication held by a dead silo's stream queue must not hold the model grain. A replan
+    // published its event before planning, and such a wait outlasts the 1 s the shard of a load that lost its source gives the
+    // model grain before it falls back by itself (FallbackWait.Grace).
     private void Publish(ModelEventKind kind, string detail) => ModelEvents.PublishInOrder(this, new ModelEvent { Kind = kind, Model = Model, Detail = detail });
 
     private IHostMemoryGrain HostMemory(string host) => GrainFactory.GetGrain<IHostMemoryGrain>(new HostMemoryKey(host).ToString());
