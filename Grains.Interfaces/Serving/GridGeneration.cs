@@ -31,7 +31,7 @@ public static class GridGeneration
         ArgumentNullException.ThrowIfNull(request);
         var router = grains.GetGrain<IModelGrain>(model);
         var generation = new ResumableGeneration(request);
-        RouteDecision? route = await UntilReachable(() => router.Route(EstimatedTokens(request)), cancellationToken);
+        RouteDecision? route = await UntilReachable(() => router.Route(EstimatedTokens(request), PromptTokens(request)), cancellationToken);
         try
         {
             while (true)
@@ -43,12 +43,19 @@ public static class GridGeneration
                 var attempt = generation.Next();
                 Exception? lost = null;
                 var updates = shard.Generate(attempt, cancellationToken).GetAsyncEnumerator(cancellationToken);
+                bool toldStarted = !current.ReportsStart;
                 try
                 {
                     while (true)
                     {
                         (bool more, lost) = await MoveNext(updates, cancellationToken);
                         if (!more) break;
+                        // The first token frees the prompt's room on its instance for the requests waiting at the model.
+                        if (!toldStarted && updates.Current.TokenId >= 0)
+                        {
+                            toldStarted = true;
+                            _ = RouterQuietly(router.Started(current.Ticket));
+                        }
                         if (generation.Accept(updates.Current) is not { } update) continue;
                         // The router counts the request where it runs now; the token does not wait for that.
                         if (update.HandedTo is { } partner) _ = RouterQuietly(router.HandedOver(current.Ticket, partner));
@@ -72,7 +79,8 @@ public static class GridGeneration
                 generation.Resumed();
                 try
                 {
-                    route = await UntilReachable(() => router.Resume(current.Ticket, current.Shard, generation.EstimatedTokensLeft), cancellationToken);
+                    var rest = generation.Next();
+                    route = await UntilReachable(() => router.Resume(current.Ticket, current.Shard, EstimatedTokens(rest), PromptTokens(rest)), cancellationToken);
                 }
                 catch (Exception e) when (e is InvalidOperationException or AdmissionQueueFullException)
                 {
@@ -148,11 +156,14 @@ public static class GridGeneration
     /// <summary>The request-context key that carries the host a call's target grain must be placed on.</summary>
     public const string HostContextKey = "blitz.host";
 
-    /// <summary>Tokens a request may still cost its instance: its prompt (about 4 characters a token as text) and every token it may generate.</summary>
-    public static long EstimatedTokens(GenerateRequest request)
+    /// <summary>Tokens a request may still cost its instance: its prompt (<see cref="PromptTokens"/>) and every token it may generate.</summary>
+    public static long EstimatedTokens(GenerateRequest request) => PromptTokens(request) + Math.Max(0, request.MaxTokens);
+
+    /// <summary>Tokens of a request's prompt: its ids, or about 4 characters a token of its text.</summary>
+    public static long PromptTokens(GenerateRequest request)
     {
         ArgumentNullException.ThrowIfNull(request);
-        return (request.PromptIds?.Length ?? request.Prompt.Length / 4 + 1) + Math.Max(0, request.MaxTokens);
+        return request.PromptIds?.Length ?? request.Prompt.Length / 4 + 1;
     }
 
     // One step of the stream: an update, its end, or the loss of its instance (any other error is the request's and is thrown).

@@ -35,27 +35,38 @@ public interface IModelGrain : IGrainWithStringKey
     Task<ModelStatus> GetStatus();
 
     /// <summary>
-    /// Decides which instance serves a request estimated to cost <paramref name="estimatedTokens"/> (prompt and generation):
-    /// the one with the fewest outstanding tokens among those taking requests. While the model's instances are still
+    /// Decides which instance serves a request estimated to cost <paramref name="estimatedTokens"/> (prompt and generation),
+    /// <paramref name="promptTokens"/> of them its prompt: the one with the fewest outstanding tokens among those taking
+    /// requests with a free seat (a seat includes room in the instance's bound on prompts not yet started). While the model's instances are still
     /// loading, the request is held until one takes requests (bounded in time and in number). The caller streams from the shard named and hands
     /// the ticket back with <see cref="Release"/> when the request ends (<see cref="GridGeneration.GenerateAsync"/> does both).
     /// </summary>
     /// <exception cref="KeyNotFoundException">The model is not deployed.</exception>
     /// <exception cref="InvalidOperationException">No instance takes requests, and none is on its way to (the message says why).</exception>
     /// <exception cref="AdmissionQueueFullException">The request would have to wait, and the model already holds <see cref="DeployRequest.MaxQueuedRequests"/> waiting ones.</exception>
+    /// <exception cref="ArgumentException"><paramref name="estimatedTokens"/> is negative, or <paramref name="promptTokens"/> is not between 0 and it.</exception>
     [Alias("Route")]
-    Task<RouteDecision> Route(long estimatedTokens);
+    Task<RouteDecision> Route(long estimatedTokens, long promptTokens);
 
     /// <summary>
     /// A routed request lost its instance mid-stream (<paramref name="lostShard"/>, ticket <paramref name="lostTicket"/>): the
     /// ticket is handed back, the shard is asked whether it still serves (one that cannot be reached, or no longer holds the
     /// model, is dropped at once, before membership may say its silo died), and the rest of the request, estimated at
-    /// <paramref name="estimatedTokens"/>, is routed as <see cref="Route"/> does.
+    /// <paramref name="estimatedTokens"/> with a prompt of <paramref name="promptTokens"/> (the caller's and the tokens
+    /// delivered, which the next instance prefills), is routed as <see cref="Route"/> does.
     /// </summary>
     /// <exception cref="KeyNotFoundException">The model is not deployed.</exception>
     /// <exception cref="InvalidOperationException">No instance takes requests, and none is on its way to.</exception>
     [Alias("Resume")]
-    Task<RouteDecision> Resume(long lostTicket, string lostShard, long estimatedTokens);
+    Task<RouteDecision> Resume(long lostTicket, string lostShard, long estimatedTokens, long promptTokens);
+
+    /// <summary>
+    /// A routed request had its first token (told when <see cref="RouteDecision.ReportsStart"/>): its prompt no longer counts
+    /// against its instance's bound on unstarted prompts, and the requests waiting may take the room. One way: the token
+    /// does not wait for it. A released or unknown ticket changes nothing.
+    /// </summary>
+    [Alias("Started"), Orleans.Concurrency.OneWay]
+    Task Started(long ticket);
 
     /// <summary>A routed request ended (finished, failed or cancelled): its outstanding tokens leave its instance.</summary>
     [Alias("Release")]

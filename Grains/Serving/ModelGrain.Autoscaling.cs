@@ -67,7 +67,7 @@ internal sealed partial class ModelGrain
                     FeedsLoad: feeding.Contains(instance.Gpu)));
             }
             if (!ReferenceEquals(autoscaler, _autoscaler)) return;
-            var decision = autoscaler.Decide(signals, _waiting.Count, HeldKvBlocks);
+            var decision = autoscaler.Decide(signals, _waiting.Count, HeldKvBlocks, _waiting.PromptTokens);
             if (decision.Action != ScalingAction.None) await CarryOut(decision);
             foreach (int index in autoscaler.ExpiredWarm(signals)) await Release(index, autoscaler.Options.WarmKeep);
         }

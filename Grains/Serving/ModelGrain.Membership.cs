@@ -50,7 +50,7 @@ internal sealed partial class ModelGrain
         await RestoreCount();
     }, MembershipRetryDelay, _time, e => LogMembershipReactionFailed(_logger, Model, MembershipRetryDelay.TotalSeconds, e));
 
-    public async Task<RouteDecision> Resume(long lostTicket, string lostShard, long estimatedTokens)
+    public async Task<RouteDecision> Resume(long lostTicket, string lostShard, long estimatedTokens, long promptTokens)
     {
         _router.Release(lostTicket);
         if (_deployment is null) throw NotDeployed();
@@ -58,7 +58,7 @@ internal sealed partial class ModelGrain
             await Probe(instance);
         await FinishDrains();
         // It has waited since it was first routed: it goes ahead of the requests waiting for a seat.
-        return await Route(estimatedTokens, ahead: true);
+        return await Route(estimatedTokens, promptTokens, ahead: true);
     }
 
     private void WatchMembership()

@@ -27,13 +27,15 @@ internal sealed partial class ModelGrain
     // KV blocks the waiting requests will reserve once routed: the autoscaler counts them as load (they are no shard's yet).
     private long HeldKvBlocks => (_waiting.EstimatedTokens + BatchPolicy.DefaultBlockSize - 1) / BatchPolicy.DefaultBlockSize;
 
-    private async Task<RouteDecision> Route(long estimatedTokens, bool ahead)
+    private async Task<RouteDecision> Route(long estimatedTokens, long promptTokens, bool ahead)
     {
         var deployment = _deployment ?? throw NotDeployed();
         if (estimatedTokens < 0) throw new ArgumentException($"estimated tokens: expected ≥ 0, found {estimatedTokens}");
+        if (promptTokens < 0 || promptTokens > estimatedTokens)
+            throw new ArgumentException($"prompt tokens: expected 0 to the estimated {estimatedTokens}, found {promptTokens}");
         if (_waiting.Count == 0 || ahead)
         {
-            var result = _router.Route(estimatedTokens);
+            var result = _router.Route(estimatedTokens, promptTokens);
             if (result.Ticket is { } ticket) return Decision(ticket);
             if (result.NoInstance is { } none && !OnItsWay && !Autoscaled)
                 throw new InvalidOperationException($"model \"{Model}\": {none.Reason}");
@@ -42,7 +44,7 @@ internal sealed partial class ModelGrain
         if (_waiting.Count >= deployment.MaxQueuedRequests)
             throw new AdmissionQueueFullException(Model, deployment.MaxQueuedRequests);
         long started = _time.GetTimestamp();
-        long id = _waiting.Enqueue(estimatedTokens, ahead);
+        long id = _waiting.Enqueue(estimatedTokens, promptTokens, ahead);
         _wakeUps[id] = NewSignal();
         try
         {
@@ -55,7 +57,7 @@ internal sealed partial class ModelGrain
                     // Its instance went (failed, dropped, stopped) between the dispatch and this turn: it waits again, at the head.
                     _router.Release(ticket);
                     _wakeUps.Remove(id);
-                    id = _waiting.Enqueue(estimatedTokens, ahead: true);
+                    id = _waiting.Enqueue(estimatedTokens, promptTokens, ahead: true);
                     _wakeUps[id] = NewSignal();
                     continue;
                 }
@@ -103,7 +105,7 @@ internal sealed partial class ModelGrain
     {
         var instance = _instances.Find(ticket.Instance)!;
         _lastRoutedTo[instance.Index] = _time.GetTimestamp();
-        return new RouteDecision(ticket.Id, instance.Shard, instance.Host);
+        return new RouteDecision(ticket.Id, instance.Shard, instance.Host, ReportsStart: _router.Seats(instance.Index) is { BoundsPrefill: true });
     }
 
     /// <summary>
@@ -167,7 +169,7 @@ internal sealed partial class ModelGrain
     {
         if (_deployment is not { LateBinding: true } deployment || report.KvBlocksTotal < 1) return;
         var policy = BatchPolicy.ForBudget(deployment.MaxBatchTokens);
-        var seats = new InstanceSeats(report.KvBlocksTotal, policy.BlockSize, policy.MaxRunningSequences);
+        var seats = InstanceSeats.ForBudget(report.KvBlocksTotal, policy.BlockSize, policy.MaxRunningSequences, policy.MaxBatchTokens);
         if (_router.Seats(instance.Index) == seats) return;
         _router.SetSeats(instance.Index, seats);
         Dispatch();

@@ -221,7 +221,13 @@ internal sealed partial class ModelGrain : Grain, IModelGrain, IStreamSubscripti
             deployment.Policy, copies, ScalingRecords, AutoscaleInEffect, deployment.DrainSeconds);
     }
 
-    public Task<RouteDecision> Route(long estimatedTokens) => Route(estimatedTokens, ahead: false);
+    public Task<RouteDecision> Route(long estimatedTokens, long promptTokens) => Route(estimatedTokens, promptTokens, ahead: false);
+
+    public Task Started(long ticket)
+    {
+        if (_router.Started(ticket)) Dispatch();
+        return Task.CompletedTask;
+    }
 
     public async Task Release(long ticket)
     {

@@ -9,7 +9,7 @@ namespace BlitzScale.Scaling.Autoscaling;
 /// </summary>
 /// <remarks>
 /// <code>
-/// prefill load = queued prefill tokens / (active × prefill tokens/s × prefill window)
+/// prefill load = (queued prefill tokens + held prompt tokens) / (active × prefill tokens/s × prefill window)
 /// decode load  = KV blocks in use      / (active × KV blocks per instance)
 /// active       = Loading + LiveNew + Serving + LiveOld   (a load in flight already counts: no 2 → 4 → 8 cascade)
 /// up:   a load above its up threshold → as many instances as bring it to the threshold, at once (capped at max)
@@ -47,13 +47,16 @@ public sealed class Autoscaler
     /// <summary>
     /// Decides on the model's instances now, with <paramref name="heldRequests"/> requests held at the model for want of an
     /// instance or a free seat (late binding), which will reserve <paramref name="heldKvBlocks"/> KV blocks once routed: they
-    /// count with the blocks in use in the decode load, since no instance's batcher holds them yet.
+    /// count with the blocks in use in the decode load, since no instance's batcher holds them yet; and their prompts,
+    /// <paramref name="heldPromptTokens"/>, count with the instances' queued prefill tokens in the prefill load (an instance
+    /// that bounds its unstarted prompts leaves the rest of a long-prompt burst at the model, not in its own queue).
     /// </summary>
-    public ScalingDecision Decide(IReadOnlyList<InstanceSignals> instances, int heldRequests, long heldKvBlocks = 0)
+    public ScalingDecision Decide(IReadOnlyList<InstanceSignals> instances, int heldRequests, long heldKvBlocks = 0, long heldPromptTokens = 0)
     {
         ArgumentNullException.ThrowIfNull(instances);
         ArgumentOutOfRangeException.ThrowIfNegative(heldRequests);
         ArgumentOutOfRangeException.ThrowIfNegative(heldKvBlocks);
+        ArgumentOutOfRangeException.ThrowIfNegative(heldPromptTokens);
         var now = _time.GetUtcNow();
         _capacity.Observe(instances, now);
         var active = instances.Where(i => i.IsActive).ToList();
@@ -62,7 +65,7 @@ public sealed class Autoscaler
         int kvNow = instances.Where(i => i.IsActive).Select(i => i.KvBlocksTotal).DefaultIfEmpty(0).Max();
         if (kvNow > 0) _kvBlocksPerInstance = kvNow;
 
-        long queued = active.Sum(i => i.QueuedPrefillTokens);
+        long queued = active.Sum(i => i.QueuedPrefillTokens) + heldPromptTokens;
         int kvUsed = active.Sum(i => i.KvBlocksUsed);
         long kvDemand = kvUsed + heldKvBlocks;
         double prefillPerInstance = _capacity.TokensPerSecond * _options.PrefillWindow.TotalSeconds;

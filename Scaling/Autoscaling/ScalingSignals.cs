@@ -5,7 +5,7 @@ namespace BlitzScale.Scaling.Autoscaling;
 /// <summary>The model-wide load a decision was made on.</summary>
 /// <param name="PrefillLoad">Queued prefill tokens over what the active instances prefill in the prefill window (0 while capacity is unknown).</param>
 /// <param name="DecodeLoad">KV blocks in use over the active instances' KV blocks.</param>
-/// <param name="QueuedPrefillTokens">Prompt tokens not yet prefilled, all instances.</param>
+/// <param name="QueuedPrefillTokens">Prompt tokens not yet prefilled: all instances' queues and the prompts held at the model.</param>
 /// <param name="RunningDecodeTokens">Tokens of requests in decode, all instances.</param>
 /// <param name="KvBlocksUsed">KV blocks in use, all instances.</param>
 /// <param name="PrefillTokensPerSecond">One instance's prefill capacity as estimated (0: not yet measured).</param>

@@ -18,11 +18,16 @@ namespace BlitzScale.Scaling.Routing;
 /// An instance at its last free block still takes one more request, which waits at the instance: so it has the next one
 /// at hand when a seat frees, instead of a round trip through the model grain. Instances whose seats are not known take
 /// requests without limit.</para>
+/// <para><b>Prefill.</b> An instance whose seats bound its prefill (<see cref="InstanceSeats.PrefillTokens"/>) also needs its
+/// unstarted prompts — those of its requests whose first token has not come (<see cref="Started"/>) — to be fewer than
+/// that bound. With long prompts an instance starts one step budget of prompt at a time: bound all at once, the 16
+/// requests a new instance took when it began serving waited there up to 1.8 s, in whatever order their calls arrived,
+/// while the next instance to serve took none of them.</para>
 /// </remarks>
 public sealed class RequestRouter(ModelInstances instances)
 {
     private readonly Dictionary<long, Open> _open = [];
-    private readonly Dictionary<int, (long Tokens, int Requests, long Blocks)> _perInstance = [];
+    private readonly Dictionary<int, (long Tokens, int Requests, long Blocks, long Unstarted)> _perInstance = [];
     private readonly Dictionary<int, InstanceSeats> _seats = [];
     private long _lastId;
 
@@ -59,16 +64,20 @@ public sealed class RequestRouter(ModelInstances instances)
     public bool HasSeat(int instance)
     {
         if (!_seats.TryGetValue(instance, out var seats)) return true;
-        var (_, requests, blocks) = _perInstance.GetValueOrDefault(instance);
+        var (_, requests, blocks, unstarted) = _perInstance.GetValueOrDefault(instance);
         int limit = instances.Find(instance)?.State == InstanceState.LiveNew ? Math.Min(seats.MaxRequests, LiveNewRequests) : seats.MaxRequests;
-        return requests < limit && blocks < seats.KvBlocks;
+        return requests < limit && blocks < seats.KvBlocks && unstarted < seats.PrefillTokens;
     }
 
-    /// <summary>Routes a request estimated to cost <paramref name="estimatedTokens"/> (prompt and generation).</summary>
-    /// <exception cref="ArgumentOutOfRangeException"><paramref name="estimatedTokens"/> is negative.</exception>
-    public RouteResult Route(long estimatedTokens)
+    /// <summary>
+    /// Routes a request estimated to cost <paramref name="estimatedTokens"/> (prompt and generation), of which
+    /// <paramref name="promptTokens"/> are its prompt: they count against its instance's prefill bound until <see cref="Started"/>.
+    /// </summary>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="estimatedTokens"/> or <paramref name="promptTokens"/> is negative.</exception>
+    public RouteResult Route(long estimatedTokens, long promptTokens = 0)
     {
         ArgumentOutOfRangeException.ThrowIfNegative(estimatedTokens);
+        ArgumentOutOfRangeException.ThrowIfNegative(promptTokens);
         InstanceLifecycle? best = null;
         long bestTokens = 0;
         bool anyTakes = false;
@@ -82,7 +91,7 @@ public sealed class RequestRouter(ModelInstances instances)
         }
         if (best is null) return anyTakes ? RouteResult.NoSeat() : RouteResult.Refused(WhyNone());
         var ticket = new RouteTicket(++_lastId, best.Index, estimatedTokens);
-        var open = new Open(ticket.Instance, estimatedTokens, estimatedTokens, BlocksOn(ticket.Instance, estimatedTokens));
+        var open = new Open(ticket.Instance, estimatedTokens, estimatedTokens, BlocksOn(ticket.Instance, estimatedTokens), promptTokens);
         _open.Add(ticket.Id, open);
         JoinInstance(open);
         return RouteResult.To(ticket);
@@ -102,6 +111,19 @@ public sealed class RequestRouter(ModelInstances instances)
         var totals = _perInstance[open.Instance];
         _perInstance[open.Instance] = totals with { Tokens = totals.Tokens - paid };
         return open.Owed;
+    }
+
+    /// <summary>
+    /// The request of ticket <paramref name="ticketId"/> had its first token: its prompt no longer counts against its
+    /// instance's prefill bound. False, changing nothing, for a released or unknown ticket or one already started.
+    /// </summary>
+    public bool Started(long ticketId)
+    {
+        if (!_open.TryGetValue(ticketId, out var open) || open.Unstarted == 0) return false;
+        var totals = _perInstance[open.Instance];
+        _perInstance[open.Instance] = totals with { Unstarted = totals.Unstarted - open.Unstarted };
+        open.Unstarted = 0;
+        return true;
     }
 
     /// <summary>The request ended (finished, failed or cancelled): returns the tokens it still owed. Releasing twice or an unknown ticket returns 0 and changes nothing.</summary>
@@ -124,7 +146,7 @@ public sealed class RequestRouter(ModelInstances instances)
         if (!_open.TryGetValue(ticketId, out var open)) return false;
         if (open.Instance == instance) return true;
         LeaveInstance(open);
-        var moved = new Open(instance, open.Estimate, open.Owed, BlocksOn(instance, open.Estimate));
+        var moved = new Open(instance, open.Estimate, open.Owed, BlocksOn(instance, open.Estimate), open.Unstarted);
         JoinInstance(moved);
         _open[ticketId] = moved;
         return true;
@@ -156,31 +178,36 @@ public sealed class RequestRouter(ModelInstances instances)
     public IReadOnlyList<int> Drained() =>
         [.. instances.All.Where(i => i.State == InstanceState.Draining && OpenRequests(i.Index) == 0).Select(i => i.Index)];
 
+    /// <summary>Prompt tokens of the requests routed to <paramref name="instance"/> whose first token has not come.</summary>
+    public long UnstartedPromptTokens(int instance) => _perInstance.GetValueOrDefault(instance).Unstarted;
+
     /// <summary>KV blocks reserved by the requests routed to <paramref name="instance"/> and not released (0 while its seats are not known).</summary>
     public long ReservedBlocks(int instance) => _perInstance.GetValueOrDefault(instance).Blocks;
 
     private long BlocksOn(int instance, long estimate) => _seats.TryGetValue(instance, out var seats) ? seats.BlocksFor(estimate) : 0;
 
-    // The request counts on its instance: what it owes, one request, its blocks.
+    // The request counts on its instance: what it owes, one request, its blocks, its prompt until it starts.
     private void JoinInstance(Open open)
     {
-        var (total, requests, blocks) = _perInstance.GetValueOrDefault(open.Instance);
-        _perInstance[open.Instance] = (total + open.Owed, requests + 1, blocks + open.Blocks);
+        var (total, requests, blocks, unstarted) = _perInstance.GetValueOrDefault(open.Instance);
+        _perInstance[open.Instance] = (total + open.Owed, requests + 1, blocks + open.Blocks, unstarted + open.Unstarted);
     }
 
-    // The request's tokens, count and blocks leave its instance's totals.
+    // The request's tokens, count, blocks and unstarted prompt leave its instance's totals.
     private void LeaveInstance(Open open)
     {
-        var (owed, requests, blocks) = _perInstance[open.Instance];
+        var (owed, requests, blocks, unstarted) = _perInstance[open.Instance];
         if (requests == 1) _perInstance.Remove(open.Instance);
-        else _perInstance[open.Instance] = (owed - open.Owed, requests - 1, blocks - open.Blocks);
+        else _perInstance[open.Instance] = (owed - open.Owed, requests - 1, blocks - open.Blocks, unstarted - open.Unstarted);
     }
 
-    private sealed class Open(int instance, long estimate, long owed, long blocks)
+    private sealed class Open(int instance, long estimate, long owed, long blocks, long unstarted)
     {
         public int Instance { get; } = instance;
         public long Estimate { get; } = estimate;
         public long Owed { get; set; } = owed;
         public long Blocks { get; set; } = blocks;
+        // Prompt tokens until its first token comes; 0 after.
+        public long Unstarted { get; set; } = unstarted;
     }
 }

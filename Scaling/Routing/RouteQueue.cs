@@ -21,14 +21,22 @@ public sealed class RouteQueue
     /// <summary>Tokens (prompt and generation) the waiting requests are estimated at.</summary>
     public long EstimatedTokens { get; private set; }
 
-    /// <summary>A request estimated at <paramref name="estimatedTokens"/> waits; at the head when <paramref name="ahead"/>. Returns its id.</summary>
-    /// <exception cref="ArgumentOutOfRangeException"><paramref name="estimatedTokens"/> is negative.</exception>
-    public long Enqueue(long estimatedTokens, bool ahead = false)
+    /// <summary>Prompt tokens of the waiting requests: prefill no instance has been given yet.</summary>
+    public long PromptTokens { get; private set; }
+
+    /// <summary>
+    /// A request estimated at <paramref name="estimatedTokens"/> (prompt and generation), <paramref name="promptTokens"/> of
+    /// them its prompt, waits; at the head when <paramref name="ahead"/>. Returns its id.
+    /// </summary>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="estimatedTokens"/> or <paramref name="promptTokens"/> is negative.</exception>
+    public long Enqueue(long estimatedTokens, long promptTokens = 0, bool ahead = false)
     {
         ArgumentOutOfRangeException.ThrowIfNegative(estimatedTokens);
-        var waiting = new Waiting(++_lastId, estimatedTokens);
+        ArgumentOutOfRangeException.ThrowIfNegative(promptTokens);
+        var waiting = new Waiting(++_lastId, estimatedTokens, promptTokens);
         _byId[waiting.Id] = ahead ? _waiting.AddFirst(waiting) : _waiting.AddLast(waiting);
         EstimatedTokens += estimatedTokens;
+        PromptTokens += promptTokens;
         return waiting.Id;
     }
 
@@ -38,6 +46,7 @@ public sealed class RouteQueue
         if (!_byId.Remove(id, out var node)) return false;
         _waiting.Remove(node);
         EstimatedTokens -= node.Value.EstimatedTokens;
+        PromptTokens -= node.Value.PromptTokens;
         return true;
     }
 
@@ -52,7 +61,7 @@ public sealed class RouteQueue
         List<(long, RouteTicket)>? routed = null;
         while (_waiting.First is { } head)
         {
-            var result = router.Route(head.Value.EstimatedTokens);
+            var result = router.Route(head.Value.EstimatedTokens, head.Value.PromptTokens);
             if (result.Ticket is not { } ticket) break;
             Withdraw(head.Value.Id);
             (routed ??= []).Add((head.Value.Id, ticket));
@@ -60,5 +69,5 @@ public sealed class RouteQueue
         return routed ?? (IReadOnlyList<(long, RouteTicket)>)[];
     }
 
-    private sealed record Waiting(long Id, long EstimatedTokens);
+    private sealed record Waiting(long Id, long EstimatedTokens, long PromptTokens);
 }

@@ -19,7 +19,7 @@ public sealed class AdmissionQueueTests(SlowStorageFixture grid) : IClassFixture
         var deployed = await model.Deploy(new DeployRequest { ModelDirectory = grid.SyntheticModel, MaxQueuedRequests = 2 });
         Assert.All(deployed.Instances, i => Assert.Equal(InstanceState.Loading, i.State));
 
-        var held = new[] { model.Route(10), model.Route(10) };
+        var held = new[] { model.Route(10, promptTokens: 5), model.Route(10, promptTokens: 5) };
         var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(30);
         while ((await model.GetStatus()).QueueLength < 2)
         {
@@ -27,7 +27,7 @@ public sealed class AdmissionQueueTests(SlowStorageFixture grid) : IClassFixture
             await Task.Delay(10);
         }
 
-        var full = await Assert.ThrowsAsync<AdmissionQueueFullException>(() => model.Route(10));
+        var full = await Assert.ThrowsAsync<AdmissionQueueFullException>(() => model.Route(10, promptTokens: 5));
         Assert.Equal(2, full.Limit);
         Assert.Equal("queue-of-two", full.Model);
         Assert.Contains("admission queue is full (2 request(s)", full.Message);
@@ -41,7 +41,7 @@ public sealed class AdmissionQueueTests(SlowStorageFixture grid) : IClassFixture
         var model = grid.Model("queue-of-none");
         await model.Deploy(new DeployRequest { ModelDirectory = grid.SyntheticModel, MaxQueuedRequests = 0 });
 
-        var full = await Assert.ThrowsAsync<AdmissionQueueFullException>(() => model.Route(10));
+        var full = await Assert.ThrowsAsync<AdmissionQueueFullException>(() => model.Route(10, promptTokens: 5));
         Assert.Equal(0, full.Limit);
         Assert.Equal(0, (await model.GetStatus()).QueueLength);
     }

@@ -40,7 +40,7 @@ public sealed class StrayTicketTests(StrayTicketFixture grid, ITestOutputHelper 
     {
         var model = grid.Model(StrayTicketFixture.ModelName);
         // Two routes and no generate: least outstanding tokens puts one on each instance.
-        var routes = new[] { await model.Route(100), await model.Route(100) };
+        var routes = new[] { await model.Route(100, promptTokens: 50), await model.Route(100, promptTokens: 50) };
         Assert.Equal([0, 1], routes.Select(r => ShardKey.Parse(r.Shard).Instance).Order());
 
         var clock = Stopwatch.StartNew();

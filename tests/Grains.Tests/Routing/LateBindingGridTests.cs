@@ -53,6 +53,55 @@ public sealed class LateBindingGridTests(GridFixture grid, ITestOutputHelper out
         await grid.Model(model).Undeploy().WaitAsync(Limit);
     }
 
+    // One instance with seats for many requests but a step budget of 3 tokens: it holds 2 × 3 = 6 tokens of unstarted
+    // prompt, exactly one request's.
+    private Task<ModelStatus> DeployPrefillBound(string model) => grid.Model(model).Deploy(new DeployRequest
+    {
+        ModelDirectory = grid.SyntheticModel, Instances = 1, Gpus = [$"{GridFixture.HostA}/gpu0"], KvBlocks = 32, MaxBatchTokens = 3, LateBinding = true,
+    });
+
+    [Fact]
+    public async Task A_route_beyond_the_unstarted_prompt_bound_waits_until_the_first_token_is_told()
+    {
+        const string model = "late-prefill";
+        await DeployPrefillBound(model);
+        var router = grid.Model(model);
+        var first = await router.Route(Prompt.Length + MaxTokens, Prompt.Length);
+        Assert.True(first.ReportsStart);
+
+        var second = router.Route(Prompt.Length + MaxTokens, Prompt.Length);
+        await StatusPoll.WaitFor(router, s => s.QueueLength >= 1 ? s : null, "the second route never waited");
+        Assert.False(second.IsCompleted, "the second route was answered while the first's prompt filled the bound");
+        await router.Started(first.Ticket);
+        var routed = await second.WaitAsync(Limit);
+
+        Assert.Equal(first.Shard, routed.Shard);
+        await router.Release(first.Ticket);
+        await router.Release(routed.Ticket);
+        await router.Undeploy().WaitAsync(Limit);
+    }
+
+    [Fact]
+    public async Task A_caller_tells_the_first_token_so_the_next_request_starts_while_the_first_still_runs()
+    {
+        const string model = "late-prefill-stream";
+        await DeployPrefillBound(model);
+        var gate = new TaskCompletionSource();
+        var first = new PausedStream(grid.Client.GenerateAsync(model, Request()), gate.Task);
+        await first.Started.WaitAsync(Limit);
+
+        // The first request's ticket stays open (its caller reads no further), yet its prompt no longer counts.
+        var second = new PausedStream(grid.Client.GenerateAsync(model, Request()), gate.Task);
+        await second.Started.WaitAsync(Limit);
+        Assert.False(first.Done.IsCompleted);
+
+        gate.SetResult();
+        var outputs = await Task.WhenAll(first.Done, second.Done).WaitAsync(Limit);
+        Assert.Equal(outputs[0].Tokens, outputs[1].Tokens);
+        Assert.Equal(MaxTokens, outputs[1].Tokens.Count);
+        await grid.Model(model).Undeploy().WaitAsync(Limit);
+    }
+
     [Fact]
     public async Task Without_late_binding_every_request_is_routed_on_arrival_to_the_busy_instance()
     {
@@ -60,9 +109,11 @@ public sealed class LateBindingGridTests(GridFixture grid, ITestOutputHelper out
         await Deploy(model, lateBinding: false);
         var router = grid.Model(model);
 
-        var tickets = new[] { await router.Route(Prompt.Length + MaxTokens), await router.Route(Prompt.Length + MaxTokens), await router.Route(Prompt.Length + MaxTokens) };
+        var tickets = new[] { await router.Route(Prompt.Length + MaxTokens, Prompt.Length), await router.Route(Prompt.Length + MaxTokens, Prompt.Length), await router.Route(Prompt.Length + MaxTokens, Prompt.Length) };
 
         Assert.All(tickets, t => Assert.Equal(0, ShardKey.Parse(t.Shard).Instance));
+        // Nothing counts prompts on an instance without seats: the caller need not tell its first token.
+        Assert.All(tickets, t => Assert.False(t.ReportsStart));
         foreach (var ticket in tickets) await router.Release(ticket.Ticket);
         await router.Undeploy().WaitAsync(Limit);
     }
@@ -73,9 +124,9 @@ public sealed class LateBindingGridTests(GridFixture grid, ITestOutputHelper out
         const string model = "late-release";
         await Deploy(model, lateBinding: true);
         var router = grid.Model(model);
-        var first = await router.Route(Prompt.Length + MaxTokens);
+        var first = await router.Route(Prompt.Length + MaxTokens, Prompt.Length);
 
-        var second = router.Route(Prompt.Length + MaxTokens);
+        var second = router.Route(Prompt.Length + MaxTokens, Prompt.Length);
         await StatusPoll.WaitFor(router, s => s.QueueLength >= 1 ? s : null, "the second route never waited");
         Assert.False(second.IsCompleted, "the second route was answered while the only seat was taken");
         await router.Release(first.Ticket);
@@ -92,7 +143,7 @@ public sealed class LateBindingGridTests(GridFixture grid, ITestOutputHelper out
         const string model = "late-stray";
         await Deploy(model, lateBinding: true);
         // A client that asked where to go and died: its ticket counts on the only seat, and nothing will hand it back.
-        await grid.Model(model).Route(Prompt.Length + MaxTokens);
+        await grid.Model(model).Route(Prompt.Length + MaxTokens, Prompt.Length);
 
         var started = DateTime.UtcNow;
         var tokens = new List<int>();

@@ -62,6 +62,25 @@ public sealed class AutoscalerTests
     }
 
     [Fact]
+    public void Prompts_held_at_the_model_count_with_the_queued_prefill_tokens()
+    {
+        var scaler = Calibrated(2);
+
+        // Each instance has 300 tokens queued (0.3 of its 1000), and 2000 prompt tokens of requests wait at the model,
+        // held by the instances' bound on unstarted prompts.
+        var without = scaler.Decide([Serving(0, queued: 300), Serving(1, queued: 300)], 0);
+        var with = scaler.Decide([Serving(0, queued: 300), Serving(1, queued: 300)], 4, heldKvBlocks: 0, heldPromptTokens: 2000);
+
+        Assert.Equal(ScalingAction.None, without.Action);
+        // (600 + 2000) / 2000 = 1.3 > 0.7; 2600 / 700 → 4 instances.
+        Assert.Equal(ScalingAction.Up, with.Action);
+        Assert.Equal((2, 4), (with.From, with.To));
+        Assert.Equal(2600, with.Signals.QueuedPrefillTokens);
+        Assert.Contains("prefill load 1.30 over 0.7", with.Reason);
+        Assert.Throws<ArgumentOutOfRangeException>(() => scaler.Decide([Serving(0)], 0, 0, heldPromptTokens: -1));
+    }
+
+    [Fact]
     public void Instances_already_loading_count_as_capacity()
     {
         var scaler = Calibrated(2);

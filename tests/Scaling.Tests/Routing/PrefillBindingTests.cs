@@ -1,0 +1,211 @@
+using BlitzScale.Scaling.Instances;
+using BlitzScale.Scaling.Routing;
+using Microsoft.Extensions.Time.Testing;
+
+namespace BlitzScale.Scaling.Tests.Routing;
+
+/// <summary>
+/// Late binding by prefill: an instance whose seats bound its prefill takes a request only while the prompts of its
+/// requests without a first token are fewer than the bound; the rest wait at the model, in order, for whichever instance
+/// starts its prompts first.
+/// </summary>
+public sealed class PrefillBindingTests
+{
+    private const int Layers = 4;
+    // Room for 16 requests of up to 1024 positions; 2 × 512 tokens of unstarted prompt.
+    private static readonly InstanceSeats Seats = InstanceSeats.ForBudget(kvBlocks: 1024, blockSize: 16, maxRequests: 16, maxBatchTokens: 512);
+    private readonly ModelInstances _model = new(new FakeTimeProvider());
+    private readonly RequestRouter _router;
+    private readonly RouteQueue _queue = new();
+
+    public PrefillBindingTests() => _router = new RequestRouter(_model);
+
+    private void Serving(int index)
+    {
+        _model.Add(index, $"m/{index}/0", $"h0/gpu{index}", "h0", Layers);
+        _model.StartLoading(index);
+        _model.LayersLanded(index, Layers);
+        _model.FinishLoading(index);
+        _router.SetSeats(index, Seats);
+    }
+
+    [Fact]
+    public void The_bound_is_two_step_budgets_of_prompt()
+    {
+        Assert.Equal(1024, Seats.PrefillTokens);
+        Assert.True(Seats.BoundsPrefill);
+        Assert.False(new InstanceSeats(10, 16, 3).BoundsPrefill);
+        Assert.Throws<ArgumentOutOfRangeException>(() => new InstanceSeats(10, 16, 3, PrefillTokens: 0).Validate());
+    }
+
+    [Fact]
+    public void An_instance_takes_requests_while_its_unstarted_prompts_are_under_the_bound_and_a_first_token_makes_room()
+    {
+        Serving(0);
+
+        var routed = Enumerable.Range(0, 3).Select(_ => _router.Route(600, promptTokens: 500)).ToList();
+        var fourth = _router.Route(600, promptTokens: 500);
+
+        // 500 and 1000 are under 1024: the third is taken, and then 1500 is not.
+        Assert.All(routed, r => Assert.True(r.Routed));
+        Assert.True(fourth.Full);
+        Assert.Equal(1500, _router.UnstartedPromptTokens(0));
+        Assert.Equal(3, _router.OpenRequests(0));
+
+        Assert.True(_router.Started(routed[0].Ticket!.Value.Id));
+        Assert.Equal(1000, _router.UnstartedPromptTokens(0));
+        Assert.True(_router.Route(600, promptTokens: 500).Routed);
+    }
+
+    [Fact]
+    public void A_prompt_longer_than_the_bound_goes_to_an_instance_with_nothing_unstarted()
+    {
+        Serving(0);
+
+        var longest = _router.Route(5000, promptTokens: 4000);
+        var next = _router.Route(20, promptTokens: 10);
+
+        Assert.True(longest.Routed);
+        Assert.True(next.Full);
+        _router.Started(longest.Ticket!.Value.Id);
+        Assert.True(_router.Route(20, promptTokens: 10).Routed);
+    }
+
+    [Fact]
+    public void Started_counts_once_and_not_for_a_released_or_unknown_ticket()
+    {
+        Serving(0);
+        var ticket = _router.Route(600, promptTokens: 500).Ticket!.Value;
+        var other = _router.Route(600, promptTokens: 300).Ticket!.Value;
+
+        Assert.True(_router.Started(ticket.Id));
+        Assert.False(_router.Started(ticket.Id));
+        Assert.False(_router.Started(12345));
+        Assert.Equal(300, _router.UnstartedPromptTokens(0));
+        _router.Release(other);
+        Assert.False(_router.Started(other.Id));
+        Assert.Equal(0, _router.UnstartedPromptTokens(0));
+    }
+
+    [Fact]
+    public void A_request_handed_to_the_partner_takes_its_unstarted_prompt_along_and_a_started_one_takes_none()
+    {
+        Serving(0);
+        Serving(1);
+        var unstarted = _router.Route(600, promptTokens: 500).Ticket!.Value;
+        var started = _router.Route(600, promptTokens: 400).Ticket!.Value;
+        _router.Started(started.Id);
+
+        Assert.True(_router.Move(unstarted.Id, unstarted.Instance == 0 ? 1 : 0));
+        Assert.True(_router.Move(started.Id, unstarted.Instance));
+
+        Assert.Equal(500, _router.UnstartedPromptTokens(unstarted.Instance == 0 ? 1 : 0));
+        Assert.Equal(0, _router.UnstartedPromptTokens(unstarted.Instance));
+    }
+
+    [Fact]
+    public void Waiting_requests_go_in_order_to_whichever_instance_makes_room_first()
+    {
+        Serving(0);
+        var first = _router.Route(1200, promptTokens: 1100).Ticket!.Value;
+        long a = _queue.Enqueue(1200, promptTokens: 1100);
+        long b = _queue.Enqueue(1200, promptTokens: 1100);
+        long c = _queue.Enqueue(1200, promptTokens: 1100);
+        // Each prompt alone is over the bound of 1024: an instance takes one at a time.
+        Assert.Equal(3300, _queue.PromptTokens);
+        Assert.Empty(_queue.Dispatch(_router));
+
+        // A second instance starts serving: it takes the head, then it is full too.
+        Serving(1);
+        var toSecond = _queue.Dispatch(_router);
+        Assert.Equal([(a, 1)], toSecond.Select(r => (r.Id, r.Ticket.Instance)));
+
+        // The first instance's request has its first token: the next in line goes there.
+        _router.Started(first.Id);
+        var toFirst = _queue.Dispatch(_router);
+        Assert.Equal([(b, 0)], toFirst.Select(r => (r.Id, r.Ticket.Instance)));
+        Assert.Equal(c, _queue.Head);
+        Assert.Equal(1100, _queue.PromptTokens);
+        Assert.True(_queue.Withdraw(c));
+        Assert.Equal(0, _queue.PromptTokens);
+    }
+
+    [Fact]
+    public void Seeded_random_walks_never_lose_a_request_nor_hold_more_than_the_bound_and_one_prompt_unstarted()
+    {
+        for (int seed = 0; seed < 50; seed++)
+        {
+            var model = new ModelInstances(new FakeTimeProvider());
+            var router = new RequestRouter(model);
+            var queue = new RouteQueue();
+            var random = new Random(seed);
+            for (int i = 0; i < 3; i++)
+            {
+                model.Add(i, $"m/{i}/0", $"h0/gpu{i}", "h0", Layers);
+                model.StartLoading(i);
+                model.LayersLanded(i, Layers);
+                model.FinishLoading(i);
+                router.SetSeats(i, InstanceSeats.ForBudget(random.Next(50, 500), 16, random.Next(2, 16), random.Next(100, 1000)));
+            }
+            var unstarted = new List<RouteTicket>();
+            var started = new List<RouteTicket>();
+            var waiting = new List<long>();
+            // Each ticket's prompt, and each waiting request's.
+            var prompts = new Dictionary<long, long>();
+            var waitingPrompts = new Dictionary<long, long>();
+            int arrived = 0, done = 0;
+            for (int step = 0; step < 400; step++)
+            {
+                int move = random.Next(4);
+                if (move < 2)
+                {
+                    arrived++;
+                    long prompt = random.Next(1, 1500);
+                    long tokens = prompt + random.Next(1, 100);
+                    if (waiting.Count == 0 && router.Route(tokens, prompt) is { Ticket: { } ticket })
+                    {
+                        unstarted.Add(ticket);
+                        prompts[ticket.Id] = prompt;
+                    }
+                    else
+                    {
+                        long id = queue.Enqueue(tokens, prompt);
+                        waiting.Add(id);
+                        waitingPrompts[id] = prompt;
+                    }
+                }
+                else if (move == 2 && unstarted.Count > 0)
+                {
+                    int n = random.Next(unstarted.Count);
+                    Assert.True(router.Started(unstarted[n].Id), $"seed {seed}: an unstarted ticket did not start");
+                    started.Add(unstarted[n]);
+                    unstarted.RemoveAt(n);
+                }
+                else if (move == 3 && started.Count > 0)
+                {
+                    int n = random.Next(started.Count);
+                    router.Release(started[n]);
+                    started.RemoveAt(n);
+                    done++;
+                }
+                foreach (var (id, ticket) in queue.Dispatch(router))
+                {
+                    Assert.Equal(waiting[0], id);
+                    waiting.RemoveAt(0);
+                    unstarted.Add(ticket);
+                    prompts[ticket.Id] = waitingPrompts[id];
+                }
+                for (int i = 0; i < 3; i++)
+                {
+                    long expected = unstarted.Where(t => t.Instance == i).Sum(t => prompts[t.Id]);
+                    Assert.Equal(expected, router.UnstartedPromptTokens(i));
+                    // Routed only while under the bound: at most the bound plus the last prompt taken (< 1500).
+                    Assert.True(expected < router.Seats(i)!.Value.PrefillTokens + 1500, $"seed {seed}: instance {i} holds {expected} unstarted");
+                }
+                Assert.Equal(arrived, done + unstarted.Count + started.Count + waiting.Count);
+                Assert.Equal(waiting.Count, queue.Count);
+                Assert.Equal(waiting.Sum(id => waitingPrompts[id]), queue.PromptTokens);
+            }
+        }
+    }
+}
