@@ -11,7 +11,8 @@ namespace BlitzScale.Scaling.Routing;
 /// <param name="MaxRequests">Requests it runs at once (≥ 1).</param>
 /// <param name="PrefillTokens">
 /// Prompt tokens of routed requests whose first token has not come that the instance may hold (≥ 1; unbounded by default):
-/// it takes another request only while its unstarted prompts are fewer. A prefill-bound instance starts its requests one
+/// it takes another request only while its unstarted prompts are fewer, or are fewer than
+/// <see cref="RequestRouter.UnstartedAlways"/> requests. A prefill-bound instance starts its requests one
 /// step budget at a time, so requests bound beyond a step or two wait there, in whatever order their calls arrived, while
 /// at the model they would go, in order, to whichever instance can start them first (<see cref="ForBudget"/>).
 /// </param>
@@ -19,7 +20,7 @@ public readonly record struct InstanceSeats(int KvBlocks, int BlockSize, int Max
 {
     /// <summary>
     /// Step budgets of unstarted prompt an instance holds (<see cref="ForBudget"/>): one being prefilled and one at hand, so
-    /// that the next request is there when a step ends, while the call that tells the model a first token came and the
+    /// that the next prompt is there when a step ends, while the call that tells the model a first token came and the
     /// route that follows are on their way.
     /// </summary>
     public const int PrefillStepsAhead = 2;

@@ -20,14 +20,15 @@ namespace BlitzScale.Scaling.Routing;
 /// requests without limit.</para>
 /// <para><b>Prefill.</b> An instance whose seats bound its prefill (<see cref="InstanceSeats.PrefillTokens"/>) also needs its
 /// unstarted prompts — those of its requests whose first token has not come (<see cref="Started"/>) — to be fewer than
-/// that bound. With long prompts an instance starts one step budget of prompt at a time: bound all at once, the 16
+/// that bound, or to be fewer than <see cref="UnstartedAlways"/> requests: one being prefilled and one at hand, whatever
+/// their length, so that a prompt longer than the bound never leaves the instance idle while the first token is told. With long prompts an instance starts one step budget of prompt at a time: bound all at once, the 16
 /// requests a new instance took when it began serving waited there up to 1.8 s, in whatever order their calls arrived,
 /// while the next instance to serve took none of them.</para>
 /// </remarks>
 public sealed class RequestRouter(ModelInstances instances)
 {
     private readonly Dictionary<long, Open> _open = [];
-    private readonly Dictionary<int, (long Tokens, int Requests, long Blocks, long Unstarted)> _perInstance = [];
+    private readonly Dictionary<int, (long Tokens, int Requests, long Blocks, long Unstarted, int UnstartedRequests)> _perInstance = [];
     private readonly Dictionary<int, InstanceSeats> _seats = [];
     private long _lastId;
 
@@ -60,13 +61,20 @@ public sealed class RequestRouter(ModelInstances instances)
     /// </summary>
     public int LiveNewRequests { get; init; } = ZigZagOptions.DefaultInitialLimit;
 
+    /// <summary>
+    /// Requests without a first token an instance takes whatever its prefill bound: one being prefilled, one at hand. Its
+    /// first token comes only when a prompt is prefilled whole, so with one alone the instance would wait, idle, for the
+    /// next while the token reaches the caller, the caller tells the model, and the model's route reaches the next caller.
+    /// </summary>
+    public const int UnstartedAlways = 2;
+
     /// <summary>Whether <paramref name="instance"/> has a free seat: its seats are not known, or its open requests leave one.</summary>
     public bool HasSeat(int instance)
     {
         if (!_seats.TryGetValue(instance, out var seats)) return true;
-        var (_, requests, blocks, unstarted) = _perInstance.GetValueOrDefault(instance);
+        var (_, requests, blocks, unstarted, unstartedRequests) = _perInstance.GetValueOrDefault(instance);
         int limit = instances.Find(instance)?.State == InstanceState.LiveNew ? Math.Min(seats.MaxRequests, LiveNewRequests) : seats.MaxRequests;
-        return requests < limit && blocks < seats.KvBlocks && unstarted < seats.PrefillTokens;
+        return requests < limit && blocks < seats.KvBlocks && (unstarted < seats.PrefillTokens || unstartedRequests < UnstartedAlways);
     }
 
     /// <summary>
@@ -121,7 +129,7 @@ public sealed class RequestRouter(ModelInstances instances)
     {
         if (!_open.TryGetValue(ticketId, out var open) || open.Unstarted == 0) return false;
         var totals = _perInstance[open.Instance];
-        _perInstance[open.Instance] = totals with { Unstarted = totals.Unstarted - open.Unstarted };
+        _perInstance[open.Instance] = totals with { Unstarted = totals.Unstarted - open.Unstarted, UnstartedRequests = totals.UnstartedRequests - 1 };
         open.Unstarted = 0;
         return true;
     }
@@ -189,16 +197,16 @@ public sealed class RequestRouter(ModelInstances instances)
     // The request counts on its instance: what it owes, one request, its blocks, its prompt until it starts.
     private void JoinInstance(Open open)
     {
-        var (total, requests, blocks, unstarted) = _perInstance.GetValueOrDefault(open.Instance);
-        _perInstance[open.Instance] = (total + open.Owed, requests + 1, blocks + open.Blocks, unstarted + open.Unstarted);
+        var (total, requests, blocks, unstarted, unstartedRequests) = _perInstance.GetValueOrDefault(open.Instance);
+        _perInstance[open.Instance] = (total + open.Owed, requests + 1, blocks + open.Blocks, unstarted + open.Unstarted, unstartedRequests + (open.Unstarted > 0 ? 1 : 0));
     }
 
     // The request's tokens, count, blocks and unstarted prompt leave its instance's totals.
     private void LeaveInstance(Open open)
     {
-        var (owed, requests, blocks, unstarted) = _perInstance[open.Instance];
+        var (owed, requests, blocks, unstarted, unstartedRequests) = _perInstance[open.Instance];
         if (requests == 1) _perInstance.Remove(open.Instance);
-        else _perInstance[open.Instance] = (owed - open.Owed, requests - 1, blocks - open.Blocks, unstarted - open.Unstarted);
+        else _perInstance[open.Instance] = (owed - open.Owed, requests - 1, blocks - open.Blocks, unstarted - open.Unstarted, unstartedRequests - (open.Unstarted > 0 ? 1 : 0));
     }
 
     private sealed class Open(int instance, long estimate, long owed, long blocks, long unstarted)

@@ -54,51 +54,52 @@ public sealed class LateBindingGridTests(GridFixture grid, ITestOutputHelper out
     }
 
     // One instance with seats for many requests but a step budget of 3 tokens: it holds 2 × 3 = 6 tokens of unstarted
-    // prompt, exactly one request's.
+    // prompt, exactly one request's, or two requests (one being prefilled, one at hand), whichever is more.
     private Task<ModelStatus> DeployPrefillBound(string model) => grid.Model(model).Deploy(new DeployRequest
     {
         ModelDirectory = grid.SyntheticModel, Instances = 1, Gpus = [$"{GridFixture.HostA}/gpu0"], KvBlocks = 32, MaxBatchTokens = 3, LateBinding = true,
     });
 
     [Fact]
-    public async Task A_route_beyond_the_unstarted_prompt_bound_waits_until_the_first_token_is_told()
+    public async Task A_route_beyond_the_unstarted_prompt_bound_waits_until_a_first_token_is_told()
     {
         const string model = "late-prefill";
         await DeployPrefillBound(model);
         var router = grid.Model(model);
         var first = await router.Route(Prompt.Length + MaxTokens, Prompt.Length);
+        var second = await router.Route(Prompt.Length + MaxTokens, Prompt.Length);
         Assert.True(first.ReportsStart);
 
-        var second = router.Route(Prompt.Length + MaxTokens, Prompt.Length);
-        await StatusPoll.WaitFor(router, s => s.QueueLength >= 1 ? s : null, "the second route never waited");
-        Assert.False(second.IsCompleted, "the second route was answered while the first's prompt filled the bound");
+        var third = router.Route(Prompt.Length + MaxTokens, Prompt.Length);
+        await StatusPoll.WaitFor(router, s => s.QueueLength >= 1 ? s : null, "the third route never waited");
+        Assert.False(third.IsCompleted, "the third route was answered while two unstarted prompts filled the bound");
         await router.Started(first.Ticket);
-        var routed = await second.WaitAsync(Limit);
+        var routed = await third.WaitAsync(Limit);
 
         Assert.Equal(first.Shard, routed.Shard);
-        await router.Release(first.Ticket);
-        await router.Release(routed.Ticket);
+        foreach (var ticket in new[] { first, second, routed }) await router.Release(ticket.Ticket);
         await router.Undeploy().WaitAsync(Limit);
     }
 
     [Fact]
-    public async Task A_caller_tells_the_first_token_so_the_next_request_starts_while_the_first_still_runs()
+    public async Task A_caller_tells_the_first_token_so_the_next_request_starts_while_the_first_ones_still_run()
     {
         const string model = "late-prefill-stream";
         await DeployPrefillBound(model);
         var gate = new TaskCompletionSource();
         var first = new PausedStream(grid.Client.GenerateAsync(model, Request()), gate.Task);
-        await first.Started.WaitAsync(Limit);
-
-        // The first request's ticket stays open (its caller reads no further), yet its prompt no longer counts.
         var second = new PausedStream(grid.Client.GenerateAsync(model, Request()), gate.Task);
-        await second.Started.WaitAsync(Limit);
-        Assert.False(first.Done.IsCompleted);
+        await Task.WhenAll(first.Started, second.Started).WaitAsync(Limit);
+
+        // Both tickets stay open (their callers read no further), yet their prompts no longer count.
+        var third = new PausedStream(grid.Client.GenerateAsync(model, Request()), gate.Task);
+        await third.Started.WaitAsync(Limit);
+        Assert.False(first.Done.IsCompleted || second.Done.IsCompleted);
 
         gate.SetResult();
-        var outputs = await Task.WhenAll(first.Done, second.Done).WaitAsync(Limit);
-        Assert.Equal(outputs[0].Tokens, outputs[1].Tokens);
-        Assert.Equal(MaxTokens, outputs[1].Tokens.Count);
+        var outputs = await Task.WhenAll(first.Done, second.Done, third.Done).WaitAsync(Limit);
+        Assert.All(outputs, o => Assert.Equal(outputs[0].Tokens, o.Tokens));
+        Assert.Equal(MaxTokens, outputs[2].Tokens.Count);
         await grid.Model(model).Undeploy().WaitAsync(Limit);
     }
 
