@@ -53,8 +53,8 @@ public sealed class LateBindingGridTests(GridFixture grid, ITestOutputHelper out
         await grid.Model(model).Undeploy().WaitAsync(Limit);
     }
 
-    // One instance with seats for many requests but a step budget of 3 tokens: it holds 2 × 3 = 6 tokens of unstarted
-    // prompt, exactly one request's, or two requests (one being prefilled, one at hand), whichever is more.
+    // One instance with seats for many requests but a step budget of 3 tokens: it holds 4 × 3 = 12 tokens of unstarted
+    // prompt, two requests' (and always two, one being prefilled and one at hand); a third waits at the model.
     private Task<ModelStatus> DeployPrefillBound(string model) => grid.Model(model).Deploy(new DeployRequest
     {
         ModelDirectory = grid.SyntheticModel, Instances = 1, Gpus = [$"{GridFixture.HostA}/gpu0"], KvBlocks = 32, MaxBatchTokens = 3, LateBinding = true,

@@ -12,8 +12,8 @@ namespace BlitzScale.Scaling.Tests.Routing;
 public sealed class PrefillBindingTests
 {
     private const int Layers = 4;
-    // Room for 16 requests of up to 1024 positions; 2 × 512 tokens of unstarted prompt.
-    private static readonly InstanceSeats Seats = InstanceSeats.ForBudget(kvBlocks: 1024, blockSize: 16, maxRequests: 16, maxBatchTokens: 512);
+    // Room for 16 requests of up to 1024 positions; 1024 tokens of unstarted prompt.
+    private static readonly InstanceSeats Seats = new(KvBlocks: 1024, BlockSize: 16, MaxRequests: 16, PrefillTokens: 1024);
     private readonly ModelInstances _model = new(new FakeTimeProvider());
     private readonly RequestRouter _router;
     private readonly RouteQueue _queue = new();
@@ -30,9 +30,9 @@ public sealed class PrefillBindingTests
     }
 
     [Fact]
-    public void The_bound_is_two_step_budgets_of_prompt()
+    public void The_bound_is_a_few_step_budgets_of_prompt()
     {
-        Assert.Equal(1024, Seats.PrefillTokens);
+        Assert.Equal(InstanceSeats.PrefillStepsAhead * 512L, InstanceSeats.ForBudget(kvBlocks: 1024, blockSize: 16, maxRequests: 16, maxBatchTokens: 512).PrefillTokens);
         Assert.True(Seats.BoundsPrefill);
         Assert.False(new InstanceSeats(10, 16, 3).BoundsPrefill);
         Assert.Throws<ArgumentOutOfRangeException>(() => new InstanceSeats(10, 16, 3, PrefillTokens: 0).Validate());
