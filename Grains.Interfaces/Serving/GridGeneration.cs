@@ -74,6 +74,10 @@ public static class GridGeneration
                         $"model \"{model}\": request lost its instance {MaxResumes + 1} times (last {current.Shard}: {lost.Message}); {generation.Delivered} token(s) were delivered",
                         lost);
                 }
+                // A loss after a resume is most often the same fault seen again before membership and the model grain have
+                // learned of it (a dead silo's gateway rejecting, a live partner not yet dropped): the pause lets them catch up,
+                // so that one death does not spend all of a request's resumes within milliseconds.
+                if (generation.Resumes > 0) await Task.Delay(ResumePause(generation.Resumes), cancellationToken);
                 // Resume hands the lost ticket back itself, whatever it answers.
                 route = null;
                 generation.Resumed();
@@ -94,6 +98,13 @@ public static class GridGeneration
         {
             if (route is not null) await Release(router, route.Ticket);
         }
+    }
+
+    /// <summary>The pause before a request's next resume once it has resumed <paramref name="resumes"/> times (≥ 1): 0.5 s, doubling, at most 2 s.</summary>
+    public static TimeSpan ResumePause(int resumes)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(resumes);
+        return TimeSpan.FromMilliseconds(Math.Min(2000, 500 * (1 << Math.Min(resumes - 1, 3))));
     }
 
     /// <summary>How long a call to the model grain is retried while its silo is gone and membership has not yet said so.</summary>

@@ -83,4 +83,11 @@ public sealed class ResumableGenerationTests
         Assert.False(ResumableGeneration.IsRuntimeFault(new KeyNotFoundException(), default));
         Assert.False(ResumableGeneration.IsRuntimeFault(new OperationCanceledException(), new CancellationToken(canceled: true)));
     }
+
+    [Fact]
+    public void Resumes_after_the_first_wait_longer_each_time_up_to_two_seconds()
+    {
+        Assert.Equal([500, 1000, 2000, 2000], new[] { 1, 2, 3, 10 }.Select(n => GridGeneration.ResumePause(n).TotalMilliseconds));
+        Assert.Throws<ArgumentOutOfRangeException>(() => GridGeneration.ResumePause(0));
+    }
 }

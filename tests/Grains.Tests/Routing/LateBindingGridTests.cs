@@ -70,11 +70,7 @@ public sealed class LateBindingGridTests(GridFixture grid, ITestOutputHelper out
         var second = await router.Route(Prompt.Length + MaxTokens, Prompt.Length);
         Assert.True(first.ReportsStart);
 
-        var third = router.Route(Prompt.Length + MaxTokens, Prompt.Length);
-        await StatusPoll.WaitFor(router, s => s.QueueLength >= 1 ? s : null, "the third route never waited");
-        Assert.False(third.IsCompleted, "the third route was answered while two unstarted prompts filled the bound");
-        await router.Started(first.Ticket);
-        var routed = await third.WaitAsync(Limit);
+        var routed = await RoutedOnlyAfter(router, () => router.Started(first.Ticket), "two unstarted prompts fill the bound");
 
         Assert.Equal(first.Shard, routed.Shard);
         foreach (var ticket in new[] { first, second, routed }) await router.Release(ticket.Ticket);
@@ -127,11 +123,7 @@ public sealed class LateBindingGridTests(GridFixture grid, ITestOutputHelper out
         var router = grid.Model(model);
         var first = await router.Route(Prompt.Length + MaxTokens, Prompt.Length);
 
-        var second = router.Route(Prompt.Length + MaxTokens, Prompt.Length);
-        await StatusPoll.WaitFor(router, s => s.QueueLength >= 1 ? s : null, "the second route never waited");
-        Assert.False(second.IsCompleted, "the second route was answered while the only seat was taken");
-        await router.Release(first.Ticket);
-        var routed = await second.WaitAsync(Limit);
+        var routed = await RoutedOnlyAfter(router, () => router.Release(first.Ticket), "the only seat is taken");
 
         Assert.Equal(first.Shard, routed.Shard);
         await router.Release(routed.Ticket);
@@ -157,5 +149,16 @@ public sealed class LateBindingGridTests(GridFixture grid, ITestOutputHelper out
         // It had to wait for the check: the stray ticket is at least 2 s old before it is dropped.
         Assert.True(DateTime.UtcNow - started >= TimeSpan.FromSeconds(1.5), "the request did not wait for the stray seat");
         await grid.Model(model).Undeploy().WaitAsync(Limit);
+    }
+
+    // Routes one more request, checks that it waits at the model while `full` holds, makes room with `makeRoom`, and
+    // returns where the request went.
+    private static async Task<RouteDecision> RoutedOnlyAfter(IModelGrain router, Func<Task> makeRoom, string full)
+    {
+        var pending = router.Route(Prompt.Length + MaxTokens, Prompt.Length);
+        await StatusPoll.WaitFor(router, s => s.QueueLength >= 1 ? s : null, $"the route never waited ({full})");
+        Assert.False(pending.IsCompleted, $"the route was answered while {full}");
+        await makeRoom();
+        return await pending.WaitAsync(Limit);
     }
 }
