@@ -21,10 +21,7 @@ public sealed class LateBindingTests
 
     private void Serving(int index)
     {
-        _model.Add(index, $"m/{index}/0", $"h0/gpu{index}", "h0", Layers);
-        _model.StartLoading(index);
-        _model.LayersLanded(index, Layers);
-        _model.FinishLoading(index);
+        _model.AddServing(index, Layers);
     }
 
     private void Loading(int index)
@@ -224,10 +221,7 @@ public sealed class LateBindingTests
             var seats = new Dictionary<int, InstanceSeats>();
             for (int i = 0; i < 3; i++)
             {
-                model.Add(i, $"m/{i}/0", $"h0/gpu{i}", "h0", Layers);
-                model.StartLoading(i);
-                model.LayersLanded(i, Layers);
-                model.FinishLoading(i);
+                model.AddServing(i, Layers);
                 seats[i] = new InstanceSeats(random.Next(1, 20), 16, random.Next(1, 5));
                 router.SetSeats(i, seats[i]);
             }

@@ -22,10 +22,7 @@ public sealed class PrefillBindingTests
 
     private void Serving(int index)
     {
-        _model.Add(index, $"m/{index}/0", $"h0/gpu{index}", "h0", Layers);
-        _model.StartLoading(index);
-        _model.LayersLanded(index, Layers);
-        _model.FinishLoading(index);
+        _model.AddServing(index, Layers);
         _router.SetSeats(index, Seats);
     }
 
@@ -144,10 +141,7 @@ public sealed class PrefillBindingTests
             var random = new Random(seed);
             for (int i = 0; i < 3; i++)
             {
-                model.Add(i, $"m/{i}/0", $"h0/gpu{i}", "h0", Layers);
-                model.StartLoading(i);
-                model.LayersLanded(i, Layers);
-                model.FinishLoading(i);
+                model.AddServing(i, Layers);
                 router.SetSeats(i, InstanceSeats.ForBudget(random.Next(50, 500), 16, random.Next(2, 16), random.Next(100, 1000)));
             }
             var unstarted = new List<RouteTicket>();

@@ -194,10 +194,7 @@ public sealed class RequestRouterTests
             var router = new RequestRouter(model);
             for (int i = 0; i < 4; i++)
             {
-                model.Add(i, $"m/{i}/0", $"h0/gpu{i}", "h0", 1);
-                model.StartLoading(i);
-                model.LayersLanded(i, 1);
-                model.FinishLoading(i);
+                model.AddServing(i, 1);
             }
             var open = new List<RouteTicket>();
             for (int step = 0; step < 300; step++)
