@@ -21,14 +21,15 @@ namespace BlitzScale.Scaling.Routing;
 /// <para><b>Prefill.</b> An instance whose seats bound its prefill (<see cref="InstanceSeats.PrefillTokens"/>) also needs its
 /// unstarted prompts — those of its requests whose first token has not come (<see cref="Started"/>) — to be fewer than
 /// that bound, or to be fewer than <see cref="UnstartedAlways"/> requests: one being prefilled and one at hand, whatever
-/// their length, so that a prompt longer than the bound never leaves the instance idle while the first token is told. With long prompts an instance starts one step budget of prompt at a time: bound all at once, the 16
-/// requests a new instance took when it began serving waited there up to 1.8 s, in whatever order their calls arrived,
-/// while the next instance to serve took none of them.</para>
+/// their length, so that a prompt longer than the bound never leaves the instance idle while the first token is told.
+/// With long prompts an instance starts one step budget of prompt at a time: bound all at once, the 16 requests a new
+/// instance took when it began serving waited there up to 1.8 s, in whatever order their calls arrived, while the next
+/// instance to serve took none of them.</para>
 /// </remarks>
 public sealed class RequestRouter(ModelInstances instances)
 {
     private readonly Dictionary<long, Open> _open = [];
-    private readonly Dictionary<int, (long Tokens, int Requests, long Blocks, long Unstarted, int UnstartedRequests)> _perInstance = [];
+    private readonly Dictionary<int, Totals> _perInstance = [];
     private readonly Dictionary<int, InstanceSeats> _seats = [];
     private long _lastId;
 
@@ -47,7 +48,7 @@ public sealed class RequestRouter(ModelInstances instances)
             open.Blocks = seats.BlocksFor(open.Estimate);
             blocks += open.Blocks;
         }
-        if (_perInstance.TryGetValue(instance, out var totals)) _perInstance[instance] = totals with { Blocks = blocks };
+        if (_perInstance.TryGetValue(instance, out var totals)) totals.Blocks = blocks;
     }
 
     /// <summary>The seats of <paramref name="instance"/>, when known.</summary>
@@ -72,9 +73,10 @@ public sealed class RequestRouter(ModelInstances instances)
     public bool HasSeat(int instance)
     {
         if (!_seats.TryGetValue(instance, out var seats)) return true;
-        var (_, requests, blocks, unstarted, unstartedRequests) = _perInstance.GetValueOrDefault(instance);
         int limit = instances.Find(instance)?.State == InstanceState.LiveNew ? Math.Min(seats.MaxRequests, LiveNewRequests) : seats.MaxRequests;
-        return requests < limit && blocks < seats.KvBlocks && (unstarted < seats.PrefillTokens || unstartedRequests < UnstartedAlways);
+        if (!_perInstance.TryGetValue(instance, out var totals)) return limit > 0;
+        return totals.Requests < limit && totals.Blocks < seats.KvBlocks
+            && (totals.Unstarted < seats.PrefillTokens || totals.UnstartedRequests < UnstartedAlways);
     }
 
     /// <summary>
@@ -116,8 +118,7 @@ public sealed class RequestRouter(ModelInstances instances)
         if (!_open.TryGetValue(ticket.Id, out var open)) return 0;
         long paid = Math.Min(tokens, open.Owed);
         open.Owed -= paid;
-        var totals = _perInstance[open.Instance];
-        _perInstance[open.Instance] = totals with { Tokens = totals.Tokens - paid };
+        _perInstance[open.Instance].Tokens -= paid;
         return open.Owed;
     }
 
@@ -128,8 +129,7 @@ public sealed class RequestRouter(ModelInstances instances)
     public bool Started(long ticketId)
     {
         if (!_open.TryGetValue(ticketId, out var open) || open.Unstarted == 0) return false;
-        var totals = _perInstance[open.Instance];
-        _perInstance[open.Instance] = totals with { Unstarted = totals.Unstarted - open.Unstarted, UnstartedRequests = totals.UnstartedRequests - 1 };
+        _perInstance[open.Instance].Started(open);
         open.Unstarted = 0;
         return true;
     }
@@ -177,36 +177,64 @@ public sealed class RequestRouter(ModelInstances instances)
     }
 
     /// <summary>Tokens owed by the requests routed to <paramref name="instance"/> and not released.</summary>
-    public long Outstanding(int instance) => _perInstance.GetValueOrDefault(instance).Tokens;
+    public long Outstanding(int instance) => _perInstance.GetValueOrDefault(instance)?.Tokens ?? 0;
 
     /// <summary>Requests routed to <paramref name="instance"/> and not released.</summary>
-    public int OpenRequests(int instance) => _perInstance.GetValueOrDefault(instance).Requests;
+    public int OpenRequests(int instance) => _perInstance.GetValueOrDefault(instance)?.Requests ?? 0;
 
     /// <summary>The Draining instances with no open request, by index: ready for <see cref="ModelInstances.Drained"/>.</summary>
     public IReadOnlyList<int> Drained() =>
         [.. instances.All.Where(i => i.State == InstanceState.Draining && OpenRequests(i.Index) == 0).Select(i => i.Index)];
 
     /// <summary>Prompt tokens of the requests routed to <paramref name="instance"/> whose first token has not come.</summary>
-    public long UnstartedPromptTokens(int instance) => _perInstance.GetValueOrDefault(instance).Unstarted;
+    public long UnstartedPromptTokens(int instance) => _perInstance.GetValueOrDefault(instance)?.Unstarted ?? 0;
 
     /// <summary>KV blocks reserved by the requests routed to <paramref name="instance"/> and not released (0 while its seats are not known).</summary>
-    public long ReservedBlocks(int instance) => _perInstance.GetValueOrDefault(instance).Blocks;
+    public long ReservedBlocks(int instance) => _perInstance.GetValueOrDefault(instance)?.Blocks ?? 0;
 
     private long BlocksOn(int instance, long estimate) => _seats.TryGetValue(instance, out var seats) ? seats.BlocksFor(estimate) : 0;
 
-    // The request counts on its instance: what it owes, one request, its blocks, its prompt until it starts.
+    // The request counts on its instance.
     private void JoinInstance(Open open)
     {
-        var (total, requests, blocks, unstarted, unstartedRequests) = _perInstance.GetValueOrDefault(open.Instance);
-        _perInstance[open.Instance] = (total + open.Owed, requests + 1, blocks + open.Blocks, unstarted + open.Unstarted, unstartedRequests + (open.Unstarted > 0 ? 1 : 0));
+        if (!_perInstance.TryGetValue(open.Instance, out var totals)) _perInstance[open.Instance] = totals = new Totals();
+        totals.Count(open, +1);
     }
 
-    // The request's tokens, count, blocks and unstarted prompt leave its instance's totals.
+    // The request leaves its instance's totals; an instance with no open request has none.
     private void LeaveInstance(Open open)
     {
-        var (owed, requests, blocks, unstarted, unstartedRequests) = _perInstance[open.Instance];
-        if (requests == 1) _perInstance.Remove(open.Instance);
-        else _perInstance[open.Instance] = (owed - open.Owed, requests - 1, blocks - open.Blocks, unstarted - open.Unstarted, unstartedRequests - (open.Unstarted > 0 ? 1 : 0));
+        var totals = _perInstance[open.Instance];
+        totals.Count(open, -1);
+        if (totals.Requests == 0) _perInstance.Remove(open.Instance);
+    }
+
+    // One instance's totals over its open requests: what they owe, how many, their blocks, and the prompts (and requests)
+    // not yet started.
+    private sealed class Totals
+    {
+        public long Tokens { get; set; }
+        public int Requests { get; private set; }
+        public long Blocks { get; set; }
+        public long Unstarted { get; private set; }
+        public int UnstartedRequests { get; private set; }
+
+        // A request joins (+1) or leaves (-1) the totals, with what it counts now.
+        public void Count(Open open, int sign)
+        {
+            Tokens += sign * open.Owed;
+            Requests += sign;
+            Blocks += sign * open.Blocks;
+            Unstarted += sign * open.Unstarted;
+            if (open.Unstarted > 0) UnstartedRequests += sign;
+        }
+
+        // The request, still counted here, had its first token: its prompt leaves the unstarted totals.
+        public void Started(Open open)
+        {
+            Unstarted -= open.Unstarted;
+            UnstartedRequests--;
+        }
     }
 
     private sealed class Open(int instance, long estimate, long owed, long blocks, long unstarted)
