@@ -30,9 +30,6 @@ public sealed class ResumableGeneration
     /// <summary>Whether the last update (with its finish reason) was delivered.</summary>
     public bool Finished { get; private set; }
 
-    /// <summary>Tokens the rest of the request may cost an instance: its prompt, the tokens delivered, and those still to generate.</summary>
-    public long EstimatedTokensLeft => GridGeneration.EstimatedTokens(Next());
-
     /// <summary>
     /// The request the next instance runs: the caller's, until the first update named the prompt's ids; then one whose
     /// prompt ends with the delivered tokens and that generates only the rest.

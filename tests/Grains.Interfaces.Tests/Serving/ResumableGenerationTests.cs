@@ -15,7 +15,7 @@ public sealed class ResumableGenerationTests
         generation.Accept(new GenerationUpdate { TokenId = 40, Index = 0 });
 
         Assert.Same(Request, generation.Next());
-        Assert.Equal(GridGeneration.EstimatedTokens(Request), generation.EstimatedTokensLeft);
+        Assert.Equal(GridGeneration.EstimatedTokens(Request), GridGeneration.EstimatedTokens(generation.Next()));
     }
 
     [Fact]
@@ -34,7 +34,7 @@ public sealed class ResumableGenerationTests
         Assert.Equal(2, next.TokensBefore);
         Assert.Equal("r.resume1", next.RequestId);
         Assert.Equal(Request.Seed, next.Seed);
-        Assert.Equal(GridGeneration.EstimatedTokens(Request), generation.EstimatedTokensLeft);
+        Assert.Equal(GridGeneration.EstimatedTokens(Request), GridGeneration.EstimatedTokens(generation.Next()));
 
         // The new instance's first update is not shown again; its tokens go on, and so do the times.
         Assert.Null(generation.Accept(new GenerationUpdate { PromptIds = next.PromptIds, Instance = "m/1/0" }));
