@@ -68,6 +68,8 @@ internal sealed partial class ModelGrain : Grain, IModelGrain, IStreamSubscripti
     private InstanceCalls Calls => field ??= new InstanceCalls(GrainFactory);
     // Instances whose shards refused to serve live; they load to the end instead.
     private readonly HashSet<int> _liveRefused = [];
+    // Each loading instance's next hops in its load's chains: the instances it forwards layers to (LivePartners.Choose).
+    private readonly Dictionary<int, List<int>> _nextHops = [];
     private bool _pairingLive;
 
     public async Task<ModelStatus> Deploy(DeployRequest request)
@@ -371,6 +373,7 @@ internal sealed partial class ModelGrain : Grain, IModelGrain, IStreamSubscripti
             string? copy = await HostCopyFor(hosts, senders, excludeHostCopy);
             var plan = await planning.Plan(hosts, deployment, fresh, senders, copy);
             var fallbacks = await planning.Fallbacks(hosts, deployment, fresh, plan, fallbackSenders ?? _instances.LoadSources, copy);
+            LearnNextHops(fresh, plan);
             LogPlanned(_logger, Model, plan.Description);
             Publish(ModelEventKind.Planned, plan.Description);
             steps.Lap("plan");
@@ -588,6 +591,21 @@ internal sealed partial class ModelGrain : Grain, IModelGrain, IStreamSubscripti
         }
     }
 
+    // Which new instance forwards layers to which: a feed from a new instance's GPU makes it a chain's inner hop.
+    private void LearnNextHops(IReadOnlyList<InstanceLifecycle> fresh, FeedPlan plan)
+    {
+        var onGpu = fresh.ToDictionary(i => i.Gpu, StringComparer.Ordinal);
+        foreach (var target in fresh)
+        {
+            foreach (var feed in plan.Feeds[target.Gpu])
+            {
+                if (!onGpu.TryGetValue(feed.From, out var from) || from.Index == target.Index) continue;
+                if (!_nextHops.TryGetValue(from.Index, out var next)) _nextHops[from.Index] = next = [];
+                if (!next.Contains(target.Index)) next.Add(target.Index);
+            }
+        }
+    }
+
     // Returns the LiveOld partner of a live pair this finished, which must stop pulling.
     private InstanceLifecycle? Loaded(InstanceLifecycle instance)
     {
@@ -606,7 +624,7 @@ internal sealed partial class ModelGrain : Grain, IModelGrain, IStreamSubscripti
     {
         // One pairing at a time: this grain is reentrant, and two loading instances must not both take the same partner.
         if (!_deployment!.Policy.ScalesLive() || _liveRefused.Contains(fresh.Index) || _pairingLive) return;
-        if (LivePartners.Choose(fresh, _instances.All, _router.Outstanding) is not { } old) return;
+        if (LivePartners.Choose(fresh, _instances.All, _router.Outstanding, i => _nextHops.GetValueOrDefault(i) ?? []) is not { } old) return;
         _pairingLive = true;
         try
         {
@@ -689,6 +707,7 @@ internal sealed partial class ModelGrain : Grain, IModelGrain, IStreamSubscripti
         _router.DropInstance(instance.Index);
         _lost.Remove(instance.Index);
         _warmAfterDrain.Remove(instance.Index);
+        _nextHops.Remove(instance.Index);
         if (instance.State is not (InstanceState.Inactive or InstanceState.Failed)) _instances.Fail(instance.Index, "unloaded");
         _instances.Reset(instance.Index);
         _instances.Remove(instance.Index);

@@ -45,6 +45,24 @@ public sealed class LivePartnersTests
         Assert.Null(LivePartners.Choose(fresh, _model.All, _ => 10));
     }
 
+    [Fact]
+    public void A_chains_inner_hop_leaves_the_pair_to_its_last_hop_until_that_one_is_loaded()
+    {
+        var busy = Serving(0);
+        var head = Loading(1, landed: 2);
+        var tail = Loading(2, landed: 1);
+        // The load's chain is 0 → 1 → 2: instance 1 forwards every layer it receives to instance 2.
+        IEnumerable<int> Feeds(int i) => i == 1 ? [2] : [];
+
+        Assert.Null(LivePartners.Choose(head, _model.All, _ => 10, Feeds));
+        Assert.Same(busy, LivePartners.Choose(tail, _model.All, _ => 10, Feeds));
+
+        // With its next hop loaded (or gone) the inner hop sends nothing on, so it may pair.
+        _model.LayersLanded(2, 4);
+        Assert.True(_model.FinishLoading(2).Applied);
+        Assert.Same(busy, LivePartners.Choose(head, _model.All, i => i == 0 ? 10 : 0, Feeds));
+    }
+
     private InstanceLifecycle Serving(int index)
     {
         var instance = _model.Add(index, $"m/{index}/0", $"h{index}/gpu0", $"h{index}", 4);
