@@ -4,7 +4,7 @@ namespace BlitzScale.Scaling.Live;
 public sealed record ZigZagOptions
 {
     /// <summary>Default <see cref="InitialLimit"/> (the paper's starting point).</summary>
-    public const int DefaultInitialLimit = 4;
+    public const int DefaultInitialLimit = 16;
     /// <summary>Default <see cref="MinLimit"/>.</summary>
     public const int DefaultMinLimit = 1;
     /// <summary>Default <see cref="LowerAfter"/>, in milliseconds.</summary>

@@ -73,11 +73,20 @@ public sealed class RequestRouter(ModelInstances instances)
     public bool HasSeat(int instance)
     {
         if (!_seats.TryGetValue(instance, out var seats)) return true;
-        int limit = instances.Find(instance)?.State == InstanceState.LiveNew ? Math.Min(seats.MaxRequests, LiveNewRequests) : seats.MaxRequests;
+        bool liveNew = instances.Find(instance)?.State == InstanceState.LiveNew;
+        int limit = liveNew ? Math.Min(seats.MaxRequests, LiveNewRequests) : seats.MaxRequests;
         if (!_perInstance.TryGetValue(instance, out var totals)) return limit > 0;
+        // A LiveNew's requests start in two places, its layers and then its partner's, so it holds two instances' prompts.
+        int places = liveNew ? 2 : 1;
+        long prefill = seats.PrefillTokens > long.MaxValue / places ? long.MaxValue : seats.PrefillTokens * places;
         return totals.Requests < limit && totals.Blocks < seats.KvBlocks
-            && (totals.Unstarted < seats.PrefillTokens || totals.UnstartedRequests < UnstartedAlways);
+            && (totals.Unstarted < prefill || totals.UnstartedRequests < UnstartedAlways * places);
     }
+
+    // A LiveOld takes no request while its LiveNew partner (seats known) has a seat: one started there costs it only the layers
+    // its partner lacks, one sent here all of them. Once the partner is full the LiveOld takes requests again.
+    private bool LeavesToPartner(InstanceLifecycle candidate) =>
+        candidate is { State: InstanceState.LiveOld, Partner: { } partner } && _seats.ContainsKey(partner) && HasSeat(partner);
 
     /// <summary>
     /// Routes a request estimated to cost <paramref name="estimatedTokens"/> (prompt and generation), of which
@@ -96,6 +105,7 @@ public sealed class RequestRouter(ModelInstances instances)
         {
             anyTakes = true;
             if (!HasSeat(candidate.Index)) continue;
+            if (LeavesToPartner(candidate)) continue;
             long tokens = Outstanding(candidate.Index);
             if (best is null || tokens < bestTokens) (best, bestTokens) = (candidate, tokens);
         }

@@ -8,7 +8,7 @@ public sealed class ZigZagOptionsTests
     public void The_defaults_are_pinned()
     {
         var options = new ZigZagOptions();
-        Assert.Equal(4, options.InitialLimit);
+        Assert.Equal(16, options.InitialLimit);
         Assert.Equal(1, options.MinLimit);
         Assert.Equal(TimeSpan.FromMilliseconds(200), options.LowerAfter);
         options.Validate();
@@ -33,7 +33,7 @@ public sealed class ZigZagOptionsTests
     public void The_scheduler_refuses_invalid_options()
     {
         var error = Assert.Throws<ArgumentOutOfRangeException>(
-            () => new ZigZagScheduler(8, new ZigZagOptions { MinLimit = 5 }, TimeProvider.System));
+            () => new ZigZagScheduler(8, new ZigZagOptions { MinLimit = ZigZagOptions.DefaultInitialLimit + 1 }, TimeProvider.System));
         Assert.Equal(nameof(ZigZagOptions.InitialLimit), error.ParamName);
     }
 }

@@ -123,19 +123,65 @@ public sealed class LateBindingTests
         Serving(0);
         Loading(1);
         _router.SetSeats(0, Seats with { MaxRequests = 1 });
-        _router.SetSeats(1, new InstanceSeats(KvBlocks: 100, BlockSize: 16, MaxRequests: 10));
+        _router.SetSeats(1, new InstanceSeats(KvBlocks: 100, BlockSize: 16, MaxRequests: 20));
         _router.Route(10);
         _model.LayersLanded(1, 1);
         _model.Pair(1, 0);
 
-        var live = Enumerable.Range(0, 6).Select(_ => _router.Route(10)).ToList();
+        var live = Enumerable.Range(0, 18).Select(_ => _router.Route(10)).ToList();
 
-        Assert.Equal(4, live.Count(r => r.Routed));
+        Assert.Equal(_router.LiveNewRequests, live.Count(r => r.Routed));
         Assert.All(live.Where(r => r.Routed), r => Assert.Equal(1, r.Ticket!.Value.Instance));
-        Assert.True(live[4].Full);
+        Assert.True(live[_router.LiveNewRequests].Full);
         _model.LayersLanded(1, Layers);
         Assert.True(_model.FinishLive(1).Applied);
         Assert.Equal(1, _router.Route(10).Ticket!.Value.Instance);
+    }
+
+    [Fact]
+    public void A_live_old_instance_leaves_requests_to_its_partner_while_the_partner_has_a_seat()
+    {
+        Serving(0);
+        Loading(1);
+        Serving(2);
+        _router.SetSeats(0, Seats);
+        _router.SetSeats(1, Seats);
+        _router.SetSeats(2, Seats);
+        _model.LayersLanded(1, 1);
+        _model.Pair(1, 0);
+
+        // The LiveOld (0), lowest index with as few tokens outstanding, takes nothing while its partner (1) has a seat; the other
+        // serving instance (2) is no partner and takes by outstanding tokens as before. Once the partner is full, the LiveOld takes.
+        var routed = Enumerable.Range(0, 8).Select(_ => _router.Route(16).Ticket!.Value.Instance).ToList();
+
+        Assert.Equal([1, 2, 1, 2, 1, 0, 0, 0], routed);
+        Assert.False(_router.HasSeat(1));
+    }
+
+    [Fact]
+    public void A_live_new_instance_holds_twice_the_unstarted_prompts_of_a_serving_one()
+    {
+        Serving(0);
+        Loading(1);
+        var bounded = new InstanceSeats(KvBlocks: 1000, BlockSize: 16, MaxRequests: 16, PrefillTokens: 1000);
+        _router.SetSeats(0, bounded with { MaxRequests = 1 });
+        _router.SetSeats(1, bounded);
+        _router.Route(10, promptTokens: 5);
+        _model.LayersLanded(1, 1);
+        _model.Pair(1, 0);
+
+        // Prompts of 600: a serving instance holds two unstarted (UnstartedAlways), a LiveNew four, or 2,000 tokens of them.
+        var large = Enumerable.Range(0, 5).Select(_ => _router.Route(700, promptTokens: 600)).ToList();
+        Assert.Equal(2 * RequestRouter.UnstartedAlways, large.Count(r => r.Routed));
+        Assert.True(large[^1].Full);
+
+        Assert.True(_router.Started(large[0].Ticket!.Value.Id));
+        Assert.True(_router.Started(large[1].Ticket!.Value.Id));
+        Assert.True(_router.Started(large[2].Ticket!.Value.Id));
+        // 600 unstarted: small prompts fill the bound up to 2 × 1,000 tokens.
+        var small = Enumerable.Range(0, 6).Select(_ => _router.Route(400, promptTokens: 300)).ToList();
+        Assert.Equal(5, small.Count(r => r.Routed));
+        Assert.Equal(2100, _router.UnstartedPromptTokens(1));
     }
 
     [Fact]
