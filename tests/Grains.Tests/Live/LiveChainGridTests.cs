@@ -1,0 +1,96 @@
+using System.Diagnostics;
+using BlitzScale.Grains.Hosting;
+using BlitzScale.Grains.Interfaces.Serving;
+using BlitzScale.Native.Engine;
+using BlitzScale.Tests.Shared;
+
+namespace BlitzScale.Grains.Tests.Live;
+
+/// <summary>Three hosts; host-b and host-c receive parameters at 0.25 MB/s, so instances loading there take seconds.</summary>
+public sealed class SlowChainFixture : GridFixture
+{
+    protected override int HostCount => 3;
+
+    protected override void ConfigureHost(GpuHostOptions host)
+    {
+        if (host.Host is HostB or HostC) host.ReceiveMBps = SlowReceiveFixture.ReceiveMBps;
+    }
+}
+
+/// <summary>
+/// Two instances scaled up under load from one busy instance load along one chain, busy → first hop → last hop. The live pair
+/// forms with the last hop: the first forwards every layer on its link, where the pair's hidden states would slow the chain
+/// (<c>LivePartners.Choose</c>). Every greedy output still equals stories260K's reference.
+/// </summary>
+public sealed class LiveChainGridTests(SlowChainFixture grid) : IClassFixture<SlowChainFixture>
+{
+    private const string Name = "live-chain";
+
+    [Fact]
+    public async Task The_pair_forms_with_the_chains_last_hop_and_every_output_matches_the_goldens()
+    {
+        var goldens = GoldenCase.Load(Path.Combine(RepositoryPaths.ShippedStories260K, "goldens.jsonl"));
+        var model = grid.Model(Name);
+        await model.Deploy(new DeployRequest
+        {
+            ModelDirectory = RepositoryPaths.ShippedStories260K, Instances = 1, Gpus = [$"{GridFixture.HostA}/gpu0"], KvBlocks = 128, Policy = LoadPolicy.Blitz,
+        });
+        await using var events = await ModelEventLog.Follow(grid.Client, Name);
+        await WaitUntil(async () => (await model.GetStatus()).Instances.All(i => i.State == InstanceState.Serving), "the first instance never served");
+
+        var clock = Stopwatch.StartNew();
+        var requests = new List<Task<(Streamed Result, GoldenCase Golden)>>();
+        void TopUp()
+        {
+            while (requests.Count(r => !r.IsCompleted) < 6 && requests.Count < 1000) requests.Add(Run(goldens[requests.Count % goldens.Count]));
+        }
+        TopUp();
+        await WaitUntil(async () => (await model.GetStatus()).Instances.Sum(i => i.Running) > 0, "the first requests never ran");
+        var scaled = await model.Scale(new ScaleRequest { Instances = 3, Gpus = [$"{GridFixture.HostB}/gpu0", $"{GridFixture.HostC}/gpu0"] });
+        var fresh = scaled.Instances.Where(i => !i.Gpu.StartsWith(GridFixture.HostA, StringComparison.Ordinal)).ToList();
+        Assert.Equal(2, fresh.Count);
+
+        // The chain: the new instance that fetches from the other new one's GPU is its last hop.
+        InstanceStatus? last = null;
+        await WaitUntil(async () =>
+        {
+            TopUp();
+            var status = await model.GetStatus();
+            last = status.Instances.FirstOrDefault(i => fresh.Any(f => f.Shard == i.Shard)
+                && i.Sources is { } sources && fresh.Any(other => other.Shard != i.Shard && sources.Contains(other.Gpu)));
+            return last is not null || events.Events.Any(e => e.Kind == ModelEventKind.LivePaired);
+        }, "neither new instance was seen fetching from the other");
+        Assert.True(last is not null, "the plan fed both new instances from host-a, not along one chain; " +
+            $"events: {string.Join(", ", events.Events.Select(e => $"{e.Kind} {e.Shard} {e.Detail}"))}");
+
+        await WaitUntil(() =>
+        {
+            TopUp();
+            return Task.FromResult(fresh.All(f => events.Events.Any(e => e.Kind == ModelEventKind.Serving && e.Shard == f.Shard)));
+        }, "the new instances never served");
+        var results = await Task.WhenAll(requests).WaitAsync(TimeSpan.FromSeconds(60));
+
+        var paired = events.Events.Where(e => e.Kind == ModelEventKind.LivePaired).Select(e => e.Shard).ToList();
+        Assert.Equal([last!.Shard], paired);
+        foreach (var (result, golden) in results)
+            Assert.True(result.AllIds.SequenceEqual(golden.Ids), $"\"{golden.Prompt}\" on {result.Instance}: expected [{string.Join(", ", golden.Ids)}], got [{string.Join(", ", result.AllIds)}]");
+        Assert.Contains(results, r => r.Result.Instance == last.Shard);
+        await model.Undeploy();
+    }
+
+    private async Task<(Streamed, GoldenCase)> Run(GoldenCase golden)
+    {
+        var request = new GenerateRequest { PromptIds = [.. golden.PromptIds], MaxTokens = golden.Steps + 1 - golden.PromptIds.Length, StopAtEos = false };
+        return (await Streamed.Collect(grid.Client.GenerateAsync(Name, request)), golden);
+    }
+
+    private static async Task WaitUntil(Func<Task<bool>> condition, string failure)
+    {
+        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(60);
+        while (!await condition())
+        {
+            Assert.True(DateTime.UtcNow < deadline, failure);
+            await Task.Delay(20);
+        }
+    }
+}
