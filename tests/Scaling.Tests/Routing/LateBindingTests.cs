@@ -118,7 +118,7 @@ public sealed class LateBindingTests
     }
 
     [Fact]
-    public void A_live_new_instance_takes_only_as_many_requests_as_may_be_split_at_once_then_all_its_seats_once_loaded()
+    public void A_live_new_instance_takes_few_requests_that_generate_as_much_as_their_prompt_then_all_its_seats_once_loaded()
     {
         Serving(0);
         Loading(1);
@@ -128,8 +128,9 @@ public sealed class LateBindingTests
         _model.LayersLanded(1, 1);
         _model.Pair(1, 0);
 
-        var live = Enumerable.Range(0, 18).Select(_ => _router.Route(10)).ToList();
+        var live = Enumerable.Range(0, 6).Select(_ => _router.Route(10)).ToList();
 
+        Assert.Equal(RequestRouter.DefaultLiveNewRequests, _router.LiveNewRequests);
         Assert.Equal(_router.LiveNewRequests, live.Count(r => r.Routed));
         Assert.All(live.Where(r => r.Routed), r => Assert.Equal(1, r.Ticket!.Value.Instance));
         Assert.True(live[_router.LiveNewRequests].Full);
@@ -150,13 +151,45 @@ public sealed class LateBindingTests
         _model.LayersLanded(1, 1);
         _model.Pair(1, 0);
 
-        // The LiveOld (0), lowest index with as few tokens outstanding, takes nothing while its partner (1) has a seat; the other
-        // serving instance (2) is no partner and takes by outstanding tokens as before. Once the partner is full, the LiveOld takes.
-        var routed = Enumerable.Range(0, 8).Select(_ => _router.Route(16).Ticket!.Value.Instance).ToList();
+        // A request that generates as much as its prompt goes by outstanding tokens: to the LiveOld (0), lowest index among equals.
+        var light = _router.Route(16, promptTokens: 8);
+        Assert.Equal(0, light.Ticket!.Value.Instance);
+        _router.Release(light.Ticket!.Value);
+
+        // Prefill-heavy ones: the LiveOld, lowest index with as few tokens outstanding, takes none while its partner (1) has a
+        // seat; the other serving instance (2) is no partner and takes by outstanding tokens as before. Once the partner is
+        // full, the LiveOld takes them.
+        var routed = Enumerable.Range(0, 8).Select(_ => _router.Route(16, promptTokens: 12).Ticket!.Value.Instance).ToList();
 
         Assert.Equal([1, 2, 1, 2, 1, 0, 0, 0], routed);
-        Assert.False(_router.HasSeat(1));
+        Assert.False(_router.HasSeat(1, prefillHeavy: true));
     }
+
+    [Fact]
+    public void A_live_new_instance_takes_prefill_heavy_requests_up_to_its_running_limit()
+    {
+        Serving(0);
+        Loading(1);
+        _router.SetSeats(0, Seats with { MaxRequests = 1 });
+        _router.SetSeats(1, new InstanceSeats(KvBlocks: 100, BlockSize: 16, MaxRequests: 10));
+        _router.Route(10);
+        _model.LayersLanded(1, 1);
+        _model.Pair(1, 0);
+
+        var heavy = Enumerable.Range(0, 12).Select(_ => _router.Route(20, promptTokens: 15)).ToList();
+
+        Assert.Equal(10, heavy.Count(r => r.Routed));
+        Assert.All(heavy.Where(r => r.Routed), r => Assert.Equal(1, r.Ticket!.Value.Instance));
+        Assert.True(heavy[10].Full);
+    }
+
+    [Theory]
+    [InlineData(1482, 1469, true)]
+    [InlineData(64, 32, false)]
+    [InlineData(65, 33, true)]
+    [InlineData(10, 0, false)]
+    public void A_request_is_prefill_heavy_when_its_prompt_outweighs_its_generation(long estimate, long prompt, bool heavy) =>
+        Assert.Equal(heavy, RequestRouter.IsPrefillHeavy(estimate, prompt));
 
     [Fact]
     public void A_live_new_instance_holds_twice_the_unstarted_prompts_of_a_serving_one()
