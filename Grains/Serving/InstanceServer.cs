@@ -453,7 +453,7 @@ public sealed class InstanceServer : IAsyncDisposable
         // Pulled split requests reserve freed blocks before the batcher admits its own waiting requests.
         AdmitPulled();
         var plan = _batcher.Plan();
-        var splits = SplitsToRun();
+        var splits = SplitsToRun(plan?.TokenIds.Length ?? 0);
         if (plan is null && splits.Count == 0) return null;
         int own = plan?.Segments.Count ?? 0;
         var samplers = new Sampler?[own + splits.Count];
@@ -494,14 +494,31 @@ public sealed class InstanceServer : IAsyncDisposable
         }
     }
 
-    // The split steps that run with this step: every admitted request's waiting step (they are running requests), in arrival
-    // order. Under the lock.
-    private List<(SplitSequence Split, SplitWork Work)> SplitsToRun()
+    // The split steps that run with this step, in arrival order: every admitted request's waiting decode step (they are running
+    // requests), and prompts' tails while the step stays within the token budget, the first of them even beyond it.
+    // Under the lock.
+    private List<(SplitSequence Split, SplitWork Work)> SplitsToRun(int ownTokens)
     {
         var run = new List<(SplitSequence, SplitWork)>();
+        int tokens = ownTokens;
+        bool tailTaken = false, tailsWait = false;
         foreach (var split in _splits)
         {
-            if (split.Admitted && !split.InFlight && split.Pending is { } work) run.Add((split, work));
+            if (!split.Admitted || split.InFlight || split.Pending is not { } work) continue;
+            if (work.Count > 1)
+            {
+                // A prompt's tail waits for a later step once the step is full, and so do the tails behind it (no overtaking):
+                // the split requests' decode steps are not held behind several prompts at once, and each holds its KV blocks
+                // here until its last token.
+                if (tailsWait || tailTaken && tokens + work.Count > _batcher.Policy.MaxBatchTokens)
+                {
+                    tailsWait = true;
+                    continue;
+                }
+                tailTaken = true;
+            }
+            tokens += work.Count;
+            run.Add((split, work));
         }
         return run;
     }
