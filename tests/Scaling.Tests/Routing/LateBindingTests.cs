@@ -24,6 +24,18 @@ public sealed class LateBindingTests
         _model.AddServing(index, Layers);
     }
 
+    // Instance 0 serves with its one seat taken; instance 1, with liveNewSeats, pairs with it as LiveNew on its first layer.
+    private void PairWithFullOld(InstanceSeats liveNewSeats)
+    {
+        Serving(0);
+        Loading(1);
+        _router.SetSeats(0, Seats with { MaxRequests = 1 });
+        _router.SetSeats(1, liveNewSeats);
+        _router.Route(10);
+        _model.LayersLanded(1, 1);
+        _model.Pair(1, 0);
+    }
+
     private void Loading(int index)
     {
         _model.Add(index, $"m/{index}/0", $"h0/gpu{index}", "h0", Layers);
@@ -120,13 +132,7 @@ public sealed class LateBindingTests
     [Fact]
     public void A_live_new_instance_takes_few_requests_that_generate_as_much_as_their_prompt_then_all_its_seats_once_loaded()
     {
-        Serving(0);
-        Loading(1);
-        _router.SetSeats(0, Seats with { MaxRequests = 1 });
-        _router.SetSeats(1, new InstanceSeats(KvBlocks: 100, BlockSize: 16, MaxRequests: 20));
-        _router.Route(10);
-        _model.LayersLanded(1, 1);
-        _model.Pair(1, 0);
+        PairWithFullOld(new InstanceSeats(KvBlocks: 100, BlockSize: 16, MaxRequests: 20));
 
         var live = Enumerable.Range(0, 6).Select(_ => _router.Route(10)).ToList();
 
@@ -168,13 +174,7 @@ public sealed class LateBindingTests
     [Fact]
     public void A_live_new_instance_takes_prefill_heavy_requests_up_to_its_running_limit()
     {
-        Serving(0);
-        Loading(1);
-        _router.SetSeats(0, Seats with { MaxRequests = 1 });
-        _router.SetSeats(1, new InstanceSeats(KvBlocks: 100, BlockSize: 16, MaxRequests: 10));
-        _router.Route(10);
-        _model.LayersLanded(1, 1);
-        _model.Pair(1, 0);
+        PairWithFullOld(new InstanceSeats(KvBlocks: 100, BlockSize: 16, MaxRequests: 10));
 
         var heavy = Enumerable.Range(0, 12).Select(_ => _router.Route(20, promptTokens: 15)).ToList();
 
@@ -194,14 +194,7 @@ public sealed class LateBindingTests
     [Fact]
     public void A_live_new_instance_holds_twice_the_unstarted_prompts_of_a_serving_one()
     {
-        Serving(0);
-        Loading(1);
-        var bounded = new InstanceSeats(KvBlocks: 1000, BlockSize: 16, MaxRequests: 16, PrefillTokens: 1000);
-        _router.SetSeats(0, bounded with { MaxRequests = 1 });
-        _router.SetSeats(1, bounded);
-        _router.Route(10, promptTokens: 5);
-        _model.LayersLanded(1, 1);
-        _model.Pair(1, 0);
+        PairWithFullOld(new InstanceSeats(KvBlocks: 1000, BlockSize: 16, MaxRequests: 16, PrefillTokens: 1000));
 
         // Prompts of 600: a serving instance holds two unstarted (UnstartedAlways), a LiveNew four, or 2,000 tokens of them.
         var large = Enumerable.Range(0, 5).Select(_ => _router.Route(700, promptTokens: 600)).ToList();
