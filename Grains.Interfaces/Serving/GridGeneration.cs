@@ -31,7 +31,8 @@ public static class GridGeneration
         ArgumentNullException.ThrowIfNull(request);
         var router = grains.GetGrain<IModelGrain>(model);
         var generation = new ResumableGeneration(request);
-        RouteDecision? route = await UntilReachable(() => router.Route(EstimatedTokens(request), PromptTokens(request)), cancellationToken);
+        RouteDecision? route = await UntilReachable(() => RouteWatch.Watched(router,
+            wait => router.Route(EstimatedTokens(request), PromptTokens(request), wait), TimeProvider.System, cancellationToken), cancellationToken);
         try
         {
             while (true)
@@ -84,7 +85,9 @@ public static class GridGeneration
                 try
                 {
                     var rest = generation.Next();
-                    route = await UntilReachable(() => router.Resume(current.Ticket, current.Shard, EstimatedTokens(rest), PromptTokens(rest)), cancellationToken);
+                    route = await UntilReachable(() => RouteWatch.Watched(router,
+                        wait => router.Resume(current.Ticket, current.Shard, EstimatedTokens(rest), PromptTokens(rest), wait), TimeProvider.System,
+                        cancellationToken), cancellationToken);
                 }
                 catch (Exception e) when (e is InvalidOperationException or AdmissionQueueFullException)
                 {

@@ -45,8 +45,12 @@ public interface IModelGrain : IGrainWithStringKey
     /// <exception cref="InvalidOperationException">No instance takes requests, and none is on its way to (the message says why).</exception>
     /// <exception cref="AdmissionQueueFullException">The request would have to wait, and the model already holds <see cref="DeployRequest.MaxQueuedRequests"/> waiting ones.</exception>
     /// <exception cref="ArgumentException"><paramref name="estimatedTokens"/> is negative, or <paramref name="promptTokens"/> is not between 0 and it.</exception>
+    /// <param name="wait">
+    /// Names this call for <see cref="Holds"/>, which a caller kept waiting asks whether the activation holding its call still
+    /// lives; none by default.
+    /// </param>
     [Alias("Route")]
-    Task<RouteDecision> Route(long estimatedTokens, long promptTokens);
+    Task<RouteDecision> Route(long estimatedTokens, long promptTokens, Guid wait = default);
 
     /// <summary>
     /// A routed request lost its instance mid-stream (<paramref name="lostShard"/>, ticket <paramref name="lostTicket"/>): the
@@ -57,8 +61,17 @@ public interface IModelGrain : IGrainWithStringKey
     /// </summary>
     /// <exception cref="KeyNotFoundException">The model is not deployed.</exception>
     /// <exception cref="InvalidOperationException">No instance takes requests, and none is on its way to.</exception>
+    /// <param name="wait">Names this call for <see cref="Holds"/>, as for <see cref="Route"/>.</param>
     [Alias("Resume")]
-    Task<RouteDecision> Resume(long lostTicket, string lostShard, long estimatedTokens, long promptTokens);
+    Task<RouteDecision> Resume(long lostTicket, string lostShard, long estimatedTokens, long promptTokens, Guid wait = default);
+
+    /// <summary>
+    /// Whether this activation holds the <see cref="Route"/> or <see cref="Resume"/> call named <paramref name="wait"/> (not
+    /// yet answered). A caller kept waiting asks it: a new activation of the model grain, after its silo died, does not hold
+    /// the calls the dead one held, and those would otherwise be answered only by the runtime's response timeout (30 s).
+    /// </summary>
+    [Alias("Holds")]
+    Task<bool> Holds(Guid wait);
 
     /// <summary>
     /// A routed request had its first token (told when <see cref="RouteDecision.ReportsStart"/>): its prompt no longer counts

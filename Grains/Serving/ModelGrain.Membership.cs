@@ -50,7 +50,10 @@ internal sealed partial class ModelGrain
         await RestoreCount();
     }, MembershipRetryDelay, _time, e => LogMembershipReactionFailed(_logger, Model, MembershipRetryDelay.TotalSeconds, e));
 
-    public async Task<RouteDecision> Resume(long lostTicket, string lostShard, long estimatedTokens, long promptTokens)
+    public Task<RouteDecision> Resume(long lostTicket, string lostShard, long estimatedTokens, long promptTokens, Guid wait = default) =>
+        Held(wait, () => Resume(lostTicket, lostShard, estimatedTokens, promptTokens));
+
+    private async Task<RouteDecision> Resume(long lostTicket, string lostShard, long estimatedTokens, long promptTokens)
     {
         _router.Release(lostTicket);
         if (_deployment is null) throw NotDeployed();

@@ -68,6 +68,8 @@ internal sealed partial class ModelGrain : Grain, IModelGrain, IStreamSubscripti
     private InstanceCalls Calls => field ??= new InstanceCalls(GrainFactory);
     // Instances whose shards refused to serve live; they load to the end instead.
     private readonly HashSet<int> _liveRefused = [];
+    // The route calls this activation holds, by the name their callers gave them (Holds).
+    private readonly HashSet<Guid> _held = [];
     // Each loading instance's next hops in its load's chains: the instances it forwards layers to (LivePartners.Choose).
     private readonly Dictionary<int, List<int>> _nextHops = [];
     private bool _pairingLive;
@@ -223,7 +225,25 @@ internal sealed partial class ModelGrain : Grain, IModelGrain, IStreamSubscripti
             deployment.Policy, copies, ScalingRecords, AutoscaleInEffect, deployment.DrainSeconds);
     }
 
-    public Task<RouteDecision> Route(long estimatedTokens, long promptTokens) => Route(estimatedTokens, promptTokens, ahead: false);
+    public Task<RouteDecision> Route(long estimatedTokens, long promptTokens, Guid wait = default) =>
+        Held(wait, () => Route(estimatedTokens, promptTokens, ahead: false));
+
+    public Task<bool> Holds(Guid wait) => Task.FromResult(_held.Contains(wait));
+
+    // Runs a route call named wait, known to Holds until it is answered.
+    private async Task<RouteDecision> Held(Guid wait, Func<Task<RouteDecision>> route)
+    {
+        if (wait == Guid.Empty) return await route();
+        _held.Add(wait);
+        try
+        {
+            return await route();
+        }
+        finally
+        {
+            _held.Remove(wait);
+        }
+    }
 
     public Task Started(long ticket)
     {

@@ -53,8 +53,9 @@ public sealed class TicketReleaseTests
         public Task<ModelStatus> Scale(ScaleRequest request) => throw new NotSupportedException();
         public Task Undeploy() => throw new NotSupportedException();
         public Task<ModelStatus> GetStatus() => throw new NotSupportedException();
-        public Task<RouteDecision> Route(long estimatedTokens, long promptTokens) => throw new NotSupportedException();
-        public Task<RouteDecision> Resume(long lostTicket, string lostShard, long estimatedTokens, long promptTokens) => throw new NotSupportedException();
+        public Task<RouteDecision> Route(long estimatedTokens, long promptTokens, Guid wait) => throw new NotSupportedException();
+        public Task<RouteDecision> Resume(long lostTicket, string lostShard, long estimatedTokens, long promptTokens, Guid wait) => throw new NotSupportedException();
+        public Task<bool> Holds(Guid wait) => throw new NotSupportedException();
         public Task Started(long ticket) => throw new NotSupportedException();
         public Task HandedOver(long ticket, string shard) => throw new NotSupportedException();
         public Task Report(ModelEvent shardEvent) => throw new NotSupportedException();

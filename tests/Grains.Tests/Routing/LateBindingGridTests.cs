@@ -151,6 +151,26 @@ public sealed class LateBindingGridTests(GridFixture grid, ITestOutputHelper out
         await grid.Model(model).Undeploy().WaitAsync(Limit);
     }
 
+    [Fact]
+    public async Task The_model_grain_says_it_holds_a_waiting_route_by_its_name_until_it_answers_it()
+    {
+        const string model = "late-holds";
+        await Deploy(model, lateBinding: true);
+        var router = grid.Model(model);
+        var first = await router.Route(Prompt.Length + MaxTokens, Prompt.Length);
+        var wait = Guid.NewGuid();
+        var pending = router.Route(Prompt.Length + MaxTokens, Prompt.Length, wait);
+        await StatusPoll.WaitFor(router, s => s.QueueLength >= 1 ? s : null, "the second route never waited");
+
+        Assert.True(await router.Holds(wait));
+        Assert.False(await router.Holds(Guid.NewGuid()));
+        await router.Release(first.Ticket);
+        var second = await pending.WaitAsync(Limit);
+        Assert.False(await router.Holds(wait));
+        await router.Release(second.Ticket);
+        await router.Undeploy().WaitAsync(Limit);
+    }
+
     // Routes one more request, checks that it waits at the model while `full` holds, makes room with `makeRoom`, and
     // returns where the request went.
     private static async Task<RouteDecision> RoutedOnlyAfter(IModelGrain router, Func<Task> makeRoom, string full)
