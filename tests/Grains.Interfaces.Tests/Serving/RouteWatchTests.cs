@@ -72,7 +72,7 @@ public sealed class RouteWatchTests
             CancellationToken.None);
 
     // A model grain whose one route call is answered when the test says, and that says whether it holds it.
-    private sealed class Router : IModelGrain
+    private sealed class Router : ModelGrainStub
     {
         private readonly TaskCompletionSource<RouteDecision> _route = new(TaskCreationOptions.RunContinuationsAsynchronously);
         private int _probes;
@@ -90,34 +90,24 @@ public sealed class RouteWatchTests
 
         public void Fail(Exception error) => _route.SetException(error);
 
-        public Task<RouteDecision> Route(long estimatedTokens, long promptTokens, Guid wait)
+        public override Task<RouteDecision> Route(long estimatedTokens, long promptTokens, Guid wait)
         {
             RoutedWait = wait;
             return _route.Task;
         }
 
-        public Task<bool> Holds(Guid wait)
+        public override Task<bool> Holds(Guid wait)
         {
             ProbedWait = wait;
             if (Interlocked.Increment(ref _probes) >= 2) ProbedTwice.TrySetResult();
             return ProbeFails ? Task.FromException<bool>(new TimeoutException("the silo is gone")) : Task.FromResult(Holding);
         }
 
-        public Task Release(long ticket)
+        public override Task Release(long ticket)
         {
             lock (Released) Released.Add(ticket);
             ReleasedOne.TrySetResult(ticket);
             return Task.CompletedTask;
         }
-
-        public Task<RouteDecision> Resume(long lostTicket, string lostShard, long estimatedTokens, long promptTokens, Guid wait) => throw new NotSupportedException();
-        public Task<ModelStatus> Deploy(DeployRequest request) => throw new NotSupportedException();
-        public Task<ModelStatus> Scale(ScaleRequest request) => throw new NotSupportedException();
-        public Task Undeploy() => throw new NotSupportedException();
-        public Task<ModelStatus> GetStatus() => throw new NotSupportedException();
-        public Task Started(long ticket) => throw new NotSupportedException();
-        public Task HandedOver(long ticket, string shard) => throw new NotSupportedException();
-        public Task Report(ModelEvent shardEvent) => throw new NotSupportedException();
-        public Task Reachable() => throw new NotSupportedException();
     }
 }

@@ -36,29 +36,17 @@ public sealed class TicketReleaseTests
     }
 
     // A model grain whose Release fails the first `failures` calls with `error`.
-    private sealed class Router(int failures, Exception? error) : IModelGrain
+    private sealed class Router(int failures, Exception? error) : ModelGrainStub
     {
         private int _calls;
         public int Calls => Volatile.Read(ref _calls);
         public TaskCompletionSource<long> Released { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
-        public Task Release(long ticket)
+        public override Task Release(long ticket)
         {
             if (Interlocked.Increment(ref _calls) <= failures) return Task.FromException(error!);
             Released.TrySetResult(ticket);
             return Task.CompletedTask;
         }
-
-        public Task<ModelStatus> Deploy(DeployRequest request) => throw new NotSupportedException();
-        public Task<ModelStatus> Scale(ScaleRequest request) => throw new NotSupportedException();
-        public Task Undeploy() => throw new NotSupportedException();
-        public Task<ModelStatus> GetStatus() => throw new NotSupportedException();
-        public Task<RouteDecision> Route(long estimatedTokens, long promptTokens, Guid wait) => throw new NotSupportedException();
-        public Task<RouteDecision> Resume(long lostTicket, string lostShard, long estimatedTokens, long promptTokens, Guid wait) => throw new NotSupportedException();
-        public Task<bool> Holds(Guid wait) => throw new NotSupportedException();
-        public Task Started(long ticket) => throw new NotSupportedException();
-        public Task HandedOver(long ticket, string shard) => throw new NotSupportedException();
-        public Task Report(ModelEvent shardEvent) => throw new NotSupportedException();
-        public Task Reachable() => throw new NotSupportedException();
     }
 }
