@@ -31,8 +31,7 @@ public static class GridGeneration
         ArgumentNullException.ThrowIfNull(request);
         var router = grains.GetGrain<IModelGrain>(model);
         var generation = new ResumableGeneration(request);
-        RouteDecision? route = await UntilReachable(() => RouteWatch.Watched(router,
-            wait => router.Route(EstimatedTokens(request), PromptTokens(request), wait), TimeProvider.System, cancellationToken), cancellationToken);
+        RouteDecision? route = await Routed(router, wait => router.Route(EstimatedTokens(request), PromptTokens(request), wait), cancellationToken);
         try
         {
             while (true)
@@ -85,9 +84,8 @@ public static class GridGeneration
                 try
                 {
                     var rest = generation.Next();
-                    route = await UntilReachable(() => RouteWatch.Watched(router,
-                        wait => router.Resume(current.Ticket, current.Shard, EstimatedTokens(rest), PromptTokens(rest), wait), TimeProvider.System,
-                        cancellationToken), cancellationToken);
+                    route = await Routed(router,
+                        wait => router.Resume(current.Ticket, current.Shard, EstimatedTokens(rest), PromptTokens(rest), wait), cancellationToken);
                 }
                 catch (Exception e) when (e is InvalidOperationException or AdmissionQueueFullException)
                 {
@@ -112,6 +110,11 @@ public static class GridGeneration
 
     /// <summary>How long a call to the model grain is retried while its silo is gone and membership has not yet said so.</summary>
     public static readonly TimeSpan ModelGrainRetryLimit = TimeSpan.FromSeconds(60);
+
+    // A route or resume call (named by the wait it is given), watched while it waits at the model grain and made again while
+    // the grain cannot be reached or no longer holds it.
+    private static Task<RouteDecision> Routed(IModelGrain router, Func<Guid, Task<RouteDecision>> call, CancellationToken cancellationToken) =>
+        UntilReachable(() => RouteWatch.Watched(router, call, TimeProvider.System, cancellationToken), cancellationToken);
 
     // The model grain lives on some silo too: when that silo dies, calls fail until membership declares it dead and the
     // grain activates elsewhere (from its stored deployment). Runtime failures are retried, backing off, for a bounded time.
