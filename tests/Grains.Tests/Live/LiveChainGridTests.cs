@@ -1,6 +1,6 @@
-using System.Diagnostics;
 using BlitzScale.Grains.Hosting;
 using BlitzScale.Grains.Interfaces.Serving;
+using BlitzScale.Grains.Tests.Reliability;
 using BlitzScale.Native.Engine;
 using BlitzScale.Tests.Shared;
 
@@ -36,42 +36,40 @@ public sealed class LiveChainGridTests(SlowChainFixture grid) : IClassFixture<Sl
             ModelDirectory = RepositoryPaths.ShippedStories260K, Instances = 1, Gpus = [$"{GridFixture.HostA}/gpu0"], KvBlocks = 128, Policy = LoadPolicy.Blitz,
         });
         await using var events = await ModelEventLog.Follow(grid.Client, Name);
-        await WaitUntil(async () => (await model.GetStatus()).Instances.All(i => i.State == InstanceState.Serving), "the first instance never served");
+        await StatusPoll.WaitFor(model, s => s.Instances.All(i => i.State == InstanceState.Serving) ? s : null, "the first instance never served");
 
-        var clock = Stopwatch.StartNew();
         var requests = new List<Task<(Streamed Result, GoldenCase Golden)>>();
         void TopUp()
         {
             while (requests.Count(r => !r.IsCompleted) < 6 && requests.Count < 1000) requests.Add(Run(goldens[requests.Count % goldens.Count]));
         }
         TopUp();
-        await WaitUntil(async () => (await model.GetStatus()).Instances.Sum(i => i.Running) > 0, "the first requests never ran");
+        await StatusPoll.WaitFor(model, s => s.Instances.Sum(i => i.Running) > 0 ? s : null, "the first requests never ran");
         var scaled = await model.Scale(new ScaleRequest { Instances = 3, Gpus = [$"{GridFixture.HostB}/gpu0", $"{GridFixture.HostC}/gpu0"] });
         var fresh = scaled.Instances.Where(i => !i.Gpu.StartsWith(GridFixture.HostA, StringComparison.Ordinal)).ToList();
         Assert.Equal(2, fresh.Count);
 
         // The chain: the new instance that fetches from the other new one's GPU is its last hop.
-        InstanceStatus? last = null;
-        await WaitUntil(async () =>
+        var seen = await StatusPoll.WaitFor(model, status =>
         {
             TopUp();
-            var status = await model.GetStatus();
-            last = status.Instances.FirstOrDefault(i => fresh.Any(f => f.Shard == i.Shard)
+            var chainEnd = status.Instances.FirstOrDefault(i => fresh.Any(f => f.Shard == i.Shard)
                 && i.Sources is { } sources && fresh.Any(other => other.Shard != i.Shard && sources.Contains(other.Gpu)));
-            return last is not null || events.Events.Any(e => e.Kind == ModelEventKind.LivePaired);
+            return chainEnd is not null || events.Events.Any(e => e.Kind == ModelEventKind.LivePaired) ? new LastHop(chainEnd) : null;
         }, "neither new instance was seen fetching from the other");
+        var last = seen.Instance;
         Assert.True(last is not null, "the plan fed both new instances from host-a, not along one chain; " +
             $"events: {string.Join(", ", events.Events.Select(e => $"{e.Kind} {e.Shard} {e.Detail}"))}");
 
-        await WaitUntil(() =>
+        await StatusPoll.Until(() =>
         {
             TopUp();
-            return Task.FromResult(fresh.All(f => events.Events.Any(e => e.Kind == ModelEventKind.Serving && e.Shard == f.Shard)));
+            return fresh.All(f => events.Events.Any(e => e.Kind == ModelEventKind.Serving && e.Shard == f.Shard));
         }, "the new instances never served");
         var results = await Task.WhenAll(requests).WaitAsync(TimeSpan.FromSeconds(60));
 
         var paired = events.Events.Where(e => e.Kind == ModelEventKind.LivePaired).Select(e => e.Shard).ToList();
-        Assert.Equal([last!.Shard], paired);
+        Assert.Equal([last.Shard], paired);
         foreach (var (result, golden) in results)
             Assert.True(result.AllIds.SequenceEqual(golden.Ids), $"\"{golden.Prompt}\" on {result.Instance}: expected [{string.Join(", ", golden.Ids)}], got [{string.Join(", ", result.AllIds)}]");
         Assert.Contains(results, r => r.Result.Instance == last.Shard);
@@ -84,13 +82,6 @@ public sealed class LiveChainGridTests(SlowChainFixture grid) : IClassFixture<Sl
         return (await Streamed.Collect(grid.Client.GenerateAsync(Name, request)), golden);
     }
 
-    private static async Task WaitUntil(Func<Task<bool>> condition, string failure)
-    {
-        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(60);
-        while (!await condition())
-        {
-            Assert.True(DateTime.UtcNow < deadline, failure);
-            await Task.Delay(20);
-        }
-    }
+    // The chain's last hop as first seen (null: the pair formed before either was seen fetching from the other).
+    private sealed record LastHop(InstanceStatus? Instance);
 }
