@@ -24,7 +24,7 @@ public sealed class InstanceServerPullTests(ServingModelFixture models) : IClass
         using var engine = models.Engine(8);
         using var device = new DeviceExecutor("pull-old");
         await using var old = new InstanceServer(engine, new BatchPolicy { KvBlocks = 8, MaxRunningSequences = 4 }, device, models.EosId);
-        await PullOnce(old, new LivePull("split-1", FirstLayer: 2, Positions: 64));
+        await LivePulls.Answer(old, PartnerShard, new LivePull("split-1", FirstLayer: 2, Positions: 64));
         Assert.Equal(1, old.SplitRequests);
 
         // Routed here after the pull, before the split request's first step: it needs every block, so it must wait.
@@ -57,7 +57,7 @@ public sealed class InstanceServerPullTests(ServingModelFixture models) : IClass
         using var engine = models.Engine(8);
         using var device = new DeviceExecutor("pull-bad");
         await using var old = new InstanceServer(engine, new BatchPolicy { KvBlocks = 8, MaxRunningSequences = 4 }, device, models.EosId);
-        await PullOnce(old, new LivePull("split-bad", firstLayer, positions));
+        await LivePulls.Answer(old, PartnerShard, new LivePull("split-bad", firstLayer, positions));
 
         Assert.Equal(0, old.SplitRequests);
         var step = new SplitWork("split-bad", 0, 5, firstLayer, new HiddenStates(5, engine.Config.HiddenSize), SamplingOptions.Greedy, positions, PartnerShard);
@@ -65,21 +65,5 @@ public sealed class InstanceServerPullTests(ServingModelFixture models) : IClass
         Assert.Contains(reason, refused.Message);
         Assert.Contains("split-bad", refused.Message);
         Assert.Equal(0, old.Stats.KvBlocksUsed);
-    }
-
-    // Pairs the server, offers it one request and answers its pull with pulled. The answer completes inline, so the server's
-    // continuation after the pull (the reservation) has run when this returns.
-    private static async Task PullOnce(InstanceServer old, LivePull pulled)
-    {
-        var asked = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-        var answer = new TaskCompletionSource<LivePull?>();
-        old.PairWith(PartnerShard, () =>
-        {
-            asked.TrySetResult();
-            return answer.Task;
-        }, handOff: null);
-        old.Offered(1);
-        await asked.Task.WaitAsync(TimeSpan.FromSeconds(30));
-        answer.SetResult(pulled);
     }
 }

@@ -26,7 +26,7 @@ public sealed class InstanceServerTailBudgetTests(ServingModelFixture models) : 
         using var device = new DeviceExecutor("tail-budget");
         // A budget of 8 tokens: one 5-token tail fits beside a decode step, two do not.
         await using var old = new InstanceServer(engine, new BatchPolicy { KvBlocks = 16, MaxRunningSequences = 4, MaxBatchTokens = 8 }, device, models.EosId);
-        await PullTwo(old);
+        await LivePulls.Answer(old, PartnerShard, new LivePull("split-1", SplitLayer, 32), new LivePull("split-2", SplitLayer, 32));
         Assert.Equal(2, old.SplitRequests);
 
         // The instance's own request holds the device in its first step while both tails arrive.
@@ -45,26 +45,6 @@ public sealed class InstanceServerTailBudgetTests(ServingModelFixture models) : 
         old.EndSplit("split-1");
         old.EndSplit("split-2");
         await own.WaitAsync(TimeSpan.FromSeconds(60));
-    }
-
-    // Pairs the server, offers it two requests and answers its two pulls in turn, each inline (see InstanceServerPullTests).
-    private static async Task PullTwo(InstanceServer old)
-    {
-        var asks = new[] { new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously), new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously) };
-        var answers = new[] { new TaskCompletionSource<LivePull?>(), new TaskCompletionSource<LivePull?>() };
-        int pulls = 0;
-        old.PairWith(PartnerShard, () =>
-        {
-            int n = pulls++;
-            asks[n].TrySetResult();
-            return answers[n].Task;
-        }, handOff: null);
-        old.Offered(2);
-        for (int n = 0; n < 2; n++)
-        {
-            await asks[n].Task.WaitAsync(TimeSpan.FromSeconds(30));
-            answers[n].SetResult(new LivePull($"split-{n + 1}", FirstLayer: SplitLayer, Positions: 32));
-        }
     }
 
     // Records every layer pass's segments; the first pass waits until released, holding the device.
