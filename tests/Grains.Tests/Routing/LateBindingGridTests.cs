@@ -159,23 +159,24 @@ public sealed class LateBindingGridTests(GridFixture grid, ITestOutputHelper out
         var router = grid.Model(model);
         var first = await router.Route(Prompt.Length + MaxTokens, Prompt.Length);
         var wait = Guid.NewGuid();
-        var pending = router.Route(Prompt.Length + MaxTokens, Prompt.Length, wait);
-        await StatusPoll.WaitFor(router, s => s.QueueLength >= 1 ? s : null, "the second route never waited");
 
-        Assert.True(await router.Holds(wait));
-        Assert.False(await router.Holds(Guid.NewGuid()));
-        await router.Release(first.Ticket);
-        var second = await pending.WaitAsync(Limit);
+        var second = await RoutedOnlyAfter(router, async () =>
+        {
+            Assert.True(await router.Holds(wait));
+            Assert.False(await router.Holds(Guid.NewGuid()));
+            await router.Release(first.Ticket);
+        }, "the only seat is taken", wait);
+
         Assert.False(await router.Holds(wait));
         await router.Release(second.Ticket);
         await router.Undeploy().WaitAsync(Limit);
     }
 
-    // Routes one more request, checks that it waits at the model while `full` holds, makes room with `makeRoom`, and
-    // returns where the request went.
-    private static async Task<RouteDecision> RoutedOnlyAfter(IModelGrain router, Func<Task> makeRoom, string full)
+    // Routes one more request (its call named `wait`), checks that it waits at the model while `full` holds, makes room with
+    // `makeRoom`, and returns where the request went.
+    private static async Task<RouteDecision> RoutedOnlyAfter(IModelGrain router, Func<Task> makeRoom, string full, Guid wait = default)
     {
-        var pending = router.Route(Prompt.Length + MaxTokens, Prompt.Length);
+        var pending = router.Route(Prompt.Length + MaxTokens, Prompt.Length, wait);
         await StatusPoll.WaitFor(router, s => s.QueueLength >= 1 ? s : null, $"the route never waited ({full})");
         Assert.False(pending.IsCompleted, $"the route was answered while {full}");
         await makeRoom();
