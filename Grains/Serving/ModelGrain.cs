@@ -71,7 +71,7 @@ internal sealed partial class ModelGrain : Grain, IModelGrain, IStreamSubscripti
     // The route calls this activation holds, by the name their callers gave them (Holds).
     private readonly HashSet<Guid> _held = [];
     // Each loading instance's next hops in its load's chains: the instances it forwards layers to (LivePartners.Choose).
-    private readonly Dictionary<int, List<int>> _nextHops = [];
+    private readonly LoadHops _hops = new();
     private bool _pairingLive;
 
     public async Task<ModelStatus> Deploy(DeployRequest request)
@@ -393,7 +393,7 @@ internal sealed partial class ModelGrain : Grain, IModelGrain, IStreamSubscripti
             string? copy = await HostCopyFor(hosts, senders, excludeHostCopy);
             var plan = await planning.Plan(hosts, deployment, fresh, senders, copy);
             var fallbacks = await planning.Fallbacks(hosts, deployment, fresh, plan, fallbackSenders ?? _instances.LoadSources, copy);
-            LearnNextHops(fresh, plan);
+            LearnHops(fresh, plan);
             LogPlanned(_logger, Model, plan.Description);
             Publish(ModelEventKind.Planned, plan.Description);
             steps.Lap("plan");
@@ -500,6 +500,9 @@ internal sealed partial class ModelGrain : Grain, IModelGrain, IStreamSubscripti
         var plan = await new FeedPlanning(GrainFactory, Model).Plan(hosts, _deployment!, [failed], senders, copy);
         if (!await Calls.Refeed(failed, plan.Feeds[failed.Gpu])) return false;
         _refeeds[failed.Index] = Refeeds(failed.Index) + 1;
+        // Its old feeder no longer forwards to it: kept, that feeder would count as a chain's inner hop and never pair.
+        _hops.Replanned(failed.Index);
+        LearnHops([failed], plan);
         _instances.Reset(failed.Index);
         _instances.StartLoading(failed.Index);
         LogPlanned(_logger, Model, plan.Description);
@@ -612,16 +615,15 @@ internal sealed partial class ModelGrain : Grain, IModelGrain, IStreamSubscripti
     }
 
     // Which new instance forwards layers to which: a feed from a new instance's GPU makes it a chain's inner hop.
-    private void LearnNextHops(IReadOnlyList<InstanceLifecycle> fresh, FeedPlan plan)
+    private void LearnHops(IReadOnlyList<InstanceLifecycle> targets, FeedPlan plan)
     {
-        var onGpu = fresh.ToDictionary(i => i.Gpu, StringComparer.Ordinal);
-        foreach (var target in fresh)
+        foreach (var target in targets)
         {
             foreach (var feed in plan.Feeds[target.Gpu])
             {
-                if (!onGpu.TryGetValue(feed.From, out var from) || from.Index == target.Index) continue;
-                if (!_nextHops.TryGetValue(from.Index, out var next)) _nextHops[from.Index] = next = [];
-                if (!next.Contains(target.Index)) next.Add(target.Index);
+                // A feed from a GPU that holds no instance of this model (a host copy, storage) is no hop.
+                if (_instances.All.FirstOrDefault(i => string.Equals(i.Gpu, feed.From, StringComparison.Ordinal)) is { } from)
+                    _hops.Learn(from.Index, target.Index);
             }
         }
     }
@@ -644,7 +646,7 @@ internal sealed partial class ModelGrain : Grain, IModelGrain, IStreamSubscripti
     {
         // One pairing at a time: this grain is reentrant, and two loading instances must not both take the same partner.
         if (!_deployment!.Policy.ScalesLive() || _liveRefused.Contains(fresh.Index) || _pairingLive) return;
-        if (LivePartners.Choose(fresh, _instances.All, _router.Outstanding, i => _nextHops.GetValueOrDefault(i) ?? []) is not { } old) return;
+        if (LivePartners.Choose(fresh, _instances.All, _router.Outstanding, _hops.From) is not { } old) return;
         _pairingLive = true;
         try
         {
@@ -727,7 +729,7 @@ internal sealed partial class ModelGrain : Grain, IModelGrain, IStreamSubscripti
         _router.DropInstance(instance.Index);
         _lost.Remove(instance.Index);
         _warmAfterDrain.Remove(instance.Index);
-        _nextHops.Remove(instance.Index);
+        _hops.Forget(instance.Index);
         if (instance.State is not (InstanceState.Inactive or InstanceState.Failed)) _instances.Fail(instance.Index, "unloaded");
         _instances.Reset(instance.Index);
         _instances.Remove(instance.Index);
