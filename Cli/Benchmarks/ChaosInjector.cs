@@ -20,7 +20,13 @@ internal sealed class ChaosInjector(MulticastCluster cluster, MulticastTestbed t
     /// <summary>A scale-up that does not hold every parameter by then is recorded as unfinished.</summary>
     public static readonly TimeSpan LoadTimeout = TimeSpan.FromMinutes(3);
 
+    // How long one status call may take before it counts as failed (a live silo answers in milliseconds).
+    private static readonly TimeSpan StatusTimeout = TimeSpan.FromSeconds(5);
+
     private readonly Stopwatch _clock = new();
+    // The source-kill's polls of the new shard and of the model, each kept in flight across polls (Instance).
+    private (string? Shard, PendingCall<InstanceStatus> Call) _shardCall = (null, new());
+    private readonly PendingCall<ModelStatus> _modelCall = new();
     private readonly List<Task> _restarts = [];
 
     public List<ChaosApplied> Applied { get; } = [];
@@ -297,30 +303,23 @@ internal sealed class ChaosInjector(MulticastCluster cluster, MulticastTestbed t
 
     /// <summary>
     /// The new instance on <paramref name="gpu"/>: its shard read directly (the model's status asks every shard, and fails while
-    /// a killed silo is not yet declared dead); when that shard is gone, the model's newest instance on that GPU.
+    /// a killed silo is not yet declared dead); when that shard is gone, the model's newest instance on that GPU. Each call is
+    /// waited for at most one poll and kept in flight for the next: a call to a dead silo's grain is answered only by its
+    /// timeout, and a load that ended meanwhile was seen that much later (4.7 s at 6376ffa, the model grain dead with the source).
     /// </summary>
     private async Task<InstanceStatus?> Instance(string model, string gpu, IReadOnlySet<int> known, string? shard)
     {
         InstanceStatus? own = null;
-        try
+        if (shard is not null)
         {
-            if (shard is not null) own = await cluster.Shard(shard, gpu).GetStatus().WaitAsync(TimeSpan.FromSeconds(5));
-        }
-        catch (Exception e) when (e is not OperationCanceledException)
-        {
-            // Not reachable now; the model's view below, or the next poll.
+            if (_shardCall.Shard != shard) _shardCall = (shard, new PendingCall<InstanceStatus>());
+            // Null when not answered within the poll or not reachable now: the model's view below, or the next poll.
+            own = (await _shardCall.Call.Poll(() => cluster.Shard(shard, gpu).GetStatus().WaitAsync(StatusTimeout), LoadPoll))?.Value;
         }
         if (own is { State: not (InstanceState.Inactive or InstanceState.Failed) }) return own;
-        try
-        {
-            // Failed or gone: the model grain may have replaced it on the same GPU (a live pair's new half is loaded anew, whole).
-            var status = await cluster.Model(model).GetStatus().WaitAsync(TimeSpan.FromSeconds(5));
-            var newest = status.Instances.Where(i => i.Gpu == gpu && !known.Contains(i.Instance)).MaxBy(i => i.Instance);
-            return newest is not null && newest.Shard != shard ? newest : own ?? newest;
-        }
-        catch (Exception e) when (e is not OperationCanceledException)
-        {
-            return own;
-        }
+        // Failed or gone: the model grain may have replaced it on the same GPU (a live pair's new half is loaded anew, whole).
+        if ((await _modelCall.Poll(() => cluster.Model(model).GetStatus().WaitAsync(StatusTimeout), LoadPoll))?.Value is not { } status) return own;
+        var newest = status.Instances.Where(i => i.Gpu == gpu && !known.Contains(i.Instance)).MaxBy(i => i.Instance);
+        return newest is not null && newest.Shard != shard ? newest : own ?? newest;
     }
 }
