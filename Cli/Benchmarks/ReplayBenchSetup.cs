@@ -94,6 +94,11 @@ internal sealed class ReplayBenchSetup
         progress($"window: {setting.Describe()}");
         progress(string.Create(CultureInfo.InvariantCulture,
             $"rate: {rateSource}; needs: {needs.Peak} instance(s) at the peak, {needs.Average} on average; objectives (wall clock, × D): TTFT {wallSlo.TtftMs:F0} ms, TBT {wallSlo.TbtMs:F0} ms"));
+        if (needs.PeakOverCluster > 1)
+        {
+            progress(string.Create(CultureInfo.InvariantCulture,
+                $"note: the peak ({needs.PeakRps:0.#} requests/s) needs {needs.PeakUncapped} instances, {needs.PeakOverCluster:0.##} × the cluster's {gpus}: its requests queue under every policy, static-peak's too, and set the p99 (a lower --load-share keeps the peak within the cluster)"));
+        }
         return new ReplayBenchSetup(directory)
         {
             Layers = layers, ModelBytes = modelBytes, ContextTokens = context, Vocab = vocab, Timed = timed, KvBlocks = kvBlocks, CapacityRps = capacity,

@@ -18,6 +18,16 @@ public sealed class ReplayBenchTests
     }
 
     [Fact]
+    public void A_peak_beyond_the_cluster_is_told_uncapped_and_as_a_share_of_the_cluster()
+    {
+        // The default window at aad5000: 462 requests/s at the peak, 34.125 per instance, 4 GPUs.
+        var needs = ReplayNeeds.Of(capacityRps: 34.125, peakRps: 462, meanRps: 68.25, gpus: 4);
+
+        Assert.Equal((4, 14, 3.385), (needs.Peak, needs.PeakUncapped, needs.PeakOverCluster));
+        Assert.Equal((2, 0.5), (ReplayNeeds.Of(4, 8, 1, 4).PeakUncapped, ReplayNeeds.Of(4, 8, 1, 4).PeakOverCluster));
+    }
+
+    [Fact]
     public void The_static_baselines_deploy_their_fixed_count_and_the_autoscaled_policies_start_at_one()
     {
         var policies = ReplayBenchPolicy.Parse(["blitz", "SLLM", "static-peak", "static-average"], ReplayNeeds.Of(4, 30, 6, 4));
