@@ -16,7 +16,8 @@ namespace BlitzScale.Scaling.Routing;
 /// step budget at a time, so requests bound beyond a step or two wait there, in whatever order their calls arrived, while
 /// at the model they would go, in order, to whichever instance can start them first (<see cref="ForBudget"/>).
 /// </param>
-public readonly record struct InstanceSeats(int KvBlocks, int BlockSize, int MaxRequests, long PrefillTokens = long.MaxValue)
+/// <param name="StepTokens">Tokens one step of the instance runs (its batcher's budget); 0 when not known.</param>
+public readonly record struct InstanceSeats(int KvBlocks, int BlockSize, int MaxRequests, long PrefillTokens = long.MaxValue, int StepTokens = 0)
 {
     /// <summary>
     /// Step budgets of unstarted prompt an instance holds (<see cref="ForBudget"/>): enough that it still has prompts to
@@ -32,7 +33,13 @@ public readonly record struct InstanceSeats(int KvBlocks, int BlockSize, int Max
     /// <see cref="PrefillStepsAhead"/> budgets of unstarted prompt.
     /// </summary>
     public static InstanceSeats ForBudget(int kvBlocks, int blockSize, int maxRequests, int maxBatchTokens) =>
-        new(kvBlocks, blockSize, maxRequests, (long)PrefillStepsAhead * maxBatchTokens);
+        new(kvBlocks, blockSize, maxRequests, (long)PrefillStepsAhead * maxBatchTokens, maxBatchTokens);
+
+    /// <summary>
+    /// Requests of <paramref name="tokens"/> each (prompt and generation) the instance runs at once: its running limit, or
+    /// fewer where its KV blocks hold fewer.
+    /// </summary>
+    public long RequestsOf(long tokens) => Math.Min(MaxRequests, KvBlocks / BlocksFor(tokens));
 
     /// <summary>Whether the instance counts its requests' prompts until their first token (its prefill is bounded).</summary>
     public bool BoundsPrefill => PrefillTokens < long.MaxValue;
@@ -48,5 +55,6 @@ public readonly record struct InstanceSeats(int KvBlocks, int BlockSize, int Max
         ArgumentOutOfRangeException.ThrowIfLessThan(BlockSize, 1, nameof(BlockSize));
         ArgumentOutOfRangeException.ThrowIfLessThan(MaxRequests, 1, nameof(MaxRequests));
         ArgumentOutOfRangeException.ThrowIfLessThan(PrefillTokens, 1, nameof(PrefillTokens));
+        ArgumentOutOfRangeException.ThrowIfNegative(StepTokens, nameof(StepTokens));
     }
 }

@@ -101,12 +101,59 @@ public sealed class RequestRouter(ModelInstances instances)
     /// </summary>
     public static bool IsPrefillHeavy(long estimatedTokens, long promptTokens) => promptTokens > estimatedTokens - promptTokens;
 
+    /// <summary>
+    /// Whether a request split at a LiveNew holding <paramref name="loadedShare"/> of the layers costs its LiveOld less than
+    /// serving it whole: the LiveOld's throughput for requests of this shape is bound by its prefill or by its seats, whichever
+    /// binds, and a split changes both. A step of the LiveOld runs at most <see cref="InstanceSeats.StepTokens"/> (B) prompt
+    /// tokens and decodes one token of each of its S seated requests: a request of P prompt and O generated tokens takes P ÷ B
+    /// of a step's prefill and O + P ÷ B of a seat's steps. Split at k = f L, it takes (1 − f) P ÷ B of the prefill but
+    /// <see cref="SplitDecodeCost"/> × O + (1 − f) P ÷ B of a seat's steps, each of its tokens crossing the pair. It helps when
+    /// max((1 − f) P ÷ B, (c O + (1 − f) P ÷ B) ÷ S) &lt; max(P ÷ B, (O + P ÷ B) ÷ S).
+    /// </summary>
+    /// <remarks>
+    /// Long prompts with short outputs split well (bench live's code-shaped requests, 1,469 in and 13 out: the LiveOld is bound
+    /// by its prefill); where the seats bind, a split only holds a LiveOld seat longer, and the pair serves fewer than the
+    /// LiveOld alone: bench replay at <c>--load-share 0.1</c> at 4cbbc21 (439 prompt tokens on average, 24 out), the LiveOld's
+    /// own requests fell from 31.6 to 12.7 a second during a pair, and the pair together started 25 a second. Where the seats'
+    /// step budget is not known, <see cref="IsPrefillHeavy"/> decides.
+    /// </remarks>
+    public static bool SplitHelps(long estimatedTokens, long promptTokens, InstanceSeats? seats, double loadedShare)
+    {
+        if (seats is not { StepTokens: > 0 } known) return IsPrefillHeavy(estimatedTokens, promptTokens);
+        long seated = known.RequestsOf(estimatedTokens);
+        if (promptTokens <= 0 || seated < 1) return false;
+        double f = Math.Clamp(loadedShare, 0, 1);
+        double prefill = (double)promptTokens / known.StepTokens;
+        double generated = Math.Max(0, estimatedTokens - promptTokens);
+        double whole = Math.Max(prefill, (generated + prefill) / seated);
+        double split = Math.Max((1 - f) * prefill, (SplitDecodeCost * generated + (1 - f) * prefill) / seated);
+        return split < whole;
+    }
+
+    /// <summary>
+    /// A split request's steps per token on its LiveOld seat against a whole request's: each token waits for a step of the
+    /// LiveNew, then one of the LiveOld. Measured 2.2× (bench replay, 24 tokens out) to 3.3× (bench live, 13 out); 3 is used.
+    /// </summary>
+    public const double SplitDecodeCost = 3;
+
     // A LiveOld takes no prefill-heavy request while its LiveNew partner (seats known) has a seat for it: started there it costs
     // the LiveOld only the layers its partner lacks, sent here all of them. Once the partner is full the LiveOld takes it.
     // (Both taking them by outstanding tokens from half the layers on, where the LiveNew's share of a split is the larger,
     // was tried: 0.781 against blitz-fast in one bench live run, 51 first tokens during the load as without it; not kept.)
     private bool LeavesToPartner(InstanceLifecycle candidate, bool prefillHeavy) =>
         prefillHeavy && candidate is { State: InstanceState.LiveOld, Partner: { } partner } && _seats.ContainsKey(partner) && HasSeat(partner, prefillHeavy);
+
+    // Whether the request goes to a LiveNew first (SplitHelps), judged by a LiveNew's seats and layers: both halves of a pair
+    // run the deployment's one batch policy. Other requests go by outstanding tokens.
+    private bool SplitsWell(long estimatedTokens, long promptTokens)
+    {
+        foreach (var instance in instances.TakingRequests)
+        {
+            if (instance.State == InstanceState.LiveNew && _seats.TryGetValue(instance.Index, out var seats))
+                return SplitHelps(estimatedTokens, promptTokens, seats, (double)instance.LoadedLayers / Math.Max(1, instance.TotalLayers));
+        }
+        return IsPrefillHeavy(estimatedTokens, promptTokens);
+    }
 
     /// <summary>
     /// Routes a request estimated to cost <paramref name="estimatedTokens"/> (prompt and generation), of which
@@ -120,7 +167,7 @@ public sealed class RequestRouter(ModelInstances instances)
         InstanceLifecycle? best = null;
         long bestTokens = 0;
         bool anyTakes = false;
-        bool prefillHeavy = IsPrefillHeavy(estimatedTokens, promptTokens);
+        bool prefillHeavy = SplitsWell(estimatedTokens, promptTokens);
         // TakingRequests is in index order, so a strict < keeps the lowest index among equals.
         foreach (var candidate in instances.TakingRequests)
         {

@@ -191,6 +191,51 @@ public sealed class LateBindingTests
     public void A_request_is_prefill_heavy_when_its_prompt_outweighs_its_generation(long estimate, long prompt, bool heavy) =>
         Assert.Equal(heavy, RequestRouter.IsPrefillHeavy(estimate, prompt));
 
+    // Seats sized as bench live sizes them: KV for exactly 16 requests of 1,469 + 13 tokens, running limit 64, 512-token steps.
+    private static readonly InstanceSeats BenchSeats = InstanceSeats.ForBudget(kvBlocks: 16 * 93, blockSize: 16, maxRequests: 64, maxBatchTokens: 512);
+
+    [Theory]
+    // bench live's code-shaped requests: the LiveOld is bound by prefill; a split helps from its first layer on.
+    [InlineData(1482, 1469, 0.5, true)]
+    [InlineData(1482, 1469, 1.0 / 32, true)]
+    // No layer yet: a split saves nothing and costs seat time.
+    [InlineData(1482, 1469, 0.0, false)]
+    // The replay's mean shape (439 in, 24 out) and bench live's defaults (32/32): seats bind, a split only holds one longer.
+    [InlineData(463, 439, 0.5, false)]
+    [InlineData(463, 439, 0.9, false)]
+    [InlineData(64, 32, 0.5, false)]
+    public void A_split_helps_only_where_the_live_old_is_bound_by_prefill_rather_than_seats(long estimate, long prompt, double loaded, bool helps) =>
+        Assert.Equal(helps, RequestRouter.SplitHelps(estimate, prompt, BenchSeats, loaded));
+
+    [Fact]
+    public void Without_a_known_step_budget_a_split_goes_by_the_prompt_outweighing_the_generation()
+    {
+        Assert.True(RequestRouter.SplitHelps(463, 439, null, 0.5));
+        Assert.True(RequestRouter.SplitHelps(463, 439, BenchSeats with { StepTokens = 0 }, 0.5));
+        Assert.False(RequestRouter.SplitHelps(64, 32, null, 0.5));
+        Assert.Equal(512, BenchSeats.StepTokens);
+    }
+
+    [Fact]
+    public void Requests_that_would_hold_the_live_olds_seats_go_by_outstanding_tokens_and_prefill_bound_ones_to_the_live_new()
+    {
+        Serving(0);
+        Loading(1);
+        _router.SetSeats(0, BenchSeats);
+        _router.SetSeats(1, BenchSeats);
+        _model.LayersLanded(1, Layers / 2);
+        _model.Pair(1, 0);
+
+        // Shaped like the replay's (seats bind): by outstanding tokens, the LiveOld first (lowest index among equals).
+        var seatBound = _router.Route(463, promptTokens: 439);
+        Assert.Equal(0, seatBound.Ticket!.Value.Instance);
+        // Shaped like the code trace's (prefill binds): the LiveOld leaves it to its partner, though the partner owes nothing less.
+        var prefillBound = _router.Route(1482, promptTokens: 1469);
+        Assert.Equal(1, prefillBound.Ticket!.Value.Instance);
+        var next = _router.Route(1482, promptTokens: 1469);
+        Assert.Equal(1, next.Ticket!.Value.Instance);
+    }
+
     [Fact]
     public void A_live_new_instance_holds_twice_the_unstarted_prompts_of_a_serving_one()
     {
