@@ -24,8 +24,8 @@ namespace BlitzScale.Scaling.Routing;
 /// With long prompts an instance starts one step budget of prompt at a time: bound all at once, the 16 requests a new
 /// instance took when it began serving waited there up to 1.8 s, in whatever order their calls arrived, while the next
 /// instance to serve took none of them.</para>
-/// <para><b>Live pairs.</b> A prefill-heavy request (<see cref="IsPrefillHeavy"/>) goes to a LiveNew instance while it has a
-/// seat for it, and its LiveOld partner takes none meanwhile; a LiveNew holds twice the unstarted prompts of a serving
+/// <para><b>Live pairs.</b> A request whose split helps the LiveOld (<see cref="SplitHelps"/>) goes to a LiveNew instance while it
+/// has a seat for it, and its LiveOld partner takes none meanwhile; a LiveNew holds twice the unstarted prompts of a serving
 /// instance and at most <see cref="LiveNewRequests"/> other requests.</para>
 /// </remarks>
 public sealed class RequestRouter(ModelInstances instances)
@@ -57,7 +57,7 @@ public sealed class RequestRouter(ModelInstances instances)
     public InstanceSeats? Seats(int instance) => _seats.TryGetValue(instance, out var seats) ? seats : null;
 
     /// <summary>
-    /// Requests a LiveNew instance with known seats takes at once, unless they are prefill-heavy (<see cref="IsPrefillHeavy"/>):
+    /// Requests a LiveNew instance with known seats takes at once, unless their split helps its partner (<see cref="SplitHelps"/>):
     /// those it takes up to its running limit, and its LiveOld partner leaves them to it. A split request holds a seat of the
     /// LiveOld for its whole generation at the pair's slower pace, so where a request saves the LiveOld little prefill, more
     /// than a few at once take the LiveOld's seats from its own requests.
@@ -76,8 +76,8 @@ public sealed class RequestRouter(ModelInstances instances)
 
     /// <summary>
     /// Whether <paramref name="instance"/> has a free seat: its seats are not known, or its open requests leave one. A LiveNew
-    /// instance seats <see cref="LiveNewRequests"/> requests at most, or up to its running limit for requests whose prompt
-    /// outweighs their generation (<paramref name="prefillHeavy"/>, <see cref="IsPrefillHeavy"/>).
+    /// instance seats <see cref="LiveNewRequests"/> requests at most, or up to its running limit for requests whose split
+    /// helps its partner (<paramref name="prefillHeavy"/>, <see cref="SplitHelps"/>).
     /// </summary>
     public bool HasSeat(int instance, bool prefillHeavy = false)
     {
@@ -97,7 +97,8 @@ public sealed class RequestRouter(ModelInstances instances)
     /// Split at layer k, such a request saves a LiveOld layers [0, k) of most of its work. One that generates as much as its
     /// prompt or more saves little, and holds a seat of the LiveOld (its KV for [k, L)) for its whole generation, at the
     /// pair's slower pace: with the default 32/32-token requests of bench live, where the instance is bound by its KV,
-    /// sending every request to the LiveNew raised blitz's burst p99 from 2.2–2.4 s to 3.3 s.
+    /// sending every request to the LiveNew raised blitz's burst p99 from 2.2–2.4 s to 3.3 s. The router's rule where it knows
+    /// the instances' step budget is <see cref="SplitHelps"/>; this one decides where it does not.
     /// </summary>
     public static bool IsPrefillHeavy(long estimatedTokens, long promptTokens) => promptTokens > estimatedTokens - promptTokens;
 
@@ -113,7 +114,7 @@ public sealed class RequestRouter(ModelInstances instances)
     /// <remarks>
     /// Long prompts with short outputs split well (bench live's code-shaped requests, 1,469 in and 13 out: the LiveOld is bound
     /// by its prefill); where the seats bind, a split only holds a LiveOld seat longer, and the pair serves fewer than the
-    /// LiveOld alone: bench replay at <c>--load-share 0.1</c> at 4cbbc21 (439 prompt tokens on average, 24 out), the LiveOld's
+    /// LiveOld alone: bench replay at <c>--load-share 0.1</c> at 7364950 (439 prompt tokens on average, 24 out), the LiveOld's
     /// own requests fell from 31.6 to 12.7 a second during a pair, and the pair together started 25 a second. Where the seats'
     /// step budget is not known, <see cref="IsPrefillHeavy"/> decides.
     /// </remarks>
@@ -136,7 +137,7 @@ public sealed class RequestRouter(ModelInstances instances)
     /// </summary>
     public const double SplitDecodeCost = 3;
 
-    // A LiveOld takes no prefill-heavy request while its LiveNew partner (seats known) has a seat for it: started there it costs
+    // A LiveOld takes no request whose split helps it (SplitsWell) while its LiveNew partner (seats known) has a seat for it: started there it costs
     // the LiveOld only the layers its partner lacks, sent here all of them. Once the partner is full the LiveOld takes it.
     // (Both taking them by outstanding tokens from half the layers on, where the LiveNew's share of a split is the larger,
     // was tried: 0.781 against blitz-fast in one bench live run, 51 first tokens during the load as without it; not kept.)
