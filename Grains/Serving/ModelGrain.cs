@@ -614,7 +614,8 @@ internal sealed partial class ModelGrain : Grain, IModelGrain, IStreamSubscripti
         }
     }
 
-    // Which new instance forwards layers to which: a feed from a new instance's GPU makes it a chain's inner hop.
+    // Which instance forwards layers to which of targets: a feed from a GPU holding an instance of the model makes that
+    // instance a hop of the target's chain (an inner hop when the target still loads).
     private void LearnHops(IReadOnlyList<InstanceLifecycle> targets, FeedPlan plan)
     {
         foreach (var target in targets)

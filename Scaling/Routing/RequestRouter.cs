@@ -77,13 +77,13 @@ public sealed class RequestRouter(ModelInstances instances)
     /// <summary>
     /// Whether <paramref name="instance"/> has a free seat: its seats are not known, or its open requests leave one. A LiveNew
     /// instance seats <see cref="LiveNewRequests"/> requests at most, or up to its running limit for requests whose split
-    /// helps its partner (<paramref name="prefillHeavy"/>, <see cref="SplitHelps"/>).
+    /// helps its partner (<paramref name="splitHelps"/>, <see cref="SplitHelps"/>).
     /// </summary>
-    public bool HasSeat(int instance, bool prefillHeavy = false)
+    public bool HasSeat(int instance, bool splitHelps = false)
     {
         if (!_seats.TryGetValue(instance, out var seats)) return true;
         bool liveNew = instances.Find(instance)?.State == InstanceState.LiveNew;
-        int limit = liveNew && !prefillHeavy ? Math.Min(seats.MaxRequests, LiveNewRequests) : seats.MaxRequests;
+        int limit = liveNew && !splitHelps ? Math.Min(seats.MaxRequests, LiveNewRequests) : seats.MaxRequests;
         if (!_perInstance.TryGetValue(instance, out var totals)) return limit > 0;
         // A LiveNew's requests start in two places, its layers and then its partner's, so it holds two instances' prompts.
         int places = liveNew ? 2 : 1;
@@ -137,18 +137,19 @@ public sealed class RequestRouter(ModelInstances instances)
     /// </summary>
     public const double SplitDecodeCost = 3;
 
-    // A LiveOld takes no request whose split helps it (SplitsWell) while its LiveNew partner (seats known) has a seat for it: started there it costs
-    // the LiveOld only the layers its partner lacks, sent here all of them. Once the partner is full the LiveOld takes it.
-    // (Both taking them by outstanding tokens from half the layers on, where the LiveNew's share of a split is the larger,
-    // was tried: 0.781 against blitz-fast in one bench live run, 51 first tokens during the load as without it; not kept.)
-    private bool LeavesToPartner(InstanceLifecycle candidate, bool prefillHeavy) =>
-        prefillHeavy && candidate is { State: InstanceState.LiveOld, Partner: { } partner } && _seats.ContainsKey(partner) && HasSeat(partner, prefillHeavy);
+    // A LiveOld takes no request whose split helps it while its LiveNew partner (seats known) has a seat for it: started there
+    // it costs the LiveOld only the layers its partner lacks, sent here all of them. Once the partner is full the LiveOld
+    // takes it. (Both taking them by outstanding tokens from half the layers on, where the LiveNew's share of a split is the
+    // larger, was tried: 0.781 against blitz-fast in one bench live run, 51 first tokens during the load as without it; not
+    // kept.)
+    private bool LeavesToPartner(InstanceLifecycle candidate, bool splitHelps) =>
+        splitHelps && candidate is { State: InstanceState.LiveOld, Partner: { } partner } && _seats.ContainsKey(partner) && HasSeat(partner, splitHelps);
 
-    // Whether the request goes to a LiveNew first (SplitHelps), judged by a LiveNew's seats and layers: both halves of a pair
-    // run the deployment's one batch policy. Other requests go by outstanding tokens.
-    private bool SplitsWell(long estimatedTokens, long promptTokens)
+    // Whether the request's split helps (SplitHelps), judged by the seats and layers of a LiveNew among the instances taking
+    // requests: both halves of a pair run the deployment's one batch policy. Without a LiveNew, the plain rule.
+    private bool SplitHelpsAmong(IReadOnlyList<InstanceLifecycle> taking, long estimatedTokens, long promptTokens)
     {
-        foreach (var instance in instances.TakingRequests)
+        foreach (var instance in taking)
         {
             if (instance.State == InstanceState.LiveNew && _seats.TryGetValue(instance.Index, out var seats))
                 return SplitHelps(estimatedTokens, promptTokens, seats, (double)instance.LoadedLayers / Math.Max(1, instance.TotalLayers));
@@ -168,13 +169,14 @@ public sealed class RequestRouter(ModelInstances instances)
         InstanceLifecycle? best = null;
         long bestTokens = 0;
         bool anyTakes = false;
-        bool prefillHeavy = SplitsWell(estimatedTokens, promptTokens);
         // TakingRequests is in index order, so a strict < keeps the lowest index among equals.
-        foreach (var candidate in instances.TakingRequests)
+        var taking = instances.TakingRequests;
+        bool splitHelps = SplitHelpsAmong(taking, estimatedTokens, promptTokens);
+        foreach (var candidate in taking)
         {
             anyTakes = true;
-            if (!HasSeat(candidate.Index, prefillHeavy)) continue;
-            if (LeavesToPartner(candidate, prefillHeavy)) continue;
+            if (!HasSeat(candidate.Index, splitHelps)) continue;
+            if (LeavesToPartner(candidate, splitHelps)) continue;
             long tokens = Outstanding(candidate.Index);
             if (best is null || tokens < bestTokens) (best, bestTokens) = (candidate, tokens);
         }

@@ -168,7 +168,7 @@ public sealed class LateBindingTests
         var routed = Enumerable.Range(0, 8).Select(_ => _router.Route(16, promptTokens: 12).Ticket!.Value.Instance).ToList();
 
         Assert.Equal([1, 2, 1, 2, 1, 0, 0, 0], routed);
-        Assert.False(_router.HasSeat(1, prefillHeavy: true));
+        Assert.False(_router.HasSeat(1, splitHelps: true));
     }
 
     [Fact]
