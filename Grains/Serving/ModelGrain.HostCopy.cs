@@ -20,13 +20,16 @@ internal sealed partial class ModelGrain
     }
 
     /// <summary>
-    /// The host copy a load may use: the one there is; else, when no GPU can send and the
+    /// The host copy a load may use: the one there is, if it is on one of <paramref name="hosts"/>; else, with none, when no GPU can send and the
     /// policy keeps one host copy, a new one read from storage on a live host (the loads are fed from it while it fills, as at
     /// deploy); null when the load must not use one or none could be made (then it reads storage itself).
     /// </summary>
     private async Task<string?> HostCopyFor(IReadOnlyList<HostInfo> hosts, IReadOnlyCollection<InstanceLifecycle> senders, bool excludeHostCopy)
     {
         if (excludeHostCopy) return null;
+        // A copy on a host these loads leave out (it left the cluster and SilosDied has not run yet, or it is suspected with a
+        // lost source) feeds nobody: the planner would refuse the unknown host and the replan with it.
+        if (_hostCopy is { } held && !hosts.Any(h => h.Host == held)) return null;
         var deployment = _deployment;
         if (_hostCopy is not null || senders.Count > 0 || deployment is null || !deployment.Policy.Multicasts()) return _hostCopy;
         try

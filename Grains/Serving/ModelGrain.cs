@@ -202,8 +202,11 @@ internal sealed partial class ModelGrain : Grain, IModelGrain, IStreamSubscripti
         // come to hold its whole image (a refeed completed meanwhile) is read again, not shown beside the state it reached.
         var reports = await Task.WhenAll(observed.Select(async r =>
             _instances.Find(r.Instance) is { } i && Behind(r, i) ? await StatusOrNull(i) ?? r : r));
+        // A Failed instance whose shard let its image go reports nothing about the failure: the reason the grain knows is shown.
         var instances = reports.Where(r => _instances.Find(r.Instance) is not null)
-            .Select(r => r with { State = InstanceStates.ToWire(_instances.Find(r.Instance)!.State) }).ToList();
+            .Select(r => _instances.Find(r.Instance)! is var i && i.State == InstanceState.Failed
+                ? r with { State = InstanceStates.ToWire(i.State), Error = r.Error ?? i.FailureReason }
+                : r with { State = InstanceStates.ToWire(i.State) }).ToList();
         var held = await Task.WhenAll((await Hosts()).Select(async host =>
         {
             // A host that is down (not yet declared dead) must not take the model's whole status with it.
@@ -436,6 +439,7 @@ internal sealed partial class ModelGrain : Grain, IModelGrain, IStreamSubscripti
     /// </summary>
     private async Task Replan(InstanceLifecycle failed, string lostSource)
     {
+        bool given = false;
         _replanning.Add(failed.Index);
         try
         {
@@ -461,11 +465,15 @@ internal sealed partial class ModelGrain : Grain, IModelGrain, IStreamSubscripti
             LogReplanFailed(_logger, failed.Shard, e);
             // A shard still Failed may hold the image it kept for the refeed: not planned again, it must let it go.
             if (_instances.Find(failed.Index) is { State: InstanceState.Failed }) await UnloadQuietly(failed);
+            given = true;
         }
         finally
         {
             _replanning.Remove(failed.Index);
         }
+        // Failed for good now, it leaves the count short: a restore that ran meanwhile counted it as coming back (it was being
+        // planned again) and no event will come for it, so the count is restored here (its GPU among the free ones).
+        if (given) await RestoreCount();
     }
 
     /// <summary>

@@ -64,7 +64,8 @@ public class GridFixture : IAsyncLifetime
     public async Task InitializeAsync()
     {
         var builder = new InProcessTestClusterBuilder((short)HostCount);
-        builder.Options.ConfigureFileLogging = false;
+        // BLITZ_TEST_SILO_LOGS=1 writes each silo's log under the test binaries' logs/ folder: how a rare grid failure is read.
+        builder.Options.ConfigureFileLogging = Environment.GetEnvironmentVariable("BLITZ_TEST_SILO_LOGS") == "1";
         ConfigureCluster(builder.Options);
         builder.ConfigureSilo((options, silo) =>
         {
