@@ -394,7 +394,7 @@ internal sealed partial class ModelGrain : Grain, IModelGrain, IStreamSubscripti
         {
             var planning = new FeedPlanning(GrainFactory, Model);
             string? copy = await HostCopyFor(hosts, senders, excludeHostCopy);
-            var plan = await planning.Plan(hosts, deployment, fresh, senders, copy);
+            var plan = await PlanFeeds(planning, hosts, deployment, fresh, sources is null ? null : senders, copy);
             var fallbacks = await planning.Fallbacks(hosts, deployment, fresh, plan, fallbackSenders ?? _instances.LoadSources, copy);
             LearnHops(fresh, plan);
             LogPlanned(_logger, Model, plan.Description);
@@ -430,6 +430,31 @@ internal sealed partial class ModelGrain : Grain, IModelGrain, IStreamSubscripti
         LogScaledUp(_logger, Model, fresh.Count, steps.TotalMs, steps.ToString());
         return fresh;
     }
+
+    /// <summary>
+    /// The feeds of <paramref name="fresh"/> from <paramref name="senders"/> when named (a replan's, an operator's); else from
+    /// <see cref="ScaleUpSources"/>, which extends the chains of loads in flight rather than share a feeding holder's link:
+    /// targets that may use the same senders are planned together.
+    /// </summary>
+    private async Task<FeedPlan> PlanFeeds(FeedPlanning planning, IReadOnlyList<HostInfo> hosts, ModelDeployment deployment,
+        IReadOnlyList<InstanceLifecycle> fresh, IReadOnlyList<InstanceLifecycle>? senders, string? copy)
+    {
+        if (senders is not null) return await planning.Plan(hosts, deployment, fresh, senders, copy);
+        var groups = fresh.GroupBy(t => ScaleUpSources.Choose(_instances.All, _hops, t.Host), SendersComparer).ToList();
+        if (groups.Count == 1) return await planning.Plan(hosts, deployment, fresh, groups[0].Key, copy);
+        var feeds = new Dictionary<string, IReadOnlyList<LoadFeed>>(StringComparer.Ordinal);
+        var descriptions = new List<string>();
+        foreach (var group in groups)
+        {
+            var plan = await planning.Plan(hosts, deployment, [.. group], group.Key, copy);
+            foreach (var (gpu, feed) in plan.Feeds) feeds[gpu] = feed;
+            descriptions.Add(plan.Description);
+        }
+        return new FeedPlan(feeds, string.Join("; ", descriptions));
+    }
+
+    private static readonly IEqualityComparer<IReadOnlyList<InstanceLifecycle>> SendersComparer = EqualityComparer<IReadOnlyList<InstanceLifecycle>>.Create(
+        (a, b) => a!.Select(i => i.Index).SequenceEqual(b!.Select(i => i.Index)), s => s.Aggregate(0, (h, i) => HashCode.Combine(h, i.Index)));
 
     /// <summary>
     /// A new instance lost a source mid-transfer: plan its load again on the same GPU without that source, nor any it lost
