@@ -31,6 +31,9 @@ internal static class SiloApplication
     {
         ["Logging:LogLevel:Default"] = "Warning",
         ["Logging:LogLevel:Orleans"] = "Error",
+        // Orleans' resilience pipelines (placement retries while a host's silo is not yet in the topology) log each attempt
+        // at Warning and the last at Error with its stack; the program reports a failure itself, in one line.
+        ["Logging:LogLevel:Polly"] = "None",
     };
 
     /// <param name="silo">Valid silo options.</param>
