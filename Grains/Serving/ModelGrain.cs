@@ -296,8 +296,13 @@ internal sealed partial class ModelGrain : Grain, IModelGrain, IStreamSubscripti
                 if (_replanning.Contains(instance.Index) || item.Load > 0 && item.Load <= Refeeds(instance.Index)) break;
                 Failed(instance, item.Detail ?? "failed");
                 if (item.LostSource is { } lost && Replans(instance.Index) < MaxReplans) await Replan(instance, lost);
-                // Not planned again: the shard kept its image for a refeed that will not come.
-                else if (item.LostSource is not null) await UnloadQuietly(instance);
+                // Not planned again: the shard kept its image for a refeed that will not come, and the count is short of it (a
+                // restore that ran before this event counted it as loading). A lost source is passing, so a new load may work.
+                else if (item.LostSource is not null)
+                {
+                    await UnloadQuietly(instance);
+                    await RestoreCount();
+                }
                 break;
             case ModelEventKind.Refeeding:
                 // The shard fetches from its fallback, not planned again in time (this activation may be new, its source's silo
