@@ -203,10 +203,12 @@ internal sealed partial class ModelGrain : Grain, IModelGrain, IStreamSubscripti
         var reports = await Task.WhenAll(observed.Select(async r =>
             _instances.Find(r.Instance) is { } i && Behind(r, i) ? await StatusOrNull(i) ?? r : r));
         // A Failed instance whose shard let its image go reports nothing about the failure: the reason the grain knows is shown.
-        var instances = reports.Where(r => _instances.Find(r.Instance) is not null)
-            .Select(r => _instances.Find(r.Instance)! is var i && i.State == InstanceState.Failed
-                ? r with { State = InstanceStates.ToWire(i.State), Error = r.Error ?? i.FailureReason }
-                : r with { State = InstanceStates.ToWire(i.State) }).ToList();
+        var instances = reports.Select(r => (Report: r, Instance: _instances.Find(r.Instance))).Where(x => x.Instance is not null)
+            .Select(x => x.Report with
+            {
+                State = InstanceStates.ToWire(x.Instance!.State),
+                Error = x.Instance.State == InstanceState.Failed ? x.Report.Error ?? x.Instance.FailureReason : x.Report.Error,
+            }).ToList();
         var held = await Task.WhenAll((await Hosts()).Select(async host =>
         {
             // A host that is down (not yet declared dead) must not take the model's whole status with it.
@@ -445,8 +447,8 @@ internal sealed partial class ModelGrain : Grain, IModelGrain, IStreamSubscripti
         IReadOnlyList<InstanceLifecycle> fresh, IReadOnlyList<InstanceLifecycle>? senders, string? copy)
     {
         if (senders is not null) return await planning.Plan(hosts, deployment, fresh, senders, copy);
-        var groups = fresh.GroupBy(t => ScaleUpSources.Choose(_instances.All, _hops, t.Host), SendersComparer).ToList();
-        if (groups.Count == 1) return await planning.Plan(hosts, deployment, fresh, groups[0].Key, copy);
+        var all = _instances.All;
+        var groups = fresh.GroupBy(t => ScaleUpSources.Choose(all, _hops, t.Host), SendersComparer).ToList();
         var feeds = new Dictionary<string, IReadOnlyList<LoadFeed>>(StringComparer.Ordinal);
         var descriptions = new List<string>();
         foreach (var group in groups)
