@@ -17,6 +17,10 @@ namespace BlitzScale.Cli.Benchmarks;
 /// <param name="Plan">The trace, the window, the caps; a given --rate or --time-scale replaces <paramref name="LoadShare"/>.</param>
 /// <param name="PlayedSeconds">Without --duration: the window is as long as needed to play about this long at the chosen rate.</param>
 /// <param name="LoadShare">The played mean rate as a share of the cluster's capacity (every GPU serving), as the paper rescales.</param>
+/// <param name="PeakShare">
+/// When set, replaces <paramref name="LoadShare"/>: the largest share (from the paper's 0.5 down) whose window's peak is at most
+/// this × the cluster's capacity, so that static-peak is the peak's need rather than the cluster capped below it.
+/// </param>
 /// <param name="TtftSloMs">TTFT objective in ms of the real cluster (the wall-clock objective is this × D).</param>
 /// <param name="TbtSloMs">Mean time-between-tokens objective in ms of the real cluster (× D on the wall clock).</param>
 /// <param name="Seed">Seed of the prompts.</param>
@@ -27,7 +31,7 @@ namespace BlitzScale.Cli.Benchmarks;
 /// <param name="KeepTestbed">Leave the testbed up afterwards.</param>
 internal sealed record ReplayBenchOptions(string ModelDirectory, string? Shape, int Hosts, int GpusPerHost, string? CostProfile, string CostModel,
     double? TimeDilation, double RealLinkGbps, int LinkMbit, double StorageMBps, int SequencesPerInstance, ReplayPlanOptions Plan, double PlayedSeconds, double LoadShare,
-    double TtftSloMs, double TbtSloMs, int Seed, IReadOnlyList<string> Policies, int RedisPort, string StateDirectory, string? TestbedScript, bool KeepTestbed)
+    double? PeakShare, double TtftSloMs, double TbtSloMs, int Seed, IReadOnlyList<string> Policies, int RedisPort, string StateDirectory, string? TestbedScript, bool KeepTestbed)
 {
     public const int DefaultHosts = 4;
     /// <summary>The replay and chaos benches' model: stories110m in f32 (438 MB, 12 layers), as in every run they report.</summary>
@@ -35,8 +39,13 @@ internal sealed record ReplayBenchOptions(string ModelDirectory, string? Shape, 
     public const string DefaultTrace = "../shared/traces/azure2023/AzureLLMInferenceTrace_code.csv";
     /// <summary>How long each policy's replay plays by default (the window's trace seconds follow from the rate).</summary>
     public const double DefaultPlayedSeconds = 60;
-    /// <summary>The paper's rescaling: the mean rate is half of the cluster's peak capacity.</summary>
+    /// <summary>The paper's rescaling: the mean rate is half of the cluster's peak capacity (where --load-share is given, and the fit's first try).</summary>
     public const double DefaultLoadShare = 0.5;
+    /// <summary>
+    /// bench replay's default: the window's peak within the cluster's capacity. At 0.5 the default window's peak was 3.4 × the
+    /// cluster: its requests queued under every policy, static-peak's too, which then was not at the peak's need.
+    /// </summary>
+    public const double DefaultPeakShare = 1.0;
     /// <summary>Caps that fit stories110m's 1024 positions with room to spare (the paper truncates prompts to 4095 for its 4096-position models).</summary>
     public const int DefaultMaxPromptTokens = 512;
     public const int DefaultMaxOutputTokens = 128;
@@ -56,6 +65,7 @@ internal sealed record ReplayBenchOptions(string ModelDirectory, string? Shape, 
         if (!(RealLinkGbps > 0)) throw new ArgumentException("--real-link-gbps must be > 0");
         if (SequencesPerInstance < 1) throw new ArgumentException("--sequences-per-instance must be ≥ 1");
         if (!(LoadShare > 0) || !double.IsFinite(LoadShare)) throw new ArgumentException($"--load-share must be > 0, found {LoadShare}");
+        if (PeakShare is { } peak && (!(peak > 0) || !double.IsFinite(peak))) throw new ArgumentException($"--peak-share must be > 0, found {peak}");
         if (!(PlayedSeconds > 0) || !double.IsFinite(PlayedSeconds)) throw new ArgumentException($"--played-seconds must be > 0, found {PlayedSeconds}");
         // Names are checked before the testbed comes up; the static counts are filled in once the needs are known.
         ReplayBenchPolicy.Parse(Policies, ReplayNeeds.Of(1, 1, 1, 1));

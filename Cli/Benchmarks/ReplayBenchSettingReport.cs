@@ -34,6 +34,8 @@ internal abstract class ReplayBenchSettingReport
     public string? WindowSource { get; set; }
     /// <summary>How the time scale was chosen.</summary>
     public string? RateSource { get; set; }
+    /// <summary>The played mean rate as a share of the cluster's capacity (given, or fitted to the peak); null when --rate or --time-scale set it.</summary>
+    public double? LoadShare { get; set; }
 
     /// <summary>Takes the setting from the bench's options and what <see cref="ReplayBenchSetup"/> resolved of them.</summary>
     public void Describe(ReplayBenchOptions options, ReplayBenchSetup setup)
@@ -56,6 +58,7 @@ internal abstract class ReplayBenchSettingReport
         TimeDilation = setup.Timed.Dilation;
         TimeDilationSource = setup.Timed.DilationSource;
         RateSource = setup.RateSource;
+        LoadShare = setup.LoadShare;
         WindowSource = setup.WindowSource;
         Setting = setup.Setting;
     }

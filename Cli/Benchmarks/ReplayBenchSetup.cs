@@ -31,6 +31,8 @@ internal sealed class ReplayBenchSetup
     public ReplaySlo WallSlo { get; private init; } = null!;
     public ReplaySetting Setting { get; private init; } = null!;
     public ReplayNeeds Needs { get; private init; } = null!;
+    /// <summary>The played mean rate as a share of the cluster's capacity; null when --rate or --time-scale set it.</summary>
+    public double? LoadShare { get; private init; }
 
     /// <summary>Reads the model and the trace and derives the rest; <paramref name="progress"/> hears the backend, window and rate.</summary>
     /// <exception cref="ArgumentException">A missing model or profile, invalid options, a malformed trace.</exception>
@@ -66,31 +68,33 @@ internal sealed class ReplayBenchSetup
             clients: 2 * options.SequencesPerInstance, requests: 50 * options.SequencesPerInstance, meanPrompt, meanOutput) / meanOutput, 3);
         double? rate = options.Plan.Rate;
         string rateSource;
+        double? share = null;
+        Played played;
         if (options.Plan.TimeScale is not null || rate is not null)
         {
             rateSource = rate is not null ? "given (--rate)" : "given (--time-scale)";
+            played = Play(options, whole, context, capacity, gpus, rate);
+        }
+        else if (options.PeakShare is { } peakShare)
+        {
+            // The window's length follows from the rate, and a shorter window is burstier: each share gives its own window, so
+            // the shares are tried from the paper's 0.5 down until the window's peak fits.
+            (share, played) = FitPeak(options, whole, context, capacity, gpus, peakShare);
+            rate = played.Rate;
+            rateSource = FormattableString.Invariant(
+                $"the mean rate is {share} × the cluster's capacity: {gpus} GPUs × {capacity} requests/s (the profile's prediction for one instance, {options.SequencesPerInstance} at once, {meanPrompt}-token prompts, {meanOutput}-token outputs: the whole trace's means after the caps) = {rate} requests/s; {share} is the largest of {ReplayBenchOptions.DefaultLoadShare} × {FitStep}^n whose window's peak is at most --peak-share {peakShare} × the cluster's capacity ({played.Needs.PeakOverCluster} ×), so that static-peak holds the peak's need");
         }
         else
         {
-            rate = Math.Round(options.LoadShare * gpus * capacity, 3);
+            share = options.LoadShare;
+            played = Play(options, whole, context, capacity, gpus, Math.Round(options.LoadShare * gpus * capacity, 3));
+            rate = played.Rate;
             rateSource = FormattableString.Invariant(
                 $"the mean rate is {options.LoadShare} × the cluster's capacity: {gpus} GPUs × {capacity} requests/s (the profile's prediction for one instance, {options.SequencesPerInstance} at once, {meanPrompt}-token prompts, {meanOutput}-token outputs: the whole trace's means after the caps) = {rate} requests/s");
         }
-        // Without --duration the window is as long as the trace must be to fill about --played-seconds at that rate.
-        var planOptions = options.Plan;
-        string? windowSource = null;
-        if (planOptions.Duration is null)
-        {
-            double traceMean = whole.Window.MeanRps;
-            double seconds = options.Plan.TimeScale is { } x ? options.PlayedSeconds / x : options.PlayedSeconds * rate!.Value / traceMean;
-            planOptions = planOptions with { Duration = Math.Round(Math.Min(seconds, whole.Trace.SpanSeconds), 1) };
-            windowSource = FormattableString.Invariant(
-                $"{planOptions.Duration} trace seconds: about --played-seconds {options.PlayedSeconds} at the played rate, the trace's mean being {traceMean:0.###} requests/s");
-        }
-        var plan = ReplayPlan.Build(planOptions, context, options.Plan.TimeScale is null ? rate : null);
+        var (plan, setting, needs, windowSource) = played;
         var wallSlo = ReplaySlo.Of(options.TtftSloMs * d, options.TbtSloMs * d);
-        var setting = ReplaySetting.Of(plan.Trace, plan.Window, plan.Schedule, wallSlo);
-        var needs = ReplayNeeds.Of(capacity, setting.PlayedPeakRps, setting.PlayedMeanRps, gpus);
+        setting = setting with { Slo = wallSlo };
         progress($"window: {setting.Describe()}");
         progress(string.Create(CultureInfo.InvariantCulture,
             $"rate: {rateSource}; needs: {needs.Peak} instance(s) at the peak, {needs.Average} on average; objectives (wall clock, × D): TTFT {wallSlo.TtftMs:F0} ms, TBT {wallSlo.TbtMs:F0} ms"));
@@ -102,7 +106,55 @@ internal sealed class ReplayBenchSetup
         return new ReplayBenchSetup(directory)
         {
             Layers = layers, ModelBytes = modelBytes, ContextTokens = context, Vocab = vocab, Timed = timed, KvBlocks = kvBlocks, CapacityRps = capacity,
-            RateSource = rateSource, WindowSource = windowSource, Plan = plan, WallSlo = wallSlo, Setting = setting, Needs = needs,
+            RateSource = rateSource, WindowSource = windowSource, Plan = plan, WallSlo = wallSlo, Setting = setting, Needs = needs, LoadShare = share,
         };
+    }
+
+    /// <summary>Each try lowers the share by this factor.</summary>
+    internal const double FitStep = 0.95;
+    /// <summary>Below this share the fit gives up: the trace's window cannot be played within the cluster at any useful rate.</summary>
+    internal const double MinFitShare = 0.005;
+
+    /// <summary>A played window: the plan at a rate, its setting (objectives filled in later) and the instances it needs.</summary>
+    internal sealed record Played(ReplayPlan Plan, ReplaySetting Setting, ReplayNeeds Needs, string? WindowSource)
+    {
+        public double? Rate { get; init; }
+    }
+
+    internal static (double Share, Played Played) FitPeak(ReplayBenchOptions options, ReplayPlan whole, int context, double capacity, int gpus, double peakShare)
+    {
+        double over = double.NaN;
+        foreach (double share in FitShares())
+        {
+            var played = Play(options, whole, context, capacity, gpus, Math.Round(share * gpus * capacity, 3));
+            over = played.Needs.PeakOverCluster;
+            if (over <= peakShare) return (share, played);
+        }
+        throw new ArgumentException(string.Create(CultureInfo.InvariantCulture,
+            $"--peak-share {peakShare}: no load share down to {MinFitShare} keeps the window's peak within it (the last tried: {over} × the cluster); give --load-share instead"));
+    }
+
+    /// <summary>The shares the fit tries, in order: the paper's 0.5, then × <see cref="FitStep"/> each try, down to <see cref="MinFitShare"/>.</summary>
+    internal static IEnumerable<double> FitShares()
+    {
+        for (double share = ReplayBenchOptions.DefaultLoadShare; share >= MinFitShare; share = Math.Round(share * FitStep, 4)) yield return share;
+    }
+
+    // Without --duration the window is as long as the trace must be to fill about --played-seconds at that rate.
+    internal static Played Play(ReplayBenchOptions options, ReplayPlan whole, int context, double capacity, int gpus, double? rate)
+    {
+        var planOptions = options.Plan;
+        string? windowSource = null;
+        if (planOptions.Duration is null)
+        {
+            double traceMean = whole.Window.MeanRps;
+            double seconds = options.Plan.TimeScale is { } x ? options.PlayedSeconds / x : options.PlayedSeconds * rate!.Value / traceMean;
+            planOptions = planOptions with { Duration = Math.Round(Math.Min(seconds, whole.Trace.SpanSeconds), 1) };
+            windowSource = FormattableString.Invariant(
+                $"{planOptions.Duration} trace seconds: about --played-seconds {options.PlayedSeconds} at the played rate, the trace's mean being {traceMean:0.###} requests/s");
+        }
+        var plan = ReplayPlan.Build(planOptions, context, options.Plan.TimeScale is null ? rate : null);
+        var setting = ReplaySetting.Of(plan.Trace, plan.Window, plan.Schedule, ReplaySlo.Of(options.TtftSloMs, options.TbtSloMs));
+        return new Played(plan, setting, ReplayNeeds.Of(capacity, setting.PlayedPeakRps, setting.PlayedMeanRps, gpus), windowSource) { Rate = rate };
     }
 }

@@ -11,6 +11,9 @@ internal static class BenchReplayCommand
     public static Command Create()
     {
         var arguments = new ReplayBenchArguments(ReplayBenchOptions.DefaultPlayedSeconds);
+        // The default rate is the peak's fit; a --load-share given replaces it, so it shows no default of its own here.
+        arguments.PeakShare.DefaultValueFactory = _ => ReplayBenchOptions.DefaultPeakShare;
+        arguments.LoadShare.DefaultValueFactory = null;
         var policies = new Option<string>("--policies")
         {
             Description = "Policies to run, in order: blitz, blitz-fast, sllm, allcache (autoscaled), static-peak, static-average (fixed instances)",

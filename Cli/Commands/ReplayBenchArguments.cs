@@ -31,8 +31,12 @@ internal sealed class ReplayBenchArguments
     };
     public Option<double> LoadShare { get; } = new("--load-share")
     {
-        Description = "Play the window at this share of the cluster's capacity (every GPU serving), unless --rate or --time-scale is given",
+        Description = "Play the window at this share of the cluster's capacity (every GPU serving), unless --rate or --time-scale is given; replaces --peak-share",
         DefaultValueFactory = _ => ReplayBenchOptions.DefaultLoadShare,
+    };
+    public Option<double?> PeakShare { get; } = new("--peak-share")
+    {
+        Description = $"Play the window at the largest load share (from {ReplayBenchOptions.DefaultLoadShare} down, × 0.95 each try) whose peak is at most this × the cluster's capacity",
     };
     public Option<double> Played { get; }
     public Option<int> Seed { get; } = new("--seed") { Description = "Seed of the prompts' token ids", DefaultValueFactory = _ => 1 };
@@ -61,7 +65,7 @@ internal sealed class ReplayBenchArguments
 
     public void AddTo(Command command)
     {
-        foreach (Option option in new Option[] { Hosts, Gpus, CostProfile, CostModel, Dilation, RealLink, LinkMbit, Storage, Model, Shape, DType, Sequences, Played, LoadShare, Seed,
+        foreach (Option option in new Option[] { Hosts, Gpus, CostProfile, CostModel, Dilation, RealLink, LinkMbit, Storage, Model, Shape, DType, Sequences, Played, LoadShare, PeakShare, Seed,
                      RedisPort, State, Testbed, Keep })
             command.Options.Add(option);
         Replay.AddTo(command);
@@ -70,6 +74,13 @@ internal sealed class ReplayBenchArguments
     /// <summary>The options parsed, the synthetic model created once when no --model is given.</summary>
     public ReplayBenchOptions Options(ParseResult parse, IReadOnlyList<string> policies)
     {
+        // A --load-share given replaces the fit; both given is a contradiction, said before anything is made.
+        bool shareGiven = parse.GetResult(LoadShare) is { Implicit: false };
+        double? peakShare = parse.GetValue(PeakShare);
+        if (shareGiven && parse.GetResult(PeakShare) is { Implicit: false })
+            throw new ArgumentException("give --load-share or --peak-share, not both: each sets the played rate");
+        if (shareGiven) peakShare = null;
+        double loadShare = parse.GetResult(LoadShare) is null ? ReplayBenchOptions.DefaultLoadShare : parse.GetValue(LoadShare);
         string? modelDirectory = parse.GetValue(Model);
         string shapeName = parse.GetValue(Shape)!, dtypeName = parse.GetValue(DType)!;
         string path = ModelSource.Resolve(modelDirectory, shapeName, DTypes.Parse(dtypeName));
@@ -81,7 +92,7 @@ internal sealed class ReplayBenchArguments
         if (parse.GetResult(Replay.Start) is not null) plan = plan with { Bursty = false };
         return new ReplayBenchOptions(path, modelDirectory is null ? $"{shapeName} {dtypeName}" : null, parse.GetValue(Hosts), parse.GetValue(Gpus),
             profile, parse.GetValue(CostModel)!, parse.GetValue(Dilation), parse.GetValue(RealLink), link, parse.GetValue(Storage) ?? 0.4 * link / 8,
-            parse.GetValue(Sequences), plan, parse.GetValue(Played), parse.GetValue(LoadShare), parse.GetValue(Replay.TtftSlo), parse.GetValue(Replay.TbtSlo), parse.GetValue(Seed),
+            parse.GetValue(Sequences), plan, parse.GetValue(Played), loadShare, peakShare, parse.GetValue(Replay.TtftSlo), parse.GetValue(Replay.TbtSlo), parse.GetValue(Seed),
             policies, parse.GetValue(RedisPort), parse.GetValue(State)!, parse.GetValue(Testbed), parse.GetValue(Keep));
     }
 }

@@ -9,7 +9,7 @@ public sealed class ChaosOptionsTests
 {
     private static ChaosOptions Options(int hosts = 4, int gpus = 1, string faults = ChaosOptions.DefaultFaults, int divisor = 4, ChaosBounds? bounds = null) => new(
         new ReplayBenchOptions("/m", null, hosts, gpus, null, "llama3-8b", null, 100, 1000, 50, 16,
-            new ReplayPlanOptions("t.csv", null, null, null, true, null, null, 512, 128, 1), ChaosOptions.DefaultPlayedSeconds, ChaosOptions.DefaultLoadShare,
+            new ReplayPlanOptions("t.csv", null, null, null, true, null, null, 512, 128, 1), ChaosOptions.DefaultPlayedSeconds, ChaosOptions.DefaultLoadShare, null,
             1000, 100, 1, ["blitz"], 6399, "/tmp/blitz-testbed", null, false),
         ChaosOptions.DefaultFaultSeed, ChaosFaultKinds.Parse(faults), bounds ?? ChaosBounds.Default, divisor);
 
