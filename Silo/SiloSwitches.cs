@@ -31,6 +31,7 @@ internal static class SiloSwitches
         ["--host-memory-gib"] = $"{HostSection}:HostMemoryGiB",
         ["--storage-mbps"] = $"{HostSection}:StorageMBps",
         ["--receive-mbps"] = $"{HostSection}:ReceiveMBps",
+        ["--host-to-device-mbps"] = $"{HostSection}:HostToDeviceMBps",
         ["--clustering"] = $"{SiloOptions.Section}:Clustering",
         ["--redis"] = $"{SiloOptions.Section}:Redis",
         ["--cluster-id"] = $"{SiloOptions.Section}:ClusterId",

@@ -68,6 +68,8 @@ internal static class LiveBenchmark
             var profile = timed.Profile;
             double d = timed.Dilation;
             report.TimeDilationSource = timed.DilationSource;
+            report.HostToDeviceMBps = timed.HostToDeviceMBps;
+            report.HostToDeviceSource = timed.HostToDeviceSource;
             report.Emulated = true;
             report.CostProfile = profile.Path;
             report.CostModel = profile.Model;
@@ -77,6 +79,7 @@ internal static class LiveBenchmark
             profileRps = Math.Round(LiveRates.ProfileRps(profile, d, report.Layers, contextLength, options.SequencesPerInstance,
                 options.PromptTokens, options.OutputTokens), 2);
             progress($"{report.Backend}; {report.TimeDilationSource}");
+            if (timed.HostToDeviceSource is { } pcie) progress($"host memory to GPU: {pcie}");
             progress($"profile capacity of one instance ({options.SequencesPerInstance} at once): {profileRps:F2} requests/s");
         }
 

@@ -28,6 +28,9 @@ internal sealed class LiveReport
     public double? TimeDilation { get; set; }
     /// <summary>timed: how D was chosen (derived from the link and the layer bytes, or given).</summary>
     public string? TimeDilationSource { get; set; }
+    /// <summary>timed: the emulated PCIe rate of a copy from a host's memory into a GPU (sllm's and allcache's loads).</summary>
+    [JsonPropertyName("host_to_device_MBps")] public double? HostToDeviceMBps { get; set; }
+    public string? HostToDeviceSource { get; set; }
     public int LinkMbit { get; set; }
     [JsonPropertyName("storage_MBps")] public double StorageMBps { get; set; }
     public string Model { get; set; } = "";

@@ -14,6 +14,9 @@ internal abstract class ReplayBenchSettingReport
     public string? CostModel { get; set; }
     public double? TimeDilation { get; set; }
     public string? TimeDilationSource { get; set; }
+    /// <summary>The emulated PCIe rate of a copy from a host's memory into a GPU (sllm's and allcache's loads, a host copy's own host).</summary>
+    [JsonPropertyName("host_to_device_MBps")] public double? HostToDeviceMBps { get; set; }
+    public string? HostToDeviceSource { get; set; }
     public string Model { get; set; } = "";
     public string? Shape { get; set; }
     public long ModelBytes { get; set; }
@@ -57,6 +60,8 @@ internal abstract class ReplayBenchSettingReport
         CostModel = setup.Timed.Profile.Model;
         TimeDilation = setup.Timed.Dilation;
         TimeDilationSource = setup.Timed.DilationSource;
+        HostToDeviceMBps = setup.Timed.HostToDeviceMBps;
+        HostToDeviceSource = setup.Timed.HostToDeviceSource;
         RateSource = setup.RateSource;
         LoadShare = setup.LoadShare;
         WindowSource = setup.WindowSource;

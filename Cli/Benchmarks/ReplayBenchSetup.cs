@@ -56,6 +56,7 @@ internal sealed class ReplayBenchSetup
             $"{bench} runs the timed backend: give --cost-profile FILE (e.g. {LiveOptions.DefaultCostProfile})");
         double d = timed.Dilation;
         progress($"{timed.Backend}; {timed.DilationSource}");
+        if (timed.HostToDeviceSource is { } pcie) progress($"host memory to GPU: {pcie}");
 
         // The whole trace at its own pace first: its mean token counts give one instance's capacity, which gives the rate.
         int gpus = options.Hosts * options.GpusPerHost;

@@ -4,6 +4,7 @@ using BlitzScale.Grains.Telemetry;
 using BlitzScale.Grains.Interfaces.Serving;
 using BlitzScale.Native.Transport;
 using BlitzScale.Native.Transport.Rdma;
+using BlitzScale.Scaling.Planning;
 using Microsoft.Extensions.Logging;
 
 namespace BlitzScale.Grains.DataPlane;
@@ -26,6 +27,8 @@ internal sealed partial class HostDataPlane : IAsyncDisposable
     private readonly Lock _gate = new();
     // The emulated receive link all parameter fetches into this host share (GpuHostOptions.ReceiveMBps); null: unpaced.
     private readonly ReceiveLink? _receiveLink;
+    // The emulated PCIe rate of a copy from the host's memory copy into one GPU (GpuHostOptions.HostToDeviceMBps); null: unpaced.
+    private readonly double? _hostToDeviceMBps;
     private readonly string _host;
 
     public HostDataPlane(GpuHostOptions host, BlitzMetrics metrics, ILogger<HostDataPlane> logger)
@@ -41,6 +44,7 @@ internal sealed partial class HostDataPlane : IAsyncDisposable
         _network = new TcpBlobTransport(secret);
         ChunkBytes = host.ChunkMiB << 20;
         _receiveLink = host.ReceiveMBps is { } rate ? new ReceiveLink(rate) : null;
+        _hostToDeviceMBps = host.HostToDeviceMBps;
         Address = _server.Address;
         (_rdmaServer, _rdma, RdmaUnavailable) = StartRdma(address, secret);
         RdmaAddress = _rdmaServer?.Address;
@@ -95,6 +99,9 @@ internal sealed partial class HostDataPlane : IAsyncDisposable
         // A feed that starts inside its first blob asks from the chunk holding its first byte: the chunks before it have landed.
         var request = new TransferRequest(feed.SourceId, feed.FirstBlob, feed.EndBlob, ChunkBytes, firstChunk: checked((int)(feed.FirstBlobOffset / ChunkBytes)));
         if (_receiveLink is { } link) target = new PacedSink(target, link);
+        // Each GPU has its own PCIe link, so each copy from the host's memory gets a link of its own.
+        if (feed.Kind == FeedKind.SameHost && _hostToDeviceMBps is { } pcie && feed.Link == nameof(LinkType.HostToDevice))
+            target = new PacedSink(target, new ReceiveLink(pcie));
         if (feed.Kind == FeedKind.Network)
             return await _network.TransferAsync(feed.Peer, request, target, blobReady, cancellationToken).ConfigureAwait(false);
         if (feed.Kind == FeedKind.Rdma)

@@ -74,6 +74,12 @@ public sealed class GpuHostOptions
     /// null. For grids in one process, where no link can be shaped; the testbed shapes real links with tc instead.
     /// </summary>
     public double? ReceiveMBps { get; set; }
+    /// <summary>
+    /// Emulated rate of a copy from this host's memory copy of a model into one of its GPUs (PCIe from pinned memory), in MB/s
+    /// (10^6 bytes), each copy on its own: every GPU has its own PCIe link. Unlimited when null (an in-process copy runs at
+    /// this machine's memory speed, far above the H200's PCIe in proportion to the testbed's scaled-down links).
+    /// </summary>
+    public double? HostToDeviceMBps { get; set; }
     /// <summary>Host memory for model copies, in GiB; the memory available at start-up when null.</summary>
     public double? HostMemoryGiB { get; set; }
 

@@ -39,6 +39,8 @@ public static class GpuHostOptionsValidator
             errors.Add($"StorageMBps: expected a positive number, found {storage}");
         if (o.ReceiveMBps is { } receive && (!(receive > 0) || double.IsInfinity(receive)))
             errors.Add($"ReceiveMBps: expected a positive number, found {receive}");
+        if (o.HostToDeviceMBps is { } hostToDevice && (!(hostToDevice > 0) || double.IsInfinity(hostToDevice)))
+            errors.Add($"HostToDeviceMBps: expected a positive number, found {hostToDevice}");
         if (o.HostMemoryGiB is { } memory && (!(memory > 0) || double.IsInfinity(memory)))
             errors.Add($"HostMemoryGiB: expected a positive number, found {memory}");
         if (o.ModelsDirectory is { } dir && !Directory.Exists(dir))

@@ -137,6 +137,14 @@ public sealed class SiloOptionsTests
         Assert.Equal($"TimeDilation: expected a positive number, found {dilation}",
             Assert.Single(GpuHostOptionsValidator.Validate(new GpuHostOptions { TimeDilation = dilation })));
 
+    [Theory]
+    [InlineData(0.0)]
+    [InlineData(-554.3)]
+    [InlineData(double.PositiveInfinity)]
+    public void A_host_to_device_rate_must_be_positive_and_finite(double rate) =>
+        Assert.Equal($"HostToDeviceMBps: expected a positive number, found {rate} (--host-to-device-mbps)",
+            Assert.Single(SiloConfiguration.Validate(new SiloOptions(), new GpuHostOptions { HostToDeviceMBps = rate })));
+
     [Fact]
     public void ADashboardThatIsOffNeedsNoPort() =>
         Assert.Empty(SiloOptionsValidator.Validate(new SiloOptions { Dashboard = false, DashboardPort = 0 }));

@@ -9,8 +9,9 @@ namespace BlitzScale.Native.Compute.Timed;
 public sealed class CostProfile
 {
     internal CostProfile(string path, string model, long layerBytes, int layers, int decodeContext,
-        IReadOnlyList<CostPoint> prefill, IReadOnlyList<CostPoint> decode)
+        IReadOnlyList<CostPoint> prefill, IReadOnlyList<CostPoint> decode, double? hostToDeviceGBps = null)
     {
+        HostToDeviceGBps = hostToDeviceGBps;
         Path = path;
         Model = model;
         LayerBytes = layerBytes;
@@ -28,6 +29,11 @@ public sealed class CostProfile
     public long LayerBytes { get; }
     /// <summary>Decoder layers of the profiled model (<c>n_layers</c>).</summary>
     public int Layers { get; }
+    /// <summary>
+    /// The device's copy rate from pinned host memory into the GPU (the device row's <c>h2d_pinned_GBps</c>), GB/s; null when
+    /// the file has no device row with it.
+    /// </summary>
+    public double? HostToDeviceGBps { get; }
     /// <summary>The cached tokens each decode point was measured with.</summary>
     public int DecodeContext { get; }
     /// <summary>Prefill of one sequence: (tokens, ms per layer), ascending; the first is one token, measured as a decode of one.</summary>

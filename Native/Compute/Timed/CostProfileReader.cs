@@ -13,6 +13,7 @@ internal static partial class CostProfileReader
     private const string ModelField = "model";
     private const string LayerBytesField = "layer_bytes_bf16";
     private const string LayersField = "n_layers";
+    private const string HostToDeviceField = "h2d_pinned_GBps";
 
     [GeneratedRegex(@"^prefill_T(\d+)_ms$", RegexOptions.CultureInvariant)]
     private static partial Regex PrefillField();
@@ -25,9 +26,14 @@ internal static partial class CostProfileReader
         ArgumentException.ThrowIfNullOrWhiteSpace(model);
         (int Line, JsonElement Row)? found = null;
         var models = new List<string>();
+        double? hostToDevice = null;
         foreach (var (line, row) in Rows(path))
         {
-            if (ModelOf(path, line, row) is not { } name) continue;
+            if (ModelOf(path, line, row) is not { } name)
+            {
+                hostToDevice ??= HostToDevice(path, line, row);
+                continue;
+            }
             models.Add(name);
             if (name != model) continue;
             if (found is { } first)
@@ -38,7 +44,16 @@ internal static partial class CostProfileReader
             throw new FormatException($"{path}: expected JSON lines with a \"{ModelField}\" field, found no model rows");
         if (found is not { } hit)
             throw new KeyNotFoundException($"{path}: no row with \"{ModelField}\": \"{model}\"; the file has {string.Join(", ", models)}");
-        return Parse(path, hit.Line, model, hit.Row);
+        return Parse(path, hit.Line, model, hit.Row, hostToDevice);
+    }
+
+    // The device row's host-to-GPU rate from pinned memory, when it has one.
+    private static double? HostToDevice(string path, int line, JsonElement row)
+    {
+        if (!row.TryGetProperty(HostToDeviceField, out var value)) return null;
+        if (value.ValueKind != JsonValueKind.Number || !value.TryGetDouble(out double rate) || !(rate > 0) || !double.IsFinite(rate))
+            throw FieldError(path, line, HostToDeviceField, "a positive rate in GB/s", value.GetRawText());
+        return rate;
     }
 
     public static IReadOnlyList<string> Models(string path)
@@ -85,7 +100,7 @@ internal static partial class CostProfileReader
         return value.GetString();
     }
 
-    private static CostProfile Parse(string path, int line, string model, JsonElement row)
+    private static CostProfile Parse(string path, int line, string model, JsonElement row, double? hostToDeviceGBps)
     {
         long layerBytes = PositiveLong(path, line, row, LayerBytesField);
         long layers = PositiveLong(path, line, row, LayersField);
@@ -123,7 +138,7 @@ internal static partial class CostProfileReader
 
         return new CostProfile(path, model, layerBytes, (int)layers, context!.Value.Context,
             [.. prefill.Select(kv => new CostPoint(kv.Key, kv.Value))],
-            [.. decode.Select(kv => new CostPoint(kv.Key, kv.Value))]);
+            [.. decode.Select(kv => new CostPoint(kv.Key, kv.Value))], hostToDeviceGBps);
     }
 
     private static int Size(string path, int line, string field, string digits)

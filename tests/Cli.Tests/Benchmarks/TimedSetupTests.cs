@@ -39,6 +39,28 @@ public sealed class TimedSetupTests : IDisposable
     }
 
     [Fact]
+    public void A_device_row_gives_the_silos_a_host_to_gpu_rate_in_the_real_clusters_proportion_to_the_link()
+    {
+        File.WriteAllLines(_path, ["""{"device": "H200", "h2d_pinned_GBps": 55.43}""", Row]);
+
+        var timed = TimedSetup.Resolve(_path, "t", 2.5, realLinkGbps: 100, 1000, linkMbit: 1000, "needs a profile");
+
+        // 55.43 GB/s against a 100 Gbit/s link's 12.5 GB/s is 4.43 ×; the testbed's 1000 Mbit/s link carries 125 MB/s.
+        Assert.Equal(554.3, timed.HostToDeviceMBps);
+        Assert.EndsWith(" --host-to-device-mbps 554.3", timed.SiloArgs);
+        Assert.Contains("4.43 ×", timed.HostToDeviceSource);
+    }
+
+    [Fact]
+    public void Without_a_device_row_the_host_to_gpu_copy_is_left_unpaced()
+    {
+        var timed = TimedSetup.Resolve(_path, "t", 2.5, 100, 1000, 1000, "needs a profile");
+
+        Assert.Null(timed.HostToDeviceMBps);
+        Assert.DoesNotContain("--host-to-device-mbps", timed.SiloArgs);
+    }
+
+    [Fact]
     public void No_profile_or_a_bad_dilation_is_refused_with_the_callers_words()
     {
         Assert.Equal("bench x needs --cost-profile FILE", Assert.Throws<ArgumentException>(() => TimedSetup.Resolve(null, "t", null, 100, 1000, 1000, "bench x needs --cost-profile FILE")).Message);

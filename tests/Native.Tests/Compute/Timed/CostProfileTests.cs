@@ -136,6 +136,16 @@ public sealed class CostProfileTests(ITestOutputHelper output) : IDisposable
     }
 
     [Fact]
+    public void The_device_rows_host_to_gpu_rate_is_read_and_a_file_without_one_has_none()
+    {
+        Assert.Equal(50.0, Tiny().HostToDeviceGBps);
+        Assert.Null(CostProfile.Load(ProfileFiles.Write(_dir, ProfileFiles.Tiny), "tiny").HostToDeviceGBps);
+        string bad = ProfileFiles.Write(_dir, """{"device": "Test GPU", "h2d_pinned_GBps": -3}""", ProfileFiles.Tiny);
+        var error = Assert.Throws<FormatException>(() => CostProfile.Load(bad, "tiny"));
+        Assert.Contains($"{bad}, line 1: field \"h2d_pinned_GBps\": expected a positive rate in GB/s, found -3", error.Message);
+    }
+
+    [Fact]
     public void A_bad_number_names_the_field_and_what_was_found()
     {
         string path = ProfileFiles.Write(_dir, ProfileFiles.Tiny.Replace("\"prefill_T10_ms\": 2.0", "\"prefill_T10_ms\": \"fast\"", StringComparison.Ordinal));
