@@ -71,6 +71,8 @@ internal sealed class ReplayBenchSetup
         string rateSource;
         double? share = null;
         Played played;
+        string ShareSource(double of, double at) => FormattableString.Invariant(
+            $"the mean rate is {of} × the cluster's capacity: {gpus} GPUs × {capacity} requests/s (the profile's prediction for one instance, {options.SequencesPerInstance} at once, {meanPrompt}-token prompts, {meanOutput}-token outputs: the whole trace's means after the caps) = {at} requests/s");
         if (options.Plan.TimeScale is not null || rate is not null)
         {
             rateSource = rate is not null ? "given (--rate)" : "given (--time-scale)";
@@ -82,18 +84,17 @@ internal sealed class ReplayBenchSetup
             // the shares are tried from the paper's 0.5 down until the window's peak fits.
             (share, played) = FitPeak(options, whole, context, capacity, gpus, peakShare);
             rate = played.Rate;
-            rateSource = FormattableString.Invariant(
-                $"the mean rate is {share} × the cluster's capacity: {gpus} GPUs × {capacity} requests/s (the profile's prediction for one instance, {options.SequencesPerInstance} at once, {meanPrompt}-token prompts, {meanOutput}-token outputs: the whole trace's means after the caps) = {rate} requests/s; {share} is the largest of {ReplayBenchOptions.DefaultLoadShare} × {FitStep}^n whose window's peak is at most --peak-share {peakShare} × the cluster's capacity ({played.Needs.PeakOverCluster} ×), so that static-peak holds the peak's need");
+            rateSource = ShareSource(share.Value, rate!.Value) + FormattableString.Invariant(
+                $"; {share} is the largest of {ReplayBenchOptions.DefaultLoadShare} × {FitStep}^n whose window's peak is at most --peak-share {peakShare} × the cluster's capacity ({played.Needs.PeakOverCluster} ×), so that static-peak holds the peak's need");
         }
         else
         {
             share = options.LoadShare;
             played = Play(options, whole, context, capacity, gpus, Math.Round(options.LoadShare * gpus * capacity, 3));
             rate = played.Rate;
-            rateSource = FormattableString.Invariant(
-                $"the mean rate is {options.LoadShare} × the cluster's capacity: {gpus} GPUs × {capacity} requests/s (the profile's prediction for one instance, {options.SequencesPerInstance} at once, {meanPrompt}-token prompts, {meanOutput}-token outputs: the whole trace's means after the caps) = {rate} requests/s");
+            rateSource = ShareSource(share.Value, rate!.Value);
         }
-        var (plan, setting, needs, windowSource) = played;
+        var (plan, setting, needs, windowSource, _) = played;
         var wallSlo = ReplaySlo.Of(options.TtftSloMs * d, options.TbtSloMs * d);
         setting = setting with { Slo = wallSlo };
         progress($"window: {setting.Describe()}");
@@ -102,7 +103,7 @@ internal sealed class ReplayBenchSetup
         if (needs.PeakOverCluster > 1)
         {
             progress(string.Create(CultureInfo.InvariantCulture,
-                $"note: the peak ({needs.PeakRps:0.#} requests/s) needs {needs.PeakUncapped} instances, {needs.PeakOverCluster:0.##} × the cluster's {gpus}: its requests queue under every policy, static-peak's too, and set the p99 (a lower --load-share keeps the peak within the cluster)"));
+                $"note: the peak ({needs.PeakRps:0.#} requests/s) needs {needs.PeakUncapped} instances, {needs.PeakOverCluster:0.##} × the cluster's {gpus}: its requests queue under every policy, static-peak's too, and set the p99 (--peak-share 1, bench replay's default, or a lower --load-share keeps the peak within the cluster)"));
         }
         return new ReplayBenchSetup(directory)
         {
@@ -117,10 +118,7 @@ internal sealed class ReplayBenchSetup
     internal const double MinFitShare = 0.005;
 
     /// <summary>A played window: the plan at a rate, its setting (objectives filled in later) and the instances it needs.</summary>
-    internal sealed record Played(ReplayPlan Plan, ReplaySetting Setting, ReplayNeeds Needs, string? WindowSource)
-    {
-        public double? Rate { get; init; }
-    }
+    internal sealed record Played(ReplayPlan Plan, ReplaySetting Setting, ReplayNeeds Needs, string? WindowSource, double? Rate);
 
     internal static (double Share, Played Played) FitPeak(ReplayBenchOptions options, ReplayPlan whole, int context, double capacity, int gpus, double peakShare)
     {
@@ -156,6 +154,6 @@ internal sealed class ReplayBenchSetup
         }
         var plan = ReplayPlan.Build(planOptions, context, options.Plan.TimeScale is null ? rate : null);
         var setting = ReplaySetting.Of(plan.Trace, plan.Window, plan.Schedule, ReplaySlo.Of(options.TtftSloMs, options.TbtSloMs));
-        return new Played(plan, setting, ReplayNeeds.Of(capacity, setting.PlayedPeakRps, setting.PlayedMeanRps, gpus), windowSource) { Rate = rate };
+        return new Played(plan, setting, ReplayNeeds.Of(capacity, setting.PlayedPeakRps, setting.PlayedMeanRps, gpus), windowSource, rate);
     }
 }
