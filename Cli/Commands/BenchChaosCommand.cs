@@ -7,10 +7,17 @@ namespace BlitzScale.Cli.Commands;
 /// <summary><c>blitz bench chaos</c>: a trace window replayed twice on the testbed, without and with seeded faults; lost, failed, resumed, differing.</summary>
 internal static class BenchChaosCommand
 {
-    public static Command Create()
+    /// <summary>The testbed, model and trace options with bench chaos's defaults: a fixed load share, no peak fit.</summary>
+    internal static ReplayBenchArguments Arguments()
     {
         var arguments = new ReplayBenchArguments(ChaosOptions.DefaultPlayedSeconds);
         arguments.LoadShare.DefaultValueFactory = _ => ChaosOptions.DefaultLoadShare;
+        return arguments;
+    }
+
+    public static Command Create()
+    {
+        var arguments = Arguments();
         var faultSeed = new Option<int>("--fault-seed") { Description = "Seed of the fault schedule (when, how long, which host)", DefaultValueFactory = _ => ChaosOptions.DefaultFaultSeed };
         var faults = new Option<string>("--faults") { Description = $"Faults to apply, each once: {ChaosFaultKinds.Names}", DefaultValueFactory = _ => ChaosOptions.DefaultFaults };
         var hold = new Option<string>("--hold-seconds")

@@ -8,12 +8,19 @@ namespace BlitzScale.Cli.Commands;
 /// <summary><c>blitz bench replay</c>: every policy replays the same trace window on the testbed; blitz ÷ the baselines.</summary>
 internal static class BenchReplayCommand
 {
-    public static Command Create()
+    /// <summary>The testbed, model and trace options with bench replay's defaults.</summary>
+    internal static ReplayBenchArguments Arguments()
     {
         var arguments = new ReplayBenchArguments(ReplayBenchOptions.DefaultPlayedSeconds);
         // The default rate is the peak's fit; a --load-share given replaces it, so it shows no default of its own here.
         arguments.PeakShare.DefaultValueFactory = _ => ReplayBenchOptions.DefaultPeakShare;
         arguments.LoadShare.DefaultValueFactory = null;
+        return arguments;
+    }
+
+    public static Command Create()
+    {
+        var arguments = Arguments();
         var policies = new Option<string>("--policies")
         {
             Description = "Policies to run, in order: blitz, blitz-fast, sllm, allcache (autoscaled), static-peak, static-average (fixed instances)",
