@@ -157,6 +157,8 @@ internal static class ReplayBenchmark
                 $"{policy.Name}: TTFT p50 {f.TtftMs?.P50:F1} p99 {f.TtftMs?.P99:F1} ms, TBT p99 {f.TbtMs?.P99:F1} ms, SLO attainment {f.SloAttainment:P1}, " +
                 $"{f.GpuSeconds:F1} GPU-s (peak {f.PeakGpus}), failed {f.Failed}, lost {f.Lost}, driver lag ≤ {f.MaxStartLagMs:F1} ms, " +
                 $"autoscaler decisions: {string.Join(", ", result.Decisions.GroupBy(d => d.Action).Select(g => $"{g.Key} {g.Count()}").DefaultIfEmpty("none"))}"));
+            if (result.Loads.Count > 0)
+                progress($"{policy.Name}: loads: {string.Join("; ", result.Loads.Select(Describe))}");
             if (f.Failed + f.Lost > 0 && result.Log!.FirstOrDefault(r => r.Outcome != ReplayOutcome.Ok) is { } bad)
                 result.Error = $"{f.Failed} failed and {f.Lost} lost of {f.Requests} requests, e.g. request {bad.Index}: {bad.Error}";
         }
@@ -184,4 +186,8 @@ internal static class ReplayBenchmark
             result.Error ??= $"undeploy: {e.Message}";
         }
     }
+
+    // One load for the progress display: where, from where, how long, and when it served (seconds into the replay).
+    private static string Describe(ReplayLoad load) => string.Create(CultureInfo.InvariantCulture,
+        $"{load.Gpu} {load.LoadSeconds:F2} s from {load.LoadedFrom ?? "?"}, seen at {load.FirstSeenS:F1} s, serving at {(load.ServingAtS is { } at ? $"{at:F1} s" : "never")}");
 }

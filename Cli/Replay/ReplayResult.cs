@@ -19,6 +19,8 @@ internal sealed class ReplayResult
     public string? Error { get; set; }
     /// <summary>The autoscaler's decisions during the replay (up, down, release: why, the signals, from → to); empty without an autoscaler.</summary>
     public IReadOnlyList<ScalingRecord> Decisions { get; set; } = [];
+    /// <summary>The instances that loaded during the replay: GPU, source, load time, when first seen and when serving.</summary>
+    public IReadOnlyList<ReplayLoad> Loads { get; set; } = [];
     /// <summary>Every request, in schedule order (left out of the summary printed on stdout).</summary>
     [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
     public IReadOnlyList<ReplayRequest>? Log { get; set; } = [];

@@ -44,6 +44,7 @@ internal sealed class Replayer(BlitzScaleClient client, TimeProvider time, int v
         result.Samples = sampler.Samples;
         result.FailedSamples = sampler.FailedReads;
         result.Decisions = sampler.Decisions;
+        result.Loads = sampler.Loads;
         result.Figures = ReplayFigures.Of(result.Log, sampler.Samples, slo);
         return result;
     }

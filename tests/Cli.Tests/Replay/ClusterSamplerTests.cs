@@ -1,6 +1,7 @@
 using BlitzScale.Cli.Replay;
 using BlitzScale.Client;
 using BlitzScale.Grains.Interfaces.Serving;
+using Microsoft.Extensions.Time.Testing;
 
 namespace BlitzScale.Cli.Tests.Replay;
 
@@ -41,6 +42,39 @@ public sealed class ClusterSamplerTests
         Assert.Single(sampler.Samples);
         Assert.Equal(1, sampler.FailedReads);
     }
+
+    [Fact]
+    public async Task An_instance_that_loads_during_the_replay_is_recorded_with_its_source_time_and_when_it_served()
+    {
+        var time = new FakeTimeProvider(Start);
+        var serving = Instance(0, "h1/gpu0", InstanceState.Serving, 8.8, "h1/memory (HostToDevice)");
+        var reads = new Queue<ClusterStatus>(
+        [
+            Instances(serving),
+            Instances(serving, Instance(1, "h2/gpu0", InstanceState.Loading, 0, null)),
+            Instances(serving, Instance(1, "h2/gpu0", InstanceState.LiveNew, 0, null)),
+            Instances(serving, Instance(1, "h2/gpu0", InstanceState.Serving, 3.78, "h1/gpu0 (Network)")),
+            Instances(serving, Instance(1, "h2/gpu0", InstanceState.Draining, 3.78, "h1/gpu0 (Network)")),
+        ]);
+        var sampler = new ClusterSampler(_ => Task.FromResult(reads.Dequeue()), "m", time, time.GetTimestamp(), new ReplayCounters());
+
+        for (int i = 0; i < 5; i++)
+        {
+            await sampler.Sample(CancellationToken.None);
+            time.Advance(TimeSpan.FromSeconds(1));
+        }
+
+        // The instance serving at the start is not a load of this replay; the new one is seen at 1 s and serving at 3 s.
+        var load = Assert.Single(sampler.Loads);
+        Assert.Equal(new ReplayLoad("m/1/0", "h2/gpu0", 1, 3, 3.78, "h1/gpu0 (Network)", 1000), load);
+    }
+
+    private static InstanceStatus Instance(int index, string gpu, InstanceState state, double loadSeconds, string? from) =>
+        new(index, $"m/{index}/0", gpu, state, state == InstanceState.Loading ? 0 : 12, 12, 0, 0, 0, 64, 0, 0, null, loadSeconds, from,
+            LoadedBytes: state == InstanceState.Loading ? 0 : 1000);
+
+    private static ClusterStatus Instances(params InstanceStatus[] instances) =>
+        new([], [new ModelStatus("m", "/d", [.. instances], 0, 0)], []);
 
     private static ScalingRecord Decision(int second, string action, int from, int to) =>
         new(Start.AddSeconds(second), action, from, to, $"{action} because of test load {second}", "signals");

@@ -90,6 +90,7 @@ public sealed class InProcessReplayTests(CliFixture fixture) : IClassFixture<Cli
         var samples = result.Samples!;
         Assert.All(samples, s => Assert.Equal(1, s.GpusHolding));
         Assert.All(samples, s => Assert.Equal(1, s.Instances["Serving"]));
+        Assert.Empty(result.Loads);
         Assert.Equal(Math.Round(samples[^1].AtS - samples[0].AtS, 3), figures.GpuSeconds, 2);
         Assert.True(samples[^1].AtS >= log.Max(r => r.EndS), "the last sample precedes the last request's end");
         Assert.True(samples[^1].AtS >= plan.Schedule.DurationSeconds, "the window's quiet tail was not played");
