@@ -67,6 +67,8 @@ internal sealed class ReplayBenchSetup
         int meanOutput = Math.Max(1, (int)Math.Round(whole.Schedule.Arrivals.Average(a => a.OutputTokens)));
         double capacity = Math.Round(ProfileThroughput.Predict(timed.Profile, d, layers, context, LiveRates.Policy(kvBlocks),
             clients: 2 * options.SequencesPerInstance, requests: 50 * options.SequencesPerInstance, meanPrompt, meanOutput) / meanOutput, 3);
+        // The objectives on the wall clock: the real cluster's ms stretched by D.
+        var wallSlo = ReplaySlo.Of(options.TtftSloMs * d, options.TbtSloMs * d);
         double? rate = options.Plan.Rate;
         string rateSource;
         double? share = null;
@@ -76,13 +78,13 @@ internal sealed class ReplayBenchSetup
         if (options.Plan.TimeScale is not null || rate is not null)
         {
             rateSource = rate is not null ? "given (--rate)" : "given (--time-scale)";
-            played = Play(options, whole, context, capacity, gpus, rate);
+            played = Play(options, whole, context, capacity, gpus, wallSlo, rate);
         }
         else if (options.PeakShare is { } peakShare)
         {
             // The window's length follows from the rate, and a shorter window is burstier: each share gives its own window, so
             // the shares are tried from the paper's 0.5 down until the window's peak fits.
-            (share, played) = FitPeak(options, whole, context, capacity, gpus, peakShare);
+            (share, played) = FitPeak(options, whole, context, capacity, gpus, wallSlo, peakShare);
             rate = played.Rate;
             rateSource = ShareSource(share.Value, rate!.Value) + FormattableString.Invariant(
                 $"; {share} is the largest of {ReplayBenchOptions.DefaultLoadShare} × {FitStep}^n whose window's peak is at most --peak-share {peakShare} × the cluster's capacity ({played.Needs.PeakOverCluster} ×), so that static-peak holds the peak's need");
@@ -90,13 +92,11 @@ internal sealed class ReplayBenchSetup
         else
         {
             share = options.LoadShare;
-            played = Play(options, whole, context, capacity, gpus, Math.Round(options.LoadShare * gpus * capacity, 3));
-            rate = played.Rate;
-            rateSource = ShareSource(share.Value, rate!.Value);
+            rate = RateAt(options.LoadShare, gpus, capacity);
+            played = Play(options, whole, context, capacity, gpus, wallSlo, rate);
+            rateSource = ShareSource(share.Value, rate.Value);
         }
         var (plan, setting, needs, windowSource, _) = played;
-        var wallSlo = ReplaySlo.Of(options.TtftSloMs * d, options.TbtSloMs * d);
-        setting = setting with { Slo = wallSlo };
         progress($"window: {setting.Describe()}");
         progress(string.Create(CultureInfo.InvariantCulture,
             $"rate: {rateSource}; needs: {needs.Peak} instance(s) at the peak, {needs.Average} on average; objectives (wall clock, × D): TTFT {wallSlo.TtftMs:F0} ms, TBT {wallSlo.TbtMs:F0} ms"));
@@ -117,15 +117,16 @@ internal sealed class ReplayBenchSetup
     /// <summary>Below this share the fit gives up: the trace's window cannot be played within the cluster at any useful rate.</summary>
     internal const double MinFitShare = 0.005;
 
-    /// <summary>A played window: the plan at a rate, its setting (objectives filled in later) and the instances it needs.</summary>
+    /// <summary>A played window: the plan at a rate, its setting and the instances it needs.</summary>
     internal sealed record Played(ReplayPlan Plan, ReplaySetting Setting, ReplayNeeds Needs, string? WindowSource, double? Rate);
 
-    internal static (double Share, Played Played) FitPeak(ReplayBenchOptions options, ReplayPlan whole, int context, double capacity, int gpus, double peakShare)
+    internal static (double Share, Played Played) FitPeak(ReplayBenchOptions options, ReplayPlan whole, int context, double capacity, int gpus, ReplaySlo slo,
+        double peakShare)
     {
         double over = double.NaN;
         foreach (double share in FitShares())
         {
-            var played = Play(options, whole, context, capacity, gpus, Math.Round(share * gpus * capacity, 3));
+            var played = Play(options, whole, context, capacity, gpus, slo, RateAt(share, gpus, capacity));
             over = played.Needs.PeakOverCluster;
             if (over <= peakShare) return (share, played);
         }
@@ -139,8 +140,11 @@ internal sealed class ReplayBenchSetup
         for (double share = ReplayBenchOptions.DefaultLoadShare; share >= MinFitShare; share = Math.Round(share * FitStep, 4)) yield return share;
     }
 
+    /// <summary>The played mean rate at <paramref name="share"/> of the cluster's capacity, requests/s.</summary>
+    internal static double RateAt(double share, int gpus, double capacity) => Math.Round(share * gpus * capacity, 3);
+
     // Without --duration the window is as long as the trace must be to fill about --played-seconds at that rate.
-    internal static Played Play(ReplayBenchOptions options, ReplayPlan whole, int context, double capacity, int gpus, double? rate)
+    internal static Played Play(ReplayBenchOptions options, ReplayPlan whole, int context, double capacity, int gpus, ReplaySlo slo, double? rate)
     {
         var planOptions = options.Plan;
         string? windowSource = null;
@@ -153,7 +157,7 @@ internal sealed class ReplayBenchSetup
                 $"{planOptions.Duration} trace seconds: about --played-seconds {options.PlayedSeconds} at the played rate, the trace's mean being {traceMean:0.###} requests/s");
         }
         var plan = ReplayPlan.Build(planOptions, context, options.Plan.TimeScale is null ? rate : null);
-        var setting = ReplaySetting.Of(plan.Trace, plan.Window, plan.Schedule, ReplaySlo.Of(options.TtftSloMs, options.TbtSloMs));
+        var setting = ReplaySetting.Of(plan.Trace, plan.Window, plan.Schedule, slo);
         return new Played(plan, setting, ReplayNeeds.Of(capacity, setting.PlayedPeakRps, setting.PlayedMeanRps, gpus), windowSource, rate);
     }
 }

@@ -11,6 +11,7 @@ public sealed class PeakFitTests
     // The bench's figures at aad5000: stories110m on the llama3-8b profile, one instance's capacity in requests/s, 4 GPUs.
     private const double Capacity = 34.125;
     private const int Gpus = 4, Context = 1024;
+    private static readonly ReplaySlo Slo = ReplaySlo.Of(1000, 100);
 
     private static ReplayBenchOptions Options(string trace, double? peakShare) => new("/m", null, Gpus, 1, null, "llama3-8b", null, 100, 1000, 50, 16,
         new ReplayPlanOptions(trace, null, null, null, true, null, null, 512, 128, 1), ReplayBenchOptions.DefaultPlayedSeconds, ReplayBenchOptions.DefaultLoadShare,
@@ -27,7 +28,7 @@ public sealed class PeakFitTests
         var options = Options(path!, ReplayBenchOptions.DefaultPeakShare);
         var whole = Whole(options);
 
-        var (share, played) = ReplayBenchSetup.FitPeak(options, whole, Context, Capacity, Gpus, ReplayBenchOptions.DefaultPeakShare);
+        var (share, played) = ReplayBenchSetup.FitPeak(options, whole, Context, Capacity, Gpus, Slo, ReplayBenchOptions.DefaultPeakShare);
 
         Assert.True(played.Needs.PeakOverCluster <= 1, $"peak {played.Needs.PeakOverCluster} × the cluster at share {share}");
         Assert.True(share < ReplayBenchOptions.DefaultLoadShare, $"share {share}: the default window's peak at 0.5 is beyond the cluster");
@@ -38,7 +39,7 @@ public sealed class PeakFitTests
         // One step up the ladder the peak is beyond it: the fit took the largest share that fits, not any that does.
         var shares = ReplayBenchSetup.FitShares().ToList();
         double up = shares[shares.IndexOf(share) - 1];
-        var above = ReplayBenchSetup.Play(options, whole, Context, Capacity, Gpus, Math.Round(up * Gpus * Capacity, 3));
+        var above = ReplayBenchSetup.Play(options, whole, Context, Capacity, Gpus, Slo, ReplayBenchSetup.RateAt(up, Gpus, Capacity));
         Assert.True(above.Needs.PeakOverCluster > 1, $"at {up} the peak is {above.Needs.PeakOverCluster} × the cluster");
     }
 
@@ -49,7 +50,7 @@ public sealed class PeakFitTests
         Skip.If(path is null, RepositoryPaths.Missing(TraceParts));
         var options = Options(path!, 0.001);
 
-        var error = Assert.Throws<ArgumentException>(() => ReplayBenchSetup.FitPeak(options, Whole(options), Context, Capacity, Gpus, 0.001));
+        var error = Assert.Throws<ArgumentException>(() => ReplayBenchSetup.FitPeak(options, Whole(options), Context, Capacity, Gpus, Slo, 0.001));
 
         Assert.Contains("--peak-share 0.001", error.Message);
         Assert.Contains("--load-share", error.Message);
