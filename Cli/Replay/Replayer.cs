@@ -31,9 +31,10 @@ internal sealed class Replayer(BlitzScaleClient client, TimeProvider time, int v
         try
         {
             log = await ReplayDriver.Play(schedule.Arrivals, (a, ct) => client.GenerateStreamingAsync(model, Request(a), ct), time, origin, drain, counters, cancellation);
-            // The window's quiet tail is played too: what the cluster holds while idle counts in its GPU-seconds.
-            double tail = schedule.DurationSeconds - time.GetElapsedTime(origin).TotalSeconds;
-            if (tail > 0) await Task.Delay(TimeSpan.FromSeconds(tail), time, cancellation);
+            // The window's quiet tail is played too: what the cluster holds while idle counts in its GPU-seconds. A timer may fire
+            // a few ms early (it counts on a coarser clock than the elapsed time), so it waits again until the end has passed.
+            for (double tail; (tail = schedule.DurationSeconds - time.GetElapsedTime(origin).TotalSeconds) > 0;)
+                await Task.Delay(TimeSpan.FromSeconds(tail), time, cancellation);
         }
         finally
         {
