@@ -93,7 +93,8 @@ public sealed class InProcessReplayTests(CliFixture fixture) : IClassFixture<Cli
         Assert.Empty(result.Loads);
         Assert.Equal(Math.Round(samples[^1].AtS - samples[0].AtS, 3), figures.GpuSeconds, 2);
         Assert.True(samples[^1].AtS >= log.Max(r => r.EndS), "the last sample precedes the last request's end");
-        Assert.True(samples[^1].AtS >= plan.Schedule.DurationSeconds, "the window's quiet tail was not played");
+        Assert.True(samples[^1].AtS >= plan.Schedule.DurationSeconds,
+            $"the window's quiet tail was not played: the last sample at {samples[^1].AtS} s of {plan.Schedule.DurationSeconds} s, {result.FailedSamples} failed read(s), the last request ending at {log.Max(r => r.EndS)} s");
         Assert.True(samples.Count >= plan.Schedule.DurationSeconds / ClusterSampler.Interval.TotalSeconds / 2, $"{samples.Count} samples");
     }
 
