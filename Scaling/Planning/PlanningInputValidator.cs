@@ -22,6 +22,8 @@ internal static class PlanningInputValidator
             if (!(host.NicGbps > 0) || double.IsInfinity(host.NicGbps))
                 throw Bad($"host \"{host.Name}\": NIC bandwidth {host.NicGbps} Gbit/s, expected a positive number");
             if (string.IsNullOrWhiteSpace(host.LeafSwitch)) throw Bad($"host \"{host.Name}\": empty leaf switch name");
+            if (host.HostToDeviceGBps is { } copyRate && (!(copyRate > 0) || double.IsInfinity(copyRate)))
+                throw Bad($"host \"{host.Name}\": host-to-GPU copy rate {copyRate} GB/s, expected a positive number");
         }
 
         var gpus = new HashSet<string>(StringComparer.Ordinal);

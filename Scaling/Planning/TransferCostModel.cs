@@ -66,7 +66,8 @@ internal static class TransferCostModel
         {
             LinkType.NvLink => links.NvLinkGBps * BytesPerGB,
             LinkType.Pcie => links.PcieGBps * BytesPerGB,
-            LinkType.HostToDevice => links.HostToDeviceGBps * BytesPerGB,
+            // A host that declares its copy rate is taken at its word.
+            LinkType.HostToDevice => (topology.Host(topology.Gpu(hop.To).Host).HostToDeviceGBps ?? links.HostToDeviceGBps) * BytesPerGB,
             LinkType.Storage => links.StorageGBps * BytesPerGB,
             _ => NetworkRate(topology, flows, links, hop, sharing),
         };

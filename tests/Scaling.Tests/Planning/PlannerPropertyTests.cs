@@ -38,7 +38,17 @@ public sealed class PlannerPropertyTests
             var usable = Usable(input);
             var kinds = plan.Chains.Select(c => c.Source).Distinct().ToArray();
             if (plan.Chains.Count == 0) return;
-            if (usable.Count > 0) Assert.Equal([SourceKind.Gpu], kinds);
+            if (usable.Count > 0)
+            {
+                // The host copy beside GPU senders only for its own host's targets, where that host copies faster than its NIC
+                // and has no sender of its own.
+                var copyHost = input.HostCopy is { } copy && input.Hosts.Single(h => h.Name == copy).CopiesFasterThanNic
+                    && !usable.Any(u => u.StartsWith(copy + "/", StringComparison.Ordinal)) ? copy : null;
+                var fromCopy = plan.Chains.Where(c => c.Source == SourceKind.HostCopy).SelectMany(c => c.Targets).Order(StringComparer.Ordinal);
+                var copyTargets = ExpectedTargets(input).Where(t => copyHost is not null && t.StartsWith(copyHost + "/", StringComparison.Ordinal));
+                Assert.Equal(copyTargets.Order(StringComparer.Ordinal), fromCopy);
+                Assert.All(kinds, k => Assert.Contains(k, new[] { SourceKind.Gpu, SourceKind.HostCopy }));
+            }
             else if (input.HostCopy is not null) Assert.Equal([SourceKind.HostCopy], kinds);
             else Assert.Equal([SourceKind.Storage], kinds);
             foreach (var sender in plan.Chains.SelectMany(c => c.Feed).Select(h => h.From))
@@ -115,11 +125,12 @@ public sealed class PlannerPropertyTests
             if (plan.Chains.Any(c => c.IsSplit)) seen.Add("split");
             if (plan.Chains.Any(c => c.AllGather.Count > 0)) seen.Add("all-gather");
             if (plan.Chains.Count > 1) seen.Add("several chains");
+            if (plan.Chains.Select(c => c.Source).Distinct().Count() > 1) seen.Add("host copy beside GPUs");
             if (plan.Chains.Count == 0) seen.Add("empty");
             if (plan.Chains.SelectMany(c => c.Hops).Any(h => h.Link == LinkType.Pcie)) seen.Add("pcie");
         });
         Assert.Equal(
-            ["Gpu", "HostCopy", "Storage", "all-gather", "empty", "pcie", "several chains", "split"],
+            ["Gpu", "HostCopy", "Storage", "all-gather", "empty", "host copy beside GPUs", "pcie", "several chains", "split"],
             seen.Order(StringComparer.Ordinal));
     }
 
@@ -175,6 +186,10 @@ public sealed class PlannerPropertyTests
         }
         if (targets.Count == 0) targets.Add(gpus[random.Next(gpus.Count)].Key);
         string? hostCopy = random.Next(2) == 0 ? hosts[random.Next(hosts.Count)].Name : null;
+        // Drawn last, from a generator of their own, so the topologies above are the ones they were before hosts declared them.
+        var rates = new Random(random.Next());
+        for (int h = 0; h < hosts.Count; h++)
+            hosts[h] = hosts[h] with { HostToDeviceGBps = new double?[] { null, 1, 25, 55.4 }[rates.Next(4)] };
         return new PlanningInput(hosts, gpus, blobs, sources, hostCopy, targets)
         {
             Limits = new PlanningLimits(random.Next(1, 3), random.Next(1, 3)),

@@ -27,6 +27,7 @@ public sealed class PlanningInputValidationTests
         { "zero streams per GPU", "streams per GPU" },
         { "zero streams per NIC", "streams per host NIC" },
         { "bad NIC", "h0" },
+        { "bad host-to-GPU rate", "host-to-GPU copy rate -1" },
         { "bad speed", "h1/gpu1" },
     };
 
@@ -77,6 +78,7 @@ public sealed class PlanningInputValidationTests
         "zero streams per GPU" => Valid with { Limits = new PlanningLimits(MaxStreamsPerGpu: 0) },
         "zero streams per NIC" => Valid with { Limits = new PlanningLimits(MaxStreamsPerHostNic: 0) },
         "bad NIC" => Valid with { Hosts = [new HostSpec("h0", 0, "leaf0"), Valid.Hosts[1]] },
+        "bad host-to-GPU rate" => Valid with { Hosts = [Valid.Hosts[0], new HostSpec("h1", 100, "leaf0", -1)] },
         "bad speed" => Valid with { Gpus = [Valid.Gpus[0], Valid.Gpus[1], Valid.Gpus[2] with { RelativeSpeed = double.NaN }] },
         _ => throw new ArgumentOutOfRangeException(nameof(@case), @case, null),
     };

@@ -12,9 +12,9 @@ internal sealed class TestTopology
     private readonly List<GpuSpec> gpus = [];
 
     /// <summary>Adds a host with <paramref name="gpus"/> GPUs, all in NVLink group "nv0" with the given speed.</summary>
-    public TestTopology Host(string name, string leaf = "leaf0", int gpus = 1, double nicGbps = 100, double speed = 1.0)
+    public TestTopology Host(string name, string leaf = "leaf0", int gpus = 1, double nicGbps = 100, double speed = 1.0, double? hostToDeviceGBps = null)
     {
-        hosts.Add(new HostSpec(name, nicGbps, leaf));
+        hosts.Add(new HostSpec(name, nicGbps, leaf, hostToDeviceGBps));
         for (int i = 0; i < gpus; i++) this.gpus.Add(new GpuSpec($"{name}/gpu{i}", name, "nv0", speed));
         return this;
     }
