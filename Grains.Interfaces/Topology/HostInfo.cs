@@ -3,7 +3,8 @@ namespace BlitzScale.Grains.Interfaces.Topology;
 /// <summary>
 /// What one silo declares about its host at start-up: its GPUs and links, for placement and planning; the
 /// <c>host:port</c> its data plane serves parameters on; the host memory available for model copies; where its RDMA
-/// side channel listens, or why it has no RDMA.
+/// side channel listens, or why it has no RDMA; the rate of a copy from its memory into one of its GPUs (GB/s) where the
+/// silo is told it (<c>--host-to-device-mbps</c>), which the planner weighs against the NIC.
 /// </summary>
 [GenerateSerializer, Immutable, Alias("blitz.HostInfo")]
 public sealed record HostInfo(
@@ -19,4 +20,5 @@ public sealed record HostInfo(
     [property: Id(9)] string? DataAddress = null,
     [property: Id(10)] long HostMemoryBytes = 0,
     [property: Id(11)] string? RdmaAddress = null,
-    [property: Id(12)] string? RdmaUnavailable = null);
+    [property: Id(12)] string? RdmaUnavailable = null,
+    [property: Id(13)] double? HostToDeviceGBps = null);

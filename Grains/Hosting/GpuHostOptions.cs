@@ -77,7 +77,10 @@ public sealed class GpuHostOptions
     /// <summary>
     /// Emulated rate of a copy from this host's memory copy of a model into one of its GPUs (PCIe from pinned memory), in MB/s
     /// (10^6 bytes), each copy on its own: every GPU has its own PCIe link. Unlimited when null (an in-process copy runs at
-    /// this machine's memory speed, far above the H200's PCIe in proportion to the testbed's scaled-down links).
+    /// this machine's memory speed, far above the H200's PCIe in proportion to the testbed's scaled-down links). The silo
+    /// declares it to the planner (<see cref="Interfaces.Topology.HostInfo.HostToDeviceGBps"/>): where it beats <see cref="NicGbps"/>,
+    /// this host's GPUs load from a host copy here rather than over the network, and the one host copy goes to a host that
+    /// keeps a GPU free for that.
     /// </summary>
     public double? HostToDeviceMBps { get; set; }
     /// <summary>Host memory for model copies, in GiB; the memory available at start-up when null.</summary>

@@ -12,5 +12,5 @@ internal sealed class ThisHost(GpuHostOptions options, HostDataPlane dataPlane, 
     public HostInfo Describe() => new(
         options.Host, options.Gpus, options.Backend, options.GpuMemoryBytes, options.NvlinkGroup ?? options.Host,
         options.NicGbps, options.LeafSwitch, silo.SiloAddress.ToString(), options.ModelsDirectory, dataPlane.Address, _hostMemoryBytes,
-        dataPlane.RdmaAddress, dataPlane.RdmaUnavailable);
+        dataPlane.RdmaAddress, dataPlane.RdmaUnavailable, options.HostToDeviceMBps / 1000);
 }

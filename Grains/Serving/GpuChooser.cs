@@ -8,12 +8,19 @@ namespace BlitzScale.Grains.Serving;
 internal static class GpuChooser
 {
     /// <summary>
-    /// <paramref name="count"/> GPU keys: gpu0 of every host, then gpu1 of every host, …, skipping <paramref name="taken"/>.
+    /// <paramref name="count"/> GPU keys: the free GPUs of <paramref name="first"/> when given (the host whose memory copy
+    /// loads its own GPUs fastest), then gpu0 of every host, then gpu1 of every host, …, skipping <paramref name="taken"/>.
     /// Null when the cluster has too few.
     /// </summary>
-    public static IReadOnlyList<string>? Choose(IReadOnlyList<HostInfo> hosts, int count, IReadOnlySet<string> taken)
+    public static IReadOnlyList<string>? Choose(IReadOnlyList<HostInfo> hosts, int count, IReadOnlySet<string> taken, string? first = null)
     {
         var chosen = new List<string>(count);
+        if (hosts.FirstOrDefault(h => h.Host == first) is { } preferred)
+        {
+            chosen.AddRange(Enumerable.Range(0, preferred.Gpus).Select(i => new GpuKey(preferred.Host, i).ToString())
+                .Where(key => !taken.Contains(key)).Take(count));
+            taken = taken.Union(chosen).ToHashSet(StringComparer.Ordinal);
+        }
         int maxGpus = hosts.Count == 0 ? 0 : hosts.Max(h => h.Gpus);
         for (int index = 0; index < maxGpus && chosen.Count < count; index++)
         {

@@ -6,18 +6,23 @@ using Microsoft.Extensions.Logging;
 namespace BlitzScale.Grains.Serving;
 
 /// <summary>
-/// The model's one host copy (blitz, blitz-fast): made at deploy on the host with the most memory left for copies, forgotten
+/// The model's one host copy (blitz, blitz-fast): made at deploy on the host with the most memory left for copies (or beside a
+/// GPU it loads faster than the network, <see cref="CopyHostChooser"/>), forgotten
 /// when its host leaves the cluster (<see cref="SilosDied"/>), and made again from storage on a live host by the next load
 /// that needs it — one that no GPU can feed.
 /// </summary>
 internal sealed partial class ModelGrain
 {
-    /// <summary>The host with the most memory left for model copies; ties go to the first by name.</summary>
-    private async Task<string> CopyHost(IReadOnlyList<HostInfo> hosts)
+    /// <summary>Where a host copy goes (<see cref="CopyHostChooser"/>): placed beside a free GPU it loads fastest, else where most memory is left.</summary>
+    private async Task<string> CopyHost(IReadOnlyList<HostInfo> hosts, IReadOnlyCollection<string>? placed = null, long imageBytes = 0)
     {
         var memory = await Task.WhenAll(hosts.Select(h => HostMemory(h.Host).GetStatus()));
-        return memory.OrderByDescending(m => m.MemoryBytes - m.CopyBytes).ThenBy(m => m.Host, StringComparer.Ordinal).First().Host;
+        return CopyHostChooser.Choose(hosts, memory, placed, imageBytes);
     }
+
+    /// <summary>The host copy's host when it loads its own GPUs faster than the network does: new instances go there first.</summary>
+    private string? FastCopyHost(IReadOnlyList<HostInfo> hosts) =>
+        _hostCopy is { } host && hosts.FirstOrDefault(h => h.Host == host) is { } info && PlanningInputs.Spec(info).CopiesFasterThanNic ? host : null;
 
     /// <summary>
     /// The host copy a load may use: the one there is, if it is on one of <paramref name="hosts"/>; else, with none, when no GPU can send and the

@@ -89,10 +89,13 @@ internal sealed partial class ModelGrain : Grain, IModelGrain, IStreamSubscripti
 
         var hosts = await Hosts();
         if (request.Gpus is { } chosen) GpuChooser.Validate(hosts, chosen);
-        // The one host copy (blitz) lives on the host with the most memory left for copies.
         string copyHost = await CopyHost(hosts);
         var image = await HostMemory(copyHost).Describe(request.ModelDirectory);
         var deployment = ModelDeployment.From(request, image);
+        // The instances' GPUs are chosen first, so that the one host copy (blitz) can go beside a GPU they leave free where its
+        // host loads that GPU faster than the network would; else it lives where the most memory is left for copies.
+        var placed = request.Gpus ?? GpuChooser.Choose(hosts, request.Instances, new HashSet<string>(StringComparer.Ordinal));
+        if (deployment.Policy.Multicasts()) copyHost = await CopyHost(hosts, placed, image.TotalBytes);
 
         _deployment = deployment;
         _wanted = request.Instances;
@@ -108,7 +111,7 @@ internal sealed partial class ModelGrain : Grain, IModelGrain, IStreamSubscripti
             {
                 foreach (var host in hosts) await HostMemory(host.Host).EnsureCopy(Model, deployment.Directory, null, deferFill: false);
             }
-            await ScaleUp(hosts, request.Instances, request.Gpus, sources: null, revive: false);
+            await ScaleUp(hosts, request.Instances, placed, sources: null, revive: false);
         }
         catch
         {
@@ -372,7 +375,7 @@ internal sealed partial class ModelGrain : Grain, IModelGrain, IStreamSubscripti
         // replaces it there (kept, it would hold the GPU for good and stop every scale-up once the cluster is full).
         var failed = _instances.All.Where(Replaceable).ToList();
         var taken = _instances.All.Except(failed).Select(i => i.Gpu).ToHashSet(StringComparer.Ordinal);
-        var targets = wanted ?? (IReadOnlyList<string>?)GpuChooser.Choose(hosts, count, taken)
+        var targets = wanted ?? (IReadOnlyList<string>?)GpuChooser.Choose(hosts, count, taken, FastCopyHost(hosts))
             ?? throw new InvalidOperationException(
                 $"{count} more instance(s) of \"{Model}\" need as many free GPUs; the cluster has {hosts.Sum(h => h.Gpus)} on {hosts.Count} host(s) and {taken.Count} hold this model");
         if (targets.FirstOrDefault(taken.Contains) is { } busy)

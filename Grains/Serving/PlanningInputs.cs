@@ -8,6 +8,9 @@ namespace BlitzScale.Grains.Serving;
 /// <summary>Builds the planner's input from the cluster's hosts and the model's instances. Pure.</summary>
 internal static class PlanningInputs
 {
+    /// <summary>A host as the planner sees it.</summary>
+    public static HostSpec Spec(HostInfo host) => new(host.Host, host.NicGbps, host.LeafSwitch, host.HostToDeviceGBps);
+
     /// <param name="hosts">The hosts as their silos declared them.</param>
     /// <param name="blobSizes">The model's blob sizes.</param>
     /// <param name="sources">GPUs holding the whole model that may send (Warm ones included: they serve nobody).</param>
@@ -16,7 +19,7 @@ internal static class PlanningInputs
     public static PlanningInput Build(
         IReadOnlyList<HostInfo> hosts, IReadOnlyList<long> blobSizes, IEnumerable<string> sources, string? hostCopy, IReadOnlyList<string> targets)
     {
-        var hostSpecs = hosts.Select(h => new HostSpec(h.Host, h.NicGbps, h.LeafSwitch)).ToList();
+        var hostSpecs = hosts.Select(Spec).ToList();
         var gpus = hosts.SelectMany(h => Enumerable.Range(0, h.Gpus)
             .Select(i => new GpuSpec(new GpuKey(h.Host, i).ToString(), h.Host, h.NvlinkGroup))).ToList();
         var gpuSources = sources.Distinct(StringComparer.Ordinal).Order(StringComparer.Ordinal).Select(g => new GpuSource(g)).ToList();

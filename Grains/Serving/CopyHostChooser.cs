@@ -1,0 +1,31 @@
+using BlitzScale.Grains.Interfaces.Keys;
+using BlitzScale.Grains.Interfaces.Topology;
+
+namespace BlitzScale.Grains.Serving;
+
+/// <summary>Where the one host copy of a multicast deployment lives. Pure.</summary>
+internal static class CopyHostChooser
+{
+    /// <summary>
+    /// The host with the most memory left for copies (ties by name); but first, where a host copies from its memory into its
+    /// GPUs faster than its NIC receives, one such host that keeps a GPU free after <paramref name="placed"/> and has room for
+    /// <paramref name="imageBytes"/>: a later scale-up loads that GPU from the copy, not over the network (<c>TransferPlanner</c>).
+    /// Without that preference a one-GPU host's copy sits beside the instance deployed from it, and every new instance loads over
+    /// the network.
+    /// </summary>
+    /// <param name="hosts">The cluster's hosts.</param>
+    /// <param name="memory">Each host's memory for copies.</param>
+    /// <param name="placed">The GPUs the deployment's instances go to, or null when not known (a copy made again).</param>
+    /// <param name="imageBytes">The model image's size.</param>
+    public static string Choose(IReadOnlyList<HostInfo> hosts, IReadOnlyList<HostMemoryStatus> memory, IReadOnlyCollection<string>? placed, long imageBytes)
+    {
+        var byMemory = memory.OrderByDescending(m => m.MemoryBytes - m.CopyBytes).ThenBy(m => m.Host, StringComparer.Ordinal).ToList();
+        if (placed is null) return byMemory[0].Host;
+        bool KeepsFastFreeGpu(HostMemoryStatus m) =>
+            hosts.FirstOrDefault(h => h.Host == m.Host) is { } host
+            && PlanningInputs.Spec(host).CopiesFasterThanNic
+            && host.Gpus > placed.Count(g => GpuKey.TryParse(g, out var key) && key.Host == host.Host)
+            && m.MemoryBytes - m.CopyBytes >= imageBytes;
+        return (byMemory.FirstOrDefault(KeepsFastFreeGpu) ?? byMemory[0]).Host;
+    }
+}

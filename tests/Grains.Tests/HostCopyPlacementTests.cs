@@ -1,0 +1,63 @@
+using BlitzScale.Grains.Hosting;
+using BlitzScale.Grains.Interfaces.Serving;
+using Xunit.Abstractions;
+
+namespace BlitzScale.Grains.Tests;
+
+/// <summary>
+/// Two hosts whose silos declare a copy from host memory into a GPU (2,000 MB/s, 16 Gbit/s) faster than their 1 Gbit/s NICs,
+/// as the testbed benches do in the H200's proportion. host-a has more memory for copies than host-b.
+/// </summary>
+public sealed class FastCopyGridFixture : GridFixture
+{
+    protected override void ConfigureHost(GpuHostOptions host)
+    {
+        host.NicGbps = 1;
+        host.HostToDeviceMBps = 2000;
+        host.HostMemoryGiB = host.Host == HostA ? 2 : 1;
+    }
+}
+
+/// <summary>
+/// Where hosts copy into their GPUs faster than the network brings the image, a <c>blitz</c> deployment's one host copy goes
+/// beside a GPU its instances leave free, and a scale-up loads that GPU from it rather than from a serving GPU over the network.
+/// </summary>
+public sealed class HostCopyPlacementTests(FastCopyGridFixture grid, ITestOutputHelper output) : IClassFixture<FastCopyGridFixture>
+{
+    private static readonly GenerateRequest Request = new() { PromptIds = [1, 17, 42, 99, 7, 301], MaxTokens = 16, StopAtEos = false };
+
+    [Fact]
+    public async Task The_copy_goes_beside_a_free_gpu_and_a_scale_up_loads_that_gpu_from_host_memory()
+    {
+        const string model = "nearcopy";
+        await grid.Model(model).Deploy(new DeployRequest
+        {
+            ModelDirectory = grid.SyntheticModel, Instances = 2, Gpus = ["host-a/gpu0", "host-a/gpu1"], KvBlocks = 64, Policy = LoadPolicy.Blitz,
+        });
+        try
+        {
+            var deployed = await grid.WaitUntilServing(model);
+            output.WriteLine(Reliability.StatusPoll.Describe(deployed));
+            // host-a has more memory left, but no GPU left free: the copy goes to host-b.
+            Assert.Equal([GridFixture.HostB], deployed.HostCopies);
+
+            await grid.Model(model).Scale(new ScaleRequest { Instances = 3, ReviveWarm = false });
+            var scaled = await grid.WaitUntilServing(model);
+            output.WriteLine(Reliability.StatusPoll.Describe(scaled));
+
+            // No GPU named: host-b's first, loaded from its memory, not over the network from host-a's serving GPUs.
+            var added = Assert.Single(scaled.Instances, i => i.Gpu.StartsWith(GridFixture.HostB + "/", StringComparison.Ordinal));
+            Assert.Equal("host-b/gpu0", added.Gpu);
+            Assert.StartsWith($"{GridFixture.HostB}/memory (HostToDevice", added.LoadedFrom);
+
+            var first = scaled.Instances.Single(i => i.Gpu == "host-a/gpu0");
+            var expected = (await Streamed.Collect(grid.Shard(first.Shard).Generate(Request))).TokenIds;
+            Assert.Equal(Request.MaxTokens, expected.Length);
+            Assert.Equal(expected, (await Streamed.Collect(grid.Shard(added.Shard).Generate(Request))).TokenIds);
+        }
+        finally
+        {
+            await grid.Model(model).Undeploy();
+        }
+    }
+}
