@@ -20,8 +20,10 @@ internal sealed class FeedPlanning(IGrainFactory grains, string model)
     /// <param name="targets">The new instances.</param>
     /// <param name="sources">The instances that may send (they hold every layer).</param>
     /// <param name="hostCopy">The host of the model's one host copy (blitz), or null.</param>
+    /// <param name="sourcesNamed">The sources were named (an operator's, a replan's): they send, and the host copy does not feed its
+    /// own host beside them (<see cref="PlanningInput.HostCopyBesideGpus"/>).</param>
     public async Task<FeedPlan> Plan(IReadOnlyList<HostInfo> hosts, ModelDeployment deployment, IReadOnlyList<InstanceLifecycle> targets,
-        IReadOnlyList<InstanceLifecycle> sources, string? hostCopy)
+        IReadOnlyList<InstanceLifecycle> sources, string? hostCopy, bool sourcesNamed = false)
     {
         int blobs = deployment.Image.BlobSizes.Count;
         if (!deployment.Policy.Multicasts())
@@ -39,7 +41,8 @@ internal sealed class FeedPlanning(IGrainFactory grains, string model)
             return new FeedPlan(own, $"{targets.Count} instance(s) from their hosts' memory ({deployment.Policy})");
         }
 
-        var input = PlanningInputs.Build(hosts, deployment.Image.BlobSizes, sources.Select(s => s.Gpu), hostCopy, [.. targets.Select(t => t.Gpu)]);
+        var input = PlanningInputs.Build(hosts, deployment.Image.BlobSizes, sources.Select(s => s.Gpu), hostCopy, [.. targets.Select(t => t.Gpu)])
+            with { HostCopyBesideGpus = !sourcesNamed };
         var plan = TransferPlanner.Plan(input);
         var shardOn = sources.Concat(targets).ToDictionary(s => s.Gpu, s => s.Shard, StringComparer.Ordinal);
         var feeds = FeedMapper.Map(plan, model, gpu => GpuKey.Parse(gpu).Host, gpu => shardOn[gpu], hosts.ToDictionary(h => h.Host, StringComparer.Ordinal));

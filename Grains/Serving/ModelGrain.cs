@@ -449,7 +449,7 @@ internal sealed partial class ModelGrain : Grain, IModelGrain, IStreamSubscripti
     private async Task<FeedPlan> PlanFeeds(FeedPlanning planning, IReadOnlyList<HostInfo> hosts, ModelDeployment deployment,
         IReadOnlyList<InstanceLifecycle> fresh, IReadOnlyList<InstanceLifecycle>? senders, string? copy)
     {
-        if (senders is not null) return await planning.Plan(hosts, deployment, fresh, senders, copy);
+        if (senders is not null) return await planning.Plan(hosts, deployment, fresh, senders, copy, sourcesNamed: true);
         var all = _instances.All;
         var groups = fresh.GroupBy(t => ScaleUpSources.Choose(all, _hops, t.Host), SendersComparer).ToList();
         var feeds = new Dictionary<string, IReadOnlyList<LoadFeed>>(StringComparer.Ordinal);
@@ -540,7 +540,7 @@ internal sealed partial class ModelGrain : Grain, IModelGrain, IStreamSubscripti
         var hosts = await HostsOrLastKnown();
         // A copy made again goes to a host not suspected with the lost sources.
         var copy = await HostCopyFor([.. hosts.Where(h => !lost.Hosts.Contains(h.Host))], senders, lost.ExcludesHostCopy(_hostCopy));
-        var plan = await new FeedPlanning(GrainFactory, Model).Plan(hosts, _deployment!, [failed], senders, copy);
+        var plan = await new FeedPlanning(GrainFactory, Model).Plan(hosts, _deployment!, [failed], senders, copy, sourcesNamed: true);
         if (!await Calls.Refeed(failed, plan.Feeds[failed.Gpu])) return false;
         _refeeds[failed.Index] = Refeeds(failed.Index) + 1;
         // Its old feeder no longer forwards to it: kept, that feeder would count as a chain's inner hop and never pair.

@@ -25,6 +25,13 @@ public sealed record PlanningInput(
     /// <summary>Whether the model files can be read from storage (the last resort); true unless told otherwise.</summary>
     public bool StorageAvailable { get; init; } = true;
 
+    /// <summary>
+    /// Whether the host copy may feed its own host's targets beside the GPU chains, where that host copies faster than its NIC
+    /// (<see cref="HostSpec.CopiesFasterThanNic"/>); true unless the caller named the GPUs to send from (then they send, and the
+    /// host copy only when none of them can).
+    /// </summary>
+    public bool HostCopyBesideGpus { get; init; } = true;
+
     /// <summary>Stream limits per GPU and per host NIC.</summary>
     public PlanningLimits Limits { get; init; } = PlanningLimits.Default;
 }

@@ -19,7 +19,8 @@ public static class TransferPlanner
     /// appended, leaf by leaf, to the shortest chain (see <c>GpuChainPlanner</c>).</item>
     /// <item>Except that, where the host copy's host declares its copy into a GPU faster than its NIC (<see cref="HostSpec.CopiesFasterThanNic"/>)
     /// and no GPU there can send, that host's targets get the image from its memory, one chain of their own that touches no
-    /// network (an H200 copies from pinned memory at 55 GB/s, 4.4 × a 100 Gbit/s NIC).</item>
+    /// network (an H200 copies from pinned memory at 55 GB/s, 4.4 × a 100 Gbit/s NIC); not when the caller named the
+    /// senders (<see cref="PlanningInput.HostCopyBesideGpus"/>).</item>
     /// <item>Otherwise, with a host copy: one chain from it, its own host first, then its leaf, then the other leaves.</item>
     /// <item>Otherwise, from storage: one chain per leaf, so no chain crosses leaves.</item>
     /// </list>
@@ -44,7 +45,7 @@ public static class TransferPlanner
         var senders = UsableSources(input.Sources);
         IEnumerable<ChainBuilder> chains;
         if (senders.Count > 0)
-            chains = WithGpus(topology, senders, input.HostCopy, groups, input.Limits);
+            chains = WithGpus(topology, senders, input.HostCopyBesideGpus ? input.HostCopy : null, groups, input.Limits);
         else if (input.HostCopy is { } host)
             chains = [FromHostCopy(topology, host, groups)];
         else if (input.StorageAvailable)

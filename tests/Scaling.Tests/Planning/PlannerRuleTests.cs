@@ -372,6 +372,16 @@ public sealed class PlannerRuleTests
     }
 
     [Fact]
+    public void NamedSendersSendEvenWhereTheHostCopyIsFaster()
+    {
+        var input = new TestTopology().Host("h0").Host("h1", hostToDeviceGBps: 55.4)
+            .Input(["h1/gpu0"], [Src("h0/gpu0")], hostCopy: "h1") with { HostCopyBesideGpus = false };
+
+        var chain = Assert.Single(TransferPlanner.Plan(input).Chains);
+        Assert.Equal([Hop("h0/gpu0", "h1/gpu0", Network)], chain.Feed);
+    }
+
+    [Fact]
     public void ASenderOnTheHostCopysHostFeedsItsNeighboursRatherThanTheCopy()
     {
         var input = new TestTopology().Host("h0", gpus: 2, hostToDeviceGBps: 55.4).Host("h1")
