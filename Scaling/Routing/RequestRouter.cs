@@ -122,7 +122,18 @@ public sealed class RequestRouter(ModelInstances instances)
     /// own requests fell from 31.6 to 12.7 a second during a pair, and the pair together started 25 a second. Where the seats'
     /// step budget is not known, <see cref="IsPrefillHeavy"/> decides.
     /// </remarks>
-    public static bool SplitHelps(long estimatedTokens, long promptTokens, InstanceSeats? seats, double loadedShare)
+    /// <param name="estimatedTokens">The request's prompt and generation.</param>
+    /// <param name="promptTokens">The request's prompt.</param>
+    /// <param name="seats">The LiveNew's seats (the pair runs the deployment's one batch policy).</param>
+    /// <param name="loadedShare">The share of layers the LiveNew holds.</param>
+    /// <param name="mix">
+    /// The shape of the requests the LiveOld serves together (<see cref="RequestMix"/>), when known. Where their seats bind
+    /// it, a split must also not cost the LiveOld more seat time than the request whole: a request whose own shape is bound
+    /// by prefill (a long prompt, a few tokens out) still holds a LiveOld seat three times as long split, and that is what
+    /// the mix runs short of. Found in bench replay (439 prompt tokens and 24 out on average, prompts up to 512): such
+    /// requests split, and during the burst's peak a LiveOld started 14 requests a second against 34 alone.
+    /// </param>
+    public static bool SplitHelps(long estimatedTokens, long promptTokens, InstanceSeats? seats, double loadedShare, RequestMix? mix = null)
     {
         if (seats is not { StepTokens: > 0 } known) return IsPrefillHeavy(estimatedTokens, promptTokens);
         long seated = known.RequestsOf(estimatedTokens);
@@ -130,10 +141,14 @@ public sealed class RequestRouter(ModelInstances instances)
         double f = Math.Clamp(loadedShare, 0, 1);
         double prefill = (double)promptTokens / known.StepTokens;
         double generated = Math.Max(0, estimatedTokens - promptTokens);
-        double whole = Math.Max(prefill, (generated + prefill) / seated);
-        double split = Math.Max((1 - f) * prefill, (SplitDecodeCost * generated + (1 - f) * prefill) / seated);
-        return split < whole;
+        double wholeSeat = (generated + prefill) / seated;
+        double splitSeat = (SplitDecodeCost * generated + (1 - f) * prefill) / seated;
+        if (Math.Max((1 - f) * prefill, splitSeat) >= Math.Max(prefill, wholeSeat)) return false;
+        return mix is not { } shape || !shape.SeatsBind(known) || splitSeat < wholeSeat;
     }
+
+    /// <summary>The mix of the requests routed so far (<see cref="RequestMix"/>); null before the first is routed.</summary>
+    public RequestMix? Mix { get; private set; }
 
     /// <summary>
     /// A split request's steps per token on its LiveOld seat against a whole request's: each token waits for a step of the
@@ -151,12 +166,12 @@ public sealed class RequestRouter(ModelInstances instances)
 
     // Whether the request's split helps (SplitHelps), judged by the seats and layers of a LiveNew among the instances taking
     // requests: both halves of a pair run the deployment's one batch policy. Without a LiveNew, the plain rule.
-    private bool SplitHelpsAmong(IReadOnlyList<InstanceLifecycle> taking, long estimatedTokens, long promptTokens)
+    private bool SplitHelpsAmong(IReadOnlyList<InstanceLifecycle> taking, long estimatedTokens, long promptTokens, RequestMix mix)
     {
         foreach (var instance in taking)
         {
             if (instance.State == InstanceState.LiveNew && _seats.TryGetValue(instance.Index, out var seats))
-                return SplitHelps(estimatedTokens, promptTokens, seats, (double)instance.LoadedLayers / Math.Max(1, instance.TotalLayers));
+                return SplitHelps(estimatedTokens, promptTokens, seats, (double)instance.LoadedLayers / Math.Max(1, instance.TotalLayers), mix);
         }
         return IsPrefillHeavy(estimatedTokens, promptTokens);
     }
@@ -175,7 +190,9 @@ public sealed class RequestRouter(ModelInstances instances)
         bool anyTakes = false;
         // TakingRequests is in index order, so a strict < keeps the lowest index among equals.
         var taking = instances.TakingRequests;
-        bool splitHelps = SplitHelpsAmong(taking, estimatedTokens, promptTokens);
+        // The mix with this request in it; kept only once it is routed, so a request held and offered again counts once.
+        var mix = RequestMix.With(Mix, estimatedTokens, promptTokens);
+        bool splitHelps = SplitHelpsAmong(taking, estimatedTokens, promptTokens, mix);
         foreach (var candidate in taking)
         {
             anyTakes = true;
@@ -185,6 +202,7 @@ public sealed class RequestRouter(ModelInstances instances)
             if (best is null || tokens < bestTokens) (best, bestTokens) = (candidate, tokens);
         }
         if (best is null) return anyTakes ? RouteResult.NoSeat() : RouteResult.Refused(WhyNone());
+        Mix = mix;
         var ticket = new RouteTicket(++_lastId, best.Index, estimatedTokens);
         var open = new Open(ticket.Instance, estimatedTokens, estimatedTokens, BlocksOn(ticket.Instance, estimatedTokens), promptTokens);
         _open.Add(ticket.Id, open);

@@ -207,6 +207,79 @@ public sealed class LateBindingTests
     public void A_split_helps_only_where_the_live_old_is_bound_by_prefill_rather_than_seats(long estimate, long prompt, double loaded, bool helps) =>
         Assert.Equal(helps, RequestRouter.SplitHelps(estimate, prompt, BenchSeats, loaded));
 
+    // Seats sized as bench replay sizes them: KV for 16 requests of its mean shape (439 + 24 tokens), 512-token steps.
+    private static readonly InstanceSeats ReplaySeats = InstanceSeats.ForBudget(kvBlocks: 16 * 29, blockSize: 16, maxRequests: 64, maxBatchTokens: 512);
+
+    [Fact]
+    public void Where_the_mix_is_bound_by_seats_a_prefill_heavy_request_does_not_split()
+    {
+        // A full-length prompt with 3 tokens out is bound by prefill on its own; split at half the layers it takes half the
+        // LiveOld's prefill but holds its seat three times as long.
+        Assert.True(RequestRouter.SplitHelps(515, 512, ReplaySeats, 0.5));
+        var replay = new RequestMix(463, 439);
+        Assert.True(replay.SeatsBind(ReplaySeats));
+        Assert.False(RequestRouter.SplitHelps(515, 512, ReplaySeats, 0.5, replay));
+        // bench live's code-shaped mix is bound by prefill: its requests split as before.
+        var code = new RequestMix(1482, 1469);
+        Assert.False(code.SeatsBind(BenchSeats));
+        Assert.True(RequestRouter.SplitHelps(1482, 1469, BenchSeats, 0.5, code));
+        // The mix never makes a split help where the request's own shape says it does not.
+        Assert.False(RequestRouter.SplitHelps(463, 439, BenchSeats, 0.5, code));
+    }
+
+    [Fact]
+    public void The_mix_follows_the_routed_requests_each_weighing_a_sixteenth()
+    {
+        var mix = RequestMix.With(null, 100, 80);
+        Assert.Equal(new RequestMix(100, 80), mix);
+        mix = RequestMix.With(mix, 260, 240);
+        Assert.Equal(110, mix.EstimatedTokens, 9);
+        Assert.Equal(90, mix.PromptTokens, 9);
+    }
+
+    [Fact]
+    public void A_router_serving_a_seat_bound_mix_leaves_no_prefill_heavy_request_to_the_live_new()
+    {
+        Serving(0);
+        Loading(1);
+        _router.SetSeats(0, ReplaySeats);
+        _router.SetSeats(1, ReplaySeats);
+        _model.LayersLanded(1, Layers / 2);
+        _model.Pair(1, 0);
+
+        // The replay's shape, each started at once: the LiveNew takes one (its one request whose split does not help), the
+        // LiveOld the rest.
+        var mixed = Enumerable.Range(0, 8).Select(_ =>
+        {
+            var ticket = _router.Route(463, promptTokens: 439).Ticket!.Value;
+            _router.Started(ticket.Id);
+            return ticket;
+        }).ToList();
+        Assert.Equal(1, mixed.Count(t => t.Instance == 1));
+        var heavy = _router.Route(515, promptTokens: 512);
+        Assert.Equal(0, heavy.Ticket!.Value.Instance);
+
+        // The same request with no mix before it (a fresh router) is its own mix: bound by prefill, it goes to the LiveNew.
+        // Requests refused a seat do not count in the mix: offered again, a held request weighs once.
+        RouteResult last;
+        int routed = 0;
+        do
+        {
+            last = _router.Route(463, promptTokens: 439);
+            routed += last.Routed ? 1 : 0;
+        }
+        while (last.Routed && routed < 64);
+        Assert.True(last.Full);
+        var before = _router.Mix;
+        Assert.True(_router.Route(100_000, promptTokens: 99_000).Full);
+        Assert.Equal(before, _router.Mix);
+
+        var fresh = new RequestRouter(_model);
+        fresh.SetSeats(0, ReplaySeats);
+        fresh.SetSeats(1, ReplaySeats);
+        Assert.Equal(1, fresh.Route(515, promptTokens: 512).Ticket!.Value.Instance);
+    }
+
     [Fact]
     public void Without_a_known_step_budget_a_split_goes_by_the_prompt_outweighing_the_generation()
     {
