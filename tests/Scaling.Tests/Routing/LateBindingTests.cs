@@ -36,6 +36,17 @@ public sealed class LateBindingTests
         _model.Pair(1, 0);
     }
 
+    // Instance 0 serves and instance 1, holding half the layers, pairs with it as LiveNew; both with these seats.
+    private void PairAtHalfLoad(InstanceSeats seats)
+    {
+        Serving(0);
+        Loading(1);
+        _router.SetSeats(0, seats);
+        _router.SetSeats(1, seats);
+        _model.LayersLanded(1, Layers / 2);
+        _model.Pair(1, 0);
+    }
+
     private void Loading(int index)
     {
         _model.Add(index, $"m/{index}/0", $"h0/gpu{index}", "h0", Layers);
@@ -240,12 +251,7 @@ public sealed class LateBindingTests
     [Fact]
     public void A_router_serving_a_seat_bound_mix_leaves_no_prefill_heavy_request_to_the_live_new()
     {
-        Serving(0);
-        Loading(1);
-        _router.SetSeats(0, ReplaySeats);
-        _router.SetSeats(1, ReplaySeats);
-        _model.LayersLanded(1, Layers / 2);
-        _model.Pair(1, 0);
+        PairAtHalfLoad(ReplaySeats);
 
         // The replay's shape, each started at once: the LiveNew takes one (its one request whose split does not help), the
         // LiveOld the rest.
@@ -292,12 +298,7 @@ public sealed class LateBindingTests
     [Fact]
     public void Requests_that_would_hold_the_live_olds_seats_go_by_outstanding_tokens_and_prefill_bound_ones_to_the_live_new()
     {
-        Serving(0);
-        Loading(1);
-        _router.SetSeats(0, BenchSeats);
-        _router.SetSeats(1, BenchSeats);
-        _model.LayersLanded(1, Layers / 2);
-        _model.Pair(1, 0);
+        PairAtHalfLoad(BenchSeats);
 
         // Shaped like the replay's (seats bind): by outstanding tokens, the LiveOld first (lowest index among equals).
         var seatBound = _router.Route(463, promptTokens: 439);
