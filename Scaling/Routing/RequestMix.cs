@@ -19,15 +19,7 @@ public readonly record struct RequestMix(double EstimatedTokens, double PromptTo
 
     /// <summary>
     /// Whether an instance with <paramref name="seats"/> serving requests of this shape is bound by its seats rather than its
-    /// prefill: a request takes P ÷ B of a step's prefill and (O + P ÷ B) ÷ S of a seat's steps (<see cref="RequestRouter.SplitHelps"/>).
+    /// prefill (<see cref="RequestCost"/>); false where the step budget is not known.
     /// </summary>
-    public bool SeatsBind(InstanceSeats seats)
-    {
-        if (seats.StepTokens <= 0) return false;
-        long seated = seats.RequestsOf((long)Math.Ceiling(EstimatedTokens));
-        if (seated < 1) return true;
-        double prefill = PromptTokens / seats.StepTokens;
-        double generated = Math.Max(0, EstimatedTokens - PromptTokens);
-        return (generated + prefill) / seated > prefill;
-    }
+    public bool SeatsBind(InstanceSeats seats) => seats.StepTokens > 0 && RequestCost.Of(seats, EstimatedTokens, PromptTokens).SeatsBind;
 }

@@ -136,15 +136,12 @@ public sealed class RequestRouter(ModelInstances instances)
     public static bool SplitHelps(long estimatedTokens, long promptTokens, InstanceSeats? seats, double loadedShare, RequestMix? mix = null)
     {
         if (seats is not { StepTokens: > 0 } known) return IsPrefillHeavy(estimatedTokens, promptTokens);
-        long seated = known.RequestsOf(estimatedTokens);
-        if (promptTokens <= 0 || seated < 1) return false;
+        var whole = RequestCost.Of(known, estimatedTokens, promptTokens);
+        if (promptTokens <= 0 || whole.Seated < 1) return false;
         double f = Math.Clamp(loadedShare, 0, 1);
-        double prefill = (double)promptTokens / known.StepTokens;
-        double generated = Math.Max(0, estimatedTokens - promptTokens);
-        double wholeSeat = (generated + prefill) / seated;
-        double splitSeat = (SplitDecodeCost * generated + (1 - f) * prefill) / seated;
-        if (Math.Max((1 - f) * prefill, splitSeat) >= Math.Max(prefill, wholeSeat)) return false;
-        return mix is not { } shape || !shape.SeatsBind(known) || splitSeat < wholeSeat;
+        double splitSeat = (SplitDecodeCost * whole.Generated + (1 - f) * whole.Prefill) / whole.Seated;
+        if (Math.Max((1 - f) * whole.Prefill, splitSeat) >= Math.Max(whole.Prefill, whole.Seat)) return false;
+        return mix is not { } shape || !shape.SeatsBind(known) || splitSeat < whole.Seat;
     }
 
     /// <summary>The mix of the requests routed so far (<see cref="RequestMix"/>); null before the first is routed.</summary>
