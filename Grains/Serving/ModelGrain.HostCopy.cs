@@ -13,12 +13,12 @@ namespace BlitzScale.Grains.Serving;
 /// </summary>
 internal sealed partial class ModelGrain
 {
-    /// <summary>Where a host copy goes (<see cref="CopyHostChooser"/>): placed beside a free GPU it loads fastest, else where most memory is left.</summary>
-    private async Task<string> CopyHost(IReadOnlyList<HostInfo> hosts, IReadOnlyCollection<string>? placed = null, long imageBytes = 0)
-    {
-        var memory = await Task.WhenAll(hosts.Select(h => HostMemory(h.Host).GetStatus()));
-        return CopyHostChooser.Choose(hosts, memory, placed, imageBytes);
-    }
+    /// <summary>Each host's memory for model copies, asked of every host at once.</summary>
+    private async Task<HostMemoryStatus[]> MemoryOf(IReadOnlyList<HostInfo> hosts) =>
+        await Task.WhenAll(hosts.Select(h => HostMemory(h.Host).GetStatus()));
+
+    /// <summary>Where a host copy made again goes (<see cref="CopyHostChooser"/>, no placement known): where most memory is left.</summary>
+    private async Task<string> CopyHost(IReadOnlyList<HostInfo> hosts) => CopyHostChooser.Choose(hosts, await MemoryOf(hosts), placed: null, imageBytes: 0);
 
     /// <summary>The host copy's host when it loads its own GPUs faster than the network does: new instances go there first.</summary>
     private string? FastCopyHost(IReadOnlyList<HostInfo> hosts) =>

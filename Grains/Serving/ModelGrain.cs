@@ -89,13 +89,15 @@ internal sealed partial class ModelGrain : Grain, IModelGrain, IStreamSubscripti
 
         var hosts = await Hosts();
         if (request.Gpus is { } chosen) GpuChooser.Validate(hosts, chosen);
-        string copyHost = await CopyHost(hosts);
+        // The hosts' memory is read once: the host with the most left describes the image, and the copy's host is chosen with it.
+        var memory = await MemoryOf(hosts);
+        string copyHost = CopyHostChooser.Choose(hosts, memory, placed: null, imageBytes: 0);
         var image = await HostMemory(copyHost).Describe(request.ModelDirectory);
         var deployment = ModelDeployment.From(request, image);
         // The instances' GPUs are chosen first, so that the one host copy (blitz) can go beside a GPU they leave free where its
         // host loads that GPU faster than the network would; else it lives where the most memory is left for copies.
         var placed = request.Gpus ?? GpuChooser.Choose(hosts, request.Instances, new HashSet<string>(StringComparer.Ordinal));
-        if (deployment.Policy.Multicasts()) copyHost = await CopyHost(hosts, placed, image.TotalBytes);
+        if (deployment.Policy.Multicasts()) copyHost = CopyHostChooser.Choose(hosts, memory, placed, image.TotalBytes);
 
         _deployment = deployment;
         _wanted = request.Instances;
