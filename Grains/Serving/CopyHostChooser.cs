@@ -10,8 +10,10 @@ internal static class CopyHostChooser
     /// The host with the most memory left for copies (ties by name); but first, where a host copies from its memory into its
     /// GPUs faster than its NIC receives, one such host that keeps a GPU free after <paramref name="placed"/> and has room for
     /// <paramref name="imageBytes"/>: a later scale-up loads that GPU from the copy, not over the network (<c>TransferPlanner</c>).
+    /// Among those, a host none of whose GPUs is placed goes first: the planner feeds a host's targets from its copy only
+    /// while no GPU of that host can send, so a copy beside a placed instance feeds nothing while that instance serves.
     /// Without that preference a one-GPU host's copy sits beside the instance deployed from it, and every new instance loads over
-    /// the network.
+    /// the network; on two-GPU hosts the copy sat beside the first instance and the other host's GPUs loaded over the network.
     /// </summary>
     /// <param name="hosts">The cluster's hosts.</param>
     /// <param name="memory">Each host's memory for copies.</param>
@@ -21,11 +23,14 @@ internal static class CopyHostChooser
     {
         var byMemory = memory.OrderByDescending(m => m.MemoryBytes - m.CopyBytes).ThenBy(m => m.Host, StringComparer.Ordinal).ToList();
         if (placed is null) return byMemory[0].Host;
+        int PlacedOn(string host) => placed.Count(g => GpuKey.TryParse(g, out var key) && key.Host == host);
         bool KeepsFastFreeGpu(HostMemoryStatus m) =>
             hosts.FirstOrDefault(h => h.Host == m.Host) is { } host
             && PlanningInputs.Spec(host).CopiesFasterThanNic
-            && host.Gpus > placed.Count(g => GpuKey.TryParse(g, out var key) && key.Host == host.Host)
+            && host.Gpus > PlacedOn(host.Host)
             && m.MemoryBytes - m.CopyBytes >= imageBytes;
-        return (byMemory.FirstOrDefault(KeepsFastFreeGpu) ?? byMemory[0]).Host;
+        return (byMemory.FirstOrDefault(m => KeepsFastFreeGpu(m) && PlacedOn(m.Host) == 0)
+            ?? byMemory.FirstOrDefault(KeepsFastFreeGpu)
+            ?? byMemory[0]).Host;
     }
 }

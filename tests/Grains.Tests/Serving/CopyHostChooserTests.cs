@@ -36,6 +36,22 @@ public sealed class CopyHostChooserTests
     }
 
     [Fact]
+    public void On_hosts_of_several_gpus_the_copy_goes_to_a_host_the_deployment_places_nothing_on()
+    {
+        // bench replay --hosts 2 --gpus 2 at 7789100: the copy went to h1 (most memory), beside the deployed h1/gpu0, so h1/gpu1
+        // loaded from h1/gpu0 and h2's GPUs over the network; the planner feeds a host from its copy only where no GPU of it sends.
+        HostInfo[] hosts = [Host("h1", 2, hostToDeviceGBps: 0.5543), Host("h2", 2, hostToDeviceGBps: 0.5543)];
+        HostMemoryStatus[] memory = [Memory("h1", 3000), Memory("h2", 1000)];
+
+        Assert.Equal("h2", CopyHostChooser.Choose(hosts, memory, ["h1/gpu0"], Image));
+        // Every host holds an instance: one that still keeps a GPU free, most memory first.
+        Assert.Equal("h1", CopyHostChooser.Choose(hosts, memory, ["h1/gpu0", "h2/gpu0"], Image));
+        Assert.Equal("h2", CopyHostChooser.Choose(hosts, memory, ["h1/gpu0", "h1/gpu1", "h2/gpu0"], Image));
+        // No room on the free host: beside the instance, where a GPU is still free.
+        Assert.Equal("h1", CopyHostChooser.Choose(hosts, [Memory("h1", 3000), Memory("h2", 300)], ["h1/gpu0"], Image));
+    }
+
+    [Fact]
     public void A_host_whose_copy_is_no_faster_than_its_nic_is_not_preferred()
     {
         HostInfo[] hosts = [Host("h1", 1, nicGbps: 100, hostToDeviceGBps: 12.5), Host("h2", 1, nicGbps: 100, hostToDeviceGBps: 12.5)];
