@@ -8,17 +8,18 @@ namespace BlitzScale.Grains.Serving;
 internal static class GpuChooser
 {
     /// <summary>
-    /// <paramref name="count"/> GPU keys: the free GPUs of <paramref name="first"/> when given (the host whose memory copy
-    /// loads its own GPUs fastest), then gpu0 of every host, then gpu1 of every host, …, skipping <paramref name="taken"/>.
-    /// Null when the cluster has too few.
+    /// <paramref name="count"/> GPU keys: the free GPUs of the <paramref name="preferred"/> hosts, in their order, when given
+    /// (those a scale-up loads fastest: beside a GPU that holds the model, then beside a fast host copy), then gpu0 of every
+    /// host, then gpu1 of every host, …, skipping <paramref name="taken"/>. Null when the cluster has too few.
     /// </summary>
-    public static IReadOnlyList<string>? Choose(IReadOnlyList<HostInfo> hosts, int count, IReadOnlySet<string> taken, string? first = null)
+    public static IReadOnlyList<string>? Choose(IReadOnlyList<HostInfo> hosts, int count, IReadOnlySet<string> taken, IReadOnlyList<string>? preferred = null)
     {
         var chosen = new List<string>(count);
-        if (hosts.FirstOrDefault(h => h.Host == first) is { } preferred)
+        foreach (string name in (preferred ?? []).Distinct(StringComparer.Ordinal))
         {
-            chosen.AddRange(Enumerable.Range(0, preferred.Gpus).Select(i => new GpuKey(preferred.Host, i).ToString())
-                .Where(key => !taken.Contains(key)).Take(count));
+            if (chosen.Count == count || hosts.FirstOrDefault(h => h.Host == name) is not { } host) continue;
+            chosen.AddRange(Enumerable.Range(0, host.Gpus).Select(i => new GpuKey(host.Host, i).ToString())
+                .Where(key => !taken.Contains(key)).Take(count - chosen.Count));
             taken = taken.Union(chosen).ToHashSet(StringComparer.Ordinal);
         }
         int maxGpus = hosts.Count == 0 ? 0 : hosts.Max(h => h.Gpus);

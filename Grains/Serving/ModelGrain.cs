@@ -377,7 +377,10 @@ internal sealed partial class ModelGrain : Grain, IModelGrain, IStreamSubscripti
         // replaces it there (kept, it would hold the GPU for good and stop every scale-up once the cluster is full).
         var failed = _instances.All.Where(Replaceable).ToList();
         var taken = _instances.All.Except(failed).Select(i => i.Gpu).ToHashSet(StringComparer.Ordinal);
-        var targets = wanted ?? (IReadOnlyList<string>?)GpuChooser.Choose(hosts, count, taken, FastCopyHost(hosts))
+        // Events may trail the shards: ask the ones not yet known to hold the model, so they can be sources.
+        await Observe(_instances.All.Where(i => i.State == InstanceState.Loading).ToList());
+        var senders = _instances.LoadSources.Where(s => sources is null || sources.Contains(s.Gpu)).ToList();
+        var targets = wanted ?? (IReadOnlyList<string>?)GpuChooser.Choose(hosts, count, taken, FastestHosts(senders, hosts))
             ?? throw new InvalidOperationException(
                 $"{count} more instance(s) of \"{Model}\" need as many free GPUs; the cluster has {hosts.Sum(h => h.Gpus)} on {hosts.Count} host(s) and {taken.Count} hold this model");
         if (targets.FirstOrDefault(taken.Contains) is { } busy)
@@ -389,9 +392,6 @@ internal sealed partial class ModelGrain : Grain, IModelGrain, IStreamSubscripti
             await UnloadQuietly(replaced);
         }
 
-        // Events may trail the shards: ask the ones not yet known to hold the model, so they can be sources.
-        await Observe(_instances.All.Where(i => i.State == InstanceState.Loading).ToList());
-        var senders = _instances.LoadSources.Where(s => sources is null || sources.Contains(s.Gpu)).ToList();
         steps.Lap("choose");
 
         // Instance numbers are never reused while this grain lives: a shard activation of an earlier deployment

@@ -20,7 +20,8 @@ public sealed class FastCopyGridFixture : GridFixture
 
 /// <summary>
 /// Where hosts copy into their GPUs faster than the network brings the image, a <c>blitz</c> deployment's one host copy goes
-/// beside a GPU its instances leave free, and a scale-up loads that GPU from it rather than from a serving GPU over the network.
+/// beside a GPU its instances leave free, on a host they leave alone where there is one, and a scale-up loads that GPU from it
+/// rather than from a serving GPU over the network; a GPU beside a serving one goes first (NVLink).
 /// </summary>
 public sealed class HostCopyPlacementTests(FastCopyGridFixture grid, ITestOutputHelper output) : IClassFixture<FastCopyGridFixture>
 {
@@ -54,6 +55,45 @@ public sealed class HostCopyPlacementTests(FastCopyGridFixture grid, ITestOutput
             var expected = (await Streamed.Collect(grid.Shard(first.Shard).Generate(Request))).TokenIds;
             Assert.Equal(Request.MaxTokens, expected.Length);
             Assert.Equal(expected, (await Streamed.Collect(grid.Shard(added.Shard).Generate(Request))).TokenIds);
+        }
+        finally
+        {
+            await grid.Model(model).Undeploy();
+        }
+    }
+
+    [Fact]
+    public async Task The_copy_goes_to_a_host_without_instances_and_scale_ups_take_the_gpu_beside_a_serving_one_first()
+    {
+        const string model = "nvlinkfirst";
+        await grid.Model(model).Deploy(new DeployRequest
+        {
+            ModelDirectory = grid.SyntheticModel, Instances = 1, Gpus = ["host-a/gpu0"], KvBlocks = 64, Policy = LoadPolicy.Blitz,
+        });
+        try
+        {
+            var deployed = await grid.WaitUntilServing(model);
+            output.WriteLine(Reliability.StatusPoll.Describe(deployed));
+            // host-a has more memory left and a GPU free, but its GPU sends to that one: the copy would feed nothing there.
+            Assert.Equal([GridFixture.HostB], deployed.HostCopies);
+
+            await grid.Model(model).Scale(new ScaleRequest { Instances = 2, ReviveWarm = false });
+            var second = await grid.WaitUntilServing(model);
+            output.WriteLine(Reliability.StatusPoll.Describe(second));
+            // No GPU named: the one beside the serving GPU, over NVLink, before the copy's host and before spreading.
+            var beside = second.Instances.Single(i => i.Gpu == "host-a/gpu1");
+            Assert.StartsWith("host-a/gpu0 (NvLink", beside.LoadedFrom);
+
+            await grid.Model(model).Scale(new ScaleRequest { Instances = 3, ReviveWarm = false });
+            var third = await grid.WaitUntilServing(model);
+            output.WriteLine(Reliability.StatusPoll.Describe(third));
+            var fromCopy = third.Instances.Single(i => i.Gpu == "host-b/gpu0");
+            Assert.StartsWith($"{GridFixture.HostB}/memory (HostToDevice", fromCopy.LoadedFrom);
+
+            var expected = (await Streamed.Collect(grid.Shard(deployed.Instances.Single().Shard).Generate(Request))).TokenIds;
+            Assert.Equal(Request.MaxTokens, expected.Length);
+            Assert.Equal(expected, (await Streamed.Collect(grid.Shard(beside.Shard).Generate(Request))).TokenIds);
+            Assert.Equal(expected, (await Streamed.Collect(grid.Shard(fromCopy.Shard).Generate(Request))).TokenIds);
         }
         finally
         {

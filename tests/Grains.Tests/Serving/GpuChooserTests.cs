@@ -19,13 +19,23 @@ public sealed class GpuChooserTests
     [Fact]
     public void The_preferred_hosts_free_gpus_come_first()
     {
-        Assert.Equal(["h2/gpu1", "h3/gpu0", "h1/gpu1"], GpuChooser.Choose(Hosts, 3, new HashSet<string> { "h1/gpu0", "h2/gpu0" }, first: "h2"));
-        Assert.Equal(["h2/gpu0"], GpuChooser.Choose(Hosts, 1, new HashSet<string>(), first: "h2"));
+        Assert.Equal(["h2/gpu1", "h3/gpu0", "h1/gpu1"], GpuChooser.Choose(Hosts, 3, new HashSet<string> { "h1/gpu0", "h2/gpu0" }, preferred: ["h2"]));
+        Assert.Equal(["h2/gpu0"], GpuChooser.Choose(Hosts, 1, new HashSet<string>(), preferred: ["h2"]));
+    }
+
+    [Fact]
+    public void Preferred_hosts_fill_in_their_order_and_unknown_or_full_ones_are_passed_over()
+    {
+        // A sender's host (NVLink) before the copy's host; h9 has no silo; h3's one GPU is taken.
+        Assert.Equal(["h1/gpu1", "h2/gpu0", "h2/gpu1", "h3/gpu0"],
+            GpuChooser.Choose(Hosts, 4, new HashSet<string> { "h1/gpu0" }, preferred: ["h9", "h1", "h2", "h1"]));
+        Assert.Equal(["h2/gpu0", "h2/gpu1"], GpuChooser.Choose(Hosts, 2, new HashSet<string> { "h3/gpu0" }, preferred: ["h3", "h2", "h1"]));
+        Assert.Equal(["h1/gpu1"], GpuChooser.Choose(Hosts, 1, new HashSet<string> { "h1/gpu0" }, preferred: ["h1", "h2"]));
     }
 
     [Fact]
     public void Too_few_free_gpus_is_null_preferred_host_or_not()
     {
-        Assert.Null(GpuChooser.Choose(Hosts, 5, new HashSet<string> { "h1/gpu0" }, first: "h1"));
+        Assert.Null(GpuChooser.Choose(Hosts, 5, new HashSet<string> { "h1/gpu0" }, preferred: ["h1"]));
     }
 }
