@@ -18,9 +18,10 @@ internal sealed record ReplayLoad(string Shard, string Gpu, double FirstSeenS, d
     /// <summary>Whether <paramref name="state"/> means every layer has landed.</summary>
     public static bool Serves(InstanceState state) => state is InstanceState.Serving or InstanceState.LiveOld;
 
-    /// <summary>This load updated by a later sample of its instance: the shard's latest figures, the first serving time.</summary>
+    /// <summary>This load updated by a later sample of its instance: the shard's latest figures, the first serving time, its GPU if the first sample lacked it.</summary>
     public ReplayLoad With(InstanceStatus instance, double atS) => this with
     {
+        Gpu = Gpu.Length > 0 ? Gpu : instance.Gpu,
         ServingAtS = ServingAtS ?? (Serves(instance.State) ? Math.Round(atS, 4) : null),
         LoadSeconds = instance.LoadSeconds > 0 ? Math.Round(instance.LoadSeconds, 3) : LoadSeconds,
         LoadedFrom = instance.LoadedFrom ?? LoadedFrom,

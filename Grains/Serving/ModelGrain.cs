@@ -208,9 +208,11 @@ internal sealed partial class ModelGrain : Grain, IModelGrain, IStreamSubscripti
         var reports = await Task.WhenAll(observed.Select(async r =>
             _instances.Find(r.Instance) is { } i && Behind(r, i) ? await StatusOrNull(i) ?? r : r));
         // A Failed instance whose shard let its image go reports nothing about the failure: the reason the grain knows is shown.
+        // A shard not yet told its load reports no GPU (bench replay's report once listed a load without one): the grain's is shown.
         var instances = reports.Select(r => (Report: r, Instance: _instances.Find(r.Instance))).Where(x => x.Instance is not null)
             .Select(x => x.Report with
             {
+                Gpu = x.Instance!.Gpu,
                 State = InstanceStates.ToWire(x.Instance!.State),
                 Error = x.Instance.State == InstanceState.Failed ? x.Report.Error ?? x.Instance.FailureReason : x.Report.Error,
             }).ToList();

@@ -69,6 +69,27 @@ public sealed class ClusterSamplerTests
         Assert.Equal(new ReplayLoad("m/1/0", "h2/gpu0", 1, 3, 3.78, "h1/gpu0 (Network)", 1000), load);
     }
 
+    [Fact]
+    public async Task A_load_first_seen_without_its_gpu_takes_it_from_a_later_sample()
+    {
+        var time = new FakeTimeProvider(Start);
+        var reads = new Queue<ClusterStatus>(
+        [
+            Instances(),
+            Instances(Instance(1, "", InstanceState.Loading, 0, null)),
+            Instances(Instance(1, "h2/gpu1", InstanceState.Serving, 0.35, "h2/gpu0 (NvLink)")),
+        ]);
+        var sampler = new ClusterSampler(_ => Task.FromResult(reads.Dequeue()), "m", time, time.GetTimestamp(), new ReplayCounters());
+
+        for (int i = 0; i < 3; i++)
+        {
+            await sampler.Sample(CancellationToken.None);
+            time.Advance(TimeSpan.FromSeconds(1));
+        }
+
+        Assert.Equal(new ReplayLoad("m/1/0", "h2/gpu1", 1, 2, 0.35, "h2/gpu0 (NvLink)", 1000), Assert.Single(sampler.Loads));
+    }
+
     private static InstanceStatus Instance(int index, string gpu, InstanceState state, double loadSeconds, string? from) =>
         new(index, $"m/{index}/0", gpu, state, state == InstanceState.Loading ? 0 : 12, 12, 0, 0, 0, 64, 0, 0, null, loadSeconds, from,
             LoadedBytes: state == InstanceState.Loading ? 0 : 1000);
