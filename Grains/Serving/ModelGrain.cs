@@ -72,6 +72,9 @@ internal sealed partial class ModelGrain : Grain, IModelGrain, IStreamSubscripti
     private readonly HashSet<Guid> _held = [];
     // Each loading instance's next hops in its load's chains: the instances it forwards layers to (LivePartners.Choose).
     private readonly LoadHops _hops = new();
+    // The loading instances fed from inside their host by sources that hold the image: they pair only where prefill binds
+    // (LivePartners.PairsWithinHost).
+    private readonly LocalLoads _localLoads = new();
     private bool _pairingLive;
 
     public async Task<ModelStatus> Deploy(DeployRequest request)
@@ -407,10 +410,12 @@ internal sealed partial class ModelGrain : Grain, IModelGrain, IStreamSubscripti
         try
         {
             var planning = new FeedPlanning(GrainFactory, Model);
+            // A copy made for these loads fills from storage while it feeds them: only one held before is whole.
+            string? wholeCopy = _hostCopy;
             string? copy = await HostCopyFor(hosts, senders, excludeHostCopy);
             var plan = await PlanFeeds(planning, hosts, deployment, fresh, sources is null ? null : senders, copy);
             var fallbacks = await planning.Fallbacks(hosts, deployment, fresh, plan, fallbackSenders ?? _instances.LoadSources, copy);
-            LearnHops(fresh, plan);
+            LearnHops(fresh, plan, copy == wholeCopy ? copy : null);
             LogPlanned(_logger, Model, plan.Description);
             Publish(ModelEventKind.Planned, plan.Description);
             steps.Lap("plan");
@@ -549,7 +554,7 @@ internal sealed partial class ModelGrain : Grain, IModelGrain, IStreamSubscripti
         _refeeds[failed.Index] = Refeeds(failed.Index) + 1;
         // Its old feeder no longer forwards to it: kept, that feeder would count as a chain's inner hop and never pair.
         _hops.Replanned(failed.Index);
-        LearnHops([failed], plan);
+        LearnHops([failed], plan, wholeCopy: null);
         _instances.Reset(failed.Index);
         _instances.StartLoading(failed.Index);
         LogPlanned(_logger, Model, plan.Description);
@@ -662,9 +667,15 @@ internal sealed partial class ModelGrain : Grain, IModelGrain, IStreamSubscripti
     }
 
     // Which instance forwards layers to which of targets: a feed from a GPU holding an instance of the model makes that
-    // instance a hop of the target's chain (an inner hop when the target still loads).
-    private void LearnHops(IReadOnlyList<InstanceLifecycle> targets, FeedPlan plan)
+    // instance a hop of the target's chain (an inner hop when the target still loads). And which targets load from inside
+    // their host, from GPUs holding every layer or the host copy when it was whole before the plan (wholeCopy; null: none is
+    // known whole, as for a refeed, which may follow a lost copy).
+    private void LearnHops(IReadOnlyList<InstanceLifecycle> targets, FeedPlan plan, string? wholeCopy)
     {
+        var whole = _instances.All.Where(i => i.HoldsEveryLayer).Select(i => i.Gpu).ToHashSet(StringComparer.Ordinal);
+        var local = FeedLocality.WithinHost(plan.Feeds,
+            from => whole.Contains(from) || (wholeCopy is not null && string.Equals(from, TransferPlan.HostCopyEndpoint(wholeCopy), StringComparison.Ordinal)));
+        foreach (var target in targets) _localLoads.Learn(target.Index, local.Contains(target.Gpu));
         foreach (var target in targets)
         {
             foreach (var feed in plan.Feeds[target.Gpu])
@@ -694,7 +705,9 @@ internal sealed partial class ModelGrain : Grain, IModelGrain, IStreamSubscripti
     {
         // One pairing at a time: this grain is reentrant, and two loading instances must not both take the same partner.
         if (!_deployment!.Policy.ScalesLive() || _liveRefused.Contains(fresh.Index) || _pairingLive) return;
-        if (LivePartners.Choose(fresh, _instances.All, _router.Outstanding, _hops.From) is not { } old) return;
+        if (LivePartners.Choose(fresh, _instances.All, _router.Outstanding, _hops.From,
+                staysOut: i => _localLoads.Contains(i) && !LivePartners.PairsWithinHost(_router.Mix, _router.Seats(i))) is not { } old)
+            return;
         _pairingLive = true;
         try
         {
@@ -778,6 +791,7 @@ internal sealed partial class ModelGrain : Grain, IModelGrain, IStreamSubscripti
         _lost.Remove(instance.Index);
         _warmAfterDrain.Remove(instance.Index);
         _hops.Forget(instance.Index);
+        _localLoads.Forget(instance.Index);
         if (instance.State is not (InstanceState.Inactive or InstanceState.Failed)) _instances.Fail(instance.Index, "unloaded");
         _instances.Reset(instance.Index);
         _instances.Remove(instance.Index);

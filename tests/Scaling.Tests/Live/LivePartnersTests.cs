@@ -1,3 +1,4 @@
+using BlitzScale.Scaling.Routing;
 using BlitzScale.Scaling.Instances;
 using BlitzScale.Scaling.Live;
 using Microsoft.Extensions.Time.Testing;
@@ -33,6 +34,41 @@ public sealed class LivePartnersTests
 
         Assert.True(_model.Pair(first.Index, busy.Index).Applied);
         Assert.Null(LivePartners.Choose(second, _model.All, i => i == 0 ? 50 : 0));
+    }
+
+    [Fact]
+    public void An_instance_loading_from_inside_its_host_does_not_pair_and_one_loading_over_the_network_does()
+    {
+        var busy = Serving(0);
+        var nearby = Loading(1, landed: 3);
+        var remote = Loading(2, landed: 1);
+        var local = new LocalLoads();
+        local.Learn(nearby.Index, local: true);
+        local.Learn(remote.Index, local: false);
+
+        Assert.Null(LivePartners.Choose(nearby, _model.All, _ => 100, staysOut: local.Contains));
+        Assert.Same(busy, LivePartners.Choose(remote, _model.All, _ => 100, staysOut: local.Contains));
+        // Planned again over the network (its source lost), or forgotten: it may pair.
+        local.Learn(nearby.Index, local: false);
+        Assert.Same(busy, LivePartners.Choose(nearby, _model.All, _ => 100, staysOut: local.Contains));
+        local.Learn(nearby.Index, local: true);
+        local.Forget(nearby.Index);
+        Assert.False(local.Contains(nearby.Index));
+    }
+
+    [Fact]
+    public void A_load_from_inside_its_host_pairs_only_where_prefill_binds()
+    {
+        // bench live's seats: 16 of the longest requests, a step budget of 512 tokens.
+        var seats = InstanceSeats.ForBudget(kvBlocks: 16 * 93, blockSize: 16, maxRequests: 64, maxBatchTokens: 512);
+        // Code-shaped requests (1,469 in, 13 out): 2.9 steps of prefill each against 1.0 of a seat's steps; prefill binds.
+        Assert.True(LivePartners.PairsWithinHost(new RequestMix(1482, 1469), seats));
+        // bench live's defaults (32 in, 32 out) and the replay's mix (439 in, 24 out): seats bind.
+        Assert.False(LivePartners.PairsWithinHost(new RequestMix(64, 32), seats));
+        Assert.False(LivePartners.PairsWithinHost(new RequestMix(463, 439), InstanceSeats.ForBudget(16 * 29, 16, 64, 512)));
+        // Nothing known: as before the rule.
+        Assert.True(LivePartners.PairsWithinHost(null, seats));
+        Assert.True(LivePartners.PairsWithinHost(new RequestMix(64, 32), null));
     }
 
     [Theory]
