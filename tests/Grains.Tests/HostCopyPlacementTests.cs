@@ -31,30 +31,20 @@ public sealed class HostCopyPlacementTests(FastCopyGridFixture grid, ITestOutput
     public async Task The_copy_goes_beside_a_free_gpu_and_a_scale_up_loads_that_gpu_from_host_memory()
     {
         const string model = "nearcopy";
-        await grid.Model(model).Deploy(new DeployRequest
-        {
-            ModelDirectory = grid.SyntheticModel, Instances = 2, Gpus = ["host-a/gpu0", "host-a/gpu1"], KvBlocks = 64, Policy = LoadPolicy.Blitz,
-        });
+        var deployed = await Deploy(model, "host-a/gpu0", "host-a/gpu1");
         try
         {
-            var deployed = await grid.WaitUntilServing(model);
-            output.WriteLine(Reliability.StatusPoll.Describe(deployed));
             // host-a has more memory left, but no GPU left free: the copy goes to host-b.
             Assert.Equal([GridFixture.HostB], deployed.HostCopies);
 
-            await grid.Model(model).Scale(new ScaleRequest { Instances = 3, ReviveWarm = false });
-            var scaled = await grid.WaitUntilServing(model);
-            output.WriteLine(Reliability.StatusPoll.Describe(scaled));
+            var scaled = await ScaleTo(model, 3);
 
             // No GPU named: host-b's first, loaded from its memory, not over the network from host-a's serving GPUs.
             var added = Assert.Single(scaled.Instances, i => i.Gpu.StartsWith(GridFixture.HostB + "/", StringComparison.Ordinal));
             Assert.Equal("host-b/gpu0", added.Gpu);
             Assert.StartsWith($"{GridFixture.HostB}/memory (HostToDevice", added.LoadedFrom);
 
-            var first = scaled.Instances.Single(i => i.Gpu == "host-a/gpu0");
-            var expected = (await Streamed.Collect(grid.Shard(first.Shard).Generate(Request))).TokenIds;
-            Assert.Equal(Request.MaxTokens, expected.Length);
-            Assert.Equal(expected, (await Streamed.Collect(grid.Shard(added.Shard).Generate(Request))).TokenIds);
+            await SameTokens(scaled.Instances.Single(i => i.Gpu == "host-a/gpu0").Shard, added.Shard);
         }
         finally
         {
@@ -66,38 +56,63 @@ public sealed class HostCopyPlacementTests(FastCopyGridFixture grid, ITestOutput
     public async Task The_copy_goes_to_a_host_without_instances_and_scale_ups_take_the_gpu_beside_a_serving_one_first()
     {
         const string model = "nvlinkfirst";
-        await grid.Model(model).Deploy(new DeployRequest
-        {
-            ModelDirectory = grid.SyntheticModel, Instances = 1, Gpus = ["host-a/gpu0"], KvBlocks = 64, Policy = LoadPolicy.Blitz,
-        });
+        var deployed = await Deploy(model, "host-a/gpu0");
         try
         {
-            var deployed = await grid.WaitUntilServing(model);
-            output.WriteLine(Reliability.StatusPoll.Describe(deployed));
             // host-a has more memory left and a GPU free, but its GPU sends to that one: the copy would feed nothing there.
             Assert.Equal([GridFixture.HostB], deployed.HostCopies);
 
-            await grid.Model(model).Scale(new ScaleRequest { Instances = 2, ReviveWarm = false });
-            var second = await grid.WaitUntilServing(model);
-            output.WriteLine(Reliability.StatusPoll.Describe(second));
+            var second = await ScaleTo(model, 2);
             // No GPU named: the one beside the serving GPU, over NVLink, before the copy's host and before spreading.
             var beside = second.Instances.Single(i => i.Gpu == "host-a/gpu1");
             Assert.StartsWith("host-a/gpu0 (NvLink", beside.LoadedFrom);
 
-            await grid.Model(model).Scale(new ScaleRequest { Instances = 3, ReviveWarm = false });
-            var third = await grid.WaitUntilServing(model);
-            output.WriteLine(Reliability.StatusPoll.Describe(third));
+            var third = await ScaleTo(model, 3);
             var fromCopy = third.Instances.Single(i => i.Gpu == "host-b/gpu0");
             Assert.StartsWith($"{GridFixture.HostB}/memory (HostToDevice", fromCopy.LoadedFrom);
 
-            var expected = (await Streamed.Collect(grid.Shard(deployed.Instances.Single().Shard).Generate(Request))).TokenIds;
-            Assert.Equal(Request.MaxTokens, expected.Length);
-            Assert.Equal(expected, (await Streamed.Collect(grid.Shard(beside.Shard).Generate(Request))).TokenIds);
-            Assert.Equal(expected, (await Streamed.Collect(grid.Shard(fromCopy.Shard).Generate(Request))).TokenIds);
+            await SameTokens(deployed.Instances.Single().Shard, beside.Shard, fromCopy.Shard);
         }
         finally
         {
             await grid.Model(model).Undeploy();
         }
+    }
+
+    private async Task<ModelStatus> Deploy(string model, params string[] gpus)
+    {
+        await grid.Model(model).Deploy(new DeployRequest
+        {
+            ModelDirectory = grid.SyntheticModel, Instances = gpus.Length, Gpus = gpus, KvBlocks = 64, Policy = LoadPolicy.Blitz,
+        });
+        try
+        {
+            var deployed = await grid.WaitUntilServing(model);
+            output.WriteLine(Reliability.StatusPoll.Describe(deployed));
+            return deployed;
+        }
+        catch
+        {
+            // The fixture's grid is shared by the class's tests: leave nothing deployed.
+            await grid.Model(model).Undeploy();
+            throw;
+        }
+    }
+
+    // Scales up without naming GPUs (the rule under test chooses them) and without reviving: every instance loads anew.
+    private async Task<ModelStatus> ScaleTo(string model, int instances)
+    {
+        await grid.Model(model).Scale(new ScaleRequest { Instances = instances, ReviveWarm = false });
+        var scaled = await grid.WaitUntilServing(model);
+        output.WriteLine(Reliability.StatusPoll.Describe(scaled));
+        return scaled;
+    }
+
+    // The loaded instances compute what the first one does, token for token.
+    private async Task SameTokens(string first, params string[] loaded)
+    {
+        var expected = (await Streamed.Collect(grid.Shard(first).Generate(Request))).TokenIds;
+        Assert.Equal(Request.MaxTokens, expected.Length);
+        foreach (string shard in loaded) Assert.Equal(expected, (await Streamed.Collect(grid.Shard(shard).Generate(Request))).TokenIds);
     }
 }
