@@ -1,4 +1,3 @@
-using BlitzScale.Grains.Interfaces.Keys;
 using BlitzScale.Grains.Interfaces.Serving;
 using BlitzScale.Grains.Interfaces.Topology;
 using BlitzScale.Scaling.Instances;
@@ -29,7 +28,7 @@ internal sealed partial class ModelGrain
     private IReadOnlyList<string> FastestHosts(IReadOnlyList<InstanceLifecycle> senders, IReadOnlyList<HostInfo> hosts)
     {
         if (_deployment is not { } deployment || !deployment.Policy.Multicasts()) return [];
-        var beside = senders.Select(s => GpuKey.Parse(s.Gpu).Host).Distinct(StringComparer.Ordinal).Order(StringComparer.Ordinal);
+        var beside = senders.Select(s => s.Host).Distinct(StringComparer.Ordinal).Order(StringComparer.Ordinal);
         return [.. beside, .. FastCopyHost(hosts) is { } copy ? [copy] : Array.Empty<string>()];
     }
 

@@ -672,7 +672,7 @@ internal sealed partial class ModelGrain : Grain, IModelGrain, IStreamSubscripti
     // known whole, as for a refeed, which may follow a lost copy).
     private void LearnHops(IReadOnlyList<InstanceLifecycle> targets, FeedPlan plan, string? wholeCopy)
     {
-        var whole = _instances.All.Where(i => i.HoldsEveryLayer).Select(i => i.Gpu).ToHashSet(StringComparer.Ordinal);
+        var whole = _instances.LoadSources.Select(i => i.Gpu).ToHashSet(StringComparer.Ordinal);
         var local = FeedLocality.WithinHost(plan.Feeds,
             from => whole.Contains(from) || (wholeCopy is not null && string.Equals(from, TransferPlan.HostCopyEndpoint(wholeCopy), StringComparison.Ordinal)));
         foreach (var target in targets) _localLoads.Learn(target.Index, local.Contains(target.Gpu));
@@ -706,7 +706,7 @@ internal sealed partial class ModelGrain : Grain, IModelGrain, IStreamSubscripti
         // One pairing at a time: this grain is reentrant, and two loading instances must not both take the same partner.
         if (!_deployment!.Policy.ScalesLive() || _liveRefused.Contains(fresh.Index) || _pairingLive) return;
         if (LivePartners.Choose(fresh, _instances.All, _router.Outstanding, _hops.From,
-                staysOut: i => _localLoads.Contains(i) && !LivePartners.PairsWithinHost(_router.Mix, _router.Seats(i))) is not { } old)
+                staysOut: i => _localLoads.StaysOut(i, _router.Mix, _router.Seats(i))) is not { } old)
             return;
         _pairingLive = true;
         try

@@ -1,3 +1,5 @@
+using BlitzScale.Scaling.Routing;
+
 namespace BlitzScale.Scaling.Live;
 
 /// <summary>
@@ -11,6 +13,12 @@ public sealed class LocalLoads
 
     /// <summary>Whether <paramref name="instance"/>'s current load comes from inside its host.</summary>
     public bool Contains(int instance) => _local.Contains(instance);
+
+    /// <summary>
+    /// Whether <paramref name="instance"/> stays out of live pairs: its load comes from inside its host and does not pay with
+    /// requests of <paramref name="mix"/> on <paramref name="seats"/> (<see cref="LivePartners.PairsWithinHost"/>).
+    /// </summary>
+    public bool StaysOut(int instance, RequestMix? mix, InstanceSeats? seats) => Contains(instance) && !LivePartners.PairsWithinHost(mix, seats);
 
     /// <summary><paramref name="instance"/>'s load was planned (again): whether it comes from inside its host.</summary>
     public void Learn(int instance, bool local)

@@ -69,6 +69,13 @@ public sealed class LivePartnersTests
         // Nothing known: as before the rule.
         Assert.True(LivePartners.PairsWithinHost(null, seats));
         Assert.True(LivePartners.PairsWithinHost(new RequestMix(64, 32), null));
+
+        // What the model grain asks: a local load stays out where seats bind; a network load never does.
+        var local = new LocalLoads();
+        local.Learn(1, local: true);
+        Assert.True(local.StaysOut(1, new RequestMix(64, 32), seats));
+        Assert.False(local.StaysOut(1, new RequestMix(1482, 1469), seats));
+        Assert.False(local.StaysOut(2, new RequestMix(64, 32), seats));
     }
 
     [Theory]
