@@ -54,18 +54,9 @@ internal sealed partial class ModelGrain
         _autoscaling = true;
         try
         {
-            var instances = _instances.All;
-            var reports = await Observe(instances);
-            var signals = new List<InstanceSignals>();
-            // Sources of loads in progress: a Warm one among them is not released mid-transfer.
-            var feeding = reports.SelectMany(r => r.Sources ?? []).ToHashSet(StringComparer.Ordinal);
-            foreach (var report in reports)
-            {
-                if (_instances.Find(report.Instance) is not { } instance) continue;
-                signals.Add(new InstanceSignals(instance.Index, instance.State, instance.Since, report.QueuedPrefillTokens, report.RunningDecodeTokens,
-                    report.KvBlocksUsed, report.KvBlocksTotal, report.PrefilledTokens, report.PrefillSeconds, report.RecentTtftMs, report.RecentTbtMs,
-                    FeedsLoad: feeding.Contains(instance.Gpu)));
-            }
+            var reports = await Observe(_instances.All);
+            // The instances as the reading left them: it may have dropped some, finished loads or failed them.
+            var signals = AutoscaleSignals.Of(_instances.All, reports, _replanning);
             if (!ReferenceEquals(autoscaler, _autoscaler)) return;
             var decision = autoscaler.Decide(signals, _waiting.Count, HeldKvBlocks, _waiting.PromptTokens);
             if (decision.Action != ScalingAction.None) await CarryOut(decision);

@@ -95,10 +95,13 @@ internal sealed partial class ModelGrain
         }
     }
 
-    /// <summary>Drops the instances on hosts that no longer have a silo (the topology leaves those hosts out).</summary>
+    /// <summary>
+    /// Drops the instances on hosts that no longer have a silo: the topology leaves those hosts out, and a host it still lists
+    /// with one of <paramref name="silos"/> is gone too (<see cref="HostsAlive.Names"/>).
+    /// </summary>
     private async Task SilosDied(IReadOnlyList<string> silos)
     {
-        var alive = (await Hosts()).Select(h => h.Host).ToHashSet(StringComparer.Ordinal);
+        var alive = HostsAlive.Names(await Hosts(), silos);
         foreach (var instance in _instances.All.Where(i => !alive.Contains(i.Host)).ToList())
             Lose(instance, $"its host {instance.Host} left the cluster (silo {string.Join(", ", silos)} died)");
         if (_hostCopy is { } copy && !alive.Contains(copy)) _hostCopy = null;

@@ -384,7 +384,7 @@ internal sealed partial class ModelGrain : Grain, IModelGrain, IStreamSubscripti
         var taken = _instances.All.Except(failed).Select(i => i.Gpu).ToHashSet(StringComparer.Ordinal);
         // Events may trail the shards: ask the ones not yet known to hold the model, so they can be sources.
         await Observe(_instances.All.Where(i => i.State == InstanceState.Loading).ToList());
-        var senders = _instances.LoadSources.Where(s => sources is null || sources.Contains(s.Gpu)).ToList();
+        var senders = HostsAlive.Sending(_instances.LoadSources, hosts).Where(s => sources is null || sources.Contains(s.Gpu)).ToList();
         var targets = wanted ?? (IReadOnlyList<string>?)GpuChooser.Choose(hosts, count, taken, FastestHosts(senders, hosts))
             ?? throw new InvalidOperationException(
                 $"{count} more instance(s) of \"{Model}\" need as many free GPUs; the cluster has {hosts.Sum(h => h.Gpus)} on {hosts.Count} host(s) and {taken.Count} hold this model");
@@ -414,7 +414,7 @@ internal sealed partial class ModelGrain : Grain, IModelGrain, IStreamSubscripti
             string? wholeCopy = _hostCopy;
             string? copy = await HostCopyFor(hosts, senders, excludeHostCopy);
             var plan = await PlanFeeds(planning, hosts, deployment, fresh, sources is null ? null : senders, copy);
-            var fallbacks = await planning.Fallbacks(hosts, deployment, fresh, plan, fallbackSenders ?? _instances.LoadSources, copy);
+            var fallbacks = await planning.Fallbacks(hosts, deployment, fresh, plan, HostsAlive.Sending(fallbackSenders ?? _instances.LoadSources, hosts), copy);
             LearnHops(fresh, plan, copy == wholeCopy ? copy : null);
             LogPlanned(_logger, Model, plan.Description);
             Publish(ModelEventKind.Planned, plan.Description);

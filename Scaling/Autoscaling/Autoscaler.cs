@@ -140,7 +140,8 @@ public sealed class Autoscaler
     private ScalingDecision Down(int from, List<InstanceSignals> active, string why, ScalingSignals signals, DateTimeOffset now)
     {
         // The newest instance that serves alone goes: the oldest have the warmest caches; a live pair finishes its load first.
-        var drain = active.Where(i => i.State == Instances.InstanceState.Serving).OrderByDescending(i => i.Instance).FirstOrDefault();
+        // One whose shard did not answer this tick is not chosen: its drain could not be started.
+        var drain = active.Where(i => i.State == Instances.InstanceState.Serving && i.Answered).OrderByDescending(i => i.Instance).FirstOrDefault();
         if (drain is null) return Keep(from, "no instance serves alone", signals);
         _lowSince = now;
         _idleSince = null;

@@ -18,6 +18,11 @@ namespace BlitzScale.Scaling.Autoscaling;
 /// <param name="RecentTtftMs">Recent time to first token (a moving average; 0 before the first).</param>
 /// <param name="RecentTbtMs">Recent time between tokens (a moving average; 0 before the first).</param>
 /// <param name="FeedsLoad">A load in progress fetches from it (it holds the whole model and was planned as a source).</param>
+/// <param name="Answered">
+/// Its shard answered this tick's reading. One that did not (busy, just placed, or on a silo not yet declared dead) still
+/// counts against the instance range with its state, without figures: left out, a tick counted one instance fewer and scaled
+/// up past the maximum once it answered again.
+/// </param>
 public sealed record InstanceSignals(
     int Instance,
     InstanceState State,
@@ -30,7 +35,8 @@ public sealed record InstanceSignals(
     double PrefillSeconds = 0,
     double RecentTtftMs = 0,
     double RecentTbtMs = 0,
-    bool FeedsLoad = false)
+    bool FeedsLoad = false,
+    bool Answered = true)
 {
     /// <summary>Counted against the instance range and as capacity: loading (it will serve soon) or serving.</summary>
     public bool IsActive => State is InstanceState.Loading or InstanceState.LiveNew or InstanceState.Serving or InstanceState.LiveOld;

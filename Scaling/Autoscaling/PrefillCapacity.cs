@@ -24,6 +24,8 @@ internal sealed class PrefillCapacity(TimeSpan warmUp)
         {
             if (i.State is not (Instances.InstanceState.Serving or Instances.InstanceState.LiveOld)) continue;
             serving.Add(i.Instance);
+            // No figures this tick: its baseline stays for the next answer.
+            if (!i.Answered) continue;
             bool warm = now - i.Since >= warmUp;
             if (_seen.TryGetValue(i.Instance, out var last) && warm && i.PrefilledTokens >= last.Tokens && i.PrefillSeconds >= last.Seconds)
             {

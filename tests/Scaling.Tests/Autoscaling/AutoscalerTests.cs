@@ -332,6 +332,50 @@ public sealed class AutoscalerTests
         Assert.Contains("WarmKeep", error.Message);
     }
 
+    [Fact]
+    public void An_instance_whose_shard_did_not_answer_counts_against_the_maximum()
+    {
+        var scaler = Calibrated(2, new AutoscalerOptions { MaxInstances = 3 });
+        var unanswered = new InstanceSignals(2, InstanceState.Loading, _time.GetUtcNow(), Answered: false);
+
+        // Over the prefill threshold: with the silent instance counted the model is at its maximum; without it, one more would load.
+        var counted = scaler.Decide([Serving(0, queued: 2000), Serving(1, queued: 1500), unanswered], 0);
+        var without = scaler.Decide([Serving(0, queued: 2000), Serving(1, queued: 1500)], 0);
+
+        Assert.Equal((ScalingAction.None, 3), (counted.Action, counted.From));
+        Assert.Contains("at the maximum of 3", counted.Reason);
+        Assert.Equal((ScalingAction.Up, 2, 3), (without.Action, without.From, without.To));
+    }
+
+    [Fact]
+    public void The_newest_serving_instance_that_answered_drains_not_a_silent_newer_one()
+    {
+        var scaler = new Autoscaler(new AutoscalerOptions(), _time);
+        InstanceSignals[] three = [Serving(0), Serving(1), new(2, InstanceState.Serving, _longAgo, Answered: false)];
+
+        scaler.Decide(three, 0);
+        _time.Advance(AutoscalerOptions.DefaultScaleDownDelay);
+        var down = scaler.Decide(three, 0);
+
+        Assert.Equal((ScalingAction.Down, 3, 1), (down.Action, down.From, down.Drain));
+    }
+
+    [Fact]
+    public void A_tick_an_instance_did_not_answer_leaves_the_prefill_capacity_and_its_baseline_as_they_were()
+    {
+        var scaler = Calibrated(1);
+
+        // Instance 0 goes silent for a tick (no figures), then answers with 1000 more tokens in 2 s: 500 tokens/s from its
+        // baseline of 1000 tokens in 1 s, not 2000 tokens in 3 s read from a baseline of nothing.
+        var silent = scaler.Decide([new(0, InstanceState.Serving, _longAgo, Answered: false)], 0);
+        _time.Advance(Tick);
+        var back = scaler.Decide([Serving(0, prefilled: 2000, seconds: 3)], 0);
+
+        Assert.Equal(1000, silent.Signals.PrefillTokensPerSecond, 9);
+        // The fading sum: (1000 × 0.95² + 1000) tokens over (1 × 0.95² + 2) s.
+        Assert.Equal((1000 * 0.95 * 0.95 + 1000) / (0.95 * 0.95 + 2), back.Signals.PrefillTokensPerSecond, 9);
+    }
+
     // An autoscaler that has measured 1000 prompt tokens per second on `instances` serving instances (counters 0 → 1000 tokens, 0 → 1 s each).
     private Autoscaler Calibrated(int instances, AutoscalerOptions? options = null)
     {
