@@ -12,14 +12,18 @@ internal static class AutoscaleSignals
     /// The signals of <paramref name="instances"/> (the state machine after this tick's reading) from their shards'
     /// <paramref name="reports"/>. An instance being planned again (<paramref name="replanning"/>: it lost a source mid-load and
     /// is Failed until its refeed starts) counts as Loading: read as Failed, it let a tick in bench chaos scale up again for it,
-    /// and the cluster ended one over the maximum once its refeed landed. An instance counted active whose shard did not answer
-    /// counts too, with its state and no figures (<see cref="InstanceSignals.Answered"/>).
+    /// and the cluster ended one over the maximum once its refeed landed. An active instance whose shard was slow to answer
+    /// counts too, with its state and no figures (<see cref="InstanceSignals.Answered"/>). One whose silo could not be reached
+    /// (<paramref name="unreachable"/>) does not: its capacity is gone, and counted until membership declared its silo dead it
+    /// held back the scale-up that replaces it (about 6 s in bench chaos, during a burst).
     /// </summary>
-    public static IReadOnlyList<InstanceSignals> Of(IReadOnlyList<InstanceLifecycle> instances, IReadOnlyList<InstanceStatus> reports, IReadOnlySet<int> replanning)
+    public static IReadOnlyList<InstanceSignals> Of(IReadOnlyList<InstanceLifecycle> instances, IReadOnlyList<InstanceStatus> reports, IReadOnlySet<int> replanning,
+        IReadOnlySet<int> unreachable)
     {
         ArgumentNullException.ThrowIfNull(instances);
         ArgumentNullException.ThrowIfNull(reports);
         ArgumentNullException.ThrowIfNull(replanning);
+        ArgumentNullException.ThrowIfNull(unreachable);
         // Sources of loads in progress: a Warm one among them is not released mid-transfer.
         var feeding = reports.SelectMany(r => r.Sources ?? []).ToHashSet(StringComparer.Ordinal);
         var byInstance = new Dictionary<int, InstanceStatus>();
@@ -34,7 +38,7 @@ internal static class AutoscaleSignals
                     report.KvBlocksUsed, report.KvBlocksTotal, report.PrefilledTokens, report.PrefillSeconds, report.RecentTtftMs, report.RecentTbtMs,
                     FeedsLoad: feeding.Contains(instance.Gpu)));
             }
-            else
+            else if (!unreachable.Contains(instance.Index))
             {
                 var unanswered = new InstanceSignals(instance.Index, state, instance.Since, Answered: false);
                 if (unanswered.IsActive) signals.Add(unanswered);

@@ -56,7 +56,7 @@ internal sealed partial class ModelGrain
         {
             var reports = await Observe(_instances.All);
             // The instances as the reading left them: it may have dropped some, finished loads or failed them.
-            var signals = AutoscaleSignals.Of(_instances.All, reports, _replanning);
+            var signals = AutoscaleSignals.Of(_instances.All, reports, _replanning, _unreachable);
             if (!ReferenceEquals(autoscaler, _autoscaler)) return;
             var decision = autoscaler.Decide(signals, _waiting.Count, HeldKvBlocks, _waiting.PromptTokens);
             if (decision.Action != ScalingAction.None) await CarryOut(decision);

@@ -45,6 +45,8 @@ internal sealed partial class ModelGrain : Grain, IModelGrain, IStreamSubscripti
     private readonly Dictionary<int, bool> _warmAfterDrain = [];
     // Failed instances whose load is being planned again: not missing, for the count's restore.
     private readonly HashSet<int> _replanning = [];
+    // Instances whose shard's silo could not be reached at their last status reading (StatusOrNull).
+    private readonly HashSet<int> _unreachable = [];
     private readonly Dictionary<int, int> _refeeds = [];
     private IReadOnlyList<HostInfo>? _lastHosts;
     private ModelDeployment? _deployment;
@@ -657,10 +659,16 @@ internal sealed partial class ModelGrain : Grain, IModelGrain, IStreamSubscripti
     {
         try
         {
-            return await Calls.Status(instance).WaitAsync(ProbeLimit);
+            var report = await Calls.Status(instance).WaitAsync(ProbeLimit);
+            _unreachable.Remove(instance.Index);
+            return report;
         }
         catch (Exception e) when (e is OrleansException or TimeoutException)
         {
+            // A shard that is slow to answer is still there; one whose silo cannot be reached (the connection refused, its host
+            // without an active silo) most likely is not, though membership may take seconds to say so (AutoscaleSignals).
+            if (e is TimeoutException) _unreachable.Remove(instance.Index);
+            else _unreachable.Add(instance.Index);
             LogStatusUnanswered(_logger, instance.Shard, e.Message);
             return null;
         }
@@ -792,6 +800,7 @@ internal sealed partial class ModelGrain : Grain, IModelGrain, IStreamSubscripti
         _warmAfterDrain.Remove(instance.Index);
         _hops.Forget(instance.Index);
         _localLoads.Forget(instance.Index);
+        _unreachable.Remove(instance.Index);
         if (instance.State is not (InstanceState.Inactive or InstanceState.Failed)) _instances.Fail(instance.Index, "unloaded");
         _instances.Reset(instance.Index);
         _instances.Remove(instance.Index);

@@ -28,7 +28,7 @@ public sealed class AutoscaleSignalsTests
         _model.Drained(warm.Index);
 
         // Only instance 0 answered (it feeds the load of h4/gpu0 from its GPU); 1 is being planned again.
-        var signals = AutoscaleSignals.Of(_model.All, [Report(0, "h1/gpu0", WireState.Serving, kvUsed: 40, sources: ["h1/gpu0"])], new HashSet<int> { 1 });
+        var signals = AutoscaleSignals.Of(_model.All, [Report(0, "h1/gpu0", WireState.Serving, kvUsed: 40, sources: ["h1/gpu0"])], new HashSet<int> { 1 }, new HashSet<int>());
 
         Assert.Equal([0, 1, 3], signals.Select(s => s.Instance));
         var first = signals[0];
@@ -49,13 +49,26 @@ public sealed class AutoscaleSignalsTests
         _model.Drain(c.Index);
         _model.Drained(c.Index);
 
-        var signals = AutoscaleSignals.Of(_model.All, [Report(1, "h2/gpu0", WireState.Serving), Report(0, "h1/gpu0", WireState.Serving, kvUsed: 7)], new HashSet<int>());
+        var signals = AutoscaleSignals.Of(_model.All, [Report(1, "h2/gpu0", WireState.Serving), Report(0, "h1/gpu0", WireState.Serving, kvUsed: 7)], new HashSet<int>(), new HashSet<int>());
 
         Assert.Equal([(0, InstanceState.Serving, 7, 0L), (1, InstanceState.Warm, 0, 10L)],
             signals.Select(s => (s.Instance, s.State, s.KvBlocksUsed, s.QueuedPrefillTokens)));
         Assert.All(signals, s => Assert.True(s.Answered));
         Assert.DoesNotContain(signals, s => s.Instance == c.Index);
         Assert.Equal(a.Index, signals[0].Instance);
+    }
+
+    [Fact]
+    public void An_instance_whose_silo_cannot_be_reached_is_left_out_so_that_a_scale_up_replaces_it_at_once()
+    {
+        Serving(0, "h1/gpu0");
+        Serving(1, "h2/gpu0");
+        Loading(2, "h3/gpu0");
+
+        // h2's silo was killed: the connection is refused, though membership has not yet declared it dead. h3's shard was slow.
+        var signals = AutoscaleSignals.Of(_model.All, [Report(0, "h1/gpu0", WireState.Serving)], new HashSet<int>(), new HashSet<int> { 1 });
+
+        Assert.Equal([(0, true), (2, false)], signals.Select(s => (s.Instance, s.Answered)));
     }
 
     private InstanceLifecycle Loading(int index, string gpu)
