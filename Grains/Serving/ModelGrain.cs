@@ -462,7 +462,8 @@ internal sealed partial class ModelGrain : Grain, IModelGrain, IStreamSubscripti
     {
         if (senders is not null) return await planning.Plan(hosts, deployment, fresh, senders, copy, sourcesNamed: true);
         var all = _instances.All;
-        var groups = fresh.GroupBy(t => ScaleUpSources.Choose(all, _hops, t.Host), SendersComparer).ToList();
+        // Only sources on the hosts read can send (HostsAlive.Sending).
+        var groups = fresh.GroupBy(t => HostsAlive.Sending(ScaleUpSources.Choose(all, _hops, t.Host), hosts), SendersComparer).ToList();
         var feeds = new Dictionary<string, IReadOnlyList<LoadFeed>>(StringComparer.Ordinal);
         var descriptions = new List<string>();
         foreach (var group in groups)
@@ -547,8 +548,8 @@ internal sealed partial class ModelGrain : Grain, IModelGrain, IStreamSubscripti
     /// <summary>Plans the whole image of a failed instance without the sources it lost and has its shard fetch what it lacks.</summary>
     private async Task<bool> Refeed(InstanceLifecycle failed, LostSources lost)
     {
-        var senders = lost.Senders(_instances.LoadSources);
         var hosts = await HostsOrLastKnown();
+        var senders = HostsAlive.Sending(lost.Senders(_instances.LoadSources), hosts);
         // A copy made again goes to a host not suspected with the lost sources.
         var copy = await HostCopyFor([.. hosts.Where(h => !lost.Hosts.Contains(h.Host))], senders, lost.ExcludesHostCopy(_hostCopy));
         var plan = await new FeedPlanning(GrainFactory, Model).Plan(hosts, _deployment!, [failed], senders, copy, sourcesNamed: true);
