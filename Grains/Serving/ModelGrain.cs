@@ -715,7 +715,7 @@ internal sealed partial class ModelGrain : Grain, IModelGrain, IStreamSubscripti
         // One pairing at a time: this grain is reentrant, and two loading instances must not both take the same partner.
         if (!_deployment!.Policy.ScalesLive() || _liveRefused.Contains(fresh.Index) || _pairingLive) return;
         if (LivePartners.Choose(fresh, _instances.All, _router.Outstanding, _hops.From,
-                staysOut: i => _localLoads.StaysOut(i, _router.Mix, _router.SeatsOrPeers(i))) is not { } old)
+                staysOut: i => _localLoads.StaysOut(i, _router.Mix, _router.Seats(i))) is not { } old)
             return;
         _pairingLive = true;
         try

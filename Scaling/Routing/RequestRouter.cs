@@ -57,15 +57,6 @@ public sealed class RequestRouter(ModelInstances instances)
     public InstanceSeats? Seats(int instance) => _seats.TryGetValue(instance, out var seats) ? seats : null;
 
     /// <summary>
-    /// The seats of <paramref name="instance"/>, or, until it reports its own, those of the model's instance with the lowest
-    /// number that has: every instance runs the deployment's one batch policy. A loading instance has no server, hence no
-    /// seats, until its load completes; judged by its own it read as unknown, and the rule that keeps a load from inside its
-    /// host out of a seat-bound pair never applied (bench replay on hosts of two GPUs paired all three such loads).
-    /// </summary>
-    public InstanceSeats? SeatsOrPeers(int instance) =>
-        Seats(instance) ?? (_seats.Count == 0 ? null : _seats.MinBy(s => s.Key).Value);
-
-    /// <summary>
     /// Requests a LiveNew instance with known seats takes at once, unless their split helps its partner (<see cref="SplitHelps"/>):
     /// those it takes up to its running limit, and its LiveOld partner leaves them to it. A split request holds a seat of the
     /// LiveOld for its whole generation at the pair's slower pace, so where a request saves the LiveOld little prefill, more

@@ -54,24 +54,6 @@ public sealed class LateBindingTests
     }
 
     [Fact]
-    public void A_loading_instance_without_seats_of_its_own_is_judged_by_its_peers()
-    {
-        Loading(2);
-        Assert.Null(_router.SeatsOrPeers(2));
-
-        Serving(0);
-        Serving(1);
-        _router.SetSeats(1, Seats with { KvBlocks = 20 });
-        _router.SetSeats(0, Seats);
-
-        // Instance 2 has no server yet: the lowest-numbered instance's seats stand for it; once it reports, its own count.
-        Assert.Null(_router.Seats(2));
-        Assert.Equal(Seats, _router.SeatsOrPeers(2));
-        _router.SetSeats(2, Seats with { MaxRequests = 5 });
-        Assert.Equal(Seats with { MaxRequests = 5 }, _router.SeatsOrPeers(2));
-    }
-
-    [Fact]
     public void An_instance_takes_requests_until_its_running_limit_then_the_router_answers_full()
     {
         Serving(0);
