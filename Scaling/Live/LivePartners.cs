@@ -56,8 +56,9 @@ public static class LivePartners
     /// prefill, the work a LiveNew takes off its partner from its first layer. Where the mix is bound by seats
     /// (<see cref="RequestMix.SeatsBind"/>) a split request takes a seat of the busy instance for its whole generation and adds no
     /// capacity, and the load is over in about a second anyway. `bench live` with its default requests (32 in, 32 out, seats
-    /// bind): blitz ÷ blitz-fast 1.096, 0.908, 1.080 without pairing the host copy's instance, against 1.276, 0.880, 1.507
-    /// with it, whose load took 1.43–1.52 s against blitz-fast's 1.25–1.28 s; with prompts of 1,469 tokens and 13 out (prefill
+    /// bind): blitz ÷ blitz-fast 1.096, 0.908, 1.080 without pairing the host copy's instance (a variant that never paired it;
+    /// this rule, measured later: 0.946, 0.920, 1.216), against 1.276, 0.880, 1.507 with it, whose load took 1.43–1.52 s
+    /// against blitz-fast's 1.25–1.28 s; with prompts of 1,469 tokens and 13 out (prefill
     /// binds): 1.051, 0.923, 0.945 without, against 0.869, 0.874, 0.852 with. True when the mix or the seats are not known.
     /// </summary>
     public static bool PairsWithinHost(RequestMix? mix, InstanceSeats? seats) => mix is not { } known || seats is not { } s || !known.SeatsBind(s);
