@@ -18,7 +18,8 @@ internal sealed class FeedPlanning(IGrainFactory grains, string model)
     /// <param name="hosts">The cluster's hosts.</param>
     /// <param name="deployment">The model's deployment.</param>
     /// <param name="targets">The new instances.</param>
-    /// <param name="sources">The instances that may send (they hold every layer).</param>
+    /// <param name="sources">The instances that may send (they hold every layer); those on a host <paramref name="hosts"/> does not
+    /// list are left out (<see cref="HostsAlive.Sending"/>).</param>
     /// <param name="hostCopy">The host of the model's one host copy (blitz), or null.</param>
     /// <param name="sourcesNamed">The sources were named (an operator's, a replan's): they send, and the host copy does not feed its
     /// own host beside them (<see cref="PlanningInput.HostCopyBesideGpus"/>).</param>
@@ -41,6 +42,7 @@ internal sealed class FeedPlanning(IGrainFactory grains, string model)
             return new FeedPlan(own, $"{targets.Count} instance(s) from their hosts' memory ({deployment.Policy})");
         }
 
+        sources = HostsAlive.Sending(sources, hosts);
         var input = PlanningInputs.Build(hosts, deployment.Image.BlobSizes, sources.Select(s => s.Gpu), hostCopy, [.. targets.Select(t => t.Gpu)])
             with { HostCopyBesideGpus = !sourcesNamed };
         var plan = TransferPlanner.Plan(input);

@@ -386,6 +386,7 @@ internal sealed partial class ModelGrain : Grain, IModelGrain, IStreamSubscripti
         var taken = _instances.All.Except(failed).Select(i => i.Gpu).ToHashSet(StringComparer.Ordinal);
         // Events may trail the shards: ask the ones not yet known to hold the model, so they can be sources.
         await Observe(_instances.All.Where(i => i.State == InstanceState.Loading).ToList());
+        // The plan leaves out senders on hosts it does not list; the GPU choice and the host copy's decision must too.
         var senders = HostsAlive.Sending(_instances.LoadSources, hosts).Where(s => sources is null || sources.Contains(s.Gpu)).ToList();
         var targets = wanted ?? (IReadOnlyList<string>?)GpuChooser.Choose(hosts, count, taken, FastestHosts(senders, hosts))
             ?? throw new InvalidOperationException(
@@ -416,7 +417,7 @@ internal sealed partial class ModelGrain : Grain, IModelGrain, IStreamSubscripti
             string? wholeCopy = _hostCopy;
             string? copy = await HostCopyFor(hosts, senders, excludeHostCopy);
             var plan = await PlanFeeds(planning, hosts, deployment, fresh, sources is null ? null : senders, copy);
-            var fallbacks = await planning.Fallbacks(hosts, deployment, fresh, plan, HostsAlive.Sending(fallbackSenders ?? _instances.LoadSources, hosts), copy);
+            var fallbacks = await planning.Fallbacks(hosts, deployment, fresh, plan, fallbackSenders ?? _instances.LoadSources, copy);
             LearnHops(fresh, plan, copy == wholeCopy ? copy : null);
             LogPlanned(_logger, Model, plan.Description);
             Publish(ModelEventKind.Planned, plan.Description);
@@ -462,8 +463,7 @@ internal sealed partial class ModelGrain : Grain, IModelGrain, IStreamSubscripti
     {
         if (senders is not null) return await planning.Plan(hosts, deployment, fresh, senders, copy, sourcesNamed: true);
         var all = _instances.All;
-        // Only sources on the hosts read can send (HostsAlive.Sending).
-        var groups = fresh.GroupBy(t => HostsAlive.Sending(ScaleUpSources.Choose(all, _hops, t.Host), hosts), SendersComparer).ToList();
+        var groups = fresh.GroupBy(t => ScaleUpSources.Choose(all, _hops, t.Host), SendersComparer).ToList();
         var feeds = new Dictionary<string, IReadOnlyList<LoadFeed>>(StringComparer.Ordinal);
         var descriptions = new List<string>();
         foreach (var group in groups)
@@ -549,6 +549,7 @@ internal sealed partial class ModelGrain : Grain, IModelGrain, IStreamSubscripti
     private async Task<bool> Refeed(InstanceLifecycle failed, LostSources lost)
     {
         var hosts = await HostsOrLastKnown();
+        // As in ScaleUp: a sender on a host not listed would keep the host copy from being made again.
         var senders = HostsAlive.Sending(lost.Senders(_instances.LoadSources), hosts);
         // A copy made again goes to a host not suspected with the lost sources.
         var copy = await HostCopyFor([.. hosts.Where(h => !lost.Hosts.Contains(h.Host))], senders, lost.ExcludesHostCopy(_hostCopy));
