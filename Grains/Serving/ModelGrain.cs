@@ -74,7 +74,7 @@ internal sealed partial class ModelGrain : Grain, IModelGrain, IStreamSubscripti
     private readonly HashSet<Guid> _held = [];
     // Each loading instance's next hops in its load's chains: the instances it forwards layers to (LivePartners.Choose).
     private readonly LoadHops _hops = new();
-    // The loading instances fed from inside their host by sources that hold the image: they pair only where prefill binds
+    // The loading instances fed from inside their host by sources that hold the image: they pair only where the mix would split
     // (LivePartners.PairsWithinHost).
     private readonly LocalLoads _localLoads = new();
     private bool _pairingLive;

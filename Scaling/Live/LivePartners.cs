@@ -19,8 +19,9 @@ public static class LivePartners
     /// link they slow the rest of the chain, and every instance behind it serves later. A chain's last hop sends nothing on, so
     /// it pairs instead; it holds the layers moments after the hops before it.
     /// A load from inside the host (the host copy over PCIe, a neighbour over NVLink) is over in about a second, 4.4 × or more
-    /// faster than the network's. Where seats bind the busy instance, a pair would serve that second at small split points,
-    /// its split requests holding the busy instance's seats beyond the load at the pair's slower pace.
+    /// faster than the network's. Unless the requests would go to it split, a pair would serve that second one request at a
+    /// time, at small split points, its split requests holding the busy instance's seats beyond the load at the pair's slower
+    /// pace.
     /// </remarks>
     /// <param name="fresh">The loading instance.</param>
     /// <param name="instances">All of the model's instances.</param>
@@ -52,16 +53,26 @@ public static class LivePartners
     }
 
     /// <summary>
-    /// Whether an instance loading from inside its host (<see cref="LocalLoads"/>) pairs: only where the requests' mix is bound by
-    /// prefill, the work a LiveNew takes off its partner from its first layer. Where the mix is bound by seats
-    /// (<see cref="RequestMix.SeatsBind"/>) a split request takes a seat of the busy instance for its whole generation and adds no
-    /// capacity, and the load is over in about a second anyway. `bench live` with its default requests (32 in, 32 out, seats
-    /// bind): blitz ÷ blitz-fast 1.096, 0.908, 1.080 without pairing the host copy's instance (a variant that never paired it;
-    /// this rule, measured later: 0.946, 0.920, 1.216), against 1.276, 0.880, 1.507 with it, whose load took 1.43–1.52 s
-    /// against blitz-fast's 1.25–1.28 s; with prompts of 1,469 tokens and 13 out (prefill
-    /// binds): 1.051, 0.923, 0.945 without, against 0.869, 0.874, 0.852 with. True when the mix or the seats are not known.
+    /// Whether an instance loading from inside its host (<see cref="LocalLoads"/>) pairs: only where the requests' mix would go
+    /// to it split, that is where a request of the mix's shape, split at half the layers (the mean split point of a load at an
+    /// even pace), costs the busy instance less than whole (<see cref="RequestRouter.SplitHelps"/>, the router's own rule, with
+    /// its split tokens at three times a whole one's steps). Elsewhere the router sends the LiveNew one request at a time, and
+    /// a pair only slows a load that is over in about a second anyway. True when the mix or the seats are not known.
     /// </summary>
-    public static bool PairsWithinHost(RequestMix? mix, InstanceSeats? seats) => mix is not { } known || seats is not { } s || !known.SeatsBind(s);
+    /// <remarks>
+    /// The rule's first version asked only whether the mix was bound by prefill (<see cref="RequestMix.SeatsBind"/>), without a
+    /// split's slower pace. In bench replay (prompts up to 512 tokens, 23 out on average) the mix of the last requests read
+    /// prefill-bound at the burst, so the host copy's load paired, its LiveNew served 6 requests one by one during its load,
+    /// and the load took 1.66 s against blitz-fast's 1.24 s; blitz's p99 was 1.21 × blitz-fast's. Measured before that, with
+    /// `bench live --rounds 3`: default requests (32 in, 32 out) 1.096, 0.908, 1.080 (blitz ÷ blitz-fast) without pairing such
+    /// a load, 1.276, 0.880, 1.507 with; code-shaped requests (1,469 in, 13 out) 1.051, 0.923, 0.945 without, 0.816, 0.804,
+    /// 0.905 with. Both rules pair the code-shaped load and leave the default one alone.
+    /// </remarks>
+    public static bool PairsWithinHost(RequestMix? mix, InstanceSeats? seats) => mix is not { } known || seats is not { } s
+        || RequestRouter.SplitHelps((long)Math.Round(known.EstimatedTokens), (long)Math.Round(known.PromptTokens), s, MeanSplitShare, known);
+
+    /// <summary>The share of layers a request split during a load at an even pace has run on the LiveNew, on average.</summary>
+    internal const double MeanSplitShare = 0.5;
 
     private static bool ForwardsToLoading(InstanceLifecycle fresh, IReadOnlyList<InstanceLifecycle> instances, Func<int, IEnumerable<int>> feeds)
     {

@@ -19,8 +19,8 @@ public sealed class SlowHostCopyFixture : GridFixture
 }
 
 /// <summary>
-/// A load from inside its host (here the host copy beside its GPU) pairs live only where the requests' mix is bound by
-/// prefill (<c>LivePartners.PairsWithinHost</c>, wired in <c>ModelGrain.PairLive</c>): the rule's first test in the grid. The
+/// A load from inside its host (here the host copy beside its GPU) pairs live only where the requests' mix would go to it
+/// split (<c>LivePartners.PairsWithinHost</c>, wired in <c>ModelGrain.PairLive</c>): the rule's first test in the grid. The
 /// loading instance's seats are known from its load call (its shard reports the deployment's KV blocks while it loads).
 /// </summary>
 public sealed class LocalLoadPairingGridTests(SlowHostCopyFixture grid) : IClassFixture<SlowHostCopyFixture>
@@ -37,8 +37,10 @@ public sealed class LocalLoadPairingGridTests(SlowHostCopyFixture grid) : IClass
     [Fact]
     public async Task Under_a_prefill_bound_mix_it_pairs()
     {
-        // 400-token prompts and one token out: the step budget of 512 prompt tokens binds before the 4 seats do.
-        var paired = await ScaleUnderLoad("local-prefill", () => new GenerateRequest { PromptIds = [.. Enumerable.Range(0, 400).Select(i => 1 + i % 500)], MaxTokens = 1, StopAtEos = false });
+        // 480-token prompts and one token out: the step budget of 512 prompt tokens binds before the 4 seats do (0.94 of a step
+        // each against 0.48 of a seat's steps), and split at half the layers one takes 0.47 of a step and (3 × 1 + 0.47) ÷ 4 =
+        // 0.87 of a seat's, less than whole, so the router would send such requests to the pair.
+        var paired = await ScaleUnderLoad("local-prefill", () => new GenerateRequest { PromptIds = [.. Enumerable.Range(0, 480).Select(i => 1 + i % 500)], MaxTokens = 1, StopAtEos = false });
 
         Assert.Single(paired);
     }

@@ -57,23 +57,32 @@ public sealed class LivePartnersTests
     }
 
     [Fact]
-    public void A_load_from_inside_its_host_pairs_only_where_prefill_binds()
+    public void A_load_from_inside_its_host_pairs_only_where_the_mix_would_split()
     {
         // bench live's seats: 16 of the longest requests, a step budget of 512 tokens.
         var seats = InstanceSeats.ForBudget(kvBlocks: 16 * 93, blockSize: 16, maxRequests: 64, maxBatchTokens: 512);
-        // Code-shaped requests (1,469 in, 13 out): 2.9 steps of prefill each against 1.0 of a seat's steps; prefill binds.
+        // Code-shaped requests (1,469 in, 13 out): 2.9 steps of prefill each against 1.0 of a seat's steps whole; split at
+        // half the layers, 1.4 of prefill and (3 × 13 + 1.4) ÷ 16 = 2.5 of a seat's: less than whole.
         Assert.True(LivePartners.PairsWithinHost(new RequestMix(1482, 1469), seats));
-        // bench live's defaults (32 in, 32 out) and the replay's mix (439 in, 24 out): seats bind.
+        // bench live's defaults (32 in, 32 out) and the replay's mean mix (439 in, 24 out): seats bind.
         Assert.False(LivePartners.PairsWithinHost(new RequestMix(64, 32), seats));
-        Assert.False(LivePartners.PairsWithinHost(new RequestMix(463, 439), InstanceSeats.ForBudget(16 * 29, 16, 64, 512)));
+        var replaySeats = InstanceSeats.ForBudget(16 * 29, 16, 64, 512);
+        Assert.False(LivePartners.PairsWithinHost(new RequestMix(463, 439), replaySeats));
+        // The replay's mix at its burst (500 in, 8 out): bound by prefill whole (0.98 of a step against 0.64 of a seat's steps,
+        // 14 seats), but split its tokens take (3 × 8 + 0.49) ÷ 14 = 1.75 of a seat's steps, more than whole. The first version of the rule, which asked
+        // only what binds the mix, paired here.
+        var burst = new RequestMix(508, 500);
+        Assert.False(burst.SeatsBind(replaySeats));
+        Assert.False(LivePartners.PairsWithinHost(burst, replaySeats));
         // Nothing known: as before the rule.
         Assert.True(LivePartners.PairsWithinHost(null, seats));
         Assert.True(LivePartners.PairsWithinHost(new RequestMix(64, 32), null));
 
-        // What the model grain asks: a local load stays out where seats bind; a network load never does.
+        // What the model grain asks: a local load stays out where the mix would not split; a network load never does.
         var local = new LocalLoads();
         local.Learn(1, local: true);
         Assert.True(local.StaysOut(1, new RequestMix(64, 32), seats));
+        Assert.True(local.StaysOut(1, burst, replaySeats));
         Assert.False(local.StaysOut(1, new RequestMix(1482, 1469), seats));
         Assert.False(local.StaysOut(2, new RequestMix(64, 32), seats));
     }
