@@ -47,7 +47,7 @@ internal static class BenchChaosCommand
             var report = await ChaosBenchmark.Run(options, progress, cancellation);
             if (parse.GetValue(arguments.Replay.Json) is { } file)
             {
-                await File.WriteAllTextAsync(file, JsonSerializer.Serialize(report, CliJson.Indented) + Environment.NewLine, CancellationToken.None);
+                await OutputFile.WriteAsync(file, JsonSerializer.Serialize(report, CliJson.Indented) + Environment.NewLine, "--json");
                 progress($"report with every request (output token ids included) and cluster sample written to {file}");
             }
             if (parse.GetValue(arguments.Replay.Plot) is { } png && report.Reference is not null && report.Faulty is not null)

@@ -36,11 +36,12 @@ internal static class BenchCommand
         };
         command.SetAction((parse, cancellation) => CliErrors.Run(async () =>
         {
+            OutputFile.Check(parse.GetValue(json), "--json");
             var report = await ChunkMacBenchmark.Run(parse.GetValue(mib), parse.GetValue(chunkMib), parse.GetValue(rounds),
                 step => Console.Error.WriteLine($"bench chunk-mac: {step}"), cancellation);
             string text = JsonSerializer.Serialize(report, CliJson.Indented);
             Console.WriteLine(text);
-            if (parse.GetValue(json) is { } file) await File.WriteAllTextAsync(file, text + Environment.NewLine, CancellationToken.None);
+            if (parse.GetValue(json) is { } file) await OutputFile.WriteAsync(file, text + Environment.NewLine, "--json");
             return 0;
         }));
         return command;
@@ -100,6 +101,8 @@ internal static class BenchCommand
         };
         command.SetAction((parse, cancellation) => CliErrors.Run(async () =>
         {
+            OutputFile.Check(parse.GetValue(json), "--json");
+            OutputFile.Check(parse.GetValue(plot), "--plot");
             string? modelDirectory = parse.GetValue(model);
             string shapeName = parse.GetValue(shape)!, dtypeName = parse.GetValue(dtype)!;
             string path = ModelSource.Resolve(modelDirectory, shapeName, DTypes.Parse(dtypeName));
@@ -117,7 +120,7 @@ internal static class BenchCommand
             var report = await LiveBenchmark.Run(options, progress, cancellation);
             if (parse.GetValue(json) is { } file)
             {
-                await File.WriteAllTextAsync(file, JsonSerializer.Serialize(report, CliJson.Indented) + Environment.NewLine, CancellationToken.None);
+                await OutputFile.WriteAsync(file, JsonSerializer.Serialize(report, CliJson.Indented) + Environment.NewLine, "--json");
                 progress($"report with every request's log written to {file}");
             }
             if (parse.GetValue(plot) is { } png)
@@ -157,6 +160,7 @@ internal static class BenchCommand
         };
         command.SetAction((parse, cancellation) => CliErrors.Run(async () =>
         {
+            OutputFile.Check(parse.GetValue(json), "--json");
             string path = ModelSource.Resolve(parse.GetValue(model), parse.GetValue(shape)!, DTypes.Parse(parse.GetValue(dtype)!));
             var options = new MulticastOptions(path, parse.GetValue(hosts), parse.GetValue(linkMbit), parse.GetValue(rounds), parse.GetValue(gpuMemory),
                 KvBlocks: 64, parse.GetValue(redisPort), parse.GetValue(state)!, parse.GetValue(testbed), parse.GetValue(keep), LinkSeconds: 5,
@@ -165,7 +169,7 @@ internal static class BenchCommand
             Console.Error.Write(report.Table());
             string text = JsonSerializer.Serialize(report, CliJson.Indented);
             Console.WriteLine(text);
-            if (parse.GetValue(json) is { } file) await File.WriteAllTextAsync(file, text + Environment.NewLine, CancellationToken.None);
+            if (parse.GetValue(json) is { } file) await OutputFile.WriteAsync(file, text + Environment.NewLine, "--json");
             return report.Error is null ? 0 : 1;
         }));
         return command;
@@ -236,6 +240,7 @@ internal static class BenchCommand
         {
             int c = parse.GetValue(concurrency), n = parse.GetValue(requests), p = parse.GetValue(promptTokens), m = parse.GetValue(maxTokens);
             if (c < 1 || n < 1 || p < 1 || m < 1) throw new ArgumentException("--concurrency, --requests, --prompt-tokens and --max-tokens must be ≥ 1");
+            OutputFile.Check(parse.GetValue(json), "--json");
             string path = ModelSource.Resolve(parse.GetValue(model), parse.GetValue(shape)!, DTypes.Parse(parse.GetValue(dtype)!));
             int vocab = Native.Models.LlamaConfig.Load(path).VocabSize;
             var workload = new ServeWorkload(n, c, p, m, vocab);
@@ -257,7 +262,7 @@ internal static class BenchCommand
             }
             string text = JsonSerializer.Serialize(report, CliJson.Indented);
             Console.WriteLine(text);
-            if (parse.GetValue(json) is { } file) await File.WriteAllTextAsync(file, text + Environment.NewLine, CancellationToken.None);
+            if (parse.GetValue(json) is { } file) await OutputFile.WriteAsync(file, text + Environment.NewLine, "--json");
             return failed ? 1 : 0;
         }));
         return command;
@@ -272,12 +277,13 @@ internal static class BenchCommand
         var command = new Command("engine", "Memory bandwidth vs cpu engine decode speed (decode_roofline_share), prefill and batched decode rates") { model, shape, dtype, json };
         command.SetAction(parse => CliErrors.Run(() =>
         {
+            OutputFile.Check(parse.GetValue(json), "--json");
             string path = ModelSource.Resolve(parse.GetValue(model), parse.GetValue(shape)!, DTypes.Parse(parse.GetValue(dtype)!));
             using var local = LocalModel.Open(path);
             var report = EngineBenchmark.Run(local, step => Console.Error.WriteLine($"bench engine: {step}"));
             string text = JsonSerializer.Serialize(report, CliJson.Indented);
             Console.WriteLine(text);
-            if (parse.GetValue(json) is { } file) File.WriteAllText(file, text + Environment.NewLine);
+            if (parse.GetValue(json) is { } file) OutputFile.WriteAsync(file, text + Environment.NewLine, "--json").GetAwaiter().GetResult();
             return 0;
         }));
         return command;

@@ -41,7 +41,7 @@ internal static class BenchReplayCommand
             var report = await ReplayBenchmark.Run(options, progress, cancellation);
             if (parse.GetValue(replay.Json) is { } file)
             {
-                await File.WriteAllTextAsync(file, JsonSerializer.Serialize(report, CliJson.Indented) + Environment.NewLine, CancellationToken.None);
+                await OutputFile.WriteAsync(file, JsonSerializer.Serialize(report, CliJson.Indented) + Environment.NewLine, "--json");
                 progress($"report with every request and cluster sample written to {file}");
             }
             if (parse.GetValue(replay.Plot) is { } png)

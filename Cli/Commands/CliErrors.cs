@@ -5,7 +5,8 @@ namespace BlitzScale.Cli.Commands;
 
 /// <summary>
 /// Turns the errors a user can cause into one readable line and exit code 2, and cluster faults (a silo gone, a host
-/// without a silo, a call timed out, no gateway) into one line and exit code 1 — never a stack trace.
+/// without a silo, a call timed out, no gateway) and file faults (a full disk, a permission) into one line and exit code 1 —
+/// never a stack trace.
 /// </summary>
 internal static class CliErrors
 {
@@ -27,6 +28,13 @@ internal static class CliErrors
         catch (Exception e) when (ClusterFaults.Describe(e) is { } fault)
         {
             await stderr.WriteLineAsync($"blitz: error: {fault}");
+            return Failure;
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            // A file the command reads or writes failed under it (a full disk, a folder removed, a permission): not the
+            // user's typing, so exit 1, but still one line.
+            await stderr.WriteLineAsync($"blitz: error: {e.Message}");
             return Failure;
         }
         catch (OperationCanceledException)
@@ -51,7 +59,18 @@ internal static class CliErrors
         }
         string help = string.Join(" ", ["blitz", .. path, "--help"]);
         string more = parse.Errors.Count > 1 ? $" (and {parse.Errors.Count - 1} more)" : "";
-        stderr.WriteLine($"blitz: error: {parse.Errors[0].Message.TrimEnd('.')}{more}; see `{help}`");
+        stderr.WriteLine($"blitz: error: {Plain(parse.Errors[0].Message).TrimEnd('.')}{more}; see `{help}`");
         return UserError;
     }
+
+    /// <summary>A parse error with the .NET type it names said in words: "as a number", not "as expected type 'System.Single'".</summary>
+    internal static string Plain(string message) => System.Text.RegularExpressions.Regex.Replace(message, @"as expected type '([^']+)'", m =>
+    {
+        string type = m.Groups[1].Value;
+        if (type.Contains("Int", StringComparison.Ordinal)) return "as a whole number";
+        if (type.Contains("Single", StringComparison.Ordinal) || type.Contains("Double", StringComparison.Ordinal) || type.Contains("Decimal", StringComparison.Ordinal))
+            return "as a number";
+        if (type.Contains("Boolean", StringComparison.Ordinal)) return "as true or false";
+        return m.Value;
+    });
 }

@@ -13,12 +13,18 @@ internal static class ConnectFailure
     /// <param name="attempts">Attempts that failed with an error.</param>
     /// <param name="listening">
     /// Whether anything accepts TCP connections at the gateway's address, probed after the attempts (localhost clusters);
-    /// null when not known (a Redis cluster's gateways are read from Redis).
+    /// null when not known. For a Redis cluster, whose gateways are read from Redis, it is the Redis server that is probed.
     /// </param>
-    public static string Describe(GridConnection connection, Exception? last, int attempts, bool? listening = null)
+    /// <param name="redis">The Redis server's host:port for a redis:// cluster; null for a localhost one.</param>
+    public static string Describe(GridConnection connection, Exception? last, int attempts, bool? listening = null, string? redis = null)
     {
         string where = $"cannot reach the cluster at {connection.Cluster} (cluster id \"{connection.ClusterId}\")";
         double seconds = connection.ConnectTimeout.TotalSeconds;
+        if (redis is not null && listening == false)
+        {
+            return $"{where}: no Redis server accepts connections at {redis} (refused; {attempts} attempt(s)). " +
+                   "Is the cluster's Redis running there, at the address its silos were given with --cluster?";
+        }
         if (listening == false || (last is not null && Refused(last)))
         {
             return $"{where}: no silo accepts connections there (refused; {attempts} attempt(s)). " +

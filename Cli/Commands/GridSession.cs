@@ -59,8 +59,12 @@ internal sealed class GridSession : IAsyncDisposable
             return new GridSession(embedded, embedded: true);
         }
         int? localPort = LocalGatewayPort(cluster);
+        var redis = RedisEndpoint(cluster);
         var tls = connection.Tls is { } files ? TlsArguments.Load(files, server: false) : null;
-        var attempts = new ConnectAttempts(localPort is { } p ? token => Listening(p, token) : null, tls);
+        Func<CancellationToken, Task<bool?>>? probe = localPort is { } p ? token => Listening("127.0.0.1", p, token)
+            : redis is { } r ? token => Listening(r.Host, r.Port, token)
+            : null;
+        var attempts = new ConnectAttempts(probe, tls);
         IHost host = ClusterClient(cluster, connection.ClusterId, attempts, tls);
         // Attempts are retried with back-off until the timeout: a busy silo lets a client in late, not never.
         using var connect = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
@@ -74,16 +78,18 @@ internal sealed class GridSession : IAsyncDisposable
             host.Dispose();
             if (attempts.TlsMismatch is { } mismatch)
                 throw new ClusterUnreachableException($"cannot reach the cluster at {cluster} (cluster id \"{connection.ClusterId}\"): {mismatch}", e);
-            bool? listening = attempts.Listening ?? (localPort is { } port ? await Listening(port, cancellationToken) : null);
-            throw new ClusterUnreachableException(ConnectFailure.Describe(connection, attempts.Last ?? (e as OrleansException), attempts.Failed, listening), e);
+            bool? listening = attempts.Listening ?? (probe is not null ? await probe(cancellationToken) : null);
+            throw new ClusterUnreachableException(ConnectFailure.Describe(connection, attempts.Last ?? (e as OrleansException), attempts.Failed, listening,
+                redis is { } at ? $"{at.Host}:{at.Port}" : null), e);
         }
         return new GridSession(host, embedded: false);
     }
 
     /// <summary>
     /// The failed attempts to reach a gateway so far, for the message if none succeeds. Where the gateway can be probed
-    /// (localhost), a port that still refuses connections after <see cref="RefusedPatience"/> ends the retries early: no
-    /// silo is there, and waiting the whole timeout would only hide it. A gateway that accepts the connection and then
+    /// (localhost), or the Redis server that lists the gateways (redis://), a port that still refuses connections after
+    /// <see cref="RefusedPatience"/> ends the retries early: no silo or no Redis is there, and waiting the whole timeout would
+    /// only hide it. A gateway that accepts the connection and then
     /// closes it is probed once for a TLS mismatch (<see cref="GatewayTlsProbe"/>), which ends the retries too.
     /// </summary>
     private sealed class ConnectAttempts(Func<CancellationToken, Task<bool?>>? probe, TlsCertificates? tls)
@@ -132,16 +138,32 @@ internal sealed class GridSession : IAsyncDisposable
             : throw new ArgumentException($"--cluster {cluster}: expected localhost or localhost:PORT (the gateway port)");
     }
 
-    // Whether anything accepts TCP connections at the local gateway port: refused means no silo there; a connection that
-    // neither succeeds nor is refused in time means a listener too busy to accept, so it counts as listening.
-    private static async Task<bool?> Listening(int port, CancellationToken cancellationToken)
+    /// <summary>The Redis server of a <c>redis://host[:port]</c> cluster (port 6379 when not given); null for any other.</summary>
+    internal static (string Host, int Port)? RedisEndpoint(string cluster)
+    {
+        if (!cluster.StartsWith("redis://", StringComparison.OrdinalIgnoreCase)) return null;
+        string endpoint = cluster["redis://".Length..];
+        if (endpoint.Length == 0) return null; // refused in words where the client is configured
+        var first = ConfigurationOptions.Parse(endpoint).EndPoints.FirstOrDefault();
+        return first switch
+        {
+            DnsEndPoint dns => (dns.Host, dns.Port == 0 ? 6379 : dns.Port),
+            IPEndPoint ip => (ip.Address.ToString(), ip.Port == 0 ? 6379 : ip.Port),
+            _ => null,
+        };
+    }
+
+    // Whether anything accepts TCP connections at host:port: refused means nothing is there (no silo at a local gateway
+    // port, no Redis); a connection that neither succeeds nor is refused in time means a listener too busy to accept, or a
+    // host that drops packets, so it counts as listening and the attempts go on.
+    private static async Task<bool?> Listening(string host, int port, CancellationToken cancellationToken)
     {
         using var probe = new System.Net.Sockets.TcpClient();
         using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         timeout.CancelAfter(TimeSpan.FromSeconds(2));
         try
         {
-            await probe.ConnectAsync(System.Net.IPAddress.Loopback, port, timeout.Token);
+            await probe.ConnectAsync(host, port, timeout.Token);
             return true;
         }
         catch (System.Net.Sockets.SocketException e) when (e.SocketErrorCode == System.Net.Sockets.SocketError.ConnectionRefused)

@@ -81,13 +81,14 @@ internal sealed class ReplayBenchArguments
             throw new ArgumentException("give --load-share or --peak-share, not both: each sets the played rate");
         if (shareGiven) peakShare = null;
         double loadShare = parse.GetResult(LoadShare) is null ? ReplayBenchOptions.DefaultLoadShare : parse.GetValue(LoadShare);
+        // The trace, its format and the output files are checked before the model is made (a synthetic one takes seconds).
+        var plan = Replay.Plan(parse);
         string? modelDirectory = parse.GetValue(Model);
         string shapeName = parse.GetValue(Shape)!, dtypeName = parse.GetValue(DType)!;
         string path = ModelSource.Resolve(modelDirectory, shapeName, DTypes.Parse(dtypeName));
         string? profile = parse.GetValue(CostProfile);
         if (profile is null && File.Exists(LiveOptions.DefaultCostProfile)) profile = LiveOptions.DefaultCostProfile;
         int link = parse.GetValue(LinkMbit);
-        var plan = Replay.Plan(parse);
         // --start picks a window instead of the default bursty one.
         if (parse.GetResult(Replay.Start) is not null) plan = plan with { Bursty = false };
         return new ReplayBenchOptions(path, modelDirectory is null ? $"{shapeName} {dtypeName}" : null, parse.GetValue(Hosts), parse.GetValue(Gpus),

@@ -70,7 +70,7 @@ internal static class ReplayCommand
     {
         if (json is not null)
         {
-            await File.WriteAllTextAsync(json, JsonSerializer.Serialize(report, CliJson.Indented) + Environment.NewLine, CancellationToken.None);
+            await OutputFile.WriteAsync(json, JsonSerializer.Serialize(report, CliJson.Indented) + Environment.NewLine, "--json");
             Console.Error.WriteLine($"replay: report with every request and cluster sample written to {json}");
         }
         if (plot is not null)

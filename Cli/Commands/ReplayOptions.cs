@@ -48,10 +48,21 @@ internal sealed class ReplayOptions
             command.Options.Add(option);
     }
 
+    /// <summary>
+    /// The plan's options, after checking what can be checked before anything starts (a cluster connection, a testbed): the
+    /// window's name, the trace file's presence, the format's name and the output files.
+    /// </summary>
+    /// <exception cref="ArgumentException">One of them is wrong; the message names the option.</exception>
+    /// <exception cref="FileNotFoundException">No trace file at --trace.</exception>
     public ReplayPlanOptions Plan(ParseResult parse)
     {
         string? window = parse.GetValue(Window);
         if (window is not null && window != "bursty") throw new ArgumentException($"--window: expected bursty, found \"{window}\"");
+        string trace = parse.GetValue(Trace)!;
+        if (!File.Exists(trace)) throw new FileNotFoundException($"--trace {trace}: no such file", trace);
+        if (parse.GetValue(Format) is { } format) TraceFormats.Parse(format);
+        OutputFile.Check(parse.GetValue(Json), "--json");
+        OutputFile.Check(parse.GetValue(Plot), "--plot");
         return new ReplayPlanOptions(parse.GetValue(Trace)!, parse.GetValue(Format), parse.GetValue(Start), parse.GetValue(Duration), window == "bursty",
             parse.GetValue(TimeScale), parse.GetValue(Rate), parse.GetValue(MaxPrompt), parse.GetValue(MaxOutput), parse.GetValue(TokenScale));
     }

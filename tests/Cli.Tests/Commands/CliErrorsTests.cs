@@ -78,6 +78,18 @@ public sealed class CliErrorsTests
         Assert.EndsWith($"see `{help}`", line);
     }
 
+    [Theory]
+    [InlineData(new[] { "generate", "--temperature", "abc" }, "Cannot parse argument 'abc' for option '--temperature' as a number; see `blitz generate --help`")]
+    [InlineData(new[] { "generate", "--max-tokens", "1.5" }, "Cannot parse argument '1.5' for option '--max-tokens' as a whole number; see `blitz generate --help`")]
+    public void A_value_of_the_wrong_kind_is_named_in_words_not_as_a_dotnet_type(string[] args, string expected)
+    {
+        using var stderr = new StringWriter();
+
+        CliErrors.Usage(BlitzRoot.Create().Parse(args), stderr);
+
+        Assert.Equal($"blitz: error: {expected}", stderr.ToString().Trim());
+    }
+
     [Fact]
     public void Help_is_not_a_parse_error()
     {

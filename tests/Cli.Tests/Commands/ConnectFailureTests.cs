@@ -40,6 +40,31 @@ public sealed class ConnectFailureTests
     }
 
     [Fact]
+    public void A_redis_cluster_whose_redis_refuses_says_no_redis_there()
+    {
+        var redis = new GridConnection("redis://10.0.0.9:6399", "testbed", TimeSpan.FromSeconds(120));
+        var error = new OrleansException("It was not possible to connect to the redis server(s). Error connecting right now.");
+
+        string refused = ConnectFailure.Describe(redis, error, 9, listening: false, redis: "10.0.0.9:6399");
+        string busy = ConnectFailure.Describe(redis, error, 9, listening: true, redis: "10.0.0.9:6399");
+
+        Assert.StartsWith("cannot reach the cluster at redis://10.0.0.9:6399 (cluster id \"testbed\"): no Redis server accepts connections at 10.0.0.9:6399 (refused; 9 attempt(s))", refused);
+        Assert.DoesNotContain("no silo", refused);
+        // Redis answers: the gateways it lists are what did not let the client in.
+        Assert.Contains("a gateway did not let this client in within 120 s", busy);
+    }
+
+    [Theory]
+    [InlineData("redis://10.222.0.254:6399", "10.222.0.254", 6399)]
+    [InlineData("redis://cache.internal", "cache.internal", 6379)]
+    [InlineData("redis://127.0.0.1:7000,abortConnect=false", "127.0.0.1", 7000)]
+    public void The_redis_server_probed_is_the_clusters_first_endpoint(string cluster, string host, int port)
+    {
+        Assert.Equal((host, port), GridSession.RedisEndpoint(cluster));
+        Assert.Null(GridSession.RedisEndpoint("localhost:30000"));
+    }
+
+    [Fact]
     public void The_default_wait_is_longer_than_the_old_15_s_and_the_option_is_checked()
     {
         Assert.Equal(TimeSpan.FromSeconds(120), GridConnection.DefaultConnectTimeout);

@@ -183,6 +183,21 @@ public sealed class RedisClusterTests(RedisServer redis, CliFixture fixture, ITe
         Assert.Contains("cannot reach the cluster at localhost:", unreachable.Stderr);
     }
 
+    [Fact]
+    public async Task A_redis_cluster_with_no_redis_there_is_reported_without_waiting_the_whole_timeout()
+    {
+        int port = Silo.FreePorts.Next();
+        var started = System.Diagnostics.Stopwatch.StartNew();
+
+        var unreachable = await BlitzProcess.Run(fixture.Cache, "status", "--cluster", $"redis://127.0.0.1:{port}", "--connect-timeout", "90");
+
+        Assert.Equal(1, unreachable.ExitCode);
+        string line = Assert.Single(unreachable.Stderr.Split('\n', StringSplitOptions.RemoveEmptyEntries));
+        Assert.StartsWith($"blitz: error: cannot reach the cluster at redis://127.0.0.1:{port} (cluster id \"blitzscale\"): no Redis server accepts connections at 127.0.0.1:{port} (refused;", line);
+        // About 10 s of refusals end the attempts; the 90 s given is the bound for a server that answers slowly.
+        Assert.True(started.Elapsed < TimeSpan.FromSeconds(60), $"took {started.Elapsed}");
+    }
+
     private async Task<string> SyntheticModel()
     {
         string dir = Path.Combine(fixture.NewDirectory(), "tiny");

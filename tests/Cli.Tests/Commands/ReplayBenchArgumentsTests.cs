@@ -7,14 +7,32 @@ namespace BlitzScale.Cli.Tests.Commands;
 /// <summary>How bench replay and bench chaos set the played rate from the command line: a fitted share, or a given one.</summary>
 public sealed class ReplayBenchArgumentsTests
 {
-    // A --model keeps the parse from creating the synthetic model; nothing here reads it.
+    // A --model keeps the parse from creating the synthetic model; nothing here reads it. The trace must exist (it is checked
+    // before anything starts) but is not read: this file stands in for it.
     private static ReplayBenchOptions Parse(ReplayBenchArguments arguments, params string[] args)
     {
         var command = new Command("bench");
         arguments.AddTo(command);
-        var parse = command.Parse(["--model", "/nowhere/model", .. args]);
+        string[] trace = args.Contains("--trace") ? [] : ["--trace", typeof(ReplayBenchArgumentsTests).Assembly.Location];
+        var parse = command.Parse(["--model", "/nowhere/model", .. trace, .. args]);
         Assert.Empty(parse.Errors);
         return arguments.Options(parse, ["blitz"]);
+    }
+
+    [Fact]
+    public void A_missing_trace_an_unknown_format_and_an_unwritable_report_are_refused_before_anything_starts()
+    {
+        string missingFolder = Path.Combine(Path.GetTempPath(), $"blitz-no-such-folder-{Guid.NewGuid():N}");
+
+        var trace = Assert.Throws<FileNotFoundException>(() => Parse(BenchChaosCommand.Arguments(), "--trace", "/nowhere/trace.csv"));
+        var format = Assert.Throws<ArgumentException>(() => Parse(BenchReplayCommand.Arguments(), "--format", "csv"));
+        var json = Assert.Throws<ArgumentException>(() => Parse(BenchChaosCommand.Arguments(), "--json", Path.Combine(missingFolder, "chaos.json")));
+        var plot = Assert.Throws<ArgumentException>(() => Parse(BenchReplayCommand.Arguments(), "--plot", Path.Combine(missingFolder, "replay.png")));
+
+        Assert.Equal("--trace /nowhere/trace.csv: no such file", trace.Message);
+        Assert.Contains("--format", format.Message);
+        Assert.Equal($"--json {Path.Combine(missingFolder, "chaos.json")}: the folder {missingFolder} does not exist", json.Message);
+        Assert.StartsWith($"--plot {Path.Combine(missingFolder, "replay.png")}: the folder", plot.Message);
     }
 
     [Fact]
