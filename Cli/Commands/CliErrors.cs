@@ -22,7 +22,7 @@ internal static class CliErrors
         }
         catch (Exception e) when (e is ModelFileException or ArgumentException or DirectoryNotFoundException or FileNotFoundException or InvalidOperationException or KeyNotFoundException)
         {
-            await stderr.WriteLineAsync($"blitz: error: {e.Message}");
+            await stderr.WriteLineAsync($"blitz: error: {OneLine(e)}");
             return UserError;
         }
         catch (Exception e) when (ClusterFaults.Describe(e) is { } fault)
@@ -61,6 +61,27 @@ internal static class CliErrors
         string more = parse.Errors.Count > 1 ? $" (and {parse.Errors.Count - 1} more)" : "";
         stderr.WriteLine($"blitz: error: {Plain(parse.Errors[0].Message).TrimEnd('.')}{more}; see `{help}`");
         return UserError;
+    }
+
+    /// <summary>
+    /// A user's error as one line: .NET's " (Parameter 'X')" suffix dropped, an out-of-range value's "Actual value was V."
+    /// line said as ", found V", and any other line break joined with "; ".
+    /// </summary>
+    internal static string OneLine(Exception e)
+    {
+        string message = e.Message;
+        if (e is ArgumentException { ParamName: { } name })
+        {
+            if (e is ArgumentOutOfRangeException { ActualValue: { } actual })
+            {
+                message = message.Replace($"{Environment.NewLine}Actual value was {actual}.", "", StringComparison.Ordinal);
+                message = message.Replace($"\nActual value was {actual}.", "", StringComparison.Ordinal);
+                message = message.Replace($" (Parameter '{name}')", "", StringComparison.Ordinal);
+                if (!message.Contains($"found {actual}", StringComparison.Ordinal)) message = $"{message}, found {actual}";
+            }
+            message = message.Replace($" (Parameter '{name}')", "", StringComparison.Ordinal);
+        }
+        return string.Join("; ", message.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries));
     }
 
     /// <summary>A parse error with the .NET type it names said in words: "as a number", not "as expected type 'System.Single'".</summary>

@@ -25,7 +25,8 @@ internal static class ModelCommand
         var config = new Option<string?>("--config") { Description = "A config.json whose shape to use instead of --shape" };
         var dtype = new Option<string>("--dtype") { Description = "f32, f16 or bf16", DefaultValueFactory = _ => "bf16" };
         var seed = new Option<ulong>("--seed") { Description = "Weight seed", DefaultValueFactory = _ => ModelSource.DefaultSeed };
-        var command = new Command("synth", "Write a Hugging Face model directory with seeded random weights of a real shape") { output, shape, config, dtype, seed };
+        var force = new Option<bool>("--force") { Description = "Overwrite the model files --out already holds (refused without it)" };
+        var command = new Command("synth", "Write a Hugging Face model directory with seeded random weights of a real shape") { output, shape, config, dtype, seed, force };
         command.SetAction(parse => CliErrors.Run(() =>
         {
             string? shapeName = parse.GetValue(shape), configPath = parse.GetValue(config);
@@ -34,6 +35,11 @@ internal static class ModelCommand
             var modelConfig = configPath is not null ? LlamaConfigReader.Read(configPath) : SyntheticShapes.Get(shapeName!);
             var type = DTypes.Parse(parse.GetValue(dtype)!);
             string dir = parse.GetValue(output)!;
+            if (File.Exists(dir)) throw new ArgumentException($"--out {dir}: is a file; expected a directory");
+            // A real model's directory given by mistake would lose its weights: refuse to overwrite unless told to.
+            var present = SyntheticModelWriter.Files.Where(f => File.Exists(Path.Combine(dir, f))).ToList();
+            if (present.Count > 0 && !parse.GetValue(force))
+                throw new ArgumentException($"--out {dir}: already holds {string.Join(", ", present)}; give --force to overwrite them");
             SyntheticModelWriter.Write(dir, modelConfig, type, parse.GetValue(seed));
             using var written = ModelDirectory.Open(dir);
             Console.WriteLine($"wrote {dir}: {modelConfig.NumLayers} layers, {written.Layout.TotalBytes / 1e6:F1} MB image in {type.Name()}");

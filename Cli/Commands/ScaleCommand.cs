@@ -32,6 +32,8 @@ internal static class ScaleCommand
             if (connection.Cluster is null)
                 throw new ArgumentException("--cluster is required: scale acts on a running grid (localhost[:port] or redis://host:port)");
             string name = parse.GetValue(model)!;
+            // Said before connecting, which may take seconds; the model grain checks the rest (the maximum, the GPUs).
+            if (parse.GetValue(instances) < 0) throw new ArgumentException($"--instances: expected 0 or more, found {parse.GetValue(instances)}");
             await using var grid = await GridSession.Open(connection, cancellation);
             bool asJson = parse.GetValue(json);
             var status = await LoadFollower.Run(grid, name, () => grid.Client.ScaleAsync(name, new ScaleRequest

@@ -22,6 +22,9 @@ public static class SyntheticModelWriter
     private const float WeightStd = 0.02f;
     private const int ChunkElements = 1 << 20;
 
+    /// <summary>The files <see cref="Write"/> writes (and overwrites) in its directory.</summary>
+    public static IReadOnlyList<string> Files { get; } = ["config.json", "generation_config.json", "tokenizer.model", "model.safetensors"];
+
     /// <summary>Writes the model into <paramref name="directory"/> (created if needed). The same arguments give byte-identical files.</summary>
     public static void Write(string directory, LlamaConfig config, DType dtype, ulong seed)
     {

@@ -78,6 +78,19 @@ public sealed class CliErrorsTests
         Assert.EndsWith($"see `{help}`", line);
     }
 
+    [Fact]
+    public async Task An_argument_error_is_one_line_without_dotnet_parameter_decorations()
+    {
+        using var range = new StringWriter();
+        using var named = new StringWriter();
+
+        await CliErrors.Run(() => throw new ArgumentOutOfRangeException("TopP", 2f, "top-p must be in (0, 1]"), range);
+        await CliErrors.Run(() => throw new ArgumentException("unknown model shape \"nosuch\": expected one of tiny, stories15m", "name"), named);
+
+        Assert.Equal("blitz: error: top-p must be in (0, 1], found 2" + Environment.NewLine, range.ToString());
+        Assert.Equal("blitz: error: unknown model shape \"nosuch\": expected one of tiny, stories15m" + Environment.NewLine, named.ToString());
+    }
+
     [Theory]
     [InlineData(new[] { "generate", "--temperature", "abc" }, "Cannot parse argument 'abc' for option '--temperature' as a number; see `blitz generate --help`")]
     [InlineData(new[] { "generate", "--max-tokens", "1.5" }, "Cannot parse argument '1.5' for option '--max-tokens' as a whole number; see `blitz generate --help`")]

@@ -41,6 +41,22 @@ public sealed class ModelCommandTests(CliFixture fixture) : IClassFixture<CliFix
     }
 
     [Fact]
+    public async Task SynthDoesNotOverwriteAModelUnlessForced()
+    {
+        string dir = fixture.NewDirectory();
+        await File.WriteAllTextAsync(Path.Combine(dir, "config.json"), "{\"mine\": true}");
+
+        var refused = await BlitzProcess.Run(fixture.Cache, "model", "synth", "--out", dir, "--shape", "tiny");
+        Assert.Equal(2, refused.ExitCode);
+        Assert.Equal($"blitz: error: --out {dir}: already holds config.json; give --force to overwrite them", refused.Stderr.Trim());
+        Assert.Equal("{\"mine\": true}", await File.ReadAllTextAsync(Path.Combine(dir, "config.json")));
+
+        var forced = await BlitzProcess.Run(fixture.Cache, "model", "synth", "--out", dir, "--shape", "tiny", "--force");
+        Assert.True(forced.ExitCode == 0, forced.Stderr);
+        Assert.Contains("\"hidden_size\"", await File.ReadAllTextAsync(Path.Combine(dir, "config.json")));
+    }
+
+    [Fact]
     public async Task UnknownShapeListsTheKnownOnes()
     {
         var result = await BlitzProcess.Run(fixture.Cache, "model", "synth", "--out", fixture.NewDirectory(), "--shape", "gpt5");
