@@ -7,11 +7,12 @@ using BlitzScale.Native.Models.Synthetic;
 using BlitzScale.Native.Tensors;
 using BlitzScale.Silo;
 using BlitzScale.Tests.Shared;
+using Xunit.Abstractions;
 
 namespace BlitzScale.Cli.Tests.Commands;
 
 /// <summary><c>blitz serve</c> in this process: ready once healthy, serving the model by its name, stopped by Ctrl+C (the token).</summary>
-public sealed class ServeCommandTests
+public sealed class ServeCommandTests(ITestOutputHelper log)
 {
     [Fact]
     public async Task Serve_deploys_the_model_answers_once_healthy_and_stops_when_cancelled()
@@ -44,6 +45,37 @@ public sealed class ServeCommandTests
         await stop.CancelAsync();
         Assert.Equal(0, await serving.WaitAsync(TimeSpan.FromSeconds(60)));
         await Assert.ThrowsAsync<HttpRequestException>(() => http.GetAsync("health"));
+    }
+
+    [Fact]
+    public async Task A_serve_process_stops_on_SIGTERM_as_on_ctrl_c()
+    {
+        // docker stop, systemd and Kubernetes send SIGTERM. The embedded silo's own handler used to take it, stop the silo and
+        // cancel the runtime's exit, so the process lived on (serving nothing) until a SIGKILL. timeout(1) sends SIGTERM after
+        // 8 s and SIGKILL 30 s later: 124 is its code when the command ended on the SIGTERM, 137 when it had to be killed.
+        using var cache = new TempDirectory();
+        int port = FreePorts.Next();
+        var start = new System.Diagnostics.ProcessStartInfo("timeout") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
+        foreach (string arg in new[] { "-k", "30", "-s", "TERM", "8", "dotnet", Path.Combine(AppContext.BaseDirectory, "blitz.dll"), "serve", "--port",
+            port.ToString(System.Globalization.CultureInfo.InvariantCulture) }) start.ArgumentList.Add(arg);
+        start.Environment["BLITZSCALE_CACHE"] = cache.Path;
+        var clock = System.Diagnostics.Stopwatch.StartNew();
+        using var process = System.Diagnostics.Process.Start(start)!;
+        try
+        {
+            var stdout = process.StandardOutput.ReadToEndAsync();
+            var stderr = process.StandardError.ReadToEndAsync();
+            await process.WaitForExitAsync().WaitAsync(TimeSpan.FromSeconds(60));
+            log.WriteLine($"exited with {process.ExitCode} after {clock.Elapsed}");
+
+            Assert.Contains("serving model", await stdout);
+            Assert.True(process.ExitCode == 124, $"exit code {process.ExitCode}; stderr: {await stderr}");
+            Assert.True(clock.Elapsed < TimeSpan.FromSeconds(30), $"took {clock.Elapsed}");
+        }
+        finally
+        {
+            if (!process.HasExited) process.Kill(entireProcessTree: true);
+        }
     }
 
     [Fact]
