@@ -69,19 +69,15 @@ internal static class CliErrors
     /// </summary>
     internal static string OneLine(Exception e)
     {
-        string message = e.Message;
+        var lines = e.Message.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).ToList();
         if (e is ArgumentException { ParamName: { } name })
         {
-            if (e is ArgumentOutOfRangeException { ActualValue: { } actual })
-            {
-                message = message.Replace($"{Environment.NewLine}Actual value was {actual}.", "", StringComparison.Ordinal);
-                message = message.Replace($"\nActual value was {actual}.", "", StringComparison.Ordinal);
-                message = message.Replace($" (Parameter '{name}')", "", StringComparison.Ordinal);
-                if (!message.Contains($"found {actual}", StringComparison.Ordinal)) message = $"{message}, found {actual}";
-            }
-            message = message.Replace($" (Parameter '{name}')", "", StringComparison.Ordinal);
+            lines = [.. lines.Select(line => line.Replace($" (Parameter '{name}')", "", StringComparison.Ordinal))];
+            if (e is ArgumentOutOfRangeException { ActualValue: { } actual } && lines.Remove($"Actual value was {actual}.")
+                && !lines.Any(line => line.Contains($"found {actual}", StringComparison.Ordinal)))
+                lines[^1] += $", found {actual}";
         }
-        return string.Join("; ", message.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries));
+        return string.Join("; ", lines);
     }
 
     /// <summary>A parse error with the .NET type it names said in words: "as a number", not "as expected type 'System.Single'".</summary>

@@ -63,7 +63,7 @@ internal sealed class ReplayOptions
         if (parse.GetValue(Format) is { } format) TraceFormats.Parse(format);
         OutputFile.Check(parse.GetValue(Json), "--json");
         OutputFile.Check(parse.GetValue(Plot), "--plot");
-        return new ReplayPlanOptions(parse.GetValue(Trace)!, parse.GetValue(Format), parse.GetValue(Start), parse.GetValue(Duration), window == "bursty",
+        return new ReplayPlanOptions(trace, parse.GetValue(Format), parse.GetValue(Start), parse.GetValue(Duration), window == "bursty",
             parse.GetValue(TimeScale), parse.GetValue(Rate), parse.GetValue(MaxPrompt), parse.GetValue(MaxOutput), parse.GetValue(TokenScale));
     }
 
