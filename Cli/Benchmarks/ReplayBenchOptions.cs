@@ -34,8 +34,12 @@ internal sealed record ReplayBenchOptions(string ModelDirectory, string? Shape, 
     double? PeakShare, double TtftSloMs, double TbtSloMs, int Seed, IReadOnlyList<string> Policies, int RedisPort, string StateDirectory, string? TestbedScript, bool KeepTestbed)
 {
     public const int DefaultHosts = 4;
-    /// <summary>The replay and chaos benches' model: stories110m in f32 (438 MB, 12 layers), as in every run they report.</summary>
-    public const string DefaultShape = "stories110m";
+    /// <summary>
+    /// The replay and chaos benches' model: llama3-8b-narrow in f32 (502 MB), as bench live's: the profile's llama3-8b with its
+    /// 32 layers and 8,192 positions, so the trace's prompts play up to the paper's 4,095 tokens (stories110m, the default
+    /// before 2026-12-06, has 12 layers and 1,024 positions, and its 512-token cap cut most of the code trace's prompts).
+    /// </summary>
+    public const string DefaultShape = "llama3-8b-narrow";
     public const string DefaultTrace = "../shared/traces/azure2023/AzureLLMInferenceTrace_code.csv";
     /// <summary>How long each policy's replay plays by default (the window's trace seconds follow from the rate).</summary>
     public const double DefaultPlayedSeconds = 60;
@@ -46,8 +50,12 @@ internal sealed record ReplayBenchOptions(string ModelDirectory, string? Shape, 
     /// cluster: its requests queued under every policy, static-peak's too, which then was not at the peak's need.
     /// </summary>
     public const double DefaultPeakShare = 1.0;
-    /// <summary>Caps that fit stories110m's 1024 positions with room to spare (the paper truncates prompts to 4095 for its 4096-position models).</summary>
-    public const int DefaultMaxPromptTokens = 512;
+    /// <summary>The paper's cap: it truncates prompts to 4,095 tokens for its 4,096-position models (the default model has 8,192).</summary>
+    public const int DefaultMaxPromptTokens = 4095;
+
+    /// <summary>The prompt cap where --max-prompt-tokens is not given: the paper's 4,095, or what a smaller model's context leaves beside the output cap.</summary>
+    internal static int MaxPromptFor(int contextTokens, int? maxOutputTokens) =>
+        Math.Max(1, Math.Min(DefaultMaxPromptTokens, contextTokens - (maxOutputTokens ?? DefaultMaxOutputTokens)));
     public const int DefaultMaxOutputTokens = 128;
     /// <summary>Objectives of the real cluster (llama3-8b on H200), in ms: stretched by D on the testbed.</summary>
     public const double DefaultTtftSloMs = 1000;

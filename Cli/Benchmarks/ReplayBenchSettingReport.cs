@@ -27,6 +27,8 @@ internal abstract class ReplayBenchSettingReport
     [JsonPropertyName("storage_MBps")] public double StorageMBps { get; set; }
     public int SequencesPerInstance { get; set; }
     public int KvBlocks { get; set; }
+    /// <summary>Each emulated GPU's memory (what one instance's parameters and KV blocks need, 2 GiB at the least).</summary>
+    [JsonPropertyName("gpu_memory_GiB")] public double GpuMemoryGiB { get; set; }
     /// <summary>The environment the testbed's silos ran with (MulticastTestbed.SiloEnvironment: JIT settings).</summary>
     public IReadOnlyDictionary<string, string> SiloEnvironment { get; set; } = MulticastTestbed.SiloEnvironment;
     public int Seed { get; set; }
@@ -55,6 +57,7 @@ internal abstract class ReplayBenchSettingReport
         Layers = setup.Layers;
         ModelBytes = setup.ModelBytes;
         KvBlocks = setup.KvBlocks;
+        GpuMemoryGiB = setup.GpuMemoryGiB;
         Backend = setup.Timed.Backend;
         CostProfile = setup.Timed.Profile.Path;
         CostModel = setup.Timed.Profile.Model;

@@ -1,6 +1,7 @@
 using System.Globalization;
 using BlitzScale.Cli.Replay;
 using BlitzScale.Native.Models;
+using BlitzScale.Native.Engine;
 
 namespace BlitzScale.Cli.Benchmarks;
 
@@ -22,6 +23,8 @@ internal sealed class ReplayBenchSetup
     /// <summary>The silo options of the timed backend (<c>--backend timed …</c>).</summary>
     public string SiloArgs => "--backend timed " + Timed.SiloArgs;
     public int KvBlocks { get; private init; }
+    /// <summary>Each emulated GPU's memory: <see cref="ReplayBenchmark.GpuMemoryGiB"/>, or more where one instance's parameters and KV blocks need it.</summary>
+    public double GpuMemoryGiB { get; private init; }
     /// <summary>One instance's predicted capacity in requests/s.</summary>
     public double CapacityRps { get; private init; }
     public string RateSource { get; private init; } = "";
@@ -42,14 +45,20 @@ internal sealed class ReplayBenchSetup
         if (!File.Exists(Path.Combine(directory, "config.json"))) throw new ArgumentException($"--model {options.ModelDirectory}: no config.json there");
         int layers, context, vocab;
         long modelBytes, layerBytes;
+        LlamaConfig config;
         using (var model = ModelDirectory.Open(directory))
         {
+            config = model.Config;
             layers = model.Config.NumLayers;
             modelBytes = model.Layout.TotalBytes;
             context = model.Config.MaxPositionEmbeddings;
             layerBytes = model.Layout.Layer(0).ByteLength;
             vocab = model.Config.VocabSize;
         }
+
+        // Without --max-prompt-tokens the paper's cap, within the model's context.
+        if (options.Plan.MaxPromptTokens is null)
+            options = options with { Plan = options.Plan with { MaxPromptTokens = ReplayBenchOptions.MaxPromptFor(context, options.Plan.MaxOutputTokens) } };
 
         // The timed backend: the profile's costs, stretched by D so the testbed's slower links keep the real cluster's proportions.
         var timed = TimedSetup.Resolve(options.CostProfile, options.CostModel, options.TimeDilation, options.RealLinkGbps, layerBytes, options.LinkMbit,
@@ -63,6 +72,7 @@ internal sealed class ReplayBenchSetup
         var whole = ReplayPlan.Build(options.Plan with { Start = null, Duration = null, Bursty = false, TimeScale = null, Rate = null }, context);
         var caps = whole.Schedule.Caps;
         int kvBlocks = LiveRates.KvBlocks(options.SequencesPerInstance, caps.MaxPromptTokens, caps.MaxOutputTokens);
+        double gpuMemory = GpuMemoryFor(modelBytes + kvBlocks * KvStoreShape.BytesPerBlock(config, LiveRates.Policy(kvBlocks).BlockSize));
         int meanPrompt = (int)Math.Round(whole.Schedule.Arrivals.Average(a => a.PromptTokens));
         int meanOutput = Math.Max(1, (int)Math.Round(whole.Schedule.Arrivals.Average(a => a.OutputTokens)));
         double capacity = Math.Round(ProfileThroughput.Predict(timed.Profile, d, layers, context, LiveRates.Policy(kvBlocks),
@@ -107,10 +117,18 @@ internal sealed class ReplayBenchSetup
         }
         return new ReplayBenchSetup(directory)
         {
-            Layers = layers, ModelBytes = modelBytes, ContextTokens = context, Vocab = vocab, Timed = timed, KvBlocks = kvBlocks, CapacityRps = capacity,
+            Layers = layers, ModelBytes = modelBytes, ContextTokens = context, Vocab = vocab, Timed = timed, KvBlocks = kvBlocks, GpuMemoryGiB = gpuMemory, CapacityRps = capacity,
             RateSource = rateSource, WindowSource = windowSource, Plan = plan, WallSlo = wallSlo, Setting = setting, Needs = needs, LoadShare = share,
         };
     }
+
+    /// <summary>
+    /// The emulated GPU's memory for an instance of <paramref name="instanceBytes"/> (parameters and KV blocks): the benches'
+    /// 2 GiB, or the instance's bytes with an eighth to spare, in quarter GiB. The timed backend allocates no KV, so only the
+    /// accounting grows; long prompts (the code trace's, up to 4,095 tokens) need KV blocks that 2 GiB does not hold.
+    /// </summary>
+    internal static double GpuMemoryFor(long instanceBytes) =>
+        Math.Max(ReplayBenchmark.GpuMemoryGiB, Math.Ceiling(instanceBytes * 1.125 / (1L << 30) * 4) / 4);
 
     /// <summary>Each try lowers the share by this factor.</summary>
     internal const double FitStep = 0.95;

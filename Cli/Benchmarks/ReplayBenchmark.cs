@@ -15,7 +15,7 @@ namespace BlitzScale.Cli.Benchmarks;
 internal static class ReplayBenchmark
 {
     private const string WarmModel = "replay-warmup";
-    /// <summary>Each emulated GPU's memory.</summary>
+    /// <summary>Each emulated GPU's memory at the least (more where an instance needs it, <see cref="ReplayBenchSetup.GpuMemoryFor"/>).</summary>
     public const double GpuMemoryGiB = 2;
 
     public const string CacheIsolation =
@@ -38,7 +38,7 @@ internal static class ReplayBenchmark
         try
         {
             progress($"testbed up: {options.Hosts} hosts × {options.GpusPerHost} GPUs at {options.LinkMbit} Mbit/s, storage {options.StorageMBps:F1} MB/s, silo options: {siloArgs}");
-            await testbed.Up(options.LinkMbit, GpuMemoryGiB, options.StorageMBps, cancellation, options.GpusPerHost, siloArgs);
+            await testbed.Up(options.LinkMbit, setup.GpuMemoryGiB, options.StorageMBps, cancellation, options.GpusPerHost, siloArgs);
             await using var cluster = await MulticastCluster.Connect(testbed.RedisEndpoint, MulticastTestbed.ClusterId, cancellation);
             await cluster.WaitForHosts(options.Hosts, cancellation);
             var gpuKeys = LiveBenchmark.Gpus(options.Hosts, options.GpusPerHost);

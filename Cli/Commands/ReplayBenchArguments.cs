@@ -58,7 +58,8 @@ internal sealed class ReplayBenchArguments
         Replay.Duration.Description = "Window length in trace seconds (default: what fills about --played-seconds at the played rate)";
         Replay.TtftSlo.Description = $"TTFT objective in ms of the real cluster; the wall-clock objective is this × the dilation (default {ReplayBenchOptions.DefaultTtftSloMs})";
         Replay.TbtSlo.Description = $"Mean time-between-tokens objective in ms of the real cluster, × the dilation on the wall clock (default {ReplayBenchOptions.DefaultTbtSloMs})";
-        Replay.MaxPrompt.DefaultValueFactory = _ => ReplayBenchOptions.DefaultMaxPromptTokens;
+        Replay.MaxPrompt.Description =
+            $"Cap on prompt tokens (default {ReplayBenchOptions.DefaultMaxPromptTokens}, the paper's, or the model's context less the output cap where that is smaller)";
         Replay.MaxOutput.DefaultValueFactory = _ => ReplayBenchOptions.DefaultMaxOutputTokens;
         Replay.Window.DefaultValueFactory = _ => "bursty";
     }
