@@ -7,11 +7,14 @@ namespace BlitzScale.Cli.Commands;
 /// <summary><c>blitz bench chaos</c>: a trace window replayed twice on the testbed, without and with seeded faults; lost, failed, resumed, differing.</summary>
 internal static class BenchChaosCommand
 {
-    /// <summary>The testbed, model and trace options with bench chaos's defaults: a fixed load share, no peak fit.</summary>
+    /// <summary>The testbed, model and trace options with bench chaos's defaults: a fixed load share, no peak fit, its own model and prompt cap.</summary>
     internal static ReplayBenchArguments Arguments()
     {
         var arguments = new ReplayBenchArguments(ChaosOptions.DefaultPlayedSeconds);
         arguments.LoadShare.DefaultValueFactory = _ => ChaosOptions.DefaultLoadShare;
+        arguments.Shape.DefaultValueFactory = _ => ChaosOptions.DefaultShape;
+        arguments.Replay.MaxPrompt.DefaultValueFactory = _ => ChaosOptions.DefaultMaxPromptTokens;
+        arguments.Replay.MaxPrompt.Description = $"Cap on prompt tokens (default {ChaosOptions.DefaultMaxPromptTokens})";
         return arguments;
     }
 

@@ -36,6 +36,22 @@ public sealed class ReplayBenchArgumentsTests
     }
 
     [Fact]
+    public void Bench_replay_caps_prompts_by_the_model_and_bench_chaos_keeps_its_512_on_stories110m()
+    {
+        // bench replay: no cap yet; ReplayBenchSetup takes the paper's 4,095 within the model's context once it has read it.
+        Assert.Null(Parse(BenchReplayCommand.Arguments()).Plan.MaxPromptTokens);
+        Assert.Equal(2048, Parse(BenchReplayCommand.Arguments(), "--max-prompt-tokens", "2048").Plan.MaxPromptTokens);
+        Assert.Equal(ChaosOptions.DefaultMaxPromptTokens, Parse(BenchChaosCommand.Arguments()).Plan.MaxPromptTokens);
+
+        var replayShape = BenchReplayCommand.Arguments().Shape;
+        var chaosShape = BenchChaosCommand.Arguments().Shape;
+        var command = new Command("bench") { replayShape };
+        Assert.Equal("llama3-8b-narrow", command.Parse([]).GetValue(replayShape));
+        command = new Command("bench") { chaosShape };
+        Assert.Equal("stories110m", command.Parse([]).GetValue(chaosShape));
+    }
+
+    [Fact]
     public void Bench_replay_fits_the_share_to_the_peak_by_default()
     {
         var options = Parse(BenchReplayCommand.Arguments());
