@@ -685,7 +685,8 @@ internal sealed partial class ModelGrain : Grain, IModelGrain, IStreamSubscripti
         var whole = _instances.LoadSources.Select(i => i.Gpu).ToHashSet(StringComparer.Ordinal);
         var local = FeedLocality.WithinHost(plan.Feeds,
             from => whole.Contains(from) || (wholeCopy is not null && string.Equals(from, TransferPlan.HostCopyEndpoint(wholeCopy), StringComparison.Ordinal)));
-        foreach (var target in targets) _localLoads.Learn(target.Index, local.Contains(target.Gpu));
+        var neighbours = FeedLocality.FromNeighbours(plan.Feeds, whole.Contains);
+        foreach (var target in targets) _localLoads.Learn(target.Index, local.Contains(target.Gpu), neighbours.Contains(target.Gpu));
         foreach (var target in targets)
         {
             foreach (var feed in plan.Feeds[target.Gpu])

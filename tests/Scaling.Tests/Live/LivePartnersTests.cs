@@ -87,6 +87,29 @@ public sealed class LivePartnersTests
         Assert.False(local.StaysOut(2, new RequestMix(64, 32), seats));
     }
 
+    [Fact]
+    public void A_load_from_a_neighbour_over_NVLink_stays_out_whatever_the_mix()
+    {
+        var seats = InstanceSeats.ForBudget(kvBlocks: 16 * 93, blockSize: 16, maxRequests: 64, maxBatchTokens: 512);
+        var prefillBound = new RequestMix(1482, 1469);
+        var local = new LocalLoads();
+        local.Learn(1, local: true, fromNeighbour: true);
+        local.Learn(2, local: true);
+
+        // The code-shaped mix pairs a host copy's load but not a neighbour's, nor with nothing known of the mix.
+        Assert.True(local.StaysOut(1, prefillBound, seats));
+        Assert.True(local.StaysOut(1, null, null));
+        Assert.False(local.StaysOut(2, prefillBound, seats));
+        // Planned again over the network, it may pair; planned again from the host copy, the mix decides; forgotten, nothing stays.
+        local.Learn(1, local: false, fromNeighbour: true);
+        Assert.False(local.StaysOut(1, prefillBound, seats));
+        local.Learn(1, local: true);
+        Assert.False(local.StaysOut(1, prefillBound, seats));
+        local.Learn(1, local: true, fromNeighbour: true);
+        local.Forget(1);
+        Assert.False(local.StaysOut(1, null, null));
+    }
+
     [Theory]
     [InlineData(0)]
     [InlineData(4)]
