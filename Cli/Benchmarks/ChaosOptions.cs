@@ -20,7 +20,8 @@ internal sealed record ChaosOptions(ReplayBenchOptions Bench, int FaultSeed, IRe
     /// <summary>
     /// bench chaos keeps the model and prompt cap its figures were measured with (stories110m, prompts to 512), where bench
     /// replay moved to llama3-8b-narrow and the paper's 4,095 (66d3cac). One run there (fixed load share 0.25: a peak of
-    /// 4.4 × the cluster) lost nothing, but its source-killed load took 2.04 × the load without the fault; not yet looked into.
+    /// 4.4 × the cluster) lost nothing, but its source-killed load took 2.04 × the load without the fault: the kill took the
+    /// model's only instance and its host copy together (the window is idle until the fault), so the rest came from storage.
     /// </summary>
     public const string DefaultShape = "stories110m";
     /// <summary>The prompt cap for <see cref="DefaultShape"/>'s 1,024 positions.</summary>
