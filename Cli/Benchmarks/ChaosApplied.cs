@@ -39,8 +39,13 @@ internal sealed class ChaosLoad
     /// <summary>The host whose silo held the model grain when the source was chosen (null when not asked or not known).</summary>
     public string? ModelGrainHost { get; init; }
     public string? Shard { get; set; }
-    /// <summary>Scale request to every parameter landed; null when it never finished.</summary>
+    /// <summary>
+    /// Scale request to every parameter landed; null when it never finished. Timed by the shard's own landing time where it
+    /// reports one (<see cref="Measure"/>), else by when a poll saw it.
+    /// </summary>
     public double? Seconds { get; set; }
+    /// <summary>Scale request to the first poll that saw every parameter landed: later than <see cref="Seconds"/> while no call reached the shard.</summary>
+    public double? SeenSeconds { get; set; }
     /// <summary>Whether its source was killed mid-load (the faulty run's).</summary>
     public bool SourceKilled { get; set; }
     /// <summary>Layers landed when the source was killed.</summary>
@@ -52,4 +57,15 @@ internal sealed class ChaosLoad
     /// <summary>Bytes the last load (the replan's, when there was one) fetched.</summary>
     public long FetchedBytes { get; set; }
     public string? Error { get; set; }
+
+    /// <summary>
+    /// The load's seconds: from <paramref name="requestedAt"/> to the shard's <paramref name="landedAt"/> (both this machine's
+    /// clock) when it reports one within what the poll saw, else <paramref name="seenSeconds"/>. After a kill the shard's own
+    /// grain may be out of reach for seconds (calls to it failed to be addressed until membership declared the silo dead): at c8ca0d7 a
+    /// load that landed 4.23 s after its request was seen at 9.19 s.
+    /// </summary>
+    internal static double Measure(DateTimeOffset requestedAt, DateTimeOffset? landedAt, double seenSeconds) =>
+        landedAt is { } landed && landed >= requestedAt && (landed - requestedAt).TotalSeconds <= seenSeconds
+            ? Math.Round((landed - requestedAt).TotalSeconds, 3)
+            : seenSeconds;
 }

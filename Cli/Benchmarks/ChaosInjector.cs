@@ -151,6 +151,7 @@ internal sealed class ChaosInjector(MulticastCluster cluster, MulticastTestbed t
         var known = status.Instances.Select(i => i.Instance).ToHashSet();
         int layers = status.Instances.Select(i => i.TotalLayers).DefaultIfEmpty(1).Max();
         var clock = Stopwatch.StartNew();
+        var requestedAt = DateTimeOffset.UtcNow;
         string? target = null, source = null;
         string? grainHost = sourceWithModelGrain ? await ModelGrainHost(model) : null;
         foreach (string candidate in targets)
@@ -168,6 +169,7 @@ internal sealed class ChaosInjector(MulticastCluster cluster, MulticastTestbed t
                 for (int ask = 1; target is null; ask++)
                 {
                     clock.Restart();
+                    requestedAt = DateTimeOffset.UtcNow;
                     var scaled = await cluster.Model(model).Scale(new ScaleRequest { Instances = active + 1, Gpus = [candidate], Sources = [from], ReviveWarm = false });
                     if (scaled.Instances.Any(i => i.Gpu == candidate && !known.Contains(i.Instance))) (target, source) = (candidate, from);
                     else if (ask == MaxAsks) throw new InvalidOperationException($"{MaxAsks} scale requests onto {candidate} added no instance there");
@@ -208,7 +210,8 @@ internal sealed class ChaosInjector(MulticastCluster cluster, MulticastTestbed t
                 if (now.State == InstanceState.Failed) load.SeenFailed = true;
                 if (now.LoadedLayers >= now.TotalLayers && now.State is InstanceState.Serving or InstanceState.LiveNew or InstanceState.Draining or InstanceState.Warm)
                 {
-                    load.Seconds = Math.Round(clock.Elapsed.TotalSeconds, 3);
+                    load.SeenSeconds = Math.Round(clock.Elapsed.TotalSeconds, 3);
+                    load.Seconds = ChaosLoad.Measure(requestedAt, now.LoadedAt, load.SeenSeconds.Value);
                     break;
                 }
                 if (apply && !killed && now.State is InstanceState.Loading or InstanceState.LiveNew && now.LoadedLayers >= fault.KillAfterLayers(now.TotalLayers))
@@ -225,7 +228,7 @@ internal sealed class ChaosInjector(MulticastCluster cluster, MulticastTestbed t
         if (last is not null) (load.LoadedFrom, load.FetchedBytes) = (last.LoadedFrom, last.FetchedBytes);
         if (load.Seconds is null) load.Error = $"not every parameter landed within {LoadTimeout.TotalSeconds:F0} s (last seen: {last?.State} with {last?.LoadedLayers} of {last?.TotalLayers} layers{(last?.Error is { } e ? $", {e}" : "")})";
         if (apply && !killed) applied.Error ??= $"the load finished before {fault.KillAfterLayers(last?.TotalLayers ?? 1)} layer(s) were seen landed: no source was killed";
-        progress($"fault {fault.Order}: the scale-up onto {target} {(load.Seconds is { } s ? $"held every parameter after {s:0.###} s" : load.Error)}{(load.SeenFailed ? " (failed once: replanned)" : "")}");
+        progress($"fault {fault.Order}: the scale-up onto {target} {(load.Seconds is { } s ? $"held every parameter after {s:0.###} s (seen after {load.SeenSeconds:0.###} s)" : load.Error)}{(load.SeenFailed ? " (failed once: replanned)" : "")}");
         await Task.WhenAll(_restarts);
     }
 

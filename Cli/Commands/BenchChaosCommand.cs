@@ -14,7 +14,7 @@ internal static class BenchChaosCommand
         arguments.LoadShare.DefaultValueFactory = _ => ChaosOptions.DefaultLoadShare;
         arguments.Shape.DefaultValueFactory = _ => ChaosOptions.DefaultShape;
         arguments.Replay.MaxPrompt.DefaultValueFactory = _ => ChaosOptions.DefaultMaxPromptTokens;
-        arguments.Replay.MaxPrompt.Description = $"Cap on prompt tokens (default {ChaosOptions.DefaultMaxPromptTokens})";
+        arguments.Replay.MaxPrompt.Description = "Cap on prompt tokens";
         return arguments;
     }
 

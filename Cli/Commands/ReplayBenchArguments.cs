@@ -61,6 +61,7 @@ internal sealed class ReplayBenchArguments
         Replay.MaxPrompt.Description =
             $"Cap on prompt tokens (default {ReplayBenchOptions.DefaultMaxPromptTokens}, the paper's, or the model's context less the output cap where that is smaller)";
         Replay.MaxOutput.DefaultValueFactory = _ => ReplayBenchOptions.DefaultMaxOutputTokens;
+        Replay.MaxOutput.Description = "Cap on output tokens";
         Replay.Window.DefaultValueFactory = _ => "bursty";
     }
 

@@ -17,6 +17,8 @@ namespace BlitzScale.Grains.Interfaces.Serving;
 /// holds should it lose a source and not be planned again in time ("host-a/gpu0 + host-a/gpu1", "storage"); empty once none is left or the load is done.
 /// <see cref="Sources"/> names, while it loads, the GPUs and host copies its load fetches from ("storage" for the files).
 /// <see cref="OpenStreams"/> counts the generate streams open on the shard (a caller still reading, even after the last token).
+/// <see cref="LoadedAt"/> is when the last parameter byte of its current load landed, on the shard's system clock (null while it
+/// loads): a caller on the same machine can time a load by it even when it could not reach the shard at that moment.
 /// </summary>
 [GenerateSerializer, Immutable, Alias("blitz.InstanceStatus")]
 public sealed record InstanceStatus(
@@ -50,4 +52,5 @@ public sealed record InstanceStatus(
     [property: Id(27)] int Load = 0,
     [property: Id(28)] IReadOnlyList<string>? Fallbacks = null,
     [property: Id(29)] IReadOnlyList<string>? Sources = null,
-    [property: Id(30)] int OpenStreams = 0);
+    [property: Id(30)] int OpenStreams = 0,
+    [property: Id(31)] DateTimeOffset? LoadedAt = null);

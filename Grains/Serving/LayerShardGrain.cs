@@ -678,7 +678,7 @@ internal sealed partial class LayerShardGrain(
             stats?.RecentTtftMs ?? 0, stats?.RecentTbtMs ?? 0, _load?.FetchedBytes ?? 0, _instance?.Server.Partner, _instance?.Server.SplitRequests ?? 0,
             _load?.KeptBytes ?? 0, _keptForRefeed ? _lostSource : null, _loads,
             _phase is ShardPhase.Loading or ShardPhase.Failed ? [.. _fallbacks.Select(f => string.Join(" + ", SourcesOf(f)))] : [],
-            _phase == ShardPhase.Loading && _load is { } load ? [.. SourcesOf(load.Feeds)] : [], Volatile.Read(ref _openStreams));
+            _phase == ShardPhase.Loading && _load is { } load ? [.. SourcesOf(load.Feeds)] : [], Volatile.Read(ref _openStreams), _load?.LandedAt);
     }
 
     // The GPUs, host copies or storage a feed list fetches from, each once, in feed order.

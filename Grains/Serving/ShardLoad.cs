@@ -35,6 +35,10 @@ internal sealed class ShardLoad(
     /// <summary>Seconds from the load request to the last byte landing (so far, while loading).</summary>
     public double Seconds => Volatile.Read(ref _seconds) is var s and >= 0 ? s : _clock.Elapsed.TotalSeconds;
 
+    /// <summary>When the last byte landed, on the system clock; null while loading or after a failed load.</summary>
+    /// <remarks>A bench on the same machine sets it against its own request time: it says when the load ended even while no call reaches the shard.</remarks>
+    public DateTimeOffset? LandedAt { get; private set; }
+
     /// <summary>Bytes landed and verified.</summary>
     public long LoadedBytes
     {
@@ -78,6 +82,7 @@ internal sealed class ShardLoad(
             long moved = await ImageFill.RunAsync(Feeds, Sink, files, dataPlane, storageMBps, Landed, _cancel.Token).ConfigureAwait(false);
             Interlocked.Exchange(ref _fetched, moved);
             Volatile.Write(ref _seconds, _clock.Elapsed.TotalSeconds);
+            LandedAt = DateTimeOffset.UtcNow;
         }
         finally
         {
