@@ -88,7 +88,16 @@ internal sealed class LiveServer : IAsyncDisposable
         get { lock (_gate) return _scheduler.Limit; }
     }
 
-    /// <summary>The load right now (waiting: not yet through any layer or waiting for blocks).</summary>
+    /// <summary>
+    /// The load right now (waiting: not yet through any layer or waiting for blocks), with the autoscaler's signals for every
+    /// request that came here, split or not: the prompts of those without a first token (queued prefill) and the tokens held
+    /// by those past it (running decode). The LiveOld counts none of its split tails, so each request counts once, here.
+    /// </summary>
+    /// <remarks>
+    /// Until 6 December these signals were zero: while a pair ran, the prompts the router gave the LiveNew (prefill-heavy ones
+    /// first) left the autoscaler's prefill load. In bench replay at e255cf1 blitz then scaled to 3 GPUs where blitz-fast and
+    /// allcache, whose backlog stayed counted, scaled to 4.
+    /// </remarks>
     public InstanceStats Stats
     {
         get
@@ -96,7 +105,14 @@ internal sealed class LiveServer : IAsyncDisposable
             lock (_gate)
             {
                 int waiting = _waitingForBlocks.Count + _order.Count(e => e.Admitted && e.Split is null && e.Output.Count == 0);
-                return new InstanceStats(waiting, _entries.Count - waiting, _allocator.UsedBlocks, _allocator.TotalBlocks, _tokensGenerated, _stepsRun);
+                long queuedPrefill = 0, runningDecode = 0;
+                foreach (var entry in _entries.Values)
+                {
+                    if (entry.Output.Count == 0) queuedPrefill += entry.PromptLength;
+                    else runningDecode += entry.PromptLength + entry.Output.Count;
+                }
+                return new InstanceStats(waiting, _entries.Count - waiting, _allocator.UsedBlocks, _allocator.TotalBlocks, _tokensGenerated, _stepsRun,
+                    queuedPrefill, runningDecode);
             }
         }
     }

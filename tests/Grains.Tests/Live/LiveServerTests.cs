@@ -45,6 +45,32 @@ public sealed class LiveServerTests(ITestOutputHelper output) : IDisposable
     }
 
     [Fact]
+    public async Task The_autoscaler_sees_a_live_new_requests_prompts_until_their_first_token_and_their_tokens_after()
+    {
+        await using var pair = new LivePairHarness(_model, Policy);
+        pair.Land(0);
+        // Only the embedding: nothing can run, so both prompts are queued prefill, here and nowhere else.
+        await using var first = pair.New.GenerateAsync(Request("first", _goldens[1])).GetAsyncEnumerator();
+        var firstToken = first.MoveNextAsync().AsTask();
+        await using var second = pair.New.GenerateAsync(Request("second", _goldens[0])).GetAsyncEnumerator();
+        var secondToken = second.MoveNextAsync().AsTask();
+        int prompts = _goldens[1].PromptIds.Length + _goldens[0].PromptIds.Length;
+        var waiting = pair.New.Stats;
+        Assert.Equal((prompts, 0L), (waiting.QueuedPrefillTokens, waiting.RunningDecodeTokens));
+
+        // Split at layer 2, each request's first token comes back through the pair: its tokens are decode load, counted here
+        // once (the LiveOld counts none of its split tails).
+        pair.LandLayers(2);
+        Assert.True(await firstToken);
+        Assert.True(await secondToken);
+        var running = pair.New.Stats;
+        Assert.Equal(0, running.QueuedPrefillTokens);
+        Assert.True(running.RunningDecodeTokens >= prompts + 2, $"decode tokens {running.RunningDecodeTokens}, prompts {prompts}");
+        var old = pair.Old.Stats;
+        Assert.Equal((0L, 0L), (old.QueuedPrefillTokens, old.RunningDecodeTokens));
+    }
+
+    [Fact]
     public async Task Requests_arriving_while_layers_land_stay_exact_through_the_end_of_the_load()
     {
         await using var pair = new LivePairHarness(_model, Policy);
