@@ -88,7 +88,20 @@ internal sealed class LivePairHarness : IAsyncDisposable, ILivePartner
     /// <summary>LiveOld is gone: every split step fails as a call to a dead silo's grain does.</summary>
     public bool PartnerLost { get; set; }
 
-    public Task<int> RunSplitAsync(SplitWork work, CancellationToken cancellationToken)
+    /// <summary>Split steps of this request wait for <see cref="ReleaseHeld"/> before they run (and are counted in <see cref="SplitSteps"/>).</summary>
+    public string? Holding { get; set; }
+    private readonly TaskCompletionSource _held = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+    /// <summary>Lets the held request's split steps run.</summary>
+    public void ReleaseHeld() => _held.TrySetResult();
+
+    public async Task<int> RunSplitAsync(SplitWork work, CancellationToken cancellationToken)
+    {
+        if (Holding == work.RequestId) await _held.Task.WaitAsync(cancellationToken);
+        return await RunSplitNow(work, cancellationToken);
+    }
+
+    private Task<int> RunSplitNow(SplitWork work, CancellationToken cancellationToken)
     {
         if (PartnerLost) return Task.FromException<int>(new TaskCanceledException());
         SplitSteps.Enqueue((work.RequestId, work.Start, work.Count, work.FirstLayer));

@@ -80,6 +80,8 @@ public sealed class LiveServerTests(ITestOutputHelper output) : IDisposable
         var firstToken = first.MoveNextAsync().AsTask();
         pair.LandLayers(1);
         Assert.True(await firstToken);
+        // The first request's next split steps wait until the load has completed, so it is still decoding split then.
+        pair.Holding = "first";
         await using var second = pair.New.GenerateAsync(Request("second", _goldens[0])).GetAsyncEnumerator();
         var secondToken = second.MoveNextAsync().AsTask();
         pair.LandLayers(2);
@@ -88,6 +90,7 @@ public sealed class LiveServerTests(ITestOutputHelper output) : IDisposable
 
         int stepsBefore = pair.SplitSteps.Count(s => s.Request == "first");
         pair.FinishLoading();
+        pair.ReleaseHeld();
         var afterLoad = ServingModelFixture.Collect(pair.Full.GenerateAsync(Request("after", _goldens[2])));
         int[] firstIds = [first.Current.TokenId, .. (await Rest(first)).Ids];
         int[] secondIds = [second.Current.TokenId, .. (await Rest(second)).Ids];
