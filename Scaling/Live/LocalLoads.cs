@@ -10,11 +10,11 @@ namespace BlitzScale.Scaling.Live;
 /// </summary>
 public sealed class LocalLoads
 {
-    private readonly HashSet<int> _local = [];
-    private readonly HashSet<int> _fromNeighbour = [];
+    // Each instance loading from inside its host, and whether from neighbour GPUs alone (NVLink).
+    private readonly Dictionary<int, bool> _local = [];
 
     /// <summary>Whether <paramref name="instance"/>'s current load comes from inside its host.</summary>
-    public bool Contains(int instance) => _local.Contains(instance);
+    public bool Contains(int instance) => _local.ContainsKey(instance);
 
     /// <summary>
     /// Whether <paramref name="instance"/> stays out of live pairs: its load comes from inside its host, and either from a
@@ -30,21 +30,15 @@ public sealed class LocalLoads
     /// blitz-fast paired against 0.923–1.051 not.
     /// </remarks>
     public bool StaysOut(int instance, RequestMix? mix, InstanceSeats? seats) =>
-        Contains(instance) && (_fromNeighbour.Contains(instance) || !LivePartners.PairsWithinHost(mix, seats));
+        _local.TryGetValue(instance, out bool fromNeighbour) && (fromNeighbour || !LivePartners.PairsWithinHost(mix, seats));
 
     /// <summary><paramref name="instance"/>'s load was planned (again): whether it comes from inside its host, and whether from neighbour GPUs alone (NVLink).</summary>
     public void Learn(int instance, bool local, bool fromNeighbour = false)
     {
-        if (local) _local.Add(instance);
+        if (local) _local[instance] = fromNeighbour;
         else _local.Remove(instance);
-        if (local && fromNeighbour) _fromNeighbour.Add(instance);
-        else _fromNeighbour.Remove(instance);
     }
 
     /// <summary><paramref name="instance"/> is gone.</summary>
-    public void Forget(int instance)
-    {
-        _local.Remove(instance);
-        _fromNeighbour.Remove(instance);
-    }
+    public void Forget(int instance) => _local.Remove(instance);
 }
