@@ -151,7 +151,6 @@ internal sealed class ChaosInjector(MulticastCluster cluster, MulticastTestbed t
         var known = status.Instances.Select(i => i.Instance).ToHashSet();
         int layers = status.Instances.Select(i => i.TotalLayers).DefaultIfEmpty(1).Max();
         var clock = Stopwatch.StartNew();
-        var requestedAt = DateTimeOffset.UtcNow;
         string? target = null, source = null;
         string? grainHost = sourceWithModelGrain ? await ModelGrainHost(model) : null;
         foreach (string candidate in targets)
@@ -169,7 +168,6 @@ internal sealed class ChaosInjector(MulticastCluster cluster, MulticastTestbed t
                 for (int ask = 1; target is null; ask++)
                 {
                     clock.Restart();
-                    requestedAt = DateTimeOffset.UtcNow;
                     var scaled = await cluster.Model(model).Scale(new ScaleRequest { Instances = active + 1, Gpus = [candidate], Sources = [from], ReviveWarm = false });
                     if (scaled.Instances.Any(i => i.Gpu == candidate && !known.Contains(i.Instance))) (target, source) = (candidate, from);
                     else if (ask == MaxAsks) throw new InvalidOperationException($"{MaxAsks} scale requests onto {candidate} added no instance there");
@@ -210,8 +208,10 @@ internal sealed class ChaosInjector(MulticastCluster cluster, MulticastTestbed t
                 if (now.State == InstanceState.Failed) load.SeenFailed = true;
                 if (now.LoadedLayers >= now.TotalLayers && now.State is InstanceState.Serving or InstanceState.LiveNew or InstanceState.Draining or InstanceState.Warm)
                 {
-                    load.SeenSeconds = Math.Round(clock.Elapsed.TotalSeconds, 3);
-                    load.Seconds = ChaosLoad.Measure(requestedAt, now.LoadedAt, load.SeenSeconds.Value);
+                    // The scale request on this machine's clock: the stopwatch started with it.
+                    var seen = clock.Elapsed;
+                    load.SeenSeconds = Math.Round(seen.TotalSeconds, 3);
+                    load.Seconds = ChaosLoad.Measure(DateTimeOffset.UtcNow - seen, now.LoadedAt, load.SeenSeconds.Value);
                     break;
                 }
                 if (apply && !killed && now.State is InstanceState.Loading or InstanceState.LiveNew && now.LoadedLayers >= fault.KillAfterLayers(now.TotalLayers))
