@@ -141,9 +141,8 @@ internal sealed class GridSession : IAsyncDisposable
     /// <summary>The Redis server of a <c>redis://host[:port]</c> cluster (port 6379 when not given); null for any other.</summary>
     internal static (string Host, int Port)? RedisEndpoint(string cluster)
     {
-        if (!cluster.StartsWith("redis://", StringComparison.OrdinalIgnoreCase)) return null;
-        string endpoint = cluster["redis://".Length..];
-        if (endpoint.Length == 0) return null; // refused in words where the client is configured
+        // An empty one is refused in words where the client is configured.
+        if (RedisConfiguration(cluster) is not { Length: > 0 } endpoint) return null;
         var first = ConfigurationOptions.Parse(endpoint).EndPoints.FirstOrDefault();
         return first switch
         {
@@ -152,6 +151,10 @@ internal sealed class GridSession : IAsyncDisposable
             _ => null,
         };
     }
+
+    // What follows redis:// in a Redis cluster's address (StackExchange.Redis configuration: host[:port][,options]); null for any other.
+    private static string? RedisConfiguration(string cluster) =>
+        cluster.StartsWith("redis://", StringComparison.OrdinalIgnoreCase) ? cluster["redis://".Length..] : null;
 
     // Whether anything accepts TCP connections at host:port: refused means nothing is there (no silo at a local gateway
     // port, no Redis); a connection that neither succeeds nor is refused in time means a listener too busy to accept, or a
@@ -205,9 +208,8 @@ internal sealed class GridSession : IAsyncDisposable
         builder.Logging.SetMinimumLevel(LogLevel.Warning).AddFilter("Orleans", LogLevel.Critical).AddFilter("Microsoft.Extensions.Hosting", LogLevel.Critical);
         builder.UseOrleansClient(client =>
         {
-            if (cluster.StartsWith("redis://", StringComparison.OrdinalIgnoreCase))
+            if (RedisConfiguration(cluster) is { } endpoint)
             {
-                string endpoint = cluster["redis://".Length..];
                 if (endpoint.Length == 0) throw new ArgumentException($"--cluster {cluster}: expected redis://host:port");
                 client.UseRedisClustering(o => o.ConfigurationOptions = ConfigurationOptions.Parse(endpoint));
                 client.Configure<ClusterOptions>(o =>
