@@ -72,10 +72,11 @@ internal sealed class ReplayBenchSetup
         var whole = ReplayPlan.Build(options.Plan with { Start = null, Duration = null, Bursty = false, TimeScale = null, Rate = null }, context);
         var caps = whole.Schedule.Caps;
         int kvBlocks = LiveRates.KvBlocks(options.SequencesPerInstance, caps.MaxPromptTokens, caps.MaxOutputTokens);
-        double gpuMemory = GpuMemoryFor(modelBytes + kvBlocks * KvStoreShape.BytesPerBlock(config, LiveRates.Policy(kvBlocks).BlockSize));
+        var policy = LiveRates.Policy(kvBlocks);
+        double gpuMemory = GpuMemoryFor(modelBytes + new KvStoreShape(kvBlocks, policy.BlockSize).Bytes(config));
         int meanPrompt = (int)Math.Round(whole.Schedule.Arrivals.Average(a => a.PromptTokens));
         int meanOutput = Math.Max(1, (int)Math.Round(whole.Schedule.Arrivals.Average(a => a.OutputTokens)));
-        double capacity = Math.Round(ProfileThroughput.Predict(timed.Profile, d, layers, context, LiveRates.Policy(kvBlocks),
+        double capacity = Math.Round(ProfileThroughput.Predict(timed.Profile, d, layers, context, policy,
             clients: 2 * options.SequencesPerInstance, requests: 50 * options.SequencesPerInstance, meanPrompt, meanOutput) / meanOutput, 3);
         // The objectives on the wall clock: the real cluster's ms stretched by D.
         var wallSlo = ReplaySlo.Of(options.TtftSloMs * d, options.TbtSloMs * d);
