@@ -51,13 +51,14 @@ public sealed class ScaleUpSourcesTests
     }
 
     [Fact]
-    public void A_free_holder_sends_beside_the_chain_and_a_fed_target_frees_its_feeder()
+    public void A_free_holder_sends_before_a_chain_end_and_a_fed_target_frees_its_feeder()
     {
         var feeding = Serving(0, "h0");
         var idle = Serving(1, "h1");
         var loading = Loading(2, "h2", landed: 1);
         _hops.Learn(feeding.Index, loading.Index);
-        Assert.Equal([idle, loading], ScaleUpSources.Choose(_model.All, _hops, "h3"));
+        // Behind the loading instance the target would finish no sooner than it, and the loading one could not pair.
+        Assert.Equal([idle], ScaleUpSources.Choose(_model.All, _hops, "h3"));
 
         // Once its target holds every layer, the holder's link is free again and nothing loads: every holder sends.
         _model.LayersLanded(loading.Index, 4);
@@ -72,8 +73,8 @@ public sealed class ScaleUpSourcesTests
         var loading = Loading(1, "h1", landed: 1);
         _hops.Learn(source.Index, loading.Index);
 
-        // A copy within h0 does not cross its link out.
-        Assert.Equal([source, loading], ScaleUpSources.Choose(_model.All, _hops, "h0"));
+        // A copy within h0 does not cross its link out, and the holder goes before the chain's end.
+        Assert.Equal([source], ScaleUpSources.Choose(_model.All, _hops, "h0"));
         Assert.Equal([loading], ScaleUpSources.Choose(_model.All, _hops, "h5"));
     }
 
