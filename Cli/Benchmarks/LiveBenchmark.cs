@@ -17,7 +17,6 @@ namespace BlitzScale.Cli.Benchmarks;
 internal static class LiveBenchmark
 {
     private const string WarmModel = "live-warmup";
-    private const double GpuMemoryGiB = 2;
     // A new instance's Serving state is polled this finely: far below the seconds a load takes.
     private static readonly TimeSpan ServingPoll = TimeSpan.FromMilliseconds(20);
     // Requests still running this long after the last arrival are cancelled and counted as failed.
@@ -87,7 +86,7 @@ internal static class LiveBenchmark
         try
         {
             progress($"testbed up: {options.Hosts} hosts × {options.GpusPerHost} GPUs at {options.LinkMbit} Mbit/s, storage {options.StorageMBps:F1} MB/s, silo options: {siloArgs}");
-            await testbed.Up(options.LinkMbit, GpuMemoryGiB, options.StorageMBps, cancellation, options.GpusPerHost, siloArgs);
+            await testbed.Up(options.LinkMbit, MulticastTestbed.DefaultGpuMemoryGiB, options.StorageMBps, cancellation, options.GpusPerHost, siloArgs);
             await using var cluster = await MulticastCluster.Connect(testbed.RedisEndpoint, MulticastTestbed.ClusterId, cancellation);
             await cluster.WaitForHosts(options.Hosts, cancellation);
             var runner = new LiveRunner(cluster, options, directory, report, vocab, progress, cancellation);

@@ -40,6 +40,9 @@ internal sealed class MulticastTestbed
     /// <summary>The address of host <c>h{index}</c> on the testbed bridge.</summary>
     public static string Address(int index) => $"10.222.0.{index}";
 
+    /// <summary>Each emulated GPU's memory unless a bench sizes it (the replay benches grow it for long prompts' KV blocks).</summary>
+    public const double DefaultGpuMemoryGiB = 2;
+
     /// <summary>A testbed description; nothing runs until <see cref="Up"/>.</summary>
     public static MulticastTestbed Create(string? script, string state, int hosts, int redisPort, Action<string> progress) =>
         new(script ?? FindScript(), state, hosts, redisPort, progress);

@@ -23,7 +23,7 @@ internal sealed class ReplayBenchSetup
     /// <summary>The silo options of the timed backend (<c>--backend timed …</c>).</summary>
     public string SiloArgs => "--backend timed " + Timed.SiloArgs;
     public int KvBlocks { get; private init; }
-    /// <summary>Each emulated GPU's memory: <see cref="ReplayBenchmark.GpuMemoryGiB"/>, or more where one instance's parameters and KV blocks need it.</summary>
+    /// <summary>Each emulated GPU's memory: <see cref="MulticastTestbed.DefaultGpuMemoryGiB"/>, or more where one instance's parameters and KV blocks need it.</summary>
     public double GpuMemoryGiB { get; private init; }
     /// <summary>One instance's predicted capacity in requests/s.</summary>
     public double CapacityRps { get; private init; }
@@ -129,7 +129,7 @@ internal sealed class ReplayBenchSetup
     /// accounting grows; long prompts (the code trace's, up to 4,095 tokens) need KV blocks that 2 GiB does not hold.
     /// </summary>
     internal static double GpuMemoryFor(long instanceBytes) =>
-        Math.Max(ReplayBenchmark.GpuMemoryGiB, Math.Ceiling(instanceBytes * 1.125 / (1L << 30) * 4) / 4);
+        Math.Max(MulticastTestbed.DefaultGpuMemoryGiB, Math.Ceiling(instanceBytes * 1.125 / (1L << 30) * 4) / 4);
 
     /// <summary>Each try lowers the share by this factor.</summary>
     internal const double FitStep = 0.95;

@@ -15,9 +15,6 @@ namespace BlitzScale.Cli.Benchmarks;
 internal static class ReplayBenchmark
 {
     private const string WarmModel = "replay-warmup";
-    /// <summary>Each emulated GPU's memory at the least (more where an instance needs it, <see cref="ReplayBenchSetup.GpuMemoryFor"/>).</summary>
-    public const double GpuMemoryGiB = 2;
-
     public const string CacheIsolation =
         "each policy deploys its own model name (replay-<policy>), undeployed before the next deploys; the model files are dropped from the page cache " +
         "before each deploy, so no policy profits from the one before";

@@ -143,7 +143,7 @@ internal static class BenchCommand
         var shape = new Option<string>("--shape") { Description = "Synthetic shape when --model is absent", DefaultValueFactory = _ => "stories110m" };
         var dtype = new Option<string>("--dtype") { Description = "Synthetic dtype when --model is absent", DefaultValueFactory = _ => "bf16" };
         var rounds = new Option<int>("--rounds") { Description = "Rounds of the chain and fan-out experiments (the best of each is reported)", DefaultValueFactory = _ => 2 };
-        var gpuMemory = new Option<double>("--gpu-memory-gib") { Description = "Memory of each emulated GPU", DefaultValueFactory = _ => 2 };
+        var gpuMemory = new Option<double>("--gpu-memory-gib") { Description = "Memory of each emulated GPU", DefaultValueFactory = _ => MulticastTestbed.DefaultGpuMemoryGiB };
         var storage = new Option<double?>("--storage-mbps")
         {
             Description = "Emulated storage read rate of each host in MB/s (default: 0.4 × the link's byte rate, as a ~5 GB/s NVMe SSD is to a 100 Gbit/s NIC)",

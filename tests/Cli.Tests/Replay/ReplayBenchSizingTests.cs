@@ -13,8 +13,8 @@ public sealed class ReplayBenchSizingTests
     [Fact]
     public void An_instance_that_fits_in_two_GiB_gets_two()
     {
-        Assert.Equal(ReplayBenchmark.GpuMemoryGiB, ReplayBenchSetup.GpuMemoryFor(438_000_000 + 300_000_000));
-        Assert.Equal(ReplayBenchmark.GpuMemoryGiB, ReplayBenchSetup.GpuMemoryFor(0));
+        Assert.Equal(MulticastTestbed.DefaultGpuMemoryGiB, ReplayBenchSetup.GpuMemoryFor(438_000_000 + 300_000_000));
+        Assert.Equal(MulticastTestbed.DefaultGpuMemoryGiB, ReplayBenchSetup.GpuMemoryFor(0));
     }
 
     [Fact]
