@@ -26,6 +26,12 @@ internal sealed partial record ChaosFigures
     public int Resumed { get; init; }
     /// <summary>Moves to another instance, all requests together.</summary>
     public int Resumes { get; init; }
+    /// <summary>
+    /// The longest wait of each resumed request (from its start to its first token, or between two tokens), in seconds: the
+    /// median and the largest over the resumed requests; null when none resumed. How long a request stood still while its
+    /// instance was lost and it moved.
+    /// </summary>
+    [JsonPropertyName("resumed_pause_seconds")] public ChaosPause? ResumedPauseSeconds { get; init; }
     /// <summary>Requests completed in both runs, whose outputs were compared.</summary>
     public int Compared { get; init; }
     [JsonPropertyName("differing_outputs")] public int DifferingOutputs { get; init; }
@@ -67,12 +73,25 @@ internal sealed partial record ChaosFigures
             LostReasons = Reasons(faulty, ReplayOutcome.Lost),
             Resumed = faulty.Count(r => r.Resumes > 0),
             Resumes = faulty.Sum(r => r.Resumes),
+            ResumedPauseSeconds = ChaosPause.Of([.. faulty.Where(r => r.Resumes > 0).Select(LongestPause)]),
             Compared = compared,
             DifferingOutputs = differing,
             DifferingExamples = examples,
             ReferenceNotCompleted = reference.Count(r => r.Outcome != ReplayOutcome.Ok),
             LoadTimeRatios = Ratios(referenceLoads, faultyLoads),
         };
+    }
+
+    /// <summary>A request's longest wait: from its start to its first token, or between two tokens (to its end when it got none).</summary>
+    internal static double LongestPause(ReplayRequest request)
+    {
+        double longest = 0, last = request.StartS;
+        foreach (double at in request.TokenTimesS)
+        {
+            longest = Math.Max(longest, at - last);
+            last = at;
+        }
+        return request.TokenTimesS.Count == 0 ? request.EndS - request.StartS : longest;
     }
 
     private static string Parting(IReadOnlyList<int> expected, IReadOnlyList<int> found)
@@ -105,6 +124,19 @@ internal sealed partial record ChaosFigures
 
     [GeneratedRegex("\"[^\"]*\"")]
     private static partial Regex Quoted();
+}
+
+/// <summary>The median and the largest of some waits, in seconds (rounded to ms).</summary>
+internal sealed record ChaosPause(double Median, double Max, int Requests)
+{
+    public static ChaosPause? Of(IReadOnlyList<double> pauses)
+    {
+        if (pauses.Count == 0) return null;
+        var sorted = pauses.Order().ToList();
+        int n = sorted.Count;
+        double median = n % 2 == 1 ? sorted[n / 2] : (sorted[n / 2 - 1] + sorted[n / 2]) / 2;
+        return new ChaosPause(Math.Round(median, 3), Math.Round(sorted[^1], 3), n);
+    }
 }
 
 /// <summary>A load whose source was killed: its time, the reference's median for its kind (over how many loads), the ratio and the goal.</summary>

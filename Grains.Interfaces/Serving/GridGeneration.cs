@@ -30,6 +30,7 @@ public static class GridGeneration
         ArgumentException.ThrowIfNullOrWhiteSpace(model);
         ArgumentNullException.ThrowIfNull(request);
         var router = grains.GetGrain<IModelGrain>(model);
+        var hosts = ClusterHosts.Of(grains);
         var generation = new ResumableGeneration(request);
         RouteDecision? route = await Routed(router, wait => router.Route(EstimatedTokens(request), PromptTokens(request), wait), cancellationToken);
         try
@@ -42,13 +43,20 @@ public static class GridGeneration
                 var shard = grains.GetGrain<ILayerShardGrain>(current.Shard);
                 var attempt = generation.Next();
                 Exception? lost = null;
-                var updates = shard.Generate(attempt, cancellationToken).GetAsyncEnumerator(cancellationToken);
+                // The attempt's calls stop with the caller's, or when the watch gives the stream up (its silo declared dead).
+                var attemptStop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+                bool abandoned = false;
+                var updates = shard.Generate(attempt, attemptStop.Token).GetAsyncEnumerator(attemptStop.Token);
                 bool toldStarted = !current.ReportsStart;
                 try
                 {
                     while (true)
                     {
-                        (bool more, lost) = await MoveNext(updates, cancellationToken);
+                        (bool more, lost) = await StreamWatch.Step(updates, current.Shard, current.Host, hosts, StreamWatch.Every, () =>
+                        {
+                            abandoned = true;
+                            attemptStop.Cancel();
+                        }, cancellationToken);
                         if (!more) break;
                         // The first token frees the prompt's room on its instance for the requests waiting at the model.
                         if (!toldStarted && updates.Current.TokenId >= 0)
@@ -64,7 +72,13 @@ public static class GridGeneration
                 }
                 finally
                 {
-                    await DisposeQuietly(updates);
+                    // A given-up stream's disposal would be one more call to the dead silo, unanswered for the response timeout.
+                    if (abandoned) _ = DisposeInBackground(updates, attemptStop);
+                    else
+                    {
+                        await DisposeQuietly(updates);
+                        attemptStop.Dispose();
+                    }
                 }
                 // A loss after the last update (while the stream closed) leaves nothing to resume.
                 if (lost is null || generation.Finished) yield break;
@@ -183,16 +197,19 @@ public static class GridGeneration
         return request.PromptIds?.Length ?? request.Prompt.Length / 4 + 1;
     }
 
-    // One step of the stream: an update, its end, or the loss of its instance (any other error is the request's and is thrown).
-    private static async Task<(bool More, Exception? Lost)> MoveNext(IAsyncEnumerator<GenerationUpdate> updates, CancellationToken cancellationToken)
+    // A given-up stream's enumerator, disposed without holding up the resume; whatever its disposal meets is the dead silo's.
+    private static async Task DisposeInBackground(IAsyncEnumerator<GenerationUpdate> updates, CancellationTokenSource attemptStop)
     {
         try
         {
-            return (await updates.MoveNextAsync(), null);
+            await updates.DisposeAsync();
         }
-        catch (Exception e) when (ResumableGeneration.IsInstanceLoss(e, cancellationToken))
+        catch (Exception)
         {
-            return (false, e);
+        }
+        finally
+        {
+            attemptStop.Dispose();
         }
     }
 

@@ -43,6 +43,8 @@ public sealed class ChaosFiguresTests
 
         Assert.Equal((9, 4, 4, 1), (figures.Sent, figures.Completed, figures.Failed, figures.LostRequests));
         Assert.Equal((2, 3), (figures.Resumed, figures.Resumes));
+        // Requests 0 and 1 resumed: tokens 0.1 s apart after a start 0.1 s before the first.
+        Assert.Equal(new ChaosPause(0.1, 0.1, 2), figures.ResumedPauseSeconds);
         Assert.Equal((3, 1), (figures.Compared, figures.DifferingOutputs));
         Assert.Equal(["request 1: token 2 is 0, the reference's 9"], figures.DifferingExamples);
         Assert.Equal(1, figures.ReferenceNotCompleted);
@@ -54,6 +56,20 @@ public sealed class ChaosFiguresTests
         }, figures.FailedReasons);
         Assert.Equal(new Dictionary<string, int> { ["still open when the drain time ran out, after # of # tokens"] = 1 }, figures.LostReasons);
         Assert.False(figures.Clean);
+    }
+
+    [Fact]
+    public void A_requests_longest_wait_is_before_its_first_token_or_between_two()
+    {
+        ReplayRequest Timed(double start, double[] tokens, double end) => new(0, 1, start, start, 16, tokens.Length, tokens, end, "m/0/0", ReplayOutcome.Ok, null) { Resumes = 1 };
+
+        Assert.Equal(2.0, ChaosFigures.LongestPause(Timed(1, [3, 3.1, 3.2], 3.2)), 9);
+        // Stood still 31.7 s between two tokens while its silo was dead (bench chaos before 6 December's watch).
+        Assert.Equal(31.7, ChaosFigures.LongestPause(Timed(15.6, [15.9, 18.3, 50.0, 50.1], 50.1)), 9);
+        Assert.Equal(4.0, ChaosFigures.LongestPause(Timed(1, [], 5)), 9);
+        var pause = ChaosPause.Of([3.0, 1.0, 31.7, 2.0])!;
+        Assert.Equal((2.5, 31.7, 4), (pause.Median, pause.Max, pause.Requests));
+        Assert.Null(ChaosPause.Of([]));
     }
 
     [Fact]

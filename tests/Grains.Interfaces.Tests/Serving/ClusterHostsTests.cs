@@ -1,0 +1,53 @@
+using BlitzScale.Grains.Interfaces.Serving;
+using BlitzScale.Grains.Interfaces.Topology;
+using Microsoft.Extensions.Time.Testing;
+
+namespace BlitzScale.Grains.Interfaces.Tests.Serving;
+
+/// <summary>Every stream of a process that waits shares one reading of the hosts a second: a thousand stalled streams, one call.</summary>
+public sealed class ClusterHostsTests
+{
+    private readonly FakeTimeProvider _time = new();
+    private int _reads;
+
+    [Fact]
+    public async Task Readings_are_shared_while_fresh_and_taken_again_after()
+    {
+        var hosts = new ClusterHosts(Read, _time);
+
+        var first = await hosts.Current();
+        var again = await hosts.Current();
+        Assert.Same(first, again);
+        Assert.Equal(1, _reads);
+        Assert.Equal("S10.0.0.1:1:1", first!["h1"]);
+
+        _time.Advance(ClusterHosts.Fresh);
+        await hosts.Current();
+        Assert.Equal(2, _reads);
+    }
+
+    [Fact]
+    public async Task A_reading_still_under_way_is_shared_and_one_that_fails_says_null()
+    {
+        var answer = new TaskCompletionSource<IReadOnlyList<HostInfo>>(TaskCreationOptions.RunContinuationsAsynchronously);
+        var hosts = new ClusterHosts(() =>
+        {
+            _reads++;
+            return answer.Task;
+        }, _time);
+
+        var waiting = hosts.Current();
+        // Even once fresh no longer: a second read would only pile calls on a topology grain that does not answer.
+        _time.Advance(ClusterHosts.Fresh);
+        Assert.Same(waiting, hosts.Current());
+        answer.SetException(new TimeoutException("the topology grain did not answer"));
+        Assert.Null(await waiting);
+        Assert.Equal(1, _reads);
+    }
+
+    private Task<IReadOnlyList<HostInfo>> Read()
+    {
+        _reads++;
+        return Task.FromResult<IReadOnlyList<HostInfo>>([new HostInfo("h1", 1, "cpu", 1L << 30, "nvlink-h1", 10, "leaf-0", "S10.0.0.1:1:1", null)]);
+    }
+}
