@@ -23,6 +23,9 @@ internal sealed class ClusterHosts
     private readonly Lock _gate = new();
     private Task<IReadOnlyDictionary<string, string>?>? _reading;
     private long _readAt;
+    // The last reading that succeeded, and when a reading last found a silo gone (a host left, or runs another silo).
+    private IReadOnlyDictionary<string, string>? _last;
+    private long? _deathSeenAt;
 
     /// <param name="read">Reads the hosts (the topology grain's <see cref="ITopologyGrain.GetHosts"/>).</param>
     /// <param name="time">The clock of <see cref="Fresh"/> and <see cref="ReadLimit"/>.</param>
@@ -52,12 +55,31 @@ internal sealed class ClusterHosts
         }
     }
 
+    /// <summary>
+    /// Whether a reading taken at or after <paramref name="timestamp"/> (of <see cref="TimeProvider.GetTimestamp"/> on this
+    /// reader's clock) found a silo gone that the reading before it listed: a stream in flight then may have been carried by
+    /// that silo as its caller's gateway.
+    /// </summary>
+    public bool DeathSeenSince(long timestamp)
+    {
+        lock (_gate) return _deathSeenAt is { } seen && seen >= timestamp;
+    }
+
+    /// <summary>Now, on this reader's clock (for <see cref="DeathSeenSince"/>).</summary>
+    public long Now() => _time.GetTimestamp();
+
     private async Task<IReadOnlyDictionary<string, string>?> Read()
     {
         try
         {
             var hosts = await _read().WaitAsync(ReadLimit, _time).ConfigureAwait(false);
-            return hosts.ToDictionary(h => h.Host, h => h.SiloAddress, StringComparer.Ordinal);
+            var listed = hosts.ToDictionary(h => h.Host, h => h.SiloAddress, StringComparer.Ordinal);
+            lock (_gate)
+            {
+                if (_last is not null && _last.Any(was => !listed.TryGetValue(was.Key, out var silo) || silo != was.Value)) _deathSeenAt = _time.GetTimestamp();
+                _last = listed;
+            }
+            return listed;
         }
         catch (Exception e) when (ResumableGeneration.IsRuntimeFault(e, CancellationToken.None))
         {

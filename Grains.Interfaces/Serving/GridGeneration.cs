@@ -42,6 +42,10 @@ public static class GridGeneration
                 RequestContext.Set(HostContextKey, current.Host);
                 var shard = grains.GetGrain<ILayerShardGrain>(current.Shard);
                 var attempt = generation.Next();
+                // Named, so that the watch can ask the shard how far this stream got (ILayerShardGrain.StreamProgress).
+                if (attempt.RequestId is null) attempt = attempt with { RequestId = Guid.NewGuid().ToString("N") };
+                string streamId = attempt.RequestId!;
+                int received = 0;
                 Exception? lost = null;
                 // The attempt's calls stop with the caller's, or when the watch gives the stream up (its silo declared dead).
                 var attemptStop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
@@ -56,8 +60,9 @@ public static class GridGeneration
                         {
                             abandoned = true;
                             attemptStop.Cancel();
-                        }, cancellationToken);
+                        }, received, () => shard.StreamProgress(streamId), cancellationToken);
                         if (!more) break;
+                        received++;
                         // The first token frees the prompt's room on its instance for the requests waiting at the model.
                         if (!toldStarted && updates.Current.TokenId >= 0)
                         {

@@ -25,6 +25,14 @@ public interface ILayerShardGrain : IGrainWithStringKey
     [Alias("Generate")]
     IAsyncEnumerable<GenerationUpdate> Generate(GenerateRequest request, CancellationToken cancellationToken = default);
 
+    /// <summary>
+    /// How many updates this shard has handed to the runtime for the open stream of request <paramref name="requestId"/>, or
+    /// null when no stream of that id is open here. A caller whose stream stopped while a silo died compares it with what
+    /// reached it: a stream whose gateway died stays open here while its updates go nowhere (<c>StreamWatch</c>).
+    /// </summary>
+    [Alias("StreamProgress")]
+    Task<int?> StreamProgress(string requestId);
+
     /// <summary>Marks the parameters evictable (the instance is Warm: the model grain routes nothing to it); they stay until the memory is needed.</summary>
     [Alias("SetWarm")]
     Task<InstanceStatus> SetWarm();

@@ -2,7 +2,8 @@ namespace BlitzScale.Grains.Interfaces.Serving;
 
 /// <summary>
 /// One step of a shard's token stream, watched: it ends with the step, or with the instance's loss once the shard's host has
-/// left the cluster (or runs another silo) while the step waits.
+/// left the cluster (or runs another silo) while the step waits, or once, after some silo died, the shard says it has handed
+/// out updates that never arrived (or holds no such stream) at two looks in a row.
 /// </summary>
 /// <remarks>
 /// A caller's call to a shard goes through a gateway silo. When the shard's silo dies, a call already forwarded there is
@@ -10,6 +11,11 @@ namespace BlitzScale.Grains.Interfaces.Serving;
 /// response timeout, 30 s. In bench chaos (5566526) every request streaming from a killed silo stopped for 31.7–31.8 s
 /// between two tokens, though membership had declared the silo dead about 6 s after the kill. Only a silo membership has
 /// declared dead (or replaced) gives a stream up, so a slow shard is waited for as before and no request runs twice.
+/// The same happens when the dead silo was only the gateway: in the same run, after a source-kill, 18 requests on a shard of
+/// a live host stopped for 31 s. So after a death the watch asks the shard how far its stream got
+/// (<see cref="ILayerShardGrain.StreamProgress"/>, through a live gateway): updates handed out that did not arrive, or no such
+/// stream open there (the shard gives up a stream nobody polls after 10 s), twice in a row, mean the stream is lost; a
+/// stream merely waiting for its next token is handed no more than arrived and is waited for.
 /// </remarks>
 internal static class StreamWatch
 {
@@ -31,17 +37,23 @@ internal static class StreamWatch
     /// <param name="hosts">The cluster's hosts.</param>
     /// <param name="nextLook">Completes when it is time for the next look (<see cref="Every"/> in the grid).</param>
     /// <param name="abandon">Cancels the stream's calls when the step is given up.</param>
+    /// <param name="received">Updates of this stream that arrived before this step.</param>
+    /// <param name="progress">Asks the shard how many updates of this stream it handed out (null: no such stream open there).</param>
     /// <param name="cancellationToken">The caller's: its cancellation is the request's, never a loss.</param>
     public static async Task<(bool More, Exception? Lost)> Step(IAsyncEnumerator<GenerationUpdate> updates, string shard, string host, ClusterHosts hosts,
-        Func<CancellationToken, Task> nextLook, Action abandon, CancellationToken cancellationToken)
+        Func<CancellationToken, Task> nextLook, Action abandon, int received, Func<Task<int?>> progress, CancellationToken cancellationToken)
     {
+        ArgumentNullException.ThrowIfNull(progress);
         ArgumentNullException.ThrowIfNull(updates);
         ArgumentNullException.ThrowIfNull(hosts);
         ArgumentNullException.ThrowIfNull(nextLook);
         ArgumentNullException.ThrowIfNull(abandon);
+        long started = hosts.Now();
         var step = updates.MoveNextAsync().AsTask();
         // The silo the host ran at the first look: another one there later means this one died and was restarted.
         string? silo = null;
+        // Looks in a row at which the shard had handed out more than arrived, or held no such stream.
+        int strikes = 0;
         while (!step.IsCompleted)
         {
             using var tick = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
@@ -56,6 +68,17 @@ internal static class StreamWatch
             string? lost = !listed.TryGetValue(host, out var now) ? $"its host {host} left the cluster"
                 : silo is not null && now != silo ? $"its host {host} runs another silo ({now}, not {silo})" : null;
             silo ??= now;
+            if (lost is null && hosts.DeathSeenSince(started))
+            {
+                var (answered, handed) = await Progress(progress).ConfigureAwait(false);
+                if (step.IsCompleted || !answered) continue;
+                strikes = handed is { } n && n <= received ? 0 : strikes + 1;
+                if (strikes >= 2)
+                {
+                    lost = handed is { } count ? $"after a silo died its updates stopped reaching the caller (the shard handed out {count}, {received} arrived)"
+                        : "after a silo died the shard no longer streams it";
+                }
+            }
             if (lost is null) continue;
             _ = step.ContinueWith(static t => _ = t.Exception, CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
             abandon();
@@ -68,6 +91,22 @@ internal static class StreamWatch
         catch (Exception e) when (ResumableGeneration.IsInstanceLoss(e, cancellationToken))
         {
             return (false, e);
+        }
+    }
+
+    /// <summary>How long the shard's answer about its stream is waited for; unanswered, it decides nothing.</summary>
+    internal static readonly TimeSpan ProgressLimit = TimeSpan.FromSeconds(2);
+
+    // The shard's answer, or not answered (it could not be reached in time: no verdict).
+    private static async Task<(bool Answered, int? Handed)> Progress(Func<Task<int?>> progress)
+    {
+        try
+        {
+            return (true, await progress().WaitAsync(ProgressLimit).ConfigureAwait(false));
+        }
+        catch (Exception e) when (ResumableGeneration.IsRuntimeFault(e, CancellationToken.None))
+        {
+            return (false, null);
         }
     }
 }

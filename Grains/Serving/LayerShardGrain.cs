@@ -1,3 +1,4 @@
+using System.Collections.Concurrent;
 using System.Diagnostics;
 using System.Runtime.CompilerServices;
 using BlitzScale.Grains.DataPlane;
@@ -67,6 +68,8 @@ internal sealed partial class LayerShardGrain(
     private int _loads;
     // Generate streams begun and not yet let go of by their callers.
     private int _openStreams;
+    // The open streams by request id: the updates each has handed to the runtime (StreamProgress).
+    private readonly ConcurrentDictionary<string, StrongBox<int>> _streams = new(StringComparer.Ordinal);
     // Where the whole image can come from without the plan's sources, in order, each used once if a lost source is not planned
     // again in time.
     private readonly Queue<IReadOnlyList<LoadFeed>> _fallbacks = new();
@@ -285,15 +288,24 @@ internal sealed partial class LayerShardGrain(
         // Counted until the caller lets go of the stream: a draining instance with open tickets and no open stream holds
         // tickets nobody will hand back (ModelGrain.DrainDeadline).
         Interlocked.Increment(ref _openStreams);
+        var handed = request.RequestId is { } id && _streams.TryAdd(id, new StrongBox<int>()) ? _streams[id] : null;
         try
         {
-            await foreach (var update in updates.WithCancellation(cancellationToken)) yield return update;
+            await foreach (var update in updates.WithCancellation(cancellationToken))
+            {
+                if (handed is not null) Interlocked.Increment(ref handed.Value);
+                yield return update;
+            }
         }
         finally
         {
             Interlocked.Decrement(ref _openStreams);
+            if (handed is not null) _streams.TryRemove(new KeyValuePair<string, StrongBox<int>>(request.RequestId!, handed));
         }
     }
+
+    public Task<int?> StreamProgress(string requestId) =>
+        Task.FromResult(_streams.TryGetValue(requestId, out var handed) ? Volatile.Read(ref handed.Value) : (int?)null);
 
     public async Task PairLive(LivePairing pairing)
     {

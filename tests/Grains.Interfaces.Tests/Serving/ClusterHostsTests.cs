@@ -45,6 +45,40 @@ public sealed class ClusterHostsTests
         Assert.Equal(1, _reads);
     }
 
+    [Fact]
+    public async Task A_silo_gone_or_replaced_between_two_readings_is_a_death_seen_then()
+    {
+        var answers = new Queue<IReadOnlyList<HostInfo>>([[H1("S1"), H2("S2")], [H1("S1"), H2("S2")], [H1("S1"), H2("S3")], [H1("S1")], [H1("S1")]]);
+        var hosts = new ClusterHosts(() => Task.FromResult(answers.Dequeue()), _time);
+        long start = hosts.Now();
+
+        await hosts.Current();
+        _time.Advance(ClusterHosts.Fresh);
+        await hosts.Current();
+        Assert.False(hosts.DeathSeenSince(start));
+
+        // h2 runs another silo: the one before died.
+        _time.Advance(ClusterHosts.Fresh);
+        long beforeRestart = hosts.Now();
+        await hosts.Current();
+        Assert.True(hosts.DeathSeenSince(beforeRestart));
+
+        _time.Advance(ClusterHosts.Fresh);
+        long later = hosts.Now();
+        Assert.False(hosts.DeathSeenSince(later));
+        // h2 left.
+        await hosts.Current();
+        Assert.True(hosts.DeathSeenSince(later));
+        _time.Advance(ClusterHosts.Fresh);
+        long after = hosts.Now();
+        await hosts.Current();
+        Assert.False(hosts.DeathSeenSince(after + 1));
+    }
+
+    private static HostInfo H1(string silo) => new("h1", 1, "cpu", 1L << 30, "nvlink-h1", 10, "leaf-0", silo, null);
+
+    private static HostInfo H2(string silo) => new("h2", 1, "cpu", 1L << 30, "nvlink-h2", 10, "leaf-0", silo, null);
+
     private Task<IReadOnlyList<HostInfo>> Read()
     {
         _reads++;

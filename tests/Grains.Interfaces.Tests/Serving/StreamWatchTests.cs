@@ -143,8 +143,85 @@ public sealed class StreamWatchTests
         await Assert.ThrowsAsync<ArgumentException>(() => Step(new Updates(Task.FromException<bool>(new ArgumentException("bad prompt"))), reads));
     }
 
-    private Task<(bool More, Exception? Lost)> Step(Updates updates, Readings reads, CancellationToken cancellationToken = default) =>
-        StreamWatch.Step(updates, Shard, Host, new ClusterHosts(reads.Read, _time), Look, () => Interlocked.Increment(ref _abandoned), cancellationToken);
+    [Fact]
+    public async Task After_a_death_a_stream_whose_updates_stop_arriving_is_given_up()
+    {
+        // h1 died (the caller's gateway, say); the shard on h2 lives and has handed out 3 updates, of which 1 arrived.
+        var reads = new Readings(Listed("S10.0.0.2:1:1"), OnlyH2("S10.0.0.2:1:1"));
+        var step = Step(new Updates(new TaskCompletionSource<bool>().Task), reads, received: 1, handed: () => 3);
+
+        await Grant();
+        await Grant();
+        Assert.False(step.IsCompleted);
+        await Grant();
+        var (more, lost) = await step.WaitAsync(Limit);
+
+        Assert.False(more);
+        Assert.Contains("its updates stopped reaching the caller (the shard handed out 3, 1 arrived)", Assert.IsType<InstanceLostException>(lost).Message);
+        Assert.Equal(2, _asked);
+        Assert.Equal(1, _abandoned);
+    }
+
+    [Fact]
+    public async Task After_a_death_a_stream_waiting_for_its_next_token_is_waited_for()
+    {
+        var reads = new Readings(Listed("S10.0.0.2:1:1"), OnlyH2("S10.0.0.2:1:1"));
+        var next = new TaskCompletionSource<bool>();
+        var step = Step(new Updates(next.Task), reads, received: 5, handed: () => 5);
+
+        for (int look = 0; look < 4; look++) await Grant();
+        await NextLook();
+        next.SetResult(true);
+        var (more, lost) = await step.WaitAsync(Limit);
+
+        Assert.True(more);
+        Assert.Null(lost);
+        Assert.Equal(3, _asked);
+        Assert.Equal(0, _abandoned);
+    }
+
+    [Fact]
+    public async Task After_a_death_a_shard_without_the_stream_gives_it_up_and_an_unanswered_question_decides_nothing()
+    {
+        var reads = new Readings(Listed("S10.0.0.2:1:1"), OnlyH2("S10.0.0.2:1:1"));
+        var answers = new Queue<int?>([null, -1, null]);
+        var step = Step(new Updates(new TaskCompletionSource<bool>().Task), reads, received: 2, handed: () => answers.Dequeue());
+
+        for (int look = 0; look < 4; look++) await Grant();
+        var (more, lost) = await step.WaitAsync(Limit);
+
+        Assert.False(more);
+        Assert.Contains("the shard no longer streams it", Assert.IsType<InstanceLostException>(lost).Message);
+        Assert.Equal(3, _asked);
+    }
+
+    [Fact]
+    public async Task Without_a_death_the_shard_is_not_asked()
+    {
+        var reads = new Readings(Listed("S10.0.0.2:1:1"));
+        var next = new TaskCompletionSource<bool>();
+        var step = Step(new Updates(next.Task), reads, received: 1, handed: () => 9);
+
+        for (int look = 0; look < 3; look++) await Grant();
+        await NextLook();
+        next.SetResult(true);
+        Assert.Equal((true, null), await step.WaitAsync(Limit));
+        Assert.Equal(0, _asked);
+    }
+
+    private int _asked;
+
+    // handed: the shard's answer (null: no such stream; -1: the question goes unanswered).
+    private Task<(bool More, Exception? Lost)> Step(Updates updates, Readings reads, CancellationToken cancellationToken = default, int received = 0,
+        Func<int?>? handed = null) =>
+        StreamWatch.Step(updates, Shard, Host, new ClusterHosts(reads.Read, _time), Look, () => Interlocked.Increment(ref _abandoned), received, () =>
+        {
+            Interlocked.Increment(ref _asked);
+            int? answer = (handed ?? (() => received))();
+            return answer == -1 ? Task.FromException<int?>(new TimeoutException("the shard's silo did not answer")) : Task.FromResult(answer);
+        }, cancellationToken);
+
+    private static IReadOnlyList<HostInfo> OnlyH2(string silo) => [Listed(silo)[1]];
 
     // The watch asks for its next look; the test grants it when it chooses.
     private Task Look(CancellationToken cancellationToken)
