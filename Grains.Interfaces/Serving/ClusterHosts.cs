@@ -65,6 +65,13 @@ internal sealed class ClusterHosts
         lock (_gate) return _deathSeenAt is { } seen && seen >= timestamp;
     }
 
+    /// <summary>
+    /// Starts a reading unless one is fresh: every stream of the process calls it as it starts, so that the readings before a
+    /// death know the silo that died. Without it the first reading was often taken only once streams had stalled, after
+    /// membership had dropped the dead silo (in bench chaos the topology grain itself died with it), and no death was seen.
+    /// </summary>
+    public void KeepFresh() => _ = Current();
+
     /// <summary>Now, on this reader's clock (for <see cref="DeathSeenSince"/>).</summary>
     public long Now() => _time.GetTimestamp();
 

@@ -45,6 +45,7 @@ public static class GridGeneration
                 // Named, so that the watch can ask the shard how far this stream got (ILayerShardGrain.StreamProgress).
                 if (attempt.RequestId is null) attempt = attempt with { RequestId = Guid.NewGuid().ToString("N") };
                 string streamId = attempt.RequestId!;
+                hosts.KeepFresh();
                 int received = 0;
                 Exception? lost = null;
                 // The attempt's calls stop with the caller's, or when the watch gives the stream up (its silo declared dead).

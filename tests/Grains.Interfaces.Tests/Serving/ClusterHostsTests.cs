@@ -75,6 +75,24 @@ public sealed class ClusterHostsTests
         Assert.False(hosts.DeathSeenSince(after + 1));
     }
 
+    [Fact]
+    public async Task Kept_fresh_by_streams_a_reader_knows_the_silo_that_dies_before_any_stream_stalls()
+    {
+        var answers = new Queue<IReadOnlyList<HostInfo>?>([[H1("S1"), H2("S2")], null, [H1("S1")]]);
+        var hosts = new ClusterHosts(() => answers.Dequeue() is { } listed ? Task.FromResult(listed) : Task.FromException<IReadOnlyList<HostInfo>>(new TimeoutException("no answer")), _time);
+
+        // A stream starts: the reading is taken then, not when the stream stalls.
+        hosts.KeepFresh();
+        _time.Advance(ClusterHosts.Fresh);
+        long stalled = hosts.Now();
+        // The topology grain died with h2: no answer, and no verdict; its next activation lists h1 alone.
+        Assert.Null(await hosts.Current());
+        Assert.False(hosts.DeathSeenSince(stalled));
+        _time.Advance(ClusterHosts.Fresh);
+        Assert.NotNull(await hosts.Current());
+        Assert.True(hosts.DeathSeenSince(stalled));
+    }
+
     private static HostInfo H1(string silo) => new("h1", 1, "cpu", 1L << 30, "nvlink-h1", 10, "leaf-0", silo, null);
 
     private static HostInfo H2(string silo) => new("h2", 1, "cpu", 1L << 30, "nvlink-h2", 10, "leaf-0", silo, null);
