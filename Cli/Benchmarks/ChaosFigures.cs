@@ -32,6 +32,8 @@ internal sealed partial record ChaosFigures
     /// instance was lost and it moved.
     /// </summary>
     [JsonPropertyName("resumed_pause_seconds")] public ChaosPause? ResumedPauseSeconds { get; init; }
+    /// <summary>Why requests moved (numbers replaced by #) → moves.</summary>
+    public IReadOnlyDictionary<string, int> ResumeReasons { get; init; } = new Dictionary<string, int>();
     /// <summary>Requests completed in both runs, whose outputs were compared.</summary>
     public int Compared { get; init; }
     [JsonPropertyName("differing_outputs")] public int DifferingOutputs { get; init; }
@@ -74,6 +76,8 @@ internal sealed partial record ChaosFigures
             Resumed = faulty.Count(r => r.Resumes > 0),
             Resumes = faulty.Sum(r => r.Resumes),
             ResumedPauseSeconds = ChaosPause.Of([.. faulty.Where(r => r.Resumes > 0).Select(LongestPause)]),
+            ResumeReasons = faulty.SelectMany(r => r.ResumeReasons).GroupBy(Reason).OrderByDescending(g => g.Count()).ThenBy(g => g.Key, StringComparer.Ordinal)
+                .ToDictionary(g => g.Key, g => g.Count()),
             Compared = compared,
             DifferingOutputs = differing,
             DifferingExamples = examples,

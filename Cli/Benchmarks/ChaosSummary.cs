@@ -29,6 +29,7 @@ internal static class ChaosSummary
             Line($"| {fig.Sent} | {fig.Completed} | {fig.Failed} | {fig.LostRequests} | {fig.Resumed} ({fig.Resumes} moves) | {fig.Compared} | {fig.DifferingOutputs} |");
             if (fig.ResumedPauseSeconds is { } pause)
                 Line(string.Create(c, $"resumed requests' longest wait (start to first token, or between tokens): median {pause.Median:0.00} s, max {pause.Max:0.00} s over {pause.Requests}"));
+            foreach (var (reason, count) in fig.ResumeReasons) Line($"moved ×{count}: {reason}");
             foreach (var (reason, count) in fig.FailedReasons) Line($"failed ×{count}: {reason}");
             foreach (var (reason, count) in fig.LostReasons) Line($"lost ×{count}: {reason}");
             foreach (string example in fig.DifferingExamples) Line($"differs: {example}");

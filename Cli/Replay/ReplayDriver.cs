@@ -38,12 +38,13 @@ internal static class ReplayDriver
         var tokens = new List<double>(arrival.OutputTokens);
         var ids = new List<int>(arrival.OutputTokens);
         int resumes = 0;
+        var reasons = new List<string>();
         string? shard = null, finish = null;
         ReplayRequest Log(ReplayOutcome outcome, string? error)
         {
             counters.Done(outcome);
             return new ReplayRequest(arrival.Index, arrival.TraceLine, arrival.AtSeconds, start, arrival.PromptTokens, arrival.OutputTokens, tokens,
-                Seconds(time, origin), shard, outcome, error) { TokenIds = ids, Resumes = resumes };
+                Seconds(time, origin), shard, outcome, error) { TokenIds = ids, Resumes = resumes, ResumeReasons = reasons };
         }
         try
         {
@@ -54,6 +55,7 @@ internal static class ReplayDriver
                 if (update.HandedTo is { } partner) shard = partner;
                 if (update.Finish is { } f) finish = f;
                 resumes = Math.Max(resumes, update.Resumes);
+                if (update.ResumedBecause is { } because) reasons.Add(because);
                 if (update.TokenId < 0) continue;
                 tokens.Add(Seconds(time, origin));
                 ids.Add(update.TokenId);

@@ -39,6 +39,9 @@ internal sealed record ReplayRequest(int Index, int TraceLine, double ArrivalS, 
     /// <summary>How many times the request moved to another instance because the one serving it was lost.</summary>
     public int Resumes { get; init; }
 
+    /// <summary>Why it moved, each time (the loss of the instance before); empty when it never moved.</summary>
+    [JsonPropertyName("resume_reasons")] public IReadOnlyList<string> ResumeReasons { get; init; } = [];
+
     /// <summary>Arrival to first token; null unless ok.</summary>
     [JsonIgnore] public double? TtftS => Outcome == ReplayOutcome.Ok && TokenTimesS.Count > 0 ? TokenTimesS[0] - ArrivalS : null;
 

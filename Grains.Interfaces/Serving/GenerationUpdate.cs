@@ -37,4 +37,9 @@ public sealed record GenerationUpdate
     /// sets it on every update after a resume; 0 from the instance itself).
     /// </summary>
     [Id(9)] public int Resumes { get; init; }
+    /// <summary>
+    /// On the first update delivered after a resume, why the request moved: the instance it left and what was seen of its loss.
+    /// Null otherwise.
+    /// </summary>
+    [Id(10)] public string? ResumedBecause { get; init; }
 }

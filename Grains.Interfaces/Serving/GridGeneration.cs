@@ -33,6 +33,8 @@ public static class GridGeneration
         var hosts = ClusterHosts.Of(grains);
         var generation = new ResumableGeneration(request);
         RouteDecision? route = await Routed(router, wait => router.Route(EstimatedTokens(request), PromptTokens(request), wait), cancellationToken);
+        // Why the request last moved, told with the first update after the move.
+        string? movedBecause = null;
         try
         {
             while (true)
@@ -71,6 +73,11 @@ public static class GridGeneration
                             _ = RouterQuietly(router.Started(current.Ticket));
                         }
                         if (generation.Accept(updates.Current) is not { } update) continue;
+                        if (movedBecause is not null)
+                        {
+                            update = update with { ResumedBecause = movedBecause };
+                            movedBecause = null;
+                        }
                         // The router counts the request where it runs now; the token does not wait for that.
                         if (update.HandedTo is { } partner) _ = RouterQuietly(router.HandedOver(current.Ticket, partner));
                         yield return update;
@@ -101,6 +108,7 @@ public static class GridGeneration
                 // Resume hands the lost ticket back itself, whatever it answers.
                 route = null;
                 generation.Resumed();
+                movedBecause = lost is InstanceLostException ? lost.Message : $"instance {current.Shard} was lost: {lost.Message}";
                 try
                 {
                     var rest = generation.Next();

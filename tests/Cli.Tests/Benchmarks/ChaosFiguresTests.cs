@@ -22,8 +22,11 @@ public sealed class ChaosFiguresTests
 
     private static readonly ReplayRequest[] Faulty =
     [
-        Request(0, ReplayOutcome.Ok, [5, 6, 7, 8], resumes: 1),          // resumed, same output
-        Request(1, ReplayOutcome.Ok, [9, 9, 0, 9], resumes: 2),          // resumed twice, differs at token 2
+        Request(0, ReplayOutcome.Ok, [5, 6, 7, 8], resumes: 1) with { ResumeReasons = ["instance m/1/0 stopped under the request: its host h2 left the cluster"] },
+        Request(1, ReplayOutcome.Ok, [9, 9, 0, 9], resumes: 2) with         // resumed twice, differs at token 2
+        {
+            ResumeReasons = ["instance m/1/0 stopped under the request: its host h2 left the cluster", "instance m/3/0 stopped under the request: the instance was unloaded"],
+        },
         Request(2, ReplayOutcome.Ok, [1, 2, 3, 4]),
         Request(3, ReplayOutcome.Failed, [], error: "InvalidOperationException: instance m/1/0 was lost after 12 token(s)"),
         Request(4, ReplayOutcome.Ok, [7, 7, 7, 7]),                      // not compared: the reference lost it
@@ -45,6 +48,11 @@ public sealed class ChaosFiguresTests
         Assert.Equal((2, 3), (figures.Resumed, figures.Resumes));
         // Requests 0 and 1 resumed: tokens 0.1 s apart after a start 0.1 s before the first.
         Assert.Equal(new ChaosPause(0.1, 0.1, 2), figures.ResumedPauseSeconds);
+        Assert.Equal(new Dictionary<string, int>
+        {
+            ["instance m/#/# stopped under the request: its host h# left the cluster"] = 2,
+            ["instance m/#/# stopped under the request: the instance was unloaded"] = 1,
+        }, figures.ResumeReasons);
         Assert.Equal((3, 1), (figures.Compared, figures.DifferingOutputs));
         Assert.Equal(["request 1: token 2 is 0, the reference's 9"], figures.DifferingExamples);
         Assert.Equal(1, figures.ReferenceNotCompleted);

@@ -13,7 +13,10 @@ public sealed class ReplayDriverTests
         yield return new GenerationUpdate { PromptIds = [1, 2], Instance = "m/0/0" };
         yield return new GenerationUpdate { TokenId = 10 + index, Index = 0 };
         // The request moved to another instance after its first token (GridGeneration marks what follows).
-        yield return new GenerationUpdate { TokenId = 20 + index, Index = 1, Resumes = index };
+        yield return new GenerationUpdate
+        {
+            TokenId = 20 + index, Index = 1, Resumes = index, ResumedBecause = index > 0 ? "instance m/0/0 stopped under the request: its host h2 left the cluster" : null,
+        };
         yield return new GenerationUpdate { TokenId = 30 + index, Index = 2, Resumes = index, Finish = "length" };
     }
 
@@ -29,5 +32,7 @@ public sealed class ReplayDriverTests
         Assert.Equal([10, 20, 30], log[0].TokenIds);
         Assert.Equal([11, 21, 31], log[1].TokenIds);
         Assert.Equal([0, 1], log.Select(r => r.Resumes));
+        Assert.Empty(log[0].ResumeReasons);
+        Assert.Equal(["instance m/0/0 stopped under the request: its host h2 left the cluster"], log[1].ResumeReasons);
     }
 }

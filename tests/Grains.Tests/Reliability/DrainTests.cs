@@ -78,6 +78,11 @@ public sealed class DrainTests(DrainFixture grid, ITestOutputHelper output) : IC
         output.WriteLine(string.Join("; ", status.Instances.Select(i => $"{i.Shard} {i.State}")));
         gate.SetResult();
         await AssertExact(streams, grid.NoFaultSeeded);
+        // The moved stream says why with its first update after the move: the unloaded instance, named (the server disposed
+        // under it, or, once the shard has deactivated, the runtime unable to place it again).
+        var moved = Assert.Single(streams, s => s.MovedBecause.Count > 0);
+        output.WriteLine($"moved because: {string.Join(" | ", moved.MovedBecause)}");
+        Assert.Contains("cutoff/1/0", Assert.Single(moved.MovedBecause), StringComparison.Ordinal);
     }
 
     [Fact]

@@ -11,6 +11,8 @@ internal sealed class PausedStream
 
     public Task Started => _started.Task;
     public string Instance { get; private set; } = "";
+    /// <summary>Why the stream moved, each time (<see cref="GenerationUpdate.ResumedBecause"/>).</summary>
+    public List<string> MovedBecause { get; } = [];
     public Task<(List<int> Tokens, List<int> Indices)> Done { get; }
 
     private async Task<(List<int>, List<int>)> Read(IAsyncEnumerable<GenerationUpdate> updates, Task gate)
@@ -22,6 +24,7 @@ internal sealed class PausedStream
             await foreach (var update in updates)
             {
                 if (update.Instance is { } instance) Instance = instance;
+                if (update.ResumedBecause is { } because) MovedBecause.Add(because);
                 if (update.TokenId < 0) continue;
                 tokens.Add(update.TokenId);
                 indices.Add(update.Index);
