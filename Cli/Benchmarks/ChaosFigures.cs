@@ -117,8 +117,8 @@ internal sealed partial record ChaosFigures
     private static IReadOnlyList<ChaosLoadRatio> Ratios(IReadOnlyList<ChaosLoad> referenceLoads, IReadOnlyList<ChaosLoad> faultyLoads) =>
         [.. faultyLoads.Where(l => l.SourceKilled).Select(load =>
         {
-            var same = referenceLoads.Where(r => r.Kind == load.Kind && r.Seconds is not null).Select(r => r.Seconds!.Value).Order().ToList();
-            double? median = same.Count == 0 ? null : same.Count % 2 == 1 ? same[same.Count / 2] : (same[same.Count / 2 - 1] + same[same.Count / 2]) / 2;
+            var same = referenceLoads.Where(r => r.Kind == load.Kind && r.Seconds is not null).Select(r => r.Seconds!.Value).ToList();
+            double? median = Percentiles.Median(same);
             double? ratio = load.Seconds is { } s && median is > 0 ? Math.Round(s / median.Value, 3) : null;
             return new ChaosLoadRatio(load.Order, load.Kind, load.Gpu, load.Source, load.Seconds, median, same.Count, ratio, ratio is { } r ? r <= GoalLoadTimeRatio : null);
         })];
@@ -135,11 +135,8 @@ internal sealed record ChaosPause(double Median, double Max, int Requests)
 {
     public static ChaosPause? Of(IReadOnlyList<double> pauses)
     {
-        if (pauses.Count == 0) return null;
-        var sorted = pauses.Order().ToList();
-        int n = sorted.Count;
-        double median = n % 2 == 1 ? sorted[n / 2] : (sorted[n / 2 - 1] + sorted[n / 2]) / 2;
-        return new ChaosPause(Math.Round(median, 3), Math.Round(sorted[^1], 3), n);
+        if (Percentiles.Median(pauses) is not { } median) return null;
+        return new ChaosPause(Math.Round(median, 3), Math.Round(pauses.Max(), 3), pauses.Count);
     }
 }
 

@@ -133,11 +133,8 @@ internal static class ChunkMacBenchmark
         return HashRate(buffer => gcm.Encrypt(nonce, header, discarded, tag, buffer));
     }
 
-    private static double Median(List<double> values)
-    {
-        var sorted = values.Order().ToList();
-        return sorted.Count % 2 == 1 ? sorted[sorted.Count / 2] : (sorted[sorted.Count / 2 - 1] + sorted[sorted.Count / 2]) / 2;
-    }
+    private static double Median(List<double> values) =>
+        Percentiles.Median(values) ?? throw new InvalidOperationException("no rate was measured");
 }
 
 /// <summary>The chunk-MAC benchmark's figures (MB = 10^6 bytes); best of the rounds unless named median.</summary>

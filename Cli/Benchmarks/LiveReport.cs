@@ -116,13 +116,8 @@ internal sealed class LiveReport
     private IEnumerable<Dictionary<string, LivePolicyRun>> AllRounds() => [Policies, .. LaterRounds.Select(r => r.Policies)];
 
     // The median of the figures present (the mean of the middle two for an even count); null when none is.
-    private static double? Median(IEnumerable<double?> figures)
-    {
-        var present = figures.OfType<double>().Order().ToList();
-        if (present.Count == 0) return null;
-        int middle = present.Count / 2;
-        return Math.Round(present.Count % 2 == 1 ? present[middle] : (present[middle - 1] + present[middle]) / 2, 3);
-    }
+    private static double? Median(IEnumerable<double?> figures) =>
+        Percentiles.Median(figures.OfType<double>()) is { } median ? Math.Round(median, 3) : null;
 }
 
 /// <summary>One round after the first of <c>bench live --rounds N</c>: each policy's run, in the order run.</summary>

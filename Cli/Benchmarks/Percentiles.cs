@@ -10,6 +10,15 @@ internal sealed record Percentiles(double P50, double P99)
         return new Percentiles(Math.Round(Rank(sorted, 0.50), 3), Math.Round(Rank(sorted, 0.99), 3));
     }
 
+    /// <summary>The median of a sample (the mean of the middle two for an even count); null when it is empty.</summary>
+    internal static double? Median(IEnumerable<double> values)
+    {
+        var sorted = values.Order().ToList();
+        if (sorted.Count == 0) return null;
+        int middle = sorted.Count / 2;
+        return sorted.Count % 2 == 1 ? sorted[middle] : (sorted[middle - 1] + sorted[middle]) / 2;
+    }
+
     /// <summary>The nearest-rank <paramref name="p"/>-quantile of an ascending, non-empty sample.</summary>
     internal static double Rank(double[] sorted, double p) => sorted[Math.Clamp((int)Math.Ceiling(p * sorted.Length) - 1, 0, sorted.Length - 1)];
 }
