@@ -43,13 +43,16 @@ internal static class StreamWatch
     public static async Task<(bool More, Exception? Lost)> Step(IAsyncEnumerator<GenerationUpdate> updates, string shard, string host, ClusterHosts hosts,
         Func<CancellationToken, Task> nextLook, Action abandon, int received, Func<Task<int?>> progress, CancellationToken cancellationToken)
     {
-        ArgumentNullException.ThrowIfNull(progress);
         ArgumentNullException.ThrowIfNull(updates);
         ArgumentNullException.ThrowIfNull(hosts);
         ArgumentNullException.ThrowIfNull(nextLook);
         ArgumentNullException.ThrowIfNull(abandon);
+        ArgumentNullException.ThrowIfNull(progress);
+        var next = updates.MoveNextAsync();
+        // Most steps are a token already in the runtime's batch: nothing to watch.
+        if (next.IsCompletedSuccessfully) return (next.Result, null);
         long started = hosts.Now();
-        var step = updates.MoveNextAsync().AsTask();
+        var step = next.AsTask();
         // The silo the host ran at the first look: another one there later means this one died and was restarted.
         string? silo = null;
         // Looks in a row at which the shard had handed out more than arrived, or held no such stream.

@@ -288,7 +288,8 @@ internal sealed partial class LayerShardGrain(
         // Counted until the caller lets go of the stream: a draining instance with open tickets and no open stream holds
         // tickets nobody will hand back (ModelGrain.DrainDeadline).
         Interlocked.Increment(ref _openStreams);
-        var handed = request.RequestId is { } id && _streams.TryAdd(id, new StrongBox<int>()) ? _streams[id] : null;
+        var box = new StrongBox<int>();
+        var handed = request.RequestId is { } id && _streams.TryAdd(id, box) ? box : null;
         try
         {
             await foreach (var update in updates.WithCancellation(cancellationToken))
