@@ -30,18 +30,4 @@ internal static class FeedLocality
         }
         return local;
     }
-
-    /// <summary>
-    /// The targets of <paramref name="feeds"/> every feed of which is <see cref="FeedKind.SameHost"/> from a GPU holding every
-    /// layer (<paramref name="wholeGpu"/>): a neighbour over NVLink, not the host copy over PCIe nor a target still filling.
-    /// </summary>
-    public static IReadOnlySet<string> FromNeighbours(IReadOnlyDictionary<string, IReadOnlyList<LoadFeed>> feeds, Func<string, bool> wholeGpu)
-    {
-        var neighbours = new HashSet<string>(StringComparer.Ordinal);
-        foreach (var (target, parts) in feeds)
-        {
-            if (parts.Count > 0 && parts.All(f => f.Kind == FeedKind.SameHost && wholeGpu(f.From))) neighbours.Add(target);
-        }
-        return neighbours;
-    }
 }

@@ -74,8 +74,7 @@ internal sealed partial class ModelGrain : Grain, IModelGrain, IStreamSubscripti
     private readonly HashSet<Guid> _held = [];
     // Each loading instance's next hops in its load's chains: the instances it forwards layers to (LivePartners.Choose).
     private readonly LoadHops _hops = new();
-    // The loading instances fed from inside their host by sources that hold the image: they pair only where the mix would split
-    // (LivePartners.PairsWithinHost).
+    // The loading instances fed from inside their host by sources that hold the image: they do not pair (LocalLoads).
     private readonly LocalLoads _localLoads = new();
     private bool _pairingLive;
 
@@ -685,8 +684,7 @@ internal sealed partial class ModelGrain : Grain, IModelGrain, IStreamSubscripti
         var whole = _instances.LoadSources.Select(i => i.Gpu).ToHashSet(StringComparer.Ordinal);
         var local = FeedLocality.WithinHost(plan.Feeds,
             from => whole.Contains(from) || (wholeCopy is not null && string.Equals(from, TransferPlan.HostCopyEndpoint(wholeCopy), StringComparison.Ordinal)));
-        var neighbours = FeedLocality.FromNeighbours(plan.Feeds, whole.Contains);
-        foreach (var target in targets) _localLoads.Learn(target.Index, local.Contains(target.Gpu), neighbours.Contains(target.Gpu));
+        foreach (var target in targets) _localLoads.Learn(target.Index, local.Contains(target.Gpu));
         foreach (var target in targets)
         {
             foreach (var feed in plan.Feeds[target.Gpu])
@@ -717,7 +715,7 @@ internal sealed partial class ModelGrain : Grain, IModelGrain, IStreamSubscripti
         // One pairing at a time: this grain is reentrant, and two loading instances must not both take the same partner.
         if (!_deployment!.Policy.ScalesLive() || _liveRefused.Contains(fresh.Index) || _pairingLive) return;
         if (LivePartners.Choose(fresh, _instances.All, _router.Outstanding, _hops.From,
-                staysOut: i => _localLoads.StaysOut(i, _router.Mix, _router.Seats(i))) is not { } old)
+                staysOut: _localLoads.StaysOut) is not { } old)
             return;
         _pairingLive = true;
         try

@@ -113,7 +113,7 @@ public sealed class RequestRouter(ModelInstances instances)
     /// tokens and decodes one token of each of its S seated requests: a request of P prompt and O generated tokens takes P ÷ B
     /// of a step's prefill and O + P ÷ B of a seat's steps. Split at k = f L, it takes (1 − f) P ÷ B of the prefill but
     /// <see cref="SplitDecodeCost"/> × O + (1 − f) P ÷ B of a seat's steps, each of its tokens crossing the pair. It helps when
-    /// max((1 − f) P ÷ B, (c O + (1 − f) P ÷ B) ÷ S) &lt; max(P ÷ B, (O + P ÷ B) ÷ S).
+    /// max((1 − f) P ÷ B, (c O + (1 − f) P ÷ B) ÷ S) &lt; max(P ÷ B, (O + P ÷ B) ÷ S), and only from f = <see cref="MinSplitShare"/> on.
     /// </summary>
     /// <remarks>
     /// Long prompts with short outputs split well (bench live's code-shaped requests, 1,469 in and 13 out: the LiveOld is bound
@@ -140,9 +140,20 @@ public sealed class RequestRouter(ModelInstances instances)
         if (promptTokens <= 0 || whole.Seated < 1) return false;
         double f = Math.Clamp(loadedShare, 0, 1);
         double splitSeat = (SplitDecodeCost * whole.Generated + (1 - f) * whole.Prefill) / whole.Seated;
-        if (Math.Max((1 - f) * whole.Prefill, splitSeat) >= Math.Max(whole.Prefill, whole.Seat)) return false;
+        if (f < MinSplitShare || Math.Max((1 - f) * whole.Prefill, splitSeat) >= Math.Max(whole.Prefill, whole.Seat)) return false;
         return mix is not { } shape || !shape.SeatsBind(known) || splitSeat < whole.Seat;
     }
+
+    /// <summary>
+    /// The least share of the layers a LiveNew holds before requests go to it split (<see cref="SplitHelps"/>). A request sent
+    /// to a LiveNew is bound to the pair: it waits there until the LiveOld, busy with the overload that made the pair, pulls it,
+    /// and an instance that starts serving meanwhile cannot take it. A split at a few layers of 32 saves the LiveOld too little
+    /// for that: in bench live (code-shaped), the burst's first requests went to a LiveNew loading over the network with 1–3
+    /// of 32 layers and waited 0.65–0.89 s for their first token, against 0.69 s at most under blitz-fast, where they waited
+    /// at the model and went to the instance loading from the host copy, serving a second later (<see cref="Live.LocalLoads"/>
+    /// has the rounds with and without it).
+    /// </summary>
+    public const double MinSplitShare = 0.25;
 
     /// <summary>The mix of the requests routed so far (<see cref="RequestMix"/>); null before the first is routed.</summary>
     public RequestMix? Mix { get; private set; }

@@ -42,21 +42,4 @@ public sealed class FeedLocalityTests
 
         Assert.Empty(Local(feeds, "h1/gpu0", "h2/memory"));
     }
-
-    [Fact]
-    public void Only_a_target_fed_by_whole_neighbour_GPUs_loads_from_neighbours()
-    {
-        var feeds = new Dictionary<string, IReadOnlyList<LoadFeed>>
-        {
-            ["h1/gpu1"] = [Feed(FeedKind.SameHost, "h1/gpu0")],
-            // Behind a target still filling from the copy: paced by the copy.
-            ["h2/gpu1"] = [Feed(FeedKind.SameHost, "h2/gpu0")],
-            ["h2/gpu0"] = [Feed(FeedKind.SameHost, "h2/memory")],
-            ["h3/gpu1"] = [Feed(FeedKind.SameHost, "h3/gpu0", 0, 7), Feed(FeedKind.Network, "h1/gpu0", 7, 14)],
-            ["h4/gpu0"] = [],
-        };
-        string[] whole = ["h1/gpu0", "h3/gpu0"];
-
-        Assert.Equal(["h1/gpu1"], FeedLocality.FromNeighbours(feeds, from => whole.Contains(from)).Order());
-    }
 }

@@ -46,68 +46,14 @@ public sealed class LivePartnersTests
         local.Learn(nearby.Index, local: true);
         local.Learn(remote.Index, local: false);
 
-        Assert.Null(LivePartners.Choose(nearby, _model.All, _ => 100, staysOut: local.Contains));
-        Assert.Same(busy, LivePartners.Choose(remote, _model.All, _ => 100, staysOut: local.Contains));
+        Assert.Null(LivePartners.Choose(nearby, _model.All, _ => 100, staysOut: local.StaysOut));
+        Assert.Same(busy, LivePartners.Choose(remote, _model.All, _ => 100, staysOut: local.StaysOut));
         // Planned again over the network (its source lost), or forgotten: it may pair.
         local.Learn(nearby.Index, local: false);
-        Assert.Same(busy, LivePartners.Choose(nearby, _model.All, _ => 100, staysOut: local.Contains));
+        Assert.Same(busy, LivePartners.Choose(nearby, _model.All, _ => 100, staysOut: local.StaysOut));
         local.Learn(nearby.Index, local: true);
         local.Forget(nearby.Index);
         Assert.False(local.Contains(nearby.Index));
-    }
-
-    [Fact]
-    public void A_load_from_inside_its_host_pairs_only_where_the_mix_would_split()
-    {
-        // bench live's seats: 16 of the longest requests, a step budget of 512 tokens.
-        var seats = InstanceSeats.ForBudget(kvBlocks: 16 * 93, blockSize: 16, maxRequests: 64, maxBatchTokens: 512);
-        // Code-shaped requests (1,469 in, 13 out): 2.9 steps of prefill each against 1.0 of a seat's steps whole; split at
-        // half the layers, 1.4 of prefill and (3 × 13 + 1.4) ÷ 16 = 2.5 of a seat's: less than whole.
-        Assert.True(LivePartners.PairsWithinHost(new RequestMix(1482, 1469), seats));
-        // bench live's defaults (32 in, 32 out) and the replay's mean mix (439 in, 24 out): seats bind.
-        Assert.False(LivePartners.PairsWithinHost(new RequestMix(64, 32), seats));
-        var replaySeats = InstanceSeats.ForBudget(16 * 29, 16, 64, 512);
-        Assert.False(LivePartners.PairsWithinHost(new RequestMix(463, 439), replaySeats));
-        // The replay's mix at its burst (500 in, 8 out): bound by prefill whole (0.98 of a step against 0.64 of a seat's steps,
-        // 14 seats), but split its tokens take (3 × 8 + 0.49) ÷ 14 = 1.75 of a seat's steps, more than whole. The first version of the rule, which asked
-        // only what binds the mix, paired here.
-        var burst = new RequestMix(508, 500);
-        Assert.False(burst.SeatsBind(replaySeats));
-        Assert.False(LivePartners.PairsWithinHost(burst, replaySeats));
-        // Nothing known: as before the rule.
-        Assert.True(LivePartners.PairsWithinHost(null, seats));
-        Assert.True(LivePartners.PairsWithinHost(new RequestMix(64, 32), null));
-
-        // What the model grain asks: a local load stays out where the mix would not split; a network load never does.
-        var local = new LocalLoads();
-        local.Learn(1, local: true);
-        Assert.True(local.StaysOut(1, new RequestMix(64, 32), seats));
-        Assert.True(local.StaysOut(1, burst, replaySeats));
-        Assert.False(local.StaysOut(1, new RequestMix(1482, 1469), seats));
-        Assert.False(local.StaysOut(2, new RequestMix(64, 32), seats));
-    }
-
-    [Fact]
-    public void A_load_from_a_neighbour_over_NVLink_stays_out_whatever_the_mix()
-    {
-        var seats = InstanceSeats.ForBudget(kvBlocks: 16 * 93, blockSize: 16, maxRequests: 64, maxBatchTokens: 512);
-        var prefillBound = new RequestMix(1482, 1469);
-        var local = new LocalLoads();
-        local.Learn(1, local: true, fromNeighbour: true);
-        local.Learn(2, local: true);
-
-        // The code-shaped mix pairs a host copy's load but not a neighbour's, nor with nothing known of the mix.
-        Assert.True(local.StaysOut(1, prefillBound, seats));
-        Assert.True(local.StaysOut(1, null, null));
-        Assert.False(local.StaysOut(2, prefillBound, seats));
-        // Planned again over the network, it may pair; planned again from the host copy, the mix decides; forgotten, nothing stays.
-        local.Learn(1, local: false, fromNeighbour: true);
-        Assert.False(local.StaysOut(1, prefillBound, seats));
-        local.Learn(1, local: true);
-        Assert.False(local.StaysOut(1, prefillBound, seats));
-        local.Learn(1, local: true, fromNeighbour: true);
-        local.Forget(1);
-        Assert.False(local.StaysOut(1, null, null));
     }
 
     [Theory]

@@ -206,9 +206,11 @@ public sealed class LateBindingTests
     private static readonly InstanceSeats BenchSeats = InstanceSeats.ForBudget(kvBlocks: 16 * 93, blockSize: 16, maxRequests: 64, maxBatchTokens: 512);
 
     [Theory]
-    // bench live's code-shaped requests: the LiveOld is bound by prefill; a split helps from its first layer on.
+    // bench live's code-shaped requests: the LiveOld is bound by prefill; a split helps, from a quarter of the layers on.
     [InlineData(1482, 1469, 0.5, true)]
-    [InlineData(1482, 1469, 1.0 / 32, true)]
+    [InlineData(1482, 1469, 0.25, true)]
+    [InlineData(1482, 1469, 0.2, false)]
+    [InlineData(1482, 1469, 1.0 / 32, false)]
     // No layer yet: a split saves nothing and costs seat time.
     [InlineData(1482, 1469, 0.0, false)]
     // The replay's mean shape (439 in, 24 out) and bench live's defaults (32/32): seats bind, a split only holds one longer.
