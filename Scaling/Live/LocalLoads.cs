@@ -19,10 +19,7 @@ public sealed class LocalLoads
 {
     private readonly HashSet<int> _local = [];
 
-    /// <summary>Whether <paramref name="instance"/>'s current load comes from inside its host.</summary>
-    public bool Contains(int instance) => _local.Contains(instance);
-
-    /// <summary>Whether <paramref name="instance"/> stays out of live pairs: its load comes from inside its host.</summary>
+    /// <summary>Whether <paramref name="instance"/> stays out of live pairs: its current load comes from inside its host.</summary>
     public bool StaysOut(int instance) => _local.Contains(instance);
 
     /// <summary><paramref name="instance"/>'s load was planned (again): whether it comes from inside its host.</summary>

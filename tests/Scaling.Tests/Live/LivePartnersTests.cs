@@ -53,7 +53,7 @@ public sealed class LivePartnersTests
         Assert.Same(busy, LivePartners.Choose(nearby, _model.All, _ => 100, staysOut: local.StaysOut));
         local.Learn(nearby.Index, local: true);
         local.Forget(nearby.Index);
-        Assert.False(local.Contains(nearby.Index));
+        Assert.False(local.StaysOut(nearby.Index));
     }
 
     [Theory]
