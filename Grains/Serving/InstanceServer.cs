@@ -731,12 +731,8 @@ public sealed class InstanceServer : IAsyncDisposable
         _gone.Add(partner);
         if (_partner == partner) UnpairLocked();
         // Requests handed to it end now as lost, and their callers resume them elsewhere: a relay's call to a partner whose silo
-        // died is answered by nobody, and waited for the response timeout, 30 s (16 requests in one bench chaos run at 7f62550).
-        foreach (var (stream, stop, to) in _relayed.Values.Where(r => r.To == partner).ToList())
-        {
-            stream.Close(new InstanceLostException(partner, $"the request was handed to it and it left its live pair: {reason.Message}"));
-            stop.Cancel();
-        }
+        // died is answered by nobody until the response timeout, 30 s (LiveOldHandOverTests).
+        EndRelaysLocked(new InstanceLostException(partner, $"the request was handed to it and it left its live pair: {reason.Message}"), partner);
         int ended = 0;
         foreach (var split in _splits.Where(s => s.Partner == partner).ToList())
         {
@@ -791,8 +787,16 @@ public sealed class InstanceServer : IAsyncDisposable
         }
         _streams.Clear();
         // Relayed requests end here too: their callers resume them elsewhere, as any request of an unloaded instance.
-        foreach (var (stream, stop, _) in _relayed.Values)
+        EndRelaysLocked(error);
+    }
+
+    // Ends the relayed requests (those handed to partner `to`; every one when null) with the error: each caller's stream
+    // closes with it, and its relay stops and leaves _relayed on its own. Under the lock.
+    private void EndRelaysLocked(Exception error, string? to = null)
+    {
+        foreach (var (stream, stop, partner) in _relayed.Values.ToList())
         {
+            if (to is not null && partner != to) continue;
             stream.Close(error);
             stop.Cancel();
         }
