@@ -26,12 +26,13 @@ public interface ILayerShardGrain : IGrainWithStringKey
     IAsyncEnumerable<GenerationUpdate> Generate(GenerateRequest request, CancellationToken cancellationToken = default);
 
     /// <summary>
-    /// How many updates this shard has handed to the runtime for the open stream of request <paramref name="requestId"/>, or
-    /// null when no stream of that id is open here. A caller whose stream stopped while a silo died compares it with what
-    /// reached it: a stream whose gateway died stays open here while its updates go nowhere (<c>StreamWatch</c>).
+    /// How far the open stream of request <paramref name="requestId"/> got here (updates handed to the runtime, and how long
+    /// the last has waited for the caller's next ask), or null when no stream of that id is open here. A caller whose stream
+    /// stopped while a silo died compares it with what reached it: a stream whose gateway died stays open here while its
+    /// updates, or the caller's asks for them, go nowhere (<c>StreamWatch</c>).
     /// </summary>
     [Alias("StreamProgress")]
-    Task<int?> StreamProgress(string requestId);
+    Task<StreamPosition?> StreamProgress(string requestId);
 
     /// <summary>Marks the parameters evictable (the instance is Warm: the model grain routes nothing to it); they stay until the memory is needed.</summary>
     [Alias("SetWarm")]

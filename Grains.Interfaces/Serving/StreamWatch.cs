@@ -1,9 +1,12 @@
+using System.Globalization;
+
 namespace BlitzScale.Grains.Interfaces.Serving;
 
 /// <summary>
 /// One step of a shard's token stream, watched: it ends with the step, or with the instance's loss once the shard's host has
-/// left the cluster (or runs another silo) while the step waits, or once, after some silo died, the shard says it has handed
-/// out updates that never arrived (or holds no such stream) at two looks in a row.
+/// left the cluster (or runs another silo) while the step waits, or once, after some silo died, the shard says at two looks in
+/// a row that it has handed out updates that never arrived, or that it has waited <see cref="UnaskedLimit"/> for an ask the
+/// caller made, or that it holds no such stream.
 /// </summary>
 /// <remarks>
 /// A caller's call to a shard goes through a gateway silo. When the shard's silo dies, a call already forwarded there is
@@ -14,8 +17,13 @@ namespace BlitzScale.Grains.Interfaces.Serving;
 /// The same happens when the dead silo was only the gateway: in the same run, after a source-kill, 18 requests on a shard of
 /// a live host stopped for 31 s. So after a death the watch asks the shard how far its stream got
 /// (<see cref="ILayerShardGrain.StreamProgress"/>, through a live gateway): updates handed out that did not arrive, or no such
-/// stream open there (the shard gives up a stream nobody polls after 10 s), twice in a row, mean the stream is lost; a
-/// stream merely waiting for its next token is handed no more than arrived and is waited for.
+/// stream open there (the runtime drops a stream nobody asks for within one to two response timeouts), twice in a row, mean
+/// the stream is lost; a stream merely waiting for its next token is handed no more than arrived and is waited for.
+/// The runtime asks a shard for the next update only when the caller does, so the caller's ask can be lost too: in bench
+/// chaos at f2692bb a request on a shard of a live host stood 30 s after a kill, every update its shard had handed out
+/// arrived, its shard waiting to be asked (the ask had gone through the killed silo's gateway; the instance had meanwhile
+/// finished the request). So a shard that has waited <see cref="UnaskedLimit"/> for an ask the caller made counts as
+/// one whose updates went nowhere.
 /// </remarks>
 internal static class StreamWatch
 {
@@ -38,10 +46,10 @@ internal static class StreamWatch
     /// <param name="nextLook">Completes when it is time for the next look (<see cref="Every"/> in the grid).</param>
     /// <param name="abandon">Cancels the stream's calls when the step is given up.</param>
     /// <param name="received">Updates of this stream that arrived before this step.</param>
-    /// <param name="progress">Asks the shard how many updates of this stream it handed out (null: no such stream open there).</param>
+    /// <param name="progress">Asks the shard how far this stream got there (null: no such stream open there).</param>
     /// <param name="cancellationToken">The caller's: its cancellation is the request's, never a loss.</param>
     public static async Task<(bool More, Exception? Lost)> Step(IAsyncEnumerator<GenerationUpdate> updates, string shard, string host, ClusterHosts hosts,
-        Func<CancellationToken, Task> nextLook, Action abandon, int received, Func<Task<int?>> progress, CancellationToken cancellationToken)
+        Func<CancellationToken, Task> nextLook, Action abandon, int received, Func<Task<StreamPosition?>> progress, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(updates);
         ArgumentNullException.ThrowIfNull(hosts);
@@ -55,7 +63,7 @@ internal static class StreamWatch
         var step = next.AsTask();
         // The silo the host ran at the first look: another one there later means this one died and was restarted.
         string? silo = null;
-        // Looks in a row at which the shard had handed out more than arrived, or held no such stream.
+        // Looks in a row at which the shard had handed out more than arrived, waited long to be asked, or held no such stream.
         int strikes = 0;
         while (!step.IsCompleted)
         {
@@ -73,14 +81,10 @@ internal static class StreamWatch
             silo ??= now;
             if (lost is null && hosts.DeathSeenSince(started))
             {
-                var (answered, handed) = await Progress(progress).ConfigureAwait(false);
+                var (answered, position) = await Progress(progress).ConfigureAwait(false);
                 if (step.IsCompleted || !answered) continue;
-                strikes = handed is { } n && n <= received ? 0 : strikes + 1;
-                if (strikes >= 2)
-                {
-                    lost = handed is { } count ? $"after a silo died its updates stopped reaching the caller (the shard handed out {count}, {received} arrived)"
-                        : "after a silo died the shard no longer streams it";
-                }
+                strikes = position is { } p && p.Handed <= received && p.UnaskedSeconds < UnaskedLimit.TotalSeconds ? 0 : strikes + 1;
+                if (strikes >= 2) lost = Stopped(position, received);
             }
             if (lost is null) continue;
             _ = step.ContinueWith(static t => _ = t.Exception, CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
@@ -97,11 +101,27 @@ internal static class StreamWatch
         }
     }
 
+    /// <summary>
+    /// How long a shard may wait for the caller's ask for the next update before the ask counts as lost (when a silo died).
+    /// A caller asks again as soon as an update arrives; 2 s is far above that round trip on a busy host.
+    /// </summary>
+    internal static readonly TimeSpan UnaskedLimit = TimeSpan.FromSeconds(2);
+
+    // Why a stream counts as stopped, from the shard's last answer.
+    private static string Stopped(StreamPosition? position, int received) => position switch
+    {
+        null => "after a silo died the shard no longer streams it",
+        { Handed: var handed } when handed > received =>
+            $"after a silo died its updates stopped reaching the caller (the shard handed out {handed}, {received} arrived)",
+        _ => string.Create(CultureInfo.InvariantCulture,
+            $"after a silo died the caller's ask for its next update never reached the shard (all {position.Handed} it handed out arrived; it waited {position.UnaskedSeconds:0.0} s to be asked)"),
+    };
+
     /// <summary>How long the shard's answer about its stream is waited for; unanswered, it decides nothing.</summary>
     internal static readonly TimeSpan ProgressLimit = TimeSpan.FromSeconds(2);
 
     // The shard's answer, or not answered (it could not be reached in time: no verdict).
-    private static async Task<(bool Answered, int? Handed)> Progress(Func<Task<int?>> progress)
+    private static async Task<(bool Answered, StreamPosition? Position)> Progress(Func<Task<StreamPosition?>> progress)
     {
         try
         {

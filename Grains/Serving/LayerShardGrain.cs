@@ -68,8 +68,8 @@ internal sealed partial class LayerShardGrain(
     private int _loads;
     // Generate streams begun and not yet let go of by their callers.
     private int _openStreams;
-    // The open streams by request id: the updates each has handed to the runtime (StreamProgress).
-    private readonly ConcurrentDictionary<string, StrongBox<int>> _streams = new(StringComparer.Ordinal);
+    // The open streams by request id: how far each got where it meets the runtime (StreamProgress).
+    private readonly ConcurrentDictionary<string, StreamTally> _streams = new(StringComparer.Ordinal);
     // Where the whole image can come from without the plan's sources, in order, each used once if a lost source is not planned
     // again in time.
     private readonly Queue<IReadOnlyList<LoadFeed>> _fallbacks = new();
@@ -288,25 +288,27 @@ internal sealed partial class LayerShardGrain(
         // Counted until the caller lets go of the stream: a draining instance with open tickets and no open stream holds
         // tickets nobody will hand back (ModelGrain.DrainDeadline).
         Interlocked.Increment(ref _openStreams);
-        var box = new StrongBox<int>();
-        var handed = request.RequestId is { } id && _streams.TryAdd(id, box) ? box : null;
+        var tally = new StreamTally(TimeProvider.System);
+        var open = request.RequestId is { } id && _streams.TryAdd(id, tally) ? tally : null;
         try
         {
             await foreach (var update in updates.WithCancellation(cancellationToken))
             {
-                if (handed is not null) Interlocked.Increment(ref handed.Value);
+                open?.HandedOut();
                 yield return update;
+                // The runtime asked for the next update: its caller did, or the batch it fills goes on.
+                open?.Asked();
             }
         }
         finally
         {
             Interlocked.Decrement(ref _openStreams);
-            if (handed is not null) _streams.TryRemove(new KeyValuePair<string, StrongBox<int>>(request.RequestId!, handed));
+            if (open is not null) _streams.TryRemove(new KeyValuePair<string, StreamTally>(request.RequestId!, open));
         }
     }
 
-    public Task<int?> StreamProgress(string requestId) =>
-        Task.FromResult(_streams.TryGetValue(requestId, out var handed) ? Volatile.Read(ref handed.Value) : (int?)null);
+    public Task<StreamPosition?> StreamProgress(string requestId) =>
+        Task.FromResult(_streams.TryGetValue(requestId, out var open) ? open.Position : null);
 
     public async Task PairLive(LivePairing pairing)
     {

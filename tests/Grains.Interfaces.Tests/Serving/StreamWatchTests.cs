@@ -148,7 +148,7 @@ public sealed class StreamWatchTests
     {
         // h1 died (the caller's gateway, say); the shard on h2 lives and has handed out 3 updates, of which 1 arrived.
         var reads = new Readings(Listed("S10.0.0.2:1:1"), OnlyH2("S10.0.0.2:1:1"));
-        var step = Step(new Updates(new TaskCompletionSource<bool>().Task), reads, received: 1, handed: () => 3);
+        var step = Step(new Updates(new TaskCompletionSource<bool>().Task), reads, received: 1, answer: () => At(3));
 
         await Grant();
         await Grant();
@@ -167,7 +167,7 @@ public sealed class StreamWatchTests
     {
         var reads = new Readings(Listed("S10.0.0.2:1:1"), OnlyH2("S10.0.0.2:1:1"));
         var next = new TaskCompletionSource<bool>();
-        var step = Step(new Updates(next.Task), reads, received: 5, handed: () => 5);
+        var step = Step(new Updates(next.Task), reads, received: 5, answer: () => At(5));
 
         for (int look = 0; look < 4; look++) await Grant();
         await NextLook();
@@ -184,8 +184,8 @@ public sealed class StreamWatchTests
     public async Task After_a_death_a_shard_without_the_stream_gives_it_up_and_an_unanswered_question_decides_nothing()
     {
         var reads = new Readings(Listed("S10.0.0.2:1:1"), OnlyH2("S10.0.0.2:1:1"));
-        var answers = new Queue<int?>([null, -1, null]);
-        var step = Step(new Updates(new TaskCompletionSource<bool>().Task), reads, received: 2, handed: () => answers.Dequeue());
+        var answers = new Queue<StreamPosition?>([null, Unanswered, null]);
+        var step = Step(new Updates(new TaskCompletionSource<bool>().Task), reads, received: 2, answer: () => answers.Dequeue());
 
         for (int look = 0; look < 4; look++) await Grant();
         var (more, lost) = await step.WaitAsync(Limit);
@@ -200,7 +200,7 @@ public sealed class StreamWatchTests
     {
         var reads = new Readings(Listed("S10.0.0.2:1:1"));
         var next = new TaskCompletionSource<bool>();
-        var step = Step(new Updates(next.Task), reads, received: 1, handed: () => 9);
+        var step = Step(new Updates(next.Task), reads, received: 1, answer: () => At(9));
 
         for (int look = 0; look < 3; look++) await Grant();
         await NextLook();
@@ -209,16 +209,64 @@ public sealed class StreamWatchTests
         Assert.Equal(0, _asked);
     }
 
+    [Fact]
+    public async Task After_a_death_a_shard_that_waits_to_be_asked_gives_the_stream_up()
+    {
+        // Every update handed out arrived, and the shard has waited 2.5 s for the caller's next ask: it went through a gateway that died.
+        var reads = new Readings(Listed("S10.0.0.2:1:1"), OnlyH2("S10.0.0.2:1:1"));
+        var step = Step(new Updates(new TaskCompletionSource<bool>().Task), reads, received: 4, answer: () => At(4, unasked: 2.5));
+
+        await Grant();
+        await Grant();
+        Assert.False(step.IsCompleted);
+        await Grant();
+        var (more, lost) = await step.WaitAsync(Limit);
+
+        Assert.False(more);
+        Assert.Contains("the caller's ask for its next update never reached the shard (all 4 it handed out arrived; it waited 2.5 s to be asked)",
+            Assert.IsType<InstanceLostException>(lost).Message);
+        Assert.Equal(2, _asked);
+        Assert.Equal(1, _abandoned);
+    }
+
+    [Fact]
+    public async Task After_a_death_a_shard_asked_less_than_the_limit_ago_is_waited_for_and_one_long_wait_alone_decides_nothing()
+    {
+        // Just under the limit, then once over it (the ask arrived between the looks), then under it again.
+        var reads = new Readings(Listed("S10.0.0.2:1:1"), OnlyH2("S10.0.0.2:1:1"));
+        double under = StreamWatch.UnaskedLimit.TotalSeconds - 0.1;
+        var answers = new Queue<StreamPosition?>([At(4, under), At(4, under + 1), At(4, under), At(4, under)]);
+        var next = new TaskCompletionSource<bool>();
+        var step = Step(new Updates(next.Task), reads, received: 4, answer: () => answers.Dequeue());
+
+        for (int look = 0; look < 5; look++) await Grant();
+        await NextLook();
+        next.SetResult(true);
+        var (more, lost) = await step.WaitAsync(Limit);
+
+        Assert.True(more);
+        Assert.Null(lost);
+        Assert.Equal(4, _asked);
+        Assert.Equal(0, _abandoned);
+    }
+
     private int _asked;
 
-    // handed: the shard's answer (null: no such stream; -1: the question goes unanswered).
+    // The shard's answer that is not given: the question times out.
+    private static readonly StreamPosition Unanswered = new(-1, 0);
+
+    private static StreamPosition At(int handed, double unasked = 0) => new(handed, unasked);
+
+    // answer: the shard's (null: no such stream; Unanswered: the question goes unanswered); by default, all arrived and asked for.
     private Task<(bool More, Exception? Lost)> Step(Updates updates, Readings reads, CancellationToken cancellationToken = default, int received = 0,
-        Func<int?>? handed = null) =>
+        Func<StreamPosition?>? answer = null) =>
         StreamWatch.Step(updates, Shard, Host, new ClusterHosts(reads.Read, _time), Look, () => Interlocked.Increment(ref _abandoned), received, () =>
         {
             Interlocked.Increment(ref _asked);
-            int? answer = (handed ?? (() => received))();
-            return answer == -1 ? Task.FromException<int?>(new TimeoutException("the shard's silo did not answer")) : Task.FromResult(answer);
+            var position = (answer ?? (() => At(received)))();
+            return ReferenceEquals(position, Unanswered)
+                ? Task.FromException<StreamPosition?>(new TimeoutException("the shard's silo did not answer"))
+                : Task.FromResult(position);
         }, cancellationToken);
 
     private static IReadOnlyList<HostInfo> OnlyH2(string silo) => [Listed(silo)[1]];
