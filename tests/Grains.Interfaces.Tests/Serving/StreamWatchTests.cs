@@ -42,16 +42,10 @@ public sealed class StreamWatchTests
         var next = new TaskCompletionSource<bool>();
         var step = Step(new Updates(next.Task), reads);
 
-        for (int look = 0; look < 3; look++) await Grant();
         // The fourth look is asked for only once the third has read the hosts and found h2 on its silo.
-        var fourth = await NextLook();
-        next.SetResult(true);
-        var (more, lost) = await step.WaitAsync(Limit);
+        var fourth = await AssertWaitedFor(step, next, looks: 3);
 
-        Assert.True(more);
-        Assert.Null(lost);
         Assert.Equal(3, reads.Count);
-        Assert.Equal(0, _abandoned);
         // The step's end stops the looks: the one asked for is cancelled, not left to fire.
         Assert.True(fourth.Task.IsCanceled);
     }
@@ -169,15 +163,8 @@ public sealed class StreamWatchTests
         var next = new TaskCompletionSource<bool>();
         var step = Step(new Updates(next.Task), reads, received: 5, answer: () => At(5));
 
-        for (int look = 0; look < 4; look++) await Grant();
-        await NextLook();
-        next.SetResult(true);
-        var (more, lost) = await step.WaitAsync(Limit);
-
-        Assert.True(more);
-        Assert.Null(lost);
+        await AssertWaitedFor(step, next, looks: 4);
         Assert.Equal(3, _asked);
-        Assert.Equal(0, _abandoned);
     }
 
     [Fact]
@@ -202,10 +189,7 @@ public sealed class StreamWatchTests
         var next = new TaskCompletionSource<bool>();
         var step = Step(new Updates(next.Task), reads, received: 1, answer: () => At(9));
 
-        for (int look = 0; look < 3; look++) await Grant();
-        await NextLook();
-        next.SetResult(true);
-        Assert.Equal((true, null), await step.WaitAsync(Limit));
+        await AssertWaitedFor(step, next, looks: 3);
         Assert.Equal(0, _asked);
     }
 
@@ -239,18 +223,26 @@ public sealed class StreamWatchTests
         var next = new TaskCompletionSource<bool>();
         var step = Step(new Updates(next.Task), reads, received: 4, answer: () => answers.Dequeue());
 
-        for (int look = 0; look < 5; look++) await Grant();
-        await NextLook();
+        await AssertWaitedFor(step, next, looks: 5);
+        Assert.Equal(4, _asked);
+    }
+
+    private int _asked;
+
+    // Grants the looks, then ends the step with a token while it waits for the next look (returned): the watch must have
+    // waited through them all, abandoning nothing.
+    private async Task<TaskCompletionSource> AssertWaitedFor(Task<(bool More, Exception? Lost)> step, TaskCompletionSource<bool> next, int looks)
+    {
+        for (int look = 0; look < looks; look++) await Grant();
+        var pending = await NextLook();
         next.SetResult(true);
         var (more, lost) = await step.WaitAsync(Limit);
 
         Assert.True(more);
         Assert.Null(lost);
-        Assert.Equal(4, _asked);
         Assert.Equal(0, _abandoned);
+        return pending;
     }
-
-    private int _asked;
 
     // The shard's answer that is not given: the question times out.
     private static readonly StreamPosition Unanswered = new(-1, 0);
