@@ -83,8 +83,9 @@ internal static class StreamWatch
             {
                 var (answered, position) = await Progress(progress).ConfigureAwait(false);
                 if (step.IsCompleted || !answered) continue;
-                strikes = position is { } p && p.Handed <= received && p.UnaskedSeconds < UnaskedLimit.TotalSeconds ? 0 : strikes + 1;
-                if (strikes >= 2) lost = Stopped(position, received);
+                string? behind = Behind(position, received);
+                strikes = behind is null ? 0 : strikes + 1;
+                if (strikes >= 2) lost = behind;
             }
             if (lost is null) continue;
             _ = step.ContinueWith(static t => _ = t.Exception, CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
@@ -107,14 +108,15 @@ internal static class StreamWatch
     /// </summary>
     internal static readonly TimeSpan UnaskedLimit = TimeSpan.FromSeconds(2);
 
-    // Why a stream counts as stopped, from the shard's last answer.
-    private static string Stopped(StreamPosition? position, int received) => position switch
+    // Why the shard's answer shows a stream going nowhere (a strike), or null when it merely waits for its next token.
+    private static string? Behind(StreamPosition? position, int received) => position switch
     {
         null => "after a silo died the shard no longer streams it",
         { Handed: var handed } when handed > received =>
             $"after a silo died its updates stopped reaching the caller (the shard handed out {handed}, {received} arrived)",
-        _ => string.Create(CultureInfo.InvariantCulture,
-            $"after a silo died the caller's ask for its next update never reached the shard (all {position.Handed} it handed out arrived; it waited {position.UnaskedSeconds:0.0} s to be asked)"),
+        { UnaskedSeconds: var unasked } when unasked >= UnaskedLimit.TotalSeconds => string.Create(CultureInfo.InvariantCulture,
+            $"after a silo died the caller's ask for its next update never reached the shard (all {position.Handed} it handed out arrived; it waited {unasked:0.0} s to be asked)"),
+        _ => null,
     };
 
     /// <summary>How long the shard's answer about its stream is waited for; unanswered, it decides nothing.</summary>

@@ -2,16 +2,26 @@ namespace BlitzScale.Grains.DataPlane;
 
 /// <summary>
 /// One host's emulated receive link: every transfer into the host shares it, so parameters arrive no faster than
-/// <paramref name="megabytesPerSecond"/> (10^6 bytes) in all. A single-process grid's stand-in for a shaped link (the testbed
+/// the link's rate in all. A single-process grid's stand-in for a shaped link (the testbed
 /// shapes real links with tc instead), and the testbed's stand-in for a GPU's PCIe link.
 /// </summary>
-internal sealed class ReceiveLink(double megabytesPerSecond, TimeProvider? time = null)
+internal sealed class ReceiveLink
 {
-    private readonly TimeProvider _time = time ?? TimeProvider.System;
-    private readonly long _origin = (time ?? TimeProvider.System).GetTimestamp();
+    private readonly double _megabytesPerSecond;
+    private readonly TimeProvider _time;
+    private readonly long _origin;
     private readonly Lock _gate = new();
     // When the link is free again, from _origin; an idle link earns no credit, so a burst after a pause is paced too.
     private TimeSpan _free;
+
+    /// <param name="megabytesPerSecond">The link's rate, 10^6 bytes a second.</param>
+    /// <param name="time">The link's clock; the system's when null.</param>
+    public ReceiveLink(double megabytesPerSecond, TimeProvider? time = null)
+    {
+        _megabytesPerSecond = megabytesPerSecond;
+        _time = time ?? TimeProvider.System;
+        _origin = _time.GetTimestamp();
+    }
 
     /// <summary>Now, on the link's clock (what <see cref="Reserve"/> takes as a chunk's start).</summary>
     public TimeSpan Now => _time.GetElapsedTime(_origin);
@@ -30,7 +40,7 @@ internal sealed class ReceiveLink(double megabytesPerSecond, TimeProvider? time 
         {
             var from = started is { } s && s < now ? s : now;
             var start = _free > from ? _free : from;
-            _free = start + TimeSpan.FromSeconds(bytes / (megabytesPerSecond * 1e6));
+            _free = start + TimeSpan.FromSeconds(bytes / (_megabytesPerSecond * 1e6));
             var wait = _free - now;
             return wait > TimeSpan.Zero ? wait : TimeSpan.Zero;
         }
