@@ -48,6 +48,9 @@ internal sealed partial class ModelGrain
             _deathsToHandle.RemoveAll(silos.Contains);
         }
         await RestoreCount();
+        // A host that joined or left may change where the host copy should be (the keeper's judgement keys on the hosts it saw).
+        _copyJudged = null;
+        KeepCopySoon();
     }, MembershipRetryDelay, _time, e => LogMembershipReactionFailed(_logger, Model, MembershipRetryDelay.TotalSeconds, e));
 
     public Task<RouteDecision> Resume(long lostTicket, string lostShard, long estimatedTokens, long promptTokens, Guid wait = default) =>

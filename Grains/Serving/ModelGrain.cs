@@ -821,6 +821,7 @@ internal sealed partial class ModelGrain : Grain, IModelGrain, IStreamSubscripti
         _changed = NewSignal();
         changed.TrySetResult();
         Dispatch();
+        KeepCopySoon();
     }
 
     // The silo hosting this grain exports its instances' states as they are now; every change of state passes here.

@@ -15,8 +15,22 @@ public sealed class CopyHostChooserTests
     {
         HostInfo[] hosts = [Host("h1", 1), Host("h2", 1)];
 
-        Assert.Equal("h2", CopyHostChooser.Choose(hosts, [Memory("h1", 1000), Memory("h2", 2000)], ["h2/gpu0"], Image));
-        Assert.Equal("h1", CopyHostChooser.Choose(hosts, [Memory("h1", 1000), Memory("h2", 1000)], ["h1/gpu0"], Image));
+        Assert.Equal("h2", CopyHostChooser.Choose(hosts, [Memory("h1", 1000), Memory("h2", 2000)], ["h1/gpu0"], Image));
+        Assert.Equal("h1", CopyHostChooser.Choose(hosts, [Memory("h1", 1000), Memory("h2", 1000)], ["h2/gpu0"], Image));
+    }
+
+    [Fact]
+    public void A_copy_that_would_share_its_host_with_every_placed_gpu_goes_to_another_host_with_room()
+    {
+        HostInfo[] hosts = [Host("h1", 2), Host("h2", 1)];
+
+        // Most memory (and the tie's name) would put it on h1, beside the only instance.
+        Assert.Equal("h2", CopyHostChooser.Choose(hosts, [Memory("h1", 3000), Memory("h2", 1000)], ["h1/gpu0"], Image));
+        Assert.Equal("h2", CopyHostChooser.Choose(hosts, [Memory("h1", 1000), Memory("h2", 1000)], ["h1/gpu0", "h1/gpu1"], Image));
+        // No other host has room for the image: beside them after all.
+        Assert.Equal("h1", CopyHostChooser.Choose(hosts, [Memory("h1", 3000), Memory("h2", 300)], ["h1/gpu0"], Image));
+        // Placed on both hosts: one host's death leaves the other, so most memory as before.
+        Assert.Equal("h1", CopyHostChooser.Choose(hosts, [Memory("h1", 3000), Memory("h2", 1000)], ["h1/gpu0", "h2/gpu0"], Image));
     }
 
     [Fact]
@@ -54,8 +68,10 @@ public sealed class CopyHostChooserTests
     [Fact]
     public void A_host_whose_copy_is_no_faster_than_its_nic_is_not_preferred()
     {
-        HostInfo[] hosts = [Host("h1", 1, nicGbps: 100, hostToDeviceGBps: 12.5), Host("h2", 1, nicGbps: 100, hostToDeviceGBps: 12.5)];
+        HostInfo[] hosts = [Host("h1", 1, nicGbps: 100, hostToDeviceGBps: 12.5), Host("h2", 1, nicGbps: 100, hostToDeviceGBps: 12.5),
+            Host("h3", 1, nicGbps: 100, hostToDeviceGBps: 12.5)];
 
-        Assert.Equal("h1", CopyHostChooser.Choose(hosts, [Memory("h1", 1000), Memory("h2", 1000)], ["h1/gpu0"], Image));
+        // h2's GPU is the free one, but a copy there would load it no faster than the network: the tie goes by name.
+        Assert.Equal("h1", CopyHostChooser.Choose(hosts, [Memory("h1", 1000), Memory("h2", 1000), Memory("h3", 1000)], ["h1/gpu0", "h3/gpu0"], Image));
     }
 }
