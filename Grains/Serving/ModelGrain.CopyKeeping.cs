@@ -127,6 +127,7 @@ internal sealed partial class ModelGrain
         await DropQuietly(host);
     }
 
+    // The model's copy in a host's memory dropped; a host that does not answer is logged, not thrown (its memory goes with it).
     private async Task DropQuietly(string host)
     {
         try

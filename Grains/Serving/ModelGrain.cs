@@ -186,17 +186,7 @@ internal sealed partial class ModelGrain : Grain, IModelGrain, IStreamSubscripti
         if (deployment is not null)
         {
             // The model is gone: so are its host copies, whatever the policy kept.
-            foreach (var host in await Hosts())
-            {
-                try
-                {
-                    await HostMemory(host.Host).Drop(Model);
-                }
-                catch (Exception e)
-                {
-                    LogDropFailed(_logger, Model, host.Host, e);
-                }
-            }
+            foreach (var host in await Hosts()) await DropQuietly(host.Host);
         }
         await Saved();
         await GrainFactory.GetGrain<IModelRegistryGrain>(GrainKeys.Cluster).Remove(Model);
