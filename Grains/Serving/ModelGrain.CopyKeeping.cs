@@ -29,7 +29,8 @@ internal sealed partial class ModelGrain
     private void KeepCopySoon()
     {
         if (_deployment is not { } deployment || !deployment.Policy.Multicasts()) return;
-        if (CopySituation() == _copyJudged && !CopyKeeping.RetryPending) return;
+        // A failed judgement is retried on its own clock: not again at each layer that lands meanwhile.
+        if (CopyKeeping.RetryPending || CopySituation() == _copyJudged) return;
         _ = CopyKeeping.Run();
     }
 
