@@ -9,7 +9,8 @@ namespace BlitzScale.Grains.Serving;
 /// Keeps the one host copy (blitz, blitz-fast) where one host's death cannot take the whole model (<see cref="CopyKeeper"/>):
 /// judged again whenever the copy's host, the hosts of the GPUs holding the model or the cluster's hosts change. A move copies
 /// the model from storage into the new host's memory, makes it the copy once whole, and drops the old one once no load is in
-/// flight (one may be reading it); a copy made because there was none is the copy at once, as a load's would be.
+/// flight (one may be reading it); a copy made because there was none is the copy once whole too (GPUs hold the model, so no
+/// load needs it meanwhile; a load that no GPU can feed makes its own, <see cref="HostCopyFor"/>).
 /// </summary>
 internal sealed partial class ModelGrain
 {
@@ -68,13 +69,7 @@ internal sealed partial class ModelGrain
         Publish(ModelEventKind.HostCopy, reason);
         var made = await HostMemory(move.To).EnsureCopy(Model, deployment.Directory, null, deferFill: false);
         if (made.Error is not null) throw new InvalidOperationException($"the copy on {move.To} failed: {made.Error}");
-        if (move.From is null)
-        {
-            // Like a copy a load makes: loads are fed from it while it fills.
-            if (_deployment == deployment && _hostCopy == judged) Adopt(move.To);
-            else await DropUnused(deployment, move.To);
-            return;
-        }
+        // It becomes the model's copy only once whole: meanwhile no load is fed from it at storage's pace (GPUs hold the model).
         while (true)
         {
             if (_deployment != deployment)
@@ -92,6 +87,17 @@ internal sealed partial class ModelGrain
             }
             if (copy.Complete) break;
             await Task.Delay(CopyMovePoll, _time);
+        }
+        if (move.From is null)
+        {
+            // Unless a load made one meanwhile (HostCopyFor, for a load no GPU could feed): one copy per model.
+            if (_deployment == deployment && (_hostCopy is null || _hostCopy == judged))
+            {
+                Adopt(move.To);
+                LogCopyMade(_logger, Model, move.To);
+            }
+            else await DropUnused(deployment, move.To);
+            return;
         }
         if (_deployment != deployment || _hostCopy is { } other && other != move.From && other != move.To)
         {
@@ -143,6 +149,9 @@ internal sealed partial class ModelGrain
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Model {Model}: {Reason}")]
     private static partial void LogCopyMoving(ILogger logger, string model, string reason);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Model {Model}: the host copy on {Host} is whole and in use")]
+    private static partial void LogCopyMade(ILogger logger, string model, string host);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Model {Model}: the host copy moved from {From} to {To}")]
     private static partial void LogCopyMoved(ILogger logger, string model, string from, string to);
