@@ -1,4 +1,5 @@
 using BlitzScale.Grains.Interfaces.Serving;
+using Microsoft.Extensions.Time.Testing;
 
 namespace BlitzScale.Grains.Interfaces.Tests.Serving;
 
@@ -33,6 +34,39 @@ public sealed class TicketReleaseTests
         var router = new Router(failures: 1, new InvalidOperationException("model \"m\" is not deployed"));
         await Assert.ThrowsAsync<InvalidOperationException>(() => GridGeneration.Release(router, ticket: 5));
         Assert.Equal(1, router.Calls);
+    }
+
+    [Fact]
+    public async Task A_release_that_stands_unanswered_lets_the_stream_end_after_the_wait_limit_and_goes_on_in_the_background()
+    {
+        // Through a gateway that died meanwhile the call stands until the response timeout; the stream must not end that late.
+        var time = new FakeTimeProvider();
+        var router = new Unanswered();
+        var release = GridGeneration.Release(router, ticket: 4, time);
+        await router.Called.Task.WaitAsync(TimeSpan.FromSeconds(30));
+        time.Advance(GridGeneration.ReleaseWaitLimit - TimeSpan.FromTicks(1));
+        Assert.False(release.IsCompleted);
+        time.Advance(TimeSpan.FromTicks(1));
+        await release.WaitAsync(TimeSpan.FromSeconds(30));
+
+        // The call still goes on: its answer, when it comes, is taken quietly.
+        router.Answer.SetResult();
+        Assert.Equal(1, router.Calls);
+    }
+
+    // A model grain whose Release is answered only when the test says so.
+    private sealed class Unanswered : ModelGrainStub
+    {
+        public int Calls;
+        public TaskCompletionSource Called { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
+        public TaskCompletionSource Answer { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+        public override Task Release(long ticket)
+        {
+            Interlocked.Increment(ref Calls);
+            Called.TrySetResult();
+            return Answer.Task;
+        }
     }
 
     // A model grain whose Release fails the first `failures` calls with `error`.
