@@ -26,9 +26,8 @@ internal static class CopyHostChooser
     {
         var byMemory = memory.OrderByDescending(m => m.MemoryBytes - m.CopyBytes).ThenBy(m => m.Host, StringComparer.Ordinal).ToList();
         if (placed is null) return byMemory[0].Host;
-        int PlacedOn(string host) => placed.Count(g => GpuKey.TryParse(g, out var key) && key.Host == host);
         bool KeepsFastFreeGpu(HostMemoryStatus m) => FastFreeGpu(hosts, m.Host, placed) && m.MemoryBytes - m.CopyBytes >= imageBytes;
-        string chosen = (byMemory.FirstOrDefault(m => KeepsFastFreeGpu(m) && PlacedOn(m.Host) == 0)
+        string chosen = (byMemory.FirstOrDefault(m => KeepsFastFreeGpu(m) && GpusOn(placed, m.Host) == 0)
             ?? byMemory.FirstOrDefault(KeepsFastFreeGpu)
             ?? byMemory[0]).Host;
         return CopyKeeper.Next(chosen, HostsOf(placed), [], Rooms(hosts, memory, placed), imageBytes) is { } away ? away.To : chosen;
@@ -50,5 +49,7 @@ internal static class CopyHostChooser
     private static bool FastFreeGpu(IReadOnlyList<HostInfo> hosts, string name, IReadOnlyCollection<string> gpusInUse) =>
         hosts.FirstOrDefault(h => h.Host == name) is { } host
         && PlanningInputs.Spec(host).CopiesFasterThanNic
-        && host.Gpus > gpusInUse.Count(g => GpuKey.TryParse(g, out var key) && key.Host == name);
+        && host.Gpus > GpusOn(gpusInUse, name);
+
+    private static int GpusOn(IEnumerable<string> gpus, string host) => gpus.Count(g => GpuKey.TryParse(g, out var key) && key.Host == host);
 }

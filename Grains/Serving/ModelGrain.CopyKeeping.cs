@@ -88,24 +88,18 @@ internal sealed partial class ModelGrain
             if (copy.Complete) break;
             await Task.Delay(CopyMovePoll, _time);
         }
-        if (move.From is null)
+        // Another copy made meanwhile (a load no GPU could feed made one, HostCopyFor), or the model undeployed: one copy per model.
+        if (_deployment != deployment || _hostCopy is { } other && other != judged && other != move.To)
         {
-            // Unless a load made one meanwhile (HostCopyFor, for a load no GPU could feed): one copy per model.
-            if (_deployment == deployment && (_hostCopy is null || _hostCopy == judged))
-            {
-                Adopt(move.To);
-                LogCopyMade(_logger, Model, move.To);
-            }
-            else await DropUnused(deployment, move.To);
-            return;
-        }
-        if (_deployment != deployment || _hostCopy is { } other && other != move.From && other != move.To)
-        {
-            // Undeployed, or another copy was made meanwhile (the old one's host died and a load made one): one copy per model.
             await DropUnused(deployment, move.To);
             return;
         }
         Adopt(move.To);
+        if (move.From is null)
+        {
+            LogCopyMade(_logger, Model, move.To);
+            return;
+        }
         // A load planned before the switch may read the old copy: it goes once no load runs.
         while (_instances.All.Any(i => i.State is InstanceState.Loading or InstanceState.LiveNew) && _deployment == deployment)
             await Task.Delay(CopyMovePoll, _time);
