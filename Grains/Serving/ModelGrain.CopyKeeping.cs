@@ -1,4 +1,5 @@
 using BlitzScale.Grains.Interfaces.Serving;
+using BlitzScale.Grains.Interfaces.Topology;
 using BlitzScale.Scaling.Caching;
 using InstanceState = BlitzScale.Scaling.Instances.InstanceState;
 using Microsoft.Extensions.Logging;
@@ -50,6 +51,7 @@ internal sealed partial class ModelGrain
         if (_deployment is not { } deployment || !deployment.Policy.Multicasts()) return;
         var hosts = await Hosts();
         var memory = await MemoryOf(hosts);
+        if (await SweepCopies(memory)) memory = await MemoryOf(hosts);
         _copyJudged = CopySituation();
         string? copy = _hostCopy;
         var inUse = _instances.All.Where(i => i.State is not (InstanceState.Inactive or InstanceState.Failed)).Select(i => i.Gpu).ToList();
@@ -101,7 +103,7 @@ internal sealed partial class ModelGrain
             return;
         }
         // A load planned before the switch may read the old copy: it goes once no load runs.
-        while (_instances.All.Any(i => i.State is InstanceState.Loading or InstanceState.LiveNew) && _deployment == deployment)
+        while (LoadsInFlight() && _deployment == deployment)
             await Task.Delay(CopyMovePoll, _time);
         if (_hostCopy == move.To)
         {
@@ -113,6 +115,34 @@ internal sealed partial class ModelGrain
             // The new copy's host died meanwhile: the old copy, still whole, is the copy again.
             Adopt(move.From);
         }
+    }
+
+    private bool LoadsInFlight() => _instances.All.Any(i => i.State is InstanceState.Loading or InstanceState.LiveNew);
+
+    // Copies of the model the hosts hold besides its copy (left by a move or an adoption that this grain's silo dying cut short),
+    // and a copy its host no longer holds (CopySweep). True when it changed anything.
+    private async Task<bool> SweepCopies(IReadOnlyList<HostMemoryStatus> memory)
+    {
+        var held = memory.SelectMany(m => m.Copies.Where(c => c.Model == Model).Select(c => new HeldCopy(m.Host, c.Complete, c.Error is not null))).ToList();
+        if (CopySweep.Next(_hostCopy, held, LoadsInFlight()) is not { } sweep) return false;
+        if (sweep.Copy != _hostCopy)
+        {
+            string reason = sweep.Copy is { } found
+                ? $"the host copy is not on {_hostCopy ?? "any host"} any more: the whole copy on {found} is used"
+                : $"the host copy on {_hostCopy} is gone or failed and no host holds a whole one";
+            LogCopySwept(_logger, Model, reason);
+            Publish(ModelEventKind.HostCopy, reason);
+            _hostCopy = sweep.Copy;
+        }
+        foreach (string host in sweep.Drop)
+        {
+            string reason = $"dropped the copy on {host}: it is not the model's host copy ({_hostCopy ?? "none"})";
+            LogCopySwept(_logger, Model, reason);
+            Publish(ModelEventKind.HostCopy, reason);
+            await DropQuietly(host);
+        }
+        Changed();
+        return true;
     }
 
     private void Adopt(string host)
@@ -143,6 +173,9 @@ internal sealed partial class ModelGrain
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Model {Model}: {Reason}")]
     private static partial void LogCopyMoving(ILogger logger, string model, string reason);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Model {Model}: {Reason}")]
+    private static partial void LogCopySwept(ILogger logger, string model, string reason);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Model {Model}: the host copy on {Host} is whole and in use")]
     private static partial void LogCopyMade(ILogger logger, string model, string host);

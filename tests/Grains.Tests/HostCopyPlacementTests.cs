@@ -79,6 +79,35 @@ public sealed class HostCopyPlacementTests(FastCopyGridFixture grid, ITestOutput
         }
     }
 
+    [Fact]
+    public async Task A_copy_of_the_model_outside_its_host_copy_is_dropped_once_no_load_runs()
+    {
+        const string model = "straycopy";
+        var deployed = await Deploy(model, "host-a/gpu0");
+        try
+        {
+            Assert.Equal([GridFixture.HostB], deployed.HostCopies);
+            // What a move cut short by the model grain's silo dying leaves behind: a copy the grain does not know of.
+            var memory = grid.Client.GetGrain<Interfaces.Topology.IHostMemoryGrain>(new Interfaces.Keys.HostMemoryKey(GridFixture.HostA).ToString());
+            await memory.EnsureCopy(model, grid.SyntheticModel, null, deferFill: false);
+            Assert.Contains((await memory.GetStatus()).Copies, c => c.Model == model);
+
+            // A load starts and ends: the keeper looks again and drops the stray once no load could be reading it.
+            var scaled = await ScaleTo(model, 2);
+            var swept = await Reliability.StatusPoll.WaitFor(grid.Model(model),
+                s => s.HostCopies is [GridFixture.HostB] ? s : null, "the copy on host-a was not dropped");
+
+            Assert.DoesNotContain((await memory.GetStatus()).Copies, c => c.Model == model);
+            // The copy the model uses is untouched, and the instances still compute alike.
+            Assert.Equal([GridFixture.HostB], swept.HostCopies);
+            await SameTokens(deployed.Instances.Single().Shard, scaled.Instances.Single(i => i.Gpu != "host-a/gpu0").Shard);
+        }
+        finally
+        {
+            await grid.Model(model).Undeploy();
+        }
+    }
+
     private async Task<ModelStatus> Deploy(string model, params string[] gpus)
     {
         await grid.Model(model).Deploy(new DeployRequest
