@@ -127,12 +127,18 @@ internal sealed partial class ModelGrain
         if (CopySweep.Next(_hostCopy, held, LoadsInFlight()) is not { } sweep) return false;
         if (sweep.Copy != _hostCopy)
         {
-            string reason = sweep.Copy is { } found
-                ? $"the host copy is not on {_hostCopy ?? "any host"} any more: the whole copy on {found} is used"
-                : $"the host copy on {_hostCopy} is gone or failed and no host holds a whole one";
+            string reason = (_hostCopy, sweep.Copy) switch
+            {
+                (null, { } found) => $"the model had no host copy: the whole copy on {found} is used",
+                ({ } lost, { } found) => $"the host copy on {lost} is gone or failed: the whole copy on {found} is used",
+                _ => $"the host copy on {_hostCopy} is gone or failed and no host holds a whole one",
+            };
             LogCopySwept(_logger, Model, reason);
             Publish(ModelEventKind.HostCopy, reason);
             _hostCopy = sweep.Copy;
+            // Saved, and judged once more (this run goes again): a drop alone does not, so a drop that keeps failing is
+            // tried at the next change, not in a loop.
+            Changed();
         }
         foreach (string host in sweep.Drop)
         {
@@ -141,7 +147,6 @@ internal sealed partial class ModelGrain
             Publish(ModelEventKind.HostCopy, reason);
             await DropQuietly(host);
         }
-        Changed();
         return true;
     }
 

@@ -19,7 +19,8 @@ public sealed record CopySweep(string? Copy, IReadOnlyList<string> Drop)
     /// What to change, or null when the hosts hold exactly the model's copy (or nothing may change now). While a load is in
     /// flight nothing changes: it may read any copy, and a load that no GPU could feed makes and uses a copy of its own. Else
     /// the copy stays where the hosts hold it (filling or whole); where they do not (none, or a failed one), the first whole
-    /// copy by host name becomes it, or none (the caller may make one); every other copy of the model goes.
+    /// copy by host name becomes it, or none (the caller may make one). Every other copy of the model goes, but while none is
+    /// the copy a filling one stays: it may be in the making for a load that no GPU can feed, which adopts it once made.
     /// </summary>
     /// <param name="copy">The host of the model's copy as the caller knows it; null when it knows none.</param>
     /// <param name="held">Every copy of the model the live hosts hold.</param>
@@ -31,7 +32,8 @@ public sealed record CopySweep(string? Copy, IReadOnlyList<string> Drop)
         string? keep = copy is not null && held.Any(h => h.Host == copy && !h.Failed)
             ? copy
             : held.Where(h => h.Complete && !h.Failed).Select(h => h.Host).Order(StringComparer.Ordinal).FirstOrDefault();
-        var drop = held.Select(h => h.Host).Where(h => h != keep).Distinct(StringComparer.Ordinal).Order(StringComparer.Ordinal).ToList();
+        var drop = held.Where(h => h.Host != keep && (keep is not null || h.Failed)).Select(h => h.Host)
+            .Distinct(StringComparer.Ordinal).Order(StringComparer.Ordinal).ToList();
         return keep == copy && drop.Count == 0 ? null : new CopySweep(keep, drop);
     }
 }
