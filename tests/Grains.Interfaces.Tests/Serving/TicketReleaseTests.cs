@@ -44,14 +44,52 @@ public sealed class TicketReleaseTests
         var router = new Unanswered();
         var release = GridGeneration.Release(router, ticket: 4, time);
         await router.Called.Task.WaitAsync(TimeSpan.FromSeconds(30));
-        time.Advance(GridGeneration.ReleaseWaitLimit - TimeSpan.FromTicks(1));
+        time.Advance(GridGeneration.ReleaseHedgeAfter);
+        Assert.False(release.IsCompleted);
+        time.Advance(GridGeneration.ReleaseWaitLimit - GridGeneration.ReleaseHedgeAfter - TimeSpan.FromTicks(1));
         Assert.False(release.IsCompleted);
         time.Advance(TimeSpan.FromTicks(1));
         await release.WaitAsync(TimeSpan.FromSeconds(30));
 
-        // The call still goes on: its answer, when it comes, is taken quietly.
+        // The calls still go on (the first and the one that joined it): their answers, when they come, are taken quietly.
         router.Answer.SetResult();
+        Assert.Equal(2, router.Calls);
+    }
+
+    [Fact]
+    public async Task A_release_unanswered_for_a_moment_is_joined_by_a_second_try_whose_answer_ends_the_wait()
+    {
+        // The first try went through a gateway that died; the second, through a live one, is answered at once.
+        var time = new FakeTimeProvider();
+        var router = new FirstUnanswered();
+        var release = GridGeneration.Release(router, ticket: 9, time);
+        await router.FirstCalled.Task.WaitAsync(TimeSpan.FromSeconds(30));
+
+        time.Advance(GridGeneration.ReleaseHedgeAfter - TimeSpan.FromTicks(1));
+        Assert.False(release.IsCompleted);
         Assert.Equal(1, router.Calls);
+        time.Advance(TimeSpan.FromTicks(1));
+        await release.WaitAsync(TimeSpan.FromSeconds(30));
+
+        Assert.Equal(2, router.Calls);
+        Assert.Equal([9L, 9L], router.Tickets);
+    }
+
+    // A model grain that never answers the first Release and answers every later one.
+    private sealed class FirstUnanswered : ModelGrainStub
+    {
+        private int _calls;
+        public int Calls => Volatile.Read(ref _calls);
+        public List<long> Tickets { get; } = [];
+        public TaskCompletionSource FirstCalled { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+        public override Task Release(long ticket)
+        {
+            lock (Tickets) Tickets.Add(ticket);
+            if (Interlocked.Increment(ref _calls) > 1) return Task.CompletedTask;
+            FirstCalled.TrySetResult();
+            return new TaskCompletionSource().Task;
+        }
     }
 
     // A model grain whose Release is answered only when the test says so.
