@@ -45,12 +45,20 @@ internal static class ChaosBenchmark
 
             var reference = new ChaosInjector(cluster, testbed, planned, apply: false, bench.LinkMbit, options.RateDivisor, gpus, options.SourceWithModelGrain, line => progress($"reference: {line}"));
             progress("reference run: no fault");
-            report.Reference = await ReplayBenchmark.RunPolicy(cluster, policy, ReferenceModel, setup, gpus, bench.Seed, reference.Run, progress, cancellation, ceiling);
+            using (var handBacks = new HandBackCounts())
+            {
+                report.Reference = await ReplayBenchmark.RunPolicy(cluster, policy, ReferenceModel, setup, gpus, bench.Seed, reference.Run, progress, cancellation, ceiling);
+                report.HandBacks["reference"] = new ChaosHandBacks(handBacks.SecondTries, handBacks.PastLimit);
+            }
             report.ReferenceLoads = reference.Loads;
 
             var faulty = new ChaosInjector(cluster, testbed, planned, apply: true, bench.LinkMbit, options.RateDivisor, gpus, options.SourceWithModelGrain, line => progress($"faults: {line}"));
             progress("faulty run: the same schedule with the faults");
-            report.Faulty = await ReplayBenchmark.RunPolicy(cluster, policy, FaultyModel, setup, gpus, bench.Seed, faulty.Run, progress, cancellation, ceiling);
+            using (var handBacks = new HandBackCounts())
+            {
+                report.Faulty = await ReplayBenchmark.RunPolicy(cluster, policy, FaultyModel, setup, gpus, bench.Seed, faulty.Run, progress, cancellation, ceiling);
+                report.HandBacks["faulty"] = new ChaosHandBacks(handBacks.SecondTries, handBacks.PastLimit);
+            }
             report.Faults = faulty.Applied;
             report.FaultyLoads = faulty.Loads;
         }

@@ -34,6 +34,12 @@ internal sealed partial record ChaosFigures
     [JsonPropertyName("resumed_pause_seconds")] public ChaosPause? ResumedPauseSeconds { get; init; }
     /// <summary>Why requests moved (numbers replaced by #) → moves.</summary>
     public IReadOnlyDictionary<string, int> ResumeReasons { get; init; } = new Dictionary<string, int>();
+    /// <summary>
+    /// Completed requests whose stream ended more than <see cref="LateEndSeconds"/> after their last token (a call after the
+    /// last token that stood, such as the ticket's hand-back through a dead gateway), and the latest such end.
+    /// </summary>
+    [JsonPropertyName("ended_late")] public int EndedLate { get; init; }
+    [JsonPropertyName("ended_late_max_seconds")] public double? EndedLateMaxSeconds { get; init; }
     /// <summary>Requests completed in both runs, whose outputs were compared.</summary>
     public int Compared { get; init; }
     [JsonPropertyName("differing_outputs")] public int DifferingOutputs { get; init; }
@@ -48,6 +54,9 @@ internal sealed partial record ChaosFigures
     [JsonIgnore] public bool Clean => LostRequests == 0 && Failed == 0 && DifferingOutputs == 0 && LoadTimeRatios.All(r => r.Ratio is not null);
 
     private const int Examples = 5;
+
+    /// <summary>How long after its last token a stream may end before it counts as ended late.</summary>
+    public const double LateEndSeconds = 1.0;
 
     public static ChaosFigures Of(IReadOnlyList<ReplayRequest> reference, IReadOnlyList<ReplayRequest> faulty,
         IReadOnlyList<ChaosLoad> referenceLoads, IReadOnlyList<ChaosLoad> faultyLoads)
@@ -65,8 +74,12 @@ internal sealed partial record ChaosFigures
             differing++;
             if (examples.Count < Examples) examples.Add($"request {request.Index}: {Parting(twin.TokenIds, request.TokenIds)}");
         }
+        var lateEnds = faulty.Where(r => r.Outcome == ReplayOutcome.Ok && r.TokenTimesS.Count > 0)
+            .Select(r => r.EndS - r.TokenTimesS[^1]).Where(after => after > LateEndSeconds).ToList();
         return new ChaosFigures
         {
+            EndedLate = lateEnds.Count,
+            EndedLateMaxSeconds = lateEnds.Count > 0 ? Math.Round(lateEnds.Max(), 3) : null,
             Sent = faulty.Count,
             Completed = faulty.Count(r => r.Outcome == ReplayOutcome.Ok),
             Failed = faulty.Count(r => r.Outcome == ReplayOutcome.Failed),
@@ -129,6 +142,9 @@ internal sealed partial record ChaosFigures
     [GeneratedRegex("\"[^\"]*\"")]
     private static partial Regex Quoted();
 }
+
+/// <summary>A run's ticket hand-backs that a second try joined, and those past the stream's wait limit.</summary>
+internal sealed record ChaosHandBacks([property: JsonPropertyName("second_tries")] long SecondTries, [property: JsonPropertyName("past_limit")] long PastLimit);
 
 /// <summary>The median and the largest of some waits, in seconds (rounded to ms).</summary>
 internal sealed record ChaosPause(double Median, double Max, int Requests)

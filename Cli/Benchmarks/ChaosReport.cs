@@ -24,6 +24,11 @@ internal sealed class ChaosReport : ReplayBenchSettingReport
     public ReplayResult? Reference { get; set; }
     public ReplayResult? Faulty { get; set; }
     public ChaosFigures? Figures { get; set; }
+    /// <summary>
+    /// Per run ("reference", "faulty"): the requests' ticket hand-backs that a second try joined, and those still unanswered
+    /// when their stream ended at the wait limit (<see cref="Grains.Interfaces.Serving.ClientMetrics"/>).
+    /// </summary>
+    [JsonPropertyName("hand_backs")] public Dictionary<string, ChaosHandBacks> HandBacks { get; } = [];
     public Dictionary<string, double> Goals { get; } = new()
     {
         ["lost_requests_max"] = 0,

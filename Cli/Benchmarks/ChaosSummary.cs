@@ -30,6 +30,10 @@ internal static class ChaosSummary
             if (fig.ResumedPauseSeconds is { } pause)
                 Line(string.Create(c, $"resumed requests' longest wait (start to first token, or between tokens): median {pause.Median:0.00} s, max {pause.Max:0.00} s over {pause.Requests}"));
             foreach (var (reason, count) in fig.ResumeReasons) Line($"moved ×{count}: {reason}");
+            Line(string.Create(c, $"streams that ended more than {ChaosFigures.LateEndSeconds:0.#} s after their last token: {fig.EndedLate}")
+                + (fig.EndedLateMaxSeconds is { } late ? string.Create(c, $" (the latest {late:0.00} s after)") : "")
+                + (report.HandBacks.TryGetValue("faulty", out var handBacks)
+                    ? $"; ticket hand-backs joined by a second try: {handBacks.SecondTries}, past the wait limit: {handBacks.PastLimit}" : ""));
             foreach (var (reason, count) in fig.FailedReasons) Line($"failed ×{count}: {reason}");
             foreach (var (reason, count) in fig.LostReasons) Line($"lost ×{count}: {reason}");
             foreach (string example in fig.DifferingExamples) Line($"differs: {example}");

@@ -198,10 +198,12 @@ public static class GridGeneration
                 await first;
                 return;
             }
+            ClientMetrics.HandBackSecondTries.Add(1);
             var second = ReleaseOrRetry(router, ticket);
             var answered = await Task.WhenAny(first, second, limit);
             if (answered == limit)
             {
+                ClientMetrics.HandBacksPastLimit.Add(1);
                 // Both go on (and are retried if they fail) in the background.
                 _ = RouterQuietly(first);
                 _ = RouterQuietly(second);

@@ -81,6 +81,23 @@ public sealed class ChaosFiguresTests
     }
 
     [Fact]
+    public void A_stream_that_ends_more_than_a_second_after_its_last_token_counts_as_ended_late()
+    {
+        ReplayRequest Ended(int i, double lastToken, double end) =>
+            new(i, i, 0, 0, 16, 2, [lastToken - 0.1, lastToken], end, "m/0/0", ReplayOutcome.Ok, null) { TokenIds = [1, 2] };
+        ReplayRequest[] log = [Ended(0, 5, 5.02), Ended(1, 5, 7.0), Ended(2, 5, 6.0), Ended(3, 8, 38.5), Request(4, ReplayOutcome.Failed, [], error: "lost")];
+
+        var figures = ChaosFigures.Of(log, log, [], []);
+
+        // 2.0 s and 30.5 s after; 1.0 s is the bound itself, and a failed request has no last token.
+        Assert.Equal(2, figures.EndedLate);
+        Assert.Equal(30.5, figures.EndedLateMaxSeconds);
+        var onTime = ChaosFigures.Of(Reference, Reference, [], []);
+        Assert.Equal(0, onTime.EndedLate);
+        Assert.Null(onTime.EndedLateMaxSeconds);
+    }
+
+    [Fact]
     public void A_run_equal_to_the_reference_is_clean()
     {
         var figures = ChaosFigures.Of(Reference, Reference, [], []);
