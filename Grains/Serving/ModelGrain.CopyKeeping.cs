@@ -103,7 +103,7 @@ internal sealed partial class ModelGrain
             return;
         }
         // A load planned before the switch may read the old copy: it goes once no load runs.
-        while (LoadsInFlight() && _deployment == deployment)
+        while (OnItsWay && _deployment == deployment)
             await Task.Delay(CopyMovePoll, _time);
         if (_hostCopy == move.To)
         {
@@ -117,14 +117,12 @@ internal sealed partial class ModelGrain
         }
     }
 
-    private bool LoadsInFlight() => _instances.All.Any(i => i.State is InstanceState.Loading or InstanceState.LiveNew);
-
     // Copies of the model the hosts hold besides its copy (left by a move or an adoption that this grain's silo dying cut short),
     // and a copy its host no longer holds (CopySweep). True when it changed anything.
     private async Task<bool> SweepCopies(IReadOnlyList<HostMemoryStatus> memory)
     {
         var held = memory.SelectMany(m => m.Copies.Where(c => c.Model == Model).Select(c => new HeldCopy(m.Host, c.Complete, c.Error is not null))).ToList();
-        if (CopySweep.Next(_hostCopy, held, LoadsInFlight()) is not { } sweep) return false;
+        if (CopySweep.Next(_hostCopy, held, OnItsWay) is not { } sweep) return false;
         if (sweep.Copy != _hostCopy)
         {
             string reason = (_hostCopy, sweep.Copy) switch
