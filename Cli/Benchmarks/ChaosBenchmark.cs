@@ -1,5 +1,6 @@
 using System.Globalization;
 using BlitzScale.Cli.Replay;
+using BlitzScale.Grains.Interfaces.Serving;
 
 namespace BlitzScale.Cli.Benchmarks;
 

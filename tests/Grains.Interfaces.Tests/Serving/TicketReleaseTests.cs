@@ -1,5 +1,4 @@
 using BlitzScale.Grains.Interfaces.Serving;
-using System.Diagnostics.Metrics;
 using Microsoft.Extensions.Time.Testing;
 
 namespace BlitzScale.Grains.Interfaces.Tests.Serving;
@@ -43,7 +42,8 @@ public sealed class TicketReleaseTests
         // Through a gateway that died meanwhile the call stands until the response timeout; the stream must not end that late.
         var time = new FakeTimeProvider();
         var router = new Unanswered();
-        using var counted = new HandBackMeasurements();
+        // The process's counts while it lives: this class's tests run one at a time, and no other class's releases stand.
+        using var counted = new HandBackCounts();
         var release = GridGeneration.Release(router, ticket: 4, time);
         await router.Called.Task.WaitAsync(TimeSpan.FromSeconds(30));
         time.Advance(GridGeneration.ReleaseHedgeAfter);
@@ -56,7 +56,7 @@ public sealed class TicketReleaseTests
         // The calls still go on (the first and the one that joined it): their answers, when they come, are taken quietly.
         router.Answer.SetResult();
         Assert.Equal(2, router.Calls);
-        Assert.Equal((1, 1), (counted.Count(ClientMetrics.HandBackSecondTriesName), counted.Count(ClientMetrics.HandBacksPastLimitName)));
+        Assert.Equal((1L, 1L), (counted.SecondTries, counted.PastLimit));
     }
 
     [Fact]
@@ -65,7 +65,7 @@ public sealed class TicketReleaseTests
         // The first try went through a gateway that died; the second, through a live one, is answered at once.
         var time = new FakeTimeProvider();
         var router = new FirstUnanswered();
-        using var counted = new HandBackMeasurements();
+        using var counted = new HandBackCounts();
         var release = GridGeneration.Release(router, ticket: 9, time);
         await router.FirstCalled.Task.WaitAsync(TimeSpan.FromSeconds(30));
 
@@ -77,35 +77,7 @@ public sealed class TicketReleaseTests
 
         Assert.Equal(2, router.Calls);
         Assert.Equal([9L, 9L], router.Tickets);
-        Assert.Equal((1, 0), (counted.Count(ClientMetrics.HandBackSecondTriesName), counted.Count(ClientMetrics.HandBacksPastLimitName)));
-    }
-
-    // The client meter's hand-back counters while it lives (this class's tests run one at a time, and no other class's
-    // releases stand unanswered).
-    private sealed class HandBackMeasurements : IDisposable
-    {
-        private readonly MeterListener _listener = new();
-        private readonly Dictionary<string, long> _counts = [];
-
-        public HandBackMeasurements()
-        {
-            _listener.InstrumentPublished = (instrument, listener) =>
-            {
-                if (instrument.Meter.Name == ClientMetrics.MeterName) listener.EnableMeasurementEvents(instrument);
-            };
-            _listener.SetMeasurementEventCallback<long>((instrument, value, _, _) =>
-            {
-                lock (_counts) _counts[instrument.Name] = _counts.GetValueOrDefault(instrument.Name) + value;
-            });
-            _listener.Start();
-        }
-
-        public long Count(string name)
-        {
-            lock (_counts) return _counts.GetValueOrDefault(name);
-        }
-
-        public void Dispose() => _listener.Dispose();
+        Assert.Equal((1L, 0L), (counted.SecondTries, counted.PastLimit));
     }
 
     // A model grain that never answers the first Release and answers every later one.

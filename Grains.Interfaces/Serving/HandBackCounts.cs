@@ -1,11 +1,10 @@
 using System.Diagnostics.Metrics;
-using BlitzScale.Grains.Interfaces.Serving;
 
-namespace BlitzScale.Cli.Benchmarks;
+namespace BlitzScale.Grains.Interfaces.Serving;
 
 /// <summary>
 /// Counts, while it lives, this process's ticket hand-backs that a second try joined and those past the stream's wait limit
-/// (<see cref="ClientMetrics"/>): the bench's requests are this process's, so these are theirs.
+/// (<see cref="ClientMetrics"/>): bench chaos's requests are its process's, so these are theirs; the tests count their own.
 /// </summary>
 internal sealed class HandBackCounts : IDisposable
 {
