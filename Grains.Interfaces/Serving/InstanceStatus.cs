@@ -19,6 +19,8 @@ namespace BlitzScale.Grains.Interfaces.Serving;
 /// <see cref="OpenStreams"/> counts the generate streams open on the shard (a caller still reading, even after the last token).
 /// <see cref="LoadedAt"/> is when the last parameter byte of its current load landed, on the shard's system clock (null while it
 /// loads): a caller on the same machine can time a load by it even when it could not reach the shard at that moment.
+/// <see cref="RatedPrefillTokensPerSecond"/> is the prefill capacity it was rated at when it started serving (from the cost
+/// profile on <c>timed</c>, measured before its first request on <c>cpu</c> and <c>cuda</c>); 0 until it serves whole.
 /// </summary>
 [GenerateSerializer, Immutable, Alias("blitz.InstanceStatus")]
 public sealed record InstanceStatus(
@@ -53,4 +55,5 @@ public sealed record InstanceStatus(
     [property: Id(28)] IReadOnlyList<string>? Fallbacks = null,
     [property: Id(29)] IReadOnlyList<string>? Sources = null,
     [property: Id(30)] int OpenStreams = 0,
-    [property: Id(31)] DateTimeOffset? LoadedAt = null);
+    [property: Id(31)] DateTimeOffset? LoadedAt = null,
+    [property: Id(32)] double RatedPrefillTokensPerSecond = 0);

@@ -36,7 +36,7 @@ internal static class AutoscaleSignals
             {
                 signals.Add(new InstanceSignals(instance.Index, state, instance.Since, report.QueuedPrefillTokens, report.RunningDecodeTokens,
                     report.KvBlocksUsed, report.KvBlocksTotal, report.PrefilledTokens, report.PrefillSeconds, report.RecentTtftMs, report.RecentTbtMs,
-                    FeedsLoad: feeding.Contains(instance.Gpu)));
+                    FeedsLoad: feeding.Contains(instance.Gpu), RatedPrefillTokensPerSecond: report.RatedPrefillTokensPerSecond));
             }
             else if (!unreachable.Contains(instance.Index))
             {

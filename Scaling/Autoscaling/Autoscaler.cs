@@ -17,8 +17,9 @@ namespace BlitzScale.Scaling.Autoscaling;
 ///       would stay under the up thresholds → drain the newest serving instance; the delay starts again
 /// zero: with min 0, the last instance is drained after the idle timeout with nothing queued, running or held
 /// </code>
-/// Prefill capacity is measured (<see cref="PrefillCapacity"/>); until it is, the prefill load reads 0 and the decode load
-/// and held requests drive the decisions.
+/// Prefill capacity is measured under load (<see cref="PrefillCapacity"/>); until it is, it is the instances' rating at start
+/// (the cost profile's, or measured before their first request), and only while neither is known (no instance has started
+/// serving) does the prefill load read 0, the decode load and held requests driving the decisions.
 /// </remarks>
 public sealed class Autoscaler
 {
@@ -73,7 +74,8 @@ public sealed class Autoscaler
         double decodeLoad = Load(kvDemand, from, _kvBlocksPerInstance);
         var signals = new ScalingSignals(prefillLoad, decodeLoad, queued, active.Sum(i => i.RunningDecodeTokens), kvUsed,
             _capacity.TokensPerSecond, _kvBlocksPerInstance, heldRequests, from - loading, loading,
-            active.Select(i => i.RecentTtftMs).DefaultIfEmpty(0).Max(), active.Select(i => i.RecentTbtMs).DefaultIfEmpty(0).Max());
+            active.Select(i => i.RecentTtftMs).DefaultIfEmpty(0).Max(), active.Select(i => i.RecentTbtMs).DefaultIfEmpty(0).Max(),
+            PrefillCapacityRated: !_capacity.Measured && _capacity.TokensPerSecond > 0);
 
         bool idle = queued == 0 && kvUsed == 0 && heldRequests == 0 && active.All(i => i.RunningDecodeTokens == 0);
         _idleSince = idle ? _idleSince ?? now : null;

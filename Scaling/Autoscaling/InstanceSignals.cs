@@ -23,6 +23,10 @@ namespace BlitzScale.Scaling.Autoscaling;
 /// counts against the instance range with its state, without figures: left out, a tick counted one instance fewer and scaled
 /// up past the maximum once it answered again.
 /// </param>
+/// <param name="RatedPrefillTokensPerSecond">
+/// The prefill capacity it was rated at when it started serving (the cost profile's, or measured before its first request);
+/// 0 while it has not. The capacity until the instances have been measured under load.
+/// </param>
 public sealed record InstanceSignals(
     int Instance,
     InstanceState State,
@@ -36,7 +40,8 @@ public sealed record InstanceSignals(
     double RecentTtftMs = 0,
     double RecentTbtMs = 0,
     bool FeedsLoad = false,
-    bool Answered = true)
+    bool Answered = true,
+    double RatedPrefillTokensPerSecond = 0)
 {
     /// <summary>Counted against the instance range and as capacity: loading (it will serve soon) or serving.</summary>
     public bool IsActive => State is InstanceState.Loading or InstanceState.LiveNew or InstanceState.Serving or InstanceState.LiveOld;

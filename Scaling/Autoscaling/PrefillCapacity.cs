@@ -1,9 +1,11 @@
 namespace BlitzScale.Scaling.Autoscaling;
 
 /// <summary>
-/// One instance's prefill capacity (prompt tokens per second of step time), estimated from the growth of the instances'
-/// cumulative prefill counters between ticks. Samples of an instance still in its warm-up (the first steps after it
-/// starts serving run cold) only move its baseline. Older samples fade, so the estimate follows a changed instance.
+/// One instance's prefill capacity (prompt tokens per second of step time). Measured: from the growth of the serving
+/// instances' cumulative prefill counters between ticks; samples of an instance still in its warm-up (the first steps after
+/// it starts serving run cold) only move its baseline, and older samples fade, so the estimate follows a changed instance.
+/// Until the first sample past warm-up it is the instances' rating at start (<see cref="InstanceSignals.RatedPrefillTokensPerSecond"/>:
+/// the cost profile's, or measured before their first request), so a burst at the very start is seen as one.
 /// </summary>
 internal sealed class PrefillCapacity(TimeSpan warmUp)
 {
@@ -12,16 +14,24 @@ internal sealed class PrefillCapacity(TimeSpan warmUp)
     private readonly Dictionary<int, (long Tokens, double Seconds)> _seen = [];
     private double _tokens;
     private double _seconds;
+    private double _measured;
+    private double _rated;
 
-    /// <summary>Prompt tokens per second one instance prefills; 0 until a sample past warm-up.</summary>
-    public double TokensPerSecond { get; private set; }
+    /// <summary>Prompt tokens per second one instance prefills: measured once it has been, rated before; 0 while neither is known.</summary>
+    public double TokensPerSecond => _measured > 0 ? _measured : _rated;
+
+    /// <summary>Whether <see cref="TokensPerSecond"/> is measured under load (else the rating at start, or unknown).</summary>
+    public bool Measured => _measured > 0;
 
     public void Observe(IReadOnlyList<InstanceSignals> instances, DateTimeOffset now)
     {
         double tokens = 0, seconds = 0;
         var serving = new HashSet<int>();
+        var ratings = new List<double>();
         foreach (var i in instances)
         {
+            if (i.IsActive && i.Answered && i.RatedPrefillTokensPerSecond > 0 && double.IsFinite(i.RatedPrefillTokensPerSecond))
+                ratings.Add(i.RatedPrefillTokensPerSecond);
             if (i.State is not (Instances.InstanceState.Serving or Instances.InstanceState.LiveOld)) continue;
             serving.Add(i.Instance);
             // No figures this tick: its baseline stays for the next answer.
@@ -35,8 +45,10 @@ internal sealed class PrefillCapacity(TimeSpan warmUp)
             _seen[i.Instance] = (i.PrefilledTokens, i.PrefillSeconds);
         }
         foreach (int gone in _seen.Keys.Where(k => !serving.Contains(k)).ToList()) _seen.Remove(gone);
+        // The ratings of the instances there now (a model's instances share its shape; hosts may differ): kept when none reports one.
+        if (ratings.Count > 0) _rated = ratings.Average();
         _tokens = _tokens * Fade + tokens;
         _seconds = _seconds * Fade + seconds;
-        if (seconds > 0 && _seconds > 0) TokensPerSecond = _tokens / _seconds;
+        if (seconds > 0 && _seconds > 0) _measured = _tokens / _seconds;
     }
 }

@@ -56,6 +56,8 @@ public sealed class ServingTests(ServingFixture grid, ITestOutputHelper output) 
             served.Select(s => s.Instance).Distinct().Order(StringComparer.Ordinal));
         var status = await grid.Model(ServingFixture.Stories).GetStatus();
         Assert.All(status.Instances, i => Assert.Equal(0, i.KvBlocksUsed));
+        // Each instance measured its prefill before its first request (on blocks these requests then used): the goldens still hold.
+        Assert.All(status.Instances, i => Assert.True(i.RatedPrefillTokensPerSecond > 0, $"{i.Shard} rated at {i.RatedPrefillTokensPerSecond} tokens/s"));
     }
 
     [SkippableFact]

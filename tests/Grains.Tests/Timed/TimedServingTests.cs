@@ -34,6 +34,16 @@ public sealed class TimedServingTests(TimedServingFixture grid, ITestOutputHelpe
     }
 
     [Fact]
+    public async Task Each_instance_reports_the_profiles_prefill_speed_as_its_rating_from_its_start()
+    {
+        var status = await grid.Model(TimedServingFixture.Tiny).GetStatus();
+
+        // The step budget's prompt (512 tokens, the default) over the 4 layers, dilated: what the autoscaler counts on until it has measured.
+        double expected = grid.Profile.PrefillTokensPerSecond(4, 512, TimedServingFixture.Dilation);
+        Assert.All(status.Instances, i => Assert.Equal(expected, i.RatedPrefillTokensPerSecond, 9));
+    }
+
+    [Fact]
     public async Task A_generation_streams_in_order_to_its_length_and_says_its_tokens_are_emulated()
     {
         // Collect checks the order: the prompt and instance first, then tokens 0, 1, 2, … each no earlier than the last.

@@ -218,7 +218,7 @@ public sealed class AutoscalerTests
     }
 
     [Fact]
-    public void Without_a_measured_capacity_the_prefill_load_reads_zero()
+    public void Without_a_measured_capacity_or_a_rating_the_prefill_load_reads_zero()
     {
         var scaler = new Autoscaler(new AutoscalerOptions(), _time);
         var young = _time.GetUtcNow();
@@ -228,6 +228,43 @@ public sealed class AutoscalerTests
 
         Assert.Equal(0, decision.Signals.PrefillLoad);
         Assert.Equal(ScalingAction.None, decision.Action);
+    }
+
+    [Fact]
+    public void Before_it_is_measured_the_capacity_is_the_instances_rating_at_start_so_a_burst_at_the_start_scales_up()
+    {
+        var scaler = new Autoscaler(new AutoscalerOptions(), _time);
+        var young = _time.GetUtcNow();
+
+        // Just serving, nothing prefilled past warm-up yet, rated 1000 and 3000 tokens/s at start: 2000 each.
+        var first = scaler.Decide([Rated(0, 1000, young, queued: 7000), Rated(1, 3000, young, queued: 0)], 0);
+
+        // 7000 queued over 2 × 2000 = 1.75 > 0.7; 7000 / 1400 = 5 instances.
+        Assert.Equal(2000, first.Signals.PrefillTokensPerSecond, 9);
+        Assert.True(first.Signals.PrefillCapacityRated);
+        Assert.Equal(1.75, first.Signals.PrefillLoad, 9);
+        Assert.Equal((ScalingAction.Up, 2, 5), (first.Action, first.From, first.To));
+        Assert.Contains("capacity 2000 tokens/s rated", first.Signals.ToString());
+    }
+
+    [Fact]
+    public void A_measured_capacity_replaces_the_rating_and_ratings_of_silent_or_inactive_instances_are_not_read()
+    {
+        var scaler = new Autoscaler(new AutoscalerOptions(), _time);
+        var young = _time.GetUtcNow();
+        // A silent instance's and a Warm one's ratings are not read: only instance 0's is.
+        var rated = scaler.Decide([Rated(0, 1000, young), new(1, InstanceState.Serving, young, Answered: false, RatedPrefillTokensPerSecond: 9000),
+            new(2, InstanceState.Warm, young, RatedPrefillTokensPerSecond: 9000)], 0);
+        Assert.Equal(1000, rated.Signals.PrefillTokensPerSecond, 9);
+
+        // Past its warm-up it prefills 500 tokens in 1 s of step time: measured, 500, whatever it was rated.
+        _time.Advance(new AutoscalerOptions().WarmUp);
+        scaler.Decide([Rated(0, 1000, young)], 0);
+        _time.Advance(Tick);
+        var measured = scaler.Decide([Rated(0, 1000, young, prefilled: 500, seconds: 1)], 0);
+        Assert.Equal(500, measured.Signals.PrefillTokensPerSecond, 9);
+        Assert.False(measured.Signals.PrefillCapacityRated);
+        Assert.DoesNotContain("rated", measured.Signals.ToString());
     }
 
     [Fact]
@@ -391,6 +428,9 @@ public sealed class AutoscalerTests
     // Counters stay at the calibrated 1000 tokens in 1 s unless given, so later ticks add no samples.
     private InstanceSignals Serving(int index, long queued = 0, int kvUsed = 0, long prefilled = 1000, double seconds = 1, DateTimeOffset? since = null) =>
         new(index, InstanceState.Serving, since ?? _longAgo, queued, 0, kvUsed, Kv, prefilled, seconds);
+
+    private static InstanceSignals Rated(int index, double rating, DateTimeOffset since, long queued = 0, long prefilled = 0, double seconds = 0) =>
+        new(index, InstanceState.Serving, since, queued, 0, 0, Kv, prefilled, seconds, RatedPrefillTokensPerSecond: rating);
 
     private InstanceSignals Loading(int index) => new(index, InstanceState.Loading, _time.GetUtcNow());
 }
