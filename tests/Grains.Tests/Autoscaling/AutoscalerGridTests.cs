@@ -1,3 +1,4 @@
+using System.Globalization;
 using BlitzScale.Grains.Interfaces.Serving;
 using Xunit.Abstractions;
 
@@ -61,6 +62,34 @@ public sealed class AutoscalerGridTests(AutoscaleFixture grid, ITestOutputHelper
         // The Warm instances cover the scale-up (at most 3 - 1 = 2 new): nothing was planned to load.
         Assert.True(again.ScaledTo - again.ScaledFrom <= warm.Count, again.Detail);
         Assert.DoesNotContain(events.Events, e => e.Kind == ModelEventKind.Planned && !before.Contains(e));
+        await model.Undeploy();
+    }
+
+    [Fact]
+    public async Task A_burst_before_any_measurement_scales_up_on_the_prefill_load_by_the_instances_rating_at_start()
+    {
+        const string name = "autoscale-rated";
+        await using var events = await ModelEventLog.Follow(grid.Client, name);
+        var model = grid.Model(name);
+        // A warm-up longer than the test: no sample is ever measured, so only the rating can show the prefill load. KV blocks
+        // enough that the burst's decode load stays under its threshold (32 × 8 of 1024 blocks).
+        var deployed = await model.Deploy(new DeployRequest
+        {
+            ModelDirectory = grid.SyntheticModel, Instances = 1, KvBlocks = 1024, Policy = LoadPolicy.BlitzFast,
+            Autoscale = new AutoscaleSettings { MinInstances = 1, MaxInstances = 2, TickIntervalMs = 50, WarmUpMs = 600_000, PrefillWindowMs = 100 },
+        });
+        await events.Serving([deployed.Instances[0].Shard]);
+        double rated = (await model.GetStatus()).Instances.Single().RatedPrefillTokensPerSecond;
+        Assert.True(rated > 0, $"rated at {rated} tokens/s");
+
+        var burst = Burst(name, 32);
+        var up = await events.WaitFor(e => e.Kind == ModelEventKind.Scaled && e.ScaledTo > e.ScaledFrom);
+        output.WriteLine(up.Detail);
+
+        Assert.Equal(1, up.ScaledFrom);
+        Assert.Contains("prefill load", up.Detail);
+        Assert.Contains(string.Create(CultureInfo.InvariantCulture, $"capacity {rated:F0} tokens/s rated"), up.Detail);
+        Assert.All(await Task.WhenAll(burst), s => Assert.Equal(64, s.TokenIds.Length));
         await model.Undeploy();
     }
 
