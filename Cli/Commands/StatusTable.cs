@@ -36,6 +36,8 @@ internal static class StatusTable
             {
                 o.WriteLine($"{model.Model,-16} {i.Shard,-24} {i.Gpu,-18} {i.State,-8} {$"{i.LoadedLayers}/{i.TotalLayers}",7} {i.Waiting,7} {i.Running,7} {$"{i.KvBlocksUsed}/{i.KvBlocksTotal}",12} {i.TokensPerSecond,9:F1}");
                 if (i.LoadedFrom is { } from) o.WriteLine($"    loaded {i.LoadedBytes / 1e6:F1} MB in {i.LoadSeconds:F3} s from {from}");
+                // What the autoscaler counts on for its prefill capacity until it has measured the model under load.
+                if (i.RatedPrefillTokensPerSecond > 0) o.WriteLine($"    prefill rated {i.RatedPrefillTokensPerSecond:F0} tokens/s at start");
                 if (i.Error is { } error) o.WriteLine($"    error: {error}");
             }
             string copies = model.HostCopies is { Count: > 0 } hosts ? string.Join(", ", hosts) : "none";

@@ -87,6 +87,8 @@ public sealed class RedisClusterTests(RedisServer redis, CliFixture fixture, ITe
         Assert.True(status.ExitCode == 0, status.Stderr);
         Assert.Contains("tiny/1/0 (warm)", status.Stdout);
         Assert.Contains("policy blitz, host copies: scale-", status.Stdout);
+        // Both instances measured their prefill before their first request (cpu backend).
+        Assert.Equal(2, Regex.Matches(status.Stdout, @"prefill rated \d+ tokens/s at start").Count);
     }
 
     /// <summary>
