@@ -21,13 +21,9 @@ public sealed class AutoscalerGridTests(AutoscaleFixture grid, ITestOutputHelper
         const string name = "autoscale-burst";
         await using var events = await ModelEventLog.Follow(grid.Client, name);
         var model = grid.Model(name);
-        var deployed = await model.Deploy(new DeployRequest
-        {
-            ModelDirectory = grid.SyntheticModel, Instances = 1, KvBlocks = KvBlocks, Policy = LoadPolicy.BlitzFast,
-            Autoscale = new AutoscaleSettings { MinInstances = 1, MaxInstances = 3, TickIntervalMs = 50, WarmUpMs = 0, PrefillWindowMs = 100, WarmKeepMs = 600_000 },
-        });
+        var deployed = await DeployOne(events, name,
+            new AutoscaleSettings { MinInstances = 1, MaxInstances = 3, TickIntervalMs = 50, WarmUpMs = 0, PrefillWindowMs = 100, WarmKeepMs = 600_000 });
         Assert.Equal(3, deployed.Autoscale!.MaxInstances);
-        await events.Serving([deployed.Instances[0].Shard]);
 
         // The burst: four instances' worth of KV blocks at once.
         var burst = Burst(name, 32);
@@ -73,12 +69,8 @@ public sealed class AutoscalerGridTests(AutoscaleFixture grid, ITestOutputHelper
         var model = grid.Model(name);
         // A warm-up longer than the test: no sample is ever measured, so only the rating can show the prefill load. KV blocks
         // enough that the burst's decode load stays under its threshold (32 × 8 of 1024 blocks).
-        var deployed = await model.Deploy(new DeployRequest
-        {
-            ModelDirectory = grid.SyntheticModel, Instances = 1, KvBlocks = 1024, Policy = LoadPolicy.BlitzFast,
-            Autoscale = new AutoscaleSettings { MinInstances = 1, MaxInstances = 2, TickIntervalMs = 50, WarmUpMs = 600_000, PrefillWindowMs = 100 },
-        });
-        await events.Serving([deployed.Instances[0].Shard]);
+        await DeployOne(events, name,
+            new AutoscaleSettings { MinInstances = 1, MaxInstances = 2, TickIntervalMs = 50, WarmUpMs = 600_000, PrefillWindowMs = 100 }, kvBlocks: 1024);
         double rated = (await model.GetStatus()).Instances.Single().RatedPrefillTokensPerSecond;
         Assert.True(rated > 0, $"rated at {rated} tokens/s");
 
@@ -99,13 +91,9 @@ public sealed class AutoscalerGridTests(AutoscaleFixture grid, ITestOutputHelper
         const string name = "autoscale-zero";
         await using var events = await ModelEventLog.Follow(grid.Client, name);
         var model = grid.Model(name);
-        var deployed = await model.Deploy(new DeployRequest
-        {
-            ModelDirectory = grid.SyntheticModel, Instances = 1, KvBlocks = KvBlocks, Policy = LoadPolicy.BlitzFast,
-            Autoscale = new AutoscaleSettings { MinInstances = 0, MaxInstances = 1, TickIntervalMs = 50, IdleTimeoutMs = 200, WarmKeepMs = 600_000 },
-        });
+        var deployed = await DeployOne(events, name,
+            new AutoscaleSettings { MinInstances = 0, MaxInstances = 1, TickIntervalMs = 50, IdleTimeoutMs = 200, WarmKeepMs = 600_000 });
         string shard = deployed.Instances[0].Shard;
-        await events.Serving([shard]);
 
         var zero = await events.WaitFor(e => e.Kind == ModelEventKind.Scaled && e.ScaledFrom == 1 && e.ScaledTo == 0);
         output.WriteLine(zero.Detail);
@@ -126,13 +114,9 @@ public sealed class AutoscalerGridTests(AutoscaleFixture grid, ITestOutputHelper
         const string name = "autoscale-release";
         await using var events = await ModelEventLog.Follow(grid.Client, name);
         var model = grid.Model(name);
-        var deployed = await model.Deploy(new DeployRequest
-        {
-            ModelDirectory = grid.SyntheticModel, Instances = 1, KvBlocks = KvBlocks, Policy = LoadPolicy.BlitzFast,
-            Autoscale = new AutoscaleSettings { MinInstances = 0, MaxInstances = 1, TickIntervalMs = 50, IdleTimeoutMs = 200, WarmKeepMs = 0 },
-        });
+        var deployed = await DeployOne(events, name,
+            new AutoscaleSettings { MinInstances = 0, MaxInstances = 1, TickIntervalMs = 50, IdleTimeoutMs = 200, WarmKeepMs = 0 });
         string shard = deployed.Instances[0].Shard;
-        await events.Serving([shard]);
 
         var released = await events.WaitFor(e => e.Kind == ModelEventKind.Scaled && e.Shard == shard && e.Detail!.StartsWith("release", StringComparison.Ordinal));
         output.WriteLine(released.Detail);
@@ -164,6 +148,17 @@ public sealed class AutoscalerGridTests(AutoscaleFixture grid, ITestOutputHelper
             ModelDirectory = grid.SyntheticModel, Instances = 3, Autoscale = new AutoscaleSettings { MaxInstances = 2 },
         }));
         Assert.Contains("instances: with the autoscaler, expected 1 to 2 (its minimum to maximum), found 3", outside.Message);
+    }
+
+    // One instance of the synthetic model (blitz-fast loading) under the autoscaler's settings, once it serves.
+    private async Task<ModelStatus> DeployOne(ModelEventLog events, string name, AutoscaleSettings settings, int kvBlocks = KvBlocks)
+    {
+        var deployed = await grid.Model(name).Deploy(new DeployRequest
+        {
+            ModelDirectory = grid.SyntheticModel, Instances = 1, KvBlocks = kvBlocks, Policy = LoadPolicy.BlitzFast, Autoscale = settings,
+        });
+        await events.Serving([deployed.Instances[0].Shard]);
+        return deployed;
     }
 
     private List<Task<Streamed>> Burst(string model, int requests) =>
