@@ -60,8 +60,6 @@ internal sealed partial class LayerShardGrain(
     private KvBlockAllocator? _liveBlocks;
     private TextTokenizer? _tokenizer;
     private double _tokensPerSecond;
-    // Prompt tokens per second this instance was rated at when it started serving (PrefillRating).
-    private double _ratedPrefill;
     // The load failed with a source lost and the image, its files and the GPU memory were kept for Refeed.
     private bool _keptForRefeed;
     // The source whose loss failed the load whose image is kept for Refeed, as the plan named it.
@@ -530,20 +528,7 @@ internal sealed partial class LayerShardGrain(
             // Paired live, the engine exists already and its KV blocks are shared with the live server's requests.
             var engine = _liveEngine
                 ?? await device.RunAsync(() => ComputeBackends.Create(host, gpuIndex, load.Image, new KvStoreShape(policy.KvBlocks, policy.BlockSize)));
-            // Before the first request: the autoscaler counts on it until it has measured this model under load.
-            double rated;
-            try
-            {
-                rated = await PrefillRating.Of(engine, policy, device, _liveBlocks);
-            }
-            catch
-            {
-                // As when the server cannot start: the engine goes with it.
-                engine.Dispose();
-                throw;
-            }
-            var instance = LoadedInstance.Start(model, load.Image, policy, device, engine, _liveBlocks, _tokenizer);
-            _ratedPrefill = rated;
+            var instance = await LoadedInstance.StartAsync(model, load.Image, policy, device, engine, _liveBlocks, _tokenizer);
             _openFiles = null;
             _instance = instance;
             _phase = ShardPhase.Loaded;
@@ -709,7 +694,7 @@ internal sealed partial class LayerShardGrain(
             _load?.KeptBytes ?? 0, _keptForRefeed ? _lostSource : null, _loads,
             _phase is ShardPhase.Loading or ShardPhase.Failed ? [.. _fallbacks.Select(f => string.Join(" + ", SourcesOf(f)))] : [],
             _phase == ShardPhase.Loading && _load is { } load ? [.. SourcesOf(load.Feeds)] : [], Volatile.Read(ref _openStreams), _load?.LandedAt,
-            _instance is null ? 0 : _ratedPrefill);
+            _instance?.RatedPrefillTokensPerSecond ?? 0);
     }
 
     // The GPUs, host copies or storage a feed list fetches from, each once, in feed order.

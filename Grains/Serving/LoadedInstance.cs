@@ -12,13 +12,15 @@ internal sealed class LoadedInstance : IAsyncDisposable
 {
     private readonly ILayerEngine _engine;
 
-    private LoadedInstance(ModelDirectory model, ParameterImage image, TextTokenizer tokenizer, ILayerEngine engine, InstanceServer server)
+    private LoadedInstance(ModelDirectory model, ParameterImage image, TextTokenizer tokenizer, ILayerEngine engine, InstanceServer server,
+        double ratedPrefillTokensPerSecond)
     {
         Model = model;
         Image = image;
         Tokenizer = tokenizer;
         _engine = engine;
         Server = server;
+        RatedPrefillTokensPerSecond = ratedPrefillTokensPerSecond;
     }
 
     public ModelDirectory Model { get; }
@@ -26,16 +28,24 @@ internal sealed class LoadedInstance : IAsyncDisposable
     public TextTokenizer Tokenizer { get; }
     public InstanceServer Server { get; }
 
-    /// <summary>Starts serving <paramref name="engine"/> over a filled image (the instance then owns the engine, the image and the files).</summary>
-    public static LoadedInstance Start(ModelDirectory model, ParameterImage image, BatchPolicy policy, DeviceExecutor device, ILayerEngine engine,
-        KvBlockAllocator? sharedBlocks = null, TextTokenizer? tokenizer = null)
+    /// <summary>The prefill capacity it was rated at before its first request (<see cref="PrefillRating"/>).</summary>
+    public double RatedPrefillTokensPerSecond { get; }
+
+    /// <summary>
+    /// Rates <paramref name="engine"/> (<see cref="PrefillRating"/>, before any request) and starts serving it over a filled image
+    /// (the instance then owns the engine, the image and the files; if it cannot start, the engine is disposed).
+    /// </summary>
+    public static async Task<LoadedInstance> StartAsync(ModelDirectory model, ParameterImage image, BatchPolicy policy, DeviceExecutor device,
+        ILayerEngine engine, KvBlockAllocator? sharedBlocks = null, TextTokenizer? tokenizer = null)
     {
         try
         {
+            // Before the first request: the autoscaler counts on it until it has measured this model under load.
+            double rated = await PrefillRating.Of(engine, policy, device, sharedBlocks);
             // The shard read its tokenizer before its load began; it is not read twice.
             tokenizer ??= model.LoadTokenizer();
             var server = new InstanceServer(engine, policy, device, model.Generation.EosTokenId, sharedBlocks);
-            return new LoadedInstance(model, image, tokenizer, engine, server);
+            return new LoadedInstance(model, image, tokenizer, engine, server, rated);
         }
         catch
         {

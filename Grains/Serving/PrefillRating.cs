@@ -23,18 +23,18 @@ internal static class PrefillRating
         ArgumentNullException.ThrowIfNull(engine);
         ArgumentNullException.ThrowIfNull(policy);
         ArgumentNullException.ThrowIfNull(device);
+        // A step's prompt tokens: the budget, within the model's positions.
+        int budget = Math.Min(policy.MaxBatchTokens, engine.Config.MaxPositionEmbeddings);
         if (engine is TimedEngine timed)
-        {
-            int tokens = Math.Min(policy.MaxBatchTokens, timed.Config.MaxPositionEmbeddings);
-            return Task.FromResult(timed.Profile.PrefillTokensPerSecond(timed.Config.NumLayers, tokens, timed.Dilation));
-        }
-        return device.RunAsync(() => Calibrate(engine, policy, shared ?? new KvBlockAllocator(policy.KvBlocks, policy.BlockSize)));
+            return Task.FromResult(timed.Profile.PrefillTokensPerSecond(timed.Config.NumLayers, budget, timed.Dilation));
+        return device.RunAsync(() => Calibrate(engine, budget, shared ?? new KvBlockAllocator(policy.KvBlocks, policy.BlockSize)));
     }
 
-    private static double Calibrate(ILayerEngine engine, BatchPolicy policy, KvBlockAllocator blocks)
+    private static double Calibrate(ILayerEngine engine, int budget, KvBlockAllocator blocks)
     {
-        int tokens = Math.Min(Math.Min(policy.MaxBatchTokens, engine.Config.MaxPositionEmbeddings), blocks.FreeBlocks * blocks.BlockSize);
+        // Blocks for the budget, or for what is free: the calibration measures within them.
         var table = new KvBlockTable();
+        int tokens = Math.Min(budget, blocks.FreeBlocks * blocks.BlockSize);
         if (tokens < PrefillCalibration.FirstTokens || !blocks.TryReserve(table, tokens)) return 0;
         try
         {
