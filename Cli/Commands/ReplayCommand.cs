@@ -17,6 +17,7 @@ internal static class ReplayCommand
             Description = "Requests still open this long after the last arrival are cancelled and counted as lost", DefaultValueFactory = _ => Replayer.DefaultDrain.TotalSeconds,
         };
         var cluster = GridOptions.Cluster();
+        cluster.Description = "The cluster that serves --model: localhost[:gatewayPort] or redis://host:port (required: a replay drives a running grid)";
         var clusterId = GridOptions.ClusterId();
         var tls = new TlsArguments();
         var replay = new ReplayOptions(traceRequired: true, defaultTrace: null, ReplaySlo.DefaultTtftMs, ReplaySlo.DefaultTbtMs, defaultDuration: null);
@@ -37,12 +38,14 @@ internal static class ReplayCommand
             if (!(drainSeconds >= 0)) throw new ArgumentException($"--drain-seconds must be ≥ 0, found {drainSeconds}");
             var slo = replay.Slo(parse);
             var planOptions = replay.Plan(parse);
+            // The trace and the window are read before connecting: a malformed trace is said at once, not after a cluster's answer.
+            var cut = ReplayPlan.Cut(planOptions);
             await using var grid = await GridSession.Open(new GridConnection(clusterValue, parse.GetValue(clusterId)!, GridConnection.DefaultConnectTimeout, tls.Read(parse)), cancellation);
             var status = await grid.Client.StatusAsync(cancellation);
             var deployed = status.Models.FirstOrDefault(m => m.Model == name)
                 ?? throw new ArgumentException($"--model {name}: not deployed on {clusterValue} (deployed: {(status.Models.Count == 0 ? "none" : string.Join(", ", status.Models.Select(m => m.Model)))})");
             var config = ReadConfig(deployed.ModelDirectory, name);
-            var plan = ReplayPlan.Build(planOptions, config.MaxPositionEmbeddings);
+            var plan = ReplayPlan.Build(planOptions, cut, config.MaxPositionEmbeddings);
             var setting = ReplaySetting.Of(plan.Trace, plan.Window, plan.Schedule, slo);
             Console.Error.WriteLine($"replay: {setting.Describe()}");
             var gpus = deployed.Instances.Select(i => i.Gpu).ToHashSet(StringComparer.Ordinal);

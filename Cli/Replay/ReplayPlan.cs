@@ -26,22 +26,45 @@ internal sealed record ReplayPlan(Trace Trace, TraceWindow Window, ReplaySchedul
     /// (bench replay derives it from the cluster's capacity).
     /// </summary>
     /// <exception cref="ArgumentException">Contradicting or invalid options, or a malformed trace (<see cref="TraceFileException"/>).</exception>
-    public static ReplayPlan Build(ReplayPlanOptions options, int contextTokens, double? rate = null)
+    public static ReplayPlan Build(ReplayPlanOptions options, int contextTokens, double? rate = null) => Build(options, Cut(options), contextTokens, rate);
+
+    /// <summary>The schedule of a window already cut by <see cref="Cut"/> from the same options.</summary>
+    /// <exception cref="ArgumentException">A token cap that does not fit the model's context, or an invalid rate.</exception>
+    public static ReplayPlan Build(ReplayPlanOptions options, TraceCut cut, int contextTokens, double? rate = null)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        ArgumentNullException.ThrowIfNull(cut);
+        var caps = TokenCaps.For(contextTokens, options.MaxPromptTokens, options.MaxOutputTokens, options.TokenScale);
+        double scale = (rate ?? options.Rate) is { } r ? ReplaySchedule.ScaleForRate(cut.Window, r) : options.TimeScale ?? 1;
+        var schedule = ReplaySchedule.Build(TraceWindow.Slice(cut.Trace, cut.Window.StartSeconds, cut.Window.DurationSeconds), cut.Window.DurationSeconds, scale, caps);
+        return new ReplayPlan(cut.Trace, cut.Window, schedule);
+    }
+
+    /// <summary>
+    /// Everything of the plan that does not depend on the model: the options' contradictions, the trace read, the window
+    /// cut, and the time scale, rate, token scale and caps given checked for sign, so that <c>blitz replay</c> says what is
+    /// wrong with them before it connects to a cluster.
+    /// </summary>
+    /// <exception cref="ArgumentException">Contradicting or invalid options, an empty window, or a malformed trace (<see cref="TraceFileException"/>).</exception>
+    public static TraceCut Cut(ReplayPlanOptions options)
     {
         ArgumentNullException.ThrowIfNull(options);
         if (options.Bursty && options.Start is not null) throw new ArgumentException("give either --start or --window bursty, not both");
         if (options.TimeScale is not null && options.Rate is not null) throw new ArgumentException("give either --time-scale or --rate, not both");
+        if (options.TimeScale is { } x) ReplaySchedule.CheckTimeScale(x);
+        if (options.Rate is { } rps) ReplaySchedule.CheckRate(rps);
+        TokenCaps.CheckGiven(options.MaxPromptTokens, options.MaxOutputTokens, options.TokenScale);
         var trace = TraceReader.Read(options.TracePath, options.Format is { } f ? TraceFormats.Parse(f) : null);
         var window = options.Bursty
             ? TraceWindow.Bursty(trace, options.Duration ?? ReplayPlanOptions.DefaultBurstySeconds, Step(options.Duration ?? ReplayPlanOptions.DefaultBurstySeconds))
             : TraceWindow.At(trace, options.Start ?? 0, options.Duration, options.Start is null ? "from the trace's start" : "given (--start)");
         if (window.Requests == 0) throw new ArgumentException($"the window [{window.StartSeconds}, {window.StartSeconds + window.DurationSeconds}) s of {trace.Path} holds no request");
-        var caps = TokenCaps.For(contextTokens, options.MaxPromptTokens, options.MaxOutputTokens, options.TokenScale);
-        double scale = (rate ?? options.Rate) is { } r ? ReplaySchedule.ScaleForRate(window, r) : options.TimeScale ?? 1;
-        var schedule = ReplaySchedule.Build(TraceWindow.Slice(trace, window.StartSeconds, window.DurationSeconds), window.DurationSeconds, scale, caps);
-        return new ReplayPlan(trace, window, schedule);
+        return new TraceCut(trace, window);
     }
 
     // A quarter of the window: neighbouring candidates overlap, so a burst is not cut in two by every candidate.
     private static double Step(double duration) => Math.Max(TraceWindow.BinSeconds, duration / 4);
 }
+
+/// <summary>A trace as read and the window cut from it, before the schedule (which needs the model's context).</summary>
+internal sealed record TraceCut(Trace Trace, TraceWindow Window);

@@ -47,7 +47,7 @@ internal sealed class ReplaySchedule
     /// </summary>
     public static double ScaleForRate(TraceWindow window, double rps)
     {
-        if (!(rps > 0) || !double.IsFinite(rps)) throw new ArgumentException($"--rate must be > 0 requests/s, found {rps}");
+        CheckRate(rps);
         if (window.MeanRps <= 0) throw new ArgumentException("the window has no requests: no rate to scale");
         return window.MeanRps / rps;
     }
@@ -55,11 +55,23 @@ internal sealed class ReplaySchedule
     /// <summary>Builds the schedule from a window's requests (times from its start).</summary>
     public static ReplaySchedule Build(IReadOnlyList<TraceRequest> requests, double windowSeconds, double timeScale, TokenCaps caps)
     {
-        if (!(timeScale > 0) || !double.IsFinite(timeScale)) throw new ArgumentException($"--time-scale must be > 0, found {timeScale}");
+        CheckTimeScale(timeScale);
         ArgumentNullException.ThrowIfNull(caps);
         var arrivals = requests.Select((r, i) => new ReplayArrival(i, r.Line, r.AtSeconds * timeScale, caps.Prompt(r.InputTokens), caps.Output(r.OutputTokens))).ToList();
         int prompts = requests.Count(r => caps.Prompt(r.InputTokens) < (int)Math.Round(r.InputTokens * caps.Scale, MidpointRounding.AwayFromZero));
         int outputs = requests.Count(r => caps.Output(r.OutputTokens) < (int)Math.Round(r.OutputTokens * caps.Scale, MidpointRounding.AwayFromZero));
         return new ReplaySchedule(arrivals, timeScale, windowSeconds * timeScale, caps, prompts, outputs);
+    }
+
+    /// <exception cref="ArgumentException"><paramref name="rps"/> is not a positive number.</exception>
+    public static void CheckRate(double rps)
+    {
+        if (!(rps > 0) || !double.IsFinite(rps)) throw new ArgumentException($"--rate must be > 0 requests/s, found {rps}");
+    }
+
+    /// <exception cref="ArgumentException"><paramref name="timeScale"/> is not a positive number.</exception>
+    public static void CheckTimeScale(double timeScale)
+    {
+        if (!(timeScale > 0) || !double.IsFinite(timeScale)) throw new ArgumentException($"--time-scale must be > 0, found {timeScale}");
     }
 }

@@ -19,7 +19,7 @@ internal sealed record TokenCaps(int MaxPromptTokens, int MaxOutputTokens, doubl
     /// <exception cref="ArgumentException">A cap is below 1, or the two together exceed the context.</exception>
     public static TokenCaps For(int contextTokens, int? maxPrompt, int? maxOutput, double scale = 1)
     {
-        if (!(scale > 0) || !double.IsFinite(scale)) throw new ArgumentException($"--token-scale must be > 0, found {scale}");
+        CheckGiven(maxPrompt, maxOutput, scale);
         int output = maxOutput ?? Math.Max(1, (int)(contextTokens * DefaultOutputShare));
         int prompt = maxPrompt ?? contextTokens - output;
         if (output < 1) throw new ArgumentException($"--max-output-tokens must be ≥ 1, found {output}");
@@ -27,6 +27,15 @@ internal sealed record TokenCaps(int MaxPromptTokens, int MaxOutputTokens, doubl
         if (prompt + output > contextTokens)
             throw new ArgumentException($"--max-prompt-tokens {prompt} + --max-output-tokens {output} = {prompt + output} exceeds the model's context of {contextTokens}");
         return new TokenCaps(prompt, output, scale);
+    }
+
+    /// <summary>What can be checked of the caps and the scale before the model's context is known.</summary>
+    /// <exception cref="ArgumentException">A cap given below 1, or a scale that is not a positive number.</exception>
+    public static void CheckGiven(int? maxPrompt, int? maxOutput, double scale)
+    {
+        if (!(scale > 0) || !double.IsFinite(scale)) throw new ArgumentException($"--token-scale must be > 0, found {scale}");
+        if (maxOutput is < 1) throw new ArgumentException($"--max-output-tokens must be ≥ 1, found {maxOutput}");
+        if (maxPrompt is < 1) throw new ArgumentException($"--max-prompt-tokens must be ≥ 1, found {maxPrompt}");
     }
 
     /// <summary>The prompt length a trace's input count becomes (≥ 1: the BOS).</summary>

@@ -1,0 +1,42 @@
+using BlitzScale.Tests.Shared;
+
+namespace BlitzScale.Cli.Tests.Commands;
+
+/// <summary><c>blitz replay</c> says what is wrong with the trace and the window before it connects to a cluster.</summary>
+public sealed class ReplayCommandTests(CliFixture fixture) : IClassFixture<CliFixture>, IDisposable
+{
+    private readonly TempDirectory _dir = new();
+
+    public void Dispose() => _dir.Dispose();
+
+    [Fact]
+    public async Task A_file_that_is_no_trace_is_named_before_connecting()
+    {
+        string path = _dir.File("notes.csv");
+        File.WriteAllText(path, "hello\nworld\n");
+
+        // Nothing listens at port 1: had the command connected first, it would have said so after about 10 s, and of the cluster.
+        var result = await BlitzProcess.Run(fixture.Cache, "replay", "--cluster", "localhost:1", "--model", "m", "--trace", path);
+
+        Assert.Equal(2, result.ExitCode);
+        Assert.StartsWith($"blitz: error: {path}:1: column (header): expected an azure header", result.Stderr.Trim(), StringComparison.Ordinal);
+        Assert.Contains("found \"hello\"", result.Stderr, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task A_window_after_the_traces_end_is_refused_before_connecting()
+    {
+        string path = _dir.File("azure.csv");
+        File.WriteAllText(path, """
+            TIMESTAMP,ContextTokens,GeneratedTokens
+            2023-11-16 18:17:03.9799600,4808,10
+            2023-11-16 18:17:04.9799600,48,10
+
+            """);
+
+        var result = await BlitzProcess.Run(fixture.Cache, "replay", "--cluster", "localhost:1", "--model", "m", "--trace", path, "--start", "50");
+
+        Assert.Equal(2, result.ExitCode);
+        Assert.Equal($"blitz: error: --start 50 s is after the trace's last arrival (1.0 s) in {path}", result.Stderr.Trim());
+    }
+}
