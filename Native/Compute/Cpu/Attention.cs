@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using System.Numerics.Tensors;
 using BlitzScale.Native.Engine;
 
@@ -37,6 +38,8 @@ internal sealed class Attention(int heads, int kvHeads, int headDim)
             }
         }
 
+        // Fully optimized at once, as MatMul's kernels are (see there): this loop is most of a long prompt's work.
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
         void Head(int item)
         {
             var (blocks, position, token) = items[item / heads];

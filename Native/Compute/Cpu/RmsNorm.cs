@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using System.Numerics.Tensors;
 
 namespace BlitzScale.Native.Compute.Cpu;
@@ -6,6 +7,7 @@ namespace BlitzScale.Native.Compute.Cpu;
 internal static class RmsNorm
 {
     /// <summary>Normalizes each of the <paramref name="rows"/> rows of <paramref name="x"/> into <paramref name="output"/>.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void Run(ReadOnlySpan<float> x, ReadOnlySpan<float> weight, float eps, int rows, Span<float> output)
     {
         int width = weight.Length;

@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using BlitzScale.Native.Models;
 
 namespace BlitzScale.Native.Compute.Cpu;
@@ -19,6 +20,7 @@ internal sealed class Rope
     public int HeadDim { get; }
 
     /// <summary>Rotates <paramref name="heads"/> consecutive heads of one token at <paramref name="position"/>, in place.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public void Apply(Span<float> vector, int heads, int position)
     {
         int half = HeadDim / 2;

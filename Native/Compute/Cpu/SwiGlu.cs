@@ -1,8 +1,10 @@
+using System.Runtime.CompilerServices;
 namespace BlitzScale.Native.Compute.Cpu;
 
 /// <summary>SwiGLU: <c>out = silu(gate) * up</c>, reading the fused [gate | up] rows.</summary>
 internal static class SwiGlu
 {
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void Run(ReadOnlySpan<float> gateUp, int rows, int width, Span<float> output)
     {
         for (int r = 0; r < rows; r++)

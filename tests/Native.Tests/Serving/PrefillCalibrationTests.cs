@@ -23,8 +23,8 @@ public sealed class PrefillCalibrationTests(SyntheticModelFixture models) : ICla
 
         double rate = PrefillCalibration.Measure(engine, Blocks(64), maxTokens: 512, time);
 
-        // 16 (cold), 16 ms, 32 ms, 64 ms ≥ 50 ms: timed there.
-        Assert.Equal([16, 16, 32, 64], engine.Prefills);
+        // 16 (cold), 16 ms, 32 ms, 64 ms ≥ 50 ms: timed there, twice.
+        Assert.Equal([16, 16, 32, 64, 64], engine.Prefills);
         Assert.Equal(1000, rate, 9);
     }
 
@@ -35,18 +35,46 @@ public sealed class PrefillCalibrationTests(SyntheticModelFixture models) : ICla
         using var engine = new ClockedEngine(models.Config, time, perToken: TimeSpan.FromMilliseconds(0.5), cold: TimeSpan.Zero);
 
         Assert.Equal(2000, PrefillCalibration.Measure(engine, Blocks(64), maxTokens: 40, time), 9);
-        Assert.Equal([16, 16, 32, 40], engine.Prefills);
+        Assert.Equal([16, 16, 32, 40, 40], engine.Prefills);
 
         engine.Prefills.Clear();
         // 5 blocks of 4 positions hold 20.
         Assert.Equal(2000, PrefillCalibration.Measure(engine, Blocks(5), maxTokens: 512, time), 9);
-        Assert.Equal([16, 16, 20], engine.Prefills);
+        Assert.Equal([16, 16, 20, 20], engine.Prefills);
 
         engine.Prefills.Clear();
         // Too few positions for the first prefill: nothing runs, the rate is unknown.
         Assert.Equal(0, PrefillCalibration.Measure(engine, Blocks(3), maxTokens: 512, time));
         Assert.Empty(engine.Prefills);
         Assert.Throws<ArgumentOutOfRangeException>(() => PrefillCalibration.Measure(engine, Blocks(3), maxTokens: 0, time));
+    }
+
+    [Fact]
+    public void The_timed_size_runs_twice_and_the_faster_counts_so_that_a_size_first_run_slow_is_not_the_rating()
+    {
+        var time = new FakeTimeProvider();
+        // 1 ms a token, and 64 tokens 100 ms more the first time (a path of their own, run cold).
+        using var engine = new ClockedEngine(models.Config, time, perToken: TimeSpan.FromMilliseconds(1), cold: TimeSpan.Zero,
+            firstAt: (64, TimeSpan.FromMilliseconds(100)));
+
+        double rate = PrefillCalibration.Measure(engine, Blocks(64), maxTokens: 512, time);
+
+        Assert.Equal([16, 16, 32, 64, 64], engine.Prefills);
+        Assert.Equal(1000, rate, 9);
+    }
+
+    [Fact]
+    public void Of_the_two_at_the_timed_size_the_first_counts_when_the_second_is_slower()
+    {
+        var time = new FakeTimeProvider();
+        // 0.5 ms a token, and the second prefill of 128 tokens 64 ms more (a busy machine): the first, 64 ms, counts.
+        using var engine = new ClockedEngine(models.Config, time, perToken: TimeSpan.FromMilliseconds(0.5), cold: TimeSpan.Zero,
+            secondAt: (128, TimeSpan.FromMilliseconds(64)));
+
+        double rate = PrefillCalibration.Measure(engine, Blocks(64), maxTokens: 512, time);
+
+        Assert.Equal([16, 16, 32, 64, 128, 128], engine.Prefills);
+        Assert.Equal(2000, rate, 9);
     }
 
     [Fact]
@@ -94,8 +122,10 @@ public sealed class PrefillCalibrationTests(SyntheticModelFixture models) : ICla
 
     private static int[] Blocks(int count) => [.. Enumerable.Range(0, count)];
 
-    // Computes nothing; each prefill advances the fake clock by its tokens' time (and the first one by a cold cost).
-    private sealed class ClockedEngine(LlamaConfig config, FakeTimeProvider time, TimeSpan perToken, TimeSpan cold) : ILayerEngine
+    // Computes nothing; each prefill advances the fake clock by its tokens' time (and the first one by a cold cost; the first
+    // or second of a size by an extra cost where given).
+    private sealed class ClockedEngine(LlamaConfig config, FakeTimeProvider time, TimeSpan perToken, TimeSpan cold,
+        (int Tokens, TimeSpan Extra)? firstAt = null, (int Tokens, TimeSpan Extra)? secondAt = null) : ILayerEngine
     {
         public List<int> Prefills { get; } = [];
         public LlamaConfig Config => config;
@@ -106,7 +136,10 @@ public sealed class PrefillCalibrationTests(SyntheticModelFixture models) : ICla
         public void RunLayers(Batch batch, HiddenStates hidden)
         {
             Assert.All(batch.Segments, s => Assert.Equal((0, config.NumLayers), (s.FirstLayer, s.EndLayer)));
-            time.Advance(perToken * batch.TokenCount + (Prefills.Count == 0 ? cold : TimeSpan.Zero));
+            int before = Prefills.Count(p => p == batch.TokenCount);
+            var extra = (firstAt is { } f && f.Tokens == batch.TokenCount && before == 0 ? f.Extra : TimeSpan.Zero)
+                + (secondAt is { } s && s.Tokens == batch.TokenCount && before == 1 ? s.Extra : TimeSpan.Zero);
+            time.Advance(perToken * batch.TokenCount + (Prefills.Count == 0 ? cold : TimeSpan.Zero) + extra);
             Prefills.Add(batch.TokenCount);
         }
 
