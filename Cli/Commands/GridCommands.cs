@@ -31,7 +31,7 @@ internal static class GridCommands
             Description = "Route each request on arrival to the instance with the least outstanding tokens, to wait in its queue (default: an instance takes requests only while it has a free seat; the rest wait at the model, first come first served, for the first free seat)",
         };
         var autoscale = new AutoscaleArguments();
-        var cluster = GridOptions.Cluster();
+        var cluster = GridOptions.RunningCluster("deploy acts on a running grid");
         var clusterId = GridOptions.ClusterId();
         var connectTimeout = GridOptions.ConnectTimeout();
         var tls = new TlsArguments();
@@ -44,8 +44,7 @@ internal static class GridCommands
         command.SetAction((parse, cancellation) => CliErrors.Run(async () =>
         {
             var connection = GridOptions.Connection(parse, cluster, clusterId, connectTimeout, tls);
-            if (connection.Cluster is null)
-                throw new ArgumentException("--cluster is required: deploy acts on a running grid (localhost[:port] or redis://host:port)");
+            GridOptions.Require(connection.Cluster, "deploy acts on a running grid");
             string dir = parse.GetValue(model)!;
             var (loadPolicy, isStatic) = LoadPolicyNames.ParseDeploy(parse.GetValue(policy)!);
             var autoscaleSettings = autoscale.Read(parse, isStatic);
@@ -82,7 +81,7 @@ internal static class GridCommands
     public static Command Undeploy()
     {
         var model = new Option<string>("--model") { Description = "The deployed model's name", Required = true };
-        var cluster = GridOptions.Cluster();
+        var cluster = GridOptions.RunningCluster("undeploy acts on a running grid");
         var clusterId = GridOptions.ClusterId();
         var connectTimeout = GridOptions.ConnectTimeout();
         var tls = new TlsArguments();
@@ -91,8 +90,7 @@ internal static class GridCommands
         command.SetAction((parse, cancellation) => CliErrors.Run(async () =>
         {
             var connection = GridOptions.Connection(parse, cluster, clusterId, connectTimeout, tls);
-            if (connection.Cluster is null)
-                throw new ArgumentException("--cluster is required: undeploy acts on a running grid (localhost[:port] or redis://host:port)");
+            GridOptions.Require(connection.Cluster, "undeploy acts on a running grid");
             string name = parse.GetValue(model)!;
             await using var grid = await GridSession.Open(connection, cancellation);
             // The model grain says whether it knows the model: undeploying one that is not deployed is a mistake to report.
@@ -107,7 +105,7 @@ internal static class GridCommands
     public static Command Status()
     {
         var json = new Option<bool>("--json") { Description = "Print JSON instead of a table" };
-        var cluster = GridOptions.Cluster();
+        var cluster = GridOptions.RunningCluster("status reads a running grid");
         var clusterId = GridOptions.ClusterId();
         var connectTimeout = GridOptions.ConnectTimeout();
         var tls = new TlsArguments();
@@ -116,8 +114,7 @@ internal static class GridCommands
         command.SetAction((parse, cancellation) => CliErrors.Run(async () =>
         {
             var connection = GridOptions.Connection(parse, cluster, clusterId, connectTimeout, tls);
-            if (connection.Cluster is null)
-                throw new ArgumentException("--cluster is required: status reads a running grid (localhost[:port] or redis://host:port)");
+            GridOptions.Require(connection.Cluster, "status reads a running grid");
             await using var grid = await GridSession.Open(connection, cancellation);
             var status = await grid.Client.StatusAsync(cancellation);
             if (parse.GetValue(json)) Console.WriteLine(JsonSerializer.Serialize(status, CliJson.Indented));

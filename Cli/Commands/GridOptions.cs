@@ -7,10 +7,22 @@ internal static class GridOptions
 {
     public const double MaxConnectTimeoutSeconds = 3600;
 
+    /// <summary><c>--cluster</c> of a command that runs an embedded grid without it (generate, serve).</summary>
     public static Option<string?> Cluster() => new("--cluster")
     {
         Description = "Cluster to use: localhost[:gatewayPort] or redis://host:port (default: an embedded single-host grid in this process)",
     };
+
+    /// <summary><c>--cluster</c> of a command that acts on a running grid; <paramref name="purpose"/> says so (e.g. "deploy acts on a running grid").</summary>
+    public static Option<string?> RunningCluster(string purpose) => new("--cluster")
+    {
+        Description = $"Cluster to use: localhost[:gatewayPort] or redis://host:port (required: {purpose})",
+    };
+
+    /// <summary>The <c>--cluster</c> a <see cref="RunningCluster"/> command was given.</summary>
+    /// <exception cref="ArgumentException">None was given; the message says why the command needs one.</exception>
+    public static string Require(string? cluster, string purpose) =>
+        cluster ?? throw new ArgumentException($"--cluster is required: {purpose} (localhost[:port] or redis://host:port)");
 
     public static Option<string> ClusterId() => new("--cluster-id")
     {

@@ -8,6 +8,8 @@ namespace BlitzScale.Cli.Commands;
 /// <summary><c>blitz replay</c>: replays a window of a request trace open loop against a model deployed on a running grid.</summary>
 internal static class ReplayCommand
 {
+    private const string Purpose = "replay drives a model deployed on a running grid";
+
     public static Command Create()
     {
         var model = new Option<string>("--model") { Description = "The deployed model's name in the grid", Required = true };
@@ -16,23 +18,23 @@ internal static class ReplayCommand
         {
             Description = "Requests still open this long after the last arrival are cancelled and counted as lost", DefaultValueFactory = _ => Replayer.DefaultDrain.TotalSeconds,
         };
-        var cluster = GridOptions.Cluster();
-        cluster.Description = "The cluster that serves --model: localhost[:gatewayPort] or redis://host:port (required: a replay drives a running grid)";
+        var cluster = GridOptions.RunningCluster(Purpose);
         var clusterId = GridOptions.ClusterId();
+        var connectTimeout = GridOptions.ConnectTimeout();
         var tls = new TlsArguments();
         var replay = new ReplayOptions(traceRequired: true, defaultTrace: null, ReplaySlo.DefaultTtftMs, ReplaySlo.DefaultTbtMs, defaultDuration: null);
         var command = new Command("replay",
             "Replay a request trace open loop (each request at its time, prompt and output lengths from the trace, EOS ignored) against a deployed model; " +
             "report TTFT/TBT percentiles, SLO attainment, GPU-seconds and lost requests")
         {
-            model, seed, drain, cluster, clusterId,
+            model, seed, drain, cluster, clusterId, connectTimeout,
         };
         replay.AddTo(command);
         foreach (var option in tls.All) command.Options.Add(option);
         command.SetAction((parse, cancellation) => CliErrors.Run(async () =>
         {
-            string clusterValue = parse.GetValue(cluster)
-                ?? throw new ArgumentException("--cluster is required: replay drives a model deployed on a running grid (localhost[:port] or redis://host:port)");
+            var connection = GridOptions.Connection(parse, cluster, clusterId, connectTimeout, tls);
+            string clusterValue = GridOptions.Require(connection.Cluster, Purpose);
             string name = parse.GetValue(model)!;
             double drainSeconds = parse.GetValue(drain);
             if (!(drainSeconds >= 0)) throw new ArgumentException($"--drain-seconds must be ≥ 0, found {drainSeconds}");
@@ -40,7 +42,7 @@ internal static class ReplayCommand
             var planOptions = replay.Plan(parse);
             // The trace and the window are read before connecting: a malformed trace is said at once, not after a cluster's answer.
             var cut = ReplayPlan.Cut(planOptions);
-            await using var grid = await GridSession.Open(new GridConnection(clusterValue, parse.GetValue(clusterId)!, GridConnection.DefaultConnectTimeout, tls.Read(parse)), cancellation);
+            await using var grid = await GridSession.Open(connection, cancellation);
             var status = await grid.Client.StatusAsync(cancellation);
             var deployed = status.Models.FirstOrDefault(m => m.Model == name)
                 ?? throw new ArgumentException($"--model {name}: not deployed on {clusterValue} (deployed: {(status.Models.Count == 0 ? "none" : string.Join(", ", status.Models.Select(m => m.Model)))})");

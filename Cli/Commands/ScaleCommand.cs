@@ -17,7 +17,7 @@ internal static class ScaleCommand
         var fresh = new Option<bool>("--no-revive") { Description = "Scaling up: load new instances even where Warm ones could be revived" };
         var noWait = new Option<bool>("--no-wait") { Description = "Return once loading has started instead of following it" };
         var json = new Option<bool>("--json") { Description = "Print the model's status as JSON at the end instead of progress" };
-        var cluster = GridOptions.Cluster();
+        var cluster = GridOptions.RunningCluster("scale acts on a running grid");
         var clusterId = GridOptions.ClusterId();
         var connectTimeout = GridOptions.ConnectTimeout();
         var tls = new TlsArguments();
@@ -29,8 +29,7 @@ internal static class ScaleCommand
         command.SetAction((parse, cancellation) => CliErrors.Run(async () =>
         {
             var connection = GridOptions.Connection(parse, cluster, clusterId, connectTimeout, tls);
-            if (connection.Cluster is null)
-                throw new ArgumentException("--cluster is required: scale acts on a running grid (localhost[:port] or redis://host:port)");
+            GridOptions.Require(connection.Cluster, "scale acts on a running grid");
             string name = parse.GetValue(model)!;
             // Said before connecting, which may take seconds; the model grain checks the rest (the maximum, the GPUs).
             if (parse.GetValue(instances) < 0) throw new ArgumentException($"--instances: expected 0 or more, found {parse.GetValue(instances)}");

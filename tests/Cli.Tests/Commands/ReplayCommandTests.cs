@@ -39,4 +39,33 @@ public sealed class ReplayCommandTests(CliFixture fixture) : IClassFixture<CliFi
         Assert.Equal(2, result.ExitCode);
         Assert.Equal($"blitz: error: --start 50 s is after the trace's last arrival (1.0 s) in {path}", result.Stderr.Trim());
     }
+
+    [Fact]
+    public async Task An_unreachable_cluster_is_given_up_after_the_connect_timeout_and_named()
+    {
+        string path = _dir.File("azure.csv");
+        File.WriteAllText(path, """
+            TIMESTAMP,ContextTokens,GeneratedTokens
+            2023-11-16 18:17:03.9799600,48,10
+
+            """);
+
+        var result = await BlitzProcess.Run(fixture.Cache, "replay", "--cluster", "localhost:1", "--connect-timeout", "1", "--model", "m", "--trace", path);
+
+        Assert.Equal(1, result.ExitCode);
+        Assert.StartsWith("blitz: error: cannot reach the cluster at localhost:1", result.Stderr.Trim(), StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData("replay", "replay drives a model deployed on a running grid")]
+    [InlineData("status", "status reads a running grid")]
+    [InlineData("deploy", "deploy acts on a running grid")]
+    public async Task The_help_of_a_command_that_needs_a_running_grid_says_cluster_is_required(string command, string purpose)
+    {
+        var result = await BlitzProcess.Run(fixture.Cache, command, "--help");
+
+        Assert.Equal(0, result.ExitCode);
+        Assert.Contains($"(required: {purpose})", result.Stdout, StringComparison.Ordinal);
+        Assert.DoesNotContain("embedded single-host grid", result.Stdout, StringComparison.Ordinal);
+    }
 }
