@@ -38,7 +38,7 @@ internal static class ChaosBenchmark
         var testbed = MulticastTestbed.Create(bench.TestbedScript, bench.StateDirectory, bench.Hosts, bench.RedisPort, line => progress($"  {line}"));
         try
         {
-            progress($"testbed up: {bench.Hosts} hosts × {bench.GpusPerHost} GPUs at {bench.LinkMbit} Mbit/s, storage {bench.StorageMBps:F1} MB/s, silo options: {setup.SiloArgs}");
+            progress($"testbed starting: {bench.Hosts} hosts × {bench.GpusPerHost} GPUs at {bench.LinkMbit} Mbit/s, storage {bench.StorageMBps:F1} MB/s, silo options: {setup.SiloArgs}");
             await testbed.Up(bench.LinkMbit, setup.GpuMemoryGiB, bench.StorageMBps, cancellation, bench.GpusPerHost, setup.SiloArgs);
             await using var cluster = await MulticastCluster.Connect(testbed.RedisEndpoint, MulticastTestbed.ClusterId, cancellation);
             await cluster.WaitForHosts(bench.Hosts, cancellation);

@@ -68,7 +68,7 @@ internal static class GridServeBenchmark
         var testbed = MulticastTestbed.Create(options.TestbedScript, options.StateDirectory, options.Hosts, options.RedisPort, line => progress($"  {line}"));
         try
         {
-            progress($"testbed up: {options.Hosts} hosts × {options.GpusPerHost} GPUs, silo options: {siloArgs}");
+            progress($"testbed starting: {options.Hosts} hosts × {options.GpusPerHost} GPUs, silo options: {siloArgs}");
             await testbed.Up(LinkMbit, gpuMemoryGiB: 4, storageMBps: 2000, cancellation, options.GpusPerHost, siloArgs);
             await using var cluster = await MulticastCluster.Connect(testbed.RedisEndpoint, MulticastTestbed.ClusterId, cancellation);
             await cluster.WaitForHosts(options.Hosts, cancellation);

@@ -85,7 +85,7 @@ internal static class LiveBenchmark
         var testbed = MulticastTestbed.Create(options.TestbedScript, options.StateDirectory, options.Hosts, options.RedisPort, line => progress($"  {line}"));
         try
         {
-            progress($"testbed up: {options.Hosts} hosts × {options.GpusPerHost} GPUs at {options.LinkMbit} Mbit/s, storage {options.StorageMBps:F1} MB/s, silo options: {siloArgs}");
+            progress($"testbed starting: {options.Hosts} hosts × {options.GpusPerHost} GPUs at {options.LinkMbit} Mbit/s, storage {options.StorageMBps:F1} MB/s, silo options: {siloArgs}");
             await testbed.Up(options.LinkMbit, MulticastTestbed.DefaultGpuMemoryGiB, options.StorageMBps, cancellation, options.GpusPerHost, siloArgs);
             await using var cluster = await MulticastCluster.Connect(testbed.RedisEndpoint, MulticastTestbed.ClusterId, cancellation);
             await cluster.WaitForHosts(options.Hosts, cancellation);

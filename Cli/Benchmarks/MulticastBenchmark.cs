@@ -56,7 +56,7 @@ internal static class MulticastBenchmark
         var testbed = MulticastTestbed.Create(options.TestbedScript, options.StateDirectory, options.Hosts, options.RedisPort, line => progress($"  {line}"));
         try
         {
-            progress($"testbed up: {options.Hosts} hosts at {options.LinkMbit} Mbit/s (state in {options.StateDirectory})");
+            progress($"testbed starting: {options.Hosts} hosts at {options.LinkMbit} Mbit/s (state in {options.StateDirectory})");
             await testbed.Up(options.LinkMbit, options.GpuMemoryGiB, options.StorageMBps, cancellation);
 
             progress($"raw link h1 → h2 ({options.LinkSeconds:F0} s of bench link)");

@@ -43,6 +43,21 @@ internal sealed class MulticastTestbed
     /// <summary>Each emulated GPU's memory unless a bench sizes it (the replay benches grow it for long prompts' KV blocks).</summary>
     public const double DefaultGpuMemoryGiB = 2;
 
+    /// <summary>
+    /// Refuses a bench that brings the testbed up when this process is not root, before it makes anything (a synthetic
+    /// model takes seconds and hundreds of MB): testbed.sh would refuse only after, and its <c>down</c> then fails the same way.
+    /// </summary>
+    /// <exception cref="InvalidOperationException">Not root.</exception>
+    public static void RequireRoot(string bench) => RequireRoot(bench, Environment.IsPrivilegedProcess);
+
+    /// <inheritdoc cref="RequireRoot(string)"/>
+    internal static void RequireRoot(string bench, bool privileged)
+    {
+        if (!privileged)
+            throw new InvalidOperationException(
+                $"{bench} brings up a testbed of network namespaces, veth links and tc shaping, which needs root (CAP_NET_ADMIN); run it with sudo");
+    }
+
     /// <summary>A testbed description; nothing runs until <see cref="Up"/>.</summary>
     public static MulticastTestbed Create(string? script, string state, int hosts, int redisPort, Action<string> progress) =>
         new(script ?? FindScript(), state, hosts, redisPort, progress);

@@ -44,6 +44,7 @@ internal static class BenchChaosCommand
         arguments.Replay.Plot.Description = "Write a PNG of both runs: load and instances per state over time, and the TTFT CDF";
         command.SetAction((parse, cancellation) => CliErrors.Run(async () =>
         {
+            MulticastTestbed.RequireRoot("bench chaos");
             var options = new ChaosOptions(arguments.Options(parse, ["blitz"]), parse.GetValue(faultSeed), ChaosFaultKinds.Parse(parse.GetValue(faults)!),
                 HoldBounds(parse.GetValue(hold)!), parse.GetValue(divisor), parse.GetValue(withGrain));
             Action<string> progress = step => Console.Error.WriteLine($"bench chaos: {step}");

@@ -101,6 +101,7 @@ internal static class BenchCommand
         };
         command.SetAction((parse, cancellation) => CliErrors.Run(async () =>
         {
+            MulticastTestbed.RequireRoot("bench live");
             OutputFile.Check(parse.GetValue(json), "--json");
             OutputFile.Check(parse.GetValue(plot), "--plot");
             string? modelDirectory = parse.GetValue(model);
@@ -160,6 +161,7 @@ internal static class BenchCommand
         };
         command.SetAction((parse, cancellation) => CliErrors.Run(async () =>
         {
+            MulticastTestbed.RequireRoot("bench multicast");
             OutputFile.Check(parse.GetValue(json), "--json");
             string path = ModelSource.Resolve(parse.GetValue(model), parse.GetValue(shape)!, DTypes.Parse(parse.GetValue(dtype)!));
             var options = new MulticastOptions(path, parse.GetValue(hosts), parse.GetValue(linkMbit), parse.GetValue(rounds), parse.GetValue(gpuMemory),
@@ -240,6 +242,7 @@ internal static class BenchCommand
         {
             int c = parse.GetValue(concurrency), n = parse.GetValue(requests), p = parse.GetValue(promptTokens), m = parse.GetValue(maxTokens);
             if (c < 1 || n < 1 || p < 1 || m < 1) throw new ArgumentException("--concurrency, --requests, --prompt-tokens and --max-tokens must be ≥ 1");
+            if (parse.GetValue(hosts) is not null) MulticastTestbed.RequireRoot("bench serve --hosts");
             OutputFile.Check(parse.GetValue(json), "--json");
             string path = ModelSource.Resolve(parse.GetValue(model), parse.GetValue(shape)!, DTypes.Parse(parse.GetValue(dtype)!));
             int vocab = Native.Models.LlamaConfig.Load(path).VocabSize;

@@ -36,6 +36,7 @@ internal static class BenchReplayCommand
         var replay = arguments.Replay;
         command.SetAction((parse, cancellation) => CliErrors.Run(async () =>
         {
+            MulticastTestbed.RequireRoot("bench replay");
             var options = arguments.Options(parse, [.. parse.GetValue(policies)!.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)]);
             Action<string> progress = step => Console.Error.WriteLine($"bench replay: {step}");
             var report = await ReplayBenchmark.Run(options, progress, cancellation);

@@ -13,9 +13,15 @@ internal static class BlitzProcess
     /// Runs blitz from <paramref name="workingDirectory"/> (null: the test's). <c>BLITZSCALE_SHARED</c> points at a path that
     /// does not exist: blitz reads no such variable today, and this keeps it from leaning on ../shared if it ever does.
     /// </summary>
-    public static async Task<Result> RunIn(string? workingDirectory, string cacheDirectory, params string[] args)
+    public static Task<Result> RunIn(string? workingDirectory, string cacheDirectory, params string[] args) => RunAs(null, workingDirectory, cacheDirectory, args);
+
+    /// <summary>
+    /// Runs blitz as <paramref name="launcher"/> says (e.g. <c>setpriv --reuid 65534 … env HOME=…</c>, to run it without root), or
+    /// directly when null.
+    /// </summary>
+    public static async Task<Result> RunAs(string[]? launcher, string? workingDirectory, string cacheDirectory, params string[] args)
     {
-        var start = new ProcessStartInfo("dotnet")
+        var start = new ProcessStartInfo(launcher is { Length: > 0 } ? launcher[0] : "dotnet")
         {
             RedirectStandardOutput = true,
             RedirectStandardError = true,
@@ -23,6 +29,11 @@ internal static class BlitzProcess
         };
         if (workingDirectory is not null) start.WorkingDirectory = workingDirectory;
         start.Environment["BLITZSCALE_SHARED"] = Path.Combine(cacheDirectory, "no-shared-here");
+        if (launcher is { Length: > 0 })
+        {
+            foreach (string part in launcher.Skip(1)) start.ArgumentList.Add(part);
+            start.ArgumentList.Add("dotnet");
+        }
         start.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, "blitz.dll"));
         foreach (string arg in args) start.ArgumentList.Add(arg);
         start.Environment["BLITZSCALE_CACHE"] = cacheDirectory;
