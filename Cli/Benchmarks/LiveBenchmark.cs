@@ -244,7 +244,8 @@ internal static class LiveBenchmark
                 if (figures.Failed > 0)
                     run.Error = $"{figures.Failed} of {figures.Requests} requests failed, e.g. request {log.First(r => r.Error is not null).Index}: {log.First(r => r.Error is not null).Error}";
                 progress(string.Create(CultureInfo.InvariantCulture,
-                    $"{name}: burst TTFT p50 {figures.BurstTtftMs?.P50:F1} ms, p99 {figures.BurstTtftMs?.P99:F1} ms; first token of a new instance {figures.FirstTokenS:F3} s, " +
+                    $"{name}: burst TTFT p50 {figures.BurstTtftMs?.P50:F1} ms, p99 {figures.BurstTtftMs?.P99:F1} ms " +
+                    $"(of it, {figures.EarlyBurstP99TtftMs:F1} ms from requests that arrived before a new instance was whole); first token of a new instance {figures.FirstTokenS:F3} s, " +
                     $"full load {figures.FullLoadS:F3} s (share {figures.FirstTokenShare:F3}); failed {figures.Failed}; driver lag ≤ {figures.MaxStartLagMs:F1} ms"));
                 if (!figures.LoadedInBurst)
                     progress($"{name}: warning: the new instances were not all serving before the burst ended; its TTFT is mostly one instance's queue (make --burst-seconds longer)");

@@ -17,8 +17,14 @@ namespace BlitzScale.Cli.Benchmarks;
 /// Whether every new instance was fully loaded before the burst ended; when not, the burst's TTFT is mostly one instance's
 /// queue and says little about the policy (make the burst longer).
 /// </param>
+/// <param name="EarlyBurstP99TtftMs">
+/// The burst's p99 TTFT with only the requests that arrived before the first new instance held every layer counted (every
+/// later one as 0): what the p99 would be if every request after that moment got its first token at once. Until then the
+/// busy instance serves the burst alone, or with a LiveNew holding part of the layers; nothing a policy does once a new
+/// instance is whole lowers this part. Null when no new instance was seen whole or no burst request finished.
+/// </param>
 internal sealed record LiveFigures(int Requests, int BurstRequests, int Failed, Percentiles? SteadyTtftMs, Percentiles? BurstTtftMs,
-    double? FirstTokenS, double? FullLoadS, double? FirstTokenShare, double MaxStartLagMs, bool LoadedInBurst)
+    double? FirstTokenS, double? FullLoadS, double? FirstTokenShare, double MaxStartLagMs, bool LoadedInBurst, double? EarlyBurstP99TtftMs = null)
 {
     /// <summary>Derives the figures from a log, the time of the scale request, the burst's end and the instances the scale added.</summary>
     public static LiveFigures Of(IReadOnlyList<LiveRequest> log, double scaleAtS, double burstEndS, IReadOnlyList<LiveNewInstance> added)
@@ -41,7 +47,15 @@ internal sealed record LiveFigures(int Requests, int BurstRequests, int Failed, 
             fullLoad is { } fl ? Math.Round(fl, 3) : null,
             share,
             log.Count == 0 ? 0 : Math.Round(log.Max(r => r.StartS - r.ArrivalS) * 1e3, 3),
-            fullLoad is { } loaded && scaleAtS + loaded < burstEndS);
+            fullLoad is { } loaded && scaleAtS + loaded < burstEndS,
+            EarlyP99(log, added.Select(i => i.ServingAtS).OfType<double>().Order().Cast<double?>().FirstOrDefault()));
+    }
+
+    private static double? EarlyP99(IReadOnlyList<LiveRequest> log, double? firstWholeS)
+    {
+        if (firstWholeS is not { } whole) return null;
+        var ttft = log.Where(r => r.Phase == LivePhase.Burst && r.TtftS is not null).Select(r => r.ArrivalS < whole ? r.TtftS!.Value * 1e3 : 0).ToList();
+        return ttft.Count == 0 ? null : Percentiles.Of(ttft).P99;
     }
 
     private static Percentiles? TtftMs(IReadOnlyList<LiveRequest> log, LivePhase phase)

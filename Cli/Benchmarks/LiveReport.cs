@@ -82,6 +82,12 @@ internal sealed class LiveReport
     [JsonPropertyName("p99_ttft_ratio")] public Dictionary<string, double?> P99TtftRatio { get; } = [];
     /// <summary>blitz's first_token_s ÷ full_load_s; with more than one round, the median of the rounds'.</summary>
     public double? FirstTokenShare { get; set; }
+    /// <summary>
+    /// blitz's early burst p99 (<see cref="LiveFigures.EarlyBurstP99TtftMs"/>) ÷ blitz-fast's burst p99, in the same round; the
+    /// median of the rounds'. The lowest <c>p99_ttft_ratio.blitz_fast</c> blitz could reach with the requests that arrived
+    /// before its first new instance was whole served as they were, whatever it did after.
+    /// </summary>
+    public double? P99TtftFloorRatioBlitzFast { get; set; }
     public Dictionary<string, double> Goals { get; } = new()
     {
         ["p99_ttft_ratio_blitz_fast_max"] = GoalRatioBlitzFast,
@@ -108,6 +114,7 @@ internal sealed class LiveReport
         RoundFigures.AddRange(AllRounds().Select(LiveRoundFigures.Of));
         foreach (var (key, _) in Baselines) P99TtftRatio[key] = Median(RoundFigures.Select(r => r.P99TtftRatio[key]));
         FirstTokenShare = Median(RoundFigures.Select(r => r.FirstTokenShare));
+        P99TtftFloorRatioBlitzFast = Median(RoundFigures.Select(r => r.P99TtftFloorRatioBlitzFast));
         GoalsMet["p99_ttft_ratio_blitz_fast"] = P99TtftRatio["blitz_fast"] is { } f ? f <= GoalRatioBlitzFast : null;
         GoalsMet["p99_ttft_ratio_sllm"] = P99TtftRatio["sllm"] is { } s ? s <= GoalRatioSllm : null;
         GoalsMet["first_token_share"] = FirstTokenShare is { } share ? share <= GoalFirstTokenShare : null;
@@ -134,6 +141,8 @@ internal sealed class LiveRoundFigures
     public required IReadOnlyList<string> Order { get; init; }
     [JsonPropertyName("p99_ttft_ratio")] public required Dictionary<string, double?> P99TtftRatio { get; init; }
     public double? FirstTokenShare { get; init; }
+    /// <summary>blitz's early burst p99 ÷ blitz-fast's burst p99 in this round (<see cref="LiveReport.P99TtftFloorRatioBlitzFast"/>).</summary>
+    public double? P99TtftFloorRatioBlitzFast { get; init; }
 
     public static LiveRoundFigures Of(Dictionary<string, LivePolicyRun> runs)
     {
@@ -144,7 +153,15 @@ internal sealed class LiveRoundFigures
             double? other = runs.GetValueOrDefault(policy)?.Figures?.BurstTtftMs?.P99;
             ratios[key] = blitz is { } b && other is > 0 ? Math.Round(b / other.Value, 3) : null;
         }
-        return new LiveRoundFigures { Order = [.. runs.Keys], P99TtftRatio = ratios, FirstTokenShare = runs.GetValueOrDefault("blitz")?.Figures?.FirstTokenShare };
+        double? early = runs.GetValueOrDefault("blitz")?.Figures?.EarlyBurstP99TtftMs;
+        double? blitzFast = runs.GetValueOrDefault("blitz-fast")?.Figures?.BurstTtftMs?.P99;
+        return new LiveRoundFigures
+        {
+            Order = [.. runs.Keys],
+            P99TtftRatio = ratios,
+            FirstTokenShare = runs.GetValueOrDefault("blitz")?.Figures?.FirstTokenShare,
+            P99TtftFloorRatioBlitzFast = early is { } e && blitzFast is > 0 ? Math.Round(e / blitzFast.Value, 3) : null,
+        };
     }
 }
 

@@ -39,6 +39,26 @@ public sealed class LiveFiguresTests
     }
 
     [Fact]
+    public void The_early_p99_counts_only_the_burst_requests_that_arrived_before_the_first_new_instance_was_whole()
+    {
+        // 100 burst requests, one every 0.05 s from 5.0 s; the first new instance is whole at 7.5 s (Added), so the 50 that
+        // arrived before it count with TTFTs 10, 20, … 500 ms and the 50 after it as 0 (their TTFTs are 2 s, larger than any).
+        var log = new List<LiveRequest>();
+        for (int i = 0; i < 100; i++)
+        {
+            double arrival = 5.0 + i * 0.05;
+            log.Add(Request(i, LivePhase.Burst, arrival, arrival + (arrival < 7.5 ? (i + 1) * 0.01 : 2.0), Old));
+        }
+
+        var figures = LiveFigures.Of(log, scaleAtS: 5, burstEndS: 20, Added);
+
+        // Nearest rank: the 99th of 100 ascending is the 49th early TTFT, 490 ms; the whole burst's p99 is 2 s.
+        Assert.Equal(490, figures.EarlyBurstP99TtftMs!.Value, 6);
+        Assert.Equal(2000, figures.BurstTtftMs!.P99, 6);
+        Assert.Null(LiveFigures.Of(log, 5, 20, [Added[0] with { ServingAtS = null }]).EarlyBurstP99TtftMs);
+    }
+
+    [Fact]
     public void First_token_is_the_earliest_token_of_a_request_served_by_a_new_instance_after_the_scale_request()
     {
         var log = new[]

@@ -7,13 +7,32 @@ namespace BlitzScale.Cli.Tests.Benchmarks;
 /// <summary>The report's ratios and goals across policies, and the JSON names readers depend on.</summary>
 public sealed class LiveReportTests
 {
-    private static LivePolicyRun Run(string policy, double p99Ms, double? share = null, string? error = null) => new()
+    private static LivePolicyRun Run(string policy, double p99Ms, double? share = null, string? error = null, double? earlyP99Ms = null) => new()
     {
         Policy = policy,
         ModelName = $"live-{policy}",
-        Figures = new LiveFigures(10, 8, 0, null, new Percentiles(p99Ms / 2, p99Ms), 1, 2, share, 0.5, LoadedInBurst: true),
+        Figures = new LiveFigures(10, 8, 0, null, new Percentiles(p99Ms / 2, p99Ms), 1, 2, share, 0.5, LoadedInBurst: true, earlyP99Ms),
         Error = error,
     };
+
+    [Fact]
+    public void The_floor_ratio_is_blitzs_early_p99_over_blitz_fasts_p99_the_median_of_the_rounds()
+    {
+        var report = new LiveReport();
+        report.Policies["blitz"] = Run("blitz", 900, earlyP99Ms: 700);
+        report.Policies["blitz-fast"] = Run("blitz-fast", 1000, earlyP99Ms: 720);
+        report.LaterRounds.Add(new LiveRound { Round = 2, Policies = new() { ["blitz-fast"] = Run("blitz-fast", 800), ["blitz"] = Run("blitz", 760, earlyP99Ms: 640) } });
+        report.LaterRounds.Add(new LiveRound { Round = 3, Policies = new() { ["blitz"] = Run("blitz", 700), ["blitz-fast"] = Run("blitz-fast", 900) } });
+
+        report.Finish();
+
+        // Rounds: 700 ÷ 1000, 640 ÷ 800, none (blitz's early p99 unknown); blitz-fast's own early p99 enters nothing.
+        Assert.Equal([0.7, 0.8, null], report.RoundFigures.Select(r => r.P99TtftFloorRatioBlitzFast));
+        Assert.Equal(0.75, report.P99TtftFloorRatioBlitzFast);
+        using var json = JsonDocument.Parse(JsonSerializer.Serialize(report, CliJson.Options));
+        Assert.Equal(0.75, json.RootElement.GetProperty("p99_ttft_floor_ratio_blitz_fast").GetDouble());
+        Assert.Equal(700, json.RootElement.GetProperty("policies").GetProperty("blitz").GetProperty("figures").GetProperty("early_burst_p99_ttft_ms").GetDouble());
+    }
 
     [Fact]
     public void Ratios_are_blitzs_burst_p99_over_each_baselines_and_the_goals_are_checked()
