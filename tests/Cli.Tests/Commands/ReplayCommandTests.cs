@@ -9,6 +9,14 @@ public sealed class ReplayCommandTests(CliFixture fixture) : IClassFixture<CliFi
 
     public void Dispose() => _dir.Dispose();
 
+    // An Azure-format trace of these rows (TIMESTAMP,ContextTokens,GeneratedTokens).
+    private string AzureTrace(params string[] rows)
+    {
+        string path = _dir.File("azure.csv");
+        File.WriteAllLines(path, ["TIMESTAMP,ContextTokens,GeneratedTokens", .. rows]);
+        return path;
+    }
+
     [Fact]
     public async Task A_file_that_is_no_trace_is_named_before_connecting()
     {
@@ -26,13 +34,7 @@ public sealed class ReplayCommandTests(CliFixture fixture) : IClassFixture<CliFi
     [Fact]
     public async Task A_window_after_the_traces_end_is_refused_before_connecting()
     {
-        string path = _dir.File("azure.csv");
-        File.WriteAllText(path, """
-            TIMESTAMP,ContextTokens,GeneratedTokens
-            2023-11-16 18:17:03.9799600,4808,10
-            2023-11-16 18:17:04.9799600,48,10
-
-            """);
+        string path = AzureTrace("2023-11-16 18:17:03.9799600,4808,10", "2023-11-16 18:17:04.9799600,48,10");
 
         var result = await BlitzProcess.Run(fixture.Cache, "replay", "--cluster", "localhost:1", "--model", "m", "--trace", path, "--start", "50");
 
@@ -43,12 +45,7 @@ public sealed class ReplayCommandTests(CliFixture fixture) : IClassFixture<CliFi
     [Fact]
     public async Task An_unreachable_cluster_is_given_up_after_the_connect_timeout_and_named()
     {
-        string path = _dir.File("azure.csv");
-        File.WriteAllText(path, """
-            TIMESTAMP,ContextTokens,GeneratedTokens
-            2023-11-16 18:17:03.9799600,48,10
-
-            """);
+        string path = AzureTrace("2023-11-16 18:17:03.9799600,48,10");
 
         var result = await BlitzProcess.Run(fixture.Cache, "replay", "--cluster", "localhost:1", "--connect-timeout", "1", "--model", "m", "--trace", path);
 

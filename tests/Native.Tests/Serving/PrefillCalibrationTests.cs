@@ -49,32 +49,23 @@ public sealed class PrefillCalibrationTests(SyntheticModelFixture models) : ICla
         Assert.Throws<ArgumentOutOfRangeException>(() => PrefillCalibration.Measure(engine, Blocks(3), maxTokens: 0, time));
     }
 
-    [Fact]
-    public void The_timed_size_runs_twice_and_the_faster_counts_so_that_a_size_first_run_slow_is_not_the_rating()
+    [Theory]
+    // 1 ms a token; 64 tokens (the timed size) 100 ms more the first time: a path of their own, run cold.
+    [InlineData(1.0, 64, 100.0, 0.0, 1000.0)]
+    // 0.5 ms a token; the second prefill of 128 tokens 64 ms more (a busy machine): the first counts.
+    [InlineData(0.5, 128, 0.0, 64.0, 2000.0)]
+    public void The_timed_size_runs_twice_and_the_faster_of_the_two_counts(double perTokenMs, int timedSize, double firstExtraMs, double secondExtraMs, double expected)
     {
         var time = new FakeTimeProvider();
-        // 1 ms a token, and 64 tokens 100 ms more the first time (a path of their own, run cold).
-        using var engine = new ClockedEngine(models.Config, time, perToken: TimeSpan.FromMilliseconds(1), cold: TimeSpan.Zero,
-            firstAt: (64, TimeSpan.FromMilliseconds(100)));
+        using var engine = new ClockedEngine(models.Config, time, perToken: TimeSpan.FromMilliseconds(perTokenMs), cold: TimeSpan.Zero,
+            firstAt: (timedSize, TimeSpan.FromMilliseconds(firstExtraMs)), secondAt: (timedSize, TimeSpan.FromMilliseconds(secondExtraMs)));
 
         double rate = PrefillCalibration.Measure(engine, Blocks(64), maxTokens: 512, time);
 
-        Assert.Equal([16, 16, 32, 64, 64], engine.Prefills);
-        Assert.Equal(1000, rate, 9);
-    }
-
-    [Fact]
-    public void Of_the_two_at_the_timed_size_the_first_counts_when_the_second_is_slower()
-    {
-        var time = new FakeTimeProvider();
-        // 0.5 ms a token, and the second prefill of 128 tokens 64 ms more (a busy machine): the first, 64 ms, counts.
-        using var engine = new ClockedEngine(models.Config, time, perToken: TimeSpan.FromMilliseconds(0.5), cold: TimeSpan.Zero,
-            secondAt: (128, TimeSpan.FromMilliseconds(64)));
-
-        double rate = PrefillCalibration.Measure(engine, Blocks(64), maxTokens: 512, time);
-
-        Assert.Equal([16, 16, 32, 64, 128, 128], engine.Prefills);
-        Assert.Equal(2000, rate, 9);
+        // The cold 16, then 16, 32, … doubling to the timed size, and that size again.
+        var doubling = Enumerable.Range(0, 8).Select(i => 16 << i).TakeWhile(n => n <= timedSize);
+        Assert.Equal([16, .. doubling, timedSize], engine.Prefills);
+        Assert.Equal(expected, rate, 9);
     }
 
     [Fact]
