@@ -48,7 +48,7 @@ internal sealed record LiveFigures(int Requests, int BurstRequests, int Failed, 
             share,
             log.Count == 0 ? 0 : Math.Round(log.Max(r => r.StartS - r.ArrivalS) * 1e3, 3),
             fullLoad is { } loaded && scaleAtS + loaded < burstEndS,
-            EarlyP99(log, added.Select(i => i.ServingAtS).OfType<double>().Order().Cast<double?>().FirstOrDefault()));
+            EarlyP99(log, added.Min(i => i.ServingAtS)));
     }
 
     private static double? EarlyP99(IReadOnlyList<LiveRequest> log, double? firstWholeS)

@@ -22,7 +22,7 @@ internal sealed record TokenCaps(int MaxPromptTokens, int MaxOutputTokens, doubl
         CheckGiven(maxPrompt, maxOutput, scale);
         int output = maxOutput ?? Math.Max(1, (int)(contextTokens * DefaultOutputShare));
         int prompt = maxPrompt ?? contextTokens - output;
-        if (output < 1) throw new ArgumentException($"--max-output-tokens must be ≥ 1, found {output}");
+        // The output cap is ≥ 1 by now (given and checked, or the default); the default prompt cap may not be.
         if (prompt < 1) throw new ArgumentException($"--max-prompt-tokens must be ≥ 1, found {prompt}");
         if (prompt + output > contextTokens)
             throw new ArgumentException($"--max-prompt-tokens {prompt} + --max-output-tokens {output} = {prompt + output} exceeds the model's context of {contextTokens}");

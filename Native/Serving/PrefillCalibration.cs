@@ -48,18 +48,22 @@ public static class PrefillCalibration
         int tokens = FirstTokens;
         while (true)
         {
-            long start = time.GetTimestamp();
-            Prefill(engine, blocks, tokens, layers);
-            var took = time.GetElapsedTime(start);
+            var took = Timed(tokens);
             if (took >= Enough || tokens == most)
             {
-                start = time.GetTimestamp();
-                Prefill(engine, blocks, tokens, layers);
-                var again = time.GetElapsedTime(start);
+                // That size once more; the faster of the two counts.
+                var again = Timed(tokens);
                 if (again < took) took = again;
                 return took > TimeSpan.Zero ? tokens / took.TotalSeconds : 0;
             }
             tokens = Math.Min(2 * tokens, most);
+        }
+
+        TimeSpan Timed(int count)
+        {
+            long start = time.GetTimestamp();
+            Prefill(engine, blocks, count, layers);
+            return time.GetElapsedTime(start);
         }
     }
 
