@@ -634,6 +634,7 @@ internal sealed partial class LayerShardGrain(
         if (_live is { } live)
         {
             _live = null;
+            LogLiveLedger(logger, Key, "its pair ended before its load", live.Ledger.Describe());
             // Stops the serving loop after its step on the device: the engine is not in use once this returns.
             await live.DisposeAsync();
         }
@@ -645,6 +646,7 @@ internal sealed partial class LayerShardGrain(
     private async Task DisposeWhenIdle(LiveServer live)
     {
         await live.Idle;
+        LogLiveLedger(logger, Key, "loaded; its last live request has ended", live.Ledger.Describe());
         if (ReferenceEquals(_live, live)) _live = null;
         await live.DisposeAsync();
     }
@@ -731,6 +733,9 @@ internal sealed partial class LayerShardGrain(
     }
 
     private string ModelName => ShardKey.Parse(Key).Model;
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Instance {Shard} served live while loading ({When}): {Ledger}")]
+    private static partial void LogLiveLedger(ILogger logger, string shard, string when, string ledger);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Instance {Shard} loading onto {Gpu} from {Feeds}: {ParameterBytes} parameter bytes, {KvBlocks} KV blocks")]
     private static partial void LogLoading(ILogger logger, string shard, string gpu, string feeds, long parameterBytes, int kvBlocks);

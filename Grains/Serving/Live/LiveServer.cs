@@ -31,6 +31,7 @@ internal sealed class LiveServer : IAsyncDisposable
     private readonly DeviceExecutor _device;
     private readonly KvBlockAllocator _allocator;
     private readonly ZigZagScheduler _scheduler;
+    private readonly LiveLedger _ledger;
     private readonly ILivePartner _partner;
     private readonly Func<int> _usableLayers;
     private readonly BatchPolicy _policy;
@@ -76,11 +77,18 @@ internal sealed class LiveServer : IAsyncDisposable
         _partner = partner;
         _usableLayers = usableLayers;
         _scheduler = new ZigZagScheduler(_numLayers, options, time);
+        _ledger = new LiveLedger(time);
         _loop = Task.Run(ServeAsync);
     }
 
     /// <summary>Completes once the server is closed and its last request has ended.</summary>
     public Task Idle => _idle.Task;
+
+    /// <summary>The requests this server took so far: how they were served and how long they waited (<see cref="LiveLedger"/>).</summary>
+    public LiveLedgerSummary Ledger
+    {
+        get { lock (_gate) return _ledger.Summary(); }
+    }
 
     /// <summary>Split requests at once, now.</summary>
     public int SplitLimit
@@ -157,6 +165,7 @@ internal sealed class LiveServer : IAsyncDisposable
             entry.Hidden = null;
             entry.Split = split;
             entry.RemoteBusy = true;
+            _ledger.Pulled(entry.Id, split);
             OfferLocked();
         }
         _ = RunRemoteAsync(entry, work);
@@ -224,6 +233,7 @@ internal sealed class LiveServer : IAsyncDisposable
                 throw new RequestRejectedException(AdmitStatus.DuplicateId, $"request \"{request.Id}\" is already waiting or running");
             _order.Add(entry);
             _waitingForBlocks.AddLast(entry);
+            _ledger.Arrived(entry.Id);
         }
         _wake.Writer.TryWrite(true);
         return entry;
@@ -466,6 +476,7 @@ internal sealed class LiveServer : IAsyncDisposable
     private void Accept(LiveEntry entry, int token)
     {
         int index = entry.Output.Count;
+        if (index == 0) _ledger.FirstToken(entry.Id);
         var finish = FinishRule.After(token, index, entry.Request.MaxTokens, entry.Request.StopAtEos, _eosId);
         if (finish == ServingFinishReason.Eos) token = -1;
         else
@@ -483,6 +494,7 @@ internal sealed class LiveServer : IAsyncDisposable
     {
         if (entry.Ended) return;
         entry.Ended = true;
+        _ledger.Ended(entry.Id);
         _entries.Remove(entry.Id);
         _order.Remove(entry);
         if (!entry.Admitted) _waitingForBlocks.Remove(entry);

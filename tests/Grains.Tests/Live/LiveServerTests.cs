@@ -41,6 +41,10 @@ public sealed class LiveServerTests(ITestOutputHelper output) : IDisposable
             Assert.All(mine, s => Assert.Equal(landed, s.Layer));
             Assert.Equal(served[i].Ids.Length, mine.Length);
         }
+        // The ledger counts each of them split at that layer, with its first token.
+        var ledger = pair.New.Ledger;
+        Assert.Equal((_goldens.Count, _goldens.Count, 0, 0), (ledger.Requests, ledger.Split, ledger.Whole, ledger.WithoutFirstToken));
+        Assert.Equal((landed, landed), ledger.SplitLayers);
         await AssertAllFreed(pair);
     }
 
@@ -215,6 +219,9 @@ public sealed class LiveServerTests(ITestOutputHelper output) : IDisposable
         var results = await served;
         for (int i = 0; i < _goldens.Count; i++) AssertGolden(_goldens[i], results[i].Ids);
         Assert.Empty(pair.SplitSteps);
+        var ledger = pair.New.Ledger;
+        Assert.Equal((_goldens.Count, 0, _goldens.Count, 0), (ledger.Requests, ledger.Split, ledger.Whole, ledger.WithoutFirstToken));
+        Assert.Null(ledger.SplitLayers);
         await AssertAllFreed(pair);
     }
 
