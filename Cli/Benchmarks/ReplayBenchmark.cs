@@ -184,7 +184,8 @@ internal static class ReplayBenchmark
         }
     }
 
-    // One load for the progress display: where, from where, how long, and when it served (seconds into the replay).
+    // One load for the progress display: where, from where, how long, when it served (seconds into the replay), and what it
+    // served live while loading.
     private static string Describe(ReplayLoad load) => string.Create(CultureInfo.InvariantCulture,
-        $"{load.Gpu} {load.LoadSeconds:F2} s from {load.LoadedFrom ?? "?"}, seen at {load.FirstSeenS:F1} s, serving at {(load.ServingAtS is { } at ? $"{at:F1} s" : "never")}");
+        $"{load.Gpu} {load.LoadSeconds:F2} s from {load.LoadedFrom ?? "?"}, seen at {load.FirstSeenS:F1} s, serving at {(load.ServingAtS is { } at ? $"{at:F1} s" : "never")}{(load.LiveServed is { } live ? $" (live while loading: {live})" : "")}");
 }

@@ -13,7 +13,9 @@ namespace BlitzScale.Cli.Replay;
 /// <param name="LoadSeconds">Its transfers' time, start to last byte, as the shard reports it; 0 until it is known.</param>
 /// <param name="LoadedFrom">Its feeds in words (e.g. "h1/gpu0 (Network)"); null until known.</param>
 /// <param name="LoadedBytes">Bytes landed.</param>
-internal sealed record ReplayLoad(string Shard, string Gpu, double FirstSeenS, double? ServingAtS, double LoadSeconds, string? LoadedFrom, long LoadedBytes)
+/// <param name="LiveServed">What it did as a LiveNew with the requests it took while loading (<see cref="InstanceStatus.LiveServed"/>); null when it never served live.</param>
+internal sealed record ReplayLoad(string Shard, string Gpu, double FirstSeenS, double? ServingAtS, double LoadSeconds, string? LoadedFrom, long LoadedBytes,
+    string? LiveServed = null)
 {
     /// <summary>Whether <paramref name="state"/> means every layer has landed.</summary>
     public static bool Serves(InstanceState state) => state is InstanceState.Serving or InstanceState.LiveOld;
@@ -26,5 +28,6 @@ internal sealed record ReplayLoad(string Shard, string Gpu, double FirstSeenS, d
         LoadSeconds = instance.LoadSeconds > 0 ? Math.Round(instance.LoadSeconds, 3) : LoadSeconds,
         LoadedFrom = instance.LoadedFrom ?? LoadedFrom,
         LoadedBytes = Math.Max(LoadedBytes, instance.LoadedBytes),
+        LiveServed = instance.LiveServed ?? LiveServed,
     };
 }

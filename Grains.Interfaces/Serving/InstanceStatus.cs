@@ -21,6 +21,9 @@ namespace BlitzScale.Grains.Interfaces.Serving;
 /// loads): a caller on the same machine can time a load by it even when it could not reach the shard at that moment.
 /// <see cref="RatedPrefillTokensPerSecond"/> is the prefill capacity it was rated at when it started serving (from the cost
 /// profile on <c>timed</c>, measured before its first request on <c>cpu</c> and <c>cuda</c>); 0 until it serves whole.
+/// <see cref="LiveServed"/> says, in one line, what the instance did with the requests it took as a LiveNew while its layers
+/// landed (how many, how many split and at which layers, how long they waited to be pulled and for their first token): so far
+/// while it serves live, and as it ended once its live server has; null for an instance that never served live.
 /// </summary>
 [GenerateSerializer, Immutable, Alias("blitz.InstanceStatus")]
 public sealed record InstanceStatus(
@@ -56,4 +59,5 @@ public sealed record InstanceStatus(
     [property: Id(29)] IReadOnlyList<string>? Sources = null,
     [property: Id(30)] int OpenStreams = 0,
     [property: Id(31)] DateTimeOffset? LoadedAt = null,
-    [property: Id(32)] double RatedPrefillTokensPerSecond = 0);
+    [property: Id(32)] double RatedPrefillTokensPerSecond = 0,
+    [property: Id(33)] string? LiveServed = null);

@@ -56,6 +56,8 @@ internal sealed partial class LayerShardGrain(
     private int _gpuIndex;
     // Live scaling, LiveNew side: the engine over the filling image, its KV blocks and the server using them until the load completes.
     private LiveServer? _live;
+    // What the last live server did with its requests (its ledger), kept once it has ended.
+    private string? _liveServed;
     private ILayerEngine? _liveEngine;
     private KvBlockAllocator? _liveBlocks;
     private TextTokenizer? _tokenizer;
@@ -634,7 +636,8 @@ internal sealed partial class LayerShardGrain(
         if (_live is { } live)
         {
             _live = null;
-            LogLiveLedger(logger, Key, "its pair ended before its load", live.Ledger.Describe());
+            _liveServed = live.Ledger.Describe();
+            LogLiveLedger(logger, Key, "its pair ended before its load", _liveServed);
             // Stops the serving loop after its step on the device: the engine is not in use once this returns.
             await live.DisposeAsync();
         }
@@ -646,7 +649,8 @@ internal sealed partial class LayerShardGrain(
     private async Task DisposeWhenIdle(LiveServer live)
     {
         await live.Idle;
-        LogLiveLedger(logger, Key, "loaded; its last live request has ended", live.Ledger.Describe());
+        _liveServed = live.Ledger.Describe();
+        LogLiveLedger(logger, Key, "loaded; its last live request has ended", _liveServed);
         if (ReferenceEquals(_live, live)) _live = null;
         await live.DisposeAsync();
     }
@@ -696,7 +700,7 @@ internal sealed partial class LayerShardGrain(
             _load?.KeptBytes ?? 0, _keptForRefeed ? _lostSource : null, _loads,
             _phase is ShardPhase.Loading or ShardPhase.Failed ? [.. _fallbacks.Select(f => string.Join(" + ", SourcesOf(f)))] : [],
             _phase == ShardPhase.Loading && _load is { } load ? [.. SourcesOf(load.Feeds)] : [], Volatile.Read(ref _openStreams), _load?.LandedAt,
-            _instance?.RatedPrefillTokensPerSecond ?? 0);
+            _instance?.RatedPrefillTokensPerSecond ?? 0, _live?.Ledger.Describe() ?? _liveServed);
     }
 
     // The GPUs, host copies or storage a feed list fetches from, each once, in feed order.

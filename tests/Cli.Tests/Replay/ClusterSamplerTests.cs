@@ -70,6 +70,30 @@ public sealed class ClusterSamplerTests
     }
 
     [Fact]
+    public async Task A_load_keeps_the_latest_account_of_what_it_served_live_while_loading()
+    {
+        var time = new FakeTimeProvider(Start);
+        var serving = Instance(0, "h1/gpu0", InstanceState.Serving, 8.8, "h1/memory (HostToDevice)");
+        var reads = new Queue<ClusterStatus>(
+        [
+            Instances(serving),
+            Instances(serving, Instance(1, "h2/gpu0", InstanceState.LiveNew, 0, null) with { LiveServed = "2 requests: 1 split" }),
+            Instances(serving, Instance(1, "h2/gpu0", InstanceState.Serving, 3.78, "h1/gpu0 (Network)") with { LiveServed = "5 requests: 4 split" }),
+            Instances(serving, Instance(1, "h2/gpu0", InstanceState.Serving, 3.78, "h1/gpu0 (Network)")),
+        ]);
+        var sampler = new ClusterSampler(_ => Task.FromResult(reads.Dequeue()), "m", time, time.GetTimestamp(), new ReplayCounters());
+
+        for (int i = 0; i < 4; i++)
+        {
+            await sampler.Sample(CancellationToken.None);
+            time.Advance(TimeSpan.FromSeconds(1));
+        }
+
+        // The last account it gave; a later sample without one (a status read that lost it) does not erase it.
+        Assert.Equal("5 requests: 4 split", Assert.Single(sampler.Loads).LiveServed);
+    }
+
+    [Fact]
     public async Task A_load_first_seen_without_its_gpu_takes_it_from_a_later_sample()
     {
         var time = new FakeTimeProvider(Start);

@@ -1,3 +1,4 @@
+using System.Globalization;
 using System.Diagnostics;
 using BlitzScale.Grains.DataPlane;
 using BlitzScale.Grains.Hosting;
@@ -82,6 +83,14 @@ public sealed class LiveGridTests(SlowReceiveFixture grid) : IClassFixture<SlowR
             $"(first tokens: {string.Join(", ", results.Select(r => $"{r.Result.Instance} {r.FirstMs:0}"))})");
         var final = await model.GetStatus();
         Assert.All(final.Instances, i => Assert.Equal(InstanceState.Serving, i.State));
+        // The new instance's status keeps what it did live while loading: requests split at a layer it held, as its log says.
+        var served = final.Instances.Single(i => i.Shard == fresh).LiveServed;
+        Assert.NotNull(served);
+        var counts = System.Text.RegularExpressions.Regex.Match(served, @"^(\d+) requests: (\d+) split \(at layers? (\d+)");
+        Assert.True(counts.Success, served);
+        Assert.InRange(int.Parse(counts.Groups[2].Value, CultureInfo.InvariantCulture), 1, int.Parse(counts.Groups[1].Value, CultureInfo.InvariantCulture));
+        Assert.InRange(int.Parse(counts.Groups[3].Value, CultureInfo.InvariantCulture), 1, paired.TotalLayers - 1);
+        Assert.Null(final.Instances.Single(i => i.Shard != fresh).LiveServed);
         // The hidden states went on the data plane, pushed over one connection from host-b to host-a, not fetched per step.
         var liveNewPlane = ((InProcessSiloHandle)grid.Cluster.Silos.Single(s => s.Name == "Silo_1")).SiloHost.Services.GetRequiredService<HostDataPlane>();
         Assert.Equal(1, liveNewPlane.ActivationConnections);
