@@ -237,7 +237,8 @@ internal static class LiveBenchmark
                 foreach (var i in status.Instances.Where(i => !known.Contains(i.Instance)).OrderBy(i => i.Instance))
                 {
                     run.NewInstances.Add(new LiveNewInstance(i.Instance, i.Shard, i.Gpu, serving.TryGetValue(i.Instance, out double at) ? Math.Round(at, 3) : null,
-                        Math.Round(i.LoadSeconds, 3), i.LoadedFrom, i.LoadedBytes));
+                        Math.Round(i.LoadSeconds, 3), i.LoadedFrom, i.LoadedBytes, i.LiveServed));
+                    if (i.LiveServed is { } live) progress($"{name}: {i.Shard} on {i.Gpu} served live while loading: {live}");
                 }
                 var figures = LiveFigures.Of(log, run.ScaleAtS!.Value, schedule.EndSeconds, run.NewInstances);
                 run.Figures = figures;

@@ -21,6 +21,8 @@ internal sealed record LiveRequest(int Index, LivePhase Phase, double ArrivalS, 
 
 /// <summary>
 /// One instance added at the burst: where, and when the client first saw it fully loaded (state Serving), in seconds
-/// from the run's origin; its shard's own load figures beside.
+/// from the run's origin; its shard's own load figures beside, and what it served live while loading
+/// (<c>InstanceStatus.LiveServed</c>; null when it never did).
 /// </summary>
-internal sealed record LiveNewInstance(int Instance, string Shard, string Gpu, double? ServingAtS, double LoadSeconds, string? LoadedFrom, long LoadedBytes);
+internal sealed record LiveNewInstance(int Instance, string Shard, string Gpu, double? ServingAtS, double LoadSeconds, string? LoadedFrom, long LoadedBytes,
+    string? LiveServed = null);

@@ -147,7 +147,7 @@ public sealed class LiveReportTests
         var report = new LiveReport { Backend = "timed", LinkMbit = 1000, StorageMBps = 50, BurstRps = 60 };
         var run = Run("blitz", 600, share: 0.2);
         run.ScaleAtS = 3.0;
-        run.NewInstances.Add(new LiveNewInstance(1, "m/1/0", "h2/gpu0", 6.2, 3.1, "gpu h1/gpu0", 1000));
+        run.NewInstances.Add(new LiveNewInstance(1, "m/1/0", "h2/gpu0", 6.2, 3.1, "gpu h1/gpu0", 1000, "3 requests: 3 split (at layer 4)"));
         run.Log = [new LiveRequest(0, LivePhase.Burst, 3.1, 3.1, 3.3, 4.0, "m/0/0", 32, null)];
         report.Policies["blitz"] = run;
         report.Capacity = new LiveCapacity(30.1, 29.5, 30.1, "profile");
@@ -174,6 +174,7 @@ public sealed class LiveReportTests
         Assert.True(figures.GetProperty("loaded_in_burst").GetBoolean());
         Assert.Equal(3.0, blitz.GetProperty("scale_at_s").GetDouble());
         Assert.Equal("m/1/0", blitz.GetProperty("new_instances")[0].GetProperty("shard").GetString());
+        Assert.Equal("3 requests: 3 split (at layer 4)", blitz.GetProperty("new_instances")[0].GetProperty("live_served").GetString());
         var request = blitz.GetProperty("log")[0];
         Assert.Equal("Burst", request.GetProperty("phase").GetString());
         Assert.Equal(0.2, request.GetProperty("ttft_s").GetDouble(), 9);
