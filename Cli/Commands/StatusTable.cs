@@ -38,6 +38,8 @@ internal static class StatusTable
                 if (i.LoadedFrom is { } from) o.WriteLine($"    loaded {i.LoadedBytes / 1e6:F1} MB in {i.LoadSeconds:F3} s from {from}");
                 // What the autoscaler counts on for its prefill capacity until it has measured the model under load.
                 if (i.RatedPrefillTokensPerSecond > 0) o.WriteLine($"    prefill rated {i.RatedPrefillTokensPerSecond:F0} tokens/s at start");
+                // A LiveNew's ledger: what it did with the requests it took while its layers landed (so far, or as it ended).
+                if (i.LiveServed is { } live) o.WriteLine($"    served live while loading: {live}");
                 if (i.Error is { } error) o.WriteLine($"    error: {error}");
             }
             string copies = model.HostCopies is { Count: > 0 } hosts ? string.Join(", ", hosts) : "none";
