@@ -46,23 +46,12 @@ public sealed class ClusterSamplerTests
     [Fact]
     public async Task An_instance_that_loads_during_the_replay_is_recorded_with_its_source_time_and_when_it_served()
     {
-        var time = new FakeTimeProvider(Start);
-        var serving = Instance(0, "h1/gpu0", InstanceState.Serving, 8.8, "h1/memory (HostToDevice)");
-        var reads = new Queue<ClusterStatus>(
-        [
-            Instances(serving),
-            Instances(serving, Instance(1, "h2/gpu0", InstanceState.Loading, 0, null)),
-            Instances(serving, Instance(1, "h2/gpu0", InstanceState.LiveNew, 0, null)),
-            Instances(serving, Instance(1, "h2/gpu0", InstanceState.Serving, 3.78, "h1/gpu0 (Network)")),
-            Instances(serving, Instance(1, "h2/gpu0", InstanceState.Draining, 3.78, "h1/gpu0 (Network)")),
-        ]);
-        var sampler = new ClusterSampler(_ => Task.FromResult(reads.Dequeue()), "m", time, time.GetTimestamp(), new ReplayCounters());
-
-        for (int i = 0; i < 5; i++)
-        {
-            await sampler.Sample(CancellationToken.None);
-            time.Advance(TimeSpan.FromSeconds(1));
-        }
+        var sampler = await SampledEverySecond(
+            Instances(Serving0),
+            Instances(Serving0, Instance(1, "h2/gpu0", InstanceState.Loading, 0, null)),
+            Instances(Serving0, Instance(1, "h2/gpu0", InstanceState.LiveNew, 0, null)),
+            Instances(Serving0, Instance(1, "h2/gpu0", InstanceState.Serving, 3.78, "h1/gpu0 (Network)")),
+            Instances(Serving0, Instance(1, "h2/gpu0", InstanceState.Draining, 3.78, "h1/gpu0 (Network)")));
 
         // The instance serving at the start is not a load of this replay; the new one is seen at 1 s and serving at 3 s.
         var load = Assert.Single(sampler.Loads);
@@ -72,22 +61,11 @@ public sealed class ClusterSamplerTests
     [Fact]
     public async Task A_load_keeps_the_latest_account_of_what_it_served_live_while_loading()
     {
-        var time = new FakeTimeProvider(Start);
-        var serving = Instance(0, "h1/gpu0", InstanceState.Serving, 8.8, "h1/memory (HostToDevice)");
-        var reads = new Queue<ClusterStatus>(
-        [
-            Instances(serving),
-            Instances(serving, Instance(1, "h2/gpu0", InstanceState.LiveNew, 0, null) with { LiveServed = "2 requests: 1 split" }),
-            Instances(serving, Instance(1, "h2/gpu0", InstanceState.Serving, 3.78, "h1/gpu0 (Network)") with { LiveServed = "5 requests: 4 split" }),
-            Instances(serving, Instance(1, "h2/gpu0", InstanceState.Serving, 3.78, "h1/gpu0 (Network)")),
-        ]);
-        var sampler = new ClusterSampler(_ => Task.FromResult(reads.Dequeue()), "m", time, time.GetTimestamp(), new ReplayCounters());
-
-        for (int i = 0; i < 4; i++)
-        {
-            await sampler.Sample(CancellationToken.None);
-            time.Advance(TimeSpan.FromSeconds(1));
-        }
+        var sampler = await SampledEverySecond(
+            Instances(Serving0),
+            Instances(Serving0, Instance(1, "h2/gpu0", InstanceState.LiveNew, 0, null) with { LiveServed = "2 requests: 1 split" }),
+            Instances(Serving0, Instance(1, "h2/gpu0", InstanceState.Serving, 3.78, "h1/gpu0 (Network)") with { LiveServed = "5 requests: 4 split" }),
+            Instances(Serving0, Instance(1, "h2/gpu0", InstanceState.Serving, 3.78, "h1/gpu0 (Network)")));
 
         // The last account it gave; a later sample without one (a status read that lost it) does not erase it.
         Assert.Equal("5 requests: 4 split", Assert.Single(sampler.Loads).LiveServed);
@@ -96,22 +74,29 @@ public sealed class ClusterSamplerTests
     [Fact]
     public async Task A_load_first_seen_without_its_gpu_takes_it_from_a_later_sample()
     {
-        var time = new FakeTimeProvider(Start);
-        var reads = new Queue<ClusterStatus>(
-        [
+        var sampler = await SampledEverySecond(
             Instances(),
             Instances(Instance(1, "", InstanceState.Loading, 0, null)),
-            Instances(Instance(1, "h2/gpu1", InstanceState.Serving, 0.35, "h2/gpu0 (NvLink)")),
-        ]);
-        var sampler = new ClusterSampler(_ => Task.FromResult(reads.Dequeue()), "m", time, time.GetTimestamp(), new ReplayCounters());
+            Instances(Instance(1, "h2/gpu1", InstanceState.Serving, 0.35, "h2/gpu0 (NvLink)")));
 
-        for (int i = 0; i < 3; i++)
+        Assert.Equal(new ReplayLoad("m/1/0", "h2/gpu1", 1, 2, 0.35, "h2/gpu0 (NvLink)", 1000), Assert.Single(sampler.Loads));
+    }
+
+    // Instance 0, serving from before the replay's first sample.
+    private static readonly InstanceStatus Serving0 = Instance(0, "h1/gpu0", InstanceState.Serving, 8.8, "h1/memory (HostToDevice)");
+
+    // A sampler that read these statuses one a second, from the replay's start.
+    private static async Task<ClusterSampler> SampledEverySecond(params ClusterStatus[] statuses)
+    {
+        var time = new FakeTimeProvider(Start);
+        var reads = new Queue<ClusterStatus>(statuses);
+        var sampler = new ClusterSampler(_ => Task.FromResult(reads.Dequeue()), "m", time, time.GetTimestamp(), new ReplayCounters());
+        for (int i = 0; i < statuses.Length; i++)
         {
             await sampler.Sample(CancellationToken.None);
             time.Advance(TimeSpan.FromSeconds(1));
         }
-
-        Assert.Equal(new ReplayLoad("m/1/0", "h2/gpu1", 1, 2, 0.35, "h2/gpu0 (NvLink)", 1000), Assert.Single(sampler.Loads));
+        return sampler;
     }
 
     private static InstanceStatus Instance(int index, string gpu, InstanceState state, double loadSeconds, string? from) =>
