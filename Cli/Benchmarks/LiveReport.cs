@@ -122,9 +122,7 @@ internal sealed class LiveReport
 
     private IEnumerable<Dictionary<string, LivePolicyRun>> AllRounds() => [Policies, .. LaterRounds.Select(r => r.Policies)];
 
-    // The median of the figures present (the mean of the middle two for an even count); null when none is.
-    private static double? Median(IEnumerable<double?> figures) =>
-        Percentiles.Median(figures.OfType<double>()) is { } median ? Math.Round(median, 3) : null;
+    private static double? Median(IEnumerable<double?> figures) => Percentiles.MedianOfPresent(figures);
 }
 
 /// <summary>One round after the first of <c>bench live --rounds N</c>: each policy's run, in the order run.</summary>

@@ -19,6 +19,13 @@ internal sealed record Percentiles(double P50, double P99)
         return sorted.Count % 2 == 1 ? sorted[middle] : (sorted[middle - 1] + sorted[middle]) / 2;
     }
 
+    /// <summary>
+    /// The median of the figures present, rounded to <paramref name="digits"/>; null when none is: a benchmark's figure over
+    /// its rounds, where a round may lack it.
+    /// </summary>
+    internal static double? MedianOfPresent(IEnumerable<double?> figures, int digits = 3) =>
+        Median(figures.OfType<double>()) is { } median ? Math.Round(median, digits) : null;
+
     /// <summary>The nearest-rank <paramref name="p"/>-quantile of an ascending, non-empty sample.</summary>
     internal static double Rank(double[] sorted, double p) => sorted[Math.Clamp((int)Math.Ceiling(p * sorted.Length) - 1, 0, sorted.Length - 1)];
 }

@@ -29,9 +29,11 @@ namespace BlitzScale.Cli.Benchmarks;
 /// <param name="StateDirectory">The testbed's state directory.</param>
 /// <param name="TestbedScript">testbed.sh, or null to find it above the binary.</param>
 /// <param name="KeepTestbed">Leave the testbed up afterwards.</param>
+/// <param name="Rounds">How many times the policies run on the same testbed (bench replay's <c>--rounds</c>); the ratios are the rounds' medians.</param>
 internal sealed record ReplayBenchOptions(string ModelDirectory, string? Shape, int Hosts, int GpusPerHost, string? CostProfile, string CostModel,
     double? TimeDilation, double RealLinkGbps, int LinkMbit, double StorageMBps, int SequencesPerInstance, ReplayPlanOptions Plan, double PlayedSeconds, double LoadShare,
-    double? PeakShare, double TtftSloMs, double TbtSloMs, int Seed, IReadOnlyList<string> Policies, int RedisPort, string StateDirectory, string? TestbedScript, bool KeepTestbed)
+    double? PeakShare, double TtftSloMs, double TbtSloMs, int Seed, IReadOnlyList<string> Policies, int RedisPort, string StateDirectory, string? TestbedScript, bool KeepTestbed,
+    int Rounds = 1)
 {
     public const int DefaultHosts = 4;
     /// <summary>
@@ -62,6 +64,11 @@ internal sealed record ReplayBenchOptions(string ModelDirectory, string? Shape, 
     public const double DefaultTbtSloMs = 100;
     public const string DefaultPolicies = "blitz,blitz-fast,sllm,allcache,static-peak,static-average";
 
+    /// <summary>Refuses a round count below 1, before anything is made.</summary>
+    /// <exception cref="ArgumentException"><paramref name="rounds"/> is below 1.</exception>
+    public static int CheckRounds(int rounds) =>
+        rounds >= 1 ? rounds : throw new ArgumentException($"--rounds must be ≥ 1, found {rounds}");
+
     /// <summary>Checks the numbers and the policy names before the testbed comes up.</summary>
     /// <exception cref="ArgumentException">The first option out of range, named.</exception>
     public void Validate()
@@ -75,6 +82,7 @@ internal sealed record ReplayBenchOptions(string ModelDirectory, string? Shape, 
         if (!(LoadShare > 0) || !double.IsFinite(LoadShare)) throw new ArgumentException($"--load-share must be > 0, found {LoadShare}");
         if (PeakShare is { } peak && (!(peak > 0) || !double.IsFinite(peak))) throw new ArgumentException($"--peak-share must be > 0, found {peak}");
         if (!(PlayedSeconds > 0) || !double.IsFinite(PlayedSeconds)) throw new ArgumentException($"--played-seconds must be > 0, found {PlayedSeconds}");
+        CheckRounds(Rounds);
         // Names are checked before the testbed comes up; the static counts are filled in once the needs are known.
         ReplayBenchPolicy.Parse(Policies, ReplayNeeds.Of(1, 1, 1, 1));
     }

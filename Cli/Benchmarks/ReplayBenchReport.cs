@@ -23,13 +23,19 @@ internal sealed class ReplayBenchReport : ReplayBenchSettingReport
     public string Autoscaler { get; set; } = ReplayBenchPolicy.AutoscalerState;
     public string CacheIsolation { get; set; } = "";
     public string Times => "seconds and ms as measured (wall clock, dilation included); ratios are dilation-free";
-    /// <summary>Policy name → its replay, in the order run.</summary>
+    /// <summary>Policy name → its replay, in the order run (the first round; the plot draws it).</summary>
     public Dictionary<string, ReplayResult> Policies { get; } = [];
+    /// <summary>With <c>--rounds</c> above 1: the second round on, each in the order it ran.</summary>
+    public List<ReplayBenchRound> LaterRounds { get; } = [];
+    /// <summary>Each round's ratios, the first round first.</summary>
+    public List<ReplayRoundFigures> RoundFigures { get; } = [];
+    /// <summary>Baseline → blitz's p99 TTFT ÷ the baseline's in the same round; the median of the rounds'.</summary>
     [JsonPropertyName("p99_ttft_ratio")] public Dictionary<string, double?> P99TtftRatio { get; } = [];
+    /// <summary>blitz's GPU-seconds ÷ static-peak's in the same round; the median of the rounds'.</summary>
     [JsonPropertyName("gpu_seconds_ratio")] public Dictionary<string, double?> GpuSecondsRatio { get; } = [];
-    /// <summary>Policy → its share of requests within both objectives.</summary>
+    /// <summary>Policy → its share of requests within both objectives; the median of the rounds'.</summary>
     public Dictionary<string, double?> SloAttainment { get; } = [];
-    /// <summary>Policy → requests lost (must be 0).</summary>
+    /// <summary>Policy → requests lost in every round together (must be 0); null when a round has no figure for it.</summary>
     public Dictionary<string, int?> LostRequests { get; } = [];
     public Dictionary<string, double> Goals { get; } = new()
     {
@@ -42,24 +48,26 @@ internal sealed class ReplayBenchReport : ReplayBenchSettingReport
     public Dictionary<string, bool?> GoalsMet { get; } = [];
     public string? Error { get; set; }
 
-    [JsonIgnore] public bool Failed => Error is not null || Policies.Values.Any(p => p.Error is not null);
+    [JsonIgnore] public bool Failed => Error is not null || AllRounds().Any(round => round.Values.Any(p => p.Error is not null));
 
     public void DropLogs()
     {
-        foreach (var run in Policies.Values) run.DropLogs();
+        foreach (var run in AllRounds().SelectMany(round => round.Values)) run.DropLogs();
     }
 
-    /// <summary>Derives the ratios, attainments, lost counts and goal checks from the policies' figures.</summary>
+    /// <summary>Derives each round's ratios, their medians, the attainments, lost counts and goal checks from the policies' figures.</summary>
     public void Finish()
     {
-        var blitz = Policies.GetValueOrDefault("blitz")?.Figures;
-        P99TtftRatio["sllm"] = Ratio(blitz?.TtftMs?.P99, Policies.GetValueOrDefault("sllm")?.Figures?.TtftMs?.P99);
-        P99TtftRatio["allcache"] = Ratio(blitz?.TtftMs?.P99, Policies.GetValueOrDefault("allcache")?.Figures?.TtftMs?.P99);
-        GpuSecondsRatio["static_peak"] = Ratio(blitz?.GpuSeconds, Policies.GetValueOrDefault("static-peak")?.Figures?.GpuSeconds);
-        foreach (var (name, run) in Policies)
+        RoundFigures.Clear();
+        RoundFigures.AddRange(AllRounds().Select(ReplayRoundFigures.Of));
+        foreach (string key in (string[])["sllm", "allcache"]) P99TtftRatio[key] = Median(RoundFigures.Select(r => r.P99TtftRatio[key]));
+        GpuSecondsRatio["static_peak"] = Median(RoundFigures.Select(r => r.GpuSecondsRatio["static_peak"]));
+        var rounds = AllRounds().ToList();
+        foreach (string name in Policies.Keys)
         {
-            SloAttainment[name] = run.Figures?.SloAttainment;
-            LostRequests[name] = run.Figures?.Lost;
+            var figures = rounds.Select(round => round.GetValueOrDefault(name)?.Figures).ToList();
+            SloAttainment[name] = Median(figures.Select(f => f?.SloAttainment));
+            LostRequests[name] = figures.All(f => f is not null) ? figures.Sum(f => f!.Lost) : null;
         }
         GoalsMet["p99_ttft_ratio_sllm"] = P99TtftRatio["sllm"] is { } s ? s <= GoalTtftSllm : null;
         GoalsMet["p99_ttft_ratio_allcache"] = P99TtftRatio["allcache"] is { } a ? a <= GoalTtftAllCache : null;
@@ -67,5 +75,44 @@ internal sealed class ReplayBenchReport : ReplayBenchSettingReport
         GoalsMet["lost_requests"] = LostRequests.Count > 0 && LostRequests.Values.All(l => l is not null) ? LostRequests.Values.Sum() == 0 : null;
     }
 
-    private static double? Ratio(double? blitz, double? other) => blitz is { } b && other is > 0 ? Math.Round(b / other.Value, 3) : null;
+    private IEnumerable<Dictionary<string, ReplayResult>> AllRounds() => [Policies, .. LaterRounds.Select(r => r.Policies)];
+
+    // Ratios to 3 digits, attainments to 4, as each round reports them.
+    private static double? Median(IEnumerable<double?> figures) => Percentiles.MedianOfPresent(figures, 4);
+
+    internal static double? Ratio(double? blitz, double? other) => blitz is { } b && other is > 0 ? Math.Round(b / other.Value, 3) : null;
+}
+
+/// <summary>One round after the first of <c>bench replay --rounds N</c>: each policy's replay, in the order run.</summary>
+internal sealed class ReplayBenchRound
+{
+    public int Round { get; init; }
+    public required Dictionary<string, ReplayResult> Policies { get; init; }
+}
+
+/// <summary>One round's ratios: blitz's p99 TTFT ÷ sllm's and allcache's, and its GPU-seconds ÷ static-peak's, in that round.</summary>
+internal sealed class ReplayRoundFigures
+{
+    /// <summary>The policies in the order they ran.</summary>
+    public required IReadOnlyList<string> Order { get; init; }
+    [JsonPropertyName("p99_ttft_ratio")] public required Dictionary<string, double?> P99TtftRatio { get; init; }
+    [JsonPropertyName("gpu_seconds_ratio")] public required Dictionary<string, double?> GpuSecondsRatio { get; init; }
+    /// <summary>blitz's p99 TTFT ÷ blitz-fast's in this round: what live scaling did on this window.</summary>
+    public double? P99TtftRatioBlitzFast { get; init; }
+
+    public static ReplayRoundFigures Of(Dictionary<string, ReplayResult> runs)
+    {
+        double? P99(string policy) => runs.GetValueOrDefault(policy)?.Figures?.TtftMs?.P99;
+        double? blitz = P99("blitz");
+        return new ReplayRoundFigures
+        {
+            Order = [.. runs.Keys],
+            P99TtftRatio = new() { ["sllm"] = ReplayBenchReport.Ratio(blitz, P99("sllm")), ["allcache"] = ReplayBenchReport.Ratio(blitz, P99("allcache")) },
+            GpuSecondsRatio = new()
+            {
+                ["static_peak"] = ReplayBenchReport.Ratio(runs.GetValueOrDefault("blitz")?.Figures?.GpuSeconds, runs.GetValueOrDefault("static-peak")?.Figures?.GpuSeconds),
+            },
+            P99TtftRatioBlitzFast = ReplayBenchReport.Ratio(blitz, P99("blitz-fast")),
+        };
+    }
 }

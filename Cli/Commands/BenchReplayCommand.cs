@@ -26,18 +26,27 @@ internal static class BenchReplayCommand
             Description = "Policies to run, in order: blitz, blitz-fast, sllm, allcache (autoscaled), static-peak, static-average (fixed instances)",
             DefaultValueFactory = _ => ReplayBenchOptions.DefaultPolicies,
         };
+        var rounds = new Option<int>("--rounds")
+        {
+            Description = "Run the policies this many times on the same testbed, every other round in reverse order; the ratios are the rounds' medians",
+            DefaultValueFactory = _ => 1,
+        };
         var command = new Command("replay",
             "On a testbed of emulated hosts (root), timed backend: each policy deploys the same model and replays the same bursty trace window open loop; " +
             "TTFT/TBT percentiles, SLO attainment, GPU-seconds, lost requests, blitz's p99 TTFT over sllm's and allcache's and its GPU-seconds over static-peak's")
         {
             policies,
+            rounds,
         };
         arguments.AddTo(command);
         var replay = arguments.Replay;
         command.SetAction((parse, cancellation) => CliErrors.Run(async () =>
         {
             MulticastTestbed.RequireRoot("bench replay");
-            var options = arguments.Options(parse, [.. parse.GetValue(policies)!.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)]);
+            // Before Options, which makes the synthetic model when none is given.
+            int roundCount = ReplayBenchOptions.CheckRounds(parse.GetValue(rounds));
+            var options = arguments.Options(parse, [.. parse.GetValue(policies)!.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)])
+                with { Rounds = roundCount };
             Action<string> progress = step => Console.Error.WriteLine($"bench replay: {step}");
             var report = await ReplayBenchmark.Run(options, progress, cancellation);
             if (parse.GetValue(replay.Json) is { } file)

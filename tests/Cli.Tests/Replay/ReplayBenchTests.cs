@@ -80,6 +80,60 @@ public sealed class ReplayBenchTests
     }
 
     [Fact]
+    public void With_rounds_each_rounds_ratios_are_kept_and_the_top_level_ones_are_their_medians()
+    {
+        var report = new ReplayBenchReport();
+        report.Policies["blitz"] = Run("blitz", 400, 60, 0);
+        report.Policies["blitz-fast"] = Run("blitz-fast", 500, 60, 0);
+        report.Policies["allcache"] = Run("allcache", 400, 70, 0);
+        report.Policies["static-peak"] = Run("static-peak", 100, 100, 0);
+        // The second round ran in reverse order; blitz lost a request in it.
+        report.LaterRounds.Add(new ReplayBenchRound
+        {
+            Round = 2,
+            Policies = new()
+            {
+                ["static-peak"] = Run("static-peak", 100, 100, 0), ["allcache"] = Run("allcache", 200, 70, 0),
+                ["blitz-fast"] = Run("blitz-fast", 400, 60, 0), ["blitz"] = Run("blitz", 300, 50, 1),
+            },
+        });
+        report.LaterRounds.Add(new ReplayBenchRound
+        {
+            Round = 3,
+            Policies = new()
+            {
+                ["blitz"] = Run("blitz", 500, 80, 0), ["blitz-fast"] = Run("blitz-fast", 500, 60, 0),
+                ["allcache"] = Run("allcache", 250, 70, 0), ["static-peak"] = Run("static-peak", 100, 100, 0),
+            },
+        });
+
+        report.Finish();
+
+        // Per round: ÷ allcache 1.0, 1.5, 2.0; ÷ static-peak 0.6, 0.5, 0.8; ÷ blitz-fast 0.8, 0.75, 1.0.
+        Assert.Equal([1.0, 1.5, 2.0], report.RoundFigures.Select(r => r.P99TtftRatio["allcache"]));
+        Assert.Equal([0.8, 0.75, 1.0], report.RoundFigures.Select(r => r.P99TtftRatioBlitzFast));
+        Assert.Equal(["static-peak", "allcache", "blitz-fast", "blitz"], report.RoundFigures[1].Order);
+        Assert.Equal(1.5, report.P99TtftRatio["allcache"]);
+        Assert.Equal(0.6, report.GpuSecondsRatio["static_peak"]);
+        Assert.Null(report.P99TtftRatio["sllm"]);
+        // Lost requests count over every round: one is enough to miss the goal.
+        Assert.Equal(1, report.LostRequests["blitz"]);
+        Assert.Equal(false, report.GoalsMet["lost_requests"]);
+
+        // Stdout's summary drops the logs of every round.
+        report.DropLogs();
+        Assert.All(report.LaterRounds.SelectMany(r => r.Policies.Values).Append(report.Policies["blitz"]), run => Assert.Null(run.Log));
+    }
+
+    [Fact]
+    public void A_round_count_below_one_is_refused_with_the_option_named()
+    {
+        Assert.Equal(3, ReplayBenchOptions.CheckRounds(3));
+        var error = Assert.Throws<ArgumentException>(() => ReplayBenchOptions.CheckRounds(0));
+        Assert.Equal("--rounds must be ≥ 1, found 0", error.Message);
+    }
+
+    [Fact]
     public void A_missing_policy_leaves_its_ratio_and_goal_unknown_rather_than_met()
     {
         var report = new ReplayBenchReport();
