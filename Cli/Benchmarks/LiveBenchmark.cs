@@ -105,15 +105,8 @@ internal static class LiveBenchmark
                 progress($"warning: the burst is below {LiveRates.BurstMultiple} × one instance's capacity");
 
             var schedule = LiveSchedule.Build(report.SteadyRps, options.SteadySeconds, report.BurstRps, options.BurstSeconds, options.Seed);
-            for (int round = 1; round <= options.Rounds; round++)
-            {
-                // Every other round in reverse, so that no policy always runs first or last on the warmed silos.
-                var order = round % 2 == 1 ? policies : [.. Enumerable.Reverse(policies)];
-                var runs = round == 1 ? report.Policies : new Dictionary<string, LivePolicyRun>();
-                if (options.Rounds > 1) progress($"round {round} of {options.Rounds}: {string.Join(", ", order.Select(LoadPolicyNames.Name))}");
-                foreach (var policy in order) runs[LoadPolicyNames.Name(policy)] = await runner.Policy(policy, schedule);
-                if (round > 1) report.LaterRounds.Add(new LiveRound { Round = round, Policies = runs });
-            }
+            await BenchRounds.Run(options.Rounds, policies, LoadPolicyNames.Name, report.Policies, report.LaterRounds,
+                policy => runner.Policy(policy, schedule), progress);
         }
         catch (Exception e) when (e is not OperationCanceledException || !cancellation.IsCancellationRequested)
         {

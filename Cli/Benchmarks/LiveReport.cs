@@ -72,7 +72,7 @@ internal sealed class LiveReport
     /// <summary>Policy name → its run, in the order run (the first round; the plot draws it).</summary>
     public Dictionary<string, LivePolicyRun> Policies { get; } = [];
     /// <summary>With <c>--rounds</c> above 1: the second round on, each in the order it ran.</summary>
-    public List<LiveRound> LaterRounds { get; } = [];
+    public List<BenchRound<LivePolicyRun>> LaterRounds { get; } = [];
     /// <summary>Each round's ratios and blitz's first-token share, the first round first.</summary>
     public List<LiveRoundFigures> RoundFigures { get; } = [];
     /// <summary>
@@ -123,13 +123,6 @@ internal sealed class LiveReport
     private IEnumerable<Dictionary<string, LivePolicyRun>> AllRounds() => [Policies, .. LaterRounds.Select(r => r.Policies)];
 
     private static double? Median(IEnumerable<double?> figures) => Percentiles.MedianOfPresent(figures);
-}
-
-/// <summary>One round after the first of <c>bench live --rounds N</c>: each policy's run, in the order run.</summary>
-internal sealed class LiveRound
-{
-    public int Round { get; init; }
-    public required Dictionary<string, LivePolicyRun> Policies { get; init; }
 }
 
 /// <summary>One round's figures: blitz's burst p99 TTFT ÷ each baseline's in that round, and blitz's first-token share.</summary>

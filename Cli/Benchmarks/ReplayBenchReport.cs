@@ -26,7 +26,7 @@ internal sealed class ReplayBenchReport : ReplayBenchSettingReport
     /// <summary>Policy name → its replay, in the order run (the first round; the plot draws it).</summary>
     public Dictionary<string, ReplayResult> Policies { get; } = [];
     /// <summary>With <c>--rounds</c> above 1: the second round on, each in the order it ran.</summary>
-    public List<ReplayBenchRound> LaterRounds { get; } = [];
+    public List<BenchRound<ReplayResult>> LaterRounds { get; } = [];
     /// <summary>Each round's ratios, the first round first.</summary>
     public List<ReplayRoundFigures> RoundFigures { get; } = [];
     /// <summary>Baseline → blitz's p99 TTFT ÷ the baseline's in the same round; the median of the rounds'.</summary>
@@ -81,13 +81,6 @@ internal sealed class ReplayBenchReport : ReplayBenchSettingReport
     private static double? Median(IEnumerable<double?> figures) => Percentiles.MedianOfPresent(figures, 4);
 
     internal static double? Ratio(double? blitz, double? other) => blitz is { } b && other is > 0 ? Math.Round(b / other.Value, 3) : null;
-}
-
-/// <summary>One round after the first of <c>bench replay --rounds N</c>: each policy's replay, in the order run.</summary>
-internal sealed class ReplayBenchRound
-{
-    public int Round { get; init; }
-    public required Dictionary<string, ReplayResult> Policies { get; init; }
 }
 
 /// <summary>One round's ratios: blitz's p99 TTFT ÷ sllm's and allcache's, and its GPU-seconds ÷ static-peak's, in that round.</summary>

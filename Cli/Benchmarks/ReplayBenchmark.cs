@@ -40,16 +40,8 @@ internal static class ReplayBenchmark
             await cluster.WaitForHosts(options.Hosts, cancellation);
             var gpuKeys = LiveBenchmark.Gpus(options.Hosts, options.GpusPerHost);
             await WarmUp(cluster, setup.Directory, gpuKeys, setup.KvBlocks, setup.Vocab, progress, cancellation);
-            for (int round = 1; round <= options.Rounds; round++)
-            {
-                // Every other round in reverse order, so that no policy always runs first or last (as bench live).
-                var order = round % 2 == 0 ? [.. Enumerable.Reverse(policies)] : policies;
-                var runs = round == 1 ? report.Policies : [];
-                if (options.Rounds > 1) progress($"round {round} of {options.Rounds}: {string.Join(", ", order.Select(p => p.Name))}");
-                foreach (var policy in order)
-                    runs[policy.Name] = await RunPolicy(cluster, policy, $"replay-{policy.Name}", setup, gpuKeys, options.Seed, null, progress, cancellation);
-                if (round > 1) report.LaterRounds.Add(new ReplayBenchRound { Round = round, Policies = runs });
-            }
+            await BenchRounds.Run(options.Rounds, policies, p => p.Name, report.Policies, report.LaterRounds,
+                policy => RunPolicy(cluster, policy, $"replay-{policy.Name}", setup, gpuKeys, options.Seed, null, progress, cancellation), progress);
         }
         catch (Exception e) when (e is not OperationCanceledException || !cancellation.IsCancellationRequested)
         {

@@ -21,8 +21,8 @@ public sealed class LiveReportTests
         var report = new LiveReport();
         report.Policies["blitz"] = Run("blitz", 900, earlyP99Ms: 700);
         report.Policies["blitz-fast"] = Run("blitz-fast", 1000, earlyP99Ms: 720);
-        report.LaterRounds.Add(new LiveRound { Round = 2, Policies = new() { ["blitz-fast"] = Run("blitz-fast", 800), ["blitz"] = Run("blitz", 760, earlyP99Ms: 640) } });
-        report.LaterRounds.Add(new LiveRound { Round = 3, Policies = new() { ["blitz"] = Run("blitz", 700), ["blitz-fast"] = Run("blitz-fast", 900) } });
+        report.LaterRounds.Add(new BenchRound<LivePolicyRun> { Round = 2, Policies = new() { ["blitz-fast"] = Run("blitz-fast", 800), ["blitz"] = Run("blitz", 760, earlyP99Ms: 640) } });
+        report.LaterRounds.Add(new BenchRound<LivePolicyRun> { Round = 3, Policies = new() { ["blitz"] = Run("blitz", 700), ["blitz-fast"] = Run("blitz-fast", 900) } });
 
         report.Finish();
 
@@ -89,12 +89,12 @@ public sealed class LiveReportTests
         var report = new LiveReport();
         report.Policies["blitz"] = Run("blitz", 600, share: 0.2);
         report.Policies["blitz-fast"] = Run("blitz-fast", 1000);
-        report.LaterRounds.Add(new LiveRound
+        report.LaterRounds.Add(new BenchRound<LivePolicyRun>
         {
             Round = 2,
             Policies = new() { ["blitz-fast"] = Run("blitz-fast", 1000), ["blitz"] = Run("blitz", 1200, share: 0.4) },
         });
-        report.LaterRounds.Add(new LiveRound
+        report.LaterRounds.Add(new BenchRound<LivePolicyRun>
         {
             Round = 3,
             Policies = new() { ["blitz"] = Run("blitz", 800, share: 0.1), ["blitz-fast"] = Run("blitz-fast", 1000) },
@@ -117,7 +117,7 @@ public sealed class LiveReportTests
         var report = new LiveReport();
         report.Policies["blitz"] = Run("blitz", 600);
         report.Policies["blitz-fast"] = Run("blitz-fast", 1000);
-        report.LaterRounds.Add(new LiveRound
+        report.LaterRounds.Add(new BenchRound<LivePolicyRun>
         {
             Round = 2,
             Policies = new() { ["blitz-fast"] = Run("blitz-fast", 1000, error: "1 of 10 requests failed"), ["blitz"] = Run("blitz", 700) },

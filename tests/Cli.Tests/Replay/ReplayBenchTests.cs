@@ -88,7 +88,7 @@ public sealed class ReplayBenchTests
         report.Policies["allcache"] = Run("allcache", 400, 70, 0);
         report.Policies["static-peak"] = Run("static-peak", 100, 100, 0);
         // The second round ran in reverse order; blitz lost a request in it.
-        report.LaterRounds.Add(new ReplayBenchRound
+        report.LaterRounds.Add(new BenchRound<ReplayResult>
         {
             Round = 2,
             Policies = new()
@@ -97,7 +97,7 @@ public sealed class ReplayBenchTests
                 ["blitz-fast"] = Run("blitz-fast", 400, 60, 0), ["blitz"] = Run("blitz", 300, 50, 1),
             },
         });
-        report.LaterRounds.Add(new ReplayBenchRound
+        report.LaterRounds.Add(new BenchRound<ReplayResult>
         {
             Round = 3,
             Policies = new()
