@@ -7,6 +7,7 @@
 # Usage (as root; needs iproute2's ip and tc):
 #   testbed.sh up --hosts N --link-mbit R [--gpus G] [--gpu-memory-gib X] [--state DIR] [--blitz "PREFIX"]
 #                 [--no-silos] [--redis-port P] [--data-port P] [--cluster-id C] [--silo-args "ARGS"] [--timeout S] [--tls]
+#                 [--cpus-per-host C]
 #   testbed.sh down [--state DIR]
 #   testbed.sh status [--state DIR]
 #   testbed.sh exec hI CMD [ARGS...]          (runs CMD inside host I's namespace, with the cluster secret of the
@@ -28,6 +29,9 @@
 #   one silo per namespace:
 #     ip netns exec blitz-h<i> <blitz> silo --host h<i> --gpus G --redis 10.222.0.254:PORT --cluster-id testbed
 #        --advertise 10.222.0.<i> --nic-gbps R/1000 --data-port 7100 --dashboard false [--gpu-memory-gib X] [ARGS]
+#   --cpus-per-host C (default 0: every silo may use every core): host i's silo runs under taskset on its own C cores,
+#     (i-1)·C .. i·C-1 taken modulo the machine's cores, so that hosts do not share compute (the cpu backend: a new
+#     instance then adds cores of its own, as a new GPU adds its own compute). The env file says CPUS_PER_HOST=C.
 #   `up` returns once every silo has logged "BlitzScale silo for host h<i>" (or fails, naming the log to read).
 #   --tls: a cluster CA and certificates made with openssl in STATE/tls (ECDSA P-256, one day): h<i>.pem/.key for each
 #     silo (subject alternative names 10.222.0.<i> and 127.0.0.1), client.pem/.key for clients; every silo gets
@@ -102,7 +106,7 @@ stop_pidfile() {
 # ---- up ---------------------------------------------------------------------------------------------------------
 cmd_up() {
     local hosts="" mbit="" gpus=1 gpu_mem="" blitz="" no_silos=0 redis_port=6399 data_port=7100 cluster_id=testbed
-    local silo_args="" timeout=120 tls=0
+    local silo_args="" timeout=120 tls=0 cpus_per_host=0
     while [ $# -gt 0 ]; do
         case "$1" in
             --hosts) hosts=${2:?--hosts needs a value}; shift 2 ;;
@@ -118,6 +122,7 @@ cmd_up() {
             --cluster-id) cluster_id=${2:?--cluster-id needs a value}; shift 2 ;;
             --silo-args) silo_args=${2?--silo-args needs a value}; shift 2 ;;
             --timeout) timeout=${2:?--timeout needs a value}; shift 2 ;;
+            --cpus-per-host) cpus_per_host=${2:?--cpus-per-host needs a value}; shift 2 ;;
             *) die "up: unknown option $1 (see: $0 help)" ;;
         esac
     done
@@ -126,6 +131,11 @@ cmd_up() {
     [[ "$gpus" =~ ^[0-9]+$ ]] && [ "$gpus" -ge 1 ] || die "up: --gpus must be ≥ 1, got '$gpus'"
     [[ "$redis_port" =~ ^[0-9]+$ ]] || die "up: --redis-port must be a port number, got '$redis_port'"
     [[ "$timeout" =~ ^[0-9]+$ ]] || die "up: --timeout must be whole seconds, got '$timeout'"
+    local cores
+    cores=$(nproc)
+    [[ "$cpus_per_host" =~ ^[0-9]+$ ]] && [ "$cpus_per_host" -le "$cores" ] \
+        || die "up: --cpus-per-host must be a whole number in 0..$cores (this machine's cores), got '$cpus_per_host'"
+    [ "$cpus_per_host" -eq 0 ] || command -v taskset >/dev/null 2>&1 || die "up: --cpus-per-host needs taskset (util-linux)"
     require_root_and_tools
     [ "$tls" -eq 0 ] || command -v openssl >/dev/null 2>&1 || die "up: --tls needs openssl to make the certificates: apt-get install -y openssl"
 
@@ -160,6 +170,7 @@ cmd_up() {
         echo "CLUSTER_ID=$cluster_id"
         echo "DATA_PORT=$data_port"
         echo "TLS=$tls"
+        echo "CPUS_PER_HOST=$cpus_per_host"
     } >"$STATE/env"
     load_env
     UP_DONE=0
@@ -200,9 +211,10 @@ cmd_up() {
         nic_gbps=$(awk -v m="$mbit" 'BEGIN { printf "%g", m / 1000 }')
         for i in $(seq 1 "$hosts"); do
             local log="$STATE/silo-h$i.log"
-            local -a cmd
+            local -a cmd=()
+            [ "$cpus_per_host" -eq 0 ] || cmd=(taskset -c "$(host_cores "$i" "$cpus_per_host" "$cores")")
             # shellcheck disable=SC2206
-            cmd=($blitz silo --host "h$i" --gpus "$gpus" --redis "$BRIDGE_ADDR:$redis_port" --cluster-id "$cluster_id"
+            cmd+=($blitz silo --host "h$i" --gpus "$gpus" --redis "$BRIDGE_ADDR:$redis_port" --cluster-id "$cluster_id"
                  --advertise "$SUBNET_PREFIX.$i" --nic-gbps "$nic_gbps" --data-port "$data_port" --dashboard false)
             [ -z "$gpu_mem" ] || cmd+=(--gpu-memory-gib "$gpu_mem")
             [ "$tls" -eq 0 ] || cmd+=(--tls-cert "$STATE/tls/h$i.pem" --tls-key "$STATE/tls/h$i.key" --tls-ca "$STATE/tls/ca.pem")
@@ -240,6 +252,11 @@ launch_silo() {
     # Not a process-group leader here, so setsid execs in place and $! is the silo's own pid.
     BLITZSCALE_CLUSTER_SECRET="$secret" setsid ip netns exec "$NS_PREFIX$i" "${cmd[@]}" >>"$log" 2>&1 </dev/null &
     echo $! >"$STATE/silo-h$i.pid"
+}
+
+# Host $1's cores when each host has $2 of the machine's $3: (i-1)·C .. i·C-1 modulo the cores, as a taskset list.
+host_cores() {
+    awk -v i="$1" -v c="$2" -v n="$3" 'BEGIN { for (k = 0; k < c; k++) printf "%s%d", (k ? "," : ""), ((i - 1) * c + k) % n }'
 }
 
 # tbf burst in bytes: 2 ms at the rate, at least 128 KiB (two 64 KiB GSO packets).

@@ -43,6 +43,7 @@ internal static class LiveBenchmark
             KvBlocks = LiveRates.KvBlocks(options.SequencesPerInstance, options.PromptTokens, options.OutputTokens),
             PromptTokens = options.PromptTokens, OutputTokens = options.OutputTokens, Seed = options.Seed, Cores = Environment.ProcessorCount,
             SteadySeconds = options.SteadySeconds, BurstSeconds = options.BurstSeconds, CacheIsolation = CacheIsolation,
+            CpusPerHost = options.CpusPerHost,
         };
         int contextLength, vocab;
         using (var model = ModelDirectory.Open(directory))
@@ -85,8 +86,10 @@ internal static class LiveBenchmark
         var testbed = MulticastTestbed.Create(options.TestbedScript, options.StateDirectory, options.Hosts, options.RedisPort, line => progress($"  {line}"));
         try
         {
-            progress($"testbed starting: {options.Hosts} hosts × {options.GpusPerHost} GPUs at {options.LinkMbit} Mbit/s, storage {options.StorageMBps:F1} MB/s, silo options: {siloArgs}");
-            await testbed.Up(options.LinkMbit, MulticastTestbed.DefaultGpuMemoryGiB, options.StorageMBps, cancellation, options.GpusPerHost, siloArgs);
+            progress($"testbed starting: {options.Hosts} hosts × {options.GpusPerHost} GPUs at {options.LinkMbit} Mbit/s, storage {options.StorageMBps:F1} MB/s, " +
+                $"{(options.CpusPerHost > 0 ? $"{options.CpusPerHost} core(s) of this machine's {report.Cores} per host" : $"every host on all {report.Cores} cores")}, silo options: {siloArgs}");
+            await testbed.Up(options.LinkMbit, MulticastTestbed.DefaultGpuMemoryGiB, options.StorageMBps, cancellation, options.GpusPerHost, siloArgs,
+                options.CpusPerHost);
             await using var cluster = await MulticastCluster.Connect(testbed.RedisEndpoint, MulticastTestbed.ClusterId, cancellation);
             await cluster.WaitForHosts(options.Hosts, cancellation);
             var runner = new LiveRunner(cluster, options, directory, report, vocab, progress, cancellation);
@@ -121,7 +124,7 @@ internal static class LiveBenchmark
         return report;
     }
 
-    private static List<LoadPolicy> Validate(LiveOptions o)
+    internal static List<LoadPolicy> Validate(LiveOptions o)
     {
         if (o.Hosts < 1) throw new ArgumentException("--hosts must be ≥ 1");
         if (o.GpusPerHost < 1) throw new ArgumentException("--gpus must be ≥ 1");
@@ -135,6 +138,8 @@ internal static class LiveBenchmark
         if (o.PromptTokens < 2 || o.OutputTokens < 1) throw new ArgumentException("--prompt-tokens must be ≥ 2 and --output-tokens ≥ 1");
         if (!(o.BurstSeconds > 0)) throw new ArgumentException("--burst-seconds must be > 0");
         if (o.Rounds < 1) throw new ArgumentException($"--rounds must be ≥ 1, found {o.Rounds}");
+        if (o.CpusPerHost < 0 || o.CpusPerHost > Environment.ProcessorCount)
+            throw new ArgumentException($"--cpus-per-host must be in [0, this machine's {Environment.ProcessorCount} cores], found {o.CpusPerHost}");
         var policies = o.Policies.Select(name => LoadPolicyNames.Parse(name, "--policies")).ToList();
         if (policies.Count == 0) throw new ArgumentException("--policies: name at least one policy");
         if (policies.Distinct().Count() != policies.Count) throw new ArgumentException("--policies: each policy at most once");

@@ -50,6 +50,8 @@ internal sealed class LiveReport
     public int OutputTokens { get; set; }
     public int Seed { get; set; }
     public int Cores { get; set; }
+    /// <summary>Cores each host's silo was pinned to (testbed.sh up --cpus-per-host), or 0: every silo ran on every core.</summary>
+    public int CpusPerHost { get; set; }
     public LiveCapacity? Capacity { get; set; }
     public double SteadyRps { get; set; }
     public double SteadySeconds { get; set; }

@@ -63,9 +63,10 @@ internal sealed class MulticastTestbed
         new(script ?? FindScript(), state, hosts, redisPort, progress);
 
     /// <summary>Runs <c>testbed.sh up</c> with silos started through this very <c>blitz</c>; throws with the script's own message when it fails.</summary>
-    public Task Up(int linkMbit, double gpuMemoryGiB, double storageMBps, CancellationToken cancellation, int gpus = 1, string siloArgs = "") =>
+    public Task Up(int linkMbit, double gpuMemoryGiB, double storageMBps, CancellationToken cancellation, int gpus = 1, string siloArgs = "",
+        int cpusPerHost = 0) =>
         Script(["up", "--hosts", $"{Hosts}", "--link-mbit", $"{linkMbit}", "--gpu-memory-gib", $"{gpuMemoryGiB}", "--gpus", $"{gpus}",
-            "--silo-args", FormattableString.Invariant($"--storage-mbps {storageMBps} {siloArgs}").TrimEnd(),
+            "--silo-args", FormattableString.Invariant($"--storage-mbps {storageMBps} {siloArgs}").TrimEnd(), "--cpus-per-host", $"{cpusPerHost}",
             "--state", StateDirectory, "--redis-port", $"{RedisEndpoint.Split(':')[1]}", "--blitz", string.Join(' ', BlitzCommandLine())], cancellation);
 
     /// <summary>Runs <c>testbed.sh down</c> (idempotent).</summary>

@@ -92,12 +92,19 @@ internal static class BenchCommand
             Description = "Run the policies this many times on the same testbed, every other round in reverse order; the ratios are the rounds' medians",
             DefaultValueFactory = _ => 1,
         };
+        var cpusPerHost = new Option<int>("--cpus-per-host")
+        {
+            Description = "Pin each host's silo to this many of the machine's cores, its own where there are enough (0: every silo on every core); " +
+                "with --backend cpu a new instance then brings compute of its own",
+            DefaultValueFactory = _ => 0,
+        };
         var command = new Command("live",
             "On a testbed of emulated hosts (root): per load policy, the same seeded open-loop steady load then a burst with a scale to 1 + N instances; " +
             "burst TTFT, first token of a new instance vs its full load, and blitz's burst p99 TTFT over each baseline's")
         {
             hosts, gpus, newInstances, backend, costProfile, costModel, dilation, realLink, linkMbit, storage, model, shape, dtype, sequences,
             steadyRps, steadySeconds, burstRps, burstSeconds, promptTokens, outputTokens, seed, policies, json, plot, redisPort, state, testbed, keep, rounds,
+            cpusPerHost,
         };
         command.SetAction((parse, cancellation) => CliErrors.Run(async () =>
         {
@@ -116,7 +123,8 @@ internal static class BenchCommand
                 parse.GetValue(storage) ?? 0.4 * link / 8, parse.GetValue(sequences), parse.GetValue(steadyRps), parse.GetValue(steadySeconds),
                 parse.GetValue(burstRps), parse.GetValue(burstSeconds), parse.GetValue(promptTokens), parse.GetValue(outputTokens), parse.GetValue(seed),
                 [.. parse.GetValue(policies)!.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)],
-                parse.GetValue(redisPort), parse.GetValue(state)!, parse.GetValue(testbed), parse.GetValue(keep), parse.GetValue(rounds));
+                parse.GetValue(redisPort), parse.GetValue(state)!, parse.GetValue(testbed), parse.GetValue(keep), parse.GetValue(rounds),
+                parse.GetValue(cpusPerHost));
             Action<string> progress = step => Console.Error.WriteLine($"bench live: {step}");
             var report = await LiveBenchmark.Run(options, progress, cancellation);
             if (parse.GetValue(json) is { } file)

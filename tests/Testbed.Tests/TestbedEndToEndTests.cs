@@ -35,9 +35,13 @@ public sealed class TestbedEndToEndTests(ITestOutputHelper output)
         try
         {
             var up = await Commands.Testbed("up", "--hosts", "2", "--link-mbit", "100", "--gpu-memory-gib", "1", "--state", state.Path,
-                "--redis-port", $"{redisPort}", "--blitz", string.Join(' ', Commands.Blitz), "--timeout", "60");
+                "--redis-port", $"{redisPort}", "--blitz", string.Join(' ', Commands.Blitz), "--timeout", "60", "--cpus-per-host", "1");
             Assert.True(up.ExitCode == 0, up.Output);
             output.WriteLine($"testbed up after {clock.Elapsed.TotalSeconds:F1} s");
+            // --cpus-per-host 1: host i's silo runs on core i - 1 (modulo the cores), its threads included.
+            for (int host = 1; host <= 2; host++)
+                Assert.Equal($"{(host - 1) % Environment.ProcessorCount}", CoresOf(int.Parse(File.ReadAllText(Path.Combine(state.Path, $"silo-h{host}.pid")).Trim())));
+            Assert.Contains("CPUS_PER_HOST=1", File.ReadAllText(Path.Combine(state.Path, "env")));
 
             using var client = await Connect($"10.222.0.254:{redisPort}");
             var grains = client.Services.GetRequiredService<IClusterClient>();
@@ -166,4 +170,8 @@ public sealed class TestbedEndToEndTests(ITestOutputHelper output)
             await Task.Delay(100);
         }
     }
+
+    // The cores a process may run on, as the kernel lists them ("0", "0-3", "0,2").
+    private static string CoresOf(int pid) =>
+        File.ReadLines($"/proc/{pid}/status").Single(line => line.StartsWith("Cpus_allowed_list:", StringComparison.Ordinal)).Split(':')[1].Trim();
 }

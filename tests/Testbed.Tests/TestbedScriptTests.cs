@@ -24,6 +24,8 @@ public sealed class TestbedScriptTests
     [InlineData(new[] { "up", "--hosts", "0", "--link-mbit", "100" }, "--hosts must be 1..")]
     [InlineData(new[] { "up", "--hosts", "2", "--link-mbit", "fast" }, "--link-mbit must be a positive whole number")]
     [InlineData(new[] { "up", "--hosts", "2", "--link-mbit", "100", "--bogus" }, "unknown option --bogus")]
+    [InlineData(new[] { "up", "--hosts", "2", "--link-mbit", "100", "--cpus-per-host", "100000" }, "--cpus-per-host must be a whole number in 0..")]
+    [InlineData(new[] { "up", "--hosts", "2", "--link-mbit", "100", "--cpus-per-host", "one" }, "--cpus-per-host must be a whole number in 0..")]
     [InlineData(new[] { "exec", "node1", "true" }, "expected a host name like h1")]
     [InlineData(new[] { "launch" }, "unknown command 'launch'")]
     public async Task BadArgumentsAreRefusedBeforeAnythingIsMade(string[] args, string message)

@@ -1,0 +1,38 @@
+using BlitzScale.Cli.Benchmarks;
+using BlitzScale.Grains.Interfaces.Serving;
+
+namespace BlitzScale.Cli.Tests.Benchmarks;
+
+/// <summary><c>bench live</c>'s options are checked before the testbed or the model is touched, each refusal naming its option.</summary>
+public sealed class LiveOptionsTests
+{
+    private static LiveOptions Options(int cpusPerHost = 0, int rounds = 1, int newInstances = LiveOptions.DefaultNewInstances) =>
+        new("/nonexistent/model", null, LiveOptions.DefaultHosts, 1, newInstances, "cpu", null, "llama3-8b", null, LiveOptions.DefaultRealLinkGbps,
+            LiveOptions.DefaultLinkMbit, 50, LiveOptions.DefaultSequencesPerInstance, null, LiveOptions.DefaultSteadySeconds, null,
+            LiveOptions.DefaultBurstSeconds, LiveOptions.DefaultPromptTokens, LiveOptions.DefaultOutputTokens, 1, ["blitz", "blitz-fast"], 6399,
+            "/tmp/blitz-testbed", null, false, rounds, cpusPerHost);
+
+    [Fact]
+    public void Valid_options_give_the_policies_in_order()
+    {
+        Assert.Equal([LoadPolicy.Blitz, LoadPolicy.BlitzFast], LiveBenchmark.Validate(Options()));
+        Assert.Equal([LoadPolicy.Blitz, LoadPolicy.BlitzFast], LiveBenchmark.Validate(Options(cpusPerHost: Environment.ProcessorCount)));
+    }
+
+    [Theory]
+    [InlineData(-1)]
+    [InlineData(int.MaxValue)]
+    public void A_core_count_outside_the_machines_is_refused_naming_the_option(int cpusPerHost)
+    {
+        var error = Assert.Throws<ArgumentException>(() => LiveBenchmark.Validate(Options(cpusPerHost)));
+        Assert.Equal($"--cpus-per-host must be in [0, this machine's {Environment.ProcessorCount} cores], found {cpusPerHost}", error.Message);
+    }
+
+    [Fact]
+    public void Other_refusals_name_their_option_and_what_was_found()
+    {
+        Assert.Equal("--rounds must be ≥ 1, found 0", Assert.Throws<ArgumentException>(() => LiveBenchmark.Validate(Options(rounds: 0))).Message);
+        Assert.Equal("--new-instances must be in [1, hosts × gpus - 1 = 2], found 3",
+            Assert.Throws<ArgumentException>(() => LiveBenchmark.Validate(Options(newInstances: 3))).Message);
+    }
+}
