@@ -38,7 +38,7 @@ public interface IModelGrain : IGrainWithStringKey
     /// Decides which instance serves a request estimated to cost <paramref name="estimatedTokens"/> (prompt and generation),
     /// <paramref name="promptTokens"/> of them its prompt: the one with the fewest outstanding tokens among those taking
     /// requests with a free seat (a seat includes room in the instance's bound on prompts not yet started). While the model's instances are still
-    /// loading, the request is held until one takes requests (bounded in time and in number). The caller streams from the shard named and hands
+    /// loading, the request is held until one takes requests (bounded in time, <see cref="RouteHold.Limit"/>, and in number); the call's response timeout outlasts that bound. The caller streams from the shard named and hands
     /// the ticket back with <see cref="Release"/> when the request ends (<see cref="GridGeneration.GenerateAsync"/> does both).
     /// </summary>
     /// <exception cref="KeyNotFoundException">The model is not deployed.</exception>
@@ -50,6 +50,7 @@ public interface IModelGrain : IGrainWithStringKey
     /// lives; none by default.
     /// </param>
     [Alias("Route")]
+    [ResponseTimeout(RouteHold.ResponseTimeout)]
     Task<RouteDecision> Route(long estimatedTokens, long promptTokens, Guid wait = default);
 
     /// <summary>
@@ -63,6 +64,7 @@ public interface IModelGrain : IGrainWithStringKey
     /// <exception cref="InvalidOperationException">No instance takes requests, and none is on its way to.</exception>
     /// <param name="wait">Names this call for <see cref="Holds"/>, as for <see cref="Route"/>.</param>
     [Alias("Resume")]
+    [ResponseTimeout(RouteHold.ResponseTimeout)]
     Task<RouteDecision> Resume(long lostTicket, string lostShard, long estimatedTokens, long promptTokens, Guid wait = default);
 
     /// <summary>

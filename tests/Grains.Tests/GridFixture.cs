@@ -80,7 +80,11 @@ public class GridFixture : IAsyncLifetime
             ConfigureSilo(silo);
             silo.AddBlitzScale(host);
         });
-        builder.ConfigureClient(client => client.AddMemoryStreams(StreamNames.Provider));
+        builder.ConfigureClient(client =>
+        {
+            client.AddMemoryStreams(StreamNames.Provider);
+            ConfigureClient(client);
+        });
         _cluster = builder.Build();
         await _cluster.DeployAsync();
         await OnDeployedAsync();
@@ -114,6 +118,11 @@ public class GridFixture : IAsyncLifetime
 
     /// <summary>Adds to each silo before BlitzScale is (storage, membership options).</summary>
     protected virtual void ConfigureSilo(ISiloBuilder silo)
+    {
+    }
+
+    /// <summary>Adds to the test cluster's client (its messaging options).</summary>
+    protected virtual void ConfigureClient(IClientBuilder client)
     {
     }
 
