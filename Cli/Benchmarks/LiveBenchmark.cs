@@ -5,6 +5,7 @@ using BlitzScale.Grains.Interfaces.Keys;
 using BlitzScale.Grains.Interfaces.Serving;
 using BlitzScale.Native.Compute.Timed;
 using BlitzScale.Native.Models;
+using BlitzScale.Scaling.Serving;
 
 namespace BlitzScale.Cli.Benchmarks;
 
@@ -43,7 +44,7 @@ internal static class LiveBenchmark
             KvBlocks = LiveRates.KvBlocks(options.SequencesPerInstance, options.PromptTokens, options.OutputTokens),
             PromptTokens = options.PromptTokens, OutputTokens = options.OutputTokens, Seed = options.Seed, Cores = Environment.ProcessorCount,
             SteadySeconds = options.SteadySeconds, BurstSeconds = options.BurstSeconds, CacheIsolation = CacheIsolation,
-            CpusPerHost = options.CpusPerHost,
+            CpusPerHost = options.CpusPerHost, MaxBatchTokens = BatchPolicy.ForBudget(options.MaxBatchTokens).MaxBatchTokens,
         };
         int contextLength, vocab;
         using (var model = ModelDirectory.Open(directory))
@@ -77,7 +78,7 @@ internal static class LiveBenchmark
             report.Backend = timed.Backend;
             siloArgs += " " + timed.SiloArgs;
             profileRps = Math.Round(LiveRates.ProfileRps(profile, d, report.Layers, contextLength, options.SequencesPerInstance,
-                options.PromptTokens, options.OutputTokens), 2);
+                options.PromptTokens, options.OutputTokens, options.MaxBatchTokens), 2);
             progress($"{report.Backend}; {report.TimeDilationSource}");
             if (timed.HostToDeviceSource is { } pcie) progress($"host memory to GPU: {pcie}");
             progress($"profile capacity of one instance ({options.SequencesPerInstance} at once): {profileRps:F2} requests/s");
@@ -140,6 +141,8 @@ internal static class LiveBenchmark
         if (o.Rounds < 1) throw new ArgumentException($"--rounds must be ≥ 1, found {o.Rounds}");
         if (o.CpusPerHost < 0 || o.CpusPerHost > Environment.ProcessorCount)
             throw new ArgumentException($"--cpus-per-host must be in [0, this machine's {Environment.ProcessorCount} cores], found {o.CpusPerHost}");
+        if (o.MaxBatchTokens is { } budget && budget < o.SequencesPerInstance)
+            throw new ArgumentException($"--max-batch-tokens must be ≥ --sequences-per-instance ({o.SequencesPerInstance}), so that every seated request decodes each step; found {budget}");
         var policies = o.Policies.Select(name => LoadPolicyNames.Parse(name, "--policies")).ToList();
         if (policies.Count == 0) throw new ArgumentException("--policies: name at least one policy");
         if (policies.Distinct().Count() != policies.Count) throw new ArgumentException("--policies: each policy at most once");
@@ -304,7 +307,7 @@ internal static class LiveBenchmark
         private Task<Grains.Interfaces.Serving.ModelStatus> Deploy(string model, LoadPolicy policy) =>
             cluster.Deploy(model, new DeployRequest
             {
-                ModelDirectory = directory, Instances = 1, Gpus = [First], Policy = policy, KvBlocks = report.KvBlocks,
+                ModelDirectory = directory, Instances = 1, Gpus = [First], Policy = policy, KvBlocks = report.KvBlocks, MaxBatchTokens = options.MaxBatchTokens,
                 MaxQueuedRequests = ReplayBenchPolicy.BenchQueueBound,
             }, cancellation);
 

@@ -22,17 +22,18 @@ internal static class LiveRates
         return sequences * perRequest;
     }
 
-    /// <summary>The batching of a shard deployed with <paramref name="kvBlocks"/> (LayerShardGrain: the default budget and its running cap).</summary>
-    public static BatchPolicy Policy(int kvBlocks) => BatchPolicy.ForBudget(null) with { KvBlocks = kvBlocks };
+    /// <summary>The batching of a shard deployed with <paramref name="kvBlocks"/> and a step budget of <paramref name="maxBatchTokens"/> (the default when null; LayerShardGrain: that budget and its running cap).</summary>
+    public static BatchPolicy Policy(int kvBlocks, int? maxBatchTokens = null) => BatchPolicy.ForBudget(maxBatchTokens) with { KvBlocks = kvBlocks };
 
     /// <summary>
     /// Requests per second the profile predicts for one saturated instance: twice its batch of closed-loop clients, long
     /// enough that the ramp at the end hardly counts, generated tokens/s ÷ tokens per request.
     /// </summary>
-    public static double ProfileRps(CostProfile profile, double dilation, int layers, int contextLength, int sequences, int promptTokens, int outputTokens)
+    public static double ProfileRps(CostProfile profile, double dilation, int layers, int contextLength, int sequences, int promptTokens, int outputTokens,
+        int? maxBatchTokens = null)
     {
         ArgumentNullException.ThrowIfNull(profile);
-        double tokensPerSecond = ProfileThroughput.Predict(profile, dilation, layers, contextLength, Policy(KvBlocks(sequences, promptTokens, outputTokens)),
+        double tokensPerSecond = ProfileThroughput.Predict(profile, dilation, layers, contextLength, Policy(KvBlocks(sequences, promptTokens, outputTokens), maxBatchTokens),
             clients: 2 * sequences, requests: 50 * sequences, promptTokens, outputTokens);
         return tokensPerSecond / outputTokens;
     }

@@ -52,6 +52,8 @@ internal sealed class LiveReport
     public int Cores { get; set; }
     /// <summary>Cores each host's silo was pinned to (testbed.sh up --cpus-per-host), or 0: every silo ran on every core.</summary>
     public int CpusPerHost { get; set; }
+    /// <summary>Tokens per batching step of every instance (--max-batch-tokens, else the default).</summary>
+    public int MaxBatchTokens { get; set; }
     public LiveCapacity? Capacity { get; set; }
     public double SteadyRps { get; set; }
     public double SteadySeconds { get; set; }

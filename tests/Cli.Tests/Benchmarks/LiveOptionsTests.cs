@@ -6,11 +6,11 @@ namespace BlitzScale.Cli.Tests.Benchmarks;
 /// <summary><c>bench live</c>'s options are checked before the testbed or the model is touched, each refusal naming its option.</summary>
 public sealed class LiveOptionsTests
 {
-    private static LiveOptions Options(int cpusPerHost = 0, int rounds = 1, int newInstances = LiveOptions.DefaultNewInstances) =>
+    private static LiveOptions Options(int cpusPerHost = 0, int rounds = 1, int newInstances = LiveOptions.DefaultNewInstances, int? maxBatchTokens = null) =>
         new("/nonexistent/model", null, LiveOptions.DefaultHosts, 1, newInstances, "cpu", null, "llama3-8b", null, LiveOptions.DefaultRealLinkGbps,
             LiveOptions.DefaultLinkMbit, 50, LiveOptions.DefaultSequencesPerInstance, null, LiveOptions.DefaultSteadySeconds, null,
             LiveOptions.DefaultBurstSeconds, LiveOptions.DefaultPromptTokens, LiveOptions.DefaultOutputTokens, 1, ["blitz", "blitz-fast"], 6399,
-            "/tmp/blitz-testbed", null, false, rounds, cpusPerHost);
+            "/tmp/blitz-testbed", null, false, rounds, cpusPerHost, maxBatchTokens);
 
     [Fact]
     public void Valid_options_give_the_policies_in_order()
@@ -34,5 +34,8 @@ public sealed class LiveOptionsTests
         Assert.Equal("--rounds must be ≥ 1, found 0", Assert.Throws<ArgumentException>(() => LiveBenchmark.Validate(Options(rounds: 0))).Message);
         Assert.Equal("--new-instances must be in [1, hosts × gpus - 1 = 2], found 3",
             Assert.Throws<ArgumentException>(() => LiveBenchmark.Validate(Options(newInstances: 3))).Message);
+        Assert.Equal("--max-batch-tokens must be ≥ --sequences-per-instance (16), so that every seated request decodes each step; found 15",
+            Assert.Throws<ArgumentException>(() => LiveBenchmark.Validate(Options(maxBatchTokens: 15))).Message);
+        Assert.Equal([LoadPolicy.Blitz, LoadPolicy.BlitzFast], LiveBenchmark.Validate(Options(maxBatchTokens: 16)));
     }
 }

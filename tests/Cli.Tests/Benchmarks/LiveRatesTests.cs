@@ -40,6 +40,18 @@ public sealed class LiveRatesTests : IDisposable
     }
 
     [Fact]
+    public void A_given_step_budget_is_the_one_the_profile_capacity_batches_with()
+    {
+        int sequences = 4, prompt = 8, output = 10;
+        var policy = LiveRates.Policy(LiveRates.KvBlocks(sequences, prompt, output), maxBatchTokens: 6);
+        Assert.Equal(6, policy.MaxBatchTokens);
+        Assert.Equal(BatchPolicy.DefaultMaxBatchTokens, LiveRates.Policy(64).MaxBatchTokens);
+        double tokens = ProfileThroughput.Predict(_profile, 2, 3, 1024, policy, clients: 2 * sequences, requests: 50 * sequences, prompt, output);
+
+        Assert.Equal(tokens / output, LiveRates.ProfileRps(_profile, 2, 3, 1024, sequences, prompt, output, maxBatchTokens: 6), 9);
+    }
+
+    [Fact]
     public void A_saturated_instance_runs_its_whole_batch_each_step()
     {
         // Decode costs 1 ms a layer for any batch up to 16: 4 at once over 3 layers at D = 1 is 4 tokens per 3 ms, 1333
