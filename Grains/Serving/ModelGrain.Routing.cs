@@ -11,7 +11,7 @@ namespace BlitzScale.Grains.Serving;
 /// The model grain's side of routing: a request gets an instance with a free seat at once, or waits here, first come first
 /// served (<see cref="RouteQueue"/>), until a release frees a seat or an instance starts taking requests — late binding —
 /// or, with no instance taking requests, while one is on its way (loading, or brought by the autoscaler). A wait is bounded
-/// by <see cref="RouteHoldLimit"/> and by the deployment's <see cref="ModelDeployment.MaxQueuedRequests"/>.
+/// by <see cref="RouteHold.Limit"/> (the route call's response timeout outlasts it) and by the deployment's <see cref="ModelDeployment.MaxQueuedRequests"/>.
 /// </summary>
 internal sealed partial class ModelGrain
 {
@@ -69,7 +69,7 @@ internal sealed partial class ModelGrain
                     if (!OnItsWay && await HoldForAutoscaler(reason)) continue;
                 }
                 var waited = _time.GetElapsedTime(started);
-                if (waited >= RouteHoldLimit)
+                if (waited >= RouteHold.Limit)
                 {
                     throw new InvalidOperationException(_instances.TakingRequests.Any()
                         ? $"model \"{Model}\": waited {waited.TotalSeconds:F0} s for a free seat on its {_instances.TakingRequests.Count()} instance(s); {_waiting.Count} request(s) wait"
@@ -77,7 +77,7 @@ internal sealed partial class ModelGrain
                 }
                 var wakeUp = _wakeUps[id];
                 if (wakeUp.Task.IsCompleted) _wakeUps[id] = wakeUp = NewSignal();
-                var wait = RouteHoldLimit - waited;
+                var wait = RouteHold.Limit - waited;
                 // The head of the queue looks for seats held by tickets nobody will hand back, once a check interval.
                 bool checksSeats = _waiting.Head == id && _instances.TakingRequests.Any();
                 if (checksSeats && wait > StrayTicketCheck) wait = StrayTicketCheck;

@@ -31,9 +31,6 @@ internal sealed partial class ModelGrain : Grain, IModelGrain, IStreamSubscripti
     // How long a replan waits out a cluster that cannot answer (a dead silo not yet declared dead), and how often it tries.
     private static readonly TimeSpan ReplanPatience = TimeSpan.FromSeconds(30);
     private static readonly TimeSpan ReplanRetryDelay = TimeSpan.FromMilliseconds(500);
-    // How long a request waits for a seat or for an instance that is still loading before it fails with the reason; the
-    // route call's response timeout outlasts it (RouteHold).
-    private static readonly TimeSpan RouteHoldLimit = RouteHold.Limit;
 
     private readonly ILogger<ModelGrain> _logger;
     private readonly TimeProvider _time;
