@@ -33,11 +33,25 @@ internal sealed record ReplayBenchPolicy(string Name, LoadPolicy Load, int? Stat
         {
             "static-peak" => new ReplayBenchPolicy("static-peak", LoadPolicy.Blitz, needs.Peak),
             "static-average" => new ReplayBenchPolicy("static-average", LoadPolicy.Blitz, needs.Average),
-            _ => new ReplayBenchPolicy(LoadPolicyNames.Name(LoadPolicyNames.Parse(name, "--policies")), LoadPolicyNames.Parse(name, "--policies"), null),
+            _ => Autoscaled(name),
         }).ToList();
         if (policies.Count == 0) throw new ArgumentException("--policies: name at least one policy");
         if (policies.DistinctBy(p => p.Name).Count() != policies.Count) throw new ArgumentException("--policies: each policy at most once");
         return policies;
+    }
+
+    // A load policy's name, or an error that names every policy bench replay takes (the static ones too).
+    private static ReplayBenchPolicy Autoscaled(string name)
+    {
+        try
+        {
+            var load = LoadPolicyNames.Parse(name, "--policies");
+            return new ReplayBenchPolicy(LoadPolicyNames.Name(load), load, null);
+        }
+        catch (ArgumentException)
+        {
+            throw new ArgumentException($"--policies: expected blitz, blitz-fast, sllm, allcache, static-peak or static-average, found \"{name}\"");
+        }
     }
 
     /// <summary>

@@ -47,7 +47,9 @@ public sealed class ReplayBenchTests
         Assert.Equal((1, 4), (autoscale.MinInstances, autoscale.MaxInstances));
         Assert.Equal((666.0, 2000.0, 2000.0, 2000.0), (autoscale.ScaleDownDelayMs, autoscale.WarmUpMs, autoscale.PrefillWindowMs, autoscale.WarmKeepMs));
         Assert.Throws<ArgumentException>(() => ReplayBenchPolicy.Parse(["blitz", "blitz"], ReplayNeeds.Of(1, 1, 1, 1)));
-        Assert.Throws<ArgumentException>(() => ReplayBenchPolicy.Parse(["static"], ReplayNeeds.Of(1, 1, 1, 1)));
+        var unknown = Assert.Throws<ArgumentException>(() => ReplayBenchPolicy.Parse(["static"], ReplayNeeds.Of(1, 1, 1, 1)));
+        // The error names every policy bench replay takes, the static ones too (it named only the load policies before).
+        Assert.Equal("--policies: expected blitz, blitz-fast, sllm, allcache, static-peak or static-average, found \"static\"", unknown.Message);
     }
 
     private static ReplayResult Run(string policy, double p99TtftMs, double gpuSeconds, int lost) => new()
