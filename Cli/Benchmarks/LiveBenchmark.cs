@@ -44,7 +44,7 @@ internal static class LiveBenchmark
             KvBlocks = LiveRates.KvBlocks(options.SequencesPerInstance, options.PromptTokens, options.OutputTokens),
             PromptTokens = options.PromptTokens, OutputTokens = options.OutputTokens, Seed = options.Seed, Cores = Environment.ProcessorCount,
             SteadySeconds = options.SteadySeconds, BurstSeconds = options.BurstSeconds, CacheIsolation = CacheIsolation,
-            CpusPerHost = options.CpusPerHost, MaxBatchTokens = BatchPolicy.ForBudget(options.MaxBatchTokens).MaxBatchTokens,
+            CpusPerHost = options.CpusPerHost, NewOverNetwork = options.NewOverNetwork, MaxBatchTokens = BatchPolicy.ForBudget(options.MaxBatchTokens).MaxBatchTokens,
         };
         int contextLength, vocab;
         using (var model = ModelDirectory.Open(directory))
@@ -131,6 +131,11 @@ internal static class LiveBenchmark
         if (o.GpusPerHost < 1) throw new ArgumentException("--gpus must be ≥ 1");
         if (o.NewInstances < 1 || o.NewInstances > o.Hosts * o.GpusPerHost - 1)
             throw new ArgumentException($"--new-instances must be in [1, hosts × gpus - 1 = {o.Hosts * o.GpusPerHost - 1}], found {o.NewInstances}");
+        if (o.NewOverNetwork && (o.Hosts - 2) * o.GpusPerHost < o.NewInstances)
+        {
+            throw new ArgumentException(
+                $"--new-over-network: {o.NewInstances} new instance(s) need (hosts − 2) × gpus ≥ {o.NewInstances} (the busy instance's host and the host copy's are left out); found ({o.Hosts} − 2) × {o.GpusPerHost}");
+        }
         if (o.Backend is not ("timed" or "cpu")) throw new ArgumentException($"--backend: expected timed or cpu, found \"{o.Backend}\"");
         if (o.LinkMbit < 1) throw new ArgumentException("--link-mbit must be ≥ 1");
         if (!(o.StorageMBps > 0)) throw new ArgumentException("--storage-mbps must be > 0");
@@ -162,7 +167,8 @@ internal static class LiveBenchmark
         private readonly ServeWorkload _prompts = new(1, 1, options.PromptTokens, options.OutputTokens, vocab, options.Seed);
 
         private string First => _gpus[0];
-        private IReadOnlyList<string> Added => [.. _gpus.Skip(1).Take(options.NewInstances)];
+        // Where a run's model scales to at the burst, given its host copies (LiveTargets).
+        private IReadOnlyList<string> Targets(IReadOnlyDictionary<string, long>? copies) => LiveTargets.Choose(_gpus, options.NewInstances, copies, options.NewOverNetwork);
         private int S => options.SequencesPerInstance;
 
         /// <summary>
@@ -186,10 +192,11 @@ internal static class LiveBenchmark
             progress($"capacity: {workload.Requests} requests, {workload.Concurrency} at a time, on one instance");
             var run = await workload.Run(generate);
             double rps = workload.Requests / run.Seconds;
-            progress($"warm-up: scale {WarmModel} to {string.Join(", ", Added)} under a closed loop of {2 * S} requests at a time, so that new instances pair live");
+            var warm = new LivePolicyRun { Policy = "warm-up", ModelName = WarmModel };
+            warm.Targets = Targets(options.NewOverNetwork ? await cluster.HostCopies(WarmModel, _hosts, cancellation) : null);
+            progress($"warm-up: scale {WarmModel} to {string.Join(", ", warm.Targets)} under a closed loop of {2 * S} requests at a time, so that new instances pair live");
             var known = (await cluster.Model(WarmModel).GetStatus()).Instances.Select(i => i.Instance).ToHashSet();
             var clock = Stopwatch.StartNew();
-            var warm = new LivePolicyRun { Policy = "warm-up", ModelName = WarmModel };
             Dictionary<int, double> serving;
             int completed;
             using (var load = new ClosedLoad(generate, _prompts, 2 * S, options.PromptTokens, options.OutputTokens))
@@ -223,10 +230,11 @@ internal static class LiveBenchmark
                 await Deploy(run.ModelName, policy);
                 run.DeploySeconds = Math.Round(clock.Elapsed.TotalSeconds, 3);
                 run.HostCopies = await cluster.HostCopies(run.ModelName, _hosts, cancellation);
+                run.Targets = Targets(run.HostCopies);
                 await new ServeWorkload(S, S, options.PromptTokens, options.OutputTokens, vocab, options.Seed).Warm(Closed(run.ModelName), S);
                 var known = (await cluster.Model(run.ModelName).GetStatus()).Instances.Select(i => i.Instance).ToHashSet();
 
-                progress($"{name}: {schedule.Arrivals.Count} requests over {schedule.EndSeconds:F1} s, scale to {1 + options.NewInstances} at {schedule.BurstStartSeconds:F1} s");
+                progress($"{name}: {schedule.Arrivals.Count} requests over {schedule.EndSeconds:F1} s, scale to {1 + options.NewInstances} ({string.Join(", ", run.Targets)}) at {schedule.BurstStartSeconds:F1} s");
                 clock.Restart();
                 var scaling = ScaleAt(run, known, schedule.BurstStartSeconds, clock);
                 var log = await LiveDriver.Play(schedule.Arrivals, (a, ct) => cluster.Client.GenerateStreamingAsync(run.ModelName, Request(a.Index), ct),
@@ -271,7 +279,7 @@ internal static class LiveBenchmark
             if (wait > 0) await Task.Delay(TimeSpan.FromSeconds(wait), cancellation);
             var grain = cluster.Model(run.ModelName);
             run.ScaleAtS = Math.Round(clock.Elapsed.TotalSeconds, 4);
-            await grain.Scale(new ScaleRequest { Instances = 1 + options.NewInstances, Gpus = Added, ReviveWarm = false });
+            await grain.Scale(new ScaleRequest { Instances = 1 + options.NewInstances, Gpus = run.Targets, ReviveWarm = false });
             run.ScaleReturnedS = Math.Round(clock.Elapsed.TotalSeconds, 4);
             var serving = new Dictionary<int, double>();
             var deadline = clock.Elapsed + MulticastCluster.LoadTimeout;

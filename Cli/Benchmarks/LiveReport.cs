@@ -54,6 +54,8 @@ internal sealed class LiveReport
     public int CpusPerHost { get; set; }
     /// <summary>Tokens per batching step of every instance (--max-batch-tokens, else the default).</summary>
     public int MaxBatchTokens { get; set; }
+    /// <summary>Whether the new instances were kept off the busy instance's host and the host copy's (--new-over-network; <see cref="LiveTargets"/>).</summary>
+    public bool NewOverNetwork { get; set; }
     public LiveCapacity? Capacity { get; set; }
     public double SteadyRps { get; set; }
     public double SteadySeconds { get; set; }
@@ -180,6 +182,8 @@ internal sealed class LivePolicyRun
     public double BurstStartS { get; set; }
     /// <summary>When the scale request was sent, seconds from the run's origin.</summary>
     public double? ScaleAtS { get; set; }
+    /// <summary>The GPUs the scale request named (<see cref="LiveTargets"/>).</summary>
+    public IReadOnlyList<string> Targets { get; set; } = [];
     /// <summary>When the scale call returned (every new instance loading).</summary>
     public double? ScaleReturnedS { get; set; }
     public List<LiveNewInstance> NewInstances { get; } = [];

@@ -104,13 +104,18 @@ internal static class BenchCommand
             Description = $"Tokens per batching step of every instance, its prefill chunk and decodes together (default {BatchPolicy.DefaultMaxBatchTokens}); " +
                 "on the cpu backend a step's time grows with it, and a live pair's busy instance takes a handed-over request at its next step",
         };
+        var newOverNetwork = new Option<bool>("--new-over-network")
+        {
+            Description = "Scale onto GPUs off the busy instance's host and the host copy's, so that every new instance loads over the network " +
+                "(needs (hosts − 2) × gpus ≥ --new-instances; allcache, with a copy on every host, loads from memory wherever it goes)",
+        };
         var command = new Command("live",
             "On a testbed of emulated hosts (root): per load policy, the same seeded open-loop steady load then a burst with a scale to 1 + N instances; " +
             "burst TTFT, first token of a new instance vs its full load, and blitz's burst p99 TTFT over each baseline's")
         {
             hosts, gpus, newInstances, backend, costProfile, costModel, dilation, realLink, linkMbit, storage, model, shape, dtype, sequences,
             steadyRps, steadySeconds, burstRps, burstSeconds, promptTokens, outputTokens, seed, policies, json, plot, redisPort, state, testbed, keep, rounds,
-            cpusPerHost, maxBatchTokens,
+            cpusPerHost, maxBatchTokens, newOverNetwork,
         };
         command.SetAction((parse, cancellation) => CliErrors.Run(async () =>
         {
@@ -130,7 +135,7 @@ internal static class BenchCommand
                 parse.GetValue(burstRps), parse.GetValue(burstSeconds), parse.GetValue(promptTokens), parse.GetValue(outputTokens), parse.GetValue(seed),
                 [.. parse.GetValue(policies)!.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)],
                 parse.GetValue(redisPort), parse.GetValue(state)!, parse.GetValue(testbed), parse.GetValue(keep), parse.GetValue(rounds),
-                parse.GetValue(cpusPerHost), parse.GetValue(maxBatchTokens));
+                parse.GetValue(cpusPerHost), parse.GetValue(maxBatchTokens), parse.GetValue(newOverNetwork));
             Action<string> progress = step => Console.Error.WriteLine($"bench live: {step}");
             var report = await LiveBenchmark.Run(options, progress, cancellation);
             if (parse.GetValue(json) is { } file)

@@ -6,11 +6,12 @@ namespace BlitzScale.Cli.Tests.Benchmarks;
 /// <summary><c>bench live</c>'s options are checked before the testbed or the model is touched, each refusal naming its option.</summary>
 public sealed class LiveOptionsTests
 {
-    private static LiveOptions Options(int cpusPerHost = 0, int rounds = 1, int newInstances = LiveOptions.DefaultNewInstances, int? maxBatchTokens = null) =>
-        new("/nonexistent/model", null, LiveOptions.DefaultHosts, 1, newInstances, "cpu", null, "llama3-8b", null, LiveOptions.DefaultRealLinkGbps,
+    private static LiveOptions Options(int cpusPerHost = 0, int rounds = 1, int newInstances = LiveOptions.DefaultNewInstances, int? maxBatchTokens = null,
+        int hosts = LiveOptions.DefaultHosts, bool newOverNetwork = false) =>
+        new("/nonexistent/model", null, hosts, 1, newInstances, "cpu", null, "llama3-8b", null, LiveOptions.DefaultRealLinkGbps,
             LiveOptions.DefaultLinkMbit, 50, LiveOptions.DefaultSequencesPerInstance, null, LiveOptions.DefaultSteadySeconds, null,
             LiveOptions.DefaultBurstSeconds, LiveOptions.DefaultPromptTokens, LiveOptions.DefaultOutputTokens, 1, ["blitz", "blitz-fast"], 6399,
-            "/tmp/blitz-testbed", null, false, rounds, cpusPerHost, maxBatchTokens);
+            "/tmp/blitz-testbed", null, false, rounds, cpusPerHost, maxBatchTokens, newOverNetwork);
 
     [Fact]
     public void Valid_options_give_the_policies_in_order()
@@ -37,5 +38,15 @@ public sealed class LiveOptionsTests
         Assert.Equal("--max-batch-tokens must be ≥ --sequences-per-instance (16), so that every seated request decodes each step; found 15",
             Assert.Throws<ArgumentException>(() => LiveBenchmark.Validate(Options(maxBatchTokens: 15))).Message);
         Assert.Equal([LoadPolicy.Blitz, LoadPolicy.BlitzFast], LiveBenchmark.Validate(Options(maxBatchTokens: 16)));
+    }
+
+    [Fact]
+    public void New_instances_over_the_network_need_two_hosts_besides_theirs()
+    {
+        // Three hosts leave one for new instances once the busy instance's and the copy's are out: two do not fit.
+        Assert.Equal("--new-over-network: 2 new instance(s) need (hosts − 2) × gpus ≥ 2 (the busy instance's host and the host copy's are left out); found (3 − 2) × 1",
+            Assert.Throws<ArgumentException>(() => LiveBenchmark.Validate(Options(newOverNetwork: true))).Message);
+        Assert.Equal([LoadPolicy.Blitz, LoadPolicy.BlitzFast], LiveBenchmark.Validate(Options(hosts: 4, newOverNetwork: true)));
+        Assert.Equal([LoadPolicy.Blitz, LoadPolicy.BlitzFast], LiveBenchmark.Validate(Options(newInstances: 1, newOverNetwork: true)));
     }
 }
