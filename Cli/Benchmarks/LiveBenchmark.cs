@@ -4,6 +4,7 @@ using BlitzScale.Cli.Commands;
 using BlitzScale.Grains.Interfaces.Keys;
 using BlitzScale.Grains.Interfaces.Serving;
 using BlitzScale.Native.Compute.Timed;
+using BlitzScale.Native.Engine;
 using BlitzScale.Native.Models;
 using BlitzScale.Scaling.Serving;
 
@@ -54,6 +55,7 @@ internal static class LiveBenchmark
             report.ModelBytes = model.Layout.TotalBytes;
             contextLength = model.Config.MaxPositionEmbeddings;
             vocab = model.Config.VocabSize;
+            report.GpuMemoryGiB = GpuMemoryGiB(model.Config, report.ModelBytes, report.KvBlocks, options.MaxBatchTokens);
         }
         report.LinkLoadSeconds = Math.Round(report.ModelBytes * 8.0 / (options.LinkMbit * 1e6), 3);
         if (options.PromptTokens + options.OutputTokens > contextLength)
@@ -89,7 +91,7 @@ internal static class LiveBenchmark
         {
             progress($"testbed starting: {options.Hosts} hosts × {options.GpusPerHost} GPUs at {options.LinkMbit} Mbit/s, storage {options.StorageMBps:F1} MB/s, " +
                 $"{(options.CpusPerHost > 0 ? $"{options.CpusPerHost} core(s) of this machine's {report.Cores} per host" : $"every host on all {report.Cores} cores")}, silo options: {siloArgs}");
-            await testbed.Up(options.LinkMbit, MulticastTestbed.DefaultGpuMemoryGiB, options.StorageMBps, cancellation, options.GpusPerHost, siloArgs,
+            await testbed.Up(options.LinkMbit, report.GpuMemoryGiB, options.StorageMBps, cancellation, options.GpusPerHost, siloArgs,
                 options.CpusPerHost);
             await using var cluster = await MulticastCluster.Connect(testbed.RedisEndpoint, MulticastTestbed.ClusterId, cancellation);
             await cluster.WaitForHosts(options.Hosts, cancellation);
@@ -124,6 +126,14 @@ internal static class LiveBenchmark
         report.Finish();
         return report;
     }
+
+    /// <summary>
+    /// Each emulated GPU's memory: one instance's parameters and its KV blocks (<paramref name="kvBlocks"/>, every seat's whole
+    /// request), as bench replay sizes it (<see cref="MulticastTestbed.GpuMemoryFor"/>); with 64 seats of code-shaped requests the
+    /// 2 GiB default refused the warm-up's deploy after the testbed had come up.
+    /// </summary>
+    internal static double GpuMemoryGiB(LlamaConfig config, long modelBytes, int kvBlocks, int? maxBatchTokens) =>
+        MulticastTestbed.GpuMemoryFor(modelBytes + new KvStoreShape(kvBlocks, LiveRates.Policy(kvBlocks, maxBatchTokens).BlockSize).Bytes(config));
 
     internal static List<LoadPolicy> Validate(LiveOptions o)
     {

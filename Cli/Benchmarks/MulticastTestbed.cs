@@ -40,8 +40,16 @@ internal sealed class MulticastTestbed
     /// <summary>The address of host <c>h{index}</c> on the testbed bridge.</summary>
     public static string Address(int index) => $"10.222.0.{index}";
 
-    /// <summary>Each emulated GPU's memory unless a bench sizes it (the replay benches grow it for long prompts' KV blocks).</summary>
+    /// <summary>Each emulated GPU's memory unless a bench sizes it (<see cref="GpuMemoryFor"/>: long prompts' KV blocks, many seats).</summary>
     public const double DefaultGpuMemoryGiB = 2;
+
+    /// <summary>
+    /// The emulated GPU's memory for an instance of <paramref name="instanceBytes"/> (parameters and KV blocks): the benches'
+    /// 2 GiB, or the instance's bytes with an eighth to spare, in quarter GiB. The timed backend allocates no KV, so only the
+    /// accounting grows; long prompts (the code trace's, up to 4,095 tokens) or many seats need KV blocks that 2 GiB does not hold.
+    /// </summary>
+    internal static double GpuMemoryFor(long instanceBytes) =>
+        Math.Max(DefaultGpuMemoryGiB, Math.Ceiling(instanceBytes * 1.125 / (1L << 30) * 4) / 4);
 
     /// <summary>
     /// Refuses a bench that brings the testbed up when this process is not root, before it makes anything (a synthetic

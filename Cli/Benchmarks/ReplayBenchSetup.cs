@@ -23,7 +23,7 @@ internal sealed class ReplayBenchSetup
     /// <summary>The silo options of the timed backend (<c>--backend timed …</c>).</summary>
     public string SiloArgs => "--backend timed " + Timed.SiloArgs;
     public int KvBlocks { get; private init; }
-    /// <summary>Each emulated GPU's memory: <see cref="MulticastTestbed.DefaultGpuMemoryGiB"/>, or more where one instance's parameters and KV blocks need it.</summary>
+    /// <summary>Each emulated GPU's memory (<see cref="MulticastTestbed.GpuMemoryFor"/>).</summary>
     public double GpuMemoryGiB { get; private init; }
     /// <summary>One instance's predicted capacity in requests/s.</summary>
     public double CapacityRps { get; private init; }
@@ -73,7 +73,7 @@ internal sealed class ReplayBenchSetup
         var caps = whole.Schedule.Caps;
         int kvBlocks = LiveRates.KvBlocks(options.SequencesPerInstance, caps.MaxPromptTokens, caps.MaxOutputTokens);
         var policy = LiveRates.Policy(kvBlocks);
-        double gpuMemory = GpuMemoryFor(modelBytes + new KvStoreShape(kvBlocks, policy.BlockSize).Bytes(config));
+        double gpuMemory = MulticastTestbed.GpuMemoryFor(modelBytes + new KvStoreShape(kvBlocks, policy.BlockSize).Bytes(config));
         int meanPrompt = (int)Math.Round(whole.Schedule.Arrivals.Average(a => a.PromptTokens));
         int meanOutput = Math.Max(1, (int)Math.Round(whole.Schedule.Arrivals.Average(a => a.OutputTokens)));
         double capacity = Math.Round(ProfileThroughput.Predict(timed.Profile, d, layers, context, policy,
@@ -122,14 +122,6 @@ internal sealed class ReplayBenchSetup
             RateSource = rateSource, WindowSource = windowSource, Plan = plan, WallSlo = wallSlo, Setting = setting, Needs = needs, LoadShare = share,
         };
     }
-
-    /// <summary>
-    /// The emulated GPU's memory for an instance of <paramref name="instanceBytes"/> (parameters and KV blocks): the benches'
-    /// 2 GiB, or the instance's bytes with an eighth to spare, in quarter GiB. The timed backend allocates no KV, so only the
-    /// accounting grows; long prompts (the code trace's, up to 4,095 tokens) need KV blocks that 2 GiB does not hold.
-    /// </summary>
-    internal static double GpuMemoryFor(long instanceBytes) =>
-        Math.Max(MulticastTestbed.DefaultGpuMemoryGiB, Math.Ceiling(instanceBytes * 1.125 / (1L << 30) * 4) / 4);
 
     /// <summary>Each try lowers the share by this factor.</summary>
     internal const double FitStep = 0.95;

@@ -1,5 +1,7 @@
 using BlitzScale.Cli.Benchmarks;
 using BlitzScale.Grains.Interfaces.Serving;
+using BlitzScale.Native.Engine;
+using BlitzScale.Native.Models.Synthetic;
 
 namespace BlitzScale.Cli.Tests.Benchmarks;
 
@@ -38,6 +40,21 @@ public sealed class LiveOptionsTests
         Assert.Equal("--max-batch-tokens must be ≥ --sequences-per-instance (16), so that every seated request decodes each step; found 15",
             Assert.Throws<ArgumentException>(() => LiveBenchmark.Validate(Options(maxBatchTokens: 15))).Message);
         Assert.Equal([LoadPolicy.Blitz, LoadPolicy.BlitzFast], LiveBenchmark.Validate(Options(maxBatchTokens: 16)));
+    }
+
+    [Fact]
+    public void The_emulated_gpu_holds_one_instances_parameters_and_kv_blocks()
+    {
+        var config = SyntheticShapes.Get(LiveOptions.DefaultShape);
+        const long modelBytes = 502_009_856;
+        // 16 code-shaped requests (1,469 in, 13 out) fit the default 2 GiB; 64 do not (the warm-up's deploy refused them).
+        Assert.Equal(MulticastTestbed.DefaultGpuMemoryGiB, LiveBenchmark.GpuMemoryGiB(config, modelBytes, LiveRates.KvBlocks(16, 1469, 13), null));
+        int blocks = LiveRates.KvBlocks(64, 1469, 13);
+        long kvBytes = new KvStoreShape(blocks, LiveRates.Policy(blocks).BlockSize).Bytes(config);
+        Assert.Equal(3_120_562_176, kvBytes);
+        double gib = LiveBenchmark.GpuMemoryGiB(config, modelBytes, blocks, null);
+        Assert.True(gib * (1L << 30) >= 1.125 * (modelBytes + kvBytes), $"{gib} GiB");
+        Assert.Equal(4.0, gib);
     }
 
     [Fact]

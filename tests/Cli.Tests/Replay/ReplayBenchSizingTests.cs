@@ -13,8 +13,8 @@ public sealed class ReplayBenchSizingTests
     [Fact]
     public void An_instance_that_fits_in_two_GiB_gets_two()
     {
-        Assert.Equal(MulticastTestbed.DefaultGpuMemoryGiB, ReplayBenchSetup.GpuMemoryFor(438_000_000 + 300_000_000));
-        Assert.Equal(MulticastTestbed.DefaultGpuMemoryGiB, ReplayBenchSetup.GpuMemoryFor(0));
+        Assert.Equal(MulticastTestbed.DefaultGpuMemoryGiB, MulticastTestbed.GpuMemoryFor(438_000_000 + 300_000_000));
+        Assert.Equal(MulticastTestbed.DefaultGpuMemoryGiB, MulticastTestbed.GpuMemoryFor(0));
     }
 
     [Fact]
@@ -23,7 +23,7 @@ public sealed class ReplayBenchSizingTests
         // llama3-8b-narrow (502,009,856 B) with 4,224 KV blocks for 16 prompts of 4,095 tokens and 128 out (2,214,592,512 B):
         // the refusal the 2 GiB GPU gave before.
         long instance = 502_009_856 + 2_214_592_512;
-        double gib = ReplayBenchSetup.GpuMemoryFor(instance);
+        double gib = MulticastTestbed.GpuMemoryFor(instance);
 
         Assert.Equal(3.0, gib);
         Assert.True(gib * GiB >= instance * 1.125, $"{gib} GiB for {instance} B");
