@@ -55,7 +55,7 @@ internal sealed class LiveReport
     /// <summary>Tokens per batching step of every instance (--max-batch-tokens, else the default).</summary>
     public int MaxBatchTokens { get; set; }
     /// <summary>Each emulated GPU's memory, GiB: 2, or one instance's parameters and KV blocks with an eighth to spare.</summary>
-    public double GpuMemoryGiB { get; set; }
+    [JsonPropertyName("gpu_memory_GiB")] public double GpuMemoryGiB { get; set; }
     /// <summary>Whether the new instances were kept off the busy instance's host and the host copy's (--new-over-network; <see cref="LiveTargets"/>).</summary>
     public bool NewOverNetwork { get; set; }
     public LiveCapacity? Capacity { get; set; }
