@@ -4,7 +4,6 @@ using BlitzScale.Cli.Commands;
 using BlitzScale.Grains.Interfaces.Keys;
 using BlitzScale.Grains.Interfaces.Serving;
 using BlitzScale.Native.Compute.Timed;
-using BlitzScale.Native.Engine;
 using BlitzScale.Native.Models;
 using BlitzScale.Scaling.Serving;
 
@@ -55,7 +54,8 @@ internal static class LiveBenchmark
             report.ModelBytes = model.Layout.TotalBytes;
             contextLength = model.Config.MaxPositionEmbeddings;
             vocab = model.Config.VocabSize;
-            report.GpuMemoryGiB = GpuMemoryGiB(model.Config, report.ModelBytes, report.KvBlocks, options.MaxBatchTokens);
+            // As bench replay sizes it: with 64 seats of code-shaped requests the 2 GiB default refused the warm-up's deploy.
+            report.GpuMemoryGiB = MulticastTestbed.GpuMemoryFor(LiveRates.InstanceBytes(model.Config, report.ModelBytes, report.KvBlocks));
         }
         report.LinkLoadSeconds = Math.Round(report.ModelBytes * 8.0 / (options.LinkMbit * 1e6), 3);
         if (options.PromptTokens + options.OutputTokens > contextLength)
@@ -126,14 +126,6 @@ internal static class LiveBenchmark
         report.Finish();
         return report;
     }
-
-    /// <summary>
-    /// Each emulated GPU's memory: one instance's parameters and its KV blocks (<paramref name="kvBlocks"/>, every seat's whole
-    /// request), as bench replay sizes it (<see cref="MulticastTestbed.GpuMemoryFor"/>); with 64 seats of code-shaped requests the
-    /// 2 GiB default refused the warm-up's deploy after the testbed had come up.
-    /// </summary>
-    internal static double GpuMemoryGiB(LlamaConfig config, long modelBytes, int kvBlocks, int? maxBatchTokens) =>
-        MulticastTestbed.GpuMemoryFor(modelBytes + new KvStoreShape(kvBlocks, LiveRates.Policy(kvBlocks, maxBatchTokens).BlockSize).Bytes(config));
 
     internal static List<LoadPolicy> Validate(LiveOptions o)
     {

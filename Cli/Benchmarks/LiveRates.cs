@@ -1,4 +1,6 @@
 using BlitzScale.Native.Compute.Timed;
+using BlitzScale.Native.Engine;
+using BlitzScale.Native.Models;
 using BlitzScale.Scaling.Serving;
 
 namespace BlitzScale.Cli.Benchmarks;
@@ -13,6 +15,13 @@ internal static class LiveRates
     public const double SteadyShare = 0.5;
     /// <summary>Default burst rate as a multiple of one instance's capacity (the brief's "≥ 2×").</summary>
     public const double BurstMultiple = 2.0;
+
+    /// <summary>
+    /// One instance's bytes on its GPU: the model's parameters and <paramref name="kvBlocks"/> KV blocks (their block size is
+    /// every policy's, whatever its step budget); what each emulated GPU is sized for (<see cref="MulticastTestbed.GpuMemoryFor"/>).
+    /// </summary>
+    public static long InstanceBytes(LlamaConfig config, long modelBytes, int kvBlocks) =>
+        modelBytes + new KvStoreShape(kvBlocks, Policy(kvBlocks).BlockSize).Bytes(config);
 
     /// <summary>KV blocks that hold exactly <paramref name="sequences"/> requests of this length at once (so the batch, hence the capacity, is fixed).</summary>
     public static int KvBlocks(int sequences, int promptTokens, int outputTokens)

@@ -1,7 +1,6 @@
 using System.Globalization;
 using BlitzScale.Cli.Replay;
 using BlitzScale.Native.Models;
-using BlitzScale.Native.Engine;
 
 namespace BlitzScale.Cli.Benchmarks;
 
@@ -73,7 +72,7 @@ internal sealed class ReplayBenchSetup
         var caps = whole.Schedule.Caps;
         int kvBlocks = LiveRates.KvBlocks(options.SequencesPerInstance, caps.MaxPromptTokens, caps.MaxOutputTokens);
         var policy = LiveRates.Policy(kvBlocks);
-        double gpuMemory = MulticastTestbed.GpuMemoryFor(modelBytes + new KvStoreShape(kvBlocks, policy.BlockSize).Bytes(config));
+        double gpuMemory = MulticastTestbed.GpuMemoryFor(LiveRates.InstanceBytes(config, modelBytes, kvBlocks));
         int meanPrompt = (int)Math.Round(whole.Schedule.Arrivals.Average(a => a.PromptTokens));
         int meanOutput = Math.Max(1, (int)Math.Round(whole.Schedule.Arrivals.Average(a => a.OutputTokens)));
         double capacity = Math.Round(ProfileThroughput.Predict(timed.Profile, d, layers, context, policy,

@@ -48,11 +48,12 @@ public sealed class LiveOptionsTests
         var config = SyntheticShapes.Get(LiveOptions.DefaultShape);
         const long modelBytes = 502_009_856;
         // 16 code-shaped requests (1,469 in, 13 out) fit the default 2 GiB; 64 do not (the warm-up's deploy refused them).
-        Assert.Equal(MulticastTestbed.DefaultGpuMemoryGiB, LiveBenchmark.GpuMemoryGiB(config, modelBytes, LiveRates.KvBlocks(16, 1469, 13), null));
+        Assert.Equal(MulticastTestbed.DefaultGpuMemoryGiB, MulticastTestbed.GpuMemoryFor(LiveRates.InstanceBytes(config, modelBytes, LiveRates.KvBlocks(16, 1469, 13))));
         int blocks = LiveRates.KvBlocks(64, 1469, 13);
-        long kvBytes = new KvStoreShape(blocks, LiveRates.Policy(blocks).BlockSize).Bytes(config);
+        long kvBytes = LiveRates.InstanceBytes(config, modelBytes, blocks) - modelBytes;
         Assert.Equal(3_120_562_176, kvBytes);
-        double gib = LiveBenchmark.GpuMemoryGiB(config, modelBytes, blocks, null);
+        Assert.Equal(kvBytes, new KvStoreShape(blocks, LiveRates.Policy(blocks, maxBatchTokens: 64).BlockSize).Bytes(config));
+        double gib = MulticastTestbed.GpuMemoryFor(LiveRates.InstanceBytes(config, modelBytes, blocks));
         Assert.True(gib * (1L << 30) >= 1.125 * (modelBytes + kvBytes), $"{gib} GiB");
         Assert.Equal(4.0, gib);
     }
