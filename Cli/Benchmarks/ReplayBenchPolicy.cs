@@ -41,18 +41,9 @@ internal sealed record ReplayBenchPolicy(string Name, LoadPolicy Load, int? Stat
     }
 
     // A load policy's name, or an error that names every policy bench replay takes (the static ones too).
-    private static ReplayBenchPolicy Autoscaled(string name)
-    {
-        try
-        {
-            var load = LoadPolicyNames.Parse(name, "--policies");
-            return new ReplayBenchPolicy(LoadPolicyNames.Name(load), load, null);
-        }
-        catch (ArgumentException)
-        {
-            throw new ArgumentException($"--policies: expected blitz, blitz-fast, sllm, allcache, static-peak or static-average, found \"{name}\"");
-        }
-    }
+    private static ReplayBenchPolicy Autoscaled(string name) => LoadPolicyNames.TryParse(name, out var load)
+        ? new ReplayBenchPolicy(LoadPolicyNames.Name(load), load, null)
+        : throw new ArgumentException($"--policies: expected blitz, blitz-fast, sllm, allcache, static-peak or static-average, found \"{name}\"");
 
     /// <summary>
     /// THE deploy step of bench replay, the one place where a policy becomes a <see cref="DeployRequest"/>: the static

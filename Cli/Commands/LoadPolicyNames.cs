@@ -6,14 +6,23 @@ namespace BlitzScale.Cli.Commands;
 internal static class LoadPolicyNames
 {
     // The error names the option the name came from (--policy, bench live's --policies).
-    public static LoadPolicy Parse(string name, string option = "--policy") => name.ToLowerInvariant() switch
+    public static LoadPolicy Parse(string name, string option = "--policy") =>
+        TryParse(name, out var policy) ? policy : throw new ArgumentException($"{option}: expected blitz, blitz-fast, sllm or allcache, found \"{name}\"");
+
+    /// <summary>The load policy named <paramref name="name"/> (any case); false for any other name.</summary>
+    public static bool TryParse(string name, out LoadPolicy policy)
     {
-        "blitz" => LoadPolicy.Blitz,
-        "blitz-fast" => LoadPolicy.BlitzFast,
-        "sllm" => LoadPolicy.Sllm,
-        "allcache" => LoadPolicy.AllCache,
-        _ => throw new ArgumentException($"{option}: expected blitz, blitz-fast, sllm or allcache, found \"{name}\""),
-    };
+        LoadPolicy? known = name.ToLowerInvariant() switch
+        {
+            "blitz" => LoadPolicy.Blitz,
+            "blitz-fast" => LoadPolicy.BlitzFast,
+            "sllm" => LoadPolicy.Sllm,
+            "allcache" => LoadPolicy.AllCache,
+            _ => null,
+        };
+        policy = known.GetValueOrDefault();
+        return known is not null;
+    }
 
     /// <summary>
     /// deploy's name for a fixed instance count with no autoscaler (the paper's static baseline). Not a <see cref="LoadPolicy"/>:
@@ -26,14 +35,9 @@ internal static class LoadPolicyNames
     public static (LoadPolicy Policy, bool Static) ParseDeploy(string name, string option = "--policy")
     {
         if (name.Equals(Static, StringComparison.OrdinalIgnoreCase)) return (LoadPolicy.BlitzFast, true);
-        try
-        {
-            return (Parse(name, option), false);
-        }
-        catch (ArgumentException)
-        {
-            throw new ArgumentException($"{option}: expected blitz, blitz-fast, sllm, allcache or {Static}, found \"{name}\"");
-        }
+        return TryParse(name, out var policy)
+            ? (policy, false)
+            : throw new ArgumentException($"{option}: expected blitz, blitz-fast, sllm, allcache or {Static}, found \"{name}\"");
     }
 
     public static string Name(LoadPolicy policy) => policy == LoadPolicy.BlitzFast ? "blitz-fast" : policy.ToString().ToLowerInvariant();
