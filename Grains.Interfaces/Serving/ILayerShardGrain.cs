@@ -102,6 +102,14 @@ public interface ILayerShardGrain : IGrainWithStringKey
     [Alias("RunSplit")]
     Task<int> RunSplit(SplitStep step);
 
+    /// <summary>
+    /// LiveOld: a split request's keys and values of layers [0, j) for its prompt, moved by its LiveNew partner; written into the
+    /// request's blocks here, after which its steps run whole here. Returns once they are written.
+    /// </summary>
+    /// <exception cref="InvalidOperationException">The shard holds no loaded instance, or the request is not split here between steps.</exception>
+    [Alias("MoveSplitKv")]
+    Task MoveSplitKv(SplitKv kv);
+
     /// <summary>LiveOld: the <c>host:port</c> of this shard's host data plane, where its partner pushes split steps' hidden states.</summary>
     [Alias("ActivationAddress")]
     Task<string> ActivationAddress();

@@ -16,8 +16,8 @@ public sealed record SplitStep
     [Id(2)] public int Count { get; init; }
     /// <summary>The split layer j.</summary>
     [Id(3)] public int FirstLayer { get; init; }
-    /// <summary>Where the rows are.</summary>
-    [Id(4)] public required ActivationRef Activation { get; init; }
+    /// <summary>Where the rows are; null for a request whose KV moved to the LiveOld (split layer 0), which embeds <see cref="TokenId"/>.</summary>
+    [Id(4)] public ActivationRef? Activation { get; init; }
     /// <summary>Sampling temperature (0: greedy).</summary>
     [Id(5)] public float Temperature { get; init; }
     /// <summary>Nucleus sampling's p.</summary>
@@ -30,4 +30,6 @@ public sealed record SplitStep
     [Id(9)] public int Positions { get; init; }
     /// <summary>The LiveNew shard that sent it (its split requests end together when it leaves the pair); null: the partner paired now.</summary>
     [Id(10)] public string? Partner { get; init; }
+    /// <summary>The one row's token when <see cref="Activation"/> is null; -1 otherwise.</summary>
+    [Id(11)] public int TokenId { get; init; } = -1;
 }

@@ -244,11 +244,23 @@ public sealed class InstanceServer : IAsyncDisposable
     {
         ArgumentNullException.ThrowIfNull(work);
         var config = _engine.Config;
-        if (SplitError(work.RequestId, work.FirstLayer, work.Positions) is { } error) throw new ArgumentException(error, nameof(work));
-        if (work.Hidden.Tokens != work.Count || work.Hidden.Width != config.HiddenSize)
+        if (work.Hidden is null)
         {
-            throw new ArgumentException(
-                $"request \"{work.RequestId}\": expected {work.Count} rows of {config.HiddenSize}, found {work.Hidden.Tokens} of {work.Hidden.Width}", nameof(work));
+            // A moved request's decode step: its token, embedded here, through every layer.
+            if (work.FirstLayer != 0 || work.Count != 1 || (uint)work.TokenId >= (uint)config.VocabSize)
+            {
+                throw new ArgumentException(
+                    $"request \"{work.RequestId}\": a step without hidden states runs one token from layer 0, found {work.Count} rows from layer {work.FirstLayer}, token {work.TokenId}", nameof(work));
+            }
+        }
+        else
+        {
+            if (SplitError(work.RequestId, work.FirstLayer, work.Positions) is { } error) throw new ArgumentException(error, nameof(work));
+            if (work.Hidden.Tokens != work.Count || work.Hidden.Width != config.HiddenSize)
+            {
+                throw new ArgumentException(
+                    $"request \"{work.RequestId}\": expected {work.Count} rows of {config.HiddenSize}, found {work.Hidden.Tokens} of {work.Hidden.Width}", nameof(work));
+            }
         }
         if (work.Start < 0 || work.Count < 1 || work.Start + work.Count > work.Positions)
             throw new ArgumentException($"request \"{work.RequestId}\": positions [{work.Start}, {work.Start + work.Count}) are not within its {work.Positions}", nameof(work));
@@ -261,6 +273,8 @@ public sealed class InstanceServer : IAsyncDisposable
             string? partner = work.Partner ?? _partner;
             if (split is null && partner is not null && _gone.Contains(partner))
                 throw new InvalidOperationException($"request \"{work.RequestId}\": its live pair with {partner} has ended here");
+            if (split is null && work.Hidden is null)
+                throw new InvalidOperationException($"request \"{work.RequestId}\": no split request here has taken over its keys and values; it was ended");
             if (split is null && work.Start != 0)
             {
                 // Its KV for [j, L) here was freed (the pair ended under it): started again, it would run without the earlier positions.
@@ -309,6 +323,67 @@ public sealed class InstanceServer : IAsyncDisposable
         if (positions < 1 || positions > config.MaxPositionEmbeddings)
             return $"request \"{requestId}\": {positions} positions do not fit the context of {config.MaxPositionEmbeddings}";
         return null;
+    }
+
+    /// <summary>
+    /// LiveOld: the partner moved a split request's keys and values of layers [0, j) for its prompt (<paramref name="slice"/>,
+    /// <paramref name="kv"/> in <see cref="KvSlice"/>'s layout). They are written into the request's blocks here, and from its next
+    /// step on the request runs whole here: each step carries its token, which this instance embeds.
+    /// </summary>
+    /// <exception cref="ArgumentException">The slice does not start at layer 0, is not the request's split layer, or the rows do not fit it.</exception>
+    /// <exception cref="InvalidOperationException">The request is not split here, not between steps with its prompt done, or the loop failed.</exception>
+    /// <exception cref="OperationCanceledException">The request ended (<see cref="EndSplit"/>) while its keys and values were written.</exception>
+    public async Task TakeOverSplitAsync(string requestId, KvSlice slice, HiddenStates kv)
+    {
+        ArgumentNullException.ThrowIfNull(requestId);
+        ArgumentNullException.ThrowIfNull(kv);
+        var config = _engine.Config;
+        if (slice.FirstLayer != 0 || slice.EndLayer <= 0 || slice.EndLayer >= config.NumLayers)
+            throw new ArgumentException($"request \"{requestId}\": moved layers [{slice.FirstLayer}, {slice.EndLayer}) are not [0, j) with 0 < j < {config.NumLayers}", nameof(slice));
+        if (kv.Width != config.KvDim || kv.Tokens != slice.Rows)
+            throw new ArgumentException($"request \"{requestId}\": expected {slice.Rows} rows of {config.KvDim} keys or values, found {kv.Tokens} of {kv.Width}", nameof(kv));
+        SplitSequence split;
+        lock (_gate)
+        {
+            ObjectDisposedException.ThrowIf(_disposed, this);
+            if (_fault is not null) throw new InvalidOperationException("the instance's serving loop has failed", _fault);
+            split = _splits.Find(x => x.Id == requestId) ?? throw new InvalidOperationException($"request \"{requestId}\" is not split here; it was ended");
+            if (split.FirstLayer != slice.EndLayer)
+                throw new ArgumentException($"request \"{requestId}\" is split at layer {split.FirstLayer}, not {slice.EndLayer}", nameof(slice));
+            if (!split.Admitted || split.InFlight || split.Pending is not null || split.Kv.Length != slice.Positions)
+            {
+                throw new InvalidOperationException(
+                    $"request \"{requestId}\" is not between steps with its {slice.Positions} prompt positions done here (it has {split.Kv.Length})");
+            }
+            // Its blocks stay its own while they are written: an end meanwhile waits for the write (EndSplit).
+            split.InFlight = true;
+        }
+        Exception? failure = null;
+        try
+        {
+            await _device.RunAsync(() =>
+            {
+                _engine.WriteKv(split.Kv.Blocks, slice, kv.Data);
+                return 0;
+            }).ConfigureAwait(false);
+        }
+        catch (Exception e)
+        {
+            failure = e;
+        }
+        lock (_gate)
+        {
+            split.InFlight = false;
+            if (split.EndRequested)
+            {
+                EndSplitLocked(split, null);
+                throw new OperationCanceledException($"request \"{requestId}\" ended while its keys and values were written");
+            }
+            // A failed write leaves the request split as it was: this instance never reads layers [0, j) of a split request.
+            if (failure is not null) throw new InvalidOperationException($"request \"{requestId}\": could not write its keys and values: {failure.Message}", failure);
+            split.FirstLayer = 0;
+        }
+        _wake.Writer.TryWrite(true);
     }
 
     /// <summary>LiveOld: a split request ended on its partner (finished or cancelled): its KV blocks here are freed.</summary>
@@ -468,17 +543,24 @@ public sealed class InstanceServer : IAsyncDisposable
         }
         int tokens = plan?.TokenIds.Length ?? 0;
         int numLayers = _engine.Config.NumLayers;
+        var rows = new int[splits.Count];
         for (int i = 0; i < splits.Count; i++)
         {
             var (split, work) = splits[i];
             split.InFlight = true;
             samplers[own + i] = split.Sampler;
             segments[own + i] = new BatchSegment(split.Kv.Blocks, work.Start, work.Count, split.FirstLayer, numLayers);
+            rows[i] = tokens;
             tokens += work.Count;
         }
-        // Split rows enter as the partner's hidden states; their token ids only give Embed a row to overwrite.
+        // Split rows enter as the partner's hidden states; their token ids only give Embed a row to overwrite. A moved request's
+        // row is its token's embedding.
         var ids = new int[tokens];
         if (plan is not null) plan.TokenIds.CopyTo(ids);
+        for (int i = 0; i < splits.Count; i++)
+        {
+            if (splits[i].Work.Hidden is null) ids[rows[i]] = splits[i].Work.TokenId;
+        }
         return new Step(plan, new Batch(segments), samplers, ids, splits);
     }
 
@@ -642,7 +724,7 @@ public sealed class InstanceServer : IAsyncDisposable
         int row = step.Plan?.TokenIds.Length ?? 0;
         foreach (var (_, work) in step.Splits)
         {
-            work.Hidden.Data.CopyTo(hidden.Data.AsSpan(row * hidden.Width));
+            work.Hidden?.Data.CopyTo(hidden.Data.AsSpan(row * hidden.Width));
             row += work.Count;
         }
         _engine.RunLayers(step.Batch, hidden);

@@ -396,10 +396,11 @@ internal sealed partial class LayerShardGrain(
             throw new InvalidOperationException($"instance {Key} is {_phase}: it cannot run layers [{step.FirstLayer}, {_totalLayers}) of request {step.RequestId}");
         long start = System.Diagnostics.Stopwatch.GetTimestamp();
         // Pushed states are usually here before the call; published ones (the partner could not push) are fetched.
-        var hidden = await dataPlane.FetchActivationAsync(step.Activation, CancellationToken.None);
+        // A moved request's step has none: it carries its token.
+        var hidden = step.Activation is { } activation ? await dataPlane.FetchActivationAsync(activation, CancellationToken.None) : null;
         double fetch = SplitStepTimes.Since(start);
         var work = new SplitWork(step.RequestId, step.Start, step.Count, step.FirstLayer, hidden,
-            new SamplingOptions(step.Temperature, step.TopP, step.TopK, step.Seed), step.Positions, step.Partner);
+            new SamplingOptions(step.Temperature, step.TopP, step.TopK, step.Seed), step.Positions, step.Partner, step.TokenId);
         long queued = System.Diagnostics.Stopwatch.GetTimestamp();
         int token = await instance.Server.RunSplitAsync(work);
         if (_splitTimes.Add(fetch, SplitStepTimes.Since(queued)) is { } report)
@@ -412,6 +413,15 @@ internal sealed partial class LayerShardGrain(
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Instance {Shard} (LiveOld): last {Steps} split steps, mean ms: get the hidden states (pushed or fetched) {Fetch:F2}, wait for and run the step {Step:F2}; this process compiled methods (JIT) for {Jit:F0} ms meanwhile")]
     private static partial void LogSplitSteps(ILogger logger, string shard, int steps, double fetch, double step, double jit);
+
+    public async Task MoveSplitKv(SplitKv kv)
+    {
+        ArgumentNullException.ThrowIfNull(kv);
+        if (_phase != ShardPhase.Loaded || _instance is not { } instance)
+            throw new InvalidOperationException($"instance {Key} is {_phase}: it cannot take over request {kv.RequestId}");
+        var rows = await dataPlane.FetchActivationAsync(kv.Activation, CancellationToken.None);
+        await instance.Server.TakeOverSplitAsync(kv.RequestId, new KvSlice(kv.Positions, 0, kv.SplitLayer), rows);
+    }
 
     public Task<string> ActivationAddress() => Task.FromResult(dataPlane.Address);
 

@@ -32,4 +32,16 @@ public interface ILayerEngine : IDisposable
 
     /// <summary>Final norm and head on the last token of each segment: (segments, vocab) logits.</summary>
     float[] Head(Batch batch, HiddenStates hidden);
+
+    /// <summary>
+    /// Copies <paramref name="slice"/> of the sequence whose KV blocks are <paramref name="blocks"/> out of the store into
+    /// <paramref name="destination"/>, in <see cref="KvSlice"/>'s layout: what a live pair moves when a split request goes whole
+    /// to its LiveOld.
+    /// </summary>
+    /// <exception cref="ArgumentException">The slice does not fit the model, the store or the blocks, or the destination's length differs (<see cref="KvSlice.Problem"/>).</exception>
+    void ReadKv(IReadOnlyList<int> blocks, KvSlice slice, Span<float> destination);
+
+    /// <summary>Writes <paramref name="source"/> (<see cref="KvSlice"/>'s layout) into the store as <paramref name="slice"/> of the sequence whose KV blocks are <paramref name="blocks"/>.</summary>
+    /// <exception cref="ArgumentException">The slice does not fit the model, the store or the blocks, or the source's length differs.</exception>
+    void WriteKv(IReadOnlyList<int> blocks, KvSlice slice, ReadOnlySpan<float> source);
 }

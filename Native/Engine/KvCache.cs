@@ -55,4 +55,34 @@ internal sealed class KvCache
     /// <summary>Offset of position <paramref name="position"/> of the sequence with <paramref name="blocks"/> in a layer's array.</summary>
     public int SlotOffset(IReadOnlyList<int> blocks, int position) =>
         (blocks[position / Shape.BlockSize] * Shape.BlockSize + position % Shape.BlockSize) * KvDim;
+
+    /// <summary>Copies <paramref name="slice"/> of the sequence with <paramref name="blocks"/> into <paramref name="destination"/> (<see cref="KvSlice"/>'s layout).</summary>
+    public void Read(IReadOnlyList<int> blocks, KvSlice slice, Span<float> destination)
+    {
+        int row = 0;
+        for (int layer = slice.FirstLayer; layer < slice.EndLayer; layer++)
+        {
+            foreach (var store in new[] { _keys[layer], _values[layer] })
+            {
+                foreach (var run in slice.Runs(blocks, Shape.BlockSize))
+                    store.AsSpan((int)(run.Slot * KvDim), run.Count * KvDim).CopyTo(destination[((row + run.Position) * KvDim)..]);
+                row += slice.Positions;
+            }
+        }
+    }
+
+    /// <summary>Writes <paramref name="source"/> (<see cref="KvSlice"/>'s layout) as <paramref name="slice"/> of the sequence with <paramref name="blocks"/>.</summary>
+    public void Write(IReadOnlyList<int> blocks, KvSlice slice, ReadOnlySpan<float> source)
+    {
+        int row = 0;
+        for (int layer = slice.FirstLayer; layer < slice.EndLayer; layer++)
+        {
+            foreach (var store in new[] { _keys[layer], _values[layer] })
+            {
+                foreach (var run in slice.Runs(blocks, Shape.BlockSize))
+                    source.Slice((row + run.Position) * KvDim, run.Count * KvDim).CopyTo(store.AsSpan((int)(run.Slot * KvDim)));
+                row += slice.Positions;
+            }
+        }
+    }
 }

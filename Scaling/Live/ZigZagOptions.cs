@@ -23,6 +23,12 @@ public sealed record ZigZagOptions
     /// <summary>How long no request may be queued before the limit drops by one.</summary>
     public TimeSpan LowerAfter { get; init; } = TimeSpan.FromMilliseconds(DefaultLowerAfterMilliseconds);
 
+    /// <summary>
+    /// Whether a split request whose prompt is done moves the KV of its first layers to LiveOld and is decoded there whole
+    /// (true), freeing its seat and blocks on LiveNew, or stays split until its last token (false).
+    /// </summary>
+    public bool MoveAfterPrefill { get; init; } = true;
+
     /// <summary>Checks the ranges, naming the offending option.</summary>
     /// <exception cref="ArgumentOutOfRangeException">An option is out of range.</exception>
     public void Validate()

@@ -148,6 +148,18 @@ public sealed class ZigZagScheduler
         return blocked;
     }
 
+    /// <summary>
+    /// A split request whose prompt is done had the KV of its first <see cref="LiveRequest.SplitLayer"/> layers moved to LiveOld,
+    /// which runs it whole from now on: it holds nothing here and no longer counts against <see cref="Limit"/>.
+    /// </summary>
+    /// <exception cref="InvalidOperationException">The request is not tracked or not split.</exception>
+    public void Moved(string id)
+    {
+        var request = Expect(id, LiveRequestState.Split, nameof(Moved));
+        request.State = LiveRequestState.Moved;
+        _split--;
+    }
+
     /// <summary>The request <paramref name="id"/> leaves (finished, cancelled or failed), from any state, freeing its split slot; false when it is not tracked.</summary>
     public bool Remove(string id)
     {
@@ -157,7 +169,7 @@ public sealed class ZigZagScheduler
             case LiveRequestState.Queued: _queued.Remove(request.Order); break;
             case LiveRequestState.Split: _split--; break;
             case LiveRequestState.Local: _local--; break;
-            case LiveRequestState.Advancing: break;
+            case LiveRequestState.Advancing or LiveRequestState.Moved: break;
         }
         return true;
     }

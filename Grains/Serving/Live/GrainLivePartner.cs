@@ -1,3 +1,4 @@
+using BlitzScale.Native.Engine;
 using BlitzScale.Grains.DataPlane;
 using BlitzScale.Grains.Interfaces.Serving;
 using BlitzScale.Grains.Placement;
@@ -36,9 +37,15 @@ internal sealed partial class GrainLivePartner(IGrainFactory grains, HostDataPla
         string sourceId = $"{shard}/live/{work.RequestId}/{work.Start}";
         long start = System.Diagnostics.Stopwatch.GetTimestamp();
         Interlocked.CompareExchange(ref _firstStep, start, 0);
-        var activation = await PushAsync(sourceId, work, cancellationToken).ConfigureAwait(false);
-        bool published = activation is null;
-        activation ??= dataPlane.PublishActivation(sourceId, work.Hidden);
+        // A moved request's step carries only its token (the partner embeds it).
+        ActivationRef? activation = null;
+        bool published = false;
+        if (work.Hidden is { } hidden)
+        {
+            activation = await PushAsync(sourceId, hidden, cancellationToken).ConfigureAwait(false);
+            published = activation is null;
+            activation ??= dataPlane.PublishActivation(sourceId, hidden);
+        }
         double publish = SplitStepTimes.Since(start), call = 0;
         try
         {
@@ -46,7 +53,7 @@ internal sealed partial class GrainLivePartner(IGrainFactory grains, HostDataPla
             {
                 RequestId = work.RequestId, Start = work.Start, Count = work.Count, FirstLayer = work.FirstLayer, Activation = activation,
                 Temperature = work.Sampling.Temperature, TopP = work.Sampling.TopP, TopK = work.Sampling.TopK, Seed = work.Sampling.Seed,
-                Positions = work.Positions, Partner = shard,
+                Positions = work.Positions, Partner = shard, TokenId = work.TokenId,
             };
             long called = System.Diagnostics.Stopwatch.GetTimestamp();
             int token = await HostContext.On(pairing.PartnerHost, () => Partner.RunSplit(step)).WaitAsync(cancellationToken).ConfigureAwait(false);
@@ -66,12 +73,12 @@ internal sealed partial class GrainLivePartner(IGrainFactory grains, HostDataPla
     // Pushes the step's hidden states to the partner's host over the connection kept open to it: one one-way trip, where a
     // fetch per step paid a connection and the handshake's round trips (on the testbed's loaded links, 29-108 ms a step).
     // Null when they could not be pushed: the step publishes them for the partner to fetch instead, and logs why once.
-    private async Task<ActivationRef?> PushAsync(string sourceId, SplitWork work, CancellationToken cancellationToken)
+    private async Task<ActivationRef?> PushAsync(string sourceId, HiddenStates states, CancellationToken cancellationToken)
     {
         try
         {
             string address = await PartnerAddressAsync().ConfigureAwait(false);
-            return await dataPlane.PushActivationAsync(pairing.PartnerHost, address, sourceId, work.Hidden, cancellationToken).ConfigureAwait(false);
+            return await dataPlane.PushActivationAsync(pairing.PartnerHost, address, sourceId, states, cancellationToken).ConfigureAwait(false);
         }
         catch (Exception e) when (e is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
         {
@@ -108,6 +115,25 @@ internal sealed partial class GrainLivePartner(IGrainFactory grains, HostDataPla
         lock (_gate)
         {
             return _partnerAddress ??= HostContext.On(pairing.PartnerHost, () => Partner.ActivationAddress());
+        }
+    }
+
+    // The keys and values go as the hidden states do (pushed over the open connection, or published for the partner to fetch);
+    // the call returns once the partner has written them.
+    public async Task MoveKvAsync(MovedKv move, CancellationToken cancellationToken)
+    {
+        string sourceId = $"{shard}/kv/{move.RequestId}";
+        var activation = await PushAsync(sourceId, move.Kv, cancellationToken).ConfigureAwait(false);
+        bool published = activation is null;
+        activation ??= dataPlane.PublishActivation(sourceId, move.Kv);
+        try
+        {
+            var kv = new SplitKv { RequestId = move.RequestId, Positions = move.Slice.Positions, SplitLayer = move.Slice.EndLayer, Activation = activation, Partner = shard };
+            await HostContext.On(pairing.PartnerHost, async () => { await Partner.MoveSplitKv(kv); return 0; }).WaitAsync(cancellationToken).ConfigureAwait(false);
+        }
+        finally
+        {
+            if (published) await dataPlane.RetireActivationAsync(sourceId).ConfigureAwait(false);
         }
     }
 

@@ -11,6 +11,12 @@ internal interface ILivePartner
     /// <summary>Runs layers [j, L) and the head of <paramref name="work"/>'s rows on the partner; returns the sampled token.</summary>
     Task<int> RunSplitAsync(SplitWork work, CancellationToken cancellationToken);
 
+    /// <summary>
+    /// Moves a split request's keys and values of [0, j) to the partner, which runs the request whole from its next step on
+    /// (steps without hidden states, <see cref="SplitWork.TokenId"/>). Returns once they are written there.
+    /// </summary>
+    Task MoveKvAsync(MovedKv move, CancellationToken cancellationToken);
+
     /// <summary>The request ended here: the partner frees its KV blocks for it. Never throws.</summary>
     Task EndSplitAsync(string requestId);
 

@@ -23,6 +23,8 @@ internal sealed class LiveEntry(ServingRequest request, RequestStream stream)
     public bool RemoteBusy { get; set; }
     // Its next decode step is due here (it has a token whose position is not computed yet).
     public bool DecodeDue { get; set; }
+    // Its keys and values moved to the partner after its prompt: the partner runs it whole, and it holds no seat or block here.
+    public bool Moved { get; set; }
     public bool CancelRequested { get; set; }
     public bool Ended { get; set; }
 

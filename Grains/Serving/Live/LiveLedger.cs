@@ -40,6 +40,13 @@ internal sealed class LiveLedger(TimeProvider time)
         _waiting--;
     }
 
+    /// <summary>Split request <paramref name="id"/>'s keys and values moved to the partner, which runs it whole from now on.</summary>
+    public void Moved(string id)
+    {
+        if (!_rows.TryGetValue(id, out var row) || row.MovedAt is not null) return;
+        row.MovedAt = time.GetUtcNow();
+    }
+
     /// <summary>Request <paramref name="id"/> left (finished, cancelled or failed).</summary>
     public void Ended(string id)
     {
@@ -56,6 +63,7 @@ internal sealed class LiveLedger(TimeProvider time)
         var toPull = split.Select(r => (r.PulledAt!.Value - r.ArrivedAt).TotalMilliseconds).ToList();
         var pullToFirst = split.Where(r => r.FirstTokenAt is not null).Select(r => (r.FirstTokenAt!.Value - r.PulledAt!.Value).TotalMilliseconds).ToList();
         var toFirst = rows.Where(r => r.FirstTokenAt is not null).Select(r => (r.FirstTokenAt!.Value - r.ArrivedAt).TotalMilliseconds).ToList();
+        var toMoved = rows.Where(r => r.MovedAt is not null && r.FirstTokenAt is not null).Select(r => (r.MovedAt!.Value - r.FirstTokenAt!.Value).TotalMilliseconds).ToList();
         return new LiveLedgerSummary(
             Requests: _rows.Count,
             Split: split.Count,
@@ -65,7 +73,9 @@ internal sealed class LiveLedger(TimeProvider time)
             ArrivalToPull: LiveWait.Of(toPull),
             PullToFirstToken: LiveWait.Of(pullToFirst),
             ArrivalToFirstToken: LiveWait.Of(toFirst),
-            MostWaiting: _mostWaiting);
+            MostWaiting: _mostWaiting,
+            Moved: rows.Count(r => r.MovedAt is not null),
+            FirstTokenToMoved: LiveWait.Of(toMoved));
     }
 
     private sealed class Row(DateTimeOffset arrivedAt)
@@ -74,6 +84,7 @@ internal sealed class LiveLedger(TimeProvider time)
         public DateTimeOffset? PulledAt { get; set; }
         public int Layer { get; set; }
         public DateTimeOffset? FirstTokenAt { get; set; }
+        public DateTimeOffset? MovedAt { get; set; }
         public bool Ended { get; set; }
     }
 }
@@ -88,15 +99,18 @@ internal sealed class LiveLedger(TimeProvider time)
 /// <param name="PullToFirstToken">From the pull to the first token, over the split requests that had one.</param>
 /// <param name="ArrivalToFirstToken">From arrival to the first token, over every request that had one.</param>
 /// <param name="MostWaiting">The most requests here at once without their first token.</param>
+/// <param name="Moved">Split requests whose keys and values moved to the partner after their prompt, decoded there whole.</param>
+/// <param name="FirstTokenToMoved">From the first token to the move's end (reading, sending and writing the keys and values), over the moved requests.</param>
 internal sealed record LiveLedgerSummary(int Requests, int Split, int Whole, int WithoutFirstToken, (int Lowest, int Highest)? SplitLayers,
-    LiveWait? ArrivalToPull, LiveWait? PullToFirstToken, LiveWait? ArrivalToFirstToken, int MostWaiting)
+    LiveWait? ArrivalToPull, LiveWait? PullToFirstToken, LiveWait? ArrivalToFirstToken, int MostWaiting, int Moved, LiveWait? FirstTokenToMoved)
 {
     /// <summary>One line for the log.</summary>
     public string Describe()
     {
         if (Requests == 0) return "no requests";
         string layers = SplitLayers is { } range ? range.Lowest == range.Highest ? $" (at layer {range.Lowest})" : $" (at layers {range.Lowest}–{range.Highest})" : "";
-        return $"{Requests} requests: {Split} split{layers}, {Whole} served here alone, {WithoutFirstToken} without a first token; " +
+        string moved = Moved > 0 ? $" ({Moved} moved to the partner after their prompt, first token to moved {LiveWait.Describe(FirstTokenToMoved)})" : "";
+        return $"{Requests} requests: {Split} split{layers}{moved}, {Whole} served here alone, {WithoutFirstToken} without a first token; " +
             $"arrival to pull {LiveWait.Describe(ArrivalToPull)}, pull to first token {LiveWait.Describe(PullToFirstToken)}, " +
             $"arrival to first token {LiveWait.Describe(ArrivalToFirstToken)}; at most {MostWaiting} waiting for a first token at once";
     }

@@ -15,13 +15,19 @@ namespace BlitzScale.Grains.Serving.Live;
 /// first (<see cref="ZigZagScheduler"/>). A request that has run every landed layer waits to be pulled by the LiveOld partner:
 /// from then on it is split at that layer j, and each decode step runs [0, j) here and [j, L) and the head there
 /// (<see cref="ILivePartner"/>); each side keeps the KV of its layers. A request that reaches the last layer here before it
-/// is pulled (the load completed) finishes here alone.
+/// is pulled (the load completed) finishes here alone. With <see cref="ZigZagOptions.MoveAfterPrefill"/> (the default), once a
+/// split request's prompt is done its keys and values of [0, j) move to the partner (<see cref="ILivePartner.MoveKvAsync"/>),
+/// which decodes it whole from then on; this instance only relays its steps' tokens, and its seat and blocks here free.
 /// </summary>
 /// <remarks>
 /// <para>When the load completes, the shard closes this server to new requests (<see cref="Close"/>) and starts an
 /// <see cref="InstanceServer"/> on the same engine and KV blocks (<paramref name="allocator"/> is shared); the requests
-/// already here finish here, split ones split: moving their KV for [j, L) would cost a transfer and a pause for each, while
-/// at most the live limit of them exist and each ends within its max tokens.</para>
+/// already here finish here, split ones split (or whole on the partner, once moved): moving their KV for [j, L) here would
+/// cost a transfer and a pause for each, while at most the live limit of them exist and each ends within its max tokens.</para>
+/// <para>Why the move after the prompt: a split request held one of this instance's seats and the KV of a whole request for
+/// all its decode steps, about 1.7 s for a code-shaped request in bench live, where this instance adds little (a decode row is
+/// nearly free on the LiveOld), so the seats bounded how many requests the pair started (docs/live-scaling.md). Moved, a
+/// request holds a seat here only for its part of the prompt.</para>
 /// <para>Like <see cref="InstanceServer"/>, one loop plans under a lock and awaits the device for compute. Split steps run on
 /// the partner asynchronously, so the loop keeps advancing other requests meanwhile.</para>
 /// </remarks>
@@ -33,6 +39,7 @@ internal sealed class LiveServer : IAsyncDisposable
     private readonly ZigZagScheduler _scheduler;
     private readonly LiveLedger _ledger;
     private readonly ILivePartner _partner;
+    private readonly bool _moveAfterPrefill;
     private readonly Func<int> _usableLayers;
     private readonly BatchPolicy _policy;
     private readonly int _eosId;
@@ -47,6 +54,8 @@ internal sealed class LiveServer : IAsyncDisposable
     private readonly TaskCompletionSource _idle = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private readonly Task _loop;
     private int _offered = -1;
+    // Requests whose keys and values moved to the partner: they hold no seat or block here.
+    private int _moved;
     private bool _closed;
     private bool _disposed;
     private Exception? _fault;
@@ -76,6 +85,7 @@ internal sealed class LiveServer : IAsyncDisposable
         _numLayers = engine.Config.NumLayers;
         _partner = partner;
         _usableLayers = usableLayers;
+        _moveAfterPrefill = options.MoveAfterPrefill;
         _scheduler = new ZigZagScheduler(_numLayers, options, time);
         _ledger = new LiveLedger(time);
         _loop = Task.Run(ServeAsync);
@@ -301,7 +311,7 @@ internal sealed class LiveServer : IAsyncDisposable
         int budget = _policy.MaxBatchTokens;
         foreach (var entry in _order)
         {
-            if (!entry.DecodeDue || entry.RemoteBusy || entry.InStep) continue;
+            if (!entry.DecodeDue || entry.RemoteBusy || entry.InStep || entry.Moved) continue;
             int end = entry.Split ?? _numLayers;
             // A local request runs its last layer only once the head has landed too.
             if (end == _numLayers && usable < _numLayers) continue;
@@ -332,7 +342,7 @@ internal sealed class LiveServer : IAsyncDisposable
         while (_waitingForBlocks.First is { } head)
         {
             var entry = head.Value;
-            if (_entries.Count - _waitingForBlocks.Count >= _policy.MaxRunningSequences) return;
+            if (_entries.Count - _waitingForBlocks.Count - _moved >= _policy.MaxRunningSequences) return;
             if (!_allocator.TryReserve(entry.Kv, entry.Positions)) return;
             _waitingForBlocks.RemoveFirst();
             entry.Admitted = true;
@@ -439,37 +449,145 @@ internal sealed class LiveServer : IAsyncDisposable
         return [];
     }
 
+    // Runs split steps on the partner, one after another while the request is moved (its steps need nothing from this instance's
+    // device), and moves its keys and values after its prompt when that is on.
     private async Task RunRemoteAsync(LiveEntry entry, SplitWork work)
     {
-        int token;
-        try
+        for (SplitWork? next = work; next is not null;)
         {
-            token = await _partner.RunSplitAsync(work, _stop.Token).ConfigureAwait(false);
-        }
-        catch (Exception e)
-        {
+            int token;
+            try
+            {
+                token = await _partner.RunSplitAsync(next, _stop.Token).ConfigureAwait(false);
+            }
+            catch (Exception e)
+            {
+                lock (_gate)
+                {
+                    entry.RemoteBusy = false;
+                    if (!entry.Ended)
+                    {
+                        // The partner (its silo, its link) is gone with layers this instance does not hold: the request was not
+                        // wrong, it lost half its instance, and the caller resumes it elsewhere (ShardGeneration makes it a loss).
+                        string layers = entry.Moved ? "every layer" : $"layers [{next.FirstLayer}, {_numLayers})";
+                        End(entry, entry.CancelRequested ? null : new LivePartnerLostException(
+                            $"request \"{entry.Id}\": the live partner could not run {layers}: {e.Message}", e));
+                    }
+                }
+                _wake.Writer.TryWrite(true);
+                return;
+            }
+            bool move = false;
             lock (_gate)
             {
                 entry.RemoteBusy = false;
-                if (!entry.Ended)
+                next = null;
+                if (entry.Ended) return;
+                if (entry.CancelRequested) End(entry, null);
+                else
                 {
-                    // The partner (its silo, its link) is gone with layers this instance does not hold: the request was not
-                    // wrong, it lost half its instance, and the caller resumes it elsewhere (ShardGeneration makes it a loss).
-                    End(entry, entry.CancelRequested ? null : new LivePartnerLostException(
-                        $"request \"{entry.Id}\": the live partner could not run layers [{work.FirstLayer}, {_numLayers}): {e.Message}", e));
+                    Accept(entry, token);
+                    if (!entry.Ended && entry.Moved) next = NextMovedStep(entry);
+                    else if (!entry.Ended && _moveAfterPrefill && !_disposed && entry.Output.Count == 1 && entry.Split is not null)
+                    {
+                        // Its prompt is done: its keys and values go to the partner before its next step.
+                        entry.DecodeDue = false;
+                        entry.RemoteBusy = true;
+                        entry.InStep = true;
+                        move = true;
+                    }
                 }
             }
             _wake.Writer.TryWrite(true);
-            return;
+            if (move) next = await MoveAsync(entry).ConfigureAwait(false);
+        }
+    }
+
+    // The next step of a moved request, which the partner runs whole from its token; under the lock.
+    private SplitWork NextMovedStep(LiveEntry entry)
+    {
+        entry.DecodeDue = false;
+        entry.RemoteBusy = true;
+        return new SplitWork(entry.Id, entry.DecodePosition, 1, 0, null, entry.Request.Sampling, entry.Positions, TokenId: entry.Output[^1]);
+    }
+
+    // Reads the request's keys and values of [0, j) for its prompt, hands them to the partner, and frees its seat and blocks
+    // here; returns its next step (to the partner, whole). When the move fails the request stays split as it was (its keys and
+    // values here are intact) and null is returned: its next step runs here. The caller set InStep (its blocks stay its own
+    // while they are read) and RemoteBusy.
+    private async Task<SplitWork?> MoveAsync(LiveEntry entry)
+    {
+        var slice = new KvSlice(entry.PromptLength, 0, entry.Split!.Value);
+        HiddenStates? kv = null;
+        try
+        {
+            kv = await _device.RunAsync(() =>
+            {
+                var rows = new HiddenStates(checked((int)slice.Rows), _engine.Config.KvDim);
+                _engine.ReadKv(entry.Kv.Blocks, slice, rows.Data);
+                return rows;
+            }).ConfigureAwait(false);
+        }
+        catch (Exception)
+        {
+            // Not read (the device failed, or this server stops): the request goes on split, or ends with the server.
         }
         lock (_gate)
         {
-            entry.RemoteBusy = false;
-            if (entry.Ended) return;
-            if (entry.CancelRequested) End(entry, null);
-            else Accept(entry, token);
+            entry.InStep = false;
+            if (entry.Ended)
+            {
+                // Ended while its blocks were read (End left them): they are free now.
+                _allocator.Release(entry.Kv);
+                return null;
+            }
+            if (entry.CancelRequested)
+            {
+                entry.RemoteBusy = false;
+                End(entry, null);
+                return null;
+            }
+            if (kv is null) return StaySplit(entry);
         }
+        bool moved = false;
+        try
+        {
+            await _partner.MoveKvAsync(new MovedKv(entry.Id, slice, kv), _stop.Token).ConfigureAwait(false);
+            moved = true;
+        }
+        catch (Exception)
+        {
+            // The partner could not take them (its write failed, the link did, or the request ended there): its keys and values
+            // for [j, L) are still there, so the request stays split; a partner that is gone fails its next step.
+        }
+        lock (_gate)
+        {
+            if (entry.Ended) return null;
+            if (entry.CancelRequested)
+            {
+                entry.RemoteBusy = false;
+                End(entry, null);
+                return null;
+            }
+            if (!moved) return StaySplit(entry);
+            entry.Moved = true;
+            _moved++;
+            _allocator.Release(entry.Kv);
+            _scheduler.Moved(entry.Id);
+            _ledger.Moved(entry.Id);
+            // Its seat and blocks here may take a waiting request.
+            _wake.Writer.TryWrite(true);
+            return NextMovedStep(entry);
+        }
+    }
+
+    // The move did not happen: the request's next split step runs here as before. Under the lock.
+    private SplitWork? StaySplit(LiveEntry entry)
+    {
+        entry.RemoteBusy = false;
+        entry.DecodeDue = true;
         _wake.Writer.TryWrite(true);
+        return null;
     }
 
     // A sampled token: streamed, and the request ends at EOS or max tokens; otherwise its next decode step is due. Under the lock.
@@ -494,6 +612,7 @@ internal sealed class LiveServer : IAsyncDisposable
     {
         if (entry.Ended) return;
         entry.Ended = true;
+        if (entry.Moved) _moved--;
         _ledger.Ended(entry.Id);
         _entries.Remove(entry.Id);
         _order.Remove(entry);

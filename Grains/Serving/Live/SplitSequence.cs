@@ -10,7 +10,8 @@ internal sealed class SplitSequence(string id, int firstLayer, int positions, Sa
 {
     public string Id { get; } = id;
     public string? Partner { get; } = partner;
-    public int FirstLayer { get; } = firstLayer;
+    // 0 once the partner moved the KV of [0, j) here: the request runs whole here from then on.
+    public int FirstLayer { get; set; } = firstLayer;
     public int Positions { get; } = positions;
     // Null while the request is only expected (pulled, its first step not yet here): its sampling comes with that step.
     public Sampler? Sampler { get; set; } = sampler;

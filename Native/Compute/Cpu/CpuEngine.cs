@@ -48,6 +48,20 @@ public sealed unsafe class CpuEngine : ILayerEngine
     internal KvCache Kv => _kv ?? throw new ObjectDisposedException(nameof(CpuEngine));
 
     /// <inheritdoc/>
+    public void ReadKv(IReadOnlyList<int> blocks, KvSlice slice, Span<float> destination)
+    {
+        if (slice.Problem(Config, KvShape, blocks, destination.Length) is { } problem) throw new ArgumentException(problem, nameof(slice));
+        Kv.Read(blocks, slice, destination);
+    }
+
+    /// <inheritdoc/>
+    public void WriteKv(IReadOnlyList<int> blocks, KvSlice slice, ReadOnlySpan<float> source)
+    {
+        if (slice.Problem(Config, KvShape, blocks, source.Length) is { } problem) throw new ArgumentException(problem, nameof(slice));
+        Kv.Write(blocks, slice, source);
+    }
+
+    /// <inheritdoc/>
     public HiddenStates Embed(ReadOnlySpan<int> tokens)
     {
         RequireBlob(_image.Layout.Embedding.Index, "the embedding");

@@ -101,6 +101,23 @@ public sealed class TimedEngine : ILayerEngine
         return Charge(LayerGroups.Of(batch, batch.TokenCount, Config.HiddenSize, Config, LoadedLayers, KvShape));
     }
 
+    /// <summary>No keys or values exist here (no attention runs), so the slice reads as zeros: its bytes still travel at their size.</summary>
+    /// <inheritdoc/>
+    public void ReadKv(IReadOnlyList<int> blocks, KvSlice slice, Span<float> destination)
+    {
+        ThrowIfDisposed();
+        if (slice.Problem(Config, KvShape, blocks, destination.Length) is { } problem) throw new ArgumentException(problem, nameof(slice));
+        destination.Clear();
+    }
+
+    /// <summary>Checks the slice and keeps nothing: no keys or values exist here.</summary>
+    /// <inheritdoc/>
+    public void WriteKv(IReadOnlyList<int> blocks, KvSlice slice, ReadOnlySpan<float> source)
+    {
+        ThrowIfDisposed();
+        if (slice.Problem(Config, KvShape, blocks, source.Length) is { } problem) throw new ArgumentException(problem, nameof(slice));
+    }
+
     /// <inheritdoc/>
     public HiddenStates Embed(ReadOnlySpan<int> tokens)
     {

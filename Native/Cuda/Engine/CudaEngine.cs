@@ -185,6 +185,45 @@ public sealed unsafe class CudaEngine : ILayerEngine
     }
 
     /// <inheritdoc/>
+    public void ReadKv(IReadOnlyList<int> blocks, KvSlice slice, Span<float> destination)
+    {
+        if (slice.Problem(Config, KvShape, blocks, destination.Length) is { } problem) throw new ArgumentException(problem, nameof(slice));
+        // The steps queued before write this sequence's keys and values.
+        _stream.Synchronize();
+        var bytes = MemoryMarshal.AsBytes(destination);
+        long rowBytes = (long)Config.KvDim * sizeof(float);
+        long row = 0;
+        for (int layer = slice.FirstLayer; layer < slice.EndLayer; layer++)
+        {
+            foreach (long store in new[] { _kv.KeysOffset(layer), _kv.ValuesOffset(layer) })
+            {
+                foreach (var run in slice.Runs(blocks, KvShape.BlockSize))
+                    _kv.Buffer.CopyTo(bytes.Slice((int)((row + run.Position) * rowBytes), (int)(run.Count * rowBytes)), store + run.Slot * rowBytes);
+                row += slice.Positions;
+            }
+        }
+    }
+
+    /// <inheritdoc/>
+    public void WriteKv(IReadOnlyList<int> blocks, KvSlice slice, ReadOnlySpan<float> source)
+    {
+        if (slice.Problem(Config, KvShape, blocks, source.Length) is { } problem) throw new ArgumentException(problem, nameof(slice));
+        _stream.Synchronize();
+        var bytes = MemoryMarshal.AsBytes(source);
+        long rowBytes = (long)Config.KvDim * sizeof(float);
+        long row = 0;
+        for (int layer = slice.FirstLayer; layer < slice.EndLayer; layer++)
+        {
+            foreach (long store in new[] { _kv.KeysOffset(layer), _kv.ValuesOffset(layer) })
+            {
+                foreach (var run in slice.Runs(blocks, KvShape.BlockSize))
+                    _kv.Buffer.CopyFrom(bytes.Slice((int)((row + run.Position) * rowBytes), (int)(run.Count * rowBytes)), store + run.Slot * rowBytes);
+                row += slice.Positions;
+            }
+        }
+    }
+
+    /// <inheritdoc/>
     public HiddenStates Embed(ReadOnlySpan<int> tokens)
     {
         RequireBlob(0, "the embedding");

@@ -21,9 +21,14 @@ internal sealed class DeviceKvStore : IDisposable
     public DeviceBuffer Buffer { get; }
 
     /// <summary>The keys of <paramref name="layer"/> (the values follow them).</summary>
-    public ulong Keys(int layer) => Buffer.Pointer + (ulong)(2 * layer * _perLayerBytes);
+    public ulong Keys(int layer) => Buffer.Pointer + (ulong)KeysOffset(layer);
 
-    public ulong Values(int layer) => Keys(layer) + (ulong)_perLayerBytes;
+    public ulong Values(int layer) => Buffer.Pointer + (ulong)ValuesOffset(layer);
+
+    /// <summary>Where the keys of <paramref name="layer"/> start in <see cref="Buffer"/>.</summary>
+    public long KeysOffset(int layer) => 2 * layer * _perLayerBytes;
+
+    public long ValuesOffset(int layer) => KeysOffset(layer) + _perLayerBytes;
 
     public void Dispose() => Buffer.Dispose();
 }

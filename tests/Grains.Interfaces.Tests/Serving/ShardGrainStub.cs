@@ -22,6 +22,7 @@ internal abstract class ShardGrainStub : ILayerShardGrain
     public virtual Task<LivePull?> PullLive() => throw new NotSupportedException();
     public virtual Task OfferLive(int blocked) => throw new NotSupportedException();
     public virtual Task<int> RunSplit(SplitStep step) => throw new NotSupportedException();
+    public virtual Task MoveSplitKv(SplitKv kv) => throw new NotSupportedException();
     public virtual Task<string> ActivationAddress() => throw new NotSupportedException();
     public virtual Task EndSplit(string requestId) => throw new NotSupportedException();
     public virtual Task<string> GetSiloAddress() => throw new NotSupportedException();

@@ -24,12 +24,14 @@ internal sealed class LivePairHarness : IAsyncDisposable, ILivePartner
     private readonly CpuEngine _newEngine;
     private InstanceServer? _full;
 
-    public LivePairHarness(LocalModel model, BatchPolicy policy, ZigZagOptions? options = null)
+    /// <param name="oldPolicy">LiveOld's batching limits; <paramref name="policy"/>'s when null.</param>
+    public LivePairHarness(LocalModel model, BatchPolicy policy, ZigZagOptions? options = null, BatchPolicy? oldPolicy = null)
     {
         _model = model;
         Policy = policy;
-        _oldEngine = new CpuEngine(model.Image, new KvStoreShape(policy.KvBlocks, policy.BlockSize));
-        Old = new InstanceServer(_oldEngine, policy, _oldDevice, model.Directory.Generation.EosTokenId);
+        oldPolicy ??= policy;
+        _oldEngine = new CpuEngine(model.Image, new KvStoreShape(oldPolicy.KvBlocks, oldPolicy.BlockSize));
+        Old = new InstanceServer(_oldEngine, oldPolicy, _oldDevice, model.Directory.Generation.EosTokenId);
         Image = ParameterImage.Allocate(model.Image.Layout);
         _newEngine = new CpuEngine(Image, new KvStoreShape(policy.KvBlocks, policy.BlockSize));
         NewBlocks = new KvBlockAllocator(policy.KvBlocks, policy.BlockSize);
@@ -88,7 +90,7 @@ internal sealed class LivePairHarness : IAsyncDisposable, ILivePartner
     /// <summary>LiveOld is gone: every split step fails as a call to a dead silo's grain does.</summary>
     public bool PartnerLost { get; set; }
 
-    /// <summary>Split steps of this request wait for <see cref="ReleaseHeld"/> before they run (and are counted in <see cref="SplitSteps"/>).</summary>
+    /// <summary>Decode steps of this request (not its prompt's) wait for <see cref="ReleaseHeld"/> before they run (and are counted in <see cref="SplitSteps"/>).</summary>
     public string? Holding { get; set; }
     private readonly TaskCompletionSource _held = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
@@ -97,7 +99,7 @@ internal sealed class LivePairHarness : IAsyncDisposable, ILivePartner
 
     public async Task<int> RunSplitAsync(SplitWork work, CancellationToken cancellationToken)
     {
-        if (Holding == work.RequestId) await _held.Task.WaitAsync(cancellationToken);
+        if (Holding == work.RequestId && work.Start > 0) await _held.Task.WaitAsync(cancellationToken);
         return await RunSplitNow(work, cancellationToken);
     }
 
@@ -106,8 +108,38 @@ internal sealed class LivePairHarness : IAsyncDisposable, ILivePartner
         if (PartnerLost) return Task.FromException<int>(new TaskCanceledException());
         SplitSteps.Enqueue((work.RequestId, work.Start, work.Count, work.FirstLayer));
         // The rows are copied as the data plane would deliver them: LiveOld never shares LiveNew's arrays.
-        var hidden = HiddenStates.FromBytes(work.Hidden.ToBytes());
+        var hidden = work.Hidden is null ? null : HiddenStates.FromBytes(work.Hidden.ToBytes());
         return Old.RunSplitAsync(work with { Hidden = hidden }).WaitAsync(cancellationToken);
+    }
+
+    /// <summary>Every move of a request's keys and values to LiveOld: request, positions, split layer.</summary>
+    public ConcurrentQueue<(string Request, int Positions, int Layer)> Moves { get; } = new();
+
+    /// <summary>Moves fail as a broken link's would (the request stays split).</summary>
+    public bool MovesFail { get; set; }
+
+    /// <summary>Moves wait for <see cref="ReleaseMoves"/> before LiveOld takes them; <see cref="MoveArrived"/> completes when one is waiting.</summary>
+    public bool HoldMoves { get; set; }
+    private readonly TaskCompletionSource _movesReleased = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private readonly TaskCompletionSource _moveArrived = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+    public Task MoveArrived => _moveArrived.Task;
+
+    public void ReleaseMoves() => _movesReleased.TrySetResult();
+
+    public async Task MoveKvAsync(MovedKv move, CancellationToken cancellationToken)
+    {
+        if (PartnerLost) throw new TaskCanceledException();
+        if (MovesFail) throw new InvalidOperationException("the test's link refuses moves");
+        // Copied as the data plane would deliver them.
+        var kv = HiddenStates.FromBytes(move.Kv.ToBytes());
+        if (HoldMoves)
+        {
+            _moveArrived.TrySetResult();
+            await _movesReleased.Task.WaitAsync(cancellationToken);
+        }
+        await Old.TakeOverSplitAsync(move.RequestId, move.Slice, kv).WaitAsync(cancellationToken);
+        Moves.Enqueue((move.RequestId, move.Slice.Positions, move.Slice.EndLayer));
     }
 
     /// <summary>LiveNew's silo died: LiveOld is never told that a request ended.</summary>

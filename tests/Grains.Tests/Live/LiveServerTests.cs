@@ -3,6 +3,7 @@ using BlitzScale.Grains.Serving.Live;
 using BlitzScale.Grains.Tests.Serving;
 using BlitzScale.Native.Engine;
 using BlitzScale.Native.Sampling;
+using BlitzScale.Scaling.Live;
 using BlitzScale.Scaling.Serving;
 using BlitzScale.Tests.Shared;
 using Xunit.Abstractions;
@@ -20,31 +21,36 @@ public sealed class LiveServerTests(ITestOutputHelper output) : IDisposable
     private readonly IReadOnlyList<GoldenCase> _goldens = GoldenCase.Load(Path.Combine(RepositoryPaths.ShippedStories260K, "goldens.jsonl"));
 
     [Theory]
-    [InlineData(1)]
-    [InlineData(2)]
-    [InlineData(3)]
-    [InlineData(4)]
-    public async Task Requests_split_at_each_layer_match_the_goldens(int landed)
+    [InlineData(1, true)]
+    [InlineData(2, true)]
+    [InlineData(3, true)]
+    [InlineData(4, true)]
+    [InlineData(1, false)]
+    [InlineData(2, false)]
+    [InlineData(3, false)]
+    [InlineData(4, false)]
+    public async Task Requests_split_at_each_layer_match_the_goldens(int landed, bool move)
     {
-        await using var pair = new LivePairHarness(_model, Policy);
+        await using var pair = new LivePairHarness(_model, Policy, new ZigZagOptions { MoveAfterPrefill = move });
         pair.LandLayers(landed);
 
         var served = await Task.WhenAll(_goldens.Select((c, i) => ServingModelFixture.Collect(pair.New.GenerateAsync(Request($"g{i}", c)))));
 
         for (int i = 0; i < _goldens.Count; i++) AssertGolden(_goldens[i], served[i].Ids);
-        // Each request ran the landed layers here, was pulled whole at that layer, and every later step was split there too.
+        // Each request ran the landed layers here and was pulled whole at that layer; every later step was split there too, or,
+        // with its keys and values moved after its prompt, ran whole on the partner.
         var steps = pair.SplitSteps.ToArray();
         for (int i = 0; i < _goldens.Count; i++)
         {
-            var mine = steps.Where(s => s.Request == $"g{i}").ToArray();
-            Assert.Equal((0, _goldens[i].PromptIds.Length), (mine[0].Start, mine[0].Count));
-            Assert.All(mine, s => Assert.Equal(landed, s.Layer));
-            Assert.Equal(served[i].Ids.Length, mine.Length);
+            AssertSteps(steps, $"g{i}", _goldens[i].PromptIds.Length, landed, move);
+            Assert.Equal(served[i].Ids.Length, steps.Count(s => s.Request == $"g{i}"));
         }
-        // The ledger counts each of them split at that layer, with its first token.
+        // The ledger counts each of them split at that layer, with its first token, and moved when that is on.
         var ledger = pair.New.Ledger;
         Assert.Equal((_goldens.Count, _goldens.Count, 0, 0), (ledger.Requests, ledger.Split, ledger.Whole, ledger.WithoutFirstToken));
         Assert.Equal((landed, landed), ledger.SplitLayers);
+        Assert.Equal(move ? _goldens.Count : 0, ledger.Moved);
+        Assert.Equal(move ? _goldens.Select(g => (g.PromptIds.Length, landed)).Order() : [], pair.Moves.Select(m => (m.Positions, m.Layer)).Order());
         await AssertAllFreed(pair);
     }
 
@@ -74,10 +80,12 @@ public sealed class LiveServerTests(ITestOutputHelper output) : IDisposable
         Assert.Equal((0L, 0L), (old.QueuedPrefillTokens, old.RunningDecodeTokens));
     }
 
-    [Fact]
-    public async Task Requests_arriving_while_layers_land_stay_exact_through_the_end_of_the_load()
+    [Theory]
+    [InlineData(true)]
+    [InlineData(false)]
+    public async Task Requests_arriving_while_layers_land_stay_exact_through_the_end_of_the_load(bool move)
     {
-        await using var pair = new LivePairHarness(_model, Policy);
+        await using var pair = new LivePairHarness(_model, Policy, new ZigZagOptions { MoveAfterPrefill = move });
         pair.Land(0);
         // Only the embedding: nothing can run yet, so the first request waits here for layer 0.
         await using var first = pair.New.GenerateAsync(Request("first", _goldens[1])).GetAsyncEnumerator();
@@ -105,25 +113,29 @@ public sealed class LiveServerTests(ITestOutputHelper output) : IDisposable
         AssertGolden(_goldens[0], secondIds);
         AssertGolden(_goldens[2], (await afterLoad).Ids);
         var steps = pair.SplitSteps.ToArray();
-        Assert.All(steps.Where(s => s.Request == "first"), s => Assert.Equal(1, s.Layer));
-        Assert.All(steps.Where(s => s.Request == "second"), s => Assert.Equal(2, s.Layer));
-        // The first request kept decoding split after the load had completed, and the request after it never split.
+        AssertSteps(steps, "first", _goldens[1].PromptIds.Length, 1, move);
+        AssertSteps(steps, "second", _goldens[0].PromptIds.Length, 2, move);
+        // The first request kept decoding on the partner after the load had completed, and the request after it never split.
         Assert.True(steps.Count(s => s.Request == "first") > stepsBefore, "the split request should have finished after the load completed");
         Assert.DoesNotContain(steps, s => s.Request == "after");
         await AssertAllFreed(pair);
     }
 
-    [Fact]
-    public async Task Cancelling_a_split_request_frees_its_KV_blocks_on_both_sides()
+    [Theory]
+    [InlineData(true)]
+    [InlineData(false)]
+    public async Task Cancelling_a_split_request_frees_its_KV_blocks_on_both_sides(bool move)
     {
-        await using var pair = new LivePairHarness(_model, Policy);
+        await using var pair = new LivePairHarness(_model, Policy, new ZigZagOptions { MoveAfterPrefill = move });
         pair.LandLayers(2);
         using var cancel = new CancellationTokenSource();
         var request = new ServingRequest("long", [.. _goldens[1].PromptIds], 200, SamplingOptions.Greedy, StopAtEos: false);
         var tokens = pair.New.GenerateAsync(request, cancel.Token).GetAsyncEnumerator(cancel.Token);
         for (int i = 0; i < 3; i++) Assert.True(await tokens.MoveNextAsync());
         Assert.True(pair.Old.SplitRequests == 1, "the request should be split with the partner");
-        Assert.True(pair.Old.Stats.KvBlocksUsed > 0 && pair.NewBlocks.UsedBlocks > 0);
+        // Moved after its prompt (before its second token), it holds no block here any more.
+        Assert.True(pair.Old.Stats.KvBlocksUsed > 0);
+        Assert.Equal(move, pair.NewBlocks.UsedBlocks == 0);
 
         await cancel.CancelAsync();
         await Assert.ThrowsAnyAsync<OperationCanceledException>(async () => await tokens.MoveNextAsync());
@@ -133,10 +145,12 @@ public sealed class LiveServerTests(ITestOutputHelper output) : IDisposable
         await AssertAllFreed(pair);
     }
 
-    [Fact]
-    public async Task A_split_request_whose_partner_is_lost_fails_as_a_lost_instance_not_as_a_wrong_request()
+    [Theory]
+    [InlineData(true)]
+    [InlineData(false)]
+    public async Task A_split_request_whose_partner_is_lost_fails_as_a_lost_instance_not_as_a_wrong_request(bool move)
     {
-        await using var pair = new LivePairHarness(_model, Policy);
+        await using var pair = new LivePairHarness(_model, Policy, new ZigZagOptions { MoveAfterPrefill = move });
         pair.LandLayers(2);
         var request = new ServingRequest("orphan", [.. _goldens[1].PromptIds], 200, SamplingOptions.Greedy, StopAtEos: false);
         var tokens = pair.New.GenerateAsync(request).GetAsyncEnumerator();
@@ -147,7 +161,7 @@ public sealed class LiveServerTests(ITestOutputHelper output) : IDisposable
         var lost = await Assert.ThrowsAsync<LivePartnerLostException>(async () => { while (await tokens.MoveNextAsync()) { } });
         await tokens.DisposeAsync();
 
-        Assert.Contains("the live partner could not run layers [2, ", lost.Message);
+        Assert.Contains(move ? "the live partner could not run every layer" : "the live partner could not run layers [2, ", lost.Message);
     }
 
     [Fact]
@@ -229,10 +243,13 @@ public sealed class LiveServerTests(ITestOutputHelper output) : IDisposable
     public async Task Blocks_a_live_request_frees_let_the_full_servers_waiting_request_in()
     {
         // 20 blocks of 16: the live request (257 positions) holds 17, so the full server's (65 positions, 5 blocks) must wait for them.
-        await using var pair = new LivePairHarness(_model, Policy with { KvBlocks = 20 });
+        // Split to its end (no move): its blocks free only when it ends.
+        await using var pair = new LivePairHarness(_model, Policy with { KvBlocks = 20 }, new ZigZagOptions { MoveAfterPrefill = false });
         pair.LandLayers(2);
         var live = ServingModelFixture.Collect(pair.New.GenerateAsync(Request("live", _goldens[1])));
-        while (pair.NewBlocks.UsedBlocks == 0) await Task.Yield();
+        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(30);
+        while (pair.NewBlocks.UsedBlocks == 0 && DateTime.UtcNow < deadline) await Task.Delay(1);
+        Assert.True(pair.NewBlocks.UsedBlocks > 0, "the live request should hold its blocks");
         pair.FinishLoading();
         var after = ServingModelFixture.Collect(pair.Full.GenerateAsync(Request("after", _goldens[0])));
 
@@ -264,6 +281,15 @@ public sealed class LiveServerTests(ITestOutputHelper output) : IDisposable
         }
         Assert.NotNull(finish);
         return ([.. ids], finish.Value);
+    }
+
+    // Request `id`'s split steps: its prompt at `layer`, then each decode step at `layer`, or from layer 0 once its keys and values
+    // moved to the partner.
+    private static void AssertSteps((string Request, int Start, int Count, int Layer)[] steps, string id, int prompt, int layer, bool moved)
+    {
+        var mine = steps.Where(s => s.Request == id).ToArray();
+        Assert.Equal((0, prompt, layer), (mine[0].Start, mine[0].Count, mine[0].Layer));
+        Assert.All(mine.Skip(1), s => Assert.Equal((1, moved ? 0 : layer), (s.Count, s.Layer)));
     }
 
     // LiveOld holds no split request and no KV block (its step in flight, if any, completes first): bounded.

@@ -72,6 +72,10 @@ public sealed class InstanceServerTailBudgetTests(ServingModelFixture models) : 
 
         public HiddenStates Embed(ReadOnlySpan<int> tokens) => inner.Embed(tokens);
 
+        public void ReadKv(IReadOnlyList<int> blocks, KvSlice slice, Span<float> destination) => inner.ReadKv(blocks, slice, destination);
+
+        public void WriteKv(IReadOnlyList<int> blocks, KvSlice slice, ReadOnlySpan<float> source) => inner.WriteKv(blocks, slice, source);
+
         public void RunLayers(Batch batch, HiddenStates hidden)
         {
             lock (_batches) _batches.Add([.. batch.Segments]);

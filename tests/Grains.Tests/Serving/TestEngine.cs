@@ -40,6 +40,10 @@ internal sealed class TestEngine(ILayerEngine inner) : ILayerEngine
 
     public float[] Head(Batch batch, HiddenStates hidden) => inner.Head(batch, hidden);
 
+    public void ReadKv(IReadOnlyList<int> blocks, KvSlice slice, Span<float> destination) => inner.ReadKv(blocks, slice, destination);
+
+    public void WriteKv(IReadOnlyList<int> blocks, KvSlice slice, ReadOnlySpan<float> source) => inner.WriteKv(blocks, slice, source);
+
     // The inner engine belongs to the test that made it.
     public void Dispose() => _resume.Dispose();
 }

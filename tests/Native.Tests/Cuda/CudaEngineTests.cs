@@ -5,6 +5,7 @@ using BlitzScale.Native.Engine;
 using BlitzScale.Native.Models;
 using BlitzScale.Native.Models.Image;
 using BlitzScale.Native.Models.Synthetic;
+using BlitzScale.Native.Sampling;
 using BlitzScale.Native.Tensors;
 using BlitzScale.Tests.Shared;
 
@@ -87,6 +88,67 @@ public sealed class CudaEngineTests
         Assert.All(expected.Zip(whole), pair => Assert.True(Math.Abs(pair.First - pair.Second) < 1e-3f, $"{pair.First} vs {pair.Second}"));
         for (int k = 0; k < layers; k++)
             Assert.Equal(whole, Run(engine, k));
+    }
+
+    [SkippableFact]
+    public void Keys_and_values_read_and_written_by_slice_match_the_cpu_and_a_moved_split_decodes_whole_on_a_device()
+    {
+        string model = RequireDeviceAndStories260K();
+        using var directory = ModelDirectory.Open(model);
+        using var image = directory.LoadImage();
+        var kv = new KvStoreShape(16, 4);
+        using var engine = CudaEngine.Open(directory.Layout, kv);
+        engine.LoadFrom(image);
+        using var cpu = new CpuEngine(image, kv);
+        var config = directory.Config;
+        int layers = config.NumLayers, k = layers / 2, vocab = config.VocabSize;
+        int[] prompt = [1, 403, 407, 261, 378, 432, 383, 286, 261, 376];
+        float[] Prefill(ILayerEngine e, List<int> blocks, int first, int end, HiddenStates hidden)
+        {
+            var batch = new Batch([new BatchSegment(blocks, 0, prompt.Length, first, end)]);
+            e.RunLayers(batch, hidden);
+            return e.Head(batch, hidden);
+        }
+        float[] Decode(List<int> blocks, int position, int token)
+        {
+            var hidden = engine.Embed([token]);
+            var batch = new Batch([new BatchSegment(blocks, position, 1, 0, layers)]);
+            engine.RunLayers(batch, hidden);
+            return engine.Head(batch, hidden);
+        }
+
+        // The whole prompt's keys and values, read out of each store through different blocks, agree.
+        var all = new KvSlice(prompt.Length, 0, layers);
+        List<int> cpuBlocks = [0, 1, 2], whole = [9, 2, 14, 5];
+        Prefill(cpu, cpuBlocks, 0, layers, cpu.Embed(prompt));
+        var expected = Prefill(engine, whole, 0, layers, engine.Embed(prompt));
+        var fromCpu = new float[all.Floats(config)];
+        var fromDevice = new float[all.Floats(config)];
+        cpu.ReadKv(cpuBlocks, all, fromCpu);
+        engine.ReadKv(whole, all, fromDevice);
+        float tolerance = 1e-3f * Math.Max(1, fromCpu.Max(Math.Abs));
+        Assert.All(fromCpu.Zip(fromDevice), p => Assert.True(Math.Abs(p.First - p.Second) <= tolerance, $"kv: cuda {p.Second} vs cpu {p.First}"));
+
+        // Split at k through other blocks, then [0, k) moved into the tail's blocks: it decodes whole as the whole run does.
+        List<int> head = [3, 6, 1], tail = [11, 7, 13, 4];
+        var hidden = engine.Embed(prompt);
+        Prefill(engine, head, 0, k, hidden);
+        var split = Prefill(engine, tail, k, layers, hidden);
+        Assert.Equal(expected, split);
+        var slice = new KvSlice(prompt.Length, 0, k);
+        var moved = new float[slice.Floats(config)];
+        engine.ReadKv(head, slice, moved);
+        engine.WriteKv(tail, slice, moved);
+        int next = Sampler.ArgMax(expected.AsSpan(0, vocab));
+        for (int position = prompt.Length; position < prompt.Length + 4; position++)
+        {
+            var wholeLogits = Decode(whole, position, next);
+            Assert.Equal(wholeLogits, Decode(tail, position, next));
+            next = Sampler.ArgMax(wholeLogits.AsSpan(0, vocab));
+        }
+        var back = new float[moved.Length];
+        engine.ReadKv(tail, slice, back);
+        Assert.Equal(moved, back);
     }
 
     [SkippableFact]

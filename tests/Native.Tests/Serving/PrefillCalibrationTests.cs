@@ -135,6 +135,8 @@ public sealed class PrefillCalibrationTests(SyntheticModelFixture models) : ICla
         }
 
         public float[] Head(Batch batch, HiddenStates hidden) => new float[batch.Segments.Count * config.VocabSize];
+        public void ReadKv(IReadOnlyList<int> blocks, KvSlice slice, Span<float> destination) => throw new NotSupportedException("calibration moves no KV");
+        public void WriteKv(IReadOnlyList<int> blocks, KvSlice slice, ReadOnlySpan<float> source) => throw new NotSupportedException("calibration moves no KV");
         public void Dispose() { }
     }
 }

@@ -3,7 +3,7 @@ using Microsoft.Extensions.Time.Testing;
 
 namespace BlitzScale.Scaling.Tests.Live;
 
-/// <summary>Seeded random walks of admits, advances, pulls, removals and layer landings, checked against the rules after every step.</summary>
+/// <summary>Seeded random walks of admits, advances, pulls, moves, removals and layer landings, checked against the rules after every step.</summary>
 public sealed class ZigZagSchedulerPropertyTests
 {
     private const int Steps = 600;
@@ -28,6 +28,7 @@ public sealed class ZigZagSchedulerPropertyTests
         // The walk must have exercised what it checks, or it proves nothing.
         Assert.True(walk.Pulls > 0, $"no request was pulled: {walk}");
         Assert.True(walk.Advances > 0, "no request advanced");
+        Assert.True(walk.Moves > 0, "no request moved");
     }
 
     private sealed class Walk
@@ -72,7 +73,8 @@ public sealed class ZigZagSchedulerPropertyTests
                 case < 20: Admit(); break;
                 case < 44: Plan(); break;
                 case < 62: Finish(); break;
-                case < 80: Pull(); break;
+                case < 76: Pull(); break;
+                case < 80: Move(); break;
                 case < 90: Remove(); break;
                 default:
                     _time.Advance(TimeSpan.FromMilliseconds(_random.Next(0, 150)));
@@ -142,6 +144,21 @@ public sealed class ZigZagSchedulerPropertyTests
             _splitAt[pulled.Id] = pulled.Progress;
             Pulls++;
         }
+
+        // A split request's keys and values moved to LiveOld: it leaves the split count, once.
+        private void Move()
+        {
+            var split = _alive.Select(id => _scheduler.Find(id)!).Where(r => r.State == LiveRequestState.Split).ToList();
+            if (split.Count == 0) return;
+            var request = split[_random.Next(split.Count)];
+            int before = _scheduler.Split;
+            _scheduler.Moved(request.Id);
+            Assert.Equal((LiveRequestState.Moved, before - 1), (request.State, _scheduler.Split));
+            Assert.Throws<InvalidOperationException>(() => _scheduler.Moved(request.Id));
+            Moves++;
+        }
+
+        public int Moves { get; private set; }
 
         private void Remove()
         {

@@ -167,6 +167,29 @@ public sealed class ZigZagSchedulerTests
     }
 
     [Fact]
+    public void A_moved_request_frees_its_split_slot_keeps_its_split_layer_and_moves_once()
+    {
+        var scheduler = NewScheduler(limit: 1);
+        foreach (var id in new[] { "a", "b" }) scheduler.Admit(id, 10);
+        AdvanceAll(scheduler, 1);
+        Assert.Equal("a", scheduler.Pull(1)!.Id);
+        Assert.Null(scheduler.Pull(1));
+
+        scheduler.Moved("a");
+
+        Assert.Equal((LiveRequestState.Moved, (int?)1, 0), (scheduler.Find("a")!.State, scheduler.Find("a")!.SplitLayer, scheduler.Split));
+        Assert.Equal("b", scheduler.Pull(1)!.Id);
+        Assert.Contains("is Moved, expected Split", Assert.Throws<InvalidOperationException>(() => scheduler.Moved("a")).Message);
+        Assert.Contains("is Queued, expected Split", Assert.Throws<InvalidOperationException>(() =>
+        {
+            scheduler.Admit("c", 10);
+            scheduler.Moved("c");
+        }).Message);
+        Assert.True(scheduler.Remove("a"));
+        Assert.Equal(1, scheduler.Split);
+    }
+
+    [Fact]
     public void A_split_layer_never_changes_as_more_layers_land()
     {
         var scheduler = NewScheduler();

@@ -1,0 +1,65 @@
+using BlitzScale.Native.Models;
+
+namespace BlitzScale.Native.Engine;
+
+/// <summary>
+/// The keys and values of one sequence's first <see cref="Positions"/> positions in layers [<see cref="FirstLayer"/>,
+/// <see cref="EndLayer"/>), as they move between instances: layer by layer, its keys then its values, each
+/// <c>Positions × kv_dim</c> f32 in position order (<see cref="Rows"/> rows of kv_dim).
+/// </summary>
+/// <param name="Positions">Positions, from 0.</param>
+/// <param name="FirstLayer">The first layer.</param>
+/// <param name="EndLayer">One past the last layer.</param>
+public readonly record struct KvSlice(int Positions, int FirstLayer, int EndLayer)
+{
+    /// <summary>Layers in the slice.</summary>
+    public int Layers => EndLayer - FirstLayer;
+
+    /// <summary>Rows of kv_dim floats: keys and values (2) × layers × positions.</summary>
+    public long Rows => 2L * Layers * Positions;
+
+    /// <summary>Floats in the slice for <paramref name="config"/>.</summary>
+    public long Floats(LlamaConfig config)
+    {
+        ArgumentNullException.ThrowIfNull(config);
+        return Rows * config.KvDim;
+    }
+
+    /// <summary>
+    /// Why the slice cannot be read from or written to a store of <paramref name="shape"/> for <paramref name="config"/> through
+    /// <paramref name="blocks"/> with <paramref name="floats"/> floats on the other side, or null: the one check every engine makes.
+    /// </summary>
+    public string? Problem(LlamaConfig config, KvStoreShape shape, IReadOnlyList<int> blocks, long floats)
+    {
+        ArgumentNullException.ThrowIfNull(config);
+        ArgumentNullException.ThrowIfNull(blocks);
+        if (Positions < 1) return $"a KV slice needs at least one position, found {Positions}";
+        if (FirstLayer < 0 || EndLayer <= FirstLayer || EndLayer > config.NumLayers)
+            return $"layers [{FirstLayer}, {EndLayer}) are not a range within the model's {config.NumLayers}";
+        if ((long)blocks.Count * shape.BlockSize < Positions)
+            return $"{blocks.Count} blocks of {shape.BlockSize} positions cannot hold {Positions} positions";
+        foreach (int block in blocks)
+        {
+            if ((uint)block >= (uint)shape.Blocks) return $"block {block} is outside the store's {shape.Blocks}";
+        }
+        if (floats != Floats(config)) return $"expected {Floats(config)} floats for {Positions} positions of layers [{FirstLayer}, {EndLayer}), found {floats}";
+        return null;
+    }
+
+    /// <summary>
+    /// The slice's positions in runs that are contiguous in a layer's store: the run's first position, its first slot in the
+    /// store (block × block size + offset), and its length.
+    /// </summary>
+    public IEnumerable<(int Position, long Slot, int Count)> Runs(IReadOnlyList<int> blocks, int blockSize)
+    {
+        ArgumentNullException.ThrowIfNull(blocks);
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(blockSize);
+        for (int position = 0; position < Positions;)
+        {
+            int within = position % blockSize;
+            int count = Math.Min(blockSize - within, Positions - position);
+            yield return (position, (long)blocks[position / blockSize] * blockSize + within, count);
+            position += count;
+        }
+    }
+}
