@@ -103,7 +103,7 @@ public interface ILayerShardGrain : IGrainWithStringKey
     Task<int> RunSplit(SplitStep step);
 
     /// <summary>
-    /// LiveOld: a split request's keys and values of layers [0, j) for its prompt, moved by its LiveNew partner; written into the
+    /// LiveOld: a split request's keys and values of layers [0, j) for the positions computed so far, moved by its LiveNew partner; written into the
     /// request's blocks here, after which its steps run whole here. Returns once they are written.
     /// </summary>
     /// <exception cref="InvalidOperationException">The shard holds no loaded instance, or the request is not split here between steps.</exception>

@@ -2,7 +2,7 @@ namespace BlitzScale.Grains.Interfaces.Serving;
 
 /// <summary>
 /// A split request's keys and values of layers [0, <see cref="SplitLayer"/>) for its first <see cref="Positions"/> positions,
-/// moved by the LiveNew shard to its LiveOld once the request's prompt is done, so that the LiveOld runs it whole from then on
+/// moved by the LiveNew shard to its LiveOld (when a request waits there for a seat), so that the LiveOld runs it whole from then on
 /// and the LiveNew's seat and blocks free. Only this reference travels in the grain call; the bytes go over the data plane
 /// (<see cref="Activation"/>: rows of kv_dim floats, layer by layer its keys then its values).
 /// </summary>
@@ -11,7 +11,7 @@ public sealed record SplitKv
 {
     /// <summary>The request.</summary>
     [Id(0)] public required string RequestId { get; init; }
-    /// <summary>Positions moved (the prompt).</summary>
+    /// <summary>Positions moved: every position computed so far (the prompt, and the tokens decoded split).</summary>
     [Id(1)] public int Positions { get; init; }
     /// <summary>The split layer j: layers [0, j) move.</summary>
     [Id(2)] public int SplitLayer { get; init; }

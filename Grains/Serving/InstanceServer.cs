@@ -326,7 +326,7 @@ public sealed class InstanceServer : IAsyncDisposable
     }
 
     /// <summary>
-    /// LiveOld: the partner moved a split request's keys and values of layers [0, j) for its prompt (<paramref name="slice"/>,
+    /// LiveOld: the partner moved a split request's keys and values of layers [0, j) for the positions computed so far (<paramref name="slice"/>,
     /// <paramref name="kv"/> in <see cref="KvSlice"/>'s layout). They are written into the request's blocks here, and from its next
     /// step on the request runs whole here: each step carries its token, which this instance embeds.
     /// </summary>
@@ -353,7 +353,7 @@ public sealed class InstanceServer : IAsyncDisposable
             if (!split.Admitted || split.InFlight || split.Pending is not null || split.Kv.Length != slice.Positions)
             {
                 throw new InvalidOperationException(
-                    $"request \"{requestId}\" is not between steps with its {slice.Positions} prompt positions done here (it has {split.Kv.Length})");
+                    $"request \"{requestId}\" is not between steps with {slice.Positions} positions computed here (it has {split.Kv.Length})");
             }
             // Its blocks stay its own while they are written: an end meanwhile waits for the write (EndSplit).
             split.InFlight = true;

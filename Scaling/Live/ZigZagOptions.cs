@@ -24,10 +24,11 @@ public sealed record ZigZagOptions
     public TimeSpan LowerAfter { get; init; } = TimeSpan.FromMilliseconds(DefaultLowerAfterMilliseconds);
 
     /// <summary>
-    /// Whether a split request whose prompt is done moves the KV of its first layers to LiveOld and is decoded there whole
-    /// (true), freeing its seat and blocks on LiveNew, or stays split until its last token (false).
+    /// When a split request's keys and values of [0, j) move to LiveOld, which then runs it whole (<see cref="SplitMove"/>).
+    /// Default <see cref="SplitMove.WhenWaiting"/>: moving every split request after its prompt loaded the link into the
+    /// LiveOld's host with the keys and values and made bench live's p99 worse (docs/live-scaling.md, "Limits today").
     /// </summary>
-    public bool MoveAfterPrefill { get; init; } = true;
+    public SplitMove Move { get; init; } = SplitMove.WhenWaiting;
 
     /// <summary>Checks the ranges, naming the offending option.</summary>
     /// <exception cref="ArgumentOutOfRangeException">An option is out of range.</exception>
@@ -42,5 +43,7 @@ public sealed record ZigZagOptions
         }
         if (LowerAfter <= TimeSpan.Zero)
             throw new ArgumentOutOfRangeException(nameof(LowerAfter), LowerAfter, "expected a calm period > 0");
+        if (!Enum.IsDefined(Move))
+            throw new ArgumentOutOfRangeException(nameof(Move), Move, "expected Never, WhenWaiting or AfterPrompt");
     }
 }

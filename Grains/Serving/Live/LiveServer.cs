@@ -15,19 +15,20 @@ namespace BlitzScale.Grains.Serving.Live;
 /// first (<see cref="ZigZagScheduler"/>). A request that has run every landed layer waits to be pulled by the LiveOld partner:
 /// from then on it is split at that layer j, and each decode step runs [0, j) here and [j, L) and the head there
 /// (<see cref="ILivePartner"/>); each side keeps the KV of its layers. A request that reaches the last layer here before it
-/// is pulled (the load completed) finishes here alone. With <see cref="ZigZagOptions.MoveAfterPrefill"/> (the default), once a
-/// split request's prompt is done its keys and values of [0, j) move to the partner (<see cref="ILivePartner.MoveKvAsync"/>),
-/// which decodes it whole from then on; this instance only relays its steps' tokens, and its seat and blocks here free.
+/// is pulled (the load completed) finishes here alone. When a request waits here for a seat or blocks (<see cref="ZigZagOptions.Move"/>,
+/// <see cref="SplitMove.WhenWaiting"/> by default), the split request whose step has just returned moves its keys and values of
+/// [0, j) to the partner (<see cref="ILivePartner.MoveKvAsync"/>), which runs it whole from then on; this instance only relays
+/// its steps' tokens, and its seat and blocks here free.
 /// </summary>
 /// <remarks>
 /// <para>When the load completes, the shard closes this server to new requests (<see cref="Close"/>) and starts an
 /// <see cref="InstanceServer"/> on the same engine and KV blocks (<paramref name="allocator"/> is shared); the requests
 /// already here finish here, split ones split (or whole on the partner, once moved): moving their KV for [j, L) here would
 /// cost a transfer and a pause for each, while at most the live limit of them exist and each ends within its max tokens.</para>
-/// <para>Why the move after the prompt: a split request held one of this instance's seats and the KV of a whole request for
-/// all its decode steps, about 1.7 s for a code-shaped request in bench live, where this instance adds little (a decode row is
-/// nearly free on the LiveOld), so the seats bounded how many requests the pair started (docs/live-scaling.md). Moved, a
-/// request holds a seat here only for its part of the prompt.</para>
+/// <para>Why the move: a split request holds one of this instance's seats and the KV of a whole request for all its decode steps
+/// (about 1.7 s for a code-shaped request in bench live), where this instance adds little (a decode row is nearly free on the
+/// LiveOld); where the seats bind, moved requests let waiting ones start. Only then: every split request moved after its
+/// prompt made bench live's p99 worse, the keys and values loading the link into the LiveOld's host (docs/live-scaling.md).</para>
 /// <para>Like <see cref="InstanceServer"/>, one loop plans under a lock and awaits the device for compute. Split steps run on
 /// the partner asynchronously, so the loop keeps advancing other requests meanwhile.</para>
 /// </remarks>
@@ -39,7 +40,7 @@ internal sealed class LiveServer : IAsyncDisposable
     private readonly ZigZagScheduler _scheduler;
     private readonly LiveLedger _ledger;
     private readonly ILivePartner _partner;
-    private readonly bool _moveAfterPrefill;
+    private readonly SplitMove _move;
     private readonly Func<int> _usableLayers;
     private readonly BatchPolicy _policy;
     private readonly int _eosId;
@@ -85,7 +86,7 @@ internal sealed class LiveServer : IAsyncDisposable
         _numLayers = engine.Config.NumLayers;
         _partner = partner;
         _usableLayers = usableLayers;
-        _moveAfterPrefill = options.MoveAfterPrefill;
+        _move = options.Move;
         _scheduler = new ZigZagScheduler(_numLayers, options, time);
         _ledger = new LiveLedger(time);
         _loop = Task.Run(ServeAsync);
@@ -488,9 +489,9 @@ internal sealed class LiveServer : IAsyncDisposable
                 {
                     Accept(entry, token);
                     if (!entry.Ended && entry.Moved) next = NextMovedStep(entry);
-                    else if (!entry.Ended && _moveAfterPrefill && !_disposed && entry.Output.Count == 1 && entry.Split is not null)
+                    else if (!entry.Ended && !_disposed && entry.Split is not null && SplitMoves.Due(_move, entry.Output.Count == 1, _waitingForBlocks.Count))
                     {
-                        // Its prompt is done: its keys and values go to the partner before its next step.
+                        // Its keys and values go to the partner before its next step.
                         entry.DecodeDue = false;
                         entry.RemoteBusy = true;
                         entry.InStep = true;
@@ -511,13 +512,14 @@ internal sealed class LiveServer : IAsyncDisposable
         return new SplitWork(entry.Id, entry.DecodePosition, 1, 0, null, entry.Request.Sampling, entry.Positions, TokenId: entry.Output[^1]);
     }
 
-    // Reads the request's keys and values of [0, j) for its prompt, hands them to the partner, and frees its seat and blocks
+    // Reads the request's keys and values of [0, j) for the positions computed so far, hands them to the partner, and frees its seat and blocks
     // here; returns its next step (to the partner, whole). When the move fails the request stays split as it was (its keys and
     // values here are intact) and null is returned: its next step runs here. The caller set InStep (its blocks stay its own
     // while they are read) and RemoteBusy.
     private async Task<SplitWork?> MoveAsync(LiveEntry entry)
     {
-        var slice = new KvSlice(entry.PromptLength, 0, entry.Split!.Value);
+        // Every position up to its newest token's: the prompt, and the tokens decoded split so far.
+        var slice = new KvSlice(entry.DecodePosition, 0, entry.Split!.Value);
         HiddenStates? kv = null;
         try
         {

@@ -10,9 +10,10 @@ using BlitzScale.Tests.Shared;
 namespace BlitzScale.Grains.Tests.Live;
 
 /// <summary>
-/// A split request's keys and values of [0, j) move to its LiveOld once its prompt is done (<see cref="ZigZagOptions.MoveAfterPrefill"/>):
-/// the LiveOld decodes it whole, token for token as the goldens, and the LiveNew's seat and blocks free for other requests; a
-/// move that fails leaves the request split as it was, and one cancelled mid-move frees everything on both sides.
+/// A split request's keys and values of [0, j) move to its LiveOld (<see cref="ZigZagOptions.Move"/>): by default when a request
+/// waits on the LiveNew for a seat, after the prompt or any later step; the LiveOld decodes it whole, token for token as the
+/// goldens, and the LiveNew's seat and blocks free for the waiting request. A move that fails leaves the request split as it
+/// was, and one cancelled mid-move frees everything on both sides.
 /// </summary>
 public sealed class LiveMoveTests : IDisposable
 {
@@ -22,36 +23,60 @@ public sealed class LiveMoveTests : IDisposable
     private readonly IReadOnlyList<GoldenCase> _goldens = GoldenCase.Load(Path.Combine(RepositoryPaths.ShippedStories260K, "goldens.jsonl"));
 
     [Fact]
-    public async Task A_moved_request_frees_its_seat_here_after_its_prompt_so_a_waiting_request_runs_while_it_decodes_on_the_partner()
+    public async Task A_request_waiting_for_the_live_news_one_seat_moves_the_split_one_after_its_prompt_and_runs_beside_it()
     {
-        // One seat on the LiveNew would hold the second request until the first ended; moved, the first holds none here.
-        await using var pair = new LivePairHarness(_model, Policy with { MaxRunningSequences = 1 }, new ZigZagOptions { MoveAfterPrefill = true }, oldPolicy: Policy);
+        // One seat on the LiveNew: the second request waits for it until the first moves (by default, WhenWaiting).
+        await using var pair = new LivePairHarness(_model, Policy with { MaxRunningSequences = 1 }, oldPolicy: Policy);
         pair.LandLayers(2);
         pair.Holding = "first";
         await using var first = pair.New.GenerateAsync(Request("first", _goldens[1])).GetAsyncEnumerator();
-        Assert.True(await first.MoveNextAsync().AsTask().WaitAsync(Bound));
-        // Its first token came with its prompt's split step; its decode steps wait (Holding) on the partner, after the move.
-        var deadline = DateTime.UtcNow + Bound;
-        while (pair.Moves.IsEmpty && DateTime.UtcNow < deadline) await Task.Delay(1);
+        // Submitted first (a request is submitted at its first move), so it takes the seat.
+        var firstToken = first.MoveNextAsync().AsTask();
+        var second = ServingModelFixture.Collect(pair.New.GenerateAsync(Request("second", _goldens[0])));
+        Assert.True(await firstToken.WaitAsync(Bound));
+
+        // The first's decode steps wait (Holding) on the partner; the second is served meanwhile, in the seat the move freed.
+        AssertGolden(_goldens[0], (await second.WaitAsync(Bound)).Ids);
+        Assert.Null(first.Current.Finish);
         Assert.Equal([("first", _goldens[1].PromptIds.Length, 2)], pair.Moves);
-        Assert.Equal(0, pair.NewBlocks.UsedBlocks);
-
-        var second = await ServingModelFixture.Collect(pair.New.GenerateAsync(Request("second", _goldens[0]))).WaitAsync(Bound);
-
-        AssertGolden(_goldens[0], second.Ids);
-        Assert.False(first.Current.Finish is not null, "the first request should still be decoding");
         pair.ReleaseHeld();
-        int[] firstIds = [first.Current.TokenId, .. await Rest(first)];
-        AssertGolden(_goldens[1], firstIds);
-        // The second was split and moved too.
-        Assert.Equal(2, pair.New.Ledger.Moved);
+        AssertGolden(_goldens[1], [first.Current.TokenId, .. await Rest(first)]);
+        // Nothing waited when the second's steps returned: it stayed split.
+        Assert.Equal(1, pair.New.Ledger.Moved);
+        Assert.All(pair.SplitSteps.Where(s => s.Request == "second"), s => Assert.Equal(2, s.Layer));
+        await AssertAllFreed(pair);
+    }
+
+    [Fact]
+    public async Task A_request_that_arrives_while_a_split_one_decodes_moves_it_with_the_positions_decoded_so_far()
+    {
+        await using var pair = new LivePairHarness(_model, Policy with { MaxRunningSequences = 1 }, oldPolicy: Policy);
+        pair.LandLayers(3);
+        pair.Holding = "first";
+        await using var first = pair.New.GenerateAsync(Request("first", _goldens[1])).GetAsyncEnumerator();
+        Assert.True(await first.MoveNextAsync().AsTask().WaitAsync(Bound));
+        // Nothing waited at its first token: it stays split, its first decode step held on the partner. The second arrives now.
+        Assert.Empty(pair.Moves);
+        var second = ServingModelFixture.Collect(pair.New.GenerateAsync(Request("second", _goldens[0])));
+        var deadline = DateTime.UtcNow + Bound;
+        while (pair.New.Stats.Waiting == 0 && DateTime.UtcNow < deadline) await Task.Delay(1);
+        pair.ReleaseHeld();
+
+        AssertGolden(_goldens[0], (await second.WaitAsync(Bound)).Ids);
+        AssertGolden(_goldens[1], [first.Current.TokenId, .. await Rest(first)]);
+        // Moved when its first decode step returned: the prompt and that step's position, split at 3 up to then.
+        int prompt = _goldens[1].PromptIds.Length;
+        Assert.Equal([("first", prompt + 1, 3)], pair.Moves);
+        var steps = pair.SplitSteps.Where(s => s.Request == "first").ToArray();
+        Assert.Equal([(0, prompt, 3), (prompt, 1, 3)], steps.Take(2).Select(s => (s.Start, s.Count, s.Layer)));
+        Assert.All(steps.Skip(2), s => Assert.Equal((1, 0), (s.Count, s.Layer)));
         await AssertAllFreed(pair);
     }
 
     [Fact]
     public async Task A_move_that_fails_leaves_the_request_split_as_it_was_and_exact()
     {
-        await using var pair = new LivePairHarness(_model, Policy, new ZigZagOptions { MoveAfterPrefill = true }) { MovesFail = true };
+        await using var pair = new LivePairHarness(_model, Policy, new ZigZagOptions { Move = SplitMove.AfterPrompt }) { MovesFail = true };
         pair.LandLayers(3);
 
         var served = await ServingModelFixture.Collect(pair.New.GenerateAsync(Request("g", _goldens[1]))).WaitAsync(Bound);
@@ -68,7 +93,7 @@ public sealed class LiveMoveTests : IDisposable
     [Fact]
     public async Task Cancelling_a_request_while_its_keys_and_values_move_frees_its_blocks_on_both_sides()
     {
-        await using var pair = new LivePairHarness(_model, Policy, new ZigZagOptions { MoveAfterPrefill = true }) { HoldMoves = true };
+        await using var pair = new LivePairHarness(_model, Policy, new ZigZagOptions { Move = SplitMove.AfterPrompt }) { HoldMoves = true };
         pair.LandLayers(2);
         using var cancel = new CancellationTokenSource();
         var request = new ServingRequest("long", [.. _goldens[1].PromptIds], 200, SamplingOptions.Greedy, StopAtEos: false);
@@ -91,7 +116,7 @@ public sealed class LiveMoveTests : IDisposable
     [Fact]
     public async Task The_live_old_refuses_keys_and_values_that_do_not_fit_the_request_and_keeps_it_split()
     {
-        await using var pair = new LivePairHarness(_model, Policy, new ZigZagOptions { MoveAfterPrefill = false });
+        await using var pair = new LivePairHarness(_model, Policy, new ZigZagOptions { Move = SplitMove.Never });
         pair.LandLayers(2);
         pair.Holding = "g";
         await using var tokens = pair.New.GenerateAsync(Request("g", _goldens[1])).GetAsyncEnumerator();
@@ -111,7 +136,7 @@ public sealed class LiveMoveTests : IDisposable
         Assert.Contains("\"other\" is not split here", unknown.Message);
         var notPrompt = await Assert.ThrowsAsync<InvalidOperationException>(() => pair.Old.TakeOverSplitAsync("g", new KvSlice(prompt + 1, 0, 2),
             new HiddenStates((int)new KvSlice(prompt + 1, 0, 2).Rows, config.KvDim)));
-        Assert.Contains($"not between steps with its {prompt + 1} prompt positions done", notPrompt.Message);
+        Assert.Contains($"not between steps with {prompt + 1} positions computed here", notPrompt.Message);
         // A step without hidden states for a request still split is refused with the reason; the request goes on split, exact.
         var whole = await Assert.ThrowsAsync<ArgumentException>(() => pair.Old.RunSplitAsync(new SplitWork("g", prompt, 1, 0, null, SamplingOptions.Greedy,
             prompt + 1, TokenId: tokens.Current.TokenId)));

@@ -31,7 +31,7 @@ public sealed class LiveServerTests(ITestOutputHelper output) : IDisposable
     [InlineData(4, false)]
     public async Task Requests_split_at_each_layer_match_the_goldens(int landed, bool move)
     {
-        await using var pair = new LivePairHarness(_model, Policy, new ZigZagOptions { MoveAfterPrefill = move });
+        await using var pair = new LivePairHarness(_model, Policy, new ZigZagOptions { Move = move ? SplitMove.AfterPrompt : SplitMove.Never });
         pair.LandLayers(landed);
 
         var served = await Task.WhenAll(_goldens.Select((c, i) => ServingModelFixture.Collect(pair.New.GenerateAsync(Request($"g{i}", c)))));
@@ -85,7 +85,7 @@ public sealed class LiveServerTests(ITestOutputHelper output) : IDisposable
     [InlineData(false)]
     public async Task Requests_arriving_while_layers_land_stay_exact_through_the_end_of_the_load(bool move)
     {
-        await using var pair = new LivePairHarness(_model, Policy, new ZigZagOptions { MoveAfterPrefill = move });
+        await using var pair = new LivePairHarness(_model, Policy, new ZigZagOptions { Move = move ? SplitMove.AfterPrompt : SplitMove.Never });
         pair.Land(0);
         // Only the embedding: nothing can run yet, so the first request waits here for layer 0.
         await using var first = pair.New.GenerateAsync(Request("first", _goldens[1])).GetAsyncEnumerator();
@@ -126,7 +126,7 @@ public sealed class LiveServerTests(ITestOutputHelper output) : IDisposable
     [InlineData(false)]
     public async Task Cancelling_a_split_request_frees_its_KV_blocks_on_both_sides(bool move)
     {
-        await using var pair = new LivePairHarness(_model, Policy, new ZigZagOptions { MoveAfterPrefill = move });
+        await using var pair = new LivePairHarness(_model, Policy, new ZigZagOptions { Move = move ? SplitMove.AfterPrompt : SplitMove.Never });
         pair.LandLayers(2);
         using var cancel = new CancellationTokenSource();
         var request = new ServingRequest("long", [.. _goldens[1].PromptIds], 200, SamplingOptions.Greedy, StopAtEos: false);
@@ -150,7 +150,7 @@ public sealed class LiveServerTests(ITestOutputHelper output) : IDisposable
     [InlineData(false)]
     public async Task A_split_request_whose_partner_is_lost_fails_as_a_lost_instance_not_as_a_wrong_request(bool move)
     {
-        await using var pair = new LivePairHarness(_model, Policy, new ZigZagOptions { MoveAfterPrefill = move });
+        await using var pair = new LivePairHarness(_model, Policy, new ZigZagOptions { Move = move ? SplitMove.AfterPrompt : SplitMove.Never });
         pair.LandLayers(2);
         var request = new ServingRequest("orphan", [.. _goldens[1].PromptIds], 200, SamplingOptions.Greedy, StopAtEos: false);
         var tokens = pair.New.GenerateAsync(request).GetAsyncEnumerator();
@@ -244,7 +244,7 @@ public sealed class LiveServerTests(ITestOutputHelper output) : IDisposable
     {
         // 20 blocks of 16: the live request (257 positions) holds 17, so the full server's (65 positions, 5 blocks) must wait for them.
         // Split to its end (no move): its blocks free only when it ends.
-        await using var pair = new LivePairHarness(_model, Policy with { KvBlocks = 20 }, new ZigZagOptions { MoveAfterPrefill = false });
+        await using var pair = new LivePairHarness(_model, Policy with { KvBlocks = 20 }, new ZigZagOptions { Move = SplitMove.Never });
         pair.LandLayers(2);
         var live = ServingModelFixture.Collect(pair.New.GenerateAsync(Request("live", _goldens[1])));
         var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(30);

@@ -11,8 +11,27 @@ public sealed class ZigZagOptionsTests
         Assert.Equal(16, options.InitialLimit);
         Assert.Equal(1, options.MinLimit);
         Assert.Equal(TimeSpan.FromMilliseconds(200), options.LowerAfter);
+        Assert.Equal(SplitMove.WhenWaiting, options.Move);
         options.Validate();
     }
+
+    [Fact]
+    public void An_undefined_move_is_refused_by_name()
+    {
+        var error = Assert.Throws<ArgumentOutOfRangeException>(new ZigZagOptions { Move = (SplitMove)7 }.Validate);
+        Assert.Equal(nameof(ZigZagOptions.Move), error.ParamName);
+        Assert.Contains("expected Never, WhenWaiting or AfterPrompt", error.Message);
+    }
+
+    [Theory]
+    [InlineData(SplitMove.Never, true, 5, false)]
+    [InlineData(SplitMove.WhenWaiting, true, 0, false)]
+    [InlineData(SplitMove.WhenWaiting, false, 1, true)]
+    [InlineData(SplitMove.WhenWaiting, true, 3, true)]
+    [InlineData(SplitMove.AfterPrompt, true, 0, true)]
+    [InlineData(SplitMove.AfterPrompt, false, 4, false)]
+    public void A_split_request_moves_when_its_rule_says(SplitMove mode, bool promptDone, int waiting, bool moves) =>
+        Assert.Equal(moves, SplitMoves.Due(mode, promptDone, waiting));
 
     [Theory]
     [InlineData(nameof(ZigZagOptions.MinLimit), 4, 0, 200)]
