@@ -32,6 +32,7 @@ internal static class SiloSwitches
         ["--storage-mbps"] = $"{HostSection}:StorageMBps",
         ["--receive-mbps"] = $"{HostSection}:ReceiveMBps",
         ["--host-to-device-mbps"] = $"{HostSection}:HostToDeviceMBps",
+        ["--live-move"] = $"{HostSection}:LiveMove",
         ["--clustering"] = $"{SiloOptions.Section}:Clustering",
         ["--redis"] = $"{SiloOptions.Section}:Redis",
         ["--cluster-id"] = $"{SiloOptions.Section}:ClusterId",

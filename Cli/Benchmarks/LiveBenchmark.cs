@@ -5,6 +5,7 @@ using BlitzScale.Grains.Interfaces.Keys;
 using BlitzScale.Grains.Interfaces.Serving;
 using BlitzScale.Native.Compute.Timed;
 using BlitzScale.Native.Models;
+using BlitzScale.Scaling.Live;
 using BlitzScale.Scaling.Serving;
 
 namespace BlitzScale.Cli.Benchmarks;
@@ -35,6 +36,7 @@ internal static class LiveBenchmark
     public static async Task<LiveReport> Run(LiveOptions options, Action<string> progress, CancellationToken cancellation)
     {
         var policies = Validate(options);
+        SplitMoves.TryParse(options.LiveMove, out var move);
         string directory = Path.GetFullPath(options.ModelDirectory);
         if (!File.Exists(Path.Combine(directory, "config.json"))) throw new ArgumentException($"--model {options.ModelDirectory}: no config.json there");
         var report = new LiveReport
@@ -44,7 +46,7 @@ internal static class LiveBenchmark
             KvBlocks = LiveRates.KvBlocks(options.SequencesPerInstance, options.PromptTokens, options.OutputTokens),
             PromptTokens = options.PromptTokens, OutputTokens = options.OutputTokens, Seed = options.Seed, Cores = Environment.ProcessorCount,
             SteadySeconds = options.SteadySeconds, BurstSeconds = options.BurstSeconds, CacheIsolation = CacheIsolation,
-            CpusPerHost = options.CpusPerHost, NewOverNetwork = options.NewOverNetwork, MaxBatchTokens = BatchPolicy.ForBudget(options.MaxBatchTokens).MaxBatchTokens,
+            CpusPerHost = options.CpusPerHost, NewOverNetwork = options.NewOverNetwork, LiveMove = SplitMoves.Names[(int)move], MaxBatchTokens = BatchPolicy.ForBudget(options.MaxBatchTokens).MaxBatchTokens,
         };
         int contextLength, vocab;
         using (var model = ModelDirectory.Open(directory))
@@ -63,6 +65,7 @@ internal static class LiveBenchmark
 
         double? profileRps = null;
         string siloArgs = $"--backend {options.Backend}";
+        if (move != SplitMove.Never) siloArgs += $" --live-move {SplitMoves.Names[(int)move]}";
         report.Backend = options.Backend;
         if (options.Backend == "timed")
         {
@@ -139,6 +142,7 @@ internal static class LiveBenchmark
                 $"--new-over-network: {o.NewInstances} new instance(s) need (hosts − 2) × gpus ≥ {o.NewInstances} (the busy instance's host and the host copy's are left out); found ({o.Hosts} − 2) × {o.GpusPerHost}");
         }
         if (o.Backend is not ("timed" or "cpu")) throw new ArgumentException($"--backend: expected timed or cpu, found \"{o.Backend}\"");
+        if (!SplitMoves.TryParse(o.LiveMove, out _)) throw new ArgumentException(SplitMoves.Refusal("--live-move", o.LiveMove));
         if (o.LinkMbit < 1) throw new ArgumentException("--link-mbit must be ≥ 1");
         if (!(o.StorageMBps > 0)) throw new ArgumentException("--storage-mbps must be > 0");
         if (!(o.RealLinkGbps > 0)) throw new ArgumentException("--real-link-gbps must be > 0");

@@ -30,11 +30,12 @@ namespace BlitzScale.Cli.Benchmarks;
 /// <param name="MaxBatchTokens">Tokens per batching step of every instance (its prefill chunk and decodes together), or null for the default.</param>
 /// <param name="CpusPerHost">Cores of this machine each host's silo is pinned to (testbed.sh up --cpus-per-host), or 0 for all of them.</param>
 /// <param name="NewOverNetwork">Scale onto GPUs off the busy instance's host and the host copy's, so that every new instance loads over the network (<see cref="LiveTargets"/>).</param>
+/// <param name="LiveMove">When a LiveNew moves a split request to its LiveOld (the silos' --live-move: never, when-waiting or after-prompt).</param>
 internal sealed record LiveOptions(string ModelDirectory, string? Shape, int Hosts, int GpusPerHost, int NewInstances, string Backend,
     string? CostProfile, string CostModel, double? TimeDilation, double RealLinkGbps, int LinkMbit, double StorageMBps, int SequencesPerInstance,
     double? SteadyRps, double SteadySeconds, double? BurstRps, double BurstSeconds, int PromptTokens, int OutputTokens, int Seed,
     IReadOnlyList<string> Policies, int RedisPort, string StateDirectory, string? TestbedScript, bool KeepTestbed, int Rounds = 1,
-    int CpusPerHost = 0, int? MaxBatchTokens = null, bool NewOverNetwork = false)
+    int CpusPerHost = 0, int? MaxBatchTokens = null, bool NewOverNetwork = false, string LiveMove = "never")
 {
     public const int DefaultHosts = 3;
     public const int DefaultNewInstances = 2;

@@ -58,6 +58,8 @@ internal sealed class LiveReport
     [JsonPropertyName("gpu_memory_GiB")] public double GpuMemoryGiB { get; set; }
     /// <summary>Whether the new instances were kept off the busy instance's host and the host copy's (--new-over-network; <see cref="LiveTargets"/>).</summary>
     public bool NewOverNetwork { get; set; }
+    /// <summary>When a LiveNew moved a split request's keys and values to its LiveOld (--live-move): never, when-waiting or after-prompt.</summary>
+    public string LiveMove { get; set; } = "never";
     public LiveCapacity? Capacity { get; set; }
     public double SteadyRps { get; set; }
     public double SteadySeconds { get; set; }

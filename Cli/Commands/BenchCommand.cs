@@ -109,13 +109,19 @@ internal static class BenchCommand
             Description = "Scale onto GPUs off the busy instance's host and the host copy's, so that every new instance loads over the network " +
                 "(needs (hosts − 2) × gpus ≥ --new-instances; allcache, with a copy on every host, loads from memory wherever it goes)",
         };
+        var liveMove = new Option<string>("--live-move")
+        {
+            Description = "When a LiveNew moves a split request's keys and values of its first layers to the busy instance, which then runs it whole: " +
+                "never (default), when-waiting (while a request waits on the LiveNew for a seat) or after-prompt (every split request)",
+            DefaultValueFactory = _ => "never",
+        };
         var command = new Command("live",
             "On a testbed of emulated hosts (root): per load policy, the same seeded open-loop steady load then a burst with a scale to 1 + N instances; " +
             "burst TTFT, first token of a new instance vs its full load, and blitz's burst p99 TTFT over each baseline's")
         {
             hosts, gpus, newInstances, backend, costProfile, costModel, dilation, realLink, linkMbit, storage, model, shape, dtype, sequences,
             steadyRps, steadySeconds, burstRps, burstSeconds, promptTokens, outputTokens, seed, policies, json, plot, redisPort, state, testbed, keep, rounds,
-            cpusPerHost, maxBatchTokens, newOverNetwork,
+            cpusPerHost, maxBatchTokens, newOverNetwork, liveMove,
         };
         command.SetAction((parse, cancellation) => CliErrors.Run(async () =>
         {
@@ -135,7 +141,7 @@ internal static class BenchCommand
                 parse.GetValue(burstRps), parse.GetValue(burstSeconds), parse.GetValue(promptTokens), parse.GetValue(outputTokens), parse.GetValue(seed),
                 [.. parse.GetValue(policies)!.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)],
                 parse.GetValue(redisPort), parse.GetValue(state)!, parse.GetValue(testbed), parse.GetValue(keep), parse.GetValue(rounds),
-                parse.GetValue(cpusPerHost), parse.GetValue(maxBatchTokens), parse.GetValue(newOverNetwork));
+                parse.GetValue(cpusPerHost), parse.GetValue(maxBatchTokens), parse.GetValue(newOverNetwork), parse.GetValue(liveMove)!);
             Action<string> progress = step => Console.Error.WriteLine($"bench live: {step}");
             var report = await LiveBenchmark.Run(options, progress, cancellation);
             if (parse.GetValue(json) is { } file)

@@ -83,6 +83,13 @@ public sealed class GpuHostOptions
     /// keeps a GPU free for that.
     /// </summary>
     public double? HostToDeviceMBps { get; set; }
+    /// <summary>
+    /// When a LiveNew instance on this host moves a split request's keys and values of [0, j) to its LiveOld, which then runs
+    /// it whole (<see cref="Scaling.Live.SplitMove"/>): <c>never</c> (the default), <c>when-waiting</c> (while a request waits
+    /// here for a seat) or <c>after-prompt</c> (every split request). In bench live either move made blitz's p99 worse on the
+    /// testbed (docs/live-scaling.md).
+    /// </summary>
+    public string LiveMove { get; set; } = "never";
     /// <summary>Host memory for model copies, in GiB; the memory available at start-up when null.</summary>
     public double? HostMemoryGiB { get; set; }
 

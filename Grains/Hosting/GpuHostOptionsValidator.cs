@@ -13,6 +13,7 @@ public static class GpuHostOptionsValidator
             errors.Add($"Host: expected a non-empty name without '/', found \"{o.Host}\"");
         if (o.Gpus is < 1 or > 64)
             errors.Add($"Gpus: expected 1 to 64, found {o.Gpus}");
+        if (!Scaling.Live.SplitMoves.TryParse(o.LiveMove, out _)) errors.Add(Scaling.Live.SplitMoves.Refusal("LiveMove", o.LiveMove));
         if (!GpuHostOptions.Backends.Contains(o.Backend))
             errors.Add($"Backend: expected one of {string.Join(", ", GpuHostOptions.Backends)}, found \"{o.Backend}\"");
         if (o.Backend == GpuHostOptions.TimedBackend && TimedBackendError(o) is { } timed)

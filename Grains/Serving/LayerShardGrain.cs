@@ -347,7 +347,8 @@ internal sealed partial class LayerShardGrain(
             _liveBlocks = new KvBlockAllocator(policy.KvBlocks, policy.BlockSize);
             int layers = _totalLayers;
             // The last layer runs here only once the head has landed too: a request that ran it must be sampled at once.
-            _live = new LiveServer(engine, policy, device, _openFiles.Generation.EosTokenId, _liveBlocks, new ZigZagOptions(), TimeProvider.System,
+            SplitMoves.TryParse(host.LiveMove, out var move);
+            _live = new LiveServer(engine, policy, device, _openFiles.Generation.EosTokenId, _liveBlocks, new ZigZagOptions { Move = move }, TimeProvider.System,
                 liveOld,
                 () => image.IsComplete ? layers : Math.Min(image.LoadedLayerPrefix, layers - 1));
             _liveEngine = engine;

@@ -18,9 +18,30 @@ public enum SplitMove
     AfterPrompt,
 }
 
-/// <summary>The move rule (<see cref="SplitMove"/>), pure.</summary>
+/// <summary>The move rule (<see cref="SplitMove"/>) and its names in configuration, pure.</summary>
 public static class SplitMoves
 {
+    /// <summary>The modes' names in configuration and on command lines, in <see cref="SplitMove"/>'s order.</summary>
+    public static IReadOnlyList<string> Names { get; } = ["never", "when-waiting", "after-prompt"];
+
+    /// <summary>The mode named <paramref name="name"/> (<see cref="Names"/>, any case); false for anything else.</summary>
+    public static bool TryParse(string? name, out SplitMove mode)
+    {
+        for (int i = 0; i < Names.Count; i++)
+        {
+            if (string.Equals(name?.Trim(), Names[i], StringComparison.OrdinalIgnoreCase))
+            {
+                mode = (SplitMove)i;
+                return true;
+            }
+        }
+        mode = SplitMove.Never;
+        return false;
+    }
+
+    /// <summary>The refusal of a name that is none of <see cref="Names"/>, for <paramref name="what"/> (an option or a setting).</summary>
+    public static string Refusal(string what, string? name) => $"{what}: expected never, when-waiting or after-prompt, found \"{name}\"";
+
     /// <summary>
     /// Whether a split request whose step has just returned a token moves now: <paramref name="promptDone"/> says the token is its
     /// first, <paramref name="waiting"/> how many requests wait on the LiveNew for a seat or blocks.

@@ -25,10 +25,10 @@ public sealed record ZigZagOptions
 
     /// <summary>
     /// When a split request's keys and values of [0, j) move to LiveOld, which then runs it whole (<see cref="SplitMove"/>).
-    /// Default <see cref="SplitMove.WhenWaiting"/>: moving every split request after its prompt loaded the link into the
-    /// LiveOld's host with the keys and values and made bench live's p99 worse (docs/live-scaling.md, "Limits today").
+    /// Default <see cref="SplitMove.Never"/>: in bench live both moving rules made blitz's p99 worse, the keys and values
+    /// loading the link into the LiveOld's host (docs/live-scaling.md, "Limits today"); a silo sets it with --live-move.
     /// </summary>
-    public SplitMove Move { get; init; } = SplitMove.WhenWaiting;
+    public SplitMove Move { get; init; } = SplitMove.Never;
 
     /// <summary>Checks the ranges, naming the offending option.</summary>
     /// <exception cref="ArgumentOutOfRangeException">An option is out of range.</exception>

@@ -145,6 +145,20 @@ public sealed class SiloOptionsTests
         Assert.Equal($"HostToDeviceMBps: expected a positive number, found {rate} (--host-to-device-mbps)",
             Assert.Single(SiloConfiguration.Validate(new SiloOptions(), new GpuHostOptions { HostToDeviceMBps = rate })));
 
+    [Theory]
+    [InlineData("sometimes")]
+    [InlineData("")]
+    public void A_live_move_must_be_one_of_the_three_rules(string move) =>
+        Assert.Equal($"LiveMove: expected never, when-waiting or after-prompt, found \"{move}\" (--live-move)",
+            Assert.Single(SiloConfiguration.Validate(new SiloOptions(), new GpuHostOptions { LiveMove = move })));
+
+    [Theory]
+    [InlineData("never")]
+    [InlineData("When-Waiting")]
+    [InlineData("after-prompt")]
+    public void A_live_move_rule_by_name_is_accepted(string move) =>
+        Assert.Empty(SiloConfiguration.Validate(new SiloOptions(), new GpuHostOptions { LiveMove = move }));
+
     [Fact]
     public void ADashboardThatIsOffNeedsNoPort() =>
         Assert.Empty(SiloOptionsValidator.Validate(new SiloOptions { Dashboard = false, DashboardPort = 0 }));

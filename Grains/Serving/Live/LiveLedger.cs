@@ -99,7 +99,7 @@ internal sealed class LiveLedger(TimeProvider time)
 /// <param name="PullToFirstToken">From the pull to the first token, over the split requests that had one.</param>
 /// <param name="ArrivalToFirstToken">From arrival to the first token, over every request that had one.</param>
 /// <param name="MostWaiting">The most requests here at once without their first token.</param>
-/// <param name="Moved">Split requests whose keys and values moved to the partner after their prompt, decoded there whole.</param>
+/// <param name="Moved">Split requests whose keys and values moved to the partner (after their prompt or a later step), decoded there whole from then on.</param>
 /// <param name="FirstTokenToMoved">From the first token to the move's end (reading, sending and writing the keys and values), over the moved requests.</param>
 internal sealed record LiveLedgerSummary(int Requests, int Split, int Whole, int WithoutFirstToken, (int Lowest, int Highest)? SplitLayers,
     LiveWait? ArrivalToPull, LiveWait? PullToFirstToken, LiveWait? ArrivalToFirstToken, int MostWaiting, int Moved, LiveWait? FirstTokenToMoved)
@@ -109,7 +109,7 @@ internal sealed record LiveLedgerSummary(int Requests, int Split, int Whole, int
     {
         if (Requests == 0) return "no requests";
         string layers = SplitLayers is { } range ? range.Lowest == range.Highest ? $" (at layer {range.Lowest})" : $" (at layers {range.Lowest}–{range.Highest})" : "";
-        string moved = Moved > 0 ? $" ({Moved} moved to the partner after their prompt, first token to moved {LiveWait.Describe(FirstTokenToMoved)})" : "";
+        string moved = Moved > 0 ? $" ({Moved} moved to the partner, first token to moved {LiveWait.Describe(FirstTokenToMoved)})" : "";
         return $"{Requests} requests: {Split} split{layers}{moved}, {Whole} served here alone, {WithoutFirstToken} without a first token; " +
             $"arrival to pull {LiveWait.Describe(ArrivalToPull)}, pull to first token {LiveWait.Describe(PullToFirstToken)}, " +
             $"arrival to first token {LiveWait.Describe(ArrivalToFirstToken)}; at most {MostWaiting} waiting for a first token at once";

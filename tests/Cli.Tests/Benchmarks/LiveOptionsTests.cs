@@ -9,11 +9,11 @@ namespace BlitzScale.Cli.Tests.Benchmarks;
 public sealed class LiveOptionsTests
 {
     private static LiveOptions Options(int cpusPerHost = 0, int rounds = 1, int newInstances = LiveOptions.DefaultNewInstances, int? maxBatchTokens = null,
-        int hosts = LiveOptions.DefaultHosts, bool newOverNetwork = false) =>
+        int hosts = LiveOptions.DefaultHosts, bool newOverNetwork = false, string liveMove = "never") =>
         new("/nonexistent/model", null, hosts, 1, newInstances, "cpu", null, "llama3-8b", null, LiveOptions.DefaultRealLinkGbps,
             LiveOptions.DefaultLinkMbit, 50, LiveOptions.DefaultSequencesPerInstance, null, LiveOptions.DefaultSteadySeconds, null,
             LiveOptions.DefaultBurstSeconds, LiveOptions.DefaultPromptTokens, LiveOptions.DefaultOutputTokens, 1, ["blitz", "blitz-fast"], 6399,
-            "/tmp/blitz-testbed", null, false, rounds, cpusPerHost, maxBatchTokens, newOverNetwork);
+            "/tmp/blitz-testbed", null, false, rounds, cpusPerHost, maxBatchTokens, newOverNetwork, liveMove);
 
     [Fact]
     public void Valid_options_give_the_policies_in_order()
@@ -56,6 +56,14 @@ public sealed class LiveOptionsTests
         double gib = MulticastTestbed.GpuMemoryFor(LiveRates.InstanceBytes(config, modelBytes, blocks));
         Assert.True(gib * (1L << 30) >= 1.125 * (modelBytes + kvBytes), $"{gib} GiB");
         Assert.Equal(4.0, gib);
+    }
+
+    [Fact]
+    public void A_live_move_rule_is_named_or_refused_with_the_three_names()
+    {
+        Assert.Equal("--live-move: expected never, when-waiting or after-prompt, found \"always\"",
+            Assert.Throws<ArgumentException>(() => LiveBenchmark.Validate(Options(liveMove: "always"))).Message);
+        Assert.Equal([LoadPolicy.Blitz, LoadPolicy.BlitzFast], LiveBenchmark.Validate(Options(liveMove: "when-waiting")));
     }
 
     [Fact]

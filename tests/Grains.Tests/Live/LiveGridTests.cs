@@ -21,7 +21,11 @@ public sealed class SlowReceiveFixture : GridFixture
 
     protected override void ConfigureHost(GpuHostOptions host)
     {
-        if (host.Host == HostB) host.ReceiveMBps = ReceiveMBps;
+        if (host.Host != HostB) return;
+        host.ReceiveMBps = ReceiveMBps;
+        // Its LiveNew moves every split request to the LiveOld after its prompt, so the grid's move (the keys and values pushed
+        // over the data plane, MoveSplitKv) is covered here; LiveChainGridTests keeps the default, every request split to its end.
+        host.LiveMove = "after-prompt";
     }
 }
 
@@ -95,6 +99,10 @@ public sealed class LiveGridTests(SlowReceiveFixture grid) : IClassFixture<SlowR
         Assert.InRange(int.Parse(counts.Groups[2].Value, CultureInfo.InvariantCulture), 1, int.Parse(counts.Groups[1].Value, CultureInfo.InvariantCulture));
         Assert.InRange(int.Parse(counts.Groups[3].Value, CultureInfo.InvariantCulture), 1, paired.TotalLayers - 1);
         Assert.Null(final.Instances.Single(i => i.Shard != fresh).LiveServed);
+        // Each split request's keys and values moved to the busy instance after its prompt, which decoded it whole.
+        var moved = System.Text.RegularExpressions.Regex.Match(served, @"\((\d+) moved to the partner");
+        Assert.True(moved.Success, served);
+        Assert.Equal(counts.Groups[2].Value, moved.Groups[1].Value);
         // The hidden states went on the data plane, pushed over one connection from host-b to host-a, not fetched per step.
         var liveNewPlane = ((InProcessSiloHandle)grid.Cluster.Silos.Single(s => s.Name == "Silo_1")).SiloHost.Services.GetRequiredService<HostDataPlane>();
         Assert.Equal(1, liveNewPlane.ActivationConnections);

@@ -10,8 +10,8 @@ using BlitzScale.Tests.Shared;
 namespace BlitzScale.Grains.Tests.Live;
 
 /// <summary>
-/// A split request's keys and values of [0, j) move to its LiveOld (<see cref="ZigZagOptions.Move"/>): by default when a request
-/// waits on the LiveNew for a seat, after the prompt or any later step; the LiveOld decodes it whole, token for token as the
+/// A split request's keys and values of [0, j) move to its LiveOld (<see cref="ZigZagOptions.Move"/>): when a request waits on the
+/// LiveNew for a seat (<see cref="SplitMove.WhenWaiting"/>), after the prompt or any later step, or after every prompt; the LiveOld decodes it whole, token for token as the
 /// goldens, and the LiveNew's seat and blocks free for the waiting request. A move that fails leaves the request split as it
 /// was, and one cancelled mid-move frees everything on both sides.
 /// </summary>
@@ -25,8 +25,8 @@ public sealed class LiveMoveTests : IDisposable
     [Fact]
     public async Task A_request_waiting_for_the_live_news_one_seat_moves_the_split_one_after_its_prompt_and_runs_beside_it()
     {
-        // One seat on the LiveNew: the second request waits for it until the first moves (by default, WhenWaiting).
-        await using var pair = new LivePairHarness(_model, Policy with { MaxRunningSequences = 1 }, oldPolicy: Policy);
+        // One seat on the LiveNew: the second request waits for it until the first moves.
+        await using var pair = new LivePairHarness(_model, Policy with { MaxRunningSequences = 1 }, new ZigZagOptions { Move = SplitMove.WhenWaiting }, oldPolicy: Policy);
         pair.LandLayers(2);
         pair.Holding = "first";
         await using var first = pair.New.GenerateAsync(Request("first", _goldens[1])).GetAsyncEnumerator();
@@ -50,7 +50,7 @@ public sealed class LiveMoveTests : IDisposable
     [Fact]
     public async Task A_request_that_arrives_while_a_split_one_decodes_moves_it_with_the_positions_decoded_so_far()
     {
-        await using var pair = new LivePairHarness(_model, Policy with { MaxRunningSequences = 1 }, oldPolicy: Policy);
+        await using var pair = new LivePairHarness(_model, Policy with { MaxRunningSequences = 1 }, new ZigZagOptions { Move = SplitMove.WhenWaiting }, oldPolicy: Policy);
         pair.LandLayers(3);
         pair.Holding = "first";
         await using var first = pair.New.GenerateAsync(Request("first", _goldens[1])).GetAsyncEnumerator();

@@ -11,7 +11,7 @@ public sealed class ZigZagOptionsTests
         Assert.Equal(16, options.InitialLimit);
         Assert.Equal(1, options.MinLimit);
         Assert.Equal(TimeSpan.FromMilliseconds(200), options.LowerAfter);
-        Assert.Equal(SplitMove.WhenWaiting, options.Move);
+        Assert.Equal(SplitMove.Never, options.Move);
         options.Validate();
     }
 
@@ -21,6 +21,26 @@ public sealed class ZigZagOptionsTests
         var error = Assert.Throws<ArgumentOutOfRangeException>(new ZigZagOptions { Move = (SplitMove)7 }.Validate);
         Assert.Equal(nameof(ZigZagOptions.Move), error.ParamName);
         Assert.Contains("expected Never, WhenWaiting or AfterPrompt", error.Message);
+    }
+
+    [Theory]
+    [InlineData("never", SplitMove.Never)]
+    [InlineData(" When-Waiting ", SplitMove.WhenWaiting)]
+    [InlineData("after-prompt", SplitMove.AfterPrompt)]
+    public void A_rule_is_parsed_by_its_name_in_any_case(string name, SplitMove mode)
+    {
+        Assert.True(SplitMoves.TryParse(name, out var parsed));
+        Assert.Equal(mode, parsed);
+    }
+
+    [Theory]
+    [InlineData("always")]
+    [InlineData("")]
+    [InlineData(null)]
+    public void Anything_else_is_not_a_rule(string? name)
+    {
+        Assert.False(SplitMoves.TryParse(name, out _));
+        Assert.Equal($"--live-move: expected never, when-waiting or after-prompt, found \"{name}\"", SplitMoves.Refusal("--live-move", name));
     }
 
     [Theory]
