@@ -15,10 +15,10 @@ namespace BlitzScale.Grains.Serving.Live;
 /// first (<see cref="ZigZagScheduler"/>). A request that has run every landed layer waits to be pulled by the LiveOld partner:
 /// from then on it is split at that layer j, and each decode step runs [0, j) here and [j, L) and the head there
 /// (<see cref="ILivePartner"/>); each side keeps the KV of its layers. A request that reaches the last layer here before it
-/// is pulled (the load completed) finishes here alone. When a request waits here for a seat or blocks (<see cref="ZigZagOptions.Move"/>,
-/// <see cref="SplitMove.WhenWaiting"/> by default), the split request whose step has just returned moves its keys and values of
-/// [0, j) to the partner (<see cref="ILivePartner.MoveKvAsync"/>), which runs it whole from then on; this instance only relays
-/// its steps' tokens, and its seat and blocks here free.
+/// is pulled (the load completed) finishes here alone. Where <see cref="ZigZagOptions.Move"/> says so (never by default), a
+/// split request whose step has just returned moves its keys and values of [0, j) to the partner
+/// (<see cref="ILivePartner.MoveKvAsync"/>), which runs it whole from then on; this instance only relays its steps' tokens, and
+/// its seat and blocks here free.
 /// </summary>
 /// <remarks>
 /// <para>When the load completes, the shard closes this server to new requests (<see cref="Close"/>) and starts an
@@ -27,8 +27,9 @@ namespace BlitzScale.Grains.Serving.Live;
 /// cost a transfer and a pause for each, while at most the live limit of them exist and each ends within its max tokens.</para>
 /// <para>Why the move: a split request holds one of this instance's seats and the KV of a whole request for all its decode steps
 /// (about 1.7 s for a code-shaped request in bench live), where this instance adds little (a decode row is nearly free on the
-/// LiveOld); where the seats bind, moved requests let waiting ones start. Only then: every split request moved after its
-/// prompt made bench live's p99 worse, the keys and values loading the link into the LiveOld's host (docs/live-scaling.md).</para>
+/// LiveOld); where the seats bind, moved requests let waiting ones start. Why not by default: in bench live both rules made
+/// blitz's p99 worse, the keys and values queueing on the link into the LiveOld's host ahead of the split steps' hidden
+/// states (docs/live-scaling.md, "Limits today").</para>
 /// <para>Like <see cref="InstanceServer"/>, one loop plans under a lock and awaits the device for compute. Split steps run on
 /// the partner asynchronously, so the loop keeps advancing other requests meanwhile.</para>
 /// </remarks>
@@ -450,8 +451,8 @@ internal sealed class LiveServer : IAsyncDisposable
         return [];
     }
 
-    // Runs split steps on the partner, one after another while the request is moved (its steps need nothing from this instance's
-    // device), and moves its keys and values after its prompt when that is on.
+    // Runs split steps on the partner, one after another once the request is moved (its steps need nothing from this instance's
+    // device), and moves its keys and values when the move rule says so.
     private async Task RunRemoteAsync(LiveEntry entry, SplitWork work)
     {
         for (SplitWork? next = work; next is not null;)
