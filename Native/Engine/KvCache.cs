@@ -59,30 +59,16 @@ internal sealed class KvCache
     /// <summary>Copies <paramref name="slice"/> of the sequence with <paramref name="blocks"/> into <paramref name="destination"/> (<see cref="KvSlice"/>'s layout).</summary>
     public void Read(IReadOnlyList<int> blocks, KvSlice slice, Span<float> destination)
     {
-        int row = 0;
-        for (int layer = slice.FirstLayer; layer < slice.EndLayer; layer++)
-        {
-            foreach (var store in new[] { _keys[layer], _values[layer] })
-            {
-                foreach (var run in slice.Runs(blocks, Shape.BlockSize))
-                    store.AsSpan((int)(run.Slot * KvDim), run.Count * KvDim).CopyTo(destination[((row + run.Position) * KvDim)..]);
-                row += slice.Positions;
-            }
-        }
+        foreach (var c in slice.Copies(blocks, Shape.BlockSize))
+            Store(c.Layer, c.Values).AsSpan((int)(c.Slot * KvDim), c.Count * KvDim).CopyTo(destination[(int)(c.Row * KvDim)..]);
     }
 
     /// <summary>Writes <paramref name="source"/> (<see cref="KvSlice"/>'s layout) as <paramref name="slice"/> of the sequence with <paramref name="blocks"/>.</summary>
     public void Write(IReadOnlyList<int> blocks, KvSlice slice, ReadOnlySpan<float> source)
     {
-        int row = 0;
-        for (int layer = slice.FirstLayer; layer < slice.EndLayer; layer++)
-        {
-            foreach (var store in new[] { _keys[layer], _values[layer] })
-            {
-                foreach (var run in slice.Runs(blocks, Shape.BlockSize))
-                    source.Slice((row + run.Position) * KvDim, run.Count * KvDim).CopyTo(store.AsSpan((int)(run.Slot * KvDim)));
-                row += slice.Positions;
-            }
-        }
+        foreach (var c in slice.Copies(blocks, Shape.BlockSize))
+            source.Slice((int)(c.Row * KvDim), c.Count * KvDim).CopyTo(Store(c.Layer, c.Values).AsSpan((int)(c.Slot * KvDim)));
     }
+
+    private float[] Store(int layer, bool values) => values ? _values[layer] : _keys[layer];
 }

@@ -47,6 +47,24 @@ public readonly record struct KvSlice(int Positions, int FirstLayer, int EndLaye
     }
 
     /// <summary>
+    /// Every contiguous copy between the slice's layout and a store, in the layout's order: the layer, whether it is the values
+    /// (else the keys), the copy's first row in the layout (rows of kv_dim), its first slot in that layer's keys or values, and
+    /// its positions. The one walk every engine's <see cref="ILayerEngine.ReadKv"/> and <see cref="ILayerEngine.WriteKv"/> makes.
+    /// </summary>
+    public IEnumerable<(int Layer, bool Values, long Row, long Slot, int Count)> Copies(IReadOnlyList<int> blocks, int blockSize)
+    {
+        long row = 0;
+        for (int layer = FirstLayer; layer < EndLayer; layer++)
+        {
+            foreach (bool values in (bool[])[false, true])
+            {
+                foreach (var run in Runs(blocks, blockSize)) yield return (layer, values, row + run.Position, run.Slot, run.Count);
+                row += Positions;
+            }
+        }
+    }
+
+    /// <summary>
     /// The slice's positions in runs that are contiguous in a layer's store: the run's first position, its first slot in the
     /// store (block × block size + offset), and its length.
     /// </summary>

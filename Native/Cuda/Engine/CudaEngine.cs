@@ -191,17 +191,7 @@ public sealed unsafe class CudaEngine : ILayerEngine
         // The steps queued before write this sequence's keys and values.
         _stream.Synchronize();
         var bytes = MemoryMarshal.AsBytes(destination);
-        long rowBytes = (long)Config.KvDim * sizeof(float);
-        long row = 0;
-        for (int layer = slice.FirstLayer; layer < slice.EndLayer; layer++)
-        {
-            foreach (long store in new[] { _kv.KeysOffset(layer), _kv.ValuesOffset(layer) })
-            {
-                foreach (var run in slice.Runs(blocks, KvShape.BlockSize))
-                    _kv.Buffer.CopyTo(bytes.Slice((int)((row + run.Position) * rowBytes), (int)(run.Count * rowBytes)), store + run.Slot * rowBytes);
-                row += slice.Positions;
-            }
-        }
+        foreach (var (store, host, length) in KvCopies(blocks, slice)) _kv.Buffer.CopyTo(bytes.Slice(host, length), store);
     }
 
     /// <inheritdoc/>
@@ -210,16 +200,17 @@ public sealed unsafe class CudaEngine : ILayerEngine
         if (slice.Problem(Config, KvShape, blocks, source.Length) is { } problem) throw new ArgumentException(problem, nameof(slice));
         _stream.Synchronize();
         var bytes = MemoryMarshal.AsBytes(source);
+        foreach (var (store, host, length) in KvCopies(blocks, slice)) _kv.Buffer.CopyFrom(bytes.Slice(host, length), store);
+    }
+
+    // The slice's copies in bytes: where in the KV store, where in the host buffer, how many.
+    private IEnumerable<(long Store, int Host, int Length)> KvCopies(IReadOnlyList<int> blocks, KvSlice slice)
+    {
         long rowBytes = (long)Config.KvDim * sizeof(float);
-        long row = 0;
-        for (int layer = slice.FirstLayer; layer < slice.EndLayer; layer++)
+        foreach (var c in slice.Copies(blocks, KvShape.BlockSize))
         {
-            foreach (long store in new[] { _kv.KeysOffset(layer), _kv.ValuesOffset(layer) })
-            {
-                foreach (var run in slice.Runs(blocks, KvShape.BlockSize))
-                    _kv.Buffer.CopyFrom(bytes.Slice((int)((row + run.Position) * rowBytes), (int)(run.Count * rowBytes)), store + run.Slot * rowBytes);
-                row += slice.Positions;
-            }
+            long layer = c.Values ? _kv.ValuesOffset(c.Layer) : _kv.KeysOffset(c.Layer);
+            yield return (layer + c.Slot * rowBytes, (int)(c.Row * rowBytes), (int)(c.Count * rowBytes));
         }
     }
 

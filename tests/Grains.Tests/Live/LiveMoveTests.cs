@@ -7,6 +7,8 @@ using BlitzScale.Scaling.Live;
 using BlitzScale.Scaling.Serving;
 using BlitzScale.Tests.Shared;
 
+using static BlitzScale.Grains.Tests.Live.LivePairAsserts;
+
 namespace BlitzScale.Grains.Tests.Live;
 
 /// <summary>
@@ -40,7 +42,7 @@ public sealed class LiveMoveTests : IDisposable
         Assert.Null(first.Current.Finish);
         Assert.Equal([("first", _goldens[1].PromptIds.Length, 2)], pair.Moves);
         pair.ReleaseHeld();
-        AssertGolden(_goldens[1], [first.Current.TokenId, .. await Rest(first)]);
+        AssertGolden(_goldens[1], [first.Current.TokenId, .. (await Rest(first)).Ids]);
         // Nothing waited when the second's steps returned: it stayed split.
         Assert.Equal(1, pair.New.Ledger.Moved);
         Assert.All(pair.SplitSteps.Where(s => s.Request == "second"), s => Assert.Equal(2, s.Layer));
@@ -63,7 +65,7 @@ public sealed class LiveMoveTests : IDisposable
         pair.ReleaseHeld();
 
         AssertGolden(_goldens[0], (await second.WaitAsync(Bound)).Ids);
-        AssertGolden(_goldens[1], [first.Current.TokenId, .. await Rest(first)]);
+        AssertGolden(_goldens[1], [first.Current.TokenId, .. (await Rest(first)).Ids]);
         // Moved when its first decode step returned: the prompt and that step's position, split at 3 up to then.
         int prompt = _goldens[1].PromptIds.Length;
         Assert.Equal([("first", prompt + 1, 3)], pair.Moves);
@@ -143,40 +145,10 @@ public sealed class LiveMoveTests : IDisposable
         Assert.Contains("is split at layer 2", whole.Message);
 
         pair.ReleaseHeld();
-        AssertGolden(_goldens[1], [tokens.Current.TokenId, .. await Rest(tokens)]);
+        AssertGolden(_goldens[1], [tokens.Current.TokenId, .. (await Rest(tokens)).Ids]);
         Assert.All(pair.SplitSteps, s => Assert.Equal(2, s.Layer));
         await AssertAllFreed(pair);
     }
 
     public void Dispose() => _model.Dispose();
-
-    private static ServingRequest Request(string id, GoldenCase golden) =>
-        new(id, [.. golden.PromptIds], golden.Steps + 1 - golden.PromptIds.Length, SamplingOptions.Greedy, StopAtEos: false);
-
-    private static void AssertGolden(GoldenCase golden, int[] generated)
-    {
-        int[] ids = [.. golden.PromptIds, .. generated];
-        Assert.True(ids.SequenceEqual(golden.Ids), $"\"{golden.Prompt}\": expected [{string.Join(", ", golden.Ids)}], got [{string.Join(", ", ids)}]");
-    }
-
-    private static async Task<int[]> Rest(IAsyncEnumerator<ServedToken> tokens)
-    {
-        var ids = new List<int>();
-        ServingFinishReason? finish = tokens.Current.Finish;
-        while (finish is null && await tokens.MoveNextAsync().AsTask().WaitAsync(Bound))
-        {
-            if (tokens.Current.TokenId >= 0) ids.Add(tokens.Current.TokenId);
-            finish = tokens.Current.Finish;
-        }
-        Assert.NotNull(finish);
-        return [.. ids];
-    }
-
-    private static async Task AssertAllFreed(LivePairHarness pair)
-    {
-        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(10);
-        while ((pair.Old.SplitRequests > 0 || pair.Old.Stats.KvBlocksUsed > 0 || pair.NewBlocks.UsedBlocks > 0) && DateTime.UtcNow < deadline)
-            await Task.Delay(5);
-        Assert.Equal((0, 0, 0), (pair.Old.SplitRequests, pair.Old.Stats.KvBlocksUsed, pair.NewBlocks.UsedBlocks));
-    }
 }
