@@ -1,7 +1,8 @@
-using BlitzScale.Native.Engine;
 using BlitzScale.Grains.DataPlane;
 using BlitzScale.Grains.Interfaces.Serving;
 using BlitzScale.Grains.Placement;
+using BlitzScale.Native.Engine;
+using BlitzScale.Native.Transport;
 using Microsoft.Extensions.Logging;
 
 namespace BlitzScale.Grains.Serving.Live;
@@ -123,7 +124,11 @@ internal sealed partial class GrainLivePartner(IGrainFactory grains, HostDataPla
     public async Task MoveKvAsync(MovedKv move, CancellationToken cancellationToken)
     {
         string sourceId = $"{shard}/kv/{move.RequestId}";
-        var activation = await PushAsync(sourceId, move.Kv, cancellationToken).ConfigureAwait(false);
+        // A frame the partner's inbox would refuse (a long prompt's keys and values can pass 256 MiB) is published for it to
+        // fetch in chunks instead of breaking the push connection the split steps share.
+        var activation = move.Kv.SerializedLength <= ActivationInbox.DefaultMaxFrameBytes
+            ? await PushAsync(sourceId, move.Kv, cancellationToken).ConfigureAwait(false)
+            : null;
         bool published = activation is null;
         activation ??= dataPlane.PublishActivation(sourceId, move.Kv);
         try
