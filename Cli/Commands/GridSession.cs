@@ -54,8 +54,7 @@ internal sealed class GridSession : IAsyncDisposable
         {
             if (connection.Tls is not null)
                 throw new ArgumentException("--tls-cert: expected it only with --cluster (the embedded grid runs in this process and has no connection to secure)");
-            var embedded = EmbeddedSilo();
-            await embedded.StartAsync(cancellationToken);
+            var embedded = await EmbeddedStart.StartAsync(EmbeddedSilo, cancellationToken);
             return new GridSession(embedded, embedded: true);
         }
         int? localPort = LocalGatewayPort(cluster);
@@ -183,9 +182,8 @@ internal sealed class GridSession : IAsyncDisposable
         }
     }
 
-    private static IHost EmbeddedSilo()
+    private static IHost EmbeddedSilo(int siloPort, int gatewayPort)
     {
-        int siloPort = FreePorts.Next(), gatewayPort = FreePorts.Next();
         var silo = new SiloOptions
         {
             Clustering = SiloOptions.LocalhostClustering,

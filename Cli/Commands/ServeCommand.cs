@@ -84,16 +84,12 @@ internal static class ServeCommand
     private static async Task<ServeGrid> EmbeddedAsync(SiloOptions api, CancellationToken cancellation)
     {
         string secret = Convert.ToHexString(System.Security.Cryptography.RandomNumberGenerator.GetBytes(16));
-        var silo = BlitzSilo.Build(api, new GpuHostOptions { Host = GridSession.EmbeddedHost, Gpus = 1, ClusterSecret = secret });
-        try
+        var silo = await EmbeddedStart.StartAsync((siloPort, gatewayPort) =>
         {
-            await silo.StartAsync(cancellation);
-        }
-        catch
-        {
-            await silo.DisposeAsync();
-            throw;
-        }
+            api.SiloPort = api.PrimarySiloPort = siloPort;
+            api.GatewayPort = gatewayPort;
+            return BlitzSilo.Build(api, new GpuHostOptions { Host = GridSession.EmbeddedHost, Gpus = 1, ClusterSecret = secret });
+        }, cancellation);
         return new ServeGrid(silo.Services.GetRequiredService<IGrainFactory>(), async () =>
         {
             await silo.StopAsync(CancellationToken.None);
