@@ -46,7 +46,7 @@ internal static class LiveBenchmark
             KvBlocks = LiveRates.KvBlocks(options.SequencesPerInstance, options.PromptTokens, options.OutputTokens),
             PromptTokens = options.PromptTokens, OutputTokens = options.OutputTokens, Seed = options.Seed, Cores = Environment.ProcessorCount,
             SteadySeconds = options.SteadySeconds, BurstSeconds = options.BurstSeconds, CacheIsolation = CacheIsolation,
-            CpusPerHost = options.CpusPerHost, NewOverNetwork = options.NewOverNetwork, LiveMove = SplitMoves.Names[(int)move], MaxBatchTokens = BatchPolicy.ForBudget(options.MaxBatchTokens).MaxBatchTokens,
+            CpusPerHost = options.CpusPerHost, NewOverNetwork = options.NewOverNetwork, LiveMove = SplitMoves.Name(move), MaxBatchTokens = BatchPolicy.ForBudget(options.MaxBatchTokens).MaxBatchTokens,
         };
         int contextLength, vocab;
         using (var model = ModelDirectory.Open(directory))
@@ -65,7 +65,7 @@ internal static class LiveBenchmark
 
         double? profileRps = null;
         string siloArgs = $"--backend {options.Backend}";
-        if (move != SplitMove.Never) siloArgs += $" --live-move {SplitMoves.Names[(int)move]}";
+        if (move != SplitMove.Never) siloArgs += $" --live-move {SplitMoves.Name(move)}";
         report.Backend = options.Backend;
         if (options.Backend == "timed")
         {

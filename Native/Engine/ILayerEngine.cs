@@ -38,7 +38,7 @@ public interface ILayerEngine : IDisposable
     /// <paramref name="destination"/>, in <see cref="KvSlice"/>'s layout: what a live pair moves when a split request goes whole
     /// to its LiveOld.
     /// </summary>
-    /// <exception cref="ArgumentException">The slice does not fit the model, the store or the blocks, or the destination's length differs (<see cref="KvSlice.Problem"/>).</exception>
+    /// <exception cref="ArgumentException">The slice does not fit the model, the store or the blocks, or the destination's length differs (<see cref="KvSlice.Check"/>).</exception>
     void ReadKv(IReadOnlyList<int> blocks, KvSlice slice, Span<float> destination);
 
     /// <summary>Writes <paramref name="source"/> (<see cref="KvSlice"/>'s layout) into the store as <paramref name="slice"/> of the sequence whose KV blocks are <paramref name="blocks"/>.</summary>

@@ -26,9 +26,17 @@ public readonly record struct KvSlice(int Positions, int FirstLayer, int EndLaye
     }
 
     /// <summary>
-    /// Why the slice cannot be read from or written to a store of <paramref name="shape"/> for <paramref name="config"/> through
-    /// <paramref name="blocks"/> with <paramref name="floats"/> floats on the other side, or null: the one check every engine makes.
+    /// Refuses a slice that cannot be read from or written to a store of <paramref name="shape"/> for <paramref name="config"/>
+    /// through <paramref name="blocks"/> with <paramref name="floats"/> floats on the other side: the one check every engine's
+    /// <see cref="ILayerEngine.ReadKv"/> and <see cref="ILayerEngine.WriteKv"/> makes.
     /// </summary>
+    /// <exception cref="ArgumentException">What does not fit (<see cref="Problem"/>), for parameter <c>slice</c>.</exception>
+    public void Check(LlamaConfig config, KvStoreShape shape, IReadOnlyList<int> blocks, long floats)
+    {
+        if (Problem(config, shape, blocks, floats) is { } problem) throw new ArgumentException(problem, "slice");
+    }
+
+    /// <summary>Why the slice does not fit (see <see cref="Check"/>), or null.</summary>
     public string? Problem(LlamaConfig config, KvStoreShape shape, IReadOnlyList<int> blocks, long floats)
     {
         ArgumentNullException.ThrowIfNull(config);

@@ -11,6 +11,6 @@ public enum LiveRequestState
     Split,
     /// <summary>It ran every layer on LiveNew before being pulled; it finishes on LiveNew alone.</summary>
     Local,
-    /// <summary>Split, its prompt done, and the KV of [0, SplitLayer) moved to LiveOld, which runs it whole from then on.</summary>
+    /// <summary>Split, then the KV of [0, SplitLayer) for every position computed so far moved to LiveOld, which runs it whole from then on.</summary>
     Moved,
 }

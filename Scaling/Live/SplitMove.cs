@@ -39,8 +39,12 @@ public static class SplitMoves
         return false;
     }
 
+    /// <summary>The name of <paramref name="mode"/> in configuration and on command lines.</summary>
+    public static string Name(SplitMove mode) => Names[(int)mode];
+
     /// <summary>The refusal of a name that is none of <see cref="Names"/>, for <paramref name="what"/> (an option or a setting).</summary>
-    public static string Refusal(string what, string? name) => $"{what}: expected never, when-waiting or after-prompt, found \"{name}\"";
+    public static string Refusal(string what, string? name) =>
+        $"{what}: expected {string.Join(", ", Names.Take(Names.Count - 1))} or {Names[^1]}, found \"{name}\"";
 
     /// <summary>
     /// Whether a split request whose step has just returned a token moves now: <paramref name="promptDone"/> says the token is its

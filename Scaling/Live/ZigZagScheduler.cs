@@ -149,8 +149,8 @@ public sealed class ZigZagScheduler
     }
 
     /// <summary>
-    /// A split request whose prompt is done had the KV of its first <see cref="LiveRequest.SplitLayer"/> layers moved to LiveOld,
-    /// which runs it whole from now on: it holds nothing here and no longer counts against <see cref="Limit"/>.
+    /// A split request had the KV of its first <see cref="LiveRequest.SplitLayer"/> layers (every position computed so far) moved
+    /// to LiveOld, which runs it whole from now on: it holds nothing here and no longer counts against <see cref="Limit"/>.
     /// </summary>
     /// <exception cref="InvalidOperationException">The request is not tracked or not split.</exception>
     public void Moved(string id)

@@ -41,12 +41,7 @@ internal sealed partial class GrainLivePartner(IGrainFactory grains, HostDataPla
         // A moved request's step carries only its token (the partner embeds it).
         ActivationRef? activation = null;
         bool published = false;
-        if (work.Hidden is { } hidden)
-        {
-            activation = await PushAsync(sourceId, hidden, cancellationToken).ConfigureAwait(false);
-            published = activation is null;
-            activation ??= dataPlane.PublishActivation(sourceId, hidden);
-        }
+        if (work.Hidden is { } hidden) (activation, published) = await HandAsync(sourceId, hidden, cancellationToken).ConfigureAwait(false);
         double publish = SplitStepTimes.Since(start), call = 0;
         try
         {
@@ -71,9 +66,20 @@ internal sealed partial class GrainLivePartner(IGrainFactory grains, HostDataPla
         }
     }
 
-    // Pushes the step's hidden states to the partner's host over the connection kept open to it: one one-way trip, where a
-    // fetch per step paid a connection and the handshake's round trips (on the testbed's loaded links, 29-108 ms a step).
-    // Null when they could not be pushed: the step publishes them for the partner to fetch instead, and logs why once.
+    // Hands states to the partner's host: pushed, or published on this host for it to fetch (in chunks) when the push fails or
+    // they are more than its inbox takes in one frame (a long prompt's keys and values can pass 256 MiB; pushed, the refused
+    // frame would break the connection the split steps share). The caller retires published states once the partner has them.
+    private async Task<(ActivationRef Activation, bool Published)> HandAsync(string sourceId, HiddenStates states, CancellationToken cancellationToken)
+    {
+        if (states.SerializedLength <= ActivationInbox.DefaultMaxFrameBytes
+            && await PushAsync(sourceId, states, cancellationToken).ConfigureAwait(false) is { } pushed)
+            return (pushed, false);
+        return (dataPlane.PublishActivation(sourceId, states), true);
+    }
+
+    // Pushes states to the partner's host over the connection kept open to it: one one-way trip, where a fetch per step paid
+    // a connection and the handshake's round trips (on the testbed's loaded links, 29-108 ms a step). Null when they could not
+    // be pushed: the caller publishes them for the partner to fetch instead, and this logs why once.
     private async Task<ActivationRef?> PushAsync(string sourceId, HiddenStates states, CancellationToken cancellationToken)
     {
         try
@@ -124,13 +130,7 @@ internal sealed partial class GrainLivePartner(IGrainFactory grains, HostDataPla
     public async Task MoveKvAsync(MovedKv move, CancellationToken cancellationToken)
     {
         string sourceId = $"{shard}/kv/{move.RequestId}";
-        // A frame the partner's inbox would refuse (a long prompt's keys and values can pass 256 MiB) is published for it to
-        // fetch in chunks instead of breaking the push connection the split steps share.
-        var activation = move.Kv.SerializedLength <= ActivationInbox.DefaultMaxFrameBytes
-            ? await PushAsync(sourceId, move.Kv, cancellationToken).ConfigureAwait(false)
-            : null;
-        bool published = activation is null;
-        activation ??= dataPlane.PublishActivation(sourceId, move.Kv);
+        var (activation, published) = await HandAsync(sourceId, move.Kv, cancellationToken).ConfigureAwait(false);
         try
         {
             var kv = new SplitKv { RequestId = move.RequestId, Positions = move.Slice.Positions, SplitLayer = move.Slice.EndLayer, Activation = activation, Partner = shard };

@@ -544,12 +544,7 @@ internal sealed class LiveServer : IAsyncDisposable
                 _allocator.Release(entry.Kv);
                 return null;
             }
-            if (entry.CancelRequested)
-            {
-                entry.RemoteBusy = false;
-                End(entry, null);
-                return null;
-            }
+            if (EndIfCancelled(entry)) return null;
             if (kv is null) return StaySplit(entry);
         }
         bool moved = false;
@@ -566,12 +561,7 @@ internal sealed class LiveServer : IAsyncDisposable
         lock (_gate)
         {
             if (entry.Ended) return null;
-            if (entry.CancelRequested)
-            {
-                entry.RemoteBusy = false;
-                End(entry, null);
-                return null;
-            }
+            if (EndIfCancelled(entry)) return null;
             if (!moved) return StaySplit(entry);
             entry.Moved = true;
             _moved++;
@@ -582,6 +572,15 @@ internal sealed class LiveServer : IAsyncDisposable
             _wake.Writer.TryWrite(true);
             return NextMovedStep(entry);
         }
+    }
+
+    // A request whose caller left during its move ends now (its move's work is done or abandoned). Under the lock.
+    private bool EndIfCancelled(LiveEntry entry)
+    {
+        if (!entry.CancelRequested) return false;
+        entry.RemoteBusy = false;
+        End(entry, null);
+        return true;
     }
 
     // The move did not happen: the request's next split step runs here as before. Under the lock.

@@ -50,14 +50,14 @@ public sealed unsafe class CpuEngine : ILayerEngine
     /// <inheritdoc/>
     public void ReadKv(IReadOnlyList<int> blocks, KvSlice slice, Span<float> destination)
     {
-        if (slice.Problem(Config, KvShape, blocks, destination.Length) is { } problem) throw new ArgumentException(problem, nameof(slice));
+        slice.Check(Config, KvShape, blocks, destination.Length);
         Kv.Read(blocks, slice, destination);
     }
 
     /// <inheritdoc/>
     public void WriteKv(IReadOnlyList<int> blocks, KvSlice slice, ReadOnlySpan<float> source)
     {
-        if (slice.Problem(Config, KvShape, blocks, source.Length) is { } problem) throw new ArgumentException(problem, nameof(slice));
+        slice.Check(Config, KvShape, blocks, source.Length);
         Kv.Write(blocks, slice, source);
     }
 

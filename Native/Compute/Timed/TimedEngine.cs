@@ -106,7 +106,7 @@ public sealed class TimedEngine : ILayerEngine
     public void ReadKv(IReadOnlyList<int> blocks, KvSlice slice, Span<float> destination)
     {
         ThrowIfDisposed();
-        if (slice.Problem(Config, KvShape, blocks, destination.Length) is { } problem) throw new ArgumentException(problem, nameof(slice));
+        slice.Check(Config, KvShape, blocks, destination.Length);
         destination.Clear();
     }
 
@@ -115,7 +115,7 @@ public sealed class TimedEngine : ILayerEngine
     public void WriteKv(IReadOnlyList<int> blocks, KvSlice slice, ReadOnlySpan<float> source)
     {
         ThrowIfDisposed();
-        if (slice.Problem(Config, KvShape, blocks, source.Length) is { } problem) throw new ArgumentException(problem, nameof(slice));
+        slice.Check(Config, KvShape, blocks, source.Length);
     }
 
     /// <inheritdoc/>

@@ -187,7 +187,7 @@ public sealed unsafe class CudaEngine : ILayerEngine
     /// <inheritdoc/>
     public void ReadKv(IReadOnlyList<int> blocks, KvSlice slice, Span<float> destination)
     {
-        if (slice.Problem(Config, KvShape, blocks, destination.Length) is { } problem) throw new ArgumentException(problem, nameof(slice));
+        slice.Check(Config, KvShape, blocks, destination.Length);
         // The steps queued before write this sequence's keys and values.
         _stream.Synchronize();
         var bytes = MemoryMarshal.AsBytes(destination);
@@ -197,7 +197,7 @@ public sealed unsafe class CudaEngine : ILayerEngine
     /// <inheritdoc/>
     public void WriteKv(IReadOnlyList<int> blocks, KvSlice slice, ReadOnlySpan<float> source)
     {
-        if (slice.Problem(Config, KvShape, blocks, source.Length) is { } problem) throw new ArgumentException(problem, nameof(slice));
+        slice.Check(Config, KvShape, blocks, source.Length);
         _stream.Synchronize();
         var bytes = MemoryMarshal.AsBytes(source);
         foreach (var (store, host, length) in KvCopies(blocks, slice)) _kv.Buffer.CopyFrom(bytes.Slice(host, length), store);
