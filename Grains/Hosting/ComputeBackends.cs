@@ -46,6 +46,23 @@ public static class ComputeBackends
         };
     }
 
+    /// <summary>
+    /// As <see cref="Create"/>, for an image that is still filling (a live pair's new half computes with the layers landed so
+    /// far): cpu and timed compute on the image itself; a cuda engine uploads each blob that lands before the step that follows
+    /// (<see cref="FillingCudaEngine"/>). Call it on the device's thread.
+    /// </summary>
+    public static ILayerEngine CreateFilling(GpuHostOptions host, int gpuIndex, ParameterImage image, KvStoreShape kv, TimeProvider? time = null)
+    {
+        var engine = Create(host, gpuIndex, image, kv, time);
+        return engine is CudaEngine cuda ? new FillingCudaEngine(cuda, image) : engine;
+    }
+
+    /// <summary>
+    /// Brings an engine made by <see cref="CreateFilling"/> up to its image, now complete, before a server that needs every layer
+    /// takes it over; nothing to do for an engine that computes on the image. Returns the blobs uploaded. On the device's thread.
+    /// </summary>
+    public static int CatchUp(ILayerEngine engine) => engine is FillingCudaEngine filling ? filling.CatchUp() : 0;
+
     /// <summary>Whether <paramref name="backend"/> emulates compute (its times come from a profile, its tokens are pseudo-tokens): every output of such a run must say so.</summary>
     public static bool IsEmulated(string backend) => backend == GpuHostOptions.TimedBackend;
 

@@ -329,16 +329,11 @@ internal sealed partial class LayerShardGrain(
         if (_live is not null) return;
         if (_phase != ShardPhase.Loading || _load is null || _openFiles is null || _policy is null)
             throw new InvalidOperationException($"instance {Key} is {_phase}; only a loading instance pairs as LiveNew");
-        if (host.Backend == GpuHostOptions.CudaBackend)
-        {
-            throw new NotSupportedException(
-                $"instance {Key}: live scaling needs a backend that computes on the image as it fills (cpu, timed); the cuda engine uploads the image once, after it has landed");
-        }
         var device = devices.Get(_gpuIndex);
         var image = _load.Image;
         var policy = _policy;
         int gpuIndex = _gpuIndex;
-        var engine = await device.RunAsync(() => ComputeBackends.Create(host, gpuIndex, image, new KvStoreShape(policy.KvBlocks, policy.BlockSize)));
+        var engine = await device.RunAsync(() => ComputeBackends.CreateFilling(host, gpuIndex, image, new KvStoreShape(policy.KvBlocks, policy.BlockSize)));
         var liveOld = new GrainLivePartner(GrainFactory, dataPlane, Key, pairing, logger);
         // Not awaited: the pair forms now, and its first split step finds the connection open.
         _ = liveOld.PrepareAsync();
@@ -541,6 +536,8 @@ internal sealed partial class LayerShardGrain(
             // Paired live, the engine exists already and its KV blocks are shared with the live server's requests.
             var engine = _liveEngine
                 ?? await device.RunAsync(() => ComputeBackends.Create(host, gpuIndex, load.Image, new KvStoreShape(policy.KvBlocks, policy.BlockSize)));
+            // A live engine on cuda uploads the blobs that landed since its last step; the full server needs every one now.
+            if (_liveEngine is { } filling) await device.RunAsync(() => ComputeBackends.CatchUp(filling));
             var instance = await LoadedInstance.StartAsync(model, load.Image, policy, device, engine, _liveBlocks, _tokenizer);
             _openFiles = null;
             _instance = instance;
@@ -639,7 +636,7 @@ internal sealed partial class LayerShardGrain(
     /// <summary>
     /// LiveNew whose load failed: the live server is disposed (its requests end as lost, and their callers resume them on
     /// another instance; split ones end at the partner too), then the live engine, which owns its KV store and never the
-    /// image (cpu, timed; a cuda shard never pairs). The image, the files and the GPU memory stay for the refeed, whose
+    /// host image (a cuda engine holds its own device copy of it). The image, the files and the GPU memory stay for the refeed, whose
     /// load makes a new engine when it completes, or a new live server if the instance is paired again.
     /// </summary>
     private async Task EndLiveServing()

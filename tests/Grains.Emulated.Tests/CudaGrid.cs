@@ -13,5 +13,8 @@ internal static class CudaGrid
         // Sixty-four stories260K generations at once take the emulator minutes; six still batch on both instances and
         // cover every golden twice.
         GridBackend.ConcurrentRequests = 6;
+        // The live-scaling test keeps the busy instance loaded while the new one's layers land (about 8 s), with eight
+        // requests at most unfinished, not hundreds.
+        GridBackend.LiveBacklog = 8;
     }
 }

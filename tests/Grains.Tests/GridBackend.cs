@@ -15,4 +15,11 @@ internal static class GridBackend
     /// CPU, one launch at a time, so the cuda run sends fewer; what the tests assert of each request is the same.
     /// </summary>
     public static int ConcurrentRequests { get; set; } = 64;
+
+    /// <summary>
+    /// While a live-scaling test keeps load on the busy instance during a load, at most this many requests stay unfinished;
+    /// null (the cpu run) adds two every 50 ms whatever is unfinished. The emulator's generations take seconds each, so the
+    /// cuda run caps them, or hundreds would queue during the load.
+    /// </summary>
+    public static int? LiveBacklog { get; set; }
 }
