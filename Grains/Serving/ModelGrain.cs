@@ -696,7 +696,8 @@ internal sealed partial class ModelGrain : Grain, IModelGrain, IStreamSubscripti
 
     /// <summary>
     /// Live scaling (blitz): a loading instance with its first layers pairs with the most loaded serving instance, and both
-    /// shards are told. A pair the shards refuse (a backend that cannot compute on a filling image) is undone and not tried again.
+    /// shards are told. A pair the shards refuse (a shard no longer loading or loaded, an engine that cannot be opened) is undone
+    /// and not tried again.
     /// </summary>
     private async Task PairLive(InstanceLifecycle fresh)
     {
