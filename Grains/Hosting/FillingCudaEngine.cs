@@ -28,16 +28,26 @@ internal sealed class FillingCudaEngine(CudaEngine engine, ParameterImage image)
     /// <inheritdoc/>
     public KvStoreShape KvShape => engine.KvShape;
 
+    // Every blob is on the device: the engine serves on as a plain one, with nothing more to look for.
+    private bool _whole;
+
     /// <summary>Uploads every blob landed in the host image and not yet on the device; returns how many. On the device's thread.</summary>
     public int CatchUp()
     {
-        int uploaded = 0;
+        if (_whole) return 0;
+        int uploaded = 0, missing = 0;
         for (int blob = 0; blob < image.Layout.Blobs.Count; blob++)
         {
-            if (engine.IsLoaded(blob) || !image.IsLoaded(blob)) continue;
+            if (engine.IsLoaded(blob)) continue;
+            if (!image.IsLoaded(blob))
+            {
+                missing++;
+                continue;
+            }
             engine.LoadBlob(image, blob);
             uploaded++;
         }
+        _whole = missing == 0;
         return uploaded;
     }
 
