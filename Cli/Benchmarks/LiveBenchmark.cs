@@ -44,7 +44,7 @@ internal static class LiveBenchmark
             Model = directory, Shape = options.Shape, LinkMbit = options.LinkMbit, StorageMBps = options.StorageMBps, Hosts = options.Hosts,
             GpusPerHost = options.GpusPerHost, NewInstances = options.NewInstances, SequencesPerInstance = options.SequencesPerInstance,
             KvBlocks = LiveRates.KvBlocks(options.SequencesPerInstance, options.PromptTokens, options.OutputTokens),
-            PromptTokens = options.PromptTokens, OutputTokens = options.OutputTokens, Seed = options.Seed, Cores = Environment.ProcessorCount,
+            PromptTokens = options.PromptTokens, OutputTokens = options.OutputTokens, Seed = options.Seed, SeedPerRound = options.SeedPerRound, Cores = Environment.ProcessorCount,
             SteadySeconds = options.SteadySeconds, BurstSeconds = options.BurstSeconds, CacheIsolation = CacheIsolation,
             CpusPerHost = options.CpusPerHost, NewOverNetwork = options.NewOverNetwork, LiveMove = SplitMoves.Name(move), MaxBatchTokens = BatchPolicy.ForBudget(options.MaxBatchTokens).MaxBatchTokens,
         };
@@ -113,9 +113,21 @@ internal static class LiveBenchmark
             if (report.BurstOverCapacity < LiveRates.BurstMultiple)
                 progress($"warning: the burst is below {LiveRates.BurstMultiple} × one instance's capacity");
 
-            var schedule = LiveSchedule.Build(report.SteadyRps, options.SteadySeconds, report.BurstRps, options.BurstSeconds, options.Seed);
+            // One schedule per seed: every policy of a round plays the same arrivals.
+            var schedules = new Dictionary<int, LiveSchedule>();
+            LiveSchedule Schedule(int round)
+            {
+                int seed = options.RoundSeed(round);
+                if (!schedules.TryGetValue(seed, out var schedule))
+                {
+                    schedule = LiveSchedule.Build(report.SteadyRps, options.SteadySeconds, report.BurstRps, options.BurstSeconds, seed);
+                    schedules[seed] = schedule;
+                    if (options.SeedPerRound) progress($"round {round}: the schedule of seed {seed}");
+                }
+                return schedule;
+            }
             await BenchRounds.Run(options.Rounds, policies, LoadPolicyNames.Name, report.Policies, report.LaterRounds,
-                policy => runner.Policy(policy, schedule), progress);
+                (policy, round) => runner.Policy(policy, Schedule(round), options.RoundSeed(round)), progress);
         }
         catch (Exception e) when (e is not OperationCanceledException || !cancellation.IsCancellationRequested)
         {
@@ -222,10 +234,10 @@ internal static class LiveBenchmark
         }
 
         /// <summary>One policy's run: deploy one instance, the schedule with a scale to 1 + N at the burst, undeploy.</summary>
-        public async Task<LivePolicyRun> Policy(LoadPolicy policy, LiveSchedule schedule)
+        public async Task<LivePolicyRun> Policy(LoadPolicy policy, LiveSchedule schedule, int seed)
         {
             string name = LoadPolicyNames.Name(policy);
-            var run = new LivePolicyRun { Policy = name, ModelName = $"live-{name}", BurstStartS = schedule.BurstStartSeconds };
+            var run = new LivePolicyRun { Policy = name, ModelName = $"live-{name}", BurstStartS = schedule.BurstStartSeconds, Seed = seed };
             bool deployed = false;
             try
             {

@@ -49,6 +49,8 @@ internal sealed class LiveReport
     public int PromptTokens { get; set; }
     public int OutputTokens { get; set; }
     public int Seed { get; set; }
+    /// <summary>Whether round r played the arrivals of <see cref="Seed"/> + r − 1 (--seed-per-round), not <see cref="Seed"/>'s every round.</summary>
+    public bool SeedPerRound { get; set; }
     public int Cores { get; set; }
     /// <summary>Cores each host's silo was pinned to (testbed.sh up --cpus-per-host), or 0: every silo ran on every core.</summary>
     public int CpusPerHost { get; set; }
@@ -140,6 +142,8 @@ internal sealed class LiveRoundFigures
 {
     /// <summary>The policies in the order they ran.</summary>
     public required IReadOnlyList<string> Order { get; init; }
+    /// <summary>The seed of the arrivals the round played.</summary>
+    public int? Seed { get; init; }
     [JsonPropertyName("p99_ttft_ratio")] public required Dictionary<string, double?> P99TtftRatio { get; init; }
     public double? FirstTokenShare { get; init; }
     /// <summary>blitz's early burst p99 ÷ blitz-fast's burst p99 in this round (<see cref="LiveReport.P99TtftFloorRatioBlitzFast"/>).</summary>
@@ -159,6 +163,7 @@ internal sealed class LiveRoundFigures
         return new LiveRoundFigures
         {
             Order = [.. runs.Keys],
+            Seed = runs.Values.FirstOrDefault()?.Seed,
             P99TtftRatio = ratios,
             FirstTokenShare = runs.GetValueOrDefault("blitz")?.Figures?.FirstTokenShare,
             P99TtftFloorRatioBlitzFast = early is { } e && blitzFast is > 0 ? Math.Round(e / blitzFast.Value, 3) : null,
@@ -179,6 +184,8 @@ internal sealed class LivePolicyRun
     public required string Policy { get; init; }
     /// <summary>The model name it was deployed under (distinct per policy, so no cache of another policy can serve it).</summary>
     public required string ModelName { get; init; }
+    /// <summary>The seed of the arrivals it played.</summary>
+    public int Seed { get; init; }
     /// <summary>Deploy request to the first instance serving, as the client saw it.</summary>
     public double? DeploySeconds { get; set; }
     /// <summary>Host → bytes of this model's host-memory copies when the run started.</summary>

@@ -109,6 +109,10 @@ internal static class BenchCommand
             Description = "Scale onto GPUs off the busy instance's host and the host copy's, so that every new instance loads over the network " +
                 "(needs (hosts − 2) × gpus ≥ --new-instances; allcache, with a copy on every host, loads from memory wherever it goes)",
         };
+        var seedPerRound = new Option<bool>("--seed-per-round")
+        {
+            Description = "Round r plays the arrivals of --seed + r − 1, so that the rounds' medians span several schedules, not one schedule's timing noise",
+        };
         var liveMove = new Option<string>("--live-move")
         {
             Description = "When a LiveNew moves a split request's keys and values of its first layers to the busy instance, which then runs it whole: " +
@@ -121,7 +125,7 @@ internal static class BenchCommand
         {
             hosts, gpus, newInstances, backend, costProfile, costModel, dilation, realLink, linkMbit, storage, model, shape, dtype, sequences,
             steadyRps, steadySeconds, burstRps, burstSeconds, promptTokens, outputTokens, seed, policies, json, plot, redisPort, state, testbed, keep, rounds,
-            cpusPerHost, maxBatchTokens, newOverNetwork, liveMove,
+            cpusPerHost, maxBatchTokens, newOverNetwork, liveMove, seedPerRound,
         };
         command.SetAction((parse, cancellation) => CliErrors.Run(async () =>
         {
@@ -141,7 +145,8 @@ internal static class BenchCommand
                 parse.GetValue(burstRps), parse.GetValue(burstSeconds), parse.GetValue(promptTokens), parse.GetValue(outputTokens), parse.GetValue(seed),
                 [.. parse.GetValue(policies)!.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)],
                 parse.GetValue(redisPort), parse.GetValue(state)!, parse.GetValue(testbed), parse.GetValue(keep), parse.GetValue(rounds),
-                parse.GetValue(cpusPerHost), parse.GetValue(maxBatchTokens), parse.GetValue(newOverNetwork), parse.GetValue(liveMove)!);
+                parse.GetValue(cpusPerHost), parse.GetValue(maxBatchTokens), parse.GetValue(newOverNetwork), parse.GetValue(liveMove)!,
+                parse.GetValue(seedPerRound));
             Action<string> progress = step => Console.Error.WriteLine($"bench live: {step}");
             var report = await LiveBenchmark.Run(options, progress, cancellation);
             if (parse.GetValue(json) is { } file)

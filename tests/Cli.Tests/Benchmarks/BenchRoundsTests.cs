@@ -25,6 +25,21 @@ public sealed class BenchRoundsTests
     }
 
     [Fact]
+    public async Task A_run_told_its_round_is_told_each_rounds_number_for_every_policy()
+    {
+        var first = new Dictionary<string, int>();
+        var later = new List<BenchRound<int>>();
+        var told = new List<(string Policy, int Round)>();
+
+        await BenchRounds.Run(2, ["a", "b"], p => p, first, later,
+            (policy, round) => { told.Add((policy, round)); return Task.FromResult(round); }, _ => { });
+
+        Assert.Equal([("a", 1), ("b", 1), ("b", 2), ("a", 2)], told);
+        Assert.Equal([1, 1], first.Values);
+        Assert.Equal([2, 2], later[0].Policies.Values);
+    }
+
+    [Fact]
     public async Task One_round_says_nothing_of_rounds_and_adds_no_later_round()
     {
         var first = new Dictionary<string, int>();

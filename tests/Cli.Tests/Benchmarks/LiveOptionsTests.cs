@@ -9,11 +9,19 @@ namespace BlitzScale.Cli.Tests.Benchmarks;
 public sealed class LiveOptionsTests
 {
     private static LiveOptions Options(int cpusPerHost = 0, int rounds = 1, int newInstances = LiveOptions.DefaultNewInstances, int? maxBatchTokens = null,
-        int hosts = LiveOptions.DefaultHosts, bool newOverNetwork = false, string liveMove = "never") =>
+        int hosts = LiveOptions.DefaultHosts, bool newOverNetwork = false, string liveMove = "never", bool seedPerRound = false) =>
         new("/nonexistent/model", null, hosts, 1, newInstances, "cpu", null, "llama3-8b", null, LiveOptions.DefaultRealLinkGbps,
             LiveOptions.DefaultLinkMbit, 50, LiveOptions.DefaultSequencesPerInstance, null, LiveOptions.DefaultSteadySeconds, null,
             LiveOptions.DefaultBurstSeconds, LiveOptions.DefaultPromptTokens, LiveOptions.DefaultOutputTokens, 1, ["blitz", "blitz-fast"], 6399,
-            "/tmp/blitz-testbed", null, false, rounds, cpusPerHost, maxBatchTokens, newOverNetwork, liveMove);
+            "/tmp/blitz-testbed", null, false, rounds, cpusPerHost, maxBatchTokens, newOverNetwork, liveMove, seedPerRound);
+
+    [Fact]
+    public void Every_round_plays_the_seeds_arrivals_unless_each_round_has_its_own()
+    {
+        Assert.Equal([1, 1, 1], Enumerable.Range(1, 3).Select(Options(rounds: 3).RoundSeed));
+        Assert.Equal([1, 2, 3], Enumerable.Range(1, 3).Select(Options(rounds: 3, seedPerRound: true).RoundSeed));
+        Assert.Equal([7, 8], Enumerable.Range(1, 2).Select((Options(rounds: 2, seedPerRound: true) with { Seed = 7 }).RoundSeed));
+    }
 
     [Fact]
     public void Valid_options_give_the_policies_in_order()

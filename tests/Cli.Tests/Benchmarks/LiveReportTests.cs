@@ -112,6 +112,32 @@ public sealed class LiveReportTests
     }
 
     [Fact]
+    public void Each_round_says_the_seed_of_the_arrivals_it_played()
+    {
+        var report = new LiveReport { Seed = 1, SeedPerRound = true };
+        report.Policies["blitz"] = With(Run("blitz", 600), seed: 1);
+        report.Policies["blitz-fast"] = With(Run("blitz-fast", 1000), seed: 1);
+        report.LaterRounds.Add(new BenchRound<LivePolicyRun>
+        {
+            Round = 2,
+            Policies = new() { ["blitz-fast"] = With(Run("blitz-fast", 1000), seed: 2), ["blitz"] = With(Run("blitz", 900), seed: 2) },
+        });
+
+        report.Finish();
+
+        Assert.Equal([1, 2], report.RoundFigures.Select(r => r.Seed));
+        using var json = JsonDocument.Parse(JsonSerializer.Serialize(report, CliJson.Options));
+        Assert.True(json.RootElement.GetProperty("seed_per_round").GetBoolean());
+        Assert.Equal(2, json.RootElement.GetProperty("round_figures")[1].GetProperty("seed").GetInt32());
+        Assert.Equal(2, json.RootElement.GetProperty("later_rounds")[0].GetProperty("policies").GetProperty("blitz").GetProperty("seed").GetInt32());
+    }
+
+    private static LivePolicyRun With(LivePolicyRun run, int seed) => new()
+    {
+        Policy = run.Policy, ModelName = run.ModelName, Figures = run.Figures, Error = run.Error, Seed = seed,
+    };
+
+    [Fact]
     public void Two_rounds_report_the_mean_of_their_ratios_and_an_error_in_a_later_round_fails_the_run()
     {
         var report = new LiveReport();
