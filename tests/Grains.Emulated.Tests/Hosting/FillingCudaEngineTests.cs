@@ -68,14 +68,4 @@ public sealed class FillingCudaEngineTests
         reference.RunLayers(Batch.Single([0], 0, Prompt.Length, 0, layers), expected);
         Assert.Equal(reference.Head(Batch.Single([0], 0, Prompt.Length, 0, layers), expected), logits);
     }
-
-    [Fact]
-    public void Catching_up_an_engine_that_computes_on_its_image_does_nothing()
-    {
-        using var directory = ModelDirectory.Open(RepositoryPaths.ShippedStories260K);
-        using var image = directory.LoadImage();
-        using var engine = ComputeBackends.CreateFilling(new GpuHostOptions { Backend = GpuHostOptions.CpuBackend, Gpus = 1 }, 0, image, new KvStoreShape(4, 16));
-        Assert.IsNotType<FillingCudaEngine>(engine);
-        Assert.Equal(0, ComputeBackends.CatchUp(engine));
-    }
 }

@@ -35,6 +35,17 @@ public sealed class ComputeBackendsTests : IDisposable
     }
 
     [Fact]
+    public void Over_a_filling_image_cpu_and_timed_get_their_plain_engines_with_nothing_to_catch_up()
+    {
+        using var cpu = ComputeBackends.CreateFilling(new GpuHostOptions(), 0, _model.Image, Kv);
+        Assert.IsType<CpuEngine>(cpu);
+        Assert.Equal(0, ComputeBackends.CatchUp(cpu));
+        using var timed = ComputeBackends.CreateFilling(Timed(), 0, _model.Image, Kv);
+        Assert.IsType<TimedEngine>(timed);
+        Assert.Equal(0, ComputeBackends.CatchUp(timed));
+    }
+
+    [Fact]
     public void The_cpu_backend_computes_on_the_image()
     {
         using var engine = ComputeBackends.Create(new GpuHostOptions(), 0, _model.Image, Kv);
