@@ -2,8 +2,8 @@ namespace BlitzScale.Grains.Interfaces.Serving;
 
 /// <summary>
 /// A split request's keys and values of layers [0, <see cref="SplitLayer"/>) for its first <see cref="Positions"/> positions,
-/// moved by the LiveNew shard to its LiveOld (when a request waits there for a seat), so that the LiveOld runs it whole from then on
-/// and the LiveNew's seat and blocks free. Only this reference travels in the grain call; the bytes go over the data plane
+/// moved by the LiveNew shard to its LiveOld (when its silo's move rule says so: while a request waits there, or after the
+/// prompt), so that the LiveOld runs it whole from then on and the LiveNew's seat and blocks free. Only this reference travels in the grain call; the bytes go over the data plane
 /// (<see cref="Activation"/>: rows of kv_dim floats, layer by layer its keys then its values).
 /// </summary>
 [GenerateSerializer, Immutable, Alias("blitz.SplitKv")]
