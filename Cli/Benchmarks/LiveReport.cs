@@ -100,6 +100,13 @@ internal sealed class LiveReport
     /// before its first new instance was whole served as they were, whatever it did after.
     /// </summary>
     public double? P99TtftFloorRatioBlitzFast { get; set; }
+    /// <summary>
+    /// The lowest <c>p99_ttft_ratio.blitz_fast</c> an ideal live pair of the loads blitz pairs could reach (<see cref="LivePairModel"/>,
+    /// fed with blitz-fast's run); the median of the rounds'.
+    /// </summary>
+    public double? P99TtftIdealRatioBlitzFast { get; set; }
+    /// <summary>The same with every new instance's load ideally paired, the host copy's too; the median of the rounds'.</summary>
+    public double? P99TtftIdealRatioBlitzFastEveryLoad { get; set; }
     public Dictionary<string, double> Goals { get; } = new()
     {
         ["p99_ttft_ratio_blitz_fast_max"] = GoalRatioBlitzFast,
@@ -123,10 +130,12 @@ internal sealed class LiveReport
     public void Finish()
     {
         RoundFigures.Clear();
-        RoundFigures.AddRange(AllRounds().Select(LiveRoundFigures.Of));
+        RoundFigures.AddRange(AllRounds().Select(round => LiveRoundFigures.Of(round, Capacity?.UsedRps)));
         foreach (var (key, _) in Baselines) P99TtftRatio[key] = Median(RoundFigures.Select(r => r.P99TtftRatio[key]));
         FirstTokenShare = Median(RoundFigures.Select(r => r.FirstTokenShare));
         P99TtftFloorRatioBlitzFast = Median(RoundFigures.Select(r => r.P99TtftFloorRatioBlitzFast));
+        P99TtftIdealRatioBlitzFast = Median(RoundFigures.Select(r => r.PairModel?.IdealRatioBlitzPairs));
+        P99TtftIdealRatioBlitzFastEveryLoad = Median(RoundFigures.Select(r => r.PairModel?.IdealRatioEveryLoad));
         GoalsMet["p99_ttft_ratio_blitz_fast"] = P99TtftRatio["blitz_fast"] is { } f ? f <= GoalRatioBlitzFast : null;
         GoalsMet["p99_ttft_ratio_sllm"] = P99TtftRatio["sllm"] is { } s ? s <= GoalRatioSllm : null;
         GoalsMet["first_token_share"] = FirstTokenShare is { } share ? share <= GoalFirstTokenShare : null;
@@ -148,8 +157,11 @@ internal sealed class LiveRoundFigures
     public double? FirstTokenShare { get; init; }
     /// <summary>blitz's early burst p99 ÷ blitz-fast's burst p99 in this round (<see cref="LiveReport.P99TtftFloorRatioBlitzFast"/>).</summary>
     public double? P99TtftFloorRatioBlitzFast { get; init; }
+    /// <summary>What ideal pairs could give in this round (<see cref="LivePairModel"/>); null without a blitz-fast run or a capacity.</summary>
+    public LivePairModelFigures? PairModel { get; init; }
 
-    public static LiveRoundFigures Of(Dictionary<string, LivePolicyRun> runs)
+    /// <summary>The round's figures; <paramref name="capacityRps"/> is one instance's capacity, for <see cref="LivePairModel"/>.</summary>
+    public static LiveRoundFigures Of(Dictionary<string, LivePolicyRun> runs, double? capacityRps = null)
     {
         double? blitz = runs.GetValueOrDefault("blitz")?.Figures?.BurstTtftMs?.P99;
         var ratios = new Dictionary<string, double?>();
@@ -167,6 +179,7 @@ internal sealed class LiveRoundFigures
             P99TtftRatio = ratios,
             FirstTokenShare = runs.GetValueOrDefault("blitz")?.Figures?.FirstTokenShare,
             P99TtftFloorRatioBlitzFast = early is { } e && blitzFast is > 0 ? Math.Round(e / blitzFast.Value, 3) : null,
+            PairModel = LivePairModel.Of(runs.GetValueOrDefault("blitz-fast"), capacityRps),
         };
     }
 }

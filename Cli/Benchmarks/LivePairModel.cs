@@ -1,0 +1,123 @@
+namespace BlitzScale.Cli.Benchmarks;
+
+/// <summary>
+/// What a perfect live pair could give in one round of <c>bench live</c>: the burst's p99 TTFT in a fluid model of the
+/// cluster, fed with blitz-fast's arrivals and load times, once with no pair (blitz-fast, checked against blitz-fast's
+/// measured p99), once with an ideal pair of every load blitz pairs, once with an ideal pair of every load. Pure.
+/// </summary>
+/// <remarks>
+/// <para>The model. Requests are served first come first served by the whole cluster as one server of rate R(t) requests a
+/// second; request i starts when every earlier one has had its unit of work, and its TTFT is that wait plus the unloaded
+/// latency (blitz-fast's steady-phase p50 TTFT). R(t) is the capacity C of one instance (the bench's, from the profile or
+/// measured) times the instances holding every layer: the busy one, and each new one from its measured time Serving on.</para>
+/// <para>An ideal pair. A loading instance holding a share x of the layers (landing evenly from the scale request to its time
+/// Serving), paired with a whole instance that runs only the layers it lacks, the two as a pipeline with no latency and no
+/// cost of the split: the pair serves C × min(1 ÷ (1 − x), 1 ÷ x) requests a second (2C at half the layers), C × (that − 1)
+/// more than the whole instance alone. Each whole instance pairs with one loading instance at most (as in the grid), those
+/// that gain most first. Where an instance is bound by its seats rather than its prefill (short prompts), a split request
+/// holds a seat on both sides and a real pair gains less: the model's gain is an upper bound on what a pair gives.</para>
+/// <para>So <see cref="LivePairModelFigures.IdealRatioBlitzPairs"/> is the lowest blitz ÷ blitz-fast ratio any live pair
+/// could reach in that round under the grid's rule for which loads pair (not one from inside its host,
+/// <c>LocalLoads</c>), and <see cref="LivePairModelFigures.IdealRatioEveryLoad"/> the lowest with every load paired.</para>
+/// </remarks>
+internal static class LivePairModel
+{
+    /// <summary>The model's time step, seconds.</summary>
+    internal const double Step = 0.001;
+
+    /// <summary>
+    /// The model's figures for blitz-fast's run of a round; null when the run lacks what the model needs (its log, the
+    /// scale request's time, its new instances' times Serving, a steady p50 TTFT or a burst p99) or the capacity is unknown.
+    /// </summary>
+    public static LivePairModelFigures? Of(LivePolicyRun? blitzFast, double? capacityRps)
+    {
+        if (blitzFast is not { Log: { Count: > 0 } log, ScaleAtS: { } scaleAt, Figures: { SteadyTtftMs.P50: var unloaded, BurstTtftMs.P99: var measured } }
+            || capacityRps is not > 0 || blitzFast.NewInstances.Count == 0 || blitzFast.NewInstances.Any(i => i.ServingAtS is null))
+        {
+            return null;
+        }
+        var arrivals = log.Select(r => new ModelArrival(r.ArrivalS, r.Phase == LivePhase.Burst)).ToList();
+        var loads = blitzFast.NewInstances.Select(i => new ModelLoad(scaleAt, i.ServingAtS!.Value, PairsUnderBlitz(i.LoadedFrom))).ToList();
+        double none = BurstP99Ms(arrivals, capacityRps.Value, unloaded, loads, _ => false);
+        double blitzPairs = BurstP99Ms(arrivals, capacityRps.Value, unloaded, loads, l => l.PairsUnderBlitz);
+        double every = BurstP99Ms(arrivals, capacityRps.Value, unloaded, loads, _ => true);
+        return new LivePairModelFigures(Math.Round(measured, 3), Math.Round(none, 3), Math.Round(blitzPairs, 3), Math.Round(every, 3),
+            none > 0 ? Math.Round(blitzPairs / none, 3) : null, none > 0 ? Math.Round(every / none, 3) : null);
+    }
+
+    /// <summary>
+    /// Whether the grid pairs a load fed as <paramref name="loadedFrom"/> says (<c>InstanceStatus.LoadedFrom</c>: each feed's
+    /// source and link): one that crosses the network or comes from storage does; one wholly from inside its host (the host
+    /// copy over PCIe, a neighbour over NVLink) does not.
+    /// </summary>
+    internal static bool PairsUnderBlitz(string? loadedFrom) =>
+        loadedFrom is not null && (loadedFrom.Contains("(Network)", StringComparison.Ordinal) || loadedFrom.Contains("(Storage)", StringComparison.Ordinal));
+
+    /// <summary>
+    /// The burst requests' p99 TTFT (ms, nearest rank, as the bench's own) in the fluid model, the loads for which
+    /// <paramref name="paired"/> holds served by ideal pairs while they load.
+    /// </summary>
+    internal static double BurstP99Ms(IReadOnlyList<ModelArrival> arrivals, double capacityRps, double unloadedMs, IReadOnlyList<ModelLoad> loads,
+        Func<ModelLoad, bool> paired)
+    {
+        var ttft = new List<double>();
+        double previousDone = double.NegativeInfinity;
+        var gains = new List<double>(loads.Count);
+        foreach (var arrival in arrivals.OrderBy(a => a.ArrivalS))
+        {
+            double start = Math.Max(arrival.ArrivalS, previousDone);
+            // Integrate the rate from the start until this request's unit of work is done, on a fixed grid (deterministic).
+            long step = (long)Math.Floor(start / Step);
+            double work = 0;
+            while (work < 1 - 1e-9)
+            {
+                work += Rate(step * Step, capacityRps, loads, paired, gains) * Step;
+                step++;
+            }
+            previousDone = step * Step;
+            if (arrival.Burst) ttft.Add((start - arrival.ArrivalS) * 1e3 + unloadedMs);
+        }
+        return ttft.Count == 0 ? 0 : Percentiles.Rank([.. ttft.Order()], 0.99);
+    }
+
+    /// <summary>The cluster's rate at <paramref name="t"/>: C per whole instance, plus the gains of ideal pairs.</summary>
+    internal static double Rate(double t, double capacityRps, IReadOnlyList<ModelLoad> loads, Func<ModelLoad, bool> paired, List<double> gains)
+    {
+        int whole = 1;
+        gains.Clear();
+        foreach (var load in loads)
+        {
+            if (t >= load.ServingAtS) whole++;
+            else if (paired(load)) gains.Add(PairGain(load.Share(t)));
+        }
+        double rate = capacityRps * whole;
+        if (gains.Count == 0) return rate;
+        // Each whole instance partners one loading instance; those gaining most first.
+        gains.Sort((a, b) => b.CompareTo(a));
+        for (int i = 0; i < Math.Min(whole, gains.Count); i++) rate += capacityRps * gains[i];
+        return rate;
+    }
+
+    /// <summary>What an ideal pair adds, in instances, with its loading half holding <paramref name="share"/> of the layers: min(1 ÷ (1 − x), 1 ÷ x) − 1.</summary>
+    internal static double PairGain(double share) => share is <= 0 or >= 1 ? 0 : Math.Min(1 / (1 - share), 1 / share) - 1;
+}
+
+/// <summary>One request's arrival in <see cref="LivePairModel"/>: when, and whether in the burst (whose p99 is reported).</summary>
+internal readonly record struct ModelArrival(double ArrivalS, bool Burst);
+
+/// <summary>One new instance's load in <see cref="LivePairModel"/>: layers land evenly from the scale request until it is Serving.</summary>
+/// <param name="ScaleAtS">The scale request.</param>
+/// <param name="ServingAtS">When it held every layer and served.</param>
+/// <param name="PairsUnderBlitz">Whether the grid pairs such a load (<see cref="LivePairModel.PairsUnderBlitz"/>).</param>
+internal readonly record struct ModelLoad(double ScaleAtS, double ServingAtS, bool PairsUnderBlitz)
+{
+    /// <summary>The share of the layers landed at <paramref name="t"/>, in [0, 1].</summary>
+    public double Share(double t) => ServingAtS <= ScaleAtS ? 1 : Math.Clamp((t - ScaleAtS) / (ServingAtS - ScaleAtS), 0, 1);
+}
+
+/// <summary>
+/// One round's <see cref="LivePairModel"/> figures (ms): blitz-fast's measured burst p99 beside the model's, the model's with
+/// ideal pairs of the loads blitz pairs and of every load, and each of those ÷ the model's blitz-fast p99.
+/// </summary>
+internal sealed record LivePairModelFigures(double MeasuredBlitzFastP99Ms, double ModelBlitzFastP99Ms, double IdealBlitzPairsP99Ms,
+    double IdealEveryLoadP99Ms, double? IdealRatioBlitzPairs, double? IdealRatioEveryLoad);

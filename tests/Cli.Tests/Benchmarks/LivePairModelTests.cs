@@ -1,0 +1,134 @@
+using System.Text.Json;
+using BlitzScale.Cli.Benchmarks;
+using BlitzScale.Cli.Commands;
+
+namespace BlitzScale.Cli.Tests.Benchmarks;
+
+/// <summary>The fluid model of what an ideal live pair could give, against figures worked out by hand.</summary>
+public sealed class LivePairModelTests
+{
+    // The model integrates on a 1 ms grid: a request's end falls on the step at or after its exact end.
+    private const double GridMs = 5;
+
+    [Theory]
+    [InlineData(0, 0)]
+    [InlineData(1, 0)]
+    [InlineData(0.5, 1)]
+    [InlineData(0.25, 1.0 / 3)]
+    [InlineData(0.75, 1.0 / 3)]
+    public void A_pair_adds_min_of_one_over_the_missing_share_and_one_over_the_share_less_one(double share, double gain) =>
+        Assert.Equal(gain, LivePairModel.PairGain(share), 9);
+
+    [Fact]
+    public void Below_capacity_every_request_waits_nothing_and_gets_the_unloaded_latency()
+    {
+        var arrivals = Enumerable.Range(0, 5).Select(i => new ModelArrival(i, Burst: true)).ToList();
+
+        double p99 = LivePairModel.BurstP99Ms(arrivals, capacityRps: 10, unloadedMs: 130, loads: [], _ => false);
+
+        Assert.Equal(130, p99, 6);
+    }
+
+    [Fact]
+    public void An_overloaded_instance_serves_first_come_first_served_at_its_capacity()
+    {
+        // One request a second; three at once wait 0, 1 and 2 s. Steady requests enter the queue but not the p99.
+        List<ModelArrival> arrivals = [new(0, Burst: false), new(0, Burst: true), new(0, Burst: true)];
+
+        double p99 = LivePairModel.BurstP99Ms(arrivals, 1, 100, [], _ => false);
+
+        Assert.Equal(2100, p99, GridMs);
+    }
+
+    [Fact]
+    public void A_new_instance_adds_its_capacity_from_its_time_serving_and_an_ideal_pair_while_it_loads()
+    {
+        // Four at 0 on one instance of 1 request/s; a new one serves from 1 s. Unpaired: ends at 1, 1.5, 2 → the last waits 2 s.
+        List<ModelArrival> arrivals = [new(0, true), new(0, true), new(0, true), new(0, true)];
+        List<ModelLoad> loads = [new(ScaleAtS: 0, ServingAtS: 1, PairsUnderBlitz: true)];
+
+        double unpaired = LivePairModel.BurstP99Ms(arrivals, 1, 0, loads, _ => false);
+        double paired = LivePairModel.BurstP99Ms(arrivals, 1, 0, loads, load => load.PairsUnderBlitz);
+
+        Assert.Equal(2000, unpaired, GridMs);
+        // Paired, the rate is 1 / (1 − t) to t = 0.5 and 1 / t after: the first request's unit is done at e / 4
+        // (ln 2 by 0.5, then ln(2t)); the second's runs to 1 (ln(4 / e)) and finishes at rate 2; the last starts 0.5 s later.
+        double first = Math.E / 4;
+        double second = 1 + (1 - Math.Log(1 / first)) / 2;
+        Assert.Equal((second + 0.5) * 1e3, paired, GridMs);
+    }
+
+    [Fact]
+    public void Each_whole_instance_partners_one_loading_instance_the_one_that_gains_most()
+    {
+        List<ModelLoad> loads = [new(0, 2, true), new(0, 1, true)];
+
+        // At 0.5 s: shares 0.25 and 0.5, one whole instance: it pairs with the one at half (gain 1), not both.
+        double rate = LivePairModel.Rate(0.5, 10, loads, _ => true, []);
+
+        Assert.Equal(20, rate, 9);
+        // At 1.5 s the second is whole: two whole instances, and the first, at 0.75, gains a third.
+        Assert.Equal(10 * (2 + 1.0 / 3), LivePairModel.Rate(1.5, 10, loads, _ => true, []), 9);
+    }
+
+    [Theory]
+    [InlineData("h1/gpu0 (Network)", true)]
+    [InlineData("h3/memory (HostToDevice)", false)]
+    [InlineData("h2/gpu1 (NvLink)", false)]
+    [InlineData("storage (Storage)", true)]
+    [InlineData(null, false)]
+    public void The_grid_pairs_a_load_that_crosses_the_network_not_one_from_inside_its_host(string? loadedFrom, bool pairs) =>
+        Assert.Equal(pairs, LivePairModel.PairsUnderBlitz(loadedFrom));
+
+    [Fact]
+    public void A_round_without_blitz_fast_or_a_capacity_or_a_load_time_has_no_model()
+    {
+        Assert.Null(LivePairModel.Of(null, 10));
+        Assert.Null(LivePairModel.Of(BlitzFast(), null));
+        var unloaded = BlitzFast();
+        unloaded.NewInstances[0] = unloaded.NewInstances[0] with { ServingAtS = null };
+        Assert.Null(LivePairModel.Of(unloaded, 1));
+    }
+
+    [Fact]
+    public void The_report_gives_each_rounds_model_and_the_medians_of_its_ideal_ratios()
+    {
+        var report = new LiveReport { Capacity = new LiveCapacity(1, null, 1, "profile") };
+        report.Policies["blitz-fast"] = BlitzFast();
+
+        report.Finish();
+
+        var model = report.RoundFigures.Single().PairModel!;
+        // The worked case above, with the unloaded latency of 100 ms: the host copy's load (whole at 1 s) stays out of blitz's pairs.
+        Assert.Equal(2100, model.ModelBlitzFastP99Ms, GridMs);
+        Assert.Equal(2150, model.MeasuredBlitzFastP99Ms);
+        Assert.Equal(2100, model.IdealBlitzPairsP99Ms, GridMs);
+        Assert.Equal(1.0, model.IdealRatioBlitzPairs);
+        Assert.True(model.IdealEveryLoadP99Ms < 1950);
+        Assert.Equal(model.IdealRatioEveryLoad, report.P99TtftIdealRatioBlitzFastEveryLoad);
+        using var json = JsonDocument.Parse(JsonSerializer.Serialize(report, CliJson.Options));
+        Assert.Equal(1.0, json.RootElement.GetProperty("p99_ttft_ideal_ratio_blitz_fast").GetDouble());
+        Assert.Equal(2150, json.RootElement.GetProperty("round_figures")[0].GetProperty("pair_model").GetProperty("measured_blitz_fast_p99_ms").GetDouble());
+    }
+
+    // blitz-fast's run of the worked case: a steady request, then four at the burst's start (the scale request) on one
+    // instance of 1 request/s, and a new instance from the host copy beside it, Serving 1 s later.
+    private static LivePolicyRun BlitzFast()
+    {
+        List<LiveRequest> log =
+        [
+            new(0, LivePhase.Steady, -5, -5, -4.9, -4, "m/0/0", 2, null),
+            .. Enumerable.Range(1, 4).Select(i => new LiveRequest(i, LivePhase.Burst, 0, 0, 1, 2, "m/0/0", 2, null)),
+        ];
+        var run = new LivePolicyRun
+        {
+            Policy = "blitz-fast",
+            ModelName = "live-blitz-fast",
+            ScaleAtS = 0,
+            Log = log,
+            Figures = new LiveFigures(5, 4, 0, new Percentiles(100, 100), new Percentiles(1000, 2150), 1, 1, 1, 0, LoadedInBurst: true),
+        };
+        run.NewInstances.Add(new LiveNewInstance(1, "m/1/0", "h2/gpu0", ServingAtS: 1, LoadSeconds: 1, LoadedFrom: "h2/memory (HostToDevice)", LoadedBytes: 100));
+        return run;
+    }
+}
