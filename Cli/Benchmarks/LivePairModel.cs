@@ -16,9 +16,11 @@ namespace BlitzScale.Cli.Benchmarks;
 /// more than the whole instance alone. Each whole instance pairs with one loading instance at most (as in the grid), those
 /// that gain most first. Where an instance is bound by its seats rather than its prefill (short prompts), a split request
 /// holds a seat on both sides and a real pair gains less: the model's gain is an upper bound on what a pair gives.</para>
-/// <para>So <see cref="LivePairModelFigures.IdealRatioBlitzPairs"/> is the lowest blitz ÷ blitz-fast ratio any live pair
-/// could reach in that round under the grid's rule for which loads pair (not one from inside its host,
-/// <c>LocalLoads</c>), and <see cref="LivePairModelFigures.IdealRatioEveryLoad"/> the lowest with every load paired.</para>
+/// <para>So <see cref="LivePairModelFigures.IdealRatioBlitzPairs"/> is, in the model, the lowest blitz ÷ blitz-fast ratio a
+/// live pair could reach in that round under the grid's rule for which loads pair (not one from inside its host,
+/// <c>LocalLoads</c>), and <see cref="LivePairModelFigures.IdealRatioEveryLoad"/> the lowest with every load paired. A model's
+/// figure, not a measurement: how far to trust it is what <see cref="LivePairModelFigures.ModelBlitzFastP99Ms"/> against
+/// <see cref="LivePairModelFigures.MeasuredBlitzFastP99Ms"/> shows.</para>
 /// </remarks>
 internal static class LivePairModel
 {
