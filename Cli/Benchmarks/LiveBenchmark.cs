@@ -267,6 +267,11 @@ internal static class LiveBenchmark
                         Math.Round(i.LoadSeconds, 3), i.LoadedFrom, i.LoadedBytes, i.LiveServed));
                     if (i.LiveServed is { } live) progress($"{name}: {i.Shard} on {i.Gpu} served live while loading: {live}");
                 }
+                if (run.BusyDuringLoad is { Count: > 0 } busy)
+                {
+                    progress($"{name}: devices while the new instances loaded: " + string.Join("; ", busy.Select(b => string.Create(CultureInfo.InvariantCulture,
+                        $"instance {b.Instance} ({b.Role}) in steps {b.StepShare:P0} of {b.Seconds:F2} s, on split tails {b.SplitShare:P0}"))));
+                }
                 var figures = LiveFigures.Of(log, run.ScaleAtS!.Value, schedule.EndSeconds, run.NewInstances);
                 run.Figures = figures;
                 if (figures.Failed > 0)
@@ -300,17 +305,23 @@ internal static class LiveBenchmark
             await grain.Scale(new ScaleRequest { Instances = 1 + options.NewInstances, Gpus = run.Targets, ReviveWarm = false });
             run.ScaleReturnedS = Math.Round(clock.Elapsed.TotalSeconds, 4);
             var serving = new Dictionary<int, double>();
+            var busy = new LiveBusyReads(run.ScaleAtS.Value);
             var deadline = clock.Elapsed + MulticastCluster.LoadTimeout;
             while (true)
             {
                 var status = await grain.GetStatus();
                 double now = clock.Elapsed.TotalSeconds;
+                busy.Read(status.Instances, known, now);
                 var fresh = status.Instances.Where(i => !known.Contains(i.Instance)).ToList();
                 if (fresh.FirstOrDefault(i => i.State == InstanceState.Failed) is { } failed)
                     throw new InvalidOperationException($"{run.ModelName}: new instance {failed.Instance} on {failed.Gpu} failed: {failed.Error}");
                 foreach (var i in fresh.Where(i => i.State is InstanceState.Serving or InstanceState.LiveOld)) serving.TryAdd(i.Instance, now);
                 if (fresh.Any(i => i.State == InstanceState.LiveNew)) run.SawLiveNew = true;
-                if (fresh.Count >= options.NewInstances && fresh.All(i => serving.ContainsKey(i.Instance))) return serving;
+                if (fresh.Count >= options.NewInstances && fresh.All(i => serving.ContainsKey(i.Instance)))
+                {
+                    run.BusyDuringLoad = busy.Figures();
+                    return serving;
+                }
                 if (clock.Elapsed > deadline)
                     throw new TimeoutException($"{run.ModelName}: the new instances did not all serve within {MulticastCluster.LoadTimeout.TotalSeconds:F0} s of the scale request");
                 await Task.Delay(ServingPoll, cancellation);

@@ -213,6 +213,12 @@ internal sealed class LivePolicyRun
     public List<LiveNewInstance> NewInstances { get; } = [];
     /// <summary>Whether the scale's polling saw a new instance in LiveNew.</summary>
     public bool SawLiveNew { get; set; }
+    /// <summary>
+    /// How busy each instance's device was while the new ones loaded: those serving before the scale from the first status
+    /// poll after the scale call to the last new instance serving, each LiveNew from the scale request to its last report as
+    /// a LiveNew (<see cref="LiveBusyReads"/>); null when the load did not complete.
+    /// </summary>
+    public IReadOnlyList<LiveBusy>? BusyDuringLoad { get; set; }
     public LiveFigures? Figures { get; set; }
     public string? Error { get; set; }
     /// <summary>Every request, in schedule order (left out of the summary printed on stdout: thousands of lines).</summary>

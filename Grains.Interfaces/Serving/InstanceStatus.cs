@@ -24,6 +24,9 @@ namespace BlitzScale.Grains.Interfaces.Serving;
 /// <see cref="LiveServed"/> says, in one line, what the instance did with the requests it took as a LiveNew while its layers
 /// landed (how many, how many split and at which layers, how long they waited to be pulled and for their first token): so far
 /// while it serves live, and as it ended once its live server has; null for an instance that never served live.
+/// <see cref="StepSeconds"/> is the time its device has spent in steps since it started serving (whole or live), and
+/// <see cref="SplitStepSeconds"/> the share of that a LiveOld spent on its split requests' tails (each step's time shared by
+/// tokens × layers): read twice, they say how busy it was between the reads and on what.
 /// </summary>
 [GenerateSerializer, Immutable, Alias("blitz.InstanceStatus")]
 public sealed record InstanceStatus(
@@ -60,4 +63,6 @@ public sealed record InstanceStatus(
     [property: Id(30)] int OpenStreams = 0,
     [property: Id(31)] DateTimeOffset? LoadedAt = null,
     [property: Id(32)] double RatedPrefillTokensPerSecond = 0,
-    [property: Id(33)] string? LiveServed = null);
+    [property: Id(33)] string? LiveServed = null,
+    [property: Id(34)] double StepSeconds = 0,
+    [property: Id(35)] double SplitStepSeconds = 0);

@@ -59,6 +59,7 @@ public sealed class InstanceServer : IAsyncDisposable
     private long _stepsRun;
     private long _prefilledTokens;
     private double _prefillSeconds;
+    private double _stepSeconds, _splitStepSeconds;
     private readonly ServingLatency _latency = new();
     private bool _disposed;
     private Exception? _fault;
@@ -113,7 +114,7 @@ public sealed class InstanceServer : IAsyncDisposable
             {
                 return new InstanceStats(_batcher.Waiting, _batcher.Running + _splits.Count, _batcher.KvBlocksUsed, _batcher.KvBlocksTotal,
                     _tokensGenerated, _stepsRun, _batcher.QueuedPrefillTokens, _batcher.RunningDecodeTokens, _prefilledTokens, _prefillSeconds,
-                    _latency.TtftMs, _latency.TbtMs);
+                    _latency.TtftMs, _latency.TbtMs, _stepSeconds, _splitStepSeconds);
             }
         }
     }
@@ -502,7 +503,9 @@ public sealed class InstanceServer : IAsyncDisposable
                 }
                 lock (_gate)
                 {
-                    if (sampled is not null) CountPrefill(step, Stopwatch.GetElapsedTime(started).TotalSeconds);
+                    double seconds = Stopwatch.GetElapsedTime(started).TotalSeconds;
+                    CountStep(step, seconds);
+                    if (sampled is not null) CountPrefill(step, seconds);
                     if (sampled is not null) CompleteStep(step, sampled);
                     else FailStep(step, failure!);
                 }
@@ -737,6 +740,22 @@ public sealed class InstanceServer : IAsyncDisposable
 
     // The autoscaler's prefill capacity: prompt tokens over the share of step time they took (the step's time split evenly
     // among its tokens, a prefill token costing about what a decode token does in a batch). Under the lock.
+    // Every step's time, and the share of it its split requests' tails took (by tokens × layers); under the lock.
+    private void CountStep(Step step, double seconds)
+    {
+        _stepSeconds += seconds;
+        if (step.Splits.Count == 0) return;
+        var segments = step.Batch.Segments;
+        double all = 0, split = 0;
+        for (int i = 0; i < segments.Count; i++)
+        {
+            double work = (double)segments[i].Count * (segments[i].EndLayer - segments[i].FirstLayer);
+            all += work;
+            if (i >= segments.Count - step.Splits.Count) split += work;
+        }
+        if (all > 0) _splitStepSeconds += seconds * split / all;
+    }
+
     private void CountPrefill(Step step, double seconds)
     {
         if (step.Plan is not { } plan || step.TokenIds.Length == 0) return;

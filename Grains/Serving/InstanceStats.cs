@@ -13,6 +13,11 @@ namespace BlitzScale.Grains.Serving;
 /// <param name="PrefillSeconds">Step time spent on them: each step's time shared among its tokens.</param>
 /// <param name="RecentTtftMs">Moving average of the time to first token.</param>
 /// <param name="RecentTbtMs">Moving average of the time between tokens.</param>
+/// <param name="StepSeconds">Time spent in engine steps since the start (how busy its device was).</param>
+/// <param name="SplitStepSeconds">
+/// A LiveOld's share of <paramref name="StepSeconds"/> spent on the tails of split requests: each step's time shared among its
+/// segments by tokens × layers run.
+/// </param>
 public sealed record InstanceStats(int Waiting, int Running, int KvBlocksUsed, int KvBlocksTotal, long TokensGenerated, long StepsRun,
     long QueuedPrefillTokens = 0, long RunningDecodeTokens = 0, long PrefilledTokens = 0, double PrefillSeconds = 0,
-    double RecentTtftMs = 0, double RecentTbtMs = 0);
+    double RecentTtftMs = 0, double RecentTbtMs = 0, double StepSeconds = 0, double SplitStepSeconds = 0);

@@ -708,7 +708,7 @@ internal sealed partial class LayerShardGrain(
             _load?.KeptBytes ?? 0, _keptForRefeed ? _lostSource : null, _loads,
             _phase is ShardPhase.Loading or ShardPhase.Failed ? [.. _fallbacks.Select(f => string.Join(" + ", SourcesOf(f)))] : [],
             _phase == ShardPhase.Loading && _load is { } load ? [.. SourcesOf(load.Feeds)] : [], Volatile.Read(ref _openStreams), _load?.LandedAt,
-            _instance?.RatedPrefillTokensPerSecond ?? 0, _live?.Ledger.Describe() ?? _liveServed);
+            _instance?.RatedPrefillTokensPerSecond ?? 0, _live?.Ledger.Describe() ?? _liveServed, stats?.StepSeconds ?? 0, stats?.SplitStepSeconds ?? 0);
     }
 
     // The GPUs, host copies or storage a feed list fetches from, each once, in feed order.

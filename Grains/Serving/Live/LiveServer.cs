@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using System.Runtime.CompilerServices;
 using System.Threading.Channels;
 using BlitzScale.Grains.Interfaces.Serving;
@@ -63,6 +64,7 @@ internal sealed class LiveServer : IAsyncDisposable
     private Exception? _fault;
     private long _tokensGenerated;
     private long _stepsRun;
+    private double _stepSeconds;
 
     /// <param name="engine">The engine over the image being filled.</param>
     /// <param name="policy">Batching limits (tokens per step, running requests) and the KV store's blocks.</param>
@@ -132,7 +134,7 @@ internal sealed class LiveServer : IAsyncDisposable
                     else runningDecode += entry.PromptLength + entry.Output.Count;
                 }
                 return new InstanceStats(waiting, _entries.Count - waiting, _allocator.UsedBlocks, _allocator.TotalBlocks, _tokensGenerated, _stepsRun,
-                    queuedPrefill, runningDecode);
+                    queuedPrefill, runningDecode, StepSeconds: _stepSeconds);
             }
         }
     }
@@ -277,6 +279,7 @@ internal sealed class LiveServer : IAsyncDisposable
                 }
                 LiveStepResult? result = null;
                 Exception? failure = null;
+                long started = Stopwatch.GetTimestamp();
                 try
                 {
                     result = await _device.RunAsync(() => Execute(step)).ConfigureAwait(false);
@@ -286,7 +289,11 @@ internal sealed class LiveServer : IAsyncDisposable
                     failure = e;
                 }
                 List<(LiveEntry, SplitWork)> remote;
-                lock (_gate) remote = result is not null ? Complete(step, result) : Fail(step, failure!);
+                lock (_gate)
+                {
+                    _stepSeconds += Stopwatch.GetElapsedTime(started).TotalSeconds;
+                    remote = result is not null ? Complete(step, result) : Fail(step, failure!);
+                }
                 foreach (var (entry, work) in remote) _ = RunRemoteAsync(entry, work);
             }
         }
