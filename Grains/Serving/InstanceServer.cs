@@ -738,8 +738,6 @@ public sealed class InstanceServer : IAsyncDisposable
         return sampled;
     }
 
-    // The autoscaler's prefill capacity: prompt tokens over the share of step time they took (the step's time split evenly
-    // among its tokens, a prefill token costing about what a decode token does in a batch). Under the lock.
     // Every step's time, and the share of it its split requests' tails took (by tokens × layers); under the lock.
     private void CountStep(Step step, double seconds)
     {
@@ -756,6 +754,8 @@ public sealed class InstanceServer : IAsyncDisposable
         if (all > 0) _splitStepSeconds += seconds * split / all;
     }
 
+    // The autoscaler's prefill capacity: prompt tokens over the share of step time they took (the step's time split evenly
+    // among its tokens, a prefill token costing about what a decode token does in a batch). Under the lock.
     private void CountPrefill(Step step, double seconds)
     {
         if (step.Plan is not { } plan || step.TokenIds.Length == 0) return;
