@@ -1,3 +1,5 @@
+using BlitzScale.Scaling.Planning;
+
 namespace BlitzScale.Cli.Benchmarks;
 
 /// <summary>
@@ -53,7 +55,8 @@ internal static class LivePairModel
     /// copy over PCIe, a neighbour over NVLink) does not.
     /// </summary>
     internal static bool PairsUnderBlitz(string? loadedFrom) =>
-        loadedFrom is not null && (loadedFrom.Contains("(Network)", StringComparison.Ordinal) || loadedFrom.Contains("(Storage)", StringComparison.Ordinal));
+        loadedFrom is not null && (loadedFrom.Contains($"({nameof(LinkType.Network)})", StringComparison.Ordinal)
+            || loadedFrom.Contains($"({nameof(LinkType.Storage)})", StringComparison.Ordinal));
 
     /// <summary>
     /// The burst requests' p99 TTFT (ms, nearest rank, as the bench's own) in the fluid model, the loads for which
@@ -79,7 +82,7 @@ internal static class LivePairModel
             previousDone = step * Step;
             if (arrival.Burst) ttft.Add((start - arrival.ArrivalS) * 1e3 + unloadedMs);
         }
-        return ttft.Count == 0 ? 0 : Percentiles.Rank([.. ttft.Order()], 0.99);
+        return Percentiles.Of(ttft).P99;
     }
 
     /// <summary>The cluster's rate at <paramref name="t"/>: C per whole instance, plus the gains of ideal pairs.</summary>
