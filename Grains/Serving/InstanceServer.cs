@@ -50,6 +50,8 @@ public sealed class InstanceServer : IAsyncDisposable
     private long _handedOver;
     private int _offered;
     private bool _pulling;
+    // LiveOld: where its pulls spend their time, logged when the pair ends.
+    private readonly PullLedger _pulls = new(TimeProvider.System);
     // Capacity 1, extra signals dropped: any number of submissions while the loop is busy wake it once.
     private readonly Channel<bool> _wake = Channel.CreateBounded<bool>(
         new BoundedChannelOptions(1) { FullMode = BoundedChannelFullMode.DropWrite, SingleReader = true });
@@ -161,6 +163,7 @@ public sealed class InstanceServer : IAsyncDisposable
             _gone.Remove(partner);
             _pull = pull;
             _handOff = handOff;
+            _pulls.Paired();
             // An offer may arrive before the pairing: it stands until the partner sends another count.
         }
         _wake.Writer.TryWrite(true);
@@ -215,6 +218,12 @@ public sealed class InstanceServer : IAsyncDisposable
         get { lock (_gate) return _partner; }
     }
 
+    /// <summary>LiveOld: where its pulls of the pair now (or the last one) spent their time (<see cref="PullLedger"/>).</summary>
+    internal PullLedgerSummary Pulls
+    {
+        get { lock (_gate) return _pulls.Summary(); }
+    }
+
     /// <summary>Whether waiting requests go to a live partner now (paired, and the partner has not failed under one).</summary>
     public bool HandsOver
     {
@@ -230,7 +239,11 @@ public sealed class InstanceServer : IAsyncDisposable
     /// <summary>LiveOld: the partner holds <paramref name="blocked"/> requests that have run every layer it has.</summary>
     public void Offered(int blocked)
     {
-        lock (_gate) _offered = Math.Max(0, blocked);
+        lock (_gate)
+        {
+            _offered = Math.Max(0, blocked);
+            StartPullIfRoom();
+        }
         _wake.Writer.TryWrite(true);
     }
 
@@ -299,6 +312,7 @@ public sealed class InstanceServer : IAsyncDisposable
             split.Sampler ??= new Sampler(work.Sampling);
             split.Pending = work;
             split.Result = result;
+            if (work.Start == 0) _pulls.StepArrived(work.RequestId);
         }
         _wake.Writer.TryWrite(true);
         return result.Task;
@@ -313,6 +327,7 @@ public sealed class InstanceServer : IAsyncDisposable
         // A pull that could not run here reserves nothing: its first step is refused with the reason (RunSplitAsync).
         if (_disposed || _splits.Exists(x => x.Id == pulled.RequestId) || SplitError(pulled.RequestId, pulled.FirstLayer, pulled.Positions) is not null) return;
         _splits.Add(new SplitSequence(pulled.RequestId, pulled.FirstLayer, pulled.Positions, sampler: null, partner));
+        AdmitPulled();
     }
 
     // Why a request split at firstLayer with positions in all cannot run on this model, or null: the one check of a pull's
@@ -483,6 +498,8 @@ public sealed class InstanceServer : IAsyncDisposable
                     step = NextStep();
                     HandOverWaiting();
                     StartPullIfRoom();
+                    if (step is null) _pulls.Idle();
+                    else _pulls.Busy();
                 }
                 if (step is null)
                 {
@@ -530,7 +547,9 @@ public sealed class InstanceServer : IAsyncDisposable
     {
         // Pulled split requests reserve freed blocks before the batcher admits its own waiting requests.
         AdmitPulled();
-        var plan = _batcher.Plan();
+        // A split prompt's tail ready here goes first: it costs this instance only the layers its partner lacks, where its own
+        // prompts cost every layer, so while the pair has tails to run the pair serves the most requests.
+        var plan = _splits.Exists(TailReady) ? _batcher.Plan(0) : _batcher.Plan();
         var splits = SplitsToRun(plan?.TokenIds.Length ?? 0);
         if (plan is null && splits.Count == 0) return null;
         int own = plan?.Segments.Count ?? 0;
@@ -551,6 +570,7 @@ public sealed class InstanceServer : IAsyncDisposable
         {
             var (split, work) = splits[i];
             split.InFlight = true;
+            if (work.Start == 0) _pulls.StepStarted(split.Id);
             samplers[own + i] = split.Sampler;
             segments[own + i] = new BatchSegment(split.Kv.Blocks, work.Start, work.Count, split.FirstLayer, numLayers);
             rows[i] = tokens;
@@ -566,6 +586,9 @@ public sealed class InstanceServer : IAsyncDisposable
         }
         return new Step(plan, new Batch(segments), samplers, ids, splits);
     }
+
+    // A pulled request's first step (its prompt's tail) is here, its blocks reserved, and not yet running. Under the lock.
+    private static bool TailReady(SplitSequence split) => split.Admitted && !split.InFlight && split.Pending is { Count: > 1 };
 
     // Reserves KV blocks for pulled split requests in arrival order, until one does not fit (no overtaking). Under the lock.
     private void AdmitPulled()
@@ -617,21 +640,25 @@ public sealed class InstanceServer : IAsyncDisposable
         if (_pull is not { } pull || _pulling || _offered == 0 || _disposed) return;
         var policy = _batcher.Policy;
         bool room = _splits.Count < policy.MaxRunningSequences && !_splits.Exists(s => !s.Admitted);
-        if (!room) return;
+        if (!room)
+        {
+            _pulls.Held();
+            return;
+        }
         _pulling = true;
         _offered--;
+        _pulls.PullStarted();
         string? partner = _partner;
         _ = Task.Run(async () =>
         {
             try
             {
-                if (await pull().ConfigureAwait(false) is { } pulled)
+                var pulled = await pull().ConfigureAwait(false);
+                lock (_gate)
                 {
-                    lock (_gate)
-                    {
-                        // Reserved now, before the pair could end meanwhile: a partner gone since is not expected.
-                        if (partner is null || !_gone.Contains(partner)) ExpectLocked(pulled, partner);
-                    }
+                    _pulls.PullReturned(pulled?.RequestId);
+                    // Reserved now, before the pair could end meanwhile: a partner gone since is not expected.
+                    if (pulled is not null && (partner is null || !_gone.Contains(partner))) ExpectLocked(pulled, partner);
                 }
             }
             catch (Exception e)
@@ -645,7 +672,11 @@ public sealed class InstanceServer : IAsyncDisposable
             }
             finally
             {
-                lock (_gate) _pulling = false;
+                lock (_gate)
+                {
+                    _pulling = false;
+                    StartPullIfRoom();
+                }
                 _wake.Writer.TryWrite(true);
             }
         });
@@ -807,6 +838,7 @@ public sealed class InstanceServer : IAsyncDisposable
         {
             var (split, work) = step.Splits[i];
             split.InFlight = false;
+            if (work.Start == 0) _pulls.StepEnded(split.Id);
             split.Kv.Length = work.Start + work.Count;
             var result = split.Result!;
             split.Pending = null;
@@ -820,6 +852,7 @@ public sealed class InstanceServer : IAsyncDisposable
     // Stops pulling and handing over; under the lock.
     private void UnpairLocked()
     {
+        if (_partner is not null) _pulls.Unpaired();
         _partner = null;
         _pull = null;
         _handOff = null;

@@ -358,13 +358,17 @@ internal sealed partial class LayerShardGrain(
 
     public Task EndLive()
     {
-        _instance?.Server.EndPair();
+        if (_instance is null) return Task.CompletedTask;
+        _instance.Server.EndPair();
+        LogPulls(logger, Key, _instance.Server.Pulls.Describe());
         return Task.CompletedTask;
     }
 
     public Task FinishLive(int openHere, int openOnPartner)
     {
-        _instance?.Server.EndPair(openHere, openOnPartner);
+        if (_instance is null) return Task.CompletedTask;
+        _instance.Server.EndPair(openHere, openOnPartner);
+        LogPulls(logger, Key, _instance.Server.Pulls.Describe());
         return Task.CompletedTask;
     }
 
@@ -745,6 +749,9 @@ internal sealed partial class LayerShardGrain(
     }
 
     private string ModelName => ShardKey.Parse(Key).Model;
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Instance {Shard} pulled from its live partner while it loaded: {Pulls}")]
+    private static partial void LogPulls(ILogger logger, string shard, string pulls);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Instance {Shard} served live while loading ({When}): {Ledger}")]
     private static partial void LogLiveLedger(ILogger logger, string shard, string when, string ledger);

@@ -147,8 +147,18 @@ public sealed class ContinuousBatcher
     /// than the budget left is prefilled in chunks over several steps; only its last chunk samples.
     /// </remarks>
     /// <exception cref="InvalidOperationException">The previous plan has not been completed or aborted.</exception>
-    public StepPlan? Plan()
+    public StepPlan? Plan() => Plan(int.MaxValue);
+
+    /// <summary>
+    /// As <see cref="Plan()"/>, with at most <paramref name="promptTokens"/> prompt tokens (chunks of running prompts and new
+    /// admissions) in the step; every running request's decode row still runs. 0 plans decodes only: a live pair's LiveOld
+    /// gives a split prompt's tail, which costs it only the layers its partner lacks, the step ahead of its own prompts.
+    /// </summary>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="promptTokens"/> is negative.</exception>
+    /// <exception cref="InvalidOperationException">The previous plan has not been completed or aborted.</exception>
+    public StepPlan? Plan(int promptTokens)
     {
+        ArgumentOutOfRangeException.ThrowIfNegative(promptTokens);
         if (_inFlight is not null)
             throw new InvalidOperationException($"step {_inFlight.Number} is still executing: complete or abort it before planning the next");
         if (_running.Count == 0 && _waiting.Count == 0) return null;
@@ -163,12 +173,14 @@ public sealed class ContinuousBatcher
                 budget--;
             }
         }
+        // Decodes are never held back; prompt tokens stop at the smaller of the budget left and the cap.
+        int prompts = Math.Min(budget, promptTokens);
         foreach (var sequence in _running)
         {
-            if (budget == 0) break;
-            if (!sequence.PrefillDone) budget -= AddPrefillChunk(sequence, budget);
+            if (prompts == 0) break;
+            if (!sequence.PrefillDone) prompts -= AddPrefillChunk(sequence, prompts);
         }
-        while (budget > 0 && _running.Count < _policy.MaxRunningSequences && _waiting.First is { } head)
+        while (prompts > 0 && _running.Count < _policy.MaxRunningSequences && _waiting.First is { } head)
         {
             var sequence = head.Value;
             if (!_allocator.TryReserve(sequence.Kv, sequence.PromptLength + sequence.MaxTokens)) break;
@@ -176,7 +188,7 @@ public sealed class ContinuousBatcher
             sequence.QueueNode = null;
             sequence.State = SequenceState.Running;
             _running.Add(sequence);
-            budget -= AddPrefillChunk(sequence, budget);
+            prompts -= AddPrefillChunk(sequence, prompts);
         }
         if (_segments.Count == 0) return null;
         return _inFlight = Seal();

@@ -24,6 +24,16 @@ internal sealed class LiveLedger(TimeProvider time)
         _mostWaiting = Math.Max(_mostWaiting, _waiting);
     }
 
+    /// <summary>
+    /// Request <paramref name="id"/> ran the layers landed so far and waits for more, or to be pulled. Only the first time counts:
+    /// a request waiting to be pulled runs each layer that lands meanwhile, and its wait for the partner goes on.
+    /// </summary>
+    public void RanLanded(string id)
+    {
+        if (!_rows.TryGetValue(id, out var row) || row.PulledAt is not null) return;
+        row.RanLandedAt ??= time.GetUtcNow();
+    }
+
     /// <summary>The partner pulled request <paramref name="id"/>: it is split at <paramref name="layer"/> from now on.</summary>
     public void Pulled(string id, int layer)
     {
@@ -61,6 +71,9 @@ internal sealed class LiveLedger(TimeProvider time)
         var rows = _rows.Values;
         var split = rows.Where(r => r.PulledAt is not null).ToList();
         var toPull = split.Select(r => (r.PulledAt!.Value - r.ArrivedAt).TotalMilliseconds).ToList();
+        var ran = split.Where(r => r.RanLandedAt is not null).ToList();
+        var toRan = ran.Select(r => (r.RanLandedAt!.Value - r.ArrivedAt).TotalMilliseconds).ToList();
+        var ranToPull = ran.Select(r => (r.PulledAt!.Value - r.RanLandedAt!.Value).TotalMilliseconds).ToList();
         var pullToFirst = split.Where(r => r.FirstTokenAt is not null).Select(r => (r.FirstTokenAt!.Value - r.PulledAt!.Value).TotalMilliseconds).ToList();
         var toFirst = rows.Where(r => r.FirstTokenAt is not null).Select(r => (r.FirstTokenAt!.Value - r.ArrivedAt).TotalMilliseconds).ToList();
         var toMoved = rows.Where(r => r.MovedAt is not null && r.FirstTokenAt is not null).Select(r => (r.MovedAt!.Value - r.FirstTokenAt!.Value).TotalMilliseconds).ToList();
@@ -75,7 +88,9 @@ internal sealed class LiveLedger(TimeProvider time)
             ArrivalToFirstToken: LiveWait.Of(toFirst),
             MostWaiting: _mostWaiting,
             Moved: rows.Count(r => r.MovedAt is not null),
-            FirstTokenToMoved: LiveWait.Of(toMoved));
+            FirstTokenToMoved: LiveWait.Of(toMoved),
+            ArrivalToLanded: LiveWait.Of(toRan),
+            LandedToPull: LiveWait.Of(ranToPull));
     }
 
     private sealed class Row(DateTimeOffset arrivedAt)
@@ -83,6 +98,7 @@ internal sealed class LiveLedger(TimeProvider time)
         public DateTimeOffset ArrivedAt { get; } = arrivedAt;
         public DateTimeOffset? PulledAt { get; set; }
         public int Layer { get; set; }
+        public DateTimeOffset? RanLandedAt { get; set; }
         public DateTimeOffset? FirstTokenAt { get; set; }
         public DateTimeOffset? MovedAt { get; set; }
         public bool Ended { get; set; }
@@ -101,17 +117,22 @@ internal sealed class LiveLedger(TimeProvider time)
 /// <param name="MostWaiting">The most requests here at once without their first token.</param>
 /// <param name="Moved">Split requests whose keys and values moved to the partner (after their prompt or a later step), decoded there whole from then on.</param>
 /// <param name="FirstTokenToMoved">From the first token to the move's end (reading, sending and writing the keys and values), over the moved requests.</param>
+/// <param name="ArrivalToLanded">From arrival to the end of the step that first ran it through the layers landed then (the split requests): its wait and its head's compute here.</param>
+/// <param name="LandedToPull">From then to the partner's pull (the split requests): its wait for the partner, running layers that landed meanwhile.</param>
 internal sealed record LiveLedgerSummary(int Requests, int Split, int Whole, int WithoutFirstToken, (int Lowest, int Highest)? SplitLayers,
-    LiveWait? ArrivalToPull, LiveWait? PullToFirstToken, LiveWait? ArrivalToFirstToken, int MostWaiting, int Moved, LiveWait? FirstTokenToMoved)
+    LiveWait? ArrivalToPull, LiveWait? PullToFirstToken, LiveWait? ArrivalToFirstToken, int MostWaiting, int Moved, LiveWait? FirstTokenToMoved,
+    LiveWait? ArrivalToLanded = null, LiveWait? LandedToPull = null)
 {
     /// <summary>One line for the log.</summary>
     public string Describe()
     {
         if (Requests == 0) return "no requests";
         string layers = SplitLayers is { } range ? range.Lowest == range.Highest ? $" (at layer {range.Lowest})" : $" (at layers {range.Lowest}–{range.Highest})" : "";
+        string landed = ArrivalToLanded is null ? "" :
+            $" (to running the layers landed then {LiveWait.Describe(ArrivalToLanded)}, then to the pull {LiveWait.Describe(LandedToPull)})";
         string moved = Moved > 0 ? $" ({Moved} moved to the partner, first token to moved {LiveWait.Describe(FirstTokenToMoved)})" : "";
         return $"{Requests} requests: {Split} split{layers}{moved}, {Whole} served here alone, {WithoutFirstToken} without a first token; " +
-            $"arrival to pull {LiveWait.Describe(ArrivalToPull)}, pull to first token {LiveWait.Describe(PullToFirstToken)}, " +
+            $"arrival to pull {LiveWait.Describe(ArrivalToPull)}{landed}, pull to first token {LiveWait.Describe(PullToFirstToken)}, " +
             $"arrival to first token {LiveWait.Describe(ArrivalToFirstToken)}; at most {MostWaiting} waiting for a first token at once";
     }
 }

@@ -434,6 +434,7 @@ internal sealed class LiveServer : IAsyncDisposable
             else if (advance)
             {
                 entry.Hidden = result.Rows[i];
+                _ledger.RanLanded(entry.Id);
             }
             else
             {

@@ -93,5 +93,29 @@ public sealed class LiveLedgerTests
     }
 
     [Fact]
+    public void A_split_requests_wait_is_cut_where_it_first_ran_the_landed_layers()
+    {
+        _ledger.Arrived("a");
+        Wait(120);
+        _ledger.RanLanded("a");          // its head ran the layers landed: 120 ms here
+        Wait(40);
+        _ledger.RanLanded("a");          // a layer landed and it ran it: still waiting for the pull
+        Wait(60);
+        _ledger.Pulled("a", 9);          // 100 ms after it first ran the landed layers
+        _ledger.RanLanded("a");          // after the pull: not a wait for it
+        _ledger.Arrived("b");
+        Wait(30);
+        _ledger.RanLanded("b");
+        _ledger.FirstToken("b");         // served here alone: not a split request's wait
+
+        var summary = _ledger.Summary();
+
+        Assert.Equal(new LiveWait(120, 120), summary.ArrivalToLanded);
+        Assert.Equal(new LiveWait(100, 100), summary.LandedToPull);
+        Assert.Contains("arrival to pull mean 220 ms (longest 220) (to running the layers landed then mean 120 ms (longest 120), then to the pull mean 100 ms (longest 100))",
+            summary.Describe(), StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void An_empty_ledger_says_so() => Assert.Equal("no requests", _ledger.Summary().Describe());
 }

@@ -65,6 +65,32 @@ public sealed class ContinuousBatcherTests
     }
 
     [Fact]
+    public void A_prompt_cap_holds_prompts_back_but_never_decodes()
+    {
+        var batcher = Batcher(batchTokens: 8);
+        Enqueue(batcher, "a", 3, 5);
+        Step(batcher);                   // a prefilled: it decodes from now on
+        Enqueue(batcher, "b", 9, 5);
+        Enqueue(batcher, "c", 2, 5);
+
+        var decodesOnly = batcher.Plan(0)!;
+        Assert.Equal([("a", 3, 1, true)], Shape(decodesOnly));
+        Assert.Equal(2, batcher.Waiting);   // nothing admitted under a cap of 0
+        batcher.Complete(decodesOnly, [7]);
+
+        var capped = batcher.Plan(4)!;
+        Assert.Equal([("a", 4, 1, true), ("b", 0, 4, false)], Shape(capped));
+        batcher.Complete(capped, [7, -1]);
+
+        // Without a cap the budget alone bounds the prompt tokens, as Plan() does.
+        Assert.Equal([("a", 5, 1, true), ("b", 4, 5, true), ("c", 0, 2, true)], Shape(batcher.Plan(int.MaxValue)!));
+    }
+
+    [Fact]
+    public void A_negative_prompt_cap_is_refused() =>
+        Assert.Throws<ArgumentOutOfRangeException>(() => Batcher().Plan(-1));
+
+    [Fact]
     public void Decodes_come_first_in_admission_order_then_prefill_chunks()
     {
         var batcher = Batcher(batchTokens: 8);
