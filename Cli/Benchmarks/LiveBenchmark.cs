@@ -49,8 +49,10 @@ internal static class LiveBenchmark
             CpusPerHost = options.CpusPerHost, NewOverNetwork = options.NewOverNetwork, LiveMove = SplitMoves.Name(move), MaxBatchTokens = BatchPolicy.ForBudget(options.MaxBatchTokens).MaxBatchTokens,
         };
         int contextLength, vocab;
+        LlamaConfig testbedModel;
         using (var model = ModelDirectory.Open(directory))
         {
+            testbedModel = model.Config;
             report.Layers = model.Config.NumLayers;
             report.LayerBytes = model.Layout.Layer(0).ByteLength;
             report.ModelBytes = model.Layout.TotalBytes;
@@ -70,12 +72,14 @@ internal static class LiveBenchmark
         if (options.Backend == "timed")
         {
             var timed = TimedSetup.Resolve(options.CostProfile, options.CostModel, options.TimeDilation, options.RealLinkGbps, report.LayerBytes, options.LinkMbit,
-                $"--backend timed needs --cost-profile FILE (e.g. {LiveOptions.DefaultCostProfile})");
+                $"--backend timed needs --cost-profile FILE (e.g. {LiveOptions.DefaultCostProfile})", testbedModel, options.ActivationShare);
             var profile = timed.Profile;
             double d = timed.Dilation;
             report.TimeDilationSource = timed.DilationSource;
             report.HostToDeviceMBps = timed.HostToDeviceMBps;
             report.HostToDeviceSource = timed.HostToDeviceSource;
+            report.ActivationShare = timed.ActivationShare;
+            report.ActivationShareSource = timed.ActivationSource;
             report.Emulated = true;
             report.CostProfile = profile.Path;
             report.CostModel = profile.Model;
@@ -86,6 +90,7 @@ internal static class LiveBenchmark
                 options.PromptTokens, options.OutputTokens, options.MaxBatchTokens), 2);
             progress($"{report.Backend}; {report.TimeDilationSource}");
             if (timed.HostToDeviceSource is { } pcie) progress($"host memory to GPU: {pcie}");
+            progress($"live pairs' activations: {timed.ActivationSource}");
             progress($"profile capacity of one instance ({options.SequencesPerInstance} at once): {profileRps:F2} requests/s");
         }
 

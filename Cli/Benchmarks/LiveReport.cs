@@ -31,6 +31,9 @@ internal sealed class LiveReport
     /// <summary>timed: the emulated PCIe rate of a copy from a host's memory into a GPU (sllm's and allcache's loads).</summary>
     [JsonPropertyName("host_to_device_MBps")] public double? HostToDeviceMBps { get; set; }
     public string? HostToDeviceSource { get; set; }
+    /// <summary>timed: the share of each hidden-state and key/value row a live pair sends, and how it was chosen.</summary>
+    public double? ActivationShare { get; set; }
+    public string? ActivationShareSource { get; set; }
     public int LinkMbit { get; set; }
     [JsonPropertyName("storage_MBps")] public double StorageMBps { get; set; }
     public string Model { get; set; } = "";

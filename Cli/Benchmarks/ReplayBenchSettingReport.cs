@@ -17,6 +17,9 @@ internal abstract class ReplayBenchSettingReport
     /// <summary>The emulated PCIe rate of a copy from a host's memory into a GPU (sllm's and allcache's loads, a host copy's own host).</summary>
     [JsonPropertyName("host_to_device_MBps")] public double? HostToDeviceMBps { get; set; }
     public string? HostToDeviceSource { get; set; }
+    /// <summary>The share of each hidden-state and key/value row a live pair sends, and how it was chosen.</summary>
+    public double? ActivationShare { get; set; }
+    public string? ActivationShareSource { get; set; }
     public string Model { get; set; } = "";
     public string? Shape { get; set; }
     public long ModelBytes { get; set; }
@@ -65,6 +68,8 @@ internal abstract class ReplayBenchSettingReport
         TimeDilationSource = setup.Timed.DilationSource;
         HostToDeviceMBps = setup.Timed.HostToDeviceMBps;
         HostToDeviceSource = setup.Timed.HostToDeviceSource;
+        ActivationShare = setup.Timed.ActivationShare;
+        ActivationShareSource = setup.Timed.ActivationSource;
         RateSource = setup.RateSource;
         LoadShare = setup.LoadShare;
         WindowSource = setup.WindowSource;

@@ -61,9 +61,10 @@ internal sealed class ReplayBenchSetup
 
         // The timed backend: the profile's costs, stretched by D so the testbed's slower links keep the real cluster's proportions.
         var timed = TimedSetup.Resolve(options.CostProfile, options.CostModel, options.TimeDilation, options.RealLinkGbps, layerBytes, options.LinkMbit,
-            $"{bench} runs the timed backend: give --cost-profile FILE (e.g. {LiveOptions.DefaultCostProfile})");
+            $"{bench} runs the timed backend: give --cost-profile FILE (e.g. {LiveOptions.DefaultCostProfile})", config);
         double d = timed.Dilation;
         progress($"{timed.Backend}; {timed.DilationSource}");
+        progress($"live pairs' activations: {timed.ActivationSource}");
         if (timed.HostToDeviceSource is { } pcie) progress($"host memory to GPU: {pcie}");
 
         // The whole trace at its own pace first: its mean token counts give one instance's capacity, which gives the rate.

@@ -119,13 +119,18 @@ internal static class BenchCommand
                 "never (default), when-waiting (while a request waits on the LiveNew for a seat) or after-prompt (every split request)",
             DefaultValueFactory = _ => "never",
         };
+        var activationShare = new Option<double?>("--activation-share")
+        {
+            Description = "timed: the share of each hidden-state and key/value row a live pair sends (0, 1]; by default derived so that activations keep " +
+                "the real model's proportion to its parameters on the testbed's links, as D keeps it for loads (llama3-8b-narrow: 0.125); 1 sends every value",
+        };
         var command = new Command("live",
             "On a testbed of emulated hosts (root): per load policy, the same seeded open-loop steady load then a burst with a scale to 1 + N instances; " +
             "burst TTFT, first token of a new instance vs its full load, and blitz's burst p99 TTFT over each baseline's")
         {
             hosts, gpus, newInstances, backend, costProfile, costModel, dilation, realLink, linkMbit, storage, model, shape, dtype, sequences,
             steadyRps, steadySeconds, burstRps, burstSeconds, promptTokens, outputTokens, seed, policies, json, plot, redisPort, state, testbed, keep, rounds,
-            cpusPerHost, maxBatchTokens, newOverNetwork, liveMove, seedPerRound,
+            cpusPerHost, maxBatchTokens, newOverNetwork, liveMove, seedPerRound, activationShare,
         };
         command.SetAction((parse, cancellation) => CliErrors.Run(async () =>
         {
@@ -146,7 +151,7 @@ internal static class BenchCommand
                 [.. parse.GetValue(policies)!.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)],
                 parse.GetValue(redisPort), parse.GetValue(state)!, parse.GetValue(testbed), parse.GetValue(keep), parse.GetValue(rounds),
                 parse.GetValue(cpusPerHost), parse.GetValue(maxBatchTokens), parse.GetValue(newOverNetwork), parse.GetValue(liveMove)!,
-                parse.GetValue(seedPerRound));
+                parse.GetValue(seedPerRound), parse.GetValue(activationShare));
             Action<string> progress = step => Console.Error.WriteLine($"bench live: {step}");
             var report = await LiveBenchmark.Run(options, progress, cancellation);
             if (parse.GetValue(json) is { } file)

@@ -23,10 +23,16 @@ public sealed record ActivationRef(
     /// </summary>
     [Id(5)] public bool Pushed { get; init; }
 
-    // The serialized form's header (magic, tokens, width: three u32), as HiddenStates in Native writes it; this
-    // assembly cannot reference Native, and a test pins the two lengths equal.
-    private const int HeaderBytes = 12;
+    /// <summary>
+    /// Floats of each row that travel, from the first (the rest arrive as zeros); 0, the default, for every one
+    /// (<c>HiddenStates.SentWidth</c>, set by the host's activation share).
+    /// </summary>
+    [Id(6)] public int SentWidth { get; init; }
 
-    /// <summary>Bytes that travel: the serialized length of the states (a 12-byte header, then Tokens × Width f32).</summary>
-    public long Bytes => HeaderBytes + (long)Tokens * Width * sizeof(float);
+    // The serialized form's header (magic, tokens, width, sent: four u32), as HiddenStates in Native writes it; this
+    // assembly cannot reference Native, and a test pins the two lengths equal.
+    private const int HeaderBytes = 16;
+
+    /// <summary>Bytes that travel: the serialized length of the states (a 16-byte header, then Tokens × the sent floats of each row, f32).</summary>
+    public long Bytes => HeaderBytes + (long)Tokens * (SentWidth > 0 ? SentWidth : Width) * sizeof(float);
 }

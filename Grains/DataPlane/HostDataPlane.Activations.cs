@@ -21,6 +21,26 @@ internal sealed partial class HostDataPlane
     private readonly ActivationInbox _inbox = new();
     private readonly Dictionary<string, ActivationPusher> _pushers = new(StringComparer.Ordinal);
     private readonly byte[] _secret;
+    // The share of each row that travels (GpuHostOptions.ActivationShare).
+    private readonly double _activationShare = 1;
+
+    /// <summary>
+    /// Sets how much of each row of <paramref name="states"/> travels: the host's activation share of its width, at least two
+    /// values (the timed backend's steps read a row's first two); every value at a share of 1. Publishing and pushing do it;
+    /// a caller that sizes the frame first calls it before.
+    /// </summary>
+    public HiddenStates ShapeForWire(HiddenStates states)
+    {
+        ArgumentNullException.ThrowIfNull(states);
+        if (_activationShare < 1) states.SentWidth = SentWidth(states.Width, _activationShare);
+        return states;
+    }
+
+    // The reference's SentWidth: 0 when every value of a row travels.
+    private static int SentOf(HiddenStates states) => states.SentWidth < states.Width ? states.SentWidth : 0;
+
+    /// <summary>Values of a row of <paramref name="width"/> that travel at <paramref name="share"/>: at least two (or the whole row when narrower).</summary>
+    internal static int SentWidth(int width, double share) => Math.Min(width, Math.Max(2, (int)Math.Ceiling(width * share)));
 
     /// <summary>
     /// Test hook: told blob 0 when an activation fetched by this plane has landed, on the receiving loop, before the
@@ -37,6 +57,7 @@ internal sealed partial class HostDataPlane
     {
         ArgumentException.ThrowIfNullOrEmpty(sourceId);
         ArgumentNullException.ThrowIfNull(states);
+        ShapeForWire(states);
         var image = ParameterImage.Allocate(SingleBlobImage.Layout(states.SerializedLength));
         try
         {
@@ -54,7 +75,7 @@ internal sealed partial class HostDataPlane
             throw;
         }
         Register(sourceId, new ImageSource(image));
-        return new ActivationRef(sourceId, _host, Address, states.Tokens, states.Width);
+        return new ActivationRef(sourceId, _host, Address, states.Tokens, states.Width) { SentWidth = SentOf(states) };
     }
 
     /// <summary>
@@ -110,9 +131,10 @@ internal sealed partial class HostDataPlane
         ArgumentException.ThrowIfNullOrEmpty(host);
         ArgumentException.ThrowIfNullOrEmpty(sourceId);
         ArgumentNullException.ThrowIfNull(states);
+        ShapeForWire(states);
         var bytes = new byte[states.SerializedLength];
         states.WriteTo(bytes);
-        var reference = new ActivationRef(sourceId, _host, Address, states.Tokens, states.Width) { Pushed = true };
+        var reference = new ActivationRef(sourceId, _host, Address, states.Tokens, states.Width) { Pushed = true, SentWidth = SentOf(states) };
         if (host == _host)
         {
             if (_inbox.Deliver(sourceId, bytes) is { } refused) throw new InvalidOperationException(refused);

@@ -45,6 +45,7 @@ internal sealed partial class HostDataPlane : IAsyncDisposable
         ChunkBytes = host.ChunkMiB << 20;
         _receiveLink = host.ReceiveMBps is { } rate ? new ReceiveLink(rate) : null;
         _hostToDeviceMBps = host.HostToDeviceMBps;
+        _activationShare = host.ActivationShare;
         Address = _server.Address;
         (_rdmaServer, _rdma, RdmaUnavailable) = StartRdma(address, secret);
         RdmaAddress = _rdmaServer?.Address;

@@ -90,6 +90,13 @@ public sealed class GpuHostOptions
     /// testbed (docs/live-scaling.md).
     /// </summary>
     public string LiveMove { get; set; } = "never";
+    /// <summary>
+    /// The share of each row of hidden states and of keys and values that travels between a live pair (the timed backend
+    /// only, whose steps compute with a row's first two values; 1, every value, by default). A testbed bench sets it so that
+    /// activations keep the real model's proportion to the parameters, as the links keep it for loads
+    /// (<see cref="Native.Engine.HiddenStates.SentWidth"/>); at least two values of a row always travel.
+    /// </summary>
+    public double ActivationShare { get; set; } = 1;
     /// <summary>Host memory for model copies, in GiB; the memory available at start-up when null.</summary>
     public double? HostMemoryGiB { get; set; }
 

@@ -153,6 +153,19 @@ public sealed class SiloOptionsTests
             Assert.Single(SiloConfiguration.Validate(new SiloOptions(), new GpuHostOptions { LiveMove = move })));
 
     [Theory]
+    [InlineData(0.0)]
+    [InlineData(1.5)]
+    [InlineData(double.NaN)]
+    public void An_activation_share_must_be_in_zero_to_one(double share) =>
+        Assert.Equal($"ActivationShare: expected a share in (0, 1], found {share} (--activation-share)",
+            Assert.Single(SiloConfiguration.Validate(new SiloOptions(), new GpuHostOptions { ActivationShare = share })));
+
+    [Fact]
+    public void An_activation_share_below_one_needs_the_timed_backend() =>
+        Assert.Contains("below 1 only with the timed backend",
+            Assert.Single(SiloConfiguration.Validate(new SiloOptions(), new GpuHostOptions { ActivationShare = 0.125 })));
+
+    [Theory]
     [InlineData("never")]
     [InlineData("When-Waiting")]
     [InlineData("after-prompt")]

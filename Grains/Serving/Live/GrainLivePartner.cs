@@ -71,7 +71,7 @@ internal sealed partial class GrainLivePartner(IGrainFactory grains, HostDataPla
     // frame would break the connection the split steps share). The caller retires published states once the partner has them.
     private async Task<(ActivationRef Activation, bool Published)> HandAsync(string sourceId, HiddenStates states, CancellationToken cancellationToken)
     {
-        if (states.SerializedLength <= ActivationInbox.DefaultMaxFrameBytes
+        if (dataPlane.ShapeForWire(states).SerializedLength <= ActivationInbox.DefaultMaxFrameBytes
             && await PushAsync(sourceId, states, cancellationToken).ConfigureAwait(false) is { } pushed)
             return (pushed, false);
         return (dataPlane.PublishActivation(sourceId, states), true);

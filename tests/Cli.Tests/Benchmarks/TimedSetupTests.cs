@@ -52,6 +52,41 @@ public sealed class TimedSetupTests : IDisposable
     }
 
     [Fact]
+    public void A_profile_of_a_known_shape_sends_activations_in_the_real_models_proportion_to_its_layers()
+    {
+        // llama3-8b's layer is 436,207,616 bytes in bf16; the narrow testbed model's 13,635,584 in f32 (1/31.99).
+        File.WriteAllLines(_path, ["""{"model": "llama3-8b", "layer_bytes_bf16": 436207616, "n_layers": 32, "prefill_T100_ms": 2.0, "decode_B1_ctx1024_ms": 1.0, "decode_B16_ctx1024_ms": 1.0}"""]);
+        var narrow = Native.Models.Synthetic.SyntheticShapes.Get("llama3-8b-narrow");
+
+        var timed = TimedSetup.Resolve(_path, "llama3-8b", 2.5, 100, 13_635_584, 1000, "needs a profile", narrow);
+
+        // 4096 bf16 values against 512 f32 (4 ×), times 1/31.99: an eighth of each row.
+        Assert.Equal(0.125, timed.ActivationShare, 3);
+        Assert.EndsWith($" --activation-share {timed.ActivationShare.ToString(System.Globalization.CultureInfo.InvariantCulture)}", timed.SiloArgs);
+        Assert.Contains("4 × the testbed's 512 f32", timed.ActivationSource);
+    }
+
+    [Fact]
+    public void A_profile_without_a_known_shape_or_no_testbed_model_sends_every_value()
+    {
+        var narrow = Native.Models.Synthetic.SyntheticShapes.Get("llama3-8b-narrow");
+
+        var unknown = TimedSetup.Resolve(_path, "t", 2.5, 100, 1000, 1000, "needs a profile", narrow);
+        var none = TimedSetup.Resolve(_path, "t", 2.5, 100, 1000, 1000, "needs a profile");
+
+        Assert.Equal((1.0, 1.0), (unknown.ActivationShare, none.ActivationShare));
+        Assert.Contains("no known shape for the profile's model \"t\"", unknown.ActivationSource);
+        Assert.DoesNotContain("--activation-share", unknown.SiloArgs);
+    }
+
+    [Theory]
+    [InlineData(0.0)]
+    [InlineData(1.01)]
+    public void A_given_activation_share_outside_zero_to_one_is_refused(double share) =>
+        Assert.Contains("--activation-share: expected a share in (0, 1]",
+            Assert.Throws<ArgumentException>(() => TimedSetup.Resolve(_path, "t", 2.5, 100, 1000, 1000, "needs a profile", null, share)).Message);
+
+    [Fact]
     public void Without_a_device_row_the_host_to_gpu_copy_is_left_unpaced()
     {
         var timed = TimedSetup.Resolve(_path, "t", 2.5, 100, 1000, 1000, "needs a profile");

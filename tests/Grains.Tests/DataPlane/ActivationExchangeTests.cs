@@ -158,6 +158,40 @@ public sealed class ActivationExchangeTests
     }
 
     [Fact]
+    public async Task At_an_activation_share_a_prefix_of_each_row_travels_published_or_pushed_and_the_rest_arrives_as_zeros()
+    {
+        await using var a = Plane("host-a", activationShare: 0.125);
+        await using var b = Plane("host-b");
+        var published = RandomStates(3, 64, seed: 41);
+        var pushed = RandomStates(3, 64, seed: 42);
+
+        var fetched = await b.FetchActivationAsync(a.PublishActivation("shared", published), CancellationToken.None);
+        var reference = await a.PushActivationAsync("host-b", b.Address, "pushed", pushed, CancellationToken.None);
+        var taken = await b.FetchActivationAsync(reference, CancellationToken.None);
+
+        // 64 × 0.125: 8 floats of each row, 16 + 3 × 8 × 4 bytes.
+        Assert.Equal((8, 112L), (reference.SentWidth, reference.Bytes));
+        foreach (var (sent, received) in new[] { (published, fetched), (pushed, taken) })
+        {
+            Assert.Equal((3, 64), (received.Tokens, received.Width));
+            for (int t = 0; t < 3; t++)
+            {
+                Assert.Equal(sent.Row(t)[..8].ToArray().Select(BitConverter.SingleToInt32Bits), received.Row(t)[..8].ToArray().Select(BitConverter.SingleToInt32Bits));
+                Assert.All(received.Row(t)[8..].ToArray(), value => Assert.Equal(0f, value));
+            }
+        }
+        await a.RetireActivationAsync("shared");
+    }
+
+    [Theory]
+    [InlineData(512, 0.125, 64)]
+    [InlineData(4, 0.125, 2)]
+    [InlineData(1, 0.5, 1)]
+    [InlineData(512, 1.0, 512)]
+    public void A_row_sends_its_share_and_never_fewer_than_two_values(int width, double share, int sent) =>
+        Assert.Equal(sent, HostDataPlane.SentWidth(width, share));
+
+    [Fact]
     public async Task States_pushed_to_the_same_host_go_straight_to_its_inbox()
     {
         await using var a = Plane("host-a");
@@ -180,8 +214,8 @@ public sealed class ActivationExchangeTests
             a.PushActivationAsync("host-x", stranger.Address, "guarded", RandomStates(4, 32, seed: 31), CancellationToken.None));
     }
 
-    private static HostDataPlane Plane(string host, string secret = Secret) =>
-        new(new GpuHostOptions { Host = host, ClusterSecret = secret }, new BlitzMetrics(), NullLogger<HostDataPlane>.Instance);
+    private static HostDataPlane Plane(string host, string secret = Secret, double activationShare = 1) =>
+        new(new GpuHostOptions { Host = host, ClusterSecret = secret, ActivationShare = activationShare }, new BlitzMetrics(), NullLogger<HostDataPlane>.Instance);
 
     private static HiddenStates RandomStates(int tokens, int width, int seed)
     {

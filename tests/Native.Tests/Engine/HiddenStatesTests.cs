@@ -16,7 +16,7 @@ public sealed class HiddenStatesTests
             states.Data[i] = i < special.Length ? special[i] : i * -0.37f;
 
         byte[] bytes = states.ToBytes();
-        Assert.Equal(12 + 15 * 4, bytes.Length);
+        Assert.Equal(16 + 15 * 4, bytes.Length);
         Assert.Equal(states.SerializedLength, bytes.Length);
         Assert.Equal(3, BinaryPrimitives.ReadInt32LittleEndian(bytes.AsSpan(4)));
         Assert.Equal(5, BinaryPrimitives.ReadInt32LittleEndian(bytes.AsSpan(8)));
@@ -41,7 +41,7 @@ public sealed class HiddenStatesTests
     {
         byte[] bytes = new HiddenStates(2, 4).ToBytes();
         var error = Assert.Throws<FormatException>(() => HiddenStates.FromBytes(bytes.AsSpan(0, bytes.Length - 1)));
-        Assert.Contains("2 tokens × 4 floats need 44 bytes, found 43", error.Message);
+        Assert.Contains("2 tokens × 4 floats need 48 bytes, found 47", error.Message);
     }
 
     [Fact]
@@ -49,7 +49,7 @@ public sealed class HiddenStatesTests
     {
         byte[] bytes = [.. new HiddenStates(2, 4).ToBytes(), 0];
         var error = Assert.Throws<FormatException>(() => HiddenStates.FromBytes(bytes));
-        Assert.Contains("found 45", error.Message);
+        Assert.Contains("found 49", error.Message);
     }
 
     [Fact]
@@ -64,7 +64,7 @@ public sealed class HiddenStatesTests
     [Fact]
     public void Fewer_bytes_than_a_header_say_the_header_is_missing()
     {
-        var error = Assert.Throws<FormatException>(() => HiddenStates.FromBytes(new HiddenStates(1, 1).ToBytes().AsSpan(0, 11)));
+        var error = Assert.Throws<FormatException>(() => HiddenStates.FromBytes(new HiddenStates(1, 1).ToBytes().AsSpan(0, 15)));
         Assert.Contains("missing header", error.Message);
     }
 
@@ -74,7 +74,52 @@ public sealed class HiddenStatesTests
         byte[] bytes = new HiddenStates(2, 4).ToBytes();
         BinaryPrimitives.WriteInt32LittleEndian(bytes.AsSpan(4), 3);
         var error = Assert.Throws<FormatException>(() => HiddenStates.FromBytes(bytes));
-        Assert.Contains("3 tokens × 4 floats need 60 bytes, found 44", error.Message);
+        Assert.Contains("3 tokens × 4 floats need 64 bytes, found 48", error.Message);
+    }
+
+    [Fact]
+    public void A_prefix_of_each_row_travels_and_the_rest_arrives_as_zeros()
+    {
+        var states = new HiddenStates(3, 8);
+        for (int i = 0; i < states.Data.Length; i++) states.Data[i] = i + 1;
+        states.SentWidth = 2;
+
+        byte[] bytes = states.ToBytes();
+        Assert.Equal(16 + 3 * 2 * 4, bytes.Length);
+        Assert.Equal(states.SerializedLength, bytes.Length);
+
+        var back = HiddenStates.FromBytes(bytes);
+        Assert.Equal((3, 8, 2), (back.Tokens, back.Width, back.SentWidth));
+        Assert.Equal([1f, 2f, 0, 0, 0, 0, 0, 0], back.Row(0).ToArray());
+        Assert.Equal([17f, 18f, 0, 0, 0, 0, 0, 0], back.Row(2).ToArray());
+        // Read back, it serializes to the same bytes.
+        Assert.Equal(bytes, back.ToBytes());
+    }
+
+    [Theory]
+    [InlineData(0)]
+    [InlineData(9)]
+    public void A_sent_width_outside_the_row_is_refused(int sent) =>
+        Assert.Throws<ArgumentOutOfRangeException>(() => new HiddenStates(1, 8) { SentWidth = sent });
+
+    [Theory]
+    [InlineData(0, "0 of each row's 4 floats")]
+    [InlineData(5, "5 of each row's 4 floats")]
+    public void A_header_whose_sent_width_is_outside_the_row_is_rejected(int sent, string expected)
+    {
+        byte[] bytes = new HiddenStates(2, 4).ToBytes();
+        BinaryPrimitives.WriteInt32LittleEndian(bytes.AsSpan(12), sent);
+        var error = Assert.Throws<FormatException>(() => HiddenStates.FromBytes(bytes));
+        Assert.Contains(expected, error.Message);
+    }
+
+    [Fact]
+    public void A_header_that_would_expand_a_few_bytes_into_gigabytes_is_rejected()
+    {
+        byte[] bytes = new HiddenStates(1, 1).ToBytes();
+        BinaryPrimitives.WriteInt32LittleEndian(bytes.AsSpan(8), 1 << 28);
+        var error = Assert.Throws<FormatException>(() => HiddenStates.FromBytes(bytes));
+        Assert.Contains("expand more than 64 ×", error.Message);
     }
 
     [Theory]
