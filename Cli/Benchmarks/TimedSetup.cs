@@ -1,3 +1,4 @@
+using BlitzScale.Grains.Hosting;
 using BlitzScale.Native.Compute.Timed;
 using BlitzScale.Native.Models;
 using BlitzScale.Native.Models.Synthetic;
@@ -43,13 +44,16 @@ internal sealed record TimedSetup(CostProfile Profile, double Dilation, string D
             (d, source) = (Math.Round(derived.Factor, 3), $"derived: {derived}");
         }
         string args = FormattableString.Invariant($"--cost-profile {profile.Path} --cost-model {profile.Model} --time-dilation {d}");
-        var (share, shareSource) = activationShare is { } given2
-            ? (given2 > 0 && given2 <= 1 ? (given2, "given (--activation-share)") : throw new ArgumentException($"--activation-share: expected a share in (0, 1], found {given2}"))
-            : Activations(profile, layerBytes, testbed);
+        var (share, shareSource) = activationShare switch
+        {
+            null => Activations(profile, layerBytes, testbed),
+            { } chosen when GpuHostOptions.IsActivationShare(chosen) => (chosen, "given (--activation-share)"),
+            { } chosen => throw new ArgumentException($"--activation-share: expected a share in (0, 1], found {chosen}"),
+        };
         if (share < 1) args += FormattableString.Invariant($" --activation-share {share}");
-        if (HostToDevice(profile, realLinkGbps, linkMbit) is not { } pcie)
-            return new TimedSetup(profile, d, source, args, ActivationShare: share, ActivationSource: shareSource);
-        return new TimedSetup(profile, d, source, args + FormattableString.Invariant($" --host-to-device-mbps {pcie.MBps}"), pcie.MBps, pcie.Source, share, shareSource);
+        var pcie = HostToDevice(profile, realLinkGbps, linkMbit);
+        if (pcie is { } copy) args += FormattableString.Invariant($" --host-to-device-mbps {copy.MBps}");
+        return new TimedSetup(profile, d, source, args, pcie?.MBps, pcie?.Source, share, shareSource);
     }
 
     /// <summary>

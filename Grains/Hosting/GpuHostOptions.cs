@@ -97,6 +97,9 @@ public sealed class GpuHostOptions
     /// (<see cref="Native.Engine.HiddenStates.SentWidth"/>); at least two values of a row always travel.
     /// </summary>
     public double ActivationShare { get; set; } = 1;
+
+    /// <summary>Whether <paramref name="share"/> is an <see cref="ActivationShare"/>: in (0, 1].</summary>
+    public static bool IsActivationShare(double share) => share > 0 && share <= 1;
     /// <summary>Host memory for model copies, in GiB; the memory available at start-up when null.</summary>
     public double? HostMemoryGiB { get; set; }
 

@@ -18,7 +18,7 @@ public static class GpuHostOptionsValidator
             errors.Add($"Backend: expected one of {string.Join(", ", GpuHostOptions.Backends)}, found \"{o.Backend}\"");
         if (o.Backend == GpuHostOptions.TimedBackend && TimedBackendError(o) is { } timed)
             errors.Add(timed);
-        if (!(o.ActivationShare > 0 && o.ActivationShare <= 1))
+        if (!GpuHostOptions.IsActivationShare(o.ActivationShare))
             errors.Add($"ActivationShare: expected a share in (0, 1], found {o.ActivationShare}");
         else if (o.ActivationShare < 1 && o.Backend != GpuHostOptions.TimedBackend)
             errors.Add($"ActivationShare: below 1 only with the timed backend, whose steps read a row's first two values; the {o.Backend} backend needs every value, found {o.ActivationShare}");

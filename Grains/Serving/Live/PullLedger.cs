@@ -94,7 +94,11 @@ internal sealed class PullLedger(TimeProvider time)
     }
 
     /// <summary>The serving loop has a step to run: an idle wait, if any, ends.</summary>
-    public void Busy() => Busy(time.GetUtcNow());
+    /// <remarks>Called before every step: the clock is read only when a wait is open.</remarks>
+    public void Busy()
+    {
+        if (_idleSince is not null) Busy(time.GetUtcNow());
+    }
 
     private void Busy(DateTimeOffset now)
     {

@@ -16,6 +16,8 @@ public sealed class InstanceServerLiveOldPaceTests(ServingModelFixture models) :
 {
     private const string PartnerShard = "partner/0/0";
     private const int SplitLayer = 2;
+    // A budget of 8 tokens: a 20-token prompt takes three steps' chunks.
+    private static readonly BatchPolicy Policy = new() { KvBlocks = 16, MaxRunningSequences = 4, MaxBatchTokens = 8 };
 
     [Fact]
     public async Task Pulls_start_while_a_step_runs_and_reserve_their_blocks_at_once()
@@ -23,7 +25,7 @@ public sealed class InstanceServerLiveOldPaceTests(ServingModelFixture models) :
         using var inner = models.Engine(16);
         var engine = new GatedEngine(inner);
         using var device = new DeviceExecutor("pace-pulls");
-        await using var old = new InstanceServer(engine, new BatchPolicy { KvBlocks = 16, MaxRunningSequences = 4, MaxBatchTokens = 8 }, device, models.EosId);
+        await using var old = new InstanceServer(engine, Policy, device, models.EosId);
         var own = ServingModelFixture.Collect(old.GenerateAsync(new ServingRequest("own", [1, 7, 42, 99], 4, SamplingOptions.Greedy, StopAtEos: false)));
         await engine.Entered.WaitAsync(TimeSpan.FromSeconds(30));
         int blocksBefore = old.Stats.KvBlocksUsed;
@@ -56,8 +58,7 @@ public sealed class InstanceServerLiveOldPaceTests(ServingModelFixture models) :
         using var inner = models.Engine(16);
         var engine = new GatedEngine(inner);
         using var device = new DeviceExecutor("pace-tails");
-        // A budget of 8 tokens: the own 20-token prompt takes three steps' chunks.
-        await using var old = new InstanceServer(engine, new BatchPolicy { KvBlocks = 16, MaxRunningSequences = 4, MaxBatchTokens = 8 }, device, models.EosId);
+        await using var old = new InstanceServer(engine, Policy, device, models.EosId);
         await LivePulls.Answer(old, PartnerShard, new LivePull("split-1", SplitLayer, 32));
         int[] prompt = [.. Enumerable.Range(1, 20)];
         var own = ServingModelFixture.Collect(old.GenerateAsync(new ServingRequest("own", prompt, 4, SamplingOptions.Greedy, StopAtEos: false)));
