@@ -5,7 +5,8 @@ namespace BlitzScale.Cli.Benchmarks;
 /// <summary>
 /// What a perfect live pair could give in one round of <c>bench live</c>: the burst's p99 TTFT in a fluid model of the
 /// cluster, fed with blitz-fast's arrivals and load times, once with no pair (blitz-fast, checked against blitz-fast's
-/// measured p99), once with an ideal pair of every load blitz pairs, once with an ideal pair of every load. Pure.
+/// measured p99), once with an ideal pair of every load blitz pairs, once with an ideal pair of every load, and once with
+/// the loads blitz pairs in complementary orders (<see cref="ComplementaryRate"/>), a design the grid does not have. Pure.
 /// </summary>
 /// <remarks>
 /// <para>The model. Requests are served first come first served by the whole cluster as one server of rate R(t) requests a
@@ -23,6 +24,12 @@ namespace BlitzScale.Cli.Benchmarks;
 /// <c>LocalLoads</c>), and <see cref="LivePairModelFigures.IdealRatioEveryLoad"/> the lowest with every load paired. A model's
 /// figure, not a measurement: how far to trust it is what <see cref="LivePairModelFigures.ModelBlitzFastP99Ms"/> against
 /// <see cref="LivePairModelFigures.MeasuredBlitzFastP99Ms"/> shows.</para>
+/// <para>Complementary orders (not built). Two loading instances whose layers together cover the model serve as a pipeline,
+/// one running the first layers and the other the rest, without a whole instance: so two loads that land their layers in
+/// opposite orders (one from the first layer, one from the last) add two instances' capacity at half their load time,
+/// where a pair with a whole instance adds at most one. <see cref="LivePairModelFigures.IdealRatioComplementary"/> is the
+/// lowest ratio that design could reach in the model, if each load kept its measured time (each load then needs a source
+/// of its own, as the serving GPU and the host copy's host are in the over-network bench).</para>
 /// </remarks>
 internal static class LivePairModel
 {
@@ -45,8 +52,13 @@ internal static class LivePairModel
         double none = BurstP99Ms(arrivals, capacityRps.Value, unloaded, loads, _ => false);
         double blitzPairs = BurstP99Ms(arrivals, capacityRps.Value, unloaded, loads, l => l.PairsUnderBlitz);
         double every = BurstP99Ms(arrivals, capacityRps.Value, unloaded, loads, _ => true);
+        double complementary = BurstP99Ms(arrivals, loads, unloaded, (t, gains) => ComplementaryRate(t, capacityRps.Value, loads, gains));
         return new LivePairModelFigures(Math.Round(measured, 3), Math.Round(none, 3), Math.Round(blitzPairs, 3), Math.Round(every, 3),
-            none > 0 ? Math.Round(blitzPairs / none, 3) : null, none > 0 ? Math.Round(every / none, 3) : null);
+            none > 0 ? Math.Round(blitzPairs / none, 3) : null, none > 0 ? Math.Round(every / none, 3) : null)
+        {
+            IdealComplementaryP99Ms = Math.Round(complementary, 3),
+            IdealRatioComplementary = none > 0 ? Math.Round(complementary / none, 3) : null,
+        };
     }
 
     /// <summary>
@@ -63,7 +75,12 @@ internal static class LivePairModel
     /// <paramref name="paired"/> holds served by ideal pairs while they load.
     /// </summary>
     internal static double BurstP99Ms(IReadOnlyList<ModelArrival> arrivals, double capacityRps, double unloadedMs, IReadOnlyList<ModelLoad> loads,
-        Func<ModelLoad, bool> paired)
+        Func<ModelLoad, bool> paired) =>
+        BurstP99Ms(arrivals, loads, unloadedMs, (t, gains) => Rate(t, capacityRps, loads, paired, gains));
+
+    // The burst's p99 with the cluster's rate at t given by rate (its second argument a scratch list for the pairs' gains).
+    private static double BurstP99Ms(IReadOnlyList<ModelArrival> arrivals, IReadOnlyList<ModelLoad> loads, double unloadedMs,
+        Func<double, List<double>, double> rate)
     {
         var ttft = new List<double>();
         double previousDone = double.NegativeInfinity;
@@ -76,7 +93,7 @@ internal static class LivePairModel
             double work = 0;
             while (work < 1 - 1e-9)
             {
-                work += Rate(step * Step, capacityRps, loads, paired, gains) * Step;
+                work += rate(step * Step, gains) * Step;
                 step++;
             }
             previousDone = step * Step;
@@ -95,12 +112,81 @@ internal static class LivePairModel
             if (t >= load.ServingAtS) whole++;
             else if (paired(load)) gains.Add(PairGain(load.Share(t)));
         }
-        double rate = capacityRps * whole;
-        if (gains.Count == 0) return rate;
-        // Each whole instance partners one loading instance; those gaining most first.
+        return capacityRps * (whole + PartnerGains(whole, gains));
+    }
+
+    /// <summary>
+    /// The cluster's rate at <paramref name="t"/> with the loads blitz pairs in complementary orders: taken two by two in the
+    /// order they start (an odd one out as in <see cref="Rate"/>), the first of each two landing its layers from the first,
+    /// the second from the last. While neither is whole: once their shares x and y cover the model (x + y ≥ 1) the two serve
+    /// as a pipeline split at the share s of the layers in [1 − y, x] nearest ½, at C ÷ max(s, 1 − s) (2C from x = y = ½);
+    /// before that the first pairs with a whole instance as in <see cref="Rate"/> and the second adds nothing. Once one is
+    /// whole, the other pairs with a whole instance only if it is the first (a conservative model: a load holding the last
+    /// layers could be a whole instance's tail, which the model does not count).
+    /// </summary>
+    internal static double ComplementaryRate(double t, double capacityRps, IReadOnlyList<ModelLoad> loads, List<double> gains)
+    {
+        int whole = 1;
+        double pipelines = 0;
+        gains.Clear();
+        ModelLoad? first = null;
+        foreach (var load in loads.OrderBy(l => l.ScaleAtS).ThenBy(l => l.ServingAtS))
+        {
+            if (!load.PairsUnderBlitz)
+            {
+                if (t >= load.ServingAtS) whole++;
+                continue;
+            }
+            if (first is not { } head)
+            {
+                first = load;
+                continue;
+            }
+            first = null;
+            pipelines += Complementary(t, head, load, ref whole, gains);
+        }
+        if (first is { } odd)
+        {
+            if (t >= odd.ServingAtS) whole++;
+            else gains.Add(PairGain(odd.Share(t)));
+        }
+        return capacityRps * (whole + pipelines + PartnerGains(whole, gains));
+    }
+
+    /// <summary>
+    /// What two loads in complementary orders give at <paramref name="t"/>, in instances beside the whole ones: each that is
+    /// whole counts in <paramref name="whole"/>; while neither is, C ÷ max(s, 1 − s) once they cover the model.
+    /// </summary>
+    private static double Complementary(double t, ModelLoad forward, ModelLoad backward, ref int whole, List<double> gains)
+    {
+        bool forwardWhole = t >= forward.ServingAtS, backwardWhole = t >= backward.ServingAtS;
+        if (forwardWhole) whole++;
+        if (backwardWhole) whole++;
+        if (forwardWhole && backwardWhole) return 0;
+        if (backwardWhole)
+        {
+            gains.Add(PairGain(forward.Share(t)));
+            return 0;
+        }
+        if (forwardWhole) return 0;
+        double x = forward.Share(t), y = backward.Share(t);
+        if (x + y < 1)
+        {
+            gains.Add(PairGain(x));
+            return 0;
+        }
+        double split = Math.Clamp(0.5, 1 - y, x);
+        return 1 / Math.Max(split, 1 - split);
+    }
+
+    // Each whole instance partners one loading instance; those gaining most first.
+    private static double PartnerGains(int whole, List<double> gains)
+    {
+        if (gains.Count == 0) return 0;
         gains.Sort((a, b) => b.CompareTo(a));
-        for (int i = 0; i < Math.Min(whole, gains.Count); i++) rate += capacityRps * gains[i];
-        return rate;
+        double sum = 0;
+        for (int i = 0; i < Math.Min(whole, gains.Count); i++) sum += gains[i];
+        return sum;
     }
 
     /// <summary>What an ideal pair adds, in instances, with its loading half holding <paramref name="share"/> of the layers: min(1 ÷ (1 − x), 1 ÷ x) − 1.</summary>
@@ -125,4 +211,11 @@ internal readonly record struct ModelLoad(double ScaleAtS, double ServingAtS, bo
 /// ideal pairs of the loads blitz pairs and of every load, and each of those ÷ the model's blitz-fast p99.
 /// </summary>
 internal sealed record LivePairModelFigures(double MeasuredBlitzFastP99Ms, double ModelBlitzFastP99Ms, double IdealBlitzPairsP99Ms,
-    double IdealEveryLoadP99Ms, double? IdealRatioBlitzPairs, double? IdealRatioEveryLoad);
+    double IdealEveryLoadP99Ms, double? IdealRatioBlitzPairs, double? IdealRatioEveryLoad)
+{
+    /// <summary>The model's p99 with the loads blitz pairs in complementary orders (<see cref="LivePairModel.ComplementaryRate"/>).</summary>
+    public double IdealComplementaryP99Ms { get; init; }
+
+    /// <summary><see cref="IdealComplementaryP99Ms"/> ÷ the model's blitz-fast p99.</summary>
+    public double? IdealRatioComplementary { get; init; }
+}

@@ -110,6 +110,11 @@ internal sealed class LiveReport
     public double? P99TtftIdealRatioBlitzFast { get; set; }
     /// <summary>The same with every new instance's load ideally paired, the host copy's too; the median of the rounds'.</summary>
     public double? P99TtftIdealRatioBlitzFastEveryLoad { get; set; }
+    /// <summary>
+    /// The same with the loads blitz pairs in complementary orders, a design the grid does not have
+    /// (<see cref="LivePairModel.ComplementaryRate"/>); the median of the rounds'.
+    /// </summary>
+    public double? P99TtftIdealRatioBlitzFastComplementary { get; set; }
     public Dictionary<string, double> Goals { get; } = new()
     {
         ["p99_ttft_ratio_blitz_fast_max"] = GoalRatioBlitzFast,
@@ -139,6 +144,7 @@ internal sealed class LiveReport
         P99TtftFloorRatioBlitzFast = Median(RoundFigures.Select(r => r.P99TtftFloorRatioBlitzFast));
         P99TtftIdealRatioBlitzFast = Median(RoundFigures.Select(r => r.PairModel?.IdealRatioBlitzPairs));
         P99TtftIdealRatioBlitzFastEveryLoad = Median(RoundFigures.Select(r => r.PairModel?.IdealRatioEveryLoad));
+        P99TtftIdealRatioBlitzFastComplementary = Median(RoundFigures.Select(r => r.PairModel?.IdealRatioComplementary));
         GoalsMet["p99_ttft_ratio_blitz_fast"] = P99TtftRatio["blitz_fast"] is { } f ? f <= GoalRatioBlitzFast : null;
         GoalsMet["p99_ttft_ratio_sllm"] = P99TtftRatio["sllm"] is { } s ? s <= GoalRatioSllm : null;
         GoalsMet["first_token_share"] = FirstTokenShare is { } share ? share <= GoalFirstTokenShare : null;

@@ -71,6 +71,45 @@ public sealed class LivePairModelTests
         Assert.Equal(10 * (2 + 1.0 / 3), LivePairModel.Rate(1.5, 10, loads, _ => true, []), 9);
     }
 
+    [Fact]
+    public void Two_loads_in_complementary_orders_serve_as_a_pipeline_once_their_layers_cover_the_model()
+    {
+        // Both load over the network from 0 to 2 s; one whole instance of 10 requests/s.
+        List<ModelLoad> loads = [new(0, 2, true), new(0, 2, true)];
+
+        // At 0.5 s (a quarter each) they do not cover the model: the first pairs with the whole instance (gain 1/3), the second adds nothing.
+        Assert.Equal(10 * (1 + 1.0 / 3), LivePairModel.ComplementaryRate(0.5, 10, loads, []), 9);
+        // At 1 s (half each) they cover it: a pipeline split at half, 2C, and the whole instance alone (no pair with it).
+        Assert.Equal(10 * 3, LivePairModel.ComplementaryRate(1, 10, loads, []), 9);
+        // At 1.5 s (three quarters each) still split at half; at 2 s both whole.
+        Assert.Equal(30, LivePairModel.ComplementaryRate(1.5, 10, loads, []), 9);
+        Assert.Equal(30, LivePairModel.ComplementaryRate(2, 10, loads, []), 9);
+        // The grid's pairs at 1 s: one pair of the whole instance with a load at half, 2C.
+        Assert.Equal(20, LivePairModel.Rate(1, 10, loads, l => l.PairsUnderBlitz, []), 9);
+    }
+
+    [Fact]
+    public void Uneven_complementary_loads_split_at_the_share_nearest_half_that_both_hold()
+    {
+        // The first started at 0 and is at 0.9 at 0.9 s; the second started at 0.5 and holds 0.2 of the layers at 0.9 s:
+        // together 1.1, so the split is at 0.8 (the backward one holds the last 0.2), C ÷ 0.8.
+        List<ModelLoad> loads = [new(0, 1, true), new(0.5, 2.5, true)];
+
+        Assert.Equal(10 * (1 + 1 / 0.8), LivePairModel.ComplementaryRate(0.9, 10, loads, []), 9);
+        // Once the first is whole, the second (holding the last layers) adds nothing in this model: two whole instances.
+        Assert.Equal(20, LivePairModel.ComplementaryRate(1.2, 10, loads, []), 9);
+    }
+
+    [Fact]
+    public void A_load_from_inside_its_host_stays_out_of_complementary_pairs_and_an_odd_load_pairs_as_in_the_grid()
+    {
+        // The host copy's load (whole at 1 s) and one network load (whole at 2 s): no two to pair, so the grid's rate.
+        List<ModelLoad> loads = [new(0, 1, false), new(0, 2, true)];
+
+        foreach (double t in new[] { 0.5, 1.0, 1.5, 2.0 })
+            Assert.Equal(LivePairModel.Rate(t, 10, loads, l => l.PairsUnderBlitz, []), LivePairModel.ComplementaryRate(t, 10, loads, []), 9);
+    }
+
     [Theory]
     [InlineData("h1/gpu0 (Network)", true)]
     [InlineData("h3/memory (HostToDevice)", false)]
@@ -106,9 +145,14 @@ public sealed class LivePairModelTests
         Assert.Equal(1.0, model.IdealRatioBlitzPairs);
         Assert.True(model.IdealEveryLoadP99Ms < 1950);
         Assert.Equal(model.IdealRatioEveryLoad, report.P99TtftIdealRatioBlitzFastEveryLoad);
+        // One load, from inside its host: nothing to pair in complementary orders either.
+        Assert.Equal(model.IdealBlitzPairsP99Ms, model.IdealComplementaryP99Ms);
+        Assert.Equal(1.0, report.P99TtftIdealRatioBlitzFastComplementary);
         using var json = JsonDocument.Parse(JsonSerializer.Serialize(report, CliJson.Options));
         Assert.Equal(1.0, json.RootElement.GetProperty("p99_ttft_ideal_ratio_blitz_fast").GetDouble());
         Assert.Equal(2150, json.RootElement.GetProperty("round_figures")[0].GetProperty("pair_model").GetProperty("measured_blitz_fast_p99_ms").GetDouble());
+        Assert.Equal(1.0, json.RootElement.GetProperty("p99_ttft_ideal_ratio_blitz_fast_complementary").GetDouble());
+        Assert.Equal(1.0, json.RootElement.GetProperty("round_figures")[0].GetProperty("pair_model").GetProperty("ideal_ratio_complementary").GetDouble());
     }
 
     // blitz-fast's run of the worked case: a steady request, then four at the burst's start (the scale request) on one
