@@ -27,9 +27,10 @@ namespace BlitzScale.Cli.Benchmarks;
 /// <para>Complementary orders (not built). Two loading instances whose layers together cover the model serve as a pipeline,
 /// one running the first layers and the other the rest, without a whole instance: so two loads that land their layers in
 /// opposite orders (one from the first layer, one from the last) add two instances' capacity at half their load time,
-/// where a pair with a whole instance adds at most one. <see cref="LivePairModelFigures.IdealRatioComplementary"/> is the
-/// lowest ratio that design could reach in the model, if each load kept its measured time (each load then needs a source
-/// of its own, as the serving GPU and the host copy's host are in the over-network bench).</para>
+/// where a pair with a whole instance adds at most one.
+/// <see cref="LivePairModelFigures.IdealRatioComplementary"/> is the lowest ratio that design could reach in the model, if
+/// each load kept its measured time (each load then needs a source of its own, as the serving GPU and the host copy's host
+/// are in the over-network bench).</para>
 /// </remarks>
 internal static class LivePairModel
 {
@@ -52,7 +53,7 @@ internal static class LivePairModel
         double none = BurstP99Ms(arrivals, capacityRps.Value, unloaded, loads, _ => false);
         double blitzPairs = BurstP99Ms(arrivals, capacityRps.Value, unloaded, loads, l => l.PairsUnderBlitz);
         double every = BurstP99Ms(arrivals, capacityRps.Value, unloaded, loads, _ => true);
-        double complementary = BurstP99Ms(arrivals, loads, unloaded, (t, gains) => ComplementaryRate(t, capacityRps.Value, loads, gains));
+        double complementary = ComplementaryBurstP99Ms(arrivals, capacityRps.Value, unloaded, loads);
         return new LivePairModelFigures(Math.Round(measured, 3), Math.Round(none, 3), Math.Round(blitzPairs, 3), Math.Round(every, 3),
             none > 0 ? Math.Round(blitzPairs / none, 3) : null, none > 0 ? Math.Round(every / none, 3) : null)
         {
@@ -91,7 +92,7 @@ internal static class LivePairModel
             // Integrate the rate from the start until this request's unit of work is done, on a fixed grid (deterministic).
             long step = (long)Math.Floor(start / Step);
             double work = 0;
-            while (work < 1 - 1e-9)
+            while (work < arrival.Work - 1e-9)
             {
                 work += rate(step * Step, gains) * Step;
                 step++;
@@ -101,6 +102,10 @@ internal static class LivePairModel
         }
         return Percentiles.Of(ttft).P99;
     }
+
+    /// <summary>The burst requests' p99 TTFT (ms) in the fluid model with the loads blitz pairs in complementary orders (<see cref="ComplementaryRate"/>).</summary>
+    internal static double ComplementaryBurstP99Ms(IReadOnlyList<ModelArrival> arrivals, double capacityRps, double unloadedMs, IReadOnlyList<ModelLoad> loads) =>
+        BurstP99Ms(arrivals, loads, unloadedMs, (t, gains) => ComplementaryRate(t, capacityRps, loads, gains));
 
     /// <summary>The cluster's rate at <paramref name="t"/>: C per whole instance, plus the gains of ideal pairs.</summary>
     internal static double Rate(double t, double capacityRps, IReadOnlyList<ModelLoad> loads, Func<ModelLoad, bool> paired, List<double> gains)
@@ -120,9 +125,11 @@ internal static class LivePairModel
     /// order they start (an odd one out as in <see cref="Rate"/>), the first of each two landing its layers from the first,
     /// the second from the last. While neither is whole: once their shares x and y cover the model (x + y ≥ 1) the two serve
     /// as a pipeline split at the share s of the layers in [1 − y, x] nearest ½, at C ÷ max(s, 1 − s) (2C from x = y = ½);
-    /// before that the first pairs with a whole instance as in <see cref="Rate"/> and the second adds nothing. Once one is
-    /// whole, the other pairs with a whole instance only if it is the first (a conservative model: a load holding the last
-    /// layers could be a whole instance's tail, which the model does not count).
+    /// before that, and once one of them is whole, each that loads may pair with a whole instance as in <see cref="Rate"/>
+    /// (the second, holding the last layers, as the whole instance's tail: the same gain for the same share). So until the two
+    /// cover the model the design gives what ideal pairs give where each has a whole partner; from then on their pipeline
+    /// gives more than two pairs would (2C at half the layers each, where a pair's loading half binds past half), and needs
+    /// no whole instance.
     /// </summary>
     internal static double ComplementaryRate(double t, double capacityRps, IReadOnlyList<ModelLoad> loads, List<double> gains)
     {
@@ -155,28 +162,22 @@ internal static class LivePairModel
 
     /// <summary>
     /// What two loads in complementary orders give at <paramref name="t"/>, in instances beside the whole ones: each that is
-    /// whole counts in <paramref name="whole"/>; while neither is, C ÷ max(s, 1 − s) once they cover the model.
+    /// whole counts in <paramref name="whole"/>; while neither is, C ÷ max(s, 1 − s) once they cover the model; otherwise
+    /// each that loads adds its gain to <paramref name="gains"/>, for a whole partner.
     /// </summary>
     private static double Complementary(double t, ModelLoad forward, ModelLoad backward, ref int whole, List<double> gains)
     {
         bool forwardWhole = t >= forward.ServingAtS, backwardWhole = t >= backward.ServingAtS;
         if (forwardWhole) whole++;
         if (backwardWhole) whole++;
-        if (forwardWhole && backwardWhole) return 0;
-        if (backwardWhole)
+        if (!forwardWhole && !backwardWhole && forward.Share(t) + backward.Share(t) >= 1)
         {
-            gains.Add(PairGain(forward.Share(t)));
-            return 0;
+            double x = forward.Share(t), split = Math.Clamp(0.5, 1 - backward.Share(t), x);
+            return 1 / Math.Max(split, 1 - split);
         }
-        if (forwardWhole) return 0;
-        double x = forward.Share(t), y = backward.Share(t);
-        if (x + y < 1)
-        {
-            gains.Add(PairGain(x));
-            return 0;
-        }
-        double split = Math.Clamp(0.5, 1 - y, x);
-        return 1 / Math.Max(split, 1 - split);
+        if (!forwardWhole) gains.Add(PairGain(forward.Share(t)));
+        if (!backwardWhole) gains.Add(PairGain(backward.Share(t)));
+        return 0;
     }
 
     // Each whole instance partners one loading instance; those gaining most first.
@@ -193,8 +194,11 @@ internal static class LivePairModel
     internal static double PairGain(double share) => share is <= 0 or >= 1 ? 0 : Math.Min(1 / (1 - share), 1 / share) - 1;
 }
 
-/// <summary>One request's arrival in <see cref="LivePairModel"/>: when, and whether in the burst (whose p99 is reported).</summary>
-internal readonly record struct ModelArrival(double ArrivalS, bool Burst);
+/// <summary>One request's arrival in <see cref="LivePairModel"/>: when, whether in the burst (whose p99 is reported), and its work.</summary>
+/// <param name="ArrivalS">When it arrived.</param>
+/// <param name="Burst">Whether its TTFT counts in the p99.</param>
+/// <param name="Work">Its work in units of the capacity's request (1 where every request has the same shape).</param>
+internal readonly record struct ModelArrival(double ArrivalS, bool Burst, double Work = 1);
 
 /// <summary>One new instance's load in <see cref="LivePairModel"/>: layers land evenly from the scale request until it is Serving.</summary>
 /// <param name="ScaleAtS">The scale request.</param>

@@ -35,6 +35,13 @@ internal sealed class ReplayBenchReport : ReplayBenchSettingReport
     [JsonPropertyName("gpu_seconds_ratio")] public Dictionary<string, double?> GpuSecondsRatio { get; } = [];
     /// <summary>Policy → its share of requests within both objectives; the median of the rounds'.</summary>
     public Dictionary<string, double?> SloAttainment { get; } = [];
+    /// <summary>
+    /// The lowest <c>p99_ttft_ratio.allcache</c> ideal live pairs of the loads blitz pairs could reach in the fluid model fed
+    /// with blitz-fast's run, over the model's allcache p99 (<see cref="ReplayPairModel"/>); the median of the rounds'.
+    /// </summary>
+    public double? P99TtftIdealRatioAllcache { get; set; }
+    /// <summary>The same with those loads in complementary orders, a design the grid does not have; the median of the rounds'.</summary>
+    public double? P99TtftIdealRatioAllcacheComplementary { get; set; }
     /// <summary>Policy → requests lost in every round together (must be 0); null when a round has no figure for it.</summary>
     public Dictionary<string, int?> LostRequests { get; } = [];
     public Dictionary<string, double> Goals { get; } = new()
@@ -59,9 +66,11 @@ internal sealed class ReplayBenchReport : ReplayBenchSettingReport
     public void Finish()
     {
         RoundFigures.Clear();
-        RoundFigures.AddRange(AllRounds().Select(ReplayRoundFigures.Of));
+        RoundFigures.AddRange(AllRounds().Select(round => ReplayRoundFigures.Of(round, Needs?.CapacityRps)));
         foreach (string key in (string[])["sllm", "allcache"]) P99TtftRatio[key] = Median(RoundFigures.Select(r => r.P99TtftRatio[key]));
         GpuSecondsRatio["static_peak"] = Median(RoundFigures.Select(r => r.GpuSecondsRatio["static_peak"]));
+        P99TtftIdealRatioAllcache = Median(RoundFigures.Select(r => r.PairModel?.IdealRatioBlitzPairs));
+        P99TtftIdealRatioAllcacheComplementary = Median(RoundFigures.Select(r => r.PairModel?.IdealRatioComplementary));
         var rounds = AllRounds().ToList();
         foreach (string name in Policies.Keys)
         {
@@ -92,8 +101,11 @@ internal sealed class ReplayRoundFigures
     [JsonPropertyName("gpu_seconds_ratio")] public required Dictionary<string, double?> GpuSecondsRatio { get; init; }
     /// <summary>blitz's p99 TTFT ÷ blitz-fast's in this round: what live scaling did on this window.</summary>
     public double? P99TtftRatioBlitzFast { get; init; }
+    /// <summary>What ideal pairs could give in this round against allcache (<see cref="ReplayPairModel"/>); null without blitz-fast's and allcache's runs.</summary>
+    public ReplayPairModelFigures? PairModel { get; init; }
 
-    public static ReplayRoundFigures Of(Dictionary<string, ReplayResult> runs)
+    /// <summary>The round's figures; <paramref name="capacityRps"/> is one instance's predicted capacity, for <see cref="ReplayPairModel"/>.</summary>
+    public static ReplayRoundFigures Of(Dictionary<string, ReplayResult> runs, double? capacityRps)
     {
         double? P99(string policy) => runs.GetValueOrDefault(policy)?.Figures?.TtftMs?.P99;
         double? blitz = P99("blitz");
@@ -106,6 +118,7 @@ internal sealed class ReplayRoundFigures
                 ["static_peak"] = ReplayBenchReport.Ratio(runs.GetValueOrDefault("blitz")?.Figures?.GpuSeconds, runs.GetValueOrDefault("static-peak")?.Figures?.GpuSeconds),
             },
             P99TtftRatioBlitzFast = ReplayBenchReport.Ratio(blitz, P99("blitz-fast")),
+            PairModel = ReplayPairModel.Of(runs.GetValueOrDefault("blitz-fast"), runs.GetValueOrDefault("allcache"), capacityRps),
         };
     }
 }

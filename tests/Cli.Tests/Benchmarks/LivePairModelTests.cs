@@ -77,7 +77,7 @@ public sealed class LivePairModelTests
         // Both load over the network from 0 to 2 s; one whole instance of 10 requests/s.
         List<ModelLoad> loads = [new(0, 2, true), new(0, 2, true)];
 
-        // At 0.5 s (a quarter each) they do not cover the model: the first pairs with the whole instance (gain 1/3), the second adds nothing.
+        // At 0.5 s (a quarter each) they do not cover the model: the one whole instance pairs with one of them (gain 1/3).
         Assert.Equal(10 * (1 + 1.0 / 3), LivePairModel.ComplementaryRate(0.5, 10, loads, []), 9);
         // At 1 s (half each) they cover it: a pipeline split at half, 2C, and the whole instance alone (no pair with it).
         Assert.Equal(10 * 3, LivePairModel.ComplementaryRate(1, 10, loads, []), 9);
@@ -96,8 +96,21 @@ public sealed class LivePairModelTests
         List<ModelLoad> loads = [new(0, 1, true), new(0.5, 2.5, true)];
 
         Assert.Equal(10 * (1 + 1 / 0.8), LivePairModel.ComplementaryRate(0.9, 10, loads, []), 9);
-        // Once the first is whole, the second (holding the last layers) adds nothing in this model: two whole instances.
-        Assert.Equal(20, LivePairModel.ComplementaryRate(1.2, 10, loads, []), 9);
+        // Once the first is whole, the second (holding the last 0.35) pairs with a whole instance as its tail: 0.35 ÷ 0.65 more.
+        Assert.Equal(10 * (2 + 0.35 / 0.65), LivePairModel.ComplementaryRate(1.2, 10, loads, []), 9);
+    }
+
+    [Fact]
+    public void With_a_whole_partner_for_each_load_complementary_orders_give_what_ideal_pairs_give_until_they_cover_the_model()
+    {
+        // The host copy's load whole at 0.5 s, then two network loads from 0.5 to 2.5 s beside two whole instances.
+        List<ModelLoad> loads = [new(0, 0.5, false), new(0.5, 2.5, true), new(0.5, 2.5, true)];
+
+        foreach (double t in new[] { 0.25, 0.75, 1.0, 1.4, 2.5 })
+            Assert.Equal(LivePairModel.Rate(t, 10, loads, l => l.PairsUnderBlitz, []), LivePairModel.ComplementaryRate(t, 10, loads, []), 9);
+        // At 2 s (three quarters each): two pairs give a third each (their loading halves bind), the pipeline 2C beside two whole instances.
+        Assert.Equal(10 * (2 + 2.0 / 3), LivePairModel.Rate(2, 10, loads, l => l.PairsUnderBlitz, []), 9);
+        Assert.Equal(40, LivePairModel.ComplementaryRate(2, 10, loads, []), 9);
     }
 
     [Fact]
