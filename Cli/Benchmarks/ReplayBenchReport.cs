@@ -42,6 +42,8 @@ internal sealed class ReplayBenchReport : ReplayBenchSettingReport
     public double? P99TtftIdealRatioAllcache { get; set; }
     /// <summary>The same with those loads in complementary orders, a design the grid does not have; the median of the rounds'.</summary>
     public double? P99TtftIdealRatioAllcacheComplementary { get; set; }
+    /// <summary>The same with every load ideally paired, the host copy's too (the grid keeps it out); the median of the rounds'.</summary>
+    public double? P99TtftIdealRatioAllcacheEveryLoad { get; set; }
     /// <summary>Policy → requests lost in every round together (must be 0); null when a round has no figure for it.</summary>
     public Dictionary<string, int?> LostRequests { get; } = [];
     public Dictionary<string, double> Goals { get; } = new()
@@ -71,6 +73,7 @@ internal sealed class ReplayBenchReport : ReplayBenchSettingReport
         GpuSecondsRatio["static_peak"] = Median(RoundFigures.Select(r => r.GpuSecondsRatio["static_peak"]));
         P99TtftIdealRatioAllcache = Median(RoundFigures.Select(r => r.PairModel?.IdealRatioBlitzPairs));
         P99TtftIdealRatioAllcacheComplementary = Median(RoundFigures.Select(r => r.PairModel?.IdealRatioComplementary));
+        P99TtftIdealRatioAllcacheEveryLoad = Median(RoundFigures.Select(r => r.PairModel?.IdealRatioEveryLoad));
         var rounds = AllRounds().ToList();
         foreach (string name in Policies.Keys)
         {

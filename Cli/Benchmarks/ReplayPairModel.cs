@@ -27,10 +27,15 @@ internal static class ReplayPairModel
         double modelFast = LivePairModel.BurstP99Ms(fast.Arrivals, c, fast.UnloadedMs, fast.Loads, _ => false);
         double modelCache = LivePairModel.BurstP99Ms(cache.Arrivals, c, cache.UnloadedMs, cache.Loads, _ => false);
         double pairs = LivePairModel.BurstP99Ms(fast.Arrivals, c, fast.UnloadedMs, fast.Loads, l => l.PairsUnderBlitz);
+        double every = LivePairModel.BurstP99Ms(fast.Arrivals, c, fast.UnloadedMs, fast.Loads, _ => true);
         double complementary = LivePairModel.ComplementaryBurstP99Ms(fast.Arrivals, c, fast.UnloadedMs, fast.Loads);
         double? Ratio(double over) => modelCache > 0 ? Math.Round(over / modelCache, 3) : null;
         return new ReplayPairModelFigures(Math.Round(fast.MeasuredP99Ms, 3), Math.Round(modelFast, 3), Math.Round(cache.MeasuredP99Ms, 3),
-            Math.Round(modelCache, 3), Math.Round(pairs, 3), Math.Round(complementary, 3), Ratio(modelFast), Ratio(pairs), Ratio(complementary));
+            Math.Round(modelCache, 3), Math.Round(pairs, 3), Math.Round(complementary, 3), Ratio(modelFast), Ratio(pairs), Ratio(complementary))
+        {
+            IdealEveryLoadP99Ms = Math.Round(every, 3),
+            IdealRatioEveryLoad = Ratio(every),
+        };
     }
 
     private sealed record ModelInput(List<ModelArrival> Arrivals, List<ModelLoad> Loads, double UnloadedMs, double MeasuredP99Ms);
@@ -51,9 +56,17 @@ internal static class ReplayPairModel
 
 /// <summary>
 /// One round's <see cref="ReplayPairModel"/> figures (ms): blitz-fast's and allcache's measured p99 TTFT beside the model's;
-/// the model's p99 with ideal pairs of the loads blitz pairs, and with those loads in complementary orders, both on
-/// blitz-fast's run; and each of the model's blitz-side figures ÷ the model's allcache p99.
+/// the model's p99 with ideal pairs of the loads blitz pairs, with those loads in complementary orders, and with every
+/// load ideally paired (the host copy's too), all on blitz-fast's run; and each of the model's blitz-side figures ÷ the
+/// model's allcache p99.
 /// </summary>
 internal sealed record ReplayPairModelFigures(double MeasuredBlitzFastP99Ms, double ModelBlitzFastP99Ms, double MeasuredAllcacheP99Ms,
     double ModelAllcacheP99Ms, double IdealBlitzPairsP99Ms, double IdealComplementaryP99Ms, double? ModelRatioBlitzFast,
-    double? IdealRatioBlitzPairs, double? IdealRatioComplementary);
+    double? IdealRatioBlitzPairs, double? IdealRatioComplementary)
+{
+    /// <summary>The model's p99 with every load ideally paired, the one from the host copy beside its GPU too (the grid keeps it out).</summary>
+    public double IdealEveryLoadP99Ms { get; init; }
+
+    /// <summary><see cref="IdealEveryLoadP99Ms"/> ÷ the model's allcache p99.</summary>
+    public double? IdealRatioEveryLoad { get; init; }
+}

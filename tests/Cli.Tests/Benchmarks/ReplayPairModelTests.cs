@@ -46,8 +46,22 @@ public sealed class ReplayPairModelTests
         // An ideal pair of the network load helps, but here not as much as a whole instance a second earlier.
         Assert.InRange(figures.IdealBlitzPairsP99Ms, 2100, 2600 - GridMs);
         Assert.Equal(Math.Round(figures.IdealBlitzPairsP99Ms / figures.ModelAllcacheP99Ms, 3), figures.IdealRatioBlitzPairs);
-        // One network load: nothing to pair in complementary orders.
+        // One network load: nothing to pair in complementary orders, and every load is the network one.
         Assert.Equal(figures.IdealBlitzPairsP99Ms, figures.IdealComplementaryP99Ms);
+        Assert.Equal(figures.IdealBlitzPairsP99Ms, figures.IdealEveryLoadP99Ms);
+    }
+
+    [Fact]
+    public void The_host_copys_load_pairs_only_where_every_load_is_paired()
+    {
+        // blitz-fast's new instance loads from the host copy beside it, Serving at 102 s: the grid keeps that load out of pairs.
+        var local = Run([new ReplayLoad("m/1/0", "h2/gpu0", 100, 102, 2, "h2/memory (HostToDevice)", 1)], 100, 100, 100, 100);
+
+        var figures = ReplayPairModel.Of(local, local, 1)!;
+
+        Assert.Equal(figures.ModelBlitzFastP99Ms, figures.IdealBlitzPairsP99Ms);
+        Assert.True(figures.IdealEveryLoadP99Ms < figures.IdealBlitzPairsP99Ms - GridMs);
+        Assert.Equal(Math.Round(figures.IdealEveryLoadP99Ms / figures.ModelAllcacheP99Ms, 3), figures.IdealRatioEveryLoad);
     }
 
     [Fact]
@@ -73,6 +87,7 @@ public sealed class ReplayPairModelTests
         var model = report.RoundFigures.Single().PairModel!;
         Assert.Equal(model.IdealRatioBlitzPairs, report.P99TtftIdealRatioAllcache);
         Assert.Equal(model.IdealRatioComplementary, report.P99TtftIdealRatioAllcacheComplementary);
+        Assert.Equal(model.IdealRatioEveryLoad, report.P99TtftIdealRatioAllcacheEveryLoad);
         using var json = JsonDocument.Parse(JsonSerializer.Serialize(report, CliJson.Options));
         Assert.Equal(model.IdealRatioBlitzPairs!.Value, json.RootElement.GetProperty("p99_ttft_ideal_ratio_allcache").GetDouble());
         var pair = json.RootElement.GetProperty("round_figures")[0].GetProperty("pair_model");
