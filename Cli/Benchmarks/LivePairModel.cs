@@ -172,7 +172,8 @@ internal static class LivePairModel
         if (backwardWhole) whole++;
         if (!forwardWhole && !backwardWhole && forward.Share(t) + backward.Share(t) >= 1)
         {
-            double x = forward.Share(t), split = Math.Clamp(0.5, 1 - backward.Share(t), x);
+            // min: x + y ≥ 1 in doubles need not give 1 − y ≤ x, and Clamp throws on an empty range.
+            double x = forward.Share(t), split = Math.Clamp(0.5, Math.Min(1 - backward.Share(t), x), x);
             return 1 / Math.Max(split, 1 - split);
         }
         if (!forwardWhole) gains.Add(PairGain(forward.Share(t)));
