@@ -54,11 +54,12 @@ internal static class LivePairModel
         double blitzPairs = BurstP99Ms(arrivals, capacityRps.Value, unloaded, loads, l => l.PairsUnderBlitz);
         double every = BurstP99Ms(arrivals, capacityRps.Value, unloaded, loads, _ => true);
         double complementary = ComplementaryBurstP99Ms(arrivals, capacityRps.Value, unloaded, loads);
+        double? Ratio(double ideal) => none > 0 ? Math.Round(ideal / none, 3) : null;
         return new LivePairModelFigures(Math.Round(measured, 3), Math.Round(none, 3), Math.Round(blitzPairs, 3), Math.Round(every, 3),
-            none > 0 ? Math.Round(blitzPairs / none, 3) : null, none > 0 ? Math.Round(every / none, 3) : null)
+            Ratio(blitzPairs), Ratio(every))
         {
             IdealComplementaryP99Ms = Math.Round(complementary, 3),
-            IdealRatioComplementary = none > 0 ? Math.Round(complementary / none, 3) : null,
+            IdealRatioComplementary = Ratio(complementary),
         };
     }
 
