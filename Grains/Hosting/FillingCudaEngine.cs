@@ -25,6 +25,9 @@ internal sealed class FillingCudaEngine(CudaEngine engine, ParameterImage image)
     /// <summary>The leading layers on the device (the host image may hold more until the next <see cref="CatchUp"/>).</summary>
     public int LoadedLayers => engine.LoadedLayers;
 
+    /// <summary>The first of the trailing layers on the device with the head (the host image may hold more until the next <see cref="CatchUp"/>).</summary>
+    public int LoadedSuffixFrom => engine.LoadedSuffixFrom;
+
     /// <inheritdoc/>
     public KvStoreShape KvShape => engine.KvShape;
 

@@ -16,6 +16,13 @@ public interface ILayerEngine : IDisposable
     /// <summary>Number of leading decoder layers whose parameters are present.</summary>
     int LoadedLayers { get; }
 
+    /// <summary>
+    /// The first of the trailing decoder layers whose parameters are present with the head's: an instance whose layers land last
+    /// first runs <c>[LoadedSuffixFrom, L)</c> and the head for a partner. L (<see cref="LlamaConfig.NumLayers"/>) while the
+    /// head has not landed; 0 once every layer has.
+    /// </summary>
+    int LoadedSuffixFrom { get; }
+
     /// <summary>The KV store this engine owns (blocks × block size, all layers).</summary>
     KvStoreShape KvShape { get; }
 
@@ -23,7 +30,7 @@ public interface ILayerEngine : IDisposable
     HiddenStates Embed(ReadOnlySpan<int> tokens);
 
     /// <summary>
-    /// Runs every segment's own layer range [FirstLayer, EndLayer) (within [0, <see cref="LoadedLayers"/>)) in place,
+    /// Runs every segment's own layer range [FirstLayer, EndLayer) (within the loaded prefix [0, <see cref="LoadedLayers"/>) or the loaded suffix [<see cref="LoadedSuffixFrom"/>, L)) in place,
     /// writing each segment's keys and values into the engine's own KV store. Segments with an empty range are left
     /// untouched.
     /// </summary>

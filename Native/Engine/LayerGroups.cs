@@ -31,7 +31,7 @@ internal static class LayerGroups
     /// </summary>
     /// <exception cref="ArgumentException">The hidden states do not fit the batch, a segment's range is beyond the model or the
     /// loaded layers, or its blocks are too few or outside the store.</exception>
-    public static IReadOnlyList<LayerGroup> Of(Batch batch, int hiddenTokens, int hiddenWidth, LlamaConfig config, int loadedLayers, KvStoreShape kv)
+    public static IReadOnlyList<LayerGroup> Of(Batch batch, int hiddenTokens, int hiddenWidth, LlamaConfig config, int loadedLayers, int loadedSuffixFrom, KvStoreShape kv)
     {
         ArgumentNullException.ThrowIfNull(batch);
         if (hiddenTokens != batch.TokenCount || hiddenWidth != config.HiddenSize)
@@ -40,7 +40,7 @@ internal static class LayerGroups
         bool uniform = true;
         for (int i = 0; i < segments.Count; i++)
         {
-            Check(segments[i], i, config, loadedLayers, kv);
+            Check(segments[i], i, config, loadedLayers, loadedSuffixFrom, kv);
             uniform &= segments[i].FirstLayer == segments[0].FirstLayer && segments[i].EndLayer == segments[0].EndLayer;
         }
         if (uniform)
@@ -119,15 +119,19 @@ internal static class LayerGroups
         }
     }
 
-    private static void Check(BatchSegment s, int index, LlamaConfig config, int loadedLayers, KvStoreShape kv)
+    private static void Check(BatchSegment s, int index, LlamaConfig config, int loadedLayers, int loadedSuffixFrom, KvStoreShape kv)
     {
         if (s.EndLayer > config.NumLayers)
             throw new ArgumentException($"segment {index} runs layers [{s.FirstLayer}, {s.EndLayer}), beyond the model's {config.NumLayers} layers", "batch");
         if (s.FirstLayer == s.EndLayer) return;
-        if (s.EndLayer > loadedLayers)
+        // Loaded are a prefix [0, p) and a suffix [t, L): the range must miss the layers between them, [p, t).
+        if (s.EndLayer > loadedLayers && s.FirstLayer < loadedSuffixFrom && loadedLayers < loadedSuffixFrom)
         {
+            string loaded = loadedSuffixFrom >= config.NumLayers ? $"only layers [0, {loadedLayers})"
+                : loadedLayers == 0 ? $"only layers [{loadedSuffixFrom}, {config.NumLayers})"
+                : $"only layers [0, {loadedLayers}) and [{loadedSuffixFrom}, {config.NumLayers})";
             throw new ArgumentException(
-                $"segment {index} runs layers [{s.FirstLayer}, {s.EndLayer}), but only layers [0, {loadedLayers}) of {config.NumLayers} are loaded", "batch");
+                $"segment {index} runs layers [{s.FirstLayer}, {s.EndLayer}), but {loaded} of {config.NumLayers} are loaded", "batch");
         }
         int positions = s.Start + s.Count;
         long capacity = (long)s.Blocks.Count * kv.BlockSize;

@@ -42,6 +42,9 @@ public sealed unsafe class CpuEngine : ILayerEngine
     public int LoadedLayers => _image.LoadedLayerPrefix;
 
     /// <inheritdoc/>
+    public int LoadedSuffixFrom => _image.LoadedLayerSuffix;
+
+    /// <inheritdoc/>
     public KvStoreShape KvShape { get; }
 
     /// <summary>The KV store, for tests that compare caches.</summary>
@@ -83,7 +86,7 @@ public sealed unsafe class CpuEngine : ILayerEngine
     {
         ArgumentNullException.ThrowIfNull(hidden);
         var kv = Kv;
-        var groups = LayerGroups.Of(batch, hidden.Tokens, hidden.Width, Config, LoadedLayers, KvShape);
+        var groups = LayerGroups.Of(batch, hidden.Tokens, hidden.Width, Config, LoadedLayers, LoadedSuffixFrom, KvShape);
         LayerGroups.Run(groups, hidden, (group, rows) =>
         {
             var ws = WorkspaceFor(group.Batch.TokenCount);

@@ -66,6 +66,9 @@ public sealed class TimedEngine : ILayerEngine
     public int LoadedLayers => _image.LoadedLayerPrefix;
 
     /// <inheritdoc/>
+    public int LoadedSuffixFrom => _image.LoadedLayerSuffix;
+
+    /// <inheritdoc/>
     public KvStoreShape KvShape { get; }
 
     /// <summary>The cost profile charged.</summary>
@@ -98,7 +101,7 @@ public sealed class TimedEngine : ILayerEngine
     public TimeSpan Charge(Batch batch)
     {
         ArgumentNullException.ThrowIfNull(batch);
-        return Charge(LayerGroups.Of(batch, batch.TokenCount, Config.HiddenSize, Config, LoadedLayers, KvShape));
+        return Charge(LayerGroups.Of(batch, batch.TokenCount, Config.HiddenSize, Config, LoadedLayers, LoadedSuffixFrom, KvShape));
     }
 
     /// <summary>No keys or values exist here (no attention runs), so the slice reads as zeros: its bytes still travel at their size.</summary>
@@ -139,7 +142,7 @@ public sealed class TimedEngine : ILayerEngine
         ArgumentNullException.ThrowIfNull(hidden);
         ThrowIfDisposed();
         long start = _time.GetTimestamp();
-        var groups = LayerGroups.Of(batch, hidden.Tokens, hidden.Width, Config, LoadedLayers, KvShape);
+        var groups = LayerGroups.Of(batch, hidden.Tokens, hidden.Width, Config, LoadedLayers, LoadedSuffixFrom, KvShape);
         if (groups.Count == 0) return;
 
         int row = 0;

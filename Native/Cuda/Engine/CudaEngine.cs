@@ -147,6 +147,9 @@ public sealed unsafe class CudaEngine : ILayerEngine
     public int LoadedLayers => _image.LoadedLayerPrefix;
 
     /// <inheritdoc/>
+    public int LoadedSuffixFrom => _image.LoadedLayerSuffix;
+
+    /// <inheritdoc/>
     public KvStoreShape KvShape { get; }
 
     /// <summary>The layout of the device image.</summary>
@@ -251,7 +254,7 @@ public sealed unsafe class CudaEngine : ILayerEngine
     public void RunLayers(Batch batch, DeviceHiddenStates hidden)
     {
         ArgumentNullException.ThrowIfNull(hidden);
-        var groups = LayerGroups.Of(batch, hidden.Tokens, hidden.Width, Config, LoadedLayers, KvShape);
+        var groups = LayerGroups.Of(batch, hidden.Tokens, hidden.Width, Config, LoadedLayers, LoadedSuffixFrom, KvShape);
         long rowBytes = (long)hidden.Width * sizeof(float);
         foreach (var group in groups)
         {

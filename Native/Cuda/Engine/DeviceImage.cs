@@ -30,6 +30,9 @@ internal sealed unsafe class DeviceImage : IDisposable
     /// <summary>Leading decoder layers whose blobs (and the embedding) are here.</summary>
     public int LoadedLayerPrefix => Layout.LoadedLayerPrefix(IsLoaded);
 
+    /// <summary>The first layer of the trailing layers on the device with the head (<see cref="ImageLayout.LoadedLayerSuffix"/>).</summary>
+    public int LoadedLayerSuffix => Layout.LoadedLayerSuffix(IsLoaded);
+
     /// <summary>Copies blob <paramref name="blob"/> of a host image (which must hold it) through the pinned staging chunks, then marks it.</summary>
     public void Load(ParameterImage source, int blob, ChunkedUploader uploader)
     {

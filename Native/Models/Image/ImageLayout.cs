@@ -65,6 +65,20 @@ public sealed class ImageLayout
         return n;
     }
 
+    /// <summary>
+    /// The first layer of the trailing decoder layers whose blobs, and the head's (the last blob), are loaded, as
+    /// <paramref name="isLoaded"/> tells: an instance whose layers land last first can run <c>[that layer, L)</c> and the head
+    /// for a partner that ran the layers before it. <see cref="NumLayers"/> while the head has not landed.
+    /// </summary>
+    public int LoadedLayerSuffix(Func<int, bool> isLoaded)
+    {
+        ArgumentNullException.ThrowIfNull(isLoaded);
+        if (!isLoaded(Blobs.Count - 1)) return NumLayers;
+        int first = NumLayers;
+        while (first > 0 && isLoaded(BlobOfLayer(first - 1))) first--;
+        return first;
+    }
+
     /// <summary>Bytes of weights that one decode step of one sequence reads: every layer, the final norm and the head.</summary>
     public long BytesReadPerToken()
     {

@@ -44,6 +44,9 @@ public sealed unsafe class ParameterImage : IDisposable
     /// <summary>Number of leading decoder layers whose blobs (and the embedding) have arrived.</summary>
     public int LoadedLayerPrefix => Layout.LoadedLayerPrefix(IsLoaded);
 
+    /// <summary>The first layer of the trailing decoder layers that have arrived with the head (<see cref="ImageLayout.LoadedLayerSuffix"/>).</summary>
+    public int LoadedLayerSuffix => Layout.LoadedLayerSuffix(IsLoaded);
+
     /// <summary>The bytes of one blob, for filling it or sending it to a peer.</summary>
     public Span<byte> BlobBytes(int blob)
     {

@@ -22,6 +22,7 @@ internal sealed class GatedEngine(ILayerEngine inner) : ILayerEngine
 
     public LlamaConfig Config => inner.Config;
     public int LoadedLayers => inner.LoadedLayers;
+    public int LoadedSuffixFrom => inner.LoadedSuffixFrom;
     public KvStoreShape KvShape => inner.KvShape;
 
     public void Release() => _gate.Set();

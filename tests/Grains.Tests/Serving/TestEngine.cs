@@ -23,6 +23,8 @@ internal sealed class TestEngine(ILayerEngine inner) : ILayerEngine
 
     public int LoadedLayers => Layers ?? inner.LoadedLayers;
 
+    public int LoadedSuffixFrom => Layers is null ? inner.LoadedSuffixFrom : Config.NumLayers;
+
     public KvStoreShape KvShape => inner.KvShape;
 
     public void Resume() => _resume.Set();

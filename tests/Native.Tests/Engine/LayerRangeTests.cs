@@ -118,6 +118,36 @@ public sealed class LayerRangeTests(SyntheticModelFixture models) : IClassFixtur
     }
 
     [Fact]
+    public void A_loaded_suffix_runs_the_tail_and_head_bit_for_bit_as_the_whole_image_and_refuses_the_layers_before_it()
+    {
+        var model = models.Model(DType.F32);
+        var config = model.Engine.Config;
+        int layers = config.NumLayers, k = layers - 2;
+        // The head and the last two layers, landed last first; the embedding has not.
+        using var image = models.PartialImage(DType.F32, [layers + 1, layers, layers - 1]);
+        using var tail = new CpuEngine(image, new KvStoreShape(Blocks, BlockSize));
+        using var whole = new CpuEngine(model.Image, new KvStoreShape(Blocks, BlockSize));
+        Assert.Equal((0, k), (tail.LoadedLayers, tail.LoadedSuffixFrom));
+        Assert.Equal((layers, 0), (whole.LoadedLayers, whole.LoadedSuffixFrom));
+
+        int[] tokens = [1, 300, 301, 302, 9];
+        var hidden = whole.Embed(tokens);
+        whole.RunLayers(Batch.Single([0, 1], 0, tokens.Length, 0, k), hidden);
+        var handed = HiddenStates.FromBytes(hidden.ToBytes());
+        var rest = Batch.Single([0, 1], 0, tokens.Length, k, layers);
+        whole.RunLayers(rest, hidden);
+        tail.RunLayers(rest, handed);
+        BitAssert.Equal(hidden.Data, handed.Data, "hidden states after the tail");
+        BitAssert.Equal(whole.Head(rest, hidden), tail.Head(rest, handed), "logits");
+
+        var error = Assert.Throws<ArgumentException>(() => tail.RunLayers(Batch.Single([2, 3], 0, tokens.Length, k - 1, layers), handed));
+        Assert.Contains($"segment 0 runs layers [{k - 1}, {layers}), but only layers [{k}, {layers}) of {layers} are loaded", error.Message);
+        // Without the head, no suffix counts: a tail could not be sampled.
+        using var headless = models.PartialImage(DType.F32, [layers, layers - 1]);
+        Assert.Equal(layers, headless.LoadedLayerSuffix);
+    }
+
+    [Fact]
     public void Blocks_that_do_not_cover_the_segment_or_lie_outside_the_store_are_refused()
     {
         var model = models.Model(DType.F32);

@@ -121,6 +121,7 @@ public sealed class PrefillCalibrationTests(SyntheticModelFixture models) : ICla
         public List<int> Prefills { get; } = [];
         public LlamaConfig Config => config;
         public int LoadedLayers => config.NumLayers;
+        public int LoadedSuffixFrom => 0;
         public KvStoreShape KvShape => new(64, 4);
         public HiddenStates Embed(ReadOnlySpan<int> tokens) => new(tokens.Length, config.HiddenSize);
 
