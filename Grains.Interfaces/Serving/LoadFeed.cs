@@ -29,6 +29,10 @@ public enum FeedKind
 /// Bytes at the start of <c>FirstBlob</c> the receiver holds already; the feed starts at the chunk that holds this byte
 /// (the data plane's chunks, so up to one chunk less may be skipped), or here for storage.
 /// </param>
+/// <param name="Descending">
+/// The blobs land last first, one fetch each: an instance that loads the head and the last layers first runs the tails of a
+/// partner's requests (loads in complementary orders) while the partner, landing the first layers first, runs their heads.
+/// </param>
 [GenerateSerializer, Immutable, Alias("blitz.LoadFeed")]
 public sealed record LoadFeed(
     [property: Id(0)] FeedKind Kind,
@@ -39,4 +43,5 @@ public sealed record LoadFeed(
     [property: Id(5)] int EndBlob,
     [property: Id(6)] string Link,
     [property: Id(7)] string? Transport = null,
-    [property: Id(8)] long FirstBlobOffset = 0);
+    [property: Id(8)] long FirstBlobOffset = 0,
+    [property: Id(9)] bool Descending = false);

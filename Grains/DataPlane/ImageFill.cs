@@ -81,13 +81,11 @@ internal static class ImageFill
     {
         try
         {
-            if (feed.Kind == FeedKind.Storage)
-            {
-                return await Task.Run(() => LoadFromFiles(files, sink, feed.FirstBlob, feed.EndBlob, storageMBps, progress.Report, failed.Token, feed.FirstBlobOffset), failed.Token)
-                    .ConfigureAwait(false);
-            }
-            var result = await dataPlane.FetchAsync(feed, sink, progress, failed.Token).ConfigureAwait(false);
-            return result.Bytes;
+            if (!feed.Descending) return await FetchAsync(feed, sink, files, dataPlane, storageMBps, progress, failed.Token).ConfigureAwait(false);
+            long bytes = 0;
+            foreach (var blob in Blobs(feed))
+                bytes += await FetchAsync(blob, sink, files, dataPlane, storageMBps, progress, failed.Token).ConfigureAwait(false);
+            return bytes;
         }
         catch (Exception e) when (e is not OperationCanceledException || !failed.IsCancellationRequested)
         {
@@ -95,6 +93,35 @@ internal static class ImageFill
             await failed.CancelAsync().ConfigureAwait(false);
             throw new FeedFailedException(feed, e);
         }
+    }
+
+    /// <summary>
+    /// A descending feed as the fetches it makes, in order: one a blob, from its last blob to its first (which alone keeps the
+    /// feed's <see cref="LoadFeed.FirstBlobOffset"/>). A fetch a blob rather than a reversed stream keeps every transport and the
+    /// chains as they are; it costs a request's round trip a blob, against a blob of a layer's size on the link.
+    /// </summary>
+    public static IEnumerable<LoadFeed> Blobs(LoadFeed feed)
+    {
+        for (int blob = feed.EndBlob - 1; blob >= feed.FirstBlob; blob--)
+        {
+            yield return feed with
+            {
+                FirstBlob = blob, EndBlob = blob + 1, Descending = false,
+                FirstBlobOffset = blob == feed.FirstBlob ? feed.FirstBlobOffset : 0,
+            };
+        }
+    }
+
+    private static async Task<long> FetchAsync(
+        LoadFeed feed, ImageSink sink, ModelDirectory files, HostDataPlane dataPlane, double? storageMBps, IProgress<int> progress, CancellationToken cancellationToken)
+    {
+        if (feed.Kind == FeedKind.Storage)
+        {
+            return await Task.Run(() => LoadFromFiles(files, sink, feed.FirstBlob, feed.EndBlob, storageMBps, progress.Report, cancellationToken, feed.FirstBlobOffset), cancellationToken)
+                .ConfigureAwait(false);
+        }
+        var result = await dataPlane.FetchAsync(feed, sink, progress, cancellationToken).ConfigureAwait(false);
+        return result.Bytes;
     }
 
     /// <summary>

@@ -126,10 +126,13 @@ internal sealed class ShardLoad(
         blobLanded(feed, brought);
     }
 
-    /// <summary>"h1/gpu0 (Network, blobs 0-13)" per feed; "blobs 3-7 from byte 8388608" for one that starts inside its first blob.</summary>
+    /// <summary>
+    /// "h1/gpu0 (Network, blobs 0-13)" per feed; "blobs 3-7 from byte 8388608" for one that starts inside its first blob;
+    /// ", last first" for a descending one.
+    /// </summary>
     public string Describe() => string.Join(" + ", Feeds.Select(f =>
         $"{f.From} ({f.Link}{(f.EndBlob - f.FirstBlob == Image.Layout.Blobs.Count && f.FirstBlobOffset == 0 ? "" : $", blobs {f.FirstBlob}-{f.EndBlob - 1}")}" +
-        $"{(f.FirstBlobOffset > 0 ? $" from byte {f.FirstBlobOffset}" : "")})"));
+        $"{(f.FirstBlobOffset > 0 ? $" from byte {f.FirstBlobOffset}" : "")}{(f.Descending ? ", last first" : "")})"));
 
     private static long[] HeldBytes(ParameterImage image, IReadOnlyList<long>? kept)
     {
