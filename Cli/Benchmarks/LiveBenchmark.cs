@@ -46,7 +46,7 @@ internal static class LiveBenchmark
             KvBlocks = LiveRates.KvBlocks(options.SequencesPerInstance, options.PromptTokens, options.OutputTokens),
             PromptTokens = options.PromptTokens, OutputTokens = options.OutputTokens, Seed = options.Seed, SeedPerRound = options.SeedPerRound, Cores = Environment.ProcessorCount,
             SteadySeconds = options.SteadySeconds, BurstSeconds = options.BurstSeconds, CacheIsolation = CacheIsolation,
-            CpusPerHost = options.CpusPerHost, NewOverNetwork = options.NewOverNetwork, LiveMove = SplitMoves.Name(move), MaxBatchTokens = BatchPolicy.ForBudget(options.MaxBatchTokens).MaxBatchTokens,
+            CpusPerHost = options.CpusPerHost, NewOverNetwork = options.NewOverNetwork, LiveMove = SplitMoves.Name(move), ComplementaryLoads = options.ComplementaryLoads, MaxBatchTokens = BatchPolicy.ForBudget(options.MaxBatchTokens).MaxBatchTokens,
         };
         int contextLength, vocab;
         LlamaConfig testbedModel;
@@ -68,6 +68,7 @@ internal static class LiveBenchmark
         double? profileRps = null;
         string siloArgs = $"--backend {options.Backend}";
         if (move != SplitMove.Never) siloArgs += $" --live-move {SplitMoves.Name(move)}";
+        if (!options.ComplementaryLoads) siloArgs += " --complementary-loads false";
         report.Backend = options.Backend;
         if (options.Backend == "timed")
         {

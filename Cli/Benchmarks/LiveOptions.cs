@@ -32,13 +32,14 @@ namespace BlitzScale.Cli.Benchmarks;
 /// <param name="NewOverNetwork">Scale onto GPUs off the busy instance's host and the host copy's, so that every new instance loads over the network (<see cref="LiveTargets"/>).</param>
 /// <param name="LiveMove">When a LiveNew moves a split request to its LiveOld (the silos' --live-move: never, when-waiting or after-prompt).</param>
 /// <param name="ActivationShare">timed: the share of each activation row a live pair sends (the silos' --activation-share), or null to derive it (<see cref="TimedSetup.Activations"/>).</param>
+/// <param name="ComplementaryLoads">Whether the silos may plan loads in complementary orders for blitz (their --complementary-loads; on by default).</param>
 /// <param name="SeedPerRound">Round r plays the arrivals of seed <paramref name="Seed"/> + r − 1 (<see cref="RoundSeed"/>), not the same ones every round; the prompts stay <paramref name="Seed"/>'s.</param>
 internal sealed record LiveOptions(string ModelDirectory, string? Shape, int Hosts, int GpusPerHost, int NewInstances, string Backend,
     string? CostProfile, string CostModel, double? TimeDilation, double RealLinkGbps, int LinkMbit, double StorageMBps, int SequencesPerInstance,
     double? SteadyRps, double SteadySeconds, double? BurstRps, double BurstSeconds, int PromptTokens, int OutputTokens, int Seed,
     IReadOnlyList<string> Policies, int RedisPort, string StateDirectory, string? TestbedScript, bool KeepTestbed, int Rounds = 1,
     int CpusPerHost = 0, int? MaxBatchTokens = null, bool NewOverNetwork = false, string LiveMove = "never", bool SeedPerRound = false,
-    double? ActivationShare = null)
+    double? ActivationShare = null, bool ComplementaryLoads = true)
 {
     /// <summary>The seed of round <paramref name="round"/> (from 1): <see cref="Seed"/>, or Seed + round − 1 with <see cref="SeedPerRound"/>.</summary>
     public int RoundSeed(int round) => SeedPerRound ? Seed + round - 1 : Seed;

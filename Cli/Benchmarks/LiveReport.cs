@@ -65,6 +65,11 @@ internal sealed class LiveReport
     public bool NewOverNetwork { get; set; }
     /// <summary>When a LiveNew moved a split request's keys and values to its LiveOld (--live-move): never, when-waiting or after-prompt.</summary>
     public string LiveMove { get; set; } = "never";
+    /// <summary>
+    /// Whether the silos could plan loads in complementary orders for blitz (--complementary-loads): a network chain's last
+    /// new instance loading last layers first from the host copy, to serve with the chain's new last one as a pipeline.
+    /// </summary>
+    public bool ComplementaryLoads { get; set; } = true;
     public LiveCapacity? Capacity { get; set; }
     public double SteadyRps { get; set; }
     public double SteadySeconds { get; set; }

@@ -119,6 +119,12 @@ internal static class BenchCommand
                 "never (default), when-waiting (while a request waits on the LiveNew for a seat) or after-prompt (every split request)",
             DefaultValueFactory = _ => "never",
         };
+        var complementaryLoads = new Option<bool>("--complementary-loads")
+        {
+            Description = "blitz: whether a network chain's last new instance may load last layers first from the host copy, over its own link, to serve with the " +
+                "chain's new last instance as a pipeline once the two hold the model between them (default true; false: every new instance pairs with the busy one)",
+            DefaultValueFactory = _ => true,
+        };
         var activationShare = new Option<double?>("--activation-share")
         {
             Description = "timed: the share of each hidden-state and key/value row a live pair sends (0, 1]; by default derived so that activations keep " +
@@ -130,7 +136,7 @@ internal static class BenchCommand
         {
             hosts, gpus, newInstances, backend, costProfile, costModel, dilation, realLink, linkMbit, storage, model, shape, dtype, sequences,
             steadyRps, steadySeconds, burstRps, burstSeconds, promptTokens, outputTokens, seed, policies, json, plot, redisPort, state, testbed, keep, rounds,
-            cpusPerHost, maxBatchTokens, newOverNetwork, liveMove, seedPerRound, activationShare,
+            cpusPerHost, maxBatchTokens, newOverNetwork, liveMove, seedPerRound, activationShare, complementaryLoads,
         };
         command.SetAction((parse, cancellation) => CliErrors.Run(async () =>
         {
@@ -151,7 +157,7 @@ internal static class BenchCommand
                 [.. parse.GetValue(policies)!.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)],
                 parse.GetValue(redisPort), parse.GetValue(state)!, parse.GetValue(testbed), parse.GetValue(keep), parse.GetValue(rounds),
                 parse.GetValue(cpusPerHost), parse.GetValue(maxBatchTokens), parse.GetValue(newOverNetwork), parse.GetValue(liveMove)!,
-                parse.GetValue(seedPerRound), parse.GetValue(activationShare));
+                parse.GetValue(seedPerRound), parse.GetValue(activationShare), parse.GetValue(complementaryLoads));
             Action<string> progress = step => Console.Error.WriteLine($"bench live: {step}");
             var report = await LiveBenchmark.Run(options, progress, cancellation);
             if (parse.GetValue(json) is { } file)
