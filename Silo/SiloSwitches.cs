@@ -33,6 +33,7 @@ internal static class SiloSwitches
         ["--receive-mbps"] = $"{HostSection}:ReceiveMBps",
         ["--host-to-device-mbps"] = $"{HostSection}:HostToDeviceMBps",
         ["--live-move"] = $"{HostSection}:LiveMove",
+        ["--complementary-loads"] = $"{HostSection}:ComplementaryLoads",
         ["--activation-share"] = $"{HostSection}:ActivationShare",
         ["--clustering"] = $"{SiloOptions.Section}:Clustering",
         ["--redis"] = $"{SiloOptions.Section}:Redis",

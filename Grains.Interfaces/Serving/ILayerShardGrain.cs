@@ -89,9 +89,12 @@ public interface ILayerShardGrain : IGrainWithStringKey
     [Alias("PartnerGone")]
     Task PartnerGone(string partner);
 
-    /// <summary>LiveNew: the partner has room; hand it the earliest blocked request (what was handed) or none (null).</summary>
+    /// <summary>
+    /// LiveNew: the partner has room; hand it the earliest blocked request (what was handed) or none (null). None is handed
+    /// before it has run layers [0, <paramref name="fromLayer"/>): a LiveTail partner holds only the layers from there.
+    /// </summary>
     [Alias("PullLive")]
-    Task<LivePull?> PullLive();
+    Task<LivePull?> PullLive(int fromLayer);
 
     /// <summary>LiveNew: this many requests wait to be pulled.</summary>
     [Alias("OfferLive")]

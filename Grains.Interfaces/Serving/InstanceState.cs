@@ -19,4 +19,6 @@ public enum InstanceState
     LiveNew,
     /// <summary>Serving, and running the remaining layers for a <see cref="LiveNew"/> partner.</summary>
     LiveOld,
+    /// <summary>Still loading, last layers first, and running the remaining layers for a <see cref="LiveNew"/> partner (loads in complementary orders).</summary>
+    LiveTail,
 }

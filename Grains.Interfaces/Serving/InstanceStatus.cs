@@ -27,6 +27,8 @@ namespace BlitzScale.Grains.Interfaces.Serving;
 /// <see cref="StepSeconds"/> is the time its device has spent in steps since it started serving (whole or live), and
 /// <see cref="SplitStepSeconds"/> the share of that a LiveOld spent on its split requests' tails (each step's time shared by
 /// tokens × layers): read twice, they say how busy it was between the reads and on what.
+/// <see cref="LoadedTailLayers"/> counts the layers held from the last with the head by a load that lands them last first
+/// (loads in complementary orders); 0 for any other.
 /// </summary>
 [GenerateSerializer, Immutable, Alias("blitz.InstanceStatus")]
 public sealed record InstanceStatus(
@@ -65,4 +67,5 @@ public sealed record InstanceStatus(
     [property: Id(32)] double RatedPrefillTokensPerSecond = 0,
     [property: Id(33)] string? LiveServed = null,
     [property: Id(34)] double StepSeconds = 0,
-    [property: Id(35)] double SplitStepSeconds = 0);
+    [property: Id(35)] double SplitStepSeconds = 0,
+    [property: Id(36)] int LoadedTailLayers = 0);

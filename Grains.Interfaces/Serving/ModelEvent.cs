@@ -71,4 +71,6 @@ public sealed record ModelEvent
     [Id(12)] public int ScaledTo { get; init; }
     /// <summary>On a shard's state events: which of its loads the event is about (1 the first, one more per refeed); 0 when not said.</summary>
     [Id(13)] public int Load { get; init; }
+    /// <summary>Layers held from the last with the head, for a load that lands them last first (<see cref="LoadFeed.Descending"/>); 0 otherwise.</summary>
+    [Id(14)] public int LoadedTailLayers { get; init; }
 }

@@ -83,7 +83,7 @@ internal static class ImageFill
         {
             if (!feed.Descending) return await FetchAsync(feed, sink, files, dataPlane, storageMBps, progress, failed.Token).ConfigureAwait(false);
             long bytes = 0;
-            foreach (var blob in Blobs(feed))
+            foreach (var blob in Blobs(feed, sink.Layout))
                 bytes += await FetchAsync(blob, sink, files, dataPlane, storageMBps, progress, failed.Token).ConfigureAwait(false);
             return bytes;
         }
@@ -96,13 +96,14 @@ internal static class ImageFill
     }
 
     /// <summary>
-    /// A descending feed as the fetches it makes, in order: one a blob, from its last blob to its first (which alone keeps the
-    /// feed's <see cref="LoadFeed.FirstBlobOffset"/>). A fetch a blob rather than a reversed stream keeps every transport and the
-    /// chains as they are; it costs a request's round trip a blob, against a blob of a layer's size on the link.
+    /// A descending feed as the fetches it makes, in order: one a blob, the head first and the layers from the last
+    /// (<see cref="ImageLayout.BlobsLastFirst"/>), each of the feed's blobs once (its first alone keeps the feed's
+    /// <see cref="LoadFeed.FirstBlobOffset"/>). A fetch a blob rather than a reversed stream keeps every transport and the chains
+    /// as they are; it costs a request's round trip a blob, against a blob of a layer's size on the link.
     /// </summary>
-    public static IEnumerable<LoadFeed> Blobs(LoadFeed feed)
+    public static IEnumerable<LoadFeed> Blobs(LoadFeed feed, ImageLayout layout)
     {
-        for (int blob = feed.EndBlob - 1; blob >= feed.FirstBlob; blob--)
+        foreach (int blob in layout.BlobsLastFirst().Where(b => b >= feed.FirstBlob && b < feed.EndBlob))
         {
             yield return feed with
             {

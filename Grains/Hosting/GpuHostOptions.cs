@@ -91,6 +91,13 @@ public sealed class GpuHostOptions
     /// </summary>
     public string LiveMove { get; set; } = "never";
     /// <summary>
+    /// Whether a model grain on this silo may plan loads in complementary orders for a live policy: a network chain's last
+    /// target fed from the whole host copy over its own link, last layers first, to serve with the chain's new last target as
+    /// a pipeline once the two hold the model between them (<see cref="Scaling.Planning.ComplementaryChains"/>). On by default;
+    /// off, every new instance's layers land first first and each pairs with a busy instance as before.
+    /// </summary>
+    public bool ComplementaryLoads { get; set; } = true;
+    /// <summary>
     /// The share of each row of hidden states and of keys and values that travels between a live pair (the timed backend
     /// only, whose steps compute with a row's first two values; 1, every value, by default). A testbed bench sets it so that
     /// activations keep the real model's proportion to the parameters, as the links keep it for loads

@@ -22,7 +22,7 @@ internal static class FeedMapper
         TransferPlan plan, string model, Func<string, string> hostOf, Func<string, string> shardOn, IReadOnlyDictionary<string, HostInfo> hosts)
     {
         var feeds = new Dictionary<string, List<LoadFeed>>(StringComparer.Ordinal);
-        foreach (var hop in plan.Chains.SelectMany(c => c.Feed.Concat(c.AllGather).Concat(c.Hops)))
+        foreach (var (hop, descending) in plan.Chains.SelectMany(c => c.Feed.Concat(c.AllGather).Concat(c.Hops).Select(h => (h, c.Descending))))
         {
             string targetHost = hostOf(hop.To);
             LoadFeed feed;
@@ -46,6 +46,7 @@ internal static class FeedMapper
                 };
                 feed = new LoadFeed(kind, hop.From, peer, sourceId, hop.Blobs.Start, hop.Blobs.End, hop.Link.ToString(), choice.Reason);
             }
+            feed = feed with { Descending = descending };
             if (!feeds.TryGetValue(hop.To, out var list)) feeds[hop.To] = list = [];
             list.Add(feed);
         }

@@ -23,8 +23,10 @@ internal sealed class FeedPlanning(IGrainFactory grains, string model)
     /// <param name="hostCopy">The host of the model's one host copy (blitz), or null.</param>
     /// <param name="sourcesNamed">The sources were named (an operator's, a replan's): they send, and the host copy does not feed its
     /// own host beside them (<see cref="PlanningInput.HostCopyBesideGpus"/>).</param>
+    /// <param name="complementary">Loads in complementary orders may be planned (<see cref="ComplementaryChains"/>): the policy pairs
+    /// live, the silos allow it, and <paramref name="hostCopy"/> held the whole image before this plan.</param>
     public async Task<FeedPlan> Plan(IReadOnlyList<HostInfo> hosts, ModelDeployment deployment, IReadOnlyList<InstanceLifecycle> targets,
-        IReadOnlyList<InstanceLifecycle> sources, string? hostCopy, bool sourcesNamed = false)
+        IReadOnlyList<InstanceLifecycle> sources, string? hostCopy, bool sourcesNamed = false, bool complementary = false)
     {
         int blobs = deployment.Image.BlobSizes.Count;
         if (!deployment.Policy.Multicasts())
@@ -46,6 +48,7 @@ internal sealed class FeedPlanning(IGrainFactory grains, string model)
         var input = PlanningInputs.Build(hosts, deployment.Image.BlobSizes, sources.Select(s => s.Gpu), hostCopy, [.. targets.Select(t => t.Gpu)])
             with { HostCopyBesideGpus = !sourcesNamed };
         var plan = TransferPlanner.Plan(input);
+        if (complementary) plan = ComplementaryChains.Arrange(plan, hostCopy, gpu => GpuKey.Parse(gpu).Host).Plan;
         var shardOn = sources.Concat(targets).ToDictionary(s => s.Gpu, s => s.Shard, StringComparer.Ordinal);
         var feeds = FeedMapper.Map(plan, model, gpu => GpuKey.Parse(gpu).Host, gpu => shardOn[gpu], hosts.ToDictionary(h => h.Host, StringComparer.Ordinal));
         return new FeedPlan(feeds.ToDictionary(f => f.Key, f => f.Value, StringComparer.Ordinal), plan.Describe());

@@ -25,6 +25,9 @@ namespace BlitzScale.Grains.Serving;
 /// the next freed KV blocks before this instance's own waiting requests, so its running requests keep their pace. It also
 /// hands the waiting requests it cannot seat soon to the partner (<see cref="HandOverTo"/>, <see cref="LiveHandover"/>) and
 /// relays their tokens: the caller's stream stays this instance's.</para>
+/// <para>Paired as LiveTail (loads in complementary orders), it starts on an engine whose layers still land last first
+/// (<c>tailFrom</c>): it runs only the tails of its partner's split requests, from the first layer landed with the head on,
+/// and takes requests of its own once every layer has landed, when its shard makes it the instance's server.</para>
 /// <para>The loop is a task, not a thread: it only plans and delivers, and awaits the device for compute. It sleeps
 /// on a signal when idle. Every batcher call and every write to a request's stream happens under one lock, so
 /// a request leaves the batcher and its stream ends together.</para>
@@ -32,6 +35,8 @@ namespace BlitzScale.Grains.Serving;
 public sealed class InstanceServer : IAsyncDisposable
 {
     private readonly ILayerEngine _engine;
+    // LiveTail: the first layer landed with the head (0 once every layer has); null for a server over a whole engine.
+    private readonly Func<int>? _tailFrom;
     private readonly DeviceExecutor _device;
     private readonly ContinuousBatcher _batcher;
     private readonly Lock _gate = new();
@@ -78,15 +83,22 @@ public sealed class InstanceServer : IAsyncDisposable
     /// <param name="device">The device the steps run on.</param>
     /// <param name="eosId">The model's EOS token.</param>
     /// <param name="allocator">KV blocks shared with another scheduler of the same engine (a live instance's first requests); null for the policy's own.</param>
-    public InstanceServer(ILayerEngine engine, BatchPolicy policy, DeviceExecutor device, int eosId, KvBlockAllocator? allocator = null)
+    /// <param name="tailFrom">
+    /// A LiveTail's engine, its layers still landing last first: the first layer landed with the head (0 once every layer has).
+    /// Split tails from there on run; requests of its own are refused until every layer has landed. Null: the engine must hold
+    /// every layer.
+    /// </param>
+    public InstanceServer(ILayerEngine engine, BatchPolicy policy, DeviceExecutor device, int eosId, KvBlockAllocator? allocator = null,
+        Func<int>? tailFrom = null)
     {
         ArgumentNullException.ThrowIfNull(engine);
         ArgumentNullException.ThrowIfNull(policy);
         ArgumentNullException.ThrowIfNull(device);
         policy.Validate();
         var config = engine.Config;
-        if (engine.LoadedLayers < config.NumLayers)
+        if (tailFrom is null && engine.LoadedLayers < config.NumLayers)
             throw new InvalidOperationException($"only {engine.LoadedLayers} of {config.NumLayers} layers are loaded");
+        _tailFrom = tailFrom;
         var kv = engine.KvShape;
         if (policy.KvBlocks != kv.Blocks || policy.BlockSize != kv.BlockSize)
         {
@@ -336,6 +348,8 @@ public sealed class InstanceServer : IAsyncDisposable
     {
         var config = _engine.Config;
         if (firstLayer <= 0 || firstLayer >= config.NumLayers) return $"request \"{requestId}\": split layer {firstLayer} is outside (0, {config.NumLayers})";
+        if (_tailFrom is not null && _tailFrom() is var from && firstLayer < from)
+            return $"request \"{requestId}\": split at layer {firstLayer}, but layers land here last first and only [{from}, {config.NumLayers}) have";
         if (positions < 1 || positions > config.MaxPositionEmbeddings)
             return $"request \"{requestId}\": {positions} positions do not fit the context of {config.MaxPositionEmbeddings}";
         return null;
@@ -443,6 +457,11 @@ public sealed class InstanceServer : IAsyncDisposable
         ArgumentNullException.ThrowIfNull(request);
         ArgumentNullException.ThrowIfNull(request.PromptIds, nameof(request));
         ArgumentNullException.ThrowIfNull(request.Sampling, nameof(request));
+        if (_tailFrom is not null && _engine.LoadedLayers < _engine.Config.NumLayers)
+        {
+            throw new InvalidOperationException(
+                $"request \"{request.Id}\": its layers are still landing, last first ({_engine.LoadedLayers} of {_engine.Config.NumLayers} from the first): it runs only its live partner's tails until its load completes");
+        }
         int vocab = _engine.Config.VocabSize;
         for (int i = 0; i < request.PromptIds.Length; i++)
         {
@@ -754,7 +773,9 @@ public sealed class InstanceServer : IAsyncDisposable
     private int[] Execute(Step step)
     {
         int vocab = _engine.Config.VocabSize;
-        var hidden = _engine.Embed(step.TokenIds);
+        // A step of split tails alone needs no embedding: each row is the partner's. A LiveTail has none to embed with yet.
+        bool embeds = (step.Plan?.TokenIds.Length ?? 0) > 0 || step.Splits.Any(s => s.Work.Hidden is null);
+        var hidden = embeds ? _engine.Embed(step.TokenIds) : new HiddenStates(step.TokenIds.Length, _engine.Config.HiddenSize);
         int row = step.Plan?.TokenIds.Length ?? 0;
         foreach (var (_, work) in step.Splits)
         {

@@ -16,6 +16,7 @@ internal static class InstanceStates
         Policy.Draining => Wire.Draining,
         Policy.Warm => Wire.Warm,
         Policy.Failed => Wire.Failed,
+        Policy.LiveTail => Wire.LiveTail,
         _ => throw new ArgumentOutOfRangeException(nameof(state), state, "an instance state the wire does not know"),
     };
 }

@@ -29,7 +29,8 @@ namespace BlitzScale.Grains.Serving;
 /// node of its chain meanwhile; then serves through a continuous-batching <see cref="InstanceServer"/> whose steps run
 /// on the GPU's execution loop. Scaled down, it turns Warm: parameters kept, revivable at once, evictable.
 /// Paired for live scaling (<see cref="PairLive"/>), a loading shard serves with the layers it has through a
-/// <see cref="LiveServer"/>, and a serving one runs the tails of its partner's split requests.
+/// <see cref="LiveServer"/>, and a serving one runs the tails of its partner's split requests; so does a loading one whose
+/// layers land last first (LiveTail), on the layers it has, through the <see cref="InstanceServer"/> it keeps once loaded.
 /// Reentrant: many generations stream at once.
 /// </summary>
 [GpuHostPlacement, Reentrant]
@@ -43,7 +44,7 @@ internal sealed partial class LayerShardGrain(
     private string? _error;
     private string _gpu = "";
     private ShardLoadRequest? _request;
-    private int _loadedLayers, _totalLayers;
+    private int _loadedLayers, _loadedTailLayers, _totalLayers;
     private Task? _loading;
     private ShardLoad? _load;
     private Func<Task>? _begin;
@@ -56,6 +57,9 @@ internal sealed partial class LayerShardGrain(
     private int _gpuIndex;
     // Live scaling, LiveNew side: the engine over the filling image, its KV blocks and the server using them until the load completes.
     private LiveServer? _live;
+    // Live scaling, LiveTail side (its layers landing last first): the server running its partner's tails on the live engine,
+    // which becomes the instance's server when the load completes.
+    private InstanceServer? _tail;
     // What the last live server did with its requests (its ledger), kept once it has ended.
     private string? _liveServed;
     private ILayerEngine? _liveEngine;
@@ -162,6 +166,7 @@ internal sealed partial class LayerShardGrain(
             _error = null;
             _totalLayers = model.Config.NumLayers;
             _loadedLayers = 0;
+            _loadedTailLayers = 0;
             string modelName = ModelName;
             _load = new ShardLoad(Key, feeds, image, model.Layout.TotalBytes, (feed, bytes) => metrics.Grid.Landed(modelName, feed, bytes));
             _loadTracking?.Dispose();
@@ -321,9 +326,14 @@ internal sealed partial class LayerShardGrain(
                 throw new InvalidOperationException($"instance {Key} is {_phase}; only a loaded instance pairs as LiveOld");
             var partner = GrainFactory.GetGrain<ILayerShardGrain>(pairing.PartnerShard);
             _splitTimes.Start();
-            _instance.Server.PairWith(pairing.PartnerShard, () => HostContext.On(pairing.PartnerHost, () => partner.PullLive()),
+            _instance.Server.PairWith(pairing.PartnerShard, () => HostContext.On(pairing.PartnerHost, () => partner.PullLive(0)),
                 (request, ct) => PartnerRelay.Generate(partner, pairing.PartnerShard, pairing.PartnerHost, request, ct));
             LogPaired(logger, Key, pairing.Role, pairing.PartnerShard);
+            return;
+        }
+        if (pairing.Role == LiveRole.Tail)
+        {
+            await PairAsTail(pairing);
             return;
         }
         if (_live is not null) return;
@@ -341,11 +351,15 @@ internal sealed partial class LayerShardGrain(
         {
             _liveBlocks = new KvBlockAllocator(policy.KvBlocks, policy.BlockSize);
             int layers = _totalLayers;
+            // Beside a LiveTail, requests run here up to the split the pair chose and no further while loading; their keys and
+            // values never move (the partner lacks the first layers).
+            int cap = pairing.SplitCap > 0 ? pairing.SplitCap : layers - 1;
             // The last layer runs here only once the head has landed too: a request that ran it must be sampled at once.
             SplitMoves.TryParse(host.LiveMove, out var move);
+            if (pairing.SplitCap > 0) move = SplitMove.Never;
             _live = new LiveServer(engine, policy, device, _openFiles.Generation.EosTokenId, _liveBlocks, new ZigZagOptions { Move = move }, TimeProvider.System,
                 liveOld,
-                () => image.IsComplete ? layers : Math.Min(image.LoadedLayerPrefix, layers - 1));
+                () => image.IsComplete ? layers : Math.Min(image.LoadedLayerPrefix, cap));
             _liveEngine = engine;
         }
         catch
@@ -356,43 +370,77 @@ internal sealed partial class LayerShardGrain(
         LogPaired(logger, Key, pairing.Role, pairing.PartnerShard);
     }
 
+    /// <summary>
+    /// LiveTail: a server over the live engine, whose layers land last first, runs the tails its LiveNew partner hands over from
+    /// the first layer landed with the head on (the pull asks for none below it); it becomes the instance's server once loaded.
+    /// </summary>
+    private async Task PairAsTail(LivePairing pairing)
+    {
+        if (_tail is not null) return;
+        if (_phase != ShardPhase.Loading || _load is null || _openFiles is null || _policy is null || _live is not null)
+            throw new InvalidOperationException($"instance {Key} is {_phase}{(_live is null ? "" : " and LiveNew")}; only a loading instance pairs as LiveTail");
+        var device = devices.Get(_gpuIndex);
+        var image = _load.Image;
+        var policy = _policy;
+        int gpuIndex = _gpuIndex;
+        var engine = await device.RunAsync(() => ComputeBackends.CreateFilling(host, gpuIndex, image, new KvStoreShape(policy.KvBlocks, policy.BlockSize)));
+        try
+        {
+            _liveBlocks = new KvBlockAllocator(policy.KvBlocks, policy.BlockSize);
+            _tail = new InstanceServer(engine, policy, device, _openFiles.Generation.EosTokenId, _liveBlocks, tailFrom: () => image.LoadedLayerSuffix);
+            _liveEngine = engine;
+        }
+        catch
+        {
+            engine.Dispose();
+            throw;
+        }
+        var partner = GrainFactory.GetGrain<ILayerShardGrain>(pairing.PartnerShard);
+        _splitTimes.Start();
+        _tail.PairWith(pairing.PartnerShard, () => HostContext.On(pairing.PartnerHost, () => partner.PullLive(image.LoadedLayerSuffix)), handOff: null);
+        LogPaired(logger, Key, pairing.Role, pairing.PartnerShard);
+    }
+
+    // The server that runs a LiveOld's or LiveTail's split tails: the instance's once loaded, the LiveTail's before.
+    private InstanceServer? TailServer => _instance?.Server ?? _tail;
+
     public Task EndLive()
     {
-        if (_instance is null) return Task.CompletedTask;
-        _instance.Server.EndPair();
-        LogPulls(logger, Key, _instance.Server.Pulls.Describe());
+        if (TailServer is not { } server) return Task.CompletedTask;
+        server.EndPair();
+        LogPulls(logger, Key, server.Pulls.Describe());
         return Task.CompletedTask;
     }
 
     public Task FinishLive(int openHere, int openOnPartner)
     {
-        if (_instance is null) return Task.CompletedTask;
-        _instance.Server.EndPair(openHere, openOnPartner);
-        LogPulls(logger, Key, _instance.Server.Pulls.Describe());
+        if (TailServer is not { } server) return Task.CompletedTask;
+        server.EndPair(openHere, openOnPartner);
+        LogPulls(logger, Key, server.Pulls.Describe());
         return Task.CompletedTask;
     }
 
     public Task PartnerGone(string partner)
     {
         ArgumentException.ThrowIfNullOrEmpty(partner);
-        if (_instance is null) return Task.CompletedTask;
-        int ended = _instance.Server.PartnerGone(partner, new InstanceLostException(partner, "it left its live pair before its load completed"));
+        if (TailServer is not { } server) return Task.CompletedTask;
+        int ended = server.PartnerGone(partner, new InstanceLostException(partner, "it left its live pair before its load completed"));
         LogPartnerGone(logger, Key, partner, ended);
         return Task.CompletedTask;
     }
 
-    public Task<LivePull?> PullLive() => Task.FromResult(_live?.HandOver());
+    public Task<LivePull?> PullLive(int fromLayer) => Task.FromResult(_live?.HandOver(fromLayer));
 
     public Task OfferLive(int blocked)
     {
-        _instance?.Server.Offered(blocked);
+        TailServer?.Offered(blocked);
         return Task.CompletedTask;
     }
 
     public async Task<int> RunSplit(SplitStep step)
     {
         ArgumentNullException.ThrowIfNull(step);
-        if (_phase != ShardPhase.Loaded || _instance is not { } instance)
+        if (!(_phase == ShardPhase.Loaded || _phase == ShardPhase.Loading && _tail is not null) || TailServer is not { } server)
             throw new InvalidOperationException($"instance {Key} is {_phase}: it cannot run layers [{step.FirstLayer}, {_totalLayers}) of request {step.RequestId}");
         long start = System.Diagnostics.Stopwatch.GetTimestamp();
         // Pushed states are usually here before the call; published ones (the partner could not push) are fetched.
@@ -402,7 +450,7 @@ internal sealed partial class LayerShardGrain(
         var work = new SplitWork(step.RequestId, step.Start, step.Count, step.FirstLayer, hidden,
             new SamplingOptions(step.Temperature, step.TopP, step.TopK, step.Seed), step.Positions, step.Partner, step.TokenId);
         long queued = System.Diagnostics.Stopwatch.GetTimestamp();
-        int token = await instance.Server.RunSplitAsync(work);
+        int token = await server.RunSplitAsync(work);
         if (_splitTimes.Add(fetch, SplitStepTimes.Since(queued)) is { } report)
             LogSplitSteps(logger, Key, report.Steps, report.Means[0], report.Means[1], report.JitMilliseconds);
         return token;
@@ -427,7 +475,7 @@ internal sealed partial class LayerShardGrain(
 
     public Task EndSplit(string requestId)
     {
-        _instance?.Server.EndSplit(requestId);
+        TailServer?.EndSplit(requestId);
         return Task.CompletedTask;
     }
 
@@ -506,6 +554,11 @@ internal sealed partial class LayerShardGrain(
             _live = null;
             await live.DisposeAsync();
         }
+        if (_tail is { } tail)
+        {
+            _tail = null;
+            await tail.DisposeAsync();
+        }
         if (instance is null) _liveEngine?.Dispose();
         _liveEngine = null;
         _liveBlocks = null;
@@ -542,9 +595,17 @@ internal sealed partial class LayerShardGrain(
                 ?? await device.RunAsync(() => ComputeBackends.Create(host, gpuIndex, load.Image, new KvStoreShape(policy.KvBlocks, policy.BlockSize)));
             // A live engine on cuda uploads the blobs that landed since its last step; the full server needs every one now.
             if (_liveEngine is { } filling) await device.RunAsync(() => ComputeBackends.CatchUp(filling));
-            var instance = await LoadedInstance.StartAsync(model, load.Image, policy, device, engine, _liveBlocks, _tokenizer);
+            // A LiveTail's server goes on as the instance's: the tails it runs keep their keys and values and their steps.
+            var tail = _tail;
+            var instance = await LoadedInstance.StartAsync(model, load.Image, policy, device, engine, _liveBlocks, _tokenizer, tail);
             _openFiles = null;
             _instance = instance;
+            if (tail is not null)
+            {
+                // The instance owns the engine and the server now.
+                _tail = null;
+                _liveEngine = null;
+            }
             _phase = ShardPhase.Loaded;
             if (_live is { } live)
             {
@@ -653,6 +714,13 @@ internal sealed partial class LayerShardGrain(
             // Stops the serving loop after its step on the device: the engine is not in use once this returns.
             await live.DisposeAsync();
         }
+        if (_tail is { } tail)
+        {
+            // Its split tails end as lost here; the LiveNew's requests resume elsewhere.
+            _tail = null;
+            LogPulls(logger, Key, tail.Pulls.Describe());
+            await tail.DisposeAsync();
+        }
         _liveEngine?.Dispose();
         _liveEngine = null;
         _liveBlocks = null;
@@ -673,12 +741,13 @@ internal sealed partial class LayerShardGrain(
         await foreach (var progress in load.Progress())
         {
             Volatile.Write(ref _loadedLayers, progress.LoadedLayers);
+            Volatile.Write(ref _loadedTailLayers, progress.LoadedTailLayers);
             if (progress.LayerLanded) _live?.LayersLanded();
             var landed = new ModelEvent
             {
                 Kind = progress.LayerLanded ? ModelEventKind.LayerReady : ModelEventKind.TransferProgress,
                 Model = ModelName, Shard = Key, Gpu = _gpu,
-                LoadedLayers = progress.LoadedLayers, TotalLayers = _totalLayers,
+                LoadedLayers = progress.LoadedLayers, TotalLayers = _totalLayers, LoadedTailLayers = progress.LoadedTailLayers,
                 Bytes = progress.Bytes, TotalBytes = load.TotalBytes, ElapsedMs = progress.ElapsedMs,
             };
             // A landed layer is the model grain's to act on (it pairs a live instance on its first); byte progress is for watchers.
@@ -702,17 +771,18 @@ internal sealed partial class LayerShardGrain(
 
     private InstanceStatus Status()
     {
-        var stats = _instance?.Server.Stats ?? _live?.Stats;
+        var stats = _instance?.Server.Stats ?? _live?.Stats ?? _tail?.Stats;
         return new InstanceStatus(ShardKey.Parse(Key).Instance, Key, _gpu, ReportedState(), Volatile.Read(ref _loadedLayers), _totalLayers,
             stats?.Waiting ?? 0, stats?.Running ?? 0, stats?.KvBlocksUsed ?? 0, stats?.KvBlocksTotal ?? _policy?.KvBlocks ?? 0,
             stats?.TokensGenerated ?? 0, Rate(stats?.TokensGenerated ?? 0), _error,
             _load?.Seconds ?? 0, _load?.Describe(), _load?.LoadedBytes ?? 0,
             stats?.QueuedPrefillTokens ?? 0, stats?.RunningDecodeTokens ?? 0, stats?.PrefilledTokens ?? 0, stats?.PrefillSeconds ?? 0,
-            stats?.RecentTtftMs ?? 0, stats?.RecentTbtMs ?? 0, _load?.FetchedBytes ?? 0, _instance?.Server.Partner, _instance?.Server.SplitRequests ?? 0,
+            stats?.RecentTtftMs ?? 0, stats?.RecentTbtMs ?? 0, _load?.FetchedBytes ?? 0, TailServer?.Partner, TailServer?.SplitRequests ?? 0,
             _load?.KeptBytes ?? 0, _keptForRefeed ? _lostSource : null, _loads,
             _phase is ShardPhase.Loading or ShardPhase.Failed ? [.. _fallbacks.Select(f => string.Join(" + ", SourcesOf(f)))] : [],
             _phase == ShardPhase.Loading && _load is { } load ? [.. SourcesOf(load.Feeds)] : [], Volatile.Read(ref _openStreams), _load?.LandedAt,
-            _instance?.RatedPrefillTokensPerSecond ?? 0, _live?.Ledger.Describe() ?? _liveServed, stats?.StepSeconds ?? 0, stats?.SplitStepSeconds ?? 0);
+            _instance?.RatedPrefillTokensPerSecond ?? 0, _live?.Ledger.Describe() ?? _liveServed, stats?.StepSeconds ?? 0, stats?.SplitStepSeconds ?? 0,
+            Volatile.Read(ref _loadedTailLayers));
     }
 
     // The GPUs, host copies or storage a feed list fetches from, each once, in feed order.

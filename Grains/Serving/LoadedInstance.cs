@@ -33,10 +33,12 @@ internal sealed class LoadedInstance : IAsyncDisposable
 
     /// <summary>
     /// Rates <paramref name="engine"/> (<see cref="PrefillRating"/>, before any request) and starts serving it over a filled image
-    /// (the instance then owns the engine, the image and the files; if it cannot start, the engine is disposed).
+    /// (the instance then owns the engine, the image and the files; if it cannot start, the engine is disposed). A LiveTail's
+    /// <paramref name="server"/>, already running its partner's tails on the engine, becomes the instance's server (and is
+    /// disposed with the engine if it cannot start).
     /// </summary>
     public static async Task<LoadedInstance> StartAsync(ModelDirectory model, ParameterImage image, BatchPolicy policy, DeviceExecutor device,
-        ILayerEngine engine, KvBlockAllocator? sharedBlocks = null, TextTokenizer? tokenizer = null)
+        ILayerEngine engine, KvBlockAllocator? sharedBlocks = null, TextTokenizer? tokenizer = null, InstanceServer? server = null)
     {
         try
         {
@@ -44,11 +46,12 @@ internal sealed class LoadedInstance : IAsyncDisposable
             double rated = await PrefillRating.Of(engine, policy, device, sharedBlocks);
             // The shard read its tokenizer before its load began; it is not read twice.
             tokenizer ??= model.LoadTokenizer();
-            var server = new InstanceServer(engine, policy, device, model.Generation.EosTokenId, sharedBlocks);
+            server ??= new InstanceServer(engine, policy, device, model.Generation.EosTokenId, sharedBlocks);
             return new LoadedInstance(model, image, tokenizer, engine, server, rated);
         }
         catch
         {
+            if (server is not null) await server.DisposeAsync();
             engine.Dispose();
             throw;
         }

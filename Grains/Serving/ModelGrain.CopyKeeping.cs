@@ -44,7 +44,7 @@ internal sealed partial class ModelGrain
     private IReadOnlyCollection<string> CopyHolders() => CopyHostChooser.HostsOf(_instances.LoadSources.Select(i => i.Gpu));
 
     private IReadOnlyCollection<string> CopyLoading() =>
-        CopyHostChooser.HostsOf(_instances.All.Where(i => i.State is InstanceState.Loading or InstanceState.LiveNew).Select(i => i.Gpu));
+        CopyHostChooser.HostsOf(_instances.All.Where(i => i.IsLoading).Select(i => i.Gpu));
 
     private async Task KeepCopyOnce()
     {

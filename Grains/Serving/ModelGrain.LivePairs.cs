@@ -27,7 +27,7 @@ internal sealed partial class ModelGrain
                 _ = TellLiveOld(partner, () => Calls.PartnerGone(partner, gone));
             }
         }
-        else if (instance.State == InstanceState.LiveOld && instance.Partner is { } fresh && _instances.Unpair(fresh).Applied)
+        else if (instance.State is InstanceState.LiveOld or InstanceState.LiveTail && instance.Partner is { } fresh && _instances.Unpair(fresh).Applied)
         {
             _ = TellLiveOld(instance, () => Calls.EndLive(instance));
         }

@@ -29,6 +29,9 @@ internal sealed partial class ModelGrain
     [LoggerMessage(Level = LogLevel.Information, Message = "Instance {Shard} serves live beside {Partner} with {Layers} of {TotalLayers} layers landed")]
     private static partial void LogPairedLive(ILogger logger, string shard, string partner, int layers, int totalLayers);
 
+    [LoggerMessage(Level = LogLevel.Information, Message = "Instance {Shard} serves live with its first {Layers} layers beside {Partner}, which holds the last {TailLayers} of {TotalLayers} (loads in complementary orders); splits at layer {Cap} at most")]
+    private static partial void LogPairedTail(ILogger logger, string shard, string partner, int layers, int tailLayers, int totalLayers, int cap);
+
     [LoggerMessage(Level = LogLevel.Warning, Message = "Live pair of {Shard} with {Partner} ended or refused: {Reason}")]
     private static partial void LogPairFailed(ILogger logger, string shard, string partner, string reason);
 

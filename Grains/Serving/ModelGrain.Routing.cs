@@ -100,7 +100,7 @@ internal sealed partial class ModelGrain
     }
 
     // An instance is loading (Loading or LiveNew): held requests wait for it; the host copy keeper changes nothing meanwhile.
-    private bool OnItsWay => _instances.All.Any(i => i.State is InstanceState.Loading or InstanceState.LiveNew);
+    private bool OnItsWay => _instances.All.Any(i => i.IsLoading);
 
     private RouteDecision Decision(RouteTicket ticket)
     {

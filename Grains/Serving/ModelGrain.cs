@@ -52,9 +52,10 @@ internal sealed partial class ModelGrain : Grain, IModelGrain, IStreamSubscripti
     private int _nextInstance;
     private TaskCompletionSource _changed = NewSignal();
 
-    public ModelGrain(ILogger<ModelGrain> logger, TimeProvider time, BlitzMetrics metrics,
+    public ModelGrain(ILogger<ModelGrain> logger, TimeProvider time, BlitzMetrics metrics, GpuHostOptions host,
         [PersistentState("model", GridStorage.Name)] IPersistentState<ModelRecord> record)
     {
+        _complementaryLoads = host.ComplementaryLoads;
         _record = record;
         _logger = logger;
         _time = time;
@@ -74,6 +75,10 @@ internal sealed partial class ModelGrain : Grain, IModelGrain, IStreamSubscripti
     private readonly LoadHops _hops = new();
     // The loading instances fed from inside their host by sources that hold the image: they do not pair (LocalLoads).
     private readonly LocalLoads _localLoads = new();
+    // The loading instances whose layers land last first: LiveTail halves of loads in complementary orders.
+    private readonly TailLoads _tailLoads = new();
+    // The silo allows loads in complementary orders (GpuHostOptions.ComplementaryLoads).
+    private readonly bool _complementaryLoads;
     private bool _pairingLive;
 
     public async Task<ModelStatus> Deploy(DeployRequest request)
@@ -286,6 +291,7 @@ internal sealed partial class ModelGrain : Grain, IModelGrain, IStreamSubscripti
         {
             case ModelEventKind.LayerReady:
                 _instances.LayersLanded(instance.Index, item.LoadedLayers);
+                _instances.TailLayersLanded(instance.Index, item.LoadedTailLayers);
                 await PairLive(instance);
                 break;
             case ModelEventKind.Serving:
@@ -309,7 +315,7 @@ internal sealed partial class ModelGrain : Grain, IModelGrain, IStreamSubscripti
                 // The shard fetches from its fallback, not planned again in time (this activation may be new, its source's silo
                 // having held the old one). A replan under way, or one that made this load, already counts it.
                 if (_replanning.Contains(instance.Index) || item.Load - 1 <= Refeeds(instance.Index)) break;
-                if (instance.State is InstanceState.Loading or InstanceState.LiveNew) Failed(instance, item.Detail ?? "its source was lost");
+                if (instance.IsLoading) Failed(instance, item.Detail ?? "its source was lost");
                 _refeeds[instance.Index] = item.Load - 1;
                 _instances.Reset(instance.Index);
                 _instances.StartLoading(instance.Index);
@@ -403,7 +409,8 @@ internal sealed partial class ModelGrain : Grain, IModelGrain, IStreamSubscripti
             // A copy made for these loads fills from storage while it feeds them: only one held before is whole.
             string? wholeCopy = _hostCopy;
             string? copy = await HostCopyFor(hosts, senders, excludeHostCopy);
-            var plan = await PlanFeeds(planning, hosts, deployment, fresh, sources is null ? null : senders, copy);
+            bool complementary = deployment.Policy.ScalesLive() && _complementaryLoads && copy is not null && copy == wholeCopy;
+            var plan = await PlanFeeds(planning, hosts, deployment, fresh, sources is null ? null : senders, copy, complementary);
             var fallbacks = await planning.Fallbacks(hosts, deployment, fresh, plan, fallbackSenders ?? _instances.LoadSources, copy);
             LearnHops(fresh, plan, copy == wholeCopy ? copy : null);
             LogPlanned(_logger, Model, plan.Description);
@@ -446,16 +453,16 @@ internal sealed partial class ModelGrain : Grain, IModelGrain, IStreamSubscripti
     /// targets that may use the same senders are planned together.
     /// </summary>
     private async Task<FeedPlan> PlanFeeds(FeedPlanning planning, IReadOnlyList<HostInfo> hosts, ModelDeployment deployment,
-        IReadOnlyList<InstanceLifecycle> fresh, IReadOnlyList<InstanceLifecycle>? senders, string? copy)
+        IReadOnlyList<InstanceLifecycle> fresh, IReadOnlyList<InstanceLifecycle>? senders, string? copy, bool complementary)
     {
-        if (senders is not null) return await planning.Plan(hosts, deployment, fresh, senders, copy, sourcesNamed: true);
+        if (senders is not null) return await planning.Plan(hosts, deployment, fresh, senders, copy, sourcesNamed: true, complementary);
         var all = _instances.All;
         var groups = fresh.GroupBy(t => ScaleUpSources.Choose(all, _hops, t.Host), SendersComparer).ToList();
         var feeds = new Dictionary<string, IReadOnlyList<LoadFeed>>(StringComparer.Ordinal);
         var descriptions = new List<string>();
         foreach (var group in groups)
         {
-            var plan = await planning.Plan(hosts, deployment, [.. group], group.Key, copy);
+            var plan = await planning.Plan(hosts, deployment, [.. group], group.Key, copy, complementary: complementary);
             foreach (var (gpu, feed) in plan.Feeds) feeds[gpu] = feed;
             descriptions.Add(plan.Description);
         }
@@ -560,7 +567,7 @@ internal sealed partial class ModelGrain : Grain, IModelGrain, IStreamSubscripti
     /// </summary>
     private async Task Stop(InstanceLifecycle instance, bool keepWarm)
     {
-        if (instance.State is InstanceState.Loading or InstanceState.LiveNew)
+        if (instance.IsLoading)
         {
             Forget(instance);
             await UnloadQuietly(instance);
@@ -627,7 +634,8 @@ internal sealed partial class ModelGrain : Grain, IModelGrain, IStreamSubscripti
                 LearnSeats(instance, report);
                 if (report.LoadedLayers > instance.LoadedLayers) _instances.LayersLanded(instance.Index, report.LoadedLayers);
                 // Every layer may have been reported landed before the shard's Serving event arrives: its report says it serves.
-                if (report.State == Interfaces.Serving.InstanceState.Serving && instance.State is InstanceState.Loading or InstanceState.LiveNew)
+                if (report.LoadedTailLayers > instance.LoadedTailLayers) _instances.TailLayersLanded(instance.Index, report.LoadedTailLayers);
+                if (report.State == Interfaces.Serving.InstanceState.Serving && instance.IsLoading)
                     await FinishLoad(instance);
             }
         }
@@ -673,6 +681,7 @@ internal sealed partial class ModelGrain : Grain, IModelGrain, IStreamSubscripti
         var local = FeedLocality.WithinHost(plan.Feeds,
             from => whole.Contains(from) || (wholeCopy is not null && string.Equals(from, TransferPlan.HostCopyEndpoint(wholeCopy), StringComparison.Ordinal)));
         foreach (var target in targets) _localLoads.Learn(target.Index, local.Contains(target.Gpu));
+        foreach (var target in targets) _tailLoads.Learn(target.Index, plan.Feeds[target.Gpu].Any(f => f.Descending));
         foreach (var target in targets)
         {
             foreach (var feed in plan.Feeds[target.Gpu])
@@ -689,6 +698,8 @@ internal sealed partial class ModelGrain : Grain, IModelGrain, IStreamSubscripti
     {
         _instances.LayersLanded(instance.Index, instance.TotalLayers);
         if (instance.State == InstanceState.Loading) _instances.FinishLoading(instance.Index);
+        // A LiveTail whose load completed serves from now on beside its LiveNew, still loading: a LiveOld.
+        else if (instance.State == InstanceState.LiveTail) _instances.TailLoaded(instance.Index);
         else if (instance.State == InstanceState.LiveNew && _instances.FinishLive(instance.Index) is { Applied: true, Partner: { } old })
             return _instances.Find(old);
         return null;
@@ -699,10 +710,17 @@ internal sealed partial class ModelGrain : Grain, IModelGrain, IStreamSubscripti
     /// shards are told. A pair the shards refuse (a shard no longer loading or loaded, an engine that cannot be opened) is undone
     /// and not tried again.
     /// </summary>
-    private async Task PairLive(InstanceLifecycle fresh)
+    private async Task PairLive(InstanceLifecycle landed)
     {
         // One pairing at a time: this grain is reentrant, and two loading instances must not both take the same partner.
-        if (!_deployment!.Policy.ScalesLive() || _liveRefused.Contains(fresh.Index) || _pairingLive) return;
+        if (!_deployment!.Policy.ScalesLive() || _pairingLive) return;
+        if (LivePartners.ChooseComplementary(landed, _instances.All, _tailLoads.LoadsLastFirst, _hops.From, _localLoads.StaysOut) is { } pair)
+        {
+            if (!_liveRefused.Contains(pair.Head.Index) && !_liveRefused.Contains(pair.Tail.Index)) await PairTail(pair.Head, pair.Tail);
+            return;
+        }
+        var fresh = landed;
+        if (_liveRefused.Contains(fresh.Index) || LivePartners.WaitsForTail(fresh, _instances.All, _tailLoads.LoadsLastFirst)) return;
         if (LivePartners.Choose(fresh, _instances.All, _router.Outstanding, _hops.From,
                 staysOut: _localLoads.StaysOut) is not { } old)
             return;
@@ -733,6 +751,51 @@ internal sealed partial class ModelGrain : Grain, IModelGrain, IStreamSubscripti
             {
                 Kind = ModelEventKind.LivePaired, Model = Model, Shard = fresh.Shard, Gpu = fresh.Gpu, LoadedLayers = fresh.LoadedLayers,
                 TotalLayers = fresh.TotalLayers, Detail = $"serves live beside {old.Shard} ({old.Gpu}) with {fresh.LoadedLayers} of {fresh.TotalLayers} layers",
+            });
+        }
+        finally
+        {
+            _pairingLive = false;
+        }
+    }
+
+    /// <summary>
+    /// Loads in complementary orders: <paramref name="head"/>, its first layers landed, and <paramref name="tail"/>, its last, hold
+    /// the model between them. The tail's shard starts running tails, then the head's serves live handing them over at the
+    /// split nearest half the layers that the tail allows; only then may the router send the head requests. A pair the shards
+    /// refuse is undone and neither instance is paired again.
+    /// </summary>
+    private async Task PairTail(InstanceLifecycle head, InstanceLifecycle tail)
+    {
+        _pairingLive = true;
+        try
+        {
+            int layers = head.TotalLayers;
+            int cap = Math.Max(layers / 2, layers - tail.LoadedTailLayers);
+            try
+            {
+                await Calls.PairLive(tail, new LivePairing(LiveRole.Tail, head.Shard, head.Host));
+                await Calls.PairLive(head, new LivePairing(LiveRole.New, tail.Shard, tail.Host, cap));
+            }
+            catch (Exception e)
+            {
+                _liveRefused.Add(head.Index);
+                _liveRefused.Add(tail.Index);
+                await EndLive(tail);
+                LogPairFailed(_logger, head.Shard, tail.Shard, e.Message);
+                return;
+            }
+            if (!_instances.PairTail(head.Index, tail.Index).Applied)
+            {
+                if (tail.Partner is null) await EndLive(tail);
+                return;
+            }
+            LogPairedTail(_logger, head.Shard, tail.Shard, head.LoadedLayers, tail.LoadedTailLayers, head.TotalLayers, cap);
+            ModelEvents.PublishInOrder(this, new ModelEvent
+            {
+                Kind = ModelEventKind.LivePaired, Model = Model, Shard = head.Shard, Gpu = head.Gpu, LoadedLayers = head.LoadedLayers,
+                TotalLayers = head.TotalLayers,
+                Detail = $"serves live with its first {head.LoadedLayers} of {head.TotalLayers} layers beside {tail.Shard} ({tail.Gpu}), loading the last {tail.LoadedTailLayers} first, split at layer {cap} at most",
             });
         }
         finally
@@ -790,6 +853,7 @@ internal sealed partial class ModelGrain : Grain, IModelGrain, IStreamSubscripti
         _warmAfterDrain.Remove(instance.Index);
         _hops.Forget(instance.Index);
         _localLoads.Forget(instance.Index);
+        _tailLoads.Forget(instance.Index);
         _unreachable.Remove(instance.Index);
         if (instance.State is not (InstanceState.Inactive or InstanceState.Failed)) _instances.Fail(instance.Index, "unloaded");
         _instances.Reset(instance.Index);

@@ -143,8 +143,8 @@ internal sealed class ShardLoad(
     }
 
     private LoadProgress Snapshot(bool layerLanded) =>
-        new(layerLanded, Image.LoadedLayerPrefix, LoadedBytes, _clock.Elapsed.TotalMilliseconds);
+        new(layerLanded, Image.LoadedLayerPrefix, LoadedBytes, _clock.Elapsed.TotalMilliseconds, Image.Layout.NumLayers - Image.LoadedLayerSuffix);
 }
 
-/// <summary>How far a load has come.</summary>
-internal readonly record struct LoadProgress(bool LayerLanded, int LoadedLayers, long Bytes, double ElapsedMs);
+/// <summary>How far a load has come: the layers held from the first, and (<paramref name="LoadedTailLayers"/>) from the last with the head.</summary>
+internal readonly record struct LoadProgress(bool LayerLanded, int LoadedLayers, long Bytes, double ElapsedMs, int LoadedTailLayers = 0);

@@ -44,8 +44,8 @@ public sealed record InstanceSignals(
     double RatedPrefillTokensPerSecond = 0)
 {
     /// <summary>Counted against the instance range and as capacity: loading (it will serve soon) or serving.</summary>
-    public bool IsActive => State is InstanceState.Loading or InstanceState.LiveNew or InstanceState.Serving or InstanceState.LiveOld;
+    public bool IsActive => State is InstanceState.Loading or InstanceState.LiveNew or InstanceState.Serving or InstanceState.LiveOld or InstanceState.LiveTail;
 
     /// <summary>Still on its way: its capacity is counted, its load is not there yet.</summary>
-    public bool IsLoading => State is InstanceState.Loading or InstanceState.LiveNew;
+    public bool IsLoading => State is InstanceState.Loading or InstanceState.LiveNew or InstanceState.LiveTail;
 }

@@ -41,10 +41,16 @@ public sealed class InstanceLifecycle
     /// <summary>How many layers have landed, a prefix <c>[0, LoadedLayers)</c> of the model; only grows while loading.</summary>
     public int LoadedLayers { get; private set; }
 
+    /// <summary>
+    /// How many trailing layers have landed with the head, <c>[TotalLayers − LoadedTailLayers, TotalLayers)</c>: what an instance
+    /// whose layers land last first can run for a partner (<see cref="InstanceState.LiveTail"/>); only grows while loading.
+    /// </summary>
+    public int LoadedTailLayers { get; private set; }
+
     /// <summary>The model's layer count.</summary>
     public int TotalLayers { get; }
 
-    /// <summary>The LiveOld partner of a LiveNew instance or the LiveNew partner of a LiveOld one; null otherwise.</summary>
+    /// <summary>The LiveOld or LiveTail partner of a LiveNew instance, or the LiveNew partner of a LiveOld or LiveTail one; null otherwise.</summary>
     public int? Partner { get; private set; }
 
     /// <summary>Why it failed, while <see cref="InstanceState.Failed"/>.</summary>
@@ -64,11 +70,15 @@ public sealed class InstanceLifecycle
         HoldsEveryLayer && State is InstanceState.Serving or InstanceState.LiveOld or InstanceState.Draining or InstanceState.Warm;
 
     /// <summary>Counts towards the instances a model runs: not Warm, Failed or Inactive (Draining ones are on their way out, so not counted either).</summary>
-    public bool IsActive => State is InstanceState.Loading or InstanceState.LiveNew or InstanceState.Serving or InstanceState.LiveOld;
+    public bool IsActive => State is InstanceState.Loading or InstanceState.LiveNew or InstanceState.Serving or InstanceState.LiveOld or InstanceState.LiveTail;
+
+    /// <summary>Whether its parameters are still landing: Loading, LiveNew or LiveTail.</summary>
+    public bool IsLoading => State is InstanceState.Loading or InstanceState.LiveNew or InstanceState.LiveTail;
 
     /// <summary>For logs: <c>"instance 3 (m/3/0 on h0/gpu1): LiveNew 5/32 layers, partner 1"</c>.</summary>
     public override string ToString() =>
         $"instance {Index} ({Shard} on {Gpu}): {State} {LoadedLayers}/{TotalLayers} layers"
+        + (LoadedTailLayers > 0 && !HoldsEveryLayer ? $", the last {LoadedTailLayers}" : "")
         + (Partner is { } p ? $", partner {p}" : "") + (FailureReason is { } r ? $": {r}" : "");
 
     /// <summary>Inactive → Loading: placed, parameters about to arrive.</summary>
@@ -76,6 +86,7 @@ public sealed class InstanceLifecycle
     {
         if (State != InstanceState.Inactive) return Refuse(InstanceState.Loading, "only an Inactive instance starts loading");
         LoadedLayers = 0;
+        LoadedTailLayers = 0;
         return Move(InstanceState.Loading);
     }
 
@@ -90,6 +101,20 @@ public sealed class InstanceLifecycle
         if (State is InstanceState.Inactive or InstanceState.Failed)
             return Refuse(State, $"an {State} instance is not loading");
         if (loadedLayers > LoadedLayers) LoadedLayers = loadedLayers;
+        return new TransitionResult(Index, State, State);
+    }
+
+    /// <summary>
+    /// The last <paramref name="tailLayers"/> layers have landed with the head (a load that lands them last first). As
+    /// <see cref="LayersLanded"/>, counts only grow.
+    /// </summary>
+    internal TransitionResult TailLayersLanded(int tailLayers)
+    {
+        if (tailLayers < 0 || tailLayers > TotalLayers)
+            return Refuse(State, $"the last {tailLayers} layers landed, expected 0 to {TotalLayers}");
+        if (State is InstanceState.Inactive or InstanceState.Failed)
+            return Refuse(State, $"an {State} instance is not loading");
+        if (tailLayers > LoadedTailLayers) LoadedTailLayers = tailLayers;
         return new TransitionResult(Index, State, State);
     }
 
@@ -123,6 +148,7 @@ public sealed class InstanceLifecycle
     {
         if (State != InstanceState.Warm) return Refuse(InstanceState.Inactive, "only a Warm instance is evicted");
         LoadedLayers = 0;
+        LoadedTailLayers = 0;
         return Move(InstanceState.Inactive);
     }
 
@@ -142,22 +168,37 @@ public sealed class InstanceLifecycle
     {
         if (State != InstanceState.Failed) return Refuse(InstanceState.Inactive, "only a Failed instance is reset");
         LoadedLayers = 0;
+        LoadedTailLayers = 0;
         FailureReason = null;
         return Move(InstanceState.Inactive);
     }
 
-    /// <summary>Loading → LiveNew, or Serving → LiveOld, beside <paramref name="partner"/>; the model checked both sides first.</summary>
+    /// <summary>Loading → LiveNew, Serving → LiveOld, or Loading → LiveTail, beside <paramref name="partner"/>; the model checked both sides first.</summary>
     internal void JoinPair(InstanceState role, int partner)
     {
         Move(role);
         Partner = partner;
     }
 
-    /// <summary>LiveNew → Loading or Serving, LiveOld → Serving: the pair is over.</summary>
+    /// <summary>LiveNew → Loading or Serving, LiveOld → Serving, LiveTail → Loading: the pair is over.</summary>
     internal void LeavePair(InstanceState to)
     {
         Move(to);
         Partner = null;
+    }
+
+    /// <summary>
+    /// What a LiveOld or LiveTail becomes when its pair ends: Serving once it holds every layer, Loading while its own load
+    /// goes on (a LiveTail's partner finished or left first).
+    /// </summary>
+    internal InstanceState AfterPairAsTail => HoldsEveryLayer ? InstanceState.Serving : InstanceState.Loading;
+
+    /// <summary>LiveTail → LiveOld: its own load completed while its LiveNew partner still loads; from now on it serves requests too.</summary>
+    internal TransitionResult TailLoaded()
+    {
+        if (State != InstanceState.LiveTail) return Refuse(InstanceState.LiveOld, "only a LiveTail instance finishes loading beside its LiveNew");
+        if (!HoldsEveryLayer) return Refuse(InstanceState.LiveOld, $"{LoadedLayers} of {TotalLayers} layers have landed");
+        return Move(InstanceState.LiveOld);
     }
 
     internal TransitionResult Refuse(InstanceState to, string why) => TransitionResult.Refused(Index, State, to, why);

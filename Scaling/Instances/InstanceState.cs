@@ -29,4 +29,11 @@ public enum InstanceState
 
     /// <summary>Could not load or serve; see the failure reason.</summary>
     Failed,
+
+    /// <summary>
+    /// Still loading, its layers landing last first, and running the remaining layers and the head for a <see cref="LiveNew"/>
+    /// partner whose layers land first first (loads in complementary orders); takes no requests of its own until it holds
+    /// every layer, when it becomes <see cref="LiveOld"/>.
+    /// </summary>
+    LiveTail,
 }

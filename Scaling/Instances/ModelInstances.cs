@@ -77,8 +77,15 @@ public sealed class ModelInstances(TimeProvider time)
     public TransitionResult LayersLanded(int index, int loadedLayers) =>
         With(index, Find(index)?.State ?? InstanceState.Inactive, i => i.LayersLanded(loadedLayers));
 
+    /// <summary>The last <paramref name="tailLayers"/> layers landed with the head on an instance loading last first.</summary>
+    public TransitionResult TailLayersLanded(int index, int tailLayers) =>
+        With(index, Find(index)?.State ?? InstanceState.Inactive, i => i.TailLayersLanded(tailLayers));
+
     /// <summary>Loading → Serving, once every layer has landed.</summary>
     public TransitionResult FinishLoading(int index) => With(index, InstanceState.Serving, i => i.FinishLoading());
+
+    /// <summary>LiveTail → LiveOld, once every layer has landed on it while its LiveNew partner still loads.</summary>
+    public TransitionResult TailLoaded(int index) => With(index, InstanceState.LiveOld, i => i.TailLoaded());
 
     /// <summary>Serving → Draining (scale down).</summary>
     public TransitionResult Drain(int index) => With(index, InstanceState.Draining, i => i.Drain());
@@ -96,8 +103,9 @@ public sealed class ModelInstances(TimeProvider time)
     public TransitionResult Reset(int index) => With(index, InstanceState.Inactive, i => i.Reset());
 
     /// <summary>
-    /// Any state → Failed. A failing LiveNew leaves its partner Serving; a failing LiveOld sends its partner back to
-    /// Loading (without its tail layers it cannot finish a request). The partner is named in the result.
+    /// Any state → Failed. A failing LiveNew leaves its partner Serving (a LiveTail partner Loading); a failing LiveOld or
+    /// LiveTail sends its partner back to Loading (without its tail layers it cannot finish a request). The partner is named in
+    /// the result.
     /// </summary>
     public TransitionResult Fail(int index, string reason)
     {
@@ -105,7 +113,7 @@ public sealed class ModelInstances(TimeProvider time)
         var partner = instance.Partner is { } p ? _instances[p] : null;
         var result = instance.Fail(reason);
         if (!result.Applied || partner is null) return result;
-        partner.LeavePair(partner.State == InstanceState.LiveNew ? InstanceState.Loading : InstanceState.Serving);
+        partner.LeavePair(partner.State == InstanceState.LiveNew ? InstanceState.Loading : partner.AfterPairAsTail);
         return result with { Partner = partner.Index };
     }
 
@@ -128,18 +136,43 @@ public sealed class ModelInstances(TimeProvider time)
         return new TransitionResult(newIndex, InstanceState.Loading, InstanceState.LiveNew, Partner: oldIndex);
     }
 
-    /// <summary>Ends a pair before the load completes: LiveNew → Loading, its LiveOld partner → Serving.</summary>
+    /// <summary>
+    /// Pairs two Loading instances whose loads land in complementary orders, both at once: <paramref name="headIndex"/>, its first
+    /// layers first, becomes LiveNew; <paramref name="tailIndex"/>, its last layers first, becomes LiveTail and runs the rest of
+    /// the LiveNew's requests. Only once the two hold the whole model between them.
+    /// </summary>
+    public TransitionResult PairTail(int headIndex, int tailIndex)
+    {
+        if (!_instances.TryGetValue(headIndex, out var head)) return Unknown(headIndex, InstanceState.LiveNew);
+        if (!_instances.TryGetValue(tailIndex, out var tail))
+            return head.Refuse(InstanceState.LiveNew, $"partner instance {tailIndex} is not one of this model's");
+        if (head.State != InstanceState.Loading) return head.Refuse(InstanceState.LiveNew, "only a Loading instance pairs as LiveNew");
+        if (head.LoadedLayers == 0) return head.Refuse(InstanceState.LiveNew, "no layer has landed yet, so it could run nothing");
+        if (head.HoldsEveryLayer) return head.Refuse(InstanceState.LiveNew, "every layer has landed; finish loading instead");
+        if (tail.State != InstanceState.Loading || tail.HoldsEveryLayer)
+            return head.Refuse(InstanceState.LiveNew, $"partner instance {tailIndex} is {tail.State}{(tail.HoldsEveryLayer ? " with every layer" : "")}; only a Loading one becomes LiveTail");
+        if (head.LoadedLayers + tail.LoadedTailLayers < head.TotalLayers)
+        {
+            return head.Refuse(InstanceState.LiveNew,
+                $"its first {head.LoadedLayers} layers and its partner's last {tail.LoadedTailLayers} do not cover the model's {head.TotalLayers}");
+        }
+        head.JoinPair(InstanceState.LiveNew, tailIndex);
+        tail.JoinPair(InstanceState.LiveTail, headIndex);
+        return new TransitionResult(headIndex, InstanceState.Loading, InstanceState.LiveNew, Partner: tailIndex);
+    }
+
+    /// <summary>Ends a pair before the load completes: LiveNew → Loading, its LiveOld partner → Serving (a LiveTail → Loading).</summary>
     public TransitionResult Unpair(int newIndex)
     {
         if (!_instances.TryGetValue(newIndex, out var fresh)) return Unknown(newIndex, InstanceState.Loading);
         if (fresh.State != InstanceState.LiveNew) return fresh.Refuse(InstanceState.Loading, "only a LiveNew instance is unpaired");
         var old = _instances[fresh.Partner!.Value];
         fresh.LeavePair(InstanceState.Loading);
-        old.LeavePair(InstanceState.Serving);
+        old.LeavePair(old.AfterPairAsTail);
         return new TransitionResult(newIndex, InstanceState.LiveNew, InstanceState.Loading, Partner: old.Index);
     }
 
-    /// <summary>Finishes a live pair once the LiveNew instance holds every layer: both become Serving.</summary>
+    /// <summary>Finishes a live pair once the LiveNew instance holds every layer: both become Serving (a LiveTail still loading, Loading).</summary>
     public TransitionResult FinishLive(int newIndex)
     {
         if (!_instances.TryGetValue(newIndex, out var fresh)) return Unknown(newIndex, InstanceState.Serving);
@@ -147,7 +180,7 @@ public sealed class ModelInstances(TimeProvider time)
         if (!fresh.HoldsEveryLayer) return fresh.Refuse(InstanceState.Serving, $"{fresh.LoadedLayers} of {fresh.TotalLayers} layers have landed");
         var old = _instances[fresh.Partner!.Value];
         fresh.LeavePair(InstanceState.Serving);
-        old.LeavePair(InstanceState.Serving);
+        old.LeavePair(old.AfterPairAsTail);
         return new TransitionResult(newIndex, InstanceState.LiveNew, InstanceState.Serving, Partner: old.Index);
     }
 

@@ -49,11 +49,63 @@ public static class LivePartners
         return best;
     }
 
+    /// <summary>
+    /// Loads in complementary orders: the pair <paramref name="landed"/> can form now that more of its layers landed, as
+    /// (head, tail). The head is a Loading instance landing its first layers first that could pair (as in <see cref="Choose"/>:
+    /// at least one layer, not every one, forwarding to no loading instance, not staying out); the tail a Loading, unpaired
+    /// instance landing its last layers first (<paramref name="loadsLastFirst"/>), not whole; and the head's first layers and
+    /// the tail's last cover the model. For a tail that landed, the head holding the most layers (ties to the lowest index);
+    /// for a head, the tail holding the most. Null when no such pair exists.
+    /// </summary>
+    /// <remarks>
+    /// Two new instances landing their layers in opposite orders, each from a source of its own, hold the whole model between
+    /// them at half their load time; from then on they serve as a pipeline of two instances' capacity, where a pair with a
+    /// busy instance adds at most one and takes the busy instance's steps for the tails. In bench live's fluid model over the
+    /// network that gave 0.28–0.44 of blitz-fast's p99 against 0.60–0.68 for an ideal pair with the busy instance
+    /// (<c>p99_ttft_ideal_ratio_blitz_fast_complementary</c>, docs/benchmarks.md).
+    /// </remarks>
+    public static (InstanceLifecycle Head, InstanceLifecycle Tail)? ChooseComplementary(InstanceLifecycle landed, IReadOnlyList<InstanceLifecycle> instances,
+        Func<int, bool> loadsLastFirst, Func<int, IEnumerable<int>>? feeds = null, Func<int, bool>? staysOut = null)
+    {
+        ArgumentNullException.ThrowIfNull(landed);
+        ArgumentNullException.ThrowIfNull(instances);
+        ArgumentNullException.ThrowIfNull(loadsLastFirst);
+        bool CanHead(InstanceLifecycle i) =>
+            i.State == InstanceState.Loading && i.LoadedLayers > 0 && !i.HoldsEveryLayer && !loadsLastFirst(i.Index)
+            && (feeds is null || !ForwardsToLoading(i, instances, feeds)) && (staysOut is null || !staysOut(i.Index));
+        bool CanTail(InstanceLifecycle i) =>
+            i.State == InstanceState.Loading && i.Partner is null && !i.HoldsEveryLayer && loadsLastFirst(i.Index) && i.LoadedTailLayers > 0;
+        bool Cover(InstanceLifecycle head, InstanceLifecycle tail) => head.LoadedLayers + tail.LoadedTailLayers >= head.TotalLayers;
+
+        if (CanTail(landed))
+        {
+            var head = instances.Where(i => CanHead(i) && Cover(i, landed)).OrderByDescending(i => i.LoadedLayers).ThenBy(i => i.Index).FirstOrDefault();
+            return head is null ? null : (head, landed);
+        }
+        if (!CanHead(landed)) return null;
+        var tail = instances.Where(i => CanTail(i) && Cover(landed, i)).OrderByDescending(i => i.LoadedTailLayers).ThenBy(i => i.Index).FirstOrDefault();
+        return tail is null ? null : (landed, tail);
+    }
+
+    /// <summary>
+    /// Whether a loading instance that would pair with a busy one (<see cref="Choose"/>) should wait instead for an instance
+    /// landing its layers last first, still loading and unpaired, to cover the model with it (<see cref="ChooseComplementary"/>):
+    /// a LiveNew has one partner for its load, and the pipeline of the two is the larger gain.
+    /// </summary>
+    public static bool WaitsForTail(InstanceLifecycle fresh, IReadOnlyList<InstanceLifecycle> instances, Func<int, bool> loadsLastFirst)
+    {
+        ArgumentNullException.ThrowIfNull(fresh);
+        ArgumentNullException.ThrowIfNull(instances);
+        ArgumentNullException.ThrowIfNull(loadsLastFirst);
+        return !loadsLastFirst(fresh.Index)
+            && instances.Any(i => i.State == InstanceState.Loading && i.Partner is null && !i.HoldsEveryLayer && loadsLastFirst(i.Index));
+    }
+
     private static bool ForwardsToLoading(InstanceLifecycle fresh, IReadOnlyList<InstanceLifecycle> instances, Func<int, IEnumerable<int>> feeds)
     {
         foreach (int next in feeds(fresh.Index))
         {
-            if (instances.FirstOrDefault(i => i.Index == next) is { State: InstanceState.Loading or InstanceState.LiveNew }) return true;
+            if (instances.FirstOrDefault(i => i.Index == next) is { IsLoading: true }) return true;
         }
         return false;
     }

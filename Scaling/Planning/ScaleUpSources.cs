@@ -41,5 +41,5 @@ public static class ScaleUpSources
         return chainEnds.Count > 0 ? chainEnds : holders;
     }
 
-    private static bool Loads(InstanceLifecycle instance) => instance.State is InstanceState.Loading or InstanceState.LiveNew;
+    private static bool Loads(InstanceLifecycle instance) => instance.IsLoading;
 }

@@ -28,6 +28,12 @@ public sealed record TransferChain(
     IReadOnlyList<TransferHop> AllGather,
     IReadOnlyList<TransferHop> Hops)
 {
+    /// <summary>
+    /// Whether the blobs travel last first (the head, the last layer, …, the embedding): the LiveTail half of loads in
+    /// complementary orders (<see cref="ComplementaryChains"/>). Only a one-hop chain, which forwards nothing.
+    /// </summary>
+    public bool Descending { get; init; }
+
     /// <summary>Whether several GPUs each send a slice of the image (and the receivers all-gather).</summary>
     public bool IsSplit => Feed.Count > 1;
 
@@ -43,6 +49,7 @@ public sealed record TransferChain(
         other is not null
         && string.Equals(Leaf, other.Leaf, StringComparison.Ordinal)
         && Source == other.Source
+        && Descending == other.Descending
         && Feed.SequenceEqual(other.Feed)
         && AllGather.SequenceEqual(other.AllGather)
         && Hops.SequenceEqual(other.Hops);
@@ -53,6 +60,7 @@ public sealed record TransferChain(
         var hash = new HashCode();
         hash.Add(Leaf, StringComparer.Ordinal);
         hash.Add(Source);
+        hash.Add(Descending);
         foreach (var hop in Feed.Concat(AllGather).Concat(Hops)) hash.Add(hop);
         return hash.ToHashCode();
     }
@@ -77,6 +85,7 @@ public sealed record TransferChain(
             text.Append(": ").Append(Feed[0].From).Append($" -{Feed[0].Link}-> ").Append(Feed[0].To);
         }
         foreach (var hop in Hops) text.Append($" -{hop.Link}-> ").Append(hop.To);
+        if (Descending) text.Append(", last layers first");
         return text.ToString();
     }
 }

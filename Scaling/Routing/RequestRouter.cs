@@ -81,13 +81,16 @@ public sealed class RequestRouter(ModelInstances instances)
     /// <summary>
     /// Whether <paramref name="instance"/> has a free seat: its seats are not known, or its open requests leave one. A LiveNew
     /// instance seats <see cref="LiveNewRequests"/> requests at most, or up to its running limit for requests whose split
-    /// helps its partner (<paramref name="splitHelps"/>, <see cref="SplitHelps"/>).
+    /// helps its partner (<paramref name="splitHelps"/>, <see cref="SplitHelps"/>). One paired with a LiveTail (loads in
+    /// complementary orders) seats up to its running limit whatever the request: its splits take no serving instance's steps.
     /// </summary>
     public bool HasSeat(int instance, bool splitHelps = false)
     {
         if (!_seats.TryGetValue(instance, out var seats)) return true;
-        bool liveNew = instances.Find(instance)?.State == InstanceState.LiveNew;
-        int limit = liveNew && !splitHelps ? Math.Min(seats.MaxRequests, LiveNewRequests) : seats.MaxRequests;
+        var lifecycle = instances.Find(instance);
+        bool liveNew = lifecycle?.State == InstanceState.LiveNew;
+        bool besideTail = liveNew && lifecycle!.Partner is { } partner && instances.Find(partner)?.State == InstanceState.LiveTail;
+        int limit = liveNew && !splitHelps && !besideTail ? Math.Min(seats.MaxRequests, LiveNewRequests) : seats.MaxRequests;
         if (!_perInstance.TryGetValue(instance, out var totals)) return limit > 0;
         // A LiveNew's requests start in two places, its layers and then its partner's, so it holds two instances' prompts.
         int places = liveNew ? 2 : 1;

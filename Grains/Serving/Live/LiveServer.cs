@@ -162,16 +162,19 @@ internal sealed class LiveServer : IAsyncDisposable
 
     /// <summary>
     /// The partner has room: hands it the earliest blocked request, which is split from now on, and says which (so the partner
-    /// reserves its blocks at once); null when none is blocked or the live limit is reached.
+    /// reserves its blocks at once); null when none is blocked or the live limit is reached, or while the landed layers here
+    /// end before <paramref name="fromLayer"/>, where a LiveTail partner's begin (it could not run the layers between).
     /// </summary>
-    public LivePull? HandOver()
+    public LivePull? HandOver(int fromLayer)
     {
         LiveEntry entry;
         SplitWork work;
         lock (_gate)
         {
             if (_disposed || _fault is not null) return null;
-            var pulled = _scheduler.Pull(_usableLayers());
+            int usable = _usableLayers();
+            if (usable < fromLayer) return null;
+            var pulled = _scheduler.Pull(usable);
             if (pulled is null) return null;
             entry = _entries[pulled.Id];
             int split = pulled.SplitLayer!.Value;

@@ -66,17 +66,30 @@ public sealed class ImageLayout
     }
 
     /// <summary>
-    /// The first layer of the trailing decoder layers whose blobs, and the head's (the last blob), are loaded, as
-    /// <paramref name="isLoaded"/> tells: an instance whose layers land last first can run <c>[that layer, L)</c> and the head
-    /// for a partner that ran the layers before it. <see cref="NumLayers"/> while the head has not landed.
+    /// The first layer of the trailing decoder layers whose blobs, and the head's (the last blob; with tied embeddings the
+    /// embedding too, which the head reads), are loaded, as <paramref name="isLoaded"/> tells: an instance whose layers land last
+    /// first can run <c>[that layer, L)</c> and the head for a partner that ran the layers before it. <see cref="NumLayers"/>
+    /// while the head has not landed.
     /// </summary>
     public int LoadedLayerSuffix(Func<int, bool> isLoaded)
     {
         ArgumentNullException.ThrowIfNull(isLoaded);
-        if (!isLoaded(Blobs.Count - 1)) return NumLayers;
+        if (!isLoaded(Blobs.Count - 1) || Config.TieWordEmbeddings && !isLoaded(0)) return NumLayers;
         int first = NumLayers;
         while (first > 0 && isLoaded(BlobOfLayer(first - 1))) first--;
         return first;
+    }
+
+    /// <summary>
+    /// The blobs in the order a load that lands the layers last first takes them: the head (and, with tied embeddings, the
+    /// embedding it reads), then the layers from the last to the first, then the embedding (untied).
+    /// </summary>
+    public IEnumerable<int> BlobsLastFirst()
+    {
+        yield return Blobs.Count - 1;
+        if (Config.TieWordEmbeddings) yield return 0;
+        for (int layer = NumLayers - 1; layer >= 0; layer--) yield return BlobOfLayer(layer);
+        if (!Config.TieWordEmbeddings) yield return 0;
     }
 
     /// <summary>Bytes of weights that one decode step of one sequence reads: every layer, the final norm and the head.</summary>

@@ -33,7 +33,7 @@ public sealed class DescendingFeedTests : IDisposable
     public void A_descending_feed_is_one_fetch_a_blob_from_its_last_and_only_its_first_keeps_the_offset()
     {
         var feed = new LoadFeed(FeedKind.Network, "h1/memory", "h1:1", "m@h1/memory", 2, 5, "Network", FirstBlobOffset: 4096, Descending: true);
-        var fetches = ImageFill.Blobs(feed).ToList();
+        var fetches = ImageFill.Blobs(feed, _files.Layout).ToList();
         Assert.Equal([4, 3, 2], fetches.Select(f => f.FirstBlob));
         Assert.All(fetches, f => Assert.Equal((f.FirstBlob + 1, false), (f.EndBlob, f.Descending)));
         Assert.Equal([0, 0, 4096], fetches.Select(f => f.FirstBlobOffset));

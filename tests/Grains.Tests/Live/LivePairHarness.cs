@@ -38,7 +38,7 @@ internal sealed class LivePairHarness : IAsyncDisposable, ILivePartner
         int layers = model.Image.Layout.Config.NumLayers;
         New = new LiveServer(_newEngine, policy, _newDevice, model.Directory.Generation.EosTokenId, NewBlocks, options ?? new ZigZagOptions(),
             TimeProvider.System, this, () => Image.IsComplete ? layers : Math.Min(Image.LoadedLayerPrefix, layers - 1));
-        Old.PairWith(PartnerShard, () => Task.FromResult(New.HandOver()), handOff: null);
+        Old.PairWith(PartnerShard, () => Task.FromResult(New.HandOver(0)), handOff: null);
     }
 
     /// <summary>The LiveNew side's name at LiveOld.</summary>
