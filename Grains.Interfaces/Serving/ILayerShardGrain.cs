@@ -90,11 +90,12 @@ public interface ILayerShardGrain : IGrainWithStringKey
     Task PartnerGone(string partner);
 
     /// <summary>
-    /// LiveNew: the partner has room; hand it the earliest blocked request (what was handed) or none (null). None is handed
-    /// before it has run layers [0, <paramref name="fromLayer"/>): a LiveTail partner holds only the layers from there.
+    /// LiveNew: the partner <paramref name="puller"/> has room; hand it the earliest blocked request (what was handed) or none
+    /// (null). None is handed before it has run layers [0, <paramref name="fromLayer"/>): a LiveTail partner holds only the layers
+    /// from there. A shard that is not this one's partner gets none.
     /// </summary>
     [Alias("PullLive")]
-    Task<LivePull?> PullLive(int fromLayer);
+    Task<LivePull?> PullLive(int fromLayer, string puller);
 
     /// <summary>LiveNew: this many requests wait to be pulled.</summary>
     [Alias("OfferLive")]

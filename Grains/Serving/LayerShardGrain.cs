@@ -60,6 +60,9 @@ internal sealed partial class LayerShardGrain(
     // Live scaling, LiveTail side (its layers landing last first): the server running its partner's tails on the live engine,
     // which becomes the instance's server when the load completes.
     private InstanceServer? _tail;
+    // LiveNew: the last layer its requests run here before they are handed over while it loads (beside a LiveTail, the split
+    // the pair chose; else every layer but the last).
+    private int _liveCap;
     // What the last live server did with its requests (its ledger), kept once it has ended.
     private string? _liveServed;
     private ILayerEngine? _liveEngine;
@@ -326,7 +329,7 @@ internal sealed partial class LayerShardGrain(
                 throw new InvalidOperationException($"instance {Key} is {_phase}; only a loaded instance pairs as LiveOld");
             var partner = GrainFactory.GetGrain<ILayerShardGrain>(pairing.PartnerShard);
             _splitTimes.Start();
-            _instance.Server.PairWith(pairing.PartnerShard, () => HostContext.On(pairing.PartnerHost, () => partner.PullLive(0)),
+            _instance.Server.PairWith(pairing.PartnerShard, () => HostContext.On(pairing.PartnerHost, () => partner.PullLive(0, Key)),
                 (request, ct) => PartnerRelay.Generate(partner, pairing.PartnerShard, pairing.PartnerHost, request, ct));
             LogPaired(logger, Key, pairing.Role, pairing.PartnerShard);
             return;
@@ -336,7 +339,18 @@ internal sealed partial class LayerShardGrain(
             await PairAsTail(pairing);
             return;
         }
-        if (_live is not null) return;
+        if (_live is { } running)
+        {
+            // Paired before with a busy instance, this LiveNew goes on beside a LiveTail (loads in complementary orders): new
+            // pulls come from it, split at most at its cap; what the busy instance pulled finishes there.
+            if (pairing.SplitCap <= 0 || running.HasPartner(pairing.PartnerShard)) return;
+            var tail = new GrainLivePartner(GrainFactory, dataPlane, Key, pairing, logger);
+            _ = tail.PrepareAsync();
+            Volatile.Write(ref _liveCap, pairing.SplitCap);
+            running.SwitchTo(tail);
+            LogPaired(logger, Key, pairing.Role, pairing.PartnerShard);
+            return;
+        }
         if (_phase != ShardPhase.Loading || _load is null || _openFiles is null || _policy is null)
             throw new InvalidOperationException($"instance {Key} is {_phase}; only a loading instance pairs as LiveNew");
         var device = devices.Get(_gpuIndex);
@@ -353,13 +367,13 @@ internal sealed partial class LayerShardGrain(
             int layers = _totalLayers;
             // Beside a LiveTail, requests run here up to the split the pair chose and no further while loading; their keys and
             // values never move (the partner lacks the first layers).
-            int cap = pairing.SplitCap > 0 ? pairing.SplitCap : layers - 1;
+            _liveCap = pairing.SplitCap > 0 ? pairing.SplitCap : layers - 1;
             // The last layer runs here only once the head has landed too: a request that ran it must be sampled at once.
             SplitMoves.TryParse(host.LiveMove, out var move);
             if (pairing.SplitCap > 0) move = SplitMove.Never;
             _live = new LiveServer(engine, policy, device, _openFiles.Generation.EosTokenId, _liveBlocks, new ZigZagOptions { Move = move }, TimeProvider.System,
                 liveOld,
-                () => image.IsComplete ? layers : Math.Min(image.LoadedLayerPrefix, cap));
+                () => image.IsComplete ? layers : Math.Min(image.LoadedLayerPrefix, Volatile.Read(ref _liveCap)));
             _liveEngine = engine;
         }
         catch
@@ -397,7 +411,7 @@ internal sealed partial class LayerShardGrain(
         }
         var partner = GrainFactory.GetGrain<ILayerShardGrain>(pairing.PartnerShard);
         _splitTimes.Start();
-        _tail.PairWith(pairing.PartnerShard, () => HostContext.On(pairing.PartnerHost, () => partner.PullLive(image.LoadedLayerSuffix)), handOff: null);
+        _tail.PairWith(pairing.PartnerShard, () => HostContext.On(pairing.PartnerHost, () => partner.PullLive(image.LoadedLayerSuffix, Key)), handOff: null);
         LogPaired(logger, Key, pairing.Role, pairing.PartnerShard);
     }
 
@@ -429,7 +443,7 @@ internal sealed partial class LayerShardGrain(
         return Task.CompletedTask;
     }
 
-    public Task<LivePull?> PullLive(int fromLayer) => Task.FromResult(_live?.HandOver(fromLayer));
+    public Task<LivePull?> PullLive(int fromLayer, string puller) => Task.FromResult(_live?.HandOver(fromLayer, puller));
 
     public Task OfferLive(int blocked)
     {

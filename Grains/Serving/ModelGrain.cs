@@ -720,7 +720,7 @@ internal sealed partial class ModelGrain : Grain, IModelGrain, IStreamSubscripti
             return;
         }
         var fresh = landed;
-        if (_liveRefused.Contains(fresh.Index) || LivePartners.WaitsForTail(fresh, _instances.All, _tailLoads.LoadsLastFirst)) return;
+        if (_liveRefused.Contains(fresh.Index)) return;
         if (LivePartners.Choose(fresh, _instances.All, _router.Outstanding, _hops.From,
                 staysOut: _localLoads.StaysOut) is not { } old)
             return;
@@ -762,8 +762,9 @@ internal sealed partial class ModelGrain : Grain, IModelGrain, IStreamSubscripti
     /// <summary>
     /// Loads in complementary orders: <paramref name="head"/>, its first layers landed, and <paramref name="tail"/>, its last, hold
     /// the model between them. The tail's shard starts running tails, then the head's serves live handing them over at the
-    /// split nearest half the layers that the tail allows; only then may the router send the head requests. A pair the shards
-    /// refuse is undone and neither instance is paired again.
+    /// split nearest half the layers that the tail allows (a head paired with a busy instance until now switches to the tail,
+    /// and the busy instance, told the pair ended, finishes what it pulled). A pair the shards refuse is undone and neither
+    /// instance is paired with a tail again.
     /// </summary>
     private async Task PairTail(InstanceLifecycle head, InstanceLifecycle tail)
     {
@@ -785,11 +786,14 @@ internal sealed partial class ModelGrain : Grain, IModelGrain, IStreamSubscripti
                 LogPairFailed(_logger, head.Shard, tail.Shard, e.Message);
                 return;
             }
+            var before = head.Partner is { } p && _instances.Find(p) is { State: InstanceState.LiveOld } busy ? busy : null;
             if (!_instances.PairTail(head.Index, tail.Index).Applied)
             {
                 if (tail.Partner is null) await EndLive(tail);
                 return;
             }
+            // The busy instance the head leaves stops pulling from it; what it pulled finishes there.
+            await EndLive(before);
             LogPairedTail(_logger, head.Shard, tail.Shard, head.LoadedLayers, tail.LoadedTailLayers, head.TotalLayers, cap);
             ModelEvents.PublishInOrder(this, new ModelEvent
             {

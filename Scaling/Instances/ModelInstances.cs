@@ -138,15 +138,18 @@ public sealed class ModelInstances(TimeProvider time)
 
     /// <summary>
     /// Pairs two Loading instances whose loads land in complementary orders, both at once: <paramref name="headIndex"/>, its first
-    /// layers first, becomes LiveNew; <paramref name="tailIndex"/>, its last layers first, becomes LiveTail and runs the rest of
-    /// the LiveNew's requests. Only once the two hold the whole model between them.
+    /// layers first, becomes LiveNew (or, already LiveNew beside a LiveOld, leaves that one, which becomes Serving);
+    /// <paramref name="tailIndex"/>, its last layers first, becomes LiveTail and runs the rest of the LiveNew's requests. Only once
+    /// the two hold the whole model between them.
     /// </summary>
     public TransitionResult PairTail(int headIndex, int tailIndex)
     {
         if (!_instances.TryGetValue(headIndex, out var head)) return Unknown(headIndex, InstanceState.LiveNew);
         if (!_instances.TryGetValue(tailIndex, out var tail))
             return head.Refuse(InstanceState.LiveNew, $"partner instance {tailIndex} is not one of this model's");
-        if (head.State != InstanceState.Loading) return head.Refuse(InstanceState.LiveNew, "only a Loading instance pairs as LiveNew");
+        var old = head.State == InstanceState.LiveNew && head.Partner is { } p ? _instances[p] : null;
+        if (head.State != InstanceState.Loading && old?.State != InstanceState.LiveOld)
+            return head.Refuse(InstanceState.LiveNew, "only a Loading instance, or a LiveNew beside a LiveOld, pairs with a LiveTail");
         if (head.LoadedLayers == 0) return head.Refuse(InstanceState.LiveNew, "no layer has landed yet, so it could run nothing");
         if (head.HoldsEveryLayer) return head.Refuse(InstanceState.LiveNew, "every layer has landed; finish loading instead");
         if (tail.State != InstanceState.Loading || tail.HoldsEveryLayer)
@@ -156,9 +159,12 @@ public sealed class ModelInstances(TimeProvider time)
             return head.Refuse(InstanceState.LiveNew,
                 $"its first {head.LoadedLayers} layers and its partner's last {tail.LoadedTailLayers} do not cover the model's {head.TotalLayers}");
         }
+        // A LiveNew leaves its busy partner for the tail; what that partner split finishes there, and it serves on alone.
+        var from = head.State;
+        old?.LeavePair(old.AfterPairAsTail);
         head.JoinPair(InstanceState.LiveNew, tailIndex);
         tail.JoinPair(InstanceState.LiveTail, headIndex);
-        return new TransitionResult(headIndex, InstanceState.Loading, InstanceState.LiveNew, Partner: tailIndex);
+        return new TransitionResult(headIndex, from, InstanceState.LiveNew, Partner: tailIndex);
     }
 
     /// <summary>Ends a pair before the load completes: LiveNew → Loading, its LiveOld partner → Serving (a LiveTail → Loading).</summary>

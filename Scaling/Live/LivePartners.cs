@@ -51,7 +51,8 @@ public static class LivePartners
 
     /// <summary>
     /// Loads in complementary orders: the pair <paramref name="landed"/> can form now that more of its layers landed, as
-    /// (head, tail). The head is a Loading instance landing its first layers first that could pair (as in <see cref="Choose"/>:
+    /// (head, tail). The head is a Loading instance landing its first layers first, or a LiveNew beside a busy instance until
+    /// now, that could pair (as in <see cref="Choose"/>:
     /// at least one layer, not every one, forwarding to no loading instance, not staying out); the tail a Loading, unpaired
     /// instance landing its last layers first (<paramref name="loadsLastFirst"/>), not whole; and the head's first layers and
     /// the tail's last cover the model. For a tail that landed, the head holding the most layers (ties to the lowest index);
@@ -70,8 +71,10 @@ public static class LivePartners
         ArgumentNullException.ThrowIfNull(landed);
         ArgumentNullException.ThrowIfNull(instances);
         ArgumentNullException.ThrowIfNull(loadsLastFirst);
+        // A head may be loading alone or paired with a busy instance until now (it leaves that one for the tail).
         bool CanHead(InstanceLifecycle i) =>
-            i.State == InstanceState.Loading && i.LoadedLayers > 0 && !i.HoldsEveryLayer && !loadsLastFirst(i.Index)
+            (i.State == InstanceState.Loading || i.State == InstanceState.LiveNew && i.Partner is { } p && instances.Any(o => o.Index == p && o.State == InstanceState.LiveOld))
+            && i.LoadedLayers > 0 && !i.HoldsEveryLayer && !loadsLastFirst(i.Index)
             && (feeds is null || !ForwardsToLoading(i, instances, feeds)) && (staysOut is null || !staysOut(i.Index));
         bool CanTail(InstanceLifecycle i) =>
             i.State == InstanceState.Loading && i.Partner is null && !i.HoldsEveryLayer && loadsLastFirst(i.Index) && i.LoadedTailLayers > 0;
@@ -85,20 +88,6 @@ public static class LivePartners
         if (!CanHead(landed)) return null;
         var tail = instances.Where(i => CanTail(i) && Cover(landed, i)).OrderByDescending(i => i.LoadedTailLayers).ThenBy(i => i.Index).FirstOrDefault();
         return tail is null ? null : (landed, tail);
-    }
-
-    /// <summary>
-    /// Whether a loading instance that would pair with a busy one (<see cref="Choose"/>) should wait instead for an instance
-    /// landing its layers last first, still loading and unpaired, to cover the model with it (<see cref="ChooseComplementary"/>):
-    /// a LiveNew has one partner for its load, and the pipeline of the two is the larger gain.
-    /// </summary>
-    public static bool WaitsForTail(InstanceLifecycle fresh, IReadOnlyList<InstanceLifecycle> instances, Func<int, bool> loadsLastFirst)
-    {
-        ArgumentNullException.ThrowIfNull(fresh);
-        ArgumentNullException.ThrowIfNull(instances);
-        ArgumentNullException.ThrowIfNull(loadsLastFirst);
-        return !loadsLastFirst(fresh.Index)
-            && instances.Any(i => i.State == InstanceState.Loading && i.Partner is null && !i.HoldsEveryLayer && loadsLastFirst(i.Index));
     }
 
     private static bool ForwardsToLoading(InstanceLifecycle fresh, IReadOnlyList<InstanceLifecycle> instances, Func<int, IEnumerable<int>> feeds)

@@ -24,6 +24,8 @@ internal sealed partial class GrainLivePartner(IGrainFactory grains, HostDataPla
 
     private ILayerShardGrain Partner => grains.GetGrain<ILayerShardGrain>(pairing.PartnerShard);
 
+    public string Shard => pairing.PartnerShard;
+
     // Publish, the partner's call (fetch, its step, the token back), retire.
     private readonly SplitStepTimes _times = new(3);
 

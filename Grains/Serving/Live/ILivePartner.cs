@@ -8,6 +8,9 @@ namespace BlitzScale.Grains.Serving.Live;
 /// </summary>
 internal interface ILivePartner
 {
+    /// <summary>The partner's shard key: who pulls (<see cref="LiveServer.HandOver"/>).</summary>
+    string Shard { get; }
+
     /// <summary>Runs layers [j, L) and the head of <paramref name="work"/>'s rows on the partner; returns the sampled token.</summary>
     Task<int> RunSplitAsync(SplitWork work, CancellationToken cancellationToken);
 

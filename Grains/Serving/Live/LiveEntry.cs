@@ -18,6 +18,8 @@ internal sealed class LiveEntry(ServingRequest request, RequestStream stream)
     public HiddenStates? Hidden { get; set; }
     // The split layer j once the partner pulled it; null while it advances here or runs locally.
     public int? Split { get; set; }
+    // The partner that pulled it, which runs its tail for its whole generation (a LiveNew may change partners meanwhile).
+    public ILivePartner? Partner { get; set; }
     public bool Admitted { get; set; }
     public bool InStep { get; set; }
     public bool RemoteBusy { get; set; }

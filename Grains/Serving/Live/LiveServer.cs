@@ -41,8 +41,10 @@ internal sealed class LiveServer : IAsyncDisposable
     private readonly KvBlockAllocator _allocator;
     private readonly ZigZagScheduler _scheduler;
     private readonly LiveLedger _ledger;
-    private readonly ILivePartner _partner;
-    private readonly SplitMove _move;
+    // The partners by shard: the one offers go to (the current) and any that still run tails of requests they pulled.
+    private readonly Dictionary<string, ILivePartner> _partners = new(StringComparer.Ordinal);
+    private ILivePartner _partner;
+    private SplitMove _move;
     private readonly Func<int> _usableLayers;
     private readonly BatchPolicy _policy;
     private readonly int _eosId;
@@ -88,6 +90,7 @@ internal sealed class LiveServer : IAsyncDisposable
         _eosId = eosId;
         _numLayers = engine.Config.NumLayers;
         _partner = partner;
+        _partners[partner.Shard] = partner;
         _usableLayers = usableLayers;
         _move = options.Move;
         _scheduler = new ZigZagScheduler(_numLayers, options, time);
@@ -161,17 +164,20 @@ internal sealed class LiveServer : IAsyncDisposable
     public void LayersLanded() => _wake.Writer.TryWrite(true);
 
     /// <summary>
-    /// The partner has room: hands it the earliest blocked request, which is split from now on, and says which (so the partner
-    /// reserves its blocks at once); null when none is blocked or the live limit is reached, or while the landed layers here
-    /// end before <paramref name="fromLayer"/>, where a LiveTail partner's begin (it could not run the layers between).
+    /// The partner <paramref name="puller"/> (the current one when null) has room: hands it the earliest blocked request, which is
+    /// split from now on and runs its tail there, and says which (so the partner reserves its blocks at once); null when none is
+    /// blocked or the live limit is reached, while the landed layers here end before <paramref name="fromLayer"/>, where a
+    /// LiveTail partner's begin (it could not run the layers between), or when <paramref name="puller"/> is no partner of this one.
     /// </summary>
-    public LivePull? HandOver(int fromLayer)
+    public LivePull? HandOver(int fromLayer, string? puller = null)
     {
         LiveEntry entry;
         SplitWork work;
         lock (_gate)
         {
             if (_disposed || _fault is not null) return null;
+            var partner = puller is null ? _partner : _partners.GetValueOrDefault(puller);
+            if (partner is null) return null;
             int usable = _usableLayers();
             if (usable < fromLayer) return null;
             var pulled = _scheduler.Pull(usable);
@@ -181,12 +187,37 @@ internal sealed class LiveServer : IAsyncDisposable
             work = new SplitWork(entry.Id, 0, entry.PromptLength, split, entry.Hidden!, entry.Request.Sampling, entry.Positions);
             entry.Hidden = null;
             entry.Split = split;
+            entry.Partner = partner;
             entry.RemoteBusy = true;
             _ledger.Pulled(entry.Id, split);
             OfferLocked();
         }
         _ = RunRemoteAsync(entry, work);
         return new LivePull(work.RequestId, work.FirstLayer, work.Positions);
+    }
+
+    /// <summary>
+    /// Loads in complementary orders: <paramref name="partner"/>, a LiveTail, becomes the current partner. Offers go to it from
+    /// now on; the requests the one before pulled run their tails there to their end, and it may still pull until told the pair
+    /// ended. Keys and values never move to a LiveTail (it lacks the first layers).
+    /// </summary>
+    public void SwitchTo(ILivePartner partner)
+    {
+        ArgumentNullException.ThrowIfNull(partner);
+        lock (_gate)
+        {
+            _partners[partner.Shard] = partner;
+            _partner = partner;
+            _move = SplitMove.Never;
+            _offered = -1;
+            OfferLocked();
+        }
+    }
+
+    /// <summary>Whether <paramref name="shard"/> is one of this server's partners.</summary>
+    public bool HasPartner(string shard)
+    {
+        lock (_gate) return _partners.ContainsKey(shard);
     }
 
     /// <summary>Takes no new requests from now on; those here finish.</summary>
@@ -471,7 +502,7 @@ internal sealed class LiveServer : IAsyncDisposable
             int token;
             try
             {
-                token = await _partner.RunSplitAsync(next, _stop.Token).ConfigureAwait(false);
+                token = await entry.Partner!.RunSplitAsync(next, _stop.Token).ConfigureAwait(false);
             }
             catch (Exception e)
             {
@@ -561,7 +592,7 @@ internal sealed class LiveServer : IAsyncDisposable
         bool moved = false;
         try
         {
-            await _partner.MoveKvAsync(new MovedKv(entry.Id, slice, kv), _stop.Token).ConfigureAwait(false);
+            await entry.Partner!.MoveKvAsync(new MovedKv(entry.Id, slice, kv), _stop.Token).ConfigureAwait(false);
             moved = true;
         }
         catch (Exception)
@@ -633,7 +664,7 @@ internal sealed class LiveServer : IAsyncDisposable
         _scheduler.Remove(entry.Id);
         if (entry.Admitted && !entry.InStep) _allocator.Release(entry.Kv);
         else if (entry.Admitted) entry.CancelRequested = true;
-        if (entry.Split is not null) _ = _partner.EndSplitAsync(entry.Id);
+        if (entry.Split is not null) _ = (entry.Partner ?? _partner).EndSplitAsync(entry.Id);
         entry.Hidden = null;
         entry.Stream.Close(error);
         if (_closed && _entries.Count == 0) _idle.TrySetResult();

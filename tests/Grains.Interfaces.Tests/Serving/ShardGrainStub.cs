@@ -19,7 +19,7 @@ internal abstract class ShardGrainStub : ILayerShardGrain
     public virtual Task FinishLive(int openHere, int openOnPartner) => throw new NotSupportedException();
     public virtual Task EndLive() => throw new NotSupportedException();
     public virtual Task PartnerGone(string partner) => throw new NotSupportedException();
-    public virtual Task<LivePull?> PullLive(int fromLayer) => throw new NotSupportedException();
+    public virtual Task<LivePull?> PullLive(int fromLayer, string puller) => throw new NotSupportedException();
     public virtual Task OfferLive(int blocked) => throw new NotSupportedException();
     public virtual Task<int> RunSplit(SplitStep step) => throw new NotSupportedException();
     public virtual Task MoveSplitKv(SplitKv kv) => throw new NotSupportedException();

@@ -68,12 +68,12 @@ public sealed class ComplementaryGridTests(ComplementaryFixture grid) : IClassFi
         var results = await Task.WhenAll(requests).WaitAsync(TimeSpan.FromSeconds(60));
 
         string Describe() => string.Join(", ", events.Events.Select(e => $"{e.Kind} {e.Shard} {e.Detail}"));
+        // The head pairs with the busy instance at its first layer, as any load over the network, then leaves it for the tail.
         var paired = events.Events.Where(e => e.Kind == ModelEventKind.LivePaired).ToList();
-        var pair = Assert.Single(paired);
         var head = fresh.Single(f => f.Gpu.StartsWith(GridFixture.HostB, StringComparison.Ordinal));
         var tail = fresh.Single(f => f.Gpu.StartsWith(GridFixture.HostC, StringComparison.Ordinal));
-        Assert.Equal(head.Shard, pair.Shard);
-        Assert.Contains($"beside {tail.Shard}", pair.Detail, StringComparison.Ordinal);
+        Assert.True(paired.Count is 1 or 2 && paired.All(e => e.Shard == head.Shard), $"events: {Describe()}");
+        Assert.Contains($"beside {tail.Shard}", paired[^1].Detail, StringComparison.Ordinal);
         Assert.True(tailSeen is not null, $"host-c was never seen LiveTail; events: {Describe()}");
         Assert.Equal(tail.Shard, tailSeen.Shard);
         Assert.True(tailSeen.LoadedTailLayers > 0 && tailSeen.LoadedLayers < tailSeen.TotalLayers,

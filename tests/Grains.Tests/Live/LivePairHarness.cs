@@ -44,6 +44,9 @@ internal sealed class LivePairHarness : IAsyncDisposable, ILivePartner
     /// <summary>The LiveNew side's name at LiveOld.</summary>
     public const string PartnerShard = "live-new";
 
+    /// <summary>The LiveOld's shard key, as the LiveNew knows its partner.</summary>
+    public string Shard => "live-old";
+
     public BatchPolicy Policy { get; }
     public InstanceServer Old { get; }
     public LiveServer New { get; }

@@ -51,8 +51,6 @@ public sealed class ComplementaryPairTests
         var tail = Tail(2, last: 4);
         Assert.Null(LivePartners.ChooseComplementary(head, _model.All, _tails.LoadsLastFirst));
         Assert.Null(LivePartners.ChooseComplementary(tail, _model.All, _tails.LoadsLastFirst));
-        // The head is to wait for the tail, not pair with the busy instance meanwhile.
-        Assert.True(LivePartners.WaitsForTail(head, _model.All, _tails.LoadsLastFirst));
         Assert.Contains("do not cover the model's 8", _model.PairTail(head.Index, tail.Index).Refusal);
 
         _model.TailLayersLanded(tail.Index, 5);
@@ -64,7 +62,6 @@ public sealed class ComplementaryPairTests
         Assert.Equal((LiveNew, LiveTail, 2, 1), (head.State, tail.State, head.Partner, tail.Partner));
         // Paired, neither is offered again, and a LiveTail takes no requests of its own but counts as loading and active.
         Assert.Null(LivePartners.ChooseComplementary(tail, _model.All, _tails.LoadsLastFirst));
-        Assert.False(LivePartners.WaitsForTail(Head(3, first: 2), _model.All, _tails.LoadsLastFirst));
         Assert.False(tail.TakesRequests);
         Assert.True(tail.IsActive && tail.IsLoading && !tail.IsLoadSource);
         Assert.DoesNotContain(tail, _model.TakingRequests);
@@ -88,6 +85,26 @@ public sealed class ComplementaryPairTests
         // A head whose first layers have not landed, or one that loads last first itself, is no head.
         Assert.Null(LivePartners.ChooseComplementary(_model.Find(5)!, _model.All, _tails.LoadsLastFirst));
         Assert.Null(LivePartners.ChooseComplementary(Tail(6, last: 8 - 1), _model.All, _ => true));
+    }
+
+    [Fact]
+    public void A_head_paired_with_a_busy_instance_leaves_it_for_the_tail_once_they_cover_the_model()
+    {
+        var busy = Serving(0);
+        var head = Head(1, first: 2);
+        var tail = Tail(2, last: 3);
+        Assert.True(_model.Pair(head.Index, busy.Index).Applied);
+        Assert.Null(LivePartners.ChooseComplementary(tail, _model.All, _tails.LoadsLastFirst));
+
+        _model.LayersLanded(head.Index, 5);
+        Assert.Equal((head, tail), LivePartners.ChooseComplementary(tail, _model.All, _tails.LoadsLastFirst));
+        var switched = _model.PairTail(head.Index, tail.Index);
+        Assert.True(switched.Applied, switched.Refusal);
+        Assert.Equal((LiveNew, LiveNew, tail.Index), (switched.From, switched.To, switched.Partner));
+        Assert.Equal((LiveNew, LiveTail, InstanceState.Serving), (head.State, tail.State, busy.State));
+        Assert.Equal((2, 1, (int?)null), (head.Partner, tail.Partner, busy.Partner));
+        // A LiveNew beside a LiveTail is no head for another tail.
+        Assert.Null(LivePartners.ChooseComplementary(Tail(3, last: 7), _model.All, _tails.LoadsLastFirst));
     }
 
     [Fact]
@@ -150,7 +167,7 @@ public sealed class ComplementaryPairTests
         var tail = Tail(3, last: 4);
         Assert.Contains("only a Loading one becomes LiveTail", _model.PairTail(head.Index, busy.Index).Refusal);
         Assert.Contains("no layer has landed", _model.PairTail(empty.Index, tail.Index).Refusal);
-        Assert.Contains("only a Loading instance pairs as LiveNew", _model.PairTail(busy.Index, tail.Index).Refusal);
+        Assert.Contains("only a Loading instance, or a LiveNew beside a LiveOld, pairs with a LiveTail", _model.PairTail(busy.Index, tail.Index).Refusal);
         Assert.Contains("not one of this model's", _model.PairTail(head.Index, 99).Refusal);
         Assert.Contains("the last 9 layers landed", _model.TailLayersLanded(tail.Index, 9).Refusal);
         // A stale report changes nothing.
