@@ -20,7 +20,8 @@ public enum LiveRole
 /// <param name="PartnerHost">The other shard's host (its calls are placed there).</param>
 /// <param name="SplitCap">
 /// For a LiveNew beside a <see cref="LiveRole.Tail"/>: the layer it runs its requests to at most before handing them over
-/// (the split nearest half the layers that its partner's landed layers allow); 0 for none, as beside a serving instance.
+/// (the split nearest half the layers that its partner's landed layers allow; a LiveNew switching from a busy partner keeps it
+/// no lower than the layers its requests may already have run); 0 for none, as beside a serving instance.
 /// </param>
 [GenerateSerializer, Immutable, Alias("blitz.LivePairing")]
 public sealed record LivePairing([property: Id(0)] LiveRole Role, [property: Id(1)] string PartnerShard, [property: Id(2)] string PartnerHost,

@@ -346,7 +346,9 @@ internal sealed partial class LayerShardGrain(
             if (pairing.SplitCap <= 0 || running.HasPartner(pairing.PartnerShard)) return;
             var tail = new GrainLivePartner(GrainFactory, dataPlane, Key, pairing, logger);
             _ = tail.PrepareAsync();
-            Volatile.Write(ref _liveCap, pairing.SplitCap);
+            // Never below the layers its requests may already have run: landed layers only grow for its scheduler.
+            int usable = _load is { } load ? Math.Min(load.Image.LoadedLayerPrefix, Volatile.Read(ref _liveCap)) : 0;
+            Volatile.Write(ref _liveCap, ComplementarySplit.AtSwitch(pairing.SplitCap, usable));
             running.SwitchTo(tail);
             LogPaired(logger, Key, pairing.Role, pairing.PartnerShard);
             return;

@@ -771,8 +771,7 @@ internal sealed partial class ModelGrain : Grain, IModelGrain, IStreamSubscripti
         _pairingLive = true;
         try
         {
-            int layers = head.TotalLayers;
-            int cap = Math.Max(layers / 2, layers - tail.LoadedTailLayers);
+            int cap = ComplementarySplit.Cap(head.TotalLayers, tail.LoadedTailLayers);
             try
             {
                 await Calls.PairLive(tail, new LivePairing(LiveRole.Tail, head.Shard, head.Host));

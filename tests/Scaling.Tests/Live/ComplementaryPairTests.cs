@@ -200,3 +200,26 @@ public sealed class ComplementaryPairTests
 
     private string Drain(InstanceLifecycle instance) => _model.Drain(instance.Index).Refusal ?? "";
 }
+
+/// <summary>Where a LiveNew beside a LiveTail splits: half the layers the tail allows, never below what already ran.</summary>
+public sealed class ComplementarySplitTests
+{
+    [Theory]
+    [InlineData(32, 16, 16)]
+    [InlineData(32, 20, 16)]
+    [InlineData(32, 12, 20)]
+    [InlineData(5, 3, 2)]
+    [InlineData(5, 2, 3)]
+    public void The_cap_is_half_the_layers_or_the_tails_first_layer(int layers, int tail, int cap) =>
+        Assert.Equal(cap, ComplementarySplit.Cap(layers, tail));
+
+    [Fact]
+    public void A_switch_keeps_the_cap_no_lower_than_the_layers_already_usable()
+    {
+        // bench live's warm-up at ecaf4eb: the head had run 20 layers beside the busy instance when the pair with the tail
+        // formed with cap 17, and its scheduler refused the fall ("layers only land"): its serving loop failed.
+        Assert.Equal(20, ComplementarySplit.AtSwitch(17, 20));
+        Assert.Equal(16, ComplementarySplit.AtSwitch(16, 12));
+        Assert.Throws<ArgumentOutOfRangeException>(() => ComplementarySplit.Cap(32, 33));
+    }
+}
