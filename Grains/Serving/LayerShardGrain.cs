@@ -341,15 +341,17 @@ internal sealed partial class LayerShardGrain(
         }
         if (_live is { } running)
         {
-            // Paired before with a busy instance, this LiveNew goes on beside a LiveTail (loads in complementary orders): new
-            // pulls come from it, split at most at its cap; what the busy instance pulled finishes there.
-            if (pairing.SplitCap <= 0 || running.HasPartner(pairing.PartnerShard)) return;
-            var tail = new GrainLivePartner(GrainFactory, dataPlane, Key, pairing, logger);
-            _ = tail.PrepareAsync();
+            // Already serving live, this LiveNew goes on beside another partner: a LiveTail it now covers the model with (loads
+            // in complementary orders), or a busy instance again after its LiveTail left. New pulls come from it, split at most
+            // at its cap; what the one before pulled finishes there.
+            if (running.IsCurrentPartner(pairing.PartnerShard)) return;
+            var next = new GrainLivePartner(GrainFactory, dataPlane, Key, pairing, logger);
+            _ = next.PrepareAsync();
             // Never below the layers its requests may already have run: landed layers only grow for its scheduler.
             int usable = _load is { } load ? Math.Min(load.Image.LoadedLayerPrefix, Volatile.Read(ref _liveCap)) : 0;
-            Volatile.Write(ref _liveCap, ComplementarySplit.AtSwitch(pairing.SplitCap, usable));
-            running.SwitchTo(tail);
+            int cap = pairing.SplitCap > 0 ? pairing.SplitCap : _totalLayers - 1;
+            Volatile.Write(ref _liveCap, ComplementarySplit.AtSwitch(cap, usable));
+            running.SwitchTo(next);
             LogPaired(logger, Key, pairing.Role, pairing.PartnerShard);
             return;
         }

@@ -116,6 +116,9 @@ internal sealed partial class ModelGrain
             case Wire.Loading:
                 _instances.StartLoading(instance.Index);
                 if (report.LoadedLayers > 0) _instances.LayersLanded(instance.Index, report.LoadedLayers);
+                if (report.LoadedTailLayers > 0) _instances.TailLayersLanded(instance.Index, report.LoadedTailLayers);
+                // Nor is a LiveTail's pair: it stops pulling, and the tails it holds finish.
+                if (saved.State == Wire.LiveTail) await EndLive(instance);
                 break;
             case Wire.Serving:
                 _instances.StartLoading(instance.Index);

@@ -197,9 +197,10 @@ internal sealed class LiveServer : IAsyncDisposable
     }
 
     /// <summary>
-    /// Loads in complementary orders: <paramref name="partner"/>, a LiveTail, becomes the current partner. Offers go to it from
-    /// now on; the requests the one before pulled run their tails there to their end, and it may still pull until told the pair
-    /// ended. Keys and values never move to a LiveTail (it lacks the first layers).
+    /// <paramref name="partner"/> becomes the current partner: a LiveTail this instance now covers the model with (loads in
+    /// complementary orders), or a busy instance again after a LiveTail left. Offers go to it from now on; the requests the one
+    /// before pulled run their tails there to their end, and it may still pull until told the pair ended. Keys and values move
+    /// no more (a LiveTail lacks the first layers).
     /// </summary>
     public void SwitchTo(ILivePartner partner)
     {
@@ -214,10 +215,10 @@ internal sealed class LiveServer : IAsyncDisposable
         }
     }
 
-    /// <summary>Whether <paramref name="shard"/> is one of this server's partners.</summary>
-    public bool HasPartner(string shard)
+    /// <summary>Whether <paramref name="shard"/> is the partner offers go to now.</summary>
+    public bool IsCurrentPartner(string shard)
     {
-        lock (_gate) return _partners.ContainsKey(shard);
+        lock (_gate) return string.Equals(_partner.Shard, shard, StringComparison.Ordinal);
     }
 
     /// <summary>Takes no new requests from now on; those here finish.</summary>
