@@ -94,27 +94,22 @@ public sealed class InstanceLifecycle
     /// Layers <c>[0, loadedLayers)</c> have landed. Counts only grow: a report at or below the count known is a stale event
     /// (events may arrive out of order) and changes nothing. Instances that hold every layer accept any count up to the total.
     /// </summary>
-    internal TransitionResult LayersLanded(int loadedLayers)
-    {
-        if (loadedLayers < 0 || loadedLayers > TotalLayers)
-            return Refuse(State, $"{loadedLayers} layers landed, expected 0 to {TotalLayers}");
-        if (State is InstanceState.Inactive or InstanceState.Failed)
-            return Refuse(State, $"an {State} instance is not loading");
-        if (loadedLayers > LoadedLayers) LoadedLayers = loadedLayers;
-        return new TransitionResult(Index, State, State);
-    }
+    internal TransitionResult LayersLanded(int loadedLayers) =>
+        Landed(loadedLayers, $"{loadedLayers} layers landed", n => LoadedLayers = Math.Max(LoadedLayers, n));
 
     /// <summary>
     /// The last <paramref name="tailLayers"/> layers have landed with the head (a load that lands them last first). As
     /// <see cref="LayersLanded"/>, counts only grow.
     /// </summary>
-    internal TransitionResult TailLayersLanded(int tailLayers)
+    internal TransitionResult TailLayersLanded(int tailLayers) =>
+        Landed(tailLayers, $"the last {tailLayers} layers landed", n => LoadedTailLayers = Math.Max(LoadedTailLayers, n));
+
+    // A count of landed layers within the model, on an instance that loads or holds layers; a stale (lower) one changes nothing.
+    private TransitionResult Landed(int layers, string what, Action<int> grow)
     {
-        if (tailLayers < 0 || tailLayers > TotalLayers)
-            return Refuse(State, $"the last {tailLayers} layers landed, expected 0 to {TotalLayers}");
-        if (State is InstanceState.Inactive or InstanceState.Failed)
-            return Refuse(State, $"an {State} instance is not loading");
-        if (tailLayers > LoadedTailLayers) LoadedTailLayers = tailLayers;
+        if (layers < 0 || layers > TotalLayers) return Refuse(State, $"{what}, expected 0 to {TotalLayers}");
+        if (State is InstanceState.Inactive or InstanceState.Failed) return Refuse(State, $"an {State} instance is not loading");
+        grow(layers);
         return new TransitionResult(Index, State, State);
     }
 

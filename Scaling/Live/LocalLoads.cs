@@ -15,20 +15,8 @@ namespace BlitzScale.Scaling.Live;
 /// 9f71dcf the emulated copy took 1.2–1.4 s and pairing it paid with such requests (0.804–0.905 against 0.923–1.051); with
 /// requests bound by the busy instance's seats it never did, and over NVLink (0.24 s here) a pair only slowed the load.
 /// </remarks>
-public sealed class LocalLoads
+public sealed class LocalLoads : LoadMarks
 {
-    private readonly HashSet<int> _local = [];
-
     /// <summary>Whether <paramref name="instance"/> stays out of live pairs: its current load comes from inside its host.</summary>
-    public bool StaysOut(int instance) => _local.Contains(instance);
-
-    /// <summary><paramref name="instance"/>'s load was planned (again): whether it comes from inside its host.</summary>
-    public void Learn(int instance, bool local)
-    {
-        if (local) _local.Add(instance);
-        else _local.Remove(instance);
-    }
-
-    /// <summary><paramref name="instance"/> is gone.</summary>
-    public void Forget(int instance) => _local.Remove(instance);
+    public bool StaysOut(int instance) => Marked(instance);
 }

@@ -6,20 +6,8 @@ namespace BlitzScale.Scaling.Live;
 /// (<see cref="Instances.InstanceState.LiveTail"/>). A load planned again is judged again by its new plan; an instance that
 /// leaves is forgotten.
 /// </summary>
-public sealed class TailLoads
+public sealed class TailLoads : LoadMarks
 {
-    private readonly HashSet<int> _lastFirst = [];
-
     /// <summary>Whether <paramref name="instance"/>'s current load lands its layers last first.</summary>
-    public bool LoadsLastFirst(int instance) => _lastFirst.Contains(instance);
-
-    /// <summary><paramref name="instance"/>'s load was planned (again): whether it lands its layers last first.</summary>
-    public void Learn(int instance, bool lastFirst)
-    {
-        if (lastFirst) _lastFirst.Add(instance);
-        else _lastFirst.Remove(instance);
-    }
-
-    /// <summary><paramref name="instance"/> is gone.</summary>
-    public void Forget(int instance) => _lastFirst.Remove(instance);
+    public bool LoadsLastFirst(int instance) => Marked(instance);
 }

@@ -36,22 +36,15 @@ public sealed class ComplementaryGridTests(ComplementaryFixture grid) : IClassFi
     [Fact]
     public async Task Two_loads_in_opposite_orders_serve_as_a_pipeline_and_every_output_matches_the_goldens()
     {
-        var goldens = GoldenCase.Load(Path.Combine(RepositoryPaths.ShippedStories260K, "goldens.jsonl"));
+        var goldens = GoldenTraffic.Goldens();
         var model = grid.Model(Name);
-        await model.Deploy(new DeployRequest
-        {
-            ModelDirectory = RepositoryPaths.ShippedStories260K, Instances = 1, Gpus = [$"{GridFixture.HostA}/gpu0"], KvBlocks = 128, Policy = LoadPolicy.Blitz,
-        });
+        await GoldenTraffic.DeployOne(model, $"{GridFixture.HostA}/gpu0");
         await using var events = await ModelEventLog.Follow(grid.Client, Name);
         var deployed = await StatusPoll.WaitFor(model, s => s.Instances.All(i => i.State == InstanceState.Serving) ? s : null, "the first instance never served");
         Assert.Equal([ComplementaryFixture.HostD], deployed.HostCopies);
 
-        var requests = new List<Task<(Streamed Result, GoldenCase Golden)>>();
-        void TopUp()
-        {
-            while (requests.Count(r => !r.IsCompleted) < 6 && requests.Count < 1000) requests.Add(Run(goldens[requests.Count % goldens.Count]));
-        }
-        TopUp();
+        var traffic = new GoldenTraffic(grid.Client, Name, goldens, open: 6, most: 1000);
+        traffic.TopUp();
         await StatusPoll.WaitFor(model, s => s.Instances.Sum(i => i.Running) > 0 ? s : null, "the first requests never ran");
         var scaled = await model.Scale(new ScaleRequest { Instances = 3, Gpus = [$"{GridFixture.HostB}/gpu0", $"{GridFixture.HostC}/gpu0"] });
         var fresh = scaled.Instances.Where(i => !i.Gpu.StartsWith(GridFixture.HostA, StringComparison.Ordinal)).ToList();
@@ -61,11 +54,11 @@ public sealed class ComplementaryGridTests(ComplementaryFixture grid) : IClassFi
         InstanceStatus? tailSeen = null;
         await StatusPoll.WaitFor(model, status =>
         {
-            TopUp();
+            traffic.TopUp();
             tailSeen ??= status.Instances.FirstOrDefault(i => i.State == InstanceState.LiveTail);
             return fresh.All(f => events.Events.Any(e => e.Kind == ModelEventKind.Serving && e.Shard == f.Shard)) ? status : null;
         }, "the new instances never served");
-        var results = await Task.WhenAll(requests).WaitAsync(TimeSpan.FromSeconds(60));
+        var results = await traffic.All();
 
         string Describe() => string.Join(", ", events.Events.Select(e => $"{e.Kind} {e.Shard} {e.Detail}"));
         // The head pairs with the busy instance at its first layer, as any load over the network, then leaves it for the tail.
@@ -82,8 +75,7 @@ public sealed class ComplementaryGridTests(ComplementaryFixture grid) : IClassFi
         var end = await model.GetStatus();
         Assert.Contains("last first", end.Instances.Single(i => i.Shard == tail.Shard).LoadedFrom ?? "", StringComparison.Ordinal);
 
-        foreach (var (result, golden) in results)
-            Assert.True(result.AllIds.SequenceEqual(golden.Ids), $"\"{golden.Prompt}\" on {result.Instance}: expected [{string.Join(", ", golden.Ids)}], got [{string.Join(", ", result.AllIds)}]");
+        GoldenTraffic.AssertGoldens(results);
         // The head served requests live, split with the tail.
         var served = end.Instances.Single(i => i.Shard == head.Shard).LiveServed ?? "";
         var split = System.Text.RegularExpressions.Regex.Match(served, @"requests: (\d+) split");
@@ -92,9 +84,4 @@ public sealed class ComplementaryGridTests(ComplementaryFixture grid) : IClassFi
         await model.Undeploy();
     }
 
-    private async Task<(Streamed, GoldenCase)> Run(GoldenCase golden)
-    {
-        var request = new GenerateRequest { PromptIds = [.. golden.PromptIds], MaxTokens = golden.Steps + 1 - golden.PromptIds.Length, StopAtEos = false };
-        return (await Streamed.Collect(grid.Client.GenerateAsync(Name, request)), golden);
-    }
 }

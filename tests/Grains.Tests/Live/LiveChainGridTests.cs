@@ -29,21 +29,14 @@ public sealed class LiveChainGridTests(SlowChainFixture grid) : IClassFixture<Sl
     [Fact]
     public async Task The_pair_forms_with_the_chains_last_hop_and_every_output_matches_the_goldens()
     {
-        var goldens = GoldenCase.Load(Path.Combine(RepositoryPaths.ShippedStories260K, "goldens.jsonl"));
+        var goldens = GoldenTraffic.Goldens();
         var model = grid.Model(Name);
-        await model.Deploy(new DeployRequest
-        {
-            ModelDirectory = RepositoryPaths.ShippedStories260K, Instances = 1, Gpus = [$"{GridFixture.HostA}/gpu0"], KvBlocks = 128, Policy = LoadPolicy.Blitz,
-        });
+        await GoldenTraffic.DeployOne(model, $"{GridFixture.HostA}/gpu0");
         await using var events = await ModelEventLog.Follow(grid.Client, Name);
         await StatusPoll.WaitFor(model, s => s.Instances.All(i => i.State == InstanceState.Serving) ? s : null, "the first instance never served");
 
-        var requests = new List<Task<(Streamed Result, GoldenCase Golden)>>();
-        void TopUp()
-        {
-            while (requests.Count(r => !r.IsCompleted) < 6 && requests.Count < 1000) requests.Add(Run(goldens[requests.Count % goldens.Count]));
-        }
-        TopUp();
+        var traffic = new GoldenTraffic(grid.Client, Name, goldens, open: 6, most: 1000);
+        traffic.TopUp();
         await StatusPoll.WaitFor(model, s => s.Instances.Sum(i => i.Running) > 0 ? s : null, "the first requests never ran");
         var scaled = await model.Scale(new ScaleRequest { Instances = 3, Gpus = [$"{GridFixture.HostB}/gpu0", $"{GridFixture.HostC}/gpu0"] });
         var fresh = scaled.Instances.Where(i => !i.Gpu.StartsWith(GridFixture.HostA, StringComparison.Ordinal)).ToList();
@@ -52,7 +45,7 @@ public sealed class LiveChainGridTests(SlowChainFixture grid) : IClassFixture<Sl
         // The chain: the new instance that fetches from the other new one's GPU is its last hop.
         var seen = await StatusPoll.WaitFor(model, status =>
         {
-            TopUp();
+            traffic.TopUp();
             var chainEnd = status.Instances.FirstOrDefault(i => fresh.Any(f => f.Shard == i.Shard)
                 && i.Sources is { } sources && fresh.Any(other => other.Shard != i.Shard && sources.Contains(other.Gpu)));
             return chainEnd is not null || events.Events.Any(e => e.Kind == ModelEventKind.LivePaired) ? new LastHop(chainEnd) : null;
@@ -63,23 +56,16 @@ public sealed class LiveChainGridTests(SlowChainFixture grid) : IClassFixture<Sl
 
         await StatusPoll.Until(() =>
         {
-            TopUp();
+            traffic.TopUp();
             return fresh.All(f => events.Events.Any(e => e.Kind == ModelEventKind.Serving && e.Shard == f.Shard));
         }, "the new instances never served");
-        var results = await Task.WhenAll(requests).WaitAsync(TimeSpan.FromSeconds(60));
+        var results = await traffic.All();
 
         var paired = events.Events.Where(e => e.Kind == ModelEventKind.LivePaired).Select(e => e.Shard).ToList();
         Assert.Equal([last.Shard], paired);
-        foreach (var (result, golden) in results)
-            Assert.True(result.AllIds.SequenceEqual(golden.Ids), $"\"{golden.Prompt}\" on {result.Instance}: expected [{string.Join(", ", golden.Ids)}], got [{string.Join(", ", result.AllIds)}]");
+        GoldenTraffic.AssertGoldens(results);
         Assert.Contains(results, r => r.Result.Instance == last.Shard);
         await model.Undeploy();
-    }
-
-    private async Task<(Streamed, GoldenCase)> Run(GoldenCase golden)
-    {
-        var request = new GenerateRequest { PromptIds = [.. golden.PromptIds], MaxTokens = golden.Steps + 1 - golden.PromptIds.Length, StopAtEos = false };
-        return (await Streamed.Collect(grid.Client.GenerateAsync(Name, request)), golden);
     }
 
     // The chain's last hop as first seen (null: the pair formed before either was seen fetching from the other).

@@ -43,25 +43,18 @@ public sealed class LiveNewSiloKillTests(LiveNewSiloKillFixture grid, ITestOutpu
     [Fact]
     public async Task A_live_old_whose_partners_silo_dies_mid_split_ends_its_split_requests_and_undeploys_promptly()
     {
-        var goldens = GoldenCase.Load(Path.Combine(RepositoryPaths.ShippedStories260K, "goldens.jsonl"));
+        var goldens = GoldenTraffic.Goldens();
         var model = grid.Model(grid.ModelName);
-        await model.Deploy(new DeployRequest
-        {
-            ModelDirectory = RepositoryPaths.ShippedStories260K, Instances = 1, Gpus = [Busy], KvBlocks = 128, Policy = LoadPolicy.Blitz, DrainSeconds = 60,
-        });
+        await GoldenTraffic.DeployOne(model, Busy, drainSeconds: 60);
         await grid.WaitUntilServing(grid.ModelName);
-        var requests = new List<Task<(Streamed Result, GoldenCase Golden)>>();
-        void TopUp()
-        {
-            while (requests.Count(r => !r.IsCompleted) < Open && requests.Count < 2000) requests.Add(Run(goldens[requests.Count % goldens.Count]));
-        }
-        await TopUpUntil(TopUp, model, s => s.Instances.Single(i => i.Gpu == Busy).Running > 0, $"{Busy} never ran the requests");
+        var traffic = new GoldenTraffic(grid.Client, grid.ModelName, goldens, Open);
+        await traffic.Until(model, s => s.Instances.Single(i => i.Gpu == Busy).Running > 0, $"{Busy} never ran the requests");
         var scaled = await model.Scale(new ScaleRequest { Instances = 2, Gpus = [Target] });
         string fresh = scaled.Instances.Single(i => i.Gpu == Target).Shard;
         string old = scaled.Instances.Single(i => i.Gpu == Busy).Shard;
 
         // Split: the busy instance runs the tails of requests that the loading one started.
-        var split = await TopUpUntil(TopUp, model, s => s.Instances.Single(i => i.Shard == old) is { SplitRequests: > 0 } o && o.LivePartner == fresh
+        var split = await traffic.Until(model, s => s.Instances.Single(i => i.Shard == old) is { SplitRequests: > 0 } o && o.LivePartner == fresh
             && s.Instances.Single(i => i.Shard == fresh).State == InstanceState.LiveNew, $"{old} never ran a split request of {fresh}");
         var atKill = split.Instances.Single(i => i.Shard == old);
         output.WriteLine($"at the kill: {old} holds {atKill.SplitRequests} split request(s), {atKill.KvBlocksUsed} KV blocks; {StatusPoll.Describe(split)}");
@@ -72,11 +65,10 @@ public sealed class LiveNewSiloKillTests(LiveNewSiloKillFixture grid, ITestOutpu
             $"{old} kept its split requests of {fresh} after host-b died");
         output.WriteLine($"after the kill: {old} {ended.State}, running {ended.Running}, KV {ended.KvBlocksUsed}");
 
-        var results = await Task.WhenAll(requests).WaitAsync(StatusPoll.Limit);
+        var results = await traffic.All();
         output.WriteLine($"{results.Length} requests, {results.Count(r => r.Result.Instance == fresh)} served by {fresh}");
         Assert.Contains(results, r => r.Result.Instance == fresh);
-        foreach (var (result, golden) in results)
-            Assert.True(result.AllIds.SequenceEqual(golden.Ids), $"\"{golden.Prompt}\" on {result.Instance}: expected [{string.Join(", ", golden.Ids)}], got [{string.Join(", ", result.AllIds)}]");
+        GoldenTraffic.AssertGoldens(results);
         // Every request has ended: nothing runs on the LiveOld and no KV block is held there for the dead partner.
         var idle = await StatusPoll.WaitFor(model, s => s.Instances.FirstOrDefault(i => i.Shard == old && i.Running == 0 && i.KvBlocksUsed == 0),
             $"{old} still holds requests or KV blocks after every request ended");
@@ -86,25 +78,5 @@ public sealed class LiveNewSiloKillTests(LiveNewSiloKillFixture grid, ITestOutpu
         await model.Undeploy().WaitAsync(StatusPoll.Limit);
         output.WriteLine($"undeploy took {undeploy.Elapsed.TotalSeconds:F1} s");
         Assert.True(undeploy.Elapsed < Bound, $"undeploy took {undeploy.Elapsed.TotalSeconds:F1} s (drain time 60 s)");
-    }
-
-    // Keeps Open requests unfinished until the status satisfies the condition; returns that status.
-    private static async Task<ModelStatus> TopUpUntil(Action topUp, IModelGrain model, Func<ModelStatus, bool> condition, string failure)
-    {
-        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(60);
-        while (true)
-        {
-            topUp();
-            var status = await model.GetStatus();
-            if (condition(status)) return status;
-            Assert.True(DateTime.UtcNow < deadline, $"{failure}; last seen: {StatusPoll.Describe(status)}");
-            await Task.Delay(10);
-        }
-    }
-
-    private async Task<(Streamed, GoldenCase)> Run(GoldenCase golden)
-    {
-        var request = new GenerateRequest { PromptIds = [.. golden.PromptIds], MaxTokens = golden.Steps + 1 - golden.PromptIds.Length, StopAtEos = false };
-        return (await Streamed.Collect(grid.Client.GenerateAsync(grid.ModelName, request)), golden);
     }
 }

@@ -42,57 +42,30 @@ public sealed class LiveTailSiloKillTests(LiveTailSiloKillFixture grid, ITestOut
     [Fact]
     public async Task A_LiveTails_silo_killed_mid_split_sends_its_LiveNew_back_to_loading_and_every_request_matches_the_goldens()
     {
-        var goldens = GoldenCase.Load(Path.Combine(RepositoryPaths.ShippedStories260K, "goldens.jsonl"));
+        var goldens = GoldenTraffic.Goldens();
         var model = grid.Model(grid.ModelName);
-        await model.Deploy(new DeployRequest
-        {
-            ModelDirectory = RepositoryPaths.ShippedStories260K, Instances = 1, Gpus = [Busy], KvBlocks = 128, Policy = LoadPolicy.Blitz, DrainSeconds = 60,
-        });
+        await GoldenTraffic.DeployOne(model, Busy, drainSeconds: 60);
         await grid.WaitUntilServing(grid.ModelName);
-        var requests = new List<Task<(Streamed Result, GoldenCase Golden)>>();
-        void TopUp()
-        {
-            while (requests.Count(r => !r.IsCompleted) < Open && requests.Count < 2000) requests.Add(Run(goldens[requests.Count % goldens.Count]));
-        }
-        await TopUpUntil(TopUp, model, s => s.Instances.Single(i => i.Gpu == Busy).Running > 0, $"{Busy} never ran the requests");
+        var traffic = new GoldenTraffic(grid.Client, grid.ModelName, goldens, Open);
+        await traffic.Until(model, s => s.Instances.Single(i => i.Gpu == Busy).Running > 0, $"{Busy} never ran the requests");
         var scaled = await model.Scale(new ScaleRequest { Instances = 3, Gpus = [Head, Tail] });
         string head = scaled.Instances.Single(i => i.Gpu == Head).Shard;
         string tail = scaled.Instances.Single(i => i.Gpu == Tail).Shard;
 
-        var split = await TopUpUntil(TopUp, model, s => s.Instances.Single(i => i.Shard == tail) is { State: InstanceState.LiveTail, SplitRequests: > 0 } t
+        var split = await traffic.Until(model, s => s.Instances.Single(i => i.Shard == tail) is { State: InstanceState.LiveTail, SplitRequests: > 0 } t
             && t.LivePartner == head, $"{tail} never ran a split request of {head} as LiveTail");
         output.WriteLine($"at the kill: {StatusPoll.Describe(split)}");
         await grid.Cluster.KillSiloAsync(grid.Cluster.Silos.Single(s => s.Name == "Silo_2"));
 
         // The model grain drops the tail: the head is no LiveNew of it any more.
-        var after = await TopUpUntil(TopUp, model, s => s.Instances.All(i => i.Shard != tail || i.State is InstanceState.Failed or InstanceState.Inactive)
-            && s.Instances.Single(i => i.Shard == head).State != InstanceState.LiveNew || s.Instances.Single(i => i.Shard == head) is { State: InstanceState.LiveNew, LivePartner: { } p } && p != tail,
+        var after = await traffic.Until(model, s => s.Instances.All(i => i.Shard != tail || i.State is InstanceState.Failed or InstanceState.Inactive)
+            && s.Instances.Single(i => i.Shard == head) is var h && (h.State != InstanceState.LiveNew || h.LivePartner != tail),
             $"{head} stayed paired with {tail} after host-c died");
         output.WriteLine($"after the kill: {StatusPoll.Describe(after)}");
 
-        var results = await Task.WhenAll(requests).WaitAsync(StatusPoll.Limit);
+        var results = await traffic.All();
         output.WriteLine($"{results.Length} requests, {results.Count(r => r.Result.Instance == head)} served by {head}");
-        foreach (var (result, golden) in results)
-            Assert.True(result.AllIds.SequenceEqual(golden.Ids), $"\"{golden.Prompt}\" on {result.Instance}: expected [{string.Join(", ", golden.Ids)}], got [{string.Join(", ", result.AllIds)}]");
+        GoldenTraffic.AssertGoldens(results);
         await model.Undeploy().WaitAsync(StatusPoll.Limit);
-    }
-
-    private static async Task<ModelStatus> TopUpUntil(Action topUp, IModelGrain model, Func<ModelStatus, bool> condition, string failure)
-    {
-        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(60);
-        while (true)
-        {
-            topUp();
-            var status = await model.GetStatus();
-            if (condition(status)) return status;
-            Assert.True(DateTime.UtcNow < deadline, $"{failure}; last seen: {StatusPoll.Describe(status)}");
-            await Task.Delay(10);
-        }
-    }
-
-    private async Task<(Streamed, GoldenCase)> Run(GoldenCase golden)
-    {
-        var request = new GenerateRequest { PromptIds = [.. golden.PromptIds], MaxTokens = golden.Steps + 1 - golden.PromptIds.Length, StopAtEos = false };
-        return (await Streamed.Collect(grid.Client.GenerateAsync(grid.ModelName, request)), golden);
     }
 }

@@ -25,21 +25,18 @@ public sealed class ComplementaryPairTests
         return instance;
     }
 
-    private InstanceLifecycle Head(int index, int first)
-    {
-        var instance = _model.Add(index, $"m/{index}/0", $"h{index}/gpu0", $"h{index}", Layers);
-        _model.StartLoading(index);
-        _model.LayersLanded(index, first);
-        _tails.Learn(index, lastFirst: false);
-        return instance;
-    }
+    private InstanceLifecycle Head(int index, int first) => NewLoad(index, first, lastFirst: false);
 
-    private InstanceLifecycle Tail(int index, int last)
+    private InstanceLifecycle Tail(int index, int last) => NewLoad(index, last, lastFirst: true);
+
+    // A loading instance holding `layers` from the first, or with lastFirst from the last with the head.
+    private InstanceLifecycle NewLoad(int index, int layers, bool lastFirst)
     {
         var instance = _model.Add(index, $"m/{index}/0", $"h{index}/gpu0", $"h{index}", Layers);
         _model.StartLoading(index);
-        _model.TailLayersLanded(index, last);
-        _tails.Learn(index, lastFirst: true);
+        if (lastFirst) _model.TailLayersLanded(index, layers);
+        else _model.LayersLanded(index, layers);
+        _tails.Learn(index, marked: lastFirst);
         return instance;
     }
 
@@ -78,7 +75,7 @@ public sealed class ComplementaryPairTests
         hops.Learn(forwards.Index, 5);
         Head(5, first: 0);
         var local = new LocalLoads();
-        local.Learn(stays.Index, local: true);
+        local.Learn(stays.Index, marked: true);
 
         Assert.Equal((stays, tail), LivePartners.ChooseComplementary(tail, _model.All, _tails.LoadsLastFirst));
         Assert.Equal((plain, tail), LivePartners.ChooseComplementary(tail, _model.All, _tails.LoadsLastFirst, hops.From, local.StaysOut));

@@ -43,15 +43,15 @@ public sealed class LivePartnersTests
         var nearby = Loading(1, landed: 3);
         var remote = Loading(2, landed: 1);
         var local = new LocalLoads();
-        local.Learn(nearby.Index, local: true);
-        local.Learn(remote.Index, local: false);
+        local.Learn(nearby.Index, marked: true);
+        local.Learn(remote.Index, marked: false);
 
         Assert.Null(LivePartners.Choose(nearby, _model.All, _ => 100, staysOut: local.StaysOut));
         Assert.Same(busy, LivePartners.Choose(remote, _model.All, _ => 100, staysOut: local.StaysOut));
         // Planned again over the network (its source lost), or forgotten: it may pair.
-        local.Learn(nearby.Index, local: false);
+        local.Learn(nearby.Index, marked: false);
         Assert.Same(busy, LivePartners.Choose(nearby, _model.All, _ => 100, staysOut: local.StaysOut));
-        local.Learn(nearby.Index, local: true);
+        local.Learn(nearby.Index, marked: true);
         local.Forget(nearby.Index);
         Assert.False(local.StaysOut(nearby.Index));
     }
