@@ -394,24 +394,27 @@ internal sealed partial class LayerShardGrain(
     /// </summary>
     private async Task PairAsTail(LivePairing pairing)
     {
-        if (_tail is not null) return;
         if (_phase != ShardPhase.Loading || _load is null || _openFiles is null || _policy is null || _live is not null)
             throw new InvalidOperationException($"instance {Key} is {_phase}{(_live is null ? "" : " and LiveNew")}; only a loading instance pairs as LiveTail");
-        var device = devices.Get(_gpuIndex);
         var image = _load.Image;
-        var policy = _policy;
-        int gpuIndex = _gpuIndex;
-        var engine = await device.RunAsync(() => ComputeBackends.CreateFilling(host, gpuIndex, image, new KvStoreShape(policy.KvBlocks, policy.BlockSize)));
-        try
+        // Paired again (its last partner finished first or left), it keeps its server and the tails it still holds.
+        if (_tail is null)
         {
-            _liveBlocks = new KvBlockAllocator(policy.KvBlocks, policy.BlockSize);
-            _tail = new InstanceServer(engine, policy, device, _openFiles.Generation.EosTokenId, _liveBlocks, tailFrom: () => image.LoadedLayerSuffix);
-            _liveEngine = engine;
-        }
-        catch
-        {
-            engine.Dispose();
-            throw;
+            var device = devices.Get(_gpuIndex);
+            var policy = _policy;
+            int gpuIndex = _gpuIndex;
+            var engine = await device.RunAsync(() => ComputeBackends.CreateFilling(host, gpuIndex, image, new KvStoreShape(policy.KvBlocks, policy.BlockSize)));
+            try
+            {
+                _liveBlocks = new KvBlockAllocator(policy.KvBlocks, policy.BlockSize);
+                _tail = new InstanceServer(engine, policy, device, _openFiles.Generation.EosTokenId, _liveBlocks, tailFrom: () => image.LoadedLayerSuffix);
+                _liveEngine = engine;
+            }
+            catch
+            {
+                engine.Dispose();
+                throw;
+            }
         }
         var partner = GrainFactory.GetGrain<ILayerShardGrain>(pairing.PartnerShard);
         _splitTimes.Start();
