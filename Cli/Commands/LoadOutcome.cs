@@ -4,8 +4,8 @@ namespace BlitzScale.Cli.Commands;
 
 /// <summary>
 /// Whether a deploy or a scale got the instances it asked for: the one rule both exit codes follow. Followed to the
-/// end, an instance counts once it takes requests (Serving, or live: LiveOld, LiveNew); with <c>--no-wait</c> a Loading
-/// one counts too. Fewer than wanted is a failure whose message names each instance that is not there and why.
+/// end, an instance counts once it takes requests (Serving, or live: LiveOld, LiveNew); with <c>--no-wait</c> a loading
+/// one counts too (Loading, or a LiveTail, which runs a partner's tails while its own layers land). Fewer than wanted is a failure whose message names each instance that is not there and why.
 /// </summary>
 internal static class LoadOutcome
 {
@@ -23,5 +23,6 @@ internal static class LoadOutcome
     }
 
     private static bool Counts(InstanceState state, bool followed) =>
-        state is InstanceState.Serving or InstanceState.LiveOld or InstanceState.LiveNew || (!followed && state == InstanceState.Loading);
+        state is InstanceState.Serving or InstanceState.LiveOld or InstanceState.LiveNew
+        || (!followed && state is InstanceState.Loading or InstanceState.LiveTail);
 }

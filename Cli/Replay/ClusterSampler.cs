@@ -69,7 +69,7 @@ internal sealed class ClusterSampler(Func<CancellationToken, Task<ClusterStatus>
             return;
         }
         if (_servingAtStart.Contains(instance.Shard)) return;
-        if (first && instance.State is not (InstanceState.Loading or InstanceState.LiveNew))
+        if (first && instance.State is not (InstanceState.Loading or InstanceState.LiveNew or InstanceState.LiveTail))
         {
             _servingAtStart.Add(instance.Shard);
             return;

@@ -38,8 +38,8 @@ public sealed class LoadOutcomeTests
     [Fact]
     public void Without_waiting_a_loading_instance_counts_and_followed_it_does_not()
     {
-        var model = Model(Instance(0, InstanceState.Serving), Instance(1, InstanceState.Loading));
-        Assert.Null(LoadOutcome.Shortfall(model, 2, followed: false));
-        Assert.Contains("1 of the 2", LoadOutcome.Shortfall(model, 2, followed: true));
+        var model = Model(Instance(0, InstanceState.Serving), Instance(1, InstanceState.Loading), Instance(2, InstanceState.LiveTail));
+        Assert.Null(LoadOutcome.Shortfall(model, 3, followed: false));
+        Assert.Contains("1 of the 3", LoadOutcome.Shortfall(model, 3, followed: true));
     }
 }
