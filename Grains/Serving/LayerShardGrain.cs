@@ -357,34 +357,22 @@ internal sealed partial class LayerShardGrain(
         }
         if (_phase != ShardPhase.Loading || _load is null || _openFiles is null || _policy is null)
             throw new InvalidOperationException($"instance {Key} is {_phase}; only a loading instance pairs as LiveNew");
-        var device = devices.Get(_gpuIndex);
         var image = _load.Image;
         var policy = _policy;
-        int gpuIndex = _gpuIndex;
-        var engine = await device.RunAsync(() => ComputeBackends.CreateFilling(host, gpuIndex, image, new KvStoreShape(policy.KvBlocks, policy.BlockSize)));
+        int eos = _openFiles.Generation.EosTokenId;
         var liveOld = new GrainLivePartner(GrainFactory, dataPlane, Key, pairing, logger);
         // Not awaited: the pair forms now, and its first split step finds the connection open.
         _ = liveOld.PrepareAsync();
-        try
-        {
-            _liveBlocks = new KvBlockAllocator(policy.KvBlocks, policy.BlockSize);
-            int layers = _totalLayers;
-            // Beside a LiveTail, requests run here up to the split the pair chose and no further while loading; their keys and
-            // values never move (the partner lacks the first layers).
-            _liveCap = pairing.SplitCap > 0 ? pairing.SplitCap : layers - 1;
-            // The last layer runs here only once the head has landed too: a request that ran it must be sampled at once.
-            SplitMoves.TryParse(host.LiveMove, out var move);
-            if (pairing.SplitCap > 0) move = SplitMove.Never;
-            _live = new LiveServer(engine, policy, device, _openFiles.Generation.EosTokenId, _liveBlocks, new ZigZagOptions { Move = move }, TimeProvider.System,
-                liveOld,
-                () => image.IsComplete ? layers : Math.Min(image.LoadedLayerPrefix, Volatile.Read(ref _liveCap)));
-            _liveEngine = engine;
-        }
-        catch
-        {
-            engine.Dispose();
-            throw;
-        }
+        int layers = _totalLayers;
+        // Beside a LiveTail, requests run here up to the split the pair chose and no further while loading; their keys and
+        // values never move (the partner lacks the first layers).
+        _liveCap = pairing.SplitCap > 0 ? pairing.SplitCap : layers - 1;
+        // The last layer runs here only once the head has landed too: a request that ran it must be sampled at once.
+        SplitMoves.TryParse(host.LiveMove, out var move);
+        if (pairing.SplitCap > 0) move = SplitMove.Never;
+        _live = await StartLiveServing(image, policy, (engine, device, blocks) => new LiveServer(engine, policy, device, eos, blocks,
+            new ZigZagOptions { Move = move }, TimeProvider.System, liveOld,
+            () => image.IsComplete ? layers : Math.Min(image.LoadedLayerPrefix, Volatile.Read(ref _liveCap))));
         LogPaired(logger, Key, pairing.Role, pairing.PartnerShard);
     }
 
@@ -397,29 +385,40 @@ internal sealed partial class LayerShardGrain(
         if (_phase != ShardPhase.Loading || _load is null || _openFiles is null || _policy is null || _live is not null)
             throw new InvalidOperationException($"instance {Key} is {_phase}{(_live is null ? "" : " and LiveNew")}; only a loading instance pairs as LiveTail");
         var image = _load.Image;
+        var policy = _policy;
+        int eos = _openFiles.Generation.EosTokenId;
         // Paired again (its last partner finished first or left), it keeps its server and the tails it still holds.
-        if (_tail is null)
-        {
-            var device = devices.Get(_gpuIndex);
-            var policy = _policy;
-            int gpuIndex = _gpuIndex;
-            var engine = await device.RunAsync(() => ComputeBackends.CreateFilling(host, gpuIndex, image, new KvStoreShape(policy.KvBlocks, policy.BlockSize)));
-            try
-            {
-                _liveBlocks = new KvBlockAllocator(policy.KvBlocks, policy.BlockSize);
-                _tail = new InstanceServer(engine, policy, device, _openFiles.Generation.EosTokenId, _liveBlocks, tailFrom: () => image.LoadedLayerSuffix);
-                _liveEngine = engine;
-            }
-            catch
-            {
-                engine.Dispose();
-                throw;
-            }
-        }
+        _tail ??= await StartLiveServing(image, policy,
+            (engine, device, blocks) => new InstanceServer(engine, policy, device, eos, blocks, tailFrom: () => image.LoadedLayerSuffix));
         var partner = GrainFactory.GetGrain<ILayerShardGrain>(pairing.PartnerShard);
         _splitTimes.Start();
         _tail.PairWith(pairing.PartnerShard, () => HostContext.On(pairing.PartnerHost, () => partner.PullLive(image.LoadedLayerSuffix, Key)), handOff: null);
         LogPaired(logger, Key, pairing.Role, pairing.PartnerShard);
+    }
+
+    /// <summary>
+    /// The server a loading shard serves live with (a LiveNew's, or a LiveTail's): <paramref name="serve"/> makes it over an engine
+    /// on the image being filled, made on the device's thread (a cuda context is current there), and KV blocks of its own, which
+    /// the full server shares once the load completes. The engine is disposed if the server cannot be made.
+    /// </summary>
+    private async Task<T> StartLiveServing<T>(ParameterImage image, BatchPolicy policy, Func<ILayerEngine, DeviceExecutor, KvBlockAllocator, T> serve)
+    {
+        var device = devices.Get(_gpuIndex);
+        int gpuIndex = _gpuIndex;
+        var engine = await device.RunAsync(() => ComputeBackends.CreateFilling(host, gpuIndex, image, new KvStoreShape(policy.KvBlocks, policy.BlockSize)));
+        try
+        {
+            var blocks = new KvBlockAllocator(policy.KvBlocks, policy.BlockSize);
+            var server = serve(engine, device, blocks);
+            _liveBlocks = blocks;
+            _liveEngine = engine;
+            return server;
+        }
+        catch
+        {
+            engine.Dispose();
+            throw;
+        }
     }
 
     // The server that runs a LiveOld's or LiveTail's split tails: the instance's once loaded, the LiveTail's before.

@@ -710,16 +710,15 @@ internal sealed partial class ModelGrain : Grain, IModelGrain, IStreamSubscripti
     /// shards are told. A pair the shards refuse (a shard no longer loading or loaded, an engine that cannot be opened) is undone
     /// and not tried again.
     /// </summary>
-    private async Task PairLive(InstanceLifecycle landed)
+    private async Task PairLive(InstanceLifecycle fresh)
     {
         // One pairing at a time: this grain is reentrant, and two loading instances must not both take the same partner.
         if (!_deployment!.Policy.ScalesLive() || _pairingLive) return;
-        if (LivePartners.ChooseComplementary(landed, _instances.All, _tailLoads.LoadsLastFirst, _hops.From, _localLoads.StaysOut) is { } pair)
+        if (LivePartners.ChooseComplementary(fresh, _instances.All, _tailLoads.LoadsLastFirst, _hops.From, _localLoads.StaysOut) is { } pair)
         {
             if (!_liveRefused.Contains(pair.Head.Index) && !_liveRefused.Contains(pair.Tail.Index)) await PairTail(pair.Head, pair.Tail);
             return;
         }
-        var fresh = landed;
         if (_liveRefused.Contains(fresh.Index)) return;
         if (LivePartners.Choose(fresh, _instances.All, _router.Outstanding, _hops.From,
                 staysOut: _localLoads.StaysOut) is not { } old)

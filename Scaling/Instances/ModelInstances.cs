@@ -127,8 +127,7 @@ public sealed class ModelInstances(TimeProvider time)
         if (!_instances.TryGetValue(oldIndex, out var old))
             return fresh.Refuse(InstanceState.LiveNew, $"partner instance {oldIndex} is not one of this model's");
         if (fresh.State != InstanceState.Loading) return fresh.Refuse(InstanceState.LiveNew, "only a Loading instance pairs as LiveNew");
-        if (fresh.LoadedLayers == 0) return fresh.Refuse(InstanceState.LiveNew, "no layer has landed yet, so it could run nothing");
-        if (fresh.HoldsEveryLayer) return fresh.Refuse(InstanceState.LiveNew, "every layer has landed; finish loading instead");
+        if (CannotRunFirstLayers(fresh) is { } refused) return refused;
         if (old.State != InstanceState.Serving)
             return fresh.Refuse(InstanceState.LiveNew, $"partner instance {oldIndex} is {old.State}; only a Serving one becomes LiveOld");
         fresh.JoinPair(InstanceState.LiveNew, oldIndex);
@@ -150,8 +149,7 @@ public sealed class ModelInstances(TimeProvider time)
         var old = head.State == InstanceState.LiveNew && head.Partner is { } p ? _instances[p] : null;
         if (head.State != InstanceState.Loading && old?.State != InstanceState.LiveOld)
             return head.Refuse(InstanceState.LiveNew, "only a Loading instance, or a LiveNew beside a LiveOld, pairs with a LiveTail");
-        if (head.LoadedLayers == 0) return head.Refuse(InstanceState.LiveNew, "no layer has landed yet, so it could run nothing");
-        if (head.HoldsEveryLayer) return head.Refuse(InstanceState.LiveNew, "every layer has landed; finish loading instead");
+        if (CannotRunFirstLayers(head) is { } refused) return refused;
         if (tail.State != InstanceState.Loading || tail.HoldsEveryLayer)
             return head.Refuse(InstanceState.LiveNew, $"partner instance {tailIndex} is {tail.State}{(tail.HoldsEveryLayer ? " with every layer" : "")}; only a Loading one becomes LiveTail");
         if (head.LoadedLayers + tail.LoadedTailLayers < head.TotalLayers)
@@ -200,6 +198,12 @@ public sealed class ModelInstances(TimeProvider time)
         foreach (var instance in _instances.Values) counts[instance.State]++;
         return counts;
     }
+
+    // A LiveNew runs its requests' first layers: it needs some landed, and none left to land.
+    private static TransitionResult? CannotRunFirstLayers(InstanceLifecycle fresh) =>
+        fresh.LoadedLayers == 0 ? fresh.Refuse(InstanceState.LiveNew, "no layer has landed yet, so it could run nothing")
+        : fresh.HoldsEveryLayer ? fresh.Refuse(InstanceState.LiveNew, "every layer has landed; finish loading instead")
+        : null;
 
     private TransitionResult With(int index, InstanceState to, Func<InstanceLifecycle, TransitionResult> change) =>
         _instances.TryGetValue(index, out var instance) ? change(instance) : Unknown(index, to);

@@ -31,9 +31,7 @@ public static class LivePartners
         ArgumentNullException.ThrowIfNull(fresh);
         ArgumentNullException.ThrowIfNull(instances);
         ArgumentNullException.ThrowIfNull(outstanding);
-        if (fresh.State != InstanceState.Loading || fresh.LoadedLayers == 0 || fresh.HoldsEveryLayer) return null;
-        if (feeds is not null && ForwardsToLoading(fresh, instances, feeds)) return null;
-        if (staysOut is not null && staysOut(fresh.Index)) return null;
+        if (fresh.State != InstanceState.Loading || !MayRunFirstLayers(fresh, instances, feeds, staysOut)) return null;
         InstanceLifecycle? best = null;
         long most = 0;
         foreach (var instance in instances)
@@ -74,8 +72,7 @@ public static class LivePartners
         // A head may be loading alone or paired with a busy instance until now (it leaves that one for the tail).
         bool CanHead(InstanceLifecycle i) =>
             (i.State == InstanceState.Loading || i.State == InstanceState.LiveNew && i.Partner is { } p && instances.Any(o => o.Index == p && o.State == InstanceState.LiveOld))
-            && i.LoadedLayers > 0 && !i.HoldsEveryLayer && !loadsLastFirst(i.Index)
-            && (feeds is null || !ForwardsToLoading(i, instances, feeds)) && (staysOut is null || !staysOut(i.Index));
+            && !loadsLastFirst(i.Index) && MayRunFirstLayers(i, instances, feeds, staysOut);
         bool CanTail(InstanceLifecycle i) =>
             i.State == InstanceState.Loading && i.Partner is null && !i.HoldsEveryLayer && loadsLastFirst(i.Index) && i.LoadedTailLayers > 0;
         bool Cover(InstanceLifecycle head, InstanceLifecycle tail) => head.LoadedLayers + tail.LoadedTailLayers >= head.TotalLayers;
@@ -89,6 +86,13 @@ public static class LivePartners
         var tail = instances.Where(i => CanTail(i) && Cover(landed, i)).OrderByDescending(i => i.LoadedTailLayers).ThenBy(i => i.Index).FirstOrDefault();
         return tail is null ? null : (landed, tail);
     }
+
+    // Whether a loading instance may run its requests' first layers for a partner: it holds some and not all, forwards layers to
+    // no instance still loading, and does not stay out (the one rule of Choose and ChooseComplementary).
+    private static bool MayRunFirstLayers(InstanceLifecycle fresh, IReadOnlyList<InstanceLifecycle> instances, Func<int, IEnumerable<int>>? feeds,
+        Func<int, bool>? staysOut) =>
+        fresh.LoadedLayers > 0 && !fresh.HoldsEveryLayer
+        && (feeds is null || !ForwardsToLoading(fresh, instances, feeds)) && (staysOut is null || !staysOut(fresh.Index));
 
     private static bool ForwardsToLoading(InstanceLifecycle fresh, IReadOnlyList<InstanceLifecycle> instances, Func<int, IEnumerable<int>> feeds)
     {

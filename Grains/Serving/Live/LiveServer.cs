@@ -665,7 +665,8 @@ internal sealed class LiveServer : IAsyncDisposable
         _scheduler.Remove(entry.Id);
         if (entry.Admitted && !entry.InStep) _allocator.Release(entry.Kv);
         else if (entry.Admitted) entry.CancelRequested = true;
-        if (entry.Split is not null) _ = (entry.Partner ?? _partner).EndSplitAsync(entry.Id);
+        // A split request has the partner that pulled it (HandOver sets both together).
+        if (entry.Split is not null) _ = entry.Partner!.EndSplitAsync(entry.Id);
         entry.Hidden = null;
         entry.Stream.Close(error);
         if (_closed && _entries.Count == 0) _idle.TrySetResult();
