@@ -4,10 +4,7 @@ using BlitzScale.Grains.Interfaces.Serving;
 using BlitzScale.Grains.Telemetry;
 using BlitzScale.Native.Models;
 using BlitzScale.Native.Models.Image;
-using BlitzScale.Native.Models.Synthetic;
-using BlitzScale.Native.Tensors;
 using BlitzScale.Native.Transport;
-using BlitzScale.Tests.Shared;
 using Microsoft.Extensions.Logging.Abstractions;
 
 namespace BlitzScale.Grains.Tests.DataPlane;
@@ -19,26 +16,19 @@ namespace BlitzScale.Grains.Tests.DataPlane;
 public sealed class DescendingFeedTests : IDisposable
 {
     private static readonly TimeSpan Bound = TimeSpan.FromSeconds(60);
-    private readonly TempDirectory _root = new();
-    private readonly ModelDirectory _files;
-
-    public DescendingFeedTests()
-    {
-        string directory = _root.File("tiny");
-        SyntheticModelWriter.Write(directory, SyntheticShapes.Get("tiny"), DType.F32, GridFixture.SyntheticSeed);
-        _files = ModelDirectory.Open(directory);
-    }
+    private readonly TinyModelFiles _model = new();
+    private ModelDirectory Files => _model.Files;
 
     [Fact]
     public void A_descending_feed_is_one_fetch_a_blob_from_its_last_and_only_its_first_keeps_the_offset()
     {
         var feed = new LoadFeed(FeedKind.Network, "h1/memory", "h1:1", "m@h1/memory", 2, 5, "Network", FirstBlobOffset: 4096, Descending: true);
-        var fetches = ImageFill.Blobs(feed, _files.Layout).ToList();
+        var fetches = ImageFill.Blobs(feed, Files.Layout).ToList();
         Assert.Equal([4, 3, 2], fetches.Select(f => f.FirstBlob));
         Assert.All(fetches, f => Assert.Equal((f.FirstBlob + 1, false), (f.EndBlob, f.Descending)));
         Assert.Equal([0, 0, 4096], fetches.Select(f => f.FirstBlobOffset));
         // Cut to what the image lacks, a descending feed stays descending.
-        using var image = ParameterImage.Allocate(_files.Layout);
+        using var image = ParameterImage.Allocate(Files.Layout);
         image.MarkLoaded(3);
         Assert.All(ImageFill.Missing([feed with { FirstBlobOffset = 0 }], image), f => Assert.True(f.Descending));
     }
@@ -48,12 +38,12 @@ public sealed class DescendingFeedTests : IDisposable
     [InlineData(FeedKind.Storage)]
     public async Task A_descending_feed_lands_every_blob_last_first_with_the_loaded_suffix_growing(FeedKind kind)
     {
-        var layout = _files.Layout;
+        var layout = Files.Layout;
         int blobs = layout.Blobs.Count, layers = layout.NumLayers;
         using var source = ParameterImage.Allocate(layout);
         for (int b = 0; b < blobs; b++)
         {
-            ImageLoader.LoadBlob(_files.Checkpoint, source, b);
+            ImageLoader.LoadBlob(Files.Checkpoint, source, b);
             source.MarkLoaded(b);
         }
         using var target = ParameterImage.Allocate(layout);
@@ -66,7 +56,7 @@ public sealed class DescendingFeedTests : IDisposable
 
         var landed = new List<int>();
         var suffixes = new List<int>();
-        await ImageFill.RunAsync([feed], new ImageSink(target), _files, plane, null, blob =>
+        await ImageFill.RunAsync([feed], new ImageSink(target), Files, plane, null, blob =>
         {
             landed.Add(blob);
             suffixes.Add(target.LoadedLayerSuffix);
@@ -79,9 +69,5 @@ public sealed class DescendingFeedTests : IDisposable
         for (int b = 0; b < blobs; b++) Assert.Equal(source.BlobBytes(b).ToArray(), target.BlobBytes(b).ToArray());
     }
 
-    public void Dispose()
-    {
-        _files.Dispose();
-        _root.Dispose();
-    }
+    public void Dispose() => _model.Dispose();
 }

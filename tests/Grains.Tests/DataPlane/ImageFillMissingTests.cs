@@ -2,29 +2,19 @@ using BlitzScale.Grains.DataPlane;
 using BlitzScale.Grains.Interfaces.Serving;
 using BlitzScale.Native.Models;
 using BlitzScale.Native.Models.Image;
-using BlitzScale.Native.Models.Synthetic;
-using BlitzScale.Native.Tensors;
-using BlitzScale.Tests.Shared;
 
 namespace BlitzScale.Grains.Tests.DataPlane;
 
 /// <summary>A load planned again after a lost source fetches only the blobs its image lacks: each feed cut to its missing runs.</summary>
 public sealed class ImageFillMissingTests : IDisposable
 {
-    private readonly TempDirectory _root = new();
-    private readonly ModelDirectory _files;
-
-    public ImageFillMissingTests()
-    {
-        string directory = _root.File("tiny");
-        SyntheticModelWriter.Write(directory, SyntheticShapes.Get("tiny"), DType.F32, GridFixture.SyntheticSeed);
-        _files = ModelDirectory.Open(directory);
-    }
+    private readonly TinyModelFiles _model = new();
+    private ModelDirectory Files => _model.Files;
 
     [Fact]
     public void Each_feed_is_cut_to_the_runs_of_blobs_not_yet_loaded()
     {
-        using var image = ParameterImage.Allocate(_files.Layout);
+        using var image = ParameterImage.Allocate(Files.Layout);
         int blobs = image.Layout.Blobs.Count;
         Assert.True(blobs >= 5, $"the tiny model has {blobs} blobs");
         var a = new LoadFeed(FeedKind.Network, "h1/gpu0", "h1:1", "m/0/0", 0, 3, "Network");
@@ -44,7 +34,7 @@ public sealed class ImageFillMissingTests : IDisposable
     [Fact]
     public void A_blob_half_landed_before_its_source_was_lost_yields_a_feed_for_its_second_half_only()
     {
-        using var image = ParameterImage.Allocate(_files.Layout);
+        using var image = ParameterImage.Allocate(Files.Layout);
         int blobs = image.Layout.Blobs.Count;
         var a = new LoadFeed(FeedKind.Network, "h1/gpu0", "h1:1", "m/0/0", 0, blobs, "Network");
         image.MarkLoaded(0);
@@ -73,12 +63,12 @@ public sealed class ImageFillMissingTests : IDisposable
     [Fact]
     public void Storage_fills_a_half_landed_blob_from_its_first_missing_byte_and_leaves_the_landed_half_as_it_is()
     {
-        using var image = ParameterImage.Allocate(_files.Layout);
+        using var image = ParameterImage.Allocate(Files.Layout);
         int blob = 2;
         int length = (int)image.Layout.Blobs[blob].ByteLength;
         int half = length / 2;
-        using var reference = ParameterImage.Allocate(_files.Layout);
-        ImageLoader.LoadBlob(_files.Checkpoint, reference, blob);
+        using var reference = ParameterImage.Allocate(Files.Layout);
+        ImageLoader.LoadBlob(Files.Checkpoint, reference, blob);
         // The landed half holds marks that a reread would overwrite.
         image.BlobBytes(blob)[..half].Fill(0x5A);
         var kept = new long[image.Layout.Blobs.Count];
@@ -86,7 +76,7 @@ public sealed class ImageFillMissingTests : IDisposable
         var sink = new BlitzScale.Native.Transport.ImageSink(image, kept);
         var landed = new List<int>();
 
-        long bytes = ImageFill.LoadFromFiles(_files, sink, blob, blob + 1, null, landed.Add, CancellationToken.None, firstBlobOffset: half);
+        long bytes = ImageFill.LoadFromFiles(Files, sink, blob, blob + 1, null, landed.Add, CancellationToken.None, firstBlobOffset: half);
 
         Assert.Equal(length - half, bytes);
         Assert.Equal([blob], landed);
@@ -95,9 +85,5 @@ public sealed class ImageFillMissingTests : IDisposable
         Assert.All(image.BlobBytes(blob)[..half].ToArray(), x => Assert.Equal(0x5A, x));
     }
 
-    public void Dispose()
-    {
-        _files.Dispose();
-        _root.Dispose();
-    }
+    public void Dispose() => _model.Dispose();
 }
