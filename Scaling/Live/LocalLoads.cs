@@ -14,6 +14,11 @@ namespace BlitzScale.Scaling.Live;
 /// 0.818, 0.898 not (with splits from a quarter of the layers, <see cref="Routing.RequestRouter.MinSplitShare"/>). Before
 /// 9f71dcf the emulated copy took 1.2–1.4 s and pairing it paid with such requests (0.804–0.905 against 0.923–1.051); with
 /// requests bound by the busy instance's seats it never did, and over NVLink (0.24 s here) a pair only slowed the load.
+/// Measured again at bddff4c, after the busy instance came to pull at once and run split tails first (66ba5d3, 030cb6f), the
+/// same command with <c>--policies blitz,blitz-fast</c>, pairing it against not, one after the other: 0.856 (1.037, 0.856,
+/// 0.773) against 0.831 (0.721, 0.838, 0.831). Paired, the burst's first requests fared better (blitz's p99 over those that
+/// arrived before the first new instance was whole, 0.59 of blitz-fast's against 0.83), but the network load then paired
+/// only once this one was whole, with it, and its own requests waited behind the split tails it ran first.
 /// </remarks>
 public sealed class LocalLoads : LoadMarks
 {
