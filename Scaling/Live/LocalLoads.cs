@@ -18,7 +18,8 @@ namespace BlitzScale.Scaling.Live;
 /// same command with <c>--policies blitz,blitz-fast</c>, pairing it against not, one after the other: 0.856 (1.037, 0.856,
 /// 0.773) against 0.831 (0.721, 0.838, 0.831). Paired, the burst's first requests fared better (blitz's p99 over those that
 /// arrived before the first new instance was whole, 0.59 of blitz-fast's against 0.83), but the network load then paired
-/// only once this one was whole, with it, and its own requests waited behind the split tails it ran first.
+/// only once this one was whole, with it, and its requests waited 0.7–0.9 s; with the busy instance's own prompts run before
+/// split tails as well, 0.855 (0.855, 0.835, 0.857): the first requests as well served, the later ones no better.
 /// </remarks>
 public sealed class LocalLoads : LoadMarks
 {
