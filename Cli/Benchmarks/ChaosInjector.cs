@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using BlitzScale.Cli.Commands;
 using BlitzScale.Grains.Interfaces;
 using BlitzScale.Grains.Interfaces.Keys;
 using BlitzScale.Grains.Interfaces.Serving;
@@ -125,7 +126,7 @@ internal sealed class ChaosInjector(MulticastCluster cluster, MulticastTestbed t
 
     // As the model grain counts the instances a model runs (Warm, Draining, Failed and Inactive ones are not).
     private static int Active(ModelStatus status) =>
-        status.Instances.Count(i => i.State is InstanceState.Loading or InstanceState.Serving or InstanceState.LiveNew or InstanceState.LiveOld or InstanceState.LiveTail);
+        status.Instances.Count(i => LoadingStates.IsLoading(i.State) || i.State is InstanceState.Serving or InstanceState.LiveOld);
 
     private static List<string> Sources(ModelStatus status) =>
         [.. status.Instances.Where(i => i.State is InstanceState.Serving or InstanceState.LiveOld or InstanceState.Draining or InstanceState.Warm

@@ -29,7 +29,7 @@ internal static class LoadFollower
             foreach (string line in describeStart(status)) output.WriteLine(line);
             // Every instance the start made, including those that finished loading before it returned.
             var started = status.Instances.Where(i => !known.Contains(i.Shard)).ToList();
-            var progress = new LoadProgress(started.Where(i => i.State is InstanceState.Loading or InstanceState.LiveNew or InstanceState.LiveTail).Select(i => (i.Shard, i.Gpu)));
+            var progress = new LoadProgress(started.Where(i => LoadingStates.IsLoading(i.State)).Select(i => (i.Shard, i.Gpu)));
             foreach (var done in started.Where(i => i.State is InstanceState.Serving or InstanceState.Failed)) progress.Finished(done);
             // Instances that served before the start returned are followed too: their outcome lines say so (a small model loads
             // from a peer or host copy in less time than the start takes to answer).

@@ -1,3 +1,4 @@
+using BlitzScale.Cli.Commands;
 using BlitzScale.Client;
 using BlitzScale.Grains.Interfaces.Serving;
 
@@ -69,7 +70,7 @@ internal sealed class ClusterSampler(Func<CancellationToken, Task<ClusterStatus>
             return;
         }
         if (_servingAtStart.Contains(instance.Shard)) return;
-        if (first && instance.State is not (InstanceState.Loading or InstanceState.LiveNew or InstanceState.LiveTail))
+        if (first && !LoadingStates.IsLoading(instance.State))
         {
             _servingAtStart.Add(instance.Shard);
             return;
