@@ -1,6 +1,7 @@
 using System.Collections.Concurrent;
 using BlitzScale.Grains.Serving;
 using BlitzScale.Grains.Serving.Live;
+using BlitzScale.Grains.Tests.Reliability;
 using BlitzScale.Grains.Tests.Serving;
 using BlitzScale.Native.Compute.Cpu;
 using BlitzScale.Native.Engine;
@@ -32,7 +33,7 @@ public sealed class LiveTailServerTests : IDisposable
 
         // The busy partner pulls the first request, split at layer 2.
         var first = ServingModelFixture.Collect(pair.New.GenerateAsync(Request("busy", _goldens[0])));
-        await StatusPollUntil(() => pair.SplitSteps.Any(s => s.Request == "busy"));
+        await StatusPoll.Until(() => pair.SplitSteps.Any(s => s.Request == "busy"), "the busy partner never pulled", TimeSpan.FromSeconds(30));
 
         // The tail: the head (and the tied embedding it reads) and the layers from 2 landed, last first; not layers 0 and 1.
         using var image = ParameterImage.Allocate(_model.Image.Layout);
@@ -68,16 +69,6 @@ public sealed class LiveTailServerTests : IDisposable
         var refused = await Assert.ThrowsAsync<ArgumentException>(() => tail.RunSplitAsync(
             new SplitWork("low", 0, 1, 1, new HiddenStates(1, engine.Config.HiddenSize), Native.Sampling.SamplingOptions.Greedy, 8)));
         Assert.Contains($"only [2, {layers}) have", refused.Message, StringComparison.Ordinal);
-    }
-
-    private static async Task StatusPollUntil(Func<bool> condition)
-    {
-        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(30);
-        while (!condition())
-        {
-            if (DateTime.UtcNow > deadline) throw new TimeoutException("the busy partner never pulled");
-            await Task.Delay(5);
-        }
     }
 
     public void Dispose() => _model.Dispose();

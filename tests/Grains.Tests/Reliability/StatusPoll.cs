@@ -52,13 +52,17 @@ internal static class StatusPoll
         throw new TimeoutException($"{failure} after {Limit.TotalSeconds} s; last error: {last}");
     }
 
-    /// <summary>Returns once <paramref name="condition"/> holds; a <see cref="TimeoutException"/> saying <paramref name="failure"/> after <see cref="Limit"/>.</summary>
-    public static async Task Until(Func<bool> condition, string failure)
+    /// <summary>
+    /// Returns once <paramref name="condition"/> holds; a <see cref="TimeoutException"/> saying <paramref name="failure"/> after
+    /// <paramref name="limit"/> (<see cref="Limit"/> when not given).
+    /// </summary>
+    public static async Task Until(Func<bool> condition, string failure, TimeSpan? limit = null)
     {
-        var deadline = DateTime.UtcNow + Limit;
+        var wait = limit ?? Limit;
+        var deadline = DateTime.UtcNow + wait;
         while (!condition())
         {
-            if (DateTime.UtcNow > deadline) throw new TimeoutException($"{failure} after {Limit.TotalSeconds} s");
+            if (DateTime.UtcNow > deadline) throw new TimeoutException($"{failure} after {wait.TotalSeconds} s");
             await Task.Delay(20);
         }
     }
