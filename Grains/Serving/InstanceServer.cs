@@ -567,7 +567,10 @@ public sealed class InstanceServer : IAsyncDisposable
         // Pulled split requests reserve freed blocks before the batcher admits its own waiting requests.
         AdmitPulled();
         // A split prompt's tail ready here goes first: it costs this instance only the layers its partner lacks, where its own
-        // prompts cost every layer, so while the pair has tails to run the pair serves the most requests.
+        // prompts cost every layer, so while the pair has tails to run the pair serves the most requests. (Tails and own prompts
+        // in the order their requests reached the model grain were tried, the grain's time carried with each request and its
+        // pull: bench replay gave 1.104 of allcache's p99 against 1.124 at bddff4c, within the rounds' spread; the LiveOld's own
+        // early requests waited as long and its partner's longer. Not kept: docs/results.md, 8 December.)
         var plan = _splits.Exists(TailReady) ? _batcher.Plan(0) : _batcher.Plan();
         var splits = SplitsToRun(plan?.TokenIds.Length ?? 0);
         if (plan is null && splits.Count == 0) return null;

@@ -93,6 +93,7 @@ public sealed class RequestRouter(ModelInstances instances)
         int limit = liveNew && !splitHelps && !besideTail ? Math.Min(seats.MaxRequests, LiveNewRequests) : seats.MaxRequests;
         if (!_perInstance.TryGetValue(instance, out var totals)) return limit > 0;
         // A LiveNew's requests start in two places, its layers and then its partner's, so it holds two instances' prompts.
+        // (Four was tried in bench replay: 1.25 of allcache's p99 against 1.124, more requests bound to the pair; not kept.)
         int places = liveNew ? 2 : 1;
         long prefill = seats.PrefillTokens > long.MaxValue / places ? long.MaxValue : seats.PrefillTokens * places;
         return totals.Requests < limit && totals.Blocks < seats.KvBlocks
@@ -170,8 +171,8 @@ public sealed class RequestRouter(ModelInstances instances)
     // A LiveOld takes no request whose split helps it while its LiveNew partner (seats known) has a seat for it: started there
     // it costs the LiveOld only the layers its partner lacks, sent here all of them. Once the partner is full the LiveOld
     // takes it. (Both taking them by outstanding tokens from half the layers on, where the LiveNew's share of a split is the
-    // larger, was tried: 0.781 against blitz-fast in one bench live run, 51 first tokens during the load as without it; not
-    // kept.)
+    // larger, was tried: 0.781 against blitz-fast in one bench live run, 51 first tokens during the load as without it; and in
+    // bench replay on 8 December: 1.110 of allcache's p99 against 1.124, within the rounds' spread. Not kept.)
     private bool LeavesToPartner(InstanceLifecycle candidate, bool splitHelps) =>
         splitHelps && candidate is { State: InstanceState.LiveOld, Partner: { } partner } && _seats.ContainsKey(partner) && HasSeat(partner, splitHelps);
 
