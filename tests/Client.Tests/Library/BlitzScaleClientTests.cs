@@ -83,7 +83,7 @@ public sealed class BlitzScaleClientTests : IAsyncLifetime
     public async Task Status_shows_a_host_that_does_not_answer_as_unreachable_and_the_rest_in_full()
     {
         await Client.DeployAsync("stories", new DeployRequest { ModelDirectory = RepositoryPaths.ShippedStories260K });
-        // Deploy returns once the instance loads; a request is served only once it serves (it waits at the model until then).
+        // Deploy returns once the load starts; a request is served only once the instance serves (it waits at the model until then).
         await Client.GenerateAsync("stories", new GenerateRequest { Prompt = "Zoo", MaxTokens = 1 });
         // A host whose silo is gone but still registered (not yet declared dead): nothing can be placed on it.
         var grains = _service!.Services.GetRequiredService<IClusterClient>();
