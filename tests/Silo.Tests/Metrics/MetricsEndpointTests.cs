@@ -50,7 +50,7 @@ public sealed class MetricsEndpointTests
         long modelBytes;
         using (var files = ModelDirectory.Open(modelDir)) modelBytes = files.Layout.TotalBytes;
 
-        int[] ports = DistinctFreePorts(3);
+        int[] ports = [FreePorts.Next(), FreePorts.Next(), FreePorts.Next()];
         int siloPort = ports[0], gatewayPort = ports[1], webPort = ports[2];
         // The page on the HTTP API's port, where vLLM serves it (beside the dashboard it is the same mapping).
         var options = new SiloOptions { SiloPort = siloPort, GatewayPort = gatewayPort, PrimarySiloPort = siloPort, Dashboard = false, HttpPort = webPort };
@@ -142,14 +142,6 @@ public sealed class MetricsEndpointTests
         {
             await app.StopAsync();
         }
-    }
-
-    // Free ports, no two alike (a port just released may be handed out again).
-    private static int[] DistinctFreePorts(int count)
-    {
-        var ports = new HashSet<int>();
-        while (ports.Count < count) ports.Add(FreePorts.Next());
-        return [.. ports];
     }
 
     private static async Task<PrometheusText> Scrape(HttpClient http)
