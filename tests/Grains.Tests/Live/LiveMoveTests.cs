@@ -31,10 +31,15 @@ public sealed class LiveMoveTests : IDisposable
         await using var pair = new LivePairHarness(_model, Policy with { MaxRunningSequences = 1 }, new ZigZagOptions { Move = SplitMove.WhenWaiting }, oldPolicy: Policy);
         pair.LandLayers(2);
         pair.Holding = "first";
+        // The first's prompt is held on the partner until the second waits: a move happens when a split step returns, so a
+        // prompt that returned before the second arrived left the first's held decode step the next chance, and the second
+        // waited for the seat until the test timed out (once in 48 runs of the Live tests beside a busy core, 8 December).
+        pair.HoldingPrompt = "first";
         await using var first = pair.New.GenerateAsync(Request("first", _goldens[1])).GetAsyncEnumerator();
         // Submitted first (a request is submitted at its first move), so it takes the seat.
         var firstToken = first.MoveNextAsync().AsTask();
         var second = ServingModelFixture.Collect(pair.New.GenerateAsync(Request("second", _goldens[0])));
+        pair.ReleasePrompt();
         Assert.True(await firstToken.WaitAsync(Bound));
 
         // The first's decode steps wait (Holding) on the partner; the second is served meanwhile, in the seat the move freed.

@@ -100,8 +100,16 @@ internal sealed class LivePairHarness : IAsyncDisposable, ILivePartner
     /// <summary>Lets the held request's split steps run.</summary>
     public void ReleaseHeld() => _held.TrySetResult();
 
+    /// <summary>The split step of this request's prompt (its first) waits for <see cref="ReleasePrompt"/> before it runs.</summary>
+    public string? HoldingPrompt { get; set; }
+    private readonly TaskCompletionSource _promptHeld = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+    /// <summary>Lets the held prompt's split step run.</summary>
+    public void ReleasePrompt() => _promptHeld.TrySetResult();
+
     public async Task<int> RunSplitAsync(SplitWork work, CancellationToken cancellationToken)
     {
+        if (HoldingPrompt == work.RequestId && work.Start == 0) await _promptHeld.Task.WaitAsync(cancellationToken);
         if (Holding == work.RequestId && work.Start > 0) await _held.Task.WaitAsync(cancellationToken);
         return await RunSplitNow(work, cancellationToken);
     }
