@@ -33,7 +33,7 @@ public sealed class LiveMoveTests : IDisposable
         pair.Holding = "first";
         // The first's prompt is held on the partner until the second waits: a move happens when a split step returns, so a
         // prompt that returned before the second arrived left the first's held decode step the next chance, and the second
-        // waited for the seat until the test timed out (once in 48 runs of the Live tests beside a busy core, 8 December).
+        // waited for the seat until the test timed out (once in 60 runs of the Live tests beside a busy core, 8 December).
         pair.HoldingPrompt = "first";
         await using var first = pair.New.GenerateAsync(Request("first", _goldens[1])).GetAsyncEnumerator();
         // Submitted first (a request is submitted at its first move), so it takes the seat.
