@@ -50,8 +50,7 @@ public sealed class MetricsEndpointTests
         long modelBytes;
         using (var files = ModelDirectory.Open(modelDir)) modelBytes = files.Layout.TotalBytes;
 
-        int[] ports = [FreePorts.Next(), FreePorts.Next(), FreePorts.Next()];
-        int siloPort = ports[0], gatewayPort = ports[1], webPort = ports[2];
+        int siloPort = FreePorts.Next(), gatewayPort = FreePorts.Next(), webPort = FreePorts.Next();
         // The page on the HTTP API's port, where vLLM serves it (beside the dashboard it is the same mapping).
         var options = new SiloOptions { SiloPort = siloPort, GatewayPort = gatewayPort, PrimarySiloPort = siloPort, Dashboard = false, HttpPort = webPort };
         var host = new GpuHostOptions { Host = Host, Gpus = 2, GpuMemoryGiB = 2, StorageMBps = modelBytes / FirstLoadSeconds / 1e6 };
